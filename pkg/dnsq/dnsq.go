@@ -1,0 +1,109 @@
+// Package dnsq is mailcheck's DNS client and the only package that imports
+// github.com/miekg/dns.
+//
+// The Resolver interface is shaped for mail diagnostics rather than for
+// general name resolution: every lookup takes a context, names are absolute
+// (lower-case, with the trailing dot), and every answer carries a Status that
+// keeps NXDOMAIN apart from NODATA and SERVFAIL apart from a timeout, together
+// with the server that answered, the round-trip time and the AD bit. A failed
+// lookup is a result, not an error: callers record the status and go on.
+package dnsq
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Status classifies the outcome of one lookup. The string values are part of
+// the JSON contract (docs/json.md).
+type Status string
+
+const (
+	StatusOK       Status = "ok"       // NOERROR with at least one record of the asked type
+	StatusNoData   Status = "nodata"   // NOERROR, name exists, no record of that type
+	StatusNXDomain Status = "nxdomain" // the name does not exist
+	StatusServFail Status = "servfail" // SERVFAIL from every server tried
+	StatusRefused  Status = "refused"  // REFUSED from every server tried
+	StatusTimeout  Status = "timeout"  // no answer before the deadline
+	StatusError    Status = "error"    // network error, malformed answer, other rcode
+	StatusSkipped  Status = "skipped"  // not asked (for example -4 skips AAAA)
+)
+
+// Temporary reports whether the status is a transient failure, the kind that
+// makes an MTA defer rather than bounce (RFC 5321 §5.1, Postfix dns_lookup).
+func (s Status) Temporary() bool {
+	return s == StatusServFail || s == StatusRefused || s == StatusTimeout || s == StatusError
+}
+
+// Result is what every lookup reports besides its records.
+type Result struct {
+	Name      string        // the name asked, absolute
+	Status    Status        // outcome class
+	Server    string        // "host:port" of the server that gave the final answer; empty if none did
+	RTT       time.Duration // round-trip time of the final exchange
+	Authentic bool          // AD bit of the final answer
+	// CNAMEs is the alias chain followed from Name, in order; the canonical
+	// name is CNAMEs[len-1]. Empty when Name is not an alias.
+	CNAMEs []string
+	Err    error // set when Status is timeout or error, or to explain another failure
+}
+
+// MX is one mail exchanger record.
+type MX struct {
+	Preference uint16
+	Host       string // absolute, lower-case; "." for a null MX (RFC 7505)
+}
+
+// MXResult is the answer to an MX query, in the order the server sent it.
+type MXResult struct {
+	Result
+	MX []MX
+}
+
+// AddrResult is the answer to an A or AAAA query, in the order the server sent it.
+type AddrResult struct {
+	Result
+	Addrs []netip.Addr
+}
+
+// NameResult is the answer to a PTR query.
+type NameResult struct {
+	Result
+	Names []string // absolute, lower-case
+}
+
+// TXTResult is the answer to a TXT query; each record's character-strings
+// are concatenated into one string (RFC 7208 §3.3).
+type TXTResult struct {
+	Result
+	TXT []string
+}
+
+// Resolver is the DNS interface the rest of mailcheck depends on.
+// Implementations must be safe for concurrent use.
+type Resolver interface {
+	LookupMX(ctx context.Context, name string) MXResult
+	LookupA(ctx context.Context, name string) AddrResult
+	LookupAAAA(ctx context.Context, name string) AddrResult
+	LookupPTR(ctx context.Context, ip netip.Addr) NameResult
+	LookupTXT(ctx context.Context, name string) TXTResult
+}
+
+// Fqdn returns name lower-cased and absolute (with the trailing dot).
+func Fqdn(name string) string {
+	name = strings.ToLower(name)
+	if !strings.HasSuffix(name, ".") {
+		name += "."
+	}
+	return name
+}
+
+// Bare returns name without the trailing dot, the form used in reports.
+func Bare(name string) string {
+	if name == "." {
+		return name
+	}
+	return strings.TrimSuffix(name, ".")
+}
