@@ -1,0 +1,79 @@
+// Package discover turns a mail domain into its mail exchangers and their
+// addresses: MX lookup (null MX, implicit MX, CNAME'd targets), A and AAAA of
+// every exchange, and the reverse DNS of every address, keeping the status of
+// every lookup so that one failure never hides the rest.
+package discover
+
+import (
+	"net/netip"
+
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/iprev"
+)
+
+// Family names as they appear in JSON.
+const (
+	FamilyIPv4 = "ipv4"
+	FamilyIPv6 = "ipv6"
+)
+
+// FamilyOf returns "ipv4" or "ipv6". IPv4-mapped IPv6 addresses are ipv6:
+// they came from an AAAA record.
+func FamilyOf(ip netip.Addr) string {
+	if ip.Is4() {
+		return FamilyIPv4
+	}
+	return FamilyIPv6
+}
+
+// Result is everything discovered about one mail domain.
+// JSON field names are the contract in docs/json.md.
+type Result struct {
+	Domain        string      `json:"domain"`                   // A-label form, no trailing dot
+	DomainUnicode string      `json:"domain_unicode,omitempty"` // U-label form when it differs
+	NullMX        bool        `json:"null_mx"`                  // RFC 7505: the domain accepts no mail; MX is empty
+	ImplicitMX    bool        `json:"implicit_mx"`              // RFC 5321 §5.1: no MX, the domain itself is the exchange
+	MXStatus      dnsq.Status `json:"mx_status"`
+	MXServer      string      `json:"mx_server,omitempty"` // DNS server that answered the MX query
+	MXAuthentic   bool        `json:"mx_authentic"`        // AD bit on the MX answer
+	MX            []Exchange  `json:"mx"`                  // sorted by preference, then as received
+}
+
+// Exchange is one MX target and its addresses.
+type Exchange struct {
+	Preference uint16      `json:"preference"`
+	Host       string      `json:"host"`            // no trailing dot
+	CNAME      []string    `json:"cname,omitempty"` // alias chain when the MX target is a CNAME (RFC 2181 §10.3, RFC 5321 §5.1)
+	IPLiteral  bool        `json:"ip_literal"`      // MX target is an address, not a name (RFC 5321 §5.1 forbids)
+	AStatus    dnsq.Status `json:"a_status"`
+	AAAAStatus dnsq.Status `json:"aaaa_status"`
+	Addresses  []Address   `json:"addresses"` // A records first, then AAAA, each in answer order
+}
+
+// Address is one address of an exchange with its reverse DNS.
+type Address struct {
+	IP        netip.Addr   `json:"ip"`
+	Family    string       `json:"family"` // "ipv4" or "ipv6"
+	Class     AddrClass    `json:"class"`  // public, or why it cannot be a public mail server
+	PTR       []string     `json:"ptr"`    // PTR names, no trailing dot
+	PTRStatus dnsq.Status  `json:"ptr_status"`
+	FCrDNS    iprev.Status `json:"fcrdns"`
+	// Confirmed are the PTR names that resolve back to IP in its family.
+	Confirmed []string `json:"fcrdns_names,omitempty"`
+}
+
+// AddrClass says what kind of address an A or AAAA record holds.
+type AddrClass string
+
+const (
+	ClassPublic        AddrClass = "public"
+	ClassLoopback      AddrClass = "loopback"      // 127/8, ::1
+	ClassUnspecified   AddrClass = "unspecified"   // 0.0.0.0, ::
+	ClassLinkLocal     AddrClass = "link_local"    // 169.254/16, fe80::/10
+	ClassIPv4Mapped    AddrClass = "ipv4_mapped"   // ::ffff:0:0/96 in an AAAA
+	ClassPrivate       AddrClass = "private"       // RFC 1918, 100.64/10
+	ClassULA           AddrClass = "ula"           // fc00::/7
+	ClassDocumentation AddrClass = "documentation" // 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32
+	ClassMulticast     AddrClass = "multicast"     // 224/4, ff00::/8
+	ClassReserved      AddrClass = "reserved"      // other special-purpose space (240/4, broadcast)
+)
