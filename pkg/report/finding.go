@@ -45,3 +45,7 @@ type Finding struct {
 	Message  string   `json:"message"`  // plain language, one sentence or two
 	Fix      string   `json:"fix"`      // the exact record to publish or setting to change
 }
+
+// SchemaVersion is carried as "schema_version" by every JSON document
+// mailcheck writes. Bump it only for incompatible changes (docs/json.md).
+const SchemaVersion = 1
