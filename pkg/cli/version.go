@@ -1,18 +1,36 @@
 package cli
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/version"
 )
 
-// Placeholder until the command is built.
 func newCmdVersion(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:    "version",
-		Hidden: true,
+		Use:   "version",
+		Short: "Print the version, commit, build date and Go version",
+		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("version: not implemented yet")
+			if err := checkFormat(f.Global, "text", "json"); err != nil {
+				return err
+			}
+			info := version.Get()
+			if f.Global.Format == "json" {
+				doc := struct {
+					SchemaVersion int `json:"schema_version"`
+					version.Info
+				}{report.SchemaVersion, info}
+				enc := json.NewEncoder(f.IO.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(doc)
+			}
+			_, err := fmt.Fprintln(f.IO.Out, info.String())
+			return err
 		},
 	}
 }
