@@ -75,6 +75,8 @@ func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
 	return c, nil
 }
 
+var timeNow = time.Now
+
 // Main runs mailcheck with the process's arguments and streams and returns
 // the exit code. It is the only entry point cmd/mailcheck calls.
 func Main() int {
@@ -86,13 +88,7 @@ func Main() int {
 // Run executes one command line and returns its exit code. Tests call it
 // in-process with their own streams.
 func Run(ctx context.Context, args []string, ios *IOStreams) int {
-	f := &Factory{
-		IO:          ios,
-		Global:      &GlobalOptions{},
-		NewResolver: defaultResolver,
-		Now:         time.Now,
-	}
-	return RunWith(ctx, f, args)
+	return RunWith(ctx, NewFactory(ios), args)
 }
 
 // RunWith is Run with a caller-built Factory (tests inject fakes).
@@ -162,6 +158,9 @@ Exim, OpenSMTPD, Sendmail) would try those addresses.`,
 	} {
 		root.AddCommand(c)
 	}
+	// Added explicitly (cobra otherwise adds it only at Execute) so that the
+	// generated reference and man pages include it.
+	root.InitDefaultCompletionCmd()
 	return root
 }
 
