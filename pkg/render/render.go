@@ -1,0 +1,347 @@
+// Package render writes mailcheck's data model to an io.Writer: text for
+// people (tables through tablewriter, colour through fatih/color) and JSON for
+// programs. Renderers never compute verdicts: the document is complete before
+// it is rendered, and the same document gives the same bytes.
+//
+// This file holds the basics every command's renderer shares:
+//
+//   - Styles: colour decided once by the caller (terminal, NO_COLOR,
+//     --no-color) and carried by value, never through color.NoColor.
+//   - Sanitize: every string that came from the network (PTR names, SMTP
+//     banners, TXT records) goes through it before it reaches a terminal.
+//   - Table: aligned columns without borders, no trailing spaces.
+//   - JSON: indented, HTML characters left alone, one trailing newline.
+//   - Printer: line-oriented writes with a sticky error.
+//
+// Each command adds its own file (mx.go, probe.go, ...) built on these.
+package render
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/fatih/color"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/mailcheck/mailcheck/pkg/report"
+)
+
+// Tone is the meaning of a piece of text, which Styles turns into a colour.
+type Tone int
+
+const (
+	ToneNone Tone = iota // plain text
+	ToneGood             // pass, ok
+	ToneWarn             // suspicious, degraded, temporary failure
+	ToneBad              // fail, broken
+	ToneInfo             // neutral remark (null MX, skipped)
+	ToneDim              // secondary detail
+	ToneBold             // headings, emphasis
+)
+
+// Styles paints text by Tone. Build one per renderer with NewStyles; the zero
+// value is not usable. Each colour has its own enabled/disabled state, so two
+// renderers with different settings can run in the same process.
+type Styles struct {
+	enabled bool
+	byTone  map[Tone]*color.Color
+}
+
+// NewStyles returns Styles that emit ANSI colour only when enabled is true.
+// Callers decide enabled once, from the terminal, NO_COLOR and --no-color
+// (cli.IOStreams.ColorEnabled).
+func NewStyles(enabled bool) *Styles {
+	s := &Styles{enabled: enabled, byTone: map[Tone]*color.Color{
+		ToneGood: color.New(color.FgGreen),
+		ToneWarn: color.New(color.FgYellow),
+		ToneBad:  color.New(color.FgRed, color.Bold),
+		ToneInfo: color.New(color.FgCyan),
+		ToneDim:  color.New(color.Faint),
+		ToneBold: color.New(color.Bold),
+	}}
+	for _, c := range s.byTone {
+		if enabled {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+	}
+	return s
+}
+
+// Enabled reports whether these Styles emit colour.
+func (s *Styles) Enabled() bool { return s.enabled }
+
+// Paint returns text in the colour of tone (text unchanged when colour is
+// off or tone is ToneNone). Paint does not sanitise: pass remote text through
+// Sanitize first.
+func (s *Styles) Paint(tone Tone, text string) string {
+	c, ok := s.byTone[tone]
+	if !ok || text == "" {
+		return text
+	}
+	return c.Sprint(text)
+}
+
+// SeverityTone maps a finding severity to its tone.
+func SeverityTone(sev report.Severity) Tone {
+	switch sev {
+	case report.SeverityFail:
+		return ToneBad
+	case report.SeverityWarn:
+		return ToneWarn
+	case report.SeverityInfo:
+		return ToneInfo
+	}
+	return ToneNone
+}
+
+// Sanitize makes remote text safe for a terminal and for one table cell or
+// line: ESC-introduced sequences (CSI, OSC and the rest) are removed, other
+// control characters (C0, DEL, C1), Unicode bidirectional overrides and
+// invalid UTF-8 are replaced by U+FFFD, and line breaks become spaces.
+// Printable text, IDN U-labels included, is kept as is.
+func Sanitize(s string) string {
+	return sanitize(s, false)
+}
+
+// SanitizeLines is Sanitize but keeps '\n' so multi-line remote text (an
+// SMTP banner) can be shown line by line. '\r' is dropped.
+func SanitizeLines(s string) string {
+	return sanitize(s, true)
+}
+
+func sanitize(s string, keepNewline bool) string {
+	if isPlainASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			b.WriteRune(utf8.RuneError)
+			i++
+			continue
+		case r == 0x1b:
+			i += escapeLen(s[i:])
+			continue
+		case r == '\n' && keepNewline:
+			b.WriteByte('\n')
+		case r == '\r' && keepNewline:
+			// dropped: CRLF becomes LF
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r):
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeLen returns how many bytes of s (which starts with ESC) form one
+// escape sequence (ECMA-48): CSI "ESC [" parameters and a final byte; OSC,
+// DCS, SOS, PM and APC strings up to ST (ESC \) or BEL; otherwise ESC and
+// the next byte. An unterminated sequence runs to the end of s.
+func escapeLen(s string) int {
+	if len(s) < 2 {
+		return len(s)
+	}
+	switch s[1] {
+	case '[':
+		for j := 2; j < len(s); j++ {
+			if s[j] >= 0x40 && s[j] <= 0x7e {
+				return j + 1
+			}
+		}
+		return len(s)
+	case ']', 'P', 'X', '^', '_':
+		for j := 2; j < len(s); j++ {
+			if s[j] == 0x07 {
+				return j + 1
+			}
+			if s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\' {
+				return j + 2
+			}
+		}
+		return len(s)
+	}
+	return 2
+}
+
+// isBidiControl reports Unicode bidirectional formatting characters, which
+// can make a terminal show text in an order other than the bytes' (the
+// "Trojan Source" problem, CVE-2021-42574).
+func isBidiControl(r rune) bool {
+	return unicode.Is(unicode.Bidi_Control, r)
+}
+
+// Table collects rows and writes them as aligned columns without borders.
+// Cells may hold colour from Styles; widths ignore escape sequences.
+type Table struct {
+	w      io.Writer
+	header []string
+	rows   [][]string
+}
+
+// NewTable starts a table with the given column headers (written as given).
+func NewTable(w io.Writer, header ...string) *Table {
+	return &Table{w: w, header: header}
+}
+
+// Row appends one row; missing cells are empty, extra cells are an error at
+// Render time.
+func (t *Table) Row(cells ...string) {
+	t.rows = append(t.rows, cells)
+}
+
+// Len returns the number of rows added.
+func (t *Table) Len() int { return len(t.rows) }
+
+// Render writes the table. Trailing spaces are trimmed from every line so
+// the output is stable for golden files and pleasant in a pipe.
+func (t *Table) Render() error {
+	for i, r := range t.rows {
+		if len(r) > len(t.header) {
+			return fmt.Errorf("render: table row %d has %d cells for %d columns", i, len(r), len(t.header))
+		}
+	}
+	var buf bytes.Buffer
+	tbl := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleASCII),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+	)
+	tbl.Header(t.header)
+	for _, r := range t.rows {
+		row := make([]string, len(t.header))
+		copy(row, r)
+		if err := tbl.Append(row); err != nil {
+			return fmt.Errorf("render: table: %w", err)
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return fmt.Errorf("render: table: %w", err)
+	}
+	return writeTrimmed(t.w, buf.Bytes())
+}
+
+// writeTrimmed copies text to w with trailing blanks removed from each line.
+func writeTrimmed(w io.Writer, text []byte) error {
+	bw := bufio.NewWriter(w)
+	for line := range bytes.Lines(text) {
+		line = bytes.TrimRight(line, " \t\r\n")
+		bw.Write(line)
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+// JSON writes v as indented JSON followed by a newline. '<', '>' and '&' are
+// kept as is (these documents are not embedded in HTML).
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// JSONLine writes v as compact JSON on one line (jsonl).
+func JSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// Printer writes lines to w and keeps the first error, so a renderer can
+// write many lines and check once at the end.
+type Printer struct {
+	w   io.Writer
+	err error
+}
+
+// NewPrinter returns a Printer on w.
+func NewPrinter(w io.Writer) *Printer { return &Printer{w: w} }
+
+// Writer returns the underlying writer (for tables).
+func (p *Printer) Writer() io.Writer { return p.w }
+
+// Printf writes formatted text unless an earlier write failed.
+func (p *Printer) Printf(format string, args ...any) {
+	if p.err != nil {
+		return
+	}
+	_, p.err = fmt.Fprintf(p.w, format, args...)
+}
+
+// Line writes its arguments separated by nothing, then a newline.
+func (p *Printer) Line(parts ...string) {
+	if p.err != nil {
+		return
+	}
+	_, p.err = io.WriteString(p.w, strings.Join(parts, "")+"\n")
+}
+
+// Table renders t unless an earlier write failed.
+func (p *Printer) Table(t *Table) {
+	if p.err != nil {
+		return
+	}
+	p.err = t.Render()
+}
+
+// Err returns the first write error.
+func (p *Printer) Err() error { return p.err }
+
+// Findings writes findings as one block per finding: severity, code and
+// subject on the first line, the message and the fix indented below. It
+// writes nothing for no findings. Finding text is built by mailcheck, but
+// subjects can hold remote names, so everything is sanitised.
+func Findings(w io.Writer, st *Styles, findings []report.Finding) error {
+	p := NewPrinter(w)
+	for _, f := range findings {
+		sev := strings.ToUpper(string(f.Severity))
+		p.Line(st.Paint(SeverityTone(f.Severity), fmt.Sprintf("%-4s", sev)), " ",
+			st.Paint(ToneBold, Sanitize(f.Code)), "  ", Sanitize(f.Subject))
+		if f.Message != "" {
+			p.Line("     ", Sanitize(f.Message))
+		}
+		if f.Fix != "" {
+			p.Line("     ", st.Paint(ToneDim, "fix: "), Sanitize(f.Fix))
+		}
+	}
+	return p.Err()
+}
