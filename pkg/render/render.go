@@ -23,8 +23,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/olekukonko/tablewriter"
@@ -32,6 +30,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
 
 // Tone is the meaning of a piece of text, which Styles turns into a colour.
@@ -105,97 +104,13 @@ func SeverityTone(sev report.Severity) Tone {
 }
 
 // Sanitize makes remote text safe for a terminal and for one table cell or
-// line: ESC-introduced sequences (CSI, OSC and the rest) are removed, other
-// control characters (C0, DEL, C1), Unicode bidirectional overrides and
-// invalid UTF-8 are replaced by U+FFFD, and line breaks become spaces.
-// Printable text, IDN U-labels included, is kept as is.
-func Sanitize(s string) string {
-	return sanitize(s, false)
-}
+// line (pkg/sanitize.Text: escape sequences and control characters removed,
+// bidi overrides dropped, invalid UTF-8 replaced, line breaks become spaces).
+func Sanitize(s string) string { return sanitize.Text(s) }
 
 // SanitizeLines is Sanitize but keeps '\n' so multi-line remote text (an
-// SMTP banner) can be shown line by line. '\r' is dropped.
-func SanitizeLines(s string) string {
-	return sanitize(s, true)
-}
-
-func sanitize(s string, keepNewline bool) string {
-	if isPlainASCII(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			b.WriteRune(utf8.RuneError)
-			i++
-			continue
-		case r == 0x1b:
-			i += escapeLen(s[i:])
-			continue
-		case r == '\n' && keepNewline:
-			b.WriteByte('\n')
-		case r == '\r' && keepNewline:
-			// dropped: CRLF becomes LF
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r):
-			b.WriteRune(utf8.RuneError)
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func isPlainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// escapeLen returns how many bytes of s (which starts with ESC) form one
-// escape sequence (ECMA-48): CSI "ESC [" parameters and a final byte; OSC,
-// DCS, SOS, PM and APC strings up to ST (ESC \) or BEL; otherwise ESC and
-// the next byte. An unterminated sequence runs to the end of s.
-func escapeLen(s string) int {
-	if len(s) < 2 {
-		return len(s)
-	}
-	switch s[1] {
-	case '[':
-		for j := 2; j < len(s); j++ {
-			if s[j] >= 0x40 && s[j] <= 0x7e {
-				return j + 1
-			}
-		}
-		return len(s)
-	case ']', 'P', 'X', '^', '_':
-		for j := 2; j < len(s); j++ {
-			if s[j] == 0x07 {
-				return j + 1
-			}
-			if s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\' {
-				return j + 2
-			}
-		}
-		return len(s)
-	}
-	return 2
-}
-
-// isBidiControl reports Unicode bidirectional formatting characters, which
-// can make a terminal show text in an order other than the bytes' (the
-// "Trojan Source" problem, CVE-2021-42574).
-func isBidiControl(r rune) bool {
-	return unicode.Is(unicode.Bidi_Control, r)
-}
+// SMTP banner) can be shown line by line (pkg/sanitize.MultiLine).
+func SanitizeLines(s string) string { return sanitize.MultiLine(s) }
 
 // Table collects rows and writes them as aligned columns without borders.
 // Cells may hold colour from Styles; widths ignore escape sequences.
