@@ -1,0 +1,283 @@
+package dnstest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+const testZone = `
+$ORIGIN example.
+$TTL 300
+@        SOA  ns.example. hostmaster.example. 1 3600 600 86400 60
+@        NS   ns
+@        MX   20 mx2
+@        MX   10 mx1
+mx1      A    192.0.2.1
+mx1      A    192.0.2.2
+mx1      AAAA 2001:db8::1
+mx2      CNAME alias
+alias    CNAME mx1
+loop1    CNAME loop2
+loop2    CNAME loop1
+out      CNAME mail.elsewhere.test.
+a.b.c    A    192.0.2.9
+`
+
+func exchange(t *testing.T, net, addr, name string, qtype uint16, edns bool) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	if edns {
+		m.SetEdns0(1232, false)
+	}
+	c := &dns.Client{Net: net, Timeout: 2 * time.Second}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("%s %s over %s: %v", dns.TypeToString[qtype], name, net, err)
+	}
+	return r
+}
+
+func TestServerAnswersLikeAnAuthoritativeServer(t *testing.T) {
+	s := New(t, testZone)
+	tests := []struct {
+		name      string
+		qtype     uint16
+		rcode     int
+		answers   []string // RR types then data, in order
+		soaInAuth bool
+	}{
+		{"example.", dns.TypeMX, dns.RcodeSuccess, []string{"MX 20 mx2.example.", "MX 10 mx1.example."}, false},
+		{"mx1.example.", dns.TypeA, dns.RcodeSuccess, []string{"A 192.0.2.1", "A 192.0.2.2"}, false},
+		{"MX1.Example.", dns.TypeAAAA, dns.RcodeSuccess, []string{"AAAA 2001:db8::1"}, false},
+		{"mx1.example.", dns.TypeMX, dns.RcodeSuccess, nil, true},   // NODATA
+		{"nope.example.", dns.TypeA, dns.RcodeNameError, nil, true}, // NXDOMAIN
+		{"b.c.example.", dns.TypeA, dns.RcodeSuccess, nil, true},    // empty non-terminal
+		{"mx2.example.", dns.TypeA, dns.RcodeSuccess, []string{"CNAME alias.example.", "CNAME mx1.example.", "A 192.0.2.1", "A 192.0.2.2"}, false},
+		{"mx2.example.", dns.TypeCNAME, dns.RcodeSuccess, []string{"CNAME alias.example."}, false},
+		{"out.example.", dns.TypeA, dns.RcodeSuccess, []string{"CNAME mail.elsewhere.test."}, false},
+	}
+	for _, net := range []string{"udp", "tcp"} {
+		for _, tt := range tests {
+			t.Run(net+" "+dns.TypeToString[tt.qtype]+" "+tt.name, func(t *testing.T) {
+				r := exchange(t, net, s.Addr4(), tt.name, tt.qtype, true)
+				if r.Rcode != tt.rcode {
+					t.Errorf("rcode = %s, want %s", dns.RcodeToString[r.Rcode], dns.RcodeToString[tt.rcode])
+				}
+				if !r.Authoritative || !r.RecursionAvailable {
+					t.Errorf("AA=%v RA=%v, want both set", r.Authoritative, r.RecursionAvailable)
+				}
+				var got []string
+				for _, rr := range r.Answer {
+					f := strings.Fields(rr.String())
+					got = append(got, strings.Join(f[3:], " "))
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tt.answers) {
+					t.Errorf("answers = %q, want %q", got, tt.answers)
+				}
+				soa := len(r.Ns) == 1 && r.Ns[0].Header().Rrtype == dns.TypeSOA
+				if soa != tt.soaInAuth {
+					t.Errorf("SOA in authority = %v, want %v (%v)", soa, tt.soaInAuth, r.Ns)
+				}
+				if r.IsEdns0() == nil {
+					t.Error("EDNS0 not echoed")
+				}
+			})
+		}
+	}
+}
+
+func TestServerEndsCNAMELoops(t *testing.T) {
+	s := New(t, testZone)
+	r := exchange(t, "udp", s.Addr4(), "loop1.example.", dns.TypeA, true)
+	if len(r.Answer) != maxChain {
+		t.Errorf("answers = %d, want the loop cut at %d", len(r.Answer), maxChain)
+	}
+}
+
+func TestServerRefusesNamesOutsideItsZones(t *testing.T) {
+	s := New(t, testZone)
+	r := exchange(t, "udp", s.Addr4(), "example.org.", dns.TypeA, true)
+	if r.Rcode != dns.RcodeRefused {
+		t.Errorf("rcode = %s, want REFUSED", dns.RcodeToString[r.Rcode])
+	}
+}
+
+func TestServerWithoutSOAAnswersForEveryName(t *testing.T) {
+	s := New(t, "host.test. A 192.0.2.7")
+	r := exchange(t, "udp", s.Addr4(), "other.test.", dns.TypeA, false)
+	if r.Rcode != dns.RcodeNameError || len(r.Ns) != 1 {
+		t.Errorf("rcode = %s, authority %v; want NXDOMAIN with a SOA", dns.RcodeToString[r.Rcode], r.Ns)
+	}
+	if r.IsEdns0() != nil {
+		t.Error("OPT in the answer to a query without EDNS0")
+	}
+}
+
+func TestServerInjectsFaults(t *testing.T) {
+	s := New(t, testZone)
+	s.MustInject(t, "mx1.example", "A", FaultServFail)
+	s.MustInject(t, "mx1.example", "", FaultRefused)
+	s.MustInject(t, "", "TXT", FaultNotImp)
+	tests := []struct {
+		name  string
+		qtype uint16
+		rcode int
+	}{
+		{"mx1.example.", dns.TypeA, dns.RcodeServerFailure},
+		{"mx1.example.", dns.TypeAAAA, dns.RcodeRefused},
+		{"example.", dns.TypeTXT, dns.RcodeNotImplemented},
+		{"example.", dns.TypeMX, dns.RcodeSuccess},
+	}
+	for _, tt := range tests {
+		r := exchange(t, "udp", s.Addr4(), tt.name, tt.qtype, true)
+		if r.Rcode != tt.rcode {
+			t.Errorf("%s %s: rcode = %s, want %s", dns.TypeToString[tt.qtype], tt.name,
+				dns.RcodeToString[r.Rcode], dns.RcodeToString[tt.rcode])
+		}
+	}
+	if err := s.Inject("x.example", "BOGUS", FaultDrop); err == nil {
+		t.Error("Inject accepted an unknown type")
+	}
+}
+
+func TestServerFormErrFaultAnswersOnlyQueriesWithoutEDNS(t *testing.T) {
+	s := New(t, testZone, WithFault("mx1.example.", "A", FaultFormErr))
+	if r := exchange(t, "udp", s.Addr4(), "mx1.example.", dns.TypeA, true); r.Rcode != dns.RcodeFormatError {
+		t.Errorf("with EDNS: rcode = %s, want FORMERR", dns.RcodeToString[r.Rcode])
+	}
+	if r := exchange(t, "udp", s.Addr4(), "mx1.example.", dns.TypeA, false); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 2 {
+		t.Errorf("without EDNS: rcode = %s, %d answers; want NOERROR with 2", dns.RcodeToString[r.Rcode], len(r.Answer))
+	}
+}
+
+func TestServerTruncateFaultSetsTCOnlyOverUDP(t *testing.T) {
+	s := New(t, testZone, WithFault("mx1.example.", "A", FaultTruncate))
+	r := exchange(t, "udp", s.Addr4(), "mx1.example.", dns.TypeA, true)
+	if !r.Truncated || len(r.Answer) != 0 {
+		t.Errorf("udp: TC=%v with %d answers, want TC and none", r.Truncated, len(r.Answer))
+	}
+	r = exchange(t, "tcp", s.Addr4(), "mx1.example.", dns.TypeA, true)
+	if r.Truncated || len(r.Answer) != 2 {
+		t.Errorf("tcp: TC=%v with %d answers, want the full answer", r.Truncated, len(r.Answer))
+	}
+}
+
+func TestServerTruncatesLargeUDPAnswersToTheRequestersBuffer(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&b, "big.test. TXT \"record %03d with some padding to make it long enough\"\n", i)
+	}
+	s := New(t, b.String())
+	r := exchange(t, "udp", s.Addr4(), "big.test.", dns.TypeTXT, true)
+	if !r.Truncated {
+		t.Fatalf("UDP answer with %d records not truncated", len(r.Answer))
+	}
+	r.Compress = true // as it came on the wire
+	if r.Len() > 1232 {
+		t.Errorf("UDP answer is %d bytes, over the 1232 advertised", r.Len())
+	}
+	r = exchange(t, "tcp", s.Addr4(), "big.test.", dns.TypeTXT, true)
+	if r.Truncated || len(r.Answer) != 100 {
+		t.Errorf("tcp: TC=%v with %d answers, want all 100", r.Truncated, len(r.Answer))
+	}
+}
+
+func TestServerDropsAndDelays(t *testing.T) {
+	s := New(t, testZone, WithFault("mx1.example.", "A", FaultDrop))
+	c := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
+	m := new(dns.Msg).SetQuestion("mx1.example.", dns.TypeA)
+	if _, _, err := c.Exchange(m, s.Addr4()); err == nil {
+		t.Error("a dropped query was answered")
+	}
+	s.Delay("example.", 150*time.Millisecond)
+	start := time.Now()
+	exchange(t, "udp", s.Addr4(), "example.", dns.TypeMX, true)
+	if el := time.Since(start); el < 150*time.Millisecond {
+		t.Errorf("delayed answer came after %v, want at least 150ms", el)
+	}
+}
+
+func TestServerCountsQueriesPerNameAndType(t *testing.T) {
+	s := New(t, testZone)
+	for i := 0; i < 3; i++ {
+		exchange(t, "udp", s.Addr4(), "MX1.example.", dns.TypeA, true)
+	}
+	exchange(t, "tcp", s.Addr4(), "mx1.example.", dns.TypeAAAA, true)
+	if n := s.Queries("mx1.example", "A"); n != 3 {
+		t.Errorf("Queries(A) = %d, want 3", n)
+	}
+	if n := s.Queries("mx1.example.", ""); n != 4 {
+		t.Errorf("Queries(any) = %d, want 4", n)
+	}
+	if n := s.TotalQueries(); n != 4 {
+		t.Errorf("TotalQueries = %d, want 4", n)
+	}
+	s.ResetCounts()
+	if n := s.TotalQueries() + s.Queries("mx1.example.", ""); n != 0 {
+		t.Errorf("after ResetCounts: %d", n)
+	}
+}
+
+func TestServerSetsADWhenAsked(t *testing.T) {
+	s := New(t, testZone)
+	s.SetAuthentic("mx1.example.", true)
+	if r := exchange(t, "udp", s.Addr4(), "mx1.example.", dns.TypeA, true); !r.AuthenticatedData {
+		t.Error("AD not set for mx1.example.")
+	}
+	if r := exchange(t, "udp", s.Addr4(), "example.", dns.TypeMX, true); r.AuthenticatedData {
+		t.Error("AD set for example.")
+	}
+}
+
+func TestServerListensOnIPv6Loopback(t *testing.T) {
+	s := New(t, testZone)
+	addr := s.RequireIPv6(t)
+	for _, net := range []string{"udp", "tcp"} {
+		r := exchange(t, net, addr, "mx1.example.", dns.TypeAAAA, true)
+		if len(r.Answer) != 1 {
+			t.Errorf("%s over ::1: %d answers, want 1", net, len(r.Answer))
+		}
+	}
+}
+
+func TestStartRejectsBadZoneText(t *testing.T) {
+	if _, err := Start("example. IN MX notanumber mx.example."); err == nil {
+		t.Error("Start accepted a malformed MX record")
+	}
+}
+
+func TestCloseReleasesDelayedHandlers(t *testing.T) {
+	s, err := Start(testZone, WithDelay(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &dns.Client{Net: "udp", Timeout: 100 * time.Millisecond}
+	m := new(dns.Msg).SetQuestion("example.", dns.TypeMX)
+	_, _, _ = c.Exchange(m, s.Addr4())
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close blocked on a delayed handler")
+	}
+}
+
+func BenchmarkServerLoad100kDomains(b *testing.B) {
+	var z strings.Builder
+	for i := 0; i < 100000; i++ {
+		fmt.Fprintf(&z, "d%d.test. MX 10 mx.d%d.test.\nmx.d%d.test. A 192.0.2.1\n", i, i, i)
+	}
+	text := z.String()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := parseZone(text, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
