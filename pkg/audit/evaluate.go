@@ -1,0 +1,494 @@
+package audit
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/iprev"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// Facts is everything one run measured about a domain: the input of the
+// pure evaluation. A zero field means "not measured" (Probed false under
+// --dns-only, Sim nil when the simulation did not run).
+type Facts struct {
+	Discovery discover.Result
+	// Families says which families were looked up and probed (-4/-6).
+	WantIPv4, WantIPv6 bool
+
+	Probed bool // SMTP probes ran
+	Probes []smtpprobe.Result
+	// NoRoute and Port25Blocked are the probe's self-check verdicts per
+	// family ("ipv4"/"ipv6"): this machine cannot tell, the domain is not
+	// to blame. When the prober does not set them, the evaluation derives
+	// NoRoute from a family whose probes are all inconclusive.
+	NoRoute       map[string]bool
+	Port25Blocked map[string]bool
+	// StartTLSAttempted is false under --no-starttls: then a missing TLS
+	// session is not a TLS failure.
+	StartTLSAttempted bool
+
+	Sim *SimFacts
+
+	DeadlineHit bool // the per-domain deadline cut something short
+	DNSOnly     bool
+}
+
+// SimFacts is the part of the delivery simulation the findings need.
+type SimFacts struct {
+	MTA            string        // "Postfix 3.10 (defaults)"
+	ConnectTimeout time.Duration // smtp_connect_timeout
+	AddressLimit   int           // smtp_mx_address_limit, 0 = none
+	// PFirst is the probability that each address is attempted first.
+	PFirst map[netip.Addr]float64
+	// PFirstIPv6 is the probability that the first attempt is over IPv6.
+	PFirstIPv6 float64
+	// PDefer is the probability that a delivery over the measured outcomes
+	// defers although some address works; negative when unknown.
+	PDefer float64
+	// ExpectedDelay is the mean time lost to failing attempts before the
+	// first working address.
+	ExpectedDelay time.Duration
+	// NeverTried are addresses beyond the address limit in every ordering.
+	NeverTried []netip.Addr
+}
+
+// Expect holds the CI expectations (--expect-*, --require-starttls).
+type Expect struct {
+	IPv6      bool
+	MX        []string // host names, any case, with or without the trailing dot
+	PTRSuffix string
+	STARTTLS  bool
+}
+
+// Policy tunes the evaluation.
+type Policy struct {
+	Expect Expect
+	// Sandbox leaves out the address-class findings (MC201-MC208): the demo
+	// serves its zone on loopback and documentation addresses on purpose.
+	Sandbox bool
+	// Now is the clock for certificate expiry.
+	Now time.Time
+	// CertWarn is how long before expiry MC309 fires (default 14 days).
+	CertWarn time.Duration
+}
+
+// Verdict is the evaluation's output.
+type Verdict struct {
+	Findings []report.Finding
+	// Undetermined is set when the facts do not allow a verdict about the
+	// domain (resolver unreachable, every probe inconclusive): exit 3
+	// unless a definite finding is at or above the threshold.
+	Undetermined bool
+	Reason       string
+}
+
+// Evaluate turns facts into findings. It is pure: no I/O, no clock (Policy.Now).
+func Evaluate(f Facts, p Policy) Verdict {
+	e := evaluator{f: &f, p: &p}
+	if p.CertWarn == 0 {
+		p.CertWarn = 14 * 24 * time.Hour
+	}
+	e.run()
+	report.SortFindings(e.out)
+	return Verdict{Findings: e.out, Undetermined: e.undetermined, Reason: e.reason}
+}
+
+type evaluator struct {
+	f            *Facts
+	p            *Policy
+	out          []report.Finding
+	undetermined bool
+	reason       string
+}
+
+func (e *evaluator) add(code, subject, fix, format string, args ...any) {
+	e.out = append(e.out, report.Newf(code, subject, fix, format, args...))
+}
+
+func (e *evaluator) undecided(reason string) {
+	if !e.undetermined {
+		e.undetermined, e.reason = true, reason
+	}
+}
+
+func (e *evaluator) run() {
+	d := &e.f.Discovery
+	dom := d.Domain
+	if e.f.DeadlineHit {
+		e.add(report.CodeDeadlineReached, dom, "", "The deadline for %s was reached before every lookup and probe finished; missing results are not judged.", dom)
+	}
+	if e.f.DNSOnly {
+		e.add(report.CodeDNSOnly, dom, "", "SMTP was not probed (--dns-only): reachability, TLS and the IPv4/IPv6 comparison are not judged.")
+	}
+	if !e.mx() {
+		return
+	}
+	e.addresses()
+	e.expectations()
+	if e.f.Probed {
+		e.probes()
+	}
+	if e.f.Sim != nil {
+		e.simulation()
+	}
+}
+
+// mx judges the MX answer; false means there is nothing further to judge.
+func (e *evaluator) mx() bool {
+	d := &e.f.Discovery
+	dom := d.Domain
+	switch d.MXStatus {
+	case dnsq.StatusNXDomain:
+		// RFC 5321 §5.1: a non-existent domain MUST be reported as an error.
+		e.add(report.CodeDomainNXDomain, dom, "", "%s does not exist (the MX query answered NXDOMAIN); mail to it bounces.", dom)
+		return false
+	case dnsq.StatusServFail, dnsq.StatusRefused:
+		e.add(report.CodeMXLookupFailed, dom, "", "The MX query for %s answered %s; senders defer mail (RFC 5321 §5.1, Postfix 4.4.3) until it works.", dom, strings.ToUpper(string(d.MXStatus)))
+		return false
+	case dnsq.StatusTimeout, dnsq.StatusError:
+		e.add(report.CodeResolverFailed, dom, "", "The MX query for %s got no usable answer (%s); the domain could not be checked from here.", dom, d.MXStatus)
+		e.undecided("the MX lookup for " + dom + " failed: " + string(d.MXStatus))
+		return false
+	}
+	if d.NullMX {
+		e.add(report.CodeNullMX, dom, "", "%s publishes a null MX (MX 0 .): it says it accepts no mail, and senders bounce at once (RFC 7505).", dom)
+		if len(d.MX) > 0 {
+			e.add(report.CodeNullMXMixed, dom,
+				fmt.Sprintf("Remove `%s. IN MX 0 .` or remove the other %d MX record(s).", dom, len(d.MX)),
+				"%s publishes a null MX together with %d other MX record(s); RFC 7505 §3 forbids this and MTAs disagree on what it means.", dom, len(d.MX))
+		}
+		return false
+	}
+	if d.ImplicitMX {
+		e.add(report.CodeImplicitMX, dom,
+			fmt.Sprintf("Publish `%s. IN MX 10 mx1.%s.` (a host that runs SMTP), or `%s. IN MX 0 .` if the domain takes no mail.", dom, dom, dom),
+			"%s has no MX record; senders deliver to the domain's own addresses (implicit MX, RFC 5321 §5.1).", dom)
+	}
+	usable := 0
+	for _, x := range d.MX {
+		host := x.Host
+		if len(x.CNAME) > 0 {
+			canon := x.CNAME[len(x.CNAME)-1]
+			e.add(report.CodeMXIsCNAME, host,
+				fmt.Sprintf("Replace `%s. IN MX %d %s.` with `%s. IN MX %d %s.`", dom, x.Preference, host, dom, x.Preference, dnsq.Bare(canon)),
+				"The MX target %s is an alias of %s (RFC 2181 §10.3 forbids MX pointing to a CNAME).", host, dnsq.Bare(canon))
+		}
+		if x.IPLiteral {
+			e.add(report.CodeMXIsIPLiteral, host,
+				fmt.Sprintf("Publish `mx1.%s. IN %s %s` and `%s. IN MX %d mx1.%s.`", dom, rrType(host), host, dom, x.Preference, dom),
+				"The MX target %q is an IP address; RFC 5321 §5.1 requires a host name.", host)
+			continue
+		}
+		if hasUsable(x) {
+			usable++
+		}
+		if len(x.Addresses) == 0 {
+			if temp(x.AStatus) || temp(x.AAAAStatus) {
+				e.add(report.CodeMXHostLookupTemp, host, "",
+					"The address lookups of %s failed (A: %s, AAAA: %s); senders defer or skip it.", host, x.AStatus, x.AAAAStatus)
+			} else {
+				e.add(report.CodeMXHostNoAddress, host,
+					fmt.Sprintf("Publish `%s. IN A <IPv4 address>` and `%s. IN AAAA <IPv6 address>`, or remove `%s. IN MX %d %s.`", host, host, dom, x.Preference, host),
+					"The MX host %s has no A or AAAA record (A: %s, AAAA: %s); senders cannot use it.", host, x.AStatus, x.AAAAStatus)
+			}
+			continue
+		}
+		// One family resolved, the other failed temporarily: senders
+		// silently lose that family (research: all MTAs ignore a failing AAAA).
+		for _, fam := range []struct {
+			typ string
+			st  dnsq.Status
+		}{{"A", x.AStatus}, {"AAAA", x.AAAAStatus}} {
+			if temp(fam.st) {
+				e.add(report.CodeMXHostLookupTemp, host, "",
+					"The %s lookup of %s answered %s while the other family resolved; senders silently use only the other family.", fam.typ, host, fam.st)
+			}
+		}
+	}
+	if usable == 0 && len(d.MX) > 0 && !e.allLookupsTemp() {
+		e.add(report.CodeNoMXAddress, dom, "", "None of the %d MX host(s) of %s resolves to an address a sender can use; no mail can be delivered.", len(d.MX), dom)
+	}
+	return true
+}
+
+func (e *evaluator) allLookupsTemp() bool {
+	for _, x := range e.f.Discovery.MX {
+		if len(x.Addresses) > 0 || !(temp(x.AStatus) || temp(x.AAAAStatus)) {
+			return false
+		}
+	}
+	return true
+}
+
+func temp(s dnsq.Status) bool { return s.Temporary() }
+
+func rrType(ip string) string {
+	if a, err := netip.ParseAddr(strings.Trim(ip, "[]")); err == nil && a.Is6() {
+		return "AAAA"
+	}
+	return "A"
+}
+
+// badClass reports address classes that are failures (no sender can reach
+// them at all), as opposed to warnings.
+func badClass(c discover.AddrClass) bool {
+	switch c {
+	case discover.ClassLoopback, discover.ClassUnspecified, discover.ClassLinkLocal,
+		discover.ClassIPv4Mapped, discover.ClassMulticast, discover.ClassReserved:
+		return true
+	}
+	return false
+}
+
+func hasUsable(x discover.Exchange) bool {
+	for _, a := range x.Addresses {
+		if !badClass(a.Class) {
+			return true
+		}
+	}
+	return false
+}
+
+var classCodes = map[discover.AddrClass]struct{ code, what string }{
+	discover.ClassLoopback:      {report.CodeAddrLoopback, "a loopback address"},
+	discover.ClassUnspecified:   {report.CodeAddrUnspecified, "the unspecified address"},
+	discover.ClassLinkLocal:     {report.CodeAddrLinkLocal, "a link-local address"},
+	discover.ClassIPv4Mapped:    {report.CodeAddrIPv4Mapped, "an IPv4-mapped address"},
+	discover.ClassPrivate:       {report.CodeAddrPrivate, "a private address"},
+	discover.ClassULA:           {report.CodeAddrULA, "an IPv6 unique local address"},
+	discover.ClassDocumentation: {report.CodeAddrDocumentation, "a documentation address"},
+	discover.ClassMulticast:     {report.CodeAddrReserved, "a multicast address"},
+	discover.ClassReserved:      {report.CodeAddrReserved, "a reserved address"},
+}
+
+func (e *evaluator) addresses() {
+	d := &e.f.Discovery
+	var hostsWithAddr, hostsWith6 int
+	any4, any6 := false, false
+	for _, x := range d.MX {
+		has6 := false
+		if len(x.Addresses) > 0 {
+			hostsWithAddr++
+		}
+		for _, a := range x.Addresses {
+			if a.Family == discover.FamilyIPv6 {
+				has6, any6 = true, true
+			} else {
+				any4 = true
+			}
+			e.address(x, a)
+		}
+		if has6 {
+			hostsWith6++
+		}
+	}
+	dom := d.Domain
+	switch {
+	case hostsWithAddr == 0:
+	case !any6 && e.f.WantIPv6:
+		e.add(report.CodeNoAAAA, dom, e.aaaaFix(),
+			"None of the MX hosts of %s has an AAAA record: IPv6-only senders cannot deliver, dual-stack senders always use IPv4.", dom)
+	case !any4 && e.f.WantIPv4:
+		e.add(report.CodeNoA, dom, "", "None of the MX hosts of %s has an A record: senders that only have IPv4 (most of them) cannot deliver.", dom)
+	}
+	if any6 && hostsWith6 < hostsWithAddr && e.f.WantIPv6 {
+		var missing []string
+		for _, x := range d.MX {
+			if len(x.Addresses) > 0 && !hasFamily(x, discover.FamilyIPv6) {
+				missing = append(missing, x.Host)
+			}
+		}
+		e.add(report.CodeSomeMXWithoutIPv6, dom,
+			fmt.Sprintf("Publish e.g. `%s. IN AAAA <its IPv6 address>` once its MTA listens on IPv6.", missing[0]),
+			"%d of %d MX hosts have no IPv6 address (%s): over IPv6 the domain has less redundancy.", len(missing), hostsWithAddr, strings.Join(missing, ", "))
+	}
+	e.sharedNetworks()
+}
+
+func (e *evaluator) aaaaFix() string {
+	d := &e.f.Discovery
+	if len(d.MX) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Make the MTA listen on IPv6 (Postfix `inet_protocols = all`), then publish `%s. IN AAAA <its IPv6 address>` for each MX host.", d.MX[0].Host)
+}
+
+func hasFamily(x discover.Exchange, fam string) bool {
+	for _, a := range x.Addresses {
+		if a.Family == fam {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *evaluator) address(x discover.Exchange, a discover.Address) {
+	ip := a.IP.String()
+	if cc, ok := classCodes[a.Class]; ok && !e.p.Sandbox {
+		e.add(cc.code, ip, fmt.Sprintf("Replace `%s. IN %s %s` with the server's public address.", x.Host, rrOf(a), ip),
+			"%s of MX host %s is %s; no sender on the Internet can reach it.", ip, x.Host, cc.what)
+	}
+	if badClass(a.Class) {
+		return
+	}
+	rev := dnsq.ReverseName(a.IP)
+	ptrFix := fmt.Sprintf("Have the owner of the address block publish `%s IN PTR %s.` (and keep `%s. IN %s %s`).", rev, x.Host, x.Host, rrOf(a), ip)
+	switch a.FCrDNS {
+	case iprev.StatusNone:
+		e.add(report.CodePTRMissing, ip, ptrFix, "%s (%s) has no PTR record.", ip, x.Host)
+	case iprev.StatusFail:
+		name := "its PTR name"
+		if len(a.PTR) > 0 {
+			name = a.PTR[0]
+		}
+		e.add(report.CodePTRNotConfirmed, ip,
+			fmt.Sprintf("Publish `%s. IN %s %s`, or change the PTR to a name that has it: `%s IN PTR %s.`", name, rrOf(a), ip, rev, x.Host),
+			"%s has PTR %s, but no %s record of that name points back to %s (forward-confirmed reverse DNS fails).", ip, strings.Join(a.PTR, ", "), rrOf(a), ip)
+	case iprev.StatusTempError:
+		e.add(report.CodePTRTempError, ip, "", "The reverse DNS of %s could not be checked: a PTR or forward lookup failed temporarily (%s).", ip, a.PTRStatus)
+	case iprev.StatusPermError:
+		e.add(report.CodePTRMalformed, ip, fmt.Sprintf("Publish `%s IN PTR %s.`", rev, x.Host), "The PTR record of %s is not a valid host name.", ip)
+	case iprev.StatusPass:
+		for _, n := range a.PTR {
+			if generic, why := iprev.Generic(n, a.IP); generic {
+				e.add(report.CodePTRGeneric, ip, fmt.Sprintf("Publish `%s IN PTR %s.` with a matching %s record.", rev, x.Host, rrOf(a)),
+					"The PTR name %s of %s looks generic: %s.", n, ip, why)
+				break
+			}
+		}
+	}
+	if len(a.PTR) > 1 {
+		e.add(report.CodePTRMultiple, ip, fmt.Sprintf("Keep one record: `%s IN PTR %s.`", rev, x.Host), "%s has %d PTR records (%s).", ip, len(a.PTR), strings.Join(a.PTR, ", "))
+	}
+	if s := e.p.Expect.PTRSuffix; s != "" && a.FCrDNS != "" && !ptrHasSuffix(a.PTR, s) {
+		e.add(report.CodePTRSuffix, ip, fmt.Sprintf("Publish `%s IN PTR <name>.%s.`", rev, strings.Trim(s, ".")),
+			"No PTR name of %s ends with %q (PTR: %s).", ip, s, orNone(a.PTR))
+	}
+}
+
+func rrOf(a discover.Address) string {
+	if a.Family == discover.FamilyIPv6 {
+		return "AAAA"
+	}
+	return "A"
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+func ptrHasSuffix(names []string, suffix string) bool {
+	s := strings.ToLower(strings.Trim(suffix, "."))
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSuffix(n, "."))
+		if n == s || strings.HasSuffix(n, "."+s) {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedNetworks reports MX sets that give no network redundancy.
+func (e *evaluator) sharedNetworks() {
+	d := &e.f.Discovery
+	hosts := 0
+	v4 := map[netip.Addr]bool{}
+	v6 := map[netip.Addr]bool{}
+	for _, x := range d.MX {
+		if len(x.Addresses) == 0 {
+			continue
+		}
+		hosts++
+		for _, a := range x.Addresses {
+			if a.Class != discover.ClassPublic && !e.p.Sandbox {
+				continue
+			}
+			if a.Family == discover.FamilyIPv6 {
+				v6[a.IP] = true
+			} else {
+				v4[a.IP] = true
+			}
+		}
+	}
+	if hosts < 2 {
+		return
+	}
+	dom := d.Domain
+	if len(v4)+len(v6) > 0 && len(v4) <= 1 && len(v6) <= 1 {
+		e.add(report.CodeAllMXOneAddress, dom, "", "All %d MX hosts of %s resolve to the same address(es) (%s): the backup MX adds no redundancy.", hosts, dom, addrList(v4, v6))
+		return
+	}
+	if len(v6) > 1 && samePrefix(v6, 64) {
+		e.add(report.CodeAllMXOneNet64, dom, "", "All %d IPv6 MX addresses of %s are in one /64 (%s).", len(v6), dom, prefixOf(v6, 64))
+	}
+	if len(v4) > 1 && samePrefix(v4, 24) {
+		e.add(report.CodeAllMXOneNet24, dom, "", "All %d IPv4 MX addresses of %s are in one /24 (%s).", len(v4), dom, prefixOf(v4, 24))
+	}
+}
+
+func addrList(sets ...map[netip.Addr]bool) string {
+	var s []string
+	for _, set := range sets {
+		for a := range set {
+			s = append(s, a.String())
+		}
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}
+
+func samePrefix(set map[netip.Addr]bool, bits int) bool {
+	var first netip.Prefix
+	for a := range set {
+		p, _ := a.Prefix(bits)
+		if !first.IsValid() {
+			first = p
+		} else if p != first {
+			return false
+		}
+	}
+	return true
+}
+
+func prefixOf(set map[netip.Addr]bool, bits int) string {
+	for a := range set {
+		p, _ := a.Prefix(bits)
+		return p.String()
+	}
+	return ""
+}
+
+func (e *evaluator) expectations() {
+	d := &e.f.Discovery
+	for _, want := range e.p.Expect.MX {
+		w := strings.ToLower(strings.TrimSuffix(want, "."))
+		found := false
+		for _, x := range d.MX {
+			if strings.EqualFold(x.Host, w) {
+				found = true
+			}
+		}
+		if !found {
+			e.add(report.CodeExpectedMXAbsent, d.Domain, fmt.Sprintf("Publish `%s. IN MX 10 %s.`", d.Domain, w),
+				"%s was expected among the MX hosts of %s and is not there (MX: %s).", w, d.Domain, mxNames(d))
+		}
+	}
+}
+
+func mxNames(d *discover.Result) string {
+	var s []string
+	for _, x := range d.MX {
+		s = append(s, x.Host)
+	}
+	return orNone(s)
+}

@@ -1,0 +1,412 @@
+package audit
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// conclusive reports whether a probe result says something about the
+// server (as opposed to this machine's connectivity).
+func (e *evaluator) conclusive(r smtpprobe.Result) bool {
+	if r.Status == smtpprobe.StatusInconclusive || r.Status == "" {
+		return false
+	}
+	return !e.f.NoRoute[r.Family] && !e.f.Port25Blocked[r.Family]
+}
+
+// failed reports a conclusive probe that did not reach a working SMTP
+// greeting and EHLO.
+func failed(r smtpprobe.Result) bool {
+	switch r.Status {
+	case smtpprobe.StatusOK, smtpprobe.StatusTLSFailed, smtpprobe.StatusInconclusive, "":
+		return false
+	}
+	return true
+}
+
+func (e *evaluator) probes() {
+	probes := e.f.Probes
+	dom := e.f.Discovery.Domain
+	// Self-check first: what this machine could not test is not the
+	// domain's fault.
+	byFam := map[string][]smtpprobe.Result{}
+	for _, r := range probes {
+		byFam[r.Family] = append(byFam[r.Family], r)
+	}
+	for _, fam := range []string{discover.FamilyIPv4, discover.FamilyIPv6} {
+		rs := byFam[fam]
+		if len(rs) == 0 {
+			continue
+		}
+		allInc := true
+		for _, r := range rs {
+			if r.Status != smtpprobe.StatusInconclusive {
+				allInc = false
+			}
+		}
+		switch {
+		case e.f.Port25Blocked[fam]:
+			e.add(report.CodePort25Blocked, dom, "", "Every %s connection to port 25 timed out although this machine has a route: outbound port 25 looks blocked here, so the %d %s probe(s) say nothing about %s.", famName(fam), len(rs), famName(fam), dom)
+		case e.f.NoRoute[fam] || allInc:
+			if fam == discover.FamilyIPv6 {
+				e.add(report.CodeNoIPv6Route, dom, "", "This machine has no IPv6 route to the MX addresses, so the %d IPv6 address(es) of %s could not be tested.", len(rs), dom)
+			}
+		}
+	}
+	nConclusive, nOK := 0, 0
+	for _, r := range probes {
+		if e.conclusive(r) {
+			nConclusive++
+			if r.Status == smtpprobe.StatusOK || r.Status == smtpprobe.StatusTLSFailed {
+				nOK++
+			}
+		}
+	}
+	if len(probes) > 0 && nConclusive == 0 {
+		e.undecided("no SMTP probe of " + dom + " was conclusive from this machine")
+	}
+	ptrOf := e.ptrNames()
+	for _, r := range probes {
+		if e.conclusive(r) {
+			e.probe(r, ptrOf[r.IP])
+		}
+	}
+	if nConclusive > 0 && nOK == 0 && nConclusive == len(probes) {
+		e.add(report.CodeNoMXAcceptsSMTP, dom, "", "None of the %d MX address(es) of %s accepted an SMTP session: %s cannot receive mail.", len(probes), dom, dom)
+	}
+	e.parity(probes)
+}
+
+func famName(fam string) string {
+	if fam == discover.FamilyIPv6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+func (e *evaluator) ptrNames() map[netip.Addr][]string {
+	m := map[netip.Addr][]string{}
+	for _, x := range e.f.Discovery.MX {
+		for _, a := range x.Addresses {
+			m[a.IP] = a.PTR
+		}
+	}
+	return m
+}
+
+func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
+	ip := r.IP.String()
+	where := fmt.Sprintf("%s (%s) port %d", ip, r.Host, r.Port)
+	detail := ""
+	if r.Error != "" {
+		detail = ": " + r.Error
+	}
+	switch r.Status {
+	case smtpprobe.StatusRefused, smtpprobe.StatusUnreachable, smtpprobe.StatusReset:
+		e.add(report.CodeSMTPUnreachable, ip, e.listenFix(r), "%s: %s%s.", where, r.Status, detail)
+	case smtpprobe.StatusTimeout:
+		if r.Phase == "" || r.Phase == smtpprobe.PhaseConnect {
+			e.add(report.CodeSMTPUnreachable, ip, e.listenFix(r), "%s: the TCP connection timed out%s.", where, detail)
+		} else {
+			e.add(report.CodeSMTPTimeoutPartial, ip, "", "%s: connected, then no reply in the %s phase%s.", where, r.Phase, detail)
+		}
+	case smtpprobe.StatusGreeting5xx:
+		e.add(report.CodeGreeting5xx, ip, "", "%s greets with %d %s.", where, r.BannerCode, oneLine(r.Banner))
+	case smtpprobe.StatusGreeting4xx:
+		e.add(report.CodeGreeting4xx, ip, "", "%s greets with %d %s.", where, r.BannerCode, oneLine(r.Banner))
+	case smtpprobe.StatusNotSMTP:
+		e.add(report.CodeNotSMTP, ip, "", "%s does not speak SMTP%s.", where, detail)
+	case smtpprobe.StatusTLSFailed:
+		e.add(report.CodeTLSFailed, ip, "", "%s offers STARTTLS but the TLS handshake fails%s.", where, detail)
+		if e.p.Expect.STARTTLS {
+			e.add(report.CodeSTARTTLSRequired, ip, "", "%s: STARTTLS is required and its handshake fails.", where)
+		}
+	}
+	if r.Status != smtpprobe.StatusOK {
+		return
+	}
+	if !r.StartTLS {
+		e.add(report.CodeNoSTARTTLS, ip, "Postfix: `smtpd_tls_chain_files = /etc/ssl/private/mx.pem` and `smtpd_tls_security_level = may`, then `postfix reload`.",
+			"%s does not offer STARTTLS: mail to it travels in clear text.", where)
+		if e.p.Expect.STARTTLS {
+			e.add(report.CodeSTARTTLSRequired, ip, "", "%s: STARTTLS is required and not offered.", where)
+		}
+	}
+	if t := r.TLS; t != nil {
+		if !t.Verified {
+			why := ""
+			if t.VerifyError != "" {
+				why = " (" + t.VerifyError + ")"
+			}
+			e.add(report.CodeCertNotVerified, ip, fmt.Sprintf("Install a certificate from a public CA that names %s (e.g. via ACME), with its chain.", r.Host),
+				"The certificate of %s does not verify for %s%s; names: %s.", where, r.Host, why, orNone(t.CertNames))
+		}
+		if na, err := time.Parse(time.RFC3339, t.NotAfter); err == nil && !e.p.Now.IsZero() {
+			left := na.Sub(e.p.Now)
+			switch {
+			case left <= 0:
+				e.add(report.CodeCertExpired, ip, "", "The certificate of %s expired on %s.", where, na.UTC().Format("2006-01-02"))
+			case left < e.p.CertWarn:
+				e.add(report.CodeCertExpiresSoon, ip, "", "The certificate of %s expires on %s, in %d day(s).", where, na.UTC().Format("2006-01-02"), int(math.Ceil(left.Hours()/24)))
+			}
+		}
+		if r.EHLOName != "" && !strings.EqualFold(r.EHLOName, r.Host) && !t.Verified && !nameIn(r.Host, t.CertNames) {
+			e.add(report.CodeEHLONotMXName, ip, fmt.Sprintf("Postfix: `myhostname = %s`, and a certificate naming %s.", r.Host, r.Host),
+				"%s calls itself %s, not %s, and its certificate does not name %s.", where, r.EHLOName, r.Host, r.Host)
+		}
+	}
+	if r.EHLOName != "" && len(ptr) > 0 && !nameIn(r.EHLOName, ptr) {
+		e.add(report.CodeEHLONotPTR, ip, fmt.Sprintf("Postfix: `myhostname = %s`, or publish `%s IN PTR %s.`", ptr[0], dnsq.ReverseName(r.IP), r.EHLOName),
+			"%s answers EHLO as %s, but its PTR is %s.", where, r.EHLOName, strings.Join(ptr, ", "))
+	}
+}
+
+func (e *evaluator) listenFix(r smtpprobe.Result) string {
+	if r.Family == discover.FamilyIPv6 {
+		return fmt.Sprintf("Make the MTA listen on [%s]:%d (Postfix `inet_protocols = all`, `inet_interfaces = all`) and allow TCP port %d in ip6tables/nftables, or remove `%s. IN AAAA %s`.", r.IP, r.Port, r.Port, r.Host, r.IP)
+	}
+	return fmt.Sprintf("Make the MTA listen on %s:%d (Postfix `inet_interfaces = all`) and allow TCP port %d in the firewall, or remove `%s. IN A %s`.", r.IP, r.Port, r.Port, r.Host, r.IP)
+}
+
+func nameIn(name string, names []string) bool {
+	n := strings.ToLower(strings.TrimSuffix(name, "."))
+	for _, m := range names {
+		m = strings.ToLower(strings.TrimSuffix(m, "."))
+		if m == n || (strings.HasPrefix(m, "*.") && strings.HasSuffix(n, m[1:]) && !strings.Contains(n[:len(n)-len(m)+1], ".")) {
+			return true
+		}
+	}
+	return false
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " / ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
+
+// hostFamilies gathers, per MX host, the conclusive probes of each family.
+type hostFamilies struct {
+	host   string
+	v4, v6 []smtpprobe.Result
+}
+
+func (e *evaluator) parity(probes []smtpprobe.Result) {
+	dom := e.f.Discovery.Domain
+	byHost := map[string]*hostFamilies{}
+	var order []string
+	any6, ok6 := false, false
+	for _, r := range probes {
+		if !e.conclusive(r) {
+			continue
+		}
+		h := byHost[r.Host]
+		if h == nil {
+			h = &hostFamilies{host: r.Host}
+			byHost[r.Host] = h
+			order = append(order, r.Host)
+		}
+		if r.Family == discover.FamilyIPv6 {
+			h.v6 = append(h.v6, r)
+			any6 = true
+			if !failed(r) {
+				ok6 = true
+			}
+		} else {
+			h.v4 = append(h.v4, r)
+		}
+	}
+	sort.Strings(order)
+	for _, host := range order {
+		h := byHost[host]
+		if len(h.v4) == 0 || len(h.v6) == 0 {
+			continue
+		}
+		w4, w6 := working(h.v4), working(h.v6)
+		switch {
+		case len(w4) > 0 && len(w6) == 0:
+			e.add(report.CodeIPv6DownIPv4Up, host, e.listenFix(h.v6[0]),
+				"%s accepts SMTP over IPv4 (%s) but not over IPv6 (%s): senders that try IPv6 first lose a connect timeout per message.", host, ips(w4), statuses(h.v6))
+		case len(w6) > 0 && len(w4) == 0:
+			e.add(report.CodeIPv4DownIPv6Up, host, e.listenFix(h.v4[0]),
+				"%s accepts SMTP over IPv6 (%s) but not over IPv4 (%s).", host, ips(w6), statuses(h.v4))
+		}
+		if len(w4) == 0 || len(w6) == 0 {
+			continue
+		}
+		n4, n6 := ehloNames(w4), ehloNames(w6)
+		if n4 != "" && n6 != "" && !strings.EqualFold(n4, n6) {
+			e.add(report.CodeEHLODiffers, host, fmt.Sprintf("Set the same name on both listeners (Postfix `myhostname = %s`), or make both addresses reach the same server.", host),
+				"%s answers EHLO as %s over IPv4 and as %s over IPv6.", host, n4, n6)
+		} else if b4, b6 := bannerKey(w4[0].Banner), bannerKey(w6[0].Banner); b4 != b6 {
+			e.add(report.CodeBannerDiffers, host, "", "%s greets differently over IPv4 (%q) and IPv6 (%q).", host, oneLine(w4[0].Banner), oneLine(w6[0].Banner))
+		}
+		t4, t6 := offersTLS(w4), offersTLS(w6)
+		if t4 != t6 {
+			with, without := "IPv4", "IPv6"
+			if t6 {
+				with, without = without, with
+			}
+			e.add(report.CodeSTARTTLSOneFamily, host, fmt.Sprintf("Enable TLS on the %s listener of %s (Postfix `smtpd_tls_security_level = may` with a certificate).", without, host),
+				"%s offers STARTTLS over %s but not over %s.", host, with, without)
+		}
+		if c4, c6 := certKey(w4), certKey(w6); c4 != "" && c6 != "" && c4 != c6 {
+			e.add(report.CodeCertDiffers, host, "", "%s presents a certificate for %s over IPv4 and for %s over IPv6.", host, c4, c6)
+		}
+	}
+	if any6 && !ok6 {
+		e.add(report.CodeIPv6OnlyUnreachable, dom, "", "%s publishes IPv6 MX addresses but none of them accepts SMTP: IPv6-only senders cannot deliver.", dom)
+	}
+	if e.p.Expect.IPv6 && !ok6 && !e.f.NoRoute[discover.FamilyIPv6] && !e.f.Port25Blocked[discover.FamilyIPv6] {
+		e.add(report.CodeExpectedIPv6, dom, e.aaaaFix(), "IPv6 was expected, and no MX address of %s accepted SMTP over IPv6.", dom)
+	}
+}
+
+func working(rs []smtpprobe.Result) []smtpprobe.Result {
+	var out []smtpprobe.Result
+	for _, r := range rs {
+		if r.Status == smtpprobe.StatusOK || r.Status == smtpprobe.StatusTLSFailed {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func ips(rs []smtpprobe.Result) string {
+	var s []string
+	for _, r := range rs {
+		s = append(s, r.IP.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+func statuses(rs []smtpprobe.Result) string {
+	var s []string
+	for _, r := range rs {
+		s = append(s, r.IP.String()+" "+string(r.Status))
+	}
+	return strings.Join(s, ", ")
+}
+
+func ehloNames(rs []smtpprobe.Result) string {
+	for _, r := range rs {
+		if r.EHLOName != "" {
+			return strings.ToLower(r.EHLOName)
+		}
+	}
+	return ""
+}
+
+// bannerKey normalises a greeting for comparison across families: digits
+// (timestamps, queue ids) and spacing differ between any two sessions.
+func bannerKey(b string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, b)), " ")
+}
+
+func offersTLS(rs []smtpprobe.Result) bool {
+	for _, r := range rs {
+		if r.StartTLS {
+			return true
+		}
+	}
+	return false
+}
+
+func certKey(rs []smtpprobe.Result) string {
+	for _, r := range rs {
+		if r.TLS != nil && len(r.TLS.CertNames) > 0 {
+			n := append([]string(nil), r.TLS.CertNames...)
+			sort.Strings(n)
+			return strings.Join(n, ",")
+		}
+	}
+	return ""
+}
+
+func (e *evaluator) simulation() {
+	s := e.f.Sim
+	dom := e.f.Discovery.Domain
+	if s.MTA == "" {
+		s.MTA = "Postfix"
+	}
+	fails := map[netip.Addr]smtpprobe.Result{}
+	if e.f.Probed {
+		for _, r := range e.f.Probes {
+			if e.conclusive(r) && failed(r) {
+				fails[r.IP] = r
+			}
+		}
+	}
+	pFail := 0.0
+	var failing []string
+	for ip, p := range s.PFirst {
+		if _, bad := fails[ip]; bad && p > 0 {
+			pFail += p
+			failing = append(failing, ip.String())
+		}
+	}
+	sort.Strings(failing)
+	if pFail > 0 {
+		cost := ""
+		if s.ExpectedDelay > 0 {
+			cost = fmt.Sprintf("; on average %s is lost per message before a working address", roundDur(s.ExpectedDelay))
+		} else if s.ConnectTimeout > 0 {
+			cost = fmt.Sprintf("; each such attempt can cost up to %s (smtp_connect_timeout)", roundDur(s.ConnectTimeout))
+		}
+		e.add(report.CodeFirstAttemptFails, dom, fmt.Sprintf("Fix or remove %s (see the MC3xx/MC4xx findings for it).", strings.Join(failing, ", ")),
+			"%s sends its first attempt to a failing address (%s) with probability %s%s.", s.MTA, strings.Join(failing, ", "), pct(pFail), cost)
+	}
+	if s.PDefer > 0 {
+		e.add(report.CodeDeliveryDefers, dom, "", "%s defers delivery to %s with probability %s: every address it tries within smtp_mx_address_limit=%d fails although a working one exists.", s.MTA, dom, pct(s.PDefer), s.AddressLimit)
+	}
+	has4, has6 := false, false
+	for ip := range s.PFirst {
+		if ip.Is4() {
+			has4 = true
+		} else {
+			has6 = true
+		}
+	}
+	if has4 && has6 {
+		e.add(report.CodeFirstIPv6Share, dom, "", "%s tries IPv6 first for %s of messages to %s.", s.MTA, pct(s.PFirstIPv6), dom)
+	}
+	if len(s.NeverTried) > 0 {
+		var n []string
+		for _, a := range s.NeverTried {
+			n = append(n, a.String())
+		}
+		e.add(report.CodeAddressLimitCuts, dom, "", "%s never tries %s: they are beyond smtp_mx_address_limit=%d.", s.MTA, strings.Join(n, ", "), s.AddressLimit)
+	}
+}
+
+func pct(p float64) string {
+	v := p * 100
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f%%", v)
+	}
+	return fmt.Sprintf("%.1f%%", v)
+}
+
+func roundDur(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
