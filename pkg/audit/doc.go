@@ -6,4 +6,3 @@
 // into findings from the report catalogue; it is pure (no I/O, no clock)
 // and table-tested. audit never prints and never exits.
 package audit
-

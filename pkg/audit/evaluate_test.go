@@ -202,7 +202,9 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 			probe(f, "192.0.2.10").Banner = "mx1.example.org ESMTP Postfix 12:00:01"
 			probe(f, "2001:db8:1::10").Banner = "mx1.example.org ESMTP Postfix 12:00:02"
 		}, nil, []string{"MC407"}},
-		{"cert differs", func(f *Facts, p *Policy) { probe(f, "192.0.2.10").TLS.CertNames = []string{"mx1.example.org", "old.example.org"} }, []string{"MC409"}, nil},
+		{"cert differs", func(f *Facts, p *Policy) {
+			probe(f, "192.0.2.10").TLS.CertNames = []string{"mx1.example.org", "old.example.org"}
+		}, []string{"MC409"}, nil},
 		{"no AAAA at all", func(f *Facts, p *Policy) {
 			for i := range f.Discovery.MX {
 				f.Discovery.MX[i].Addresses = f.Discovery.MX[i].Addresses[:1]
