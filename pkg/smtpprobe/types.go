@@ -1,6 +1,28 @@
 // Package smtpprobe probes one SMTP server address over its own family:
 // TCP connect, greeting, EHLO, STARTTLS, EHLO again, QUIT. It never sends
 // MAIL, RCPT or DATA. Everything a peer sends is bounded in size and time.
+//
+// The flow for one address (Prober.Probe):
+//
+//  1. Self-check: a UDP connect toward the address (no packet is sent) asks
+//     the kernel for a route and a source address in that family. Without
+//     one the result is inconclusive: this host cannot tell, which is not
+//     the same as the server being unreachable.
+//  2. TCP connect with "tcp4" or "tcp6" to the IP literal, so the family is
+//     the one asked (no name resolution, no Happy Eyeballs), optionally from
+//     a given source address, under the connect timeout.
+//  3. The greeting, read under one deadline for the whole reply (a server
+//     dripping one byte a second still ends at the command timeout), with
+//     bounded line length, line count and total bytes.
+//  4. EHLO, or HELO when EHLO is refused with 5xx (RFC 5321 §4.1.4), then
+//     STARTTLS when offered (RFC 3207) with SNI = the MX name. The handshake
+//     accepts any certificate; the chain is verified afterwards with
+//     crypto/x509 so an unverified certificate is recorded, not fatal.
+//     EHLO again over TLS (RFC 3207 §4.2: the client must discard what it
+//     knew), then QUIT.
+//
+// Every text the peer sent is passed through package sanitize before it is
+// stored in a Result, so every renderer can print Result fields as they are.
 package smtpprobe
 
 import "net/netip"
@@ -38,17 +60,23 @@ type Result struct {
 	IP            netip.Addr `json:"ip"`
 	Family        string     `json:"family"` // "ipv4" or "ipv6"
 	Port          int        `json:"port"`
+	PTR           []string   `json:"ptr,omitempty"` // the address's PTR names when the caller knew them (for name comparison)
 	Status        Status     `json:"status"`
 	Phase         string     `json:"phase,omitempty"` // where a timeout or error happened
 	BannerCode    int        `json:"banner_code"`
-	Banner        string     `json:"banner"`    // greeting text without codes, lines joined by "\n"
-	EHLOName      string     `json:"ehlo_name"` // first word of the EHLO reply's first line
-	Extensions    []string   `json:"extensions"`
+	Banner        string     `json:"banner"`        // greeting text without codes, lines joined by "\n"
+	BannerName    string     `json:"banner_name"`   // first word after the code of the greeting's first line
+	EHLOName      string     `json:"ehlo_name"`     // first word of the EHLO reply's first line
+	HELOFallback  bool       `json:"helo_fallback"` // EHLO was refused with 5xx and HELO was used
+	Extensions    []string   `json:"extensions"`    // keyword upper-cased, parameters as sent
 	ExtensionsTLS []string   `json:"extensions_tls"`
 	StartTLS      bool       `json:"starttls"` // offered in the first EHLO
 	TLS           *TLSInfo   `json:"tls,omitempty"`
 	Timings       Timings    `json:"timings_ms"`
 	Error         string     `json:"error,omitempty"`
+	// Err is the typed error behind Status (an *Error for protocol and
+	// network failures); nil when Status is ok and nothing went wrong.
+	Err error `json:"-"`
 }
 
 // TLSInfo describes the STARTTLS session.
@@ -56,8 +84,9 @@ type TLSInfo struct {
 	Version     string   `json:"version"` // "TLS1.3"
 	Cipher      string   `json:"cipher"`
 	CertNames   []string `json:"cert_names"`
-	NotAfter    string   `json:"not_after"` // RFC 3339
-	Verified    bool     `json:"verified"`  // chain verifies for the MX name
+	NotAfter    string   `json:"not_after"`          // RFC 3339
+	Fingerprint string   `json:"fingerprint_sha256"` // of the leaf certificate (DER), lower-case hex
+	Verified    bool     `json:"verified"`           // chain verifies for the MX name
 	VerifyError string   `json:"verify_error,omitempty"`
 }
 

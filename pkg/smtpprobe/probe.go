@@ -1,0 +1,561 @@
+package smtpprobe
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailcheck/mailcheck/pkg/sanitize"
+)
+
+// Target is one address to probe.
+type Target struct {
+	Host string     // the MX name (or the literal as given), no trailing dot
+	IP   netip.Addr // the address; its family decides tcp4 or tcp6
+	PTR  []string   // the address's PTR names when known, for CheckNames
+}
+
+// Options configure a Prober. Zero values take the defaults noted.
+type Options struct {
+	Port           int           // default 25
+	HELO           string        // EHLO/HELO name; default the address literal of our source address (RFC 5321 §4.1.3)
+	ConnectTimeout time.Duration // one TCP connect; default 10s
+	CommandTimeout time.Duration // one complete reply (greeting, EHLO, STARTTLS + handshake); default 20s
+	NoStartTLS     bool          // do not try STARTTLS
+	Source4        netip.Addr    // source address for IPv4, when valid
+	Source6        netip.Addr    // source address for IPv6, when valid
+	Limits         Limits        // default DefaultLimits
+	// RootCAs verifies server certificates; nil means the system roots.
+	RootCAs *x509.CertPool
+
+	Dialer Dialer           // default NetDialer
+	Routes RouteChecker     // default UDPRouteChecker
+	Now    func() time.Time // default time.Now (timings and certificate validity)
+	// Transcript, when set, receives the SMTP conversation of every probe,
+	// one sanitised line per write, prefixed with the address. Safe with
+	// concurrent probes.
+	Transcript io.Writer
+}
+
+// Prober probes addresses with one set of options. It is safe for
+// concurrent use.
+type Prober struct {
+	opts Options
+	tmu  sync.Mutex // serialises Transcript writes
+}
+
+// New returns a Prober with defaults filled in.
+func New(opts Options) *Prober {
+	if opts.Port == 0 {
+		opts.Port = 25
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 10 * time.Second
+	}
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = 20 * time.Second
+	}
+	if opts.Limits.MaxLineLen <= 0 {
+		opts.Limits.MaxLineLen = DefaultLimits.MaxLineLen
+	}
+	if opts.Limits.MaxLines <= 0 {
+		opts.Limits.MaxLines = DefaultLimits.MaxLines
+	}
+	if opts.Limits.MaxBytes <= 0 {
+		opts.Limits.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if opts.Dialer == nil {
+		opts.Dialer = NetDialer{}
+	}
+	if opts.Routes == nil {
+		opts.Routes = UDPRouteChecker{}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Prober{opts: opts}
+}
+
+// Family returns "ipv4" or "ipv6" for ip. An IPv4-mapped IPv6 address is
+// ipv6: it came from an AAAA record.
+func Family(ip netip.Addr) string {
+	if ip.Is4() {
+		return "ipv4"
+	}
+	return "ipv6"
+}
+
+// ProbeAll probes every target concurrently, at most limit at a time
+// (limit <= 0: all at once), and returns the results in the order of
+// targets. A domain's probe so takes about as long as its slowest address.
+func (p *Prober) ProbeAll(ctx context.Context, targets []Target, limit int) []Result {
+	results := make([]Result, len(targets))
+	if limit <= 0 || limit > len(targets) {
+		limit = len(targets)
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = p.Probe(ctx, t)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// session is one probe in progress.
+type session struct {
+	p      *Prober
+	ctx    context.Context
+	res    *Result
+	conn   net.Conn
+	cnt    *counter
+	rr     *replyReader
+	prefix string
+	inTLS  bool
+}
+
+// Probe probes one address. It never returns an error: the outcome is in
+// Result.Status, with Result.Err holding the typed cause.
+func (p *Prober) Probe(ctx context.Context, t Target) Result {
+	o := &p.opts
+	ip := t.IP.WithZone("")
+	res := Result{
+		Host:          t.Host,
+		IP:            ip,
+		Family:        Family(ip),
+		Port:          o.Port,
+		PTR:           t.PTR,
+		Extensions:    []string{},
+		ExtensionsTLS: []string{},
+	}
+	if res.Host == "" {
+		res.Host = ip.String()
+	}
+	fail := func(st Status, e *Error) Result {
+		res.Status, res.Phase, res.Err = st, e.Phase, e
+		res.Error = sanitize.Text(e.Error())
+		return res
+	}
+
+	src, network := o.Source4, "tcp4"
+	if !ip.Is4() {
+		src, network = o.Source6, "tcp6"
+	}
+	if !ip.IsValid() {
+		return fail(StatusInconclusive, &Error{Phase: PhaseConnect, Err: errors.New("no address to probe")})
+	}
+	if src.IsValid() && src.Is4() != ip.Is4() {
+		return fail(StatusInconclusive, &Error{Phase: PhaseConnect,
+			Err: fmt.Errorf("source address %s is not of the %s family", src, res.Family)})
+	}
+
+	// 1. Self-check: can this host reach that family at all?
+	if _, err := o.Routes.CheckRoute(ctx, src, ip); err != nil {
+		return fail(StatusInconclusive, &Error{Phase: PhaseConnect,
+			Err: fmt.Errorf("this host has no %s route or source address toward %s: %w", familyName(ip), ip, err)})
+	}
+
+	// 2. Connect over the address's own family.
+	dctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+	start := o.Now()
+	conn, err := o.Dialer.DialContext(dctx, network, src, netip.AddrPortFrom(ip, uint16(o.Port)))
+	cancel()
+	res.Timings.Connect = ms(o.Now().Sub(start))
+	if err != nil {
+		st := dialStatus(err)
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+		} else if st == StatusTimeout {
+			err = fmt.Errorf("no answer within %s: %w", o.ConnectTimeout, err)
+		}
+		return fail(st, &Error{Phase: PhaseConnect, Err: err})
+	}
+	defer conn.Close()
+	// Cancelling the run (SIGINT, --timeout) unblocks any read or write.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	s := &session{p: p, ctx: ctx, res: &res, conn: conn,
+		prefix: netip.AddrPortFrom(ip, uint16(o.Port)).String()}
+	s.cnt = &counter{r: conn, max: o.Limits.MaxBytes, now: o.Now}
+	s.rr = newReplyReader(s.cnt, o.Limits, s.logRecv)
+	s.logf("=== connected to %s (%s) from %s", s.prefix, res.Host, conn.LocalAddr())
+
+	if e := s.run(); e != nil {
+		res.Err = e
+		res.Phase = e.Phase
+		res.Error = sanitize.Text(e.Error())
+	}
+	return res
+}
+
+func familyName(ip netip.Addr) string {
+	if ip.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+func ms(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
+
+// run does greeting, EHLO, STARTTLS, EHLO, QUIT and sets res.Status. The
+// returned error, if any, explains a status other than ok (or an ok with a
+// problem worth telling, such as a failing QUIT; those are not reported).
+func (s *session) run() *Error {
+	o := &s.p.opts
+	res := s.res
+	connectedAt := o.Now()
+
+	// 3. Greeting (RFC 5321 §4.3.2: 220, or 554 for no service).
+	rep, err := s.readReply()
+	if !s.cnt.first.IsZero() {
+		res.Timings.BannerFirstByte = ms(s.cnt.first.Sub(connectedAt))
+	}
+	res.Timings.Banner = ms(o.Now().Sub(connectedAt))
+	if len(rep.Lines) > 0 {
+		res.BannerCode = rep.Code
+		res.Banner = sanitize.MultiLine(rep.Text())
+		res.BannerName = sanitize.Text(firstWord(rep.Lines[0]))
+	}
+	if err != nil {
+		res.Status = sessionStatus(err)
+		return s.replyError(PhaseBanner, rep, err)
+	}
+	switch rep.Code / 100 {
+	case 2:
+		// Postfix accepts any 2xx greeting (smtp_proto.c, smtp_helo).
+	case 4:
+		res.Status = StatusGreeting4xx
+		s.quit()
+		return s.replyError(PhaseBanner, rep, nil)
+	case 5:
+		res.Status = StatusGreeting5xx
+		// RFC 5321 §3.1: after a 554 greeting the client should send QUIT.
+		s.quit()
+		return s.replyError(PhaseBanner, rep, nil)
+	default:
+		res.Status = StatusNotSMTP
+		return s.replyError(PhaseBanner, rep, fmt.Errorf("%w: greeting code %d", ErrMalformed, rep.Code))
+	}
+
+	// 4. EHLO, HELO on 5xx.
+	t0 := o.Now()
+	lines, e := s.hello(false)
+	res.Timings.EHLO = ms(o.Now().Sub(t0))
+	if e != nil {
+		return e
+	}
+	res.Extensions, res.StartTLS = parseExtensions(lines)
+	res.Extensions = sanitize.Strings(res.Extensions)
+
+	// 5. STARTTLS (RFC 3207) unless told not to.
+	if res.StartTLS && !o.NoStartTLS {
+		t1 := o.Now()
+		e := s.startTLS()
+		res.Timings.TLS = ms(o.Now().Sub(t1))
+		if e != nil {
+			return e
+		}
+		lines, e := s.hello(true)
+		if e != nil {
+			return e
+		}
+		res.ExtensionsTLS, _ = parseExtensions(lines)
+		res.ExtensionsTLS = sanitize.Strings(res.ExtensionsTLS)
+	}
+	res.Status = StatusOK
+	s.quit()
+	return nil
+}
+
+// hello sends EHLO and, on a 5xx reply, HELO (RFC 5321 §4.1.4 and
+// §3.2: a client that gets 5xx to EHLO may fall back to HELO). It returns
+// the reply lines and sets EHLOName on the first call.
+func (s *session) hello(afterTLS bool) ([]string, *Error) {
+	res := s.res
+	name := s.heloName()
+	rep, err := s.command("EHLO " + name)
+	if err == nil && rep.Code/100 == 5 && !afterTLS {
+		res.HELOFallback = true
+		rep, err = s.command("HELO " + name)
+		if err == nil && rep.Code/100 == 2 {
+			res.EHLOName = sanitize.Text(firstWord(rep.Text()))
+			return nil, nil
+		}
+	}
+	if err != nil {
+		res.Status = sessionStatus(err)
+		return nil, s.replyError(PhaseEHLO, rep, err)
+	}
+	switch rep.Code / 100 {
+	case 2:
+		if !afterTLS {
+			res.EHLOName = sanitize.Text(firstWord(rep.Lines[0]))
+		}
+		return rep.Lines, nil
+	case 4:
+		// A server that defers us at EHLO (421, postscreen after its
+		// tests) turns the delivery away like a 4xx greeting would.
+		res.Status = StatusGreeting4xx
+	default:
+		res.Status = StatusGreeting5xx
+	}
+	s.quit()
+	return nil, s.replyError(PhaseEHLO, rep, nil)
+}
+
+// heloName is the EHLO argument: the configured name, or the address
+// literal of our end of the connection (RFC 5321 §4.1.3 and §4.1.4: a
+// client without a meaningful name sends its address literal).
+func (s *session) heloName() string {
+	if s.p.opts.HELO != "" {
+		return s.p.opts.HELO
+	}
+	ap, err := netip.ParseAddrPort(s.conn.LocalAddr().String())
+	if err != nil {
+		return "[127.0.0.1]"
+	}
+	a := ap.Addr().Unmap().WithZone("")
+	if a.Is4() {
+		return "[" + a.String() + "]"
+	}
+	return "[IPv6:" + a.String() + "]"
+}
+
+// startTLS sends STARTTLS and does the handshake with any certificate, then
+// records what the server presented and whether it verifies.
+func (s *session) startTLS() *Error {
+	o := &s.p.opts
+	res := s.res
+	rep, err := s.command("STARTTLS")
+	if err != nil {
+		res.Status = sessionStatus(err)
+		return s.replyError(PhaseStartTLS, rep, err)
+	}
+	if rep.Code != 220 {
+		// RFC 3207 §4: 454 TLS not available; the session could go on in
+		// plain text, but a server that offers STARTTLS and then refuses
+		// it fails every client that insists on TLS.
+		res.Status = StatusTLSFailed
+		s.quit()
+		return s.replyError(PhaseStartTLS, rep, nil)
+	}
+	if s.rr.br.Buffered() > 0 {
+		// RFC 3207 §4.2 / CVE-2011-0411: data after the 220 must not be
+		// carried into the TLS session.
+		res.Status = StatusTLSFailed
+		return &Error{Phase: PhaseStartTLS, Err: errors.New("server sent data after its STARTTLS reply (command injection risk)")}
+	}
+	host := res.Host
+	if _, err := netip.ParseAddr(host); err == nil {
+		host = "" // no SNI for an IP literal (RFC 6066 §3)
+	}
+	cfg := &tls.Config{
+		ServerName: host,
+		// Opportunistic STARTTLS accepts any certificate, like an MTA does
+		// by default (RFC 7435); we verify ourselves below and record it.
+		InsecureSkipVerify: true,
+		// Record what the server really negotiates, old versions and
+		// ciphers included, rather than failing where an MTA would not.
+		MinVersion:   tls.VersionTLS10,
+		CipherSuites: allCipherSuites(),
+	}
+	tc := tls.Client(s.conn, cfg)
+	hctx, cancel := context.WithTimeout(s.ctx, o.CommandTimeout)
+	err = tc.HandshakeContext(hctx)
+	cancel()
+	if err != nil {
+		if isTimeout(err) {
+			res.Status = StatusTimeout
+		} else {
+			res.Status = StatusTLSFailed
+		}
+		s.logf("=== TLS handshake failed: %v", err)
+		return &Error{Phase: PhaseTLS, Err: err}
+	}
+	s.conn = tc
+	s.inTLS = true
+	s.cnt.r = tc
+	// A new reader: nothing buffered before the handshake may survive.
+	s.rr = newReplyReader(s.cnt, o.Limits, s.logRecv)
+	st := tc.ConnectionState()
+	res.TLS = tlsInfo(st, res.Host, o.RootCAs, o.Now())
+	s.logf("=== TLS %s %s, certificate for %s, verified %v", res.TLS.Version, res.TLS.Cipher,
+		strings.Join(res.TLS.CertNames, ", "), res.TLS.Verified)
+	return nil
+}
+
+func allCipherSuites() []uint16 {
+	var ids []uint16
+	for _, c := range tls.CipherSuites() {
+		ids = append(ids, c.ID)
+	}
+	for _, c := range tls.InsecureCipherSuites() {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// tlsInfo records the session and verifies the chain for host with x509
+// (DNS name, or IP SAN for an IP literal target).
+func tlsInfo(st tls.ConnectionState, host string, roots *x509.CertPool, now time.Time) *TLSInfo {
+	info := &TLSInfo{
+		Version:   strings.ReplaceAll(tls.VersionName(st.Version), " ", ""),
+		Cipher:    tls.CipherSuiteName(st.CipherSuite),
+		CertNames: []string{},
+	}
+	if len(st.PeerCertificates) == 0 {
+		info.VerifyError = "server sent no certificate"
+		return info
+	}
+	leaf := st.PeerCertificates[0]
+	names := leaf.DNSNames
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 && leaf.Subject.CommonName != "" {
+		names = []string{leaf.Subject.CommonName}
+	}
+	for _, n := range names {
+		info.CertNames = append(info.CertNames, sanitize.Text(n))
+	}
+	info.NotAfter = leaf.NotAfter.UTC().Format(time.RFC3339)
+	sum := sha256.Sum256(leaf.Raw)
+	info.Fingerprint = hex.EncodeToString(sum[:])
+	inter := x509.NewCertPool()
+	for _, c := range st.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{
+		DNSName:       host,
+		Roots:         roots,
+		Intermediates: inter,
+		CurrentTime:   now,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	info.Verified = err == nil
+	if err != nil {
+		info.VerifyError = sanitize.Text(err.Error())
+	}
+	return info
+}
+
+// command sends one line and reads the reply, all under one command
+// timeout.
+func (s *session) command(line string) (Reply, error) {
+	if err := s.send(line); err != nil {
+		return Reply{}, err
+	}
+	return s.readReply()
+}
+
+func (s *session) send(line string) error {
+	s.conn.SetWriteDeadline(s.deadline())
+	s.logSend(line)
+	_, err := io.WriteString(s.conn, line+"\r\n")
+	if err != nil && s.ctx.Err() != nil {
+		err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+	}
+	return err
+}
+
+// readReply reads one reply with one deadline for all of it, so a server
+// dripping a byte at a time cannot stretch it (a per-read deadline would
+// restart on every byte).
+func (s *session) readReply() (Reply, error) {
+	s.conn.SetReadDeadline(s.deadline())
+	rep, err := s.rr.read()
+	if err != nil && s.ctx.Err() != nil && isTimeout(err) {
+		if errors.Is(s.ctx.Err(), context.Canceled) {
+			err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+		} else {
+			err = fmt.Errorf("run deadline reached: %w", err)
+		}
+	} else if err != nil && isTimeout(err) {
+		err = fmt.Errorf("no complete reply within %s: %w", s.p.opts.CommandTimeout, err)
+	}
+	return rep, err
+}
+
+// deadline is now + the command timeout, or the run's deadline if sooner.
+func (s *session) deadline() time.Time {
+	d := time.Now().Add(s.p.opts.CommandTimeout)
+	if cd, ok := s.ctx.Deadline(); ok && cd.Before(d) {
+		d = cd
+	}
+	if s.ctx.Err() != nil {
+		d = time.Unix(1, 0)
+	}
+	return d
+}
+
+// quit says goodbye politely; its outcome changes nothing.
+func (s *session) quit() {
+	if s.send("QUIT") != nil {
+		return
+	}
+	// Do not wait the full command timeout for a 221 nobody needs.
+	d := time.Now().Add(2 * time.Second)
+	if d.After(s.deadline()) {
+		d = s.deadline()
+	}
+	s.conn.SetReadDeadline(d)
+	s.rr.read()
+}
+
+// replyError builds the typed error for a failed phase.
+func (s *session) replyError(phase string, rep Reply, err error) *Error {
+	e := &Error{Phase: phase, Err: err}
+	if len(rep.Lines) > 0 && rep.Code != 0 {
+		e.Code = rep.Code
+		e.Enhanced = rep.Enhanced()
+		e.Line = sanitize.Text(fmt.Sprintf("%d %s", rep.Code, rep.Lines[len(rep.Lines)-1]))
+		e.Permanent = rep.Code/100 == 5
+	}
+	return e
+}
+
+func (s *session) logSend(line string) {
+	arrow := ">"
+	if s.inTLS {
+		arrow = "~>"
+	}
+	s.logf("%s %s", arrow, line)
+}
+
+func (s *session) logRecv(line string) {
+	arrow := "<"
+	if s.inTLS {
+		arrow = "<~"
+	}
+	s.logf("%s %s", arrow, line)
+}
+
+func (s *session) logf(format string, args ...any) {
+	w := s.p.opts.Transcript
+	if w == nil {
+		return
+	}
+	line := sanitize.Text(fmt.Sprintf(format, args...))
+	s.p.tmu.Lock()
+	fmt.Fprintf(w, "%s %s\n", s.prefix, line)
+	s.p.tmu.Unlock()
+}
