@@ -1,0 +1,472 @@
+// Package bounce recognises pasted bounce messages, SMTP replies and Postfix
+// log lines, and says what they mean for the sending side.
+//
+// The flow of Parse:
+//
+//  1. The input is bounded (MaxInput) and sanitised: escape sequences and
+//     control characters never survive into a Result.
+//  2. Context is located: a Postfix smtp(8) log line or DSN text
+//     ("host X[addr] said: REPLY (in reply to end of DATA command)"), a
+//     Postfix connect failure ("connect to X[addr]:25: Network is
+//     unreachable"), a DSN's Remote-MTA and Diagnostic-Code fields, or a bare
+//     SMTP reply anywhere in the text.
+//  3. The reply is normalised: lines are unfolded and the continuation
+//     prefixes of a multi-line reply ("550-5.7.1 ", RFC 5321 §4.2.1) are
+//     removed, so that a phrase wrapped across lines still matches.
+//  4. The receiver (Gmail, Microsoft, Yahoo, a Postfix server) is identified
+//     from the receiving host name and from markers in the text ("gsmtp",
+//     "protection.outlook.com", "[TSS04]").
+//  5. The first rule whose phrase and status codes match wins (rules.go). The
+//     rule names the checks of the sending side that the reply implies (PTR,
+//     forward confirmation, SPF, DMARC, ...), explains it in plain words and
+//     gives the fix.
+//  6. The sending address is extracted from the places each receiver puts it
+//     (Gmail's "[2001:db8::25      12]" right after the codes, Microsoft's
+//     "sending IPv6 address [..]", Yahoo's "Messages from ADDR", Postfix's
+//     "cannot find your hostname, [ADDR]"), never from the receiving host's
+//     bracket.
+//
+// Text no rule matches is reported as not recognised, with everything that
+// could still be extracted: addresses, reply codes and host names.
+package bounce
+
+import (
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/sanitize"
+)
+
+// MaxInput bounds the text Parse looks at: a pasted bounce with its headers
+// fits many times over; a whole mail log does not need to.
+const MaxInput = 1 << 20
+
+// maxReply bounds the reply text kept in a Result (RFC 5321 §4.5.3.1.5 limits
+// a reply line to 512 octets; Gmail's longest replies span about six lines).
+const maxReply = 4096
+
+// maxExtracted bounds the lists of things seen in unrecognised text.
+const maxExtracted = 32
+
+// Receivers.
+const (
+	ReceiverGmail     = "gmail"
+	ReceiverMicrosoft = "microsoft"
+	ReceiverYahoo     = "yahoo"
+	// ReceiverPostfix is a receiving server running Postfix whose smtpd
+	// restrictions rejected the sender (smtpd_check.c).
+	ReceiverPostfix = "postfix"
+	// ReceiverLocal is the sending host itself (a Postfix connect failure).
+	ReceiverLocal = "local"
+)
+
+// Check names a sending-side property a reply depends on. The sender audit
+// (pkg/sender) knows how to verify all of them except DKIM and reputation.
+type Check string
+
+const (
+	CheckPTR        Check = "ptr"        // the sending address has a PTR record
+	CheckFCrDNS     Check = "fcrdns"     // a PTR name resolves back to the address, same family
+	CheckHELO       Check = "helo"       // the HELO/EHLO name is valid and resolves
+	CheckSPF        Check = "spf"        // SPF of the envelope domain passes for the address
+	CheckDKIM       Check = "dkim"       // messages carry a valid DKIM signature
+	CheckDMARC      Check = "dmarc"      // the From domain publishes DMARC and aligns
+	CheckDNSBL      Check = "dnsbl"      // the address (its /64 for IPv6) is not blocklisted
+	CheckReputation Check = "reputation" // receiver-side reputation, not visible in DNS
+	CheckIPv6Route  Check = "ipv6_route" // the sending host has a working IPv6 route
+	CheckPort25     Check = "port25"     // outbound TCP port 25 is open
+)
+
+// Result is what Parse found in one text. JSON field names follow
+// docs/json.md ("explain").
+type Result struct {
+	Recognised bool   `json:"recognised"`
+	Receiver   string `json:"receiver,omitempty"` // gmail, microsoft, yahoo, postfix, local, or empty
+	Rule       string `json:"rule,omitempty"`     // stable rule identifier, e.g. "gmail-ipv6-ptr-auth"
+	Title      string `json:"title,omitempty"`    // the rule in a few words
+	ReplyCode  int    `json:"reply_code,omitempty"`
+	// EnhancedCode is the RFC 3463 status code ("5.7.1"), from the reply or
+	// from Postfix's dsn= field.
+	EnhancedCode string `json:"enhanced_code,omitempty"`
+	// Permanent is true for 5xx replies (the message bounced) and false for
+	// 4xx (it is queued and retried).
+	Permanent     bool       `json:"permanent"`
+	SenderIP      netip.Addr `json:"sender_ip,omitzero"`
+	SenderDomain  string     `json:"sender_domain,omitempty"` // envelope or From domain named in the text
+	HELO          string     `json:"helo,omitempty"`          // the sender's HELO name, from a receiving Postfix's log
+	ReceivingHost string     `json:"receiving_host,omitempty"`
+	ReceivingIP   netip.Addr `json:"receiving_ip,omitzero"`
+	// Family is the IP family the rule is about: "ipv6" for IPv6-only rules,
+	// otherwise the family of the sending (or receiving) address when known.
+	Family string `json:"family,omitempty"`
+	// Stage is the SMTP command the reply answered, from Postfix's "(in reply
+	// to end of DATA command)": a rejection after DATA means the whole
+	// message was transferred and judged.
+	Stage  string `json:"stage,omitempty"`
+	Status string `json:"postfix_status,omitempty"` // Postfix status=bounced|deferred|...
+	// Reply is the receiver's reply, lines joined, continuation codes
+	// removed, sanitised.
+	Reply       string  `json:"reply,omitempty"`
+	Explanation string  `json:"explanation"`
+	Fix         string  `json:"fix"`
+	Checks      []Check `json:"checks,omitempty"`
+	// What could be extracted, recognised or not.
+	Addresses []netip.Addr `json:"addresses,omitempty"`
+	Codes     []string     `json:"codes,omitempty"` // "550 5.7.1" as seen
+	Hosts     []string     `json:"hosts,omitempty"`
+}
+
+var (
+	// Postfix smtp(8) logs and DSN texts: "host NAME[ADDR] said: REPLY (in
+	// reply to COMMAND command)" (Postfix smtp_proto.c, smtp_trouble.c).
+	reHostSaid = regexp.MustCompile(`(?i)\bhost\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?\s+(?:said|refused to talk to me):\s*(.*)`)
+	reInReplyTo = regexp.MustCompile(`(?i)\s*\(in reply to ([A-Za-z ]+?) command\)\)?`)
+	// Postfix connect failures: "connect to NAME[ADDR]:25: Network is unreachable".
+	reConnectTo = regexp.MustCompile(`(?i)\bconnect to\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?:\s*([^()\n]*)`)
+	reRelay     = regexp.MustCompile(`(?i)\brelay=([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\]`)
+	reStatus    = regexp.MustCompile(`(?i)\bstatus=([a-z]+)`)
+	reDSN       = regexp.MustCompile(`(?i)\bdsn=([245]\.\d{1,3}\.\d{1,3})\b`)
+	reSmtpdTail = regexp.MustCompile(`;\s*from=<[^>]*>\s+to=<.*$`)
+	reHELO      = regexp.MustCompile(`\bhelo=<([A-Za-z0-9._-]+)>`)
+	reFrom      = regexp.MustCompile(`(?i)\bfrom=<[^<>@\s]*@([A-Za-z0-9.-]+)>`)
+	// DSN fields (RFC 3464 §2.3).
+	reDiagnostic = regexp.MustCompile(`(?i)\bDiagnostic-Code:\s*smtp;\s*(.*)`)
+	reRemoteMTA  = regexp.MustCompile(`(?i)\bRemote-MTA:\s*dns;\s*([A-Za-z0-9._-]+)`)
+	// A reply code, optionally with an enhanced status code (RFC 5321 §4.2,
+	// RFC 3463 §2), starting at a word boundary.
+	reReply = regexp.MustCompile(`(?:^|[\s(:;"'\[])([2-5][0-5][0-9])([ -])(?:([245]\.\d{1,3}\.\d{1,3})(?:[\s,;:]|$))?`)
+	reHost  = regexp.MustCompile(`(?i)\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}))\b`)
+	reV4    = regexp.MustCompile(`(?:^|[^0-9.])((?:\d{1,3}\.){3}\d{1,3})(?:[^0-9.]|$)`)
+	reV6    = regexp.MustCompile(`(?i)(?:^|[^0-9a-f:])([0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:(?:\d{1,3}\.){3}\d{1,3})?)`)
+)
+
+// Parse recognises text and returns what it means. It never fails: text it
+// does not recognise gives Recognised false and whatever could be extracted.
+func Parse(text string) Result {
+	if len(text) > MaxInput {
+		text = text[:MaxInput]
+	}
+	text = sanitize.MultiLine(text)
+	var r Result
+
+	// Postfix log fields first: they say who the receiver was.
+	if m := reStatus.FindStringSubmatch(text); m != nil {
+		r.Status = strings.ToLower(m[1])
+	}
+	if m := reRelay.FindStringSubmatch(text); m != nil {
+		r.ReceivingHost = strings.ToLower(m[1])
+		r.ReceivingIP = parseAddr(m[2])
+	}
+	if m := reFrom.FindStringSubmatch(text); m != nil {
+		r.SenderDomain = strings.ToLower(strings.TrimSuffix(m[1], "."))
+	}
+
+	flat := unfold(text)
+	reply := locateReply(&r, text, flat)
+	if loc := reInReplyTo.FindStringSubmatchIndex(reply); loc != nil {
+		r.Stage = strings.TrimSpace(reply[loc[2]:loc[3]])
+		reply = reply[:loc[0]]
+	}
+	// A receiving Postfix logs "...; from=<a@b> to=<c@d> proto=ESMTP
+	// helo=<name>" after its reply (smtpd_check.c log_whatsup).
+	if loc := reSmtpdTail.FindStringIndex(reply); loc != nil {
+		reply = reply[:loc[0]]
+	}
+	if m := reHELO.FindStringSubmatch(text); m != nil {
+		r.HELO = strings.ToLower(m[1])
+	}
+	r.ReplyCode, r.EnhancedCode, r.Reply = normaliseReply(reply)
+	if r.EnhancedCode == "" {
+		if m := reDSN.FindStringSubmatch(text); m != nil {
+			r.EnhancedCode = m[1]
+		}
+	}
+	if r.ReplyCode != 0 {
+		r.Permanent = r.ReplyCode >= 500
+	} else if r.EnhancedCode != "" {
+		r.Permanent = r.EnhancedCode[0] == '5'
+	}
+
+	r.Addresses = extractAddrs(flat)
+	r.Codes = extractCodes(flat)
+	r.Hosts = extractHosts(flat)
+
+	r.Receiver = identifyReceiver(r.ReceivingHost, flat)
+	match(&r, flat)
+	if !r.SenderIP.IsValid() {
+		r.SenderIP = senderAddr(r.Reply, flat, r.ReceivingIP)
+	}
+	if r.SenderDomain == "" {
+		r.SenderDomain = senderDomain(r.Reply)
+	}
+	if r.Family == "" {
+		switch {
+		case r.SenderIP.IsValid():
+			r.Family = familyOf(r.SenderIP)
+		case r.ReceivingIP.IsValid():
+			r.Family = familyOf(r.ReceivingIP)
+		}
+	}
+	if !r.Recognised {
+		r.Explanation = notRecognised(r)
+	}
+	return r
+}
+
+// locateReply finds the receiver's reply in text and records the receiving
+// host it names. Postfix log lines are looked at one by one (a pasted log
+// holds many); a DSN or a mail client's bounce is looked at paragraph by
+// paragraph, unfolded, because generators wrap long replies.
+func locateReply(r *Result, text, flat string) string {
+	lines := strings.Split(text, "\n")
+	if len(lines) > maxLines {
+		lines = lines[:maxLines]
+	}
+	for _, line := range lines {
+		if !strings.Contains(line, "status=") {
+			continue
+		}
+		if m := reHostSaid.FindStringSubmatch(line); m != nil {
+			r.ReceivingHost = strings.ToLower(m[1])
+			r.ReceivingIP = parseAddr(m[2])
+			return trimLogParen(m[3])
+		}
+		if m := reConnectTo.FindStringSubmatch(line); m != nil {
+			r.ReceivingHost = strings.ToLower(m[1])
+			r.ReceivingIP = parseAddr(m[2])
+			return trimLogParen(strings.TrimSpace(m[3]))
+		}
+	}
+	for _, para := range paragraphs(text) {
+		if m := reHostSaid.FindStringSubmatch(para); m != nil {
+			r.ReceivingHost = strings.ToLower(m[1])
+			r.ReceivingIP = parseAddr(m[2])
+			return m[3]
+		}
+	}
+	if m := reConnectTo.FindStringSubmatch(flat); m != nil {
+		r.ReceivingHost = strings.ToLower(m[1])
+		r.ReceivingIP = parseAddr(m[2])
+		return strings.TrimSpace(m[3])
+	}
+	if d := diagnosticCode(lines); d != "" {
+		if m := reRemoteMTA.FindStringSubmatch(text); m != nil && r.ReceivingHost == "" {
+			r.ReceivingHost = strings.ToLower(m[1])
+		}
+		return d
+	}
+	for _, para := range paragraphs(text) {
+		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
+			return para[loc[2]:]
+		}
+	}
+	return ""
+}
+
+// maxLines bounds how many lines of a pasted log are examined.
+const maxLines = 20000
+
+// trimLogParen drops the ")" that closes Postfix's "status=bounced (...)"
+// when the reply itself does not open it.
+func trimLogParen(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasSuffix(s, ")") && strings.Count(s, ")") > strings.Count(s, "(") {
+		s = strings.TrimSpace(s[:len(s)-1])
+	}
+	return s
+}
+
+// paragraphs splits text at blank lines and unfolds each paragraph.
+func paragraphs(text string) []string {
+	var out []string
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, unfold(strings.Join(cur, " ")))
+			cur = cur[:0]
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		cur = append(cur, line)
+	}
+	flush()
+	return out
+}
+
+// diagnosticCode returns the value of a DSN's Diagnostic-Code field with its
+// folded continuation lines (RFC 3464 §2.3.6, RFC 5322 §2.2.3).
+func diagnosticCode(lines []string) string {
+	for i, line := range lines {
+		m := reDiagnostic.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		parts := []string{m[1]}
+		for _, next := range lines[i+1:] {
+			if next == "" || (next[0] != ' ' && next[0] != '\t') {
+				break
+			}
+			parts = append(parts, next)
+		}
+		return unfold(strings.Join(parts, " "))
+	}
+	return ""
+}
+
+// unfold joins all lines into one and collapses runs of white space, so a
+// phrase wrapped by a DSN generator or a mail client still matches.
+func unfold(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// normaliseReply splits "550-5.7.1 text 550-5.7.1 more 550 5.7.1 end" into
+// the code, the enhanced code and the text with the continuation prefixes
+// removed (RFC 5321 §4.2.1: every line of a multi-line reply repeats the
+// code, with "-" on all lines but the last). Postfix logs such replies with
+// the lines joined by spaces, prefixes kept.
+func normaliseReply(reply string) (code int, enhanced, text string) {
+	reply = strings.TrimSpace(reply)
+	loc := reReply.FindStringSubmatchIndex(reply)
+	if loc == nil || loc[0] > 0 && strings.TrimSpace(reply[:loc[2]]) != "" {
+		// No leading code: free text (a connect error, a DSN without codes).
+		return 0, "", clip(reply)
+	}
+	code, _ = strconv.Atoi(reply[loc[2]:loc[3]])
+	if loc[6] >= 0 {
+		enhanced = reply[loc[6]:loc[7]]
+	}
+	body := reply[loc[1]:]
+	if loc[6] < 0 {
+		body = reply[loc[3]+1:]
+	}
+	// Remove the later lines' prefixes, with or without the enhanced code.
+	prefix := regexp.QuoteMeta(reply[loc[2]:loc[3]]) + `[ -]`
+	if enhanced != "" {
+		prefix += `(?:` + regexp.QuoteMeta(enhanced) + `\s?)?`
+	}
+	reCont := regexp.MustCompile(`(?:^|\s)` + prefix)
+	body = reCont.ReplaceAllString(body, " ")
+	return code, enhanced, clip(unfold(body))
+}
+
+func clip(s string) string {
+	if len(s) <= maxReply {
+		return s
+	}
+	// Cut on a rune boundary.
+	cut := maxReply
+	for cut > 0 && s[cut]&0xc0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func parseAddr(s string) netip.Addr {
+	s = strings.TrimPrefix(strings.ToLower(s), "ipv6:") // RFC 5321 §4.1.3 address literal
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}
+	}
+	return a
+}
+
+func familyOf(a netip.Addr) string {
+	if a.Is4() || a.Is4In6() {
+		return "ipv4"
+	}
+	return "ipv6"
+}
+
+// extractAddrs returns the distinct addresses in s, in order of appearance.
+func extractAddrs(s string) []netip.Addr {
+	var out []netip.Addr
+	seen := map[netip.Addr]bool{}
+	add := func(tok string) {
+		a := parseAddr(tok)
+		if !a.IsValid() || seen[a] || len(out) >= maxExtracted {
+			return
+		}
+		seen[a] = true
+		out = append(out, a)
+	}
+	type hit struct {
+		at  int
+		tok string
+	}
+	var hits []hit
+	for _, m := range reV6.FindAllStringSubmatchIndex(s, -1) {
+		if tok := s[m[2]:m[3]]; strings.Count(tok, ":") >= 2 {
+			hits = append(hits, hit{m[2], tok})
+		}
+	}
+	for _, m := range reV4.FindAllStringSubmatchIndex(s, -1) {
+		// Yahoo appends an internal code that looks like an address:
+		// "user complaints - 4.16.55.1; see ...". It is not one.
+		if strings.HasSuffix(s[:m[2]], " - ") && strings.HasPrefix(s[m[3]:], ";") {
+			continue
+		}
+		hits = append(hits, hit{m[2], s[m[2]:m[3]]})
+	}
+	// Order of appearance, so the first address named comes first.
+	for i := 1; i < len(hits); i++ {
+		for j := i; j > 0 && hits[j].at < hits[j-1].at; j-- {
+			hits[j], hits[j-1] = hits[j-1], hits[j]
+		}
+	}
+	for _, h := range hits {
+		add(h.tok)
+	}
+	return out
+}
+
+// extractCodes returns the distinct "CODE ENHANCED" pairs in s.
+func extractCodes(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range reReply.FindAllStringSubmatch(s, -1) {
+		c := m[1]
+		if m[3] != "" {
+			c += " " + m[3]
+		}
+		if !seen[c] && len(out) < maxExtracted {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// extractHosts returns the distinct host names in s that have at least three
+// labels or a known mail-provider suffix, lower-cased. Two-label names are
+// mostly domains in prose ("example.com"); they are kept too, but URLs'
+// hosts are not filtered: "support.google.com" is a useful hint.
+func extractHosts(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range reHost.FindAllStringSubmatch(s, -1) {
+		h := strings.ToLower(m[1])
+		if seen[h] || len(out) >= maxExtracted || looksNumeric(h) {
+			continue
+		}
+		seen[h] = true
+		out = append(out, h)
+	}
+	return out
+}
+
+// looksNumeric rejects "4.16.55.1"-style tokens that the host pattern can
+// only match when the last label is letters; kept for safety.
+func looksNumeric(h string) bool {
+	for _, c := range h {
+		if (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
+}
