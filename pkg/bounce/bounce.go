@@ -121,7 +121,7 @@ type Result struct {
 var (
 	// Postfix smtp(8) logs and DSN texts: "host NAME[ADDR] said: REPLY (in
 	// reply to COMMAND command)" (Postfix smtp_proto.c, smtp_trouble.c).
-	reHostSaid = regexp.MustCompile(`(?i)\bhost\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?\s+(?:said|refused to talk to me):\s*(.*)`)
+	reHostSaid  = regexp.MustCompile(`(?i)\bhost\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?\s+(?:said|refused to talk to me):\s*(.*)`)
 	reInReplyTo = regexp.MustCompile(`(?i)\s*\(in reply to ([A-Za-z ]+?) command\)\)?`)
 	// Postfix connect failures: "connect to NAME[ADDR]:25: Network is unreachable".
 	reConnectTo = regexp.MustCompile(`(?i)\bconnect to\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?:\s*([^()\n]*)`)

@@ -123,7 +123,7 @@ var rules = []rule{
 		phrases: phrases(`authenticate with either spf or dkim`, `fails to pass authentication checks`, `is unauthenticated`),
 		checks:  []Check{CheckSPF, CheckDKIM},
 		explain: "Gmail requires every sender to pass SPF or DKIM. For this message from {ip} neither passed.",
-		fix: "Authorise {ip} in the SPF record of your envelope domain (`ip4:`/`ip6:`) and sign outgoing mail with DKIM.",
+		fix:     "Authorise {ip} in the SPF record of your envelope domain (`ip4:`/`ip6:`) and sign outgoing mail with DKIM.",
 	},
 	{
 		id: "gmail-bulk-spf", receiver: ReceiverGmail,
@@ -275,7 +275,7 @@ var rules = []rule{
 		phrases: phrases(`yahoo requires all senders to authenticate`),
 		checks:  []Check{CheckSPF, CheckDKIM},
 		explain: "Yahoo requires every sender to pass SPF or DKIM; this message from {ip} passed neither.",
-		fix: "Authorise {ip} in the SPF record of the envelope domain and sign with DKIM.",
+		fix:     "Authorise {ip} in the SPF record of the envelope domain and sign with DKIM.",
 	},
 	{
 		id: "yahoo-policy", receiver: ReceiverYahoo,
@@ -284,7 +284,7 @@ var rules = []rule{
 		phrases: phrases(`not accepted for policy reasons`),
 		checks:  []Check{CheckDMARC, CheckSPF, CheckDKIM},
 		explain: "Yahoo refused the message for policy reasons; most often the From domain's DMARC policy failed.",
-		fix: "Align SPF or DKIM with the From domain and publish DMARC.",
+		fix:     "Align SPF or DKIM with the From domain and publish DMARC.",
 	},
 	{
 		id: "yahoo-spamhaus", receiver: ReceiverYahoo,
