@@ -37,6 +37,18 @@ type Result struct {
 	MXServer      string      `json:"mx_server,omitempty"` // DNS server that answered the MX query
 	MXAuthentic   bool        `json:"mx_authentic"`        // AD bit on the MX answer
 	MX            []Exchange  `json:"mx"`                  // sorted by preference, then as received
+
+	// MXError explains a failed MX lookup (mx_status other than ok, nodata, nxdomain).
+	MXError string `json:"mx_error,omitempty"`
+	// MXCNAME is the alias chain followed from the domain for the MX query
+	// (allowed: RFC 5321 §5.1 "processed as if it were the initial name").
+	MXCNAME []string `json:"mx_cname,omitempty"`
+	// NullMXMixed is true when a null MX ("MX 0 .") came with other MX
+	// records, which RFC 7505 §3 forbids. NullMX stays false and MX holds the
+	// other records; MTAs disagree on what to do (research §1.2, §6): Postfix
+	// 3.0+ treats the domain as null MX and bounces, Exim and OpenSMTPD use
+	// the other records.
+	NullMXMixed bool `json:"null_mx_mixed"`
 }
 
 // Exchange is one MX target and its addresses.
@@ -48,6 +60,9 @@ type Exchange struct {
 	AStatus    dnsq.Status `json:"a_status"`
 	AAAAStatus dnsq.Status `json:"aaaa_status"`
 	Addresses  []Address   `json:"addresses"` // A records first, then AAAA, each in answer order
+
+	AError    string `json:"a_error,omitempty"`    // why the A lookup failed
+	AAAAError string `json:"aaaa_error,omitempty"` // why the AAAA lookup failed
 }
 
 // Address is one address of an exchange with its reverse DNS.
@@ -60,6 +75,12 @@ type Address struct {
 	FCrDNS    iprev.Status `json:"fcrdns"`
 	// Confirmed are the PTR names that resolve back to IP in its family.
 	Confirmed []string `json:"fcrdns_names,omitempty"`
+
+	// PTRError explains a temperror or permerror.
+	PTRError string `json:"ptr_error,omitempty"`
+	// PTRTruncated is true when there were more PTR names than
+	// iprev.MaxNames and only the first ones were forward-checked.
+	PTRTruncated bool `json:"ptr_truncated,omitempty"`
 }
 
 // AddrClass says what kind of address an A or AAAA record holds.

@@ -12,4 +12,7 @@ const (
 	StatusFail      Status = "fail"      // PTR exists but no name maps back (NXDOMAIN names included)
 	StatusTempError Status = "temperror" // a lookup timed out or failed temporarily
 	StatusPermError Status = "permerror" // malformed PTR data
+	// StatusSkipped means reverse DNS was not asked for (discover.Options.RDNS
+	// false); it is never the outcome of Check.
+	StatusSkipped Status = "skipped"
 )

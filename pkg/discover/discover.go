@@ -1,0 +1,260 @@
+package discover
+
+import (
+	"cmp"
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/iprev"
+)
+
+// Options say what to discover.
+type Options struct {
+	// IPv4 and IPv6 select the address families to look up. A family not
+	// wanted is not asked and its lookup status is "skipped" (-4 / -6).
+	IPv4, IPv6 bool
+	// RDNS asks for the PTR and forward confirmation of every address.
+	// Without it ptr_status and fcrdns are "skipped".
+	RDNS bool
+	// Concurrency bounds the DNS lookups in flight (default 16).
+	Concurrency int
+}
+
+// DefaultOptions wants both families and reverse DNS.
+func DefaultOptions() Options {
+	return Options{IPv4: true, IPv6: true, RDNS: true}
+}
+
+const defaultConcurrency = 16
+
+// Run discovers the mail exchangers of domain (A-label form, absolute or
+// not) and their addresses. It never fails as a whole: every lookup's
+// outcome is recorded in the Result, and one failure never hides the rest.
+//
+// The flow, with the standards and MTA behaviour each step follows:
+//
+//  1. MX query for the domain (aliases followed, RFC 5321 §5.1).
+//     - Records: sorted by preference, stably, so equal preferences keep the
+//     answer order; MTAs do their own shuffling later (Postfix sorts MX names
+//     by preference only, research §1.2; Exim randomises per host, §2.1).
+//     Duplicate exchanges are kept: the MTA models need what DNS said.
+//     - A single MX whose target is "." is a null MX (RFC 7505): NullMX,
+//     no exchanges. A "." among other records sets NullMXMixed and the other
+//     records are kept.
+//     - NODATA: no MX records, so the domain itself is the exchange with
+//     preference 0 (implicit MX, RFC 5321 §5.1).
+//     - NXDOMAIN: the domain does not exist, which "MUST be reported as an
+//     error" (RFC 5321 §5.1); nothing more is looked up.
+//     - Temporary failure: recorded; nothing more is looked up (an MTA
+//     defers, research §1.2).
+//  2. For each exchange, A and AAAA concurrently (the wanted families). An
+//     exchange whose target parses as an IP address is an IP literal: it is
+//     not looked up; its address is the literal itself, which is what
+//     Postfix does (research §1.3 item 2; Exim refuses it, §2.1).
+//  3. For each address, its class (Classify) and, with RDNS, its PTR and
+//     forward confirmation (iprev.Check), started as soon as the address is
+//     known.
+//
+// No question is asked twice within a Run, and at most
+// Options.Concurrency lookups are in flight.
+func Run(ctx context.Context, r dnsq.Resolver, domain string, opts Options) Result {
+	fq := dnsq.Fqdn(domain)
+	lr := newOnceResolver(r, cmp.Or(opts.Concurrency, defaultConcurrency))
+	res := Result{Domain: dnsq.Bare(fq), MX: []Exchange{}}
+
+	mx := lr.LookupMX(ctx, fq)
+	res.MXStatus = mx.Status
+	res.MXServer = mx.Server
+	res.MXAuthentic = mx.Authentic
+	res.MXCNAME = bareAll(mx.CNAMEs)
+
+	var targets []dnsq.MX
+	switch mx.Status {
+	case dnsq.StatusOK:
+		targets, res.NullMX, res.NullMXMixed = splitNullMX(mx.MX)
+		if !res.NullMX && len(targets) == 0 {
+			// NOERROR with no usable MX (an empty RRset after the alias
+			// chain): the same as NODATA for RFC 5321 §5.1.
+			res.ImplicitMX = true
+			targets = []dnsq.MX{{Preference: 0, Host: fq}}
+		}
+	case dnsq.StatusNoData:
+		res.ImplicitMX = true
+		targets = []dnsq.MX{{Preference: 0, Host: fq}}
+	case dnsq.StatusNXDomain:
+		// The domain does not exist; do not invent an implicit MX.
+	default:
+		res.MXError = errText(mx.Result)
+	}
+	slices.SortStableFunc(targets, func(a, b dnsq.MX) int { return cmp.Compare(a.Preference, b.Preference) })
+
+	res.MX = make([]Exchange, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res.MX[i] = host(ctx, lr, t.Host, t.Preference, opts)
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+// Host discovers one exchange by name: its A and AAAA records (the wanted
+// families), the class and reverse DNS of every address. probe uses it for
+// a TARGET that is a host name rather than a mail domain. A name that is an
+// IP address (or a bracketed one) is taken as an IP literal.
+func Host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts Options) Exchange {
+	lr := newOnceResolver(r, cmp.Or(opts.Concurrency, defaultConcurrency))
+	return host(ctx, lr, name, pref, opts)
+}
+
+func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts Options) Exchange {
+	ex := Exchange{Preference: pref, Host: dnsq.Bare(dnsq.Fqdn(name)), Addresses: []Address{}}
+	if lit, ok := ipLiteral(name); ok {
+		// RFC 5321 §5.1: an MX target "MUST contain a domain name". We
+		// do not look the literal up as a name; it is used as is, as
+		// Postfix does when its family is enabled (research §1.3).
+		ex.IPLiteral = true
+		ex.AStatus, ex.AAAAStatus = dnsq.StatusSkipped, dnsq.StatusSkipped
+		if (lit.Is4() && opts.IPv4) || (lit.Is6() && opts.IPv6) {
+			ex.Addresses = append(ex.Addresses, address(ctx, r, lit, opts))
+		}
+		return ex
+	}
+
+	var v4, v6 []Address
+	var cname4, cname6 []string
+	var wg sync.WaitGroup
+	family := func(want bool, lookup func(context.Context, string) dnsq.AddrResult,
+		status *dnsq.Status, errOut *string, cname *[]string, out *[]Address) {
+		defer wg.Done()
+		if !want {
+			*status = dnsq.StatusSkipped
+			return
+		}
+		ar := lookup(ctx, dnsq.Fqdn(name))
+		*status = ar.Status
+		*cname = ar.CNAMEs
+		if ar.Status.Temporary() {
+			*errOut = errText(ar.Result)
+		}
+		*out = addresses(ctx, r, ar.Addrs, opts)
+	}
+	wg.Add(2)
+	go family(opts.IPv4, r.LookupA, &ex.AStatus, &ex.AError, &cname4, &v4)
+	go family(opts.IPv6, r.LookupAAAA, &ex.AAAAStatus, &ex.AAAAError, &cname6, &v6)
+	wg.Wait()
+
+	// Postfix appends all A records, then all AAAA records, each in answer
+	// order (research §1.3 item 3); the MTA models start from that order.
+	ex.Addresses = append(append(ex.Addresses, v4...), v6...)
+	if len(cname4) > 0 {
+		ex.CNAME = bareAll(cname4)
+	} else if len(cname6) > 0 {
+		ex.CNAME = bareAll(cname6)
+	}
+	return ex
+}
+
+// addresses classifies ips and checks their reverse DNS concurrently,
+// keeping the input order.
+func addresses(ctx context.Context, r dnsq.Resolver, ips []netip.Addr, opts Options) []Address {
+	out := make([]Address, len(ips))
+	var wg sync.WaitGroup
+	for i, ip := range ips {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = address(ctx, r, ip, opts)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func address(ctx context.Context, r dnsq.Resolver, ip netip.Addr, opts Options) Address {
+	a := Address{
+		IP:     ip,
+		Family: FamilyOf(ip),
+		Class:  Classify(ip),
+		PTR:    []string{},
+	}
+	if !opts.RDNS {
+		a.PTRStatus = dnsq.StatusSkipped
+		a.FCrDNS = iprev.StatusSkipped
+		return a
+	}
+	ir := iprev.Check(ctx, r, ip)
+	a.PTRStatus = ir.PTRStatus
+	a.FCrDNS = ir.Status
+	a.PTR = bareAll(ir.PTR)
+	if a.PTR == nil {
+		a.PTR = []string{}
+	}
+	a.Confirmed = bareAll(ir.Confirmed)
+	a.PTRTruncated = ir.Truncated
+	if ir.Err != nil {
+		a.PTRError = ir.Err.Error()
+	}
+	return a
+}
+
+// splitNullMX separates a null MX (target ".", RFC 7505) from the other
+// records. A null MX alone makes the domain null MX; mixed with others it is
+// an RFC 7505 §3 violation and the others are returned. RFC 7505 asks for
+// preference 0; like Postfix (research §1.2) we do not require it.
+func splitNullMX(recs []dnsq.MX) (others []dnsq.MX, null, mixed bool) {
+	hasNull := false
+	for _, m := range recs {
+		if m.Host == "." || m.Host == "" {
+			hasNull = true
+			continue
+		}
+		others = append(others, m)
+	}
+	switch {
+	case !hasNull:
+		return others, false, false
+	case len(others) == 0:
+		return nil, true, false
+	default:
+		return others, false, true
+	}
+}
+
+// ipLiteral reports whether an MX target is an IP address rather than a
+// name: "192.0.2.1.", "2001:db8::1." or the bracketed "[192.0.2.1]".
+func ipLiteral(name string) (netip.Addr, bool) {
+	s := strings.TrimSuffix(name, ".")
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "IPv6:"), "ipv6:") // RFC 5321 §4.1.3 address literal
+	ip, err := netip.ParseAddr(s)
+	if err != nil || ip.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return ip, true
+}
+
+func bareAll(names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = dnsq.Bare(n)
+	}
+	return out
+}
+
+func errText(r dnsq.Result) string {
+	if r.Err != nil {
+		return string(r.Status) + ": " + r.Err.Error()
+	}
+	return string(r.Status)
+}
