@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Installs what the lab needs (docs/lab.md). Idempotent, and fast when
+# everything is already there: it asks apt only for what is missing.
+#
+# System-wide: knot (authoritative DNS), knot-dnsutils, iproute2, jq, openssl,
+# GNU time, procps. None of them is a mail server; package scripts are kept
+# from starting services.
+# Private root ($MAILCHECK_LAB_ROOT, default /var/lib/mailcheck-lab/root):
+# Debian's Postfix and Exim .debs extracted with dpkg-deb -x. Both packages
+# provide mail-transport-agent and would remove each other if installed, and
+# an installed MTA would start a system daemon; extracted, they are only files.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install.sh: needs root (apt-get, network namespaces)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+updated=0
+apt_update() {
+	if [ "$updated" = 0 ]; then
+		apt-get update -qq
+		updated=1
+	fi
+}
+
+missing=()
+for p in $LAB_SYSTEM_DEBS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install.sh: installing ${missing[*]}"
+	apt_update
+	# Keep package scripts from starting knot as a system service: a
+	# policy-rc.d that denies every start, only while we install.
+	made_policy=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		made_policy=1
+	fi
+	set +e
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/mailcheck-lab-apt.log 2>&1
+	rc=$?
+	set -e
+	[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+	if [ "$rc" != 0 ]; then
+		tail -20 /tmp/mailcheck-lab-apt.log >&2
+		exit 1
+	fi
+	# If the system started knot anyway (a machine with a service manager),
+	# stop it: the lab runs its own instances only.
+	if command -v systemctl >/dev/null && systemctl is-active --quiet knot 2>/dev/null; then
+		systemctl disable --now knot >/dev/null 2>&1 || true
+	fi
+fi
+
+# The private root. The stamp records which package versions it holds, so a
+# second run does nothing unless the list changed.
+stamp="$LAB_ROOT/.mailcheck-lab-debs"
+want="$LAB_PRIVATE_DEBS"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$LAB_ROOT/usr/lib/postfix/sbin/master" ]; then
+	echo "install.sh: extracting $want into $LAB_ROOT"
+	apt_update
+	dl=$(mktemp -d)
+	trap 'rm -rf -- "$dl"' EXIT
+	chmod 755 "$dl"
+	# shellcheck disable=SC2086 # word splitting of the package list is intended
+	(cd "$dl" && apt-get download $want >/dev/null 2>"$dl/err") || {
+		cat "$dl/err" >&2
+		exit 1
+	}
+	rm -rf -- "$LAB_ROOT.new"
+	mkdir -p "$LAB_ROOT.new"
+	for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$LAB_ROOT.new"; done
+	echo "$want" >"$LAB_ROOT.new/.mailcheck-lab-debs"
+	rm -rf -- "$LAB_ROOT"
+	mv "$LAB_ROOT.new" "$LAB_ROOT"
+fi
+
+# Every extracted binary must find its libraries (host's plus private ones).
+lab_private_env
+bad=0
+for bin in "$LAB_ROOT/usr/lib/postfix/sbin/master" "$LAB_ROOT/usr/lib/postfix/sbin/smtpd" \
+	"$LAB_ROOT/usr/lib/postfix/sbin/smtp" "$LAB_ROOT/usr/sbin/exim4"; do
+	[ -e "$bin" ] || continue
+	if ldd "$bin" | grep -q 'not found'; then
+		echo "install.sh: $bin lacks libraries:" >&2
+		ldd "$bin" | grep 'not found' >&2
+		bad=1
+	fi
+done
+[ "$bad" = 0 ] || exit 1
+echo "install.sh: lab ready (knot $(knotd --version 2>/dev/null | awk '{print $NF}'), private root $LAB_ROOT)"

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Runs every lab test (scripts/lab/t-*.sh and mta-t-*.sh), or those named on
+# the command line (run.sh t-dns t-postfix), and prints PASS, FAIL or SKIP for
+# each. Exits non-zero when any test fails. Each test cleans up its own
+# namespaces and processes (lib.sh traps); on SIGINT/SIGTERM this script
+# stops the running test, which cleans up, and exits 130.
+#
+# Environment: LAB_TEST_TIMEOUT (seconds per test, default 300), LAB_KEEP=1
+# (keep each test's work directory), MAILCHECK_BIN (use this binary instead
+# of building one).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+if [ "$(id -u)" != 0 ]; then
+	echo "lab: SKIP all: needs root (network namespaces)"
+	exit 0
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mailcheck-labrun.XXXXXX")
+chmod 755 "$work"
+current=""
+cleanup() {
+	if [ -n "$current" ] && kill -0 "$current" 2>/dev/null; then
+		kill -TERM "$current" 2>/dev/null
+		wait "$current" 2>/dev/null
+	fi
+	rm -rf -- "$work"
+}
+trap cleanup EXIT
+trap 'echo "lab: interrupted"; cleanup; trap - EXIT; exit 130' INT TERM
+
+if [ -z "${MAILCHECK_BIN:-}" ]; then
+	echo "lab: building mailcheck"
+	(cd "$repo" && go build -o "$work/mailcheck" ./cmd/mailcheck) || {
+		echo "lab: FAIL build"
+		exit 1
+	}
+	export MAILCHECK_BIN="$work/mailcheck"
+fi
+# Tools written in Go for the lab (the delay wire), built once.
+export LAB_TOOLS="$work"
+(cd "$repo" && go build -o "$work/delaywire" ./scripts/lab/delaywire) || {
+	echo "lab: FAIL build of scripts/lab/delaywire"
+	exit 1
+}
+
+tests=()
+if [ $# -gt 0 ]; then
+	for n in "$@"; do
+		n=${n%.sh}
+		[ -f "$here/$n.sh" ] || { echo "lab: no test $n"; exit 2; }
+		tests+=("$here/$n.sh")
+	done
+else
+	for t in "$here"/t-*.sh "$here"/mta-t-*.sh; do
+		[ -f "$t" ] && tests+=("$t")
+	done
+fi
+
+pass=0 fail=0 skip=0 failed=()
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .sh)
+	log="$work/$name.log"
+	t0=$(date +%s.%N)
+	timeout -k 15 "${LAB_TEST_TIMEOUT:-300}" bash "$t" >"$log" 2>&1 &
+	current=$!
+	wait "$current"
+	rc=$?
+	current=""
+	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+	case "$rc" in
+	0)
+		pass=$((pass + 1))
+		echo "lab: PASS $name (${secs}s)"
+		;;
+	77)
+		skip=$((skip + 1))
+		reason=$(grep -m1 -o 'SKIP: .*' "$log" | sed 's/^SKIP: //')
+		echo "lab: SKIP $name: ${reason:-no reason given}"
+		;;
+	*)
+		fail=$((fail + 1))
+		failed+=("$name")
+		[ "$rc" = 124 ] && echo "lab: $name timed out after ${LAB_TEST_TIMEOUT:-300}s"
+		echo "lab: FAIL $name (exit $rc, ${secs}s); last lines of its log:"
+		tail -n 60 "$log" | sed 's/^/    /'
+		;;
+	esac
+	# Figures a test wants reported (lines "FIGURE: ...").
+	grep -h '^FIGURE: ' "$log" 2>/dev/null | sed "s/^FIGURE: /lab: figure $name: /" || true
+done
+
+echo "lab summary: pass $pass, fail $fail, skip $skip${failed[*]:+ (failed: ${failed[*]})}"
+[ "$fail" = 0 ]
