@@ -390,6 +390,13 @@ func (s *Server) converse(c net.Conn) {
 			}
 			reply("220 2.0.0 ready to start TLS")
 			if sc.Behavior == BrokenTLS {
+				// Wait for the ClientHello so the junk is the answer to it,
+				// not data trailing our 220.
+				buf := make([]byte, 512)
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if _, err := r.Read(buf); err != nil {
+					return
+				}
 				c.Write([]byte("this is not a TLS ServerHello\r\n"))
 				return
 			}
