@@ -1,0 +1,30 @@
+// Package mta models how real MTAs choose and order the addresses of a mail
+// domain's exchangers, so that mailcheck can say which address Postfix, Exim,
+// OpenSMTPD or Sendmail would try first, with what probability, and what a
+// delivery would do given the outcome of each address.
+//
+// The models are pure: they read an Input (the MX answer and the A/AAAA
+// answers of every exchange, with their lookup statuses) and a Config (the
+// MTA, its version and its settings) and do no I/O. Randomness enters only
+// through a caller-supplied *rand.Rand, and only for Sample; every
+// probability is computed exactly with math/big.Rat.
+//
+// The flow for Postfix (research §1, §7.2) is:
+//
+//	MX answer -> stable sort by preference (no host shuffle)
+//	          -> per exchange: A records, then AAAA records (inet_protocols)
+//	          -> loop elimination against local addresses (port 25)
+//	          -> shuffle per address, sort by (preference[, family])
+//	          -> smtp_balance_inet_protocols deletion (3.3+)
+//	          -> the first smtp_mx_address_limit addresses are attempted
+//
+// Because the shuffle is uniform and the sort is by a key, every key class
+// ends up an independent uniform permutation (research §1.5.1), so the
+// distribution is computed per class by combinatorics instead of walking n!
+// permutations (see groups.go). Exim, OpenSMTPD and Sendmail (research §2–§4)
+// have few random choices and are enumerated exactly (enum.go).
+//
+// Replay walks the MTA's connection loop over a distribution of orderings
+// with known per-address outcomes (research §1.6, §1.7, §2.2, §3) and
+// returns the exact probabilities of delivery, deferral and bounce.
+package mta

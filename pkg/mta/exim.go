@@ -1,0 +1,318 @@
+package mta
+
+import (
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+)
+
+// eximModel is Exim's dnslookup router and smtp transport host loop
+// (research §2, §7.3), 4.80 and later.
+type eximModel struct {
+	v     version
+	s     Settings
+	local []netip.Addr
+}
+
+// eximHost is one usable host item: its addresses per family, each in
+// answer order, and the family that comes first within the host.
+type eximHost struct {
+	x          Exchange
+	first, snd []netip.Addr
+}
+
+type eximPlan struct {
+	cands    []Candidate // canonical: every random key equal
+	groups   [][]int     // host indices per preference, in answer order
+	hosts    []eximHost
+	swap     bool // the adjacent-swap family pass runs (not with disable_ipv6)
+	v4first  bool // ipv4_prefer reverses the swap
+	maxTry   int
+	hardMax  int
+	decision Decision
+	notes    []string
+}
+
+func (em *eximModel) ipv6Off(host string) bool {
+	if em.s.bool("disable_ipv6") || em.s.bool("ipv4_only") {
+		return true
+	}
+	for _, pat := range strings.Split(em.s.str("dns_ipv4_lookup"), ":") {
+		pat = strings.ToLower(strings.TrimSpace(pat))
+		switch {
+		case pat == "":
+		case pat == "*", pat == strings.ToLower(host):
+			return true
+		case strings.HasPrefix(pat, "*") && strings.HasSuffix(strings.ToLower(host), pat[1:]):
+			return true
+		}
+	}
+	return false
+}
+
+func (em *eximModel) plan(in Input) eximPlan {
+	pl := eximPlan{maxTry: em.s.int("hosts_max_try"), hardMax: em.s.int("hosts_max_try_hardlimit")}
+	pl.v4first = em.s.bool("ipv4_prefer")
+	pl.swap = !em.s.bool("disable_ipv6")
+	implicit := false
+	switch {
+	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
+		// research §2.1 step 3: no RFC 7505 code; a sole empty target
+		// "indicated no SMTP service" (bounce).
+		pl.decision = Decision{Action: ActionBounce, Reason: "an MX or SRV record indicated no SMTP service"}
+		return pl
+	case in.NullMX:
+		pl.notes = append(pl.notes, "Exim ignores the null MX record because other MX records exist (research §2.1)")
+	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
+		// research §2.1 step 1: NXDOMAIN on the MX query is final.
+		pl.decision = Decision{Action: ActionBounce, DSN: "5.0.0", Reason: "Unrouteable address"}
+		return pl
+	case in.ImplicitMX:
+		implicit = true
+	case in.MXStatus == dnsq.StatusOK:
+	case in.MXStatus.Temporary():
+		pl.decision = Decision{Action: ActionDefer, Reason: "host lookup did not complete"}
+		return pl
+	default:
+		pl.decision = Decision{Action: ActionUndecided, Reason: fmt.Sprintf("MX lookup status %q", in.MXStatus)}
+		return pl
+	}
+	mx := slices.Clone(in.MX)
+	// Duplicate MX names keep the lowest preference (research §2.1 step 2).
+	seen := map[string]int{}
+	var uniq []Exchange
+	for _, x := range mx {
+		k := strings.ToLower(x.Host)
+		if i, ok := seen[k]; ok {
+			if x.Preference < uniq[i].Preference {
+				uniq[i].Preference = x.Preference
+			}
+			continue
+		}
+		seen[k] = len(uniq)
+		uniq = append(uniq, x)
+	}
+	slices.SortStableFunc(uniq, func(a, b Exchange) int { return int(a.Preference) - int(b.Preference) })
+	var again, literal bool
+	for _, x := range uniq {
+		if x.IPLiteral && !em.s.bool("allow_mx_to_ip") && !implicit {
+			literal = true
+			pl.notes = append(pl.notes, fmt.Sprintf("MX %s is an IP address: Exim ignores it unless allow_mx_to_ip is set (research §2.1)", x.Host))
+			continue
+		}
+		off6 := em.ipv6Off(x.Host)
+		h := eximHost{x: x}
+		v6 := dedupeAddrs(x.AAAA)
+		if off6 {
+			v6 = nil
+		}
+		v4 := dedupeAddrs(x.A)
+		h.first, h.snd = v6, v4
+		if implicit && pl.v4first {
+			// research §2.1 step 3 quirk: ipv4_prefer orders A first only
+			// on the direct (implicit-MX) path.
+			h.first, h.snd = v4, v6
+		}
+		if len(v6)+len(v4) == 0 {
+			// AAAA temporary error with A NODATA -> HOST_FIND_AGAIN.
+			if (!off6 && x.AAAAStatus.Temporary()) || x.AStatus.Temporary() {
+				again = true
+			}
+			continue
+		}
+		if !off6 && x.AAAAStatus.Temporary() && len(v4) > 0 {
+			pl.notes = append(pl.notes, fmt.Sprintf("the AAAA lookup for %s failed (%s): Exim silently uses its A records (research §2.1)", x.Host, x.AAAAStatus))
+		}
+		pl.hosts = append(pl.hosts, h)
+	}
+	if len(pl.hosts) == 0 {
+		switch {
+		case again:
+			pl.decision = Decision{Action: ActionDefer, Reason: "host lookup did not complete"}
+		case literal:
+			pl.decision = Decision{Action: ActionBounce, Reason: "all relevant MX records point to non-existent hosts or (invalidly) to IP addresses"}
+		default:
+			pl.decision = Decision{Action: ActionBounce, Reason: "all relevant MX records point to non-existent hosts"}
+		}
+		return pl
+	}
+	// research §2.1 step 7: a local address removes its MX level and worse;
+	// if that is the lowest level the router's self option applies (freeze).
+	selfPref := -1
+	for _, h := range pl.hosts {
+		for _, a := range append(slices.Clone(h.first), h.snd...) {
+			if slices.Contains(em.local, a.Unmap()) && (selfPref < 0 || int(h.x.Preference) < selfPref) {
+				selfPref = int(h.x.Preference)
+			}
+		}
+	}
+	if selfPref >= 0 {
+		if implicit || selfPref == int(pl.hosts[0].x.Preference) {
+			pl.hosts = nil
+			pl.decision = Decision{Action: ActionFreeze, Reason: "lowest numbered MX record points to local host (self = freeze)"}
+			return pl
+		}
+		pl.hosts = slices.DeleteFunc(pl.hosts, func(h eximHost) bool { return int(h.x.Preference) >= selfPref })
+		pl.notes = append(pl.notes, fmt.Sprintf("this host is an MX at preference %d: that level and worse are removed (research §2.1 step 7)", selfPref))
+	}
+	for i, h := range pl.hosts {
+		if i > 0 && pl.hosts[i-1].x.Preference == h.x.Preference {
+			pl.groups[len(pl.groups)-1] = append(pl.groups[len(pl.groups)-1], i)
+		} else {
+			pl.groups = append(pl.groups, []int{i})
+		}
+	}
+	// Canonical candidates: hosts and addresses in answer order.
+	for _, h := range pl.hosts {
+		pref := h.x.Preference
+		if implicit {
+			pref = 0
+		}
+		for _, a := range append(slices.Clone(h.first), h.snd...) {
+			pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: familyOf(a), Host: h.x.Host, Preference: pref})
+		}
+	}
+	pl.decision = Decision{Action: ActionAttempt}
+	if dup := duplicates(pl.cands); dup != "" {
+		pl.notes = append(pl.notes, fmt.Sprintf("%s is listed under more than one exchange: Exim tries it once (research §2.1 step 6)", dup))
+	}
+	return pl
+}
+
+func dedupeAddrs(a []netip.Addr) []netip.Addr {
+	var out []netip.Addr
+	for _, x := range a {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// candIndex finds the candidate of host h with address a.
+func (pl *eximPlan) candIndex(h int, a netip.Addr) int {
+	host := pl.hosts[h].x.Host
+	for i, c := range pl.cands {
+		if c.Host == host && c.IP == a {
+			return i
+		}
+	}
+	return -1
+}
+
+// assemble builds one attempt list from a host order per preference group
+// and an address order per host and family block, then applies the family
+// swap pass, duplicate removal and hosts_max_try.
+func (pl *eximPlan) assemble(hostOrder [][]int, addrOrder func(h, block int) []int) []int {
+	var list []int
+	for g, grp := range pl.groups {
+		for _, hi := range hostOrder[g] {
+			h := grp[hi]
+			for block, addrs := range [][]netip.Addr{pl.hosts[h].first, pl.hosts[h].snd} {
+				for _, ai := range addrOrder(h, block) {
+					list = append(list, pl.candIndex(h, addrs[ai]))
+				}
+			}
+		}
+	}
+	if pl.swap {
+		// research §2.1 step 5: one left-to-right pass of adjacent swaps
+		// within equal MX values.
+		for i := 0; i+1 < len(list); i++ {
+			a, b := pl.cands[list[i]], pl.cands[list[i+1]]
+			if a.Preference != b.Preference {
+				continue
+			}
+			if (!pl.v4first && a.Family == IPv4 && b.Family == IPv6) || (pl.v4first && a.Family == IPv6 && b.Family == IPv4) {
+				list[i], list[i+1] = list[i+1], list[i]
+			}
+		}
+	}
+	list = dedupeLater(list, pl.cands)
+	return eximLimit(list, pl.cands, pl.maxTry, pl.hardMax)
+}
+
+// eximLimit applies hosts_max_try and hosts_max_try_hardlimit (research
+// §2.2): the first maxTry addresses, then the first address of every further
+// MX group, never more than hard in all.
+func eximLimit(list []int, cands []Candidate, maxTry, hard int) []int {
+	var out []int
+	for _, c := range list {
+		if hard > 0 && len(out) >= hard {
+			break
+		}
+		if maxTry <= 0 || len(out) < maxTry {
+			out = append(out, c)
+			continue
+		}
+		if cands[c].Preference != cands[out[len(out)-1]].Preference {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// stages returns the random steps: the host order of every preference group
+// and the address order of every host's family blocks.
+func (pl *eximPlan) stages() (st []stage, hostStage []int, addrStage map[[2]int]int) {
+	hostStage = make([]int, len(pl.groups))
+	for g, grp := range pl.groups {
+		hostStage[g] = len(st)
+		st = append(st, eximPerms(len(grp)))
+	}
+	addrStage = map[[2]int]int{}
+	for h, hh := range pl.hosts {
+		for block, addrs := range [][]netip.Addr{hh.first, hh.snd} {
+			addrStage[[2]int{h, block}] = len(st)
+			st = append(st, eximPerms(len(addrs)))
+		}
+	}
+	return
+}
+
+func (pl *eximPlan) distribution(maxOrderings int) Distribution {
+	st, hs, as := pl.stages()
+	var ws []weighted
+	err := enumerate(st, func(pick [][]int, p *big.Rat) {
+		ho := make([][]int, len(pl.groups))
+		for g := range pl.groups {
+			ho[g] = pick[hs[g]]
+		}
+		list := pl.assemble(ho, func(h, block int) []int { return pick[as[[2]int{h, block}]] })
+		ws = append(ws, weighted{order: list, p: p})
+	})
+	if err != nil {
+		return sampledDistribution(pl.cands, 20000, pl.sample, maxOrderings)
+	}
+	return summarize(pl.cands, ws, maxOrderings)
+}
+
+// sample draws Exim's random keys (random_number(500) per host and per
+// address) and sorts with ties kept in answer order.
+func (pl *eximPlan) sample(rng *rand.Rand) []int {
+	keyed := func(n int) []int {
+		keys := make([]int, n)
+		idx := make([]int, n)
+		for i := range keys {
+			keys[i] = rng.IntN(500)
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return keys[a] - keys[b] })
+		return idx
+	}
+	ho := make([][]int, len(pl.groups))
+	for g, grp := range pl.groups {
+		ho[g] = keyed(len(grp))
+	}
+	return pl.assemble(ho, func(h, block int) []int {
+		if block == 0 {
+			return keyed(len(pl.hosts[h].first))
+		}
+		return keyed(len(pl.hosts[h].snd))
+	})
+}

@@ -1,0 +1,227 @@
+package mta
+
+import (
+	"fmt"
+	"math/big"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Outcome is what happens when the MTA connects to one address: the probe
+// statuses of pkg/smtpprobe plus rcpt_5xx, which only an assumption can
+// supply (a probe never sends RCPT).
+type Outcome string
+
+const (
+	OutcomeOK           Outcome = "ok"
+	OutcomeRefused      Outcome = "refused"
+	OutcomeTimeout      Outcome = "timeout"
+	OutcomeUnreachable  Outcome = "unreachable"
+	OutcomeReset        Outcome = "reset"
+	OutcomeGreeting4xx  Outcome = "greeting_4xx"
+	OutcomeGreeting5xx  Outcome = "greeting_5xx"
+	OutcomeRcpt5xx      Outcome = "rcpt_5xx"
+	OutcomeNotSMTP      Outcome = "not_smtp"
+	OutcomeTLSFailed    Outcome = "tls_failed"
+	OutcomeInconclusive Outcome = "inconclusive"
+)
+
+// AssumableOutcomes are the values --assume accepts.
+var AssumableOutcomes = []Outcome{OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeUnreachable, OutcomeGreeting4xx, OutcomeGreeting5xx, OutcomeRcpt5xx}
+
+// ParseAssume parses "ADDR=outcome" (--assume).
+func ParseAssume(s string) (netip.Addr, Outcome, error) {
+	a, o, ok := strings.Cut(s, "=")
+	if !ok {
+		return netip.Addr{}, "", fmt.Errorf("--assume %q: want ADDR=OUTCOME", s)
+	}
+	ip, err := netip.ParseAddr(strings.Trim(strings.TrimSpace(a), "[]"))
+	if err != nil {
+		return netip.Addr{}, "", fmt.Errorf("--assume %q: %q is not an IP address", s, a)
+	}
+	out := Outcome(strings.ToLower(strings.TrimSpace(o)))
+	for _, v := range AssumableOutcomes {
+		if v == out {
+			return ip.Unmap(), out, nil
+		}
+	}
+	names := make([]string, len(AssumableOutcomes))
+	for i, v := range AssumableOutcomes {
+		names[i] = string(v)
+	}
+	return netip.Addr{}, "", fmt.Errorf("--assume %q: unknown outcome %q (want %s)", s, o, strings.Join(names, ", "))
+}
+
+// step is what one attempt does in an MTA's connection loop.
+type step int
+
+const (
+	stepNext    step = iota // try the next address, no time lost worth counting
+	stepNextT               // try the next address after a connect timeout
+	stepDeliver             // the session accepts the message
+	stepBounce              // a permanent error bounces the message
+	stepNext5xx             // Exim >= 4.90: next if another host follows, else bounce
+)
+
+// rules is an MTA's reaction to each outcome (research §1.7, §2.2, §3.4).
+type rules struct {
+	name          string
+	connectTime   time.Duration // cost of a connect timeout before the next attempt
+	skip5xx       bool
+	exim5xxNext   bool // Exim >= 4.90
+	exim5xxBounce bool // Exim < 4.90
+}
+
+func (r rules) step(o Outcome) step {
+	switch o {
+	case OutcomeOK, "":
+		return stepDeliver
+	case OutcomeTLSFailed:
+		// Opportunistic TLS: the MTA retries the same address in plaintext
+		// (Postfix smtp_connect.c, research §1.6), so the session goes on.
+		return stepDeliver
+	case OutcomeRcpt5xx:
+		return stepBounce // a 5xx after the greeting bounces (research §1.7, §2.2)
+	case OutcomeTimeout:
+		return stepNextT
+	case OutcomeGreeting5xx:
+		switch {
+		case r.exim5xxNext:
+			return stepNext5xx
+		case r.exim5xxBounce:
+			return stepBounce
+		case r.name == Postfix && !r.skip5xx:
+			return stepBounce // smtp_skip_5xx_greeting = no (research §1.7)
+		}
+		return stepNext
+	}
+	// refused, unreachable, reset, greeting_4xx, not_smtp, inconclusive:
+	// a soft error on a non-final server, the next address is tried.
+	return stepNext
+}
+
+// Replay is the exact result of walking the connection loop over the
+// distribution of attempt orders with known per-address outcomes.
+type Replay struct {
+	PDelivered, PDeferred, PBounced *big.Rat
+	// ExpectedDelay is E[time before the successful session | delivered],
+	// counting connect timeouts only; WorstDelay is its maximum.
+	ExpectedDelay time.Duration
+	WorstDelay    time.Duration
+	// DeliveredAt[k] is P(the (k+1)-th attempt delivers).
+	DeliveredAt []*big.Rat
+	// DeliveredVia is P(delivered over IPv4), P(delivered over IPv6).
+	DeliveredVia [2]*big.Rat
+	Exact        bool
+}
+
+type replayAcc struct {
+	r        Replay
+	delaySum *big.Rat // sum p*delay seconds over delivered cases
+}
+
+func newReplayAcc() *replayAcc {
+	return &replayAcc{r: Replay{PDelivered: new(big.Rat), PDeferred: new(big.Rat), PBounced: new(big.Rat),
+		DeliveredVia: [2]*big.Rat{new(big.Rat), new(big.Rat)}, Exact: true}, delaySum: new(big.Rat)}
+}
+
+// add records one attempt sequence of steps (with families) and its probability.
+func (a *replayAcc) add(steps []step, fams []int, p *big.Rat, timeout time.Duration) {
+	delay := time.Duration(0)
+	for i, s := range steps {
+		last := i == len(steps)-1
+		switch s {
+		case stepNextT:
+			delay += timeout
+		case stepNext5xx:
+			if last {
+				a.r.PBounced.Add(a.r.PBounced, p)
+				return
+			}
+		case stepDeliver:
+			a.r.PDelivered.Add(a.r.PDelivered, p)
+			for len(a.r.DeliveredAt) <= i {
+				a.r.DeliveredAt = append(a.r.DeliveredAt, new(big.Rat))
+			}
+			a.r.DeliveredAt[i].Add(a.r.DeliveredAt[i], p)
+			a.r.DeliveredVia[fams[i]].Add(a.r.DeliveredVia[fams[i]], p)
+			a.delaySum.Add(a.delaySum, new(big.Rat).Mul(p, new(big.Rat).SetFrac64(int64(delay/time.Millisecond), 1000)))
+			if delay > a.r.WorstDelay {
+				a.r.WorstDelay = delay
+			}
+			return
+		case stepBounce:
+			a.r.PBounced.Add(a.r.PBounced, p)
+			return
+		}
+	}
+	// The list (or the address limit) is exhausted: the last server was
+	// final and its soft error defers (research §1.7).
+	a.r.PDeferred.Add(a.r.PDeferred, p)
+}
+
+func (a *replayAcc) done() Replay {
+	if a.r.PDelivered.Sign() > 0 {
+		sec := new(big.Rat).Quo(a.delaySum, a.r.PDelivered)
+		f, _ := sec.Float64()
+		a.r.ExpectedDelay = time.Duration(f * float64(time.Second)).Round(time.Millisecond)
+	}
+	return a.r
+}
+
+func outcomeOf(outcomes map[netip.Addr]Outcome, ip netip.Addr) Outcome {
+	if o, ok := outcomes[ip.Unmap()]; ok {
+		return o
+	}
+	return OutcomeOK
+}
+
+// replayGroups replays the Postfix group model exactly: candidates are
+// classed by (family, step) and the walk stops at the first delivery or
+// bounce.
+func replayGroups(m *groupModel, outcomes map[netip.Addr]Outcome, r rules) (Replay, error) {
+	const nsteps = 5
+	kind := func(c int) int {
+		return famIndex(m.cands[c].Family)*nsteps + int(r.step(outcomeOf(outcomes, m.cands[c].IP)))
+	}
+	kindFam := make([]int, 2*nsteps)
+	for k := range kindFam {
+		kindFam[k] = k / nsteps
+	}
+	final := func(seq []int) bool {
+		s := step(seq[len(seq)-1] % nsteps)
+		return s == stepDeliver || s == stepBounce
+	}
+	acc := newReplayAcc()
+	err := m.walkKinds(2*nsteps, kind, kindFam, final, func(seq []int, p *big.Rat) {
+		steps := make([]step, len(seq))
+		fams := make([]int, len(seq))
+		for i, k := range seq {
+			steps[i], fams[i] = step(k%nsteps), k/nsteps
+		}
+		acc.add(steps, fams, p, r.connectTime)
+	})
+	if err != nil {
+		return Replay{}, err
+	}
+	return acc.done(), nil
+}
+
+// replayOrderings replays explicit weighted orderings (Exim, OpenSMTPD,
+// Sendmail, and Postfix when the group walk is too large).
+func replayOrderings(cands []Candidate, ws []weighted, outcomes map[netip.Addr]Outcome, r rules, exact bool) Replay {
+	acc := newReplayAcc()
+	for _, w := range ws {
+		steps := make([]step, len(w.order))
+		fams := make([]int, len(w.order))
+		for i, c := range w.order {
+			steps[i] = r.step(outcomeOf(outcomes, cands[c].IP))
+			fams[i] = famIndex(cands[c].Family)
+		}
+		acc.add(steps, fams, w.p, r.connectTime)
+	}
+	rep := acc.done()
+	rep.Exact = exact
+	return rep
+}

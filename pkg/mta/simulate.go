@@ -1,0 +1,514 @@
+package mta
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"net/netip"
+	"sort"
+
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// DefaultMaxOrderings is --max-orderings' default.
+const DefaultMaxOrderings = 1000
+
+// Options controls what Simulate computes besides the distribution.
+type Options struct {
+	// MaxOrderings caps the orderings listed (0 = DefaultMaxOrderings).
+	MaxOrderings int
+	// Seed, when set, draws one concrete ordering (Document.Sample).
+	Seed *uint64
+	// Outcomes, when not nil, runs the delivery replay; addresses not in
+	// the map are assumed to accept the message.
+	Outcomes map[netip.Addr]Outcome
+	// OutcomeSource says where Outcomes came from: "assumed" or "measured".
+	OutcomeSource string
+	// NoSuggest skips recomputing the replay under alternative settings.
+	NoSuggest bool
+}
+
+// Document is the simulate JSON document (DESIGN.md "simulate", docs/json.md).
+// Probabilities are floats for convenience with the exact fraction beside
+// them ("p_first_exact": "1/4").
+type Document struct {
+	SchemaVersion int      `json:"schema_version"`
+	Domain        string   `json:"domain"`
+	MTA           MTAInfo  `json:"mta"`
+	AcceptsMail   bool     `json:"accepts_mail"`
+	Decision      Decision `json:"decision"`
+	// AddressLimit is the number of addresses the MTA attempts at most
+	// (0 = no limit).
+	AddressLimit     int           `json:"address_limit"`
+	Attempts         []Attempt     `json:"attempts"`
+	PFirstIPv6       float64       `json:"p_first_ipv6"`
+	PFirstIPv6Exact  string        `json:"p_first_ipv6_exact"`
+	Orderings        []OrderingDoc `json:"orderings"`
+	OrderingsTotal   *big.Int      `json:"orderings_total"`
+	OrderingsOmitted *big.Int      `json:"orderings_omitted"`
+	// OrderingsOmittedProbability is the total probability of the
+	// orderings not listed.
+	OrderingsOmittedProbability      float64      `json:"orderings_omitted_probability"`
+	OrderingsOmittedProbabilityExact string       `json:"orderings_omitted_probability_exact"`
+	FamilyPatterns                   []PatternDoc `json:"family_patterns"`
+	FamilyPatternsComplete           bool         `json:"family_patterns_complete"`
+	// Exact is false when the distribution was estimated by sampling
+	// because exact enumeration was too large.
+	Exact  bool       `json:"exact"`
+	Seed   *uint64    `json:"seed,omitempty"`
+	Sample []string   `json:"sample,omitempty"`
+	Replay *ReplayDoc `json:"replay,omitempty"`
+	Notes  []string   `json:"notes"`
+}
+
+// MTAInfo names the model and its effective settings.
+type MTAInfo struct {
+	Name     string   `json:"name"`
+	Version  string   `json:"version"`
+	Settings Settings `json:"settings"`
+}
+
+// Attempt is one candidate address (DESIGN.md: attempts[]).
+type Attempt struct {
+	Position    int     `json:"position"` // 1-based, in the canonical order
+	IP          string  `json:"ip"`
+	Family      string  `json:"family"`
+	Host        string  `json:"host"`
+	Preference  uint16  `json:"preference"`
+	PFirst      float64 `json:"p_first"`
+	PFirstExact string  `json:"p_first_exact"`
+	PTried      float64 `json:"p_tried"`
+	PTriedExact string  `json:"p_tried_exact"`
+}
+
+// OrderingDoc is one attempt order.
+type OrderingDoc struct {
+	Order            []string `json:"order"`
+	Families         string   `json:"families"` // "4664..."
+	Probability      float64  `json:"probability"`
+	ProbabilityExact string   `json:"probability_exact"`
+}
+
+// PatternDoc is one family pattern of the attempts.
+type PatternDoc struct {
+	Families         string  `json:"families"`
+	Probability      float64 `json:"probability"`
+	ProbabilityExact string  `json:"probability_exact"`
+}
+
+// ReplayDoc is the delivery replay (DESIGN.md: replay{...}).
+type ReplayDoc struct {
+	Source           string            `json:"source"`   // assumed | measured
+	Outcomes         map[string]string `json:"outcomes"` // per address; unlisted = ok
+	PDelivered       float64           `json:"p_delivered"`
+	PDeliveredExact  string            `json:"p_delivered_exact"`
+	PDeferred        float64           `json:"p_deferred"`
+	PDeferredExact   string            `json:"p_deferred_exact"`
+	PBounced         float64           `json:"p_bounced"`
+	PBouncedExact    string            `json:"p_bounced_exact"`
+	ExpectedDelayS   float64           `json:"expected_delay_s"` // given delivery, connect timeouts only
+	WorstDelayS      float64           `json:"worst_delay_s"`
+	ConnectTimeoutS  float64           `json:"connect_timeout_s"`
+	DeliveredAt      []AttemptProb     `json:"delivered_at"`
+	DeliveredViaIPv4 float64           `json:"delivered_via_ipv4"`
+	DeliveredViaIPv6 float64           `json:"delivered_via_ipv6"`
+	Exact            bool              `json:"exact"`
+	Suggestions      []Suggestion      `json:"suggestions"`
+}
+
+// AttemptProb is P(the given attempt, 1-based, delivers).
+type AttemptProb struct {
+	Attempt          int     `json:"attempt"`
+	Probability      float64 `json:"probability"`
+	ProbabilityExact string  `json:"probability_exact"`
+}
+
+// Suggestion is a setting change and the replay under it.
+type Suggestion struct {
+	Setting        string  `json:"setting"` // "smtp_address_preference = ipv4"
+	Why            string  `json:"why"`
+	PDelivered     float64 `json:"p_delivered"`
+	PDeferred      float64 `json:"p_deferred"`
+	PBounced       float64 `json:"p_bounced"`
+	ExpectedDelayS float64 `json:"expected_delay_s"`
+}
+
+// ErrBadConfig marks configuration errors (bad MTA, version or setting):
+// the CLI exits 2 on them.
+var ErrBadConfig = errors.New("bad MTA configuration")
+
+// Simulate runs the model cfg selects over in. A zero Config is Postfix at
+// its default version with default settings, which is what `check` uses.
+// The only errors are configuration errors (errors.Is(err, ErrBadConfig)).
+func Simulate(in Input, cfg Config, opt Options) (Document, error) {
+	if cfg.MTA == "" {
+		cfg.MTA = Postfix
+	}
+	name, ver, err := ParseMTA(cfg.MTA + ":" + cfg.Version)
+	if err != nil {
+		return Document{}, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	s, err := resolveSettings(name, ver, cfg)
+	if err != nil {
+		return Document{}, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	if opt.MaxOrderings <= 0 {
+		opt.MaxOrderings = DefaultMaxOrderings
+	}
+	local := append([]netip.Addr(nil), cfg.LocalAddrs...)
+	if name == Postfix {
+		local = append(local, addrsOf(s.str("inet_interfaces"))...)
+		local = append(local, addrsOf(s.str("proxy_interfaces"))...)
+	}
+	if name == Exim {
+		local = append(local, addrsOf(s.str("local_interfaces"))...)
+	}
+	for i := range local {
+		local[i] = local[i].Unmap()
+	}
+	run := modelRun{name: name, ver: ver, s: s, local: local, port: cfg.Port}
+	doc := run.simulate(in, opt)
+	if opt.Outcomes != nil && doc.Replay != nil && !opt.NoSuggest {
+		doc.Replay.Suggestions = suggest(in, cfg, run, opt, doc.Replay)
+	}
+	return doc, nil
+}
+
+// modelRun is one model with resolved settings.
+type modelRun struct {
+	name, ver string
+	s         Settings
+	local     []netip.Addr
+	port      int
+}
+
+// prepared is what every model produces: the candidates, the decision, the
+// distribution and the means to sample and replay.
+type prepared struct {
+	decision Decision
+	notes    []string
+	dist     Distribution
+	limit    int
+	sample   func(*rand.Rand) []int
+	replay   func(map[netip.Addr]Outcome) Replay
+	rules    rules
+}
+
+func (m modelRun) prepare(in Input, maxOrderings int) prepared {
+	v, _ := parseVersion(m.ver)
+	var p prepared
+	switch m.name {
+	case Postfix:
+		pm := &postfixModel{v: v, s: m.s, local: m.local, port: m.port}
+		pl := pm.list(in)
+		p.decision, p.notes, p.limit = pl.decision, pl.notes, pl.limit
+		p.rules = rules{name: Postfix, connectTime: m.s.dur("smtp_connect_timeout"), skip5xx: m.s.bool("smtp_skip_5xx_greeting")}
+		gm := pm.groups(pl)
+		d, err := gm.distribution(maxOrderings)
+		p.sample = func(r *rand.Rand) []int { return pm.sample(pl, r) }
+		if err != nil {
+			d = sampledDistribution(pl.cands, 20000, p.sample, maxOrderings)
+		}
+		p.dist = d
+		p.replay = func(o map[netip.Addr]Outcome) Replay {
+			rep, err := replayGroups(gm, o, p.rules)
+			if err != nil {
+				return replaySampled(pl.cands, p.sample, o, p.rules)
+			}
+			return rep
+		}
+	case Exim:
+		em := &eximModel{v: v, s: m.s, local: m.local}
+		pl := em.plan(in)
+		p.decision, p.notes, p.limit = pl.decision, pl.notes, pl.maxTry
+		p.rules = rules{name: Exim, connectTime: m.s.dur("connect_timeout"), exim5xxNext: v.atLeast(4, 90), exim5xxBounce: !v.atLeast(4, 90)}
+		p.dist = pl.distribution(maxOrderings)
+		p.sample = pl.sample
+		p.replay = func(o map[netip.Addr]Outcome) Replay {
+			return replayDist(pl.cands, p.dist, pl.sample, o, p.rules, func() ([]weighted, error) { return pl.weighted() })
+		}
+	case OpenSMTPD:
+		om := &opensmtpdModel{s: m.s}
+		cands, dec, notes := om.plan(in)
+		p.decision, p.notes = dec, notes
+		// research §3.4: after conndelay_relay a second connection starts,
+		// so a hanging address delays delivery by that much, not by the
+		// full connect timeout.
+		ct := min(m.s.dur("connect_timeout"), m.s.dur("conndelay_relay"))
+		p.rules = rules{name: OpenSMTPD, connectTime: ct}
+		p.dist = deterministic(cands, maxOrderings)
+		order := make([]int, len(cands))
+		for i := range order {
+			order[i] = i
+		}
+		p.sample = func(*rand.Rand) []int { return order }
+		p.replay = func(o map[netip.Addr]Outcome) Replay {
+			return replayOrderings(cands, []weighted{{order: order, p: big.NewRat(1, 1)}}, o, p.rules, true)
+		}
+	case Sendmail:
+		sm := &sendmailModel{s: m.s, local: m.local}
+		pl := sm.plan(in)
+		p.decision, p.notes = pl.decision, pl.notes
+		p.rules = rules{name: Sendmail, connectTime: m.s.dur("Timeout.connect")}
+		p.dist = pl.distribution(maxOrderings)
+		p.sample = pl.sample
+		p.replay = func(o map[netip.Addr]Outcome) Replay {
+			return replayDist(pl.cands, p.dist, pl.sample, o, p.rules, pl.weighted)
+		}
+	}
+	if p.decision.Action != ActionAttempt {
+		p.dist = Distribution{Exact: true, PatternsComplete: true, PFirstIPv6: new(big.Rat), OrderingsTotal: new(big.Int), OmittedP: new(big.Rat)}
+	}
+	return p
+}
+
+// replayDist replays the full weighted orderings of an enumerated model, or
+// a sample when they were too many.
+func replayDist(cands []Candidate, d Distribution, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules, all func() ([]weighted, error)) Replay {
+	ws, err := all()
+	if err != nil {
+		return replaySampled(cands, sample, o, r)
+	}
+	return replayOrderings(cands, ws, o, r, true)
+}
+
+func replaySampled(cands []Candidate, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules) Replay {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const draws = 20000
+	ws := make([]weighted, draws)
+	w := big.NewRat(1, draws)
+	for i := range ws {
+		ws[i] = weighted{order: sample(rng), p: w}
+	}
+	return replayOrderings(cands, ws, o, r, false)
+}
+
+func (pl *eximPlan) weighted() ([]weighted, error) {
+	st, hs, as := pl.stages()
+	var ws []weighted
+	err := enumerate(st, func(pick [][]int, p *big.Rat) {
+		ho := make([][]int, len(pl.groups))
+		for g := range pl.groups {
+			ho[g] = pick[hs[g]]
+		}
+		ws = append(ws, weighted{order: pl.assemble(ho, func(h, block int) []int { return pick[as[[2]int{h, block}]] }), p: p})
+	})
+	return ws, err
+}
+
+func (pl *sendmailPlan) weighted() ([]weighted, error) {
+	st := make([]stage, len(pl.groups))
+	for g, grp := range pl.groups {
+		st[g] = uniformPerms(len(grp))
+	}
+	var ws []weighted
+	err := enumerate(st, func(pick [][]int, p *big.Rat) {
+		ws = append(ws, weighted{order: pl.assemble(pick), p: p})
+	})
+	return ws, err
+}
+
+func (m modelRun) simulate(in Input, opt Options) Document {
+	p := m.prepare(in, opt.MaxOrderings)
+	doc := Document{
+		SchemaVersion:  report.SchemaVersion,
+		Domain:         in.Domain,
+		MTA:            MTAInfo{Name: m.name, Version: m.ver, Settings: m.s},
+		AcceptsMail:    !(in.NullMX && p.decision.Action == ActionBounce),
+		Decision:       p.decision,
+		AddressLimit:   p.limit,
+		Notes:          append([]string{}, p.notes...),
+		Exact:          p.dist.Exact,
+		Attempts:       []Attempt{},
+		Orderings:      []OrderingDoc{},
+		FamilyPatterns: []PatternDoc{},
+	}
+	d := p.dist
+	for i, c := range d.Candidates {
+		doc.Attempts = append(doc.Attempts, Attempt{
+			Position: i + 1, IP: c.IP.String(), Family: c.Family, Host: c.Host, Preference: c.Preference,
+			PFirst: ratFloat(d.PFirst[i]), PFirstExact: d.PFirst[i].RatString(),
+			PTried: ratFloat(d.PTried[i]), PTriedExact: d.PTried[i].RatString(),
+		})
+	}
+	doc.PFirstIPv6, doc.PFirstIPv6Exact = ratFloat(d.PFirstIPv6), d.PFirstIPv6.RatString()
+	for _, o := range d.Orderings {
+		od := OrderingDoc{Probability: ratFloat(o.P), ProbabilityExact: o.P.RatString()}
+		fams := make([]int, len(o.Order))
+		for i, c := range o.Order {
+			od.Order = append(od.Order, d.Candidates[c].IP.String())
+			fams[i] = famIndex(d.Candidates[c].Family)
+		}
+		od.Families = famString(fams)
+		doc.Orderings = append(doc.Orderings, od)
+	}
+	doc.OrderingsTotal = d.OrderingsTotal
+	doc.OrderingsOmitted = new(big.Int).Sub(d.OrderingsTotal, big.NewInt(int64(len(d.Orderings))))
+	doc.OrderingsOmittedProbability = ratFloat(d.OmittedP)
+	doc.OrderingsOmittedProbabilityExact = d.OmittedP.RatString()
+	for _, pt := range d.Patterns {
+		doc.FamilyPatterns = append(doc.FamilyPatterns, PatternDoc{Families: pt.Families, Probability: ratFloat(pt.P), ProbabilityExact: pt.P.RatString()})
+	}
+	doc.FamilyPatternsComplete = d.PatternsComplete
+	if opt.Seed != nil && p.decision.Action == ActionAttempt {
+		seed := *opt.Seed
+		doc.Seed = &seed
+		rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+		for _, c := range p.sample(rng) {
+			doc.Sample = append(doc.Sample, d.Candidates[c].IP.String())
+		}
+	}
+	if opt.Outcomes != nil {
+		doc.Replay = m.replayDoc(p, opt)
+	}
+	return doc
+}
+
+func (m modelRun) replayDoc(p prepared, opt Options) *ReplayDoc {
+	rd := &ReplayDoc{Source: opt.OutcomeSource, Outcomes: map[string]string{}, ConnectTimeoutS: p.rules.connectTime.Seconds(), DeliveredAt: []AttemptProb{}, Suggestions: []Suggestion{}, Exact: true}
+	if rd.Source == "" {
+		rd.Source = "assumed"
+	}
+	for ip, o := range opt.Outcomes {
+		rd.Outcomes[ip.String()] = string(o)
+	}
+	var r Replay
+	switch p.decision.Action {
+	case ActionAttempt:
+		r = p.replay(opt.Outcomes)
+	default:
+		r = Replay{PDelivered: new(big.Rat), PDeferred: new(big.Rat), PBounced: new(big.Rat), DeliveredVia: [2]*big.Rat{new(big.Rat), new(big.Rat)}, Exact: true}
+		switch p.decision.Action {
+		case ActionBounce:
+			r.PBounced.SetInt64(1)
+		case ActionDefer, ActionFreeze:
+			r.PDeferred.SetInt64(1)
+		}
+	}
+	rd.PDelivered, rd.PDeliveredExact = ratFloat(r.PDelivered), r.PDelivered.RatString()
+	rd.PDeferred, rd.PDeferredExact = ratFloat(r.PDeferred), r.PDeferred.RatString()
+	rd.PBounced, rd.PBouncedExact = ratFloat(r.PBounced), r.PBounced.RatString()
+	rd.ExpectedDelayS = r.ExpectedDelay.Seconds()
+	rd.WorstDelayS = r.WorstDelay.Seconds()
+	for i, pr := range r.DeliveredAt {
+		if pr.Sign() == 0 {
+			continue
+		}
+		rd.DeliveredAt = append(rd.DeliveredAt, AttemptProb{Attempt: i + 1, Probability: ratFloat(pr), ProbabilityExact: pr.RatString()})
+	}
+	rd.DeliveredViaIPv4 = ratFloat(r.DeliveredVia[0])
+	rd.DeliveredViaIPv6 = ratFloat(r.DeliveredVia[1])
+	rd.Exact = r.Exact
+	return rd
+}
+
+// suggestion candidates per MTA: a setting change and why it may help.
+type tweak struct{ name, value, why string }
+
+func tweaks(m modelRun, nCands int) []tweak {
+	var t []tweak
+	switch m.name {
+	case Postfix:
+		if m.s.str("smtp_address_preference") != "ipv4" {
+			t = append(t, tweak{"smtp_address_preference", "ipv4", "try IPv4 addresses first within each MX preference (research §1.5.2)"})
+		}
+		if m.s.str("smtp_address_preference") != "ipv6" {
+			t = append(t, tweak{"smtp_address_preference", "ipv6", "try IPv6 addresses first within each MX preference (research §1.5.2)"})
+		}
+		if l := m.s.int("smtp_mx_address_limit"); l > 0 && nCands > l {
+			t = append(t, tweak{"smtp_mx_address_limit", fmt.Sprint(nCands), "let every address be tried (research §1.6)"})
+		}
+		if _, ok := m.s["smtp_balance_inet_protocols"]; ok && !m.s.bool("smtp_balance_inet_protocols") {
+			t = append(t, tweak{"smtp_balance_inet_protocols", "yes", "keep both families within the address limit (research §1.5.3)"})
+		}
+		if m.s.str("inet_protocols") != "ipv4" {
+			t = append(t, tweak{"inet_protocols", "ipv4", "stop using IPv6 for delivery altogether (research §1.3.3)"})
+		}
+	case Exim:
+		if !m.s.bool("ipv4_prefer") {
+			if _, ok := m.s["ipv4_prefer"]; ok {
+				t = append(t, tweak{"ipv4_prefer", "true", "dnslookup router: prefer IPv4 (research §2.1 step 5)"})
+			}
+		}
+		if l := m.s.int("hosts_max_try"); l > 0 && nCands > l {
+			t = append(t, tweak{"hosts_max_try", fmt.Sprint(nCands), "let every address be tried (research §2.2)"})
+		}
+		if !m.s.bool("disable_ipv6") {
+			t = append(t, tweak{"disable_ipv6", "true", "stop using IPv6 (research §2.1 step 3)"})
+		}
+	case OpenSMTPD:
+		if m.s.str("family") != "inet4 inet6" {
+			t = append(t, tweak{"family", "inet4 inet6", "resolv.conf 'family inet4 inet6': IPv4 first per host (research §3.2)"})
+		}
+	case Sendmail:
+		if m.s.str("InetMode") != "inet" {
+			t = append(t, tweak{"InetMode", "inet", "IPv4 only (research §4)"})
+		}
+		if !m.s.bool("WorkAroundBrokenAAAA") {
+			t = append(t, tweak{"WorkAroundBrokenAAAA", "true", "use the A records when an AAAA lookup fails (research §4)"})
+		}
+	}
+	return t
+}
+
+// suggest recomputes the replay under each tweak and keeps those that
+// deliver more often, or as often with less delay.
+func suggest(in Input, cfg Config, base modelRun, opt Options, cur *ReplayDoc) []Suggestion {
+	out := []Suggestion{}
+	nc := 0
+	if p := base.prepare(in, 1); true {
+		nc = len(p.dist.Candidates)
+	}
+	for _, t := range tweaks(base, nc) {
+		c := cfg
+		c.MTA, c.Version = base.name, base.ver
+		c.Set = append(append([]Assignment(nil), cfg.Set...), Assignment{Name: t.name, Value: t.value, Source: SourceSet})
+		s, err := resolveSettings(base.name, base.ver, c)
+		if err != nil {
+			continue
+		}
+		alt := base
+		alt.s = s
+		o := opt
+		o.Seed = nil
+		o.MaxOrderings = 1
+		d := alt.simulate(in, o)
+		r := d.Replay
+		better := r.PDelivered > cur.PDelivered+1e-12 ||
+			(r.PDelivered >= cur.PDelivered-1e-12 && r.PBounced < cur.PBounced-1e-12) ||
+			(r.PDelivered >= cur.PDelivered-1e-12 && r.PBounced <= cur.PBounced+1e-12 && r.ExpectedDelayS < cur.ExpectedDelayS-1e-9)
+		if !better {
+			continue
+		}
+		out = append(out, Suggestion{Setting: t.name + " = " + t.value, Why: t.why,
+			PDelivered: r.PDelivered, PDeferred: r.PDeferred, PBounced: r.PBounced, ExpectedDelayS: r.ExpectedDelayS})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].PDelivered != out[j].PDelivered {
+			return out[i].PDelivered > out[j].PDelivered
+		}
+		return out[i].ExpectedDelayS < out[j].ExpectedDelayS
+	})
+	return out
+}
+
+// OutcomesFromProbes turns probe results into replay outcomes, one per
+// address (the first result for an address wins).
+func OutcomesFromProbes(rs []smtpprobe.Result) map[netip.Addr]Outcome {
+	out := map[netip.Addr]Outcome{}
+	for _, r := range rs {
+		ip := r.IP.Unmap()
+		if _, ok := out[ip]; ok || !ip.IsValid() {
+			continue
+		}
+		out[ip] = Outcome(r.Status)
+	}
+	return out
+}
+
+// Findings turns a simulation into findings for the shared catalogue. The
+// simulate findings (for example "IPv6 tried first but unreachable") are
+// defined with the check command; until then it reports none.
+func Findings(d Document) []report.Finding { return nil }
