@@ -157,13 +157,14 @@ func (e *evaluator) mx() bool {
 		e.undecided("the MX lookup for " + dom + " failed: " + string(d.MXStatus))
 		return false
 	}
-	if d.NullMX {
+	if d.NullMXMixed || (d.NullMX && len(d.MX) > 0) {
+		// RFC 7505 §3; Postfix bounces, Exim and OpenSMTPD use the other
+		// records (research §1.2, §6): judge those records too.
+		e.add(report.CodeNullMXMixed, dom,
+			fmt.Sprintf("Remove `%s. IN MX 0 .` or remove the other %d MX record(s).", dom, len(d.MX)),
+			"%s publishes a null MX together with %d other MX record(s); RFC 7505 §3 forbids this and MTAs disagree on what it means (Postfix bounces, Exim and OpenSMTPD deliver).", dom, len(d.MX))
+	} else if d.NullMX {
 		e.add(report.CodeNullMX, dom, "", "%s publishes a null MX (MX 0 .): it says it accepts no mail, and senders bounce at once (RFC 7505).", dom)
-		if len(d.MX) > 0 {
-			e.add(report.CodeNullMXMixed, dom,
-				fmt.Sprintf("Remove `%s. IN MX 0 .` or remove the other %d MX record(s).", dom, len(d.MX)),
-				"%s publishes a null MX together with %d other MX record(s); RFC 7505 §3 forbids this and MTAs disagree on what it means.", dom, len(d.MX))
-		}
 		return false
 	}
 	if d.ImplicitMX {
@@ -367,7 +368,7 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address) {
 	if len(a.PTR) > 1 {
 		e.add(report.CodePTRMultiple, ip, fmt.Sprintf("Keep one record: `%s IN PTR %s.`", rev, x.Host), "%s has %d PTR records (%s).", ip, len(a.PTR), strings.Join(a.PTR, ", "))
 	}
-	if s := e.p.Expect.PTRSuffix; s != "" && a.FCrDNS != "" && !ptrHasSuffix(a.PTR, s) {
+	if s := e.p.Expect.PTRSuffix; s != "" && a.FCrDNS != "" && a.PTRStatus != dnsq.StatusSkipped && !ptrHasSuffix(a.PTR, s) {
 		e.add(report.CodePTRSuffix, ip, fmt.Sprintf("Publish `%s IN PTR <name>.%s.`", rev, strings.Trim(s, ".")),
 			"No PTR name of %s ends with %q (PTR: %s).", ip, s, orNone(a.PTR))
 	}

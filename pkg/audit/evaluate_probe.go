@@ -56,7 +56,7 @@ func (e *evaluator) probes() {
 		}
 		switch {
 		case e.f.Port25Blocked[fam]:
-			e.add(report.CodePort25Blocked, dom, "", "Every %s connection to port 25 timed out although this machine has a route: outbound port 25 looks blocked here, so the %d %s probe(s) say nothing about %s.", famName(fam), len(rs), famName(fam), dom)
+			e.add(report.CodePort25Blocked, dom, "", "Every %s connection to port %d timed out although this machine has a route: outbound port %d is probably blocked here (or every server of %s is down; from here the two look the same), so the %d %s probe(s) are not judged.", famName(fam), rs[0].Port, rs[0].Port, dom, len(rs), famName(fam))
 		case e.f.NoRoute[fam] || allInc:
 			if fam == discover.FamilyIPv6 {
 				e.add(report.CodeNoIPv6Route, dom, "", "This machine has no IPv6 route to the MX addresses, so the %d IPv6 address(es) of %s could not be tested.", len(rs), dom)

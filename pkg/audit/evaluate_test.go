@@ -102,7 +102,7 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 		{"NXDOMAIN", func(f *Facts, p *Policy) { f.Discovery.MXStatus = dnsq.StatusNXDomain; f.Discovery.MX = nil }, []string{"MC102"}, []string{"MC109"}},
 		{"MX SERVFAIL", func(f *Facts, p *Policy) { f.Discovery.MXStatus = dnsq.StatusServFail; f.Discovery.MX = nil }, []string{"MC101"}, nil},
 		{"null MX", func(f *Facts, p *Policy) { f.Discovery.NullMX = true; f.Discovery.MX = nil; f.Probes = nil }, []string{"MC103"}, []string{"MC110", "MC305"}},
-		{"null MX mixed", func(f *Facts, p *Policy) { f.Discovery.NullMX = true }, []string{"MC103", "MC110"}, nil},
+		{"null MX mixed", func(f *Facts, p *Policy) { f.Discovery.NullMXMixed = true }, []string{"MC110"}, []string{"MC103"}},
 		{"implicit MX", func(f *Facts, p *Policy) { f.Discovery.ImplicitMX = true }, []string{"MC104"}, nil},
 		{"MX is CNAME", func(f *Facts, p *Policy) { mx1(f).CNAME = []string{"real.example.net."} }, []string{"MC105"}, nil},
 		{"MX is IP literal", func(f *Facts, p *Policy) { mx1(f).IPLiteral = true; mx1(f).Host = "192.0.2.10" }, []string{"MC106"}, nil},

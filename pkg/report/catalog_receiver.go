@@ -272,7 +272,7 @@ func init() {
 			"mailcheck checks its own route to each destination before probing; without one, IPv6 probes are inconclusive, not failures.",
 			"Run the check from a host with IPv6 connectivity (or trust only the IPv4 results)."},
 		Entry{CodePort25Blocked, SeverityWarn, "Outbound port 25 seems blocked here: SMTP results are inconclusive",
-			"Every connection to port 25 timed out on a family although the route exists, which is what a provider's port-25 block looks like (common on residential and cloud networks).",
+			"Every connection to port 25 timed out although this machine has a route. That is what a provider's port-25 block looks like (common on residential and cloud networks); it is also what a domain whose every server is down looks like, and from here the two cannot be told apart.",
 			"Run the check from a host that may send SMTP (a mail server, a VPS with port 25 open)."},
 		Entry{CodeDeadlineReached, SeverityWarn, "The check hit its deadline: some results are missing",
 			"Lookups or probes still running at --timeout were abandoned; the report keeps what finished.",

@@ -1,0 +1,57 @@
+package audit
+
+import (
+	"slices"
+
+	"github.com/mailcheck/mailcheck/pkg/report"
+)
+
+// probeCodes need SMTP probes; simCodes need the simulation. Everything
+// else in the receiving-side areas (MC1xx-MC5xx, MC9xx) is judged by every
+// run that gets past the MX lookup.
+var (
+	probeCodes = []string{
+		report.CodeSMTPUnreachable, report.CodeGreeting5xx, report.CodeGreeting4xx, report.CodeNotSMTP,
+		report.CodeNoMXAcceptsSMTP, report.CodeNoSTARTTLS, report.CodeTLSFailed, report.CodeCertNotVerified,
+		report.CodeCertExpiresSoon, report.CodeCertExpired, report.CodeEHLONotPTR, report.CodeSTARTTLSRequired,
+		report.CodeEHLONotMXName, report.CodeSMTPTimeoutPartial, report.CodeExpectedIPv6,
+		report.CodeIPv6DownIPv4Up, report.CodeIPv4DownIPv6Up, report.CodeEHLODiffers, report.CodeBannerDiffers,
+		report.CodeSTARTTLSOneFamily, report.CodeCertDiffers, report.CodeIPv6OnlyUnreachable,
+		report.CodeNoIPv6Route, report.CodePort25Blocked,
+	}
+	mxAnswerCodes = []string{report.CodeMXLookupFailed, report.CodeDomainNXDomain, report.CodeNullMX, report.CodeImplicitMX, report.CodeNullMXMixed}
+	simCodes      = []string{report.CodeFirstAttemptFails, report.CodeDeliveryDefers, report.CodeFirstIPv6Share, report.CodeAddressLimitCuts}
+)
+
+// CheckedCodes returns, in code order, the catalogue codes this report
+// actually judged (for JUnit's one testcase per code checked): the
+// receiving-side codes, less those that need probes or a simulation it did
+// not have, plus every code it reported (sending-side codes included).
+func CheckedCodes(r *Report) []string {
+	var out []string
+	for _, e := range report.Entries() {
+		area := e.Code[2]
+		if area == '6' {
+			continue
+		}
+		// Without exchanges (NXDOMAIN, failed lookup, null MX) only the
+		// MX answer itself and the self-checks were judged.
+		if len(r.MX) == 0 && area != '9' && !slices.Contains(mxAnswerCodes, e.Code) {
+			continue
+		}
+		if !r.Probed && slices.Contains(probeCodes, e.Code) {
+			continue
+		}
+		if r.Simulation == nil && slices.Contains(simCodes, e.Code) {
+			continue
+		}
+		out = append(out, e.Code)
+	}
+	for _, f := range r.Findings {
+		if !slices.Contains(out, f.Code) {
+			out = append(out, f.Code)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

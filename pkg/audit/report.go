@@ -1,0 +1,98 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// Report is the check document for one domain: the union of the mx, probe
+// and simulate documents plus findings (DESIGN.md, "check"). Its JSON form
+// is the contract documented in docs/json.md; `-o jsonl` writes it on one
+// line per domain.
+type Report struct {
+	SchemaVersion int `json:"schema_version"`
+	// Input is what the user gave, when it differs from Domain (bulk
+	// lines, U-labels, addresses); Error is set when it was not a domain.
+	Input string `json:"input,omitempty"`
+	Error string `json:"error,omitempty"`
+
+	discover.Result
+	Probed bool               `json:"probed"` // false under --dns-only
+	Probes []smtpprobe.Result `json:"probes"`
+	// Simulation is the simulate document of the default MTA; its fields
+	// (mta, attempts, p_first_ipv6, orderings, replay, ...) are written at
+	// the top level. Nil when the simulation did not run (--dns-only).
+	Simulation any `json:"-"`
+
+	Findings []report.Finding `json:"findings"`
+	// Undetermined says this machine could not reach a verdict (resolver
+	// unreachable, every probe inconclusive); Reason says why.
+	Undetermined bool   `json:"undetermined"`
+	Reason       string `json:"undetermined_reason,omitempty"`
+	Partial      bool   `json:"partial"` // the deadline cut something short
+	ElapsedMS    int64  `json:"elapsed_ms"`
+	// Sandbox marks the demo: addresses are served on loopback.
+	Sandbox bool `json:"sandbox,omitempty"`
+}
+
+// reportFields is Report without its MarshalJSON, for the default encoding.
+type reportFields Report
+
+// MarshalJSON writes the report with the simulation's fields merged in at
+// the top level, as the union the check document promises. Keys of the
+// report itself win over a simulation key of the same name.
+func (r Report) MarshalJSON() ([]byte, error) {
+	base, err := json.Marshal(reportFields(r))
+	if err != nil || r.Simulation == nil {
+		return base, err
+	}
+	sim, err := json.Marshal(r.Simulation)
+	if err != nil {
+		return nil, fmt.Errorf("simulation: %w", err)
+	}
+	var simFields map[string]json.RawMessage
+	if err := json.Unmarshal(sim, &simFields); err != nil {
+		return nil, fmt.Errorf("simulation is not a JSON object: %w", err)
+	}
+	var own map[string]json.RawMessage
+	if err := json.Unmarshal(base, &own); err != nil {
+		return nil, err
+	}
+	// Append the simulation's keys that the report does not have, keeping
+	// the report's field order first (stable output for golden files).
+	keys := sortedKeys(simFields)
+	var buf bytes.Buffer
+	buf.Write(base[:len(base)-1])
+	for _, k := range keys {
+		if _, dup := own[k]; dup || k == "schema_version" || k == "domain" || k == "findings" {
+			continue
+		}
+		kb, _ := json.Marshal(k)
+		buf.WriteByte(',')
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(simFields[k])
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// Counts returns how many findings there are of each severity.
+func (r *Report) Counts() (fail, warn, info int) {
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case report.SeverityFail:
+			fail++
+		case report.SeverityWarn:
+			warn++
+		default:
+			info++
+		}
+	}
+	return
+}

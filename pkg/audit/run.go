@@ -1,0 +1,181 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// Stages are the measuring steps of a run, injected so that the run's
+// orchestration (concurrency, deadline, partial results) is tested with
+// fakes and the CLI wires the real packages (discover, smtpprobe, mta).
+type Stages struct {
+	// Discover resolves the domain (MX, A/AAAA, PTR, FCrDNS). It calls
+	// ready, if it can, as soon as an exchange's addresses are known, so
+	// that probes start without waiting for the rest of DNS (reverse
+	// lookups especially). It must return what it has when ctx ends.
+	Discover func(ctx context.Context, domain string, ready func(discover.Exchange)) discover.Result
+	// Probe runs one SMTP probe of ip (an address of host). Nil means
+	// --dns-only.
+	Probe func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result
+	// SelfCheck, when set, reports per family whether this machine can
+	// test it at all (no route, port 25 blocked); it runs concurrently
+	// with discovery.
+	SelfCheck func(ctx context.Context) (noRoute, port25Blocked map[string]bool)
+	// Simulate runs the default delivery simulation over the discovery
+	// and, when probed, the measured outcomes. It returns the simulate
+	// document for the report and the facts the evaluation needs. Nil
+	// skips the simulation.
+	Simulate func(d discover.Result, probes []smtpprobe.Result) (doc any, facts *SimFacts)
+}
+
+// Options configure one run.
+type Options struct {
+	Timeout            time.Duration // per-domain deadline; 0 means none beyond ctx
+	WantIPv4, WantIPv6 bool
+	StartTLS           bool // STARTTLS is attempted (not --no-starttls)
+	Policy             Policy
+	Now                func() time.Time
+}
+
+// Run checks one domain: discovery, probes (each started as soon as its
+// exchange's addresses are known) and the simulation, under one deadline.
+// Whatever finished before the deadline is kept and judged; what did not
+// is reported as partial (MC903). Run never fails: a failed lookup or probe
+// is a result.
+func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	start := now()
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	var (
+		mu     sync.Mutex
+		probes = map[netip.Addr]smtpprobe.Result{}
+		wg     sync.WaitGroup
+		seen   = map[netip.Addr]bool{}
+	)
+	ready := func(x discover.Exchange) {
+		if st.Probe == nil || ctx.Err() != nil {
+			return
+		}
+		for _, a := range x.Addresses {
+			if !probeable(a, o) {
+				continue
+			}
+			mu.Lock()
+			dup := seen[a.IP]
+			seen[a.IP] = true
+			mu.Unlock()
+			if dup {
+				continue
+			}
+			wg.Add(1)
+			go func(host string, ip netip.Addr) {
+				defer wg.Done()
+				r := st.Probe(ctx, host, ip)
+				mu.Lock()
+				probes[ip] = r
+				mu.Unlock()
+			}(x.Host, a.IP)
+		}
+	}
+	var noRoute, blocked map[string]bool
+	selfDone := make(chan struct{})
+	go func() {
+		defer close(selfDone)
+		if st.SelfCheck != nil && st.Probe != nil {
+			noRoute, blocked = st.SelfCheck(ctx)
+		}
+	}()
+	res := st.Discover(ctx, domain, ready)
+	// Exchanges the discoverer did not announce (it may not call ready at
+	// all) are probed now.
+	for _, x := range res.MX {
+		ready(x)
+	}
+	wg.Wait()
+	<-selfDone
+
+	rep := &Report{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
+	rep.Probes = orderProbes(res, probes)
+	deadline := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	facts := Facts{
+		Discovery: res, WantIPv4: o.WantIPv4, WantIPv6: o.WantIPv6,
+		Probed: st.Probe != nil, Probes: rep.Probes,
+		NoRoute: noRoute, Port25Blocked: blocked, StartTLSAttempted: o.StartTLS,
+		DeadlineHit: deadline, DNSOnly: st.Probe == nil,
+	}
+	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
+		rep.Simulation, facts.Sim = st.Simulate(res, rep.Probes)
+	}
+	pol := o.Policy
+	if pol.Now.IsZero() {
+		pol.Now = now()
+	}
+	v := Evaluate(facts, pol)
+	rep.Findings, rep.Undetermined, rep.Reason = v.Findings, v.Undetermined, v.Reason
+	if rep.Findings == nil {
+		rep.Findings = []report.Finding{}
+	}
+	if rep.Probes == nil {
+		rep.Probes = []smtpprobe.Result{}
+	}
+	rep.Partial = deadline
+	rep.Sandbox = pol.Sandbox
+	rep.ElapsedMS = now().Sub(start).Milliseconds()
+	return rep
+}
+
+// probeable says whether an address may be probed: never this machine's
+// own loopback, unspecified, link-local or multicast space, which no
+// sender could reach either (unless the sandbox serves its zone there).
+func probeable(a discover.Address, o Options) bool {
+	if a.Family == discover.FamilyIPv4 && !o.WantIPv4 || a.Family == discover.FamilyIPv6 && !o.WantIPv6 {
+		return false
+	}
+	if o.Policy.Sandbox {
+		return true
+	}
+	return !badClass(a.Class)
+}
+
+// orderProbes returns the probes in discovery order (MX order, then the
+// order of addresses), so output is deterministic whatever finished first.
+func orderProbes(res discover.Result, probes map[netip.Addr]smtpprobe.Result) []smtpprobe.Result {
+	out := make([]smtpprobe.Result, 0, len(probes))
+	done := map[netip.Addr]bool{}
+	for _, x := range res.MX {
+		for _, a := range x.Addresses {
+			if r, ok := probes[a.IP]; ok && !done[a.IP] {
+				out = append(out, r)
+				done[a.IP] = true
+			}
+		}
+	}
+	// Probes of addresses the final discovery no longer lists (cut short
+	// by the deadline) are kept, in address order.
+	for _, ip := range slices.SortedFunc(maps.Keys(probes), func(a, b netip.Addr) int { return a.Compare(b) }) {
+		if !done[ip] {
+			out = append(out, probes[ip])
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

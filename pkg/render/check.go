@@ -1,0 +1,145 @@
+package render
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/report"
+)
+
+// CheckFormats are the output formats of `check` and `demo`.
+var CheckFormats = []string{"text", "json", "jsonl", "junit", "markdown"}
+
+// CheckOptions configure the check renderers.
+type CheckOptions struct {
+	Styles *Styles
+	// FailOn is the --fail-on threshold: JUnit failures and the verdict
+	// line are relative to it.
+	FailOn report.Severity
+	// Ignored codes were dropped by --ignore; JUnit lists them as skipped.
+	Ignored []string
+	// Width is the text report's width (default 80).
+	Width int
+}
+
+// CheckSummary closes a run of several domains.
+type CheckSummary struct {
+	Domains      int // reports written
+	Failed       int // with findings at or above the threshold
+	Undetermined int
+	BadInput     int
+	Interrupted  bool
+	ExitCode     int
+}
+
+// CheckWriter writes check reports as they complete. Begin once, Write per
+// domain (from one goroutine), End once. Write leaves nothing half-written:
+// each report is formatted in memory first, then written with one call.
+type CheckWriter interface {
+	Begin() error
+	Write(r *audit.Report) error
+	End(s CheckSummary) error
+}
+
+// NewCheckWriter returns the writer for format.
+func NewCheckWriter(format string, w io.Writer, o CheckOptions) (CheckWriter, error) {
+	if o.Styles == nil {
+		o.Styles = NewStyles(false)
+	}
+	if o.Width <= 0 {
+		o.Width = 80
+	}
+	if o.FailOn == "" {
+		o.FailOn = report.SeverityFail
+	}
+	switch format {
+	case "text":
+		return &textCheck{w: w, o: o}, nil
+	case "json":
+		return &jsonCheck{w: w}, nil
+	case "jsonl":
+		return &jsonlCheck{w: w}, nil
+	case "junit":
+		return &junitCheck{w: w, o: o}, nil
+	case "markdown":
+		return &markdownCheck{w: w, o: o}, nil
+	}
+	return nil, fmt.Errorf("unknown check format %q", format)
+}
+
+// jsonlCheck writes one compact JSON document per line.
+type jsonlCheck struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (j *jsonlCheck) Begin() error { return nil }
+
+func (j *jsonlCheck) Write(r *audit.Report) error {
+	b, err := checkJSONLine(r)
+	if err != nil {
+		return err
+	}
+	j.buf = append(append(j.buf[:0], b...), '\n')
+	_, err = j.w.Write(j.buf)
+	return err
+}
+
+func (j *jsonlCheck) End(CheckSummary) error { return nil }
+
+// jsonCheck writes one indented document for one domain and a JSON array
+// of documents for several; the array is streamed, element by element.
+type jsonCheck struct {
+	w     io.Writer
+	first *audit.Report // held back until we know whether there is a second
+	n     int
+}
+
+func (j *jsonCheck) Begin() error { return nil }
+
+func (j *jsonCheck) Write(r *audit.Report) error {
+	j.n++
+	switch j.n {
+	case 1:
+		j.first = r
+		return nil
+	case 2:
+		if _, err := io.WriteString(j.w, "[\n"); err != nil {
+			return err
+		}
+		if err := j.element(j.first, true); err != nil {
+			return err
+		}
+		j.first = nil
+	}
+	return j.element(r, false)
+}
+
+func (j *jsonCheck) element(r *audit.Report, first bool) error {
+	b, err := checkJSONIndent(r, "  ")
+	if err != nil {
+		return err
+	}
+	if !first {
+		b = append([]byte(",\n"), b...)
+	}
+	_, err = j.w.Write(b)
+	return err
+}
+
+func (j *jsonCheck) End(CheckSummary) error {
+	switch {
+	case j.n == 1:
+		b, err := checkJSONIndent(j.first, "")
+		if err != nil {
+			return err
+		}
+		_, err = j.w.Write(append(b, '\n'))
+		return err
+	case j.n > 1:
+		_, err := io.WriteString(j.w, "\n]\n")
+		return err
+	}
+	return nil
+}

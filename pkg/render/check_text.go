@@ -1,0 +1,320 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+func checkJSONLine(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// checkJSONIndent indents v by two spaces per level, every line prefixed.
+func checkJSONIndent(v any, prefix string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b := bytes.TrimRight(buf.Bytes(), "\n")
+	return append([]byte(prefix), b...), nil
+}
+
+// textCheck is the report for people: the MX hosts and their addresses
+// with what each answered, then the findings grouped by severity, then a
+// verdict line. Every line fits o.Width columns.
+type textCheck struct {
+	w io.Writer
+	o CheckOptions
+	n int
+}
+
+func (t *textCheck) Begin() error { return nil }
+
+func (t *textCheck) Write(r *audit.Report) error {
+	var b bytes.Buffer
+	if t.n > 0 {
+		b.WriteString("\n")
+	}
+	t.n++
+	writeCheckText(&b, r, t.o)
+	_, err := t.w.Write(b.Bytes())
+	return err
+}
+
+func (t *textCheck) End(s CheckSummary) error {
+	if s.Domains <= 1 && !s.Interrupted {
+		return nil
+	}
+	st := t.o.Styles
+	var b bytes.Buffer
+	b.WriteString("\n")
+	line := fmt.Sprintf("%d domain(s) checked: %d at or above --fail-on %s, %d undetermined, %d bad input",
+		s.Domains, s.Failed, t.o.FailOn, s.Undetermined, s.BadInput)
+	if s.Interrupted {
+		line += "; interrupted"
+	}
+	for _, l := range checkWrap(line, t.o.Width, "") {
+		b.WriteString(st.Paint(ToneBold, l) + "\n")
+	}
+	_, err := t.w.Write(b.Bytes())
+	return err
+}
+
+func writeCheckText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
+	st := o.Styles
+	w := o.Width
+	head := Sanitize(r.Domain)
+	if r.Domain == "" {
+		head = Sanitize(r.Input)
+	}
+	if u := r.DomainUnicode; u != "" && u != r.Domain {
+		head += " (" + Sanitize(u) + ")"
+	}
+	b.WriteString(st.Paint(ToneBold, checkClip(head, w)) + "\n")
+	if r.Error != "" {
+		for _, l := range checkWrap("error: "+Sanitize(r.Error), w, "  ") {
+			b.WriteString(st.Paint(ToneBad, l) + "\n")
+		}
+		return
+	}
+	if r.Sandbox {
+		for _, l := range checkWrap("Sandbox: the demo's zone is served on loopback, so address-class findings (loopback, documentation ranges) are left out.", w, "") {
+			b.WriteString(st.Paint(ToneDim, l) + "\n")
+		}
+	}
+	writeMXText(b, r, o)
+	writeFindingsText(b, r.Findings, o)
+	writeVerdictText(b, r, o)
+}
+
+func writeMXText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
+	st := o.Styles
+	w := o.Width
+	switch {
+	case r.NullMX:
+		b.WriteString("  null MX: the domain accepts no mail\n")
+		return
+	case len(r.MX) == 0:
+		b.WriteString(checkClip(fmt.Sprintf("  MX lookup: %s", r.MXStatus), w) + "\n")
+		return
+	}
+	probes := map[string]*smtpprobe.Result{}
+	for i := range r.Probes {
+		probes[r.Probes[i].IP.String()] = &r.Probes[i]
+	}
+	col := 15
+	for _, x := range r.MX {
+		for _, a := range x.Addresses {
+			col = max(col, len(a.IP.String()))
+		}
+	}
+	col = min(col, 39)
+	b.WriteString("\n")
+	for _, x := range r.MX {
+		label := fmt.Sprintf("  MX %d %s", x.Preference, Sanitize(x.Host))
+		if r.ImplicitMX {
+			label = "  implicit MX " + Sanitize(x.Host)
+		}
+		b.WriteString(st.Paint(ToneBold, checkClip(label, w)) + "\n")
+		if len(x.Addresses) == 0 {
+			b.WriteString(checkClip(fmt.Sprintf("     no address (A %s, AAAA %s)", x.AStatus, x.AAAAStatus), w) + "\n")
+			continue
+		}
+		indent := strings.Repeat(" ", 5+col+2)
+		for _, a := range x.Addresses {
+			ip := a.IP.String()
+			smtp := "not probed"
+			tone := ToneDim
+			if p := probes[ip]; p != nil {
+				smtp, tone = checkProbeSummary(p)
+			} else if r.Probed {
+				smtp = "skipped"
+			}
+			first := fmt.Sprintf("     %-*s  ", col, ip)
+			b.WriteString(first + st.Paint(tone, checkClip(smtp, w-len(first))) + "\n")
+			if a.PTRStatus != "" && a.PTRStatus != "skipped" {
+				ptr := "PTR none"
+				if len(a.PTR) > 0 {
+					ptr = "PTR " + Sanitize(strings.Join(a.PTR, ", "))
+				}
+				ptr += "  FCrDNS " + string(a.FCrDNS)
+				b.WriteString(indent + st.Paint(checkPTRTone(a), checkClip(ptr, w-len(indent))) + "\n")
+			}
+		}
+	}
+}
+
+func checkPTRTone(a discover.Address) Tone {
+	switch a.FCrDNS {
+	case "pass":
+		return ToneGood
+	case "none", "fail":
+		return ToneWarn
+	}
+	return ToneDim
+}
+
+// checkProbeSummary is one line about one probe: status, STARTTLS and TLS
+// version, EHLO name.
+func checkProbeSummary(p *smtpprobe.Result) (string, Tone) {
+	if p.Status != smtpprobe.StatusOK {
+		s := "SMTP " + string(p.Status)
+		if p.Phase != "" && p.Status == smtpprobe.StatusTimeout {
+			s += " (" + p.Phase + ")"
+		}
+		if p.BannerCode != 0 {
+			s += fmt.Sprintf(" %d", p.BannerCode)
+		}
+		tone := ToneBad
+		if p.Status == smtpprobe.StatusInconclusive {
+			tone = ToneDim
+			s = "not testable from here"
+		}
+		return s, tone
+	}
+	parts := []string{"SMTP ok"}
+	switch {
+	case p.TLS != nil:
+		parts = append(parts, "STARTTLS "+Sanitize(p.TLS.Version))
+	case p.StartTLS:
+		parts = append(parts, "STARTTLS")
+	default:
+		parts = append(parts, "no STARTTLS")
+	}
+	if p.EHLOName != "" {
+		parts = append(parts, "EHLO "+Sanitize(p.EHLOName))
+	}
+	return strings.Join(parts, "  "), ToneGood
+}
+
+var checkSeverityHeadings = []struct {
+	sev   report.Severity
+	title string
+}{
+	{report.SeverityFail, "Failures"},
+	{report.SeverityWarn, "Warnings"},
+	{report.SeverityInfo, "Notes"},
+}
+
+func writeFindingsText(b *bytes.Buffer, fs []report.Finding, o CheckOptions) {
+	st := o.Styles
+	for _, h := range checkSeverityHeadings {
+		var group []report.Finding
+		for _, f := range fs {
+			if f.Severity == h.sev {
+				group = append(group, f)
+			}
+		}
+		if len(group) == 0 {
+			continue
+		}
+		b.WriteString("\n" + st.Paint(SeverityTone(h.sev), fmt.Sprintf("%s (%d)", h.title, len(group))) + "\n")
+		for _, f := range group {
+			head := fmt.Sprintf("  %s  %s", f.Code, Sanitize(f.Subject))
+			if e, ok := report.Lookup(f.Code); ok {
+				head = fmt.Sprintf("  %s  %s", f.Code, e.Title)
+			}
+			b.WriteString(st.Paint(ToneBold, checkClip(head, o.Width)) + "\n")
+			for _, l := range checkWrap(Sanitize(f.Message), o.Width, "        ") {
+				b.WriteString(l + "\n")
+			}
+			if f.Fix != "" {
+				for i, l := range checkWrap("fix: "+Sanitize(f.Fix), o.Width, "        ") {
+					if i == 0 {
+						l = "        " + st.Paint(ToneDim, "fix:") + strings.TrimPrefix(l, "        fix:")
+					}
+					b.WriteString(l + "\n")
+				}
+			}
+		}
+	}
+}
+
+func writeVerdictText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
+	st := o.Styles
+	fail, warn, info := r.Counts()
+	counts := fmt.Sprintf("%d fail, %d warn, %d info", fail, warn, info)
+	var line string
+	var tone Tone
+	switch {
+	case report.AtLeast(r.Findings, o.FailOn):
+		line, tone = fmt.Sprintf("Result: %s: findings at or above --fail-on %s.", counts, o.FailOn), ToneBad
+	case r.Undetermined:
+		line, tone = fmt.Sprintf("Result: %s: could not determine: %s.", counts, Sanitize(r.Reason)), ToneWarn
+	default:
+		line, tone = fmt.Sprintf("Result: %s: nothing at or above --fail-on %s.", counts, o.FailOn), ToneGood
+	}
+	if r.Partial {
+		line += " Partial: the deadline cut some checks short."
+	}
+	b.WriteString("\n")
+	for _, l := range checkWrap(line, o.Width, "") {
+		b.WriteString(st.Paint(tone, l) + "\n")
+	}
+}
+
+// checkClip shortens s to width columns, marking the cut with "…".
+func checkClip(s string, width int) string {
+	if width <= 1 || utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:width-1]) + "…"
+}
+
+// checkWrap breaks text into lines of at most width columns, every line
+// starting with indent. Words longer than a line are cut.
+func checkWrap(text string, width int, indent string) []string {
+	avail := width - utf8.RuneCountInString(indent)
+	if avail < 10 {
+		avail = 10
+	}
+	var lines []string
+	var cur []rune
+	flush := func() {
+		lines = append(lines, indent+string(cur))
+		cur = cur[:0]
+	}
+	for _, word := range strings.Fields(text) {
+		wr := []rune(word)
+		for len(wr) > avail {
+			if len(cur) > 0 {
+				flush()
+			}
+			cur = append(cur, wr[:avail]...)
+			flush()
+			wr = wr[avail:]
+		}
+		switch {
+		case len(cur) == 0:
+			cur = append(cur, wr...)
+		case len(cur)+1+len(wr) <= avail:
+			cur = append(append(cur, ' '), wr...)
+		default:
+			flush()
+			cur = append(cur, wr...)
+		}
+	}
+	if len(cur) > 0 || len(lines) == 0 {
+		flush()
+	}
+	return lines
+}
