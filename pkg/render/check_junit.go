@@ -24,23 +24,23 @@ type junitCheck struct {
 }
 
 type checkJUnitSuite struct {
-	XMLName  xml.Name    `xml:"testsuite"`
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
+	XMLName  xml.Name         `xml:"testsuite"`
+	Name     string           `xml:"name,attr"`
+	Tests    int              `xml:"tests,attr"`
+	Failures int              `xml:"failures,attr"`
+	Errors   int              `xml:"errors,attr"`
+	Skipped  int              `xml:"skipped,attr"`
+	Time     string           `xml:"time,attr"`
 	Cases    []checkJUnitCase `xml:"testcase"`
 }
 
 type checkJUnitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
+	Name      string             `xml:"name,attr"`
+	Classname string             `xml:"classname,attr"`
 	Failure   *checkJUnitMessage `xml:"failure,omitempty"`
 	Error     *checkJUnitMessage `xml:"error,omitempty"`
 	Skipped   *checkJUnitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut string             `xml:"system-out,omitempty"`
 }
 
 type checkJUnitMessage struct {
