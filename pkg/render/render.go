@@ -175,11 +175,29 @@ func (t *Table) Render() error {
 }
 
 // writeTrimmed copies text to w with trailing blanks removed from each line.
+// Colour resets that tablewriter leaves after the padding are trimmed with
+// the blanks and one reset is put back, so coloured lines end cleanly too.
 func writeTrimmed(w io.Writer, text []byte) error {
+	const reset = "\x1b[0m"
 	bw := bufio.NewWriter(w)
 	for line := range bytes.Lines(text) {
-		line = bytes.TrimRight(line, " \t\r\n")
+		line = bytes.TrimRight(line, "\r\n")
+		hadReset := false
+		for {
+			n := len(line)
+			line = bytes.TrimRight(line, " \t")
+			if bytes.HasSuffix(line, []byte(reset)) {
+				line = line[:len(line)-len(reset)]
+				hadReset = true
+			}
+			if len(line) == n {
+				break
+			}
+		}
 		bw.Write(line)
+		if hadReset {
+			bw.WriteString(reset)
+		}
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()

@@ -1,0 +1,184 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/iprev"
+	"github.com/mailcheck/mailcheck/pkg/report"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/render -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func addr(ip string, ptr []string, fc iprev.Status) discover.Address {
+	a := netip.MustParseAddr(ip)
+	ps := dnsq.StatusOK
+	if len(ptr) == 0 {
+		ps = dnsq.StatusNXDomain
+		ptr = []string{}
+	}
+	return discover.Address{IP: a, Family: discover.FamilyOf(a), Class: discover.Classify(a),
+		PTR: ptr, PTRStatus: ps, FCrDNS: fc}
+}
+
+func sampleDoc() MXDocument {
+	return MXDocument{
+		SchemaVersion: report.SchemaVersion,
+		Families:      Families{IPv4: true, IPv6: true},
+		Result: discover.Result{
+			Domain: "xn--bcher-kva.example", DomainUnicode: "bücher.example",
+			MXStatus: dnsq.StatusOK,
+			MX: []discover.Exchange{
+				{
+					Preference: 10, Host: "mx1.xn--bcher-kva.example",
+					AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusOK,
+					Addresses: []discover.Address{
+						addr("192.0.2.1", []string{"mx1.xn--bcher-kva.example"}, iprev.StatusPass),
+						addr("2001:db8::1", nil, iprev.StatusNone),
+					},
+				},
+				{
+					Preference: 20, Host: "mail.xn--bcher-kva.example", CNAME: []string{"relay.example.net"},
+					AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusServFail, AAAAError: "servfail: from 127.0.0.1:53",
+					Addresses: []discover.Address{
+						addr("10.0.0.5", []string{"host-10-0-0-5.pool.\x1b[31mevil\x1b[0m.example"}, iprev.StatusFail),
+					},
+				},
+				{
+					Preference: 30, Host: "192.0.2.9", IPLiteral: true,
+					AStatus: dnsq.StatusSkipped, AAAAStatus: dnsq.StatusSkipped,
+					Addresses: []discover.Address{addr("192.0.2.9", nil, iprev.StatusNone)},
+				},
+				{
+					Preference: 40, Host: "v4only.example.net",
+					AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusNoData,
+					Addresses: []discover.Address{addr("198.51.100.4", []string{"v4only.example.net"}, iprev.StatusPass)},
+				},
+			},
+		},
+		Findings: []report.Finding{},
+	}
+}
+
+func TestMXTextGolden(t *testing.T) {
+	nullMX := MXDocument{SchemaVersion: 1, Families: Families{true, true},
+		Result: discover.Result{Domain: "example.org", MXStatus: dnsq.StatusOK, NullMX: true, MX: []discover.Exchange{}}}
+	nx := MXDocument{SchemaVersion: 1, Families: Families{true, true},
+		Result: discover.Result{Domain: "nope.example", MXStatus: dnsq.StatusNXDomain, MX: []discover.Exchange{}}}
+	fail := MXDocument{SchemaVersion: 1, Families: Families{true, true},
+		Result: discover.Result{Domain: "broken.example", MXStatus: dnsq.StatusServFail, MXError: "servfail: injected", MX: []discover.Exchange{}}}
+	implicit := MXDocument{SchemaVersion: 1, Families: Families{IPv4: true},
+		Result: discover.Result{Domain: "example.com", MXStatus: dnsq.StatusNoData, ImplicitMX: true,
+			MX: []discover.Exchange{{Preference: 0, Host: "example.com", AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusSkipped,
+				Addresses: []discover.Address{addr("203.0.113.7", []string{"www.example.com"}, iprev.StatusPass)}}}}}
+	mixed := sampleDoc()
+	mixed.NullMXMixed = true
+	mixed.MX = mixed.MX[3:]
+	mixed.Findings = []report.Finding{{Code: "MC999", Severity: report.SeverityFail, Subject: "xn--bcher-kva.example",
+		Message: "Example finding.", Fix: "Example fix."}}
+
+	tests := []struct {
+		name  string
+		doc   MXDocument
+		color bool
+	}{
+		{"mx_full.txt", sampleDoc(), false},
+		{"mx_full_color.txt", sampleDoc(), true},
+		{"mx_null.txt", nullMX, false},
+		{"mx_nxdomain.txt", nx, false},
+		{"mx_servfail.txt", fail, false},
+		{"mx_implicit_ipv4_only.txt", implicit, false},
+		{"mx_null_mixed_findings.txt", mixed, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := MXText(&buf, NewStyles(tc.color), tc.doc); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.Bytes()
+			if !tc.color && bytes.Contains(out, []byte("\x1b")) {
+				t.Error("escape sequence in colourless output")
+			}
+			if tc.color && !bytes.Contains(out, []byte("\x1b[")) {
+				t.Error("no colour in coloured output")
+			}
+			golden(t, tc.name, out)
+		})
+	}
+}
+
+func TestMXTextNeverPassesRemoteEscapes(t *testing.T) {
+	var buf bytes.Buffer
+	if err := MXText(&buf, NewStyles(false), sampleDoc()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "\x1b") {
+		t.Errorf("remote escape sequence reached the output:\n%q", buf.String())
+	}
+	if !strings.Contains(buf.String(), "pool.evil.example") {
+		t.Errorf("sanitised PTR name missing:\n%s", buf.String())
+	}
+}
+
+func TestMXDocumentJSONHasTheContractFields(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, sampleDoc()); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema_version", "domain", "null_mx", "implicit_mx", "mx_status", "mx", "findings"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("top-level key %q missing", k)
+		}
+	}
+	if _, ok := m["Families"]; ok {
+		t.Error("Families leaked into JSON")
+	}
+	ex := m["mx"].([]any)[0].(map[string]any)
+	for _, k := range []string{"preference", "host", "a_status", "aaaa_status", "addresses"} {
+		if _, ok := ex[k]; !ok {
+			t.Errorf("exchange key %q missing", k)
+		}
+	}
+	a := ex["addresses"].([]any)[0].(map[string]any)
+	for _, k := range []string{"ip", "family", "ptr", "fcrdns"} {
+		if _, ok := a[k]; !ok {
+			t.Errorf("address key %q missing", k)
+		}
+	}
+	if a["ip"] != "192.0.2.1" || a["family"] != "ipv4" || a["fcrdns"] != "pass" {
+		t.Errorf("address = %v", a)
+	}
+}
