@@ -22,6 +22,11 @@ type Options struct {
 	RDNS bool
 	// Concurrency bounds the DNS lookups in flight (default 16).
 	Concurrency int
+	// Found, when set, is called as soon as an A or AAAA answer of an
+	// exchange is in, before its reverse DNS, so that a caller can start
+	// SMTP probes without waiting for PTR lookups (check does). It is
+	// called concurrently, once per family answer that holds addresses.
+	Found func(host string, ips []netip.Addr)
 }
 
 // DefaultOptions wants both families and reverse DNS.
@@ -143,6 +148,9 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 		*cname = ar.CNAMEs
 		if ar.Status.Temporary() {
 			*errOut = errText(ar.Result)
+		}
+		if opts.Found != nil && len(ar.Addrs) > 0 {
+			opts.Found(dnsq.Bare(dnsq.Fqdn(name)), ar.Addrs)
 		}
 		*out = addresses(ctx, r, ar.Addrs, opts)
 	}
