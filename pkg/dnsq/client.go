@@ -1,28 +1,719 @@
 package dnsq
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // Config configures a Client.
 type Config struct {
 	// Servers are "host:port" strings as returned by ParseServer. Empty
-	// means the nameservers of /etc/resolv.conf.
+	// means the nameservers of ResolvConf.
 	Servers []string
-	// Timeout bounds one query exchange with one server (default 2s); the
-	// caller's context bounds the whole lookup.
+	// Timeout bounds one query exchange with one server (default: the
+	// resolv.conf timeout when Servers is empty and it sets one, else 2s);
+	// the caller's context bounds the whole lookup.
 	Timeout time.Duration
+	// Attempts is how many rounds over the servers a query makes while they
+	// time out or fail at the network level (default: resolv.conf's
+	// attempts when Servers is empty and it sets one, else 2). SERVFAIL and
+	// REFUSED are definite answers from a server: it is not asked again.
+	Attempts int
+	// CacheSize bounds the per-run cache in (name, type) answers: 0 means
+	// DefaultCacheSize, a negative value disables caching and coalescing.
+	CacheSize int
+	// ResolvConf is the resolv.conf(5) file read when Servers is empty
+	// (default DefaultResolvConf).
+	ResolvConf string
 	// Trace, when set, receives one line per exchange (-v).
 	Trace io.Writer
 }
 
-// Client is the miekg/dns-backed Resolver. (Placeholder: the real client is
-// being written; New fails until then.)
-type Client struct{}
+// Client is the miekg/dns-backed Resolver: a stub resolver that sends
+// recursive queries to the configured servers. It is safe for concurrent
+// use, and meant to live for one run: its cache never expires entries by
+// TTL, only by size.
+//
+// A lookup goes: cache (coalescing identical questions in flight) ->
+// servers in order, UDP with EDNS0 (1232-byte buffer) and the AD bit set in
+// the query (RFC 6840 §5.7, so that a validating resolver reports AD) ->
+// TCP on the same server when the answer is truncated -> next server on
+// timeout, network error, SERVFAIL or REFUSED -> another round over the
+// servers with backoff while they time out -> classification -> CNAME
+// chasing when the answer stops at an alias.
+type Client struct {
+	servers   []string
+	timeout   time.Duration
+	attempts  int
+	defaulted bool // servers is resolv.conf's implicit default
+	cache     *cache
+	dialer    net.Dialer
+	opt       *dns.OPT // shared, read-only: the OPT record of every query
 
-// New returns a Client for cfg.
-func ParseServer(s string) (string, error) { return s, nil }
+	traceMu sync.Mutex
+	trace   io.Writer
 
-func New(cfg Config) (Resolver, error) { return nil, errors.New("dnsq: client not implemented yet") }
+	queries, retries, tcpFallbacks, cacheHits, coalesced, timeouts atomic.Int64
+}
+
+// Stats counts what a Client did, for benchmarks and bulk reports.
+type Stats struct {
+	Queries      int64 // exchanges sent, UDP and TCP
+	Retries      int64 // exchanges beyond the first for one question (TCP fallbacks excluded)
+	TCPFallbacks int64 // UDP answers with TC=1 repeated over TCP
+	Timeouts     int64 // exchanges that got no answer in time
+	CacheHits    int64 // lookups answered from the cache, coalesced ones included
+	Coalesced    int64 // lookups that waited for the same question already in flight
+	CacheEntries int   // answers held now
+}
+
+const (
+	defaultTimeout  = 2 * time.Second
+	defaultAttempts = 2
+	// maxCNAMEs bounds the alias chain: RFC 1034 §5.3.3 asks resolvers to
+	// bound CNAME chasing; 8 is what BIND and Unbound use for the number of
+	// restarts, far above any legitimate chain.
+	maxCNAMEs = 8
+)
+
+// New returns a Client for cfg. It fails only when no server can be
+// determined (an unreadable resolv.conf) or a configured server is invalid.
+func New(cfg Config) (*Client, error) {
+	c := &Client{
+		servers:  cfg.Servers,
+		timeout:  cfg.Timeout,
+		attempts: cfg.Attempts,
+		trace:    cfg.Trace,
+	}
+	if len(c.servers) == 0 {
+		path := cfg.ResolvConf
+		if path == "" {
+			path = DefaultResolvConf
+		}
+		rc, err := readResolvConf(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		c.servers, c.defaulted = rc.servers, rc.defaulted
+		if c.timeout <= 0 {
+			c.timeout = rc.timeout
+		}
+		if c.attempts <= 0 {
+			c.attempts = rc.attempts
+		}
+	} else {
+		c.servers = slices.Clone(cfg.Servers)
+		for i, s := range c.servers {
+			hp, err := ParseServer(s)
+			if err != nil {
+				return nil, fmt.Errorf("DNS server %q: %w", s, err)
+			}
+			c.servers[i] = hp
+		}
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultTimeout
+	}
+	if c.attempts <= 0 {
+		c.attempts = defaultAttempts
+	}
+	if cfg.CacheSize >= 0 {
+		size := cfg.CacheSize
+		if size == 0 {
+			size = DefaultCacheSize
+		}
+		c.cache = newCache(size)
+	}
+	c.opt = &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	c.opt.SetUDPSize(ednsSize)
+	return c, nil
+}
+
+// Servers returns the servers the client asks, in order.
+func (c *Client) Servers() []string { return slices.Clone(c.servers) }
+
+// Stats returns the client's counters so far.
+func (c *Client) Stats() Stats {
+	s := Stats{
+		Queries:      c.queries.Load(),
+		Retries:      c.retries.Load(),
+		TCPFallbacks: c.tcpFallbacks.Load(),
+		Timeouts:     c.timeouts.Load(),
+		CacheHits:    c.cacheHits.Load(),
+		Coalesced:    c.coalesced.Load(),
+	}
+	if c.cache != nil {
+		s.CacheEntries = c.cache.len()
+	}
+	return s
+}
+
+func (c *Client) LookupMX(ctx context.Context, name string) MXResult {
+	res, st := c.lookup(ctx, name, dns.TypeMX)
+	return MXResult{Result: res, MX: slices.Clone(st.mx)}
+}
+
+func (c *Client) LookupA(ctx context.Context, name string) AddrResult {
+	res, st := c.lookup(ctx, name, dns.TypeA)
+	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
+}
+
+func (c *Client) LookupAAAA(ctx context.Context, name string) AddrResult {
+	res, st := c.lookup(ctx, name, dns.TypeAAAA)
+	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
+}
+
+func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
+	res, st := c.lookup(ctx, ReverseName(ip), dns.TypePTR)
+	return NameResult{Result: res, Names: slices.Clone(st.strs)}
+}
+
+func (c *Client) LookupTXT(ctx context.Context, name string) TXTResult {
+	res, st := c.lookup(ctx, name, dns.TypeTXT)
+	return TXTResult{Result: res, TXT: slices.Clone(st.strs)}
+}
+
+// step is the outcome of one question to the servers: what one answer
+// says about (name, type), with the CNAMEs it contained. When the answer
+// ends at an alias without records or a negative-answer SOA, next names the
+// alias target still to be asked (an authoritative server does not chase
+// out of its zones; RFC 1034 §4.3.2).
+type step struct {
+	res   Result // Name is the question name; CNAMEs the chain in this answer
+	next  string
+	mx    []MX
+	addrs []netip.Addr
+	strs  []string // PTR names or TXT strings
+}
+
+// lookup resolves (name, qtype), chasing CNAMEs across answers when an
+// answer stops at an alias (RFC 1034 §5.3.3), with a loop and length limit.
+func (c *Client) lookup(ctx context.Context, name string, qtype uint16) (Result, *step) {
+	name = Fqdn(name)
+	st := c.cachedStep(ctx, name, qtype)
+	if st.next == "" {
+		res := st.res
+		res.CNAMEs = slices.Clone(res.CNAMEs) // the cached step is shared
+		return res, st
+	}
+	chain := slices.Clone(st.res.CNAMEs)
+	auth := st.res.Authentic
+	for st.next != "" {
+		if len(chain) >= maxCNAMEs {
+			return chainError(name, chain, fmt.Errorf("CNAME chain longer than %d: %s -> %s", maxCNAMEs, name, strings.Join(chain, " -> ")))
+		}
+		st = c.cachedStep(ctx, st.next, qtype)
+		for _, cn := range st.res.CNAMEs {
+			loop := cn == name || slices.Contains(chain, cn)
+			chain = append(chain, cn)
+			if loop {
+				return chainError(name, chain, fmt.Errorf("CNAME loop: %s -> %s", name, strings.Join(chain, " -> ")))
+			}
+		}
+		auth = auth && st.res.Authentic
+	}
+	res := st.res
+	res.Name, res.CNAMEs, res.Authentic = name, chain, auth
+	if len(chain) > maxCNAMEs {
+		return chainError(name, chain, fmt.Errorf("CNAME chain longer than %d: %s -> %s", maxCNAMEs, name, strings.Join(chain, " -> ")))
+	}
+	return res, st
+}
+
+// chainError is the result of a CNAME chain that loops or is too long.
+func chainError(name string, chain []string, err error) (Result, *step) {
+	return Result{Name: name, Status: StatusError, CNAMEs: chain, Err: err}, &step{}
+}
+
+// cachedStep answers one question from the cache, coalescing with an
+// identical question in flight. A waiter never holds an entry of its own,
+// so chains that cross (a -> b while b -> a) cannot deadlock.
+func (c *Client) cachedStep(ctx context.Context, name string, qtype uint16) *step {
+	if c.cache == nil {
+		return c.resolve(ctx, name, qtype)
+	}
+	k := cacheKey{name, qtype}
+	for {
+		e, leader := c.cache.acquire(k)
+		if !leader {
+			select {
+			case <-e.done:
+			default:
+				c.coalesced.Add(1)
+				select {
+				case <-e.done:
+				case <-ctx.Done():
+					return ctxStep(ctx, name)
+				}
+			}
+			if e.val != nil {
+				c.cacheHits.Add(1)
+				return e.val
+			}
+			continue // the leader gave up; ask again, perhaps as leader
+		}
+		st := c.resolve(ctx, name, qtype)
+		if ctx.Err() != nil && st.res.Status.Temporary() {
+			// The failure is the caller's deadline, not the DNS's: do
+			// not let it answer other callers.
+			c.cache.abandon(k, e)
+		} else {
+			c.cache.complete(e, st)
+		}
+		return st
+	}
+}
+
+// ctxStep is the result of a lookup whose context ended before an answer.
+func ctxStep(ctx context.Context, name string) *step {
+	st := &step{res: Result{Name: name, Status: StatusTimeout, Err: ctx.Err()}}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		st.res.Status = StatusError
+	}
+	return st
+}
+
+// serverFailure records why one server gave no usable answer.
+type serverFailure struct {
+	server string
+	err    error
+}
+
+// NoAnswerError says that no server gave a usable answer, and why for each.
+// The CLI treats it as "resolver unreachable" (exit 3) for the lookups a
+// verdict depends on.
+type NoAnswerError struct {
+	Failures []ServerError
+	// Hint explains a likely cause, e.g. that resolv.conf named no server.
+	Hint string
+}
+
+// ServerError is one server's failure.
+type ServerError struct {
+	Server string
+	Err    error
+}
+
+func (e *ServerError) Error() string { return e.Server + ": " + e.Err.Error() }
+func (e *ServerError) Unwrap() error { return e.Err }
+
+func (e *NoAnswerError) Error() string {
+	var b strings.Builder
+	b.WriteString("no DNS server answered")
+	seen := map[string]bool{}
+	sep := ": "
+	for _, f := range e.Failures {
+		s := f.Error()
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		b.WriteString(sep)
+		b.WriteString(s)
+		sep = "; "
+	}
+	if e.Hint != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Hint)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap exposes every server's error to errors.Is / errors.As.
+func (e *NoAnswerError) Unwrap() []error {
+	errs := make([]error, len(e.Failures))
+	for i := range e.Failures {
+		errs[i] = &e.Failures[i]
+	}
+	return errs
+}
+
+// RcodeError is a DNS answer with an rcode that ends the lookup for that
+// server (SERVFAIL, REFUSED, NOTIMP, FORMERR...).
+type RcodeError struct {
+	Rcode string // "SERVFAIL"
+}
+
+func (e *RcodeError) Error() string { return e.Rcode }
+
+// resolve asks the servers one question, with retries, and classifies the
+// answer. name is absolute and lower-case.
+func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
+	st := &step{res: Result{Name: name}}
+	q := dns.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET}
+	m := &dns.Msg{Question: []dns.Question{q}}
+	m.RecursionDesired = true
+	m.AuthenticatedData = true // RFC 6840 §5.7: ask for the AD bit
+	m.Extra = []dns.RR{c.opt}
+	wire, err := m.Pack()
+	if err != nil {
+		st.res.Status, st.res.Err = StatusError, fmt.Errorf("cannot ask about %q: %w", name, err)
+		return st
+	}
+	var plain []byte // the query without EDNS0, packed on demand
+
+	var failures []ServerError
+	done := make([]bool, len(c.servers)) // server gave a definite failure
+	var sawServFail, sawRefused, sawTimeout bool
+	sent := 0
+	for round := 0; round < c.attempts; round++ {
+		if round > 0 {
+			if !c.backoff(ctx, round) {
+				break
+			}
+		}
+		for i, srv := range c.servers {
+			if done[i] {
+				continue
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			if sent > 0 {
+				c.retries.Add(1)
+			}
+			sent++
+			r, rtt, err := c.ask(ctx, srv, q, wire)
+			if err == nil && r.Rcode == dns.RcodeFormatError && r.IsEdns0() == nil {
+				// RFC 6891 §7: a server that does not know EDNS0 answers
+				// FORMERR without an OPT; ask it again without one.
+				if plain == nil {
+					m.Extra = nil
+					if plain, err = m.Pack(); err != nil {
+						plain = nil
+					}
+				}
+				if plain != nil {
+					r, rtt, err = c.ask(ctx, srv, q, plain)
+				}
+			}
+			if err != nil {
+				if isTimeout(err) {
+					sawTimeout = true
+				}
+				failures = append(failures, ServerError{srv, err})
+				continue
+			}
+			switch r.Rcode {
+			case dns.RcodeSuccess, dns.RcodeNameError:
+				c.classify(st, r, srv, rtt, qtype)
+				return st
+			case dns.RcodeServerFailure:
+				sawServFail = true
+			case dns.RcodeRefused:
+				sawRefused = true
+			}
+			done[i] = true
+			failures = append(failures, ServerError{srv, &RcodeError{rcodeString(r.Rcode)}})
+			st.res.Server, st.res.RTT = srv, rtt
+		}
+		if !slices.Contains(done, false) {
+			break
+		}
+	}
+	switch {
+	case sawServFail:
+		st.res.Status = StatusServFail
+	case sawRefused:
+		st.res.Status = StatusRefused
+	case ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
+		st.res.Status = StatusError
+	case sawTimeout || ctx.Err() != nil:
+		st.res.Status = StatusTimeout
+	default:
+		st.res.Status = StatusError
+	}
+	if len(failures) == 0 && ctx.Err() != nil {
+		failures = append(failures, ServerError{c.servers[0], ctx.Err()})
+	}
+	nae := &NoAnswerError{Failures: failures}
+	if c.defaulted {
+		nae.Hint = "no nameserver in resolv.conf; the default is the local host. Use --resolver to name one"
+	}
+	st.res.Err = nae
+	return st
+}
+
+// backoff waits before another round over the servers: 100ms, 200ms...
+// capped at 1s, and never past the caller's deadline. It reports whether to
+// go on.
+func (c *Client) backoff(ctx context.Context, round int) bool {
+	d := min(100*time.Millisecond<<(round-1), time.Second)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// ask does one exchange with one server: UDP, then TCP if the answer is
+// truncated (RFC 1035 §4.2.1, RFC 7766 §5). Each transport gets its own
+// per-exchange timeout, cut short by the caller's deadline.
+func (c *Client) ask(ctx context.Context, srv string, q dns.Question, wire []byte) (*dns.Msg, time.Duration, error) {
+	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
+	r, rtt, err := c.exchange(ctx, "udp", srv, wire, q, c.deadline(ctx))
+	c.queries.Add(1)
+	c.traceLine(q, srv, "udp", rtt, r, err)
+	if err != nil || !r.Truncated {
+		if err != nil && isTimeout(err) {
+			c.timeouts.Add(1)
+		}
+		return r, rtt, err
+	}
+	c.tcpFallbacks.Add(1)
+	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
+	r, rtt, err = c.exchange(ctx, "tcp", srv, wire, q, c.deadline(ctx))
+	c.queries.Add(1)
+	c.traceLine(q, srv, "tcp", rtt, r, err)
+	if err != nil && isTimeout(err) {
+		c.timeouts.Add(1)
+	}
+	return r, rtt, err
+}
+
+func (c *Client) deadline(ctx context.Context) time.Time {
+	d := time.Now().Add(c.timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
+		return dl
+	}
+	return d
+}
+
+func rcodeString(rc int) string {
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rc)
+}
+
+// classify turns a NOERROR or NXDOMAIN answer into st: it follows the CNAME
+// chain inside the answer from the question name, keeps the records of the
+// asked type owned by the last name (RFC 1034 §3.6.2, §4.3.2), and decides
+// between ok, nodata, nxdomain and "chase the alias target".
+func (c *Client) classify(st *step, r *dns.Msg, srv string, rtt time.Duration, qtype uint16) {
+	res := &st.res
+	res.Server, res.RTT, res.Authentic = srv, rtt, r.AuthenticatedData
+	cur := res.Name
+	found := false
+	for hop := 0; ; hop++ {
+		var alias string
+		for _, rr := range r.Answer {
+			h := rr.Header()
+			if h.Class != dns.ClassINET || !equalFold(h.Name, cur) {
+				continue
+			}
+			if h.Rrtype == qtype {
+				found = true
+				st.add(rr)
+			} else if cn, ok := rr.(*dns.CNAME); ok && alias == "" {
+				alias = lowerName(cn.Target)
+			}
+		}
+		if found || alias == "" {
+			break
+		}
+		if alias == res.Name || slices.Contains(res.CNAMEs, alias) || hop >= maxCNAMEs {
+			res.CNAMEs = append(res.CNAMEs, alias)
+			if hop >= maxCNAMEs {
+				res.Status, res.Err = StatusError, fmt.Errorf("CNAME chain longer than %d: %s", maxCNAMEs, strings.Join(res.CNAMEs, " -> "))
+			} else {
+				res.Status, res.Err = StatusError, fmt.Errorf("CNAME loop: %s -> %s", res.Name, strings.Join(res.CNAMEs, " -> "))
+			}
+			return
+		}
+		res.CNAMEs = append(res.CNAMEs, alias)
+		cur = alias
+	}
+	switch {
+	case r.Rcode == dns.RcodeNameError:
+		// RFC 6604 §3: with a CNAME chain, the rcode is about the last name.
+		res.Status = StatusNXDomain
+		st.clear()
+	case found:
+		res.Status = StatusOK
+	case len(res.CNAMEs) > 0 && !hasSOA(r):
+		// The answer stops at an alias whose target this server did not
+		// resolve (an authoritative server for another zone): ask for it.
+		st.next = cur
+	case !r.Authoritative && !r.RecursionAvailable && hasNS(r):
+		res.Status = StatusError
+		res.Err = fmt.Errorf("%s answered with a referral: it is not a recursive resolver", srv)
+	default:
+		res.Status = StatusNoData
+	}
+}
+
+func hasSOA(r *dns.Msg) bool {
+	for _, rr := range r.Ns {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNS(r *dns.Msg) bool {
+	for _, rr := range r.Ns {
+		if rr.Header().Rrtype == dns.TypeNS {
+			return true
+		}
+	}
+	return false
+}
+
+// add appends the data of one record of the asked type.
+func (st *step) add(rr dns.RR) {
+	switch v := rr.(type) {
+	case *dns.MX:
+		st.mx = append(st.mx, MX{Preference: v.Preference, Host: lowerName(v.Mx)})
+	case *dns.A:
+		if a, ok := netip.AddrFromSlice(v.A.To4()); ok {
+			st.addrs = append(st.addrs, a)
+		}
+	case *dns.AAAA:
+		if a, ok := netip.AddrFromSlice(v.AAAA.To16()); ok && len(v.AAAA) == net.IPv6len {
+			st.addrs = append(st.addrs, a)
+		}
+	case *dns.PTR:
+		st.strs = append(st.strs, lowerName(v.Ptr))
+	case *dns.TXT:
+		st.strs = append(st.strs, unescapeTXT(v.Txt))
+	}
+}
+
+func (st *step) clear() {
+	st.mx, st.addrs, st.strs = nil, nil, nil
+}
+
+// lowerName lower-cases a name in presentation format. miekg/dns escapes
+// bytes outside printable ASCII as \DDD, so the result is plain ASCII and
+// safe to print; only A-Z need folding (RFC 4343).
+func lowerName(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// unescapeTXT concatenates a TXT record's character-strings (RFC 7208 §3.3)
+// and undoes miekg/dns's presentation escapes (\" \\ \DDD), so callers get
+// the record's bytes. These bytes come from the network: sanitise them
+// before printing.
+func unescapeTXT(parts []string) string {
+	if len(parts) == 1 && strings.IndexByte(parts[0], '\\') < 0 {
+		return parts[0]
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			ch := p[i]
+			if ch != '\\' || i+1 >= len(p) {
+				b.WriteByte(ch)
+				continue
+			}
+			if i+3 < len(p) && isDigit(p[i+1]) && isDigit(p[i+2]) && isDigit(p[i+3]) {
+				n := int(p[i+1]-'0')*100 + int(p[i+2]-'0')*10 + int(p[i+3]-'0')
+				if n <= 255 {
+					b.WriteByte(byte(n))
+					i += 3
+					continue
+				}
+			}
+			b.WriteByte(p[i+1])
+			i++
+		}
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// traceLine writes one line per exchange to the trace, in dig's comment
+// style: ";; MX example.com. @127.0.0.1:5353 udp 1.2ms NOERROR answers=2".
+func (c *Client) traceLine(q dns.Question, srv, network string, rtt time.Duration, r *dns.Msg, err error) {
+	if c.trace == nil {
+		return
+	}
+	var b strings.Builder
+	b.WriteString(";; ")
+	b.WriteString(typeString(q.Qtype))
+	b.WriteByte(' ')
+	b.WriteString(q.Name)
+	b.WriteString(" @")
+	b.WriteString(srv)
+	b.WriteByte(' ')
+	b.WriteString(network)
+	b.WriteByte(' ')
+	b.WriteString(formatRTT(rtt))
+	b.WriteByte(' ')
+	switch {
+	case err != nil && isTimeout(err):
+		b.WriteString("timeout")
+	case err != nil:
+		b.WriteString("error: ")
+		b.WriteString(sanitize(err.Error()))
+	default:
+		b.WriteString(rcodeString(r.Rcode))
+		if r.Truncated {
+			b.WriteString(" tc")
+		}
+		if r.AuthenticatedData {
+			b.WriteString(" ad")
+		}
+		fmt.Fprintf(&b, " answers=%d", len(r.Answer))
+	}
+	b.WriteByte('\n')
+	c.traceMu.Lock()
+	_, _ = io.WriteString(c.trace, b.String())
+	c.traceMu.Unlock()
+}
+
+func typeString(t uint16) string {
+	if s, ok := dns.TypeToString[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("TYPE%d", t)
+}
+
+// formatRTT prints milliseconds with one decimal below a second.
+func formatRTT(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// sanitize keeps an error text printable on one line (errors can quote
+// remote data).
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+var _ Resolver = (*Client)(nil)

@@ -1,0 +1,555 @@
+package dnsq
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
+)
+
+const zone = `
+$ORIGIN example.
+$TTL 300
+@        SOA  ns.example. hostmaster.example. 1 3600 600 86400 60
+@        NS   ns
+@        MX   20 MX2.Example.
+@        MX   10 mx1
+@        TXT  "v=spf1 " "-all"
+quoted   TXT  "a \"quoted\" \\ word\009tab"
+mx1      A    192.0.2.1
+mx1      A    192.0.2.2
+mx1      AAAA 2001:db8::1
+mx2      CNAME alias
+alias    CNAME mx1
+loop1    CNAME loop2
+loop2    CNAME loop1
+out      CNAME target.other.
+a.b.c    A    192.0.2.9
+odd      MX   10 bad\000name.example.
+
+$ORIGIN other.
+@        SOA  ns.other. hostmaster.other. 1 3600 600 86400 60
+target   A    198.51.100.7
+back     CNAME out.example.
+
+$ORIGIN 2.0.192.in-addr.arpa.
+@        SOA  ns.example. hostmaster.example. 1 3600 600 86400 60
+1        PTR  MX1.example.
+1        PTR  mail.example.
+`
+
+// newClient returns a client asking servers, with short timeouts.
+func newClient(t *testing.T, servers ...string) *Client {
+	t.Helper()
+	c, err := New(Config{Servers: servers, Timeout: 300 * time.Millisecond, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// deadServer returns a loopback UDP address where nothing answers: a
+// bound socket that never reads.
+func deadServer(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc.LocalAddr().String()
+}
+
+// closedPort returns a loopback UDP address nothing listens on, so queries
+// get ICMP port unreachable (connection refused).
+func closedPort(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	return addr
+}
+
+func TestLookupClassifiesEveryStatus(t *testing.T) {
+	s := dnstest.New(t, zone)
+	s.MustInject(t, "servfail.example.", "", dnstest.FaultServFail)
+	s.MustInject(t, "refused.example.", "", dnstest.FaultRefused)
+	s.MustInject(t, "notimp.example.", "", dnstest.FaultNotImp)
+	s.MustInject(t, "drop.example.", "", dnstest.FaultDrop)
+	test := func(addr string) {
+		c := newClient(t, addr)
+		ctx := context.Background()
+		tests := []struct {
+			lookup func() Result
+			want   Status
+		}{
+			{func() Result { return c.LookupMX(ctx, "example.").Result }, StatusOK},
+			{func() Result { return c.LookupA(ctx, "mx1.example").Result }, StatusOK},
+			{func() Result { return c.LookupMX(ctx, "mx1.example.").Result }, StatusNoData},
+			{func() Result { return c.LookupA(ctx, "b.c.example.").Result }, StatusNoData},
+			{func() Result { return c.LookupA(ctx, "nope.example.").Result }, StatusNXDomain},
+			{func() Result { return c.LookupA(ctx, "servfail.example.").Result }, StatusServFail},
+			{func() Result { return c.LookupA(ctx, "refused.example.").Result }, StatusRefused},
+			{func() Result { return c.LookupA(ctx, "notimp.example.").Result }, StatusError},
+			{func() Result { return c.LookupA(ctx, "drop.example.").Result }, StatusTimeout},
+		}
+		for _, tt := range tests {
+			res := tt.lookup()
+			if res.Status != tt.want {
+				t.Errorf("%s: status %s, want %s (err %v)", res.Name, res.Status, tt.want, res.Err)
+			}
+			if tt.want.Temporary() && res.Err == nil {
+				t.Errorf("%s: status %s without Err", res.Name, res.Status)
+			}
+			if (tt.want == StatusOK || tt.want == StatusNoData || tt.want == StatusNXDomain) && (res.Server != addr || res.RTT <= 0) {
+				t.Errorf("%s: server %q rtt %v, want %q and a positive RTT", res.Name, res.Server, res.RTT, addr)
+			}
+		}
+	}
+	t.Run("ipv4", func(t *testing.T) { test(s.Addr4()) })
+	t.Run("ipv6", func(t *testing.T) { test(s.RequireIPv6(t)) })
+}
+
+func TestLookupReturnsRecordsInAnswerOrderLowerCased(t *testing.T) {
+	s := dnstest.New(t, zone)
+	c := newClient(t, s.Addr4())
+	ctx := context.Background()
+
+	mx := c.LookupMX(ctx, "EXAMPLE")
+	want := []MX{{20, "mx2.example."}, {10, "mx1.example."}}
+	if !slices.Equal(mx.MX, want) {
+		t.Errorf("MX = %v, want %v", mx.MX, want)
+	}
+	if mx.Name != "example." {
+		t.Errorf("Name = %q, want example.", mx.Name)
+	}
+	a := c.LookupA(ctx, "mx1.example.")
+	if fmt.Sprint(a.Addrs) != "[192.0.2.1 192.0.2.2]" {
+		t.Errorf("A = %v", a.Addrs)
+	}
+	aaaa := c.LookupAAAA(ctx, "mx1.example.")
+	if fmt.Sprint(aaaa.Addrs) != "[2001:db8::1]" || !aaaa.Addrs[0].Is6() {
+		t.Errorf("AAAA = %v", aaaa.Addrs)
+	}
+	ptr := c.LookupPTR(ctx, netip.MustParseAddr("192.0.2.1"))
+	if !slices.Equal(ptr.Names, []string{"mx1.example.", "mail.example."}) || ptr.Name != "1.2.0.192.in-addr.arpa." {
+		t.Errorf("PTR %s = %v", ptr.Name, ptr.Names)
+	}
+	txt := c.LookupTXT(ctx, "example.")
+	if !slices.Equal(txt.TXT, []string{"v=spf1 -all"}) {
+		t.Errorf("TXT = %q, want the strings concatenated", txt.TXT)
+	}
+	txt = c.LookupTXT(ctx, "quoted.example.")
+	if !slices.Equal(txt.TXT, []string{"a \"quoted\" \\ word\ttab"}) {
+		t.Errorf("TXT = %q, want the raw bytes", txt.TXT)
+	}
+	odd := c.LookupMX(ctx, "odd.example.")
+	if len(odd.MX) != 1 || odd.MX[0].Host != `bad\000name.example.` {
+		t.Errorf("MX with a NUL byte = %v, want the \\000 escape kept", odd.MX)
+	}
+}
+
+func TestLookupOverTCPWhenTheAnswerIsTruncated(t *testing.T) {
+	var z strings.Builder
+	z.WriteString("big.test. SOA ns.test. h.test. 1 1 1 1 1\n")
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&z, "big.test. A 198.51.100.%d\n", i)
+	}
+	s := dnstest.New(t, z.String())
+	s.MustInject(t, "small.big.test.", "", dnstest.FaultTruncate)
+	test := func(addr string) {
+		var trace bytes.Buffer
+		c, err := New(Config{Servers: []string{addr}, Timeout: time.Second, Trace: &trace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := c.LookupA(context.Background(), "big.test.")
+		if a.Status != StatusOK || len(a.Addrs) != 100 {
+			t.Fatalf("status %s with %d addresses, want all 100 (err %v)", a.Status, len(a.Addrs), a.Err)
+		}
+		if st := c.Stats(); st.TCPFallbacks != 1 || st.Queries != 2 {
+			t.Errorf("stats %+v, want 1 TCP fallback in 2 queries", st)
+		}
+		lines := strings.Split(strings.TrimSpace(trace.String()), "\n")
+		if len(lines) != 2 || !strings.Contains(lines[0], " udp ") || !strings.Contains(lines[0], " tc ") ||
+			!strings.Contains(lines[1], " tcp ") || !strings.HasSuffix(lines[1], "NOERROR answers=100") {
+			t.Errorf("trace:\n%s", trace.String())
+		}
+		nd := c.LookupA(context.Background(), "small.big.test.")
+		if nd.Status != StatusNXDomain {
+			t.Errorf("truncated NXDOMAIN: status %s, want nxdomain after TCP", nd.Status)
+		}
+	}
+	t.Run("ipv4", func(t *testing.T) { test(s.Addr4()) })
+	t.Run("ipv6", func(t *testing.T) { test(s.RequireIPv6(t)) })
+}
+
+func TestDroppedQueryIsBoundedByTheContextDeadline(t *testing.T) {
+	s := dnstest.New(t, zone, dnstest.WithFault("", "", dnstest.FaultDrop))
+	c, err := New(Config{Servers: []string{s.Addr4()}, Timeout: 10 * time.Second, Attempts: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const deadline = 200 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	res := c.LookupMX(ctx, "example.")
+	elapsed := time.Since(start)
+	if res.Status != StatusTimeout {
+		t.Errorf("status %s, want timeout", res.Status)
+	}
+	if elapsed > deadline+100*time.Millisecond {
+		t.Errorf("lookup took %v, deadline was %v", elapsed, deadline)
+	}
+	var nae *NoAnswerError
+	if !errors.As(res.Err, &nae) || !strings.HasPrefix(res.Err.Error(), "no DNS server answered: "+s.Addr4()+": ") {
+		t.Errorf("Err = %v, want a NoAnswerError naming the server", res.Err)
+	}
+}
+
+func TestCancelledContextStopsALookup(t *testing.T) {
+	s := dnstest.New(t, zone, dnstest.WithFault("", "", dnstest.FaultDrop))
+	c, err := New(Config{Servers: []string{s.Addr4()}, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	res := c.LookupA(ctx, "mx1.example.")
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("lookup took %v after a cancel at 100ms", el)
+	}
+	if res.Status != StatusError || !errors.Is(res.Err, context.Canceled) {
+		t.Errorf("status %s err %v, want error wrapping context.Canceled", res.Status, res.Err)
+	}
+}
+
+func TestRetriesMoveToTheNextServer(t *testing.T) {
+	good := dnstest.New(t, zone)
+	tests := []struct {
+		name  string
+		first func(t *testing.T) string
+	}{
+		{"after a timeout", deadServer},
+		{"after connection refused", closedPort},
+		{"after SERVFAIL", func(t *testing.T) string {
+			return dnstest.New(t, zone, dnstest.WithFault("", "", dnstest.FaultServFail)).Addr4()
+		}},
+		{"after REFUSED", func(t *testing.T) string {
+			return dnstest.New(t, zone, dnstest.WithFault("", "", dnstest.FaultRefused)).Addr4()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first := tt.first(t)
+			c := newClient(t, first, good.Addr4())
+			res := c.LookupA(context.Background(), "mx1.example.")
+			if res.Status != StatusOK || res.Server != good.Addr4() {
+				t.Errorf("status %s from %q, want ok from %s (err %v)", res.Status, res.Server, good.Addr4(), res.Err)
+			}
+			if st := c.Stats(); st.Retries != 1 {
+				t.Errorf("retries = %d, want 1", st.Retries)
+			}
+		})
+	}
+}
+
+func TestRetriesTimeoutsInLaterRoundsButNotServFail(t *testing.T) {
+	s := dnstest.New(t, zone, dnstest.WithFault("", "", dnstest.FaultServFail))
+	c, err := New(Config{Servers: []string{s.Addr4()}, Timeout: 100 * time.Millisecond, Attempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := c.LookupA(context.Background(), "mx1.example."); res.Status != StatusServFail {
+		t.Errorf("status %s, want servfail", res.Status)
+	}
+	if n := s.TotalQueries(); n != 1 {
+		t.Errorf("SERVFAIL server asked %d times, want once", n)
+	}
+
+	dead := deadServer(t)
+	c, err = New(Config{Servers: []string{dead}, Timeout: 50 * time.Millisecond, Attempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := c.LookupA(context.Background(), "mx1.example.")
+	if res.Status != StatusTimeout {
+		t.Errorf("status %s, want timeout", res.Status)
+	}
+	if st := c.Stats(); st.Queries != 3 || st.Timeouts != 3 || st.Retries != 2 {
+		t.Errorf("stats %+v, want 3 queries, 3 timeouts, 2 retries", st)
+	}
+}
+
+func TestUnreachableResolverSaysSo(t *testing.T) {
+	addr := closedPort(t)
+	c := newClient(t, addr)
+	res := c.LookupMX(context.Background(), "example.")
+	if res.Status != StatusError && res.Status != StatusTimeout {
+		t.Fatalf("status %s, want error or timeout", res.Status)
+	}
+	want := "no DNS server answered: " + addr + ": "
+	if res.Err == nil || !strings.HasPrefix(res.Err.Error(), want) {
+		t.Errorf("Err = %v, want prefix %q", res.Err, want)
+	}
+}
+
+func TestRetriesWithoutEDNSWhenTheServerAnswersFormErr(t *testing.T) {
+	s := dnstest.New(t, zone, dnstest.WithFault("mx1.example.", "A", dnstest.FaultFormErr))
+	c := newClient(t, s.Addr4())
+	res := c.LookupA(context.Background(), "mx1.example.")
+	if res.Status != StatusOK {
+		t.Errorf("status %s, want ok after retrying without EDNS0 (err %v)", res.Status, res.Err)
+	}
+}
+
+func TestCNAMEChainsAreFollowed(t *testing.T) {
+	s := dnstest.New(t, zone)
+	c := newClient(t, s.Addr4())
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		status Status
+		cnames []string
+		addrs  string
+	}{
+		// Chain inside one answer.
+		{"mx2.example.", StatusOK, []string{"alias.example.", "mx1.example."}, "[192.0.2.1 192.0.2.2]"},
+		// Answer stops at an out-of-zone alias: the client asks for the target.
+		{"out.example.", StatusOK, []string{"target.other."}, "[198.51.100.7]"},
+		// Across answers both ways.
+		{"back.other.", StatusOK, []string{"out.example.", "target.other."}, "[198.51.100.7]"},
+		// Loop inside one answer.
+		{"loop1.example.", StatusError, nil, "[]"},
+	}
+	for _, tt := range tests {
+		res := c.LookupA(ctx, tt.name)
+		if res.Status != tt.status || fmt.Sprint(res.Addrs) != tt.addrs {
+			t.Errorf("%s: status %s addrs %v, want %s %s (err %v)", tt.name, res.Status, res.Addrs, tt.status, tt.addrs, res.Err)
+		}
+		if tt.cnames != nil && !slices.Equal(res.CNAMEs, tt.cnames) {
+			t.Errorf("%s: CNAMEs %v, want %v", tt.name, res.CNAMEs, tt.cnames)
+		}
+		if res.Name != tt.name {
+			t.Errorf("%s: Name %q", tt.name, res.Name)
+		}
+	}
+	if res := c.LookupA(ctx, "loop1.example."); !strings.Contains(fmt.Sprint(res.Err), "CNAME loop") {
+		t.Errorf("loop: err %v, want it to say CNAME loop", res.Err)
+	}
+}
+
+func TestCNAMELoopAcrossServersEnds(t *testing.T) {
+	// Two zones whose aliases point at each other, on one server that does
+	// not chase out of zone: each answer holds one CNAME.
+	s := dnstest.New(t, `
+a.one. SOA ns.one. h.one. 1 1 1 1 1
+x.a.one. CNAME y.b.two.
+b.two. SOA ns.two. h.two. 1 1 1 1 1
+y.b.two. CNAME x.a.one.
+`)
+	c := newClient(t, s.Addr4())
+	done := make(chan Result, 2)
+	// Two lookups at once from both ends must not wait on each other.
+	go func() { done <- c.LookupA(context.Background(), "x.a.one.").Result }()
+	go func() { done <- c.LookupA(context.Background(), "y.b.two.").Result }()
+	for i := 0; i < 2; i++ {
+		select {
+		case res := <-done:
+			if res.Status != StatusError || !strings.Contains(fmt.Sprint(res.Err), "CNAME loop") {
+				t.Errorf("%s: status %s err %v, want a CNAME loop error", res.Name, res.Status, res.Err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("crossing CNAME lookups deadlocked")
+		}
+	}
+}
+
+func TestCNAMEChainLengthIsBounded(t *testing.T) {
+	var z strings.Builder
+	for i := 0; i < 12; i++ {
+		// One zone per link so that every answer holds one CNAME.
+		fmt.Fprintf(&z, "z%d. SOA ns. h. 1 1 1 1 1\nn.z%d. CNAME n.z%d.\n", i, i, i+1)
+	}
+	s := dnstest.New(t, z.String())
+	c := newClient(t, s.Addr4())
+	res := c.LookupA(context.Background(), "n.z0.")
+	if res.Status != StatusError || !strings.Contains(fmt.Sprint(res.Err), "CNAME chain longer than") {
+		t.Errorf("status %s err %v, want a chain-length error", res.Status, res.Err)
+	}
+}
+
+func TestConcurrentLookupsOfOneNameSendOneQuery(t *testing.T) {
+	s := dnstest.New(t, zone)
+	s.Delay("mx1.example.", 50*time.Millisecond) // keep the first query in flight
+	c := newClient(t, s.Addr4())
+	const n = 50
+	var wg sync.WaitGroup
+	results := make([]AddrResult, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = c.LookupA(context.Background(), "MX1.example")
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.Status != StatusOK || len(r.Addrs) != 2 {
+			t.Fatalf("lookup %d: %s %v", i, r.Status, r.Addrs)
+		}
+	}
+	if q := s.Queries("mx1.example.", "A"); q != 1 {
+		t.Errorf("server saw %d queries, want 1", q)
+	}
+	if st := c.Stats(); st.CacheHits != n-1 || st.Coalesced == 0 {
+		t.Errorf("stats %+v, want %d cache hits, some coalesced", st, n-1)
+	}
+	// Negative answers are cached too.
+	for range 3 {
+		c.LookupA(context.Background(), "nope.example.")
+		c.LookupMX(context.Background(), "mx1.example.")
+	}
+	if q := s.Queries("nope.example.", "A") + s.Queries("mx1.example.", "MX"); q != 2 {
+		t.Errorf("negative answers asked %d times, want once each", q)
+	}
+}
+
+func TestResultsDoNotShareMemoryWithTheCache(t *testing.T) {
+	s := dnstest.New(t, zone)
+	c := newClient(t, s.Addr4())
+	a := c.LookupA(context.Background(), "mx2.example.")
+	a.Addrs[0] = netip.MustParseAddr("203.0.113.1")
+	a.CNAMEs[0] = "changed."
+	b := c.LookupA(context.Background(), "mx2.example.")
+	if b.Addrs[0].String() != "192.0.2.1" || b.CNAMEs[0] != "alias.example." {
+		t.Errorf("second lookup sees the first caller's changes: %v %v", b.Addrs, b.CNAMEs)
+	}
+}
+
+func TestAWaiterWhoseLeaderGivesUpAsksItself(t *testing.T) {
+	s := dnstest.New(t, zone)
+	s.Delay("mx1.example.", 300*time.Millisecond)
+	c, err := New(Config{Servers: []string{s.Addr4()}, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	done := make(chan AddrResult)
+	go func() { done <- c.LookupA(short, "mx1.example.") }()
+	time.Sleep(10 * time.Millisecond)
+	res := c.LookupA(context.Background(), "mx1.example.")
+	if res.Status != StatusOK {
+		t.Errorf("patient caller got %s (err %v), want ok", res.Status, res.Err)
+	}
+	if r := <-done; r.Status != StatusTimeout {
+		t.Errorf("impatient caller got %s, want timeout", r.Status)
+	}
+}
+
+func TestCacheStaysWithinItsBound(t *testing.T) {
+	var z strings.Builder
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&z, "h%d.test. A 192.0.2.1\n", i)
+	}
+	s := dnstest.New(t, z.String())
+	c, err := New(Config{Servers: []string{s.Addr4()}, CacheSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 500; i++ {
+		if r := c.LookupA(context.Background(), fmt.Sprintf("h%d.test.", i)); r.Status != StatusOK {
+			t.Fatal(r.Status, r.Err)
+		}
+		if n := c.Stats().CacheEntries; n > 100 {
+			t.Fatalf("after %d names the cache holds %d entries, bound 100", i+1, n)
+		}
+	}
+	// Recent names are still cached, old ones were evicted.
+	s.ResetCounts()
+	c.LookupA(context.Background(), "h499.test.")
+	c.LookupA(context.Background(), "h0.test.")
+	if s.Queries("h499.test.", "A") != 0 || s.Queries("h0.test.", "A") != 1 {
+		t.Errorf("h499 asked %d times, h0 %d times; want 0 and 1", s.Queries("h499.test.", "A"), s.Queries("h0.test.", "A"))
+	}
+}
+
+func TestCacheCanBeDisabled(t *testing.T) {
+	s := dnstest.New(t, zone)
+	c, err := New(Config{Servers: []string{s.Addr4()}, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.LookupA(context.Background(), "mx1.example.")
+	c.LookupA(context.Background(), "mx1.example.")
+	if q := s.Queries("mx1.example.", "A"); q != 2 {
+		t.Errorf("server saw %d queries, want 2 without a cache", q)
+	}
+}
+
+func TestADBitIsPassedThrough(t *testing.T) {
+	s := dnstest.New(t, zone)
+	s.SetAuthentic("mx1.example.", true)
+	c := newClient(t, s.Addr4())
+	if r := c.LookupA(context.Background(), "mx1.example."); !r.Authentic {
+		t.Error("AD set by the server but Authentic false")
+	}
+	if r := c.LookupMX(context.Background(), "example."); r.Authentic {
+		t.Error("AD clear but Authentic true")
+	}
+	// A chain is authentic only if every answer is.
+	s.SetAuthentic("target.other.", true)
+	if r := c.LookupA(context.Background(), "out.example."); r.Authentic {
+		t.Error("chain through an unsigned answer reported Authentic")
+	}
+}
+
+func TestTraceHasOneLinePerExchange(t *testing.T) {
+	s := dnstest.New(t, zone)
+	var trace bytes.Buffer
+	c, err := New(Config{Servers: []string{s.Addr4()}, Trace: &trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.LookupMX(context.Background(), "example.")
+	c.LookupMX(context.Background(), "example.") // cached: no line
+	c.LookupA(context.Background(), "nope.example.")
+	lines := strings.Split(strings.TrimSuffix(trace.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("trace has %d lines, want 2:\n%s", len(lines), trace.String())
+	}
+	prefix := ";; MX example. @" + s.Addr4() + " udp "
+	if !strings.HasPrefix(lines[0], prefix) || !strings.HasSuffix(lines[0], "ms NOERROR answers=2") {
+		t.Errorf("line %q, want %q...ms NOERROR answers=2", lines[0], prefix)
+	}
+	if !strings.HasSuffix(lines[1], "NXDOMAIN answers=0") {
+		t.Errorf("line %q", lines[1])
+	}
+}
+
+func TestInvalidNamesFailWithoutAQuery(t *testing.T) {
+	s := dnstest.New(t, zone)
+	c := newClient(t, s.Addr4())
+	res := c.LookupA(context.Background(), strings.Repeat("a", 64)+".example.")
+	if res.Status != StatusError || res.Err == nil {
+		t.Errorf("status %s err %v, want error", res.Status, res.Err)
+	}
+	if n := s.TotalQueries(); n != 0 {
+		t.Errorf("%d queries sent for an invalid name", n)
+	}
+}
