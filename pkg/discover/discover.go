@@ -128,89 +128,107 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 		ex.IPLiteral = true
 		ex.AStatus, ex.AAAAStatus = dnsq.StatusSkipped, dnsq.StatusSkipped
 		if (lit.Is4() && opts.IPv4) || (lit.Is6() && opts.IPv6) {
+			if opts.Found != nil {
+				opts.Found(ex.Host, []netip.Addr{lit})
+			}
 			ex.Addresses = append(ex.Addresses, address(ctx, r, lit, opts))
 		}
 		return ex
 	}
 
-	var v4, v6 []Address
-	var cname4, cname6 []string
-	var wg sync.WaitGroup
-	family := func(want bool, lookup func(context.Context, string) dnsq.AddrResult,
-		status *dnsq.Status, errOut *string, cname *[]string, out *[]Address) {
-		defer wg.Done()
+	// A and AAAA concurrently; as soon as a family's answer is in, Found
+	// hears of its addresses and their reverse DNS starts.
+	type family struct {
+		status dnsq.Status
+		err    string
+		cname  []string
+		addrs  []Address
+		rdns   sync.WaitGroup
+	}
+	var v4, v6 family
+	var lookups sync.WaitGroup
+	lookupFamily := func(f *family, want bool, lookup func(context.Context, string) dnsq.AddrResult) {
+		defer lookups.Done()
 		if !want {
-			*status = dnsq.StatusSkipped
+			f.status = dnsq.StatusSkipped
 			return
 		}
 		ar := lookup(ctx, dnsq.Fqdn(name))
-		*status = ar.Status
-		*cname = ar.CNAMEs
+		f.status, f.cname = ar.Status, ar.CNAMEs
 		if ar.Status.Temporary() {
-			*errOut = errText(ar.Result)
+			f.err = errText(ar.Result)
 		}
 		if opts.Found != nil && len(ar.Addrs) > 0 {
-			opts.Found(dnsq.Bare(dnsq.Fqdn(name)), ar.Addrs)
+			opts.Found(ex.Host, ar.Addrs)
 		}
-		*out = addresses(ctx, r, ar.Addrs, opts)
+		f.addrs = make([]Address, len(ar.Addrs))
+		for i, ip := range ar.Addrs {
+			f.addrs[i] = bareAddress(ip)
+			if opts.RDNS {
+				f.rdns.Add(1)
+				go func() {
+					defer f.rdns.Done()
+					reverse(ctx, r, &f.addrs[i])
+				}()
+			} else {
+				skipReverse(&f.addrs[i])
+			}
+		}
 	}
-	wg.Add(2)
-	go family(opts.IPv4, r.LookupA, &ex.AStatus, &ex.AError, &cname4, &v4)
-	go family(opts.IPv6, r.LookupAAAA, &ex.AAAAStatus, &ex.AAAAError, &cname6, &v6)
-	wg.Wait()
+	lookups.Add(2)
+	go lookupFamily(&v4, opts.IPv4, r.LookupA)
+	go lookupFamily(&v6, opts.IPv6, r.LookupAAAA)
+	lookups.Wait()
 
+	ex.AStatus, ex.AError = v4.status, v4.err
+	ex.AAAAStatus, ex.AAAAError = v6.status, v6.err
+	if len(v4.cname) > 0 {
+		ex.CNAME = bareAll(v4.cname)
+	} else if len(v6.cname) > 0 {
+		ex.CNAME = bareAll(v6.cname)
+	}
+	v4.rdns.Wait()
+	v6.rdns.Wait()
 	// Postfix appends all A records, then all AAAA records, each in answer
 	// order (research §1.3 item 3); the MTA models start from that order.
-	ex.Addresses = append(append(ex.Addresses, v4...), v6...)
-	if len(cname4) > 0 {
-		ex.CNAME = bareAll(cname4)
-	} else if len(cname6) > 0 {
-		ex.CNAME = bareAll(cname6)
-	}
+	ex.Addresses = append(append(ex.Addresses, v4.addrs...), v6.addrs...)
 	return ex
 }
 
-// addresses classifies ips and checks their reverse DNS concurrently,
-// keeping the input order.
-func addresses(ctx context.Context, r dnsq.Resolver, ips []netip.Addr, opts Options) []Address {
-	out := make([]Address, len(ips))
-	var wg sync.WaitGroup
-	for i, ip := range ips {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = address(ctx, r, ip, opts)
-		}()
+// address is one address with its class and, with RDNS, its reverse DNS.
+func address(ctx context.Context, r dnsq.Resolver, ip netip.Addr, opts Options) Address {
+	a := bareAddress(ip)
+	if opts.RDNS {
+		reverse(ctx, r, &a)
+	} else {
+		skipReverse(&a)
 	}
-	wg.Wait()
-	return out
+	return a
 }
 
-func address(ctx context.Context, r dnsq.Resolver, ip netip.Addr, opts Options) Address {
-	a := Address{
-		IP:     ip,
-		Family: FamilyOf(ip),
-		Class:  Classify(ip),
-		PTR:    []string{},
-	}
-	if !opts.RDNS {
-		a.PTRStatus = dnsq.StatusSkipped
-		a.FCrDNS = iprev.StatusSkipped
-		return a
-	}
-	ir := iprev.Check(ctx, r, ip)
+// bareAddress is ip with its family and class, before reverse DNS.
+func bareAddress(ip netip.Addr) Address {
+	return Address{IP: ip, Family: FamilyOf(ip), Class: Classify(ip), PTR: []string{}}
+}
+
+func skipReverse(a *Address) {
+	a.PTRStatus = dnsq.StatusSkipped
+	a.FCrDNS = iprev.StatusSkipped
+}
+
+// reverse fills a's PTR names and forward confirmation (iprev.Check).
+func reverse(ctx context.Context, r dnsq.Resolver, a *Address) {
+	ir := iprev.Check(ctx, r, a.IP)
 	a.PTRStatus = ir.PTRStatus
 	a.FCrDNS = ir.Status
-	a.PTR = bareAll(ir.PTR)
-	if a.PTR == nil {
-		a.PTR = []string{}
+	if len(ir.PTR) > 0 {
+		a.PTR = bareAll(ir.PTR)
 	}
 	a.Confirmed = bareAll(ir.Confirmed)
 	a.PTRTruncated = ir.Truncated
 	if ir.Err != nil {
 		a.PTRError = ir.Err.Error()
 	}
-	return a
 }
 
 // splitNullMX separates a null MX (target ".", RFC 7505) from the other

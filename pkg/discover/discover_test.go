@@ -459,3 +459,57 @@ func TestHostResolvesOneName(t *testing.T) {
 		t.Errorf("bracketed literal: literal %v addresses %s", lit.IPLiteral, ipsOf(lit))
 	}
 }
+
+// ptrGate holds every PTR lookup until the gate opens.
+type ptrGate struct {
+	dnsq.Resolver
+	open chan struct{}
+}
+
+func (g *ptrGate) LookupPTR(ctx context.Context, ip netip.Addr) dnsq.NameResult {
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+	}
+	return g.Resolver.LookupPTR(ctx, ip)
+}
+
+func TestRunReportsAddressesToFoundBeforeReverseDNS(t *testing.T) {
+	m := &dnsq.Mock{
+		MX: map[string][]dnsq.MX{"example.com.": {
+			{Preference: 10, Host: "mx.example.com."},
+			{Preference: 20, Host: "192.0.2.77"},
+		}},
+		A:    map[string][]netip.Addr{"mx.example.com.": addrs("192.0.2.1")},
+		AAAA: map[string][]netip.Addr{"mx.example.com.": addrs("2001:db8::1")},
+		PTR:  map[string][]string{"192.0.2.1": {"mx.example.com."}},
+	}
+	g := &ptrGate{Resolver: m, open: make(chan struct{})}
+	var mu sync.Mutex
+	found := map[string]bool{}
+	opts := DefaultOptions()
+	opts.Found = func(host string, ips []netip.Addr) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ip := range ips {
+			found[host+" "+ip.String()] = true
+		}
+		if len(found) == 3 {
+			close(g.open) // every address known while every PTR lookup is still held
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res := Run(ctx, g, "example.com", opts)
+	for _, k := range []string{"mx.example.com 192.0.2.1", "mx.example.com 2001:db8::1", "192.0.2.77 192.0.2.77"} {
+		if !found[k] {
+			t.Errorf("Found never heard of %s (got %v)", k, found)
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("Found was not called before reverse DNS finished (the run waited for its deadline)")
+	}
+	if a := res.MX[0].Addresses[0]; a.FCrDNS != iprev.StatusPass {
+		t.Errorf("fcrdns after the gate opened = %s, want pass", a.FCrDNS)
+	}
+}
