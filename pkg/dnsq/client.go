@@ -61,7 +61,6 @@ type Client struct {
 	defaulted bool // servers is resolv.conf's implicit default
 	cache     *cache
 	dialer    net.Dialer
-	opt       *dns.OPT // shared, read-only: the OPT record of every query
 
 	traceMu sync.Mutex
 	trace   io.Writer
@@ -137,8 +136,6 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.cache = newCache(size)
 	}
-	c.opt = &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
-	c.opt.SetUDPSize(ednsSize)
 	return c, nil
 }
 
@@ -358,13 +355,12 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	m := &dns.Msg{Question: []dns.Question{q}}
 	m.RecursionDesired = true
 	m.AuthenticatedData = true // RFC 6840 §5.7: ask for the AD bit
-	m.Extra = []dns.RR{c.opt}
-	wire, err := m.Pack()
+	plain, err := m.Pack()
 	if err != nil {
 		st.res.Status, st.res.Err = StatusError, fmt.Errorf("cannot ask about %q: %w", name, err)
 		return st
 	}
-	var plain []byte // the query without EDNS0, packed on demand
+	wire := withEDNS(plain)
 
 	var failures []ServerError
 	done := make([]bool, len(c.servers)) // server gave a definite failure
@@ -391,15 +387,7 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 			if err == nil && r.Rcode == dns.RcodeFormatError && r.IsEdns0() == nil {
 				// RFC 6891 §7: a server that does not know EDNS0 answers
 				// FORMERR without an OPT; ask it again without one.
-				if plain == nil {
-					m.Extra = nil
-					if plain, err = m.Pack(); err != nil {
-						plain = nil
-					}
-				}
-				if plain != nil {
-					r, rtt, err = c.ask(ctx, srv, q, plain)
-				}
+				r, rtt, err = c.ask(ctx, srv, q, plain)
 			}
 			if err != nil {
 				if isTimeout(err) {
@@ -446,6 +434,18 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	}
 	st.res.Err = nae
 	return st
+}
+
+// withEDNS returns a copy of the packed query msg with an OPT record
+// appended (RFC 6891 §6.1.2): root owner, type 41, class = our UDP payload
+// size, TTL 0 (extended rcode 0, version 0, DO clear), no options. Appending
+// the 11 bytes avoids building (and racing on) an OPT record per query.
+func withEDNS(msg []byte) []byte {
+	out := make([]byte, len(msg), len(msg)+11)
+	copy(out, msg)
+	out = append(out, 0, 0, 41, byte(ednsSize>>8), byte(ednsSize&0xff), 0, 0, 0, 0, 0, 0)
+	binary.BigEndian.PutUint16(out[10:], binary.BigEndian.Uint16(out[10:])+1) // ARCOUNT
+	return out
 }
 
 // backoff waits before another round over the servers: 100ms, 200ms...

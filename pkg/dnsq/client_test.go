@@ -315,6 +315,9 @@ func TestRetriesWithoutEDNSWhenTheServerAnswersFormErr(t *testing.T) {
 	if res.Status != StatusOK {
 		t.Errorf("status %s, want ok after retrying without EDNS0 (err %v)", res.Status, res.Err)
 	}
+	if n := s.Queries("mx1.example.", "A"); n != 2 {
+		t.Errorf("server saw %d queries, want 2 (with EDNS0, then without)", n)
+	}
 }
 
 func TestCNAMEChainsAreFollowed(t *testing.T) {
@@ -551,5 +554,23 @@ func TestInvalidNamesFailWithoutAQuery(t *testing.T) {
 	}
 	if n := s.TotalQueries(); n != 0 {
 		t.Errorf("%d queries sent for an invalid name", n)
+	}
+}
+
+func TestQueriesAdvertiseA1232ByteEDNSBuffer(t *testing.T) {
+	// 40 A records make a ~700-byte answer: over the 512 bytes of plain
+	// DNS, within the 1232 we advertise, so no TCP fallback is needed.
+	var z strings.Builder
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&z, "mid.test. A 198.51.100.%d\n", i)
+	}
+	s := dnstest.New(t, z.String())
+	c := newClient(t, s.Addr4())
+	res := c.LookupA(context.Background(), "mid.test.")
+	if res.Status != StatusOK || len(res.Addrs) != 40 {
+		t.Fatalf("status %s, %d addresses", res.Status, len(res.Addrs))
+	}
+	if st := c.Stats(); st.TCPFallbacks != 0 {
+		t.Errorf("TCP fallback for a 700-byte answer: the query did not advertise 1232 bytes")
 	}
 }
