@@ -324,13 +324,26 @@ EOF
 	chmod 710 "$spool/public"
 	lab_spawn "$ns" "$name-master" env MAIL_CONFIG="$conf" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
 		"$LAB_ROOT/usr/lib/postfix/sbin/master" -c "$conf" -d >/dev/null
-	local l ip port
-	for l in "${listen[@]}"; do
-		port=${l##*:}
-		ip=${l%:*}
-		ip=${ip#[}
-		ip=${ip%]}
-		lab_wait_tcp "$ns" "$ip" "$port" 15
+	printf '%s\n' "$ns" "${listen[@]}" >"$d/listen"
+	[ -n "${LAB_NOWAIT:-}" ] || lab_postfix_wait "$name"
+}
+
+# lab_postfix_wait NAME...: wait until every listener of each instance
+# accepts (start several with LAB_NOWAIT=1, then wait for all at once).
+lab_postfix_wait() {
+	local name ns l ip port listen
+	for name in "$@"; do
+		{
+			read -r ns
+			mapfile -t listen
+		} <"$LAB_DIR/$name/listen"
+		for l in "${listen[@]}"; do
+			port=${l##*:}
+			ip=${l%:*}
+			ip=${ip#[}
+			ip=${ip%]}
+			lab_wait_tcp "$ns" "$ip" "$port" 15
+		done
 	done
 }
 
@@ -549,7 +562,10 @@ lab_ptr_name() {
 	full=("${h[@]}")
 	for ((i = 0; i < 8 - ${#h[@]} - ${#t[@]}; i++)); do full+=(0); done
 	full+=("${t[@]}")
-	for g in "${full[@]}"; do hex+=$(printf '%04x' "0x${g:-0}"); done
+	for g in "${full[@]}"; do
+		printf -v g '%04x' "0x${g:-0}"
+		hex+=$g
+	done
 	for ((i = 31; i >= 0; i--)); do out+="${hex:i:1}."; done
 	echo "${out}ip6.arpa"
 }
@@ -639,4 +655,36 @@ EOF
 		done
 	} >"$dir/8.b.d.0.1.0.0.2.ip6.arpa.zone"
 	ls "$dir"/*.zone
+}
+
+# lab_standard_lab [TOPOLOGY_OPTS...]: topology, knot with the standard zones,
+# and real Postfix smtpd for the exchanges of dual.lab.example (mx1 on
+# 203.0.113.10 and 2001:db8:25::10, mx2 on .20 and ::20), each with its own
+# host name in banner, EHLO and certificate. LAB_GREET=1 adds the refusing
+# greeters: mx.greet5 (554, smtpd_delay_reject = no with a reject) on .40/::40
+# and mx.greet4 (421 from an access map) on .41/::41.
+lab_standard_lab() {
+	lab_topology "$@"
+	local zones
+	zones=$(lab_standard_zones "$LAB_DIR/zones")
+	# shellcheck disable=SC2086 # one path per line, no spaces
+	lab_dns_server $zones
+	lab_server_addr 203.0.113.10 2001:db8:25::10 203.0.113.20 2001:db8:25::20
+	local LAB_NOWAIT=1 names=(mx1 mx2)
+	lab_postfix_smtpd "$LAB_S" mx1 mx1.dual.lab.example 203.0.113.10:25 '[2001:db8:25::10]:25'
+	lab_postfix_smtpd "$LAB_S" mx2 mx2.dual.lab.example 203.0.113.20:25 '[2001:db8:25::20]:25'
+	if [ -n "${LAB_GREET:-}" ]; then
+		lab_server_addr 203.0.113.40 2001:db8:25::40 203.0.113.41 2001:db8:25::41
+		# Postfix smtpd.c: with smtpd_delay_reject = no the client
+		# restrictions run at connect time and their reply replaces the
+		# 220 greeting.
+		lab_postfix_smtpd "$LAB_S" greet5 mx.greet5.lab.example 203.0.113.40:25 '[2001:db8:25::40]:25' -- \
+			'smtpd_delay_reject = no' 'smtpd_client_restrictions = reject'
+		printf '0.0.0.0/0 421 4.3.2 Service shutting down\n::/0 421 4.3.2 Service shutting down\n' >"$LAB_DIR/greet4.cidr"
+		lab_postfix_smtpd "$LAB_S" greet4 mx.greet4.lab.example 203.0.113.41:25 '[2001:db8:25::41]:25' -- \
+			'smtpd_delay_reject = no' "smtpd_client_restrictions = check_client_access cidr:$LAB_DIR/greet4.cidr"
+		names+=(greet5 greet4)
+	fi
+	unset LAB_NOWAIT
+	lab_postfix_wait "${names[@]}"
 }
