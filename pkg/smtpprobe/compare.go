@@ -191,3 +191,42 @@ func sortedCopy(ss []string) []string {
 	slices.Sort(c)
 	return c
 }
+
+// SelfCheck is what a set of probes says about this host rather than about
+// the servers, per family ("ipv4", "ipv6").
+type SelfCheck struct {
+	// NoRoute: every probe of the family was inconclusive (no route or no
+	// usable source address here).
+	NoRoute map[string]bool
+	// Port25Blocked: AllTimedOut held for the whole set, so every probed
+	// family is marked. A family that times out while the other answers is
+	// not marked: that is the domain's problem, not this host's.
+	Port25Blocked map[string]bool
+}
+
+// CheckSelf derives the self-check verdicts from results.
+func CheckSelf(results []Result) SelfCheck {
+	sc := SelfCheck{NoRoute: map[string]bool{}, Port25Blocked: map[string]bool{}}
+	allInc := map[string]bool{}
+	for _, r := range results {
+		if _, seen := allInc[r.Family]; !seen {
+			allInc[r.Family] = true
+		}
+		if r.Status != StatusInconclusive {
+			allInc[r.Family] = false
+		}
+	}
+	for fam, inc := range allInc {
+		if inc {
+			sc.NoRoute[fam] = true
+		}
+	}
+	if AllTimedOut(results) {
+		for _, r := range results {
+			if r.Status == StatusTimeout {
+				sc.Port25Blocked[r.Family] = true
+			}
+		}
+	}
+	return sc
+}

@@ -182,3 +182,23 @@ func TestCheckSourceRejectsAddressesOfTooSmallScope(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckSelfBlamesThisHostOnlyWhenEverythingTimedOut(t *testing.T) {
+	to4 := Result{Family: "ipv4", Status: StatusTimeout, Phase: PhaseConnect}
+	to6 := Result{Family: "ipv6", Status: StatusTimeout, Phase: PhaseConnect}
+	inc6 := Result{Family: "ipv6", Status: StatusInconclusive}
+	ok4 := Result{Family: "ipv4", Status: StatusOK}
+
+	sc := CheckSelf([]Result{to4, to6})
+	if !sc.Port25Blocked["ipv4"] || !sc.Port25Blocked["ipv6"] || len(sc.NoRoute) != 0 {
+		t.Errorf("all timed out: %+v", sc)
+	}
+	sc = CheckSelf([]Result{ok4, to6})
+	if len(sc.Port25Blocked) != 0 {
+		t.Errorf("IPv6 timing out while IPv4 answers is the domain's problem: %+v", sc)
+	}
+	sc = CheckSelf([]Result{ok4, inc6, inc6})
+	if !sc.NoRoute["ipv6"] || sc.NoRoute["ipv4"] || len(sc.Port25Blocked) != 0 {
+		t.Errorf("no IPv6 route: %+v", sc)
+	}
+}
