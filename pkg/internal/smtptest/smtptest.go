@@ -460,3 +460,26 @@ var EscapeGreeting = []string{
 
 // ErrNoIPv6 is returned by helpers that need ::1 when it is not available.
 var ErrNoIPv6 = errors.New("smtptest: IPv6 loopback (::1) not available")
+
+// StartPair starts s4 on 127.0.0.1 and s6 on ::1 on the same port, so one
+// --port reaches both (a dual-stack MX on loopback). Listen in the scripts
+// is ignored. It fails with ErrNoIPv6 when ::1 is not available.
+func StartPair(s4, s6 Script) (v4, v6 *Server, err error) {
+	if !IPv6Available() {
+		return nil, nil, ErrNoIPv6
+	}
+	for try := 0; try < 20; try++ {
+		s4.Listen = "127.0.0.1:0"
+		v4, err = Start(s4)
+		if err != nil {
+			return nil, nil, err
+		}
+		s6.Listen = fmt.Sprintf("[::1]:%d", v4.Addr().Port())
+		v6, err = Start(s6)
+		if err == nil {
+			return v4, v6, nil
+		}
+		v4.Close()
+	}
+	return nil, nil, fmt.Errorf("smtptest: no port free on both 127.0.0.1 and ::1: %w", err)
+}
