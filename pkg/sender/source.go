@@ -1,0 +1,234 @@
+package sender
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/mta"
+)
+
+// RouteFinder returns the source address the kernel would use toward dst.
+type RouteFinder interface {
+	Source(ctx context.Context, dst netip.Addr) (netip.Addr, error)
+}
+
+// KernelRoutes asks the kernel with a UDP connect: connect(2) on a UDP
+// socket picks the route and the source address (RFC 6724 source selection
+// for IPv6) and sends nothing.
+type KernelRoutes struct{}
+
+func (KernelRoutes) Source(ctx context.Context, dst netip.Addr) (netip.Addr, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "udp", netip.AddrPortFrom(dst, 25).String())
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer c.Close()
+	ua, ok := c.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		return netip.Addr{}, fmt.Errorf("unexpected local address %v", c.LocalAddr())
+	}
+	return ua.AddrPort().Addr().Unmap().WithZone(""), nil
+}
+
+// Destinations used to find the source address toward "the Internet": the
+// a.root-servers.net addresses, stable global unicast addresses chosen only
+// because they are routed everywhere. No packet is sent to them.
+var (
+	InternetIPv4 = netip.MustParseAddr("198.41.0.4")
+	InternetIPv6 = netip.MustParseAddr("2001:503:ba3e::2:30")
+)
+
+// Kind classifies a sending address (RFC 6890 special-purpose registries).
+func Kind(ip netip.Addr) string {
+	switch {
+	case ip.Is4In6():
+		return KindIPv4Mapped
+	case ip.IsUnspecified():
+		return KindUnspecified
+	case ip.IsLoopback():
+		return KindLoopback
+	case ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast():
+		return KindLinkLocal
+	case ip.IsMulticast():
+		return KindMulticast
+	}
+	for _, p := range documentation {
+		if p.Contains(ip) {
+			return KindDocumentation
+		}
+	}
+	switch {
+	case sharedNAT.Contains(ip):
+		return KindShared
+	case ip.Is4() && ip.IsPrivate():
+		return KindPrivate
+	case ip.Is6() && ip.IsPrivate():
+		return KindULA
+	case ip.Is4() && reserved4.Contains(ip):
+		return KindReserved
+	}
+	return KindPublic
+}
+
+var (
+	documentation = []netip.Prefix{
+		netip.MustParsePrefix("192.0.2.0/24"),
+		netip.MustParsePrefix("198.51.100.0/24"),
+		netip.MustParsePrefix("203.0.113.0/24"),
+		netip.MustParsePrefix("2001:db8::/32"),
+	}
+	sharedNAT = netip.MustParsePrefix("100.64.0.0/10")
+	reserved4 = netip.MustParsePrefix("240.0.0.0/4")
+	dockerNet = netip.MustParsePrefix("172.17.0.0/16")
+)
+
+// natHint names the usual culprit for a translated source address.
+func natHint(ip netip.Addr, kind string) string {
+	switch {
+	case dockerNet.Contains(ip):
+		return "172.17.0.0/16 is Docker's default bridge: the container's mail leaves through the host's address"
+	case kind == KindShared:
+		return "100.64.0.0/10 is carrier-grade NAT: the provider translates it to a shared public address"
+	case kind == KindULA:
+		return "a unique local address reaches the Internet only through NPTv6/NAT66 (Docker or LXD with IPv6 NAT)"
+	}
+	return "a private address is translated by a NAT (a router, Docker, LXD) to a public one"
+}
+
+// MainCF are the Postfix settings the sender audit uses.
+type MainCF struct {
+	File                  string
+	InetProtocols         string // default "all"
+	SMTPBindAddress       string
+	SMTPBindAddress6      string
+	HELOName              string // smtp_helo_name expanded ($myhostname by default)
+	SMTPAddressPreference string
+}
+
+// ReadMainCF resolves the sending-side settings from main.cf assignments
+// (mta.ParseMainCF). hostname is the machine's name, Postfix's default for
+// myhostname. The last assignment of a name wins, as in postconf(5);
+// $name, ${name} and $(name) are expanded against the file's values and the
+// defaults of myhostname and mydomain.
+func ReadMainCF(file string, as []mta.Assignment, hostname string) (MainCF, error) {
+	vals := map[string]string{}
+	for _, a := range as {
+		vals[a.Name] = a.Value
+	}
+	defaults := map[string]string{
+		"myhostname":              hostname,
+		"inet_protocols":          "all",
+		"smtp_helo_name":          "$myhostname",
+		"smtp_address_preference": "any",
+	}
+	if _, ok := vals["mydomain"]; !ok {
+		// Postfix: mydomain defaults to $myhostname minus its first label.
+		h := vals["myhostname"]
+		if h == "" {
+			h = hostname
+		}
+		if _, rest, ok := strings.Cut(h, "."); ok {
+			defaults["mydomain"] = rest
+		}
+	}
+	get := func(name string) (string, error) {
+		return expandParam(name, vals, defaults, 0)
+	}
+	var m MainCF
+	m.File = file
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{
+		{"inet_protocols", &m.InetProtocols},
+		{"smtp_bind_address", &m.SMTPBindAddress},
+		{"smtp_bind_address6", &m.SMTPBindAddress6},
+		{"smtp_helo_name", &m.HELOName},
+		{"smtp_address_preference", &m.SMTPAddressPreference},
+	} {
+		if *f.dst, err = get(f.name); err != nil {
+			return MainCF{}, fmt.Errorf("%s: %s: %w", file, f.name, err)
+		}
+		*f.dst = strings.TrimSpace(*f.dst)
+	}
+	return m, nil
+}
+
+const maxExpand = 20
+
+func expandParam(name string, vals, defaults map[string]string, depth int) (string, error) {
+	if depth > maxExpand {
+		return "", fmt.Errorf("$%s: references nest too deep (a loop?)", name)
+	}
+	v, ok := vals[name]
+	if !ok {
+		v = defaults[name]
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] != '$' || i+1 >= len(v) {
+			b.WriteByte(v[i])
+			continue
+		}
+		j := i + 1
+		var ref string
+		switch v[j] {
+		case '$':
+			b.WriteByte('$')
+			i = j
+			continue
+		case '{', '(':
+			closer := byte('}')
+			if v[j] == '(' {
+				closer = ')'
+			}
+			end := strings.IndexByte(v[j:], closer)
+			if end < 0 {
+				return "", fmt.Errorf("unbalanced %q in %q", v[j], v)
+			}
+			ref = v[j+1 : j+end]
+			i = j + end
+		default:
+			k := j
+			for k < len(v) && (v[k] == '_' || v[k] >= 'a' && v[k] <= 'z' || v[k] >= 'A' && v[k] <= 'Z' || v[k] >= '0' && v[k] <= '9') {
+				k++
+			}
+			ref = v[j:k]
+			i = k - 1
+		}
+		// ${name?text} and ${name:text} are not needed for these
+		// parameters; keep the name part.
+		if n, _, ok := strings.Cut(ref, "?"); ok {
+			ref = n
+		} else if n, _, ok := strings.Cut(ref, ":"); ok {
+			ref = n
+		}
+		s, err := expandParam(ref, vals, defaults, depth+1)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(s)
+	}
+	return b.String(), nil
+}
+
+// families reports which families inet_protocols enables ("all", "ipv4",
+// "ipv6", "ipv4, ipv6").
+func (m MainCF) families() (v4, v6 bool) {
+	for _, f := range strings.FieldsFunc(strings.ToLower(m.InetProtocols), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		switch f {
+		case "all":
+			v4, v6 = true, true
+		case "ipv4":
+			v4 = true
+		case "ipv6":
+			v6 = true
+		}
+	}
+	return v4, v6
+}
