@@ -143,7 +143,10 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 		}
 	}
 	if t := r.TLS; t != nil {
-		if !t.Verified {
+		na, naErr := time.Parse(time.RFC3339, t.NotAfter)
+		expired := naErr == nil && !e.p.Now.IsZero() && !na.After(e.p.Now)
+		// An expired certificate does not verify either; MC310 says it all.
+		if !t.Verified && !expired {
 			why := ""
 			if t.VerifyError != "" {
 				why = " (" + t.VerifyError + ")"
@@ -151,7 +154,7 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 			e.add(report.CodeCertNotVerified, ip, fmt.Sprintf("Install a certificate from a public CA that names %s (e.g. via ACME), with its chain.", r.Host),
 				"The certificate of %s does not verify for %s%s; names: %s.", where, r.Host, why, orNone(t.CertNames))
 		}
-		if na, err := time.Parse(time.RFC3339, t.NotAfter); err == nil && !e.p.Now.IsZero() {
+		if naErr == nil && !e.p.Now.IsZero() {
 			left := na.Sub(e.p.Now)
 			switch {
 			case left <= 0:

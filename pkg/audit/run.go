@@ -19,17 +19,14 @@ import (
 // fakes and the CLI wires the real packages (discover, smtpprobe, mta).
 type Stages struct {
 	// Discover resolves the domain (MX, A/AAAA, PTR, FCrDNS). It calls
-	// ready, if it can, as soon as an exchange's addresses are known, so
-	// that probes start without waiting for the rest of DNS (reverse
-	// lookups especially). It must return what it has when ctx ends.
-	Discover func(ctx context.Context, domain string, ready func(discover.Exchange)) discover.Result
+	// ready, if it can, as soon as an exchange's addresses are known
+	// (discover.Options.Found), so that probes start without waiting for
+	// the rest of DNS (reverse lookups especially); ready may be called
+	// concurrently. It must return what it has when ctx ends.
+	Discover func(ctx context.Context, domain string, ready func(host string, ips []netip.Addr)) discover.Result
 	// Probe runs one SMTP probe of ip (an address of host). Nil means
 	// --dns-only.
 	Probe func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result
-	// SelfCheck, when set, reports per family whether this machine can
-	// test it at all (no route, port 25 blocked); it runs concurrently
-	// with discovery.
-	SelfCheck func(ctx context.Context) (noRoute, port25Blocked map[string]bool)
 	// Simulate runs the default delivery simulation over the discovery
 	// and, when probed, the measured outcomes. It returns the simulate
 	// document for the report and the facts the evaluation needs. Nil
@@ -68,51 +65,52 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
 		wg     sync.WaitGroup
 		seen   = map[netip.Addr]bool{}
 	)
-	ready := func(x discover.Exchange) {
+	ready := func(host string, ips []netip.Addr) {
 		if st.Probe == nil || ctx.Err() != nil {
 			return
 		}
-		for _, a := range x.Addresses {
-			if !probeable(a, o) {
+		for _, ip := range ips {
+			if !probeable(ip, o) {
 				continue
 			}
 			mu.Lock()
-			dup := seen[a.IP]
-			seen[a.IP] = true
+			dup := seen[ip]
+			seen[ip] = true
+			if !dup {
+				wg.Add(1)
+			}
 			mu.Unlock()
 			if dup {
 				continue
 			}
-			wg.Add(1)
-			go func(host string, ip netip.Addr) {
+			go func() {
 				defer wg.Done()
 				r := st.Probe(ctx, host, ip)
 				mu.Lock()
 				probes[ip] = r
 				mu.Unlock()
-			}(x.Host, a.IP)
+			}()
 		}
 	}
-	var noRoute, blocked map[string]bool
-	selfDone := make(chan struct{})
-	go func() {
-		defer close(selfDone)
-		if st.SelfCheck != nil && st.Probe != nil {
-			noRoute, blocked = st.SelfCheck(ctx)
-		}
-	}()
 	res := st.Discover(ctx, domain, ready)
 	// Exchanges the discoverer did not announce (it may not call ready at
 	// all) are probed now.
 	for _, x := range res.MX {
-		ready(x)
+		ips := make([]netip.Addr, len(x.Addresses))
+		for i, a := range x.Addresses {
+			ips[i] = a.IP
+		}
+		ready(x.Host, ips)
 	}
 	wg.Wait()
-	<-selfDone
 
 	rep := &Report{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
 	rep.Probes = orderProbes(res, probes)
 	deadline := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	// What the probes say about this machine rather than the servers (no
+	// route for a family, port 25 blocked): smtpprobe's self-check.
+	self := smtpprobe.CheckSelf(rep.Probes)
+	noRoute, blocked := self.NoRoute, self.Port25Blocked
 	facts := Facts{
 		Discovery: res, WantIPv4: o.WantIPv4, WantIPv6: o.WantIPv6,
 		Probed: st.Probe != nil, Probes: rep.Probes,
@@ -143,14 +141,14 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
 // probeable says whether an address may be probed: never this machine's
 // own loopback, unspecified, link-local or multicast space, which no
 // sender could reach either (unless the sandbox serves its zone there).
-func probeable(a discover.Address, o Options) bool {
-	if a.Family == discover.FamilyIPv4 && !o.WantIPv4 || a.Family == discover.FamilyIPv6 && !o.WantIPv6 {
+func probeable(ip netip.Addr, o Options) bool {
+	if ip.Is4() && !o.WantIPv4 || !ip.Is4() && !o.WantIPv6 {
 		return false
 	}
 	if o.Policy.Sandbox {
 		return true
 	}
-	return !badClass(a.Class)
+	return !badClass(discover.Classify(ip))
 }
 
 // orderProbes returns the probes in discovery order (MX order, then the

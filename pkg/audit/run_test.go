@@ -19,9 +19,13 @@ func fakeStages(f Facts, probeStarted chan netip.Addr) Stages {
 		byIP[r.IP] = r
 	}
 	return Stages{
-		Discover: func(ctx context.Context, domain string, ready func(discover.Exchange)) discover.Result {
+		Discover: func(ctx context.Context, domain string, ready func(string, []netip.Addr)) discover.Result {
 			for _, x := range f.Discovery.MX {
-				ready(x)
+				var ips []netip.Addr
+				for _, a := range x.Addresses {
+					ips = append(ips, a.IP)
+				}
+				ready(x.Host, ips)
 			}
 			// Reverse DNS is slow: the probes must not wait for it.
 			if probeStarted != nil {

@@ -233,13 +233,13 @@ func writeFindingsText(b *bytes.Buffer, fs []report.Finding, o CheckOptions) {
 				head = fmt.Sprintf("  %s  %s", f.Code, e.Title)
 			}
 			b.WriteString(st.Paint(ToneBold, checkClip(head, o.Width)) + "\n")
-			for _, l := range checkWrap(Sanitize(f.Message), o.Width, "        ") {
+			for _, l := range checkWrap(Sanitize(f.Message), o.Width, "    ") {
 				b.WriteString(l + "\n")
 			}
 			if f.Fix != "" {
-				for i, l := range checkWrap("fix: "+Sanitize(f.Fix), o.Width, "        ") {
+				for i, l := range checkWrap("fix: "+Sanitize(f.Fix), o.Width, "    ") {
 					if i == 0 {
-						l = "        " + st.Paint(ToneDim, "fix:") + strings.TrimPrefix(l, "        fix:")
+						l = "    " + st.Paint(ToneDim, "fix:") + strings.TrimPrefix(l, "    fix:")
 					}
 					b.WriteString(l + "\n")
 				}

@@ -1,0 +1,143 @@
+package audit
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/mta"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// Real holds what the real stages need. Prober nil means --dns-only.
+type Real struct {
+	Resolver dnsq.Resolver
+	Discover discover.Options
+	Prober   *smtpprobe.Prober
+	// MTA is the simulated MTA (zero: Postfix defaults, plus --main-cf and
+	// --set); MaxOrderings caps the orderings listed in the report.
+	MTA          mta.Config
+	MaxOrderings int
+	NoSimulation bool
+}
+
+// CheckMaxOrderings is how many attempt orders a check report lists: the
+// full distribution is `simulate`'s job; check needs the probabilities and
+// the replay.
+const CheckMaxOrderings = 24
+
+// NewStages wires discover, smtpprobe and mta into Stages.
+func NewStages(rl Real) Stages {
+	st := Stages{
+		Discover: func(ctx context.Context, domain string, ready func(string, []netip.Addr)) discover.Result {
+			opts := rl.Discover
+			opts.Found = ready
+			return discover.Run(ctx, rl.Resolver, domain, opts)
+		},
+	}
+	if rl.Prober != nil {
+		p := rl.Prober
+		st.Probe = func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result {
+			return p.Probe(ctx, smtpprobe.Target{Host: host, IP: ip})
+		}
+	}
+	if !rl.NoSimulation {
+		maxOrd := rl.MaxOrderings
+		if maxOrd == 0 {
+			maxOrd = CheckMaxOrderings
+		}
+		st.Simulate = func(d discover.Result, probes []smtpprobe.Result) (any, *SimFacts) {
+			return Simulate(d, probes, rl.MTA, maxOrd)
+		}
+	}
+	return st
+}
+
+// Simulate runs the MTA model over the discovery, replaying the measured
+// probe outcomes when there are any, and extracts the facts the findings
+// need. A configuration error (bad --set) cannot happen here: the CLI
+// validates the configuration before any run.
+func Simulate(d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (any, *SimFacts) {
+	opt := mta.Options{MaxOrderings: maxOrderings}
+	if len(probes) > 0 {
+		opt.Outcomes = mta.OutcomesFromProbes(conclusiveOnly(probes))
+		opt.OutcomeSource = "measured"
+	}
+	doc, err := mta.Simulate(mta.FromDiscover(d), cfg, opt)
+	if err != nil {
+		return nil, nil
+	}
+	return &doc, SimFactsOf(&doc, probes)
+}
+
+// conclusiveOnly drops probes that say nothing about the server (no route
+// here): the replay then assumes they accept, rather than blaming them.
+func conclusiveOnly(rs []smtpprobe.Result) []smtpprobe.Result {
+	out := make([]smtpprobe.Result, 0, len(rs))
+	for _, r := range rs {
+		if r.Status != smtpprobe.StatusInconclusive {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// SimFactsOf extracts the evaluation's view of a simulate document.
+func SimFactsOf(doc *mta.Document, probes []smtpprobe.Result) *SimFacts {
+	sf := &SimFacts{
+		MTA:          mtaLabel(doc.MTA),
+		AddressLimit: doc.AddressLimit,
+		PFirst:       map[netip.Addr]float64{},
+		PFirstIPv6:   doc.PFirstIPv6,
+		PDefer:       -1,
+	}
+	for _, a := range doc.Attempts {
+		ip, err := netip.ParseAddr(a.IP)
+		if err != nil {
+			continue
+		}
+		sf.PFirst[ip] += a.PFirst
+		if a.PTried == 0 {
+			sf.NeverTried = append(sf.NeverTried, ip)
+		}
+	}
+	if rp := doc.Replay; rp != nil {
+		sf.ConnectTimeout = time.Duration(rp.ConnectTimeoutS * float64(time.Second))
+		sf.ExpectedDelay = time.Duration(rp.ExpectedDelayS * float64(time.Second))
+		// Deferral counts as the simulation's own finding only when some
+		// address works: otherwise MC305 already says it all.
+		if anyWorking(probes) {
+			sf.PDefer = rp.PDeferred
+		}
+	}
+	return sf
+}
+
+func anyWorking(rs []smtpprobe.Result) bool {
+	for _, r := range rs {
+		if r.Status == smtpprobe.StatusOK || r.Status == smtpprobe.StatusTLSFailed {
+			return true
+		}
+	}
+	return false
+}
+
+func mtaLabel(m mta.MTAInfo) string {
+	name := m.Name
+	switch name {
+	case mta.Postfix:
+		name = "Postfix"
+	case mta.Exim:
+		name = "Exim"
+	case mta.OpenSMTPD:
+		name = "OpenSMTPD"
+	case mta.Sendmail:
+		name = "Sendmail"
+	}
+	if m.Version != "" {
+		name += " " + m.Version
+	}
+	return name
+}
