@@ -338,6 +338,8 @@ lab_postfix_wait() {
 			mapfile -t listen
 		} <"$LAB_DIR/$name/listen"
 		for l in "${listen[@]}"; do
+			# A bare port listens on every address: the caller waits.
+			[[ $l == *:* ]] || continue
 			port=${l##*:}
 			ip=${l%:*}
 			ip=${ip#[}
@@ -380,6 +382,12 @@ database:
     storage: "$d/db"
 control:
     listen: "$d/knot.sock"
+EOF
+		# Query counters for the benchmarks (knotc stats mod-stats).
+		if [ -n "${LAB_KNOT_STATS:-}" ]; then
+			printf 'mod-stats:\n  - id: default\n    request-protocol: on\n    query-type: on\n'
+		fi
+		cat <<EOF
 template:
   - id: default
     storage: "$d/zones"
@@ -388,8 +396,9 @@ template:
     zonefile-load: whole
     journal-content: none
     semantic-checks: off
-zone:
 EOF
+		if [ -n "${LAB_KNOT_STATS:-}" ]; then echo '    global-module: mod-stats/default'; fi
+		echo 'zone:'
 		for z in "${zones[@]}"; do
 			origin=$(basename "$z" .zone)
 			cp "$z" "$d/zones/$origin.zone"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark 3 (issue 7): bulk DNS. `mailcheck check --dns-only -o jsonl -f FILE`
+# over generated domains (scripts/bench/gen-bulk.sh: MX, A, AAAA, PTR and
+# forward confirmation each) against knot in the lab. Prints domains/s,
+# queries/domain (knot's own counters) and peak RSS (GNU time -v).
+#   b-bulk-dns.sh [N...]        sizes (default 10000 100000; smoke 300)
+#   BENCH_DELAY=10ms            one-way delay to the server (round trip 20 ms)
+#   BENCH_CONCURRENCY=N         passed as --concurrency (default: the tool's)
+#   ZDNS_BIN=/path/to/zdns      also run zdns MXLOOKUP | PTR on the same input
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+lab_init
+lab_mailcheck
+lab_need_cmd check --dns-only --resolver
+sizes=("$@")
+if [ ${#sizes[@]} = 0 ]; then
+	sizes=(10000 100000)
+	[ -n "$BENCH_SMOKE" ] && sizes=(300)
+fi
+max=0
+for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
+"$BENCH_HERE/gen-bulk.sh" "$max" "$LAB_DIR/bulk"
+tag=bulk_dns
+if [ -n "${BENCH_DELAY:-}" ]; then
+	lab_topology -d "$BENCH_DELAY"
+	tag="bulk_dns_delay_${BENCH_DELAY}"
+else
+	lab_topology
+fi
+lab_server_addr 198.51.100.53 2001:db8:53::53
+LAB_KNOT_STATS=1 lab_knot "$LAB_S" knot 198.51.100.53 -- "$LAB_DIR"/bulk/zones/*.zone
+conc=()
+[ -n "${BENCH_CONCURRENCY:-}" ] && conc=(--concurrency "$BENCH_CONCURRENCY")
+
+for n in "${sizes[@]}"; do
+	head -n "$n" "$LAB_DIR/bulk/domains.txt" >"$LAB_DIR/in-$n.txt"
+	q0=$(bench_knot_queries)
+	lab_run "$LAB_C" "$LAB_DIR/out-$n.jsonl" /usr/bin/time -v -o "$LAB_DIR/time-$n.txt" \
+		"$MAILCHECK_BIN" check --dns-only -o jsonl -f "$LAB_DIR/in-$n.txt" --resolver 198.51.100.53 \
+		--timeout 30s "${conc[@]}"
+	q1=$(bench_knot_queries)
+	case "$LAB_RC" in 0 | 1) ;; *)
+		tail -c 3000 "$LAB_DIR/out-$n.jsonl.err" >&2
+		lab_die "mailcheck check exited $LAB_RC on $n domains"
+		;;
+	esac
+	lines=$(wc -l <"$LAB_DIR/out-$n.jsonl")
+	uniq=$(jq -r '.domain // [.. | objects | select(has("mx_status"))][0].domain' "$LAB_DIR/out-$n.jsonl" | sort -u | wc -l)
+	[ "$lines" = "$n" ] && [ "$uniq" = "$n" ] || lab_die "$n domains in, $lines lines and $uniq distinct domains out"
+	okmx=$(jq -r 'select([.. | objects | select(has("mx_status"))][0].mx_status == "ok") | 1' "$LAB_DIR/out-$n.jsonl" | wc -l)
+	pass6=$(jq -r '[.. | objects | select(has("fcrdns") and .family == "ipv6") | .fcrdns] | map(select(. == "pass")) | length' "$LAB_DIR/out-$n.jsonl" | awk '{s += $1} END {print s + 0}')
+	wall=$(bench_time_v "$LAB_DIR/time-$n.txt" 'Elapsed (wall clock) time' | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+	rss=$(bench_time_v "$LAB_DIR/time-$n.txt" 'Maximum resident set size (kbytes)')
+	cpu=$(awk -v u="$(bench_time_v "$LAB_DIR/time-$n.txt" 'User time (seconds)')" -v s="$(bench_time_v "$LAB_DIR/time-$n.txt" 'System time (seconds)')" 'BEGIN{print u + s}')
+	bench_figure "$tag.$n.domains" "$n (mx ok: $okmx, IPv6 FCrDNS pass: $pass6)"
+	bench_figure "$tag.$n.wall_s" "$wall"
+	bench_figure "$tag.$n.domains_per_s" "$(bench_div "$n" "$wall" 0)"
+	bench_figure "$tag.$n.queries_per_domain" "$(bench_div "$((q1 - q0))" "$n" 2)"
+	bench_figure "$tag.$n.peak_rss_mb" "$(bench_div "$rss" 1024 1)"
+	bench_figure "$tag.$n.cpu_s" "$cpu"
+
+	if [ -n "${ZDNS_BIN:-}" ]; then
+		# The reference pipeline: zdns MXLOOKUP (MX + A + AAAA), its
+		# addresses piped into zdns PTR. No forward confirmation: it does less.
+		t0=$EPOCHREALTIME
+		lab_exec "$LAB_C" /usr/bin/time -v -o "$LAB_DIR/ztime-$n.txt" "$ZDNS_BIN" mxlookup --ipv4-lookup --ipv6-lookup \
+			--name-servers 198.51.100.53 --threads 1000 <"$LAB_DIR/in-$n.txt" >"$LAB_DIR/zmx-$n.json" 2>"$LAB_DIR/zmx-$n.err"
+		t1=$EPOCHREALTIME
+		jq -r '.. | objects | (.ipv4_addresses?, .ipv6_addresses?) // empty | .[]' "$LAB_DIR/zmx-$n.json" |
+			lab_exec "$LAB_C" "$ZDNS_BIN" PTR --name-servers 198.51.100.53 --threads 1000 >"$LAB_DIR/zptr-$n.json" 2>"$LAB_DIR/zptr-$n.err"
+		t2=$EPOCHREALTIME
+		zmx=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')
+		zall=$(awk -v a="$t0" -v b="$t2" 'BEGIN{print b - a}')
+		bench_figure "$tag.$n.zdns_mxlookup_domains_per_s" "$(bench_div "$n" "$zmx" 0)"
+		bench_figure "$tag.$n.zdns_mxlookup_ptr_domains_per_s" "$(bench_div "$n" "$zall" 0)"
+		bench_figure "$tag.$n.zdns_peak_rss_mb" "$(bench_div "$(bench_time_v "$LAB_DIR/ztime-$n.txt" 'Maximum resident set size (kbytes)')" 1024 1)"
+		bench_figure "$tag.$n.ratio_mailcheck_to_zdns_pipeline (target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
+	fi
+done
+exit 0

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmark 1 (issue 7): one domain under latency. dual.lab.example has two
+# exchanges with A and AAAA each, served by knot and real Postfix behind the
+# delay wire (round trip 50 ms to DNS and SMTP alike). The critical path is
+# the slowest address's chain, in round trips:
+#   MX query, A/AAAA query (the exchanges' in parallel), TCP connect, banner,
+#   EHLO, STARTTLS, TLS 1.3 handshake, EHLO again, QUIT = 9 RTT.
+# Reverse DNS (PTR, then forward confirmation: 2 RTT after the address) runs
+# beside the probes and is shorter. Reported: median wall time of the whole
+# process over R runs, and wall / critical path (target <= 1.2).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+lab_init
+one_way_ms=25
+rtt_ms=$((2 * one_way_ms))
+lab_standard_lab -d "${one_way_ms}ms"
+
+lab_mailcheck
+cmd=check
+if ! "$MAILCHECK_BIN" --help 2>/dev/null | grep -qE '^  check( |$)'; then
+	cmd=probe
+fi
+lab_need_cmd "$cmd" --resolver
+runs=5
+[ -n "$BENCH_SMOKE" ] && runs=1
+
+# The wire itself: a TCP connect takes one round trip.
+t0=$EPOCHREALTIME
+lab_exec "$LAB_C" timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.10/25'
+wire_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", (b - a) * 1000}')
+bench_figure "latency.wire_connect_ms (bash connect incl. process start; expect >= $rtt_ms)" "$wire_ms"
+
+walls=()
+for i in $(seq 1 "$runs"); do
+	lab_run "$LAB_C" "$LAB_DIR/run$i.json" "$MAILCHECK_BIN" "$cmd" dual.lab.example --resolver 198.51.100.53 \
+		--timeout 30s -o json
+	case "$LAB_RC" in 0 | 1) ;; *)
+		lab_show "$LAB_DIR/run$i.json" "$LAB_DIR/run$i.json.err"
+		lab_die "mailcheck $cmd exited $LAB_RC"
+		;;
+	esac
+	n=$(jq '[.. | objects | select(has("banner_code") and has("status")) | select(.status == "ok")] | length' "$LAB_DIR/run$i.json")
+	[ "$n" = 4 ] || { lab_show "$LAB_DIR/run$i.json"; lab_die "expected 4 ok probes, got $n"; }
+	walls+=("$LAB_ELAPSED")
+done
+wall=$(bench_median "${walls[@]}")
+critical=$(awk -v r="$rtt_ms" 'BEGIN{printf "%.4f", 9 * r / 1000}')
+bench_figure "latency.command" "mailcheck $cmd (2 MX x A+AAAA, RTT ${rtt_ms} ms)"
+bench_figure "latency.wall_s (median of $runs: ${walls[*]})" "$wall"
+bench_figure "latency.critical_path_s (9 RTT)" "$critical"
+bench_figure "latency.ratio (target <= 1.2)" "$(bench_div "$wall" "$critical" 2)"
+# Where the time went, from the slowest probe's own timings.
+jq -r '[.. | objects | select(has("banner_code") and has("status"))] | max_by(.timings_ms.connect + .timings_ms.banner + .timings_ms.ehlo + .timings_ms.tls) |
+	"FIGURE: latency.slowest_probe_ms = \(.ip) connect \(.timings_ms.connect) banner \(.timings_ms.banner) ehlo \(.timings_ms.ehlo) tls \(.timings_ms.tls)"' \
+	"$LAB_DIR/run1.json" || true
+exit 0

@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# Shared by the benchmark scripts (docs/performance.md): the lab library plus
+# timing helpers. BENCH_SMOKE=1 shrinks every benchmark to a quick run that
+# checks the machinery works; timings never fail a run, errors do.
+. "$(dirname "${BASH_SOURCE[0]}")/../lab/lib.sh"
+BENCH_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BENCH_SMOKE=${BENCH_SMOKE:-}
+
+# bench_figure NAME VALUE [UNIT]: one result line that run.sh collects.
+bench_figure() {
+	echo "FIGURE: $1 = $2${3:+ $3}"
+}
+
+# bench_median NUMBER...: the median (the mean of the middle two for an even count).
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
+		if (NR == 0) exit 1
+		if (NR % 2) printf "%.4f\n", a[(NR + 1) / 2]
+		else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# bench_div A B [DIGITS]: A / B.
+bench_div() {
+	awk -v a="$1" -v b="$2" -v d="${3:-3}" 'BEGIN { if (b == 0) print "inf"; else printf "%.*f\n", d, a / b }'
+}
+
+# bench_time_v FILE FIELD: a field of GNU time -v output ("Maximum resident set size (kbytes)").
+bench_time_v() {
+	awk -F': ' -v f="$2" 'index($0, f) { gsub(/^[ \t]+/, "", $2); print $2 }' "$1" | tail -1
+}
+
+# bench_knot_queries: total queries knot has answered so far (mod-stats).
+bench_knot_queries() {
+	knotc -s "$LAB_DIR/knot/knot.sock" stats mod-stats.request-protocol 2>/dev/null |
+		awk -F'= ' '{s += $2} END {print s + 0}'
+}
