@@ -1,18 +1,380 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/render"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
-// Placeholder until the command is built.
+// probeOptions are the flags of `mailcheck probe` plus this host's name
+// (tests replace Hostname; the dialer and route checker come from the
+// Factory).
+type probeOptions struct {
+	Target         string
+	Port           int
+	HELO           string
+	ConnectTimeout time.Duration
+	CommandTimeout time.Duration
+	NoStartTLS     bool
+	Source4        string
+	Source6        string
+	Concurrency    int
+
+	Hostname func() (string, error) // this host's name for the default --helo
+}
+
 func newCmdProbe(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:    "probe TARGET",
-		Hidden: true,
+	opts := &probeOptions{Hostname: os.Hostname, Concurrency: 16}
+	cmd := &cobra.Command{
+		Use:   "probe TARGET",
+		Short: "SMTP over every address of a domain, host or IP, each over its own family",
+		Long: `probe connects to port 25 of every address of TARGET, each over its own
+family (IPv4 to A records, IPv6 to AAAA records, never letting the system
+choose), and reads the greeting, sends EHLO, tries STARTTLS, sends EHLO again
+and QUIT. It never sends MAIL, RCPT or DATA.
+
+TARGET is a mail domain (all addresses of all its MX hosts; a name without MX
+records is its own exchange, RFC 5321 §5.1), a host name, or an IP literal
+(192.0.2.25, 2001:db8::25 or [2001:db8::25]).
+
+Before each connection probe asks the kernel whether this host has a route
+and a source address for that family (a UDP connect, which sends nothing).
+Without one the address is "inconclusive": this host cannot tell, which says
+nothing about the server. If every connection times out, outbound port 25 is
+probably blocked where you are.
+
+Exit codes: 0 when every probed address answered, or failures without
+findings; 3 when nothing could be judged from here (every probe
+inconclusive, DNS unreachable); 2 for bad input.`,
+		Example: `  mailcheck probe example.com
+  mailcheck probe -6 mx1.example.com
+  mailcheck probe --port 2525 --helo client.example.net 192.0.2.25
+  mailcheck probe -o json '[2001:db8::25]'`,
+		Args: exactArgs(1, "a TARGET (domain, host name or IP address)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("probe: not implemented yet")
+			opts.Target = args[0]
+			if err := checkFormat(f.Global, "text", "json"); err != nil {
+				return err
+			}
+			if opts.Port < 1 || opts.Port > 65535 {
+				return usageErr("--port must be 1..65535, got %d", opts.Port)
+			}
+			if opts.ConnectTimeout <= 0 {
+				return usageErr("--connect-timeout must be positive, got %s", opts.ConnectTimeout)
+			}
+			if opts.CommandTimeout <= 0 {
+				return usageErr("--command-timeout must be positive, got %s", opts.CommandTimeout)
+			}
+			return runProbe(cmd.Context(), f, opts)
 		},
 	}
+	fl := cmd.Flags()
+	fl.IntVar(&opts.Port, "port", 25, "TCP port to connect to")
+	fl.StringVar(&opts.HELO, "helo", "", "EHLO name to send (default: this host's name if fully qualified, else the address literal of the source address)")
+	fl.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "deadline for one TCP connect")
+	fl.DurationVar(&opts.CommandTimeout, "command-timeout", 20*time.Second, "deadline for each complete SMTP reply (greeting, EHLO, STARTTLS and handshake)")
+	fl.BoolVar(&opts.NoStartTLS, "no-starttls", false, "do not try STARTTLS")
+	fl.StringVar(&opts.Source4, "source4", "", "source IPv4 address to connect from")
+	fl.StringVar(&opts.Source6, "source6", "", "source IPv6 address to connect from")
+	return cmd
+}
+
+// probeTarget is TARGET parsed: an IP literal or a DNS name.
+type probeTarget struct {
+	IP   netip.Addr // valid for an IP literal
+	Name string     // A-label form, lower case, no trailing dot
+}
+
+// parseProbeTarget accepts a domain or host name (IDN allowed, trailing dot
+// allowed, user@domain reduced to the domain), an IP address, or an
+// address literal in brackets ([192.0.2.1], [2001:db8::1],
+// [IPv6:2001:db8::1] as in RFC 5321 §4.1.3).
+func parseProbeTarget(s string) (probeTarget, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "-" {
+		return probeTarget{}, fmt.Errorf("TARGET %q is not a domain, host name or IP address", s)
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 && !strings.HasPrefix(s, "[") {
+		s = s[i+1:]
+	}
+	lit := s
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		lit = s[1 : len(s)-1]
+		if len(lit) > 5 && strings.EqualFold(lit[:5], "IPv6:") {
+			lit = lit[5:]
+		}
+	}
+	if ip, err := netip.ParseAddr(lit); err == nil {
+		if ip.Zone() != "" {
+			return probeTarget{}, fmt.Errorf("TARGET %q: a zoned (link-local) address cannot be a mail server", s)
+		}
+		return probeTarget{IP: ip}, nil
+	} else if lit != s {
+		return probeTarget{}, fmt.Errorf("TARGET %q: not an IP address literal: %v", s, err)
+	}
+	name := strings.TrimSuffix(s, ".")
+	if err := checkHostName(name); err != nil {
+		return probeTarget{}, fmt.Errorf("TARGET %q: %v", s, err)
+	}
+	if !strings.Contains(name, ".") {
+		return probeTarget{}, fmt.Errorf("TARGET %q has a single label; give a fully qualified name", s)
+	}
+	return probeTarget{Name: strings.ToLower(name)}, nil
+}
+
+// checkHostName accepts ASCII domain names: labels of 1 to 63 letters,
+// digits, hyphens (and underscores, which some zones use), at most 253
+// octets (RFC 1035 §2.3.4). Internationalised names must be given in
+// A-label form (xn--...).
+func checkHostName(name string) error {
+	if name == "" || len(name) > 253 {
+		return errors.New("not a domain name (empty or longer than 253 octets)")
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("label %q is empty or longer than 63 octets", label)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			switch {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			case c >= 0x80:
+				return errors.New("internationalised names must be given in A-label form (xn--...)")
+			default:
+				return fmt.Errorf("character %q is not allowed in a domain name", c)
+			}
+		}
+	}
+	return nil
+}
+
+func parseSource(flag, v string, want4 bool) (netip.Addr, error) {
+	if v == "" {
+		return netip.Addr{}, nil
+	}
+	ip, err := netip.ParseAddr(strings.Trim(v, "[]"))
+	if err != nil || ip.Is4() != want4 || ip.Zone() != "" {
+		fam := "IPv6"
+		if want4 {
+			fam = "IPv4"
+		}
+		return netip.Addr{}, usageErr("%s %q is not an %s address", flag, v, fam)
+	}
+	return ip, nil
+}
+
+// defaultHELO is this host's name when it is fully qualified. Otherwise it
+// returns "" and the prober sends the address literal of each connection's
+// source address, which RFC 5321 §4.1.3 allows for a client without a
+// meaningful name. No DNS lookup: a probe should not ask anything about
+// its own host before it starts.
+func defaultHELO(hostname func() (string, error)) string {
+	if hostname == nil {
+		return ""
+	}
+	h, err := hostname()
+	if err != nil {
+		return ""
+	}
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if !strings.Contains(h, ".") || strings.HasSuffix(h, ".localdomain") || strings.HasSuffix(h, ".local") {
+		return ""
+	}
+	if checkHostName(h) != nil {
+		return ""
+	}
+	return h
+}
+
+func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
+	g := f.Global
+	tgt, err := parseProbeTarget(opts.Target)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	src4, err := parseSource("--source4", opts.Source4, true)
+	if err != nil {
+		return err
+	}
+	src6, err := parseSource("--source6", opts.Source6, false)
+	if err != nil {
+		return err
+	}
+	if tgt.IP.IsValid() {
+		if tgt.IP.Is4() && !g.WantIPv4() {
+			return usageErr("TARGET %s is an IPv4 address but -6 was given", tgt.IP)
+		}
+		if !tgt.IP.Is4() && !g.WantIPv6() {
+			return usageErr("TARGET %s is an IPv6 address but -4 was given", tgt.IP)
+		}
+	}
+	helo := opts.HELO
+	if helo == "" {
+		helo = defaultHELO(opts.Hostname)
+	} else if strings.ContainsAny(helo, " \t\r\n") || len(helo) > 255 {
+		return usageErr("--helo %q must be one name or address literal", helo)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
+	defer cancel()
+
+	doc := render.ProbeDocument{
+		SchemaVersion: report.SchemaVersion,
+		Port:          opts.Port,
+		HELO:          helo,
+		Probes:        []smtpprobe.Result{},
+		Differences:   []smtpprobe.Difference{},
+		NameChecks:    []smtpprobe.NameCheck{},
+		Notes:         []string{},
+	}
+	var targets []smtpprobe.Target
+	undetermined := ""
+	if tgt.IP.IsValid() {
+		doc.Target, doc.TargetKind = tgt.IP.String(), "ip"
+		targets = []smtpprobe.Target{{Host: tgt.IP.String(), IP: tgt.IP}}
+	} else {
+		doc.Target, doc.TargetKind = tgt.Name, "domain"
+		r, err := f.Resolver()
+		if err != nil {
+			return err
+		}
+		d := discover.Run(ctx, r, tgt.Name, discover.Options{IPv4: g.WantIPv4(), IPv6: g.WantIPv6(), RDNS: true})
+		var notes []string
+		targets, notes, undetermined, err = probeTargetsFrom(d)
+		if err != nil {
+			return err
+		}
+		doc.NullMX, doc.ImplicitMX = d.NullMX, d.ImplicitMX
+		doc.Notes = append(doc.Notes, notes...)
+	}
+
+	var transcript io.Writer
+	if g.Verbose {
+		transcript = f.IO.ErrOut
+	}
+	prober := smtpprobe.New(smtpprobe.Options{
+		Port:           opts.Port,
+		HELO:           helo,
+		ConnectTimeout: opts.ConnectTimeout,
+		CommandTimeout: opts.CommandTimeout,
+		NoStartTLS:     opts.NoStartTLS,
+		Source4:        src4,
+		Source6:        src6,
+		Dialer:         f.Dialer,
+		Routes:         f.Routes,
+		Now:            f.Now,
+		Transcript:     transcript,
+	})
+	doc.Probes = prober.ProbeAll(ctx, targets, opts.Concurrency)
+	if doc.Probes == nil {
+		doc.Probes = []smtpprobe.Result{}
+	}
+	if d := smtpprobe.Compare(doc.Probes); d != nil {
+		doc.Differences = d
+	}
+	if c := smtpprobe.CheckNames(doc.Probes); c != nil {
+		doc.NameChecks = c
+	}
+	doc.AllTimedOut = smtpprobe.AllTimedOut(doc.Probes)
+	if doc.AllTimedOut {
+		doc.Notes = append(doc.Notes, smtpprobe.PortBlockedHint(opts.Port))
+	}
+	sc := smtpprobe.CheckSelf(doc.Probes)
+	if sc.NoRoute["ipv6"] {
+		doc.Notes = append(doc.Notes, "This host has no IPv6 route (or no usable IPv6 source address): the IPv6 addresses were not tested. Run mailcheck from a host with IPv6.")
+	}
+	if sc.NoRoute["ipv4"] {
+		doc.Notes = append(doc.Notes, "This host has no IPv4 route (or no usable IPv4 source address): the IPv4 addresses were not tested.")
+	}
+	doc.Findings = probeFindings(doc)
+	if doc.Findings == nil {
+		doc.Findings = []report.Finding{}
+	}
+
+	if err := writeProbe(f, doc); err != nil {
+		return err
+	}
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
+		return silentExit(ExitInterrupted)
+	}
+	return silentExit(probeExitCode(doc, undetermined))
+}
+
+// probeTargetsFrom lists the addresses to probe from a discovery, in MX
+// order. It returns notes for the report, a reason when the outcome cannot
+// be determined from here, and a usage error for a name that does not exist.
+func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []string, undetermined string, err error) {
+	switch {
+	case d.MXStatus == dnsq.StatusNXDomain:
+		return nil, nil, "", usageErr("%s does not exist (NXDOMAIN)", d.Domain)
+	case d.NullMX:
+		return nil, nil, "", nil
+	case d.MXStatus.Temporary():
+		why := string(d.MXStatus)
+		if d.MXError != "" {
+			why = d.MXError
+		}
+		reason := fmt.Sprintf("the MX lookup for %s failed (%s); nothing could be probed", d.Domain, why)
+		return nil, []string{reason}, reason, nil
+	}
+	tempFail := 0
+	for _, x := range d.MX {
+		if x.AStatus.Temporary() || x.AAAAStatus.Temporary() {
+			tempFail++
+			notes = append(notes, fmt.Sprintf("The address lookup of %s failed (A %s, AAAA %s); its addresses may be missing here.", x.Host, x.AStatus, x.AAAAStatus))
+		}
+		if len(x.Addresses) == 0 && !x.AStatus.Temporary() && !x.AAAAStatus.Temporary() {
+			notes = append(notes, fmt.Sprintf("%s has no address (A %s, AAAA %s).", x.Host, x.AStatus, x.AAAAStatus))
+		}
+		for _, a := range x.Addresses {
+			targets = append(targets, smtpprobe.Target{Host: x.Host, IP: a.IP, PTR: a.PTR})
+		}
+	}
+	if len(targets) == 0 && tempFail > 0 {
+		undetermined = "no address of " + d.Domain + " could be looked up"
+	}
+	return targets, notes, undetermined, nil
+}
+
+// probeFindings turns the probe report into findings. The findings for
+// SMTP results are computed by the shared evaluation (package audit, used
+// by `check`); until probe is wired to it, probe reports no findings, so
+// failing addresses show their status and exit 0.
+func probeFindings(doc render.ProbeDocument) []report.Finding {
+	return nil
+}
+
+// probeExitCode: 3 when nothing could be judged from here, 1 for findings
+// at or above fail, 0 otherwise (DESIGN.md, exit codes).
+func probeExitCode(doc render.ProbeDocument, undetermined string) int {
+	for _, fd := range doc.Findings {
+		if fd.Severity.Rank() >= report.SeverityFail.Rank() {
+			return ExitFindings
+		}
+	}
+	if undetermined != "" || smtpprobe.AllInconclusive(doc.Probes) {
+		return ExitUndetermined
+	}
+	return ExitOK
+}
+
+func writeProbe(f *Factory, doc render.ProbeDocument) error {
+	if f.Global.Format == "json" {
+		return render.JSON(f.IO.Out, doc)
+	}
+	st := render.NewStyles(f.IO.ColorEnabled(f.Global.NoColor))
+	return render.ProbeText(f.IO.Out, st, doc)
 }

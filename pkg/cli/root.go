@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
 // GlobalOptions are the flags every command shares (DESIGN.md, "Commands").
@@ -43,6 +44,10 @@ type Factory struct {
 	// not nil, receives the -v query trace.
 	NewResolver func(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error)
 	Now         func() time.Time
+	// Dialer and Routes are the SMTP prober's TCP dialer and route
+	// self-check (probe, check); nil means the real network.
+	Dialer smtpprobe.Dialer
+	Routes smtpprobe.RouteChecker
 }
 
 // Resolver builds the run's resolver, with the -v trace on stderr.

@@ -1,0 +1,229 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// ProbeDocument is the `mailcheck probe` report (docs/json.md, "probe").
+type ProbeDocument struct {
+	SchemaVersion int `json:"schema_version"`
+	// Target is what was asked, normalised: a domain or host name in
+	// A-label form without the trailing dot, or an IP address.
+	Target string `json:"target"`
+	// TargetKind is "domain" (its MX addresses, or its own addresses
+	// through the implicit MX) or "ip" (an IP literal).
+	TargetKind string `json:"target_kind"`
+	Port       int    `json:"port"`
+	HELO       string `json:"helo"` // the EHLO argument sent ("" = each connection's address literal)
+	// NullMX is true when the domain publishes a null MX (RFC 7505): there
+	// is nothing to probe.
+	NullMX     bool `json:"null_mx"`
+	ImplicitMX bool `json:"implicit_mx"`
+	// Probes are in the order of the MX records (by preference) and, per
+	// exchange, A before AAAA in answer order.
+	Probes      []smtpprobe.Result     `json:"probes"`
+	Differences []smtpprobe.Difference `json:"differences"`
+	NameChecks  []smtpprobe.NameCheck  `json:"name_checks"`
+	// AllTimedOut: every probe that could run timed out at connect;
+	// outbound port 25 is probably blocked here (see Notes).
+	AllTimedOut bool `json:"all_timed_out"`
+	// Notes explain what the results mean beyond one address (DNS problems,
+	// addresses left out, a blocked port).
+	Notes    []string         `json:"notes"`
+	Findings []report.Finding `json:"findings"`
+}
+
+// ProbeText writes the probe report for people: one table row per address,
+// the reasons for failures, the IPv4/IPv6 comparison, notes and findings.
+func ProbeText(w io.Writer, st *Styles, doc ProbeDocument) error {
+	p := NewPrinter(w)
+	head := st.Paint(ToneBold, Sanitize(doc.Target))
+	sum := fmt.Sprintf("SMTP port %d, %s", doc.Port, plural(len(doc.Probes), "address", "addresses"))
+	if doc.ImplicitMX {
+		sum += ", no MX records (implicit MX: the name's own addresses)"
+	}
+	p.Line(head, "  ", st.Paint(ToneDim, sum))
+	if doc.NullMX {
+		p.Line(st.Paint(ToneInfo, "Null MX (RFC 7505): the domain accepts no mail; nothing to probe."))
+	}
+	if len(doc.Probes) > 0 {
+		p.Line()
+		t := NewTable(w, "HOST", "ADDRESS", "STATUS", "BANNER", "EHLO", "TLS", "MS CONN/BANNER/EHLO/TLS")
+		for _, r := range doc.Probes {
+			t.Row(Sanitize(r.Host), r.IP.String(), st.Paint(probeTone(r.Status), probeStatusText(r)),
+				probeBannerCell(r), Sanitize(r.EHLOName), probeTLSCell(st, r), probeTimings(r))
+		}
+		p.Table(t)
+	}
+
+	var fails []string
+	for _, r := range doc.Probes {
+		if r.Status == smtpprobe.StatusOK || r.Error == "" {
+			continue
+		}
+		fails = append(fails, fmt.Sprintf("  %s: %s", r.IP, Sanitize(r.Error)))
+	}
+	for _, r := range doc.Probes {
+		if r.Status == smtpprobe.StatusOK && r.TLS != nil && !r.TLS.Verified && r.TLS.VerifyError != "" {
+			fails = append(fails, fmt.Sprintf("  %s: certificate not verified: %s", r.IP, Sanitize(r.TLS.VerifyError)))
+		}
+	}
+	if len(fails) > 0 {
+		p.Line()
+		for _, f := range fails {
+			p.Line(f)
+		}
+	}
+
+	if len(doc.Differences) > 0 {
+		p.Line()
+		p.Line(st.Paint(ToneBold, "IPv4 and IPv6 answer differently"))
+		for _, d := range doc.Differences {
+			p.Line(st.Paint(ToneWarn, fmt.Sprintf("  %s %s: IPv4 %s, IPv6 %s", Sanitize(d.Host), fieldLabel(d.Field),
+				Sanitize(strings.Join(d.IPv4, " | ")), Sanitize(strings.Join(d.IPv6, " | ")))))
+		}
+	} else if families(doc.Probes) == 2 {
+		p.Line()
+		p.Line(st.Paint(ToneGood, "IPv4 and IPv6 answer alike (banner, EHLO, extensions, STARTTLS, certificate)."))
+	}
+
+	var names []string
+	for _, c := range doc.NameChecks {
+		if len(c.PTR) > 0 && !c.MatchesPTR {
+			names = append(names, fmt.Sprintf("  %s %s %s is not its PTR (%s)", c.IP, fieldLabel(c.Field),
+				Sanitize(c.Name), Sanitize(strings.Join(c.PTR, ", "))))
+		}
+	}
+	if len(names) > 0 {
+		p.Line()
+		p.Line(st.Paint(ToneBold, "Names versus reverse DNS"))
+		for _, n := range names {
+			p.Line(st.Paint(ToneWarn, n))
+		}
+	}
+
+	if len(doc.Notes) > 0 {
+		p.Line()
+		for _, n := range doc.Notes {
+			p.Line(st.Paint(ToneInfo, Sanitize(n)))
+		}
+	}
+	if len(doc.Findings) > 0 {
+		p.Line()
+		if err := p.Err(); err != nil {
+			return err
+		}
+		return Findings(w, st, doc.Findings)
+	}
+	return p.Err()
+}
+
+func families(rs []smtpprobe.Result) int {
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if r.Status == smtpprobe.StatusOK {
+			seen[r.Family] = true
+		}
+	}
+	return len(seen)
+}
+
+func fieldLabel(f string) string {
+	switch f {
+	case smtpprobe.FieldBannerName:
+		return "banner name"
+	case smtpprobe.FieldEHLOName:
+		return "EHLO name"
+	case smtpprobe.FieldExtensions:
+		return "EHLO extensions"
+	case smtpprobe.FieldStartTLS:
+		return "STARTTLS offered"
+	case smtpprobe.FieldCert:
+		return "certificate (SHA-256)"
+	}
+	return f
+}
+
+func probeTone(s smtpprobe.Status) Tone {
+	switch s {
+	case smtpprobe.StatusOK:
+		return ToneGood
+	case smtpprobe.StatusInconclusive:
+		return ToneDim
+	case smtpprobe.StatusGreeting4xx, smtpprobe.StatusTLSFailed:
+		return ToneWarn
+	}
+	return ToneBad
+}
+
+func probeStatusText(r smtpprobe.Result) string {
+	s := string(r.Status)
+	switch {
+	case r.Status == smtpprobe.StatusTimeout && r.Phase != "":
+		s += " (" + r.Phase + ")"
+	case r.Status == smtpprobe.StatusGreeting4xx || r.Status == smtpprobe.StatusGreeting5xx:
+		if r.Phase == smtpprobe.PhaseEHLO {
+			s += " (ehlo)"
+		}
+	case r.Status == smtpprobe.StatusReset && r.Phase != "":
+		s += " (" + r.Phase + ")"
+	}
+	return s
+}
+
+func probeBannerCell(r smtpprobe.Result) string {
+	if r.BannerCode == 0 {
+		return ""
+	}
+	name := Sanitize(r.BannerName)
+	if len(name) > 40 {
+		name = name[:37] + "..."
+	}
+	return fmt.Sprintf("%d %s", r.BannerCode, name)
+}
+
+func probeTLSCell(st *Styles, r smtpprobe.Result) string {
+	switch {
+	case r.TLS != nil && r.TLS.Verified:
+		return st.Paint(ToneGood, Sanitize(r.TLS.Version)+" verified")
+	case r.TLS != nil:
+		return st.Paint(ToneWarn, Sanitize(r.TLS.Version)+" unverified")
+	case r.Status == smtpprobe.StatusTLSFailed:
+		return st.Paint(ToneBad, "failed")
+	case r.StartTLS:
+		return "offered"
+	case r.Status == smtpprobe.StatusOK:
+		return st.Paint(ToneWarn, "none")
+	}
+	return ""
+}
+
+func probeTimings(r smtpprobe.Result) string {
+	t := r.Timings
+	if r.Status == smtpprobe.StatusInconclusive {
+		return ""
+	}
+	parts := []string{fmtMS(t.Connect)}
+	if t.Banner > 0 {
+		parts = append(parts, fmtMS(t.Banner))
+	}
+	if t.EHLO > 0 {
+		parts = append(parts, fmtMS(t.EHLO))
+	}
+	if t.TLS > 0 {
+		parts = append(parts, fmtMS(t.TLS))
+	}
+	return strings.Join(parts, "/")
+}
+
+func fmtMS(v float64) string {
+	if v >= 10 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
