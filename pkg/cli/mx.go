@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +11,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 // mxOptions are what `mailcheck mx` needs: the domain as typed, the
@@ -150,25 +148,11 @@ func mxUnanswered(s dnsq.Status) bool {
 }
 
 // parseDomainArg turns what the user typed into the A-label domain to query
-// and its Unicode form. (Interim: pkg/target replaces this.)
+// and its Unicode form (pkg/target: addresses, URLs, IDN, trailing dot).
 func parseDomainArg(arg string) (ascii, unicode string, err error) {
-	s := strings.TrimSpace(arg)
-	if s == "" || s == "-" {
-		return "", "", fmt.Errorf("DOMAIN %q: a domain name is needed", arg)
+	t, err := target.Parse(arg)
+	if err != nil {
+		return "", "", err
 	}
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		s = s[i+1:]
-	}
-	s = strings.TrimSuffix(s, ".")
-	if _, perr := netip.ParseAddr(strings.Trim(s, "[]")); perr == nil {
-		return "", "", fmt.Errorf("DOMAIN %q is an IP address; use 'mailcheck probe %s' for an address", arg, s)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '-' || c == '.' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return "", "", fmt.Errorf("DOMAIN %q is not a valid domain name", arg)
-		}
-	}
-	a := strings.ToLower(s)
-	return a, a, nil
+	return t.ASCII, t.Unicode, nil
 }

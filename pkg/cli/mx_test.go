@@ -40,6 +40,8 @@ mixed.example.org.        MX    0 .
 mixed.example.org.        MX    10 mx1.example.org.
 
 broken.example.org.       MX    10 mx.broken.example.org.
+xn--bcher-kva.example.org. MX    10 mx1.example.org.
+
 mx.broken.example.org.    A     203.0.113.5
 mx.broken.example.org.    AAAA  2001:db8::5
 5.113.0.203.in-addr.arpa. PTR   elsewhere.example.net.
@@ -110,6 +112,44 @@ func TestMXBinaryExplainsEachMXShape(t *testing.T) {
 	}
 }
 
+func TestMXBinaryAcceptsWhatPeoplePaste(t *testing.T) {
+	s := startMXZone(t)
+	tests := []struct {
+		arg     string
+		domain  string
+		unicode string
+	}{
+		{"Example.ORG.", "example.org", ""},
+		{"postmaster@example.org", "example.org", ""},
+		{"https://example.org/contact", "example.org", ""},
+		{"bücher.example.org", "xn--bcher-kva.example.org", "bücher.example.org"},
+		{"xn--bcher-kva.example.org", "xn--bcher-kva.example.org", "bücher.example.org"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.arg, func(t *testing.T) {
+			stdout, stderr, code := runMailcheck(t, "mx", "-o", "json", "--resolver", s.Addr4(), tc.arg)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+			}
+			var doc struct {
+				Domain        string `json:"domain"`
+				DomainUnicode string `json:"domain_unicode"`
+				MX            []any  `json:"mx"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc.Domain != tc.domain || doc.DomainUnicode != tc.unicode || len(doc.MX) == 0 {
+				t.Errorf("domain %q unicode %q mx %d, want %q %q and exchanges", doc.Domain, doc.DomainUnicode, len(doc.MX), tc.domain, tc.unicode)
+			}
+		})
+	}
+	text, _, _ := runMailcheck(t, "mx", "--resolver", s.Addr4(), "bücher.example.org")
+	if !strings.HasPrefix(text, "xn--bcher-kva.example.org (bücher.example.org)") {
+		t.Errorf("text does not show both forms:\n%s", text)
+	}
+}
+
 func TestMXBinaryRejectsBadInputWithExitTwo(t *testing.T) {
 	tests := []struct {
 		name string
@@ -119,7 +159,7 @@ func TestMXBinaryRejectsBadInputWithExitTwo(t *testing.T) {
 		{"no domain", []string{"mx"}, "needs a DOMAIN"},
 		{"two domains", []string{"mx", "a.example", "b.example"}, "needs a DOMAIN"},
 		{"stdin dash", []string{"mx", "-"}, "-"},
-		{"empty", []string{"mx", ""}, "DOMAIN"},
+		{"empty", []string{"mx", ""}, "empty"},
 		{"spaces", []string{"mx", "bad domain.example"}, "bad domain.example"},
 		{"ip literal", []string{"mx", "192.0.2.1"}, "probe"},
 		{"both families", []string{"mx", "-4", "-6", "example.org"}, "-4 and -6"},
