@@ -242,9 +242,24 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 	}
 	var targets []smtpprobe.Target
 	undetermined := ""
+	var literalPTR chan []string
 	if tgt.IP.IsValid() {
 		doc.Target, doc.TargetKind = tgt.IP.String(), "ip"
 		targets = []smtpprobe.Target{{Host: tgt.IP.String(), IP: tgt.IP}}
+		// The PTR names, for comparison with the banner and EHLO names,
+		// looked up while the probe runs. Best effort: without a resolver
+		// the probe of a literal still stands on its own.
+		if r, err := f.Resolver(); err == nil {
+			literalPTR = make(chan []string, 1)
+			go func() {
+				pr := r.LookupPTR(ctx, tgt.IP)
+				var names []string
+				for _, n := range pr.Names {
+					names = append(names, dnsq.Bare(n))
+				}
+				literalPTR <- names
+			}()
+		}
 	} else {
 		doc.Target, doc.TargetKind = tgt.Name, "domain"
 		r, err := f.Resolver()
@@ -281,6 +296,9 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 	doc.Probes = prober.ProbeAll(ctx, targets, opts.Concurrency)
 	if doc.Probes == nil {
 		doc.Probes = []smtpprobe.Result{}
+	}
+	if literalPTR != nil && len(doc.Probes) == 1 {
+		doc.Probes[0].PTR = <-literalPTR
 	}
 	if d := smtpprobe.Compare(doc.Probes); d != nil {
 		doc.Differences = d

@@ -353,3 +353,19 @@ func TestProbeRunTimeoutBoundsTheWholeCommand(t *testing.T) {
 		t.Errorf("probe = %v", ps[0])
 	}
 }
+
+func TestProbeOfALiteralComparesNamesWithItsPTR(t *testing.T) {
+	srv, err := smtptest.Start(smtptest.Script{BannerName: "mx.example.test", NoTLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	mock := &dnsq.Mock{PTR: map[string][]string{"127.0.0.1": {"host-1.isp.example."}}}
+	out, _, code := probeRun{resolver: mock}.run(t, "probe", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "--no-color", "127.0.0.1")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out, "banner name mx.example.test is not its PTR (host-1.isp.example)") {
+		t.Errorf("no PTR comparison in:\n%s", out)
+	}
+}
