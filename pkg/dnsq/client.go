@@ -61,6 +61,7 @@ type Client struct {
 	defaulted bool // servers is resolv.conf's implicit default
 	cache     *cache
 	dialer    net.Dialer
+	udp       udpPool
 
 	traceMu sync.Mutex
 	trace   io.Writer
@@ -137,6 +138,12 @@ func New(cfg Config) (*Client, error) {
 		c.cache = newCache(size)
 	}
 	return c, nil
+}
+
+// Close releases the sockets kept for reuse. The client stays usable.
+func (c *Client) Close() error {
+	c.udp.close()
+	return nil
 }
 
 // Servers returns the servers the client asks, in order.

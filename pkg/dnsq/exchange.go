@@ -43,28 +43,67 @@ func (c *Client) exchange(ctx context.Context, network, server string, wire []by
 }
 
 func (c *Client) exchange1(ctx context.Context, network, server string, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
-	dctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
 	start := time.Now()
-	conn, err := c.dialer.DialContext(dctx, network, server)
-	if err != nil {
-		return nil, time.Since(start), err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
-	defer stop()
-
-	id := binary.BigEndian.Uint16(wire)
 	if network == "tcp" {
-		r, err := exchangeTCP(conn, wire, id)
+		conn, err := c.dial(ctx, network, server, deadline)
+		if err != nil {
+			return nil, time.Since(start), err
+		}
+		defer conn.Close()
+		defer watch(ctx, conn)()
+		r, err := exchangeTCP(conn, wire, binary.BigEndian.Uint16(wire))
 		if err == nil && !matches(r, q) {
-			err = fmt.Errorf("answer for another question (%v)", r.Question)
+			err = errors.New("answer for another question")
 		}
 		return r, time.Since(start), err
 	}
+	conn := c.udp.get(server)
+	if conn == nil {
+		var err error
+		if conn, err = c.dial(ctx, network, server, deadline); err != nil {
+			return nil, time.Since(start), err
+		}
+	}
+	_ = conn.SetDeadline(deadline)
+	stop := watch(ctx, conn)
+	r, err := exchangeUDP(conn, wire, q)
+	stopped := stop()
+	if err != nil || !stopped {
+		// A socket that timed out may still receive the late answer;
+		// one interrupted by the caller has a deadline in the past.
+		conn.Close()
+	} else {
+		c.udp.put(server, conn)
+	}
+	return r, time.Since(start), err
+}
+
+// dial connects to server, bounded by deadline and ctx.
+func (c *Client) dial(ctx context.Context, network, server string, deadline time.Time) (net.Conn, error) {
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	conn, err := c.dialer.DialContext(dctx, network, server)
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(deadline)
+	return conn, nil
+}
+
+// watch interrupts conn's I/O when ctx ends. The returned stop reports
+// whether it did not (the connection is still usable).
+func watch(ctx context.Context, conn net.Conn) (stop func() bool) {
+	if ctx.Done() == nil {
+		return func() bool { return true }
+	}
+	return context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
+}
+
+// exchangeUDP writes one query and reads until the answer to it arrives.
+func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
+	id := binary.BigEndian.Uint16(wire)
 	if _, err := conn.Write(wire); err != nil {
-		return nil, time.Since(start), err
+		return nil, err
 	}
 	bp := udpBufs.Get().(*[]byte)
 	defer udpBufs.Put(bp)
@@ -72,22 +111,85 @@ func (c *Client) exchange1(ctx context.Context, network, server string, wire []b
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
-			return nil, time.Since(start), err
+			return nil, err
 		}
 		if n < 12 || binary.BigEndian.Uint16(buf) != id {
 			continue
 		}
 		r := new(dns.Msg)
 		if err := r.Unpack(buf[:n]); err != nil {
-			return nil, time.Since(start), fmt.Errorf("malformed answer: %w", err)
+			return nil, fmt.Errorf("malformed answer: %w", err)
 		}
 		if !matches(r, q) {
 			continue
 		}
-		return r, time.Since(start), nil
+		return r, nil
 	}
 }
 
+// udpPool keeps connected UDP sockets for reuse: creating, connecting and
+// closing a socket costs more system calls than the query itself, and bulk
+// mode sends thousands of queries a second. Each socket serves at most
+// maxUses queries, so the source port keeps changing (RFC 5452 §9.2 wants
+// unpredictable ports as well as IDs), and only sockets whose last
+// exchange ended cleanly come back.
+type udpPool struct {
+	mu   sync.Mutex
+	idle map[string][]*pooledConn
+}
+
+type pooledConn struct {
+	net.Conn
+	uses int
+}
+
+const (
+	maxIdlePerServer = 64
+	maxUses          = 64
+)
+
+func (p *udpPool) get(server string) net.Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.idle[server]
+	if len(l) == 0 {
+		return nil
+	}
+	pc := l[len(l)-1]
+	p.idle[server] = l[:len(l)-1]
+	return pc
+}
+
+func (p *udpPool) put(server string, conn net.Conn) {
+	pc, ok := conn.(*pooledConn)
+	if !ok {
+		pc = &pooledConn{Conn: conn}
+	}
+	pc.uses++
+	p.mu.Lock()
+	if pc.uses >= maxUses || len(p.idle[server]) >= maxIdlePerServer {
+		p.mu.Unlock()
+		pc.Close()
+		return
+	}
+	if p.idle == nil {
+		p.idle = map[string][]*pooledConn{}
+	}
+	p.idle[server] = append(p.idle[server], pc)
+	p.mu.Unlock()
+}
+
+// Close closes the idle sockets.
+func (p *udpPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.idle {
+		for _, pc := range l {
+			pc.Close()
+		}
+	}
+	p.idle = nil
+}
 // exchangeTCP writes one length-prefixed query and reads one answer (RFC
 // 1035 §4.2.2, RFC 7766). The 16-bit length bounds what we read.
 func exchangeTCP(conn net.Conn, wire []byte, id uint16) (*dns.Msg, error) {
