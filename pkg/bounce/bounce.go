@@ -47,6 +47,11 @@ const MaxInput = 1 << 20
 // a reply line to 512 octets; Gmail's longest replies span about six lines).
 const maxReply = 4096
 
+// maxScan bounds the part of the text searched as free text (phrases,
+// addresses, host names, a reply without a Postfix log line around it).
+// Postfix log lines are recognised anywhere in the input.
+const maxScan = 64 << 10
+
 // maxExtracted bounds the lists of things seen in unrecognised text.
 const maxExtracted = 32
 
@@ -137,9 +142,6 @@ var (
 	// A reply code, optionally with an enhanced status code (RFC 5321 §4.2,
 	// RFC 3463 §2), starting at a word boundary.
 	reReply = regexp.MustCompile(`(?:^|[\s(:;"'\[])([2-5][0-5][0-9])([ -])(?:([245]\.\d{1,3}\.\d{1,3})(?:[\s,;:]|$))?`)
-	reHost  = regexp.MustCompile(`(?i)\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}))\b`)
-	reV4    = regexp.MustCompile(`(?:^|[^0-9.])((?:\d{1,3}\.){3}\d{1,3})(?:[^0-9.]|$)`)
-	reV6    = regexp.MustCompile(`(?i)(?:^|[^0-9a-f:])([0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:(?:\d{1,3}\.){3}\d{1,3})?)`)
 )
 
 // Parse recognises text and returns what it means. It never fails: text it
@@ -151,20 +153,29 @@ func Parse(text string) Result {
 	text = sanitize.MultiLine(text)
 	var r Result
 
-	// Postfix log fields first: they say who the receiver was.
-	if m := reStatus.FindStringSubmatch(text); m != nil {
+	// Postfix log fields come from the log line that holds the reply, or
+	// from the head of the text.
+	line, reply := locateReply(&r, text)
+	head := text
+	if len(head) > maxScan {
+		head = head[:maxScan]
+	}
+	fields := line
+	if fields == "" {
+		fields = head
+	}
+	if m := reStatus.FindStringSubmatch(fields); m != nil {
 		r.Status = strings.ToLower(m[1])
 	}
-	if m := reRelay.FindStringSubmatch(text); m != nil {
+	if m := reRelay.FindStringSubmatch(fields); m != nil && r.ReceivingHost == "" {
 		r.ReceivingHost = strings.ToLower(m[1])
 		r.ReceivingIP = parseAddr(m[2])
 	}
-	if m := reFrom.FindStringSubmatch(text); m != nil {
+	if m := reFrom.FindStringSubmatch(fields); m != nil {
 		r.SenderDomain = strings.ToLower(strings.TrimSuffix(m[1], "."))
 	}
 
-	flat := unfold(text)
-	reply := locateReply(&r, text, flat)
+	flat := unfold(head)
 	if loc := reInReplyTo.FindStringSubmatchIndex(reply); loc != nil {
 		r.Stage = strings.TrimSpace(reply[loc[2]:loc[3]])
 		reply = reply[:loc[0]]
@@ -174,12 +185,12 @@ func Parse(text string) Result {
 	if loc := reSmtpdTail.FindStringIndex(reply); loc != nil {
 		reply = reply[:loc[0]]
 	}
-	if m := reHELO.FindStringSubmatch(text); m != nil {
+	if m := reHELO.FindStringSubmatch(fields); m != nil {
 		r.HELO = strings.ToLower(m[1])
 	}
 	r.ReplyCode, r.EnhancedCode, r.Reply = normaliseReply(reply)
 	if r.EnhancedCode == "" {
-		if m := reDSN.FindStringSubmatch(text); m != nil {
+		if m := reDSN.FindStringSubmatch(fields); m != nil {
 			r.EnhancedCode = m[1]
 		}
 	}
@@ -219,50 +230,54 @@ func Parse(text string) Result {
 // host it names. Postfix log lines are looked at one by one (a pasted log
 // holds many); a DSN or a mail client's bounce is looked at paragraph by
 // paragraph, unfolded, because generators wrap long replies.
-func locateReply(r *Result, text, flat string) string {
+func locateReply(r *Result, text string) (line, reply string) {
 	lines := strings.Split(text, "\n")
 	if len(lines) > maxLines {
 		lines = lines[:maxLines]
 	}
-	for _, line := range lines {
+	for _, line = range lines {
 		if !strings.Contains(line, "status=") {
 			continue
 		}
 		if m := reHostSaid.FindStringSubmatch(line); m != nil {
 			r.ReceivingHost = strings.ToLower(m[1])
 			r.ReceivingIP = parseAddr(m[2])
-			return trimLogParen(m[3])
+			return line, trimLogParen(m[3])
 		}
 		if m := reConnectTo.FindStringSubmatch(line); m != nil {
 			r.ReceivingHost = strings.ToLower(m[1])
 			r.ReceivingIP = parseAddr(m[2])
-			return trimLogParen(strings.TrimSpace(m[3]))
+			return line, trimLogParen(strings.TrimSpace(m[3]))
 		}
 	}
-	for _, para := range paragraphs(text) {
+	if len(text) > maxScan {
+		text = text[:maxScan]
+	}
+	paras := paragraphs(text)
+	for _, para := range paras {
 		if m := reHostSaid.FindStringSubmatch(para); m != nil {
 			r.ReceivingHost = strings.ToLower(m[1])
 			r.ReceivingIP = parseAddr(m[2])
-			return m[3]
+			return "", m[3]
 		}
 	}
-	if m := reConnectTo.FindStringSubmatch(flat); m != nil {
+	if m := reConnectTo.FindStringSubmatch(unfold(text)); m != nil {
 		r.ReceivingHost = strings.ToLower(m[1])
 		r.ReceivingIP = parseAddr(m[2])
-		return strings.TrimSpace(m[3])
+		return "", strings.TrimSpace(m[3])
 	}
-	if d := diagnosticCode(lines); d != "" {
+	if d := diagnosticCode(strings.Split(text, "\n")); d != "" {
 		if m := reRemoteMTA.FindStringSubmatch(text); m != nil && r.ReceivingHost == "" {
 			r.ReceivingHost = strings.ToLower(m[1])
 		}
-		return d
+		return "", d
 	}
-	for _, para := range paragraphs(text) {
+	for _, para := range paras {
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
-			return para[loc[2]:]
+			return "", para[loc[2]:]
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // maxLines bounds how many lines of a pasted log are examined.
@@ -346,12 +361,15 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 		body = reply[loc[3]+1:]
 	}
 	// Remove the later lines' prefixes, with or without the enhanced code.
-	prefix := regexp.QuoteMeta(reply[loc[2]:loc[3]]) + `[ -]`
+	c := reply[loc[2]:loc[3]]
+	prefixes := []string{c + "-", c + " "}
 	if enhanced != "" {
-		prefix += `(?:` + regexp.QuoteMeta(enhanced) + `\s?)?`
+		prefixes = []string{c + "-" + enhanced, c + " " + enhanced, c + "-"}
 	}
-	reCont := regexp.MustCompile(`(?:^|\s)` + prefix)
-	body = reCont.ReplaceAllString(body, " ")
+	body = " " + unfold(body) + " "
+	for _, p := range prefixes {
+		body = strings.ReplaceAll(body, " "+p+" ", " ")
+	}
 	return code, enhanced, clip(unfold(body))
 }
 
@@ -383,46 +401,58 @@ func familyOf(a netip.Addr) string {
 	return "ipv6"
 }
 
-// extractAddrs returns the distinct addresses in s, in order of appearance.
+// extractAddrs returns the distinct addresses in s, in order of
+// appearance. It tokenises on characters that cannot occur in an address
+// rather than running a pattern over the text (linear and cheap on large
+// pastes).
 func extractAddrs(s string) []netip.Addr {
 	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
-	add := func(tok string) {
-		a := parseAddr(tok)
-		if !a.IsValid() || seen[a] || len(out) >= maxExtracted {
-			return
+	forTokens(s, isAddrByte, func(start, end int) bool {
+		tok := strings.Trim(s[start:end], ".")
+		if strings.Count(tok, ":") < 2 && strings.Count(tok, ".") != 3 {
+			return true
 		}
-		seen[a] = true
-		out = append(out, a)
-	}
-	type hit struct {
-		at  int
-		tok string
-	}
-	var hits []hit
-	for _, m := range reV6.FindAllStringSubmatchIndex(s, -1) {
-		if tok := s[m[2]:m[3]]; strings.Count(tok, ":") >= 2 {
-			hits = append(hits, hit{m[2], tok})
-		}
-	}
-	for _, m := range reV4.FindAllStringSubmatchIndex(s, -1) {
 		// Yahoo appends an internal code that looks like an address:
 		// "user complaints - 4.16.55.1; see ...". It is not one.
-		if strings.HasSuffix(s[:m[2]], " - ") && strings.HasPrefix(s[m[3]:], ";") {
+		if strings.HasSuffix(s[:start], " - ") && strings.HasPrefix(s[end:], ";") {
+			return true
+		}
+		a := parseAddr(tok)
+		if a.IsValid() && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+		return len(out) < maxExtracted
+	})
+	return out
+}
+
+func isAddrByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.'
+}
+
+func isHostByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '.'
+}
+
+// forTokens calls fn with the bounds of every maximal run of bytes
+// accepted by in, until fn returns false.
+func forTokens(s string, in func(byte) bool, fn func(start, end int) bool) {
+	for i := 0; i < len(s); {
+		if !in(s[i]) {
+			i++
 			continue
 		}
-		hits = append(hits, hit{m[2], s[m[2]:m[3]]})
-	}
-	// Order of appearance, so the first address named comes first.
-	for i := 1; i < len(hits); i++ {
-		for j := i; j > 0 && hits[j].at < hits[j-1].at; j-- {
-			hits[j], hits[j-1] = hits[j-1], hits[j]
+		j := i
+		for j < len(s) && in(s[j]) {
+			j++
 		}
+		if !fn(i, j) {
+			return
+		}
+		i = j
 	}
-	for _, h := range hits {
-		add(h.tok)
-	}
-	return out
 }
 
 // extractCodes returns the distinct "CODE ENHANCED" pairs in s.
@@ -442,29 +472,40 @@ func extractCodes(s string) []string {
 	return out
 }
 
-// extractHosts returns the distinct host names in s that have at least three
-// labels or a known mail-provider suffix, lower-cased. Two-label names are
-// mostly domains in prose ("example.com"); they are kept too, but URLs'
-// hosts are not filtered: "support.google.com" is a useful hint.
+// extractHosts returns the distinct host names in s (two labels or more,
+// the last one letters), lower-cased, in order of appearance.
 func extractHosts(s string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range reHost.FindAllStringSubmatch(s, -1) {
-		h := strings.ToLower(m[1])
-		if seen[h] || len(out) >= maxExtracted || looksNumeric(h) {
-			continue
+	forTokens(s, isHostByte, func(start, end int) bool {
+		h := strings.ToLower(strings.Trim(s[start:end], ".-"))
+		if !seen[h] && isHostName(h) {
+			seen[h] = true
+			out = append(out, h)
 		}
-		seen[h] = true
-		out = append(out, h)
-	}
+		return len(out) < maxExtracted
+	})
 	return out
 }
 
-// looksNumeric rejects "4.16.55.1"-style tokens that the host pattern can
-// only match when the last label is letters; kept for safety.
-func looksNumeric(h string) bool {
-	for _, c := range h {
-		if (c < '0' || c > '9') && c != '.' {
+// isHostName accepts LDH labels of 1-63 octets, at least two of them, the
+// last alphabetic of 2-63 (a top-level domain).
+func isHostName(h string) bool {
+	if len(h) > 253 || !strings.Contains(h, ".") {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+	}
+	tld := labels[len(labels)-1]
+	if len(tld) < 2 {
+		return false
+	}
+	for i := 0; i < len(tld); i++ {
+		if tld[i] < 'a' || tld[i] > 'z' {
 			return false
 		}
 	}

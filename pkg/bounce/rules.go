@@ -22,17 +22,29 @@ type rule struct {
 	receiver string // "" matches any receiver
 	title    string
 	codes    []string // enhanced codes; empty means any
-	phrases  []*regexp.Regexp
+	phrases  []phrase
 	family   string // "ipv6" when the rule only concerns IPv6 senders
 	checks   []Check
 	explain  string // {ip}, {host}, {domain} are replaced
 	fix      string
 }
 
-func phrases(ps ...string) []*regexp.Regexp {
-	out := make([]*regexp.Regexp, len(ps))
+// phrase is a lower-case literal (matched with strings.Contains, the common
+// case) or a regular expression, matched against lower-cased text.
+type phrase struct {
+	lit string
+	re  *regexp.Regexp
+}
+
+func phrases(ps ...string) []phrase {
+	out := make([]phrase, len(ps))
 	for i, p := range ps {
-		out[i] = regexp.MustCompile(`(?i)` + p)
+		re := regexp.MustCompile(p)
+		if lit, complete := re.LiteralPrefix(); complete {
+			out[i] = phrase{lit: lit}
+		} else {
+			out[i] = phrase{re: re}
+		}
 	}
 	return out
 }
@@ -425,9 +437,9 @@ func match(r *Result, flat string) {
 	}
 }
 
-func anyMatch(res []*regexp.Regexp, s string) bool {
-	for _, re := range res {
-		if re.MatchString(s) {
+func anyMatch(ps []phrase, s string) bool {
+	for _, p := range ps {
+		if p.re == nil && strings.Contains(s, p.lit) || p.re != nil && p.re.MatchString(s) {
 			return true
 		}
 	}
@@ -506,24 +518,24 @@ var senderAddrPatterns = []*regexp.Regexp{
 	// Gmail: "550-5.7.1 [2001:db8::25      12] Our system ..." (the address
 	// and a counter, right after the codes).
 	regexp.MustCompile(`^\[([0-9A-Fa-f:.]+)(?:\s+\d+)?\]`),
-	regexp.MustCompile(`(?i)with ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
-	regexp.MustCompile(`(?i)sending ipv6 address \[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`(?i)sent over ipv6 \[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`(?i)the mail server \[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`(?i)messages from \[?([0-9A-Fa-f:.]+)\]?`),
-	regexp.MustCompile(`(?i)accepted from \[?([0-9A-Fa-f:.]+)\]?`),
-	regexp.MustCompile(`(?i)banned sending ip \[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`(?i)client host \[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`with ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
+	regexp.MustCompile(`sending ipv6 address \[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`sent over ipv6 \[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`the mail server \[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`messages from \[?([0-9A-Fa-f:.]+)\]?`),
+	regexp.MustCompile(`accepted from \[?([0-9A-Fa-f:.]+)\]?`),
+	regexp.MustCompile(`banned sending ip \[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`client host \[([0-9A-Fa-f:.]+)\]`),
 	// Postfix smtpd: "Client host rejected: cannot find your hostname, [ADDR]".
-	regexp.MustCompile(`(?i)rejected: [^\[\]]*\[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`(?i)your ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
+	regexp.MustCompile(`rejected: [^\[\]]*\[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`your ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
 }
 
 // Postfix smtpd log forms, where the client is the sender being judged.
 var smtpdClientPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)\b(?:RCPT|MAIL|DATA|EHLO|HELO|END-OF-MESSAGE|CONNECT) from [A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`(?i)\bclient=[A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`(?i)\bconnect from [A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`\b(?:rcpt|mail|data|ehlo|helo|end-of-message|connect) from [A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`\bclient=[A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
+	regexp.MustCompile(`\bconnect from [A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
 }
 
 // senderAddr finds the sending address in the reply, then in the whole text.
@@ -538,6 +550,7 @@ func senderAddr(reply, flat string, receiving netip.Addr) netip.Addr {
 		}
 		return netip.Addr{}
 	}
+	reply, flat = strings.ToLower(reply), strings.ToLower(flat)
 	if a := try(reply, senderAddrPatterns); a.IsValid() {
 		return a
 	}
@@ -548,14 +561,15 @@ func senderAddr(reply, flat string, receiving netip.Addr) netip.Addr {
 }
 
 var senderDomainPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)spf check for \[([A-Za-z0-9.-]+)\]`),
-	regexp.MustCompile(`(?i)mail from domain \[([A-Za-z0-9.-]+)\]`),
-	regexp.MustCompile(`(?i)unauthenticated email from ([A-Za-z0-9.-]+\.[A-Za-z]{2,})`),
-	regexp.MustCompile(`(?i)sending domain \[([A-Za-z0-9.-]+)\]`),
-	regexp.MustCompile(`(?i)spf (?:domain )?\[?([A-Za-z0-9.-]+\.[A-Za-z]{2,})\]? with ip`),
+	regexp.MustCompile(`spf check for \[([A-Za-z0-9.-]+)\]`),
+	regexp.MustCompile(`mail from domain \[([A-Za-z0-9.-]+)\]`),
+	regexp.MustCompile(`unauthenticated email from ([A-Za-z0-9.-]+\.[A-Za-z]{2,})`),
+	regexp.MustCompile(`sending domain \[([A-Za-z0-9.-]+)\]`),
+	regexp.MustCompile(`spf (?:domain )?\[?([A-Za-z0-9.-]+\.[A-Za-z]{2,})\]? with ip`),
 }
 
 func senderDomain(reply string) string {
+	reply = strings.ToLower(reply)
 	for _, re := range senderDomainPatterns {
 		if m := re.FindStringSubmatch(reply); m != nil {
 			return strings.ToLower(strings.TrimSuffix(m[1], "."))
