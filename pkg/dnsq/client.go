@@ -346,6 +346,24 @@ func (e *NoAnswerError) Unwrap() []error {
 	return errs
 }
 
+// Unreachable reports whether err says that no DNS server could be reached
+// at all: every attempt timed out or failed at the network level. This is
+// what the CLI turns into exit 3 ("could not determine"). A SERVFAIL or
+// REFUSED answer is not unreachability: a server did answer.
+func Unreachable(err error) bool {
+	var nae *NoAnswerError
+	if !errors.As(err, &nae) || len(nae.Failures) == 0 {
+		return false
+	}
+	for _, f := range nae.Failures {
+		var re *RcodeError
+		if errors.As(f.Err, &re) {
+			return false
+		}
+	}
+	return true
+}
+
 // RcodeError is a DNS answer with an rcode that ends the lookup for that
 // server (SERVFAIL, REFUSED, NOTIMP, FORMERR...).
 type RcodeError struct {

@@ -574,3 +574,27 @@ func TestQueriesAdvertiseA1232ByteEDNSBuffer(t *testing.T) {
 		t.Errorf("TCP fallback for a 700-byte answer: the query did not advertise 1232 bytes")
 	}
 }
+
+func TestUnreachableTellsNetworkFailuresFromServerAnswers(t *testing.T) {
+	sf := dnstest.New(t, zone, dnstest.WithFault("", "", dnstest.FaultServFail))
+	tests := []struct {
+		name    string
+		servers []string
+		want    bool
+	}{
+		{"nothing listens", []string{closedPort(t)}, true},
+		{"nothing answers", []string{deadServer(t)}, true},
+		{"both", []string{closedPort(t), deadServer(t)}, true},
+		{"a server says SERVFAIL", []string{deadServer(t), sf.Addr4()}, false},
+	}
+	for _, tt := range tests {
+		c := newClient(t, tt.servers...)
+		res := c.LookupMX(context.Background(), "example.")
+		if got := Unreachable(res.Err); got != tt.want {
+			t.Errorf("%s: Unreachable(%v) = %v, want %v", tt.name, res.Err, got, tt.want)
+		}
+	}
+	if Unreachable(nil) || Unreachable(errors.New("other")) {
+		t.Error("Unreachable true for an error that is not a NoAnswerError")
+	}
+}

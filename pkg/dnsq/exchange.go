@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -35,12 +36,41 @@ var longAgo = time.Unix(1, 0)
 // or spoofing attempts, RFC 5452 §4) and reading goes on until the deadline.
 func (c *Client) exchange(ctx context.Context, network, server string, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
 	r, rtt, err := c.exchange1(ctx, network, server, wire, q, deadline)
-	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+	switch {
+	case err == nil:
+	case errors.Is(ctx.Err(), context.Canceled):
 		// The read was interrupted by the caller, not by the server.
 		err = ctx.Err()
+	default:
+		err = &exchangeError{network: network, err: err}
 	}
 	return r, rtt, err
 }
+
+// exchangeError words a failed exchange for people: "connection refused
+// (udp)" rather than "read udp 127.0.0.1:41234->127.0.0.1:53: recvfrom:
+// connection refused". The cause stays available to errors.Is/As.
+type exchangeError struct {
+	network string
+	err     error
+}
+
+func (e *exchangeError) Error() string {
+	switch {
+	case isTimeout(e.err):
+		return "no answer in time (" + e.network + ")"
+	case errors.Is(e.err, syscall.ECONNREFUSED):
+		return "connection refused (" + e.network + "): no DNS server listens there"
+	}
+	msg := e.err.Error()
+	var oe *net.OpError
+	if errors.As(e.err, &oe) && oe.Err != nil {
+		msg = oe.Err.Error()
+	}
+	return msg + " (" + e.network + ")"
+}
+
+func (e *exchangeError) Unwrap() error { return e.err }
 
 func (c *Client) exchange1(ctx context.Context, network, server string, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
