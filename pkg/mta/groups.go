@@ -12,7 +12,11 @@ var errTooLarge = errors.New("too many cases to enumerate exactly")
 
 // walkBudget bounds the number of search nodes one exact walk may visit.
 // The default Postfix limit (5 addresses) needs a few hundred at most.
-const walkBudget = 4_000_000
+const walkBudget = 1_000_000
+
+// maxPatternLen is the longest attempt list whose family patterns are
+// enumerated when balancing does not apply (at most 2^16 patterns).
+const maxPatternLen = 16
 
 // groupModel describes a list that is the concatenation of groups, each of
 // which is an independent uniformly random permutation of its members.
@@ -145,21 +149,35 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 	var order []string
 	nodes := 0
 	seq := make([]int, 0, 8)
-	var rec func(g int, rem []int, remN int, drawn int, q [2]int, p *big.Rat) error
-	rec = func(g int, rem []int, remN int, drawn int, q [2]int, p *big.Rat) error {
+	// avail counts the elements of rem that can still be attempted: those
+	// of a family whose balance quota is used up are deleted, and since the
+	// subsequence of the other family's elements is itself a uniform
+	// permutation, they can be skipped instead of drawn.
+	avail := func(rem []int, q [2]int) int {
+		n := 0
+		for k, c := range rem {
+			if q[kindFam[k]] != 0 {
+				n += c
+			}
+		}
+		return n
+	}
+	var rec func(g int, rem []int, drawn int, q [2]int, p *big.Rat) error
+	rec = func(g int, rem []int, drawn int, q [2]int, p *big.Rat) error {
 		nodes++
 		if nodes > walkBudget {
 			return errTooLarge
 		}
 		done := (m.limit > 0 && len(seq) >= m.limit) || (stop != nil && len(seq) > 0 && stop(seq))
-		for !done && remN == 0 {
+		n := avail(rem, q)
+		for !done && n == 0 {
 			g++
 			if g >= len(m.groups) {
 				done = true
 				break
 			}
 			rem = append([]int(nil), counts[g]...)
-			remN = len(m.groups[g])
+			n = avail(rem, q)
 		}
 		if done {
 			key := seqKey(seq)
@@ -171,47 +189,26 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 			}
 			return nil
 		}
-		exhaustedTried := [2]bool{}
 		for k := 0; k < nkinds; k++ {
-			if rem[k] == 0 {
+			f := kindFam[k]
+			if rem[k] == 0 || q[f] == 0 {
 				continue
 			}
-			f := kindFam[k]
 			qq := q
 			if drawn == 0 && balance {
 				if t4, t6, ok := balanceQuotas(v4, v6, m.limit, f); ok {
 					qq = [2]int{t4, t6}
 				}
 			}
-			n := rem[k]
-			deleted := qq[f] == 0
-			if deleted {
-				// Every remaining element of an exhausted family is
-				// deleted whatever its kind: draw them as one.
-				if exhaustedTried[f] {
-					continue
-				}
-				exhaustedTried[f] = true
-				n = 0
-				for k2 := 0; k2 < nkinds; k2++ {
-					if rem[k2] > 0 && kindFam[k2] == f {
-						n += rem[k2]
-					}
-				}
-			}
-			np := new(big.Rat).Mul(p, big.NewRat(int64(n), int64(remN)))
+			np := new(big.Rat).Mul(p, big.NewRat(int64(rem[k]), int64(n)))
 			nrem := append([]int(nil), rem...)
 			nrem[k]--
-			if !deleted {
-				if qq[f] > 0 {
-					qq[f]--
-				}
-				seq = append(seq, k)
+			if qq[f] > 0 {
+				qq[f]--
 			}
-			err := rec(g, nrem, remN-1, drawn+1, qq, np)
-			if !deleted {
-				seq = seq[:len(seq)-1]
-			}
+			seq = append(seq, k)
+			err := rec(g, nrem, drawn+1, qq, np)
+			seq = seq[:len(seq)-1]
 			if err != nil {
 				return err
 			}
@@ -222,7 +219,7 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 	if len(m.groups) == 0 {
 		return nil
 	}
-	if err := rec(0, append([]int(nil), counts[0]...), len(m.groups[0]), 0, [2]int{-1, -1}, big.NewRat(1, 1)); err != nil {
+	if err := rec(0, append([]int(nil), counts[0]...), 0, [2]int{-1, -1}, big.NewRat(1, 1)); err != nil {
 		return err
 	}
 	for _, k := range order {
@@ -316,6 +313,17 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 	}
 	var pats []pat
 	kindFam := []int{fam4, fam6}
+	v4, v6 := m.counts()
+	attempted := len(m.cands)
+	if m.limit > 0 {
+		attempted = min(attempted, m.limit)
+	}
+	balanced := m.balance && m.limit > 0 && v4 > 0 && v6 > 0 && v4+v6 > m.limit
+	if !balanced && attempted > maxPatternLen {
+		// Up to 2^attempted family patterns: list orderings in closed
+		// form and leave the patterns out.
+		return m.distributionUnbalanced(maxOrderings)
+	}
 	err := m.walkKinds(2, func(c int) int { return famIndex(m.cands[c].Family) }, kindFam, nil,
 		func(seq []int, p *big.Rat) {
 			pt := pat{fams: append([]int(nil), seq...), p: p, count: big.NewInt(1)}

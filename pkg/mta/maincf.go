@@ -88,12 +88,21 @@ func ParseMainCF(r io.Reader, name string) ([]Assignment, error) {
 // ${name:text} when it is empty or undefined. Expansion is recursive, with a
 // depth limit that also catches reference loops.
 func expand(s string, lookup func(string) (string, bool)) (string, error) {
-	return expandDepth(s, lookup, 0)
+	budget := maxExpandWork
+	return expandDepth(s, lookup, 0, &budget)
 }
 
-func expandDepth(s string, lookup func(string) (string, bool), depth int) (string, error) {
+// maxExpandWork bounds the bytes one expansion may produce in all, so that
+// references that double at every level cannot blow up.
+const maxExpandWork = 1 << 20
+
+func expandDepth(s string, lookup func(string) (string, bool), depth int, budget *int) (string, error) {
 	if depth > maxExpandDepth {
 		return "", fmt.Errorf("$name references nest too deep (a loop?)")
+	}
+	*budget -= len(s)
+	if *budget < 0 {
+		return "", fmt.Errorf("$name references expand to more than %d bytes", maxExpandWork)
 	}
 	if !strings.Contains(s, "$") {
 		return s, nil
@@ -131,7 +140,7 @@ func expandDepth(s string, lookup func(string) (string, bool), depth int) (strin
 				return "", fmt.Errorf("bad parameter name %q in $%c...%c", name, n, closer)
 			}
 			val, _ := lookup(name)
-			val, err = expandDepth(val, lookup, depth+1)
+			val, err = expandDepth(val, lookup, depth+1, budget)
 			if err != nil {
 				return "", err
 			}
@@ -140,7 +149,7 @@ func expandDepth(s string, lookup func(string) (string, bool), depth int) (strin
 				b.WriteString(val)
 			case '?', ':':
 				if (op == '?') == (val != "") {
-					t, err := expandDepth(text, lookup, depth+1)
+					t, err := expandDepth(text, lookup, depth+1, budget)
 					if err != nil {
 						return "", err
 					}
@@ -156,7 +165,7 @@ func expandDepth(s string, lookup func(string) (string, bool), depth int) (strin
 				return "", fmt.Errorf("'$' not followed by a parameter name")
 			}
 			val, _ := lookup(s[i+1 : j])
-			val, err := expandDepth(val, lookup, depth+1)
+			val, err := expandDepth(val, lookup, depth+1, budget)
 			if err != nil {
 				return "", err
 			}

@@ -175,9 +175,12 @@ func (pm *postfixModel) list(in Input) postfixList {
 			}
 			return out
 		}
-		if soft || pm.s.bool("smtp_defer_if_no_mx_address_found") {
+		switch {
+		case soft:
+			out.decision = Decision{Action: ActionDefer, DSN: "4.4.3", Reason: fmt.Sprintf("no MX host for %s has a valid address record (a lookup failed temporarily)", in.Domain)}
+		case pm.s.bool("smtp_defer_if_no_mx_address_found"):
 			out.decision = Decision{Action: ActionDefer, DSN: "4.4.4", Reason: fmt.Sprintf("no MX host for %s has a valid address record", in.Domain)}
-		} else {
+		default:
 			out.decision = Decision{Action: ActionBounce, DSN: "5.4.4", Reason: fmt.Sprintf("no MX host for %s has a valid address record", in.Domain)}
 		}
 		return out

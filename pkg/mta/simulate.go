@@ -86,6 +86,7 @@ type Attempt struct {
 // OrderingDoc is one attempt order.
 type OrderingDoc struct {
 	Order            []string `json:"order"`
+	Hosts            []string `json:"hosts"`    // the exchange of each address (an IP can belong to two)
 	Families         string   `json:"families"` // "4664..."
 	Probability      float64  `json:"probability"`
 	ProbabilityExact string   `json:"probability_exact"`
@@ -339,6 +340,7 @@ func (m modelRun) simulate(in Input, opt Options) Document {
 		fams := make([]int, len(o.Order))
 		for i, c := range o.Order {
 			od.Order = append(od.Order, d.Candidates[c].IP.String())
+			od.Hosts = append(od.Hosts, d.Candidates[c].Host)
 			fams[i] = famIndex(d.Candidates[c].Family)
 		}
 		od.Families = famString(fams)
