@@ -17,6 +17,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 // probeOptions are the flags of `mailcheck probe` plus this host's name
@@ -94,71 +95,27 @@ inconclusive, DNS unreachable); 2 for bad input.`,
 
 // probeTarget is TARGET parsed: an IP literal or a DNS name.
 type probeTarget struct {
-	IP   netip.Addr // valid for an IP literal
-	Name string     // A-label form, lower case, no trailing dot
+	IP      netip.Addr // valid for an IP literal
+	Name    string     // A-label form, lower case, no trailing dot
+	Unicode string     // U-label form when the name is an IDN
 }
 
-// parseProbeTarget accepts a domain or host name (IDN allowed, trailing dot
-// allowed, user@domain reduced to the domain), an IP address, or an
-// address literal in brackets ([192.0.2.1], [2001:db8::1],
-// [IPv6:2001:db8::1] as in RFC 5321 §4.1.3).
+// parseProbeTarget accepts what people paste (target.ParseHostOrIP): a
+// domain or host name (IDN, trailing dot, user@domain, URL), an IP address,
+// or an RFC 5321 address literal ([192.0.2.1], [IPv6:2001:db8::1]).
 func parseProbeTarget(s string) (probeTarget, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "-" {
-		return probeTarget{}, fmt.Errorf("TARGET %q is not a domain, host name or IP address", s)
+	h, err := target.ParseHostOrIP(s)
+	if err != nil {
+		return probeTarget{}, err
 	}
-	if i := strings.LastIndexByte(s, '@'); i >= 0 && !strings.HasPrefix(s, "[") {
-		s = s[i+1:]
+	if h.IsIP() {
+		return probeTarget{IP: h.IP}, nil
 	}
-	lit := s
-	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		lit = s[1 : len(s)-1]
-		if len(lit) > 5 && strings.EqualFold(lit[:5], "IPv6:") {
-			lit = lit[5:]
-		}
+	pt := probeTarget{Name: h.Name.ASCII}
+	if h.Name.IsIDN() {
+		pt.Unicode = h.Name.Unicode
 	}
-	if ip, err := netip.ParseAddr(lit); err == nil {
-		if ip.Zone() != "" {
-			return probeTarget{}, fmt.Errorf("TARGET %q: a zoned (link-local) address cannot be a mail server", s)
-		}
-		return probeTarget{IP: ip}, nil
-	} else if lit != s {
-		return probeTarget{}, fmt.Errorf("TARGET %q: not an IP address literal: %v", s, err)
-	}
-	name := strings.TrimSuffix(s, ".")
-	if err := checkHostName(name); err != nil {
-		return probeTarget{}, fmt.Errorf("TARGET %q: %v", s, err)
-	}
-	if !strings.Contains(name, ".") {
-		return probeTarget{}, fmt.Errorf("TARGET %q has a single label; give a fully qualified name", s)
-	}
-	return probeTarget{Name: strings.ToLower(name)}, nil
-}
-
-// checkHostName accepts ASCII domain names: labels of 1 to 63 letters,
-// digits, hyphens (and underscores, which some zones use), at most 253
-// octets (RFC 1035 §2.3.4). Internationalised names must be given in
-// A-label form (xn--...).
-func checkHostName(name string) error {
-	if name == "" || len(name) > 253 {
-		return errors.New("not a domain name (empty or longer than 253 octets)")
-	}
-	for _, label := range strings.Split(name, ".") {
-		if label == "" || len(label) > 63 {
-			return fmt.Errorf("label %q is empty or longer than 63 octets", label)
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			switch {
-			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			case c >= 0x80:
-				return errors.New("internationalised names must be given in A-label form (xn--...)")
-			default:
-				return fmt.Errorf("character %q is not allowed in a domain name", c)
-			}
-		}
-	}
-	return nil
+	return pt, nil
 }
 
 func parseSource(flag, v string, want4 bool) (netip.Addr, error) {
@@ -193,10 +150,11 @@ func defaultHELO(hostname func() (string, error)) string {
 	if !strings.Contains(h, ".") || strings.HasSuffix(h, ".localdomain") || strings.HasSuffix(h, ".local") {
 		return ""
 	}
-	if checkHostName(h) != nil {
+	t, err := target.Parse(h)
+	if err != nil || t.IsIDN() {
 		return ""
 	}
-	return h
+	return t.ASCII
 }
 
 func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
@@ -261,7 +219,7 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 			}()
 		}
 	} else {
-		doc.Target, doc.TargetKind = tgt.Name, "domain"
+		doc.Target, doc.TargetUnicode, doc.TargetKind = tgt.Name, tgt.Unicode, "domain"
 		r, err := f.Resolver()
 		if err != nil {
 			return err

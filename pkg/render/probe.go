@@ -14,7 +14,8 @@ type ProbeDocument struct {
 	SchemaVersion int `json:"schema_version"`
 	// Target is what was asked, normalised: a domain or host name in
 	// A-label form without the trailing dot, or an IP address.
-	Target string `json:"target"`
+	Target        string `json:"target"`
+	TargetUnicode string `json:"target_unicode,omitempty"` // U-label form of an IDN target
 	// TargetKind is "domain" (its MX addresses, or its own addresses
 	// through the implicit MX) or "ip" (an IP literal).
 	TargetKind string `json:"target_kind"`
@@ -43,6 +44,9 @@ type ProbeDocument struct {
 func ProbeText(w io.Writer, st *Styles, doc ProbeDocument) error {
 	p := NewPrinter(w)
 	head := st.Paint(ToneBold, Sanitize(doc.Target))
+	if doc.TargetUnicode != "" {
+		head = st.Paint(ToneBold, Sanitize(doc.TargetUnicode)) + " (" + Sanitize(doc.Target) + ")"
+	}
 	sum := fmt.Sprintf("SMTP port %d, %s", doc.Port, plural(len(doc.Probes), "address", "addresses"))
 	if doc.ImplicitMX {
 		sum += ", no MX records (implicit MX: the name's own addresses)"
