@@ -24,7 +24,7 @@ type Input struct {
 	// (RFC 5321 §5.1). MX then holds that one exchange.
 	ImplicitMX bool
 	// OtherMXUnknown is set when NullMX is set but the source could not say
-	// whether other MX records were present (the discover result drops them).
+	// whether other MX records were present.
 	OtherMXUnknown bool
 	MX             []Exchange
 }
@@ -48,11 +48,15 @@ func FromDiscover(r discover.Result) Input {
 	in := Input{
 		Domain:     r.Domain,
 		MXStatus:   r.MXStatus,
-		NullMX:     r.NullMX,
+		NullMX:     r.NullMX || r.NullMXMixed,
 		ImplicitMX: r.ImplicitMX,
 	}
-	if r.NullMX && len(r.MX) == 0 {
-		in.OtherMXUnknown = true
+	if r.MXStatus == dnsq.StatusNXDomain && len(r.MX) == 0 {
+		// discover asks nothing more for a domain that does not exist;
+		// an MTA that falls back to the domain's own A/AAAA (Postfix's
+		// implicit-MX path, research §1.2) gets NXDOMAIN there too.
+		in.ImplicitMX = true
+		in.MX = []Exchange{{Host: r.Domain, AStatus: dnsq.StatusNXDomain, AAAAStatus: dnsq.StatusNXDomain}}
 	}
 	for _, x := range r.MX {
 		e := Exchange{
