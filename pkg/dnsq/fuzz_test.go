@@ -1,0 +1,60 @@
+package dnsq
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// FuzzParseServer checks that ParseServer never panics and that what it
+// accepts is a dialable "IP:port" that parses back to itself.
+func FuzzParseServer(f *testing.F) {
+	for _, s := range []string{"192.0.2.1", "192.0.2.1:5353", "[2001:db8::1]:53", "2001:db8::1",
+		"[2001:db8::1]", "fe80::1%eth0", "dns.example", "1.2.3.4:0", "[::]:53", ":53", "[", "[]:53"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		hp, err := ParseServer(s)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatalf("ParseServer(%q): empty error", s)
+			}
+			return
+		}
+		host, port, err := net.SplitHostPort(hp)
+		if err != nil || port == "" || port == "0" {
+			t.Fatalf("ParseServer(%q) = %q: not host:port (%v)", s, hp, err)
+		}
+		if _, err := netip.ParseAddr(host); err != nil {
+			t.Fatalf("ParseServer(%q) = %q: host is not an IP", s, hp)
+		}
+		again, err := ParseServer(hp)
+		if err != nil || again != hp {
+			t.Fatalf("ParseServer(%q) = %q, but ParseServer(%q) = %q, %v", s, hp, hp, again, err)
+		}
+	})
+}
+
+// FuzzParseResolvConf checks that any file yields at least one and at most
+// three dialable servers and options within glibc's caps.
+func FuzzParseResolvConf(f *testing.F) {
+	f.Add("nameserver 192.0.2.53\noptions timeout:1 attempts:2\n")
+	f.Add("nameserver 2001:db8::53 # c\nnameserver x\n; c\noptions attempts:99 timeout:-1\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		rc := parseResolvConf(strings.NewReader(s))
+		if len(rc.servers) == 0 || len(rc.servers) > maxNameservers {
+			t.Fatalf("%d servers", len(rc.servers))
+		}
+		for _, hp := range rc.servers {
+			if _, err := ParseServer(hp); err != nil && !strings.Contains(err.Error(), "unspecified") &&
+				!strings.Contains(err.Error(), "multicast") && !strings.Contains(err.Error(), "zone") {
+				t.Fatalf("server %q: %v", hp, err)
+			}
+		}
+		if rc.timeout < 0 || rc.timeout > maxTimeout || rc.attempts < 0 || rc.attempts > maxAttempts {
+			t.Fatalf("timeout %v attempts %d out of range", rc.timeout, rc.attempts)
+		}
+	})
+}
