@@ -29,26 +29,25 @@ func FamilyOf(ip netip.Addr) string {
 // Result is everything discovered about one mail domain.
 // JSON field names are the contract in docs/json.md.
 type Result struct {
-	Domain        string      `json:"domain"`                   // A-label form, no trailing dot
-	DomainUnicode string      `json:"domain_unicode,omitempty"` // U-label form when it differs
-	NullMX        bool        `json:"null_mx"`                  // RFC 7505: the domain accepts no mail; MX is empty
-	ImplicitMX    bool        `json:"implicit_mx"`              // RFC 5321 §5.1: no MX, the domain itself is the exchange
-	MXStatus      dnsq.Status `json:"mx_status"`
-	MXServer      string      `json:"mx_server,omitempty"` // DNS server that answered the MX query
-	MXAuthentic   bool        `json:"mx_authentic"`        // AD bit on the MX answer
-	MX            []Exchange  `json:"mx"`                  // sorted by preference, then as received
-
-	// MXError explains a failed MX lookup (mx_status other than ok, nodata, nxdomain).
-	MXError string `json:"mx_error,omitempty"`
-	// MXCNAME is the alias chain followed from the domain for the MX query
-	// (allowed: RFC 5321 §5.1 "processed as if it were the initial name").
-	MXCNAME []string `json:"mx_cname,omitempty"`
+	Domain        string `json:"domain"`                   // A-label form, no trailing dot
+	DomainUnicode string `json:"domain_unicode,omitempty"` // U-label form when it differs
+	NullMX        bool   `json:"null_mx"`                  // RFC 7505: the domain accepts no mail; MX is empty
 	// NullMXMixed is true when a null MX ("MX 0 .") came with other MX
 	// records, which RFC 7505 §3 forbids. NullMX stays false and MX holds the
 	// other records; MTAs disagree on what to do (research §1.2, §6): Postfix
 	// 3.0+ treats the domain as null MX and bounces, Exim and OpenSMTPD use
 	// the other records.
-	NullMXMixed bool `json:"null_mx_mixed"`
+	NullMXMixed bool        `json:"null_mx_mixed"`
+	ImplicitMX  bool        `json:"implicit_mx"` // RFC 5321 §5.1: no MX, the domain itself is the exchange
+	MXStatus    dnsq.Status `json:"mx_status"`
+	// MXError explains a failed MX lookup (mx_status other than ok, nodata, nxdomain).
+	MXError     string `json:"mx_error,omitempty"`
+	MXServer    string `json:"mx_server,omitempty"` // DNS server that answered the MX query
+	MXAuthentic bool   `json:"mx_authentic"`        // AD bit on the MX answer
+	// MXCNAME is the alias chain followed from the domain for the MX query
+	// (allowed: RFC 5321 §5.1 "processed as if it were the initial name").
+	MXCNAME []string   `json:"mx_cname,omitempty"`
+	MX      []Exchange `json:"mx"` // sorted by preference, then as received
 }
 
 // Exchange is one MX target and its addresses.
