@@ -1,0 +1,133 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/bounce"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/sender"
+)
+
+// ExplainDocument is what `mailcheck explain` reports: the recognised
+// bounce (its fields inline, docs/json.md "explain"), the sender checks it
+// implied when they ran, and their findings.
+type ExplainDocument struct {
+	SchemaVersion int `json:"schema_version"`
+	bounce.Result
+	// ChecksRun is true when the sender checks ran; otherwise ChecksNote
+	// says why not and what they would have checked.
+	ChecksRun  bool             `json:"checks_run"`
+	ChecksNote string           `json:"checks_note,omitempty"`
+	Sender     *sender.Report   `json:"sender,omitempty"`
+	Findings   []report.Finding `json:"findings"`
+}
+
+var explainReceiverNames = map[string]string{
+	bounce.ReceiverGmail:     "Gmail",
+	bounce.ReceiverMicrosoft: "Microsoft",
+	bounce.ReceiverYahoo:     "Yahoo",
+	bounce.ReceiverPostfix:   "a Postfix server",
+	bounce.ReceiverLocal:     "your own server",
+}
+
+// ExplainText writes the explanation for people. Everything quoted from the
+// bounce is remote text and is sanitised (pkg/bounce already did; this is
+// the last line of defence at the terminal).
+func ExplainText(w io.Writer, st *Styles, doc ExplainDocument) error {
+	p := NewPrinter(w)
+	r := doc.Result
+	if r.Recognised {
+		who := explainReceiverNames[r.Receiver]
+		if who == "" {
+			who = "a receiver"
+		}
+		p.Line(st.Paint(ToneBold, "Recognised: "+Sanitize(r.Title)), "  ", st.Paint(ToneDim, "(from "+who+", rule "+r.Rule+")"))
+	} else {
+		p.Line(st.Paint(ToneWarn, "Not recognised."), " ", st.Paint(ToneDim, "mailcheck knows Gmail, Microsoft, Yahoo and Postfix rejections; this is none of them."))
+	}
+	if r.ReplyCode != 0 || r.EnhancedCode != "" {
+		code := strings.TrimSpace(fmt.Sprintf("%s %s", explainCode(r.ReplyCode), r.EnhancedCode))
+		kind := st.Paint(ToneWarn, "temporary: the sender keeps retrying")
+		if r.Permanent {
+			kind = st.Paint(ToneBad, "permanent: the message bounced")
+		}
+		line := code + " (" + kind + ")"
+		if r.Stage != "" {
+			line += ", in reply to " + Sanitize(r.Stage)
+		}
+		explainRow(p, "Reply", line)
+	}
+	if r.SenderIP.IsValid() {
+		explainRow(p, "From", r.SenderIP.String()+st.Paint(ToneDim, " (the sending address)"))
+	}
+	if r.SenderDomain != "" {
+		explainRow(p, "Domain", Sanitize(r.SenderDomain))
+	}
+	if r.ReceivingHost != "" || r.ReceivingIP.IsValid() {
+		to := Sanitize(r.ReceivingHost)
+		if r.ReceivingIP.IsValid() {
+			to = strings.TrimSpace(to + " [" + r.ReceivingIP.String() + "]")
+		}
+		explainRow(p, "To", to)
+	}
+	if r.Reply != "" {
+		explainRow(p, "Text", st.Paint(ToneDim, "\""+Sanitize(r.Reply)+"\""))
+	}
+	if !r.Recognised {
+		explainSeen(p, "Codes seen", r.Codes)
+		explainSeen(p, "Addresses", explainAddrs(r.Addresses))
+		explainSeen(p, "Hosts", r.Hosts)
+	}
+	p.Line()
+	p.Line(st.Paint(ToneBold, "What it means"))
+	p.Line("  ", Sanitize(r.Explanation))
+	if r.Fix != "" {
+		p.Line()
+		p.Line(st.Paint(ToneBold, "Fix"))
+		p.Line("  ", Sanitize(r.Fix))
+	}
+	if doc.ChecksNote != "" {
+		p.Line()
+		p.Line(st.Paint(ToneDim, doc.ChecksNote))
+	}
+	if doc.Sender != nil && p.Err() == nil {
+		p.Line()
+		if err := SenderText(p.Writer(), st, doc.Sender); err != nil {
+			return err
+		}
+	}
+	return p.Err()
+}
+
+func explainRow(p *Printer, label, value string) {
+	p.Line(fmt.Sprintf("%-10s", label), " ", value)
+}
+
+func explainSeen(p *Printer, label string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	clean := make([]string, len(items))
+	for i, s := range items {
+		clean[i] = Sanitize(s)
+	}
+	explainRow(p, label, strings.Join(clean, ", "))
+}
+
+func explainAddrs(as []netip.Addr) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	return out
+}
+
+func explainCode(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
