@@ -5,7 +5,8 @@
 // port of 127.0.0.1 (and of ::1 when the host has IPv6 loopback), and answers
 // like a real authoritative server: AA and RA set (glibc discards answers
 // without RA), records in zone-file order, NXDOMAIN distinct from NODATA (an
-// empty non-terminal is NODATA), CNAME chains followed inside the zone, the
+// empty non-terminal is NODATA), wildcards (RFC 4592), CNAME chains followed
+// inside the zone, the
 // SOA in the authority section of negative answers, EDNS0 echoed, and UDP
 // answers truncated (TC=1) to the requester's buffer size.
 //

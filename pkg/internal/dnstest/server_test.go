@@ -281,3 +281,26 @@ func BenchmarkServerLoad100kDomains(b *testing.B) {
 		}
 	}
 }
+
+func TestServerSynthesisesWildcardAnswers(t *testing.T) {
+	s := New(t, `
+w.test.          SOA  ns.test. h.test. 1 1 1 1 1
+*.w.test.        MX   10 mx.w.test.
+mx.w.test.       A    192.0.2.5
+sub.real.w.test. A    192.0.2.6
+`)
+	r := exchange(t, "udp", s.Addr4(), "anything.w.test.", dns.TypeMX, true)
+	if len(r.Answer) != 1 || r.Answer[0].Header().Name != "anything.w.test." {
+		t.Errorf("wildcard MX: %v, want one MX owned by the asked name", r.Answer)
+	}
+	if r := exchange(t, "udp", s.Addr4(), "a.b.w.test.", dns.TypeMX, true); len(r.Answer) != 1 {
+		t.Errorf("wildcard below a non-existent name: %v, want an MX", r.Answer)
+	}
+	// real.w.test. exists (an empty non-terminal): it blocks the wildcard.
+	if r := exchange(t, "udp", s.Addr4(), "x.real.w.test.", dns.TypeMX, true); r.Rcode != dns.RcodeNameError {
+		t.Errorf("below an existing name: rcode %s, want NXDOMAIN", dns.RcodeToString[r.Rcode])
+	}
+	if r := exchange(t, "udp", s.Addr4(), "anything.w.test.", dns.TypeA, true); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
+		t.Errorf("wildcard NODATA: rcode %s answers %v", dns.RcodeToString[r.Rcode], r.Answer)
+	}
+}

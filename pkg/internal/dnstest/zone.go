@@ -93,6 +93,30 @@ func (z *zone) apex(name string) *dns.SOA {
 	return z.soa["."]
 }
 
+// wildcard synthesises the node for a name that does not exist from the
+// wildcard at its closest encloser, if there is one (RFC 4592 §3.3.1): the
+// nearest existing ancestor, empty non-terminals included, must own
+// "*.<ancestor>". Records are copied with the asked name as owner.
+func (z *zone) wildcard(name string) *node {
+	for off, end := dns.NextLabel(name, 0); !end; off, end = dns.NextLabel(name, off) {
+		encloser := name[off:]
+		if _, ok := z.nodes[encloser]; !ok {
+			continue
+		}
+		w := z.nodes["*."+encloser]
+		if w == nil {
+			return nil
+		}
+		n := &node{rrs: make([]dns.RR, len(w.rrs))}
+		for i, rr := range w.rrs {
+			n.rrs[i] = dns.Copy(rr)
+			n.rrs[i].Header().Name = name
+		}
+		return n
+	}
+	return nil
+}
+
 // maxChain bounds CNAME chasing inside the server, as real servers do, so
 // that a CNAME loop in the zone ends.
 const maxChain = 16
@@ -111,6 +135,9 @@ func (z *zone) answer(m *dns.Msg, qname string, qtype uint16) bool {
 	}
 	for hop := 0; hop < maxChain; hop++ {
 		n := z.nodes[name]
+		if n == nil {
+			n = z.wildcard(name)
+		}
 		if n == nil {
 			m.Rcode = dns.RcodeNameError
 			m.Ns = append(m.Ns, soa)
