@@ -6,9 +6,9 @@
 // like a real authoritative server: AA and RA set (glibc discards answers
 // without RA), records in zone-file order, NXDOMAIN distinct from NODATA (an
 // empty non-terminal is NODATA), wildcards (RFC 4592), CNAME chains followed
-// inside the zone, the
-// SOA in the authority section of negative answers, EDNS0 echoed, and UDP
-// answers truncated (TC=1) to the requester's buffer size.
+// inside the zone, the SOA in the authority section of negative answers,
+// EDNS0 echoed, and UDP answers truncated (TC=1) to the requester's buffer
+// size.
 //
 // Faults are injected per name and type: SERVFAIL, REFUSED, drop (never
 // answer), truncate (TC=1 with no records over UDP, the full answer over
