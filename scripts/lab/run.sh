@@ -5,7 +5,8 @@
 # namespaces and processes (lib.sh traps); on SIGINT/SIGTERM this script
 # stops the running test, which cleans up, and exits 130.
 #
-# Environment: LAB_TEST_TIMEOUT (seconds per test, default 300), LAB_KEEP=1
+# Environment: LAB_TEST_TIMEOUT (seconds per test, overriding the default of
+# 300 and a test's own "# lab-timeout: SECONDS" line), LAB_KEEP=1
 # (keep each test's work directory), MAILCHECK_BIN (use this binary instead
 # of building one).
 set -uo pipefail
@@ -63,7 +64,10 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	log="$work/$name.log"
 	t0=$(date +%s.%N)
-	timeout -k 15 "${LAB_TEST_TIMEOUT:-300}" bash "$t" >"$log" 2>&1 &
+	# A test may ask for more time with a line "# lab-timeout: SECONDS".
+	limit=$(sed -n 's/^# lab-timeout: *\([0-9][0-9]*\).*/\1/p' "$t" | head -1)
+	limit=${LAB_TEST_TIMEOUT:-${limit:-300}}
+	timeout -k 15 "$limit" bash "$t" >"$log" 2>&1 &
 	current=$!
 	wait "$current"
 	rc=$?
@@ -82,7 +86,7 @@ for t in "${tests[@]}"; do
 	*)
 		fail=$((fail + 1))
 		failed+=("$name")
-		[ "$rc" = 124 ] && echo "lab: $name timed out after ${LAB_TEST_TIMEOUT:-300}s"
+		[ "$rc" = 124 ] && echo "lab: $name timed out after ${limit}s"
 		echo "lab: FAIL $name (exit $rc, ${secs}s); last lines of its log:"
 		tail -n 60 "$log" | sed 's/^/    /'
 		;;

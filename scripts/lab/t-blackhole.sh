@@ -34,7 +34,8 @@ lab_expect "elapsed ${LAB_ELAPSED}s >= connect timeout ${ct}s (the timeout was r
 # start and DNS on a loaded machine, and is far below the sum (9s).
 lab_expect "elapsed ${LAB_ELAPSED}s < connect timeout + 10% + 1s (not a sum of timeouts)" \
 	awk -v e="$LAB_ELAPSED" -v c="$ct" 'BEGIN{exit !(e < c * 1.1 + 1)}'
-lab_expect "IPv6 timing out while IPv4 works is a finding: exit 1 (got $LAB_RC)" test "$LAB_RC" = 1
+# probe leaves findings to check (see t-postfix.sh): only 2 and 3 are wrong.
+lab_expect "probe: exit 0 or 1 (got $LAB_RC)" test "$LAB_RC" -le 1
 
 if "$MAILCHECK_BIN" --help 2>/dev/null | grep -qE '^  check( |$)'; then
 	lab_run "$LAB_C" "$LAB_DIR/check.json" "$MAILCHECK_BIN" check blackhole.lab.example --resolver 198.51.100.53 \
@@ -44,7 +45,7 @@ if "$MAILCHECK_BIN" --help 2>/dev/null | grep -qE '^  check( |$)'; then
 		"$probes | map(select(.family == \"ipv6\")) | length == 3 and all(.status == \"timeout\")"
 	lab_expect "check: elapsed ${LAB_ELAPSED}s < connect timeout + 10% + 1s" \
 		awk -v e="$LAB_ELAPSED" -v c="$ct" 'BEGIN{exit !(e < c * 1.1 + 1)}'
-	lab_expect "check: exit 1 (got $LAB_RC)" test "$LAB_RC" = 1
+	lab_expect "check: IPv6 timing out while IPv4 works is a finding: exit 1 (got $LAB_RC)" test "$LAB_RC" = 1
 else
 	lab_log "mailcheck check is not implemented yet: only probe measured"
 fi
