@@ -174,7 +174,7 @@ func TestProbeBinaryDualStackDomainShowsBothFamiliesAndTheirDifferences(t *testi
 		t.Fatalf("text: exit %d", code)
 	}
 	for _, want := range []string{"127.0.0.1", "::1", "IPv4 and IPv6 answer differently",
-		"STARTTLS offered: IPv4 true, IPv6 false", "EHLO name old-mx.dual.example.test is not its PTR (mx.dual.example.test)"} {
+		"STARTTLS offered: IPv4 true; IPv6 false", "EHLO name old-mx.dual.example.test is not its PTR (mx.dual.example.test)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("text lacks %q:\n%s", want, stdout)
 		}

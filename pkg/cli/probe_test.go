@@ -201,7 +201,7 @@ func TestProbeDualStackDomainComparesFamilies(t *testing.T) {
 
 	out, _, _ = probeRun{resolver: res}.run(t, "probe", "--port", fmt.Sprint(v4.Addr().Port()),
 		"--helo", "client.test", "--no-color", "example.test")
-	for _, want := range []string{"IPv4 and IPv6 answer differently", "banner name: IPv4 mx.example.test, IPv6 old.example.test",
+	for _, want := range []string{"IPv4 and IPv6 answer differently", "banner name: IPv4 mx.example.test; IPv6 old.example.test",
 		"is not its PTR (localhost)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)

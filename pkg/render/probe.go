@@ -88,7 +88,7 @@ func ProbeText(w io.Writer, st *Styles, doc ProbeDocument) error {
 		p.Line()
 		p.Line(st.Paint(ToneBold, "IPv4 and IPv6 answer differently"))
 		for _, d := range doc.Differences {
-			p.Line(st.Paint(ToneWarn, fmt.Sprintf("  %s %s: IPv4 %s, IPv6 %s", Sanitize(d.Host), fieldLabel(d.Field),
+			p.Line(st.Paint(ToneWarn, fmt.Sprintf("  %s %s: IPv4 %s; IPv6 %s", Sanitize(d.Host), fieldLabel(d.Field),
 				Sanitize(strings.Join(d.IPv4, " | ")), Sanitize(strings.Join(d.IPv6, " | ")))))
 		}
 	} else if families(doc.Probes) == 2 {
