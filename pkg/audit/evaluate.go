@@ -77,6 +77,20 @@ type Policy struct {
 	Now time.Time
 	// CertWarn is how long before expiry MC309 fires (default 14 days).
 	CertWarn time.Duration
+	// Ignored are the codes the user dropped (--ignore). Ignoring an
+	// address-class code (MC201 loopback, ...) declares such addresses
+	// intended, as in a test setup on loopback: they are then probed and
+	// judged like public ones.
+	Ignored map[string]bool
+}
+
+// unusable reports an address of a class no sender can reach, unless the
+// user declared that class intended by ignoring its code.
+func (p *Policy) unusable(c discover.AddrClass) bool {
+	if !badClass(c) || p.Sandbox {
+		return false
+	}
+	return !p.Ignored[classCodes[c].code]
 }
 
 // Verdict is the evaluation's output.
@@ -187,7 +201,7 @@ func (e *evaluator) mx() bool {
 				"The MX target %q is an IP address; RFC 5321 §5.1 requires a host name.", host)
 			continue
 		}
-		if hasUsable(x) {
+		if e.hasUsable(x) {
 			usable++
 		}
 		if len(x.Addresses) == 0 {
@@ -248,9 +262,9 @@ func badClass(c discover.AddrClass) bool {
 	return false
 }
 
-func hasUsable(x discover.Exchange) bool {
+func (e *evaluator) hasUsable(x discover.Exchange) bool {
 	for _, a := range x.Addresses {
-		if !badClass(a.Class) {
+		if !e.p.unusable(a.Class) {
 			return true
 		}
 	}
@@ -336,7 +350,7 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address) {
 		e.add(cc.code, ip, fmt.Sprintf("Replace `%s. IN %s %s` with the server's public address.", x.Host, rrOf(a), ip),
 			"%s of MX host %s is %s; no sender on the Internet can reach it.", ip, x.Host, cc.what)
 	}
-	if badClass(a.Class) {
+	if e.p.unusable(a.Class) {
 		return
 	}
 	rev := dnsq.ReverseName(a.IP)

@@ -145,10 +145,7 @@ func probeable(ip netip.Addr, o Options) bool {
 	if ip.Is4() && !o.WantIPv4 || !ip.Is4() && !o.WantIPv6 {
 		return false
 	}
-	if o.Policy.Sandbox {
-		return true
-	}
-	return !badClass(discover.Classify(ip))
+	return !o.Policy.unusable(discover.Classify(ip))
 }
 
 // orderProbes returns the probes in discovery order (MX order, then the

@@ -323,6 +323,7 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		Policy: audit.Policy{
 			Expect:  audit.Expect{IPv6: o.ExpectIPv6, MX: o.ExpectMX, PTRSuffix: o.ExpectPTRSuffix, STARTTLS: o.RequireSTARTTLS},
 			Sandbox: env.Sandbox,
+			Ignored: o.ignore,
 		},
 		Now: now,
 	}

@@ -75,6 +75,12 @@ func (j *junitCheck) Write(r *audit.Report) error {
 			title = code + " " + e.Title
 		}
 		c := checkJUnitCase{Name: checkXMLSafe(title), Classname: checkXMLSafe(name)}
+		if slices.Contains(j.o.Ignored, code) {
+			s.Skipped++
+			c.Skipped = &checkJUnitMessage{Message: "ignored with --ignore"}
+			s.Cases = append(s.Cases, c)
+			continue
+		}
 		var above, below []string
 		for _, f := range byCode[code] {
 			text := fmt.Sprintf("%s [%s] %s\nfix: %s", f.Subject, f.Severity, f.Message, f.Fix)

@@ -1,0 +1,571 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
+	"github.com/mailcheck/mailcheck/pkg/internal/smtptest"
+	"github.com/mailcheck/mailcheck/pkg/mta"
+)
+
+var updateGolden = flag.Bool("update-check", false, "rewrite pkg/cli/testdata/check_*.golden")
+
+// demoClock fixes the demo's clock so that certificate dates, and so the
+// report, are the same on every run.
+var demoClock = func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
+
+// runInProcess runs mailcheck in-process with its own streams.
+func runInProcess(t *testing.T, ctx context.Context, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := &Factory{
+		IO:          &IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
+		Global:      &GlobalOptions{},
+		NewResolver: defaultResolver,
+		Now:         demoClock,
+	}
+	code := RunWith(ctx, f, args)
+	return out.String(), errOut.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *updateGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run: go test ./pkg/cli -run %s -update-check)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update-check to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestDemoTextReportMatchesGoldenAndFits80Columns(t *testing.T) {
+	out, errOut, code := runInProcess(t, context.Background(), "", "demo")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1 (the demo has failures); stderr: %s", code, errOut)
+	}
+	for i, line := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("line %d is %d columns: %q", i+1, n, line)
+		}
+	}
+	// Findings come grouped by severity, most severe first.
+	fi, wi, ni := strings.Index(out, "Failures ("), strings.Index(out, "Warnings ("), strings.Index(out, "Notes (")
+	if fi < 0 || wi < fi || ni < wi {
+		t.Errorf("severity groups missing or out of order (%d, %d, %d)", fi, wi, ni)
+	}
+	golden(t, "check_demo.golden", out)
+}
+
+func TestDemoReportsEachPlantedFault(t *testing.T) {
+	out, _, code := runInProcess(t, context.Background(), "", "demo", "-o", "json")
+	if code != ExitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		SchemaVersion int    `json:"schema_version"`
+		Domain        string `json:"domain"`
+		Sandbox       bool   `json:"sandbox"`
+		Findings      []struct {
+			Code, Severity, Subject, Message, Fix string
+		} `json:"findings"`
+		Probes     []map[string]any `json:"probes"`
+		PFirstIPv6 *float64         `json:"p_first_ipv6"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if doc.SchemaVersion != 1 || doc.Domain != "demo.example" || !doc.Sandbox || len(doc.Probes) != 3 || doc.PFirstIPv6 == nil {
+		t.Errorf("document: %+v", doc)
+	}
+	got := map[string]string{}
+	for _, f := range doc.Findings {
+		got[f.Code] = f.Subject
+		if f.Fix == "" || f.Message == "" {
+			t.Errorf("finding without message or fix: %+v", f)
+		}
+	}
+	want := map[string]string{
+		"MC210": "2001:db8:10::10",  // IPv6 address without PTR
+		"MC406": "mx1.demo.example", // EHLO name differs across families
+		"MC410": "demo.example",     // backup MX IPv4 only
+		"MC310": "198.51.100.20",    // backup's expired certificate
+	}
+	for code, subj := range want {
+		if got[code] != subj {
+			t.Errorf("finding %s about %q missing (got %v)", code, subj, got)
+		}
+	}
+	for _, code := range []string{"MC207", "MC201"} {
+		if _, ok := got[code]; ok {
+			t.Errorf("the sandbox's own addresses raised %s", code)
+		}
+	}
+}
+
+func TestDemoJUnitIsXMLWithOneSuiteAndFailuresAtTheThreshold(t *testing.T) {
+	type tc struct {
+		Name    string `xml:"name,attr"`
+		Failure *struct {
+			Type string `xml:"type,attr"`
+		} `xml:"failure"`
+		Skipped *struct{} `xml:"skipped"`
+	}
+	type suites struct {
+		Suites []struct {
+			Name     string `xml:"name,attr"`
+			Tests    int    `xml:"tests,attr"`
+			Failures int    `xml:"failures,attr"`
+			Cases    []tc   `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	parse := func(args ...string) suites {
+		out, _, _ := runInProcess(t, context.Background(), "", append([]string{"demo", "-o", "junit"}, args...)...)
+		var s suites
+		if err := xml.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("not XML: %v\n%s", err, out)
+		}
+		if len(s.Suites) != 1 || s.Suites[0].Name != "demo.example" {
+			t.Fatalf("suites: %+v", s.Suites)
+		}
+		return s
+	}
+	s := parse()
+	failed := map[string]bool{}
+	for _, c := range s.Suites[0].Cases {
+		if c.Failure != nil {
+			failed[c.Name[:5]] = true
+		}
+	}
+	if len(failed) != 1 || !failed["MC310"] || s.Suites[0].Failures != 1 {
+		t.Errorf("--fail-on fail: failures %v", failed)
+	}
+	if s.Suites[0].Tests < 30 || s.Suites[0].Tests != len(s.Suites[0].Cases) {
+		t.Errorf("tests=%d cases=%d: want one testcase per code checked", s.Suites[0].Tests, len(s.Suites[0].Cases))
+	}
+	s = parse("--fail-on", "warn", "--ignore", "MC310")
+	failed = map[string]bool{}
+	skipped := 0
+	for _, c := range s.Suites[0].Cases {
+		if c.Failure != nil {
+			failed[c.Name[:5]] = true
+		}
+		if c.Skipped != nil {
+			skipped++
+		}
+	}
+	if !failed["MC210"] || !failed["MC406"] || failed["MC310"] || failed["MC410"] || skipped != 1 {
+		t.Errorf("--fail-on warn --ignore MC310: failures %v, skipped %d", failed, skipped)
+	}
+}
+
+func TestDemoMarkdownHasVerdictAndFindingTable(t *testing.T) {
+	out, _, code := runInProcess(t, context.Background(), "", "demo", "-o", "markdown")
+	if code != ExitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"## mailcheck: demo.example (FAIL)", "| Severity | Code | Subject | Finding | Fix |", "| ❌ fail | MC310 | 198.51.100.20 |", "`2001:db8:10::10`"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "| ") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") != 6 && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") != 7 {
+			t.Errorf("table row with a stray pipe: %q", line)
+		}
+	}
+}
+
+func TestDemoIgnoreAndFailOnDecideTheExitCode(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"demo"}, ExitFindings},
+		{[]string{"demo", "--ignore", "MC310"}, ExitOK},
+		{[]string{"demo", "--ignore", "mc310", "--fail-on", "warn"}, ExitFindings},
+		{[]string{"demo", "--ignore", "MC310", "--ignore", "MC210", "--ignore", "MC406", "--fail-on", "warn"}, ExitOK},
+		{[]string{"demo", "--ignore", "MC999"}, ExitUsage},
+		{[]string{"demo", "--fail-on", "info"}, ExitUsage},
+		{[]string{"demo", "-o", "yaml"}, ExitUsage},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			_, errOut, code := runInProcess(t, context.Background(), "", c.args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, c.code, errOut)
+			}
+		})
+	}
+}
+
+func TestCheckRejectsBadInputWithExitTwo(t *testing.T) {
+	cases := [][]string{
+		{"check"},
+		{"check", "-"},
+		{"check", "192.0.2.1"},
+		{"check", "exa mple.org"},
+		{"check", "--fail-on", "bogus", "example.org"},
+		{"check", "--ignore", "MC000", "example.org"},
+		{"check", "--concurrency", "0", "example.org"},
+		{"check", "--port", "0", "example.org"},
+		{"check", "--source4", "2001:db8::1", "example.org"},
+		{"check", "--set", "no_such_parameter=1", "example.org"},
+		{"check", "-f", "/nonexistent/list.txt"},
+	}
+	for _, args := range cases {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, errOut, code := runInProcess(t, context.Background(), "", args...)
+			if code != ExitUsage || out != "" || !strings.HasPrefix(errOut, "mailcheck: ") {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestCheckDomainNormalisesWhatUsersPaste(t *testing.T) {
+	for in, want := range map[string]string{
+		"Example.ORG.":             "example.org",
+		" postmaster@example.org ": "example.org",
+		"_dmarc.example.org":       "_dmarc.example.org",
+	} {
+		got, err := checkDomain(in)
+		if err != nil || got != want {
+			t.Errorf("checkDomain(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"-", "", "a..b", "-a.example", "a-.example", "[2001:db8::1]", strings.Repeat("a", 64) + ".org"} {
+		if _, err := checkDomain(bad); err == nil {
+			t.Errorf("checkDomain(%q) accepted", bad)
+		}
+	}
+}
+
+// bulkZone serves n domains d0.bulk.test ... each with one MX whose only
+// address is forward-confirmed.
+func bulkZone(n int) string {
+	var b strings.Builder
+	b.WriteString("mx.bulk.test. A 192.0.2.25\n25.2.0.192.in-addr.arpa. PTR mx.bulk.test.\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "d%d.bulk.test. MX 10 mx.bulk.test.\n", i)
+	}
+	return b.String()
+}
+
+func bulkList(n int, dups bool) string {
+	var b strings.Builder
+	b.WriteString("# bulk list\n\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "d%d.bulk.test\n", i)
+		if dups && i%100 == 0 {
+			fmt.Fprintf(&b, "D%d.bulk.test.  # the same domain again\n", i)
+		}
+	}
+	return b.String()
+}
+
+func TestCheckBulkStreamsEveryDomainExactlyOnceAsWholeJSONLines(t *testing.T) {
+	const n = 3000
+	s := dnstest.New(t, bulkZone(n), dnstest.WithoutQueryLog())
+	out, errOut, code := runInProcess(t, context.Background(), bulkList(n, true),
+		"check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "--ignore", "MC207", "-f", "-")
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr: %s", code, errOut)
+	}
+	seen := map[string]int{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var doc struct {
+			SchemaVersion int    `json:"schema_version"`
+			Domain        string `json:"domain"`
+			MX            []struct {
+				Addresses []struct {
+					FCrDNS string `json:"fcrdns"`
+				} `json:"addresses"`
+			} `json:"mx"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
+			t.Fatalf("line is not a JSON document: %v: %q", err, sc.Text())
+		}
+		if doc.SchemaVersion != 1 || len(doc.MX) != 1 || doc.MX[0].Addresses[0].FCrDNS != "pass" {
+			t.Fatalf("incomplete document: %s", sc.Text())
+		}
+		seen[doc.Domain]++
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct domains written, want %d", len(seen), n)
+	}
+	for d, c := range seen {
+		if c != 1 {
+			t.Errorf("%s written %d times", d, c)
+		}
+	}
+}
+
+func TestCheckBulkReportsBadLinesInPlaceAndExitsTwo(t *testing.T) {
+	s := dnstest.New(t, bulkZone(2))
+	out, _, code := runInProcess(t, context.Background(), "d0.bulk.test\n192.0.2.1\nd1.bulk.test\n",
+		"check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "--ignore", "MC207", "-f", "-")
+	if code != ExitUsage {
+		t.Errorf("exit %d, want 2", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(out, `"input":"192.0.2.1","error":`) {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestCheckBulkInterruptedWritesNothingHalfDone(t *testing.T) {
+	const n = 500
+	s := dnstest.New(t, bulkZone(n), dnstest.WithDelay(20*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	out, _, code := runInProcess(t, ctx, bulkList(n, false),
+		"check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "--concurrency", "4", "-f", "-")
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want 130", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if out == "" || len(lines) >= n {
+		t.Fatalf("%d lines: the interrupt did not stop the run midway", len(lines))
+	}
+	for _, l := range lines {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(l), &doc); err != nil || doc["partial"] != false {
+			t.Fatalf("bad line after interrupt: %q (%v)", l, err)
+		}
+	}
+}
+
+// ---- end to end on the built binary, against loopback DNS and SMTP ----
+
+// e2eDomain serves one domain whose MX has 127.0.0.1 and ::1 (when the
+// host has IPv6 loopback), with forward-confirmed PTRs.
+type e2eDomain struct {
+	dns  *dnstest.Server
+	port int
+}
+
+func startE2E(t *testing.T, v4, v6 smtptest.Script, withIPv6 bool) e2eDomain {
+	t.Helper()
+	zone := `ok.test.   MX 10 mx.ok.test.
+mx.ok.test. A 127.0.0.1
+1.0.0.127.in-addr.arpa. PTR mx.ok.test.
+`
+	var port int
+	if withIPv6 {
+		if !smtptest.IPv6Available() {
+			t.Skip("no IPv6 loopback")
+		}
+		zone += "mx.ok.test. AAAA ::1\n" + dnsq.ReverseName(netip.IPv6Loopback()) + " PTR mx.ok.test.\n"
+		s4, s6, err := smtptest.StartPair(v4, v6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s4.Close(); s6.Close() })
+		port = int(s4.Addr().Port())
+	} else {
+		s4, err := smtptest.Start(v4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s4.Close() })
+		port = int(s4.Addr().Port())
+	}
+	return e2eDomain{dns: dnstest.New(t, zone), port: port}
+}
+
+func (d e2eDomain) args(extra ...string) []string {
+	return append([]string{"check", "--resolver", d.dns.Addr4(), "--port", fmt.Sprint(d.port), "--no-starttls",
+		"--ignore", "MC201", "--timeout", "20s"}, append(extra, "ok.test")...)
+}
+
+func TestCheckBinaryExitCodes(t *testing.T) {
+	good := smtptest.Script{BannerName: "mx.ok.test"}
+	otherName := smtptest.Script{BannerName: "mx.ok.test", EHLOName: "other.ok.test"}
+
+	t.Run("pass exits 0", func(t *testing.T) {
+		d := startE2E(t, good, good, true)
+		out, errOut, code := runMailcheck(t, d.args()...)
+		if code != ExitOK || !strings.Contains(out, "nothing at or above --fail-on fail") {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+	})
+	t.Run("warn exits 0 with --fail-on fail and 1 with --fail-on warn", func(t *testing.T) {
+		d := startE2E(t, good, otherName, true)
+		out, _, code := runMailcheck(t, d.args("--fail-on", "fail")...)
+		if code != ExitOK || !strings.Contains(out, "MC406") {
+			t.Fatalf("--fail-on fail: exit %d\n%s", code, out)
+		}
+		if _, _, code := runMailcheck(t, d.args("--fail-on", "warn")...); code != ExitFindings {
+			t.Fatalf("--fail-on warn: exit %d", code)
+		}
+	})
+	t.Run("fail exits 1", func(t *testing.T) {
+		closed, err := smtptest.ClosedPort("tcp4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := startE2E(t, good, good, false)
+		d.port = int(closed.Port())
+		out, _, code := runMailcheck(t, d.args("-o", "json")...)
+		if code != ExitFindings || !strings.Contains(out, `"MC305"`) || !strings.Contains(out, `"MC301"`) {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+	})
+	t.Run("expectations not met are findings", func(t *testing.T) {
+		d := startE2E(t, good, good, false)
+		out, _, code := runMailcheck(t, d.args("--expect-mx", "mx2.ok.test", "--expect-ptr-suffix", "example.net", "-o", "jsonl")...)
+		if code != ExitFindings || !strings.Contains(out, `"MC111"`) || !strings.Contains(out, `"MC216"`) {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+	})
+	t.Run("bad input exits 2", func(t *testing.T) {
+		_, errOut, code := runMailcheck(t, "check", "-")
+		if code != ExitUsage || !strings.Contains(errOut, "-f -") {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("resolver silent exits 3", func(t *testing.T) {
+		out, _, code := runMailcheck(t, "check", "--resolver", silentDNS(t), "--timeout", "3s", "ok.test")
+		if code != ExitUndetermined || !strings.Contains(out, "could not determine") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+	})
+}
+
+func TestCheckBinaryInterruptExits130WithWholeLines(t *testing.T) {
+	bin := mailcheckBinary(t)
+	const n = 2000
+	s := dnstest.New(t, bulkZone(n), dnstest.WithDelay(10*time.Millisecond), dnstest.WithoutQueryLog())
+	cmd := exec.Command(bin, "check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "--concurrency", "8", "-f", "-")
+	cmd.Stdin = strings.NewReader(bulkList(n, false))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// SIGINT once the first document is out, so that the run is midway.
+	var out bytes.Buffer
+	br := bufio.NewReader(stdout)
+	first, err := br.ReadString('\n')
+	out.WriteString(first)
+	if err != nil {
+		t.Fatalf("no first line: %v; stderr: %s", err, errOut.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(&out, br)
+	err = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != ExitInterrupted {
+		t.Fatalf("exit %d (%v), want 130", code, err)
+	}
+	text := out.String()
+	if text == "" || !strings.HasSuffix(text, "\n") {
+		t.Fatalf("output empty or cut mid-line: %q; stderr: %s", text, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(lines) >= n {
+		t.Fatalf("all %d domains written: the interrupt came too late to test anything", n)
+	}
+	for _, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("line is not whole JSON: %q", l)
+		}
+	}
+}
+
+func TestDocsJSONDescribesTheCheckFields(t *testing.T) {
+	produced := map[string]bool{}
+	out, _, _ := runInProcess(t, context.Background(), "", "demo", "-o", "json")
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for k := range doc {
+		produced[k] = true
+	}
+	s := dnstest.New(t, bulkZone(1))
+	out, _, _ = runInProcess(t, context.Background(), "User@D0.bulk.test.\nnot a domain\n", "check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "-f", "-")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var d map[string]any
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatal(err)
+		}
+		for k := range d {
+			produced[k] = true
+		}
+	}
+	out, _, _ = runInProcess(t, context.Background(), "", "check", "--resolver", silentDNS(t), "--timeout", "1s", "--dns-only", "-o", "json", "ok.test")
+	doc = nil
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for k := range doc {
+		produced[k] = true
+	}
+	// The simulation's fields are the simulate document's, documented with it.
+	simFields := map[string]bool{}
+	rt := reflect.TypeOf(mta.Document{})
+	for i := 0; i < rt.NumField(); i++ {
+		simFields[strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]] = true
+	}
+	check := docSection(t, "../../docs/json.md", "check")
+	own := map[string]bool{}
+	for _, m := range docFieldRow.FindAllStringSubmatch(check, -1) {
+		own[m[1]] = true
+	}
+	mx := map[string]bool{}
+	for _, m := range docFieldRow.FindAllStringSubmatch(docSection(t, "../../docs/json.md", "mx"), -1) {
+		mx[m[1]] = true
+	}
+	simulate := docSection(t, "../../docs/json.md", "simulate")
+	for k := range produced {
+		if !own[k] && !mx[k] && !simFields[k] && !strings.Contains(check, "`"+k+"`") && !strings.Contains(simulate, "`"+k+"`") {
+			t.Errorf("check writes %q, which docs/json.md documents nowhere", k)
+		}
+	}
+	for k := range own {
+		if !produced[k] {
+			t.Errorf("docs/json.md's check section documents %q, which no test run produced", k)
+		}
+	}
+}
+
+// silentDNS is a DNS server that never answers.
+func silentDNS(t *testing.T) string {
+	return dnstest.New(t, "x.test. A 192.0.2.1\n", dnstest.WithFault("", "", dnstest.FaultDrop)).Addr4()
+}
