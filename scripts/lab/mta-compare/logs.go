@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"regexp"
+	"strings"
+)
+
+// delivery is one delivery attempt of one message as an MTA logged it: the
+// addresses it connected to, in order, and how the attempt ended.
+type delivery struct {
+	Domain string   // recipient domain
+	Status string   // deferred, bounced, sent, expired...
+	DSN    string   // "4.4.1", "5.1.0" (Postfix); "" when the MTA logs none
+	Order  []string // IP addresses in attempt order
+}
+
+// maxLogLine bounds one log line; longer lines are cut (they are ours, but
+// a log read must still be bounded).
+const maxLogLine = 64 << 10
+
+var (
+	// postfix/smtp[PID]: connect to HOST[ADDR]:PORT: REASON
+	pfConnect = regexp.MustCompile(`postfix/smtp\[(\d+)\]: connect to [^\[\s]+\[([0-9A-Fa-f:.]+)\]:\d+: `)
+	// postfix/smtp[PID]: QUEUEID: host HOST[ADDR] refused to talk to me: ...
+	// postfix/smtp[PID]: QUEUEID: lost connection with HOST[ADDR] while ...
+	// postfix/smtp[PID]: QUEUEID: conversation with HOST[ADDR] timed out while ...
+	// A session with a server that failed before mail transfer, on a server
+	// that was not the last one tried (smtp_trouble.c logs it and goes on).
+	pfSession = regexp.MustCompile(`postfix/smtp\[(\d+)\]: [0-9A-Za-z]+: (?:host|lost connection with|conversation with) [^\[\s]+\[([0-9A-Fa-f:.]+)\]`)
+	// postfix/smtp[PID]: QUEUEID: to=<RCPT>, relay=HOST[ADDR]:PORT|none, ..., dsn=X.Y.Z, status=WORD
+	pfStatus = regexp.MustCompile(`postfix/smtp\[(\d+)\]: [0-9A-Za-z]+: to=<[^>]*@([^>]+)>, (?:orig_to=<[^>]*>, )?relay=([^,]+), .*?dsn=([0-9.]+), status=(\w+)`)
+	pfRelayAddr = regexp.MustCompile(`^[^\[\s]*\[([0-9A-Fa-f:.]+)\]:\d+$`)
+)
+
+// parsePostfixLog reads a Postfix maillog and returns one delivery per
+// smtp(8) status line.
+//
+// How the order is read (research/lab-notes.md, "Reading the order from the
+// log"): one smtp process handles one delivery at a time, so its lines are
+// grouped by PID. Every failed connect has its own "connect to" line; a
+// failed session on a server that was not the last one tried has a
+// "host ... refused to talk to me" (or lost connection, timeout) line; the
+// session with the last server tried appears only as relay=HOST[ADDR] in the
+// status line, which closes the delivery. Without that last address every
+// delivery that ended in a session would be undercounted by one.
+func parsePostfixLog(r io.Reader) ([]delivery, error) {
+	pending := map[string][]string{} // smtp PID -> addresses so far
+	var out []delivery
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), maxLogLine)
+	for sc.Scan() {
+		line := sc.Text()
+		if m := pfStatus.FindStringSubmatch(line); m != nil {
+			pid, domain, relay, dsn, status := m[1], strings.ToLower(m[2]), m[3], m[4], m[5]
+			order := pending[pid]
+			delete(pending, pid)
+			if rm := pfRelayAddr.FindStringSubmatch(relay); rm != nil {
+				ip, err := canonIP(rm[1])
+				if err != nil {
+					return nil, fmt.Errorf("postfix log: %w in %q", err, line)
+				}
+				order = append(order, ip)
+			}
+			out = append(out, delivery{Domain: domain, Status: status, DSN: dsn, Order: order})
+			continue
+		}
+		m := pfConnect.FindStringSubmatch(line)
+		if m == nil {
+			m = pfSession.FindStringSubmatch(line)
+		}
+		if m != nil {
+			ip, err := canonIP(m[2])
+			if err != nil {
+				return nil, fmt.Errorf("postfix log: %w in %q", err, line)
+			}
+			pending[m[1]] = append(pending[m[1]], ip)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("postfix log: %w", err)
+	}
+	return out, nil
+}
+
+var (
+	// DATE TIME MSGID H=HOST [ADDR] REASON   or   DATE TIME MSGID H=HOST [ADDR]: REASON
+	exAttempt = regexp.MustCompile(`^\S+ \S+ (\S+) H=\S+ \[([0-9A-Fa-f:.]+)\](?::\d+)?[: ]`)
+	// DATE TIME MSGID == RCPT ...   (defer)   ** RCPT ...  (fail)   => RCPT ... (delivered)
+	exFinal = regexp.MustCompile(`^\S+ \S+ (\S+) (==|\*\*|=>|->) <?[^@\s<>]+@([^\s:>]+)>?`)
+)
+
+// parseEximLog reads an Exim mainlog written with one `exim -odi` run per
+// message: the transport logs one "H=HOST [ADDR] ..." line per address it
+// tried (a refused connect, a 4xx greeting), in order, then one line per
+// recipient that says how the run ended (== defer, ** fail, => delivered).
+func parseEximLog(r io.Reader) ([]delivery, error) {
+	pending := map[string][]string{}
+	var out []delivery
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), maxLogLine)
+	for sc.Scan() {
+		line := sc.Text()
+		if m := exFinal.FindStringSubmatch(line); m != nil {
+			id, flag, domain := m[1], m[2], strings.ToLower(m[3])
+			status := map[string]string{"==": "deferred", "**": "bounced", "=>": "sent", "->": "sent"}[flag]
+			out = append(out, delivery{Domain: domain, Status: status, Order: pending[id]})
+			delete(pending, id)
+			continue
+		}
+		if m := exAttempt.FindStringSubmatch(line); m != nil {
+			ip, err := canonIP(m[2])
+			if err != nil {
+				return nil, fmt.Errorf("exim log: %w in %q", err, line)
+			}
+			pending[m[1]] = append(pending[m[1]], ip)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("exim log: %w", err)
+	}
+	return out, nil
+}
+
+// canonIP returns the canonical text form of an address (RFC 5952 for IPv6),
+// so log text and the model's JSON compare equal.
+func canonIP(s string) (string, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return "", fmt.Errorf("bad address %q", s)
+	}
+	return a.Unmap().String(), nil
+}
+
+func isIPv6(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	return err == nil && a.Is6() && !a.Is4In6()
+}
+
+// writeDeliveries writes deliveries as TSV: domain, status, dsn, order.
+func writeDeliveries(w io.Writer, ds []delivery) error {
+	bw := bufio.NewWriter(w)
+	for _, d := range ds {
+		dsn := d.DSN
+		if dsn == "" {
+			dsn = "-"
+		}
+		fmt.Fprintf(bw, "%s\t%s\t%s\t%s\n", d.Domain, d.Status, dsn, strings.Join(d.Order, ","))
+	}
+	return bw.Flush()
+}
+
+// readDeliveries reads the TSV written by writeDeliveries.
+func readDeliveries(r io.Reader) ([]delivery, error) {
+	var out []delivery
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), maxLogLine)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("deliveries line %d: want 4 tab-separated fields, got %d", n, len(f))
+		}
+		d := delivery{Domain: f[0], Status: f[1], DSN: f[2]}
+		if d.DSN == "-" {
+			d.DSN = ""
+		}
+		if f[3] != "" {
+			d.Order = strings.Split(f[3], ",")
+		}
+		out = append(out, d)
+	}
+	return out, sc.Err()
+}

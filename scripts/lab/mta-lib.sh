@@ -1,0 +1,252 @@
+# shellcheck shell=bash
+# Helpers of the MTA conformance lab (mta-t-conformance.sh), on top of
+# lib.sh: a real Postfix and a real Exim from the private root as
+# *delivering clients*, the lab's DNS and 421 peers, and reading the order of
+# their connection attempts. Source it after lib.sh; it runs nothing itself.
+#
+# Facts it relies on are in research/lab-notes.md; the ones found while
+# building it are noted next to the code.
+
+# mta_tools: build the lab's Go helpers once (mta-peers: DNS server and 421
+# listeners; mta-compare: log parsing and the statistical comparison).
+mta_tools() {
+	local t
+	for t in mta-peers mta-compare mta-submit; do
+		if [ -n "${LAB_TOOLS:-}" ] && [ -x "$LAB_TOOLS/$t" ]; then
+			ln -sf "$LAB_TOOLS/$t" "$LAB_DIR/$t"
+		else
+			(cd "$LAB_REPO" && go build -o "$LAB_DIR/$t" "./scripts/lab/$t") || lab_die "go build ./scripts/lab/$t"
+		fi
+	done
+}
+
+# mta_peers ZONEFILE [-servfail NAME/TYPE]... [-smtp421 ADDR:PORT]...: the
+# lab's DNS server on 198.51.100.53:53 in $LAB_S (own server: see
+# scripts/lab/mta-peers for why not knot) plus the 421 listeners; waits until
+# every socket is bound.
+mta_peers() {
+	local zone=$1
+	shift
+	lab_server_addr 198.51.100.53
+	lab_spawn "$LAB_S" mta-peers "$LAB_DIR/mta-peers" -dns 198.51.100.53:53 -zone "$zone" \
+		-log "$LAB_DIR/mta-peers.events" "$@" >/dev/null
+	local i
+	for i in $(seq 1 100); do
+		grep -q '^ready$' "$LAB_DIR/mta-peers.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	lab_show "$LAB_DIR/mta-peers.log"
+	lab_die "mta-peers did not start"
+}
+
+# mta_postfix_client NS NAME [-- MAIN_CF_LINE...] [--master MASTER_CF_LINE...]:
+# a private Postfix instance in NS that delivers over SMTP: empty
+# mydestination, its only smtpd on 127.0.0.1:10025 for the lab's submissions
+# (mta_postfix_submit), chroot off for every service
+# (chrooted smtp would read the chroot's resolv.conf, not the namespace's).
+# Settings for one delivery attempt per message (research/lab-notes.md):
+#   bounce_queue_lifetime = 0 with null-sender messages: a deferred message
+#     expires after its first attempt, without a bounce;
+#   default_destination_concurrency_failed_cohort_limit high: otherwise qmgr
+#     marks the destination dead after one all-failed attempt and defers the
+#     rest with "delivery temporarily suspended" without connecting;
+#   queue_run_delay and backoff long: no second attempt during the lab.
+# Sets MTA_PF_CONF, MTA_PF_LOG and MTA_PF_BIN (wrappers for the commands).
+mta_postfix_client() {
+	local ns=$1 name=$2
+	shift 2
+	local extra=() master=() mode=main
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--) mode=main ;;
+		--master) mode=master ;;
+		*) if [ "$mode" = main ]; then extra+=("$1"); else master+=("$1"); fi ;;
+		esac
+		shift
+	done
+	lab_private_env
+	local d="$LAB_DIR/$name"
+	local conf="$d/etc" spool="$d/spool" data="$d/data" bin="$d/bin"
+	mkdir -p "$conf" "$spool" "$data" "$bin"
+	# sendmail runs postdrop with a scrubbed environment, before it reads
+	# import_environment, so postdrop would lose LD_LIBRARY_PATH and not find
+	# Postfix's shared libraries. command_directory points at wrappers that
+	# set it again.
+	local f b
+	for f in "$LAB_ROOT"/usr/sbin/post* "$LAB_ROOT/usr/sbin/sendmail"; do
+		b=$(basename "$f")
+		printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$LD_LIBRARY_PATH" "$f" >"$bin/$b"
+		chmod 755 "$bin/$b"
+	done
+	: >"$conf/dynamicmaps.cf"
+	cat >"$conf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $spool
+data_directory = $data
+daemon_directory = $LAB_ROOT/usr/lib/postfix/sbin
+command_directory = $bin
+shlib_directory = $LAB_ROOT/usr/lib/postfix
+meta_directory = $conf
+sendmail_path = $bin/sendmail
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = client.lab.example
+mydomain = lab.example
+myorigin = \$myhostname
+mydestination =
+relay_domains =
+inet_interfaces = loopback-only
+inet_protocols = all
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME LD_LIBRARY_PATH
+smtp_tls_security_level = none
+smtp_connect_timeout = 5s
+smtp_helo_timeout = 5s
+bounce_queue_lifetime = 0
+queue_run_delay = 3600s
+minimal_backoff_time = 3600s
+maximal_backoff_time = 3600s
+default_destination_concurrency_failed_cohort_limit = 1000000
+default_process_limit = 20
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions =
+EOF
+	local line
+	for line in "${extra[@]}"; do echo "$line" >>"$conf/main.cf"; done
+	{
+		cat <<'EOF'
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+127.0.0.1:10025 inet n  -       n       -       1       smtpd
+EOF
+		for line in "${master[@]}"; do echo "$line"; done
+	} >"$conf/master.cf"
+	# Queue directories with the owners postfix-files gives them (master -d
+	# does not run postfix-script, which would create them).
+	local q
+	for q in active bounce corrupt defer deferred flush hold incoming private saved trace; do
+		mkdir -p "$spool/$q"
+		chown "$LAB_POSTFIX_UID:0" "$spool/$q"
+		chmod 700 "$spool/$q"
+	done
+	mkdir -p "$spool/pid" "$spool/maildrop" "$spool/public"
+	chown "$LAB_POSTFIX_UID:$LAB_POSTDROP_GID" "$spool/maildrop" "$spool/public"
+	chmod 730 "$spool/maildrop"
+	chmod 710 "$spool/public"
+	chown "$LAB_POSTFIX_UID:0" "$data"
+	chmod 700 "$data"
+	[ -f "/etc/netns/$ns/passwd" ] || lab_etc "$ns"
+	lab_spawn "$ns" "$name-master" env MAIL_CONFIG="$conf" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
+		"$LAB_ROOT/usr/lib/postfix/sbin/master" -c "$conf" -d >/dev/null
+	MTA_PF_CONF=$conf
+	MTA_PF_LOG=$d/maillog
+	MTA_PF_BIN=$bin
+	# The submission listener accepts once master runs (lab_wait_tcp dies
+	# with a message otherwise; the logs are kept with LAB_KEEP=1).
+	lab_wait_tcp "$ns" 127.0.0.1 10025 20
+}
+
+# mta_postfix_submit NS COUNT RCPT...: queue COUNT messages to each RCPT, one
+# message per recipient, with the null sender (research/lab-notes.md, "One
+# attempt per message"), over one SMTP connection to the instance's
+# loopback smtpd.
+mta_postfix_submit() {
+	local ns=$1 count=$2
+	shift 2
+	ip netns exec "$ns" "$LAB_DIR/mta-submit" -addr 127.0.0.1:10025 -n "$count" "$@"
+}
+
+# mta_postfix_wait COUNT SECONDS: wait until COUNT smtp(8) status lines are in
+# the Postfix log.
+mta_postfix_wait() {
+	local want=$1 secs=$2 i n=0
+	for i in $(seq 1 $((secs * 5))); do
+		n=$(grep -c -E 'postfix/smtp\[[0-9]+\]: [0-9A-Za-z]+: to=<' "$MTA_PF_LOG" 2>/dev/null || true)
+		[ "${n:-0}" -ge "$want" ] && return 0
+		sleep 0.2
+	done
+	lab_log "Postfix logged $n of $want deliveries after ${secs}s"
+	return 1
+}
+
+# mta_exim_setup NAME: an Exim configuration for one cell in $LAB_DIR/NAME
+# (own spool and log). Sets nothing global; prints the config path.
+# Exim re-executes itself (exim_path) for delivery, and the ld.so of a
+# set-uid binary ignores LD_LIBRARY_PATH, so the lab runs a copy without the
+# set-uid bit (it is root already) through a wrapper that sets it.
+mta_exim_setup() {
+	local name=$1
+	local d="$LAB_DIR/$name"
+	mkdir -p "$d/spool" "$d/log"
+	if [ ! -x "$LAB_DIR/exim4" ]; then
+		cp "$LAB_ROOT/usr/sbin/exim4" "$LAB_DIR/exim4.bin"
+		chmod 755 "$LAB_DIR/exim4.bin"
+		printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$LD_LIBRARY_PATH" "$LAB_DIR/exim4.bin" >"$LAB_DIR/exim4"
+		chmod 755 "$LAB_DIR/exim4"
+	fi
+	chown -R "$LAB_EXIM_UID:$LAB_EXIM_UID" "$d/spool" "$d/log"
+	# Defaults everywhere that matters for address order (dnslookup router,
+	# smtp transport: hosts_max_try 5); connect_timeout short only as a guard.
+	cat >"$d/exim.conf" <<EOF
+exim_path = $LAB_DIR/exim4
+primary_hostname = client.lab.example
+spool_directory = $d/spool
+log_file_path = $d/log/%slog
+local_interfaces = <; 127.0.0.1 ; ::1
+trusted_users = root
+never_users =
+begin routers
+dnslookup:
+  driver = dnslookup
+  transport = remote_smtp
+  no_more
+begin transports
+remote_smtp:
+  driver = smtp
+  connect_timeout = 5s
+  command_timeout = 5s
+begin retry
+* * F,1h,1h
+EOF
+	echo "$d/exim.conf"
+}
+
+# mta_exim_deliver NS CONF COUNT RCPT: COUNT deliveries of one message each
+# (`exim -odi`: receive, then deliver in the foreground), wiping the spool
+# between messages: Exim remembers per-IP retry times in spool/db and would
+# skip addresses that failed before (research/lab-notes.md, "Exim").
+mta_exim_deliver() {
+	local ns=$1 conf=$2 count=$3 rcpt=$4
+	local d
+	d=$(dirname "$conf")
+	ip netns exec "$ns" bash -c '
+		exim=$1 conf=$2 spool=$3 count=$4 rcpt=$5
+		for i in $(seq 1 "$count"); do
+			rm -rf "$spool/db" "$spool/input" "$spool/msglog"
+			printf "Subject: lab %s\n\nconformance lab message\n" "$i" |
+				timeout 30 "$exim" -C "$conf" -odi -f "<>" "$rcpt" || echo "exim exit $? on message $i" >&2
+		done' mta-exim "$LAB_DIR/exim4" "$conf" "$d/spool" "$count" "$rcpt"
+}
