@@ -32,7 +32,7 @@ var (
 	// that was not the last one tried (smtp_trouble.c logs it and goes on).
 	pfSession = regexp.MustCompile(`postfix/smtp\[(\d+)\]: [0-9A-Za-z]+: (?:host|lost connection with|conversation with) [^\[\s]+\[([0-9A-Fa-f:.]+)\]`)
 	// postfix/smtp[PID]: QUEUEID: to=<RCPT>, relay=HOST[ADDR]:PORT|none, ..., dsn=X.Y.Z, status=WORD
-	pfStatus = regexp.MustCompile(`postfix/smtp\[(\d+)\]: [0-9A-Za-z]+: to=<[^>]*@([^>]+)>, (?:orig_to=<[^>]*>, )?relay=([^,]+), .*?dsn=([0-9.]+), status=(\w+)`)
+	pfStatus    = regexp.MustCompile(`postfix/smtp\[(\d+)\]: [0-9A-Za-z]+: to=<[^>]*@([^>]+)>, (?:orig_to=<[^>]*>, )?relay=([^,]+), .*?dsn=([0-9.]+), status=(\w+)`)
 	pfRelayAddr = regexp.MustCompile(`^[^\[\s]*\[([0-9A-Fa-f:.]+)\]:\d+$`)
 )
 
