@@ -181,6 +181,9 @@ func (c *Client) LookupAAAA(ctx context.Context, name string) AddrResult {
 }
 
 func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
+	if !ip.IsValid() {
+		return NameResult{Result: Result{Status: StatusError, Err: errors.New("reverse lookup of an invalid IP address")}}
+	}
 	res, st := c.lookup(ctx, ReverseName(ip), dns.TypePTR)
 	return NameResult{Result: res, Names: slices.Clone(st.strs)}
 }

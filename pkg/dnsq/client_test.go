@@ -598,3 +598,14 @@ func TestUnreachableTellsNetworkFailuresFromServerAnswers(t *testing.T) {
 		t.Error("Unreachable true for an error that is not a NoAnswerError")
 	}
 }
+
+func TestReverseLookupOfTheZeroAddressIsAnError(t *testing.T) {
+	s := dnstest.New(t, zone)
+	c := newClient(t, s.Addr4())
+	if r := c.LookupPTR(context.Background(), netip.Addr{}); r.Status != StatusError || r.Err == nil {
+		t.Errorf("status %s err %v, want error", r.Status, r.Err)
+	}
+	if n := s.TotalQueries(); n != 0 {
+		t.Errorf("%d queries sent", n)
+	}
+}
