@@ -1,0 +1,232 @@
+package main
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Lines as Postfix 3.7.11 wrote them in the lab: a refused IPv6 connect, a
+// 421 greeting on a server that was not the last one tried, and a final
+// session (421) that appears only in relay=.
+const postfixLog = `Nov 29 15:44:56 client postfix/smtp[18604]: connect to mx.two.lab.test[2001:db8:1::11]:25: Connection refused
+Nov 29 15:44:56 client postfix/smtp[18604]: 1F5589882B2: host mx.two.lab.test[192.0.2.12] refused to talk to me: 421 4.3.2 lab peer not available
+Nov 29 15:44:56 client postfix/smtp[18592]: connect to mx.two.lab.test[192.0.2.11]:25: Connection refused
+Nov 29 15:44:56 client postfix/smtp[18604]: connect to mx.two.lab.test[192.0.2.11]:25: Connection refused
+Nov 29 15:44:56 client postfix/smtp[18604]: 1F5589882B2: to=<u@two.lab.test>, relay=none, delay=0.12, delays=0.1/0/0.01/0, dsn=4.4.1, status=deferred (connect to mx.two.lab.test[192.0.2.11]:25: Connection refused)
+Nov 29 15:44:56 client postfix/smtp[18592]: connect to mx.two.lab.test[2001:db8:1::11]:25: Connection refused
+Nov 29 15:44:56 client postfix/smtp[18592]: 3C5FE988451: to=<u@two.lab.test>, relay=mx.two.lab.test[192.0.2.12]:25, delay=0.02, delays=0.01/0/0/0, dsn=4.3.2, status=deferred (host mx.two.lab.test[192.0.2.12] refused to talk to me: 421 4.3.2 lab peer not available)
+Nov 29 15:44:56 client postfix/qmgr[18560]: 3C5FE988451: from=<>, status=expired, returned to sender
+Nov 29 15:45:10 client postfix/smtp[18592]: 4D0E1988452: to=<u@NullMX.lab.test>, relay=none, delay=0.01, delays=0/0/0/0, dsn=5.1.0, status=bounced (Domain nullmx.lab.test does not accept mail (nullMX))
+`
+
+func TestPostfixLogOrderIncludesTheFinalRelayAndInterleavedProcesses(t *testing.T) {
+	got, err := parsePostfixLog(strings.NewReader(postfixLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []delivery{
+		{Domain: "two.lab.test", Status: "deferred", DSN: "4.4.1", Order: []string{"2001:db8:1::11", "192.0.2.12", "192.0.2.11"}},
+		{Domain: "two.lab.test", Status: "deferred", DSN: "4.3.2", Order: []string{"192.0.2.11", "2001:db8:1::11", "192.0.2.12"}},
+		{Domain: "nullmx.lab.test", Status: "bounced", DSN: "5.1.0"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+const eximLog = `2026-11-29 15:45:03 1xXh5L-0005pp-1Z <= <> U=root P=local S=237
+2026-11-29 15:45:03 1xXh5L-0005pp-1Z H=mx.two.lab.test [2001:db8:1::11] Connection refused
+2026-11-29 15:45:03 1xXh5L-0005pp-1Z H=mx.two.lab.test [192.0.2.12]: SMTP error from remote mail server after initial connection: 421 4.3.2 lab peer not available
+2026-11-29 15:45:03 1xXh5L-0005pp-1Z H=mx.two.lab.test [192.0.2.11] Connection refused
+2026-11-29 15:45:03 1xXh5L-0005pp-1Z == u@two.lab.test R=dnslookup T=remote_smtp defer (111): Connection refused H=mx.two.lab.test [192.0.2.12]
+2026-11-29 15:45:04 1xXh5M-0005qJ-0U ** u@nullmx.lab.test: Unrouteable address
+`
+
+func TestEximLogOrderEndsAtTheRecipientLine(t *testing.T) {
+	got, err := parseEximLog(strings.NewReader(eximLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []delivery{
+		{Domain: "two.lab.test", Status: "deferred", Order: []string{"2001:db8:1::11", "192.0.2.12", "192.0.2.11"}},
+		{Domain: "nullmx.lab.test", Status: "bounced"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestDeliveriesSurviveTheTSVRoundTrip(t *testing.T) {
+	in, _ := parsePostfixLog(strings.NewReader(postfixLog))
+	var b strings.Builder
+	if err := writeDeliveries(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := readDeliveries(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip changed deliveries:\n%+v\n%+v", in, out)
+	}
+}
+
+func TestBinomialTestAcceptsTheMeanAndRejectsTheTails(t *testing.T) {
+	tests := []struct {
+		n, k   int
+		p      float64
+		reject bool
+	}{
+		{200, 100, 0.5, false},
+		{200, 120, 0.5, false}, // p ≈ 0.0057, within α = 1e-4
+		{200, 140, 0.5, true},  // p ≈ 1e-8
+		{200, 60, 0.5, true},
+		{200, 200, 1, false},
+		{200, 199, 1, true}, // a deterministic model allows no exception
+		{200, 1, 0, true},
+	}
+	for _, tc := range tests {
+		p, lo, hi := binomTest(tc.n, tc.k, tc.p, 1e-4)
+		if (p < 1e-4) != tc.reject {
+			t.Errorf("n=%d k=%d p=%v: p-value %.3g, reject=%v, want %v", tc.n, tc.k, tc.p, p, p < 1e-4, tc.reject)
+		}
+		if tc.p == 0.5 && (lo != tc.n-hi || lo < 60 || lo > 80) {
+			t.Errorf("acceptance region %d..%d for p=0.5 is not symmetric about 100 or implausible", lo, hi)
+		}
+	}
+}
+
+func TestTVDToleranceGrowsWithCategoriesAndShrinksWithSamples(t *testing.T) {
+	uniform := func(k int) dist {
+		d := dist{}
+		for i := range k {
+			d[string(rune('a'+i))] = 1 / float64(k)
+		}
+		return d
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	_, l2 := tvdNoise(uniform(2), 200, 5000, 1e-3, rng)
+	_, l24 := tvdNoise(uniform(24), 200, 5000, 1e-3, rng)
+	_, l24big := tvdNoise(uniform(24), 2000, 5000, 1e-3, rng)
+	if !(l2 < l24 && l24big < l24) {
+		t.Errorf("tolerances: 2 cats %.3f, 24 cats %.3f, 24 cats n=2000 %.3f", l2, l24, l24big)
+	}
+	if mean, limit := tvdNoise(dist{"x": 1}, 200, 1000, 1e-3, rng); mean != 0 || limit != 0 {
+		t.Errorf("a one-ordering model has no sampling noise, got %v/%v", mean, limit)
+	}
+}
+
+func modelOf(orders map[string]float64) *model {
+	m := &model{}
+	for k, p := range orders {
+		var o []string
+		if k != "" {
+			o = strings.Split(k, ",")
+		}
+		m.Orderings = append(m.Orderings, struct {
+			Order       []string `json:"order"`
+			Probability float64  `json:"probability"`
+		}{o, p})
+	}
+	return m
+}
+
+func deliveries(domain, status string, orders map[string]int) []delivery {
+	var out []delivery
+	for k, n := range orders {
+		for range n {
+			var o []string
+			if k != "" {
+				o = strings.Split(k, ",")
+			}
+			out = append(out, delivery{Domain: domain, Status: status, Order: o})
+		}
+	}
+	return out
+}
+
+func TestCompareVerdicts(t *testing.T) {
+	const v4, v6 = "203.0.113.11", "2001:db8:c0:1::1"
+	coin := modelOf(map[string]float64{v6 + "," + v4: 0.5, v4 + "," + v6: 0.5})
+	ipv6First := modelOf(map[string]float64{v6 + "," + v4: 1})
+	no := false
+	nullMX := modelOf(nil)
+	nullMX.AcceptsMail = &no
+	tests := []struct {
+		name  string
+		m     *model
+		obs   []delivery
+		pass  bool
+		cause string
+	}{
+		{"a fair coin observed fairly", coin,
+			deliveries("d", "deferred", map[string]int{v6 + "," + v4: 104, v4 + "," + v6: 96}), true, ""},
+		{"a fair coin observed always IPv6 first", coin,
+			deliveries("d", "deferred", map[string]int{v6 + "," + v4: 200}), false, "first attempt IPv6"},
+		{"an ordering the model rules out", ipv6First,
+			deliveries("d", "deferred", map[string]int{v6 + "," + v4: 199, v4 + "," + v6: 1}), false, "model probability 0"},
+		{"an attempt missing at the end", ipv6First,
+			deliveries("d", "deferred", map[string]int{v6: 50}), false, "model probability 0"},
+		{"null MX bounced without a connection", nullMX,
+			deliveries("d", "bounced", map[string]int{"": 50}), true, ""},
+		{"null MX deferred", nullMX,
+			deliveries("d", "deferred", map[string]int{"": 50}), false, "ended unexpectedly"},
+		{"nothing observed", coin, nil, false, "no deliveries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := compare("cell", "Postfix", tc.m, tc.obs, 1e-4, 2000, rand.New(rand.NewPCG(1, 1)))
+			if r.Pass() != tc.pass {
+				t.Fatalf("pass = %v, want %v; failures %v", r.Pass(), tc.pass, r.Failures)
+			}
+			if tc.cause != "" && !strings.Contains(strings.Join(r.Failures, "; "), tc.cause) {
+				t.Errorf("failures %v do not mention %q", r.Failures, tc.cause)
+			}
+			if row := markdownRow(r); !strings.HasPrefix(row, "| Postfix | cell |") || strings.Count(row, " | ") != 9 {
+				t.Errorf("markdown row has the wrong shape: %q", row)
+			}
+		})
+	}
+}
+
+func TestCompareCatchesASkewedDistributionThatKeepsTheSupport(t *testing.T) {
+	// 24 equally likely orderings (research §1.10, pref any) but the MTA only
+	// ever uses 6 of them: every ordering is possible, the first-family share
+	// is right, and only the TVD can tell.
+	orders := map[string]float64{}
+	seen := map[string]int{}
+	perm := func(a []string, f func([]string)) {
+		var rec func(int)
+		rec = func(i int) {
+			if i == len(a) {
+				f(append([]string(nil), a...))
+				return
+			}
+			for j := i; j < len(a); j++ {
+				a[i], a[j] = a[j], a[i]
+				rec(i + 1)
+				a[i], a[j] = a[j], a[i]
+			}
+		}
+		rec(0)
+	}
+	i := 0
+	perm([]string{"203.0.113.21", "2001:db8:c0:2::1", "203.0.113.22", "2001:db8:c0:2::2"}, func(o []string) {
+		k := strings.Join(append(o, "203.0.113.23"), ",")
+		orders[k] = 1.0 / 24
+		if i%4 == 0 {
+			seen[k] = 200 / 6
+		}
+		i++
+	})
+	r := compare("pair", "Postfix", modelOf(orders), deliveries("d", "deferred", seen), 1e-4, 5000, rand.New(rand.NewPCG(3, 3)))
+	if r.Pass() || !strings.Contains(strings.Join(r.Failures, ";"), "orderings: TVD") {
+		t.Errorf("a distribution on 6 of 24 orderings passed: TVD %.3f limit %.3f, failures %v", r.TVDOrder, r.TVDOrderLimit, r.Failures)
+	}
+	if math.Abs(r.TVDOrder-0.75) > 0.01 {
+		t.Errorf("TVD = %.3f, want 0.75", r.TVDOrder)
+	}
+}
