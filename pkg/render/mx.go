@@ -50,6 +50,11 @@ func MXText(w io.Writer, st *Styles, doc MXDocument) error {
 		p.Line(st.Paint(ToneInfo, fmt.Sprintf("%s publishes a null MX (RFC 7505): it accepts no mail, and senders bounce at once.", domain)))
 	case r.MXStatus == dnsq.StatusNXDomain:
 		p.Line(st.Paint(ToneBad, fmt.Sprintf("%s does not exist (NXDOMAIN): mail to it bounces.", domain)))
+	case r.MXStatus == dnsq.StatusTimeout || r.MXStatus == dnsq.StatusError:
+		// No answer at all: this machine's resolver or network failed,
+		// which says nothing about the domain.
+		p.Line(st.Paint(ToneWarn, fmt.Sprintf("No answer to the MX query for %s (%s): the resolver or the network failed, so nothing could be checked from here.",
+			domain, Sanitize(cmpOr(r.MXError, string(r.MXStatus))))))
 	case r.MXStatus != dnsq.StatusOK && r.MXStatus != dnsq.StatusNoData:
 		p.Line(st.Paint(ToneBad, fmt.Sprintf("The MX lookup for %s failed (%s): senders defer mail until it answers.",
 			domain, Sanitize(cmpOr(r.MXError, string(r.MXStatus))))))

@@ -95,6 +95,8 @@ func TestMXTextGolden(t *testing.T) {
 		Result: discover.Result{Domain: "nope.example", MXStatus: dnsq.StatusNXDomain, MX: []discover.Exchange{}}}
 	fail := MXDocument{SchemaVersion: 1, Families: Families{true, true},
 		Result: discover.Result{Domain: "broken.example", MXStatus: dnsq.StatusServFail, MXError: "servfail: injected", MX: []discover.Exchange{}}}
+	timeout := MXDocument{SchemaVersion: 1, Families: Families{true, true},
+		Result: discover.Result{Domain: "example.org", MXStatus: dnsq.StatusTimeout, MXError: "timeout: no DNS server answered", MX: []discover.Exchange{}}}
 	implicit := MXDocument{SchemaVersion: 1, Families: Families{IPv4: true},
 		Result: discover.Result{Domain: "example.com", MXStatus: dnsq.StatusNoData, ImplicitMX: true,
 			MX: []discover.Exchange{{Preference: 0, Host: "example.com", AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusSkipped,
@@ -115,6 +117,7 @@ func TestMXTextGolden(t *testing.T) {
 		{"mx_null.txt", nullMX, false},
 		{"mx_nxdomain.txt", nx, false},
 		{"mx_servfail.txt", fail, false},
+		{"mx_timeout.txt", timeout, false},
 		{"mx_implicit_ipv4_only.txt", implicit, false},
 		{"mx_null_mixed_findings.txt", mixed, false},
 	}
