@@ -124,3 +124,21 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkTextClean(b *testing.B) {
+	s := "mx.example.com ESMTP Postfix (Debian/GNU) ready at Sun, 29 Nov 2026 15:00:00 +0000"
+	b.ReportAllocs()
+	b.SetBytes(int64(len(s)))
+	for i := 0; i < b.N; i++ {
+		_ = Text(s)
+	}
+}
+
+func BenchmarkTextHostile(b *testing.B) {
+	s := strings.Repeat("\x1b]0;title\x07\x1b[31mred\x1b[0m\u202eabc\xff ", 10)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(s)))
+	for i := 0; i < b.N; i++ {
+		_ = Text(s)
+	}
+}
