@@ -273,7 +273,7 @@ func (c *Client) cachedStep(ctx context.Context, name string, qtype uint16) *ste
 			continue // the leader gave up; ask again, perhaps as leader
 		}
 		st := c.resolve(ctx, name, qtype)
-		if ctx.Err() != nil && st.res.Status.Temporary() {
+		if ended(ctx) && st.res.Status.Temporary() {
 			// The failure is the caller's deadline, not the DNS's: do
 			// not let it answer other callers.
 			c.cache.abandon(k, e)
@@ -284,19 +284,24 @@ func (c *Client) cachedStep(ctx context.Context, name string, qtype uint16) *ste
 	}
 }
 
+// ended reports whether ctx is done or past its deadline. The socket
+// deadline and the context's timer fire independently, so an exchange can
+// time out at the deadline an instant before ctx.Err() turns non-nil.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
 // ctxStep is the result of a lookup whose context ended before an answer.
 func ctxStep(ctx context.Context, name string) *step {
-	st := &step{res: Result{Name: name, Status: StatusTimeout, Err: ctx.Err()}}
+	st := &step{res: Result{Name: name, Status: StatusTimeout, Err: fmt.Errorf("gave up waiting for the answer: %w", ctx.Err())}}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		st.res.Status = StatusError
 	}
 	return st
-}
-
-// serverFailure records why one server gave no usable answer.
-type serverFailure struct {
-	server string
-	err    error
 }
 
 // NoAnswerError says that no server gave a usable answer, and why for each.
@@ -453,8 +458,10 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	default:
 		st.res.Status = StatusError
 	}
-	if len(failures) == 0 && ctx.Err() != nil {
-		failures = append(failures, ServerError{c.servers[0], ctx.Err()})
+	if len(failures) == 0 {
+		// No exchange was made: the caller's context had already ended.
+		st.res.Err = fmt.Errorf("no query sent: %w", ctx.Err())
+		return st
 	}
 	nae := &NoAnswerError{Failures: failures}
 	if c.defaulted {

@@ -609,3 +609,18 @@ func TestReverseLookupOfTheZeroAddressIsAnError(t *testing.T) {
 		t.Errorf("%d queries sent", n)
 	}
 }
+
+func TestAnExpiredContextIsNotAnUnreachableResolver(t *testing.T) {
+	s := dnstest.New(t, zone)
+	c := newClient(t, s.Addr4())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	res := c.LookupMX(ctx, "example.")
+	if res.Status != StatusTimeout || !errors.Is(res.Err, context.DeadlineExceeded) || Unreachable(res.Err) {
+		t.Errorf("status %s err %v unreachable %v; want timeout from the context, not unreachable", res.Status, res.Err, Unreachable(res.Err))
+	}
+	if n := s.TotalQueries(); n != 0 {
+		t.Errorf("%d queries sent after the deadline", n)
+	}
+}
