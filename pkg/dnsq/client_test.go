@@ -211,7 +211,7 @@ func TestDroppedQueryIsBoundedByTheContextDeadline(t *testing.T) {
 	if res.Status != StatusTimeout {
 		t.Errorf("status %s, want timeout", res.Status)
 	}
-	if elapsed > deadline+100*time.Millisecond {
+	if elapsed > deadline+300*time.Millisecond { // generous slack: a shared machine
 		t.Errorf("lookup took %v, deadline was %v", elapsed, deadline)
 	}
 	var nae *NoAnswerError
