@@ -1,6 +1,7 @@
 package mta
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -156,4 +157,11 @@ func FuzzParseMainCF(f *testing.F) {
 		}
 		_, _ = Simulate(example(), Config{MainCF: as}, Options{MaxOrderings: 1})
 	})
+}
+
+func TestConfigErrorsMatchErrBadConfig(t *testing.T) {
+	_, err := Simulate(example(), Config{Set: sets("smtp_mx_address_limit", "x")}, Options{})
+	if !errors.Is(err, ErrBadConfig) || strings.Contains(err.Error(), "bad MTA configuration") {
+		t.Errorf("err = %v", err)
+	}
 }

@@ -140,6 +140,14 @@ type Suggestion struct {
 // the CLI exits 2 on them.
 var ErrBadConfig = errors.New("bad MTA configuration")
 
+// configError carries a configuration error's own message and matches
+// ErrBadConfig with errors.Is.
+type configError struct{ err error }
+
+func (e configError) Error() string        { return e.err.Error() }
+func (e configError) Unwrap() error        { return e.err }
+func (e configError) Is(target error) bool { return target == ErrBadConfig }
+
 // Simulate runs the model cfg selects over in. A zero Config is Postfix at
 // its default version with default settings, which is what `check` uses.
 // The only errors are configuration errors (errors.Is(err, ErrBadConfig)).
@@ -149,11 +157,11 @@ func Simulate(in Input, cfg Config, opt Options) (Document, error) {
 	}
 	name, ver, err := ParseMTA(cfg.MTA + ":" + cfg.Version)
 	if err != nil {
-		return Document{}, fmt.Errorf("%w: %v", ErrBadConfig, err)
+		return Document{}, configError{err}
 	}
 	s, err := resolveSettings(name, ver, cfg)
 	if err != nil {
-		return Document{}, fmt.Errorf("%w: %v", ErrBadConfig, err)
+		return Document{}, configError{err}
 	}
 	if opt.MaxOrderings <= 0 {
 		opt.MaxOrderings = DefaultMaxOrderings
