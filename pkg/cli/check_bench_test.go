@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
+)
+
+// countingWriter counts JSON lines without keeping them.
+type countingWriter struct{ lines atomic.Int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.lines.Add(int64(strings.Count(string(p), "\n")))
+	return len(p), nil
+}
+
+// BenchmarkCheckDNSOnlyBulk measures `check --dns-only -o jsonl -f -` over
+// an in-process authoritative server: MX, A, AAAA, PTR and forward
+// confirmation per domain. It reports domains/s, and the live heap
+// sampled during the run per domain count: memory must stay flat as the
+// list grows (the writer streams, the worker pool is fixed).
+func BenchmarkCheckDNSOnlyBulk(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		b.Run(fmt.Sprintf("domains=%d", n), func(b *testing.B) {
+			s, err := dnstest.Start(bulkZone(n), dnstest.WithoutQueryLog())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			list := bulkList(n, false)
+			b.ResetTimer()
+			var peak uint64
+			for i := 0; i < b.N; i++ {
+				out := &countingWriter{}
+				f := &Factory{
+					IO:          &IOStreams{In: strings.NewReader(list), Out: out, ErrOut: io.Discard},
+					Global:      &GlobalOptions{},
+					NewResolver: defaultResolver,
+					Now:         time.Now,
+				}
+				stop := make(chan struct{})
+				done := make(chan uint64)
+				go func() {
+					var m runtime.MemStats
+					var max uint64
+					t := time.NewTicker(20 * time.Millisecond)
+					defer t.Stop()
+					for {
+						select {
+						case <-stop:
+							done <- max
+							return
+						case <-t.C:
+							runtime.ReadMemStats(&m)
+							if m.HeapInuse > max {
+								max = m.HeapInuse
+							}
+						}
+					}
+				}()
+				code := RunWith(context.Background(), f, []string{"check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "--ignore", "MC207", "-f", "-"})
+				close(stop)
+				if m := <-done; m > peak {
+					peak = m
+				}
+				// Exit 3 is possible on a loaded machine (a lookup timed
+				// out): still one whole line per domain.
+				if (code != ExitOK && code != ExitUndetermined) || out.lines.Load() != int64(n) {
+					b.Fatalf("exit %d, %d lines for %d domains", code, out.lines.Load(), n)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "domains/s")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		})
+	}
+}
