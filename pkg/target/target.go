@@ -120,7 +120,7 @@ func clip(s string) string {
 
 // q quotes s for a message, escaping control and other unprintable
 // characters so that pasted text cannot drive the terminal.
-func q(s string) string { return fmt.Sprintf("%+q", clip(s)) }
+func q(s string) string { return fmt.Sprintf("%q", clip(s)) }
 
 // Parse turns a pasted domain, address or URL into a mail domain.
 func Parse(s string) (Target, error) {
@@ -314,6 +314,13 @@ func parseName(orig, s string) (Target, error) {
 	uni, err := lookupProfile.ToUnicode(ascii)
 	if err != nil {
 		return Target{}, fail(orig, ErrIDN, "%s is not a valid internationalised domain name: %s", q(s), idnaReason(err))
+	}
+	for _, l := range strings.Split(uni, ".") {
+		// RFC 5891 §4.2.3.1: a U-label does not start or end with a hyphen
+		// either, though its A-label ("xn--bcher--kva") may hide it.
+		if strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return Target{}, fail(orig, ErrHyphen, "label %s starts or ends with a hyphen, which host names may not (RFC 5891 §4.2.3.1)", q(l))
+		}
 	}
 	return Target{ASCII: ascii, Unicode: uni}, nil
 }

@@ -77,6 +77,8 @@ func TestParseRejectsBadInputWithAPreciseMessage(t *testing.T) {
 		{"bad!name.example", ErrCharacter, `contains "!"`},
 		{"-start.example", ErrHyphen, "starts or ends with a hyphen"},
 		{"end-.example", ErrHyphen, "starts or ends with a hyphen"},
+		{"bücher-.example", ErrHyphen, `label "bücher-" starts or ends with a hyphen`},
+		{"xn--bcher--kva.example", ErrHyphen, "starts or ends with a hyphen"},
 		{"bücher!.example", ErrIDN, "contains U+0021, which is not allowed"},
 		{"a\ufffdb.example", ErrIDN, "contains U+FFFD"},
 		{"a\u200db.example", ErrIDN, "not a valid internationalised domain name"},
@@ -87,6 +89,7 @@ func TestParseRejectsBadInputWithAPreciseMessage(t *testing.T) {
 		{"https://", ErrSyntax, "has no host"},
 		{"exa\x1bmple.com", ErrCharacter, `\x1b`},
 		{"\xff.example", ErrCharacter, "not valid UTF-8"},
+		{"evil\u202egro.example", ErrIDN, `evil\u202egro.example`}, // a bidi override is shown escaped
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.in)
@@ -102,7 +105,7 @@ func TestParseRejectsBadInputWithAPreciseMessage(t *testing.T) {
 			t.Errorf("Parse(%q) = %q, want it to contain %q", tt.in, err, tt.msg)
 		}
 		for _, r := range err.Error() {
-			if r < 0x20 || r == 0x7f {
+			if r < 0x20 || r == 0x7f || r == 0x202e {
 				t.Errorf("Parse(%q) message has control character %U: %q", tt.in, r, err)
 			}
 		}
