@@ -360,3 +360,30 @@ func TestMXInterruptedRunExits130AfterWritingTheReport(t *testing.T) {
 		t.Errorf("nothing written before exiting:\n%s", out.String())
 	}
 }
+
+func TestMXBinaryTracesQueriesOnStderrWithVerbose(t *testing.T) {
+	s := startMXZone(t)
+	stdout, stderr, code := runMailcheck(t, "mx", "-v", "--resolver", s.Addr4(), "example.org")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, q := range []string{"MX example.org.", "A mx1.example.org.", "AAAA mx1.example.org.", "PTR 1.2.0.192.in-addr.arpa."} {
+		if !strings.Contains(stderr, q) {
+			t.Errorf("trace lacks %q:\n%s", q, stderr)
+		}
+	}
+	if strings.Contains(stdout, ";; ") {
+		t.Errorf("trace leaked into stdout:\n%s", stdout)
+	}
+}
+
+func TestMXBinaryOutputIsDeterministic(t *testing.T) {
+	s := startMXZone(t)
+	first, _, _ := runMailcheck(t, "mx", "-o", "json", "--resolver", s.Addr4(), "example.org")
+	for range 3 {
+		again, _, _ := runMailcheck(t, "mx", "-o", "json", "--resolver", s.Addr4(), "example.org")
+		if again != first {
+			t.Fatalf("two runs differ:\n%s\n---\n%s", first, again)
+		}
+	}
+}
