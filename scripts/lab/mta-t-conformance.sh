@@ -154,7 +154,9 @@ mta_postfix_wait $((N * ${#rcpts[@]})) 240 || {
 	lab_show "$MTA_PF_LOG"
 	lab_die "Postfix did not finish its deliveries"
 }
-lab_log "Postfix: done in $(($(date +%s) - t0))s"
+pf_secs=$(($(date +%s) - t0))
+lab_log "Postfix: done in ${pf_secs}s"
+echo "FIGURE: Postfix 3.7.11: $((N * ${#rcpts[@]})) deliveries ($N in each of ${#rcpts[@]} cells) in ${pf_secs}s"
 "$LAB_DIR/mta-compare" postfix-log "$MTA_PF_LOG" >"$LAB_DIR/postfix.tsv" || lab_die "reading the Postfix log"
 
 # ---------------------------------------------------------------------------
@@ -179,7 +181,9 @@ for row in "${exim_cells[@]}"; do
 	fi
 done
 [ "${#jobs_pids[@]}" -gt 0 ] && wait "${jobs_pids[@]}"
-lab_log "Exim: done in $(($(date +%s) - t0))s"
+ex_secs=$(($(date +%s) - t0))
+lab_log "Exim: done in ${ex_secs}s"
+echo "FIGURE: Exim 4.96: $((EXIM_N * ${#exim_cells[@]})) deliveries ($EXIM_N in each of ${#exim_cells[@]} cells) in ${ex_secs}s"
 : >"$LAB_DIR/exim.tsv"
 for row in "${exim_cells[@]}"; do
 	IFS='|' read -r cell _ <<<"$row"
@@ -260,5 +264,6 @@ for row in "${exim_cells[@]}"; do
 	check "Exim 4.96" exim:4.96 "$LAB_DIR/exim.tsv" "$cell" "$label.lab.example"
 done
 cat "$report" >&2
+echo "FIGURE: conformance: $(grep -c '| pass |' "$report") of $(($(wc -l <"$report") - 2)) cells agree with mailcheck simulate (alpha $ALPHA per test)"
 if [ -n "${MTA_LAB_REPORT:-}" ]; then cp "$report" "$MTA_LAB_REPORT"; fi
 lab_done

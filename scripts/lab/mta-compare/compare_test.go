@@ -185,10 +185,34 @@ func TestCompareVerdicts(t *testing.T) {
 			if tc.cause != "" && !strings.Contains(strings.Join(r.Failures, "; "), tc.cause) {
 				t.Errorf("failures %v do not mention %q", r.Failures, tc.cause)
 			}
-			if row := markdownRow(r); !strings.HasPrefix(row, "| Postfix | cell |") || strings.Count(row, " | ") != 9 {
+			if row := markdownRow(r); !strings.HasPrefix(row, "| Postfix | cell |") || strings.Count(row, " | ") != 10 {
 				t.Errorf("markdown row has the wrong shape: %q", row)
 			}
 		})
+	}
+}
+
+func TestCompareCatchesABiasedFirstAddress(t *testing.T) {
+	// Six addresses each first with 1/6 (and 120 orderings each), but the MTA
+	// puts the third one first half of the time, as a biased shuffle could.
+	addrs := []string{"203.0.113.31", "203.0.113.32", "203.0.113.33", "2001:db8:c0:3::1", "2001:db8:c0:3::2", "2001:db8:c0:3::3"}
+	orders := map[string]float64{}
+	for i, a := range addrs {
+		rest := append(append([]string(nil), addrs[:i]...), addrs[i+1:]...)
+		orders[strings.Join(append([]string{a}, rest...), ",")] = 1.0 / 6
+	}
+	seen := map[string]int{}
+	for i, a := range addrs {
+		rest := append(append([]string(nil), addrs[:i]...), addrs[i+1:]...)
+		n := 20
+		if i == 2 {
+			n = 100
+		}
+		seen[strings.Join(append([]string{a}, rest...), ",")] = n
+	}
+	r := compare("six", "Postfix", modelOf(orders), deliveries("d", "deferred", seen), 1e-4, 5000, rand.New(rand.NewPCG(4, 4)))
+	if !strings.Contains(strings.Join(r.Failures, ";"), "first address: TVD") {
+		t.Errorf("a first address at 1/2 instead of 1/6 passed: TVD %.3f limit %.3f, failures %v", r.TVDFirst, r.TVDFirstLimit, r.Failures)
 	}
 }
 
