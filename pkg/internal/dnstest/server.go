@@ -479,7 +479,13 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 	if !udp {
 		size = dns.MaxMsgSize
 	}
-	m.Truncate(size) // sets TC when records had to be left out
+	// The uncompressed length is an upper bound that is cheap to compute;
+	// only answers that may not fit pay for Truncate's compressed sizing.
+	m.Compress = false
+	if m.Len() > size {
+		m.Compress = true
+		m.Truncate(size) // sets TC when records had to be left out
+	}
 	m.Compress = true
 	_ = w.WriteMsg(m)
 }
