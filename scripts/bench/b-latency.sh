@@ -44,11 +44,21 @@ for i in $(seq 1 "$runs"); do
 	walls+=("$LAB_ELAPSED")
 done
 wall=$(bench_median "${walls[@]}")
+# Process start-up on this machine at this moment, to tell it apart from
+# waiting on the network.
+starts=()
+for i in $(seq 1 "$runs"); do
+	lab_run "$LAB_C" "$LAB_DIR/version.out" "$MAILCHECK_BIN" version
+	starts+=("$LAB_ELAPSED")
+done
+start=$(bench_median "${starts[@]}")
 critical=$(awk -v r="$rtt_ms" 'BEGIN{printf "%.4f", 9 * r / 1000}')
 bench_figure "latency.command" "mailcheck $cmd (2 MX x A+AAAA, RTT ${rtt_ms} ms)"
 bench_figure "latency.wall_s (median of $runs: ${walls[*]})" "$wall"
 bench_figure "latency.critical_path_s (9 RTT)" "$critical"
 bench_figure "latency.ratio (target <= 1.2)" "$(bench_div "$wall" "$critical" 2)"
+bench_figure "latency.version_start_s (median of $runs)" "$start"
+bench_figure "latency.ratio_without_process_start" "$(bench_div "$(awk -v w="$wall" -v s="$start" 'BEGIN{print w - s}')" "$critical" 2)"
 # Where the time went, from the slowest probe's own timings.
 jq -r '[.. | objects | select(has("banner_code") and has("status"))] | max_by(.timings_ms.connect + .timings_ms.banner + .timings_ms.ehlo + .timings_ms.tls) |
 	"FIGURE: latency.slowest_probe_ms = \(.ip) connect \(.timings_ms.connect) banner \(.timings_ms.banner) ehlo \(.timings_ms.ehlo) tls \(.timings_ms.tls)"' \

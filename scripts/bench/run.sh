@@ -45,7 +45,7 @@ all=(startup latency blackhole bulk-dns bulk-dns-delay bulk-e2e)
 names=("$@")
 [ ${#names[@]} = 0 ] && names=("${all[@]}")
 
-echo "bench: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r), $(go version | awk '{print $3}'), mailcheck $("$MAILCHECK_BIN" version 2>/dev/null | head -1)"
+echo "bench: $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d" " -f1-3 /proc/loadavg), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r), $(go version | awk '{print $3}'), mailcheck $("$MAILCHECK_BIN" version 2>/dev/null | head -1)"
 failed=0
 for name in "${names[@]}"; do
 	env=()
