@@ -112,8 +112,14 @@ func mxSummary(r discover.Result) string {
 			}
 		}
 	}
-	return fmt.Sprintf("%s, %s (%d IPv4, %d IPv6)", plural(len(r.MX), "exchange", "exchanges"),
+	sum := fmt.Sprintf("%s, %s (%d IPv4, %d IPv6)", plural(len(r.MX), "exchange", "exchanges"),
 		plural(v4+v6, "address", "addresses"), v4, v6)
+	if r.MXAuthentic {
+		// AD bit from a validating resolver (RFC 4035 §3.2.3); only as
+		// trustworthy as the path to that resolver.
+		sum += ", MX answer DNSSEC-validated"
+	}
+	return sum
 }
 
 func plural(n int, one, many string) string {

@@ -55,7 +55,7 @@ func sampleDoc() MXDocument {
 		Families:      Families{IPv4: true, IPv6: true},
 		Result: discover.Result{
 			Domain: "xn--bcher-kva.example", DomainUnicode: "bücher.example",
-			MXStatus: dnsq.StatusOK,
+			MXStatus: dnsq.StatusOK, MXAuthentic: true,
 			MX: []discover.Exchange{
 				{
 					Preference: 10, Host: "mx1.xn--bcher-kva.example",
