@@ -165,6 +165,15 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 			Err: fmt.Errorf("source address %s is not of the %s family", src, res.Family)})
 	}
 
+	if ip.Is4In6() {
+		// An AAAA holding ::ffff:a.b.c.d names no IPv6 host: the prefix is
+		// only an API convention for IPv4 peers of IPv6 sockets and never
+		// appears on an IPv6 network (RFC 4291 §2.5.5.2). No sender reaches
+		// it over IPv6, whatever this host's connectivity.
+		return fail(StatusUnreachable, &Error{Phase: PhaseConnect,
+			Err: fmt.Errorf("%s is an IPv4-mapped IPv6 address, which cannot be reached over IPv6 (RFC 4291 §2.5.5.2)", ip)})
+	}
+
 	// 1. Self-check: can this host reach that family at all?
 	if _, err := o.Routes.CheckRoute(ctx, src, ip); err != nil {
 		return fail(StatusInconclusive, &Error{Phase: PhaseConnect,

@@ -470,3 +470,27 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
+
+func TestProbeCallsIPv4MappedAAAAUnreachableWithoutDialing(t *testing.T) {
+	d := &fakeDialer{err: syscall.ECONNREFUSED}
+	p := New(Options{Dialer: d, Routes: fakeRoutes{}, HELO: "c.test"})
+	res := p.Probe(context.Background(), Target{Host: "mx.example.test", IP: netip.MustParseAddr("::ffff:192.0.2.25")})
+	if res.Status != StatusUnreachable || res.Family != "ipv6" || !strings.Contains(res.Error, "IPv4-mapped") || d.calls.Load() != 0 {
+		t.Fatalf("status %s family %s error %q dials %d", res.Status, res.Family, res.Error, d.calls.Load())
+	}
+}
+
+func TestProbeBindsTheGivenSourceAddress(t *testing.T) {
+	srv := start(t, smtptest.Script{NoTLS: true})
+	// Linux answers on all of 127/8; without a HELO name the EHLO argument
+	// is the address literal of the source, which shows the binding.
+	src := netip.MustParseAddr("127.0.0.2")
+	p := New(Options{Port: int(srv.Addr().Port()), Source4: src})
+	res := p.Probe(context.Background(), Target{IP: srv.Addr().Addr()})
+	if res.Status != StatusOK {
+		t.Skipf("cannot bind %s here: %s", src, res.Error)
+	}
+	if got := srv.Commands(); len(got) == 0 || got[0] != "EHLO [127.0.0.2]" {
+		t.Errorf("commands %q, want EHLO [127.0.0.2]", got)
+	}
+}
