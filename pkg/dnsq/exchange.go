@@ -220,6 +220,7 @@ func (p *udpPool) close() {
 	}
 	p.idle = nil
 }
+
 // exchangeTCP writes one length-prefixed query and reads one answer (RFC
 // 1035 §4.2.2, RFC 7766). The 16-bit length bounds what we read.
 func exchangeTCP(conn net.Conn, wire []byte, id uint16) (*dns.Msg, error) {
