@@ -103,7 +103,14 @@ func Run(ctx context.Context, r dnsq.Resolver, domain string, opts Options) Resu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res.MX[i] = host(ctx, lr, t.Host, t.Preference, opts)
+			ex := host(ctx, lr, t.Host, t.Preference, opts)
+			if res.ImplicitMX {
+				// The domain itself being an alias is allowed (RFC 5321
+				// §5.1); its chain is in MXCNAME. Only a published MX
+				// target that is an alias is flagged (RFC 2181 §10.3).
+				ex.CNAME = nil
+			}
+			res.MX[i] = ex
 		}()
 	}
 	wg.Wait()

@@ -513,3 +513,17 @@ func TestRunReportsAddressesToFoundBeforeReverseDNS(t *testing.T) {
 		t.Errorf("fcrdns after the gate opened = %s, want pass", a.FCrDNS)
 	}
 }
+
+func TestRunDoesNotFlagAnAliasedDomainAsACNAMEdMXTarget(t *testing.T) {
+	m := &dnsq.Mock{
+		CNAME: map[string]string{"example.com.": "web.example.net."},
+		A:     map[string][]netip.Addr{"web.example.net.": addrs("192.0.2.80")},
+	}
+	res := run(t, m, "example.com", DefaultOptions())
+	if !res.ImplicitMX || fmt.Sprint(res.MXCNAME) != "[web.example.net]" {
+		t.Fatalf("implicit %v mx_cname %v", res.ImplicitMX, res.MXCNAME)
+	}
+	if ex := res.MX[0]; len(ex.CNAME) != 0 || ipsOf(ex) != "192.0.2.80" {
+		t.Errorf("implicit exchange cname %v addresses %s, want no cname flag and the alias target's address", ex.CNAME, ipsOf(ex))
+	}
+}
