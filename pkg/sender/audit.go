@@ -165,25 +165,28 @@ func Audit(ctx context.Context, r dnsq.Resolver, o Options) *Report {
 	return rep
 }
 
-// undetermined is true when no sending address could be found, or when
-// every DNS answer the audit depended on failed temporarily (the resolver
-// is unreachable): a verdict would be a guess.
+// undetermined is true when no sending address could be found, when every
+// address is behind a NAT (receivers judge another address, which mailcheck
+// cannot see), or when every DNS answer the audit depended on failed
+// temporarily (the resolver is unreachable): a verdict would be a guess.
 func undetermined(rep *Report) bool {
-	if len(rep.Senders) == 0 {
-		return true
-	}
 	for _, s := range rep.Senders {
-		if s.Skipped != "" {
+		switch {
+		case s.Skipped != "":
+			if !behindNAT(s.SourceKind) {
+				return false // loopback and the like: a definite bad result
+			}
+		case !s.PTRStatus.Temporary():
 			return false
-		}
-		if s.PTRStatus != "" && !s.PTRStatus.Temporary() {
-			return false
-		}
-		if s.SPF != nil && s.SPF.Result != "temperror" {
+		case s.SPF != nil && s.SPF.Result != "temperror":
 			return false
 		}
 	}
 	return true
+}
+
+func behindNAT(kind string) bool {
+	return kind == KindPrivate || kind == KindShared || kind == KindULA
 }
 
 func auditOne(ctx context.Context, r dnsq.Resolver, o Options, ip netip.Addr, origin, helo, heloOrigin string, rep *Report) (Sender, []report.Finding) {
@@ -192,18 +195,18 @@ func auditOne(ctx context.Context, r dnsq.Resolver, o Options, ip netip.Addr, or
 	var fs []report.Finding
 	add := func(f report.Finding) { fs = append(fs, f) }
 
-	switch s.SourceKind {
-	case KindPrivate, KindShared, KindULA:
+	switch {
+	case behindNAT(s.SourceKind):
 		s.Skipped = "a " + strings.ReplaceAll(s.SourceKind, "_", " ") + " address; receivers see the public address it is translated to"
 		add(report.Newf(report.CodeSenderBehindNAT, subject,
 			"Rerun with the public address receivers see: `mailcheck sender --ip PUBLIC-ADDRESS` (e.g. from the \"client=\" or \"[address]\" in a receiver's bounce).",
 			"%s is a %s address (%s); receivers judge the public address it is translated to, which mailcheck cannot see from here.",
 			ip, s.SourceKind, natHint(ip, s.SourceKind)))
-	case KindLoopback, KindLinkLocal, KindUnspecified, KindMulticast, KindIPv4Mapped, KindReserved:
+	case s.SourceKind != KindPublic && s.SourceKind != KindDocumentation:
 		s.Skipped = "a " + strings.ReplaceAll(s.SourceKind, "_", " ") + " address cannot send to the Internet"
 		add(report.Newf(report.CodeSenderUnusable, subject, "",
 			"%s is a %s address: no connection to another network can come from it.", ip, strings.ReplaceAll(s.SourceKind, "_", "-")))
-	case KindDocumentation:
+	case s.SourceKind == KindDocumentation:
 		add(report.Newf(report.CodeSenderDocumentation, subject, "",
 			"%s is in a documentation range (RFC 5737 / RFC 3849).", ip))
 	}

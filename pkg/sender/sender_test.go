@@ -293,6 +293,9 @@ func TestAuditSkipsPrivateULAAndSharedSourcesAndSaysTheNATHidesThePublicAddress(
 		if s.Receivers.Gmail.Action != ActionUnknown {
 			t.Errorf("%s: gmail %+v, want unknown", s.IP, s.Receivers.Gmail)
 		}
+		if !rep.Undetermined {
+			t.Errorf("%s: only a NAT'd address was found, want Undetermined", s.IP)
+		}
 		// The other family has no route: said, not hidden.
 		if _, ok := findingFor(rep.Findings, report.CodeSenderNoRoute); !ok {
 			t.Errorf("%s: no MC623 for the family without a route: %v", s.IP, codes(rep.Findings))
@@ -580,6 +583,14 @@ func TestAuditWithoutAnyRouteOrAddressIsUndetermined(t *testing.T) {
 	}
 	if n := len(rep.Findings); n != 2 {
 		t.Errorf("%d findings, want one MC623 per family: %v", n, codes(rep.Findings))
+	}
+}
+
+func TestAuditOfALoopbackSourceIsADefiniteFailure(t *testing.T) {
+	f := newFixture(t)
+	rep := f.audit(t, Options{IPs: addrs("::1")})
+	if rep.Undetermined || !report.AtLeast(rep.Findings, report.SeverityFail) {
+		t.Errorf("undetermined %v findings %v", rep.Undetermined, codes(rep.Findings))
 	}
 }
 
