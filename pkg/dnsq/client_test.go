@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
 )
@@ -622,5 +625,84 @@ func TestAnExpiredContextIsNotAnUnreachableResolver(t *testing.T) {
 	}
 	if n := s.TotalQueries(); n != 0 {
 		t.Errorf("%d queries sent after the deadline", n)
+	}
+}
+
+// hostileServer answers every query first with a packet carrying another
+// ID, then with one for another question, then with the right answer.
+func hostileServer(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			req := new(dns.Msg)
+			if req.Unpack(buf[:n]) != nil {
+				continue
+			}
+			send := func(m *dns.Msg) {
+				if b, err := m.Pack(); err == nil {
+					_, _ = pc.WriteTo(b, from)
+				}
+			}
+			wrongID := new(dns.Msg).SetReply(req)
+			wrongID.Id ^= 1
+			wrongID.Answer = []dns.RR{mustRR(t, req.Question[0].Name+" A 203.0.113.66")}
+			send(wrongID)
+			wrongQ := new(dns.Msg).SetReply(req)
+			wrongQ.Question[0].Name = "other.example."
+			wrongQ.Answer = []dns.RR{mustRR(t, "other.example. A 203.0.113.67")}
+			send(wrongQ)
+			good := new(dns.Msg).SetReply(req)
+			good.RecursionAvailable = true
+			good.Answer = []dns.RR{mustRR(t, req.Question[0].Name+" A 192.0.2.80")}
+			send(good)
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+func mustRR(t *testing.T, s string) dns.RR {
+	rr, err := dns.NewRR(s)
+	if err != nil {
+		t.Error(err)
+	}
+	return rr
+}
+
+func TestAnswersWithAnotherIDOrQuestionAreIgnored(t *testing.T) {
+	c := newClient(t, hostileServer(t))
+	for _, name := range []string{"one.example.", "two.example."} { // the second reuses the socket
+		res := c.LookupA(context.Background(), name)
+		if res.Status != StatusOK || fmt.Sprint(res.Addrs) != "[192.0.2.80]" {
+			t.Errorf("%s: %s %v (err %v), want only the matching answer 192.0.2.80", name, res.Status, res.Addrs, res.Err)
+		}
+	}
+}
+
+func TestALateAnswerDoesNotAnswerTheNextQuestion(t *testing.T) {
+	s := dnstest.New(t, zone)
+	s.Delay("mx1.example.", 300*time.Millisecond)
+	c, err := New(Config{Servers: []string{s.Addr4()}, Timeout: 100 * time.Millisecond, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.LookupA(context.Background(), "mx1.example."); r.Status != StatusTimeout {
+		t.Fatalf("status %s, want timeout", r.Status)
+	}
+	time.Sleep(300 * time.Millisecond) // the late answer arrives now
+	for range 5 {
+		r := c.LookupA(context.Background(), fmt.Sprintf("h%d.example.", rand.IntN(1e6)))
+		if r.Status != StatusNXDomain || len(r.Addrs) != 0 {
+			t.Errorf("status %s addrs %v, want nxdomain with no addresses", r.Status, r.Addrs)
+		}
 	}
 }
