@@ -37,6 +37,7 @@ loop1    CNAME loop2
 loop2    CNAME loop1
 out      CNAME target.other.
 a.b.c    A    192.0.2.9
+dangling CNAME gone
 odd      MX   10 bad\000name.example.
 
 $ORIGIN other.
@@ -341,6 +342,8 @@ func TestCNAMEChainsAreFollowed(t *testing.T) {
 		{"back.other.", StatusOK, []string{"out.example.", "target.other."}, "[198.51.100.7]"},
 		// Loop inside one answer.
 		{"loop1.example.", StatusError, nil, "[]"},
+		// RFC 6604 §3: the rcode is about the last name of the chain.
+		{"dangling.example.", StatusNXDomain, []string{"gone.example."}, "[]"},
 	}
 	for _, tt := range tests {
 		res := c.LookupA(ctx, tt.name)
@@ -704,5 +707,24 @@ func TestALateAnswerDoesNotAnswerTheNextQuestion(t *testing.T) {
 		if r.Status != StatusNXDomain || len(r.Addrs) != 0 {
 			t.Errorf("status %s addrs %v, want nxdomain with no addresses", r.Status, r.Addrs)
 		}
+	}
+}
+
+func TestAReferralSaysTheServerIsNotARecursiveResolver(t *testing.T) {
+	// What an authoritative server for example. answers about a child zone
+	// it delegates: no AA, no RA, NS records in the authority section.
+	r := new(dns.Msg).SetQuestion("host.child.example.", dns.TypeA)
+	r.Response = true
+	r.Ns = []dns.RR{mustRR(t, "child.example. NS ns.child.example.")}
+	st := &step{res: Result{Name: "host.child.example."}}
+	(&Client{}).classify(st, r, "192.0.2.53:53", time.Millisecond, dns.TypeA)
+	if st.res.Status != StatusError || !strings.Contains(fmt.Sprint(st.res.Err), "not a recursive resolver") {
+		t.Errorf("status %s err %v, want an error naming the referral", st.res.Status, st.res.Err)
+	}
+	r.RecursionAvailable = true // a resolver that found nothing: NODATA
+	st = &step{res: Result{Name: "host.child.example."}}
+	(&Client{}).classify(st, r, "192.0.2.53:53", time.Millisecond, dns.TypeA)
+	if st.res.Status != StatusNoData {
+		t.Errorf("status %s, want nodata", st.res.Status)
 	}
 }
