@@ -26,8 +26,8 @@ func sampleSenderReport() *sender.Report {
 				IP: netip.MustParseAddr("2001:db8:1::27"), Family: "ipv6", Origin: sender.OriginRoute, SourceKind: sender.KindPublic,
 				PTR: []string{"v4only.example.org\x1b[2J"}, PTRStatus: dnsq.StatusOK, FCrDNS: iprev.StatusFail,
 				GenericRDNS: true, GenericReason: "v4only.example.org: pool word",
-				HELO: &sender.HELO{Name: "mail.example.org", Origin: "--helo", FQDN: true, Status: dnsq.StatusNoData, Resolves: true},
-				SPF:  &sender.SPF{Domain: "example.org", Result: "softfail", Mechanism: "~all"},
+				HELO:  &sender.HELO{Name: "mail.example.org", Origin: "--helo", FQDN: true, Status: dnsq.StatusNoData, Resolves: true},
+				SPF:   &sender.SPF{Domain: "example.org", Result: "softfail", Mechanism: "~all"},
 				DMARC: dmarc,
 				DNSBL: []sender.Listing{{Zone: "bl.example", Status: "listed", Listed: true, Codes: []string{"127.0.0.3"}, Network: "2001:db8:1::/64"}},
 				Receivers: sender.Receivers{
