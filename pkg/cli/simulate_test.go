@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +110,7 @@ mx2.example.test.  A    192.0.2.2
 mx2.example.test.  AAAA 2001:db8::2
 mx3.example.test.  A    192.0.2.3
 null.test.         MX   0 .
+xn--bcher-kva.example.test. MX 10 mx1.example.test.
 nomx.test.         A    192.0.2.7
 nomx.test.         AAAA 2001:db8::7
 brokenaaaa.test.   MX   10 mx.brokenaaaa.test.
@@ -369,5 +372,70 @@ func TestSimulateWithIPv4OnlySeesNoIPv6(t *testing.T) {
 	}
 	if m.Calls("AAAA mx1.example.test.") != 0 {
 		t.Error("AAAA asked despite -4")
+	}
+}
+
+// docs/json.md's simulate section documents exactly the fields simulate
+// writes (the same check as for mx).
+func TestDocsJSONDescribesExactlyTheFieldsSimulateWrites(t *testing.T) {
+	s := startSimulateZone(t)
+	produced := map[string]bool{}
+	for _, args := range [][]string{
+		{"--seed", "1", "--assume", "2001:db8::1=rcpt_5xx", "example.test"},
+		{"--assume", "2001:db8::1=timeout", "--mta", "exim", "example.test"},
+		{"null.test"},
+		{"xn--bcher-kva.example.test"},
+	} {
+		var out, errOut bytes.Buffer
+		ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+		code := Run(context.Background(), append([]string{"simulate", "-o", "json", "--resolver", s.Addr4()}, args...), ios)
+		if code == ExitUsage {
+			t.Fatalf("simulate %v: exit 2: %s", args, errOut.String())
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatalf("simulate %v: %v\n%s", args, err, out.String())
+		}
+		jsonPaths("", doc, produced)
+	}
+	// Settings are keyed by parameter name: document the shape once.
+	for p := range produced {
+		if strings.HasPrefix(p, "mta.settings.") {
+			delete(produced, p)
+			rest := strings.SplitN(strings.TrimPrefix(p, "mta.settings."), ".", 2)
+			if len(rest) == 2 {
+				produced["mta.settings.NAME."+rest[1]] = true
+			} else {
+				produced["mta.settings.NAME"] = true
+			}
+		}
+		if strings.HasPrefix(p, "replay.outcomes.") {
+			delete(produced, p)
+			produced["replay.outcomes.ADDR"] = true
+		}
+	}
+	section := docSection(t, "../../docs/json.md", "simulate")
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Za-z0-9_.\\[\\]]+)` \\|").FindAllStringSubmatch(section, -1) {
+		documented[m[1]] = true
+	}
+	var undocumented, unproduced []string
+	for p := range produced {
+		if !documented[p] {
+			undocumented = append(undocumented, p)
+		}
+	}
+	for p := range documented {
+		if !produced[p] {
+			unproduced = append(unproduced, p)
+		}
+	}
+	slices.Sort(undocumented)
+	slices.Sort(unproduced)
+	if len(undocumented) > 0 {
+		t.Errorf("simulate writes fields docs/json.md does not document: %v", undocumented)
+	}
+	if len(unproduced) > 0 {
+		t.Errorf("docs/json.md documents simulate fields the test did not produce: %v", unproduced)
 	}
 }

@@ -67,7 +67,7 @@ func (em *eximModel) plan(in Input) eximPlan {
 		pl.decision = Decision{Action: ActionBounce, Reason: "an MX or SRV record indicated no SMTP service"}
 		return pl
 	case in.NullMX:
-		pl.notes = append(pl.notes, "Exim ignores the null MX record because other MX records exist (research §2.1)")
+		pl.notes = append(pl.notes, "Exim ignores the null MX record because other MX records exist (host.c host_find_bydns)")
 	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
 		// research §2.1 step 1: NXDOMAIN on the MX query is final.
 		pl.decision = Decision{Action: ActionBounce, DSN: "5.0.0", Reason: "Unrouteable address"}
@@ -102,7 +102,7 @@ func (em *eximModel) plan(in Input) eximPlan {
 	for _, x := range uniq {
 		if x.IPLiteral && !em.s.bool("allow_mx_to_ip") && !implicit {
 			literal = true
-			pl.notes = append(pl.notes, fmt.Sprintf("MX %s is an IP address: Exim ignores it unless allow_mx_to_ip is set (research §2.1)", x.Host))
+			pl.notes = append(pl.notes, fmt.Sprintf("MX %s is an IP address: Exim ignores it unless allow_mx_to_ip is set", x.Host))
 			continue
 		}
 		off6 := em.ipv6Off(x.Host)
@@ -126,7 +126,7 @@ func (em *eximModel) plan(in Input) eximPlan {
 			continue
 		}
 		if !off6 && x.AAAAStatus.Temporary() && len(v4) > 0 {
-			pl.notes = append(pl.notes, fmt.Sprintf("the AAAA lookup for %s failed (%s): Exim silently uses its A records (research §2.1)", x.Host, x.AAAAStatus))
+			pl.notes = append(pl.notes, fmt.Sprintf("the AAAA lookup for %s failed (%s): Exim silently uses its A records (host.c)", x.Host, x.AAAAStatus))
 		}
 		pl.hosts = append(pl.hosts, h)
 	}
@@ -158,7 +158,7 @@ func (em *eximModel) plan(in Input) eximPlan {
 			return pl
 		}
 		pl.hosts = slices.DeleteFunc(pl.hosts, func(h eximHost) bool { return int(h.x.Preference) >= selfPref })
-		pl.notes = append(pl.notes, fmt.Sprintf("this host is an MX at preference %d: that level and worse are removed (research §2.1 step 7)", selfPref))
+		pl.notes = append(pl.notes, fmt.Sprintf("this host is an MX at preference %d: that level and worse are removed (RFC 5321 §5.1)", selfPref))
 	}
 	for i, h := range pl.hosts {
 		if i > 0 && pl.hosts[i-1].x.Preference == h.x.Preference {
@@ -179,7 +179,7 @@ func (em *eximModel) plan(in Input) eximPlan {
 	}
 	pl.decision = Decision{Action: ActionAttempt}
 	if dup := duplicates(pl.cands); dup != "" {
-		pl.notes = append(pl.notes, fmt.Sprintf("%s is listed under more than one exchange: Exim tries it once (research §2.1 step 6)", dup))
+		pl.notes = append(pl.notes, fmt.Sprintf("%s is listed under more than one exchange: Exim tries it once (host_remove_duplicates)", dup))
 	}
 	return pl
 }

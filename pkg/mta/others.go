@@ -25,7 +25,7 @@ func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes
 	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
 		return nil, Decision{Action: ActionBounce, Reason: "Domain does not accept mail"}, nil
 	case in.NullMX:
-		notes = append(notes, "OpenSMTPD ignores the null MX record because other MX records exist (research §3.1)")
+		notes = append(notes, "OpenSMTPD ignores the null MX record because other MX records exist (dns.c)")
 	case in.ImplicitMX, in.MXStatus == dnsq.StatusOK:
 	case in.MXStatus == dnsq.StatusRefused:
 		// research §3.1: libasr maps REFUSED to NO_RECOVERY -> DNS_EINVAL -> PERMFAIL.
@@ -62,7 +62,7 @@ func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes
 		// research §3.2: no address for any MX -> TEMPFAIL.
 		return nil, Decision{Action: ActionDefer, Reason: "No MX found for domain"}, notes
 	}
-	notes = append(notes, "OpenSMTPD does not randomise: equal-preference exchanges are used in the order their lookups finish, modelled here as answer order (research §3.2)")
+	notes = append(notes, "OpenSMTPD does not randomise: equal-preference exchanges are used in the order their lookups finish, modelled here as answer order")
 	return cands, Decision{Action: ActionAttempt}, notes
 }
 
@@ -91,7 +91,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		pl.decision = Decision{Action: ActionBounce, DSN: "5.1.10", Reason: "Domain does not accept mail (null MX)"}
 		return pl
 	case in.NullMX:
-		pl.notes = append(pl.notes, "Sendmail honours a null MX only when it is the sole MX; the other records are used (research §4)")
+		pl.notes = append(pl.notes, "Sendmail honours a null MX only when it is the sole MX; the other records are used (domain.c getmxrr)")
 	case in.ImplicitMX, in.MXStatus == dnsq.StatusOK:
 	case in.MXStatus.Temporary():
 		pl.decision = Decision{Action: ActionDefer, DSN: "4.4.3", Reason: "Host name lookup failure"}
@@ -159,7 +159,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		}
 		return pl
 	}
-	pl.notes = append(pl.notes, "Sendmail orders equal-preference hosts by a hash of the name with a per-process seed, modelled as a uniform random order (research §4)")
+	pl.notes = append(pl.notes, "Sendmail orders equal-preference hosts by a hash of the name with a per-process seed, modelled as a uniform random order (domain.c mxrand)")
 	pl.decision = Decision{Action: ActionAttempt}
 	return pl
 }

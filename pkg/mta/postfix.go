@@ -72,10 +72,10 @@ func (pm *postfixModel) addrsOf(x Exchange) (addrs []netip.Addr, soft, hard bool
 	}
 	if len(addrs) > 0 {
 		if v4 && v6 && x.AAAAStatus.Temporary() && len(x.A) > 0 {
-			note = fmt.Sprintf("the AAAA lookup for %s failed (%s): Postfix silently uses its A records only (research §1.3.4)", x.Host, x.AAAAStatus)
+			note = fmt.Sprintf("the AAAA lookup for %s failed (%s): Postfix silently uses its A records only (dns_lookup_rv)", x.Host, x.AAAAStatus)
 		}
 		if v4 && v6 && x.AStatus.Temporary() && len(x.AAAA) > 0 {
-			note = fmt.Sprintf("the A lookup for %s failed (%s): Postfix silently uses its AAAA records only (research §1.3.4)", x.Host, x.AStatus)
+			note = fmt.Sprintf("the A lookup for %s failed (%s): Postfix silently uses its AAAA records only (dns_lookup_rv)", x.Host, x.AStatus)
 		}
 		return addrs, false, false, note
 	}
@@ -108,7 +108,7 @@ func (pm *postfixModel) list(in Input) postfixList {
 		// DNS_NULLMX, even mixed with other records (3.0+).
 		out.decision = Decision{Action: ActionBounce, DSN: "5.1.0", Reason: fmt.Sprintf("Domain %s does not accept mail (nullMX)", in.Domain)}
 		if len(in.MX) > 0 {
-			out.notes = append(out.notes, "the null MX is mixed with other MX records: Postfix treats the domain as null MX, Exim and OpenSMTPD use the other records (research §6)")
+			out.notes = append(out.notes, "the null MX is mixed with other MX records: Postfix treats the domain as null MX, Exim and OpenSMTPD use the other records (RFC 7505 §3 forbids the mix)")
 		}
 		return out
 	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
@@ -117,7 +117,7 @@ func (pm *postfixModel) list(in Input) postfixList {
 		out.decision = Decision{Action: ActionBounce, DSN: "5.4.4", Reason: fmt.Sprintf("MX lookup for %s: malformed or unexpected name server reply (the null MX target is invalid before Postfix 3.0)", in.Domain)}
 		return out
 	case in.NullMX:
-		out.notes = append(out.notes, "before Postfix 3.0 a null MX record mixed with others is skipped and the other MX records are used (research §1.2)")
+		out.notes = append(out.notes, "before Postfix 3.0 a null MX record mixed with others is skipped and the other MX records are used")
 		mx = in.MX
 	case in.ImplicitMX:
 		implicit = true
@@ -160,10 +160,10 @@ func (pm *postfixModel) list(in Input) postfixList {
 	// research §1.3.8: a DNS record list is capped at 100 (3.9+).
 	if pm.v.atLeast(3, 9) && len(out.cands) > 100 {
 		out.cands = out.cands[:100]
-		out.notes = append(out.notes, "more than 100 addresses: Postfix 3.9+ keeps the first 100 (research §1.3.8)")
+		out.notes = append(out.notes, "more than 100 addresses: Postfix 3.9+ keeps the first 100 (dns_rr_append)")
 	}
 	if dup := duplicates(out.cands); dup != "" {
-		out.notes = append(out.notes, fmt.Sprintf("%s is listed under more than one exchange: Postfix tries it once per listing and counts each toward smtp_mx_address_limit (research §1.3.9)", dup))
+		out.notes = append(out.notes, fmt.Sprintf("%s is listed under more than one exchange: Postfix tries it once per listing and counts each toward smtp_mx_address_limit", dup))
 	}
 	if len(out.cands) == 0 {
 		// research §1.3.10
@@ -196,7 +196,7 @@ func (pm *postfixModel) list(in Input) postfixList {
 			}
 			bestPref, bestFound, selfPref := mx[0].Preference, out.cands[0].Preference, out.cands[selfAt].Preference
 			out.cands = slices.DeleteFunc(out.cands, func(c Candidate) bool { return c.Preference >= selfPref })
-			out.notes = append(out.notes, fmt.Sprintf("this host is an MX at preference %d: addresses at that preference and worse are dropped (RFC 5321 §5.1, research §1.4)", selfPref))
+			out.notes = append(out.notes, fmt.Sprintf("this host is an MX at preference %d: addresses at that preference and worse are dropped (RFC 5321 §5.1, smtp_truncate_self)", selfPref))
 			if len(out.cands) == 0 {
 				if bestPref != bestFound {
 					out.decision = Decision{Action: ActionDefer, DSN: "4.4.4", Reason: fmt.Sprintf("unable to find primary relay for %s", in.Domain)}
@@ -225,7 +225,7 @@ func (pm *postfixModel) list(in Input) postfixList {
 		out.cands[i].Index = i
 	}
 	if !pm.s.bool("smtp_randomize_addresses") && pm.s.str("smtp_address_preference") != "any" && !out.keyed && len(out.cands) >= 2 {
-		out.notes = append(out.notes, "Postfix 2.8–3.2 with smtp_randomize_addresses = no ignores smtp_address_preference for MX destinations (research §1.9)")
+		out.notes = append(out.notes, "Postfix 2.8–3.2 with smtp_randomize_addresses = no ignores smtp_address_preference for MX destinations (smtp_addr.c)")
 	}
 	return out
 }

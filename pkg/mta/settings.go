@@ -244,7 +244,7 @@ var postfixParams = []param{
 		if len(f) > 0 && f[0] == "dns" {
 			return nil
 		}
-		return fmt.Errorf("only smtp_host_lookup = dns is modelled (native uses getaddrinfo's order, research §1.3.6), got %q", s)
+		return fmt.Errorf("only smtp_host_lookup = dns is modelled (native uses getaddrinfo's RFC 6724 order), got %q", s)
 	}},
 	{name: "inet_interfaces", check: checkAddrList, def: constDef("all"),
 		note: "addresses listed here count as local for loop detection"},

@@ -422,42 +422,42 @@ func tweaks(m modelRun, nCands int) []tweak {
 	switch m.name {
 	case Postfix:
 		if m.s.str("smtp_address_preference") != "ipv4" {
-			t = append(t, tweak{"smtp_address_preference", "ipv4", "try IPv4 addresses first within each MX preference (research §1.5.2)"})
+			t = append(t, tweak{"smtp_address_preference", "ipv4", "try IPv4 addresses first within each MX preference"})
 		}
 		if m.s.str("smtp_address_preference") != "ipv6" {
-			t = append(t, tweak{"smtp_address_preference", "ipv6", "try IPv6 addresses first within each MX preference (research §1.5.2)"})
+			t = append(t, tweak{"smtp_address_preference", "ipv6", "try IPv6 addresses first within each MX preference"})
 		}
 		if l := m.s.int("smtp_mx_address_limit"); l > 0 && nCands > l {
-			t = append(t, tweak{"smtp_mx_address_limit", fmt.Sprint(nCands), "let every address be tried (research §1.6)"})
+			t = append(t, tweak{"smtp_mx_address_limit", fmt.Sprint(nCands), "let every address be tried before the message is deferred"})
 		}
 		if _, ok := m.s["smtp_balance_inet_protocols"]; ok && !m.s.bool("smtp_balance_inet_protocols") {
-			t = append(t, tweak{"smtp_balance_inet_protocols", "yes", "keep both families within the address limit (research §1.5.3)"})
+			t = append(t, tweak{"smtp_balance_inet_protocols", "yes", "keep both families within the address limit"})
 		}
 		if m.s.str("inet_protocols") != "ipv4" {
-			t = append(t, tweak{"inet_protocols", "ipv4", "stop using IPv6 for delivery altogether (research §1.3.3)"})
+			t = append(t, tweak{"inet_protocols", "ipv4", "stop using IPv6 for delivery altogether"})
 		}
 	case Exim:
 		if !m.s.bool("ipv4_prefer") {
 			if _, ok := m.s["ipv4_prefer"]; ok {
-				t = append(t, tweak{"ipv4_prefer", "true", "dnslookup router: prefer IPv4 (research §2.1 step 5)"})
+				t = append(t, tweak{"ipv4_prefer", "true", "dnslookup router: put IPv4 before IPv6"})
 			}
 		}
 		if l := m.s.int("hosts_max_try"); l > 0 && nCands > l {
-			t = append(t, tweak{"hosts_max_try", fmt.Sprint(nCands), "let every address be tried (research §2.2)"})
+			t = append(t, tweak{"hosts_max_try", fmt.Sprint(nCands), "let every address be tried before the message is deferred"})
 		}
 		if !m.s.bool("disable_ipv6") {
-			t = append(t, tweak{"disable_ipv6", "true", "stop using IPv6 (research §2.1 step 3)"})
+			t = append(t, tweak{"disable_ipv6", "true", "stop looking up AAAA records"})
 		}
 	case OpenSMTPD:
 		if m.s.str("family") != "inet4 inet6" {
-			t = append(t, tweak{"family", "inet4 inet6", "resolv.conf 'family inet4 inet6': IPv4 first per host (research §3.2)"})
+			t = append(t, tweak{"family", "inet4 inet6", "resolv.conf 'family inet4 inet6': IPv4 first per host"})
 		}
 	case Sendmail:
 		if m.s.str("InetMode") != "inet" {
-			t = append(t, tweak{"InetMode", "inet", "IPv4 only (research §4)"})
+			t = append(t, tweak{"InetMode", "inet", "IPv4 only"})
 		}
 		if !m.s.bool("WorkAroundBrokenAAAA") {
-			t = append(t, tweak{"WorkAroundBrokenAAAA", "true", "use the A records when an AAAA lookup fails (research §4)"})
+			t = append(t, tweak{"WorkAroundBrokenAAAA", "true", "use the A records when an AAAA lookup fails"})
 		}
 	}
 	return t
