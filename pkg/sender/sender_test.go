@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -615,5 +616,49 @@ func TestKernelRoutesFindsTheLoopbackSourceWithoutSendingAnything(t *testing.T) 
 	a, err := KernelRoutes{}.Source(context.Background(), netip.MustParseAddr("127.0.0.1"))
 	if err != nil || a != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("source = %v, %v", a, err)
+	}
+}
+
+func TestSPFResolverMapsLookupStatusesToWhatTheSPFLibraryExpects(t *testing.T) {
+	m := &dnsq.Mock{
+		A:    map[string][]netip.Addr{"v4.example.": addrs("192.0.2.1")},
+		AAAA: map[string][]netip.Addr{"v6.example.": addrs("2001:db8::1")},
+		TXT:  map[string][]string{"txt.example.": {"v=spf1 -all"}},
+		Fail: map[string]dnsq.Status{"AAAA half.example.": dnsq.StatusServFail, "A slow.example.": dnsq.StatusTimeout},
+	}
+	ctx := context.Background()
+	v6 := spfResolver{r: m, ip: netip.MustParseAddr("2001:db8::25")}
+	v4 := spfResolver{r: m, ip: netip.MustParseAddr("192.0.2.25")}
+	type dnsError interface {
+		Temporary() bool
+	}
+	isNotFound := func(err error) bool {
+		var de *net.DNSError
+		return errors.As(err, &de) && de.IsNotFound
+	}
+	isTemp := func(err error) bool {
+		var de dnsError
+		return errors.As(err, &de) && de.Temporary()
+	}
+	if ips, err := v6.LookupIPAddr(ctx, "v6.example"); err != nil || len(ips) != 1 {
+		t.Errorf("v6 AAAA: %v %v", ips, err)
+	}
+	if ips, err := v4.LookupIPAddr(ctx, "v6.example"); err != nil || len(ips) != 0 {
+		t.Errorf("an IPv4 client must not ask AAAA: %v %v", ips, err)
+	}
+	if _, err := v6.LookupIPAddr(ctx, "nowhere.example"); !isNotFound(err) {
+		t.Errorf("NXDOMAIN in both families: %v, want not found", err)
+	}
+	if _, err := v6.LookupIPAddr(ctx, "half.example"); !isTemp(err) {
+		t.Errorf("A NXDOMAIN with AAAA SERVFAIL: %v, want temporary", err)
+	}
+	if _, err := v4.LookupIPAddr(ctx, "slow.example"); !isTemp(err) {
+		t.Errorf("A timeout: %v, want temporary", err)
+	}
+	if txt, err := v4.LookupTXT(ctx, "txt.example"); err != nil || len(txt) != 1 {
+		t.Errorf("TXT: %v %v", txt, err)
+	}
+	if txt, err := v4.LookupTXT(ctx, "v4.example"); err != nil || len(txt) != 0 {
+		t.Errorf("NODATA must be an empty answer without error: %v %v", txt, err)
 	}
 }

@@ -91,16 +91,16 @@ func (a spfResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAdd
 	if len(out) > 0 {
 		return out, nil
 	}
-	switch {
-	case failed(res4.Result):
-		if res4.Status == dnsq.StatusNXDomain && (res6.Status == dnsq.StatusSkipped || res6.Status == dnsq.StatusNXDomain) {
-			return nil, dnsErr(host, res4.Result)
+	// A temporary failure of any query asked makes the mechanism a
+	// temperror (RFC 7208 §5); NXDOMAIN everywhere is "not found" (a void
+	// lookup); anything else is an empty answer.
+	for _, res := range []dnsq.Result{res4.Result, res6.Result} {
+		if res.Status != dnsq.StatusSkipped && failed(res) && res.Status != dnsq.StatusNXDomain {
+			return nil, dnsErr(host, res)
 		}
-		if res4.Status != dnsq.StatusNXDomain {
-			return nil, dnsErr(host, res4.Result)
-		}
-	case res6.Status != dnsq.StatusSkipped && failed(res6.Result) && res6.Status != dnsq.StatusNXDomain:
-		return nil, dnsErr(host, res6.Result)
+	}
+	if res4.Status == dnsq.StatusNXDomain && (res6.Status == dnsq.StatusSkipped || res6.Status == dnsq.StatusNXDomain) {
+		return nil, dnsErr(host, res4.Result)
 	}
 	return nil, nil
 }
