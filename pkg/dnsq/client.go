@@ -61,7 +61,7 @@ type Client struct {
 	defaulted bool // servers is resolv.conf's implicit default
 	cache     *cache
 	dialer    net.Dialer
-	udp       udpPool
+	udp       []udpPool // idle UDP sockets, one pool per server
 
 	traceMu sync.Mutex
 	trace   io.Writer
@@ -124,6 +124,7 @@ func New(cfg Config) (*Client, error) {
 			c.servers[i] = hp
 		}
 	}
+	c.udp = make([]udpPool, len(c.servers))
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
 	}
@@ -142,7 +143,9 @@ func New(cfg Config) (*Client, error) {
 
 // Close releases the sockets kept for reuse. The client stays usable.
 func (c *Client) Close() error {
-	c.udp.close()
+	for i := range c.udp {
+		c.udp[i].close()
+	}
 	return nil
 }
 
@@ -416,11 +419,11 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 				c.retries.Add(1)
 			}
 			sent++
-			r, rtt, err := c.ask(ctx, srv, q, wire)
+			r, rtt, err := c.ask(ctx, i, q, wire)
 			if err == nil && r.Rcode == dns.RcodeFormatError && r.IsEdns0() == nil {
 				// RFC 6891 §7: a server that does not know EDNS0 answers
 				// FORMERR without an OPT; ask it again without one.
-				r, rtt, err = c.ask(ctx, srv, q, plain)
+				r, rtt, err = c.ask(ctx, i, q, plain)
 			}
 			if err != nil {
 				if isTimeout(err) {
@@ -504,9 +507,10 @@ func (c *Client) backoff(ctx context.Context, round int) bool {
 // ask does one exchange with one server: UDP, then TCP if the answer is
 // truncated (RFC 1035 §4.2.1, RFC 7766 §5). Each transport gets its own
 // per-exchange timeout, cut short by the caller's deadline.
-func (c *Client) ask(ctx context.Context, srv string, q dns.Question, wire []byte) (*dns.Msg, time.Duration, error) {
+func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte) (*dns.Msg, time.Duration, error) {
+	srv := c.servers[i]
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
-	r, rtt, err := c.exchange(ctx, "udp", srv, wire, q, c.deadline(ctx))
+	r, rtt, err := c.exchange(ctx, "udp", i, wire, q, c.deadline(ctx))
 	c.queries.Add(1)
 	c.traceLine(q, srv, "udp", rtt, r, err)
 	if err != nil || !r.Truncated {
@@ -517,7 +521,7 @@ func (c *Client) ask(ctx context.Context, srv string, q dns.Question, wire []byt
 	}
 	c.tcpFallbacks.Add(1)
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
-	r, rtt, err = c.exchange(ctx, "tcp", srv, wire, q, c.deadline(ctx))
+	r, rtt, err = c.exchange(ctx, "tcp", i, wire, q, c.deadline(ctx))
 	c.queries.Add(1)
 	c.traceLine(q, srv, "tcp", rtt, r, err)
 	if err != nil && isTimeout(err) {

@@ -34,8 +34,8 @@ var longAgo = time.Unix(1, 0)
 // whole exchange; ctx cancellation interrupts it too. UDP answers with
 // another ID or question are ignored (late answers to an earlier attempt,
 // or spoofing attempts, RFC 5452 §4) and reading goes on until the deadline.
-func (c *Client) exchange(ctx context.Context, network, server string, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
-	r, rtt, err := c.exchange1(ctx, network, server, wire, q, deadline)
+func (c *Client) exchange(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
+	r, rtt, err := c.exchange1(ctx, network, srv, wire, q, deadline)
 	switch {
 	case err == nil:
 	case errors.Is(ctx.Err(), context.Canceled):
@@ -72,8 +72,9 @@ func (e *exchangeError) Error() string {
 
 func (e *exchangeError) Unwrap() error { return e.err }
 
-func (c *Client) exchange1(ctx context.Context, network, server string, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
+func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
+	server, pool := c.servers[srv], &c.udp[srv]
 	if network == "tcp" {
 		conn, err := c.dial(ctx, network, server, deadline)
 		if err != nil {
@@ -87,7 +88,7 @@ func (c *Client) exchange1(ctx context.Context, network, server string, wire []b
 		}
 		return r, time.Since(start), err
 	}
-	conn := c.udp.get(server)
+	conn := pool.get()
 	if conn == nil {
 		var err error
 		if conn, err = c.dial(ctx, network, server, deadline); err != nil {
@@ -103,7 +104,7 @@ func (c *Client) exchange1(ctx context.Context, network, server string, wire []b
 		// one interrupted by the caller has a deadline in the past.
 		conn.Close()
 	} else {
-		c.udp.put(server, conn)
+		pool.put(conn)
 	}
 	return r, time.Since(start), err
 }
@@ -165,7 +166,7 @@ func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
 // exchange ended cleanly come back.
 type udpPool struct {
 	mu   sync.Mutex
-	idle map[string][]*pooledConn
+	idle []*pooledConn
 }
 
 type pooledConn struct {
@@ -178,45 +179,39 @@ const (
 	maxUses          = 64
 )
 
-func (p *udpPool) get(server string) net.Conn {
+func (p *udpPool) get() net.Conn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	l := p.idle[server]
-	if len(l) == 0 {
+	if len(p.idle) == 0 {
 		return nil
 	}
-	pc := l[len(l)-1]
-	p.idle[server] = l[:len(l)-1]
+	pc := p.idle[len(p.idle)-1]
+	p.idle = p.idle[:len(p.idle)-1]
 	return pc
 }
 
-func (p *udpPool) put(server string, conn net.Conn) {
+func (p *udpPool) put(conn net.Conn) {
 	pc, ok := conn.(*pooledConn)
 	if !ok {
 		pc = &pooledConn{Conn: conn}
 	}
 	pc.uses++
 	p.mu.Lock()
-	if pc.uses >= maxUses || len(p.idle[server]) >= maxIdlePerServer {
+	if pc.uses >= maxUses || len(p.idle) >= maxIdlePerServer {
 		p.mu.Unlock()
 		pc.Close()
 		return
 	}
-	if p.idle == nil {
-		p.idle = map[string][]*pooledConn{}
-	}
-	p.idle[server] = append(p.idle[server], pc)
+	p.idle = append(p.idle, pc)
 	p.mu.Unlock()
 }
 
-// Close closes the idle sockets.
+// close closes the idle sockets.
 func (p *udpPool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, l := range p.idle {
-		for _, pc := range l {
-			pc.Close()
-		}
+	for _, pc := range p.idle {
+		pc.Close()
 	}
 	p.idle = nil
 }
