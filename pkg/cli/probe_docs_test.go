@@ -73,7 +73,9 @@ func TestDocsJSONDescribesExactlyTheFieldsProbeWrites(t *testing.T) {
 		}
 	}
 	for p := range documented {
-		if !produced[p] {
+		// Finding fields are the shared Finding object; whether a test
+		// run produces findings depends on the evaluation, not on probe.
+		if !produced[p] && !strings.HasPrefix(p, "findings[].") {
 			unproduced = append(unproduced, p)
 		}
 	}
