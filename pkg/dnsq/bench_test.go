@@ -1,8 +1,12 @@
 package dnsq
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +29,61 @@ var benchZone = sync.OnceValue(func() string {
 	return z.String()
 })
 
+// TestMain doubles as the out-of-process server for
+// BenchmarkResolverClientOnly: with DNSQ_BENCH_SERVER=1 the test binary
+// serves the benchmark zone, prints its address and exits when its stdin
+// closes.
+func TestMain(m *testing.M) {
+	if os.Getenv("DNSQ_BENCH_SERVER") != "1" {
+		os.Exit(m.Run())
+	}
+	s, err := dnstest.Start(benchZone(), dnstest.WithoutQueryLog(), dnstest.WithoutIPv6())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(s.Addr4())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	s.Close()
+	os.Exit(0)
+}
+
+// startServerProcess runs the benchmark server in a child process so that
+// the CPU time measured is the client's alone.
+func startServerProcess(b *testing.B) string {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Skip(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "DNSQ_BENCH_SERVER=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("benchmark server: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+// BenchmarkResolverClientOnly is BenchmarkResolverAgainstDNSTest with the
+// server in another process: cpu-µs/domain is then the client's cost for
+// MX + A + AAAA of one domain, the figure bulk throughput depends on.
+func BenchmarkResolverClientOnly(b *testing.B) {
+	benchDomainLookups(b, startServerProcess(b))
+}
+
 // BenchmarkResolverAgainstDNSTest measures the client doing what bulk mode
 // does for each domain: MX, then A and AAAA of the exchange, every name a
 // cache miss, from parallel goroutines, against the in-process server on
@@ -35,7 +94,11 @@ func BenchmarkResolverAgainstDNSTest(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	c, err := New(Config{Servers: []string{s.Addr4()}, CacheSize: 4096})
+	benchDomainLookups(b, s.Addr4())
+}
+
+func benchDomainLookups(b *testing.B, server string) {
+	c, err := New(Config{Servers: []string{server}, CacheSize: 4096})
 	if err != nil {
 		b.Fatal(err)
 	}
