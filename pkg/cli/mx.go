@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,7 +100,8 @@ func runMX(ctx context.Context, opts *mxOptions) error {
 		Result:        res,
 		Families:      opts.Families,
 	}
-	verdict := mxVerdict(doc, opts.Now())
+	deadlineHit := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	verdict := mxVerdict(doc, deadlineHit, opts.Now())
 	doc.Findings = verdict.Findings
 	if doc.Findings == nil {
 		doc.Findings = []report.Finding{}
@@ -121,11 +123,13 @@ func runMX(ctx context.Context, opts *mxOptions) error {
 
 // mxVerdict is where mx gets its findings: the same pure evaluation check
 // uses (audit.Evaluate), over DNS facts only (no probes, no simulation).
-func mxVerdict(doc render.MXDocument, now time.Time) audit.Verdict {
+// deadlineHit says --timeout cut lookups short (finding MC903).
+func mxVerdict(doc render.MXDocument, deadlineHit bool, now time.Time) audit.Verdict {
 	return audit.Evaluate(audit.Facts{
-		Discovery: doc.Result,
-		WantIPv4:  doc.Families.IPv4,
-		WantIPv6:  doc.Families.IPv6,
+		Discovery:   doc.Result,
+		WantIPv4:    doc.Families.IPv4,
+		WantIPv6:    doc.Families.IPv6,
+		DeadlineHit: deadlineHit,
 	}, audit.Policy{Now: now})
 }
 

@@ -196,8 +196,8 @@ func TestMXBinaryExitsThreeWhenTheResolverDoesNotAnswer(t *testing.T) {
 	if el := time.Since(start); el > 10*time.Second {
 		t.Errorf("took %s with --timeout 2s", el)
 	}
-	if !strings.Contains(stdout, "MX lookup timeout") {
-		t.Errorf("stdout does not say the MX lookup timed out:\n%s", stdout)
+	if !strings.Contains(stdout, "MX lookup timeout") || !strings.Contains(stdout, "MC903") {
+		t.Errorf("stdout does not say the MX lookup timed out at the deadline:\n%s", stdout)
 	}
 }
 
