@@ -70,7 +70,7 @@ func (em *eximModel) plan(in Input) eximPlan {
 		pl.notes = append(pl.notes, "Exim ignores the null MX record because other MX records exist (host.c host_find_bydns)")
 	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
 		// research §2.1 step 1: NXDOMAIN on the MX query is final.
-		pl.decision = Decision{Action: ActionBounce, DSN: "5.0.0", Reason: "Unrouteable address"}
+		pl.decision = Decision{Action: ActionBounce, Reason: "Unrouteable address"}
 		return pl
 	case in.ImplicitMX:
 		implicit = true

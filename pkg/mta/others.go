@@ -84,17 +84,17 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 	var pl sendmailPlan
 	switch {
 	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
-		pl.decision = Decision{Action: ActionBounce, DSN: "5.1.2", Reason: "Host unknown (Name server: host not found)"}
+		pl.decision = Decision{Action: ActionBounce, Reason: "Host unknown (Name server: host not found)"}
 		return pl
 	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
 		// research §4: a null MX is honoured only as the sole MX.
-		pl.decision = Decision{Action: ActionBounce, DSN: "5.1.10", Reason: "Domain does not accept mail (null MX)"}
+		pl.decision = Decision{Action: ActionBounce, Reason: "Domain does not accept mail (null MX)"}
 		return pl
 	case in.NullMX:
 		pl.notes = append(pl.notes, "Sendmail honours a null MX only when it is the sole MX; the other records are used (domain.c getmxrr)")
 	case in.ImplicitMX, in.MXStatus == dnsq.StatusOK:
 	case in.MXStatus.Temporary():
-		pl.decision = Decision{Action: ActionDefer, DSN: "4.4.3", Reason: "Host name lookup failure"}
+		pl.decision = Decision{Action: ActionDefer, Reason: "Host name lookup failure"}
 		return pl
 	default:
 		pl.decision = Decision{Action: ActionUndecided, Reason: fmt.Sprintf("MX lookup status %q", in.MXStatus)}
@@ -115,7 +115,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 	if selfPref >= 0 {
 		mx = slices.DeleteFunc(mx, func(x Exchange) bool { return int(x.Preference) >= selfPref })
 		if len(mx) == 0 {
-			pl.decision = Decision{Action: ActionBounce, DSN: "5.3.5", Reason: "MX list for the domain points back to this host (config error: mail loops back to me)"}
+			pl.decision = Decision{Action: ActionBounce, Reason: "MX list for the domain points back to this host (config error: mail loops back to me)"}
 			return pl
 		}
 	}
@@ -153,9 +153,9 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 	}
 	if len(pl.cands) == 0 {
 		if soft {
-			pl.decision = Decision{Action: ActionDefer, DSN: "4.4.3", Reason: "Host name lookup failure"}
+			pl.decision = Decision{Action: ActionDefer, Reason: "Host name lookup failure"}
 		} else {
-			pl.decision = Decision{Action: ActionBounce, DSN: "5.1.2", Reason: "Host unknown"}
+			pl.decision = Decision{Action: ActionBounce, Reason: "Host unknown"}
 		}
 		return pl
 	}
