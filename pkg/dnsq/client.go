@@ -213,6 +213,14 @@ type step struct {
 // answer stops at an alias (RFC 1034 §5.3.3), with a loop and length limit.
 func (c *Client) lookup(ctx context.Context, name string, qtype uint16) (Result, *step) {
 	name = Fqdn(name)
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			// DNS names on the wire are A-labels (RFC 5890 §2.3.2.1); a
+			// U-label here is a caller's bug that would ask for raw UTF-8.
+			return Result{Name: name, Status: StatusError,
+				Err: fmt.Errorf("%q is not in A-label (ASCII) form; convert it with IDNA first", name)}, &step{}
+		}
+	}
 	st := c.cachedStep(ctx, name, qtype)
 	if st.next == "" {
 		res := st.res

@@ -558,8 +558,11 @@ func TestInvalidNamesFailWithoutAQuery(t *testing.T) {
 	if res.Status != StatusError || res.Err == nil {
 		t.Errorf("status %s err %v, want error", res.Status, res.Err)
 	}
+	if r := c.LookupMX(context.Background(), "bücher.example."); r.Status != StatusError || !strings.Contains(fmt.Sprint(r.Err), "A-label") {
+		t.Errorf("U-label: status %s err %v, want an error asking for the A-label", r.Status, r.Err)
+	}
 	if n := s.TotalQueries(); n != 0 {
-		t.Errorf("%d queries sent for an invalid name", n)
+		t.Errorf("%d queries sent for invalid names", n)
 	}
 }
 
