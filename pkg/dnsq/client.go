@@ -168,21 +168,25 @@ func (c *Client) Stats() Stats {
 	return s
 }
 
+// LookupMX asks for the MX records of name, in answer order.
 func (c *Client) LookupMX(ctx context.Context, name string) MXResult {
 	res, st := c.lookup(ctx, name, dns.TypeMX)
 	return MXResult{Result: res, MX: slices.Clone(st.mx)}
 }
 
+// LookupA asks for the IPv4 addresses of name, in answer order.
 func (c *Client) LookupA(ctx context.Context, name string) AddrResult {
 	res, st := c.lookup(ctx, name, dns.TypeA)
 	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
 }
 
+// LookupAAAA asks for the IPv6 addresses of name, in answer order.
 func (c *Client) LookupAAAA(ctx context.Context, name string) AddrResult {
 	res, st := c.lookup(ctx, name, dns.TypeAAAA)
 	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
 }
 
+// LookupPTR asks for the names of ip (in-addr.arpa or ip6.arpa).
 func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 	if !ip.IsValid() {
 		return NameResult{Result: Result{Status: StatusError, Err: errors.New("reverse lookup of an invalid IP address")}}
@@ -191,6 +195,8 @@ func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 	return NameResult{Result: res, Names: slices.Clone(st.strs)}
 }
 
+// LookupTXT asks for the TXT records of name, each record's strings
+// concatenated.
 func (c *Client) LookupTXT(ctx context.Context, name string) TXTResult {
 	res, st := c.lookup(ctx, name, dns.TypeTXT)
 	return TXTResult{Result: res, TXT: slices.Clone(st.strs)}
