@@ -91,7 +91,7 @@ func ProbeText(w io.Writer, st *Styles, doc ProbeDocument) error {
 			p.Line(st.Paint(ToneWarn, fmt.Sprintf("  %s %s: IPv4 %s; IPv6 %s", Sanitize(d.Host), fieldLabel(d.Field),
 				Sanitize(strings.Join(d.IPv4, " | ")), Sanitize(strings.Join(d.IPv6, " | ")))))
 		}
-	} else if families(doc.Probes) == 2 {
+	} else if comparedHosts(doc.Probes) > 0 {
 		p.Line()
 		p.Line(st.Paint(ToneGood, "IPv4 and IPv6 answer alike (banner, EHLO, extensions, STARTTLS, certificate)."))
 	}
@@ -127,14 +127,27 @@ func ProbeText(w io.Writer, st *Styles, doc ProbeDocument) error {
 	return p.Err()
 }
 
-func families(rs []smtpprobe.Result) int {
-	seen := map[string]bool{}
+// comparedHosts counts the MX hosts with a working probe in both families:
+// only those were compared.
+func comparedHosts(rs []smtpprobe.Result) int {
+	fams := map[string]map[string]bool{}
 	for _, r := range rs {
-		if r.Status == smtpprobe.StatusOK {
-			seen[r.Family] = true
+		if r.Status != smtpprobe.StatusOK {
+			continue
+		}
+		h := strings.ToLower(r.Host)
+		if fams[h] == nil {
+			fams[h] = map[string]bool{}
+		}
+		fams[h][r.Family] = true
+	}
+	n := 0
+	for _, f := range fams {
+		if len(f) == 2 {
+			n++
 		}
 	}
-	return len(seen)
+	return n
 }
 
 func fieldLabel(f string) string {

@@ -85,3 +85,25 @@ func TestProbeTextSanitisesWhatTheServerSent(t *testing.T) {
 		t.Errorf("output holds control characters:\n%q", s)
 	}
 }
+
+func TestProbeTextClaimsParityOnlyForHostsSeenInBothFamilies(t *testing.T) {
+	a := smtpprobe.Result{Host: "a.example.org", IP: netip.MustParseAddr("192.0.2.1"), Family: "ipv4", Status: smtpprobe.StatusOK}
+	b := smtpprobe.Result{Host: "b.example.org", IP: netip.MustParseAddr("2001:db8::2"), Family: "ipv6", Status: smtpprobe.StatusOK}
+	b2 := smtpprobe.Result{Host: "b.example.org", IP: netip.MustParseAddr("192.0.2.2"), Family: "ipv4", Status: smtpprobe.StatusOK}
+	for _, tc := range []struct {
+		probes []smtpprobe.Result
+		alike  bool
+	}{
+		{[]smtpprobe.Result{a, b}, false},
+		{[]smtpprobe.Result{a, b, b2}, true},
+	} {
+		var buf bytes.Buffer
+		doc := ProbeDocument{Target: "example.org", Port: 25, Probes: tc.probes}
+		if err := ProbeText(&buf, NewStyles(false), doc); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(buf.String(), "answer alike"); got != tc.alike {
+			t.Errorf("%d probes: says alike %v, want %v:\n%s", len(tc.probes), got, tc.alike, buf.String())
+		}
+	}
+}
