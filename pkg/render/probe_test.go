@@ -44,7 +44,7 @@ func probeDoc() ProbeDocument {
 	return ProbeDocument{
 		SchemaVersion: 1, Target: "example.org", TargetKind: "domain", Port: 25, HELO: "client.example.net",
 		Probes: probes, Differences: smtpprobe.Compare(probes), NameChecks: smtpprobe.CheckNames(probes),
-		Notes: []string{"This host has no IPv4 route (or no usable IPv4 source address): the IPv4 addresses were not tested."},
+		Notes:    []string{"This host has no IPv4 route (or no usable IPv4 source address): the IPv4 addresses were not tested."},
 		Findings: []report.Finding{},
 	}
 }
