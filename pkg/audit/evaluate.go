@@ -57,6 +57,9 @@ type SimFacts struct {
 	ExpectedDelay time.Duration
 	// NeverTried are addresses beyond the address limit in every ordering.
 	NeverTried []netip.Addr
+	// Failing, when not nil, are the addresses the replay took as failing
+	// (simulate's --assume); otherwise the probes decide.
+	Failing map[netip.Addr]bool
 }
 
 // Expect holds the CI expectations (--expect-*, --require-starttls).
@@ -105,13 +108,36 @@ type Verdict struct {
 
 // Evaluate turns facts into findings. It is pure: no I/O, no clock (Policy.Now).
 func Evaluate(f Facts, p Policy) Verdict {
-	e := evaluator{f: &f, p: &p}
+	return evaluate(&f, &p, (*evaluator).run)
+}
+
+func evaluate(f *Facts, p *Policy, judge func(*evaluator)) Verdict {
 	if p.CertWarn == 0 {
 		p.CertWarn = 14 * 24 * time.Hour
 	}
-	e.run()
+	e := evaluator{f: f, p: p}
+	judge(&e)
 	report.SortFindings(e.out)
+	if e.out == nil {
+		e.out = []report.Finding{}
+	}
 	return Verdict{Findings: e.out, Undetermined: e.undetermined, Reason: e.reason}
+}
+
+// EvaluateProbes judges SMTP probes on their own, as `mailcheck probe`
+// reports them: per-address reachability and TLS, the IPv4/IPv6
+// comparison per host, and this machine's self-check. subject names the
+// target in domain-level findings.
+func EvaluateProbes(subject string, probes []smtpprobe.Result, p Policy) Verdict {
+	self := smtpprobe.CheckSelf(probes)
+	f := Facts{
+		Discovery: discover.Result{Domain: subject},
+		WantIPv4:  true, WantIPv6: true,
+		Probed: true, Probes: probes,
+		NoRoute: self.NoRoute, Port25Blocked: self.Port25Blocked,
+		StartTLSAttempted: true,
+	}
+	return evaluate(&f, &p, (*evaluator).probes)
 }
 
 type evaluator struct {

@@ -78,7 +78,11 @@ func (e *evaluator) probes() {
 	ptrOf := e.ptrNames()
 	for _, r := range probes {
 		if e.conclusive(r) {
-			e.probe(r, ptrOf[r.IP])
+			ptr, ok := ptrOf[r.IP]
+			if !ok {
+				ptr = r.PTR
+			}
+			e.probe(r, ptr)
 		}
 	}
 	if nConclusive > 0 && nOK == 0 && nConclusive == len(probes) {
@@ -349,18 +353,21 @@ func (e *evaluator) simulation() {
 	if s.MTA == "" {
 		s.MTA = "Postfix"
 	}
-	fails := map[netip.Addr]smtpprobe.Result{}
-	if e.f.Probed {
-		for _, r := range e.f.Probes {
-			if e.conclusive(r) && failed(r) {
-				fails[r.IP] = r
+	fails := s.Failing
+	if fails == nil {
+		fails = map[netip.Addr]bool{}
+		if e.f.Probed {
+			for _, r := range e.f.Probes {
+				if e.conclusive(r) && failed(r) {
+					fails[r.IP] = true
+				}
 			}
 		}
 	}
 	pFail := 0.0
 	var failing []string
 	for ip, p := range s.PFirst {
-		if _, bad := fails[ip]; bad && p > 0 {
+		if fails[ip] && p > 0 {
 			pFail += p
 			failing = append(failing, ip.String())
 		}

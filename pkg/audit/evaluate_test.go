@@ -315,3 +315,20 @@ func TestEvaluateFixesAreConcreteRecords(t *testing.T) {
 		t.Fatalf("fix %+v, want it to contain %q", v.Findings, want)
 	}
 }
+
+func TestEvaluateProbesJudgesProbesWithoutDiscovery(t *testing.T) {
+	f := healthy()
+	f.Probes[1].Status, f.Probes[1].StartTLS, f.Probes[1].TLS = smtpprobe.StatusRefused, false, nil
+	v := Evaluate(f, sandboxPolicy())
+	pv := EvaluateProbes("example.org", f.Probes, sandboxPolicy())
+	for _, want := range []string{"MC301", "MC404"} {
+		if !slices.Contains(codes(pv), want) || !slices.Contains(codes(v), want) {
+			t.Errorf("%s: probe-only %v, full %v", want, codes(pv), codes(v))
+		}
+	}
+	for _, fi := range pv.Findings {
+		if strings.HasPrefix(fi.Code, "MC1") || strings.HasPrefix(fi.Code, "MC2") {
+			t.Errorf("probe-only evaluation judged DNS: %v", fi)
+		}
+	}
+}

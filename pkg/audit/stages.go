@@ -84,6 +84,47 @@ func conclusiveOnly(rs []smtpprobe.Result) []smtpprobe.Result {
 	return out
 }
 
+// EvaluateSimulation judges a simulate document on its own, as `mailcheck
+// simulate` reports it: the delivery-simulation findings (MC5xx), with the
+// replay's outcomes (measured or --assume'd) deciding which addresses fail.
+func EvaluateSimulation(doc *mta.Document, p Policy) Verdict {
+	sf := SimFactsOf(doc, nil)
+	sf.Failing = map[netip.Addr]bool{}
+	working := false
+	if rp := doc.Replay; rp != nil {
+		for ip, o := range rp.Outcomes {
+			a, err := netip.ParseAddr(ip)
+			if err != nil {
+				continue
+			}
+			if replayFails(o) {
+				sf.Failing[a] = true
+			}
+		}
+		// Addresses the replay has no outcome for are assumed to accept.
+		for _, at := range doc.Attempts {
+			if a, err := netip.ParseAddr(at.IP); err == nil && !sf.Failing[a] {
+				working = true
+			}
+		}
+		if working {
+			sf.PDefer = rp.PDeferred
+		}
+	}
+	f := Facts{Discovery: discover.Result{Domain: doc.Domain}, Sim: sf}
+	return evaluate(&f, &p, (*evaluator).simulation)
+}
+
+// replayFails reports outcomes after which the MTA moves on to the next
+// address (research §1.7): everything but a session that takes the mail.
+func replayFails(o string) bool {
+	switch mta.Outcome(o) {
+	case mta.OutcomeOK, mta.OutcomeTLSFailed, mta.OutcomeInconclusive, mta.OutcomeRcpt5xx:
+		return false
+	}
+	return true
+}
+
 // SimFactsOf extracts the evaluation's view of a simulate document.
 func SimFactsOf(doc *mta.Document, probes []smtpprobe.Result) *SimFacts {
 	sf := &SimFacts{

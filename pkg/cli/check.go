@@ -103,7 +103,7 @@ once; -o jsonl streams one JSON document per line as domains complete.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.File, "file", "f", "", "read domains from FILE, one per line ('-' for stdin)")
-	fl.IntVar(&o.Concurrency, "concurrency", 0, "domains checked at once (default 32, 512 with --dns-only)")
+	fl.IntVar(&o.Concurrency, "concurrency", 0, "domains checked at once (default 32, 256 with --dns-only)")
 	fl.BoolVar(&o.DNSOnly, "dns-only", false, "DNS only (MX, A, AAAA, PTR, FCrDNS): no SMTP probes, no simulation")
 	fl.StringVar(&o.FailOn, "fail-on", "fail", "lowest severity that makes the exit code 1: warn or fail")
 	fl.StringArrayVar(&o.Ignore, "ignore", nil, "drop findings with this code (repeatable), e.g. --ignore MC207")
@@ -160,7 +160,7 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 	if o.Concurrency == 0 {
 		o.Concurrency = 32
 		if o.DNSOnly {
-			o.Concurrency = 512
+			o.Concurrency = 256
 		}
 	}
 	if o.Port < 1 || o.Port > 65535 {

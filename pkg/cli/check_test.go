@@ -295,7 +295,7 @@ func TestCheckBulkStreamsEveryDomainExactlyOnceAsWholeJSONLines(t *testing.T) {
 	const n = 3000
 	s := dnstest.New(t, bulkZone(n), dnstest.WithoutQueryLog())
 	out, errOut, code := runInProcess(t, context.Background(), bulkList(n, true),
-		"check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "--ignore", "MC207", "-f", "-")
+		"check", "--resolver", s.Addr4(), "--dns-only", "--concurrency", "64", "-o", "jsonl", "--ignore", "MC207", "-f", "-")
 	if code != ExitOK {
 		t.Fatalf("exit %d; stderr: %s", code, errOut)
 	}
@@ -333,7 +333,7 @@ func TestCheckBulkStreamsEveryDomainExactlyOnceAsWholeJSONLines(t *testing.T) {
 func TestCheckBulkReportsBadLinesInPlaceAndExitsTwo(t *testing.T) {
 	s := dnstest.New(t, bulkZone(2))
 	out, _, code := runInProcess(t, context.Background(), "d0.bulk.test\n192.0.2.1\nd1.bulk.test\n",
-		"check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "--ignore", "MC207", "-f", "-")
+		"check", "--resolver", s.Addr4(), "--dns-only", "--concurrency", "64", "-o", "jsonl", "--ignore", "MC207", "-f", "-")
 	if code != ExitUsage {
 		t.Errorf("exit %d, want 2", code)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/render"
@@ -275,7 +276,7 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 	if sc.NoRoute["ipv4"] {
 		doc.Notes = append(doc.Notes, "This host has no IPv4 route (or no usable IPv4 source address): the IPv4 addresses were not tested.")
 	}
-	doc.Findings = probeFindings(doc)
+	doc.Findings = probeFindings(doc, f.Now())
 	if doc.Findings == nil {
 		doc.Findings = []report.Finding{}
 	}
@@ -317,6 +318,13 @@ func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []st
 		}
 		for _, a := range x.Addresses {
 			targets = append(targets, smtpprobe.Target{Host: x.Host, IP: a.IP, PTR: a.PTR})
+			switch a.Class {
+			case discover.ClassPublic, discover.ClassDocumentation, "":
+			case discover.ClassLoopback, discover.ClassUnspecified:
+				notes = append(notes, fmt.Sprintf("%s has the %s address %s: what answers there is this machine, not the domain's server; no sender on the Internet can reach it.", x.Host, a.Class, a.IP))
+			default:
+				notes = append(notes, fmt.Sprintf("%s has the %s address %s: only hosts on the same network reach it; senders on the Internet cannot.", x.Host, strings.ReplaceAll(string(a.Class), "_", "-"), a.IP))
+			}
 		}
 	}
 	if len(targets) == 0 && tempFail > 0 {
@@ -325,12 +333,12 @@ func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []st
 	return targets, notes, undetermined, nil
 }
 
-// probeFindings turns the probe report into findings. The findings for
-// SMTP results are computed by the shared evaluation (package audit, used
-// by `check`); until probe is wired to it, probe reports no findings, so
-// failing addresses show their status and exit 0.
-func probeFindings(doc render.ProbeDocument) []report.Finding {
-	return nil
+// probeFindings turns the probe report into findings with the shared
+// evaluation `check` uses (audit.EvaluateProbes): reachability and TLS
+// per address, the IPv4/IPv6 comparison per host, this host's self-check.
+func probeFindings(doc render.ProbeDocument, now time.Time) []report.Finding {
+	subject := doc.Target
+	return audit.EvaluateProbes(subject, doc.Probes, audit.Policy{Now: now}).Findings
 }
 
 // probeExitCode: 3 when nothing could be judged from here, 1 for findings

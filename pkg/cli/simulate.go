@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/mta"
@@ -221,7 +222,7 @@ func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
 	if !g.WantIPv6() {
 		doc.Notes = append(doc.Notes, "-4: IPv6 addresses were not looked up, so the model sees none")
 	}
-	out := render.SimulateDocument{Document: doc, Findings: mta.Findings(doc)}
+	out := render.SimulateDocument{Document: doc, Findings: audit.EvaluateSimulation(&doc, audit.Policy{Now: f.Now()}).Findings}
 	if unicode != doc.Domain {
 		out.DomainUnicode = unicode
 	}
