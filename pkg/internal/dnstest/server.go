@@ -27,7 +27,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/miekg/dns"
@@ -127,6 +126,17 @@ type key struct {
 	qtype uint16
 }
 
+// TB is the part of testing.TB the helpers use. Taking it instead of
+// testing.TB keeps the testing package out of the mailcheck binary, which
+// links this package through the demo sandbox.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+}
+
 // Server is a running authoritative server. It is safe for concurrent use.
 type Server struct {
 	zone *zone
@@ -192,7 +202,7 @@ func Start(zoneText string, opts ...Option) (*Server, error) {
 }
 
 // New starts a server for a test and closes it when the test ends.
-func New(t testing.TB, zoneText string, opts ...Option) *Server {
+func New(t TB, zoneText string, opts ...Option) *Server {
 	t.Helper()
 	s, err := Start(zoneText, opts...)
 	if err != nil {
@@ -209,7 +219,7 @@ func (s *Server) Addr4() string { return s.addr4 }
 func (s *Server) Addr6() string { return s.addr6 }
 
 // RequireIPv6 skips the test when the server could not listen on ::1.
-func (s *Server) RequireIPv6(t testing.TB) string {
+func (s *Server) RequireIPv6(t TB) string {
 	t.Helper()
 	if s.addr6 == "" {
 		t.Skip("IPv6 loopback (::1) is not available on this host")
@@ -313,7 +323,7 @@ func (s *Server) Inject(name, qtype string, f Fault) error {
 }
 
 // MustInject is Inject for tests, failing t on an unknown type.
-func (s *Server) MustInject(t testing.TB, name, qtype string, f Fault) {
+func (s *Server) MustInject(t TB, name, qtype string, f Fault) {
 	t.Helper()
 	if err := s.Inject(name, qtype, f); err != nil {
 		t.Fatal(err)
