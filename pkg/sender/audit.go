@@ -185,6 +185,29 @@ func undetermined(rep *Report) bool {
 	return true
 }
 
+// kindPhrase names an address kind in a sentence.
+func kindPhrase(kind string) string {
+	switch kind {
+	case KindPrivate:
+		return "a private (RFC 1918) address"
+	case KindShared:
+		return "a shared (RFC 6598, carrier-grade NAT) address"
+	case KindULA:
+		return "a unique local IPv6 address (RFC 4193)"
+	case KindLoopback:
+		return "a loopback address"
+	case KindLinkLocal:
+		return "a link-local address"
+	case KindUnspecified:
+		return "the unspecified address"
+	case KindMulticast:
+		return "a multicast address"
+	case KindIPv4Mapped:
+		return "an IPv4-mapped IPv6 address"
+	}
+	return "a reserved address"
+}
+
 func behindNAT(kind string) bool {
 	return kind == KindPrivate || kind == KindShared || kind == KindULA
 }
@@ -197,17 +220,21 @@ func auditOne(ctx context.Context, r dnsq.Resolver, o Options, ip netip.Addr, or
 
 	switch {
 	case behindNAT(s.SourceKind):
-		s.Skipped = "a " + strings.ReplaceAll(s.SourceKind, "_", " ") + " address; receivers see the public address it is translated to"
+		s.Skipped = kindPhrase(s.SourceKind) + ": receivers see the public address it is translated to"
 		add(report.Newf(report.CodeSenderBehindNAT, subject,
 			"Rerun with the public address receivers see: `mailcheck sender --ip PUBLIC-ADDRESS` (e.g. from the \"client=\" or \"[address]\" in a receiver's bounce).",
-			"%s is a %s address (%s); receivers judge the public address it is translated to, which mailcheck cannot see from here.",
-			ip, s.SourceKind, natHint(ip, s.SourceKind)))
+			"%s is %s; %s. Receivers judge the public address it is translated to, which mailcheck cannot see from here.",
+			ip, kindPhrase(s.SourceKind), natHint(ip, s.SourceKind)))
 	case s.SourceKind != KindPublic && s.SourceKind != KindDocumentation:
-		s.Skipped = "a " + strings.ReplaceAll(s.SourceKind, "_", " ") + " address cannot send to the Internet"
+		s.Skipped = kindPhrase(s.SourceKind) + " cannot send to the Internet"
 		add(report.Newf(report.CodeSenderUnusable, subject, "",
-			"%s is a %s address: no connection to another network can come from it.", ip, strings.ReplaceAll(s.SourceKind, "_", "-")))
+			"%s is %s: no connection to another network can come from it.", ip, kindPhrase(s.SourceKind)))
 	case s.SourceKind == KindDocumentation:
-		add(report.Newf(report.CodeSenderDocumentation, subject, "",
+		fix := "Check the address you passed with --ip or set in main.cf."
+		if origin == OriginRoute {
+			fix = "This host's own source address is a documentation address: it sits in a lab or test network; check from the real sending host or pass its address with --ip."
+		}
+		add(report.Newf(report.CodeSenderDocumentation, subject, fix,
 			"%s is in a documentation range (RFC 5737 / RFC 3849).", ip))
 	}
 	if s.Skipped != "" {

@@ -69,6 +69,8 @@ func judge(s *Sender, domain string) Receivers {
 	case v6 && s.FCrDNS == iprev.StatusTempError:
 		m = Verdict{Action: ActionDefer, Rule: "microsoft-ipv6-no-ptr",
 			Reason: "the PTR lookup fails temporarily; Exchange Online needs a PTR for IPv6 senders"}
+	case s.FCrDNS == iprev.StatusTempError && (!spfKnown || s.SPF.Result == "temperror"):
+		m = Verdict{Action: ActionUnknown, Reason: "the DNS lookups failed temporarily: nothing could be judged"}
 	case v6 && ptrMissing:
 		m = Verdict{Action: ActionReject, ReplyCode: 550, EnhancedCode: "5.7.25", Reply: rep(msPTRReply), Rule: "microsoft-ipv6-no-ptr",
 			Reason: "Exchange Online refuses IPv6 senders without a PTR record"}

@@ -90,13 +90,13 @@ var (
 func natHint(ip netip.Addr, kind string) string {
 	switch {
 	case dockerNet.Contains(ip):
-		return "172.17.0.0/16 is Docker's default bridge: the container's mail leaves through the host's address"
+		return "172.17.0.0/16 is Docker's default bridge, so the container's mail leaves through the host's address"
 	case kind == KindShared:
-		return "100.64.0.0/10 is carrier-grade NAT: the provider translates it to a shared public address"
+		return "100.64.0.0/10 is carrier-grade NAT, which the provider translates to a shared public address"
 	case kind == KindULA:
-		return "a unique local address reaches the Internet only through NPTv6/NAT66 (Docker or LXD with IPv6 NAT)"
+		return "such an address reaches the Internet only through NPTv6 or NAT66, as Docker and LXD set up with IPv6 NAT"
 	}
-	return "a private address is translated by a NAT (a router, Docker, LXD) to a public one"
+	return "a NAT (a router, Docker, LXD) translates it to a public one"
 }
 
 // MainCF are the Postfix settings the sender audit uses.
