@@ -108,9 +108,9 @@ func TestTVDToleranceGrowsWithCategoriesAndShrinksWithSamples(t *testing.T) {
 		return d
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	_, l2 := tvdNoise(uniform(2), 200, 5000, 1e-3, rng)
-	_, l24 := tvdNoise(uniform(24), 200, 5000, 1e-3, rng)
-	_, l24big := tvdNoise(uniform(24), 2000, 5000, 1e-3, rng)
+	_, l2 := tvdNoise(uniform(2), 200, 2000, 1e-3, rng)
+	_, l24 := tvdNoise(uniform(24), 200, 2000, 1e-3, rng)
+	_, l24big := tvdNoise(uniform(24), 2000, 500, 1e-3, rng)
 	if !(l2 < l24 && l24big < l24) {
 		t.Errorf("tolerances: 2 cats %.3f, 24 cats %.3f, 24 cats n=2000 %.3f", l2, l24, l24big)
 	}
@@ -210,7 +210,7 @@ func TestCompareCatchesABiasedFirstAddress(t *testing.T) {
 		}
 		seen[strings.Join(append([]string{a}, rest...), ",")] = n
 	}
-	r := compare("six", "Postfix", modelOf(orders), deliveries("d", "deferred", seen), 1e-4, 5000, rand.New(rand.NewPCG(4, 4)))
+	r := compare("six", "Postfix", modelOf(orders), deliveries("d", "deferred", seen), 1e-4, 2000, rand.New(rand.NewPCG(4, 4)))
 	if !strings.Contains(strings.Join(r.Failures, ";"), "first address: TVD") {
 		t.Errorf("a first address at 1/2 instead of 1/6 passed: TVD %.3f limit %.3f, failures %v", r.TVDFirst, r.TVDFirstLimit, r.Failures)
 	}
@@ -246,7 +246,7 @@ func TestCompareCatchesASkewedDistributionThatKeepsTheSupport(t *testing.T) {
 		}
 		i++
 	})
-	r := compare("pair", "Postfix", modelOf(orders), deliveries("d", "deferred", seen), 1e-4, 5000, rand.New(rand.NewPCG(3, 3)))
+	r := compare("pair", "Postfix", modelOf(orders), deliveries("d", "deferred", seen), 1e-4, 2000, rand.New(rand.NewPCG(3, 3)))
 	if r.Pass() || !strings.Contains(strings.Join(r.Failures, ";"), "orderings: TVD") {
 		t.Errorf("a distribution on 6 of 24 orderings passed: TVD %.3f limit %.3f, failures %v", r.TVDOrder, r.TVDOrderLimit, r.Failures)
 	}
