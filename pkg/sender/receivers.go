@@ -3,6 +3,8 @@ package sender
 import (
 	"strings"
 
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 )
 
@@ -37,9 +39,13 @@ func judge(s *Sender, domain string) Receivers {
 	var g, m Verdict
 	// Gmail (support.google.com/mail/answer/81126).
 	switch {
+	case s.FCrDNS == iprev.StatusTempError && (s.PTRStatus == dnsq.StatusTimeout || s.PTRStatus == dnsq.StatusError):
+		// No answer here may be this host's resolver, not the zone.
+		g = Verdict{Action: ActionUnknown, Reason: "the reverse DNS lookup got no answer from here (" + string(s.PTRStatus) +
+			"); if the reverse zone itself is broken, Gmail defers with 421 4.7.0"}
 	case s.FCrDNS == iprev.StatusTempError:
 		g = Verdict{Action: ActionDefer, ReplyCode: 421, EnhancedCode: "4.7.0", Rule: "gmail-ptr-rate-limited",
-			Reason: "the reverse DNS lookup fails temporarily; Gmail sees the same failure and rate-limits"}
+			Reason: "the reverse DNS lookup fails temporarily (" + string(s.PTRStatus) + "); Gmail sees the same failure and rate-limits"}
 	case v6 && ptrBad:
 		g = Verdict{Action: ActionReject, ReplyCode: 550, EnhancedCode: "5.7.1", Reply: rep(gmailIPv6Reply), Rule: "gmail-ipv6-ptr-auth",
 			Reason: "over IPv6 Gmail requires a PTR record whose name resolves (AAAA) back to the address; " + ptrWhy(s)}
