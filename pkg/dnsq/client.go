@@ -393,9 +393,53 @@ func Unreachable(err error) bool {
 // server (SERVFAIL, REFUSED, NOTIMP, FORMERR...).
 type RcodeError struct {
 	Rcode string // "SERVFAIL"
+	// Extended is the Extended DNS Error the server attached (RFC 8914),
+	// nil if none: it says why a resolver failed, e.g. "DNSSEC Bogus".
+	Extended *ExtendedError
 }
 
-func (e *RcodeError) Error() string { return e.Rcode }
+// ExtendedError is an RFC 8914 Extended DNS Error.
+type ExtendedError struct {
+	Code uint16 // INFO-CODE, e.g. 6
+	Name string // its registered name, e.g. "DNSSEC Bogus"
+	Text string // EXTRA-TEXT from the server, sanitised and bounded; may be empty
+}
+
+func (e *ExtendedError) String() string {
+	s := fmt.Sprintf("extended error %d", e.Code)
+	if e.Name != "" {
+		s += ": " + e.Name
+	}
+	if e.Text != "" {
+		s += " (" + e.Text + ")"
+	}
+	return s
+}
+
+func (e *RcodeError) Error() string {
+	if e.Extended != nil {
+		return e.Rcode + ", " + e.Extended.String()
+	}
+	return e.Rcode
+}
+
+// extendedError returns the first Extended DNS Error option of r.
+func extendedError(r *dns.Msg) *ExtendedError {
+	opt := r.IsEdns0()
+	if opt == nil {
+		return nil
+	}
+	for _, o := range opt.Option {
+		if ede, ok := o.(*dns.EDNS0_EDE); ok {
+			text := ede.ExtraText
+			if len(text) > 200 {
+				text = text[:200] + "..."
+			}
+			return &ExtendedError{Code: ede.InfoCode, Name: dns.ExtendedErrorCodeToString[ede.InfoCode], Text: sanitize(text)}
+		}
+	}
+	return nil
+}
 
 // resolve asks the servers one question, with retries, and classifies the
 // answer. name is absolute and lower-case.
@@ -456,7 +500,7 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 				sawRefused = true
 			}
 			done[i] = true
-			failures = append(failures, ServerError{srv, &RcodeError{rcodeString(r.Rcode)}})
+			failures = append(failures, ServerError{srv, &RcodeError{Rcode: rcodeString(r.Rcode), Extended: extendedError(r)}})
 			st.res.Server, st.res.RTT = srv, rtt
 		}
 		if !slices.Contains(done, false) {
@@ -734,6 +778,9 @@ func (c *Client) traceLine(q dns.Question, srv, network string, rtt time.Duratio
 		}
 		if r.AuthenticatedData {
 			b.WriteString(" ad")
+		}
+		if ede := extendedError(r); ede != nil {
+			fmt.Fprintf(&b, " ede=%d", ede.Code)
 		}
 		fmt.Fprintf(&b, " answers=%d", len(r.Answer))
 	}

@@ -731,3 +731,26 @@ func TestAReferralSaysTheServerIsNotARecursiveResolver(t *testing.T) {
 		t.Errorf("status %s, want nodata", st.res.Status)
 	}
 }
+
+func TestServFailCarriesTheExtendedDNSError(t *testing.T) {
+	s := dnstest.New(t, zone, dnstest.WithFault("mx1.example.", "A", dnstest.FaultBogus))
+	var trace bytes.Buffer
+	c, err := New(Config{Servers: []string{s.Addr4()}, Trace: &trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := c.LookupA(context.Background(), "mx1.example.")
+	if res.Status != StatusServFail {
+		t.Fatalf("status %s, want servfail", res.Status)
+	}
+	var re *RcodeError
+	if !errors.As(res.Err, &re) || re.Extended == nil || re.Extended.Code != 6 || re.Extended.Name != "DNSSEC Bogus" {
+		t.Fatalf("err %v, want an RcodeError with EDE 6 DNSSEC Bogus", res.Err)
+	}
+	if want := "SERVFAIL, extended error 6: DNSSEC Bogus (signature expired)"; !strings.Contains(res.Err.Error(), want) {
+		t.Errorf("err %q, want it to contain %q", res.Err, want)
+	}
+	if !strings.Contains(trace.String(), "SERVFAIL ede=6 answers=0") {
+		t.Errorf("trace %q, want the EDE code", trace.String())
+	}
+}

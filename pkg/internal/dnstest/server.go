@@ -43,6 +43,10 @@ const (
 	FaultTruncate       // UDP: TC=1 and no records; TCP: the full answer
 	FaultNotImp         // answer NOTIMP, an rcode a stub should treat as a server failure
 	FaultFormErr        // answer FORMERR to queries that carry EDNS0, like pre-EDNS servers (RFC 6891 §7)
+	// FaultBogus answers SERVFAIL with the Extended DNS Error a validating
+	// resolver adds when signatures do not validate (RFC 8914 §4.7, code 6
+	// "DNSSEC Bogus"; Unbound and BIND send it).
+	FaultBogus
 )
 
 func (f Fault) String() string {
@@ -61,6 +65,8 @@ func (f Fault) String() string {
 		return "notimp"
 	case FaultFormErr:
 		return "formerr"
+	case FaultBogus:
+		return "bogus"
 	}
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
@@ -471,6 +477,8 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 		if udp {
 			m.Truncated = true
 		}
+	case FaultBogus:
+		m.Rcode = dns.RcodeServerFailure
 	}
 	if m.Rcode == dns.RcodeSuccess && !m.Truncated {
 		if !s.zone.answer(m, q.Name, q.Qtype) {
@@ -484,6 +492,13 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 		// RFC 6891 §6.2.3-6.2.5: answer with our own buffer size and the
 		// requester's DO bit; honour the smaller of the two sizes.
 		m.SetEdns0(s.cfg.udpSize, opt.Do())
+		if fault == FaultBogus {
+			o := m.IsEdns0()
+			o.Option = append(o.Option, &dns.EDNS0_EDE{
+				InfoCode:  dns.ExtendedErrorCodeDNSBogus,
+				ExtraText: "signature expired",
+			})
+		}
 		size = min(int(opt.UDPSize()), int(s.cfg.udpSize))
 	}
 	if !udp {

@@ -304,3 +304,22 @@ sub.real.w.test. A    192.0.2.6
 		t.Errorf("wildcard NODATA: rcode %s answers %v", dns.RcodeToString[r.Rcode], r.Answer)
 	}
 }
+
+func TestServerBogusFaultCarriesAnExtendedDNSError(t *testing.T) {
+	s := New(t, testZone, WithFault("mx1.example.", "A", FaultBogus))
+	r := exchange(t, "udp", s.Addr4(), "mx1.example.", dns.TypeA, true)
+	if r.Rcode != dns.RcodeServerFailure {
+		t.Fatalf("rcode %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+	}
+	var ede *dns.EDNS0_EDE
+	if o := r.IsEdns0(); o != nil {
+		for _, opt := range o.Option {
+			if e, ok := opt.(*dns.EDNS0_EDE); ok {
+				ede = e
+			}
+		}
+	}
+	if ede == nil || ede.InfoCode != dns.ExtendedErrorCodeDNSBogus {
+		t.Errorf("EDE = %v, want code 6 (DNSSEC Bogus)", ede)
+	}
+}
