@@ -98,7 +98,7 @@ once; -o jsonl streams one JSON document per line as domains complete.`,
 			if err != nil {
 				return err
 			}
-			return runCheck(cmd.Context(), f, o, checkEnv{Resolver: r, Now: f.Now})
+			return runCheck(cmd.Context(), f, o, checkEnv{Resolver: r, Dialer: f.Dialer, Routes: f.Routes, Now: f.Now})
 		},
 	}
 	fl := cmd.Flags()
