@@ -8,7 +8,7 @@ lab_init
 lab_standard_lab
 lab_mailcheck
 cmd=check
-if ! "$MAILCHECK_BIN" --help 2>/dev/null | grep -qE '^  check( |$)'; then
+if ! lab_has_cmd check; then
 	cmd=probe
 fi
 lab_need_cmd "$cmd" --resolver --connect-timeout

@@ -17,7 +17,7 @@ lab_standard_lab -d "${one_way_ms}ms"
 
 lab_mailcheck
 cmd=check
-if ! "$MAILCHECK_BIN" --help 2>/dev/null | grep -qE '^  check( |$)'; then
+if ! lab_has_cmd check; then
 	cmd=probe
 fi
 lab_need_cmd "$cmd" --resolver

@@ -418,17 +418,27 @@ lab_mailcheck() {
 	export MAILCHECK_BIN
 }
 
+# lab_has_cmd SUBCOMMAND: true when the built binary lists the subcommand.
+lab_has_cmd() {
+	lab_mailcheck
+	local help
+	help=$("$MAILCHECK_BIN" --help 2>/dev/null || true)
+	grep -qE "^  $1( |$)" <<<"$help"
+}
+
 # lab_need_cmd SUBCOMMAND [FLAG...]: skip unless the built binary has the
 # subcommand (listed in --help: placeholders are hidden) and every flag.
 lab_need_cmd() {
-	local sub=$1 f
+	local sub=$1 f help
 	shift
 	lab_mailcheck
-	"$MAILCHECK_BIN" --help 2>/dev/null | grep -qE "^  $sub( |$)" ||
-		lab_skip "mailcheck $sub is not implemented yet"
+	# Captured first: `cmd | grep -q` under pipefail fails when grep exits
+	# early and cmd gets SIGPIPE.
+	help=$("$MAILCHECK_BIN" --help 2>/dev/null || true)
+	grep -qE "^  $sub( |$)" <<<"$help" || lab_skip "mailcheck $sub is not implemented yet"
+	help=$("$MAILCHECK_BIN" "$sub" --help 2>/dev/null || true)
 	for f in "$@"; do
-		"$MAILCHECK_BIN" "$sub" --help 2>/dev/null | grep -qE -- "(^| )$f([ ,=]|$)" ||
-			lab_skip "mailcheck $sub has no $f flag yet"
+		grep -qE -- "(^| )$f([ ,=]|$)" <<<"$help" || lab_skip "mailcheck $sub has no $f flag yet"
 	done
 }
 

@@ -37,7 +37,7 @@ lab_expect "elapsed ${LAB_ELAPSED}s < connect timeout + 10% + 1s (not a sum of t
 # probe leaves findings to check (see t-postfix.sh): only 2 and 3 are wrong.
 lab_expect "probe: exit 0 or 1 (got $LAB_RC)" test "$LAB_RC" -le 1
 
-if "$MAILCHECK_BIN" --help 2>/dev/null | grep -qE '^  check( |$)'; then
+if lab_has_cmd check; then
 	lab_run "$LAB_C" "$LAB_DIR/check.json" "$MAILCHECK_BIN" check blackhole.lab.example --resolver 198.51.100.53 \
 		--timeout 30s --connect-timeout "${ct}s" -o json
 	echo "FIGURE: check of the same domain: ${LAB_ELAPSED}s (exit $LAB_RC)"
