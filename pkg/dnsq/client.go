@@ -341,7 +341,11 @@ func (e *ServerError) Unwrap() error { return e.Err }
 
 func (e *NoAnswerError) Error() string {
 	var b strings.Builder
-	b.WriteString("no DNS server answered")
+	if Unreachable(e) {
+		b.WriteString("no DNS server answered")
+	} else {
+		b.WriteString("no usable DNS answer") // a server answered, with a failure
+	}
 	seen := map[string]bool{}
 	sep := ": "
 	for _, f := range e.Failures {

@@ -747,8 +747,8 @@ func TestServFailCarriesTheExtendedDNSError(t *testing.T) {
 	if !errors.As(res.Err, &re) || re.Extended == nil || re.Extended.Code != 6 || re.Extended.Name != "DNSSEC Bogus" {
 		t.Fatalf("err %v, want an RcodeError with EDE 6 DNSSEC Bogus", res.Err)
 	}
-	if want := "SERVFAIL, extended error 6: DNSSEC Bogus (signature expired)"; !strings.Contains(res.Err.Error(), want) {
-		t.Errorf("err %q, want it to contain %q", res.Err, want)
+	if want := "no usable DNS answer: " + s.Addr4() + ": SERVFAIL, extended error 6: DNSSEC Bogus (signature expired)"; res.Err.Error() != want {
+		t.Errorf("err %q, want %q", res.Err, want)
 	}
 	if !strings.Contains(trace.String(), "SERVFAIL ede=6 answers=0") {
 		t.Errorf("trace %q, want the EDE code", trace.String())
