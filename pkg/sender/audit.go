@@ -370,12 +370,25 @@ func suggestedName(helo, domain string, confirmed []string) string {
 	switch {
 	case len(confirmed) > 0:
 		return confirmed[0]
-	case strings.Contains(helo, "."):
+	case strings.Contains(helo, ".") && iprev.ValidHostname(helo) && !localName(helo):
 		return helo
 	case domain != "":
 		return "mail." + domain
 	}
 	return "mail.example.com"
+}
+
+// localName reports names that only mean something inside one network
+// (RFC 6761 localhost, RFC 6762 .local, the common .localdomain/.internal,
+// .lan and .home.arpa of RFC 8375): never a PTR target to ask a provider for.
+func localName(name string) bool {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	for _, suf := range []string{"localhost", "localdomain", "local", "internal", "lan", "home.arpa"} {
+		if name == suf || strings.HasSuffix(name, "."+suf) {
+			return true
+		}
+	}
+	return false
 }
 
 // betterLocal looks for another address of this host, in ip's family, whose

@@ -662,3 +662,22 @@ func TestSPFResolverMapsLookupStatusesToWhatTheSPFLibraryExpects(t *testing.T) {
 		t.Errorf("NODATA must be an empty answer without error: %v %v", txt, err)
 	}
 }
+
+func TestSuggestedPTRNameIsNeverALocalName(t *testing.T) {
+	cases := []struct {
+		helo, domain string
+		confirmed    []string
+		want         string
+	}{
+		{"mail.example.org", "example.org", nil, "mail.example.org"},
+		{"localhost.localdomain", "example.org", nil, "mail.example.org"},
+		{"mx.home.arpa", "", nil, "mail.example.com"},
+		{"host", "example.net", nil, "mail.example.net"},
+		{"mail.example.org", "example.org", []string{"smtp.example.org"}, "smtp.example.org"},
+	}
+	for _, tc := range cases {
+		if got := suggestedName(tc.helo, tc.domain, tc.confirmed); got != tc.want {
+			t.Errorf("suggestedName(%q, %q, %v) = %q, want %q", tc.helo, tc.domain, tc.confirmed, got, tc.want)
+		}
+	}
+}
