@@ -144,6 +144,11 @@ func (pm *postfixModel) list(in Input) postfixList {
 	slices.SortStableFunc(mx, func(a, b Exchange) int { return int(a.Preference) - int(b.Preference) })
 	var soft, hard bool
 	for _, x := range mx {
+		if x.IPLiteral {
+			// research §1.3.2: only a warning ("numeric domain name in
+			// resource data of MX record"); the literal is used.
+			out.notes = append(out.notes, fmt.Sprintf("MX %s is an IP address, which RFC 5321 §5.1 forbids: Postfix logs a warning and uses it; Exim refuses it unless allow_mx_to_ip is set", x.Host))
+		}
 		addrs, s, h, note := pm.addrsOf(x)
 		soft, hard = soft || s, hard || h
 		if note != "" {

@@ -432,3 +432,34 @@ func TestSeedGivesTheSameSampleEveryTime(t *testing.T) {
 	}
 	sort.Strings(keys)
 }
+
+func TestFirstAttemptByFamilyTellsHowSoonEachFamilyIsReached(t *testing.T) {
+	// research §1.10 with any: IPv4 is always attempted, at attempt 1 with
+	// 1/2, 2 with 1/3 and 3 with 1/6: mean 5/3. Same for IPv6 by symmetry
+	// of the first four (a3 never matters: some A comes earlier).
+	d := simulate(t, example(), Config{}, Options{})
+	r4, r6 := d.FirstAttemptByFamily["ipv4"], d.FirstAttemptByFamily["ipv6"]
+	if r4.PAttemptedExact != "1" || r6.PAttemptedExact != "1" {
+		t.Errorf("attempted: %+v %+v", r4, r6)
+	}
+	if diff := r4.ExpectedAttempt - 5.0/3; diff > 1e-12 || diff < -1e-12 {
+		t.Errorf("IPv4 expected attempt %v, want 5/3", r4.ExpectedAttempt)
+	}
+	d = simulate(t, example(), Config{Set: sets("smtp_address_preference", "ipv4", "smtp_mx_address_limit", "2", "smtp_balance_inet_protocols", "no")}, Options{})
+	if r := d.FirstAttemptByFamily["ipv6"]; r.PAttemptedExact != "0" || r.ExpectedAttempt != 0 {
+		t.Errorf("ipv4 first, limit 2: IPv6 %+v, want never attempted", r)
+	}
+}
+
+func TestPostfixUsesAnMXThatIsAnIPLiteralAndSaysSo(t *testing.T) {
+	lit := domain(Exchange{Preference: 10, Host: "192.0.2.1", IPLiteral: true, AStatus: dnsq.StatusSkipped, AAAAStatus: dnsq.StatusSkipped, A: []netip.Addr{names["a1"]}})
+	d := simulate(t, lit, Config{}, Options{})
+	if d.Decision.Action != ActionAttempt || len(d.Attempts) != 1 || !strings.Contains(strings.Join(d.Notes, " "), "IP address") {
+		t.Errorf("decision %+v, attempts %d, notes %v", d.Decision, len(d.Attempts), d.Notes)
+	}
+	// With its family disabled the literal is looked up as a name and fails.
+	d = simulate(t, lit, Config{Set: sets("inet_protocols", "ipv6")}, Options{})
+	if d.Decision.Action != ActionBounce {
+		t.Errorf("ipv6 only: %+v", d.Decision)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
@@ -54,6 +55,11 @@ type Document struct {
 	OrderingsOmittedProbabilityExact string       `json:"orderings_omitted_probability_exact"`
 	FamilyPatterns                   []PatternDoc `json:"family_patterns"`
 	FamilyPatternsComplete           bool         `json:"family_patterns_complete"`
+	// FirstAttemptByFamily says, per family, how likely it is to be
+	// attempted at all and at which attempt on average (research §7.4:
+	// how long a sender waits for the first attempt of a family when the
+	// other one is blackholed). Left out when the patterns are incomplete.
+	FirstAttemptByFamily map[string]FamilyReach `json:"first_attempt_by_family,omitempty"`
 	// Exact is false when the distribution was estimated by sampling
 	// because exact enumeration was too large.
 	Exact  bool       `json:"exact"`
@@ -97,6 +103,37 @@ type PatternDoc struct {
 	Families         string  `json:"families"`
 	Probability      float64 `json:"probability"`
 	ProbabilityExact string  `json:"probability_exact"`
+}
+
+// FamilyReach is when a family is first attempted, if every earlier
+// attempt fails.
+type FamilyReach struct {
+	PAttempted      float64 `json:"p_attempted"`
+	PAttemptedExact string  `json:"p_attempted_exact"`
+	// ExpectedAttempt is the mean 1-based attempt number of the family's
+	// first attempt, given that it is attempted (0 when it never is).
+	ExpectedAttempt float64 `json:"expected_attempt"`
+}
+
+// familyReach derives FamilyReach for both families from the patterns.
+func familyReach(pats []Pattern) map[string]FamilyReach {
+	out := map[string]FamilyReach{}
+	for fi, fam := range []string{IPv4, IPv6} {
+		digit := "46"[fi]
+		p, sum := new(big.Rat), new(big.Rat)
+		for _, pt := range pats {
+			if i := strings.IndexByte(pt.Families, digit); i >= 0 {
+				p.Add(p, pt.P)
+				sum.Add(sum, new(big.Rat).Mul(pt.P, big.NewRat(int64(i+1), 1)))
+			}
+		}
+		r := FamilyReach{PAttempted: ratFloat(p), PAttemptedExact: p.RatString()}
+		if p.Sign() > 0 {
+			r.ExpectedAttempt = ratFloat(new(big.Rat).Quo(sum, p))
+		}
+		out[fam] = r
+	}
+	return out
 }
 
 // ReplayDoc is the delivery replay (DESIGN.md: replay{...}).
@@ -362,6 +399,9 @@ func (m modelRun) simulate(in Input, opt Options) Document {
 		doc.FamilyPatterns = append(doc.FamilyPatterns, PatternDoc{Families: pt.Families, Probability: ratFloat(pt.P), ProbabilityExact: pt.P.RatString()})
 	}
 	doc.FamilyPatternsComplete = d.PatternsComplete
+	if d.PatternsComplete && len(d.Candidates) > 0 {
+		doc.FirstAttemptByFamily = familyReach(d.Patterns)
+	}
 	if opt.Seed != nil && p.decision.Action == ActionAttempt {
 		seed := *opt.Seed
 		doc.Seed = &seed

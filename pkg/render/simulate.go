@@ -60,6 +60,9 @@ func SimulateText(w io.Writer, st *Styles, doc SimulateDocument) error {
 		}
 		p.Line(fmt.Sprintf("%s, %s.", plural(len(d.Attempts), "candidate address", "candidate addresses"), limit))
 		p.Line(fmt.Sprintf("P(first attempt is IPv6) = %s", probText(d.PFirstIPv6Exact, d.PFirstIPv6)))
+		if r := d.FirstAttemptByFamily; r != nil {
+			p.Line(st.Paint(ToneDim, fmt.Sprintf("First IPv4 attempt: %s; first IPv6 attempt: %s.", reachText(r["ipv4"]), reachText(r["ipv6"]))))
+		}
 		if !d.Exact {
 			p.Line(st.Paint(ToneWarn, "Too many cases to enumerate: probabilities below are estimated from 20000 seeded draws."))
 		}
@@ -180,6 +183,16 @@ func simulateReplay(p *Printer, st *Styles, d mta.Document) {
 			p.Line("    ", st.Paint(ToneDim, s.Why))
 		}
 	}
+}
+
+func reachText(r mta.FamilyReach) string {
+	switch {
+	case r.PAttemptedExact == "0":
+		return "never"
+	case r.PAttemptedExact == "1":
+		return fmt.Sprintf("always, at attempt %.2g on average", r.ExpectedAttempt)
+	}
+	return fmt.Sprintf("with %s, at attempt %.2g on average", probText(r.PAttemptedExact, r.PAttempted), r.ExpectedAttempt)
 }
 
 func outcomeText(st *Styles, o string) string {
