@@ -174,8 +174,19 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 			Err: fmt.Errorf("%s is an IPv4-mapped IPv6 address, which cannot be reached over IPv6 (RFC 4291 §2.5.5.2)", ip)})
 	}
 
+	if err := ctx.Err(); err != nil {
+		// The run's deadline passed (or it was interrupted) before this
+		// probe's turn: nothing was measured, and it is not a route problem.
+		if errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("%w before the probe started", ErrInterrupted)
+		} else {
+			err = fmt.Errorf("run deadline reached before the probe started: %w", err)
+		}
+		return fail(StatusTimeout, &Error{Phase: PhaseConnect, Err: err})
+	}
+
 	// 1. Self-check: can this host reach that family at all?
-	if _, err := o.Routes.CheckRoute(ctx, src, ip); err != nil {
+	if _, err := o.Routes.CheckRoute(ctx, src, ip); err != nil && ctx.Err() == nil {
 		return fail(StatusInconclusive, &Error{Phase: PhaseConnect,
 			Err: fmt.Errorf("this host has no %s route or source address toward %s: %w", familyName(ip), ip, err)})
 	}

@@ -494,3 +494,23 @@ func TestProbeBindsTheGivenSourceAddress(t *testing.T) {
 		t.Errorf("commands %q, want EHLO [127.0.0.2]", got)
 	}
 }
+
+func TestProbeAfterTheRunDeadlineIsATimeoutNotInconclusive(t *testing.T) {
+	d := &fakeDialer{err: syscall.ECONNREFUSED}
+	p := New(Options{Dialer: d, HELO: "c.test"})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	res := p.Probe(ctx, Target{IP: netip.MustParseAddr("192.0.2.25")})
+	if res.Status != StatusTimeout || res.Phase != PhaseConnect || !errors.Is(res.Err, context.DeadlineExceeded) || d.calls.Load() != 0 {
+		t.Fatalf("status %s phase %s err %v dials %d", res.Status, res.Phase, res.Err, d.calls.Load())
+	}
+}
+
+func TestProbeRecordsTheGreetingDelay(t *testing.T) {
+	srv := start(t, smtptest.Script{GreetingDelay: 300 * time.Millisecond, NoTLS: true})
+	res := probeServer(t, srv, "mx.test", Options{})
+	if res.Status != StatusOK || res.Timings.BannerFirstByte < 290 || res.Timings.Banner < res.Timings.BannerFirstByte {
+		t.Fatalf("status %s, timings %+v: want the 300 ms greeting delay in banner_first_byte", res.Status, res.Timings)
+	}
+}
