@@ -35,11 +35,15 @@ type Exchange struct {
 	Host       string // no trailing dot; the domain itself for an implicit MX
 	// IPLiteral is set when the MX target is an address, not a name:
 	// Postfix and OpenSMTPD use it, Exim refuses it by default (research §1.3, §2.1).
-	IPLiteral  bool
-	AStatus    dnsq.Status
-	AAAAStatus dnsq.Status
-	A          []netip.Addr // answer order
-	AAAA       []netip.Addr // answer order
+	IPLiteral bool
+	// InvalidName is set when the target is not a valid host name
+	// (RFC 1123 §2.1): Postfix drops such an MX record (research §1.2,
+	// dns_lookup.c valid_rr_name()).
+	InvalidName bool
+	AStatus     dnsq.Status
+	AAAAStatus  dnsq.Status
+	A           []netip.Addr // answer order
+	AAAA        []netip.Addr // answer order
 }
 
 // FromDiscover converts a discover.Result into an Input. Addresses keep the

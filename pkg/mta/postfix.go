@@ -138,6 +138,22 @@ func (pm *postfixModel) list(in Input) postfixList {
 		out.decision = Decision{Action: ActionUndecided, Reason: fmt.Sprintf("MX lookup status %q", in.MXStatus)}
 		return out
 	}
+	if !implicit {
+		// research §1.2: an MX record whose target fails
+		// valid_hostname() is skipped (DNS_INVAL remembered); if none is
+		// left the MX lookup itself is DNS_INVAL: 5.4.4.
+		valid := slices.DeleteFunc(slices.Clone(mx), func(x Exchange) bool { return x.InvalidName && !x.IPLiteral })
+		for _, x := range mx {
+			if x.InvalidName && !x.IPLiteral {
+				out.notes = append(out.notes, fmt.Sprintf("MX target %s is not a valid host name: Postfix skips the record (malformed domain name in resource data of MX record)", x.Host))
+			}
+		}
+		if len(valid) == 0 && len(mx) > 0 {
+			out.decision = Decision{Action: ActionBounce, DSN: "5.4.4", Reason: fmt.Sprintf("MX lookup for %s: malformed domain name in resource data of MX record", in.Domain)}
+			return out
+		}
+		mx = valid
+	}
 	// research §1.2: MX names sorted by preference only, never shuffled;
 	// ties keep answer order (glibc qsort is a stable merge sort, §1.5.4).
 	mx = slices.Clone(mx)

@@ -463,3 +463,16 @@ func TestPostfixUsesAnMXThatIsAnIPLiteralAndSaysSo(t *testing.T) {
 		t.Errorf("ipv6 only: %+v", d.Decision)
 	}
 }
+
+func TestPostfixSkipsMXRecordsWithInvalidTargets(t *testing.T) {
+	bad := host(10, "bad_host-.example.test", "a1")
+	bad.InvalidName = true
+	d := simulate(t, domain(bad, host(20, "mx2", "a2")), Config{}, Options{})
+	if got := orderings(d); got != "a2:1" {
+		t.Errorf("orderings = %s, want only the valid backup", got)
+	}
+	d = simulate(t, domain(bad), Config{}, Options{})
+	if d.Decision.Action != ActionBounce || d.Decision.DSN != "5.4.4" {
+		t.Errorf("only an invalid target: %+v", d.Decision)
+	}
+}
