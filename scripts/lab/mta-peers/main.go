@@ -125,14 +125,14 @@ func run(args []string, stdout io.Writer) error {
 
 	<-ctx.Done()
 	for _, ln := range lns {
-		ln.Close()
+		_ = ln.Close()
 	}
 	shutdownDNS(servers)
 	wg.Wait()
 	return nil
 }
 
-// eventLog serialises log lines from concurrent handlers.
+// eventLog orders log lines from concurrent handlers.
 type eventLog struct {
 	mu sync.Mutex
 	w  io.Writer
