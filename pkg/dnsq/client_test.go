@@ -754,3 +754,20 @@ func TestServFailCarriesTheExtendedDNSError(t *testing.T) {
 		t.Errorf("trace %q, want the EDE code", trace.String())
 	}
 }
+
+func TestRoundsOverTheServersBackOff(t *testing.T) {
+	// Connection refused fails at once: without a backoff, three rounds
+	// would spin in microseconds.
+	c, err := New(Config{Servers: []string{closedPort(t)}, Timeout: time.Second, Attempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res := c.LookupA(context.Background(), "mx1.example.")
+	if el := time.Since(start); el < 300*time.Millisecond {
+		t.Errorf("3 rounds took %v, want at least the 100ms + 200ms backoff", el)
+	}
+	if st := c.Stats(); st.Queries != 3 || res.Status != StatusError {
+		t.Errorf("status %s after %d queries, want error after 3", res.Status, st.Queries)
+	}
+}
