@@ -25,7 +25,8 @@ type Config struct {
 	Servers []string
 	// Timeout bounds one query exchange with one server (default: the
 	// resolv.conf timeout when Servers is empty and it sets one, else 2s);
-	// the caller's context bounds the whole lookup.
+	// the caller's context bounds the whole lookup, and when its deadline is
+	// near, the time left is shared among the servers still to ask.
 	Timeout time.Duration
 	// Attempts is how many rounds over the servers a query makes while they
 	// time out or fail at the network level (default: resolv.conf's
@@ -481,11 +482,17 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 				c.retries.Add(1)
 			}
 			sent++
-			r, rtt, err := c.ask(ctx, i, q, wire)
+			left := 0 // servers still to ask in this round, this one included
+			for _, d := range done[i:] {
+				if !d {
+					left++
+				}
+			}
+			r, rtt, err := c.ask(ctx, i, q, wire, left)
 			if err == nil && r.Rcode == dns.RcodeFormatError && r.IsEdns0() == nil {
 				// RFC 6891 §7: a server that does not know EDNS0 answers
 				// FORMERR without an OPT; ask it again without one.
-				r, rtt, err = c.ask(ctx, i, q, plain)
+				r, rtt, err = c.ask(ctx, i, q, plain, left)
 			}
 			if err != nil {
 				if isTimeout(err) {
@@ -569,10 +576,10 @@ func (c *Client) backoff(ctx context.Context, round int) bool {
 // ask does one exchange with one server: UDP, then TCP if the answer is
 // truncated (RFC 1035 §4.2.1, RFC 7766 §5). Each transport gets its own
 // per-exchange timeout, cut short by the caller's deadline.
-func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte) (*dns.Msg, time.Duration, error) {
+func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, left int) (*dns.Msg, time.Duration, error) {
 	srv := c.servers[i]
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
-	r, rtt, err := c.exchange(ctx, "udp", i, wire, q, c.deadline(ctx))
+	r, rtt, err := c.exchange(ctx, "udp", i, wire, q, c.deadline(ctx, left))
 	c.queries.Add(1)
 	c.traceLine(q, srv, "udp", rtt, r, err)
 	if err != nil || !r.Truncated {
@@ -583,7 +590,7 @@ func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte) (*
 	}
 	c.tcpFallbacks.Add(1)
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
-	r, rtt, err = c.exchange(ctx, "tcp", i, wire, q, c.deadline(ctx))
+	r, rtt, err = c.exchange(ctx, "tcp", i, wire, q, c.deadline(ctx, 1))
 	c.queries.Add(1)
 	c.traceLine(q, srv, "tcp", rtt, r, err)
 	if err != nil && isTimeout(err) {
@@ -592,9 +599,23 @@ func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte) (*
 	return r, rtt, err
 }
 
-func (c *Client) deadline(ctx context.Context) time.Time {
-	d := time.Now().Add(c.timeout)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
+// deadline is the end of one exchange: Timeout from now, but when the
+// caller's deadline is nearer, its time is shared among the left servers
+// still to ask in this round, so that a dead first server cannot use up the
+// time of a live second one (glibc res_send divides its timeout likewise).
+func (c *Client) deadline(ctx context.Context, left int) time.Time {
+	now := time.Now()
+	d := now.Add(c.timeout)
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return d
+	}
+	if left > 1 {
+		if share := dl.Sub(now) / time.Duration(left); share < c.timeout {
+			d = now.Add(share)
+		}
+	}
+	if dl.Before(d) {
 		return dl
 	}
 	return d

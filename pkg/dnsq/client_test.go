@@ -771,3 +771,17 @@ func TestRoundsOverTheServersBackOff(t *testing.T) {
 		t.Errorf("status %s after %d queries, want error after 3", res.Status, st.Queries)
 	}
 }
+
+func TestADeadFirstServerLeavesTimeForTheNextUnderAShortDeadline(t *testing.T) {
+	good := dnstest.New(t, zone)
+	c, err := New(Config{Servers: []string{deadServer(t), good.Addr4()}, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	res := c.LookupA(ctx, "mx1.example.")
+	if res.Status != StatusOK || res.Server != good.Addr4() {
+		t.Errorf("status %s from %q (err %v), want ok from the second server within the deadline", res.Status, res.Server, res.Err)
+	}
+}
