@@ -331,12 +331,19 @@ func (e *evaluator) addresses() {
 		}
 	}
 	dom := d.Domain
+	// A family whose lookup failed temporarily somewhere is unknown, not
+	// absent: MC108 already says so.
+	temp4, temp6 := false, false
+	for _, x := range d.MX {
+		temp4 = temp4 || x.AStatus.Temporary()
+		temp6 = temp6 || x.AAAAStatus.Temporary()
+	}
 	switch {
 	case hostsWithAddr == 0:
-	case !any6 && e.f.WantIPv6:
+	case !any6 && e.f.WantIPv6 && !temp6:
 		e.add(report.CodeNoAAAA, dom, e.aaaaFix(),
 			"None of the MX hosts of %s has an AAAA record: IPv6-only senders cannot deliver, dual-stack senders always use IPv4.", dom)
-	case !any4 && e.f.WantIPv4:
+	case !any4 && e.f.WantIPv4 && !temp4:
 		e.add(report.CodeNoA, dom, "", "None of the MX hosts of %s has an A record: senders that only have IPv4 (most of them) cannot deliver.", dom)
 	}
 	if any6 && hostsWith6 < hostsWithAddr && e.f.WantIPv6 {

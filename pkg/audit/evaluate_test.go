@@ -234,6 +234,13 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 			}
 			f.Probes = []smtpprobe.Result{f.Probes[1], f.Probes[3]}
 		}, []string{"MC403"}, nil},
+		{"AAAA timed out is not no AAAA", func(f *Facts, p *Policy) {
+			for i := range f.Discovery.MX {
+				f.Discovery.MX[i].Addresses = f.Discovery.MX[i].Addresses[:1]
+				f.Discovery.MX[i].AAAAStatus = dnsq.StatusTimeout
+			}
+			f.Probes = []smtpprobe.Result{f.Probes[0], f.Probes[2]}
+		}, []string{"MC108"}, []string{"MC401"}},
 		{"backup MX IPv4 only", func(f *Facts, p *Policy) {
 			f.Discovery.MX[1].Addresses = f.Discovery.MX[1].Addresses[:1]
 			f.Probes = f.Probes[:3]
