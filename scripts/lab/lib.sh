@@ -407,6 +407,17 @@ EOF
 	} >"$d/knot.conf"
 	lab_spawn "$ns" "$name" knotd -c "$d/knot.conf" >/dev/null
 	for l in "${listen[@]}"; do lab_wait_tcp "$ns" "$l" 53 20; done
+	# knot listens before it has loaded its zones (a big one takes seconds):
+	# wait until each zone's SOA is served.
+	local i
+	for z in "${zones[@]}"; do
+		origin=$(basename "$z" .zone)
+		for i in $(seq 1 600); do
+			[ -n "$(ip netns exec "$ns" kdig +short +time=1 +retry=0 "@${listen[0]}" SOA "$origin." 2>/dev/null)" ] && break
+			[ "$i" = 600 ] && { lab_show "$d/knot.log"; lab_die "knot did not load $origin"; }
+			sleep 0.1
+		done
+	done
 }
 
 # lab_mailcheck: build the binary once per run (run.sh exports MAILCHECK_BIN).
