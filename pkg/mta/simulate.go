@@ -558,7 +558,3 @@ func OutcomesFromProbes(rs []smtpprobe.Result) map[netip.Addr]Outcome {
 	return out
 }
 
-// Findings turns a simulation into findings for the shared catalogue. The
-// simulate findings (for example "IPv6 tried first but unreachable") are
-// defined with the check command; until then it reports none.
-func Findings(d Document) []report.Finding { return nil }
