@@ -785,3 +785,17 @@ func TestADeadFirstServerLeavesTimeForTheNextUnderAShortDeadline(t *testing.T) {
 		t.Errorf("status %s from %q (err %v), want ok from the second server within the deadline", res.Status, res.Server, res.Err)
 	}
 }
+
+func TestAMalformedAnswerMovesToTheNextServer(t *testing.T) {
+	bad := dnstest.New(t, zone, dnstest.WithFault("", "", dnstest.FaultMalformed))
+	good := dnstest.New(t, zone)
+	c := newClient(t, bad.Addr4())
+	res := c.LookupA(context.Background(), "mx1.example.")
+	if res.Status != StatusError || !strings.Contains(fmt.Sprint(res.Err), "malformed answer") {
+		t.Errorf("status %s err %v, want an error saying the answer was malformed", res.Status, res.Err)
+	}
+	c = newClient(t, bad.Addr4(), good.Addr4())
+	if res := c.LookupA(context.Background(), "mx1.example."); res.Status != StatusOK {
+		t.Errorf("status %s (err %v), want ok from the second server", res.Status, res.Err)
+	}
+}

@@ -47,6 +47,9 @@ const (
 	// resolver adds when signatures do not validate (RFC 8914 §4.7, code 6
 	// "DNSSEC Bogus"; Unbound and BIND send it).
 	FaultBogus
+	// FaultMalformed answers with the right ID and a body that does not
+	// parse, as a broken middlebox might.
+	FaultMalformed
 )
 
 func (f Fault) String() string {
@@ -67,6 +70,8 @@ func (f Fault) String() string {
 		return "formerr"
 	case FaultBogus:
 		return "bogus"
+	case FaultMalformed:
+		return "malformed"
 	}
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
@@ -460,6 +465,11 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 	opt := req.IsEdns0()
 	switch fault {
 	case FaultDrop:
+		return
+	case FaultMalformed:
+		// A header claiming one answer record, then bytes that are not one.
+		b := []byte{byte(req.Id >> 8), byte(req.Id), 0x84, 0x80, 0, 0, 0, 1, 0, 0, 0, 0, 0xc0, 0xff, 0xff}
+		_, _ = w.Write(b)
 		return
 	case FaultServFail:
 		m.Rcode = dns.RcodeServerFailure

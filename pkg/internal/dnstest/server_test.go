@@ -323,3 +323,12 @@ func TestServerBogusFaultCarriesAnExtendedDNSError(t *testing.T) {
 		t.Errorf("EDE = %v, want code 6 (DNSSEC Bogus)", ede)
 	}
 }
+
+func TestServerMalformedFaultSendsAnUnparsableAnswer(t *testing.T) {
+	s := New(t, testZone, WithFault("mx1.example.", "A", FaultMalformed))
+	c := &dns.Client{Net: "udp", Timeout: time.Second}
+	m := new(dns.Msg).SetQuestion("mx1.example.", dns.TypeA)
+	if _, _, err := c.Exchange(m, s.Addr4()); err == nil {
+		t.Error("a malformed answer parsed")
+	}
+}
