@@ -10,9 +10,11 @@
 // EDNS0 echoed, and UDP answers truncated (TC=1) to the requester's buffer
 // size.
 //
-// Faults are injected per name and type: SERVFAIL, REFUSED, drop (never
-// answer), truncate (TC=1 with no records over UDP, the full answer over
-// TCP), delay. Query counters let tests check that a client coalesces.
+// Faults are injected per name and type: SERVFAIL, REFUSED, NOTIMP, drop
+// (never answer), truncate (TC=1 with no records over UDP, the full answer
+// over TCP), FORMERR to EDNS0 queries (a pre-EDNS server), SERVFAIL with the
+// "DNSSEC Bogus" Extended DNS Error, a malformed answer, and delays. Query
+// counters let tests check that a client coalesces.
 //
 // Start does not need a *testing.T, so the demo sandbox and benchmarks use it
 // outside tests; New is the test helper that closes the server on cleanup.
