@@ -36,6 +36,8 @@ cn.example.org.           CNAME example.org.
 failing.example.org.      MX    10 mx.failing.example.org.
 failhost.example.org.     MX    10 mx.failing.example.org.
 
+badname.example.org.      MX    10 -mx.example.org.
+
 many.example.org.         MX    10 many.example.org.
 many.example.org.         A     198.51.100.1
 `
@@ -112,7 +114,7 @@ func TestDocsJSONDescribesExactlyTheFieldsMXWrites(t *testing.T) {
 		jsonPaths("", doc, produced)
 	}
 	for _, d := range []string{"example.org", "bücher.example.org", "cn.example.org", "many.example.org",
-		"failing.example.org", "failhost.example.org"} {
+		"failing.example.org", "failhost.example.org", "badname.example.org"} {
 		run(d)
 	}
 

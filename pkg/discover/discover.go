@@ -152,6 +152,7 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 		addrs  []Address
 		rdns   sync.WaitGroup
 	}
+	ex.InvalidName = !iprev.ValidHostname(name)
 	var v4, v6 family
 	var lookups sync.WaitGroup
 	lookupFamily := func(f *family, want bool, lookup func(context.Context, string) dnsq.AddrResult) {

@@ -527,3 +527,23 @@ func TestRunDoesNotFlagAnAliasedDomainAsACNAMEdMXTarget(t *testing.T) {
 		t.Errorf("implicit exchange cname %v addresses %s, want no cname flag and the alias target's address", ex.CNAME, ipsOf(ex))
 	}
 }
+
+func TestRunFlagsAnMXTargetThatIsNotAHostName(t *testing.T) {
+	m := &dnsq.Mock{
+		MX: map[string][]dnsq.MX{"example.com.": {
+			{Preference: 10, Host: "-mx.example.com."},
+			{Preference: 20, Host: "mx_2.example.com."},
+			{Preference: 30, Host: "192.0.2.1"},
+		}},
+		A: map[string][]netip.Addr{"-mx.example.com.": addrs("192.0.2.10")},
+	}
+	res := run(t, m, "example.com", DefaultOptions())
+	for i, want := range []bool{true, false, false} {
+		if got := res.MX[i].InvalidName; got != want {
+			t.Errorf("%s: InvalidName = %v, want %v", res.MX[i].Host, got, want)
+		}
+	}
+	if ipsOf(res.MX[0]) != "192.0.2.10" {
+		t.Errorf("an invalid name is still looked up: addresses %q", ipsOf(res.MX[0]))
+	}
+}

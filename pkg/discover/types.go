@@ -52,13 +52,20 @@ type Result struct {
 
 // Exchange is one MX target and its addresses.
 type Exchange struct {
-	Preference uint16      `json:"preference"`
-	Host       string      `json:"host"`            // no trailing dot
-	CNAME      []string    `json:"cname,omitempty"` // alias chain when the MX target is a CNAME (RFC 2181 §10.3, RFC 5321 §5.1)
-	IPLiteral  bool        `json:"ip_literal"`      // MX target is an address, not a name (RFC 5321 §5.1 forbids)
-	AStatus    dnsq.Status `json:"a_status"`
-	AAAAStatus dnsq.Status `json:"aaaa_status"`
-	Addresses  []Address   `json:"addresses"` // A records first, then AAAA, each in answer order
+	Preference uint16   `json:"preference"`
+	Host       string   `json:"host"`            // no trailing dot
+	CNAME      []string `json:"cname,omitempty"` // alias chain when the MX target is a CNAME (RFC 2181 §10.3, RFC 5321 §5.1)
+	IPLiteral  bool     `json:"ip_literal"`      // MX target is an address, not a name (RFC 5321 §5.1 forbids)
+	// InvalidName is true when the MX target is not a valid host name (RFC
+	// 1123 §2.1: letters, digits, hyphens; Postfix also takes '_'). Postfix
+	// skips such a record with "malformed domain name in resource data of
+	// MX record" and bounces (5.4.4) when no valid record remains
+	// (dns_lookup.c valid_rr_name, research §1.2 DNS_INVAL). It is still
+	// looked up.
+	InvalidName bool        `json:"invalid_name"`
+	AStatus     dnsq.Status `json:"a_status"`
+	AAAAStatus  dnsq.Status `json:"aaaa_status"`
+	Addresses   []Address   `json:"addresses"` // A records first, then AAAA, each in answer order
 
 	AError    string `json:"a_error,omitempty"`    // why the A lookup failed
 	AAAAError string `json:"aaaa_error,omitempty"` // why the AAAA lookup failed

@@ -140,7 +140,7 @@ func mxTable(w io.Writer, st *Styles, r discover.Result) *Table {
 			pref, host := "", ""
 			if first {
 				pref, host = fmt.Sprint(e.Preference), Sanitize(e.Host)
-				if len(e.CNAME) > 0 || e.IPLiteral {
+				if len(e.CNAME) > 0 || e.IPLiteral || e.InvalidName {
 					host += st.Paint(ToneWarn, " *")
 				}
 				first = false
@@ -250,6 +250,11 @@ func mxNotes(st *Styles, r discover.Result) []string {
 		if e.IPLiteral {
 			notes = append(notes, fmt.Sprintf("%s %s is an IP address, not a host name; RFC 5321 §5.1 requires a name. "+
 				"Postfix uses the address anyway (with a warning); Exim refuses the MX and bounces unless allow_mx_to_ip is set.",
+				mark, host))
+		}
+		if e.InvalidName {
+			notes = append(notes, fmt.Sprintf("%s %s is not a valid host name (RFC 1123 §2.1). Postfix skips this MX record "+
+				"(\"malformed domain name\") and bounces the mail (5.4.4) when no valid record remains.",
 				mark, host))
 		}
 		if e.AError != "" {

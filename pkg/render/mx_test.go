@@ -104,6 +104,7 @@ func TestMXTextGolden(t *testing.T) {
 	mixed := sampleDoc()
 	mixed.NullMXMixed = true
 	mixed.MX = mixed.MX[3:]
+	mixed.MX[0].Host, mixed.MX[0].InvalidName = "v4_only-.example.net", true
 	mixed.Findings = []report.Finding{{Code: "MC999", Severity: report.SeverityFail, Subject: "xn--bcher-kva.example",
 		Message: "Example finding.", Fix: "Example fix."}}
 
