@@ -72,11 +72,7 @@ func ProbeText(w io.Writer, st *Styles, doc ProbeDocument) error {
 		}
 		fails = append(fails, fmt.Sprintf("  %s: %s", r.IP, Sanitize(r.Error)))
 	}
-	for _, r := range doc.Probes {
-		if r.Status == smtpprobe.StatusOK && r.TLS != nil && !r.TLS.Verified && r.TLS.VerifyError != "" {
-			fails = append(fails, fmt.Sprintf("  %s: certificate not verified: %s", r.IP, Sanitize(r.TLS.VerifyError)))
-		}
-	}
+	// An unverified certificate is a finding (with its reason), below.
 	if len(fails) > 0 {
 		p.Line()
 		for _, f := range fails {

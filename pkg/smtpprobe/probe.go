@@ -441,8 +441,9 @@ func allCipherSuites() []uint16 {
 	return ids
 }
 
-// tlsInfo records the session and verifies the chain for host with x509
-// (DNS name, or IP SAN for an IP literal target).
+// tlsInfo records the session and verifies the chain with x509 for host,
+// the MX name. For an IP-literal target there is no name to check, so only
+// the chain is verified (mail server certificates do not carry IP SANs).
 func tlsInfo(st tls.ConnectionState, host string, roots *x509.CertPool, now time.Time) *TLSInfo {
 	info := &TLSInfo{
 		Version:   strings.ReplaceAll(tls.VersionName(st.Version), " ", ""),
@@ -470,6 +471,9 @@ func tlsInfo(st tls.ConnectionState, host string, roots *x509.CertPool, now time
 	inter := x509.NewCertPool()
 	for _, c := range st.PeerCertificates[1:] {
 		inter.AddCert(c)
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		host = ""
 	}
 	_, err := leaf.Verify(x509.VerifyOptions{
 		DNSName:       host,

@@ -514,3 +514,11 @@ func TestProbeRecordsTheGreetingDelay(t *testing.T) {
 		t.Fatalf("status %s, timings %+v: want the 300 ms greeting delay in banner_first_byte", res.Status, res.Timings)
 	}
 }
+
+func TestProbeOfAnIPLiteralVerifiesTheChainOnly(t *testing.T) {
+	srv := start(t, smtptest.Script{TLSNames: []string{"mx.example.test"}})
+	res := probeServer(t, srv, "127.0.0.1", Options{RootCAs: smtptest.CertPool(srv.Certificate())})
+	if res.Status != StatusOK || res.TLS == nil || !res.TLS.Verified {
+		t.Fatalf("status %s tls %+v: a trusted chain verifies when there is no name to check", res.Status, res.TLS)
+	}
+}
