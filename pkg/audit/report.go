@@ -47,11 +47,11 @@ type reportFields Report
 // the top level, as the union the check document promises. Keys of the
 // report itself win over a simulation key of the same name.
 func (r Report) MarshalJSON() ([]byte, error) {
-	base, err := json.Marshal(reportFields(r))
+	base, err := marshalNoEscape(reportFields(r))
 	if err != nil || r.Simulation == nil {
 		return base, err
 	}
-	sim, err := json.Marshal(r.Simulation)
+	sim, err := marshalNoEscape(r.Simulation)
 	if err != nil {
 		return nil, fmt.Errorf("simulation: %w", err)
 	}
@@ -95,4 +95,16 @@ func (r *Report) Counts() (fail, warn, info int) {
 		}
 	}
 	return
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping: fixes hold
+// `<placeholders>` that must read as written in every consumer.
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
