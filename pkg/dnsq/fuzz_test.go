@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 )
 
 // FuzzParseServer checks that ParseServer never panics and that what it
@@ -55,6 +58,69 @@ func FuzzParseResolvConf(f *testing.F) {
 		}
 		if rc.timeout < 0 || rc.timeout > maxTimeout || rc.attempts < 0 || rc.attempts > maxAttempts {
 			t.Fatalf("timeout %v attempts %d out of range", rc.timeout, rc.attempts)
+		}
+	})
+}
+
+// FuzzClassify feeds arbitrary answers from a "server" to the code that
+// reads them: it must never panic, must give a valid status, and every
+// name it returns must be printable ASCII (miekg/dns's \DDD escapes).
+func FuzzClassify(f *testing.F) {
+	seed := func(m *dns.Msg) {
+		if b, err := m.Pack(); err == nil {
+			f.Add(b)
+		}
+	}
+	q := new(dns.Msg).SetQuestion("example.", dns.TypeMX)
+	ok := new(dns.Msg).SetReply(q)
+	mx, _ := dns.NewRR("example. MX 10 Mail\\000.Example.")
+	cn, _ := dns.NewRR("example. CNAME other.test.")
+	loop, _ := dns.NewRR("other.test. CNAME example.")
+	soa, _ := dns.NewRR("example. SOA ns. h. 1 1 1 1 1")
+	ok.Answer = []dns.RR{mx}
+	seed(ok)
+	chain := new(dns.Msg).SetReply(q)
+	chain.Answer = []dns.RR{cn, loop}
+	seed(chain)
+	neg := new(dns.Msg).SetReply(q)
+	neg.Rcode = dns.RcodeNameError
+	neg.Ns = []dns.RR{soa}
+	seed(neg)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := new(dns.Msg)
+		if r.Unpack(b) != nil {
+			return
+		}
+		for _, qt := range []uint16{dns.TypeMX, dns.TypeA, dns.TypeAAAA, dns.TypePTR, dns.TypeTXT} {
+			st := &step{res: Result{Name: "example."}}
+			(&Client{}).classify(st, r, "192.0.2.53:53", time.Millisecond, qt)
+			switch st.res.Status {
+			case StatusOK, StatusNoData, StatusNXDomain, StatusError:
+			case "":
+				if st.next == "" {
+					t.Fatalf("no status and nothing to chase")
+				}
+			default:
+				t.Fatalf("status %q", st.res.Status)
+			}
+			names := append([]string{st.next}, st.res.CNAMEs...)
+			names = append(names, st.strs...)
+			for _, m := range st.mx {
+				names = append(names, m.Host)
+			}
+			if qt == dns.TypeTXT {
+				names = names[:len(names)-len(st.strs)] // TXT is raw bytes by contract
+			}
+			for _, n := range names {
+				for i := 0; i < len(n); i++ {
+					if n[i] < 0x20 || n[i] >= 0x7f {
+						t.Fatalf("name %q has byte %#x", n, n[i])
+					}
+				}
+			}
+			if len(st.res.CNAMEs) > maxCNAMEs+1 {
+				t.Fatalf("chain of %d", len(st.res.CNAMEs))
+			}
 		}
 	})
 }
