@@ -192,14 +192,18 @@ mta_postfix_wait() {
 	return 1
 }
 
-# mta_exim_setup NAME: an Exim configuration for one cell in $LAB_DIR/NAME
-# (own spool and log). Sets nothing global; prints the config path.
+# mta_exim_setup NAME [ROUTER_OPTION=VALUE...]: an Exim configuration for one
+# cell in $LAB_DIR/NAME (own spool and log), with extra dnslookup router
+# options ("ipv4_prefer=true"). Sets nothing global; prints the config path.
 # Exim re-executes itself (exim_path) for delivery, and the ld.so of a
 # set-uid binary ignores LD_LIBRARY_PATH, so the lab runs a copy without the
 # set-uid bit (it is root already) through a wrapper that sets it.
 mta_exim_setup() {
 	local name=$1
-	local d="$LAB_DIR/$name"
+	shift
+	local d="$LAB_DIR/$name" opt router_opts=""
+	for opt in "$@"; do router_opts="$router_opts  ${opt%%=*} = ${opt#*=}
+"; done
 	mkdir -p "$d/spool" "$d/log"
 	if [ ! -x "$LAB_DIR/exim4" ]; then
 		cp "$LAB_ROOT/usr/sbin/exim4" "$LAB_DIR/exim4.bin"
@@ -222,7 +226,7 @@ begin routers
 dnslookup:
   driver = dnslookup
   transport = remote_smtp
-  no_more
+${router_opts}  no_more
 begin transports
 remote_smtp:
   driver = smtp
