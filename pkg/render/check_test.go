@@ -1,0 +1,139 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"net/netip"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// hostileReport carries remote text an attacker controls: a banner and an
+// EHLO name with terminal escapes, markup and control characters, and a
+// very long PTR name.
+func hostileReport() *audit.Report {
+	ip := netip.MustParseAddr("2001:db8:ffff:ffff:ffff:ffff:ffff:fffe")
+	evil := "mx\x1b]0;pwned\x07.example.org<script>|x\x01"
+	long := strings.Repeat("very-long-label.", 12) + "example.org"
+	return &audit.Report{
+		SchemaVersion: 1,
+		Result: discover.Result{Domain: "example.org", MXStatus: "ok", MX: []discover.Exchange{{
+			Preference: 10, Host: "mx.example.org", AStatus: "nodata", AAAAStatus: "ok",
+			Addresses: []discover.Address{{IP: ip, Family: "ipv6", Class: "public", PTR: []string{long}, PTRStatus: "ok", FCrDNS: "fail"}},
+		}}},
+		Probed: true,
+		Probes: []smtpprobe.Result{{Host: "mx.example.org", IP: ip, Family: "ipv6", Port: 25, Status: "ok", BannerCode: 220, Banner: evil, EHLOName: evil, StartTLS: false}},
+		Findings: []report.Finding{
+			report.New(report.CodeEHLONotPTR, ip.String(), "EHLO as "+evil+" but PTR "+long, ""),
+			report.New(report.CodeNoSTARTTLS, ip.String(), "no STARTTLS", ""),
+		},
+	}
+}
+
+func writeAll(t *testing.T, format string, o CheckOptions, reps ...*audit.Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := NewCheckWriter(format, &b, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.End(CheckSummary{Domains: len(reps)}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestCheckTextFitsTheWidthAndStripsEscapes(t *testing.T) {
+	out := writeAll(t, "text", CheckOptions{}, hostileReport())
+	if strings.ContainsAny(out, "\x1b\x07\x01") {
+		t.Errorf("control characters reached the terminal:\n%q", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if utf8.RuneCountInString(l) > 80 {
+			t.Errorf("line over 80 columns: %q", l)
+		}
+	}
+	if !strings.Contains(out, "Warnings (1)") || !strings.Contains(out, "Notes (1)") {
+		t.Errorf("severity groups:\n%s", out)
+	}
+}
+
+func TestCheckJSONIsOneDocumentForOneDomainAndAnArrayForMore(t *testing.T) {
+	one := writeAll(t, "json", CheckOptions{}, hostileReport())
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(one), &doc); err != nil || doc["domain"] != "example.org" {
+		t.Fatalf("%v\n%s", err, one)
+	}
+	if !strings.Contains(one, "<script>") {
+		t.Error("JSON must carry remote text as received (escaped only as JSON requires)")
+	}
+	two := writeAll(t, "json", CheckOptions{}, hostileReport(), hostileReport())
+	var docs []map[string]any
+	if err := json.Unmarshal([]byte(two), &docs); err != nil || len(docs) != 2 {
+		t.Fatalf("%v\n%s", err, two)
+	}
+	if none := writeAll(t, "json", CheckOptions{}); none != "" {
+		t.Errorf("no domains wrote %q", none)
+	}
+}
+
+func TestCheckJSONLinesAreOneWholeDocumentEach(t *testing.T) {
+	out := writeAll(t, "jsonl", CheckOptions{}, hostileReport(), hostileReport(), hostileReport())
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("not JSON: %q", l)
+		}
+	}
+}
+
+func TestCheckJUnitParsesDespiteControlCharacters(t *testing.T) {
+	out := writeAll(t, "junit", CheckOptions{FailOn: report.SeverityWarn}, hostileReport())
+	var s struct {
+		Suites []struct {
+			Failures int `xml:"failures,attr"`
+			Cases    []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(s.Suites) != 1 || s.Suites[0].Failures != 1 {
+		t.Fatalf("suites %+v", s.Suites)
+	}
+}
+
+func TestCheckMarkdownEscapesCellBreakersAndMarkup(t *testing.T) {
+	out := writeAll(t, "markdown", CheckOptions{}, hostileReport())
+	if strings.Contains(out, "<script>") || strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("markup or escapes survived:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "| ") {
+			if n := strings.Count(strings.ReplaceAll(l, `\|`, ""), "|"); n != 6 {
+				t.Errorf("row with %d cell separators: %q", n, l)
+			}
+		}
+	}
+}
