@@ -162,8 +162,8 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 		}
 		return n
 	}
-	var rec func(g int, rem []int, drawn int, q [2]int, p *big.Rat) error
-	rec = func(g int, rem []int, drawn int, q [2]int, p *big.Rat) error {
+	var rec func(g int, rem []int, drawn int, q [2]int, p frac) error
+	rec = func(g int, rem []int, drawn int, q [2]int, p frac) error {
 		nodes++
 		if nodes > walkBudget {
 			return errTooLarge
@@ -182,9 +182,9 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 		if done {
 			key := seqKey(seq)
 			if l, ok := leaves[key]; ok {
-				l.p.Add(l.p, p)
+				l.p.Add(l.p, p.rat())
 			} else {
-				leaves[key] = &leaf{seq: append([]int(nil), seq...), p: new(big.Rat).Set(p)}
+				leaves[key] = &leaf{seq: append([]int(nil), seq...), p: p.rat()}
 				order = append(order, key)
 			}
 			return nil
@@ -200,7 +200,7 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 					qq = [2]int{t4, t6}
 				}
 			}
-			np := new(big.Rat).Mul(p, big.NewRat(int64(rem[k]), int64(n)))
+			np := p.mul(uint64(rem[k]), uint64(n))
 			nrem := append([]int(nil), rem...)
 			nrem[k]--
 			if qq[f] > 0 {
@@ -219,7 +219,7 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 	if len(m.groups) == 0 {
 		return nil
 	}
-	if err := rec(0, append([]int(nil), counts[0]...), 0, [2]int{-1, -1}, big.NewRat(1, 1)); err != nil {
+	if err := rec(0, append([]int(nil), counts[0]...), 0, [2]int{-1, -1}, one()); err != nil {
 		return err
 	}
 	for _, k := range order {
@@ -375,7 +375,8 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 		})
 	}
 	d.OmittedP.Sub(big.NewRat(1, 1), listed)
-	sortOrderings(d.Orderings)
+	// Already most likely first: patterns by per-ordering probability,
+	// then each pattern's orderings in candidate order.
 	return d, nil
 }
 

@@ -476,3 +476,15 @@ func TestPostfixSkipsMXRecordsWithInvalidTargets(t *testing.T) {
 		t.Errorf("only an invalid target: %+v", d.Decision)
 	}
 }
+
+func TestFracStaysExactWhenItOverflowsMachineWords(t *testing.T) {
+	f := one()
+	want := big.NewRat(1, 1)
+	for i := uint64(2); i < 60; i++ {
+		f = f.mul(i-1, i*1000003)
+		want.Mul(want, new(big.Rat).SetFrac(new(big.Int).SetUint64(i-1), new(big.Int).SetUint64(i*1000003)))
+	}
+	if f.big == nil || f.rat().Cmp(want) != 0 {
+		t.Errorf("product = %v, want %v", f.rat(), want)
+	}
+}
