@@ -557,4 +557,3 @@ func OutcomesFromProbes(rs []smtpprobe.Result) map[netip.Addr]Outcome {
 	}
 	return out
 }
-
