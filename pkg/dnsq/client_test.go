@@ -799,3 +799,16 @@ func TestAMalformedAnswerMovesToTheNextServer(t *testing.T) {
 		t.Errorf("status %s (err %v), want ok from the second server", res.Status, res.Err)
 	}
 }
+
+func TestAnAuthoritativeOnlyServerIsReportedAsNotARecursiveResolver(t *testing.T) {
+	s := dnstest.New(t, `
+example.           SOA  ns.example. h.example. 1 1 1 1 1
+child.example.     NS   ns.child.example.
+ns.child.example.  A    192.0.2.54
+`)
+	c := newClient(t, s.Addr4())
+	res := c.LookupMX(context.Background(), "child.example.")
+	if res.Status != StatusError || !strings.Contains(fmt.Sprint(res.Err), "not a recursive resolver") {
+		t.Errorf("status %s err %v, want an error saying the server only refers", res.Status, res.Err)
+	}
+}

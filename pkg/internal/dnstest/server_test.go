@@ -332,3 +332,45 @@ func TestServerMalformedFaultSendsAnUnparsableAnswer(t *testing.T) {
 		t.Error("a malformed answer parsed")
 	}
 }
+
+func TestServerRefersDelegatedNames(t *testing.T) {
+	s := New(t, `
+example.                SOA  ns.example. h.example. 1 1 1 1 1
+example.                NS   ns.example.
+ns.example.             A    192.0.2.53
+child.example.          NS   ns.child.example.
+child.example.          NS   ns.elsewhere.test.
+ns.child.example.       A    192.0.2.54
+ns.child.example.       AAAA 2001:db8::54
+alias.example.          CNAME host.child.example.
+`)
+	for _, name := range []string{"host.child.example.", "child.example.", "a.b.child.example."} {
+		r := exchange(t, "udp", s.Addr4(), name, dns.TypeA, true)
+		if r.Rcode != dns.RcodeSuccess || r.Authoritative || r.RecursionAvailable || len(r.Answer) != 0 {
+			t.Errorf("%s: rcode %s AA %v RA %v answers %v, want a referral", name, dns.RcodeToString[r.Rcode], r.Authoritative, r.RecursionAvailable, r.Answer)
+		}
+		if len(r.Ns) != 2 || r.Ns[0].Header().Rrtype != dns.TypeNS {
+			t.Errorf("%s: authority %v, want the two NS records", name, r.Ns)
+		}
+		glue := 0
+		for _, rr := range r.Extra {
+			if rr.Header().Name == "ns.child.example." {
+				glue++
+			}
+		}
+		if glue != 2 {
+			t.Errorf("%s: additional %v, want the A and AAAA glue of ns.child.example.", name, r.Extra)
+		}
+	}
+	// The parent answers DS at the cut itself, and its own apex NS normally.
+	if r := exchange(t, "udp", s.Addr4(), "child.example.", dns.TypeDS, true); !r.Authoritative || len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA {
+		t.Errorf("DS at the cut: AA %v authority %v, want an authoritative NODATA", r.Authoritative, r.Ns)
+	}
+	if r := exchange(t, "udp", s.Addr4(), "example.", dns.TypeNS, true); !r.Authoritative || len(r.Answer) != 1 {
+		t.Errorf("apex NS: AA %v answers %v", r.Authoritative, r.Answer)
+	}
+	// A CNAME into the delegation stops at the alias.
+	if r := exchange(t, "udp", s.Addr4(), "alias.example.", dns.TypeA, true); len(r.Answer) != 1 || !r.Authoritative {
+		t.Errorf("CNAME into a delegation: AA %v answers %v, want the CNAME alone", r.Authoritative, r.Answer)
+	}
+}

@@ -20,6 +20,10 @@ type zone struct {
 	// synthetic is the SOA used for negative answers when the zone text has
 	// no SOA at all; the server then answers for every name.
 	synthetic *dns.SOA
+	// cuts are the delegations: names that own NS records but no SOA, in a
+	// zone text that has SOAs (a text without SOA has no apex to delegate
+	// from). Names at or below a cut get a referral (RFC 1034 §4.3.2 3b).
+	cuts map[string]bool
 }
 
 type node struct {
@@ -51,6 +55,22 @@ func parseZone(text, origin string) (*zone, error) {
 	}
 	if err := zp.Err(); err != nil {
 		return nil, fmt.Errorf("dnstest: zone: %w", err)
+	}
+	if len(z.soa) > 0 {
+		for name, n := range z.nodes {
+			if z.soa[name] != nil {
+				continue
+			}
+			for _, rr := range n.rrs {
+				if rr.Header().Rrtype == dns.TypeNS {
+					if z.cuts == nil {
+						z.cuts = map[string]bool{}
+					}
+					z.cuts[name] = true
+					break
+				}
+			}
+		}
 	}
 	if len(z.soa) == 0 {
 		z.synthetic = &dns.SOA{
@@ -117,6 +137,47 @@ func (z *zone) wildcard(name string) *node {
 	return nil
 }
 
+// cut returns the delegation at or above name, below apex, if any. A DS
+// query at the cut itself is the parent's to answer (RFC 4035 §3.1.4.1).
+func (z *zone) cut(name, apex string, qtype uint16) string {
+	if len(z.cuts) == 0 {
+		return ""
+	}
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		c := name[off:]
+		if c == apex {
+			return ""
+		}
+		if z.cuts[c] && !(off == 0 && qtype == dns.TypeDS) {
+			return c
+		}
+	}
+	return ""
+}
+
+// referral answers with the delegation's NS records and, as glue, the
+// addresses of those name servers held in this zone (RFC 1034 §4.3.2 3b).
+func (z *zone) referral(m *dns.Msg, cut string) {
+	// Only an authoritative server refers; a recursive resolver would have
+	// followed the delegation, so RA is cleared too.
+	m.Authoritative = false
+	m.RecursionAvailable = false
+	for _, rr := range z.nodes[cut].rrs {
+		ns, ok := rr.(*dns.NS)
+		if !ok {
+			continue
+		}
+		m.Ns = append(m.Ns, ns)
+		if g := z.nodes[strings.ToLower(ns.Ns)]; g != nil {
+			for _, grr := range g.rrs {
+				if t := grr.Header().Rrtype; t == dns.TypeA || t == dns.TypeAAAA {
+					m.Extra = append(m.Extra, grr)
+				}
+			}
+		}
+	}
+}
+
 // maxChain bounds CNAME chasing inside the server, as real servers do, so
 // that a CNAME loop in the zone ends.
 const maxChain = 16
@@ -134,6 +195,12 @@ func (z *zone) answer(m *dns.Msg, qname string, qtype uint16) bool {
 		return false
 	}
 	for hop := 0; hop < maxChain; hop++ {
+		if cut := z.cut(name, soa.Hdr.Name, qtype); cut != "" {
+			if hop == 0 {
+				z.referral(m, cut)
+			}
+			return true // a CNAME into a delegation: the chase stops here
+		}
 		n := z.nodes[name]
 		if n == nil {
 			n = z.wildcard(name)
