@@ -64,11 +64,12 @@ func FromDiscover(r discover.Result) Input {
 	}
 	for _, x := range r.MX {
 		e := Exchange{
-			Preference: x.Preference,
-			Host:       x.Host,
-			IPLiteral:  x.IPLiteral,
-			AStatus:    x.AStatus,
-			AAAAStatus: x.AAAAStatus,
+			Preference:  x.Preference,
+			Host:        x.Host,
+			IPLiteral:   x.IPLiteral,
+			InvalidName: x.InvalidName,
+			AStatus:     x.AStatus,
+			AAAAStatus:  x.AAAAStatus,
 		}
 		for _, a := range x.Addresses {
 			if a.IP.Is4() {

@@ -38,3 +38,13 @@ func TestFromDiscoverTreatsNXDOMAINAsAnImplicitMXThatDoesNotResolve(t *testing.T
 		t.Errorf("exim: %+v", d.Decision)
 	}
 }
+
+func TestFromDiscoverCarriesInvalidTargetNames(t *testing.T) {
+	r := discover.Result{Domain: "example.test", MXStatus: dnsq.StatusOK, MX: []discover.Exchange{
+		{Preference: 10, Host: "bad_-.example.test", InvalidName: true, AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusNoData,
+			Addresses: []discover.Address{{IP: names["a1"]}}},
+	}}
+	if d := simulate(t, FromDiscover(r), Config{}, Options{}); d.Decision.DSN != "5.4.4" {
+		t.Errorf("decision = %+v, want the 5.4.4 bounce", d.Decision)
+	}
+}
