@@ -276,6 +276,12 @@ func parseName(orig, s string) (Target, error) {
 	if s == "" {
 		return Target{}, fail(orig, ErrEmpty, "the root domain (.) is not a mail domain")
 	}
+	// A name within 253 octets as A-labels is at most four UTF-8 bytes per
+	// octet as U-labels. Refusing longer text before IDNA processing keeps
+	// Punycode's quadratic encoding from spending seconds on junk.
+	if len(s) > 4*maxName {
+		return Target{}, fail(orig, ErrNameLong, "%s is %d bytes long; a domain name is at most %d characters (RFC 1035 §2.3.4)", q(s), len(s), maxName)
+	}
 	// Check labels on the raw text first: the messages can then quote
 	// what was typed.
 	labels := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(dotLike, r) })

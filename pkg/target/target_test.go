@@ -66,6 +66,7 @@ func TestParseRejectsBadInputWithAPreciseMessage(t *testing.T) {
 		{"example.com..", ErrEmptyLabel, "empty label"},
 		{long + ".example", ErrLabelLong, "64 characters long; a label is at most 63"},
 		{name254, ErrNameLong, "254 characters long; a domain name is at most 253"},
+		{strings.Repeat("例", 400), ErrNameLong, "1200 bytes long; a domain name is at most 253"},
 		{"192.0.2.1", ErrIPLiteral, "mailcheck probe 192.0.2.1"},
 		{"192.0.2.1.", ErrIPLiteral, "mailcheck probe 192.0.2.1"},
 		{"user@[192.0.2.1]", ErrIPLiteral, "mailcheck probe 192.0.2.1"},
@@ -219,4 +220,25 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("ParseHostOrIP(%q) = %+v, %v; want the same name", tg.ASCII, h, err)
 		}
 	})
+}
+
+// BenchmarkParse covers the common case and the worst input that still
+// reaches IDNA processing (1012 bytes of distinct CJK: Punycode is
+// quadratic), so a regression in the early length bound shows.
+func BenchmarkParse(b *testing.B) {
+	var worst strings.Builder
+	for r := rune(0x4e00); worst.Len() < 4*maxName-3; r++ {
+		worst.WriteRune(r)
+	}
+	for _, in := range []struct{ name, s string }{
+		{"ascii", "User@Example.COM."},
+		{"idn", "bücher.example"},
+		{"worst", worst.String()},
+	} {
+		b.Run(in.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				_, _ = Parse(in.s)
+			}
+		})
+	}
 }
