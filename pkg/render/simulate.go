@@ -40,12 +40,15 @@ func SimulateText(w io.Writer, st *Styles, doc SimulateDocument) error {
 		tone := ToneBad
 		verb := map[mta.Action]string{
 			mta.ActionBounce: "bounces the message", mta.ActionDefer: "defers the message",
-			mta.ActionFreeze: "freezes the message", mta.ActionUndecided: "cannot be modelled",
+			mta.ActionFreeze: "freezes the message",
 		}[d.Decision.Action]
 		if d.Decision.Action == mta.ActionDefer {
 			tone = ToneWarn
 		}
 		line := fmt.Sprintf("%s %s before any connection", mtaName, verb)
+		if d.Decision.Action == mta.ActionUndecided {
+			line = "The model cannot tell what " + mtaName + " does"
+		}
 		if d.Decision.DSN != "" {
 			line += " (" + d.Decision.DSN + ")"
 		}

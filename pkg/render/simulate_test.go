@@ -56,6 +56,7 @@ func TestSimulateTextGolden(t *testing.T) {
 			mta.Options{Outcomes: map[netip.Addr]mta.Outcome{netip.MustParseAddr("2001:db8::1"): mta.OutcomeTimeout, netip.MustParseAddr("2001:db8::2"): mta.OutcomeRcpt5xx}}},
 		{"simulate_exim.txt", simulateExample(), mta.Config{MTA: mta.Exim}, mta.Options{}},
 		{"simulate_nullmx.txt", mta.Input{Domain: "null.test", MXStatus: dnsq.StatusOK, NullMX: true}, mta.Config{}, mta.Options{}},
+		{"simulate_undecided.txt", mta.Input{Domain: "skipped.test", MXStatus: dnsq.StatusSkipped}, mta.Config{MTA: mta.Sendmail}, mta.Options{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
