@@ -58,9 +58,10 @@ Without one the address is "inconclusive": this host cannot tell, which says
 nothing about the server. If every connection times out, outbound port 25 is
 probably blocked where you are.
 
-Exit codes: 0 when every probed address answered, or failures without
-findings; 3 when nothing could be judged from here (every probe
-inconclusive, DNS unreachable); 2 for bad input.`,
+Exit codes: 0 when no finding is a failure; 1 when one is (for example no
+address accepts SMTP); 3 when nothing could be judged from here (every probe
+inconclusive, the MX lookup failed); 2 for bad input or a name that does not
+exist.`,
 		Example: `  mailcheck probe example.com
   mailcheck probe -6 mx1.example.com
   mailcheck probe --port 2525 --helo client.example.net 192.0.2.25
