@@ -23,6 +23,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 // checkOptions are the flags of `check` (DESIGN.md, "Check and bulk flags").
@@ -133,7 +134,7 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 		return usageErr("check needs a DOMAIN or -f FILE (see 'mailcheck check --help')")
 	}
 	for _, d := range o.Domains {
-		if _, err := checkDomain(d); err != nil {
+		if _, _, err := checkDomain(d); err != nil {
 			return usageErr("%v", err)
 		}
 	}
@@ -181,10 +182,12 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 	} else if strings.ContainsAny(o.HELO, " \t\r\n") || len(o.HELO) > 255 {
 		return usageErr("--helo %q must be one name or address literal", o.HELO)
 	}
-	for _, m := range o.ExpectMX {
-		if _, err := checkDomain(m); err != nil {
+	for i, m := range o.ExpectMX {
+		a, _, err := checkDomain(m)
+		if err != nil {
 			return usageErr("--expect-mx: %v", err)
 		}
+		o.ExpectMX[i] = a
 	}
 	if o.MainCF != "" {
 		fh, err := os.Open(o.MainCF)
@@ -214,43 +217,33 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 	return nil
 }
 
-// checkDomain normalises one domain as users paste it: surrounding space,
-// "user@" prefix, trailing dot, upper case and U-labels (IDNA2008 lookup
-// profile, RFC 5891). IP addresses and '-' are bad input.
-func checkDomain(s string) (string, error) {
-	in := s
-	s = strings.TrimSpace(s)
-	if s == "-" {
-		return "", errors.New("'-' is not a domain; use -f - to read domains from stdin")
+// checkDomain normalises one domain as users paste it ("User@Example.ORG.",
+// URLs, U-labels: pkg/target) and returns its A-label and U-label forms.
+// IP addresses and '-' are bad input. Plain lower-case names, the bulk
+// case, skip the general parser.
+func checkDomain(s string) (ascii, unicode string, err error) {
+	if plainDomain(s) {
+		return s, s, nil
 	}
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		s = s[i+1:]
+	if strings.TrimSpace(s) == "-" {
+		return "", "", errors.New("'-' is not a domain; use -f - to read domains from stdin")
 	}
-	s = strings.TrimSuffix(s, ".")
-	if s == "" {
-		return "", fmt.Errorf("%q is not a domain", in)
+	t, err := target.Parse(s)
+	if err != nil {
+		return "", "", err
 	}
-	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
-		return "", fmt.Errorf("%q is an IP address; check takes mail domains (probe takes addresses)", in)
-	}
-	if !plainDomain(s) {
-		s = strings.ToLower(s)
-		if !plainDomain(s) {
-			return "", fmt.Errorf("%q is not a valid domain name", in)
-		}
-	}
-	return s, nil
+	return t.ASCII, t.Unicode, nil
 }
 
-// plainDomain is the fast path of checkDomain: a lower-case LDH name
-// (underscores allowed, as in real DNS data), labels of 1 to 63 octets, at
-// most 253 in all (RFC 1035 §2.3.4). It lower-cases nothing: upper case
-// goes the IDNA way, which maps it.
+// plainDomain is the fast path of checkDomain: a lower-case LDH name with
+// at least two labels, labels of 1 to 63 octets, at most 253 in all (RFC
+// 1035 §2.3.4), no trailing dot, and a top-level label that is not all
+// digits (so no IPv4 address passes).
 func plainDomain(s string) bool {
 	if len(s) == 0 || len(s) > 253 {
 		return false
 	}
-	label := 0
+	label, dots, digitsOnly := 0, 0, true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -258,13 +251,16 @@ func plainDomain(s string) bool {
 			if label == 0 || s[i-1] == '-' {
 				return false
 			}
-			label = 0
+			label, dots, digitsOnly = 0, dots+1, true
 			continue
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
+		case c >= 'a' && c <= 'z':
+			digitsOnly = false
+		case c >= '0' && c <= '9':
 		case c == '-':
 			if label == 0 {
 				return false
 			}
+			digitsOnly = false
 		default:
 			return false
 		}
@@ -273,15 +269,16 @@ func plainDomain(s string) bool {
 			return false
 		}
 	}
-	return label > 0 && s[len(s)-1] != '-'
+	return label > 0 && dots > 0 && !digitsOnly && s[len(s)-1] != '-'
 }
 
 // checkJob is one domain to check; idx is its position in the input.
 type checkJob struct {
-	idx    int
-	input  string
-	domain string
-	err    error
+	idx     int
+	input   string
+	domain  string // A-label form
+	unicode string // U-label form
+	err     error
 }
 
 type checkResult struct {
@@ -376,6 +373,9 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 					if j.input != j.domain {
 						rep.Input = j.input
 					}
+					if j.unicode != j.domain {
+						rep.DomainUnicode = j.unicode
+					}
 					rep.Findings = report.Without(rep.Findings, o.ignore)
 				}
 				results <- checkResult{idx: j.idx, rep: rep}
@@ -436,14 +436,14 @@ func produceCheckJobs(ctx context.Context, args []string, in io.Reader, jobs cha
 	seen := make(map[string]struct{}, len(args))
 	idx := 0
 	send := func(input string) bool {
-		d, err := checkDomain(input)
+		d, u, err := checkDomain(input)
 		if err == nil {
 			if _, dup := seen[d]; dup {
 				return true
 			}
 			seen[d] = struct{}{}
 		}
-		j := checkJob{idx: idx, input: input, domain: d, err: err}
+		j := checkJob{idx: idx, input: input, domain: d, unicode: u, err: err}
 		idx++
 		select {
 		case jobs <- j:

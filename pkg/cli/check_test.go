@@ -251,18 +251,19 @@ func TestCheckRejectsBadInputWithExitTwo(t *testing.T) {
 }
 
 func TestCheckDomainNormalisesWhatUsersPaste(t *testing.T) {
-	for in, want := range map[string]string{
-		"Example.ORG.":             "example.org",
-		" postmaster@example.org ": "example.org",
-		"_dmarc.example.org":       "_dmarc.example.org",
+	for in, want := range map[string][2]string{
+		"example.org":              {"example.org", "example.org"},
+		"Example.ORG.":             {"example.org", "example.org"},
+		" postmaster@example.org ": {"example.org", "example.org"},
+		"bücher.example":           {"xn--bcher-kva.example", "bücher.example"},
 	} {
-		got, err := checkDomain(in)
-		if err != nil || got != want {
-			t.Errorf("checkDomain(%q) = %q, %v; want %q", in, got, err, want)
+		a, u, err := checkDomain(in)
+		if err != nil || a != want[0] || u != want[1] {
+			t.Errorf("checkDomain(%q) = %q, %q, %v; want %q", in, a, u, err, want)
 		}
 	}
-	for _, bad := range []string{"-", "", "a..b", "-a.example", "a-.example", "[2001:db8::1]", strings.Repeat("a", 64) + ".org"} {
-		if _, err := checkDomain(bad); err == nil {
+	for _, bad := range []string{"-", "", "a..b", "-a.example", "a-.example", "[2001:db8::1]", "192.0.2.1", strings.Repeat("a", 64) + ".org"} {
+		if _, _, err := checkDomain(bad); err == nil {
 			t.Errorf("checkDomain(%q) accepted", bad)
 		}
 	}
