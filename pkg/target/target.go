@@ -317,9 +317,12 @@ func parseName(orig, s string) (Target, error) {
 		return Target{}, fail(orig, ErrNumericTLD,
 			"%s ends in an all-numeric label; top-level domains are never numeric (RFC 3696 §2): is it an incomplete IP address?", q(s))
 	}
-	uni, err := lookupProfile.ToUnicode(ascii)
-	if err != nil {
-		return Target{}, fail(orig, ErrIDN, "%s is not a valid internationalised domain name: %s", q(s), idnaReason(err))
+	uni := ascii // an LDH name without A-labels is its own U-label form
+	if strings.Contains(ascii, "xn--") {
+		var err error
+		if uni, err = lookupProfile.ToUnicode(ascii); err != nil {
+			return Target{}, fail(orig, ErrIDN, "%s is not a valid internationalised domain name: %s", q(s), idnaReason(err))
+		}
 	}
 	for _, l := range strings.Split(uni, ".") {
 		// RFC 5891 §4.2.3.1: a U-label does not start or end with a hyphen
