@@ -346,12 +346,16 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		defer fh.Close()
 		in = fh
 	}
+	// work ends on an interrupt (ctx) and when stdout fails (a closed
+	// pipe: `| head`), so that no domain is checked for nobody.
+	work, stopWork := context.WithCancel(ctx)
+	defer stopWork()
 	jobs := make(chan checkJob, o.Concurrency)
 	results := make(chan checkResult, o.Concurrency)
 	var readErr error
 	go func() {
 		defer close(jobs)
-		readErr = produceCheckJobs(ctx, o.Domains, in, jobs)
+		readErr = produceCheckJobs(work, o.Domains, in, jobs)
 	}()
 
 	var workers sync.WaitGroup
@@ -365,8 +369,8 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 					rep = &audit.Report{SchemaVersion: report.SchemaVersion, Input: j.input, Error: j.err.Error(),
 						Result: discover.Result{MX: []discover.Exchange{}}, Findings: []report.Finding{}}
 				} else {
-					rep = audit.Run(ctx, j.domain, runOpts, stages)
-					if ctx.Err() != nil {
+					rep = audit.Run(work, j.domain, runOpts, stages)
+					if work.Err() != nil {
 						// Interrupted mid-domain: incomplete, so never written.
 						continue
 					}
@@ -400,7 +404,7 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		)
 	}
 
-	sum, werr := writeCheckResults(w, g.Format == "jsonl", results, o.failOn, bar)
+	sum, werr := writeCheckResults(w, g.Format == "jsonl", results, o.failOn, bar, stopWork)
 	if bar != nil {
 		_ = bar.Finish()
 	}
@@ -485,7 +489,7 @@ func produceCheckJobs(ctx context.Context, args []string, in io.Reader, jobs cha
 
 // writeCheckResults is the one writer: jsonl in completion order (memory
 // stays flat however long the list), every other format in input order.
-func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan checkResult, failOn report.Severity, bar *progressbar.ProgressBar) (render.CheckSummary, error) {
+func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan checkResult, failOn report.Severity, bar *progressbar.ProgressBar, stop func()) (render.CheckSummary, error) {
 	var sum render.CheckSummary
 	worst := ExitOK
 	if err := w.Begin(); err != nil {
@@ -513,6 +517,7 @@ func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan chec
 	var err error
 	for r := range results {
 		if err != nil {
+			stop()
 			continue
 		}
 		if streaming {

@@ -581,3 +581,28 @@ func TestDocsJSONDescribesTheCheckFields(t *testing.T) {
 func silentDNS(t *testing.T) string {
 	return dnstest.New(t, "x.test. A 192.0.2.1\n", dnstest.WithFault("", "", dnstest.FaultDrop)).Addr4()
 }
+
+func TestCheckBulkProgressGoesToAStderrTerminalOnly(t *testing.T) {
+	s := dnstest.New(t, bulkZone(50))
+	run := func(errTTY bool) (string, string) {
+		var out, errOut bytes.Buffer
+		f := &Factory{
+			IO:     &IOStreams{In: strings.NewReader(bulkList(50, false)), Out: &out, ErrOut: &errOut, ErrTTY: errTTY},
+			Global: &GlobalOptions{}, NewResolver: defaultResolver, Now: time.Now,
+		}
+		if code := RunWith(context.Background(), f, []string{"check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "-f", "-"}); code == ExitUsage {
+			t.Fatalf("exit 2: %s", errOut.String())
+		}
+		return out.String(), errOut.String()
+	}
+	out, errOut := run(true)
+	if !strings.Contains(errOut, "checking") {
+		t.Errorf("no progress on a terminal: %q", errOut)
+	}
+	if strings.Contains(out, "checking") || strings.Count(out, "\n") != 50 {
+		t.Errorf("progress leaked into stdout or lines missing: %d lines", strings.Count(out, "\n"))
+	}
+	if _, errOut := run(false); errOut != "" {
+		t.Errorf("progress written to a non-terminal: %q", errOut)
+	}
+}
