@@ -122,3 +122,48 @@ func enumerateAllShuffles(t *testing.T, in Input, cfg Config) map[string]*big.Ra
 	}
 	return out
 }
+
+// The replay's kind-level walk agrees with replaying every exact ordering
+// one by one.
+func TestPostfixReplayWalkEqualsReplayOfEveryOrdering(t *testing.T) {
+	rng := rand.New(rand.NewPCG(99, 1))
+	all := []Outcome{OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeGreeting5xx, OutcomeRcpt5xx}
+	for iter := 0; iter < 100; iter++ {
+		in := randomDomain(rng)
+		limit := rng.IntN(6)
+		cfg := Config{Set: sets("smtp_mx_address_limit", fmt.Sprint(limit), "smtp_skip_5xx_greeting", []string{"yes", "no"}[rng.IntN(2)])}
+		v, _ := parseVersion(DefaultVersions[Postfix])
+		s, err := resolveSettings(Postfix, DefaultVersions[Postfix], cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pm := &postfixModel{v: v, s: s}
+		pl := pm.list(in)
+		if pl.decision.Action != ActionAttempt {
+			continue
+		}
+		out := map[netip.Addr]Outcome{}
+		for _, c := range pl.cands {
+			out[c.IP] = all[rng.IntN(len(all))]
+		}
+		r := rules{name: Postfix, connectTime: 30e9, skip5xx: s.bool("smtp_skip_5xx_greeting")}
+		gm := pm.groups(pl)
+		walk, err := replayGroups(gm, out, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := gm.distribution(1 << 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ws []weighted
+		for _, o := range d.Orderings {
+			ws = append(ws, weighted{order: o.Order, p: o.P})
+		}
+		each := replayOrderings(pl.cands, ws, out, r, true)
+		if walk.PDelivered.Cmp(each.PDelivered) != 0 || walk.PBounced.Cmp(each.PBounced) != 0 || walk.PDeferred.Cmp(each.PDeferred) != 0 || walk.ExpectedDelay != each.ExpectedDelay {
+			t.Errorf("#%d: walk %v/%v/%v %v, orderings %v/%v/%v %v", iter,
+				walk.PDelivered, walk.PDeferred, walk.PBounced, walk.ExpectedDelay, each.PDelivered, each.PDeferred, each.PBounced, each.ExpectedDelay)
+		}
+	}
+}
