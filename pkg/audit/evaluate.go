@@ -346,6 +346,11 @@ func (e *evaluator) addresses() {
 	case !any4 && e.f.WantIPv4 && !temp4:
 		e.add(report.CodeNoA, dom, "", "None of the MX hosts of %s has an A record: senders that only have IPv4 (most of them) cannot deliver.", dom)
 	}
+	// --expect-ipv6 without any AAAA fails whether or not SMTP was
+	// probed; with AAAA records, the probes decide (parity).
+	if e.p.Expect.IPv6 && !any6 && !temp6 && hostsWithAddr > 0 {
+		e.add(report.CodeExpectedIPv6, dom, e.aaaaFix(), "IPv6 was expected, and no MX host of %s has an AAAA record.", dom)
+	}
 	if any6 && hostsWith6 < hostsWithAddr && e.f.WantIPv6 {
 		var missing []string
 		for _, x := range d.MX {

@@ -21,6 +21,11 @@ func (e *evaluator) conclusive(r smtpprobe.Result) bool {
 	if r.Status == smtpprobe.StatusInconclusive || r.Status == "" {
 		return false
 	}
+	// A probe that timed out while the domain's deadline ran out may have
+	// been cut short by that deadline, not by the server (MC903 says so).
+	if e.f.DeadlineHit && r.Status == smtpprobe.StatusTimeout {
+		return false
+	}
 	return !e.f.NoRoute[r.Family] && !e.f.Port25Blocked[r.Family]
 }
 
@@ -276,7 +281,7 @@ func (e *evaluator) parity(probes []smtpprobe.Result) {
 	if any6 && !ok6 {
 		e.add(report.CodeIPv6OnlyUnreachable, dom, "", "%s publishes IPv6 MX addresses but none of them accepts SMTP: IPv6-only senders cannot deliver.", dom)
 	}
-	if e.p.Expect.IPv6 && !ok6 && !e.f.NoRoute[discover.FamilyIPv6] && !e.f.Port25Blocked[discover.FamilyIPv6] {
+	if e.p.Expect.IPv6 && any6 && !ok6 {
 		e.add(report.CodeExpectedIPv6, dom, e.aaaaFix(), "IPv6 was expected, and no MX address of %s accepted SMTP over IPv6.", dom)
 	}
 }

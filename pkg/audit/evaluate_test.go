@@ -227,6 +227,21 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 			}
 			f.Probes = []smtpprobe.Result{f.Probes[0], f.Probes[2]}
 		}, []string{"MC401", "MC402"}, nil},
+		{"IPv6 expected, DNS only, no AAAA", func(f *Facts, p *Policy) {
+			p.Expect.IPv6, f.Probed, f.Probes, f.DNSOnly = true, false, nil, true
+			for i := range f.Discovery.MX {
+				f.Discovery.MX[i].Addresses = f.Discovery.MX[i].Addresses[:1]
+			}
+		}, []string{"MC401", "MC402"}, nil},
+		{"IPv6 expected and unreachable", func(f *Facts, p *Policy) {
+			p.Expect.IPv6 = true
+			down(f, "2001:db8:1::10", smtpprobe.StatusRefused)
+			down(f, "2001:db8:2::20", smtpprobe.StatusRefused)
+		}, []string{"MC402", "MC411"}, []string{"MC401"}},
+		{"timeouts at the deadline are not judged", func(f *Facts, p *Policy) {
+			f.DeadlineHit = true
+			down(f, "2001:db8:1::10", smtpprobe.StatusTimeout)
+		}, []string{"MC903"}, []string{"MC301", "MC404"}},
 		{"IPv6 expected and present", func(f *Facts, p *Policy) { p.Expect.IPv6 = true }, nil, []string{"MC402"}},
 		{"no A at all", func(f *Facts, p *Policy) {
 			for i := range f.Discovery.MX {
@@ -283,9 +298,15 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 					t.Errorf("unexpected %s; got %v", n, got)
 				}
 			}
+			seen := map[string]bool{}
 			for _, fi := range v.Findings {
 				if fi.Subject == "" || fi.Message == "" || fi.Fix == "" {
 					t.Errorf("incomplete finding %+v", fi)
+				}
+				if k := fi.Code + " " + fi.Subject + " " + fi.Message; seen[k] {
+					t.Errorf("finding reported twice: %+v", fi)
+				} else {
+					seen[k] = true
 				}
 			}
 		})
