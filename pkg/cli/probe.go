@@ -58,10 +58,10 @@ Without one the address is "inconclusive": this host cannot tell, which says
 nothing about the server. If every connection times out, outbound port 25 is
 probably blocked where you are.
 
-Exit codes: 0 when no finding is a failure; 1 when one is (for example no
-address accepts SMTP); 3 when nothing could be judged from here (every probe
-inconclusive, the MX lookup failed); 2 for bad input or a name that does not
-exist.`,
+Exit codes: 0 when no finding is a failure; 1 when one is (no address
+accepts SMTP, the domain does not exist); 3 when nothing could be judged from
+here (every probe inconclusive, the MX lookup got no answer); 2 for bad
+input.`,
 		Example: `  mailcheck probe example.com
   mailcheck probe -6 mx1.example.com
   mailcheck probe --port 2525 --helo client.example.net 192.0.2.25
@@ -202,6 +202,7 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 	}
 	var targets []smtpprobe.Target
 	undetermined := ""
+	var dnsVerdict *audit.Verdict
 	var literalPTR chan []string
 	if tgt.IP.IsValid() {
 		doc.Target, doc.TargetKind = tgt.IP.String(), "ip"
@@ -228,9 +229,12 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 		}
 		d := discover.Run(ctx, r, tgt.Name, discover.Options{IPv4: g.WantIPv4(), IPv6: g.WantIPv6(), RDNS: true})
 		var notes []string
-		targets, notes, undetermined, err = probeTargetsFrom(d)
-		if err != nil {
-			return err
+		targets, notes, undetermined = probeTargetsFrom(d)
+		if len(d.MX) == 0 {
+			// Nothing to probe (no such domain, null MX, failed MX lookup):
+			// the verdict is the DNS one, from the evaluation mx uses.
+			v := audit.Evaluate(audit.Facts{Discovery: d, WantIPv4: g.WantIPv4(), WantIPv6: g.WantIPv6()}, audit.Policy{Now: f.Now()})
+			dnsVerdict = &v
 		}
 		doc.NullMX, doc.ImplicitMX = d.NullMX, d.ImplicitMX
 		doc.Notes = append(doc.Notes, notes...)
@@ -277,7 +281,14 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 	if sc.NoRoute["ipv4"] {
 		doc.Notes = append(doc.Notes, "This host has no IPv4 route (or no usable IPv4 source address): the IPv4 addresses were not tested.")
 	}
-	doc.Findings = probeFindings(doc, f.Now())
+	if dnsVerdict != nil {
+		doc.Findings = dnsVerdict.Findings
+		if dnsVerdict.Undetermined && undetermined == "" {
+			undetermined = dnsVerdict.Reason
+		}
+	} else {
+		doc.Findings = probeFindings(doc, f.Now())
+	}
 	if doc.Findings == nil {
 		doc.Findings = []report.Finding{}
 	}
@@ -292,21 +303,20 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 }
 
 // probeTargetsFrom lists the addresses to probe from a discovery, in MX
-// order. It returns notes for the report, a reason when the outcome cannot
-// be determined from here, and a usage error for a name that does not exist.
-func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []string, undetermined string, err error) {
+// order. It returns notes for the report and a reason when the outcome
+// cannot be determined from here (every address lookup failed).
+func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []string, undetermined string) {
 	switch {
 	case d.MXStatus == dnsq.StatusNXDomain:
-		return nil, nil, "", usageErr("%s does not exist (NXDOMAIN)", d.Domain)
+		return nil, []string{fmt.Sprintf("%s does not exist (NXDOMAIN): nothing to probe.", d.Domain)}, ""
 	case d.NullMX:
-		return nil, nil, "", nil
+		return nil, nil, ""
 	case d.MXStatus.Temporary():
 		why := string(d.MXStatus)
 		if d.MXError != "" {
 			why = d.MXError
 		}
-		reason := fmt.Sprintf("the MX lookup for %s failed (%s); nothing could be probed", d.Domain, why)
-		return nil, []string{reason}, reason, nil
+		return nil, []string{fmt.Sprintf("The MX lookup for %s failed (%s): nothing could be probed.", d.Domain, why)}, ""
 	}
 	tempFail := 0
 	for _, x := range d.MX {
@@ -331,7 +341,7 @@ func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []st
 	if len(targets) == 0 && tempFail > 0 {
 		undetermined = "no address of " + d.Domain + " could be looked up"
 	}
-	return targets, notes, undetermined, nil
+	return targets, notes, undetermined
 }
 
 // probeFindings turns the probe report into findings with the shared

@@ -286,7 +286,6 @@ func TestProbeBadInputExitsTwo(t *testing.T) {
 		{"probe", "--source6", "nonsense", "192.0.2.1"},
 		{"probe", "-o", "junit", "192.0.2.1"},
 		{"probe", "--helo", "two words", "192.0.2.1"},
-		{"probe", "nxdomain.example.test"},
 	} {
 		_, errOut, code := probeRun{resolver: mock, routes: allRoutes{}, dialer: blockingDialer{}}.run(t, args...)
 		if code != ExitUsage || !strings.Contains(errOut, "mailcheck: ") {
@@ -295,14 +294,32 @@ func TestProbeBadInputExitsTwo(t *testing.T) {
 	}
 }
 
-func TestProbeExitsThreeWhenMXLookupFails(t *testing.T) {
-	mock := &dnsq.Mock{Fail: map[string]dnsq.Status{"MX example.test.": dnsq.StatusServFail}}
-	out, _, code := probeRun{resolver: mock}.run(t, "probe", "-o", "json", "example.test")
-	if code != ExitUndetermined {
-		t.Fatalf("exit %d, want 3", code)
+func TestProbeWithNothingToProbeTakesTheDNSVerdict(t *testing.T) {
+	tests := []struct {
+		name    string
+		mock    *dnsq.Mock
+		code    int
+		says    string
+		finding string
+	}{
+		{"MX lookup timed out: undetermined", &dnsq.Mock{Fail: map[string]dnsq.Status{"MX example.test.": dnsq.StatusTimeout}},
+			ExitUndetermined, "MX lookup", ""},
+		{"MX lookup SERVFAIL: an answer about the domain", &dnsq.Mock{Fail: map[string]dnsq.Status{"MX example.test.": dnsq.StatusServFail}},
+			ExitFindings, "MX lookup", "fail"},
+		{"no such domain", &dnsq.Mock{}, ExitFindings, "does not exist", "fail"},
 	}
-	if !strings.Contains(out, "MX lookup") {
-		t.Errorf("output does not say why: %s", out)
+	for _, tt := range tests {
+		out, _, code := probeRun{resolver: tt.mock}.run(t, "probe", "-o", "json", "example.test")
+		if code != tt.code {
+			t.Errorf("%s: exit %d, want %d", tt.name, code, tt.code)
+		}
+		doc := decodeProbe(t, out)
+		if !strings.Contains(fmt.Sprint(doc["notes"]), tt.says) {
+			t.Errorf("%s: notes %v do not say %q", tt.name, doc["notes"], tt.says)
+		}
+		if tt.finding != "" && !strings.Contains(fmt.Sprint(doc["findings"]), "severity:"+tt.finding) {
+			t.Errorf("%s: findings %v, want a %s finding", tt.name, doc["findings"], tt.finding)
+		}
 	}
 }
 
