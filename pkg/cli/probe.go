@@ -287,7 +287,13 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 			undetermined = dnsVerdict.Reason
 		}
 	} else {
-		doc.Findings = probeFindings(doc, f.Now())
+		v := probeVerdict(doc, f.Now())
+		doc.Findings = v.Findings
+		if v.Undetermined && undetermined == "" {
+			// Every probe inconclusive or every connect timed out (port 25
+			// blocked here): nothing is known about the servers.
+			undetermined = v.Reason
+		}
 	}
 	if doc.Findings == nil {
 		doc.Findings = []report.Finding{}
@@ -344,12 +350,12 @@ func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []st
 	return targets, notes, undetermined
 }
 
-// probeFindings turns the probe report into findings with the shared
+// probeVerdict turns the probe report into findings with the shared
 // evaluation `check` uses (audit.EvaluateProbes): reachability and TLS
 // per address, the IPv4/IPv6 comparison per host, this host's self-check.
-func probeFindings(doc render.ProbeDocument, now time.Time) []report.Finding {
-	subject := doc.Target
-	return audit.EvaluateProbes(subject, doc.Probes, audit.Policy{Now: now}).Findings
+// Its Undetermined says that nothing could be judged from here.
+func probeVerdict(doc render.ProbeDocument, now time.Time) audit.Verdict {
+	return audit.EvaluateProbes(doc.Target, doc.Probes, audit.Policy{Now: now})
 }
 
 // probeExitCode: 3 when nothing could be judged from here, 1 for findings

@@ -249,8 +249,8 @@ func TestProbeAllTimedOutSuggestsBlockedPort(t *testing.T) {
 	blocked := blockingDialer{}
 	out, _, code := probeRun{dialer: blocked, routes: allRoutes{}}.run(t, "probe", "--helo", "client.test",
 		"--connect-timeout", "100ms", "-o", "json", "192.0.2.25")
-	if code != ExitOK {
-		t.Errorf("exit %d: a timeout is a definite result, reported through findings, not 3", code)
+	if code != ExitUndetermined {
+		t.Errorf("exit %d, want 3: when every connect times out, port 25 is probably blocked here and nothing is known about the server", code)
 	}
 	doc := decodeProbe(t, out)
 	if doc["all_timed_out"] != true || !strings.Contains(fmt.Sprint(doc["notes"]), "--port") {
