@@ -344,8 +344,10 @@ func (s *session) hello(afterTLS bool) ([]string, *Error) {
 // literal of our end of the connection (RFC 5321 §4.1.3 and §4.1.4: a
 // client without a meaningful name sends its address literal).
 func (s *session) heloName() string {
-	if s.p.opts.HELO != "" {
-		return s.p.opts.HELO
+	// A name with white space or a line break would smuggle a second
+	// command into the session (MAIL, RCPT): never send it.
+	if h := s.p.opts.HELO; h != "" && !strings.ContainsAny(h, " \t\r\n") {
+		return h
 	}
 	ap, err := netip.ParseAddrPort(s.conn.LocalAddr().String())
 	if err != nil {

@@ -522,3 +522,15 @@ func TestProbeOfAnIPLiteralVerifiesTheChainOnly(t *testing.T) {
 		t.Fatalf("status %s tls %+v: a trusted chain verifies when there is no name to check", res.Status, res.TLS)
 	}
 }
+
+func TestProbeNeverSendsAHELONameThatWouldInjectACommand(t *testing.T) {
+	srv := start(t, smtptest.Script{NoTLS: true})
+	p := New(Options{Port: int(srv.Addr().Port()), HELO: "x.test\r\nMAIL FROM:<a@b.test>"})
+	if res := p.Probe(context.Background(), Target{IP: srv.Addr().Addr()}); res.Status != StatusOK {
+		t.Fatalf("status %s: %s", res.Status, res.Error)
+	}
+	assertNoMailCommands(t, srv)
+	if got := srv.Commands(); got[0] != "EHLO [127.0.0.1]" {
+		t.Errorf("commands %q", got)
+	}
+}

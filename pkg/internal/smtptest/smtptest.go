@@ -458,7 +458,7 @@ var EscapeGreeting = []string{
 	"220 \x1b[2J\x1b[H\u202egnp.exe\x1b]52;c;ZXZpbA==\x1b\\ ready",
 }
 
-// ErrNoIPv6 is returned by helpers that need ::1 when it is not available.
+// ErrNoIPv6 is returned by StartPair when ::1 is not available.
 var ErrNoIPv6 = errors.New("smtptest: IPv6 loopback (::1) not available")
 
 // StartPair starts s4 on 127.0.0.1 and s6 on ::1 on the same port, so one
