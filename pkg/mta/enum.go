@@ -5,12 +5,18 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"sort"
 )
 
 // enumBudget bounds the number of weighted orderings enumerated exactly for
 // the per-host models (Exim, Sendmail). Beyond it the distribution is
 // estimated by sampling and marked inexact.
 const enumBudget = 500_000
+
+// sampleDraws is the number of seeded draws behind an inexact estimate:
+// a probability p is then off by at most about 2*sqrt(p(1-p)/10000) <= 1%
+// (two standard deviations).
+const sampleDraws = 10000
 
 // choice is one way a random step can come out, with its probability: an
 // order of items (host indices or addresses) and its weight.
@@ -61,6 +67,22 @@ func eximPerms(n int) []choice {
 		return true
 	})
 	return out
+}
+
+// permsWithin reports whether the product of n! over sizes stays within the
+// enumeration budget, so that no stage is generated that could not be
+// enumerated anyway.
+func permsWithin(sizes []int) bool {
+	total := 1
+	for _, n := range sizes {
+		for i := 2; i <= n; i++ {
+			total *= i
+			if total > enumBudget {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // stage is one independent random step of an enumerated model: its
@@ -168,17 +190,62 @@ func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution 
 }
 
 // sampledDistribution estimates a Distribution from draws of sample; used
-// only when exact enumeration is over budget. Exact is false.
+// only when exact enumeration is over budget. Exact is false. Counting is
+// done in integers and turned into fractions of draws at the end.
 func sampledDistribution(cands []Candidate, draws int, sample func(*rand.Rand) []int, maxOrderings int) Distribution {
 	rng := rand.New(rand.NewPCG(1, 2))
-	ws := make([]weighted, 0, draws)
-	w := big.NewRat(1, int64(draws))
+	first := make([]int64, len(cands))
+	tried := make([]int64, len(cands))
+	var first6 int64
+	orders := map[string]int64{}
+	orderOf := map[string][]int{}
 	for i := 0; i < draws; i++ {
-		ws = append(ws, weighted{order: sample(rng), p: w})
+		o := sample(rng)
+		if len(o) > 0 {
+			first[o[0]]++
+			if cands[o[0]].Family == IPv6 {
+				first6++
+			}
+		}
+		for _, c := range o {
+			tried[c]++
+		}
+		k := seqKey(o)
+		if _, ok := orderOf[k]; !ok {
+			orderOf[k] = o
+		}
+		orders[k]++
 	}
-	d := summarize(cands, ws, maxOrderings)
-	d.Exact = false
-	d.PatternsComplete = false
+	n := int64(draws)
+	d := Distribution{Candidates: cands, PFirstIPv6: big.NewRat(first6, n)}
+	for i := range cands {
+		d.PFirst = append(d.PFirst, big.NewRat(first[i], n))
+		d.PTried = append(d.PTried, big.NewRat(tried[i], n))
+	}
+	keys := make([]string, 0, len(orders))
+	for k := range orders {
+		keys = append(keys, k)
+	}
+	// Most frequent first, ties by candidate order (keys compare as the
+	// index sequences they encode).
+	sort.Slice(keys, func(i, j int) bool {
+		if orders[keys[i]] != orders[keys[j]] {
+			return orders[keys[i]] > orders[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	d.OrderingsTotal = big.NewInt(int64(len(keys)))
+	var omitted int64
+	if len(keys) > maxOrderings {
+		for _, k := range keys[maxOrderings:] {
+			omitted += orders[k]
+		}
+		keys = keys[:maxOrderings]
+	}
+	for _, k := range keys {
+		d.Orderings = append(d.Orderings, Ordering{Order: orderOf[k], P: big.NewRat(orders[k], n)})
+	}
+	d.OmittedP = big.NewRat(omitted, n)
 	return d
 }
 

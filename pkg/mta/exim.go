@@ -36,6 +36,7 @@ type eximPlan struct {
 	hardMax  int
 	decision Decision
 	notes    []string
+	index    map[eximKey]int // candidate by (host, address)
 }
 
 func (em *eximModel) ipv6Off(host string) bool {
@@ -196,13 +197,21 @@ func dedupeAddrs(a []netip.Addr) []netip.Addr {
 
 // candIndex finds the candidate of host h with address a.
 func (pl *eximPlan) candIndex(h int, a netip.Addr) int {
-	host := pl.hosts[h].x.Host
-	for i, c := range pl.cands {
-		if c.Host == host && c.IP == a {
-			return i
+	if pl.index == nil {
+		pl.index = map[eximKey]int{}
+		for i, c := range pl.cands {
+			pl.index[eximKey{c.Host, c.IP}] = i
 		}
 	}
+	if i, ok := pl.index[eximKey{pl.hosts[h].x.Host, a}]; ok {
+		return i
+	}
 	return -1
+}
+
+type eximKey struct {
+	host string
+	ip   netip.Addr
 }
 
 // assemble builds one attempt list from a host order per preference group
@@ -259,7 +268,17 @@ func eximLimit(list []int, cands []Candidate, maxTry, hard int) []int {
 
 // stages returns the random steps: the host order of every preference group
 // and the address order of every host's family blocks.
-func (pl *eximPlan) stages() (st []stage, hostStage []int, addrStage map[[2]int]int) {
+func (pl *eximPlan) stages() (st []stage, hostStage []int, addrStage map[[2]int]int, err error) {
+	var sizes []int
+	for _, grp := range pl.groups {
+		sizes = append(sizes, len(grp))
+	}
+	for _, hh := range pl.hosts {
+		sizes = append(sizes, len(hh.first), len(hh.snd))
+	}
+	if !permsWithin(sizes) {
+		return nil, nil, nil, errTooLarge
+	}
 	hostStage = make([]int, len(pl.groups))
 	for g, grp := range pl.groups {
 		hostStage[g] = len(st)
@@ -276,9 +295,12 @@ func (pl *eximPlan) stages() (st []stage, hostStage []int, addrStage map[[2]int]
 }
 
 func (pl *eximPlan) distribution(maxOrderings int) Distribution {
-	st, hs, as := pl.stages()
+	st, hs, as, err := pl.stages()
+	if err != nil {
+		return sampledDistribution(pl.cands, sampleDraws, pl.sample, maxOrderings)
+	}
 	var ws []weighted
-	err := enumerate(st, func(pick [][]int, p *big.Rat) {
+	err = enumerate(st, func(pick [][]int, p *big.Rat) {
 		ho := make([][]int, len(pl.groups))
 		for g := range pl.groups {
 			ho[g] = pick[hs[g]]
@@ -287,7 +309,7 @@ func (pl *eximPlan) distribution(maxOrderings int) Distribution {
 		ws = append(ws, weighted{order: list, p: p})
 	})
 	if err != nil {
-		return sampledDistribution(pl.cands, 20000, pl.sample, maxOrderings)
+		return sampledDistribution(pl.cands, sampleDraws, pl.sample, maxOrderings)
 	}
 	return summarize(pl.cands, ws, maxOrderings)
 }

@@ -174,7 +174,18 @@ func (pl *sendmailPlan) assemble(hostOrder [][]int) []int {
 	return list
 }
 
+func (pl *sendmailPlan) enumerable() bool {
+	var sizes []int
+	for _, grp := range pl.groups {
+		sizes = append(sizes, len(grp))
+	}
+	return permsWithin(sizes)
+}
+
 func (pl *sendmailPlan) distribution(maxOrderings int) Distribution {
+	if !pl.enumerable() {
+		return sampledDistribution(pl.cands, sampleDraws, pl.sample, maxOrderings)
+	}
 	st := make([]stage, len(pl.groups))
 	for g, grp := range pl.groups {
 		st[g] = uniformPerms(len(grp))
@@ -184,7 +195,7 @@ func (pl *sendmailPlan) distribution(maxOrderings int) Distribution {
 		ws = append(ws, weighted{order: pl.assemble(pick), p: p})
 	})
 	if err != nil {
-		return sampledDistribution(pl.cands, 20000, pl.sample, maxOrderings)
+		return sampledDistribution(pl.cands, sampleDraws, pl.sample, maxOrderings)
 	}
 	return summarize(pl.cands, ws, maxOrderings)
 }

@@ -2,8 +2,10 @@ package mta
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
@@ -192,5 +194,29 @@ func TestSendmailTriesEachHostsIPv6ThenIPv4(t *testing.T) {
 	}
 	if d := simulate(t, Input{Domain: "x.test", MXStatus: dnsq.StatusOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, Config{MTA: Sendmail}, Options{}); d.Decision.Action != ActionAttempt {
 		t.Errorf("null MX with others: %+v", d.Decision)
+	}
+}
+
+func TestPerHostModelsFallBackToSamplingWhenHostsAreTooMany(t *testing.T) {
+	var xs []Exchange
+	for i := 0; i < 12; i++ {
+		xs = append(xs, Exchange{Preference: 10, Host: "mx" + string(rune('a'+i)), AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusNoData,
+			A: []netip.Addr{netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})}})
+	}
+	for _, m := range []string{Exim, Sendmail} {
+		start := time.Now()
+		d := simulate(t, domain(xs...), Config{MTA: m}, Options{Outcomes: map[netip.Addr]Outcome{}})
+		if d.Exact || d.Replay == nil || d.Replay.Exact {
+			t.Errorf("%s: exact=%v replay=%+v, want estimates marked inexact", m, d.Exact, d.Replay)
+		}
+		// 12 hosts, each first with about 1/12.
+		for _, a := range d.Attempts {
+			if a.PFirst < 0.06 || a.PFirst > 0.11 {
+				t.Errorf("%s: %s first with %v", m, a.IP, a.PFirst)
+			}
+		}
+		if el := time.Since(start); el > 30*time.Second {
+			t.Errorf("%s took %v", m, el)
+		}
 	}
 }

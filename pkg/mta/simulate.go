@@ -217,7 +217,7 @@ func Simulate(in Input, cfg Config, opt Options) (Document, error) {
 	run := modelRun{name: name, ver: ver, s: s, local: local, port: cfg.Port}
 	doc := run.simulate(in, opt)
 	if opt.Outcomes != nil && doc.Replay != nil && !opt.NoSuggest {
-		doc.Replay.Suggestions = suggest(in, cfg, run, opt, doc.Replay)
+		doc.Replay.Suggestions = suggest(in, cfg, run, opt, doc.Replay, len(doc.Attempts))
 	}
 	return doc, nil
 }
@@ -255,7 +255,7 @@ func (m modelRun) prepare(in Input, maxOrderings int) prepared {
 		d, err := gm.distribution(maxOrderings)
 		p.sample = func(r *rand.Rand) []int { return pm.sample(pl, r) }
 		if err != nil {
-			d = sampledDistribution(pl.cands, 20000, p.sample, maxOrderings)
+			d = sampledDistribution(pl.cands, sampleDraws, p.sample, maxOrderings)
 		}
 		p.dist = d
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
@@ -322,7 +322,7 @@ func replayDist(cands []Candidate, d Distribution, sample func(*rand.Rand) []int
 
 func replaySampled(cands []Candidate, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules) Replay {
 	rng := rand.New(rand.NewPCG(1, 2))
-	const draws = 20000
+	const draws = sampleDraws
 	ws := make([]weighted, draws)
 	w := big.NewRat(1, draws)
 	for i := range ws {
@@ -332,9 +332,12 @@ func replaySampled(cands []Candidate, sample func(*rand.Rand) []int, o map[netip
 }
 
 func (pl *eximPlan) weighted() ([]weighted, error) {
-	st, hs, as := pl.stages()
+	st, hs, as, err := pl.stages()
+	if err != nil {
+		return nil, err
+	}
 	var ws []weighted
-	err := enumerate(st, func(pick [][]int, p *big.Rat) {
+	err = enumerate(st, func(pick [][]int, p *big.Rat) {
 		ho := make([][]int, len(pl.groups))
 		for g := range pl.groups {
 			ho[g] = pick[hs[g]]
@@ -345,6 +348,9 @@ func (pl *eximPlan) weighted() ([]weighted, error) {
 }
 
 func (pl *sendmailPlan) weighted() ([]weighted, error) {
+	if !pl.enumerable() {
+		return nil, errTooLarge
+	}
 	st := make([]stage, len(pl.groups))
 	for g, grp := range pl.groups {
 		st[g] = uniformPerms(len(grp))
@@ -505,13 +511,9 @@ func tweaks(m modelRun, nCands int) []tweak {
 
 // suggest recomputes the replay under each tweak and keeps those that
 // deliver more often, or as often with less delay.
-func suggest(in Input, cfg Config, base modelRun, opt Options, cur *ReplayDoc) []Suggestion {
+func suggest(in Input, cfg Config, base modelRun, opt Options, cur *ReplayDoc, nCands int) []Suggestion {
 	out := []Suggestion{}
-	nc := 0
-	if p := base.prepare(in, 1); true {
-		nc = len(p.dist.Candidates)
-	}
-	for _, t := range tweaks(base, nc) {
+	for _, t := range tweaks(base, nCands) {
 		c := cfg
 		c.MTA, c.Version = base.name, base.ver
 		c.Set = append(append([]Assignment(nil), cfg.Set...), Assignment{Name: t.name, Value: t.value, Source: SourceSet})

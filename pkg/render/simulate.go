@@ -67,7 +67,7 @@ func SimulateText(w io.Writer, st *Styles, doc SimulateDocument) error {
 			p.Line(st.Paint(ToneDim, fmt.Sprintf("First IPv4 attempt: %s; first IPv6 attempt: %s.", reachText(r["ipv4"]), reachText(r["ipv6"]))))
 		}
 		if !d.Exact {
-			p.Line(st.Paint(ToneWarn, "Too many cases to enumerate: probabilities below are estimated from 20000 seeded draws."))
+			p.Line(st.Paint(ToneWarn, "Too many cases to enumerate: probabilities below are estimated from 10000 seeded draws."))
 		}
 		p.Line()
 		t := NewTable(w, "POS", "PREF", "EXCHANGE", "ADDRESS", "FAMILY", "P(FIRST)", "P(TRIED)")
@@ -175,7 +175,7 @@ func simulateReplay(p *Printer, st *Styles, d mta.Document) {
 		p.Line(fmt.Sprintf("  Delivered over IPv4 %.1f%%, over IPv6 %.1f%%", 100*r.DeliveredViaIPv4, 100*r.DeliveredViaIPv6))
 	}
 	if !r.Exact {
-		p.Line(st.Paint(ToneWarn, "  (estimated from 20000 seeded draws)"))
+		p.Line(st.Paint(ToneWarn, "  (estimated from 10000 seeded draws)"))
 	}
 	if len(r.Suggestions) > 0 {
 		p.Line()
