@@ -17,8 +17,8 @@
 # rate, default 1e-4), MTA_LAB_REPORT (write the Markdown table there).
 # Skips the comparison (exit 77, after recording the real MTAs' orders) while
 # `mailcheck simulate` is not built yet.
-# Measured on the 2-core machine under a load average of about 25: 4 min 52 s
-# in all (Postfix 22 s for 1800 deliveries, Exim 180 s for 280: each
+# Measured on a 2-core machine under a load average of about 28: 6 min 14 s
+# in all (Postfix 48 s for 1800 deliveries, Exim 239 s for 360: each
 # `exim -odi` costs several process starts).
 # lab-timeout: 600
 here=$(cd "$(dirname "$0")" && pwd)
