@@ -3,6 +3,7 @@ package mta
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
@@ -55,5 +56,23 @@ func BenchmarkSimulateEximDefault(b *testing.B) {
 		if _, err := Simulate(in, Config{MTA: Exim}, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// 41 addresses with limit 30 and balance: the family patterns number
+// C(30,15)-ish, so the distribution is estimated (and says so) instead of
+// walked, while the replay, which stops at the first delivery, stays exact.
+// The bound is only "finishes", not a speed measurement.
+func TestPostfixHugeBalancedListsAreEstimatedNotWalked(t *testing.T) {
+	start := time.Now()
+	d := simulate(t, bigDomain(20), Config{Set: sets("smtp_mx_address_limit", "30")}, Options{Outcomes: outcomes("a3", "timeout")})
+	if d.Exact || d.FamilyPatternsComplete || d.Replay == nil || !d.Replay.Exact {
+		t.Errorf("exact=%v patterns complete=%v replay=%+v", d.Exact, d.FamilyPatternsComplete, d.Replay)
+	}
+	if d.PFirstIPv6 < 0.45 || d.PFirstIPv6 > 0.55 {
+		t.Errorf("estimated P(first IPv6) = %v, want about 1/2", d.PFirstIPv6)
+	}
+	if el := time.Since(start); el > 60*time.Second {
+		t.Errorf("took %v", el)
 	}
 }

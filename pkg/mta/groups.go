@@ -12,7 +12,7 @@ var errTooLarge = errors.New("too many cases to enumerate exactly")
 
 // walkBudget bounds the number of search nodes one exact walk may visit.
 // The default Postfix limit (5 addresses) needs a few hundred at most.
-const walkBudget = 1_000_000
+const walkBudget = 300_000
 
 // maxPatternLen is the longest attempt list whose family patterns are
 // enumerated when balancing does not apply (at most 2^16 patterns).
@@ -116,6 +116,26 @@ func balanceList(cands []Candidate, list []int, limit int) []int {
 		}
 	}
 	return out
+}
+
+// walkTooLarge estimates, before walking, whether a family-level walk
+// would exceed the budget: with balancing the attempted list has
+// C(limit, t4) family patterns per first family, each of length limit.
+func (m *groupModel) walkTooLarge() bool {
+	v4, v6 := m.counts()
+	if !(m.balance && m.limit > 0) {
+		return false
+	}
+	est := new(big.Int)
+	for _, f := range []int{fam4, fam6} {
+		t4, _, ok := balanceQuotas(v4, v6, m.limit, f)
+		if !ok {
+			return false
+		}
+		est.Add(est, new(big.Int).Binomial(int64(m.limit), int64(t4)))
+	}
+	est.Mul(est, big.NewInt(int64(m.limit)))
+	return est.Cmp(big.NewInt(walkBudget/4)) > 0
 }
 
 // walkKinds enumerates, exactly, the distribution of the attempted list
@@ -319,6 +339,9 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 		attempted = min(attempted, m.limit)
 	}
 	balanced := m.balance && m.limit > 0 && v4 > 0 && v6 > 0 && v4+v6 > m.limit
+	if balanced && m.walkTooLarge() {
+		return d, errTooLarge
+	}
 	if !balanced && attempted > maxPatternLen {
 		// Up to 2^attempted family patterns: list orderings in closed
 		// form and leave the patterns out.

@@ -242,7 +242,9 @@ type prepared struct {
 	rules    rules
 }
 
-func (m modelRun) prepare(in Input, maxOrderings int) prepared {
+// prepare builds the model's candidates and decision and, unless
+// replayOnly, its distribution.
+func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared {
 	v, _ := parseVersion(m.ver)
 	var p prepared
 	switch m.name {
@@ -252,12 +254,14 @@ func (m modelRun) prepare(in Input, maxOrderings int) prepared {
 		p.decision, p.notes, p.limit = pl.decision, pl.notes, pl.limit
 		p.rules = rules{name: Postfix, connectTime: m.s.dur("smtp_connect_timeout"), skip5xx: m.s.bool("smtp_skip_5xx_greeting")}
 		gm := pm.groups(pl)
-		d, err := gm.distribution(maxOrderings)
 		p.sample = func(r *rand.Rand) []int { return pm.sample(pl, r) }
-		if err != nil {
-			d = sampledDistribution(pl.cands, sampleDraws, p.sample, maxOrderings)
+		if !replayOnly {
+			d, err := gm.distribution(maxOrderings)
+			if err != nil {
+				d = sampledDistribution(pl.cands, sampleDraws, p.sample, maxOrderings)
+			}
+			p.dist = d
 		}
-		p.dist = d
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
 			rep, err := replayGroups(gm, o, p.rules)
 			if err != nil {
@@ -270,10 +274,12 @@ func (m modelRun) prepare(in Input, maxOrderings int) prepared {
 		pl := em.plan(in)
 		p.decision, p.notes, p.limit = pl.decision, pl.notes, pl.maxTry
 		p.rules = rules{name: Exim, connectTime: m.s.dur("connect_timeout"), exim5xxNext: v.atLeast(4, 90), exim5xxBounce: !v.atLeast(4, 90)}
-		p.dist = pl.distribution(maxOrderings)
+		if !replayOnly {
+			p.dist = pl.distribution(maxOrderings)
+		}
 		p.sample = pl.sample
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
-			return replayDist(pl.cands, p.dist, pl.sample, o, p.rules, func() ([]weighted, error) { return pl.weighted() })
+			return replayDist(pl.cands, pl.sample, o, p.rules, pl.weighted)
 		}
 	case OpenSMTPD:
 		om := &opensmtpdModel{s: m.s}
@@ -298,10 +304,12 @@ func (m modelRun) prepare(in Input, maxOrderings int) prepared {
 		pl := sm.plan(in)
 		p.decision, p.notes = pl.decision, pl.notes
 		p.rules = rules{name: Sendmail, connectTime: m.s.dur("Timeout.connect")}
-		p.dist = pl.distribution(maxOrderings)
+		if !replayOnly {
+			p.dist = pl.distribution(maxOrderings)
+		}
 		p.sample = pl.sample
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
-			return replayDist(pl.cands, p.dist, pl.sample, o, p.rules, pl.weighted)
+			return replayDist(pl.cands, pl.sample, o, p.rules, pl.weighted)
 		}
 	}
 	if p.decision.Action != ActionAttempt {
@@ -312,7 +320,7 @@ func (m modelRun) prepare(in Input, maxOrderings int) prepared {
 
 // replayDist replays the full weighted orderings of an enumerated model, or
 // a sample when they were too many.
-func replayDist(cands []Candidate, d Distribution, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules, all func() ([]weighted, error)) Replay {
+func replayDist(cands []Candidate, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules, all func() ([]weighted, error)) Replay {
 	ws, err := all()
 	if err != nil {
 		return replaySampled(cands, sample, o, r)
@@ -363,7 +371,7 @@ func (pl *sendmailPlan) weighted() ([]weighted, error) {
 }
 
 func (m modelRun) simulate(in Input, opt Options) Document {
-	p := m.prepare(in, opt.MaxOrderings)
+	p := m.prepare(in, opt.MaxOrderings, false)
 	doc := Document{
 		SchemaVersion:  report.SchemaVersion,
 		Domain:         in.Domain,
@@ -523,11 +531,7 @@ func suggest(in Input, cfg Config, base modelRun, opt Options, cur *ReplayDoc, n
 		}
 		alt := base
 		alt.s = s
-		o := opt
-		o.Seed = nil
-		o.MaxOrderings = 1
-		d := alt.simulate(in, o)
-		r := d.Replay
+		r := alt.replayDoc(alt.prepare(in, 1, true), opt)
 		better := r.PDelivered > cur.PDelivered+1e-12 ||
 			(r.PDelivered >= cur.PDelivered-1e-12 && r.PBounced < cur.PBounced-1e-12) ||
 			(r.PDelivered >= cur.PDelivered-1e-12 && r.PBounced <= cur.PBounced+1e-12 && r.ExpectedDelayS < cur.ExpectedDelayS-1e-9)
