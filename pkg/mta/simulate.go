@@ -259,6 +259,20 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 			d, err := gm.distribution(maxOrderings)
 			if err != nil {
 				d = sampledDistribution(pl.cands, sampleDraws, p.sample, maxOrderings)
+				// The first attempt stays exact: uniform over the first
+				// sort group (balancing never deletes it).
+				if len(gm.groups) > 0 {
+					d.PFirstIPv6 = new(big.Rat)
+					for i := range d.PFirst {
+						d.PFirst[i] = new(big.Rat)
+					}
+					for _, c := range gm.groups[0] {
+						d.PFirst[c] = rat(1, int64(len(gm.groups[0])))
+						if pl.cands[c].Family == IPv6 {
+							d.PFirstIPv6.Add(d.PFirstIPv6, d.PFirst[c])
+						}
+					}
+				}
 			}
 			p.dist = d
 		}
