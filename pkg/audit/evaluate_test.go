@@ -360,3 +360,15 @@ func TestEvaluateProbesJudgesProbesWithoutDiscovery(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEvaluate is the per-domain cost of judging a healthy two-MX
+// dual-stack domain with probes and a simulation.
+func BenchmarkEvaluate(b *testing.B) {
+	f := healthy()
+	f.Sim = &SimFacts{MTA: "Postfix", PFirstIPv6: 0.5, PFirst: map[netip.Addr]float64{f.Probes[0].IP: 0.5, f.Probes[1].IP: 0.5}}
+	p := sandboxPolicy()
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(f, p)
+	}
+}
