@@ -28,6 +28,9 @@ type Report struct {
 	// (mta, attempts, p_first_ipv6, orderings, replay, ...) are written at
 	// the top level. Nil when the simulation did not run (--dns-only).
 	Simulation any `json:"-"`
+	// Delivery summarises the simulation for the text and markdown
+	// reports (the JSON carries the whole simulate document instead).
+	Delivery *Delivery `json:"-"`
 
 	Findings []report.Finding `json:"findings"`
 	// Undetermined says this machine could not reach a verdict (resolver
@@ -38,6 +41,20 @@ type Report struct {
 	ElapsedMS    int64  `json:"elapsed_ms"`
 	// Sandbox marks the demo: addresses are served on loopback.
 	Sandbox bool `json:"sandbox,omitempty"`
+}
+
+// Delivery is what the simulated MTA would do with a message now.
+type Delivery struct {
+	MTA        string  // "Postfix 3.7.11"
+	Defaults   bool    // every setting at its default (no --set, --main-cf)
+	PFirstIPv6 float64 // probability that the first attempt is over IPv6
+	Replayed   bool    // the replay over measured outcomes ran
+	PDelivered float64
+	PDeferred  float64
+	PBounced   float64
+	// ExpectedDelay is the mean time lost to failing attempts before the
+	// session that delivers (connect timeouts only).
+	ExpectedDelay float64 // seconds
 }
 
 // reportFields is Report without its MarshalJSON, for the default encoding.

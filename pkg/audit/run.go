@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -119,6 +120,9 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
 	}
 	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
 		rep.Simulation, facts.Sim = st.Simulate(res, rep.Probes)
+		if doc, ok := rep.Simulation.(*mta.Document); ok && facts.Sim != nil {
+			rep.Delivery = deliveryOf(doc, facts.Sim)
+		}
 	}
 	pol := o.Policy
 	if pol.Now.IsZero() {
@@ -173,4 +177,19 @@ func orderProbes(res discover.Result, probes map[netip.Addr]smtpprobe.Result) []
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+func deliveryOf(doc *mta.Document, sf *SimFacts) *Delivery {
+	d := &Delivery{MTA: sf.MTA, PFirstIPv6: doc.PFirstIPv6, Defaults: true}
+	for _, st := range doc.MTA.Settings {
+		if st.Source != mta.SourceDefault {
+			d.Defaults = false
+		}
+	}
+	if rp := doc.Replay; rp != nil {
+		d.Replayed = true
+		d.PDelivered, d.PDeferred, d.PBounced = rp.PDelivered, rp.PDeferred, rp.PBounced
+		d.ExpectedDelay = rp.ExpectedDelayS
+	}
+	return d
 }

@@ -75,6 +75,9 @@ func (m *markdownCheck) Write(r *audit.Report) error {
 		}
 		b.WriteString("\n")
 	}
+	if r.Delivery != nil {
+		b.WriteString(checkMD(checkDeliveryLine(r.Delivery)) + "\n\n")
+	}
 	if len(r.Findings) > 0 {
 		b.WriteString("| Severity | Code | Subject | Finding | Fix |\n|---|---|---|---|---|\n")
 		for _, f := range r.Findings {

@@ -101,6 +101,7 @@ func writeCheckText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
 		}
 	}
 	writeMXText(b, r, o)
+	writeDeliveryText(b, r, o)
 	writeFindingsText(b, r.Findings, o)
 	writeVerdictText(b, r, o)
 }
@@ -317,4 +318,43 @@ func checkWrap(text string, width int, indent string) []string {
 		flush()
 	}
 	return lines
+}
+
+// writeDeliveryText says what the simulated MTA does with a message now:
+// how often it starts over IPv6 and, replayed over what the probes saw,
+// how often the message is delivered, deferred or bounced.
+func writeDeliveryText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
+	d := r.Delivery
+	if d == nil {
+		return
+	}
+	line := checkDeliveryLine(d)
+	b.WriteString("\n")
+	for _, l := range checkWrap(line, o.Width, "  ") {
+		b.WriteString(l + "\n")
+	}
+}
+
+// checkDeliveryLine is one sentence about the simulated delivery.
+func checkDeliveryLine(d *audit.Delivery) string {
+	settings := "default settings"
+	if !d.Defaults {
+		settings = "your settings"
+	}
+	line := fmt.Sprintf("%s (%s): first attempt over IPv6 in %s of deliveries", d.MTA, settings, checkPct(d.PFirstIPv6))
+	if d.Replayed {
+		line += fmt.Sprintf("; with what the probes saw, delivered %s, deferred %s, bounced %s", checkPct(d.PDelivered), checkPct(d.PDeferred), checkPct(d.PBounced))
+		if d.ExpectedDelay > 0 {
+			line += fmt.Sprintf(", %.1f s lost on average to failing addresses", d.ExpectedDelay)
+		}
+	}
+	return line + "."
+}
+
+func checkPct(p float64) string {
+	v := p * 100
+	if v == float64(int(v)) {
+		return fmt.Sprintf("%.0f%%", v)
+	}
+	return fmt.Sprintf("%.1f%%", v)
 }
