@@ -5,11 +5,12 @@
 # addresses are 203.0.113.J (J = I mod 254 + 1) and 2001:db8:b::X:Y (X:Y = I
 # as two 16-bit groups, so every IPv6 address is unique). Reverse DNS:
 #   - every IPv6 address has a PTR to its own exchange name (FCrDNS pass, so
-#     each domain costs a PTR and a forward AAAA query of its own);
+#     each domain costs a PTR query of its own);
 #   - 203.0.113.J has a PTR to mx.d(J-1), whose A is 203.0.113.J (pass); the
 #     254 IPv4 addresses are shared by all domains, as big providers' are.
 # Per domain a resolver with no cache asks 7 questions (MX, A, AAAA, PTR x2,
-# A and AAAA of the PTR names); with a per-run cache about 5.
+# A and AAAA of the PTR names); with a per-run cache 4 (MX, A, AAAA, the IPv6
+# PTR: the forward AAAA is the one already asked, the IPv4 PTRs are shared).
 # Writes DIR/domains.txt and DIR/zones/{bulk.example,113.0.203.in-addr.arpa,
 # b.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa}.zone.
 set -euo pipefail
