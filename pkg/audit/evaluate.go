@@ -261,7 +261,7 @@ func (e *evaluator) mx() bool {
 
 func (e *evaluator) allLookupsTemp() bool {
 	for _, x := range e.f.Discovery.MX {
-		if len(x.Addresses) > 0 || !(temp(x.AStatus) || temp(x.AAAAStatus)) {
+		if len(x.Addresses) > 0 || !temp(x.AStatus) && !temp(x.AAAAStatus) {
 			return false
 		}
 	}

@@ -148,7 +148,7 @@ func (sb *Sandbox) Close() {
 		return
 	}
 	for _, s := range sb.smtp {
-		s.Close()
+		_ = s.Close() // best effort: the demo is over
 	}
 	if sb.DNS != nil {
 		sb.DNS.Close()
