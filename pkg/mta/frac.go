@@ -50,3 +50,36 @@ func (f frac) rat() *big.Rat {
 	}
 	return new(big.Rat).SetFrac(new(big.Int).SetUint64(f.n), new(big.Int).SetUint64(f.d))
 }
+
+// add returns f + g.
+func (f frac) add(g frac) frac {
+	if f.big == nil && g.big == nil {
+		if f.d == 0 { // zero value
+			return g
+		}
+		if g.d == 0 {
+			return f
+		}
+		gd := gcd(f.d, g.d)
+		// f.n*(g.d/gd) + g.n*(f.d/gd) over f.d*(g.d/gd)
+		h1, a := bits.Mul64(f.n, g.d/gd)
+		h2, b := bits.Mul64(g.n, f.d/gd)
+		sum, carry := bits.Add64(a, b, 0)
+		h3, den := bits.Mul64(f.d, g.d/gd)
+		if h1 == 0 && h2 == 0 && carry == 0 && h3 == 0 {
+			if r := gcd(sum, den); r > 1 {
+				sum, den = sum/r, den/r
+			}
+			return frac{n: sum, d: den}
+		}
+	}
+	return frac{big: new(big.Rat).Add(f.rat(), g.rat())}
+}
+
+// ratOrZero is rat() with the zero value as 0.
+func (f frac) ratOrZero() *big.Rat {
+	if f.big == nil && f.d == 0 {
+		return new(big.Rat)
+	}
+	return f.rat()
+}

@@ -151,7 +151,7 @@ func (m *groupModel) walkTooLarge() bool {
 // fly: its quotas are fixed once the first element is known, and an element
 // whose family quota is used up is deleted (research §1.5.3).
 func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
-	stop func(seq []int) bool, visit func(seq []int, p *big.Rat)) error {
+	stop func(seq []int) bool, visit func(seq []int, p frac)) error {
 	counts := make([][]int, len(m.groups))
 	for g, grp := range m.groups {
 		counts[g] = make([]int, nkinds)
@@ -163,7 +163,7 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 	balance := m.balance && m.limit > 0
 	type leaf struct {
 		seq []int
-		p   *big.Rat
+		p   frac
 	}
 	leaves := map[string]*leaf{}
 	var order []string
@@ -202,9 +202,9 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 		if done {
 			key := seqKey(seq)
 			if l, ok := leaves[key]; ok {
-				l.p.Add(l.p, p.rat())
+				l.p = l.p.add(p)
 			} else {
-				leaves[key] = &leaf{seq: append([]int(nil), seq...), p: p.rat()}
+				leaves[key] = &leaf{seq: append([]int(nil), seq...), p: p}
 				order = append(order, key)
 			}
 			return nil
@@ -347,8 +347,10 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 		// form and leave the patterns out.
 		return m.distributionUnbalanced(maxOrderings)
 	}
+	tried := make([]frac, len(m.cands))
 	err := m.walkKinds(2, func(c int) int { return famIndex(m.cands[c].Family) }, kindFam, nil,
-		func(seq []int, p *big.Rat) {
+		func(seq []int, pf frac) {
+			p := pf.rat()
 			pt := pat{fams: append([]int(nil), seq...), p: p, count: big.NewInt(1)}
 			pt.slots = slots(b, seq)
 			k := map[[2]int]int{}
@@ -359,9 +361,9 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 				pt.count.Mul(pt.count, fallingFactorial(len(b[s[0]][s[1]]), kk))
 				// p_tried: the kept members of a bucket are a uniform
 				// random k-subset, so each member is tried with k/n.
-				share := new(big.Rat).Mul(p, rat(int64(kk), int64(len(b[s[0]][s[1]]))))
+				share := pf.mul(uint64(kk), uint64(len(b[s[0]][s[1]])))
 				for _, c := range b[s[0]][s[1]] {
-					d.PTried[c].Add(d.PTried[c], share)
+					tried[c] = tried[c].add(share)
 				}
 			}
 			pt.each = new(big.Rat).Quo(p, new(big.Rat).SetInt(pt.count))
@@ -374,6 +376,9 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 		return d, err
 	}
 	d.PatternsComplete = true
+	for c := range tried {
+		d.PTried[c] = tried[c].ratOrZero()
+	}
 	for _, pt := range pats {
 		d.Patterns = append(d.Patterns, Pattern{Families: famString(pt.fams), P: pt.p})
 		d.OrderingsTotal.Add(d.OrderingsTotal, pt.count)
@@ -392,10 +397,12 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 		if len(d.Orderings) >= maxOrderings {
 			break
 		}
+		n := 0
 		expandPattern(b, pt.slots, maxOrderings-len(d.Orderings), func(order []int) {
 			d.Orderings = append(d.Orderings, Ordering{Order: order, P: pt.each})
-			listed.Add(listed, pt.each)
+			n++
 		})
+		listed.Add(listed, new(big.Rat).Mul(pt.each, big.NewRat(int64(n), 1)))
 	}
 	d.OmittedP.Sub(big.NewRat(1, 1), listed)
 	// Already most likely first: patterns by per-ordering probability,

@@ -488,3 +488,19 @@ func TestFracStaysExactWhenItOverflowsMachineWords(t *testing.T) {
 		t.Errorf("product = %v, want %v", f.rat(), want)
 	}
 }
+
+func TestFracAddIsExact(t *testing.T) {
+	var sum frac
+	want := new(big.Rat)
+	for i := uint64(1); i < 80; i++ {
+		f := one().mul(1, i*i+7)
+		sum = sum.add(f)
+		want.Add(want, new(big.Rat).SetFrac(big.NewInt(1), new(big.Int).SetUint64(i*i+7)))
+	}
+	if sum.ratOrZero().Cmp(want) != 0 {
+		t.Errorf("sum = %v, want %v", sum.ratOrZero(), want)
+	}
+	if (frac{}).ratOrZero().Sign() != 0 || (frac{}).add(one()).rat().Cmp(big.NewRat(1, 1)) != 0 {
+		t.Error("zero value is not 0")
+	}
+}

@@ -194,7 +194,8 @@ func replayGroups(m *groupModel, outcomes map[netip.Addr]Outcome, r rules) (Repl
 		return s == stepDeliver || s == stepBounce
 	}
 	acc := newReplayAcc()
-	err := m.walkKinds(2*nsteps, kind, kindFam, final, func(seq []int, p *big.Rat) {
+	err := m.walkKinds(2*nsteps, kind, kindFam, final, func(seq []int, pf frac) {
+		p := pf.rat()
 		steps := make([]step, len(seq))
 		fams := make([]int, len(seq))
 		for i, k := range seq {

@@ -408,8 +408,19 @@ func (m modelRun) simulate(in Input, opt Options) Document {
 		})
 	}
 	doc.PFirstIPv6, doc.PFirstIPv6Exact = ratFloat(d.PFirstIPv6), d.PFirstIPv6.RatString()
+	// Orderings of one pattern share one probability value: format it once.
+	type shown struct {
+		f float64
+		s string
+	}
+	cache := map[*big.Rat]shown{}
 	for _, o := range d.Orderings {
-		od := OrderingDoc{Probability: ratFloat(o.P), ProbabilityExact: o.P.RatString()}
+		sh, ok := cache[o.P]
+		if !ok {
+			sh = shown{ratFloat(o.P), o.P.RatString()}
+			cache[o.P] = sh
+		}
+		od := OrderingDoc{Probability: sh.f, ProbabilityExact: sh.s}
 		fams := make([]int, len(o.Order))
 		for i, c := range o.Order {
 			od.Order = append(od.Order, d.Candidates[c].IP.String())
