@@ -193,7 +193,11 @@ func (e *evaluator) mx() bool {
 		e.add(report.CodeMXLookupFailed, dom, "", "The MX query for %s answered %s; senders defer mail (RFC 5321 §5.1, Postfix 4.4.3) until it works.", dom, strings.ToUpper(string(d.MXStatus)))
 		return false
 	case dnsq.StatusTimeout, dnsq.StatusError:
-		e.add(report.CodeResolverFailed, dom, "", "The MX query for %s got no usable answer (%s); the domain could not be checked from here.", dom, d.MXStatus)
+		why := string(d.MXStatus)
+		if d.MXError != "" {
+			why = d.MXError
+		}
+		e.add(report.CodeResolverFailed, dom, "", "The MX query for %s got no usable answer (%s); the domain could not be checked from here.", dom, why)
 		e.undecided("the MX lookup for " + dom + " failed: " + string(d.MXStatus))
 		return false
 	}
