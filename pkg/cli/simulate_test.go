@@ -438,4 +438,24 @@ func TestDocsJSONDescribesExactlyTheFieldsSimulateWrites(t *testing.T) {
 	if len(unproduced) > 0 {
 		t.Errorf("docs/json.md documents simulate fields the test did not produce: %v", unproduced)
 	}
+
+	// The example is valid JSON that uses documented fields only.
+	start := strings.Index(section, "```json\n")
+	end := strings.Index(section[start+1:], "\n```")
+	if start < 0 || end < 0 {
+		t.Fatal("no json example in the simulate section")
+	}
+	var example map[string]any
+	if err := json.Unmarshal([]byte(section[start+len("```json\n"):start+1+end]), &example); err != nil {
+		t.Fatalf("the simulate example is not JSON: %v", err)
+	}
+	exPaths := map[string]bool{}
+	jsonPaths("", example, exPaths)
+	for p := range exPaths {
+		q := regexp.MustCompile(`^mta\.settings\.[a-z_.]+?(\.value|\.source)?$`).ReplaceAllString(p, "mta.settings.NAME$1")
+		q = regexp.MustCompile(`^replay\.outcomes\..*$`).ReplaceAllString(q, "replay.outcomes.ADDR")
+		if !documented[q] {
+			t.Errorf("the simulate example uses an undocumented field %s", p)
+		}
+	}
 }
