@@ -31,7 +31,7 @@ func CheckedCodes(r *Report) []string {
 	var out []string
 	for _, e := range report.Entries() {
 		area := e.Code[2]
-		if area == '6' {
+		if area == '6' && r.Sender == nil {
 			continue
 		}
 		// Without exchanges (NXDOMAIN, failed lookup, null MX) only the

@@ -32,6 +32,11 @@ type Report struct {
 	// reports (the JSON carries the whole simulate document instead).
 	Delivery *Delivery `json:"-"`
 
+	// Sender is the sending-side audit of this host for the domain
+	// (check --sender: the sender document); its findings (MC6xx) are in
+	// Findings too.
+	Sender any `json:"sender,omitempty"`
+
 	Findings []report.Finding `json:"findings"`
 	// Undetermined says this machine could not reach a verdict (resolver
 	// unreachable, every probe inconclusive); Reason says why.

@@ -23,6 +23,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/sender"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 	"github.com/mailcheck/mailcheck/pkg/target"
 )
@@ -51,6 +52,7 @@ type checkOptions struct {
 
 	MainCF string
 	Set    []string
+	Sender bool
 
 	// Derived by validate.
 	failOn  report.Severity
@@ -59,6 +61,7 @@ type checkOptions struct {
 	src4    netip.Addr
 	src6    netip.Addr
 	mtaCfg  mta.Config
+	mainCF  []mta.Assignment
 }
 
 // checkEnv is what a check run talks to; demo swaps in its sandbox.
@@ -122,6 +125,7 @@ once; -o jsonl streams one JSON document per line as domains complete.`,
 	fl.StringVar(&o.Source6, "source6", "", "source address for IPv6 probes")
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
+	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
 	return cmd
 }
 
@@ -201,6 +205,7 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 			return usageErr("--main-cf: %v", err)
 		}
 		o.mtaCfg.MainCF = as
+		o.mainCF = as
 	}
 	for _, s := range o.Set {
 		a, err := mta.ParseAssignment(s, mta.SourceSet)
@@ -325,6 +330,10 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		},
 		Now: now,
 	}
+	senderOpts, err := o.senderOptions(g)
+	if err != nil {
+		return err
+	}
 	w, err := render.NewCheckWriter(g.Format, f.IO.Out, render.CheckOptions{
 		Styles:  render.NewStyles(f.IO.ColorEnabled(g.NoColor)),
 		FailOn:  o.failOn,
@@ -381,6 +390,16 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 					if j.unicode != j.domain {
 						rep.DomainUnicode = j.unicode
 					}
+					if senderOpts != nil {
+						so := *senderOpts
+						so.Domain = j.domain
+						sctx, cancel := context.WithTimeout(work, g.Timeout)
+						srep := sender.Audit(sctx, env.Resolver, so)
+						cancel()
+						rep.Sender = srep
+						rep.Findings = append(rep.Findings, srep.Findings...)
+						report.SortFindings(rep.Findings)
+					}
 					rep.Findings = report.Without(rep.Findings, o.ignore)
 				}
 				results <- checkResult{idx: j.idx, rep: rep}
@@ -432,6 +451,25 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		return silentExit(ExitInterrupted)
 	}
 	return silentExit(sum.ExitCode)
+}
+
+// senderOptions builds the sending-side audit of --sender (nil without
+// it): this host's source addresses toward the Internet, its name, and the
+// --main-cf settings that choose the source address and HELO name.
+func (o *checkOptions) senderOptions(g *GlobalOptions) (*sender.Options, error) {
+	if !o.Sender {
+		return nil, nil
+	}
+	host, _ := os.Hostname()
+	so := &sender.Options{Hostname: host, Want4: g.WantIPv4(), Want6: g.WantIPv6(), Routes: sender.KernelRoutes{}}
+	if o.MainCF != "" {
+		m, err := sender.ReadMainCF(o.MainCF, o.mainCF, host)
+		if err != nil {
+			return nil, usageErr("--main-cf: %v", err)
+		}
+		so.MainCF = &m
+	}
+	return so, nil
 }
 
 // produceCheckJobs sends every distinct domain to jobs, arguments first.
