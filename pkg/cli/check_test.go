@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -606,5 +607,81 @@ func TestCheckBulkProgressGoesToAStderrTerminalOnly(t *testing.T) {
 	}
 	if _, errOut := run(false); errOut != "" {
 		t.Errorf("progress written to a non-terminal: %q", errOut)
+	}
+}
+
+// blackholeDialer connects the IPv4 address to a loopback SMTP server and
+// never answers for IPv6, like a firewall that drops SYNs.
+type blackholeDialer struct{ v4 netip.AddrPort }
+
+func (d blackholeDialer) DialContext(ctx context.Context, network string, laddr netip.Addr, raddr netip.AddrPort) (net.Conn, error) {
+	if raddr.Addr().Is4() {
+		var nd net.Dialer
+		return nd.DialContext(ctx, "tcp", d.v4.String())
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+type everyRoute struct{}
+
+func (everyRoute) CheckRoute(ctx context.Context, src, dst netip.Addr) (netip.Addr, error) {
+	return dst, nil
+}
+
+func TestCheckBlackholedIPv6CostsOneConnectTimeoutAndIsReported(t *testing.T) {
+	srv, err := smtptest.Start(smtptest.Script{BannerName: "mx.hole.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dns := dnstest.New(t, `hole.test. MX 10 mx.hole.test.
+mx.hole.test. A 192.0.2.10
+mx.hole.test. AAAA 2001:db8::10
+10.2.0.192.in-addr.arpa. PTR mx.hole.test.
+`+dnsq.ReverseName(netip.MustParseAddr("2001:db8::10"))+` PTR mx.hole.test.
+`)
+	var out, errOut bytes.Buffer
+	f := &Factory{
+		IO:     &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Global: &GlobalOptions{}, NewResolver: defaultResolver, Now: time.Now,
+		Dialer: blackholeDialer{v4: srv.Addr()}, Routes: everyRoute{},
+	}
+	const connectTimeout = 400 * time.Millisecond
+	begin := time.Now()
+	code := RunWith(context.Background(), f, []string{"check", "--resolver", dns.Addr4(), "--connect-timeout", connectTimeout.String(),
+		"--no-starttls", "--ignore", "MC207", "-o", "json", "hole.test"})
+	elapsed := time.Since(begin)
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	// Probes run concurrently: the dead address costs its connect timeout
+	// once, never a sum (generous slack for a loaded machine).
+	if elapsed > connectTimeout+3*time.Second {
+		t.Errorf("check took %s with a %s connect timeout", elapsed, connectTimeout)
+	}
+	var doc struct {
+		Findings []struct{ Code, Subject, Message string }
+		Replay   struct {
+			PDelivered float64 `json:"p_delivered"`
+		} `json:"replay"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range doc.Findings {
+		got[f.Code] = f.Message
+	}
+	for _, code := range []string{"MC301", "MC404", "MC411", "MC501"} {
+		if _, ok := got[code]; !ok {
+			t.Errorf("missing %s in %v", code, got)
+		}
+	}
+	if !strings.Contains(got["MC501"], "probability 50%") {
+		t.Errorf("MC501 should say Postfix starts over IPv6 half the time: %q", got["MC501"])
+	}
+	if doc.Replay.PDelivered != 1 {
+		t.Errorf("replay: delivered %v, want 1 (the IPv4 address answers)", doc.Replay.PDelivered)
 	}
 }
