@@ -60,6 +60,10 @@ lab_init() {
 	trap lab_cleanup EXIT
 	trap 'lab_log "interrupted"; exit 130' INT
 	trap 'lab_log "terminated"; exit 143' TERM
+	# A closed output pipe or terminal must not kill the test before its
+	# cleanup: exit through the EXIT trap instead.
+	trap 'exit 129' HUP
+	trap 'exit 141' PIPE
 	lab_log "lab $LAB_ID in $LAB_DIR"
 }
 
@@ -70,7 +74,8 @@ lab_init() {
 lab_cleanup() {
 	local rc=$?
 	set +e
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM HUP
+	trap '' PIPE
 	[ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ] || return "$rc"
 	local pid ns
 	while read -r pid; do
