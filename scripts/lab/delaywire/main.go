@@ -65,6 +65,7 @@ type packet struct {
 // pump copies packets from src to dst, each one written delay after it was read.
 func pump(src, dst *os.File, delay time.Duration, errc chan<- error) {
 	q := make(chan packet, queueLen)
+	defer close(q) // the writer drains what is queued, then ends
 	go func() {
 		for p := range q {
 			if d := time.Until(p.due); d > 0 {
