@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -47,9 +46,10 @@ func mailcheckBinary(t testing.TB) string {
 		t.Skip("binary tests are skipped with -short")
 	}
 	binOnce.Do(func() {
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			goTool = "go"
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			binError = fmt.Errorf("the go tool is not on PATH: %v", err)
+			return
 		}
 		out := filepath.Join(binDir, "mailcheck")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -75,7 +75,7 @@ type binOptions struct {
 	Env     []string      // added to the environment, "KEY=value"
 	Timeout time.Duration // kill the process after this (default 60s)
 	// TTY runs the binary under script(1) so that stdout is a terminal
-	// (colour tests); the test is skipped when script is not installed.
+	// (color tests); the test is skipped when script is not installed.
 	// Stdout and stderr then arrive merged, with CRLF line ends.
 	TTY bool
 }

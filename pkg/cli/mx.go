@@ -46,7 +46,7 @@ Postfix and Exim do with them. A failed lookup is shown as such and never
 hides the others.
 
 DOMAIN may be pasted as an address (user@example.com), a URL, with a
-trailing dot, or as an internationalised name (the A-label is queried and
+trailing dot, or as an internationalized name (the A-label is queried and
 both forms are shown).
 
 Exit codes: 0 no failure; 1 findings at fail severity (no address a sender

@@ -78,7 +78,7 @@ func TestMXBinaryPrintsTheTableAndExitsZero(t *testing.T) {
 		}
 	}
 	if strings.Contains(stdout, "\x1b[") {
-		t.Error("colour escape in output to a pipe")
+		t.Error("color escape in output to a pipe")
 	}
 }
 
@@ -269,14 +269,14 @@ func TestMXBinaryMarksTheSkippedFamily(t *testing.T) {
 	}
 }
 
-func TestMXBinaryColoursOnlyATerminalWithoutNoColor(t *testing.T) {
+func TestMXBinaryColorsOnlyATerminalWithoutNoColor(t *testing.T) {
 	s := startMXZone(t)
 	args := []string{"mx", "--resolver", s.Addr4(), "example.org"}
 	tests := []struct {
-		name   string
-		env    []string
-		extra  []string
-		colour bool
+		name  string
+		env   []string
+		extra []string
+		color bool
 	}{
 		{"terminal", nil, nil, true},
 		{"terminal with --no-color", nil, []string{"--no-color"}, false},
@@ -292,8 +292,8 @@ func TestMXBinaryColoursOnlyATerminalWithoutNoColor(t *testing.T) {
 			if !strings.Contains(out, "mx1.example.org") {
 				t.Fatalf("no report on the terminal:\n%q", out)
 			}
-			if got := strings.Contains(out, "\x1b["); got != tc.colour {
-				t.Errorf("colour = %v, want %v:\n%q", got, tc.colour, out)
+			if got := strings.Contains(out, "\x1b["); got != tc.color {
+				t.Errorf("color = %v, want %v:\n%q", got, tc.color, out)
 			}
 		})
 	}
@@ -313,14 +313,14 @@ func runMXInProcess(t *testing.T, r dnsq.Resolver, ios *IOStreams, args ...strin
 	return RunWith(context.Background(), f, append([]string{"mx"}, args...))
 }
 
-func TestMXColourFollowsTheStreams(t *testing.T) {
+func TestMXColorFollowsTheStreams(t *testing.T) {
 	m := &dnsq.Mock{}
 	tests := []struct {
 		name    string
 		tty     bool
 		noColor bool
 		flag    bool
-		colour  bool
+		color   bool
 	}{
 		{"terminal", true, false, false, true},
 		{"pipe", false, false, false, false},
@@ -336,8 +336,8 @@ func TestMXColourFollowsTheStreams(t *testing.T) {
 				args = append([]string{"--no-color"}, args...)
 			}
 			runMXInProcess(t, m, ios, args...)
-			if got := strings.Contains(out.String(), "\x1b["); got != tc.colour {
-				t.Errorf("colour = %v, want %v:\n%q", got, tc.colour, out.String())
+			if got := strings.Contains(out.String(), "\x1b["); got != tc.color {
+				t.Errorf("color = %v, want %v:\n%q", got, tc.color, out.String())
 			}
 		})
 	}

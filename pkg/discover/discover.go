@@ -40,12 +40,12 @@ const defaultConcurrency = 16
 // not) and their addresses. It never fails as a whole: every lookup's
 // outcome is recorded in the Result, and one failure never hides the rest.
 //
-// The flow, with the standards and MTA behaviour each step follows:
+// The flow, with the standards and MTA behavior each step follows:
 //
 //  1. MX query for the domain (aliases followed, RFC 5321 §5.1).
 //     - Records: sorted by preference, stably, so equal preferences keep the
 //     answer order; MTAs do their own shuffling later (Postfix sorts MX names
-//     by preference only, research §1.2; Exim randomises per host, §2.1).
+//     by preference only, research §1.2; Exim randomizes per host, §2.1).
 //     Duplicate exchanges are kept: the MTA models need what DNS said.
 //     - A single MX whose target is "." is a null MX (RFC 7505): NullMX,
 //     no exchanges. A "." among other records sets NullMXMixed and the other

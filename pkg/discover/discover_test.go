@@ -364,7 +364,6 @@ type slowResolver struct {
 	dnsq.Resolver
 	delay         time.Duration
 	inFlight, max atomic.Int32
-	mu            sync.Mutex
 }
 
 func (s *slowResolver) enter() func() {

@@ -130,10 +130,10 @@ func TestMXTextGolden(t *testing.T) {
 			}
 			out := buf.Bytes()
 			if !tc.color && bytes.Contains(out, []byte("\x1b")) {
-				t.Error("escape sequence in colourless output")
+				t.Error("escape sequence in colorless output")
 			}
 			if tc.color && !bytes.Contains(out, []byte("\x1b[")) {
-				t.Error("no colour in coloured output")
+				t.Error("no color in colored output")
 			}
 			golden(t, tc.name, out)
 		})
@@ -149,7 +149,7 @@ func TestMXTextNeverPassesRemoteEscapes(t *testing.T) {
 		t.Errorf("remote escape sequence reached the output:\n%q", buf.String())
 	}
 	if !strings.Contains(buf.String(), "pool.evil.example") {
-		t.Errorf("sanitised PTR name missing:\n%s", buf.String())
+		t.Errorf("sanitized PTR name missing:\n%s", buf.String())
 	}
 }
 

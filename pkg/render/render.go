@@ -1,11 +1,11 @@
 // Package render writes mailcheck's data model to an io.Writer: text for
-// people (tables through tablewriter, colour through fatih/color) and JSON for
+// people (tables through tablewriter, color through fatih/color) and JSON for
 // programs. Renderers never compute verdicts: the document is complete before
 // it is rendered, and the same document gives the same bytes.
 //
 // This file holds the basics every command's renderer shares:
 //
-//   - Styles: colour decided once by the caller (terminal, NO_COLOR,
+//   - Styles: color decided once by the caller (terminal, NO_COLOR,
 //     --no-color) and carried by value, never through color.NoColor.
 //   - Sanitize: every string that came from the network (PTR names, SMTP
 //     banners, TXT records) goes through it before it reaches a terminal.
@@ -17,7 +17,6 @@
 package render
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -33,7 +32,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
 
-// Tone is the meaning of a piece of text, which Styles turns into a colour.
+// Tone is the meaning of a piece of text, which Styles turns into a color.
 type Tone int
 
 const (
@@ -47,14 +46,14 @@ const (
 )
 
 // Styles paints text by Tone. Build one per renderer with NewStyles; the zero
-// value is not usable. Each colour has its own enabled/disabled state, so two
+// value is not usable. Each color has its own enabled/disabled state, so two
 // renderers with different settings can run in the same process.
 type Styles struct {
 	enabled bool
 	byTone  map[Tone]*color.Color
 }
 
-// NewStyles returns Styles that emit ANSI colour only when enabled is true.
+// NewStyles returns Styles that emit ANSI color only when enabled is true.
 // Callers decide enabled once, from the terminal, NO_COLOR and --no-color
 // (cli.IOStreams.ColorEnabled).
 func NewStyles(enabled bool) *Styles {
@@ -76,11 +75,11 @@ func NewStyles(enabled bool) *Styles {
 	return s
 }
 
-// Enabled reports whether these Styles emit colour.
+// Enabled reports whether these Styles emit color.
 func (s *Styles) Enabled() bool { return s.enabled }
 
-// Paint returns text in the colour of tone (text unchanged when colour is
-// off or tone is ToneNone). Paint does not sanitise: pass remote text through
+// Paint returns text in the color of tone (text unchanged when color is
+// off or tone is ToneNone). Paint does not sanitize: pass remote text through
 // Sanitize first.
 func (s *Styles) Paint(tone Tone, text string) string {
 	c, ok := s.byTone[tone]
@@ -113,7 +112,7 @@ func Sanitize(s string) string { return sanitize.Text(s) }
 func SanitizeLines(s string) string { return sanitize.MultiLine(s) }
 
 // Table collects rows and writes them as aligned columns without borders.
-// Cells may hold colour from Styles; widths ignore escape sequences.
+// Cells may hold color from Styles; widths ignore escape sequences.
 type Table struct {
 	w      io.Writer
 	header []string
@@ -175,11 +174,12 @@ func (t *Table) Render() error {
 }
 
 // writeTrimmed copies text to w with trailing blanks removed from each line.
-// Colour resets that tablewriter leaves after the padding are trimmed with
-// the blanks and one reset is put back, so coloured lines end cleanly too.
+// Color resets that tablewriter leaves after the padding are trimmed with
+// the blanks and one reset is put back, so colored lines end cleanly too.
 func writeTrimmed(w io.Writer, text []byte) error {
 	const reset = "\x1b[0m"
-	bw := bufio.NewWriter(w)
+	var out bytes.Buffer
+	out.Grow(len(text))
 	for line := range bytes.Lines(text) {
 		line = bytes.TrimRight(line, "\r\n")
 		hadReset := false
@@ -194,13 +194,14 @@ func writeTrimmed(w io.Writer, text []byte) error {
 				break
 			}
 		}
-		bw.Write(line)
+		out.Write(line)
 		if hadReset {
-			bw.WriteString(reset)
+			out.WriteString(reset)
 		}
-		bw.WriteByte('\n')
+		out.WriteByte('\n')
 	}
-	return bw.Flush()
+	_, err := w.Write(out.Bytes())
+	return err
 }
 
 // JSON writes v as indented JSON followed by a newline. '<', '>' and '&' are
@@ -262,7 +263,7 @@ func (p *Printer) Err() error { return p.err }
 // Findings writes findings as one block per finding: severity, code and
 // subject on the first line, the message and the fix indented below. It
 // writes nothing for no findings. Finding text is built by mailcheck, but
-// subjects can hold remote names, so everything is sanitised.
+// subjects can hold remote names, so everything is sanitized.
 func Findings(w io.Writer, st *Styles, findings []report.Finding) error {
 	p := NewPrinter(w)
 	for _, f := range findings {

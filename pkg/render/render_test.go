@@ -15,7 +15,7 @@ func TestSanitizeRemovesTerminalEscapesAndControls(t *testing.T) {
 	}{
 		{"plain ascii is unchanged", "mx1.example.com", "mx1.example.com"},
 		{"u-label is kept", "bücher.example", "bücher.example"},
-		{"csi colour sequence is removed", "a\x1b[31mred\x1b[0mb", "aredb"},
+		{"csi color sequence is removed", "a\x1b[31mred\x1b[0mb", "aredb"},
 		{"osc title set ended by bel is removed", "a\x1b]0;pwned\x07b", "ab"},
 		{"newline becomes space", "a\nb", "a b"},
 	}
@@ -71,7 +71,7 @@ func TestTableAlignsColumnsWithoutTrailingSpaces(t *testing.T) {
 	}
 }
 
-func TestTableIgnoresColourWhenMeasuringWidths(t *testing.T) {
+func TestTableIgnoresColorWhenMeasuringWidths(t *testing.T) {
 	st := NewStyles(true)
 	var buf bytes.Buffer
 	tb := NewTable(&buf, "A", "B")
