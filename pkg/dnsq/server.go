@@ -19,7 +19,8 @@ func ParseServer(s string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("empty DNS server address")
 	}
-	host, port := s, "53"
+	port := "53"
+	var host string
 	if ip, err := netip.ParseAddr(s); err == nil {
 		return joinServer(ip, port)
 	}
@@ -73,10 +74,16 @@ func looksLikeName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+		if !isNameByte(s[i]) {
 			return false
 		}
 	}
 	return strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+}
+
+// isNameByte reports whether c may appear in a host name as people type
+// them: letters, digits, hyphen, dot and the underscore of service labels.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '.' || c == '_'
 }

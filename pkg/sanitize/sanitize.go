@@ -116,13 +116,13 @@ func clean(s string, keepNewline bool) string {
 func isClean(s string, keepNewline bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 && !(keepNewline && c == '\n') || c == 0x7f {
+		if c < 0x20 && (c != '\n' || !keepNewline) || c == 0x7f {
 			return false
 		}
 		if c >= 0x80 {
 			// Non-ASCII: check the rest rune by rune.
 			for _, r := range s[i:] {
-				if r == utf8.RuneError || r < 0x20 && !(keepNewline && r == '\n') ||
+				if r == utf8.RuneError || r < 0x20 && (r != '\n' || !keepNewline) ||
 					r == 0x7f || (r >= 0x80 && r <= 0x9f) || isBidiControl(r) {
 					return false
 				}

@@ -83,7 +83,7 @@ func checkInvariant(t *testing.T, in, out string, keepNewline bool) {
 	}
 	for i := 0; i < len(out); i++ {
 		c := out[i]
-		if (c < 0x20 && !(keepNewline && c == '\n')) || c == 0x7f {
+		if (c < 0x20 && (c != '\n' || !keepNewline)) || c == 0x7f {
 			t.Fatalf("output has control byte %#x at %d: %q -> %q", c, i, in, out)
 		}
 	}

@@ -223,7 +223,10 @@ func extract(s string) (string, error) {
 func isScheme(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
 			return false
 		}
 	}
@@ -347,7 +350,7 @@ func checkLabel(orig, l string) error {
 	}
 	for i := 0; i < len(l); i++ {
 		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+		if !isLDH(c) {
 			return fail(orig, ErrCharacter,
 				"label %s contains %s, which is not allowed in a host name (letters, digits and hyphens only, RFC 1123 §2.1)", q(l), q(string(rune(c))))
 		}
@@ -366,6 +369,12 @@ func checkLabel(orig, l string) error {
 		}
 	}
 	return nil
+}
+
+// isLDH reports whether c is a letter, digit or hyphen of a host name label
+// already folded to lower case (RFC 952, RFC 1123 §2.1).
+func isLDH(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
 }
 
 // idnaReason rewords x/net/idna's errors ("idna: disallowed rune U+0021").

@@ -207,7 +207,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for i := 0; i < len(tg.ASCII); i++ {
 			c := tg.ASCII[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			if !isLDH(c) && c != '.' {
 				t.Fatalf("Parse(%q) = %q: byte %q outside LDH", s, tg.ASCII, c)
 			}
 		}

@@ -265,14 +265,12 @@ func (s *Server) listen(ip string) (string, error) {
 		addr := net.JoinHostPort(ip, strconv.Itoa(port))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			pc.Close()
+			_ = pc.Close() // nothing served on it yet; the listen error is what matters
 			lastErr = err
 			continue
 		}
 		if err := s.serve(&dns.Server{PacketConn: pc}, &dns.Server{Listener: ln}); err != nil {
-			pc.Close()
-			ln.Close()
-			return "", err
+			return "", errors.Join(err, pc.Close(), ln.Close())
 		}
 		return addr, nil
 	}

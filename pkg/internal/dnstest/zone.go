@@ -148,7 +148,8 @@ func (z *zone) cut(name, apex string, qtype uint16) string {
 		if c == apex {
 			return ""
 		}
-		if z.cuts[c] && !(off == 0 && qtype == dns.TypeDS) {
+		parentsDS := off == 0 && qtype == dns.TypeDS
+		if z.cuts[c] && !parentsDS {
 			return c
 		}
 	}
