@@ -207,8 +207,13 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 		return fail(st, &Error{Phase: PhaseConnect, Err: err})
 	}
 	defer conn.Close()
-	// Cancelling the run (SIGINT, --timeout) unblocks any read or write.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	// Cancelling the run (SIGINT, --timeout) unblocks any read or write;
+	// a connection that takes no deadline is closed instead.
+	stop := context.AfterFunc(ctx, func() {
+		if conn.SetDeadline(time.Unix(1, 0)) != nil {
+			conn.Close()
+		}
+	})
 	defer stop()
 
 	s := &session{p: p, ctx: ctx, res: &res, conn: conn,
@@ -501,7 +506,11 @@ func (s *session) command(line string) (Reply, error) {
 }
 
 func (s *session) send(line string) error {
-	s.conn.SetWriteDeadline(s.deadline())
+	// A write without a deadline could block for ever on a peer that
+	// stops reading, so a connection that refuses one is an error.
+	if err := s.conn.SetWriteDeadline(s.deadline()); err != nil {
+		return fmt.Errorf("setting the write deadline: %w", err)
+	}
 	s.logSend(line)
 	_, err := io.WriteString(s.conn, line+"\r\n")
 	if err != nil && s.ctx.Err() != nil {
@@ -514,7 +523,9 @@ func (s *session) send(line string) error {
 // dripping a byte at a time cannot stretch it (a per-read deadline would
 // restart on every byte).
 func (s *session) readReply() (Reply, error) {
-	s.conn.SetReadDeadline(s.deadline())
+	if err := s.conn.SetReadDeadline(s.deadline()); err != nil {
+		return Reply{}, fmt.Errorf("setting the read deadline: %w", err)
+	}
 	rep, err := s.rr.read()
 	if err != nil && s.ctx.Err() != nil && isTimeout(err) {
 		if errors.Is(s.ctx.Err(), context.Canceled) {
@@ -550,8 +561,10 @@ func (s *session) quit() {
 	if d.After(s.deadline()) {
 		d = s.deadline()
 	}
-	s.conn.SetReadDeadline(d)
-	s.rr.read()
+	if s.conn.SetReadDeadline(d) != nil {
+		return // no bounded wait possible; the 221 is not needed
+	}
+	_, _ = s.rr.read()
 }
 
 // replyError builds the typed error for a failed phase.
