@@ -414,7 +414,7 @@ func match(r *Result, flat string) {
 	for i := range rules {
 		ru := &rules[i]
 		if ru.receiver != "" && r.Receiver != "" && r.Receiver != ru.receiver &&
-			!(r.Receiver == ReceiverLocal || ru.receiver == ReceiverLocal) {
+			r.Receiver != ReceiverLocal && ru.receiver != ReceiverLocal {
 			continue
 		}
 		if ru.receiver == ReceiverLocal && !r.ReceivingIP.IsValid() {

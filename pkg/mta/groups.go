@@ -64,7 +64,7 @@ func (m *groupModel) counts() (v4, v6 int) {
 // smtp_addr.c smtp_balance_inet_proto(): regions R1, R3, R2 in that order,
 // integer division throughout.
 func balanceQuotas(v4, v6, limit, first int) (t4, t6 int, ok bool) {
-	if !(v4 > 0 && v6 > 0 && v4+v6 > limit) {
+	if v4 <= 0 || v6 <= 0 || v4+v6 <= limit {
 		return 0, 0, false
 	}
 	switch {
@@ -123,7 +123,7 @@ func balanceList(cands []Candidate, list []int, limit int) []int {
 // C(limit, t4) family patterns per first family, each of length limit.
 func (m *groupModel) walkTooLarge() bool {
 	v4, v6 := m.counts()
-	if !(m.balance && m.limit > 0) {
+	if !m.balance || m.limit <= 0 {
 		return false
 	}
 	est := new(big.Int)

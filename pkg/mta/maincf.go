@@ -117,11 +117,11 @@ func expandDepth(s string, lookup func(string) (string, bool), depth int, budget
 		if i+1 >= len(s) {
 			return "", fmt.Errorf("'$' at end of value")
 		}
-		switch n := s[i+1]; {
-		case n == '$':
+		switch n := s[i+1]; n {
+		case '$':
 			b.WriteByte('$')
 			i++
-		case n == '{' || n == '(':
+		case '{', '(':
 			closer := byte('}')
 			if n == '(' {
 				closer = ')'

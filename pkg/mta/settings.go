@@ -403,8 +403,9 @@ func ParseAssignment(s, source string) (Assignment, error) {
 	if !ok || name == "" {
 		return Assignment{}, fmt.Errorf("%s: want name=value, got %q", source, s)
 	}
-	for _, r := range name {
-		if !(r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+	// main.cf name bytes (isNameByte) or a dot; a byte >= 0x80 is neither.
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c != '.' && !isNameByte(c) {
 			return Assignment{}, fmt.Errorf("%s: bad parameter name %q", source, name)
 		}
 	}

@@ -386,11 +386,14 @@ func (pl *sendmailPlan) weighted() ([]weighted, error) {
 
 func (m modelRun) simulate(in Input, opt Options) Document {
 	p := m.prepare(in, opt.MaxOrderings, false)
+	// A null MX that the MTA honours by bouncing is the only way it takes
+	// no mail.
+	nullMXBounce := in.NullMX && p.decision.Action == ActionBounce
 	doc := Document{
 		SchemaVersion:  report.SchemaVersion,
 		Domain:         in.Domain,
 		MTA:            MTAInfo{Name: m.name, Version: m.ver, Settings: m.s},
-		AcceptsMail:    !(in.NullMX && p.decision.Action == ActionBounce),
+		AcceptsMail:    !nullMXBounce,
 		Decision:       p.decision,
 		AddressLimit:   p.limit,
 		Notes:          append([]string{}, p.notes...),

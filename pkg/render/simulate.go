@@ -189,10 +189,10 @@ func simulateReplay(p *Printer, st *Styles, d mta.Document) {
 }
 
 func reachText(r mta.FamilyReach) string {
-	switch {
-	case r.PAttemptedExact == "0":
+	switch r.PAttemptedExact {
+	case "0":
 		return "never"
-	case r.PAttemptedExact == "1":
+	case "1":
 		return fmt.Sprintf("always, at attempt %.2g on average", r.ExpectedAttempt)
 	}
 	return fmt.Sprintf("with %s, at attempt %.2g on average", probText(r.PAttemptedExact, r.PAttempted), r.ExpectedAttempt)
