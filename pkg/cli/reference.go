@@ -36,12 +36,16 @@ func WriteMarkdownReference(root *cobra.Command, dir string) error {
 
 // referenceFiles returns the generated reference as file name -> content,
 // for the up-to-date test.
-func referenceFiles(root *cobra.Command) (map[string]string, error) {
+func referenceFiles(root *cobra.Command) (files map[string]string, err error) {
 	dir, err := os.MkdirTemp("", "mailcheck-ref")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
+			files, err = nil, rerr
+		}
+	}()
 	if err := WriteMarkdownReference(root, dir); err != nil {
 		return nil, err
 	}
