@@ -127,18 +127,25 @@ type weighted struct {
 	p     *big.Rat
 }
 
-// summarize turns weighted attempt lists (possibly repeated) into a
-// Distribution.
-func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution {
-	d := Distribution{Candidates: cands, Exact: true, PatternsComplete: true}
-	n := len(cands)
-	d.PFirst = make([]*big.Rat, n)
-	d.PTried = make([]*big.Rat, n)
+// newDistribution returns an exact Distribution over cands with every
+// probability zero, for an enumeration to add to.
+func newDistribution(cands []Candidate) Distribution {
+	d := Distribution{Candidates: cands, Exact: true}
+	d.PFirst = make([]*big.Rat, len(cands))
+	d.PTried = make([]*big.Rat, len(cands))
 	for i := range d.PFirst {
 		d.PFirst[i] = new(big.Rat)
 		d.PTried[i] = new(big.Rat)
 	}
 	d.PFirstIPv6 = new(big.Rat)
+	return d
+}
+
+// summarize turns weighted attempt lists (possibly repeated) into a
+// Distribution.
+func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution {
+	d := newDistribution(cands)
+	d.PatternsComplete = true
 	byKey := map[string]*Ordering{}
 	var keys []string
 	pats := map[string]*big.Rat{}

@@ -300,15 +300,7 @@ func fallingFactorial(n, k int) *big.Int {
 // distribution computes the exact distribution of attempt orders, keeping
 // at most maxOrderings orderings (the most likely first).
 func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
-	d := Distribution{Candidates: m.cands, Exact: true}
-	n := len(m.cands)
-	d.PFirst = make([]*big.Rat, n)
-	d.PTried = make([]*big.Rat, n)
-	for i := range d.PFirst {
-		d.PFirst[i] = new(big.Rat)
-		d.PTried[i] = new(big.Rat)
-	}
-	d.PFirstIPv6 = new(big.Rat)
+	d := newDistribution(m.cands)
 	d.OrderingsTotal = new(big.Int)
 	d.OmittedP = new(big.Rat)
 	if len(m.groups) == 0 {
@@ -415,19 +407,12 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 // first `limit` positions of the sorted list, so every ordering has the same
 // probability and p_tried has a closed form. Patterns are left out.
 func (m *groupModel) distributionUnbalanced(maxOrderings int) (Distribution, error) {
-	d := Distribution{Candidates: m.cands, Exact: true}
 	v4, v6 := m.counts()
 	if m.balance && m.limit > 0 && v4 > 0 && v6 > 0 && v4+v6 > m.limit {
-		return d, errTooLarge
+		return Distribution{Candidates: m.cands, Exact: true}, errTooLarge
 	}
+	d := newDistribution(m.cands)
 	n := len(m.cands)
-	d.PFirst = make([]*big.Rat, n)
-	d.PTried = make([]*big.Rat, n)
-	for i := range d.PFirst {
-		d.PFirst[i] = new(big.Rat)
-		d.PTried[i] = new(big.Rat)
-	}
-	d.PFirstIPv6 = new(big.Rat)
 	for _, c := range m.groups[0] {
 		d.PFirst[c] = rat(1, int64(len(m.groups[0])))
 		if m.cands[c].Family == IPv6 {
