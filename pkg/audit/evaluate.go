@@ -146,6 +146,7 @@ type evaluator struct {
 	out          []report.Finding
 	undetermined bool
 	reason       string
+	names        map[string]string // IP-literal MX target -> name fixes suggest
 }
 
 func (e *evaluator) add(code, subject, fix, format string, args ...any) {
@@ -216,7 +217,12 @@ func (e *evaluator) mx() bool {
 			fmt.Sprintf("Publish `%s. IN MX 10 mx1.%s.` (a host that runs SMTP), or `%s. IN MX 0 .` if the domain takes no mail.", dom, dom, dom),
 			"%s has no MX record; senders deliver to the domain's own addresses (implicit MX, RFC 5321 §5.1).", dom)
 	}
-	usable := 0
+	usable, literals := 0, 0
+	for _, x := range d.MX {
+		if x.IPLiteral {
+			literals++
+		}
+	}
 	for _, x := range d.MX {
 		host := x.Host
 		if len(x.CNAME) > 0 {
@@ -226,9 +232,12 @@ func (e *evaluator) mx() bool {
 				"The MX target %s is an alias of %s (RFC 2181 §10.3 forbids MX pointing to a CNAME).", host, dnsq.Bare(canon))
 		}
 		if x.IPLiteral {
-			e.add(report.CodeMXIsIPLiteral, host,
-				fmt.Sprintf("Publish `mx1.%s. IN %s %s` and `%s. IN MX %d mx1.%s.`", dom, rrType(host), host, dom, x.Preference, dom),
-				"The MX target %q is an IP address; RFC 5321 §5.1 requires a host name.", host)
+			e.ipLiteral(x, literals == len(d.MX))
+			// Postfix connects to the literal (research §1.3.2) and the
+			// simulation does too: it counts as an address senders use.
+			if e.hasUsable(x) {
+				usable++
+			}
 			continue
 		}
 		if e.hasUsable(x) {
@@ -258,9 +267,87 @@ func (e *evaluator) mx() bool {
 		}
 	}
 	if usable == 0 && len(d.MX) > 0 && !e.allLookupsTemp() {
-		e.add(report.CodeNoMXAddress, dom, "", "None of the %d MX host(s) of %s resolves to an address a sender can use; no mail can be delivered.", len(d.MX), dom)
+		e.add(report.CodeNoMXAddress, dom, "", "None of the %d MX host(s) of %s has an address a sender can use; no mail can be delivered.", len(d.MX), dom)
 	}
 	return true
+}
+
+// ipLiteral reports an MX target that is an IP address. RFC 5321 §5.1:
+// the MX data "MUST contain a domain name" that resolves to address
+// records. MTAs disagree on what to do with one: Postfix warns and connects
+// to the address (smtp_addr.c, research §1.3.2), Exim ignores the record
+// unless allow_mx_to_ip is set and bounces when no MX is left (§2.1 step 3).
+func (e *evaluator) ipLiteral(x discover.Exchange, allLiteral bool) {
+	dom := e.f.Discovery.Domain
+	mxRR := fmt.Sprintf("`%s. IN MX %d %s.`", dom, x.Preference, x.Host)
+	exim := "uses the other MX hosts"
+	if allLiteral {
+		exim = "bounces the mail (\"all relevant MX records point to non-existent hosts or (invalidly) to IP addresses\")"
+	}
+	name := e.nameOf(x)
+	fix := fmt.Sprintf("Name the address and point the MX at the name: publish `%s. IN %s %s` and replace %s with `%s. IN MX %d %s.`",
+		name, rrType(x.Host), x.Host, mxRR, dom, x.Preference, name)
+	noMail, postfix := "", "connects to "+x.Host+" anyway"
+	if ip, err := netip.ParseAddr(strings.Trim(x.Host, "[]")); err == nil && e.p.unusable(discover.Classify(ip)) {
+		postfix = fmt.Sprintf("tries %s anyway, %s no sender can reach (%s)", x.Host, classCodes[discover.Classify(ip)].what, classCodes[discover.Classify(ip)].code)
+		// 0.0.0.0 or 127.0.0.1 as MX is an old way of saying "no mail
+		// here"; RFC 7505's null MX says it to every MTA.
+		noMail = fmt.Sprintf(" If it is meant to say that %s takes no mail, a null MX (RFC 7505) says so to every sender.", dom)
+		fix = fmt.Sprintf("If %s takes no mail, replace %s with the null MX `%s. IN MX 0 .` (RFC 7505). Otherwise publish `%s. IN %s <the server's public address>` and point the MX at %s.",
+			dom, mxRR, dom, name, rrType(x.Host), name)
+	}
+	e.add(report.CodeMXIsIPLiteral, x.Host, fix,
+		"The MX target %s is an IP address, not a host name: RFC 5321 §5.1 requires a domain name with address records. "+
+			"Postfix logs a warning (\"numeric domain name in resource data of MX record\") and %s; "+
+			"Exim ignores the record unless allow_mx_to_ip is set, and %s.%s",
+		x.Host, postfix, exim, noMail)
+}
+
+// nameOf is the host name fixes use for an exchange: its own, or for an
+// IP-literal MX target the name the MC106 fix tells the admin to give it
+// (the first mxN.DOMAIN not already an MX host).
+func (e *evaluator) nameOf(x discover.Exchange) string {
+	if !x.IPLiteral {
+		return x.Host
+	}
+	if e.names == nil {
+		d := &e.f.Discovery
+		e.names = map[string]string{}
+		taken := map[string]bool{}
+		for _, y := range d.MX {
+			taken[strings.ToLower(y.Host)] = true
+		}
+		n := 1
+		for _, y := range d.MX {
+			if !y.IPLiteral {
+				continue
+			}
+			for taken[fmt.Sprintf("mx%d.%s", n, d.Domain)] {
+				n++
+			}
+			e.names[y.Host] = fmt.Sprintf("mx%d.%s", n, d.Domain)
+			taken[e.names[y.Host]] = true
+		}
+	}
+	return e.names[x.Host]
+}
+
+// exchange returns the exchange named host, nil when there is none (probe
+// of a host or an address, outside a mail domain).
+func (e *evaluator) exchange(host string) *discover.Exchange {
+	for i := range e.f.Discovery.MX {
+		if x := &e.f.Discovery.MX[i]; strings.EqualFold(x.Host, host) {
+			return x
+		}
+	}
+	return nil
+}
+
+// isAddress reports a host field that holds an address, not a name: an
+// IP-literal MX target, or a probe of an address.
+func isAddress(host string) bool {
+	_, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil
 }
 
 func (e *evaluator) allLookupsTemp() bool {
@@ -357,14 +444,22 @@ func (e *evaluator) addresses() {
 	}
 	if any6 && hostsWith6 < hostsWithAddr && e.f.WantIPv6 {
 		var missing []string
+		fixFor := ""
 		for _, x := range d.MX {
 			if len(x.Addresses) > 0 && !hasFamily(x, discover.FamilyIPv6) {
-				missing = append(missing, x.Host)
+				if x.IPLiteral {
+					missing = append(missing, "the MX target "+x.Host+", an IPv4 address")
+				} else {
+					missing = append(missing, x.Host)
+				}
+				if fixFor == "" {
+					fixFor = e.nameOf(x)
+				}
 			}
 		}
 		e.add(report.CodeSomeMXWithoutIPv6, dom,
-			fmt.Sprintf("Publish e.g. `%s. IN AAAA <its IPv6 address>` once its MTA listens on IPv6.", missing[0]),
-			"%d of %d MX hosts have no IPv6 address (%s): over IPv6 the domain has less redundancy.", len(missing), hostsWithAddr, strings.Join(missing, ", "))
+			fmt.Sprintf("Publish e.g. `%s. IN AAAA <its IPv6 address>` once its MTA listens on IPv6.", fixFor),
+			"%d of %d MX hosts %s no IPv6 address (%s): over IPv6 the domain has less redundancy.", len(missing), hostsWithAddr, hasHave(len(missing)), strings.Join(missing, "; "))
 	}
 	e.sharedNetworks()
 }
@@ -374,7 +469,14 @@ func (e *evaluator) aaaaFix() string {
 	if len(d.MX) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Make the MTA listen on IPv6 (Postfix `inet_protocols = all`), then publish `%s. IN AAAA <its IPv6 address>` for each MX host.", d.MX[0].Host)
+	return fmt.Sprintf("Make the MTA listen on IPv6 (Postfix `inet_protocols = all`), then publish `%s. IN AAAA <its IPv6 address>` for each MX host.", e.nameOf(d.MX[0]))
+}
+
+func hasHave(n int) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
 }
 
 func hasFamily(x discover.Exchange, fam string) bool {
@@ -388,41 +490,56 @@ func hasFamily(x discover.Exchange, fam string) bool {
 
 func (e *evaluator) address(x discover.Exchange, a discover.Address) {
 	ip := a.IP.String()
+	// For a named host the address comes from `host. IN A ip`; for an
+	// IP-literal MX target from the MX record itself, and the PTR fixes
+	// use the name MC106 suggests for it.
+	name := e.nameOf(x)
+	of := " (" + x.Host + ")"
+	keep := fmt.Sprintf("keep `%s. IN %s %s`", x.Host, rrOf(a), ip)
+	if x.IPLiteral {
+		of = ""
+		keep = fmt.Sprintf("publish `%s. IN %s %s`, see MC106", name, rrOf(a), ip)
+	}
 	if cc, ok := classCodes[a.Class]; ok && !e.p.Sandbox {
-		e.add(cc.code, ip, fmt.Sprintf("Replace `%s. IN %s %s` with the server's public address.", x.Host, rrOf(a), ip),
-			"%s of MX host %s is %s; no sender on the Internet can reach it.", ip, x.Host, cc.what)
+		if x.IPLiteral {
+			e.add(cc.code, ip, fmt.Sprintf("Replace `%s. IN MX %d %s.` with an MX naming a host with the server's public address.", e.f.Discovery.Domain, x.Preference, ip),
+				"The MX target %s is %s; no sender on the Internet can reach it.", ip, cc.what)
+		} else {
+			e.add(cc.code, ip, fmt.Sprintf("Replace `%s. IN %s %s` with the server's public address.", x.Host, rrOf(a), ip),
+				"%s of MX host %s is %s; no sender on the Internet can reach it.", ip, x.Host, cc.what)
+		}
 	}
 	if e.p.unusable(a.Class) {
 		return
 	}
 	rev := dnsq.ReverseName(a.IP)
-	ptrFix := fmt.Sprintf("Have the owner of the address block publish `%s IN PTR %s.` (and keep `%s. IN %s %s`).", rev, x.Host, x.Host, rrOf(a), ip)
+	ptrFix := fmt.Sprintf("Have the owner of the address block publish `%s IN PTR %s.` (and %s).", rev, name, keep)
 	switch a.FCrDNS {
 	case iprev.StatusNone:
-		e.add(report.CodePTRMissing, ip, ptrFix, "%s (%s) has no PTR record.", ip, x.Host)
+		e.add(report.CodePTRMissing, ip, ptrFix, "%s%s has no PTR record.", ip, of)
 	case iprev.StatusFail:
-		name := "its PTR name"
+		ptrName := "its PTR name"
 		if len(a.PTR) > 0 {
-			name = a.PTR[0]
+			ptrName = a.PTR[0]
 		}
 		e.add(report.CodePTRNotConfirmed, ip,
-			fmt.Sprintf("Publish `%s. IN %s %s`, or change the PTR to a name that has it: `%s IN PTR %s.`", name, rrOf(a), ip, rev, x.Host),
+			fmt.Sprintf("Publish `%s. IN %s %s`, or change the PTR to a name that has it: `%s IN PTR %s.`", ptrName, rrOf(a), ip, rev, name),
 			"%s has PTR %s, but no %s record of that name points back to %s (forward-confirmed reverse DNS fails).", ip, strings.Join(a.PTR, ", "), rrOf(a), ip)
 	case iprev.StatusTempError:
 		e.add(report.CodePTRTempError, ip, "", "The reverse DNS of %s could not be checked: a PTR or forward lookup failed temporarily (%s).", ip, a.PTRStatus)
 	case iprev.StatusPermError:
-		e.add(report.CodePTRMalformed, ip, fmt.Sprintf("Publish `%s IN PTR %s.`", rev, x.Host), "The PTR record of %s is not a valid host name.", ip)
+		e.add(report.CodePTRMalformed, ip, fmt.Sprintf("Publish `%s IN PTR %s.`", rev, name), "The PTR record of %s is not a valid host name.", ip)
 	case iprev.StatusPass:
 		for _, n := range a.PTR {
 			if generic, why := iprev.Generic(n, a.IP); generic {
-				e.add(report.CodePTRGeneric, ip, fmt.Sprintf("Publish `%s IN PTR %s.` with a matching %s record.", rev, x.Host, rrOf(a)),
+				e.add(report.CodePTRGeneric, ip, fmt.Sprintf("Publish `%s IN PTR %s.` with a matching %s record.", rev, name, rrOf(a)),
 					"The PTR name %s of %s looks generic: %s.", n, ip, why)
 				break
 			}
 		}
 	}
 	if len(a.PTR) > 1 {
-		e.add(report.CodePTRMultiple, ip, fmt.Sprintf("Keep one record: `%s IN PTR %s.`", rev, x.Host), "%s has %d PTR records (%s).", ip, len(a.PTR), strings.Join(a.PTR, ", "))
+		e.add(report.CodePTRMultiple, ip, fmt.Sprintf("Keep one record: `%s IN PTR %s.`", rev, name), "%s has %d PTR records (%s).", ip, len(a.PTR), strings.Join(a.PTR, ", "))
 	}
 	if s := e.p.Expect.PTRSuffix; s != "" && a.FCrDNS != "" && a.PTRStatus != dnsq.StatusSkipped && !ptrHasSuffix(a.PTR, s) {
 		e.add(report.CodePTRSuffix, ip, fmt.Sprintf("Publish `%s IN PTR <name>.%s.`", rev, strings.Trim(s, ".")),

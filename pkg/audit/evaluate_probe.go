@@ -115,7 +115,13 @@ func (e *evaluator) ptrNames() map[netip.Addr][]string {
 
 func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 	ip := r.IP.String()
+	// named: the probe went to a host name (an MX host), not to an
+	// IP-literal MX target or an address given as the target.
+	named := !isAddress(r.Host)
 	where := fmt.Sprintf("%s (%s) port %d", ip, r.Host, r.Port)
+	if !named {
+		where = fmt.Sprintf("%s port %d", ip, r.Port)
+	}
 	detail := ""
 	if r.Error != "" {
 		detail = ": " + r.Error
@@ -160,8 +166,17 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 			if t.VerifyError != "" {
 				why = " (" + t.VerifyError + ")"
 			}
-			e.add(report.CodeCertNotVerified, ip, fmt.Sprintf("Install a certificate from a public CA that names %s (e.g. via ACME), with its chain.", r.Host),
-				"The certificate of %s does not verify for %s%s; names: %s.", where, r.Host, why, orNone(t.CertNames))
+			if named {
+				e.add(report.CodeCertNotVerified, ip, fmt.Sprintf("Install a certificate from a public CA that names %s (e.g. via ACME), with its chain.", r.Host),
+					"The certificate of %s does not verify for %s%s; names: %s.", where, r.Host, why, orNone(t.CertNames))
+			} else {
+				name := "the host name senders use for this address"
+				if x := e.exchange(r.Host); x != nil {
+					name = e.nameOf(*x) + ", the name MC106 suggests for this MX"
+				}
+				e.add(report.CodeCertNotVerified, ip, fmt.Sprintf("Install a certificate from a public CA (e.g. via ACME), with its chain, for %s.", name),
+					"The certificate of %s does not verify%s; names: %s.", where, why, orNone(t.CertNames))
+			}
 		}
 		if naErr == nil && !e.p.Now.IsZero() {
 			left := na.Sub(e.p.Now)
@@ -172,7 +187,9 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 				e.add(report.CodeCertExpiresSoon, ip, "", "The certificate of %s expires on %s, in %d day(s).", where, na.UTC().Format("2006-01-02"), int(math.Ceil(left.Hours()/24)))
 			}
 		}
-		if r.EHLOName != "" && !strings.EqualFold(r.EHLOName, r.Host) && !t.Verified && !nameIn(r.Host, t.CertNames) {
+		// An address has no MX name to compare with; MC311 compares the
+		// EHLO name with the PTR instead.
+		if named && r.EHLOName != "" && !strings.EqualFold(r.EHLOName, r.Host) && !t.Verified && !nameIn(r.Host, t.CertNames) {
 			e.add(report.CodeEHLONotMXName, ip, fmt.Sprintf("Postfix: `myhostname = %s`, and a certificate naming %s.", r.Host, r.Host),
 				"%s calls itself %s, not %s, and its certificate does not name %s.", where, r.EHLOName, r.Host, r.Host)
 		}
@@ -184,10 +201,23 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 }
 
 func (e *evaluator) listenFix(r smtpprobe.Result) string {
+	// What publishes the address: the host's A/AAAA record, or for an
+	// IP-literal MX target the MX record; nothing for a probed address.
+	rr := "A"
 	if r.Family == discover.FamilyIPv6 {
-		return fmt.Sprintf("Make the MTA listen on [%s]:%d (Postfix `inet_protocols = all`, `inet_interfaces = all`) and allow TCP port %d in ip6tables/nftables, or remove `%s. IN AAAA %s`.", r.IP, r.Port, r.Port, r.Host, r.IP)
+		rr = "AAAA"
 	}
-	return fmt.Sprintf("Make the MTA listen on %s:%d (Postfix `inet_interfaces = all`) and allow TCP port %d in the firewall, or remove `%s. IN A %s`.", r.IP, r.Port, r.Port, r.Host, r.IP)
+	remove := fmt.Sprintf(", or remove `%s. IN %s %s`", r.Host, rr, r.IP)
+	if isAddress(r.Host) {
+		remove = ""
+		if x := e.exchange(r.Host); x != nil {
+			remove = fmt.Sprintf(", or remove `%s. IN MX %d %s.`", e.f.Discovery.Domain, x.Preference, x.Host)
+		}
+	}
+	if r.Family == discover.FamilyIPv6 {
+		return fmt.Sprintf("Make the MTA listen on [%s]:%d (Postfix `inet_protocols = all`, `inet_interfaces = all`) and allow TCP port %d in ip6tables/nftables%s.", r.IP, r.Port, r.Port, remove)
+	}
+	return fmt.Sprintf("Make the MTA listen on %s:%d (Postfix `inet_interfaces = all`) and allow TCP port %d in the firewall%s.", r.IP, r.Port, r.Port, remove)
 }
 
 func nameIn(name string, names []string) bool {
