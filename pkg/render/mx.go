@@ -82,14 +82,7 @@ func MXText(w io.Writer, st *Styles, doc MXDocument) error {
 	if doc.Families.IPv4 && !doc.Families.IPv6 {
 		p.Line(st.Paint(ToneDim, "IPv6 not checked (-4)."))
 	}
-	if len(doc.Findings) > 0 {
-		p.Line()
-		if err := p.Err(); err != nil {
-			return err
-		}
-		return Findings(w, st, doc.Findings)
-	}
-	return p.Err()
+	return p.EndWithFindings(st, doc.Findings)
 }
 
 // mxSummary counts exchanges and addresses per family.

@@ -113,14 +113,7 @@ func ProbeText(w io.Writer, st *Styles, doc ProbeDocument) error {
 			p.Line(st.Paint(ToneInfo, Sanitize(n)))
 		}
 	}
-	if len(doc.Findings) > 0 {
-		p.Line()
-		if err := p.Err(); err != nil {
-			return err
-		}
-		return Findings(w, st, doc.Findings)
-	}
-	return p.Err()
+	return p.EndWithFindings(st, doc.Findings)
 }
 
 // comparedHosts counts the MX hosts with a working probe in both families:

@@ -279,3 +279,17 @@ func Findings(w io.Writer, st *Styles, findings []report.Finding) error {
 	}
 	return p.Err()
 }
+
+// EndWithFindings ends a text report: after a blank line, the findings
+// (as Findings writes them), or nothing more when there are none. It
+// returns the first write error of the whole report.
+func (p *Printer) EndWithFindings(st *Styles, findings []report.Finding) error {
+	if len(findings) == 0 {
+		return p.err
+	}
+	p.Line()
+	if p.err != nil {
+		return p.err
+	}
+	return Findings(p.w, st, findings)
+}

@@ -101,14 +101,7 @@ func SimulateText(w io.Writer, st *Styles, doc SimulateDocument) error {
 			p.Line(st.Paint(ToneInfo, "Note: "), Sanitize(n))
 		}
 	}
-	if len(doc.Findings) > 0 {
-		p.Line()
-		if err := p.Err(); err != nil {
-			return err
-		}
-		return Findings(w, st, doc.Findings)
-	}
-	return p.Err()
+	return p.EndWithFindings(st, doc.Findings)
 }
 
 func simulateOrderings(p *Printer, st *Styles, d mta.Document) {
