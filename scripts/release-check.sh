@@ -16,7 +16,7 @@ echo "== goreleaser check"
 echo "== goreleaser release --snapshot --clean"
 # goreleaser reads the VCS state; it needs at least one commit and no
 # half-staged tree, which a CI checkout has.
-"$bin/goreleaser" release --snapshot --clean --parallelism 2 >/tmp/mailcheck-goreleaser.log 2>&1 || {
+MAILCHECK_COMMIT=$(git rev-parse --short=12 HEAD) "$bin/goreleaser" release --snapshot --clean --parallelism 2 >/tmp/mailcheck-goreleaser.log 2>&1 || {
 	tail -50 /tmp/mailcheck-goreleaser.log; exit 1; }
 
 echo "== checking the snapshot"
@@ -25,10 +25,17 @@ n_pkgs=$(ls dist/*.deb dist/*.rpm 2>/dev/null | wc -l)
 echo "archives: $n_archives, packages: $n_pkgs"
 [ "$n_archives" -eq 8 ] || { echo "want 8 archives (4 OS x 2 arch)"; exit 1; }
 [ "$n_pkgs" -eq 4 ] || { echo "want 4 packages (deb and rpm x 2 arch)"; exit 1; }
-tar -tzf dist/mailcheck_*_linux_amd64.tar.gz | grep -q 'completions/mailcheck.bash' || { echo "archive lacks completions"; exit 1; }
-tar -tzf dist/mailcheck_*_linux_amd64.tar.gz | grep -q 'man/mailcheck.1' || { echo "archive lacks man pages"; exit 1; }
-tar -tzf dist/mailcheck_*_linux_amd64.tar.gz | grep -q 'LICENSE' || { echo "archive lacks LICENSE"; exit 1; }
+# List once (grep -q on a pipe would close it early and, with pipefail,
+# fail the pipeline).
+listing=$(tar -tzf dist/mailcheck_*_linux_amd64.tar.gz)
+for want in completions/mailcheck.bash completions/_mailcheck man/mailcheck.1 LICENSE README.md; do
+	grep -qx "$want" <<<"$listing" || { echo "linux archive lacks $want"; exit 1; }
+done
 grep -q 'mailcheck_.*_linux_amd64.tar.gz' dist/checksums.txt || { echo "checksums.txt incomplete"; exit 1; }
 bin_path=$(ls dist/mailcheck_linux_amd64*/mailcheck | head -1)
-"$bin_path" version | grep -q 'snapshot' || { echo "version not stamped: $("$bin_path" version)"; exit 1; }
-echo "snapshot ok: $("$bin_path" version)"
+stamped=$("$bin_path" version)
+commit=$(git rev-parse --short=12 HEAD)
+case "$stamped" in
+*snapshot*"commit $commit"*) echo "snapshot ok: $stamped" ;;
+*) echo "version not stamped with the snapshot and commit $commit: $stamped"; exit 1 ;;
+esac
