@@ -134,18 +134,9 @@ func TestProbeBinaryIPv6Literal(t *testing.T) {
 
 func TestProbeBinaryDualStackDomainShowsBothFamiliesAndTheirDifferences(t *testing.T) {
 	dns := dnstest.New(t, probeZone)
-	v4, v6, err := smtptest.StartPair(
+	port := startDualStack(t,
 		smtptest.Script{BannerName: "mx.dual.example.test"},
 		smtptest.Script{BannerName: "old-mx.dual.example.test", NoTLS: true})
-	if err == smtptest.ErrNoIPv6 {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v4.Close()
-	defer v6.Close()
-	port := fmt.Sprint(v4.Addr().Port())
 
 	stdout, stderr, code := runMailcheck(t, "probe", "--resolver", dns.Addr4(), "--port", port, "--helo", "client.example.test", "-o", "json", "dual.example.test")
 	if code != ExitOK {

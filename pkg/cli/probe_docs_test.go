@@ -13,17 +13,9 @@ import (
 )
 
 func TestDocsJSONDescribesExactlyTheFieldsProbeWrites(t *testing.T) {
-	v4, v6, err := smtptest.StartPair(
+	port := startDualStack(t,
 		smtptest.Script{BannerName: "mx.example.test"},
 		smtptest.Script{BannerName: "old.example.test", NoTLS: true})
-	if err == smtptest.ErrNoIPv6 {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v4.Close()
-	defer v6.Close()
 	mx := []dnsq.MX{{Preference: 10, Host: "mx.example.test."}}
 	mock := &dnsq.Mock{
 		MX:   map[string][]dnsq.MX{"example.test.": mx, "xn--bcher-kva.example.test.": mx},
@@ -35,7 +27,6 @@ func TestDocsJSONDescribesExactlyTheFieldsProbeWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := fmt.Sprint(v4.Addr().Port())
 
 	produced := map[string]bool{}
 	for _, args := range [][]string{

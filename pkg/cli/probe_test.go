@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -161,25 +162,36 @@ func TestProbeIPv4LiteralReportsOKAndExitsZero(t *testing.T) {
 	}
 }
 
-func TestProbeDualStackDomainComparesFamilies(t *testing.T) {
-	v4, v6, err := smtptest.StartPair(
-		smtptest.Script{BannerName: "mx.example.test"},
-		smtptest.Script{BannerName: "old.example.test"})
-	if err == smtptest.ErrNoIPv6 {
+// startDualStack starts s4 on 127.0.0.1 and s6 on ::1 on one port, a
+// dual-stack MX on loopback, and returns that port as --port takes it. It
+// skips the test where ::1 is not available.
+func startDualStack(t *testing.T, s4, s6 smtptest.Script) (port string) {
+	t.Helper()
+	v4, v6, err := smtptest.StartPair(s4, s6)
+	if errors.Is(err, smtptest.ErrNoIPv6) {
 		t.Skip(err)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer v4.Close()
-	defer v6.Close()
+	t.Cleanup(func() {
+		v4.Close()
+		v6.Close()
+	})
+	return fmt.Sprint(v4.Addr().Port())
+}
+
+func TestProbeDualStackDomainComparesFamilies(t *testing.T) {
+	port := startDualStack(t,
+		smtptest.Script{BannerName: "mx.example.test"},
+		smtptest.Script{BannerName: "old.example.test"})
 	res := &dnsq.Mock{
 		MX:   map[string][]dnsq.MX{"example.test.": {{Preference: 10, Host: "mx.example.test."}}},
 		A:    map[string][]netip.Addr{"mx.example.test.": {netip.MustParseAddr("127.0.0.1")}},
 		AAAA: map[string][]netip.Addr{"mx.example.test.": {netip.MustParseAddr("::1")}},
 		PTR:  map[string][]string{"127.0.0.1": {"localhost."}},
 	}
-	out, errOut, code := probeRun{resolver: res}.run(t, "probe", "--port", fmt.Sprint(v4.Addr().Port()),
+	out, errOut, code := probeRun{resolver: res}.run(t, "probe", "--port", port,
 		"--helo", "client.test", "-o", "json", "example.test")
 	if code != ExitOK {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
@@ -199,7 +211,7 @@ func TestProbeDualStackDomainComparesFamilies(t *testing.T) {
 		t.Errorf("differences = %v, want banner_name, ehlo_name and cert", diffs)
 	}
 
-	out, _, _ = probeRun{resolver: res}.run(t, "probe", "--port", fmt.Sprint(v4.Addr().Port()),
+	out, _, _ = probeRun{resolver: res}.run(t, "probe", "--port", port,
 		"--helo", "client.test", "--no-color", "example.test")
 	for _, want := range []string{"IPv4 and IPv6 answer differently", "banner name: IPv4 mx.example.test; IPv6 old.example.test",
 		"is not its PTR (localhost)"} {
@@ -209,7 +221,7 @@ func TestProbeDualStackDomainComparesFamilies(t *testing.T) {
 	}
 
 	// -6 probes only the AAAA.
-	out, _, code = probeRun{resolver: res}.run(t, "probe", "-6", "--port", fmt.Sprint(v4.Addr().Port()),
+	out, _, code = probeRun{resolver: res}.run(t, "probe", "-6", "--port", port,
 		"--helo", "client.test", "-o", "json", "example.test")
 	if ps := probesOf(t, decodeProbe(t, out)); code != ExitOK || len(ps) != 1 || ps[0]["family"] != "ipv6" {
 		t.Errorf("-6: exit %d, probes %v", code, ps)

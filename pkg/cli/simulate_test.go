@@ -308,19 +308,10 @@ func TestSimulateBinaryReplaysAssumedOutcomesAndSuggests(t *testing.T) {
 // --probe measures each address on loopback: the IPv6 server greets 554,
 // the IPv4 one accepts. Postfix skips a 5xx greeting by default.
 func TestSimulateBinaryProbesAndReplaysMeasuredOutcomes(t *testing.T) {
-	v4, v6, err := smtptest.StartPair(smtptest.Script{NoTLS: true}, smtptest.Script{NoTLS: true, Greeting: []string{"554 5.7.1 no thanks"}})
-	if errors.Is(err, smtptest.ErrNoIPv6) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v4.Close()
-	defer v6.Close()
+	port := startDualStack(t, smtptest.Script{NoTLS: true}, smtptest.Script{NoTLS: true, Greeting: []string{"554 5.7.1 no thanks"}})
 	zone := "$TTL 300\nloop.test. MX 10 mx.loop.test.\nmx.loop.test. A 127.0.0.1\nmx.loop.test. AAAA ::1\n"
 	s := dnstest.New(t, zone)
-	port := v4.Addr().Port()
-	args := []string{"simulate", "--resolver", s.Addr4(), "-o", "json", "--probe", "--port", itoa(int(port)), "--connect-timeout", "3s", "loop.test"}
+	args := []string{"simulate", "--resolver", s.Addr4(), "-o", "json", "--probe", "--port", port, "--connect-timeout", "3s", "loop.test"}
 	stdout, stderr, code := runMailcheck(t, args...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
