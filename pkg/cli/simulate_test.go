@@ -326,19 +326,6 @@ func TestSimulateBinaryProbesAndReplaysMeasuredOutcomes(t *testing.T) {
 	}
 }
 
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
-}
-
 // In-process with the mock resolver: -4 leaves the model without IPv6.
 func TestSimulateWithIPv4OnlySeesNoIPv6(t *testing.T) {
 	m := &dnsq.Mock{
