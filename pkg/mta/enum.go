@@ -196,6 +196,16 @@ func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution 
 	return d
 }
 
+// distributionOf summarizes every ordering all enumerates, or, when they are
+// too many to enumerate, estimates the Distribution from draws of sample.
+func distributionOf(cands []Candidate, sample func(*rand.Rand) []int, all func() ([]weighted, error), maxOrderings int) Distribution {
+	ws, err := all()
+	if err != nil {
+		return sampledDistribution(cands, sampleDraws, sample, maxOrderings)
+	}
+	return summarize(cands, ws, maxOrderings)
+}
+
 // sampledDistribution estimates a Distribution from draws of sample; used
 // only when exact enumeration is over budget. Exact is false. Counting is
 // done in integers and turned into fractions of draws at the end.

@@ -2,7 +2,6 @@ package mta
 
 import (
 	"fmt"
-	"math/big"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -295,23 +294,7 @@ func (pl *eximPlan) stages() (st []stage, hostStage []int, addrStage map[[2]int]
 }
 
 func (pl *eximPlan) distribution(maxOrderings int) Distribution {
-	st, hs, as, err := pl.stages()
-	if err != nil {
-		return sampledDistribution(pl.cands, sampleDraws, pl.sample, maxOrderings)
-	}
-	var ws []weighted
-	err = enumerate(st, func(pick [][]int, p *big.Rat) {
-		ho := make([][]int, len(pl.groups))
-		for g := range pl.groups {
-			ho[g] = pick[hs[g]]
-		}
-		list := pl.assemble(ho, func(h, block int) []int { return pick[as[[2]int{h, block}]] })
-		ws = append(ws, weighted{order: list, p: p})
-	})
-	if err != nil {
-		return sampledDistribution(pl.cands, sampleDraws, pl.sample, maxOrderings)
-	}
-	return summarize(pl.cands, ws, maxOrderings)
+	return distributionOf(pl.cands, pl.sample, pl.weighted, maxOrderings)
 }
 
 // sample draws Exim's random keys (random_number(500) per host and per

@@ -183,21 +183,7 @@ func (pl *sendmailPlan) enumerable() bool {
 }
 
 func (pl *sendmailPlan) distribution(maxOrderings int) Distribution {
-	if !pl.enumerable() {
-		return sampledDistribution(pl.cands, sampleDraws, pl.sample, maxOrderings)
-	}
-	st := make([]stage, len(pl.groups))
-	for g, grp := range pl.groups {
-		st[g] = uniformPerms(len(grp))
-	}
-	var ws []weighted
-	err := enumerate(st, func(pick [][]int, p *big.Rat) {
-		ws = append(ws, weighted{order: pl.assemble(pick), p: p})
-	})
-	if err != nil {
-		return sampledDistribution(pl.cands, sampleDraws, pl.sample, maxOrderings)
-	}
-	return summarize(pl.cands, ws, maxOrderings)
+	return distributionOf(pl.cands, pl.sample, pl.weighted, maxOrderings)
 }
 
 func (pl *sendmailPlan) sample(rng *rand.Rand) []int {
