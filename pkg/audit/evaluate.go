@@ -36,6 +36,10 @@ type Facts struct {
 
 	Sim *SimFacts
 
+	// Target is what was probed: a mail domain (check) or, for `mailcheck
+	// probe`, possibly a host or an address, which have no MX set.
+	Target TargetKind
+
 	DeadlineHit bool // the per-domain deadline cut something short
 	DNSOnly     bool
 }
@@ -124,15 +128,36 @@ func evaluate(f *Facts, p *Policy, judge func(*evaluator)) Verdict {
 	return Verdict{Findings: e.out, Undetermined: e.undetermined, Reason: e.reason}
 }
 
+// TargetKind says what was probed, which decides how findings speak of it.
+type TargetKind int
+
+const (
+	// TargetMailDomain is a domain with MX records: the probes are of its
+	// MX hosts (check, and probe of a mail domain).
+	TargetMailDomain TargetKind = iota
+	// TargetHost is a host name without MX records (probe mail.example.org):
+	// its own exchange by RFC 5321 §5.1, but not the MX of a domain we know.
+	TargetHost
+	// TargetAddress is an IP address (probe 192.0.2.1).
+	TargetAddress
+)
+
+// ProbeTarget is what `mailcheck probe` was pointed at.
+type ProbeTarget struct {
+	Name string // the domain, host name or address, as reported
+	Kind TargetKind
+}
+
 // EvaluateProbes judges SMTP probes on their own, as `mailcheck probe`
 // reports them: per-address reachability and TLS, the IPv4/IPv6
-// comparison per host, and this machine's self-check. subject names the
-// target in domain-level findings.
-func EvaluateProbes(subject string, probes []smtpprobe.Result, p Policy) Verdict {
+// comparison per host, and this machine's self-check. t names the target
+// in target-level findings and says whether it is a mail domain, a host
+// or an address.
+func EvaluateProbes(t ProbeTarget, probes []smtpprobe.Result, p Policy) Verdict {
 	self := smtpprobe.CheckSelf(probes)
 	f := Facts{
-		Discovery: discover.Result{Domain: subject},
-		WantIPv4:  true, WantIPv6: true,
+		Discovery: discover.Result{Domain: t.Name}, Target: t.Kind,
+		WantIPv4: true, WantIPv6: true,
 		Probed: true, Probes: probes,
 		NoRoute: self.NoRoute, Port25Blocked: self.Port25Blocked,
 		StartTLSAttempted: true,

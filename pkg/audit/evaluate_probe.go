@@ -61,10 +61,21 @@ func (e *evaluator) probes() {
 		}
 		switch {
 		case e.f.Port25Blocked[fam]:
-			e.add(report.CodePort25Blocked, dom, "", "Every %s connection to port %d timed out although this machine has a route: outbound port %d is probably blocked here (or every server of %s is down; from here the two look the same), so the %d %s probe(s) are not judged.", famName(fam), rs[0].Port, rs[0].Port, dom, len(rs), famName(fam))
+			down := "every server of " + dom + " is down"
+			if e.f.Target != TargetMailDomain {
+				down = dom + " is down"
+			}
+			e.add(report.CodePort25Blocked, dom, "", "Every %s connection to port %d timed out although this machine has a route: outbound port %d is probably blocked here (or %s; from here the two look the same), so %s not judged.", famName(fam), rs[0].Port, rs[0].Port, down, count(len(rs), "the "+famName(fam)+" probe is", "the %d "+famName(fam)+" probes are"))
 		case e.f.NoRoute[fam] || allInc:
 			if fam == discover.FamilyIPv6 {
-				e.add(report.CodeNoIPv6Route, dom, "", "This machine has no IPv6 route to the MX addresses, so the %d IPv6 address(es) of %s could not be tested.", len(rs), dom)
+				switch e.f.Target {
+				case TargetAddress:
+					e.add(report.CodeNoIPv6Route, dom, "", "This machine has no IPv6 route, so %s could not be tested.", dom)
+				case TargetHost:
+					e.add(report.CodeNoIPv6Route, dom, "", "This machine has no IPv6 route, so %s of %s could not be tested.", count(len(rs), "the IPv6 address", "the %d IPv6 addresses"), dom)
+				default:
+					e.add(report.CodeNoIPv6Route, dom, "", "This machine has no IPv6 route to the MX addresses, so %s of %s could not be tested.", count(len(rs), "the IPv6 address", "the %d IPv6 addresses"), dom)
+				}
 			}
 		}
 	}
@@ -91,9 +102,38 @@ func (e *evaluator) probes() {
 		}
 	}
 	if nConclusive > 0 && nOK == 0 && nConclusive == len(probes) {
-		e.add(report.CodeNoMXAcceptsSMTP, dom, "", "None of the %d MX address(es) of %s accepted an SMTP session: %s cannot receive mail.", len(probes), dom, dom)
+		switch {
+		case e.f.Target == TargetAddress || len(probes) == 1 && e.f.Target == TargetHost:
+			r := probes[0]
+			e.add(report.CodeNoMXAcceptsSMTP, dom, fmt.Sprintf("Make the MTA accept SMTP on %s port %d (see the finding for the address).", r.IP, r.Port),
+				"%s did not accept an SMTP session on port %d: no mail can be delivered to it.", hostAt(r), r.Port)
+		case e.f.Target == TargetHost:
+			e.add(report.CodeNoMXAcceptsSMTP, dom, fmt.Sprintf("Make the MTA on %s accept SMTP on port %d (see the findings for each address).", dom, probes[0].Port),
+				"None of the %d addresses of %s accepted an SMTP session: no mail can be delivered to it.", len(probes), dom)
+		case len(probes) == 1:
+			e.add(report.CodeNoMXAcceptsSMTP, dom, "", "The one MX address of %s, %s, did not accept an SMTP session: %s cannot receive mail.", dom, hostAt(probes[0]), dom)
+		default:
+			e.add(report.CodeNoMXAcceptsSMTP, dom, "", "None of the %d MX addresses of %s accepted an SMTP session: %s cannot receive mail.", len(probes), dom, dom)
+		}
 	}
 	e.parity(probes)
+}
+
+// hostAt names the server of a probe: "192.0.2.1", or "mx1.example.org
+// (192.0.2.1)" when it was probed by name.
+func hostAt(r smtpprobe.Result) string {
+	if isAddress(r.Host) || r.Host == "" {
+		return r.IP.String()
+	}
+	return fmt.Sprintf("%s (%s)", r.Host, r.IP)
+}
+
+// count writes one or n things: count(1, "the probe", "the %d probes").
+func count(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return fmt.Sprintf(many, n)
 }
 
 func famName(fam string) string {
@@ -189,7 +229,7 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 		}
 		// An address has no MX name to compare with; MC311 compares the
 		// EHLO name with the PTR instead.
-		if named && r.EHLOName != "" && !strings.EqualFold(r.EHLOName, r.Host) && !t.Verified && !nameIn(r.Host, t.CertNames) {
+		if named && e.f.Target == TargetMailDomain && r.EHLOName != "" && !strings.EqualFold(r.EHLOName, r.Host) && !t.Verified && !nameIn(r.Host, t.CertNames) {
 			e.add(report.CodeEHLONotMXName, ip, fmt.Sprintf("Postfix: `myhostname = %s`, and a certificate naming %s.", r.Host, r.Host),
 				"%s calls itself %s, not %s, and its certificate does not name %s.", where, r.EHLOName, r.Host, r.Host)
 		}
@@ -308,8 +348,14 @@ func (e *evaluator) parity(probes []smtpprobe.Result) {
 			e.add(report.CodeCertDiffers, host, "", "%s presents a certificate for %s over IPv4 and for %s over IPv6.", host, c4, c6)
 		}
 	}
-	if any6 && !ok6 {
-		e.add(report.CodeIPv6OnlyUnreachable, dom, "", "%s publishes IPv6 MX addresses but none of them accepts SMTP: IPv6-only senders cannot deliver.", dom)
+	// A single address has no family comparison: MC301 and MC305 say it.
+	if any6 && !ok6 && e.f.Target != TargetAddress {
+		if e.f.Target == TargetHost {
+			e.add(report.CodeIPv6OnlyUnreachable, dom, fmt.Sprintf("Make the MTA on %s listen on its IPv6 addresses (Postfix `inet_protocols = all`), or remove its AAAA records until it does.", dom),
+				"%s has IPv6 addresses but none of them accepts SMTP: IPv6-only senders cannot reach it.", dom)
+		} else {
+			e.add(report.CodeIPv6OnlyUnreachable, dom, "", "%s publishes IPv6 MX addresses but none of them accepts SMTP: IPv6-only senders cannot deliver.", dom)
+		}
 	}
 	if e.p.Expect.IPv6 && any6 && !ok6 {
 		e.add(report.CodeExpectedIPv6, dom, e.aaaaFix(), "IPv6 was expected, and no MX address of %s accepted SMTP over IPv6.", dom)

@@ -348,7 +348,7 @@ func TestEvaluateProbesJudgesProbesWithoutDiscovery(t *testing.T) {
 	f := healthy()
 	f.Probes[1].Status, f.Probes[1].StartTLS, f.Probes[1].TLS = smtpprobe.StatusRefused, false, nil
 	v := Evaluate(f, sandboxPolicy())
-	pv := EvaluateProbes("example.org", f.Probes, sandboxPolicy())
+	pv := EvaluateProbes(ProbeTarget{Name: "example.org"}, f.Probes, sandboxPolicy())
 	for _, want := range []string{"MC301", "MC404"} {
 		if !slices.Contains(codes(pv), want) || !slices.Contains(codes(v), want) {
 			t.Errorf("%s: probe-only %v, full %v", want, codes(pv), codes(v))

@@ -355,7 +355,16 @@ func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []st
 // per address, the IPv4/IPv6 comparison per host, this host's self-check.
 // Its Undetermined says that nothing could be judged from here.
 func probeVerdict(doc render.ProbeDocument, now time.Time) audit.Verdict {
-	return audit.EvaluateProbes(doc.Target, doc.Probes, audit.Policy{Now: now})
+	t := audit.ProbeTarget{Name: doc.Target, Kind: audit.TargetMailDomain}
+	switch {
+	case doc.TargetKind == "ip":
+		t.Kind = audit.TargetAddress
+	case doc.ImplicitMX:
+		// A name without MX records: a host, its own exchange (RFC 5321
+		// §5.1); the findings speak of that host, not of an MX set.
+		t.Kind = audit.TargetHost
+	}
+	return audit.EvaluateProbes(t, doc.Probes, audit.Policy{Now: now})
 }
 
 // probeExitCode: 3 when nothing could be judged from here, 1 for findings
