@@ -93,6 +93,43 @@ func docSection(t *testing.T, path, name string) string {
 
 var docFieldRow = regexp.MustCompile("(?m)^\\| `([a-z0-9_.\\[\\]]+)` \\|")
 
+// fieldDiff returns, sorted, the produced fields that are not documented
+// and the documented fields that nothing produced.
+func fieldDiff(produced, documented map[string]bool) (undocumented, unproduced []string) {
+	for p := range produced {
+		if !documented[p] {
+			undocumented = append(undocumented, p)
+		}
+	}
+	for p := range documented {
+		if !produced[p] {
+			unproduced = append(unproduced, p)
+		}
+	}
+	slices.Sort(undocumented)
+	slices.Sort(unproduced)
+	return undocumented, unproduced
+}
+
+// exampleFields returns the key paths of the json example in a docs/json.md
+// section (of the command named name), failing t when there is no example
+// or it is not JSON.
+func exampleFields(t *testing.T, section, name string) map[string]bool {
+	t.Helper()
+	start := strings.Index(section, "```json\n")
+	end := strings.Index(section[start+1:], "\n```")
+	if start < 0 || end < 0 {
+		t.Fatalf("no json example in the %s section", name)
+	}
+	var example map[string]any
+	if err := json.Unmarshal([]byte(section[start+len("```json\n"):start+1+end]), &example); err != nil {
+		t.Fatalf("the %s example is not JSON: %v", name, err)
+	}
+	paths := map[string]bool{}
+	jsonPaths("", example, paths)
+	return paths
+}
+
 func TestDocsJSONDescribesExactlyTheFieldsMXWrites(t *testing.T) {
 	s := dnstest.New(t, docsZoneText())
 	s.MustInject(t, "failing.example.org.", "MX", dnstest.FaultServFail)
@@ -126,19 +163,7 @@ func TestDocsJSONDescribesExactlyTheFieldsMXWrites(t *testing.T) {
 	if len(documented) < 20 {
 		t.Fatalf("found only %d documented fields in docs/json.md's mx section", len(documented))
 	}
-	var undocumented, unproduced []string
-	for p := range produced {
-		if !documented[p] {
-			undocumented = append(undocumented, p)
-		}
-	}
-	for p := range documented {
-		if !produced[p] {
-			unproduced = append(unproduced, p)
-		}
-	}
-	slices.Sort(undocumented)
-	slices.Sort(unproduced)
+	undocumented, unproduced := fieldDiff(produced, documented)
 	if len(undocumented) > 0 {
 		t.Errorf("mx writes fields docs/json.md does not document: %v", undocumented)
 	}
@@ -147,18 +172,7 @@ func TestDocsJSONDescribesExactlyTheFieldsMXWrites(t *testing.T) {
 	}
 
 	// The example in the section is valid JSON using documented fields only.
-	start := strings.Index(section, "```json\n")
-	end := strings.Index(section[start+1:], "\n```")
-	if start < 0 || end < 0 {
-		t.Fatal("no json example in the mx section")
-	}
-	var example map[string]any
-	if err := json.Unmarshal([]byte(section[start+len("```json\n"):start+1+end]), &example); err != nil {
-		t.Fatalf("the mx example is not JSON: %v", err)
-	}
-	exPaths := map[string]bool{}
-	jsonPaths("", example, exPaths)
-	for p := range exPaths {
+	for p := range exampleFields(t, section, "mx") {
 		if !documented[p] {
 			t.Errorf("the mx example uses an undocumented field %s", p)
 		}

@@ -57,21 +57,10 @@ func TestDocsJSONDescribesExactlyTheFieldsProbeWrites(t *testing.T) {
 	if len(documented) < 40 {
 		t.Fatalf("found only %d documented fields in docs/json.md's probe section", len(documented))
 	}
-	var undocumented, unproduced []string
-	for p := range produced {
-		if !documented[p] {
-			undocumented = append(undocumented, p)
-		}
-	}
-	for p := range documented {
-		// Finding fields are the shared Finding object; whether a test
-		// run produces findings depends on the evaluation, not on probe.
-		if !produced[p] && !strings.HasPrefix(p, "findings[].") {
-			unproduced = append(unproduced, p)
-		}
-	}
-	slices.Sort(undocumented)
-	slices.Sort(unproduced)
+	undocumented, unproduced := fieldDiff(produced, documented)
+	// Finding fields are the shared Finding object; whether a test run
+	// produces findings depends on the evaluation, not on probe.
+	unproduced = slices.DeleteFunc(unproduced, func(p string) bool { return strings.HasPrefix(p, "findings[].") })
 	if len(undocumented) > 0 {
 		t.Errorf("probe writes fields docs/json.md does not document: %v", undocumented)
 	}
@@ -86,18 +75,7 @@ func TestDocsJSONDescribesExactlyTheFieldsProbeWrites(t *testing.T) {
 		}
 	}
 
-	start := strings.Index(section, "```json\n")
-	end := strings.Index(section[start+1:], "\n```")
-	if start < 0 || end < 0 {
-		t.Fatal("no json example in the probe section")
-	}
-	var example map[string]any
-	if err := json.Unmarshal([]byte(section[start+len("```json\n"):start+1+end]), &example); err != nil {
-		t.Fatalf("the probe example is not JSON: %v", err)
-	}
-	exPaths := map[string]bool{}
-	jsonPaths("", example, exPaths)
-	for p := range exPaths {
+	for p := range exampleFields(t, section, "probe") {
 		if !documented[p] {
 			t.Errorf("the probe example uses an undocumented field %s", p)
 		}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -356,19 +355,7 @@ func TestDocsJSONDescribesTheSenderAndExplainFields(t *testing.T) {
 		for _, m := range docFieldRow.FindAllStringSubmatch(docSection(t, "../../docs/json.md", section), -1) {
 			documented[m[1]] = true
 		}
-		var undocumented, unproduced []string
-		for p := range produced {
-			if !documented[p] {
-				undocumented = append(undocumented, p)
-			}
-		}
-		for p := range documented {
-			if !produced[p] {
-				unproduced = append(unproduced, p)
-			}
-		}
-		sort.Strings(undocumented)
-		sort.Strings(unproduced)
+		undocumented, unproduced := fieldDiff(produced, documented)
 		if len(undocumented) > 0 {
 			t.Errorf("%s: fields written but not in docs/json.md: %v", section, undocumented)
 		}

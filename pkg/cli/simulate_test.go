@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/netip"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -397,19 +396,7 @@ func TestDocsJSONDescribesExactlyTheFieldsSimulateWrites(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Za-z0-9_.\\[\\]]+)` \\|").FindAllStringSubmatch(section, -1) {
 		documented[m[1]] = true
 	}
-	var undocumented, unproduced []string
-	for p := range produced {
-		if !documented[p] {
-			undocumented = append(undocumented, p)
-		}
-	}
-	for p := range documented {
-		if !produced[p] {
-			unproduced = append(unproduced, p)
-		}
-	}
-	slices.Sort(undocumented)
-	slices.Sort(unproduced)
+	undocumented, unproduced := fieldDiff(produced, documented)
 	if len(undocumented) > 0 {
 		t.Errorf("simulate writes fields docs/json.md does not document: %v", undocumented)
 	}
@@ -418,18 +405,7 @@ func TestDocsJSONDescribesExactlyTheFieldsSimulateWrites(t *testing.T) {
 	}
 
 	// The example is valid JSON that uses documented fields only.
-	start := strings.Index(section, "```json\n")
-	end := strings.Index(section[start+1:], "\n```")
-	if start < 0 || end < 0 {
-		t.Fatal("no json example in the simulate section")
-	}
-	var example map[string]any
-	if err := json.Unmarshal([]byte(section[start+len("```json\n"):start+1+end]), &example); err != nil {
-		t.Fatalf("the simulate example is not JSON: %v", err)
-	}
-	exPaths := map[string]bool{}
-	jsonPaths("", example, exPaths)
-	for p := range exPaths {
+	for p := range exampleFields(t, section, "simulate") {
 		q := regexp.MustCompile(`^mta\.settings\.[a-z_.]+?(\.value|\.source)?$`).ReplaceAllString(p, "mta.settings.NAME$1")
 		q = regexp.MustCompile(`^replay\.outcomes\..*$`).ReplaceAllString(q, "replay.outcomes.ADDR")
 		if !documented[q] {
