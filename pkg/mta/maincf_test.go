@@ -165,3 +165,22 @@ func TestConfigErrorsMatchErrBadConfig(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestInetProtocolsEnablesTheFamiliesItNames(t *testing.T) {
+	for _, tt := range []struct {
+		value  string
+		v4, v6 bool
+	}{
+		{"all", true, true},
+		{"ipv4", true, false},
+		{"IPv6", false, true},
+		{"ipv4, ipv6", true, true},
+		{"ipv6,\tipv4", true, true},
+		{"", false, false},
+		{"ipv5", false, false},
+	} {
+		if v4, v6 := InetProtocols(tt.value); v4 != tt.v4 || v6 != tt.v6 {
+			t.Errorf("InetProtocols(%q) = %v, %v; want %v, %v", tt.value, v4, v6, tt.v4, tt.v6)
+		}
+	}
+}

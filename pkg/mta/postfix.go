@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
-	"strings"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
@@ -30,17 +29,7 @@ type postfixList struct {
 }
 
 func (pm *postfixModel) families() (v4, v6 bool) {
-	for _, p := range splitList(strings.ToLower(pm.s.str("inet_protocols"))) {
-		switch p {
-		case "all":
-			v4, v6 = true, true
-		case "ipv4":
-			v4 = true
-		case "ipv6":
-			v6 = true
-		}
-	}
-	return
+	return InetProtocols(pm.s.str("inet_protocols"))
 }
 
 // addrsOf returns one exchange's addresses as smtp_addr_one() collects them:

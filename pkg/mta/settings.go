@@ -182,6 +182,23 @@ func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
+// InetProtocols reports which address families a Postfix inet_protocols
+// value ("all", "ipv4", "ipv6", "ipv4, ipv6") enables. Unknown words enable
+// nothing; checkInetProtocols is what rejects them.
+func InetProtocols(value string) (v4, v6 bool) {
+	for _, p := range splitList(strings.ToLower(value)) {
+		switch p {
+		case "all":
+			v4, v6 = true, true
+		case "ipv4":
+			v4 = true
+		case "ipv6":
+			v6 = true
+		}
+	}
+	return v4, v6
+}
+
 func checkInetProtocols(s string) error {
 	f := splitList(strings.ToLower(s))
 	if len(f) == 0 {

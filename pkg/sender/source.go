@@ -217,18 +217,7 @@ func expandParam(name string, vals, defaults map[string]string, depth int) (stri
 	return b.String(), nil
 }
 
-// families reports which families inet_protocols enables ("all", "ipv4",
-// "ipv6", "ipv4, ipv6").
+// families reports which families inet_protocols enables.
 func (m MainCF) families() (v4, v6 bool) {
-	for _, f := range strings.FieldsFunc(strings.ToLower(m.InetProtocols), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-		switch f {
-		case "all":
-			v4, v6 = true, true
-		case "ipv4":
-			v4 = true
-		case "ipv6":
-			v6 = true
-		}
-	}
-	return v4, v6
+	return mta.InetProtocols(m.InetProtocols)
 }
