@@ -4,13 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mailcheck/mailcheck/pkg/cmdref"
 )
 
 // The committed command reference must match the command tree; refresh it
 // with `go run ./scripts/gendocs`.
 func TestCommandReferenceIsUpToDate(t *testing.T) {
 	root := NewRootCmd(NewFactory(&IOStreams{}))
-	want, err := referenceFiles(root)
+	want, err := cmdref.Files(root)
 	if err != nil {
 		t.Fatal(err)
 	}

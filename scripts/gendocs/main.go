@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/mailcheck/mailcheck/pkg/cli"
+	"github.com/mailcheck/mailcheck/pkg/cmdref"
 )
 
 func main() {
@@ -31,7 +32,7 @@ func run(md, man, comp string) error {
 	root := cli.NewRootCmd(cli.NewFactory(cli.SystemStreams()))
 	root.DisableAutoGenTag = true
 	if md != "" {
-		if err := cli.WriteMarkdownReference(root, md); err != nil {
+		if err := cmdref.WriteMarkdown(root, md); err != nil {
 			return err
 		}
 	}
