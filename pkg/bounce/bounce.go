@@ -32,7 +32,6 @@ package bounce
 
 import (
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -126,22 +125,22 @@ type Result struct {
 var (
 	// Postfix smtp(8) logs and DSN texts: "host NAME[ADDR] said: REPLY (in
 	// reply to COMMAND command)" (Postfix smtp_proto.c, smtp_trouble.c).
-	reHostSaid  = regexp.MustCompile(`(?i)\bhost\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?\s+(?:said|refused to talk to me):\s*(.*)`)
-	reInReplyTo = regexp.MustCompile(`(?i)\s*\(in reply to ([A-Za-z ]+?) command\)\)?`)
+	reHostSaid  = lazyRegexp(`(?i)\bhost\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?\s+(?:said|refused to talk to me):\s*(.*)`)
+	reInReplyTo = lazyRegexp(`(?i)\s*\(in reply to ([A-Za-z ]+?) command\)\)?`)
 	// Postfix connect failures: "connect to NAME[ADDR]:25: Network is unreachable".
-	reConnectTo = regexp.MustCompile(`(?i)\bconnect to\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?:\s*([^()\n]*)`)
-	reRelay     = regexp.MustCompile(`(?i)\brelay=([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\]`)
-	reStatus    = regexp.MustCompile(`(?i)\bstatus=([a-z]+)`)
-	reDSN       = regexp.MustCompile(`(?i)\bdsn=([245]\.\d{1,3}\.\d{1,3})\b`)
-	reSmtpdTail = regexp.MustCompile(`;\s*from=<[^>]*>\s+to=<.*$`)
-	reHELO      = regexp.MustCompile(`\bhelo=<([A-Za-z0-9._-]+)>`)
-	reFrom      = regexp.MustCompile(`(?i)\bfrom=<[^<>@\s]*@([A-Za-z0-9.-]+)>`)
+	reConnectTo = lazyRegexp(`(?i)\bconnect to\s+([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\](?::\d+)?:\s*([^()\n]*)`)
+	reRelay     = lazyRegexp(`(?i)\brelay=([A-Za-z0-9._-]+)\[([0-9A-Fa-f:.]+)\]`)
+	reStatus    = lazyRegexp(`(?i)\bstatus=([a-z]+)`)
+	reDSN       = lazyRegexp(`(?i)\bdsn=([245]\.\d{1,3}\.\d{1,3})\b`)
+	reSmtpdTail = lazyRegexp(`;\s*from=<[^>]*>\s+to=<.*$`)
+	reHELO      = lazyRegexp(`\bhelo=<([A-Za-z0-9._-]+)>`)
+	reFrom      = lazyRegexp(`(?i)\bfrom=<[^<>@\s]*@([A-Za-z0-9.-]+)>`)
 	// DSN fields (RFC 3464 §2.3).
-	reDiagnostic = regexp.MustCompile(`(?i)\bDiagnostic-Code:\s*smtp;\s*(.*)`)
-	reRemoteMTA  = regexp.MustCompile(`(?i)\bRemote-MTA:\s*dns;\s*([A-Za-z0-9._-]+)`)
+	reDiagnostic = lazyRegexp(`(?i)\bDiagnostic-Code:\s*smtp;\s*(.*)`)
+	reRemoteMTA  = lazyRegexp(`(?i)\bRemote-MTA:\s*dns;\s*([A-Za-z0-9._-]+)`)
 	// A reply code, optionally with an enhanced status code (RFC 5321 §4.2,
 	// RFC 3463 §2), starting at a word boundary.
-	reReply = regexp.MustCompile(`(?:^|[\s(:;"'\[])([2-5][0-5][0-9])([ -])(?:([245]\.\d{1,3}\.\d{1,3})(?:[\s,;:]|$))?`)
+	reReply = lazyRegexp(`(?:^|[\s(:;"'\[])([2-5][0-5][0-9])([ -])(?:([245]\.\d{1,3}\.\d{1,3})(?:[\s,;:]|$))?`)
 )
 
 // Parse recognises text and returns what it means. It never fails: text it

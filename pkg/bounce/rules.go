@@ -33,17 +33,18 @@ type rule struct {
 // case) or a regular expression, matched against lower-cased text.
 type phrase struct {
 	lit string
-	re  *regexp.Regexp
+	re  *lazyRE
 }
 
 func phrases(ps ...string) []phrase {
 	out := make([]phrase, len(ps))
 	for i, p := range ps {
-		re := regexp.MustCompile(p)
-		if lit, complete := re.LiteralPrefix(); complete {
-			out[i] = phrase{lit: lit}
+		// A phrase without metacharacters is matched as a substring; the
+		// others compile on first use.
+		if regexp.QuoteMeta(p) == p {
+			out[i] = phrase{lit: p}
 		} else {
-			out[i] = phrase{re: re}
+			out[i] = phrase{re: lazyRegexp(p)}
 		}
 	}
 	return out
@@ -514,33 +515,33 @@ func identifyReceiver(host, flat string) string {
 
 // Where each receiver names the sending address. Order matters: the most
 // specific forms first.
-var senderAddrPatterns = []*regexp.Regexp{
+var senderAddrPatterns = []*lazyRE{
 	// Gmail: "550-5.7.1 [2001:db8::25      12] Our system ..." (the address
 	// and a counter, right after the codes).
-	regexp.MustCompile(`^\[([0-9A-Fa-f:.]+)(?:\s+\d+)?\]`),
-	regexp.MustCompile(`with ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
-	regexp.MustCompile(`sending ipv6 address \[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`sent over ipv6 \[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`the mail server \[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`messages from \[?([0-9A-Fa-f:.]+)\]?`),
-	regexp.MustCompile(`accepted from \[?([0-9A-Fa-f:.]+)\]?`),
-	regexp.MustCompile(`banned sending ip \[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`client host \[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`^\[([0-9A-Fa-f:.]+)(?:\s+\d+)?\]`),
+	lazyRegexp(`with ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
+	lazyRegexp(`sending ipv6 address \[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`sent over ipv6 \[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`the mail server \[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`messages from \[?([0-9A-Fa-f:.]+)\]?`),
+	lazyRegexp(`accepted from \[?([0-9A-Fa-f:.]+)\]?`),
+	lazyRegexp(`banned sending ip \[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`client host \[([0-9A-Fa-f:.]+)\]`),
 	// Postfix smtpd: "Client host rejected: cannot find your hostname, [ADDR]".
-	regexp.MustCompile(`rejected: [^\[\]]*\[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`your ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
+	lazyRegexp(`rejected: [^\[\]]*\[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`your ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
 }
 
 // Postfix smtpd log forms, where the client is the sender being judged.
-var smtpdClientPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`\b(?:rcpt|mail|data|ehlo|helo|end-of-message|connect) from [A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`\bclient=[A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
-	regexp.MustCompile(`\bconnect from [A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
+var smtpdClientPatterns = []*lazyRE{
+	lazyRegexp(`\b(?:rcpt|mail|data|ehlo|helo|end-of-message|connect) from [A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`\bclient=[A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`\bconnect from [A-Za-z0-9._-]+\[([0-9A-Fa-f:.]+)\]`),
 }
 
 // senderAddr finds the sending address in the reply, then in the whole text.
 func senderAddr(reply, flat string, receiving netip.Addr) netip.Addr {
-	try := func(s string, pats []*regexp.Regexp) netip.Addr {
+	try := func(s string, pats []*lazyRE) netip.Addr {
 		for _, re := range pats {
 			for _, m := range re.FindAllStringSubmatch(s, 4) {
 				if a := parseAddr(strings.TrimRight(m[1], ".")); a.IsValid() && a != receiving {
@@ -560,12 +561,12 @@ func senderAddr(reply, flat string, receiving netip.Addr) netip.Addr {
 	return try(flat, smtpdClientPatterns)
 }
 
-var senderDomainPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`spf check for \[([A-Za-z0-9.-]+)\]`),
-	regexp.MustCompile(`mail from domain \[([A-Za-z0-9.-]+)\]`),
-	regexp.MustCompile(`unauthenticated email from ([A-Za-z0-9.-]+\.[A-Za-z]{2,})`),
-	regexp.MustCompile(`sending domain \[([A-Za-z0-9.-]+)\]`),
-	regexp.MustCompile(`spf (?:domain )?\[?([A-Za-z0-9.-]+\.[A-Za-z]{2,})\]? with ip`),
+var senderDomainPatterns = []*lazyRE{
+	lazyRegexp(`spf check for \[([A-Za-z0-9.-]+)\]`),
+	lazyRegexp(`mail from domain \[([A-Za-z0-9.-]+)\]`),
+	lazyRegexp(`unauthenticated email from ([A-Za-z0-9.-]+\.[A-Za-z]{2,})`),
+	lazyRegexp(`sending domain \[([A-Za-z0-9.-]+)\]`),
+	lazyRegexp(`spf (?:domain )?\[?([A-Za-z0-9.-]+\.[A-Za-z]{2,})\]? with ip`),
 }
 
 func senderDomain(reply string) string {
