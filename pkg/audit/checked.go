@@ -21,6 +21,12 @@ var (
 	}
 	mxAnswerCodes = []string{report.CodeMXLookupFailed, report.CodeDomainNXDomain, report.CodeNullMX, report.CodeImplicitMX, report.CodeNullMXMixed}
 	simCodes      = []string{report.CodeFirstAttemptFails, report.CodeDeliveryDefers, report.CodeFirstIPv6Share, report.CodeAddressLimitCuts}
+	// tlsCodes need a probe that tried STARTTLS (not --no-starttls).
+	tlsCodes = []string{
+		report.CodeNoSTARTTLS, report.CodeTLSFailed, report.CodeCertNotVerified, report.CodeCertExpiresSoon,
+		report.CodeCertExpired, report.CodeSTARTTLSRequired, report.CodeEHLONotMXName,
+		report.CodeSTARTTLSOneFamily, report.CodeCertDiffers,
+	}
 )
 
 // CheckedCodes returns, in code order, the catalogue codes this report
@@ -43,6 +49,9 @@ func CheckedCodes(r *Report) []string {
 			continue
 		}
 		if r.Simulation == nil && slices.Contains(simCodes, e.Code) {
+			continue
+		}
+		if r.NoStartTLS && slices.Contains(tlsCodes, e.Code) {
 			continue
 		}
 		out = append(out, e.Code)

@@ -30,8 +30,9 @@ type Facts struct {
 	// NoRoute from a family whose probes are all inconclusive.
 	NoRoute       map[string]bool
 	Port25Blocked map[string]bool
-	// StartTLSAttempted is false under --no-starttls: then a missing TLS
-	// session is not a TLS failure.
+	// StartTLSAttempted is false under --no-starttls: the probes stopped
+	// after EHLO, so TLS is not judged at all (no MC306-MC310, MC312,
+	// MC313, MC408, MC409); MC906 says so instead.
 	StartTLSAttempted bool
 
 	Sim *SimFacts
@@ -146,6 +147,9 @@ const (
 type ProbeTarget struct {
 	Name string // the domain, host name or address, as reported
 	Kind TargetKind
+	// NoStartTLS is set under --no-starttls: the probes did not try
+	// STARTTLS, so TLS is not judged.
+	NoStartTLS bool
 }
 
 // EvaluateProbes judges SMTP probes on their own, as `mailcheck probe`
@@ -160,7 +164,7 @@ func EvaluateProbes(t ProbeTarget, probes []smtpprobe.Result, p Policy) Verdict 
 		WantIPv4: true, WantIPv6: true,
 		Probed: true, Probes: probes,
 		NoRoute: self.NoRoute, Port25Blocked: self.Port25Blocked,
-		StartTLSAttempted: true,
+		StartTLSAttempted: !t.NoStartTLS,
 	}
 	return evaluate(&f, &p, (*evaluator).probes)
 }

@@ -91,6 +91,9 @@ func (e *evaluator) probes() {
 	if len(probes) > 0 && nConclusive == 0 {
 		e.undecided("no SMTP probe of " + dom + " was conclusive from this machine")
 	}
+	if !e.f.StartTLSAttempted && len(probes) > 0 {
+		e.notTried(probes)
+	}
 	ptrOf := e.ptrNames()
 	for _, r := range probes {
 		if e.conclusive(r) {
@@ -134,6 +137,33 @@ func count(n int, one, many string) string {
 		return one
 	}
 	return fmt.Sprintf(many, n)
+}
+
+// notTried says that TLS was not judged (--no-starttls), and what the
+// EHLO replies advertised, which the probes did see.
+func (e *evaluator) notTried(probes []smtpprobe.Result) {
+	ehlo, offered := 0, 0
+	for _, r := range probes {
+		if r.Status == smtpprobe.StatusOK {
+			ehlo++
+			if r.StartTLS {
+				offered++
+			}
+		}
+	}
+	msg := "STARTTLS was not tried (--no-starttls), so TLS is not judged: no STARTTLS or certificate findings"
+	if e.p.Expect.STARTTLS {
+		msg += ", and --require-starttls could not be checked"
+	}
+	msg += "."
+	if ehlo > 0 {
+		word := "addresses"
+		if ehlo == 1 {
+			word = "address"
+		}
+		msg += fmt.Sprintf(" In their EHLO replies, %d of %d %s offered STARTTLS.", offered, ehlo, word)
+	}
+	e.add(report.CodeNoSTARTTLSTried, e.f.Discovery.Domain, "", "%s", msg)
 }
 
 func famName(fam string) string {
@@ -183,13 +213,26 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 		e.add(report.CodeNotSMTP, ip, "", "%s does not speak SMTP%s.", where, detail)
 	case smtpprobe.StatusTLSFailed:
 		e.add(report.CodeTLSFailed, ip, "", "%s offers STARTTLS but the TLS handshake fails%s.", where, detail)
-		if e.p.Expect.STARTTLS {
+		if e.p.Expect.STARTTLS && e.f.StartTLSAttempted {
 			e.add(report.CodeSTARTTLSRequired, ip, "", "%s: STARTTLS is required and its handshake fails.", where)
 		}
 	}
 	if r.Status != smtpprobe.StatusOK {
 		return
 	}
+	if e.f.StartTLSAttempted {
+		e.tls(r, where, named)
+	}
+	if r.EHLOName != "" && len(ptr) > 0 && !nameIn(r.EHLOName, ptr) {
+		e.add(report.CodeEHLONotPTR, ip, fmt.Sprintf("Postfix: `myhostname = %s`, or publish `%s IN PTR %s.`", ptr[0], dnsq.ReverseName(r.IP), r.EHLOName),
+			"%s answers EHLO as %s, but its PTR is %s.", where, r.EHLOName, strings.Join(ptr, ", "))
+	}
+}
+
+// tls judges the STARTTLS offer, the session and the certificate of a
+// probe that tried STARTTLS (not --no-starttls).
+func (e *evaluator) tls(r smtpprobe.Result, where string, named bool) {
+	ip := r.IP.String()
 	if !r.StartTLS {
 		e.add(report.CodeNoSTARTTLS, ip, "Postfix: `smtpd_tls_chain_files = /etc/ssl/private/mx.pem` and `smtpd_tls_security_level = may`, then `postfix reload`.",
 			"%s does not offer STARTTLS: mail to it travels in clear text.", where)
@@ -233,10 +276,6 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 			e.add(report.CodeEHLONotMXName, ip, fmt.Sprintf("Postfix: `myhostname = %s`, and a certificate naming %s.", r.Host, r.Host),
 				"%s calls itself %s, not %s, and its certificate does not name %s.", where, r.EHLOName, r.Host, r.Host)
 		}
-	}
-	if r.EHLOName != "" && len(ptr) > 0 && !nameIn(r.EHLOName, ptr) {
-		e.add(report.CodeEHLONotPTR, ip, fmt.Sprintf("Postfix: `myhostname = %s`, or publish `%s IN PTR %s.`", ptr[0], dnsq.ReverseName(r.IP), r.EHLOName),
-			"%s answers EHLO as %s, but its PTR is %s.", where, r.EHLOName, strings.Join(ptr, ", "))
 	}
 }
 
@@ -334,6 +373,9 @@ func (e *evaluator) parity(probes []smtpprobe.Result) {
 				"%s answers EHLO as %s over IPv4 and as %s over IPv6.", host, n4, n6)
 		} else if b4, b6 := bannerKey(w4[0].Banner), bannerKey(w6[0].Banner); b4 != b6 {
 			e.add(report.CodeBannerDiffers, host, "", "%s greets differently over IPv4 (%q) and IPv6 (%q).", host, oneLine(w4[0].Banner), oneLine(w6[0].Banner))
+		}
+		if !e.f.StartTLSAttempted {
+			continue
 		}
 		t4, t6 := offersTLS(w4), offersTLS(w6)
 		if t4 != t6 {

@@ -46,6 +46,9 @@ type Report struct {
 	ElapsedMS    int64  `json:"elapsed_ms"`
 	// Sandbox marks the demo: addresses are served on loopback.
 	Sandbox bool `json:"sandbox,omitempty"`
+	// NoStartTLS says the probes did not try STARTTLS (--no-starttls), so
+	// TLS was not judged (MC906 in Findings says so).
+	NoStartTLS bool `json:"-"`
 }
 
 // Delivery is what the simulated MTA would do with a message now.

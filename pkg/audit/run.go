@@ -39,7 +39,7 @@ type Stages struct {
 type Options struct {
 	Timeout            time.Duration // per-domain deadline; 0 means none beyond ctx
 	WantIPv4, WantIPv6 bool
-	StartTLS           bool // STARTTLS is attempted (not --no-starttls)
+	NoStartTLS         bool // --no-starttls: the probes do not try STARTTLS, TLS is not judged
 	Policy             Policy
 	Now                func() time.Time
 }
@@ -115,7 +115,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
 	facts := Facts{
 		Discovery: res, WantIPv4: o.WantIPv4, WantIPv6: o.WantIPv6,
 		Probed: st.Probe != nil, Probes: rep.Probes,
-		NoRoute: noRoute, Port25Blocked: blocked, StartTLSAttempted: o.StartTLS,
+		NoRoute: noRoute, Port25Blocked: blocked, StartTLSAttempted: !o.NoStartTLS,
 		DeadlineHit: deadline, DNSOnly: st.Probe == nil,
 	}
 	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
@@ -137,6 +137,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
 		rep.Probes = []smtpprobe.Result{}
 	}
 	rep.Partial = deadline
+	rep.NoStartTLS = o.NoStartTLS && st.Probe != nil
 	rep.Sandbox = pol.Sandbox
 	rep.ElapsedMS = now().Sub(start).Milliseconds()
 	return rep

@@ -115,12 +115,12 @@ once; -o jsonl streams one JSON document per line as domains complete.`,
 	fl.BoolVar(&o.ExpectIPv6, "expect-ipv6", false, "fail unless the domain accepts mail over IPv6")
 	fl.StringArrayVar(&o.ExpectMX, "expect-mx", nil, "fail unless HOST is one of the MX hosts (repeatable)")
 	fl.StringVar(&o.ExpectPTRSuffix, "expect-ptr-suffix", "", "fail unless every MX address's PTR ends with SUFFIX")
-	fl.BoolVar(&o.RequireSTARTTLS, "require-starttls", false, "fail unless every MX address offers working STARTTLS")
+	fl.BoolVar(&o.RequireSTARTTLS, "require-starttls", false, "fail unless every MX address offers working STARTTLS (not with --no-starttls)")
 	fl.IntVar(&o.Port, "port", 25, "SMTP port to probe")
 	fl.StringVar(&o.HELO, "helo", "", "EHLO name to send (default: this host's name if fully qualified, else the address literal of the source address)")
 	fl.DurationVar(&o.ConnectTimeout, "connect-timeout", 10*time.Second, "deadline for one TCP connect")
 	fl.DurationVar(&o.CommandTimeout, "command-timeout", 20*time.Second, "deadline for each SMTP reply (banner, EHLO, STARTTLS)")
-	fl.BoolVar(&o.NoStartTLS, "no-starttls", false, "do not try STARTTLS")
+	fl.BoolVar(&o.NoStartTLS, "no-starttls", false, "do not try STARTTLS: TLS is then not judged (MC906 says which addresses offered it); a usage error with --require-starttls")
 	fl.StringVar(&o.Source4, "source4", "", "source address for IPv4 probes")
 	fl.StringVar(&o.Source6, "source6", "", "source address for IPv6 probes")
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
@@ -174,6 +174,10 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 	}
 	if o.ConnectTimeout <= 0 || o.CommandTimeout <= 0 {
 		return usageErr("--connect-timeout and --command-timeout must be positive")
+	}
+	if o.RequireSTARTTLS && o.NoStartTLS {
+		// A probe that does not try STARTTLS cannot tell whether it works.
+		return usageErr("--require-starttls needs the STARTTLS handshake that --no-starttls skips; drop one of them")
 	}
 	var err error
 	if o.src4, err = parseSource("--source4", o.Source4, true); err != nil {
@@ -322,7 +326,7 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 	runOpts := audit.Options{
 		Timeout:  g.Timeout,
 		WantIPv4: g.WantIPv4(), WantIPv6: g.WantIPv6(),
-		StartTLS: !o.NoStartTLS,
+		NoStartTLS: o.NoStartTLS,
 		Policy: audit.Policy{
 			Expect:  audit.Expect{IPv6: o.ExpectIPv6, MX: o.ExpectMX, PTRSuffix: o.ExpectPTRSuffix, STARTTLS: o.RequireSTARTTLS},
 			Sandbox: env.Sandbox,

@@ -89,7 +89,7 @@ input.`,
 	fl.StringVar(&opts.HELO, "helo", "", "EHLO name to send (default: this host's name if fully qualified, else the address literal of the source address)")
 	fl.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "deadline for one TCP connect")
 	fl.DurationVar(&opts.CommandTimeout, "command-timeout", 20*time.Second, "deadline for each complete SMTP reply (greeting, EHLO, STARTTLS and handshake)")
-	fl.BoolVar(&opts.NoStartTLS, "no-starttls", false, "do not try STARTTLS")
+	fl.BoolVar(&opts.NoStartTLS, "no-starttls", false, "do not try STARTTLS: TLS is then not judged (MC906 says which addresses offered it)")
 	fl.StringVar(&opts.Source4, "source4", "", "source IPv4 address to connect from")
 	fl.StringVar(&opts.Source6, "source6", "", "source IPv6 address to connect from")
 	return cmd
@@ -287,7 +287,7 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 			undetermined = dnsVerdict.Reason
 		}
 	} else {
-		v := probeVerdict(doc, f.Now())
+		v := probeVerdict(doc, f.Now(), opts.NoStartTLS)
 		doc.Findings = v.Findings
 		if v.Undetermined && undetermined == "" {
 			// Every probe inconclusive or every connect timed out (port 25
@@ -354,8 +354,8 @@ func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []st
 // evaluation `check` uses (audit.EvaluateProbes): reachability and TLS
 // per address, the IPv4/IPv6 comparison per host, this host's self-check.
 // Its Undetermined says that nothing could be judged from here.
-func probeVerdict(doc render.ProbeDocument, now time.Time) audit.Verdict {
-	t := audit.ProbeTarget{Name: doc.Target, Kind: audit.TargetMailDomain}
+func probeVerdict(doc render.ProbeDocument, now time.Time, noStartTLS bool) audit.Verdict {
+	t := audit.ProbeTarget{Name: doc.Target, Kind: audit.TargetMailDomain, NoStartTLS: noStartTLS}
 	switch {
 	case doc.TargetKind == "ip":
 		t.Kind = audit.TargetAddress

@@ -78,3 +78,46 @@ func TestProbeOfAnAddressSpeaksOfTheAddressNotOfMX(t *testing.T) {
 		check(t, fs)
 	})
 }
+
+// probe --no-starttls stops after EHLO: no STARTTLS or certificate finding
+// comes from it (it did not look), MC906 says TLS was not judged and what
+// EHLO advertised.
+func TestProbeWithoutSTARTTLSDoesNotJudgeTLS(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		script  smtptest.Script
+		offered string
+	}{
+		{"server offers STARTTLS", smtptest.Script{BannerName: "mx.example.test"}, "1 of 1 address offered STARTTLS"},
+		{"server does not offer STARTTLS", smtptest.Script{BannerName: "mx.example.test", NoTLS: true}, "0 of 1 address offered STARTTLS"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, err := smtptest.Start(c.script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			out, errOut, code := probeRun{}.run(t, "probe", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "--no-starttls", "-o", "json", "127.0.0.1")
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			mc906 := false
+			for _, f := range probeFindings(t, out) {
+				switch f.Code {
+				case "MC306", "MC307", "MC308", "MC309", "MC310", "MC312", "MC313", "MC408", "MC409":
+					t.Errorf("%s from a probe that did not try STARTTLS: %s", f.Code, f.Message)
+				case "MC906":
+					mc906 = strings.Contains(f.Message, c.offered)
+				}
+			}
+			if !mc906 {
+				t.Errorf("no MC906 saying %q:\n%s", c.offered, out)
+			}
+			for _, cmd := range srv.Commands() {
+				if strings.HasPrefix(cmd, "STARTTLS") {
+					t.Errorf("sent STARTTLS under --no-starttls")
+				}
+			}
+		})
+	}
+}

@@ -79,6 +79,7 @@ const (
 	CodeDeadlineReached = "MC903"
 	CodeResolverFailed  = "MC904"
 	CodeDNSOnly         = "MC905"
+	CodeNoSTARTTLSTried = "MC906"
 )
 
 func init() {
@@ -283,5 +284,8 @@ func init() {
 		Entry{CodeDNSOnly, SeverityInfo, "SMTP was not probed (--dns-only)",
 			"Only DNS was checked; reachability, TLS and the IPv4/IPv6 comparison need the SMTP probes.",
 			"Rerun without --dns-only to probe SMTP."},
+		Entry{CodeNoSTARTTLSTried, SeverityInfo, "STARTTLS was not tried (--no-starttls): TLS is not judged",
+			"The probes stopped after EHLO, so the TLS handshake and the certificate were not checked, and no STARTTLS finding (MC306-MC310, MC312, MC313, MC408, MC409) is made; the message says how many addresses advertised STARTTLS in EHLO. --require-starttls cannot be combined with --no-starttls.",
+			"Rerun without --no-starttls to judge TLS."},
 	)
 }
