@@ -48,14 +48,17 @@ func Generic(name string, ip netip.Addr) (bool, string) {
 			return true, fmt.Sprintf("the name contains %q", p)
 		}
 	}
-	tokens := strings.FieldsFunc(name, func(r rune) bool { return r == '.' || r == '-' || r == '_' })
-	for i, t := range tokens {
+	// Tokens are walked in place rather than split into a slice: this runs
+	// once per PTR name on the bulk check path.
+	for t, rest := nextToken(name); t != ""; t, rest = nextToken(rest) {
 		if poolWords[t] {
 			return true, fmt.Sprintf("the name contains the pool word %q", t)
 		}
 		// "host-17", "ip-42": a generic prefix followed by a number label.
-		if numberedPrefixes[t] && i+1 < len(tokens) && isDigits(tokens[i+1]) {
-			return true, fmt.Sprintf("the name numbers hosts (%s-%s)", t, tokens[i+1])
+		if numberedPrefixes[t] {
+			if next, _ := nextToken(rest); isDigits(next) {
+				return true, fmt.Sprintf("the name numbers hosts (%s-%s)", t, next)
+			}
 		}
 		// "dhcp123", "host17", "ppp0042".
 		if p := strings.TrimRight(t, "0123456789"); p != t && (poolWords[p] || numberedPrefixes[p]) {
@@ -83,9 +86,27 @@ var poolPhrases = []string{"static-ip", "staticip", "static.ip", "dynamic-ip", "
 // numberedPrefixes are generic only when a number follows them.
 var numberedPrefixes = map[string]bool{"host": true, "ip": true, "node": true, "user": true}
 
+// nextToken returns the first non-empty token of s, tokens being separated
+// by '.', '-' or '_', and what follows it; "" when s holds no more tokens.
+func nextToken(s string) (token, rest string) {
+	isSep := func(c byte) bool { return c == '.' || c == '-' || c == '_' }
+	start := 0
+	for start < len(s) && isSep(s[start]) {
+		start++
+	}
+	end := start
+	for end < len(s) && !isSep(s[end]) {
+		end++
+	}
+	return s[start:end], s[end:]
+}
+
 // embedsAddress looks for ip spelled inside name and returns the form found.
 func embedsAddress(name string, ip netip.Addr) (string, bool) {
 	ip = ip.Unmap()
+	if !mayEmbed(name, ip) {
+		return "", false
+	}
 	if ip.Is4() {
 		for _, f := range ipv4Forms(ip) {
 			if f.hex {
@@ -104,6 +125,36 @@ func embedsAddress(name string, ip netip.Addr) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// mayEmbed is a quick test that rules out most names before the address
+// forms are built (building them costs a few dozen small allocations, and
+// Generic runs for every PTR name of every address on the bulk path). It
+// returns false only when no form of ipv4Forms or ipv6Forms can occur in
+// name; when it returns true the forms decide.
+//
+//   - IPv4: every decimal form holds the last octet in decimal (the padded
+//     "045" holds "45", "000" holds "0"); the one other form is the
+//     hexadecimal one.
+//   - IPv6: every form holds the last group, in hex without leading zeros,
+//     except the compressed text of an address whose last group is zero
+//     ("2001:db8::"), for which the forms are always built.
+func mayEmbed(name string, ip netip.Addr) bool {
+	var buf [8]byte // stack scratch: the conversions below do not escape
+	if ip.Is4() {
+		a := ip.As4()
+		if strings.Contains(name, string(strconv.AppendUint(buf[:0], uint64(a[3]), 10))) {
+			return true
+		}
+		hex.Encode(buf[:], a[:])
+		return strings.Contains(name, string(buf[:]))
+	}
+	b := ip.As16()
+	last := uint64(b[14])<<8 | uint64(b[15])
+	if last == 0 {
+		return true
+	}
+	return strings.Contains(name, string(strconv.AppendUint(buf[:0], last, 16)))
 }
 
 type addrForm struct {

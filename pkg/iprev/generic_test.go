@@ -96,3 +96,32 @@ func TestEUI64(t *testing.T) {
 		}
 	}
 }
+
+// The quick pre-test must never rule out a name that holds one of the
+// address forms: otherwise Generic would miss it.
+func TestMayEmbedAdmitsEveryAddressForm(t *testing.T) {
+	for _, s := range []string{
+		"203.0.113.45", "192.0.2.0", "198.51.100.255", "170.187.204.221", "0.0.0.0",
+		"2001:db8:1:2:a1b2:c3d4:e5f6:789a", "2001:db8::25", "2001:db8::", "::1",
+		"2001:db8:1:2:211:22ff:fe33:4455", "2001:db8::100:0",
+	} {
+		ip := netip.MustParseAddr(s)
+		var forms []string
+		if ip.Is4() {
+			for _, f := range ipv4Forms(ip) {
+				forms = append(forms, f.text)
+			}
+		} else {
+			forms = ipv6Forms(ip)
+		}
+		for _, f := range forms {
+			name := "x." + f + ".isp.example"
+			if !mayEmbed(name, ip) {
+				t.Errorf("mayEmbed(%q, %s) = false, but the name holds the form %q", name, ip, f)
+			}
+		}
+	}
+	if mayEmbed("mx.example.com", netip.MustParseAddr("203.0.113.45")) {
+		t.Error("mayEmbed admits a name with no digits for an address without hex letters")
+	}
+}
