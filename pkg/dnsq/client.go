@@ -454,12 +454,17 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	m := &dns.Msg{Question: []dns.Question{q}}
 	m.RecursionDesired = true
 	m.AuthenticatedData = true // RFC 6840 §5.7: ask for the AD bit
-	plain, err := m.Pack()
+	// The query is packed into a pooled buffer (one exchange at a time uses
+	// it, and none after resolve returns): bulk mode asks thousands of
+	// questions a second.
+	bp := queryBufs.Get().(*[]byte)
+	defer queryBufs.Put(bp)
+	plain, err := m.PackBuffer(*bp)
 	if err != nil {
 		st.res.Status, st.res.Err = StatusError, fmt.Errorf("cannot ask about %q: %w", name, err)
 		return st
 	}
-	wire := withEDNS(plain)
+	wire := appendEDNS(plain)
 
 	var failures []ServerError
 	done := make([]bool, len(c.servers)) // server gave a definite failure
@@ -543,14 +548,16 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	return st
 }
 
-// withEDNS returns a copy of the packed query msg with an OPT record
-// appended (RFC 6891 §6.1.2): root owner, type 41, class = our UDP payload
-// size, TTL 0 (extended rcode 0, version 0, DO clear), no options. Appending
-// the 11 bytes avoids building (and racing on) an OPT record per query.
-func withEDNS(msg []byte) []byte {
-	out := make([]byte, len(msg), len(msg)+11)
-	copy(out, msg)
-	out = append(out, 0, 0, 41, byte(ednsSize>>8), byte(ednsSize&0xff), 0, 0, 0, 0, 0, 0)
+// queryBufs hold packed queries: a header, one question (a name is at most
+// 255 octets, RFC 1035 §2.3.4) and the OPT record fit in 512 bytes.
+var queryBufs = sync.Pool{New: func() any { b := make([]byte, 512); return &b }}
+
+// appendEDNS appends an OPT record to the packed query msg (RFC 6891
+// §6.1.2): root owner, type 41, class = our UDP payload size, TTL 0
+// (extended rcode 0, version 0, DO clear), no options. Appending the 11
+// bytes avoids building (and racing on) an OPT record per query.
+func appendEDNS(msg []byte) []byte {
+	out := append(msg, 0, 0, 41, byte(ednsSize>>8), byte(ednsSize&0xff), 0, 0, 0, 0, 0, 0)
 	binary.BigEndian.PutUint16(out[10:], binary.BigEndian.Uint16(out[10:])+1) // ARCOUNT
 	return out
 }
