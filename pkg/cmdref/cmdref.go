@@ -32,12 +32,16 @@ func WriteMarkdown(root *cobra.Command, dir string) error {
 }
 
 // Files returns the generated reference as file name -> content.
-func Files(root *cobra.Command) (map[string]string, error) {
+func Files(root *cobra.Command) (files map[string]string, err error) {
 	dir, err := os.MkdirTemp("", "mailcheck-ref")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
 	if err := WriteMarkdown(root, dir); err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func openTun(name string) (*os.File, error) {
 	copy(req.name[:], name)
 	req.flags = iffTun | iffNoPI
 	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), tunSetIff, uintptr(unsafe.Pointer(&req))); errno != 0 {
-		syscall.Close(fd)
+		_ = syscall.Close(fd) // the ioctl error is the one to report
 		return nil, fmt.Errorf("TUNSETIFF %s: %w", name, errno)
 	}
 	return os.NewFile(uintptr(fd), name), nil
