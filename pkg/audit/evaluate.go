@@ -217,10 +217,14 @@ func (e *evaluator) mx() bool {
 	switch d.MXStatus {
 	case dnsq.StatusNXDomain:
 		// RFC 5321 §5.1: a non-existent domain MUST be reported as an error.
-		e.add(report.CodeDomainNXDomain, dom, "", "%s does not exist (the MX query answered NXDOMAIN); mail to it bounces.", dom)
+		e.add(report.CodeDomainNXDomain, dom,
+			fmt.Sprintf("Register or delegate %s, or publish its records (`%s. IN MX 10 mx1.%s.`); if the name is a typo, fix the address that uses it.", dom, dom, dom),
+			"%s does not exist (the MX query answered NXDOMAIN); mail to it bounces.", dom)
 		return false
 	case dnsq.StatusServFail, dnsq.StatusRefused:
-		e.add(report.CodeMXLookupFailed, dom, "", "The MX query for %s answered %s; senders defer mail (RFC 5321 §5.1, Postfix 4.4.3) until it works.", dom, strings.ToUpper(string(d.MXStatus)))
+		e.add(report.CodeMXLookupFailed, dom,
+			fmt.Sprintf("Make every name server of %s answer the MX query authoritatively: check the delegation at the parent (`dig +trace %s MX`), DNSSEC signatures and server health.", dom, dom),
+			"The MX query for %s answered %s; senders defer mail (RFC 5321 §5.1, Postfix 4.4.3) until it works.", dom, strings.ToUpper(string(d.MXStatus)))
 		return false
 	case dnsq.StatusTimeout, dnsq.StatusError:
 		why := string(d.MXStatus)
@@ -238,7 +242,9 @@ func (e *evaluator) mx() bool {
 			fmt.Sprintf("Remove `%s. IN MX 0 .` or remove the other %d MX record(s).", dom, len(d.MX)),
 			"%s publishes a null MX together with %d other MX record(s); RFC 7505 §3 forbids this and MTAs disagree on what it means (Postfix bounces, Exim and OpenSMTPD deliver).", dom, len(d.MX))
 	} else if d.NullMX {
-		e.add(report.CodeNullMX, dom, "", "%s publishes a null MX (MX 0 .): it says it accepts no mail, and senders bounce at once (RFC 7505).", dom)
+		e.add(report.CodeNullMX, dom,
+			fmt.Sprintf("Nothing, if %s really takes no mail. Otherwise replace `%s. IN MX 0 .` with real MX records: `%s. IN MX 10 mx1.%s.`", dom, dom, dom, dom),
+			"%s publishes a null MX (MX 0 .): it says it accepts no mail, and senders bounce at once (RFC 7505).", dom)
 		return false
 	}
 	if d.ImplicitMX {
@@ -296,7 +302,13 @@ func (e *evaluator) mx() bool {
 		}
 	}
 	if usable == 0 && len(d.MX) > 0 && !e.allLookupsTemp() {
-		e.add(report.CodeNoMXAddress, dom, "", "None of the %d MX host(s) of %s has an address a sender can use; no mail can be delivered.", len(d.MX), dom)
+		which := fmt.Sprintf("None of the %d MX hosts of %s has", len(d.MX), dom)
+		if len(d.MX) == 1 {
+			which = fmt.Sprintf("The one MX host of %s, %s, has no", dom, d.MX[0].Host)
+		}
+		e.add(report.CodeNoMXAddress, dom,
+			fmt.Sprintf("Give at least one MX host a public address: `%s. IN A <its IPv4 address>` (and AAAA for IPv6); see the findings for each host.", e.nameOf(d.MX[0])),
+			"%s an address a sender can use: no mail to %s can be delivered.", which, dom)
 	}
 	return true
 }
@@ -464,7 +476,9 @@ func (e *evaluator) addresses() {
 		e.add(report.CodeNoAAAA, dom, e.aaaaFix(),
 			"None of the MX hosts of %s has an AAAA record: IPv6-only senders cannot deliver, dual-stack senders always use IPv4.", dom)
 	case !any4 && e.f.WantIPv4 && !temp4:
-		e.add(report.CodeNoA, dom, "", "None of the MX hosts of %s has an A record: senders that only have IPv4 (most of them) cannot deliver.", dom)
+		e.add(report.CodeNoA, dom,
+			fmt.Sprintf("Publish A records for the MX hosts, e.g. `%s. IN A <its IPv4 address>`, and make the MTA listen on IPv4 (Postfix `inet_protocols = all`).", e.nameOf(d.MX[0])),
+			"None of the MX hosts of %s has an A record: senders that only have IPv4 (most of them) cannot deliver.", dom)
 	}
 	// --expect-ipv6 without any AAAA fails whether or not SMTP was
 	// probed; with AAAA records, the probes decide (parity).

@@ -329,24 +329,46 @@ func (e *evaluator) parity(probes []smtpprobe.Result) {
 	byHost := map[string]*hostFamilies{}
 	var order []string
 	any6, ok6 := false, false
+	// Each address is probed once, under the first MX host that has it;
+	// the comparison is per MX host, so with a discovery the probes are
+	// grouped by the hosts that publish their addresses.
+	add := func(host string, r smtpprobe.Result) {
+		h := byHost[host]
+		if h == nil {
+			h = &hostFamilies{host: host}
+			byHost[host] = h
+			order = append(order, host)
+		}
+		if r.Family == discover.FamilyIPv6 {
+			h.v6 = append(h.v6, r)
+		} else {
+			h.v4 = append(h.v4, r)
+		}
+	}
+	byIP := map[netip.Addr]smtpprobe.Result{}
 	for _, r := range probes {
 		if !e.conclusive(r) {
 			continue
 		}
-		h := byHost[r.Host]
-		if h == nil {
-			h = &hostFamilies{host: r.Host}
-			byHost[r.Host] = h
-			order = append(order, r.Host)
-		}
+		byIP[r.IP] = r
 		if r.Family == discover.FamilyIPv6 {
-			h.v6 = append(h.v6, r)
 			any6 = true
 			if !failed(r) {
 				ok6 = true
 			}
-		} else {
-			h.v4 = append(h.v4, r)
+		}
+		if len(e.f.Discovery.MX) == 0 {
+			add(r.Host, r)
+		}
+	}
+	for _, x := range e.f.Discovery.MX {
+		if byHost[x.Host] != nil {
+			continue // the same host twice in the MX set
+		}
+		for _, a := range x.Addresses {
+			if r, ok := byIP[a.IP]; ok {
+				add(x.Host, r)
+			}
 		}
 	}
 	sort.Strings(order)
@@ -359,10 +381,10 @@ func (e *evaluator) parity(probes []smtpprobe.Result) {
 		switch {
 		case len(w4) > 0 && len(w6) == 0:
 			e.add(report.CodeIPv6DownIPv4Up, host, e.listenFix(h.v6[0]),
-				"%s accepts SMTP over IPv4 (%s) but not over IPv6 (%s): senders that try IPv6 first lose a connect timeout per message.", host, ips(w4), statuses(h.v6))
+				"%s accepts SMTP over IPv4 (%s) but not over IPv6 (%s): %s.", host, ips(w4), statuses(h.v6), failoverCost(h.v6, "IPv6", "IPv4"))
 		case len(w6) > 0 && len(w4) == 0:
 			e.add(report.CodeIPv4DownIPv6Up, host, e.listenFix(h.v4[0]),
-				"%s accepts SMTP over IPv6 (%s) but not over IPv4 (%s).", host, ips(w6), statuses(h.v4))
+				"%s accepts SMTP over IPv6 (%s) but not over IPv4 (%s): IPv4-only senders cannot use it, and %s.", host, ips(w6), statuses(h.v4), failoverCost(h.v4, "IPv4", "IPv6"))
 		}
 		if len(w4) == 0 || len(w6) == 0 {
 			continue
@@ -402,6 +424,24 @@ func (e *evaluator) parity(probes []smtpprobe.Result) {
 	if e.p.Expect.IPv6 && any6 && !ok6 {
 		e.add(report.CodeExpectedIPv6, dom, e.aaaaFix(), "IPv6 was expected, and no MX address of %s accepted SMTP over IPv6.", dom)
 	}
+}
+
+// failoverCost says what a failing family costs a sender that tries it
+// first: a dropped connection holds it for the connect timeout (Postfix
+// smtp_connect_timeout, 30 s), a refusal or an unreachable network only
+// uses up one of its attempts (smtp_mx_address_limit, research §1.6).
+func failoverCost(failing []smtpprobe.Result, fam, other string) string {
+	for _, r := range failing {
+		if r.Status == smtpprobe.StatusTimeout && (r.Phase == "" || r.Phase == smtpprobe.PhaseConnect) {
+			return fmt.Sprintf("senders that try %s first lose a connect timeout (Postfix smtp_connect_timeout, 30 s) on every message before they fall back to %s", fam, other)
+		}
+	}
+	for _, r := range failing {
+		if r.Status == smtpprobe.StatusTimeout {
+			return fmt.Sprintf("senders that try %s first wait for a reply until their own timeout (Postfix smtp_helo_timeout, 300 s) before they fall back to %s", fam, other)
+		}
+	}
+	return fmt.Sprintf("senders that try %s first fail at once and fall back to %s, but each failure uses up one of their attempts (Postfix smtp_mx_address_limit)", fam, other)
 }
 
 func working(rs []smtpprobe.Result) []smtpprobe.Result {
@@ -501,7 +541,12 @@ func (e *evaluator) simulation() {
 		if s.ExpectedDelay > 0 {
 			cost = fmt.Sprintf("; on average %s is lost per message before a working address", roundDur(s.ExpectedDelay))
 		} else if s.ConnectTimeout > 0 {
-			cost = fmt.Sprintf("; each such attempt can cost up to %s (smtp_connect_timeout)", roundDur(s.ConnectTimeout))
+			// The replay ran and lost no time: the failures are
+			// immediate (refused, unreachable), they cost an attempt.
+			cost = "; over what the probes saw, the failure is immediate, but it uses up one of the sender's attempts"
+			if s.AddressLimit > 0 {
+				cost += fmt.Sprintf(" (smtp_mx_address_limit=%d)", s.AddressLimit)
+			}
 		}
 		e.add(report.CodeFirstAttemptFails, dom, fmt.Sprintf("Fix or remove %s (see the MC3xx/MC4xx findings for it).", strings.Join(failing, ", ")),
 			"%s sends its first attempt to a failing address (%s) with probability %s%s.", s.MTA, strings.Join(failing, ", "), pct(pFail), cost)

@@ -67,16 +67,20 @@ func (m *markdownCheck) Write(r *audit.Report) error {
 			for _, a := range x.Addresses {
 				smtp := "not probed"
 				if p := probes[a.IP.String()]; p != nil {
-					smtp, _ = checkProbeSummary(p)
+					smtp, _ = checkProbeSummary(p, r.NoStartTLS)
+				}
+				ptr := strings.Join(a.PTR, ", ")
+				if ptr == "" && a.PTRStatus != "" && a.PTRStatus != "skipped" {
+					ptr = "none"
 				}
 				fmt.Fprintf(&b, "| %d %s | `%s` | %s | %s | %s |\n", x.Preference, checkMD(x.Host), a.IP,
-					checkMD(strings.Join(a.PTR, ", ")), a.FCrDNS, checkMD(smtp))
+					checkMD(ptr), a.FCrDNS, checkMD(smtp))
 			}
 		}
 		b.WriteString("\n")
 	}
 	if r.Delivery != nil {
-		b.WriteString(checkMD(checkDeliveryLine(r.Delivery)) + "\n\n")
+		b.WriteString(checkMD(checkDeliveryLine(r.Delivery, hasIPv6(r))) + "\n\n")
 	}
 	if len(r.Findings) > 0 {
 		b.WriteString("| Severity | Code | Subject | Finding | Fix |\n|---|---|---|---|---|\n")

@@ -145,7 +145,7 @@ func writeMXText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
 			smtp := "not probed"
 			tone := ToneDim
 			if p := probes[ip]; p != nil {
-				smtp, tone = checkProbeSummary(p)
+				smtp, tone = checkProbeSummary(p, r.NoStartTLS)
 			} else if r.Probed {
 				smtp = "skipped"
 			}
@@ -174,8 +174,8 @@ func checkPTRTone(a discover.Address) Tone {
 }
 
 // checkProbeSummary is one line about one probe: status, STARTTLS and TLS
-// version, EHLO name.
-func checkProbeSummary(p *smtpprobe.Result) (string, Tone) {
+// version (and a certificate that does not verify), EHLO name.
+func checkProbeSummary(p *smtpprobe.Result, notTried bool) (string, Tone) {
 	if p.Status != smtpprobe.StatusOK {
 		s := "SMTP " + string(p.Status)
 		if p.Phase != "" && p.Status == smtpprobe.StatusTimeout {
@@ -192,18 +192,31 @@ func checkProbeSummary(p *smtpprobe.Result) (string, Tone) {
 		return s, tone
 	}
 	parts := []string{"SMTP ok"}
+	tone := ToneGood
 	switch {
 	case p.TLS != nil:
-		parts = append(parts, "STARTTLS "+Sanitize(p.TLS.Version))
+		tls := "STARTTLS " + Sanitize(p.TLS.Version)
+		if !p.TLS.Verified {
+			// Expired, self-signed or for another name: the findings
+			// say which.
+			tls += " unverified"
+			tone = ToneWarn
+		}
+		parts = append(parts, tls)
+	case p.StartTLS && notTried:
+		parts = append(parts, "STARTTLS offered (not tried)")
 	case p.StartTLS:
 		parts = append(parts, "STARTTLS")
 	default:
 		parts = append(parts, "no STARTTLS")
+		if !notTried {
+			tone = ToneWarn
+		}
 	}
 	if p.EHLOName != "" {
 		parts = append(parts, "EHLO "+Sanitize(p.EHLOName))
 	}
-	return strings.Join(parts, "  "), ToneGood
+	return strings.Join(parts, "  "), tone
 }
 
 var checkSeverityHeadings = []struct {
@@ -328,22 +341,37 @@ func writeDeliveryText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
 	if d == nil {
 		return
 	}
-	line := checkDeliveryLine(d)
+	line := checkDeliveryLine(d, hasIPv6(r))
 	b.WriteString("\n")
 	for _, l := range checkWrap(line, o.Width, "  ") {
 		b.WriteString(l + "\n")
 	}
 }
 
+// hasIPv6 reports whether any MX host of the report has an IPv6 address.
+func hasIPv6(r *audit.Report) bool {
+	for _, x := range r.MX {
+		for _, a := range x.Addresses {
+			if a.Family == discover.FamilyIPv6 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // checkDeliveryLine is one sentence about the simulated delivery.
-func checkDeliveryLine(d *audit.Delivery) string {
+func checkDeliveryLine(d *audit.Delivery, has6 bool) string {
 	settings := "default settings"
 	if !d.Defaults {
 		settings = "your settings"
 	}
-	line := fmt.Sprintf("%s (%s): first attempt over IPv6 in %s of deliveries", d.MTA, settings, checkPct(d.PFirstIPv6))
+	line := fmt.Sprintf("%s (%s) tries IPv6 first for %s of messages", d.MTA, settings, checkPct(d.PFirstIPv6))
+	if !has6 {
+		line = fmt.Sprintf("%s (%s): IPv4 only, the MX hosts have no IPv6 address", d.MTA, settings)
+	}
 	if d.Replayed {
-		line += fmt.Sprintf("; with what the probes saw, delivered %s, deferred %s, bounced %s", checkPct(d.PDelivered), checkPct(d.PDeferred), checkPct(d.PBounced))
+		line += fmt.Sprintf("; replayed over what the probes saw, delivered %s, deferred %s, bounced %s", checkPct(d.PDelivered), checkPct(d.PDeferred), checkPct(d.PBounced))
 		if d.ExpectedDelay > 0 {
 			line += fmt.Sprintf(", %.1f s lost on average to failing addresses", d.ExpectedDelay)
 		}

@@ -177,7 +177,7 @@ func init() {
 
 		// ---- MC3xx SMTP reachability and TLS ----
 		Entry{CodeSMTPUnreachable, SeverityFail, "An MX address does not accept SMTP connections",
-			"The TCP connection to port 25 was refused, timed out, had no route or was reset. Senders try the next address after a connect timeout (Postfix smtp_connect_timeout, 30 s); if it is the last one, mail is deferred.",
+			"The TCP connection to port 25 was refused, timed out, had no route or was reset. Senders try the next address: at once after a refusal, after a connect timeout (Postfix smtp_connect_timeout, 30 s) when packets are dropped; each failure uses up one attempt (smtp_mx_address_limit), and if no address is left, mail is deferred.",
 			"Start the MTA on that address or open port 25 in the firewall (e.g. Postfix `inet_interfaces = all`, `inet_protocols = all`), or remove the address from DNS."},
 		Entry{CodeGreeting5xx, SeverityFail, "An MX address greets with a 5xx reply",
 			"RFC 5321 §3.1 allows a 554 greeting to refuse service. Postfix by default (smtp_skip_5xx_greeting = yes) moves on to the next address; other MTAs bounce.",
@@ -230,7 +230,7 @@ func init() {
 			"Most senders deliver only over IPv4; an IPv6-only MX set loses their mail.",
 			"Publish A records for the MX hosts: `mx1.DOMAIN. IN A 192.0.2.25`."},
 		Entry{CodeIPv6DownIPv4Up, SeverityFail, "An MX host answers over IPv4 but not over IPv6",
-			"Senders that try IPv6 first (Postfix with inet_protocols = all tries IPv6 first with the probability `simulate` shows) lose a connect timeout on every message, and defer when their address limit is used up.",
+			"Senders that try IPv6 first (Postfix with inet_protocols = all does so with the probability `simulate` shows) fail there on every message: a dropped connection costs a connect timeout (Postfix 30 s), a refusal costs one attempt of the address limit; they defer when that limit is used up.",
 			"Make the MTA listen on the IPv6 address and open port 25 for IPv6 (Postfix `inet_protocols = all`, ip6tables), or remove the AAAA record until it works."},
 		Entry{CodeIPv4DownIPv6Up, SeverityFail, "An MX host answers over IPv6 but not over IPv4",
 			"Most senders use IPv4; they lose a connect timeout and then try other addresses or defer.",
@@ -263,7 +263,7 @@ func init() {
 			"Fix or remove the failing addresses so that the first addresses a sender tries work."},
 		Entry{CodeFirstIPv6Share, SeverityInfo, "How often senders try IPv6 first",
 			"Postfix with inet_protocols = all and smtp_address_preference = any shuffles the best-preference addresses, so IPv6 is tried first with the probability shown (research: mta-address-selection §1.5).",
-			"Nothing to fix: this tells which family carries most of your inbound mail."},
+			"Nothing to fix: it shows how mail from Postfix senders splits between IPv4 and IPv6."},
 		Entry{CodeAddressLimitCuts, SeverityWarn, "Some MX addresses are never tried",
 			"Postfix tries at most smtp_mx_address_limit addresses (default 5, §1.6); addresses beyond it are never used, so they add no redundancy.",
 			"Reduce the number of MX addresses, or make sure the best-preference ones are reliable."},

@@ -1,0 +1,61 @@
+package render
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// The address rows of the text report say what matters at a glance: a
+// certificate that does not verify, STARTTLS offered but not tried; and
+// the delivery line does not speak of IPv6 shares for a domain without
+// IPv6.
+func TestCheckTextRowsAndDeliveryLineSayWhatWasSeen(t *testing.T) {
+	ip := netip.MustParseAddr("192.0.2.10")
+	rep := func(tls *smtpprobe.TLSInfo, startTLS bool) *audit.Report {
+		return &audit.Report{
+			SchemaVersion: 1,
+			Result: discover.Result{Domain: "example.org", MXStatus: "ok", MX: []discover.Exchange{{
+				Preference: 10, Host: "mx.example.org", AStatus: "ok", AAAAStatus: "nodata",
+				Addresses: []discover.Address{{IP: ip, Family: "ipv4", Class: "public", PTR: []string{"mx.example.org"}, PTRStatus: "ok", FCrDNS: "pass"}},
+			}}},
+			Probed:   true,
+			Probes:   []smtpprobe.Result{{Host: "mx.example.org", IP: ip, Family: "ipv4", Port: 25, Status: "ok", BannerCode: 220, EHLOName: "mx.example.org", StartTLS: startTLS, TLS: tls}},
+			Delivery: &audit.Delivery{MTA: "Postfix 3.7.11", Defaults: true, Replayed: true, PDelivered: 1},
+		}
+	}
+	cases := []struct {
+		name  string
+		r     *audit.Report
+		want  []string
+		never []string
+	}{
+		{"expired certificate", rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: false, VerifyError: "x509: certificate has expired"}, true),
+			[]string{"STARTTLS TLS1.3 unverified  EHLO"}, nil},
+		{"verified certificate", rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: true}, true),
+			[]string{"STARTTLS TLS1.3 "}, []string{"unverified"}},
+		{"STARTTLS not tried", func() *audit.Report { r := rep(nil, true); r.NoStartTLS = true; return r }(),
+			[]string{"STARTTLS offered (not tried)"}, nil},
+		{"no IPv6 at all", rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: true}, true),
+			[]string{"IPv4 only", "delivered 100%"}, []string{"IPv6 in 0%"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := writeAll(t, "text", CheckOptions{}, c.r)
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("missing %q in:\n%s", w, out)
+				}
+			}
+			for _, n := range c.never {
+				if strings.Contains(out, n) {
+					t.Errorf("unexpected %q in:\n%s", n, out)
+				}
+			}
+		})
+	}
+}
