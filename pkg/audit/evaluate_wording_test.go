@@ -3,8 +3,8 @@ package audit
 import (
 	"net/netip"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
