@@ -14,16 +14,6 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
-func checkJSONLine(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
 // checkJSONIndent indents v by two spaces per level, every line prefixed.
 func checkJSONIndent(v any, prefix string) ([]byte, error) {
 	var buf bytes.Buffer
