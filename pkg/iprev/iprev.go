@@ -94,31 +94,41 @@ func Check(ctx context.Context, r dnsq.Resolver, ip netip.Addr) Result {
 		st    dnsq.Status
 		err   error
 	}
-	outs := make([]outcome, len(valid))
-	var wg sync.WaitGroup
-	for i, name := range valid {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var fwd dnsq.AddrResult
-			if ip.Is4() {
-				fwd = r.LookupA(ctx, name)
-			} else {
-				fwd = r.LookupAAAA(ctx, name)
+	forward := func(name string) outcome {
+		var fwd dnsq.AddrResult
+		if ip.Is4() {
+			fwd = r.LookupA(ctx, name)
+		} else {
+			fwd = r.LookupAAAA(ctx, name)
+		}
+		o := outcome{st: fwd.Status}
+		for _, a := range fwd.Addrs {
+			if a == ip {
+				o.match = true
 			}
-			o := outcome{st: fwd.Status}
-			for _, a := range fwd.Addrs {
-				if a == ip {
-					o.match = true
-				}
-			}
-			if fwd.Status.Temporary() {
-				o.err = lookupErr(forwardType(ip), name, fwd.Result)
-			}
-			outs[i] = o
-		}()
+		}
+		if fwd.Status.Temporary() {
+			o.err = lookupErr(forwardType(ip), name, fwd.Result)
+		}
+		return o
 	}
-	wg.Wait()
+	var outs []outcome
+	if len(valid) == 1 {
+		// The usual case: one name, asked here rather than on a goroutine
+		// (this runs for every address of every domain in bulk mode).
+		outs = []outcome{forward(valid[0])}
+	} else {
+		outs = make([]outcome, len(valid))
+		var wg sync.WaitGroup
+		for i, name := range valid {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[i] = forward(name)
+			}()
+		}
+		wg.Wait()
+	}
 
 	var tempErr error
 	for i, o := range outs {
@@ -168,11 +178,12 @@ func ValidHostname(name string) bool {
 	if name == "" || len(name) > 253 {
 		return false
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
-		return false
-	}
-	labels := strings.Split(name, ".")
-	for _, l := range labels {
+	// An address is not a host name; the rules below reject every one
+	// without parsing it (':' is not a host name character, and a dotted
+	// quad's last label is all digits).
+	var last string
+	for l := range strings.SplitSeq(name, ".") {
+		last = l
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return false
 		}
@@ -187,5 +198,5 @@ func ValidHostname(name string) bool {
 	}
 	// RFC 3696 §2: a top-level domain is never all-numeric, so a name whose
 	// last label is all digits is an address in disguise (1.2.3, 010.0.0.1).
-	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+	return strings.Trim(last, "0123456789") != ""
 }
