@@ -82,12 +82,14 @@ func ParseMainCF(r io.Reader, name string) ([]Assignment, error) {
 	return out, nil
 }
 
-// expand replaces $name, ${name}, $(name), ${name?text}, ${name:text} and
+// Expand replaces $name, ${name}, $(name), ${name?text}, ${name:text} and
 // $$ the way Postfix's mac_expand does for the forms we need: an undefined
 // name expands to nothing; ${name?text} gives text when name is non-empty,
 // ${name:text} when it is empty or undefined. Expansion is recursive, with a
-// depth limit that also catches reference loops.
-func expand(s string, lookup func(string) (string, bool)) (string, error) {
+// depth limit that also catches reference loops, and a bound on the bytes
+// produced. lookup returns a parameter's raw value and whether it is set.
+// The sending-side audit reads main.cf through it too.
+func Expand(s string, lookup func(string) (string, bool)) (string, error) {
 	budget := maxExpandWork
 	return expandDepth(s, lookup, 0, &budget)
 }

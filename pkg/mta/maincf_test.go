@@ -126,14 +126,14 @@ func TestExpandConditionalForms(t *testing.T) {
 		"a${set}b":     "axb",
 	}
 	for in, want := range tests {
-		got, err := expand(in, look)
+		got, err := Expand(in, look)
 		if err != nil || got != want {
-			t.Errorf("expand(%q) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("Expand(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"${set", "$", "${bad name}"} {
-		if _, err := expand(bad, look); err == nil {
-			t.Errorf("expand(%q) accepted", bad)
+		if _, err := Expand(bad, look); err == nil {
+			t.Errorf("Expand(%q) accepted", bad)
 		}
 	}
 }

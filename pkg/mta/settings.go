@@ -384,7 +384,7 @@ func resolveSettings(mta, ver string, cfg Config) (Settings, error) {
 	}
 	out := Settings{}
 	for name, s := range raw {
-		val, err := expand(s.Value, lookup)
+		val, err := Expand(s.Value, lookup)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", s.Source, name, err)
 		}

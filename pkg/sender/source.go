@@ -135,8 +135,16 @@ func ReadMainCF(file string, as []mta.Assignment, hostname string) (MainCF, erro
 			defaults["mydomain"] = rest
 		}
 	}
+	lookup := func(name string) (string, bool) {
+		if v, ok := vals[name]; ok {
+			return v, true
+		}
+		v, ok := defaults[name]
+		return v, ok
+	}
 	get := func(name string) (string, error) {
-		return expandParam(name, vals, defaults, 0)
+		v, _ := lookup(name)
+		return mta.Expand(v, lookup)
 	}
 	var m MainCF
 	m.File = file
@@ -157,64 +165,6 @@ func ReadMainCF(file string, as []mta.Assignment, hostname string) (MainCF, erro
 		*f.dst = strings.TrimSpace(*f.dst)
 	}
 	return m, nil
-}
-
-const maxExpand = 20
-
-func expandParam(name string, vals, defaults map[string]string, depth int) (string, error) {
-	if depth > maxExpand {
-		return "", fmt.Errorf("$%s: references nest too deep (a loop?)", name)
-	}
-	v, ok := vals[name]
-	if !ok {
-		v = defaults[name]
-	}
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		if v[i] != '$' || i+1 >= len(v) {
-			b.WriteByte(v[i])
-			continue
-		}
-		j := i + 1
-		var ref string
-		switch v[j] {
-		case '$':
-			b.WriteByte('$')
-			i = j
-			continue
-		case '{', '(':
-			closer := byte('}')
-			if v[j] == '(' {
-				closer = ')'
-			}
-			end := strings.IndexByte(v[j:], closer)
-			if end < 0 {
-				return "", fmt.Errorf("unbalanced %q in %q", v[j], v)
-			}
-			ref = v[j+1 : j+end]
-			i = j + end
-		default:
-			k := j
-			for k < len(v) && (v[k] == '_' || v[k] >= 'a' && v[k] <= 'z' || v[k] >= 'A' && v[k] <= 'Z' || v[k] >= '0' && v[k] <= '9') {
-				k++
-			}
-			ref = v[j:k]
-			i = k - 1
-		}
-		// ${name?text} and ${name:text} are not needed for these
-		// parameters; keep the name part.
-		if n, _, ok := strings.Cut(ref, "?"); ok {
-			ref = n
-		} else if n, _, ok := strings.Cut(ref, ":"); ok {
-			ref = n
-		}
-		s, err := expandParam(ref, vals, defaults, depth+1)
-		if err != nil {
-			return "", err
-		}
-		b.WriteString(s)
-	}
-	return b.String(), nil
 }
 
 // families reports which families inet_protocols enables.
