@@ -98,20 +98,30 @@ func Run(ctx context.Context, r dnsq.Resolver, domain string, opts Options) Resu
 	slices.SortStableFunc(targets, func(a, b dnsq.MX) int { return cmp.Compare(a.Preference, b.Preference) })
 
 	res.MX = make([]Exchange, len(targets))
+	discoverTarget := func(i int) {
+		t := targets[i]
+		ex := host(ctx, lr, t.Host, t.Preference, opts)
+		if res.ImplicitMX {
+			// The domain itself being an alias is allowed (RFC 5321
+			// §5.1); its chain is in MXCNAME. Only a published MX
+			// target that is an alias is flagged (RFC 2181 §10.3).
+			ex.CNAME = nil
+		}
+		res.MX[i] = ex
+	}
+	// Every target but the last on its own goroutine, the last on this
+	// one: the same concurrency, one goroutine fewer per domain (most
+	// domains have one MX).
 	var wg sync.WaitGroup
-	for i, t := range targets {
+	for i := range len(targets) - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ex := host(ctx, lr, t.Host, t.Preference, opts)
-			if res.ImplicitMX {
-				// The domain itself being an alias is allowed (RFC 5321
-				// §5.1); its chain is in MXCNAME. Only a published MX
-				// target that is an alias is flagged (RFC 2181 §10.3).
-				ex.CNAME = nil
-			}
-			res.MX[i] = ex
+			discoverTarget(i)
 		}()
+	}
+	if len(targets) > 0 {
+		discoverTarget(len(targets) - 1)
 	}
 	wg.Wait()
 	return res
@@ -172,20 +182,26 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 		f.addrs = make([]Address, len(ar.Addrs))
 		for i, ip := range ar.Addrs {
 			f.addrs[i] = bareAddress(ip)
-			if opts.RDNS {
+			switch {
+			case !opts.RDNS:
+				skipReverse(&f.addrs[i])
+			case i == len(ar.Addrs)-1:
+				// The last address on this goroutine: nothing else is
+				// left for it to do.
+				reverse(ctx, r, &f.addrs[i])
+			default:
 				f.rdns.Add(1)
 				go func() {
 					defer f.rdns.Done()
 					reverse(ctx, r, &f.addrs[i])
 				}()
-			} else {
-				skipReverse(&f.addrs[i])
 			}
 		}
 	}
+	// A on its own goroutine, AAAA on this one.
 	lookups.Add(2)
 	go lookupFamily(&v4, opts.IPv4, r.LookupA)
-	go lookupFamily(&v6, opts.IPv6, r.LookupAAAA)
+	lookupFamily(&v6, opts.IPv6, r.LookupAAAA)
 	lookups.Wait()
 
 	ex.AStatus, ex.AError = v4.status, v4.err
@@ -268,6 +284,11 @@ func ipLiteral(name string) (netip.Addr, bool) {
 	s := strings.TrimSuffix(name, ".")
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "IPv6:"), "ipv6:") // RFC 5321 §4.1.3 address literal
+	// Most targets are host names: rule them out without the parser's
+	// error value. Every IPv6 address has a ':'; an IPv4 one ends in a digit.
+	if s == "" || !strings.Contains(s, ":") && (s[len(s)-1] < '0' || s[len(s)-1] > '9') {
+		return netip.Addr{}, false
+	}
 	ip, err := netip.ParseAddr(s)
 	if err != nil || ip.Zone() != "" {
 		return netip.Addr{}, false
