@@ -17,6 +17,13 @@ import (
 // or IP addresses in text form) valid until notAfter. The certificate is its
 // own CA, so a pool holding it (CertPool) verifies it.
 func NewCert(notAfter time.Time, names ...string) (tls.Certificate, error) {
+	return NewCertValid(time.Now().Add(-time.Hour), notAfter, names...)
+}
+
+// NewCertValid is NewCert with an explicit validity start, for callers with
+// their own clock (the demo sandbox fixes its dates so its verdicts do not
+// depend on the day it runs).
+func NewCertValid(notBefore, notAfter time.Time, names ...string) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("smtptest: key: %w", err)
@@ -28,7 +35,7 @@ func NewCert(notAfter time.Time, names ...string) (tls.Certificate, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: "smtptest"},
-		NotBefore:             time.Now().Add(-time.Hour),
+		NotBefore:             notBefore,
 		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
