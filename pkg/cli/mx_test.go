@@ -197,8 +197,11 @@ func TestMXBinaryExitsThreeWhenTheResolverDoesNotAnswer(t *testing.T) {
 	if el := time.Since(start); el > 10*time.Second {
 		t.Errorf("took %s with --timeout 2s", el)
 	}
-	if !strings.Contains(stdout, "MX lookup timeout") || !strings.Contains(stdout, "MC903") {
-		t.Errorf("stdout does not say the MX lookup timed out at the deadline:\n%s", stdout)
+	// MC904 (no usable MX answer) is what decides exit 3. Whether the run's
+	// deadline (MC903) or the resolver's own retry budget ran out first is
+	// a race between two 2-second clocks, so MC903 is not required.
+	if !strings.Contains(stdout, "MX lookup timeout") || !strings.Contains(stdout, "MC904") {
+		t.Errorf("stdout does not say the MX lookup got no answer:\n%s", stdout)
 	}
 }
 
