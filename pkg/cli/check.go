@@ -425,6 +425,10 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 			progressbar.OptionSetItsString("domains"),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionThrottle(100*time.Millisecond),
+			// No spinner ticker: for a bar of unknown length the library
+			// starts a goroutine that reads the bar's state without its
+			// lock (a data race, v3.19.1); the bar still advances on Add.
+			progressbar.OptionSetSpinnerChangeInterval(0),
 		)
 	}
 
