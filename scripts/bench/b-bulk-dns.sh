@@ -139,6 +139,12 @@ for n in "${sizes[@]}"; do
 		bench_figure "$tag.$n.zdns_mxlookup_queries_per_domain" "$(bench_div "$((q1 - q0))" "$n" 2)"
 		bench_figure "$tag.$n.zdns_ptr_queries_per_domain" "$(bench_div "$((q2 - q1))" "$n" 2)"
 		bench_figure "$tag.$n.zdns_mxlookup_peak_rss_mb" "$(bench_div "$zmxrss" 1024 1)"
+		# CPU (user + system) of each stage: steadier than wall time when
+		# the machine is shared; compare with cpu_s above.
+		for st in ztime:mxlookup zptime:ptr; do
+			bench_figure "$tag.$n.zdns_${st#*:}_cpu_s" "$(awk -v u="$(bench_time_v "$LAB_DIR/${st%%:*}-$n.txt" 'User time (seconds)')" \
+				-v s="$(bench_time_v "$LAB_DIR/${st%%:*}-$n.txt" 'System time (seconds)')" 'BEGIN{print u + s}')"
+		done
 		bench_figure "$tag.$n.zdns_ptr_peak_rss_mb" "$(bench_div "$zptrrss" 1024 1)"
 		bench_figure "$tag.$n.ratio_mailcheck_to_zdns_mxlookup_ptr (mailcheck also does FCrDNS; target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
 		bench_figure "$tag.$n.ratio_mailcheck_full_to_zdns_mxlookup (mailcheck does PTR + FCrDNS too; target for MX+A+AAAA alone >= 1)" "$(bench_div "$zmx" "$wall" 2)"
