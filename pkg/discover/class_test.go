@@ -10,7 +10,7 @@ func TestClassify(t *testing.T) {
 		ip   string
 		want AddrClass
 	}{
-		{"8.8.8.8", ClassPublic},
+		{"100.128.0.1", ClassPublic},
 		{"2a00:1450:4001::1b", ClassPublic},
 		{"64:ff9b::192.0.2.1", ClassPublic}, // well-known NAT64 prefix is globally reachable
 		{"127.0.0.1", ClassLoopback},

@@ -601,7 +601,7 @@ func TestKindClassifiesSendingAddresses(t *testing.T) {
 		"10.1.2.3": KindPrivate, "172.17.0.2": KindPrivate, "100.64.0.1": KindShared,
 		"fd42::1": KindULA, "127.0.0.1": KindLoopback, "::1": KindLoopback, "fe80::1": KindLinkLocal,
 		"::": KindUnspecified, "::ffff:192.0.2.1": KindIPv4Mapped, "240.0.0.1": KindReserved,
-		"8.8.8.8": KindPublic, "2a00:1450::1": KindPublic, "224.0.0.1": KindLinkLocal, "239.1.1.1": KindMulticast,
+		"100.128.0.1": KindPublic, "2a00:1450::1": KindPublic, "224.0.0.1": KindLinkLocal, "239.1.1.1": KindMulticast,
 	}
 	for ip, want := range cases {
 		if got := Kind(netip.MustParseAddr(ip)); got != want {
