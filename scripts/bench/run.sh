@@ -21,25 +21,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 "$repo/scripts/lab/install.sh" >/dev/null || { echo "bench: FAIL install"; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/mailcheck-bench.XXXXXX")
-chmod 755 "$work"
-current=""
-cleanup() {
-	if [ -n "$current" ] && kill -0 "$current" 2>/dev/null; then
-		kill -TERM "$current" 2>/dev/null
-		wait "$current" 2>/dev/null
-	fi
-	rm -rf -- "$work"
-}
-trap cleanup EXIT
-trap 'echo "bench: interrupted"; cleanup; trap - EXIT; exit 130' INT TERM
-
-if [ -z "${MAILCHECK_BIN:-}" ]; then
-	(cd "$repo" && go build -trimpath -o "$work/mailcheck" ./cmd/mailcheck) || { echo "bench: FAIL build"; exit 1; }
-	export MAILCHECK_BIN="$work/mailcheck"
-fi
-export LAB_TOOLS="$work"
-(cd "$repo" && go build -o "$work/delaywire" ./scripts/lab/delaywire) || { echo "bench: FAIL build of delaywire"; exit 1; }
+# shellcheck source=../lab/runner.sh
+. "$repo/scripts/lab/runner.sh"
+runner_setup bench "$repo" -trimpath
 
 all=(startup latency blackhole bulk-dns bulk-dns-delay bulk-e2e)
 names=("$@")

@@ -18,33 +18,9 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/mailcheck-labrun.XXXXXX")
-chmod 755 "$work"
-current=""
-cleanup() {
-	if [ -n "$current" ] && kill -0 "$current" 2>/dev/null; then
-		kill -TERM "$current" 2>/dev/null
-		wait "$current" 2>/dev/null
-	fi
-	rm -rf -- "$work"
-}
-trap cleanup EXIT
-trap 'echo "lab: interrupted"; cleanup; trap - EXIT; exit 130' INT TERM
-
-if [ -z "${MAILCHECK_BIN:-}" ]; then
-	echo "lab: building mailcheck"
-	(cd "$repo" && go build -o "$work/mailcheck" ./cmd/mailcheck) || {
-		echo "lab: FAIL build"
-		exit 1
-	}
-	export MAILCHECK_BIN="$work/mailcheck"
-fi
-# Tools written in Go for the lab (the delay wire), built once.
-export LAB_TOOLS="$work"
-(cd "$repo" && go build -o "$work/delaywire" ./scripts/lab/delaywire) || {
-	echo "lab: FAIL build of scripts/lab/delaywire"
-	exit 1
-}
+# shellcheck source=runner.sh
+. "$here/runner.sh"
+runner_setup lab "$repo"
 
 tests=()
 if [ $# -gt 0 ]; then
