@@ -42,13 +42,7 @@ type checkOptions struct {
 	ExpectPTRSuffix string
 	RequireSTARTTLS bool
 
-	Port           int
-	HELO           string
-	ConnectTimeout time.Duration
-	CommandTimeout time.Duration
-	NoStartTLS     bool
-	Source4        string
-	Source6        string
+	smtpFlags
 
 	MainCF string
 	Set    []string
@@ -116,13 +110,7 @@ once; -o jsonl streams one JSON document per line as domains complete.`,
 	fl.StringArrayVar(&o.ExpectMX, "expect-mx", nil, "fail unless HOST is one of the MX hosts (repeatable)")
 	fl.StringVar(&o.ExpectPTRSuffix, "expect-ptr-suffix", "", "fail unless every MX address's PTR ends with SUFFIX")
 	fl.BoolVar(&o.RequireSTARTTLS, "require-starttls", false, "fail unless every MX address offers working STARTTLS (not with --no-starttls)")
-	fl.IntVar(&o.Port, "port", 25, "SMTP port to probe")
-	fl.StringVar(&o.HELO, "helo", "", "EHLO name to send (default: this host's name if fully qualified, else the address literal of the source address)")
-	fl.DurationVar(&o.ConnectTimeout, "connect-timeout", 10*time.Second, "deadline for one TCP connect")
-	fl.DurationVar(&o.CommandTimeout, "command-timeout", 20*time.Second, "deadline for each SMTP reply (banner, EHLO, STARTTLS)")
-	fl.BoolVar(&o.NoStartTLS, "no-starttls", false, "do not try STARTTLS: TLS is then not judged (MC906 says which addresses offered it); a usage error with --require-starttls")
-	fl.StringVar(&o.Source4, "source4", "", "source address for IPv4 probes")
-	fl.StringVar(&o.Source6, "source6", "", "source address for IPv6 probes")
+	o.register(fl, "; a usage error with --require-starttls")
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
 	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
@@ -169,27 +157,13 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 			o.Concurrency = 256
 		}
 	}
-	if o.Port < 1 || o.Port > 65535 {
-		return usageErr("--port %d is not a TCP port", o.Port)
-	}
-	if o.ConnectTimeout <= 0 || o.CommandTimeout <= 0 {
-		return usageErr("--connect-timeout and --command-timeout must be positive")
-	}
 	if o.RequireSTARTTLS && o.NoStartTLS {
 		// A probe that does not try STARTTLS cannot tell whether it works.
 		return usageErr("--require-starttls needs the STARTTLS handshake that --no-starttls skips; drop one of them")
 	}
 	var err error
-	if o.src4, err = parseSource("--source4", o.Source4, true); err != nil {
+	if o.src4, o.src6, o.HELO, err = o.resolve(os.Hostname); err != nil {
 		return err
-	}
-	if o.src6, err = parseSource("--source6", o.Source6, false); err != nil {
-		return err
-	}
-	if o.HELO == "" {
-		o.HELO = defaultHELO(os.Hostname)
-	} else if strings.ContainsAny(o.HELO, " \t\r\n") || len(o.HELO) > 255 {
-		return usageErr("--helo %q must be one name or address literal", o.HELO)
 	}
 	for i, m := range o.ExpectMX {
 		a, _, err := checkDomain(m)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
@@ -25,15 +26,9 @@ import (
 // (tests replace Hostname; the dialer and route checker come from the
 // Factory).
 type probeOptions struct {
-	Target         string
-	Port           int
-	HELO           string
-	ConnectTimeout time.Duration
-	CommandTimeout time.Duration
-	NoStartTLS     bool
-	Source4        string
-	Source6        string
-	Concurrency    int
+	Target string
+	smtpFlags
+	Concurrency int
 
 	Hostname func() (string, error) // this host's name for the default --helo
 }
@@ -72,27 +67,62 @@ input.`,
 			if err := checkFormat(f.Global, "text", "json"); err != nil {
 				return err
 			}
-			if opts.Port < 1 || opts.Port > 65535 {
-				return usageErr("--port must be 1..65535, got %d", opts.Port)
-			}
-			if opts.ConnectTimeout <= 0 {
-				return usageErr("--connect-timeout must be positive, got %s", opts.ConnectTimeout)
-			}
-			if opts.CommandTimeout <= 0 {
-				return usageErr("--command-timeout must be positive, got %s", opts.CommandTimeout)
-			}
 			return runProbe(cmd.Context(), f, opts)
 		},
 	}
-	fl := cmd.Flags()
-	fl.IntVar(&opts.Port, "port", 25, "TCP port to connect to")
-	fl.StringVar(&opts.HELO, "helo", "", "EHLO name to send (default: this host's name if fully qualified, else the address literal of the source address)")
-	fl.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "deadline for one TCP connect")
-	fl.DurationVar(&opts.CommandTimeout, "command-timeout", 20*time.Second, "deadline for each complete SMTP reply (greeting, EHLO, STARTTLS and handshake)")
-	fl.BoolVar(&opts.NoStartTLS, "no-starttls", false, "do not try STARTTLS: TLS is then not judged (MC906 says which addresses offered it)")
-	fl.StringVar(&opts.Source4, "source4", "", "source IPv4 address to connect from")
-	fl.StringVar(&opts.Source6, "source6", "", "source IPv6 address to connect from")
+	opts.register(cmd.Flags(), "")
 	return cmd
+}
+
+// smtpFlags are the SMTP probe flags that probe and check share
+// (DESIGN.md, "Commands").
+type smtpFlags struct {
+	Port           int
+	HELO           string
+	ConnectTimeout time.Duration
+	CommandTimeout time.Duration
+	NoStartTLS     bool
+	Source4        string
+	Source6        string
+}
+
+// register adds the flags to fl; noStartTLSNote extends the --no-starttls
+// help with what it means for the command at hand.
+func (s *smtpFlags) register(fl *pflag.FlagSet, noStartTLSNote string) {
+	fl.IntVar(&s.Port, "port", 25, "TCP port to connect to")
+	fl.StringVar(&s.HELO, "helo", "", "EHLO name to send (default: this host's name if fully qualified, else the address literal of the source address)")
+	fl.DurationVar(&s.ConnectTimeout, "connect-timeout", 10*time.Second, "deadline for one TCP connect")
+	fl.DurationVar(&s.CommandTimeout, "command-timeout", 20*time.Second, "deadline for each complete SMTP reply (greeting, EHLO, STARTTLS and handshake)")
+	fl.BoolVar(&s.NoStartTLS, "no-starttls", false, "do not try STARTTLS: TLS is then not judged (MC906 says which addresses offered it)"+noStartTLSNote)
+	fl.StringVar(&s.Source4, "source4", "", "source IPv4 address to connect from")
+	fl.StringVar(&s.Source6, "source6", "", "source IPv6 address to connect from")
+}
+
+// resolve checks the flags and returns the source addresses and the EHLO
+// name, defaulted from hostname when --helo is not given.
+func (s *smtpFlags) resolve(hostname func() (string, error)) (src4, src6 netip.Addr, helo string, err error) {
+	if s.Port < 1 || s.Port > 65535 {
+		return src4, src6, "", usageErr("--port must be 1..65535, got %d", s.Port)
+	}
+	if s.ConnectTimeout <= 0 {
+		return src4, src6, "", usageErr("--connect-timeout must be positive, got %s", s.ConnectTimeout)
+	}
+	if s.CommandTimeout <= 0 {
+		return src4, src6, "", usageErr("--command-timeout must be positive, got %s", s.CommandTimeout)
+	}
+	if src4, err = parseSource("--source4", s.Source4, true); err != nil {
+		return src4, src6, "", err
+	}
+	if src6, err = parseSource("--source6", s.Source6, false); err != nil {
+		return src4, src6, "", err
+	}
+	helo = s.HELO
+	if helo == "" {
+		helo = defaultHELO(hostname)
+	} else if strings.ContainsAny(helo, " \t\r\n") || len(helo) > 255 {
+		return src4, src6, "", usageErr("--helo %q must be one name or address literal", helo)
+	}
+	return src4, src6, helo, nil
 }
 
 // probeTarget is TARGET parsed: an IP literal or a DNS name.
@@ -165,11 +195,7 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	src4, err := parseSource("--source4", opts.Source4, true)
-	if err != nil {
-		return err
-	}
-	src6, err := parseSource("--source6", opts.Source6, false)
+	src4, src6, helo, err := opts.resolve(opts.Hostname)
 	if err != nil {
 		return err
 	}
@@ -180,12 +206,6 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 		if !tgt.IP.Is4() && !g.WantIPv6() {
 			return usageErr("TARGET %s is an IPv6 address but -4 was given", tgt.IP)
 		}
-	}
-	helo := opts.HELO
-	if helo == "" {
-		helo = defaultHELO(opts.Hostname)
-	} else if strings.ContainsAny(helo, " \t\r\n") || len(helo) > 255 {
-		return usageErr("--helo %q must be one name or address literal", helo)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
