@@ -28,9 +28,9 @@ func TestPostfixLogOrderIncludesTheFinalRelayAndInterleavedProcesses(t *testing.
 		t.Fatal(err)
 	}
 	want := []delivery{
-		{Domain: "two.lab.test", Status: "deferred", DSN: "4.4.1", Order: []string{"2001:db8:1::11", "192.0.2.12", "192.0.2.11"}},
-		{Domain: "two.lab.test", Status: "deferred", DSN: "4.3.2", Order: []string{"192.0.2.11", "2001:db8:1::11", "192.0.2.12"}},
-		{Domain: "nullmx.lab.test", Status: "bounced", DSN: "5.1.0"},
+		{Domain: "two.lab.test", Status: "deferred", DSN: "4.4.1", Order: []string{"2001:db8:1::11", "192.0.2.12", "192.0.2.11"}, Stream: "smtp[18604]"},
+		{Domain: "two.lab.test", Status: "deferred", DSN: "4.3.2", Order: []string{"192.0.2.11", "2001:db8:1::11", "192.0.2.12"}, Stream: "smtp[18592]"},
+		{Domain: "nullmx.lab.test", Status: "bounced", DSN: "5.1.0", Stream: "smtp[18592]"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -252,5 +252,70 @@ func TestCompareCatchesASkewedDistributionThatKeepsTheSupport(t *testing.T) {
 	}
 	if math.Abs(r.TVDOrder-0.75) > 0.01 {
 		t.Errorf("TVD = %.3f, want 0.75", r.TVDOrder)
+	}
+}
+
+func TestReplayedRandomSequencesAreLeftOut(t *testing.T) {
+	// 24 equally likely orderings: c = 1/24, so 5 identical deliveries in a
+	// row happen by chance with probability 1/24^5 ≈ 1.3e-7.
+	od := dist{}
+	var keys []string
+	perm := []string{"a", "b", "c", "d"}
+	var gen func(k int)
+	gen = func(k int) {
+		if k == len(perm) {
+			key := strings.Join(perm, ",")
+			keys = append(keys, key)
+			od[key] = 1.0 / 24
+			return
+		}
+		for i := k; i < len(perm); i++ {
+			perm[k], perm[i] = perm[i], perm[k]
+			gen(k + 1)
+			perm[k], perm[i] = perm[i], perm[k]
+		}
+	}
+	gen(0)
+	mk := func(stream string, idx ...int) []delivery {
+		var ds []delivery
+		for _, i := range idx {
+			ds = append(ds, delivery{Domain: "d", Status: "deferred", Order: strings.Split(keys[i], ","), Stream: stream})
+		}
+		return ds
+	}
+	var obs []delivery
+	obs = append(obs, mk("smtp[1000]", 3, 7, 7, 1, 20)...)
+	obs = append(obs, mk("smtp[1001]", 3, 7, 7, 1, 20, 5, 6)...) // replays 1000, then goes on alone
+	obs = append(obs, mk("smtp[1002]", 3, 7, 7, 1, 19)...)       // differs in the last
+	obs = append(obs, mk("smtp[1003]", 3)...)                    // too short to tell
+	kept, dropped, streams := dropReplays(obs, od)
+	if dropped != 5 || streams != 1 || len(kept) != len(obs)-5 {
+		t.Fatalf("dropped %d deliveries of %d streams, kept %d of %d; want 5, 1, %d", dropped, streams, len(kept), len(obs), len(obs)-5)
+	}
+	var tail []string
+	for _, d := range kept {
+		if d.Stream == "smtp[1001]" {
+			tail = append(tail, strings.Join(d.Order, ","))
+		}
+	}
+	if want := []string{keys[5], keys[6]}; !reflect.DeepEqual(tail, want) {
+		t.Errorf("kept of the replaying stream %v, want its deliveries after the first stream ended %v", tail, want)
+	}
+
+	// A predictable cell (two orderings): identical streams prove nothing.
+	two := dist{"x,y": 0.5, "y,x": 0.5}
+	same := []delivery{
+		{Order: []string{"x", "y"}, Stream: "p1"}, {Order: []string{"y", "x"}, Stream: "p1"},
+		{Order: []string{"x", "y"}, Stream: "p2"}, {Order: []string{"y", "x"}, Stream: "p2"},
+	}
+	if _, dropped, _ := dropReplays(same, two); dropped != 0 {
+		t.Errorf("dropped %d deliveries of a two-ordering cell; identical short streams there are chance", dropped)
+	}
+	// Deliveries without a stream (one process each) are never dropped.
+	for i := range same {
+		same[i].Stream = ""
+	}
+	if _, dropped, _ := dropReplays(same, od); dropped != 0 {
+		t.Errorf("dropped %d deliveries without a stream", dropped)
 	}
 }

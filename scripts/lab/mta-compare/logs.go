@@ -16,6 +16,10 @@ type delivery struct {
 	Status string   // deferred, bounced, sent, expired...
 	DSN    string   // "4.4.1", "5.1.0" (Postfix); "" when the MTA logs none
 	Order  []string // IP addresses in attempt order
+	// Stream names the process whose random sequence chose the order
+	// ("smtp[PID]" for Postfix, whose smtp(8) processes each serve many
+	// deliveries); "" when every delivery is its own process (Exim -odi).
+	Stream string
 }
 
 // maxLogLine bounds one log line; longer lines are cut (they are ours, but
@@ -65,7 +69,7 @@ func parsePostfixLog(r io.Reader) ([]delivery, error) {
 				}
 				order = append(order, ip)
 			}
-			out = append(out, delivery{Domain: domain, Status: status, DSN: dsn, Order: order})
+			out = append(out, delivery{Domain: domain, Status: status, DSN: dsn, Order: order, Stream: "smtp[" + pid + "]"})
 			continue
 		}
 		m := pfConnect.FindStringSubmatch(line)
@@ -140,7 +144,8 @@ func isIPv6(ip string) bool {
 	return err == nil && a.Is6() && !a.Is4In6()
 }
 
-// writeDeliveries writes deliveries as TSV: domain, status, dsn, order.
+// writeDeliveries writes deliveries as TSV: domain, status, dsn, order,
+// stream.
 func writeDeliveries(w io.Writer, ds []delivery) error {
 	bw := bufio.NewWriter(w)
 	for _, d := range ds {
@@ -148,12 +153,17 @@ func writeDeliveries(w io.Writer, ds []delivery) error {
 		if dsn == "" {
 			dsn = "-"
 		}
-		fmt.Fprintf(bw, "%s\t%s\t%s\t%s\n", d.Domain, d.Status, dsn, strings.Join(d.Order, ","))
+		stream := d.Stream
+		if stream == "" {
+			stream = "-"
+		}
+		fmt.Fprintf(bw, "%s\t%s\t%s\t%s\t%s\n", d.Domain, d.Status, dsn, strings.Join(d.Order, ","), stream)
 	}
 	return bw.Flush()
 }
 
-// readDeliveries reads the TSV written by writeDeliveries.
+// readDeliveries reads the TSV written by writeDeliveries (and the older
+// four-field form, without the stream).
 func readDeliveries(r io.Reader) ([]delivery, error) {
 	var out []delivery
 	sc := bufio.NewScanner(r)
@@ -164,10 +174,13 @@ func readDeliveries(r io.Reader) ([]delivery, error) {
 			continue
 		}
 		f := strings.Split(line, "\t")
-		if len(f) != 4 {
-			return nil, fmt.Errorf("deliveries line %d: want 4 tab-separated fields, got %d", n, len(f))
+		if len(f) != 4 && len(f) != 5 {
+			return nil, fmt.Errorf("deliveries line %d: want 5 tab-separated fields, got %d", n, len(f))
 		}
 		d := delivery{Domain: f[0], Status: f[1], DSN: f[2]}
+		if len(f) == 5 && f[4] != "-" {
+			d.Stream = f[4]
+		}
 		if d.DSN == "-" {
 			d.DSN = ""
 		}

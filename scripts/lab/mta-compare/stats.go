@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -198,10 +199,81 @@ func binomTest(n, k int, p, alpha float64) (pValue float64, lo, hi int) {
 	return pval(k), lo, hi
 }
 
+// maxReplayChance bounds the probability that two independent processes
+// make the same choices for their first n deliveries by chance; below it a
+// match is taken for a replayed random sequence.
+const maxReplayChance = 1e-6
+
+// dropReplays removes deliveries that replay another process's random
+// sequence. Postfix seeds rand() once per process with getpid() ^ time(NULL)
+// (src/util/myrand.c; research/mta-address-selection.md §1.5.1), so two
+// smtp(8) processes whose first shuffle falls in seconds t and t' with
+// pid ^ t == pid' ^ t' (e.g. pids 1000 and 1001 in seconds 2n and 2n+1)
+// get the same seed and make the same choices, delivery by delivery. The
+// model describes one delivery; such a pair is one sample, not two.
+//
+// Stream b replays an earlier stream a when their first n = min(len a,
+// len b) orderings are identical and the chance of that for independent
+// streams, c^n with c = Σ p(k)² the model's collision probability, is below
+// maxReplayChance. Only b's first n deliveries are dropped: the rest come
+// after a ended and are new draws. Streams too short or cells too
+// predictable to tell a replay from chance are kept.
+func dropReplays(obs []delivery, od dist) (kept []delivery, dropped, streams int) {
+	c := 0.0
+	for _, p := range od {
+		c += p * p
+	}
+	var names []string
+	byStream := map[string][]int{} // stream -> indexes into obs, in order
+	for i, d := range obs {
+		if d.Stream == "" {
+			continue
+		}
+		if _, ok := byStream[d.Stream]; !ok {
+			names = append(names, d.Stream)
+		}
+		byStream[d.Stream] = append(byStream[d.Stream], i)
+	}
+	drop := make([]bool, len(obs))
+	for j, b := range names {
+		for _, a := range names[:j] {
+			ia, ib := byStream[a], byStream[b]
+			n := min(len(ia), len(ib))
+			if n == 0 || math.Pow(c, float64(n)) > maxReplayChance {
+				continue
+			}
+			same := true
+			for k := range n {
+				if !slices.Equal(obs[ia[k]].Order, obs[ib[k]].Order) {
+					same = false
+					break
+				}
+			}
+			if same {
+				for _, i := range ib[:n] {
+					drop[i] = true
+				}
+				dropped += n
+				streams++
+				break
+			}
+		}
+	}
+	for i, d := range obs {
+		if !drop[i] {
+			kept = append(kept, d)
+		}
+	}
+	return kept, dropped, streams
+}
+
 // cellResult is the verdict for one cell of the lab.
 type cellResult struct {
 	Cell, MTA string
 	N         int
+	// Deliveries (and processes) left out because they replayed another
+	// process's random sequence (dropReplays).
+	Replayed, ReplayedStreams int
 	// Observed orderings the model gives probability 0 (or never lists).
 	Unexplained        int
 	UnexplainedExample string
@@ -239,6 +311,8 @@ func compare(cell, mta string, m *model, obs []delivery, alpha float64, trials i
 		return r
 	}
 	od := m.orderDist()
+	obs, r.Replayed, r.ReplayedStreams = dropReplays(obs, od)
+	r.N = len(obs)
 	r.ModelOrderings = len(od)
 	acceptsMail := m.AcceptsMail == nil || *m.AcceptsMail
 	keys := make([]string, len(obs))
@@ -354,12 +428,16 @@ func markdownRow(r *cellResult) string {
 		mdl = fmt.Sprintf("%.3f", r.FirstV6Model)
 		acc = fmt.Sprintf("%.3f–%.3f", float64(r.FirstV6Lo)/float64(n), float64(r.FirstV6Hi)/float64(n))
 	}
+	n := fmt.Sprint(r.N)
+	if r.Replayed > 0 {
+		n += fmt.Sprintf(" (+%d replayed by %d process(es), left out)", r.Replayed, r.ReplayedStreams)
+	}
 	verdict := "pass"
 	if !r.Pass() {
 		verdict = "**FAIL**: " + strings.Join(r.Failures, "; ")
 	}
-	return fmt.Sprintf("| %s | %s | %d | %s | %s | %s | %d / %d | %.3f / %.3f / %.3f | %.3f / %.3f / %.3f | %.3f / %.3f / %.3f | %s |\n",
-		r.MTA, r.Cell, r.N, first, mdl, acc, r.ObservedOrderings, r.ModelOrderings,
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %d / %d | %.3f / %.3f / %.3f | %.3f / %.3f / %.3f | %.3f / %.3f / %.3f | %s |\n",
+		r.MTA, r.Cell, n, first, mdl, acc, r.ObservedOrderings, r.ModelOrderings,
 		r.TVDOrder, r.TVDOrderNoise, r.TVDOrderLimit, r.TVDPattern, r.TVDPatternNoise, r.TVDPatternLimit,
 		r.TVDFirst, r.TVDFirstNoise, r.TVDFirstLimit, verdict)
 }
