@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
@@ -389,26 +388,14 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		close(results)
 	}()
 
-	var bar *progressbar.ProgressBar
+	var bar *progress
 	if f.IO.ErrTTY && !g.Verbose && (len(o.Domains) > 1 || o.File != "") {
-		bar = progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(f.IO.ErrOut),
-			progressbar.OptionSetDescription("checking"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("domains"),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			// No spinner ticker: for a bar of unknown length the library
-			// starts a goroutine that reads the bar's state without its
-			// lock (a data race, v3.19.1); the bar still advances on Add.
-			progressbar.OptionSetSpinnerChangeInterval(0),
-		)
+		bar = newProgress(f.IO.ErrOut, f.Now)
 	}
 
 	sum, werr := writeCheckResults(w, g.Format == "jsonl", results, o.failOn, bar, stopWork)
 	if bar != nil {
-		_ = bar.Finish()
+		bar.Finish()
 	}
 	// Drain so that workers never block on a dead writer.
 	for range results {
@@ -515,7 +502,7 @@ func produceCheckJobs(ctx context.Context, args []string, in io.Reader, jobs cha
 
 // writeCheckResults is the one writer: jsonl in completion order (memory
 // stays flat however long the list), every other format in input order.
-func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan checkResult, failOn report.Severity, bar *progressbar.ProgressBar, stop func()) (render.CheckSummary, error) {
+func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan checkResult, failOn report.Severity, bar *progress, stop func()) (render.CheckSummary, error) {
 	var sum render.CheckSummary
 	worst := ExitOK
 	if err := w.Begin(); err != nil {
@@ -536,7 +523,7 @@ func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan chec
 		}
 		worst = worseExit(worst, code)
 		if bar != nil {
-			_ = bar.Add(1)
+			bar.Add(1)
 		}
 		return w.Write(rep)
 	}

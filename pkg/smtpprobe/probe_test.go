@@ -84,6 +84,9 @@ func TestProbeReportsOKWithVerifiedTLSFromWellBehavedServer(t *testing.T) {
 		t.Errorf("timings = %+v", res.Timings)
 	}
 	want := []string{"EHLO client.test", "STARTTLS", "[tls] EHLO client.test", "[tls] QUIT"}
+	if !srv.WaitIdle(5 * time.Second) {
+		t.Fatal("the probe left its connection open")
+	}
 	if got := srv.Commands(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("commands = %q, want %q", got, want)
 	}

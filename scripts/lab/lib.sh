@@ -541,7 +541,8 @@ lab_topology() {
 			wire="$LAB_DIR/delaywire"
 			(cd "$LAB_REPO" && go build -o "$wire" ./scripts/lab/delaywire) || lab_die "build delaywire"
 		fi
-		lab_spawn "$LAB_C" delaywire "$wire" -a lc -b ls -delay "$delay" -ready "$LAB_DIR/wire.ready" >/dev/null
+		# LAB_WIRE_TRACE=1: one line per packet in delaywire.log.
+		lab_spawn "$LAB_C" delaywire "$wire" -a lc -b ls -delay "$delay" ${LAB_WIRE_TRACE:+-trace} -ready "$LAB_DIR/wire.ready" >/dev/null
 		local i
 		for i in $(seq 1 50); do [ -f "$LAB_DIR/wire.ready" ] && break; sleep 0.1; done
 		[ -f "$LAB_DIR/wire.ready" ] || { lab_show "$LAB_DIR/delaywire.log"; lab_die "delaywire did not start"; }

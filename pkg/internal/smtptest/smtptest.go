@@ -184,6 +184,26 @@ func (s *Server) Commands() []string {
 	return append([]string(nil), s.commands...)
 }
 
+// WaitIdle waits until every accepted connection has ended (the client
+// closed it and the server read all it sent), for at most d; false means
+// some were still open. A client that does not wait for the reply to its
+// last command returns before the server has read that command.
+func (s *Server) WaitIdle(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		s.mu.Lock()
+		open := len(s.conns)
+		s.mu.Unlock()
+		if open == 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Accepted returns how many connections were accepted.
 func (s *Server) Accepted() int {
 	s.mu.Lock()

@@ -18,6 +18,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -62,6 +64,61 @@ type packet struct {
 	data []byte
 }
 
+// tracer, when set, gets one line per packet read (see describe).
+var tracer *log.Logger
+
+// describe summarises an IP packet for the trace: protocol, addresses,
+// ports, TCP flags and payload length. It reads only what the headers
+// promise and says so when a packet is too short.
+func describe(b []byte) string {
+	if len(b) < 1 {
+		return "empty"
+	}
+	var proto byte
+	var src, dst netip.Addr
+	var hdr int
+	switch b[0] >> 4 {
+	case 4:
+		if len(b) < 20 {
+			return "short IPv4"
+		}
+		hdr = int(b[0]&0x0f) * 4
+		proto = b[9]
+		src = netip.AddrFrom4([4]byte(b[12:16]))
+		dst = netip.AddrFrom4([4]byte(b[16:20]))
+	case 6:
+		if len(b) < 40 {
+			return "short IPv6"
+		}
+		hdr = 40
+		proto = b[6] // extension headers are not followed
+		src = netip.AddrFrom16([16]byte(b[8:24]))
+		dst = netip.AddrFrom16([16]byte(b[24:40]))
+	default:
+		return fmt.Sprintf("not IP (version %d)", b[0]>>4)
+	}
+	if hdr > len(b) {
+		return "short IP header"
+	}
+	l4 := b[hdr:]
+	switch {
+	case proto == 6 && len(l4) >= 20:
+		off := int(l4[12]>>4) * 4
+		flags := ""
+		for i, name := range []string{"F", "S", "R", "P", "A"} {
+			if l4[13]&(1<<i) != 0 {
+				flags += name
+			}
+		}
+		return fmt.Sprintf("tcp %s -> %s [%s] len %d", netip.AddrPortFrom(src, uint16(l4[0])<<8|uint16(l4[1])),
+			netip.AddrPortFrom(dst, uint16(l4[2])<<8|uint16(l4[3])), flags, max(0, len(l4)-off))
+	case proto == 17 && len(l4) >= 8:
+		return fmt.Sprintf("udp %s -> %s len %d", netip.AddrPortFrom(src, uint16(l4[0])<<8|uint16(l4[1])),
+			netip.AddrPortFrom(dst, uint16(l4[2])<<8|uint16(l4[3])), len(l4)-8)
+	}
+	return fmt.Sprintf("proto %d %s -> %s len %d", proto, src, dst, len(l4))
+}
+
 // pump copies packets from src to dst, each one written delay after it was read.
 func pump(src, dst *os.File, delay time.Duration, errc chan<- error) {
 	q := make(chan packet, queueLen)
@@ -84,6 +141,9 @@ func pump(src, dst *os.File, delay time.Duration, errc chan<- error) {
 			return
 		}
 		p := packet{due: time.Now().Add(delay), data: append([]byte(nil), buf[:n]...)}
+		if tracer != nil {
+			tracer.Printf("%s->%s %s", src.Name(), dst.Name(), describe(p.data))
+		}
 		select {
 		case q <- p:
 		default: // queue full: drop
@@ -96,7 +156,11 @@ func run() error {
 	b := flag.String("b", "wb", "name of the second TUN device")
 	delay := flag.Duration("delay", 25*time.Millisecond, "one-way delay (round trip is twice this)")
 	ready := flag.String("ready", "", "file to create once both devices exist")
+	trace := flag.Bool("trace", false, "log every packet (time, direction, addresses, TCP flags, length) to stderr")
 	flag.Parse()
+	if *trace {
+		tracer = log.New(os.Stderr, "", log.Ltime|log.Lmicroseconds)
+	}
 	if *delay < 0 || *delay > 10*time.Second {
 		return errors.New("-delay must be between 0 and 10s")
 	}
