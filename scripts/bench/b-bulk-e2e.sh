@@ -5,6 +5,11 @@
 # and 2001:db8:b::/48 as local (AnyIP routes), and one real Postfix smtpd
 # listening on every address answers them all, STARTTLS included.
 #   b-bulk-e2e.sh [N]   (default 10000; smoke 100)
+#   ZDNS_BIN=/path/to/zdns ZGRAB2_BIN=/path/to/zgrab2: also run the reference
+#   composition on the same input and servers, zdns MXLOOKUP (MX + A + AAAA)
+#   then `zgrab2 smtp --send-quit` over every address it returned, and print
+#   the ratio (target: mailcheck >= 1.5 x the composition's domains/s).
+#   ZGRAB2_SENDERS=N: zgrab2 --senders (default 1000, its own).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 lab_init
@@ -46,5 +51,59 @@ bench_figure "bulk_e2e.$n.probes" "$probes_all (ok: $probes_ok)"
 bench_figure "bulk_e2e.$n.wall_s" "$wall"
 bench_figure "bulk_e2e.$n.domains_per_s" "$(bench_div "$n" "$wall" 0)"
 bench_figure "bulk_e2e.$n.peak_rss_mb" "$(bench_div "$rss" 1024 1)"
+bench_figure "bulk_e2e.$n.cpu_s" "$(awk -v u="$(bench_time_v "$LAB_DIR/time.txt" 'User time (seconds)')" \
+	-v s="$(bench_time_v "$LAB_DIR/time.txt" 'System time (seconds)')" 'BEGIN{print u + s}')"
 [ "$probes_all" -ge "$((2 * n))" ] || lab_die "expected at least $((2 * n)) probes, got $probes_all"
+
+if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
+	# Stage 1: zdns MXLOOKUP with both families. Stage 2: zgrab2's SMTP
+	# module over the addresses (banner, EHLO, STARTTLS and the TLS
+	# handshake when offered, QUIT); the address extraction (jq) between
+	# them is not timed. It does less than mailcheck: no PTR, no forward
+	# confirmation, no EHLO after TLS, no certificate verification. Each
+	# stage's output is counted, so a failing tool is an error, not a ratio.
+	t0=$EPOCHREALTIME
+	set +e
+	lab_exec "$LAB_C" /usr/bin/time -v -o "$LAB_DIR/ztime.txt" "$ZDNS_BIN" --name-servers 198.51.100.53 --threads "${ZDNS_THREADS:-100}" --quiet \
+		mxlookup --ipv4-lookup --ipv6-lookup <"$LAB_DIR/bulk/domains.txt" >"$LAB_DIR/zmx.json" 2>"$LAB_DIR/zmx.err"
+	zrc=$?
+	set -e
+	t1=$EPOCHREALTIME
+	[ "$zrc" = 0 ] || { tail -c 3000 "$LAB_DIR/zmx.err" >&2; lab_die "zdns mxlookup exited $zrc"; }
+	# zgrab2 input: "address, exchange name" (the name is its EHLO argument
+	# and SNI; without one it sends a bare EHLO, which servers reject).
+	jq -r '.results.MXLOOKUP.data.exchanges[]? | .name as $h | (.ipv4_addresses[]?, .ipv6_addresses[]?) | "\(.), \($h)"' \
+		"$LAB_DIR/zmx.json" >"$LAB_DIR/zaddrs.txt"
+	naddr=$(wc -l <"$LAB_DIR/zaddrs.txt")
+	[ "$((naddr * 100))" -ge "$((2 * n * 99))" ] || lab_die "zdns mxlookup: $naddr addresses for $n domains (want about $((2 * n)))"
+	# An empty blocklist: zgrab2's default one would refuse the
+	# documentation prefixes the lab uses.
+	: >"$LAB_DIR/zgrab.blocklist"
+	t2=$EPOCHREALTIME
+	set +e
+	lab_exec "$LAB_C" /usr/bin/time -v -o "$LAB_DIR/zgtime.txt" "$ZGRAB2_BIN" smtp --send-quit --senders "${ZGRAB2_SENDERS:-1000}" \
+		-b "$LAB_DIR/zgrab.blocklist" --connect-timeout 5s -f "$LAB_DIR/zaddrs.txt" -o "$LAB_DIR/zgrab.json" -m "$LAB_DIR/zgrab.meta" -l "$LAB_DIR/zgrab.log" 2>"$LAB_DIR/zgrab.err"
+	zrc=$?
+	set -e
+	t3=$EPOCHREALTIME
+	[ "$zrc" = 0 ] || { tail -c 3000 "$LAB_DIR/zgrab.log" >&2; lab_die "zgrab2 smtp exited $zrc"; }
+	glines=$(wc -l <"$LAB_DIR/zgrab.json")
+	gok=$(jq -r 'select(.data.smtp.status == "success" and (.data.smtp.result.tls.handshake_completed_successfully == true)) | .ip' "$LAB_DIR/zgrab.json" | wc -l)
+	gstat=$(jq -r '.data.smtp.status // "none"' "$LAB_DIR/zgrab.json" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')
+	bench_figure "bulk_e2e.$n.zgrab2_probes" "$glines for $naddr addresses (status: $gstat; TLS done: $gok)"
+	[ "$glines" = "$naddr" ] && [ "$((gok * 100))" -ge "$((naddr * 99))" ] ||
+		lab_die "zgrab2 smtp: $naddr addresses in, $glines lines out, $gok with STARTTLS done"
+	zdns_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')
+	zgrab_s=$(awk -v a="$t2" -v b="$t3" 'BEGIN{print b - a}')
+	zall=$(awk -v a="$zdns_s" -v b="$zgrab_s" 'BEGIN{print a + b}')
+	bench_figure "bulk_e2e.$n.zdns_mxlookup_s" "$zdns_s"
+	bench_figure "bulk_e2e.$n.zgrab2_smtp_s" "$zgrab_s"
+	bench_figure "bulk_e2e.$n.zdns_zgrab2_domains_per_s" "$(bench_div "$n" "$zall" 0)"
+	for st in ztime:zdns zgtime:zgrab2; do
+		bench_figure "bulk_e2e.$n.${st#*:}_cpu_s" "$(awk -v u="$(bench_time_v "$LAB_DIR/${st%%:*}.txt" 'User time (seconds)')" \
+			-v s="$(bench_time_v "$LAB_DIR/${st%%:*}.txt" 'System time (seconds)')" 'BEGIN{print u + s}')"
+	done
+	bench_figure "bulk_e2e.$n.zgrab2_peak_rss_mb" "$(bench_div "$(bench_time_v "$LAB_DIR/zgtime.txt" 'Maximum resident set size (kbytes)')" 1024 1)"
+	bench_figure "bulk_e2e.$n.ratio_mailcheck_to_zdns_zgrab2 (target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
+fi
 exit 0

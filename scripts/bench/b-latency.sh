@@ -4,10 +4,14 @@
 # delay wire (round trip 50 ms to DNS and SMTP alike). The critical path is
 # the slowest address's chain, in round trips:
 #   MX query, A/AAAA query (the exchanges' in parallel), TCP connect, banner,
-#   EHLO, STARTTLS, TLS 1.3 handshake, EHLO again, QUIT = 9 RTT.
-# Reverse DNS (PTR, then forward confirmation: 2 RTT after the address) runs
-# beside the probes and is shorter. Reported: median wall time of the whole
+#   EHLO, STARTTLS, TLS 1.3 handshake, EHLO again (2 RTT against Postfix:
+#   OpenSSL sends its session tickets first and, with Nagle's algorithm on
+#   the server, the short EHLO reply waits for their ACK) = 9 RTT.
+# QUIT is sent but its reply not awaited (like Postfix's client). Reverse
+# DNS (PTR, then forward confirmation: 2 RTT after the address) runs beside
+# the probes and is shorter. Reported: median wall time of the whole
 # process over R runs, and wall / critical path (target <= 1.2).
+# LAB_WIRE_TRACE=1 LAB_KEEP=1 keeps a per-packet trace (delaywire.log).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 lab_init
