@@ -108,7 +108,7 @@ once; -o jsonl streams one JSON document per line as domains complete.`,
 	fl.BoolVar(&o.ExpectIPv6, "expect-ipv6", false, "fail unless the domain accepts mail over IPv6")
 	fl.StringArrayVar(&o.ExpectMX, "expect-mx", nil, "fail unless HOST is one of the MX hosts (repeatable)")
 	fl.StringVar(&o.ExpectPTRSuffix, "expect-ptr-suffix", "", "fail unless every MX address's PTR ends with SUFFIX")
-	fl.BoolVar(&o.RequireSTARTTLS, "require-starttls", false, "fail unless every MX address offers working STARTTLS (not with --no-starttls)")
+	fl.BoolVar(&o.RequireSTARTTLS, "require-starttls", false, "fail unless every MX address offers working STARTTLS (not with --no-starttls or --dns-only)")
 	o.register(fl, "; a usage error with --require-starttls")
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
@@ -159,6 +159,11 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 	if o.RequireSTARTTLS && o.NoStartTLS {
 		// A probe that does not try STARTTLS cannot tell whether it works.
 		return usageErr("--require-starttls needs the STARTTLS handshake that --no-starttls skips; drop one of them")
+	}
+	if o.RequireSTARTTLS && o.DNSOnly {
+		// Without probes nothing could ever fail the requirement: a CI gate
+		// that silently passes is worse than an error.
+		return usageErr("--require-starttls needs the SMTP probes that --dns-only skips; drop one of them")
 	}
 	var err error
 	if o.src4, o.src6, o.HELO, err = o.resolve(os.Hostname); err != nil {

@@ -240,6 +240,7 @@ func TestCheckRejectsBadInputWithExitTwo(t *testing.T) {
 		{"check", "--source4", "2001:db8::1", "example.org"},
 		{"check", "--set", "no_such_parameter=1", "example.org"},
 		{"check", "--require-starttls", "--no-starttls", "example.org"},
+		{"check", "--require-starttls", "--dns-only", "example.org"},
 		{"check", "-f", "/nonexistent/list.txt"},
 	}
 	for _, args := range cases {
