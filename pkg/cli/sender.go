@@ -138,6 +138,23 @@ func (o *senderOptions) validate() (senderInput, error) {
 		}
 		in.opts.IPs = append(in.opts.IPs, ip)
 	}
+	if len(in.opts.IPs) > 0 {
+		kept := 0
+		for _, ip := range in.opts.IPs {
+			if ip.Is4() || ip.Is4In6() {
+				kept += b2i(o.Want4)
+			} else {
+				kept += b2i(o.Want6)
+			}
+		}
+		if kept == 0 {
+			fam := "IPv4"
+			if !o.Want4 {
+				fam = "IPv6"
+			}
+			return in, usageErr("-4/-6 limit the check to %s and no --ip address is %s", fam, fam)
+		}
+	}
 	if o.Domain != "" {
 		ascii, _, err := parseDomainArg(o.Domain)
 		if err != nil {
@@ -259,4 +276,11 @@ func localAddrs() ([]netip.Addr, error) {
 		}
 	}
 	return out, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -145,8 +145,26 @@ func TestSenderFamilyFlagsSelectTheAddresses(t *testing.T) {
 	s := startSenderZone(t)
 	out, _, _ := runInProcess(t, context.Background(), "", "sender", "-4", "-o", "json", "--resolver", s.Addr4(),
 		"--ip", "2001:db8:1::25", "--ip", "192.0.2.25")
-	if strings.Contains(out, "2001:db8:1::25") || !strings.Contains(out, "192.0.2.25") {
-		t.Errorf("-4 kept an IPv6 address or lost the IPv4 one:\n%s", out)
+	var rep struct {
+		Senders []struct {
+			IP string `json:"ip"`
+		} `json:"senders"`
+		Excluded []string `json:"excluded"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if len(rep.Senders) != 1 || rep.Senders[0].IP != "192.0.2.25" || len(rep.Excluded) != 1 || rep.Excluded[0] != "2001:db8:1::25" {
+		t.Errorf("-4 with an IPv6 and an IPv4 --ip: want the IPv4 one checked and the IPv6 one listed as excluded:\n%s", out)
+	}
+	text, _, _ := runInProcess(t, context.Background(), "", "sender", "-4", "--resolver", s.Addr4(),
+		"--ip", "2001:db8:1::25", "--ip", "192.0.2.25")
+	if !strings.Contains(text, "Not checked") || !strings.Contains(text, "2001:db8:1::25") {
+		t.Errorf("the text report does not say which address -4 left out:\n%s", text)
+	}
+	_, errOut, code := runInProcess(t, context.Background(), "", "sender", "-6", "--resolver", s.Addr4(), "--ip", "192.0.2.25")
+	if code != ExitUsage || !strings.Contains(errOut, "no --ip address is IPv6") {
+		t.Errorf("-6 with only an IPv4 --ip: exit %d, stderr %q; want a usage error", code, errOut)
 	}
 }
 
@@ -369,6 +387,7 @@ func TestDocsJSONDescribesTheSenderAndExplainFields(t *testing.T) {
 		"--ip", "10.0.0.1", "--ip", "2001:db8:1::29", "--domain", "example.org", "--helo", "mail.example.org",
 		"--dnsbl", "--dnsbl-zone", "bl.example", "--main-cf", cf)
 	collect(sent, "sender", "--ip", "2001:db8:1::26", "--domain", "perm.example")
+	collect(sent, "sender", "-6", "--ip", "2001:db8:1::26", "--ip", "192.0.2.25")
 	compare("sender", sent)
 
 	expl := map[string]bool{}

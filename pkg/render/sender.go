@@ -24,6 +24,13 @@ func SenderText(w io.Writer, st *Styles, rep *sender.Report) error {
 		p.Line(st.Paint(ToneDim, fmt.Sprintf("Postfix %s: inet_protocols = %s, smtp_address_preference = %s",
 			Sanitize(pf.File), Sanitize(pf.InetProtocols), Sanitize(pf.SMTPAddressPreference))))
 	}
+	if len(rep.Excluded) > 0 {
+		ips := make([]string, len(rep.Excluded))
+		for i, ip := range rep.Excluded {
+			ips[i] = ip.String()
+		}
+		p.Line(st.Paint(ToneDim, "Not checked (another family than -4/-6 asks for): "+strings.Join(ips, ", ")))
+	}
 	for i := range rep.Senders {
 		p.Line()
 		senderBlock(p, st, &rep.Senders[i])

@@ -76,6 +76,7 @@ func Audit(ctx context.Context, r dnsq.Resolver, o Options) *Report {
 		}
 		for _, ip := range o.IPs {
 			if (ip.Is4() || ip.Is4In6()) && !o.Want4 || ip.Is6() && !ip.Is4In6() && !o.Want6 {
+				rep.Excluded = append(rep.Excluded, ip)
 				continue
 			}
 			cands = append(cands, cand{ip, origin})

@@ -64,6 +64,9 @@ type Report struct {
 	Domain        string   `json:"domain,omitempty"` // --domain: whose SPF and DMARC were checked
 	Postfix       *Postfix `json:"postfix,omitempty"`
 	Senders       []Sender `json:"senders"`
+	// Excluded are --ip addresses of a family that -4 or -6 left out:
+	// given, but not checked.
+	Excluded []netip.Addr `json:"excluded,omitempty"`
 	// DMARC of Domain, also copied into each sender.
 	DMARC    *DMARC           `json:"dmarc,omitempty"`
 	Findings []report.Finding `json:"findings"`
