@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -445,6 +446,9 @@ func (e *evaluator) addresses() {
 	d := &e.f.Discovery
 	var hostsWithAddr, hostsWith6 int
 	any4, any6 := false, false
+	// Reverse DNS belongs to the address, not to the MX name: an address
+	// shared by several MX hosts is judged once.
+	var judged []netip.Addr
 	for _, x := range d.MX {
 		has6 := false
 		if len(x.Addresses) > 0 {
@@ -456,7 +460,8 @@ func (e *evaluator) addresses() {
 			} else {
 				any4 = true
 			}
-			e.address(x, a)
+			e.address(x, a, !slices.Contains(judged, a.IP))
+			judged = append(judged, a.IP)
 		}
 		if has6 {
 			hostsWith6++
@@ -531,7 +536,9 @@ func hasFamily(x discover.Exchange, fam string) bool {
 	return false
 }
 
-func (e *evaluator) address(x discover.Exchange, a discover.Address) {
+// address judges one address of one MX host; rdns false skips the reverse
+// DNS findings (already given for the same address under another host).
+func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) {
 	ip := a.IP.String()
 	// For a named host the address comes from `host. IN A ip`; for an
 	// IP-literal MX target from the MX record itself, and the PTR fixes
@@ -552,7 +559,7 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address) {
 				"%s of MX host %s is %s; no sender on the Internet can reach it.", ip, x.Host, cc.what)
 		}
 	}
-	if e.p.unusable(a.Class) {
+	if e.p.unusable(a.Class) || !rdns {
 		return
 	}
 	rev := dnsq.ReverseName(a.IP)

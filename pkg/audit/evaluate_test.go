@@ -372,3 +372,22 @@ func BenchmarkEvaluate(b *testing.B) {
 		Evaluate(f, p)
 	}
 }
+
+func TestEvaluateJudgesTheReverseDNSOfASharedAddressOnce(t *testing.T) {
+	f := healthy()
+	// Both MX names point at one address without a PTR.
+	shared := addr("192.0.2.10", "")
+	shared.FCrDNS = iprev.StatusNone
+	f.Discovery.MX[0].Addresses = []discover.Address{shared}
+	f.Discovery.MX[1].Addresses = []discover.Address{shared}
+	f.Probes = []smtpprobe.Result{probeOK("mx1.example.org", "192.0.2.10", "mx1.example.org"), probeOK("mx2.example.org", "192.0.2.10", "mx1.example.org")}
+	got := 0
+	for _, fd := range Evaluate(f, Policy{Now: now}).Findings {
+		if fd.Code == report.CodePTRMissing {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Errorf("%d MC210 findings for one address shared by two MX hosts, want 1", got)
+	}
+}

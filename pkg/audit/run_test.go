@@ -50,7 +50,9 @@ func fakeStages(f Facts, probeStarted chan netip.Addr) Stages {
 
 func TestRunStartsProbesBeforeDiscoveryFinishes(t *testing.T) {
 	f := healthy()
-	started := make(chan netip.Addr)
+	// Buffered: a probe that starts before discovery waits for it must not
+	// lose its signal (the send below never blocks).
+	started := make(chan netip.Addr, 8)
 	rep := Run(context.Background(), "example.org", Options{Timeout: 5 * time.Second, WantIPv4: true, WantIPv6: true, Policy: sandboxPolicy()}, fakeStages(f, started))
 	if rep.Partial {
 		t.Fatal("discovery waited for the deadline: no probe started while it ran")
