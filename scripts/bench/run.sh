@@ -23,7 +23,8 @@ fi
 
 # shellcheck source=../lab/runner.sh
 . "$repo/scripts/lab/runner.sh"
-runner_setup bench "$repo" -trimpath
+# Built as the release is (.goreleaser.yaml): static, no cgo.
+CGO_ENABLED=0 runner_setup bench "$repo" -trimpath
 
 all=(startup latency blackhole bulk-dns bulk-dns-delay bulk-e2e)
 names=("$@")
