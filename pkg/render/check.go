@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -82,14 +81,14 @@ func (j *jsonlCheck) Begin() error { return nil }
 // line buffer: the bytes json.Encoder (HTML escaping off) would produce,
 // without its reflection pass and its copies, once per domain in bulk runs.
 func (j *jsonlCheck) Write(r *audit.Report) error {
+	// MarshalJSON is compact already (encoding/json output without
+	// indentation, spliced at object boundaries): no second pass over it.
 	b, err := r.MarshalJSON()
-	if err == nil {
-		j.buf.Reset()
-		err = json.Compact(&j.buf, b)
-	}
 	if err != nil {
 		return fmt.Errorf("encoding the report of %s: %w", r.Domain, err)
 	}
+	j.buf.Reset()
+	j.buf.Write(b)
 	j.buf.WriteByte('\n')
 	_, err = j.w.Write(j.buf.Bytes())
 	return err
