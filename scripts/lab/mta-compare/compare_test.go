@@ -222,23 +222,8 @@ func TestCompareCatchesASkewedDistributionThatKeepsTheSupport(t *testing.T) {
 	// is right, and only the TVD can tell.
 	orders := map[string]float64{}
 	seen := map[string]int{}
-	perm := func(a []string, f func([]string)) {
-		var rec func(int)
-		rec = func(i int) {
-			if i == len(a) {
-				f(append([]string(nil), a...))
-				return
-			}
-			for j := i; j < len(a); j++ {
-				a[i], a[j] = a[j], a[i]
-				rec(i + 1)
-				a[i], a[j] = a[j], a[i]
-			}
-		}
-		rec(0)
-	}
 	i := 0
-	perm([]string{"203.0.113.21", "2001:db8:c0:2::1", "203.0.113.22", "2001:db8:c0:2::2"}, func(o []string) {
+	permutations([]string{"203.0.113.21", "2001:db8:c0:2::1", "203.0.113.22", "2001:db8:c0:2::2"}, func(o []string) {
 		k := strings.Join(append(o, "203.0.113.23"), ",")
 		orders[k] = 1.0 / 24
 		if i%4 == 0 {
@@ -260,22 +245,11 @@ func TestReplayedRandomSequencesAreLeftOut(t *testing.T) {
 	// row happen by chance with probability 1/24^5 ≈ 1.3e-7.
 	od := dist{}
 	var keys []string
-	perm := []string{"a", "b", "c", "d"}
-	var gen func(k int)
-	gen = func(k int) {
-		if k == len(perm) {
-			key := strings.Join(perm, ",")
-			keys = append(keys, key)
-			od[key] = 1.0 / 24
-			return
-		}
-		for i := k; i < len(perm); i++ {
-			perm[k], perm[i] = perm[i], perm[k]
-			gen(k + 1)
-			perm[k], perm[i] = perm[i], perm[k]
-		}
-	}
-	gen(0)
+	permutations([]string{"a", "b", "c", "d"}, func(o []string) {
+		key := strings.Join(o, ",")
+		keys = append(keys, key)
+		od[key] = 1.0 / 24
+	})
 	mk := func(stream string, idx ...int) []delivery {
 		var ds []delivery
 		for _, i := range idx {
@@ -318,4 +292,21 @@ func TestReplayedRandomSequencesAreLeftOut(t *testing.T) {
 	if _, dropped, _ := dropReplays(same, od); dropped != 0 {
 		t.Errorf("dropped %d deliveries without a stream", dropped)
 	}
+}
+
+// permutations calls f with every ordering of a (a copy each time).
+func permutations(a []string, f func([]string)) {
+	var rec func(int)
+	rec = func(i int) {
+		if i == len(a) {
+			f(append([]string(nil), a...))
+			return
+		}
+		for j := i; j < len(a); j++ {
+			a[i], a[j] = a[j], a[i]
+			rec(i + 1)
+			a[i], a[j] = a[j], a[i]
+		}
+	}
+	rec(0)
 }
