@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -65,6 +66,15 @@ type Delivery struct {
 	ExpectedDelay float64 // seconds
 }
 
+// simBody is the simulate document without the two keys it shares with the
+// report (schema_version, domain): the shallower fields hide the embedded
+// ones, and being nil they are omitted.
+type simBody struct {
+	*mta.Document
+	SchemaVersion *struct{} `json:"schema_version,omitempty"`
+	Domain        *struct{} `json:"domain,omitempty"`
+}
+
 // reportFields is Report without its MarshalJSON, for the default encoding.
 type reportFields Report
 
@@ -75,6 +85,22 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	base, err := marshalNoEscape(reportFields(r))
 	if err != nil || r.Simulation == nil {
 		return base, err
+	}
+	if doc, ok := r.Simulation.(*mta.Document); ok && doc != nil {
+		// The common case, without re-parsing: the simulate document
+		// shares only schema_version and domain with the report, and
+		// simBody hides those.
+		sim, err := marshalNoEscape(simBody{Document: doc})
+		if err != nil {
+			return nil, fmt.Errorf("simulation: %w", err)
+		}
+		if len(sim) <= 2 {
+			return base, nil
+		}
+		out := make([]byte, 0, len(base)+len(sim))
+		out = append(out, base[:len(base)-1]...)
+		out = append(out, ',')
+		return append(out, sim[1:]...), nil
 	}
 	sim, err := marshalNoEscape(r.Simulation)
 	if err != nil {
