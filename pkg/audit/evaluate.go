@@ -44,6 +44,8 @@ type Facts struct {
 
 	DeadlineHit bool // the per-domain deadline cut something short
 	DNSOnly     bool
+	// NoRDNS is set under --no-rdns: reverse DNS was not looked up.
+	NoRDNS bool
 }
 
 // SimFacts is the part of the delivery simulation the findings need.
@@ -197,6 +199,9 @@ func (e *evaluator) run() {
 	}
 	if e.f.DNSOnly {
 		e.add(report.CodeDNSOnly, dom, "", "SMTP was not probed (--dns-only): reachability, TLS and the IPv4/IPv6 comparison are not judged.")
+	}
+	if e.f.NoRDNS {
+		e.add(report.CodeNoRDNS, dom, "", "Reverse DNS was not looked up (--no-rdns): PTR records and forward confirmation of the MX addresses are not judged.")
 	}
 	if !e.mx() {
 		return

@@ -40,6 +40,7 @@ type Options struct {
 	Timeout            time.Duration // per-domain deadline; 0 means none beyond ctx
 	WantIPv4, WantIPv6 bool
 	NoStartTLS         bool // --no-starttls: the probes do not try STARTTLS, TLS is not judged
+	NoRDNS             bool // --no-rdns: discovery skipped reverse DNS, which is not judged
 	Policy             Policy
 	Now                func() time.Time
 }
@@ -116,7 +117,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
 		Discovery: res, WantIPv4: o.WantIPv4, WantIPv6: o.WantIPv6,
 		Probed: st.Probe != nil, Probes: rep.Probes,
 		NoRoute: noRoute, Port25Blocked: blocked, StartTLSAttempted: !o.NoStartTLS,
-		DeadlineHit: deadline, DNSOnly: st.Probe == nil,
+		DeadlineHit: deadline, DNSOnly: st.Probe == nil, NoRDNS: o.NoRDNS,
 	}
 	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
 		rep.Simulation, facts.Sim = st.Simulate(res, rep.Probes)

@@ -33,6 +33,7 @@ type checkOptions struct {
 	File        string
 	Concurrency int
 	DNSOnly     bool
+	NoRDNS      bool
 
 	FailOn          string
 	Ignore          []string
@@ -103,6 +104,7 @@ once; -o jsonl streams one JSON document per line as domains complete.`,
 	fl.StringVarP(&o.File, "file", "f", "", "read domains from FILE, one per line ('-' for stdin)")
 	fl.IntVar(&o.Concurrency, "concurrency", 0, "domains checked at once (default 32, 256 with --dns-only)")
 	fl.BoolVar(&o.DNSOnly, "dns-only", false, "DNS only (MX, A, AAAA, PTR, FCrDNS): no SMTP probes, no simulation")
+	fl.BoolVar(&o.NoRDNS, "no-rdns", false, "skip reverse DNS (PTR, FCrDNS) of the MX addresses; not judged (MC907)")
 	fl.StringVar(&o.FailOn, "fail-on", "fail", "lowest severity that makes the exit code 1: warn or fail")
 	fl.StringArrayVar(&o.Ignore, "ignore", nil, "drop findings with this code (repeatable), e.g. --ignore MC207")
 	fl.BoolVar(&o.ExpectIPv6, "expect-ipv6", false, "fail unless the domain accepts mail over IPv6")
@@ -159,6 +161,9 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 	if o.RequireSTARTTLS && o.NoStartTLS {
 		// A probe that does not try STARTTLS cannot tell whether it works.
 		return usageErr("--require-starttls needs the STARTTLS handshake that --no-starttls skips; drop one of them")
+	}
+	if o.ExpectPTRSuffix != "" && o.NoRDNS {
+		return usageErr("--expect-ptr-suffix needs the PTR lookups that --no-rdns skips; drop one of them")
 	}
 	if o.RequireSTARTTLS && o.DNSOnly {
 		// Without probes nothing could ever fail the requirement: a CI gate
@@ -296,7 +301,7 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 	}
 	stages := audit.NewStages(audit.Real{
 		Resolver:     env.Resolver,
-		Discover:     discover.Options{IPv4: g.WantIPv4(), IPv6: g.WantIPv6(), RDNS: true},
+		Discover:     discover.Options{IPv4: g.WantIPv4(), IPv6: g.WantIPv6(), RDNS: !o.NoRDNS},
 		Prober:       prober,
 		MTA:          o.mtaCfg,
 		NoSimulation: o.DNSOnly,
@@ -305,6 +310,7 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		Timeout:  g.Timeout,
 		WantIPv4: g.WantIPv4(), WantIPv6: g.WantIPv6(),
 		NoStartTLS: o.NoStartTLS,
+		NoRDNS:     o.NoRDNS,
 		Policy: audit.Policy{
 			Expect:  audit.Expect{IPv6: o.ExpectIPv6, MX: o.ExpectMX, PTRSuffix: o.ExpectPTRSuffix, STARTTLS: o.RequireSTARTTLS},
 			Sandbox: env.Sandbox,

@@ -241,6 +241,7 @@ func TestCheckRejectsBadInputWithExitTwo(t *testing.T) {
 		{"check", "--set", "no_such_parameter=1", "example.org"},
 		{"check", "--require-starttls", "--no-starttls", "example.org"},
 		{"check", "--require-starttls", "--dns-only", "example.org"},
+		{"check", "--expect-ptr-suffix", ".example.org", "--no-rdns", "example.org"},
 		{"check", "-f", "/nonexistent/list.txt"},
 	}
 	for _, args := range cases {
@@ -685,5 +686,57 @@ mx.hole.test. AAAA 2001:db8::10
 	}
 	if doc.Replay.PDelivered != 1 {
 		t.Errorf("replay: delivered %v, want 1 (the IPv4 address answers)", doc.Replay.PDelivered)
+	}
+}
+
+func TestCheckNoRDNSAsksNoPTRAndSaysSo(t *testing.T) {
+	const n = 20
+	s := dnstest.New(t, bulkZone(n))
+	ptrQueries := func() int {
+		q := 0
+		for i := 0; i < n; i++ {
+			v6 := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i)})
+			q += s.Queries(dnsq.ReverseName(v6), "PTR")
+			q += s.Queries(dnsq.ReverseName(netip.AddrFrom4([4]byte{192, 0, 2, byte(i%250 + 1)})), "PTR")
+		}
+		return q
+	}
+	run := func(extra ...string) []map[string]any {
+		args := append([]string{"check", "--resolver", s.Addr4(), "--dns-only", "-o", "jsonl", "-f", "-"}, extra...)
+		out, errOut, code := runInProcess(t, context.Background(), bulkList(n, false), args...)
+		if code == ExitUsage {
+			t.Fatalf("exit 2: %s", errOut)
+		}
+		var docs []map[string]any
+		for line := range strings.Lines(out) {
+			var d map[string]any
+			if err := json.Unmarshal([]byte(line), &d); err != nil {
+				t.Fatalf("%v: %q", err, line)
+			}
+			docs = append(docs, d)
+		}
+		return docs
+	}
+	run()
+	if ptrQueries() == 0 {
+		t.Fatal("control run without --no-rdns asked no PTR: the counter does not see them")
+	}
+	s.ResetCounts()
+	docs := run("--no-rdns")
+	if q := ptrQueries(); q != 0 {
+		t.Errorf("--no-rdns asked %d PTR queries", q)
+	}
+	if len(docs) != n {
+		t.Fatalf("%d documents, want %d", len(docs), n)
+	}
+	for _, d := range docs {
+		b, _ := json.Marshal(d)
+		txt := string(b)
+		if !strings.Contains(txt, `"code":"MC907"`) || strings.Contains(txt, `"code":"MC21`) {
+			t.Fatalf("want MC907 and no reverse-DNS finding: %s", txt)
+		}
+		if !strings.Contains(txt, `"ptr_status":"skipped"`) || !strings.Contains(txt, `"fcrdns":"skipped"`) {
+			t.Fatalf("addresses do not say their reverse DNS was skipped: %s", txt)
+		}
 	}
 }

@@ -80,6 +80,7 @@ const (
 	CodeResolverFailed  = "MC904"
 	CodeDNSOnly         = "MC905"
 	CodeNoSTARTTLSTried = "MC906"
+	CodeNoRDNS          = "MC907"
 )
 
 func init() {
@@ -287,5 +288,8 @@ func init() {
 		Entry{CodeNoSTARTTLSTried, SeverityInfo, "STARTTLS was not tried (--no-starttls): TLS is not judged",
 			"The probes stopped after EHLO, so the TLS handshake and the certificate were not checked, and no STARTTLS finding (MC306-MC310, MC312, MC313, MC408, MC409) is made; the message says how many addresses advertised STARTTLS in EHLO. --require-starttls cannot be combined with --no-starttls.",
 			"Rerun without --no-starttls to judge TLS."},
+		Entry{CodeNoRDNS, SeverityInfo, "Reverse DNS of the MX addresses was not checked (--no-rdns)",
+			"PTR records and their forward confirmation were not looked up, so no reverse-DNS finding (MC210-MC216) is made and EHLO names are not compared with PTR names (MC311).",
+			"Rerun without --no-rdns to check reverse DNS."},
 	)
 }
