@@ -64,6 +64,31 @@ for n in "${sizes[@]}"; do
 	bench_figure "$tag.$n.peak_rss_mb" "$(bench_div "$rss" 1024 1)"
 	bench_figure "$tag.$n.cpu_s" "$cpu"
 
+	# The same list with --no-rdns: MX, A and AAAA only, the work of zdns
+	# MXLOOKUP (the issue's "MX + A + AAAA alone" target).
+	nrwall=""
+	if "$MAILCHECK_BIN" check --help 2>/dev/null | grep -q -- '--no-rdns'; then
+		q0=$(bench_knot_queries)
+		lab_run "$LAB_C" "$LAB_DIR/outnr-$n.jsonl" /usr/bin/time -v -o "$LAB_DIR/timenr-$n.txt" \
+			"$MAILCHECK_BIN" check --dns-only --no-rdns -o jsonl -f "$LAB_DIR/in-$n.txt" --resolver 198.51.100.53 \
+			--timeout 30s "${conc[@]}"
+		q1=$(bench_knot_queries)
+		case "$LAB_RC" in 0 | 1 | 3) ;; *)
+			tail -c 3000 "$LAB_DIR/outnr-$n.jsonl.err" >&2
+			lab_die "mailcheck check --no-rdns exited $LAB_RC on $n domains"
+			;;
+		esac
+		lines=$(wc -l <"$LAB_DIR/outnr-$n.jsonl")
+		ok=$(jq -r 'select([.. | objects | select(has("mx_status"))][0].mx_status == "ok") | .domain' "$LAB_DIR/outnr-$n.jsonl" | sort -u | wc -l)
+		[ "$lines" = "$n" ] && [ "$ok" = "$n" ] || lab_die "--no-rdns: $n domains in, $lines lines out, $ok with mx_status ok"
+		nrwall=$(bench_time_v "$LAB_DIR/timenr-$n.txt" 'Elapsed (wall clock) time' | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+		bench_figure "$tag.$n.no_rdns_domains_per_s" "$(bench_div "$n" "$nrwall" 0)"
+		bench_figure "$tag.$n.no_rdns_queries_per_domain" "$(bench_div "$((q1 - q0))" "$n" 2)"
+		bench_figure "$tag.$n.no_rdns_peak_rss_mb" "$(bench_div "$(bench_time_v "$LAB_DIR/timenr-$n.txt" 'Maximum resident set size (kbytes)')" 1024 1)"
+		bench_figure "$tag.$n.no_rdns_cpu_s" "$(awk -v u="$(bench_time_v "$LAB_DIR/timenr-$n.txt" 'User time (seconds)')" \
+			-v s="$(bench_time_v "$LAB_DIR/timenr-$n.txt" 'System time (seconds)')" 'BEGIN{print u + s}')"
+	fi
+
 	if [ -n "${ZDNS_BIN:-}" ]; then
 		# The reference pipeline: zdns (v2 CLI) MXLOOKUP (MX + A + AAAA),
 		# its addresses piped into zdns PTR. No forward confirmation: it does
@@ -148,6 +173,9 @@ for n in "${sizes[@]}"; do
 		bench_figure "$tag.$n.zdns_ptr_peak_rss_mb" "$(bench_div "$zptrrss" 1024 1)"
 		bench_figure "$tag.$n.ratio_mailcheck_to_zdns_mxlookup_ptr (mailcheck also does FCrDNS; target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
 		bench_figure "$tag.$n.ratio_mailcheck_full_to_zdns_mxlookup (mailcheck does PTR + FCrDNS too; target for MX+A+AAAA alone >= 1)" "$(bench_div "$zmx" "$wall" 2)"
+		if [ -n "$nrwall" ]; then
+			bench_figure "$tag.$n.ratio_mailcheck_no_rdns_to_zdns_mxlookup (the same work: MX+A+AAAA; target >= 1)" "$(bench_div "$zmx" "$nrwall" 2)"
+		fi
 	fi
 done
 exit 0
