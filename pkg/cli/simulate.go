@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,29 +22,33 @@ import (
 // simulateOptions are the flags of `mailcheck simulate` as typed; validate
 // turns them into the mta.Config and replay inputs.
 type simulateOptions struct {
-	Domain         string
-	MTA            string
-	Set            []string
-	MainCF         string
-	Seed           uint64
-	SeedSet        bool
-	MaxOrderings   int
-	Assume         []string
-	Probe          bool
-	Port           int
-	ConnectTimeout time.Duration
-	CommandTimeout time.Duration
-	HELO           string
-	LocalAddress   []string
+	Domain       string
+	MTA          string
+	Set          []string
+	MainCF       string
+	Seed         uint64
+	SeedSet      bool
+	MaxOrderings int
+	Assume       []string
+	Probe        bool
+	// The SMTP flags of --probe, shared with probe and check; --port also
+	// sets the port of Postfix's loop detection.
+	smtpFlags
+	LocalAddress []string
 
 	// Filled by validate.
-	cfg      mta.Config
-	outcomes map[netip.Addr]mta.Outcome
+	cfg        mta.Config
+	outcomes   map[netip.Addr]mta.Outcome
+	src4, src6 netip.Addr
+	helo       string
 	// ReadFile reads --main-cf (tests replace it).
 	ReadFile func(name string) (io.ReadCloser, error)
 }
 
 const maxMainCFSize = 4 << 20
+
+// probeOnlyFlags are the SMTP flags that mean something only with --probe.
+var probeOnlyFlags = []string{"connect-timeout", "command-timeout", "helo", "no-starttls", "source4", "source6"}
 
 func newCmdSimulate(f *Factory) *cobra.Command {
 	opts := &simulateOptions{ReadFile: func(name string) (io.ReadCloser, error) { return os.Open(name) }}
@@ -91,7 +94,11 @@ could not be obtained (the simulation is printed but cannot be trusted).`,
 			if err := checkFormat(f.Global, "text", "json"); err != nil {
 				return err
 			}
-			if err := opts.validate(cmd.Flags().Changed("connect-timeout") || cmd.Flags().Changed("command-timeout") || cmd.Flags().Changed("helo")); err != nil {
+			probeFlagSet := false
+			for _, name := range probeOnlyFlags {
+				probeFlagSet = probeFlagSet || cmd.Flags().Changed(name)
+			}
+			if err := opts.validate(probeFlagSet); err != nil {
 				return err
 			}
 			return runSimulate(cmd.Context(), f, opts)
@@ -105,10 +112,13 @@ could not be obtained (the simulation is printed but cannot be trusted).`,
 	fl.IntVar(&opts.MaxOrderings, "max-orderings", mta.DefaultMaxOrderings, "list at most this many orderings (the most likely) in JSON")
 	fl.StringArrayVar(&opts.Assume, "assume", nil, "replay a delivery assuming ADDR=refused|timeout|unreachable|greeting_4xx|greeting_5xx|rcpt_5xx|ok (repeatable; others ok)")
 	fl.BoolVar(&opts.Probe, "probe", false, "probe every address over SMTP (connect, greeting, EHLO, STARTTLS) and replay a delivery with what was measured")
-	fl.IntVar(&opts.Port, "port", 25, "TCP port for --probe (and Postfix loop detection, which applies on port 25 only)")
-	fl.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "with --probe: deadline for one TCP connect")
-	fl.DurationVar(&opts.CommandTimeout, "command-timeout", 20*time.Second, "with --probe: deadline for each SMTP reply")
-	fl.StringVar(&opts.HELO, "helo", "", "with --probe: EHLO name (default: this host's name if fully qualified)")
+	opts.smtpFlags.register(fl, "")
+	// Only --port matters without --probe (Postfix's loop detection).
+	fl.Lookup("port").Usage = "TCP port for --probe (and Postfix loop detection, which applies on port 25 only)"
+	fl.Lookup("no-starttls").Usage = "do not try STARTTLS (an MTA delivers over plain SMTP when the handshake fails, so the replay does not need it)"
+	for _, name := range probeOnlyFlags {
+		fl.Lookup(name).Usage = "with --probe: " + fl.Lookup(name).Usage
+	}
 	fl.StringArrayVar(&opts.LocalAddress, "local-address", nil, "an address of the sending host, for MX loop detection (repeatable)")
 	return cmd
 }
@@ -124,20 +134,14 @@ func (o *simulateOptions) validate(probeFlagsSet bool) error {
 	if o.MaxOrderings < 1 {
 		return usageErr("--max-orderings must be at least 1, got %d", o.MaxOrderings)
 	}
-	if o.Port < 1 || o.Port > 65535 {
-		return usageErr("--port must be 1..65535, got %d", o.Port)
-	}
-	if o.ConnectTimeout <= 0 || o.CommandTimeout <= 0 {
-		return usageErr("--connect-timeout and --command-timeout must be positive")
+	if o.src4, o.src6, o.helo, err = o.smtpFlags.resolve(os.Hostname); err != nil {
+		return err
 	}
 	if probeFlagsSet && !o.Probe {
-		return usageErr("--connect-timeout, --command-timeout and --helo need --probe")
+		return usageErr("--%s need --probe", strings.Join(probeOnlyFlags, ", --"))
 	}
 	if o.Probe && len(o.Assume) > 0 {
 		return usageErr("--probe and --assume exclude each other: the replay uses either measured or assumed outcomes")
-	}
-	if strings.ContainsAny(o.HELO, " \t\r\n") || len(o.HELO) > 255 {
-		return usageErr("--helo %q must be one name or address literal", o.HELO)
 	}
 	if o.MainCF != "" {
 		if name != mta.Postfix {
@@ -273,16 +277,13 @@ func simulateProbe(ctx context.Context, f *Factory, o *simulateOptions, d discov
 			targets = append(targets, smtpprobe.Target{Host: x.Host, IP: a.IP})
 		}
 	}
-	helo := o.HELO
-	if helo == "" {
-		helo = defaultHELO(os.Hostname)
-	}
 	var transcript io.Writer
 	if f.Global.Verbose {
 		transcript = f.IO.ErrOut
 	}
 	prober := smtpprobe.New(smtpprobe.Options{
-		Port: o.Port, HELO: helo, ConnectTimeout: o.ConnectTimeout, CommandTimeout: o.CommandTimeout,
+		Port: o.Port, HELO: o.helo, ConnectTimeout: o.ConnectTimeout, CommandTimeout: o.CommandTimeout,
+		NoStartTLS: o.NoStartTLS, Source4: o.src4, Source6: o.src6,
 		Dialer: f.Dialer, Routes: f.Routes, Now: f.Now, Transcript: transcript,
 	})
 	results := prober.ProbeAll(ctx, targets, 16)

@@ -31,7 +31,7 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 		return io.NopCloser(strings.NewReader(s)), nil
 	}
 	base := func() *simulateOptions {
-		return &simulateOptions{MTA: "postfix", MaxOrderings: 1000, Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second, ReadFile: read}
+		return &simulateOptions{MTA: "postfix", MaxOrderings: 1000, smtpFlags: smtpFlags{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second}, ReadFile: read}
 	}
 	tests := []struct {
 		name      string
@@ -81,7 +81,7 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 }
 
 func TestSimulateValidateBuildsTheModelConfig(t *testing.T) {
-	o := &simulateOptions{MTA: "postfix:3.3.0", MaxOrderings: 5, Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second,
+	o := &simulateOptions{MTA: "postfix:3.3.0", MaxOrderings: 5, smtpFlags: smtpFlags{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second},
 		Set: []string{"smtp_mx_address_limit = 2"}, LocalAddress: []string{"[2001:db8::9]"}, Assume: []string{"2001:db8::1=timeout"}}
 	if err := o.validate(false); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,8 @@ import (
 // accepts is a dialable "IP:port" that parses back to itself.
 func FuzzParseServer(f *testing.F) {
 	for _, s := range []string{"192.0.2.1", "192.0.2.1:5353", "[2001:db8::1]:53", "2001:db8::1",
-		"[2001:db8::1]", "fe80::1%eth0", "dns.example", "1.2.3.4:0", "[::]:53", ":53", "[", "[]:53"} {
+		"[2001:db8::1]", "fe80::1%eth0", "dns.example", "1.2.3.4:0", "[::]:53", ":53", "[", "[]:53",
+		"fe80::%[", "[fe80::1%a b]:53"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

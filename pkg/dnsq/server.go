@@ -63,6 +63,10 @@ func joinServer(ip netip.Addr, port string) (string, error) {
 		return "", fmt.Errorf("%s is a multicast address, not a server", ip)
 	case ip.Zone() != "" && !ip.IsLinkLocalUnicast():
 		return "", fmt.Errorf("%s: a zone (%%%s) only makes sense with a link-local address", ip, ip.Zone())
+	case strings.IndexFunc(ip.Zone(), func(r rune) bool { return r > 0x7f || !isNameByte(byte(r)) }) >= 0:
+		// An interface name or index; brackets, spaces or '%' would not
+		// survive the [address%zone]:port form.
+		return "", fmt.Errorf("%q is not an interface name or index", ip.Zone())
 	}
 	return net.JoinHostPort(ip.String(), port), nil
 }
