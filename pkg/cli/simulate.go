@@ -112,7 +112,7 @@ could not be obtained (the simulation is printed but cannot be trusted).`,
 	fl.IntVar(&opts.MaxOrderings, "max-orderings", mta.DefaultMaxOrderings, "list at most this many orderings (the most likely) in JSON")
 	fl.StringArrayVar(&opts.Assume, "assume", nil, "replay a delivery assuming ADDR=refused|timeout|unreachable|greeting_4xx|greeting_5xx|rcpt_5xx|ok (repeatable; others ok)")
 	fl.BoolVar(&opts.Probe, "probe", false, "probe every address over SMTP (connect, greeting, EHLO, STARTTLS) and replay a delivery with what was measured")
-	opts.smtpFlags.register(fl, "")
+	opts.register(fl, "")
 	// Only --port matters without --probe (Postfix's loop detection).
 	fl.Lookup("port").Usage = "TCP port for --probe (and Postfix loop detection, which applies on port 25 only)"
 	fl.Lookup("no-starttls").Usage = "do not try STARTTLS (an MTA delivers over plain SMTP when the handshake fails, so the replay does not need it)"
@@ -134,7 +134,7 @@ func (o *simulateOptions) validate(probeFlagsSet bool) error {
 	if o.MaxOrderings < 1 {
 		return usageErr("--max-orderings must be at least 1, got %d", o.MaxOrderings)
 	}
-	if o.src4, o.src6, o.helo, err = o.smtpFlags.resolve(os.Hostname); err != nil {
+	if o.src4, o.src6, o.helo, err = o.resolve(os.Hostname); err != nil {
 		return err
 	}
 	if probeFlagsSet && !o.Probe {
