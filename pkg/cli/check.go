@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
@@ -399,14 +400,26 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		close(results)
 	}()
 
-	var bar *progress
+	var bar *progressbar.ProgressBar
 	if f.IO.ErrTTY && !g.Verbose && (len(o.Domains) > 1 || o.File != "") {
-		bar = newProgress(f.IO.ErrOut, f.Now)
+		bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(f.IO.ErrOut),
+			progressbar.OptionSetDescription("checking"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("domains"),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			// No spinner ticker: for a bar of unknown length the library
+			// starts a goroutine that reads the bar's state without its
+			// lock (a data race, v3.19.1); the bar still advances on Add.
+			progressbar.OptionSetSpinnerChangeInterval(0),
+		)
 	}
 
 	sum, werr := writeCheckResults(w, g.Format == "jsonl", results, o.failOn, bar, stopWork)
 	if bar != nil {
-		bar.Finish()
+		_ = bar.Finish()
 	}
 	// Drain so that workers never block on a dead writer.
 	for range results {
@@ -513,7 +526,7 @@ func produceCheckJobs(ctx context.Context, args []string, in io.Reader, jobs cha
 
 // writeCheckResults is the one writer: jsonl in completion order (memory
 // stays flat however long the list), every other format in input order.
-func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan checkResult, failOn report.Severity, bar *progress, stop func()) (render.CheckSummary, error) {
+func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan checkResult, failOn report.Severity, bar *progressbar.ProgressBar, stop func()) (render.CheckSummary, error) {
 	var sum render.CheckSummary
 	worst := ExitOK
 	if err := w.Begin(); err != nil {
@@ -534,7 +547,7 @@ func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan chec
 		}
 		worst = worseExit(worst, code)
 		if bar != nil {
-			bar.Add(1)
+			_ = bar.Add(1)
 		}
 		return w.Write(rep)
 	}
