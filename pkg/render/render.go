@@ -1,5 +1,5 @@
 // Package render writes mailcheck's data model to an io.Writer: text for
-// people (aligned tables, color through fatih/color) and JSON for
+// people (tables through tablewriter, color through fatih/color) and JSON for
 // programs. Renderers never compute verdicts: the document is complete before
 // it is rendered, and the same document gives the same bytes.
 //
@@ -24,6 +24,9 @@ import (
 	"strings"
 
 	"github.com/fatih/color"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/sanitize"
@@ -138,12 +141,41 @@ func (t *Table) Render() error {
 			return fmt.Errorf("render: table row %d has %d cells for %d columns", i, len(r), len(t.header))
 		}
 	}
-	return writeTrimmed(t.w, layout(t.header, t.rows))
+	var buf bytes.Buffer
+	tbl := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleASCII),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+	)
+	tbl.Header(t.header)
+	for _, r := range t.rows {
+		row := make([]string, len(t.header))
+		copy(row, r)
+		if err := tbl.Append(row); err != nil {
+			return fmt.Errorf("render: table: %w", err)
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return fmt.Errorf("render: table: %w", err)
+	}
+	return writeTrimmed(t.w, buf.Bytes())
 }
 
 // writeTrimmed copies text to w with trailing blanks removed from each line.
-// A color reset at the end of a line is trimmed with the blanks around it
-// and put back once, so colored lines end cleanly too.
+// Color resets that tablewriter leaves after the padding are trimmed with
+// the blanks and one reset is put back, so colored lines end cleanly too.
 func writeTrimmed(w io.Writer, text []byte) error {
 	const reset = "\x1b[0m"
 	var out bytes.Buffer
