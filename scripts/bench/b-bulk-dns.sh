@@ -36,57 +36,52 @@ LAB_KNOT_STATS=1 lab_knot "$LAB_S" knot 198.51.100.53 -- "$LAB_DIR"/bulk/zones/*
 conc=()
 [ -n "${BENCH_CONCURRENCY:-}" ] && conc=(--concurrency "$BENCH_CONCURRENCY")
 
-for n in "${sizes[@]}"; do
-	head -n "$n" "$LAB_DIR/bulk/domains.txt" >"$LAB_DIR/in-$n.txt"
+# mc_bulk NAME N [FLAG...]: mailcheck check --dns-only over the first N
+# domains, output in $LAB_DIR/NAME-N.jsonl, GNU time in $LAB_DIR/NAME-N.time;
+# every domain must come out exactly once. Sets QUERIES (knot's count).
+mc_bulk() {
+	local name=$1 n=$2 q0 q1 lines uniq
+	shift 2
 	q0=$(bench_knot_queries)
-	lab_run "$LAB_C" "$LAB_DIR/out-$n.jsonl" /usr/bin/time -v -o "$LAB_DIR/time-$n.txt" \
-		"$MAILCHECK_BIN" check --dns-only -o jsonl -f "$LAB_DIR/in-$n.txt" --resolver 198.51.100.53 \
+	lab_run "$LAB_C" "$LAB_DIR/$name-$n.jsonl" /usr/bin/time -v -o "$LAB_DIR/$name-$n.time" \
+		"$MAILCHECK_BIN" check --dns-only "$@" -o jsonl -f "$LAB_DIR/in-$n.txt" --resolver 198.51.100.53 \
 		--timeout 30s "${conc[@]}"
 	q1=$(bench_knot_queries)
+	QUERIES=$((q1 - q0))
 	# 3 (some domain could not be determined) is a result to report, not an error.
 	case "$LAB_RC" in 0 | 1 | 3) ;; *)
-		tail -c 3000 "$LAB_DIR/out-$n.jsonl.err" >&2
-		lab_die "mailcheck check exited $LAB_RC on $n domains"
+		tail -c 3000 "$LAB_DIR/$name-$n.jsonl.err" >&2
+		lab_die "mailcheck check --dns-only $* exited $LAB_RC on $n domains"
 		;;
 	esac
-	lines=$(wc -l <"$LAB_DIR/out-$n.jsonl")
-	uniq=$(jq -r '.domain // [.. | objects | select(has("mx_status"))][0].domain' "$LAB_DIR/out-$n.jsonl" | sort -u | wc -l)
-	[ "$lines" = "$n" ] && [ "$uniq" = "$n" ] || lab_die "$n domains in, $lines lines and $uniq distinct domains out"
+	lines=$(wc -l <"$LAB_DIR/$name-$n.jsonl")
+	uniq=$(jq -r '.domain // [.. | objects | select(has("mx_status"))][0].domain' "$LAB_DIR/$name-$n.jsonl" | sort -u | wc -l)
+	[ "$lines" = "$n" ] && [ "$uniq" = "$n" ] || lab_die "$* : $n domains in, $lines lines and $uniq distinct domains out"
+}
+
+for n in "${sizes[@]}"; do
+	head -n "$n" "$LAB_DIR/bulk/domains.txt" >"$LAB_DIR/in-$n.txt"
+	mc_bulk out "$n"
 	pass6=$(jq -r '[.. | objects | select(has("fcrdns") and .family == "ipv6") | .fcrdns] | map(select(. == "pass")) | length' "$LAB_DIR/out-$n.jsonl" | awk '{s += $1} END {print s + 0}')
-	wall=$(bench_time_v "$LAB_DIR/time-$n.txt" 'Elapsed (wall clock) time' | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
-	rss=$(bench_time_v "$LAB_DIR/time-$n.txt" 'Maximum resident set size (kbytes)')
-	cpu=$(awk -v u="$(bench_time_v "$LAB_DIR/time-$n.txt" 'User time (seconds)')" -v s="$(bench_time_v "$LAB_DIR/time-$n.txt" 'System time (seconds)')" 'BEGIN{print u + s}')
+	wall=$(bench_wall "$LAB_DIR/out-$n.time")
 	statuses=$(jq -r '[.. | objects | select(has("mx_status"))][0].mx_status' "$LAB_DIR/out-$n.jsonl" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')
 	bench_figure "$tag.$n.domains" "$n (exit $LAB_RC; mx_status: $statuses; IPv6 FCrDNS pass: $pass6)"
 	bench_figure "$tag.$n.wall_s" "$wall"
 	bench_figure "$tag.$n.domains_per_s" "$(bench_div "$n" "$wall" 0)"
-	bench_figure "$tag.$n.queries_per_domain" "$(bench_div "$((q1 - q0))" "$n" 2)"
-	bench_figure "$tag.$n.peak_rss_mb" "$(bench_div "$rss" 1024 1)"
-	bench_figure "$tag.$n.cpu_s" "$cpu"
+	bench_figure "$tag.$n.queries_per_domain" "$(bench_div "$QUERIES" "$n" 2)"
+	bench_figure "$tag.$n.peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/out-$n.time")"
+	bench_figure "$tag.$n.cpu_s" "$(bench_cpu "$LAB_DIR/out-$n.time")"
 
 	# The same list with --no-rdns: MX, A and AAAA only, the work of zdns
 	# MXLOOKUP (the issue's "MX + A + AAAA alone" target).
 	nrwall=""
 	if "$MAILCHECK_BIN" check --help 2>/dev/null | grep -q -- '--no-rdns'; then
-		q0=$(bench_knot_queries)
-		lab_run "$LAB_C" "$LAB_DIR/outnr-$n.jsonl" /usr/bin/time -v -o "$LAB_DIR/timenr-$n.txt" \
-			"$MAILCHECK_BIN" check --dns-only --no-rdns -o jsonl -f "$LAB_DIR/in-$n.txt" --resolver 198.51.100.53 \
-			--timeout 30s "${conc[@]}"
-		q1=$(bench_knot_queries)
-		case "$LAB_RC" in 0 | 1 | 3) ;; *)
-			tail -c 3000 "$LAB_DIR/outnr-$n.jsonl.err" >&2
-			lab_die "mailcheck check --no-rdns exited $LAB_RC on $n domains"
-			;;
-		esac
-		lines=$(wc -l <"$LAB_DIR/outnr-$n.jsonl")
-		ok=$(jq -r 'select([.. | objects | select(has("mx_status"))][0].mx_status == "ok") | .domain' "$LAB_DIR/outnr-$n.jsonl" | sort -u | wc -l)
-		[ "$lines" = "$n" ] && [ "$ok" = "$n" ] || lab_die "--no-rdns: $n domains in, $lines lines out, $ok with mx_status ok"
-		nrwall=$(bench_time_v "$LAB_DIR/timenr-$n.txt" 'Elapsed (wall clock) time' | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+		mc_bulk outnr "$n" --no-rdns
+		nrwall=$(bench_wall "$LAB_DIR/outnr-$n.time")
 		bench_figure "$tag.$n.no_rdns_domains_per_s" "$(bench_div "$n" "$nrwall" 0)"
-		bench_figure "$tag.$n.no_rdns_queries_per_domain" "$(bench_div "$((q1 - q0))" "$n" 2)"
-		bench_figure "$tag.$n.no_rdns_peak_rss_mb" "$(bench_div "$(bench_time_v "$LAB_DIR/timenr-$n.txt" 'Maximum resident set size (kbytes)')" 1024 1)"
-		bench_figure "$tag.$n.no_rdns_cpu_s" "$(awk -v u="$(bench_time_v "$LAB_DIR/timenr-$n.txt" 'User time (seconds)')" \
-			-v s="$(bench_time_v "$LAB_DIR/timenr-$n.txt" 'System time (seconds)')" 'BEGIN{print u + s}')"
+		bench_figure "$tag.$n.no_rdns_queries_per_domain" "$(bench_div "$QUERIES" "$n" 2)"
+		bench_figure "$tag.$n.no_rdns_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/outnr-$n.time")"
+		bench_figure "$tag.$n.no_rdns_cpu_s" "$(bench_cpu "$LAB_DIR/outnr-$n.time")"
 	fi
 
 	if [ -n "${ZDNS_BIN:-}" ]; then
@@ -157,20 +152,17 @@ for n in "${sizes[@]}"; do
 		zall=$(awk -v a="$zseq" -v b="$zpipe" 'BEGIN{print (b < a ? b : a)}')
 		bench_figure "$tag.$n.zdns_stages_in_sequence_domains_per_s" "$(bench_div "$n" "$zseq" 0)"
 		bench_figure "$tag.$n.zdns_shell_pipe_domains_per_s" "$(bench_div "$n" "$zpipe" 0)"
-		zmxrss=$(bench_time_v "$LAB_DIR/ztime-$n.txt" 'Maximum resident set size (kbytes)')
-		zptrrss=$(bench_time_v "$LAB_DIR/zptime-$n.txt" 'Maximum resident set size (kbytes)')
 		bench_figure "$tag.$n.zdns_mxlookup_domains_per_s" "$(bench_div "$n" "$zmx" 0)"
 		bench_figure "$tag.$n.zdns_mxlookup_ptr_domains_per_s (best of the two)" "$(bench_div "$n" "$zall" 0)"
 		bench_figure "$tag.$n.zdns_mxlookup_queries_per_domain" "$(bench_div "$((q1 - q0))" "$n" 2)"
 		bench_figure "$tag.$n.zdns_ptr_queries_per_domain" "$(bench_div "$((q2 - q1))" "$n" 2)"
-		bench_figure "$tag.$n.zdns_mxlookup_peak_rss_mb" "$(bench_div "$zmxrss" 1024 1)"
+		bench_figure "$tag.$n.zdns_mxlookup_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/ztime-$n.txt")"
 		# CPU (user + system) of each stage: steadier than wall time when
 		# the machine is shared; compare with cpu_s above.
 		for st in ztime:mxlookup zptime:ptr; do
-			bench_figure "$tag.$n.zdns_${st#*:}_cpu_s" "$(awk -v u="$(bench_time_v "$LAB_DIR/${st%%:*}-$n.txt" 'User time (seconds)')" \
-				-v s="$(bench_time_v "$LAB_DIR/${st%%:*}-$n.txt" 'System time (seconds)')" 'BEGIN{print u + s}')"
+			bench_figure "$tag.$n.zdns_${st#*:}_cpu_s" "$(bench_cpu "$LAB_DIR/${st%%:*}-$n.txt")"
 		done
-		bench_figure "$tag.$n.zdns_ptr_peak_rss_mb" "$(bench_div "$zptrrss" 1024 1)"
+		bench_figure "$tag.$n.zdns_ptr_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/zptime-$n.txt")"
 		bench_figure "$tag.$n.ratio_mailcheck_to_zdns_mxlookup_ptr (mailcheck also does FCrDNS; target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
 		bench_figure "$tag.$n.ratio_mailcheck_full_to_zdns_mxlookup (mailcheck does PTR + FCrDNS too; target for MX+A+AAAA alone >= 1)" "$(bench_div "$zmx" "$wall" 2)"
 		if [ -n "$nrwall" ]; then

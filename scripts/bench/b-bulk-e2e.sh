@@ -45,14 +45,12 @@ lines=$(wc -l <"$LAB_DIR/out.jsonl")
 [ "$lines" = "$n" ] || lab_die "$n domains in, $lines lines out"
 probes_ok=$(jq '[.. | objects | select(has("banner_code") and has("status")) | select(.status == "ok")] | length' "$LAB_DIR/out.jsonl" | awk '{s += $1} END {print s + 0}')
 probes_all=$(jq '[.. | objects | select(has("banner_code") and has("status"))] | length' "$LAB_DIR/out.jsonl" | awk '{s += $1} END {print s + 0}')
-wall=$(bench_time_v "$LAB_DIR/time.txt" 'Elapsed (wall clock) time' | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
-rss=$(bench_time_v "$LAB_DIR/time.txt" 'Maximum resident set size (kbytes)')
+wall=$(bench_wall "$LAB_DIR/time.txt")
 bench_figure "bulk_e2e.$n.probes" "$probes_all (ok: $probes_ok)"
 bench_figure "bulk_e2e.$n.wall_s" "$wall"
 bench_figure "bulk_e2e.$n.domains_per_s" "$(bench_div "$n" "$wall" 0)"
-bench_figure "bulk_e2e.$n.peak_rss_mb" "$(bench_div "$rss" 1024 1)"
-bench_figure "bulk_e2e.$n.cpu_s" "$(awk -v u="$(bench_time_v "$LAB_DIR/time.txt" 'User time (seconds)')" \
-	-v s="$(bench_time_v "$LAB_DIR/time.txt" 'System time (seconds)')" 'BEGIN{print u + s}')"
+bench_figure "bulk_e2e.$n.peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/time.txt")"
+bench_figure "bulk_e2e.$n.cpu_s" "$(bench_cpu "$LAB_DIR/time.txt")"
 [ "$probes_all" -ge "$((2 * n))" ] || lab_die "expected at least $((2 * n)) probes, got $probes_all"
 
 if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
@@ -100,10 +98,9 @@ if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
 	bench_figure "bulk_e2e.$n.zgrab2_smtp_s" "$zgrab_s"
 	bench_figure "bulk_e2e.$n.zdns_zgrab2_domains_per_s" "$(bench_div "$n" "$zall" 0)"
 	for st in ztime:zdns zgtime:zgrab2; do
-		bench_figure "bulk_e2e.$n.${st#*:}_cpu_s" "$(awk -v u="$(bench_time_v "$LAB_DIR/${st%%:*}.txt" 'User time (seconds)')" \
-			-v s="$(bench_time_v "$LAB_DIR/${st%%:*}.txt" 'System time (seconds)')" 'BEGIN{print u + s}')"
+		bench_figure "bulk_e2e.$n.${st#*:}_cpu_s" "$(bench_cpu "$LAB_DIR/${st%%:*}.txt")"
 	done
-	bench_figure "bulk_e2e.$n.zgrab2_peak_rss_mb" "$(bench_div "$(bench_time_v "$LAB_DIR/zgtime.txt" 'Maximum resident set size (kbytes)')" 1024 1)"
+	bench_figure "bulk_e2e.$n.zgrab2_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/zgtime.txt")"
 	bench_figure "bulk_e2e.$n.ratio_mailcheck_to_zdns_zgrab2 (target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
 fi
 exit 0

@@ -29,6 +29,21 @@ bench_time_v() {
 	awk -F': ' -v f="$2" 'index($0, f) { gsub(/^[ \t]+/, "", $2); print $2 }' "$1" | tail -1
 }
 
+# bench_wall FILE: the wall-clock seconds of a GNU time -v report.
+bench_wall() {
+	bench_time_v "$1" 'Elapsed (wall clock) time' | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }'
+}
+
+# bench_cpu FILE: user + system seconds of a GNU time -v report.
+bench_cpu() {
+	awk -v u="$(bench_time_v "$1" 'User time (seconds)')" -v s="$(bench_time_v "$1" 'System time (seconds)')" 'BEGIN{print u + s}'
+}
+
+# bench_rss_mb FILE: the peak resident set size of a GNU time -v report, in MB.
+bench_rss_mb() {
+	bench_div "$(bench_time_v "$1" 'Maximum resident set size (kbytes)')" 1024 1
+}
+
 # bench_knot_queries: total queries knot has answered so far (mod-stats).
 bench_knot_queries() {
 	# knotc fails while a counter has never been incremented: that is zero.
