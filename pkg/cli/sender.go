@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -138,22 +139,13 @@ func (o *senderOptions) validate() (senderInput, error) {
 		}
 		in.opts.IPs = append(in.opts.IPs, ip)
 	}
-	if len(in.opts.IPs) > 0 {
-		kept := 0
-		for _, ip := range in.opts.IPs {
-			if ip.Is4() || ip.Is4In6() {
-				kept += b2i(o.Want4)
-			} else {
-				kept += b2i(o.Want6)
-			}
+	in.opts.Want4, in.opts.Want6 = o.Want4, o.Want6
+	if len(in.opts.IPs) > 0 && !slices.ContainsFunc(in.opts.IPs, in.opts.Wants) {
+		fam := "IPv4"
+		if !o.Want4 {
+			fam = "IPv6"
 		}
-		if kept == 0 {
-			fam := "IPv4"
-			if !o.Want4 {
-				fam = "IPv6"
-			}
-			return in, usageErr("-4/-6 limit the check to %s and no --ip address is %s", fam, fam)
-		}
+		return in, usageErr("-4/-6 limit the check to %s and no --ip address is %s", fam, fam)
 	}
 	if o.Domain != "" {
 		ascii, _, err := parseDomainArg(o.Domain)
@@ -179,7 +171,6 @@ func (o *senderOptions) validate() (senderInput, error) {
 		return in, usageErr("--dnsbl-zone needs --dnsbl")
 	}
 	in.opts.DNSBL = o.DNSBL
-	in.opts.Want4, in.opts.Want6 = o.Want4, o.Want6
 	return in, nil
 }
 
@@ -276,11 +267,4 @@ func localAddrs() ([]netip.Addr, error) {
 		}
 	}
 	return out, nil
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

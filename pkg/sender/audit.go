@@ -42,6 +42,15 @@ type Options struct {
 	DNSBLZones []string
 }
 
+// Wants reports whether ip is of a family this run checks (-4/-6): an
+// IPv4-mapped IPv6 address counts as IPv4.
+func (o Options) Wants(ip netip.Addr) bool {
+	if ip.Is4() || ip.Is4In6() {
+		return o.Want4
+	}
+	return o.Want6
+}
+
 // DefaultDNSBLZones are asked when --dnsbl is given without zones.
 // Spamhaus ZEN covers IPv4 and IPv6 (CSS lists IPv6 per /64).
 var DefaultDNSBLZones = []string{"zen.spamhaus.org"}
@@ -75,7 +84,7 @@ func Audit(ctx context.Context, r dnsq.Resolver, o Options) *Report {
 			origin = OriginFlag
 		}
 		for _, ip := range o.IPs {
-			if (ip.Is4() || ip.Is4In6()) && !o.Want4 || ip.Is6() && !ip.Is4In6() && !o.Want6 {
+			if !o.Wants(ip) {
 				rep.Excluded = append(rep.Excluded, ip)
 				continue
 			}
