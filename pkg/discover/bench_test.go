@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
 )
@@ -56,8 +57,8 @@ func BenchmarkRunLoopback(b *testing.B) {
 	for h, as := range m.A {
 		fmt.Fprintf(&zone, "%s A %s\n", h, as[0])
 		fmt.Fprintf(&zone, "%s AAAA %s\n", h, m.AAAA[h][0])
-		fmt.Fprintf(&zone, "%s PTR %s\n", dnsq.ReverseName(as[0]), h)
-		fmt.Fprintf(&zone, "%s PTR %s\n", dnsq.ReverseName(m.AAAA[h][0]), h)
+		fmt.Fprintf(&zone, "%s PTR %s\n", addr.ReverseName(as[0]), h)
+		fmt.Fprintf(&zone, "%s PTR %s\n", addr.ReverseName(m.AAAA[h][0]), h)
 	}
 	s, err := dnstest.Start(zone.String(), dnstest.WithoutIPv6(), dnstest.WithoutQueryLog())
 	if err != nil {

@@ -5,9 +5,9 @@ import (
 	"context"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 )
@@ -138,7 +138,7 @@ func Host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 
 func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts Options) Exchange {
 	ex := Exchange{Preference: pref, Host: dnsq.Bare(dnsq.Fqdn(name)), Addresses: []Address{}}
-	if lit, ok := ipLiteral(name); ok {
+	if lit, err := addr.ParseLiteral(name); err == nil {
 		// RFC 5321 §5.1: an MX target "MUST contain a domain name". We
 		// do not look the literal up as a name; it is used as is, as
 		// Postfix does when its family is enabled (research §1.3).
@@ -232,7 +232,7 @@ func address(ctx context.Context, r dnsq.Resolver, ip netip.Addr, opts Options) 
 
 // bareAddress is ip with its family and class, before reverse DNS.
 func bareAddress(ip netip.Addr) Address {
-	return Address{IP: ip, Family: FamilyOf(ip), Class: Classify(ip), PTR: []string{}}
+	return Address{IP: ip, Family: addr.Family(ip), Class: Classify(ip), PTR: []string{}}
 }
 
 func skipReverse(a *Address) {
@@ -276,24 +276,6 @@ func splitNullMX(recs []dnsq.MX) (others []dnsq.MX, null, mixed bool) {
 	default:
 		return others, false, true
 	}
-}
-
-// ipLiteral reports whether an MX target is an IP address rather than a
-// name: "192.0.2.1.", "2001:db8::1." or the bracketed "[192.0.2.1]".
-func ipLiteral(name string) (netip.Addr, bool) {
-	s := strings.TrimSuffix(name, ".")
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "IPv6:"), "ipv6:") // RFC 5321 §4.1.3 address literal
-	// Most targets are host names: rule them out without the parser's
-	// error value. Every IPv6 address has a ':'; an IPv4 one ends in a digit.
-	if s == "" || !strings.Contains(s, ":") && (s[len(s)-1] < '0' || s[len(s)-1] > '9') {
-		return netip.Addr{}, false
-	}
-	ip, err := netip.ParseAddr(s)
-	if err != nil || ip.Zone() != "" {
-		return netip.Addr{}, false
-	}
-	return ip, true
 }
 
 func bareAll(names []string) []string {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
@@ -108,7 +109,7 @@ func (o *onceResolver) LookupAAAA(ctx context.Context, name string) dnsq.AddrRes
 
 func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) dnsq.NameResult {
 	return o.ptr.do(ip.String(), func() dnsq.NameResult {
-		if res, ok := o.acquire(ctx, dnsq.ReverseName(ip)); !ok {
+		if res, ok := o.acquire(ctx, addr.ReverseName(ip)); !ok {
 			return dnsq.NameResult{Result: res}
 		}
 		defer o.release()

@@ -7,24 +7,23 @@ package discover
 import (
 	"net/netip"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 )
 
 // Family names as they appear in JSON.
+//
+// Deprecated: use addr.IPv4 and addr.IPv6.
 const (
-	FamilyIPv4 = "ipv4"
-	FamilyIPv6 = "ipv6"
+	FamilyIPv4 = addr.IPv4
+	FamilyIPv6 = addr.IPv6
 )
 
-// FamilyOf returns "ipv4" or "ipv6". IPv4-mapped IPv6 addresses are ipv6:
-// they came from an AAAA record.
-func FamilyOf(ip netip.Addr) string {
-	if ip.Is4() {
-		return FamilyIPv4
-	}
-	return FamilyIPv6
-}
+// FamilyOf returns the family of ip.
+//
+// Deprecated: use addr.Family.
+func FamilyOf(ip netip.Addr) string { return addr.Family(ip) }
 
 // Result is everything discovered about one mail domain.
 // JSON field names are the contract in docs/json.md.
@@ -89,18 +88,20 @@ type Address struct {
 	PTRTruncated bool `json:"ptr_truncated,omitempty"`
 }
 
-// AddrClass says what kind of address an A or AAAA record holds.
+// AddrClass says what kind of address an A or AAAA record holds: an
+// addr.Class in the words of the mx document's "class" field (docs/json.md),
+// which has no "shared" (see Classify).
 type AddrClass string
 
 const (
-	ClassPublic        AddrClass = "public"
-	ClassLoopback      AddrClass = "loopback"      // 127/8, ::1
-	ClassUnspecified   AddrClass = "unspecified"   // 0.0.0.0, ::
-	ClassLinkLocal     AddrClass = "link_local"    // 169.254/16, fe80::/10
-	ClassIPv4Mapped    AddrClass = "ipv4_mapped"   // ::ffff:0:0/96 in an AAAA
-	ClassPrivate       AddrClass = "private"       // RFC 1918, 100.64/10
-	ClassULA           AddrClass = "ula"           // fc00::/7
-	ClassDocumentation AddrClass = "documentation" // 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32
-	ClassMulticast     AddrClass = "multicast"     // 224/4, ff00::/8
-	ClassReserved      AddrClass = "reserved"      // other special-purpose space (240/4, broadcast)
+	ClassPublic        = AddrClass(addr.Public)
+	ClassLoopback      = AddrClass(addr.Loopback)
+	ClassUnspecified   = AddrClass(addr.Unspecified)
+	ClassLinkLocal     = AddrClass(addr.LinkLocal)
+	ClassIPv4Mapped    = AddrClass(addr.IPv4Mapped) // in an AAAA record
+	ClassPrivate       = AddrClass(addr.Private)    // addr.Private and addr.Shared
+	ClassULA           = AddrClass(addr.ULA)
+	ClassDocumentation = AddrClass(addr.Documentation)
+	ClassMulticast     = AddrClass(addr.Multicast)
+	ClassReserved      = AddrClass(addr.Reserved)
 )

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // Config configures a Client.
@@ -192,7 +194,7 @@ func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 	if !ip.IsValid() {
 		return NameResult{Result: Result{Status: StatusError, Err: errors.New("reverse lookup of an invalid IP address")}}
 	}
-	res, st := c.lookup(ctx, ReverseName(ip), dns.TypePTR)
+	res, st := c.lookup(ctx, addr.ReverseName(ip), dns.TypePTR)
 	return NameResult{Result: res, Names: slices.Clone(st.strs)}
 }
 

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"strings"
 	"sync"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // Mock is an in-memory Resolver for unit tests of the packages above dnsq.
@@ -106,7 +107,7 @@ func ptrName(ip string) string {
 	if err != nil {
 		return ""
 	}
-	return ReverseName(a)
+	return addr.ReverseName(a)
 }
 
 func (m *Mock) status(name string, n int) Status {
@@ -157,7 +158,7 @@ func (m *Mock) LookupTXT(ctx context.Context, name string) TXTResult {
 }
 
 func (m *Mock) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
-	name := ReverseName(ip)
+	name := addr.ReverseName(ip)
 	res, final, ok := m.resolve(ctx, "PTR", name)
 	if !ok {
 		return NameResult{Result: res}
@@ -174,43 +175,9 @@ func (m *Mock) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 	return NameResult{Result: res, Names: names}
 }
 
-// ReverseName returns the in-addr.arpa or ip6.arpa name of ip (RFC 1035
-// §3.5, RFC 3596 §2.5). IPv4-mapped IPv6 addresses are reversed as IPv6.
-func ReverseName(ip netip.Addr) string {
-	var b strings.Builder
-	if ip.Is4() {
-		a := ip.As4()
-		for i := 3; i >= 0; i-- {
-			b.WriteString(itoa(int(a[i])))
-			b.WriteByte('.')
-		}
-		b.WriteString("in-addr.arpa.")
-		return b.String()
-	}
-	const hex = "0123456789abcdef"
-	a := ip.As16()
-	for i := 15; i >= 0; i-- {
-		b.WriteByte(hex[a[i]&0xf])
-		b.WriteByte('.')
-		b.WriteByte(hex[a[i]>>4])
-		b.WriteByte('.')
-	}
-	b.WriteString("ip6.arpa.")
-	return b.String()
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	var buf [3]byte
-	i := len(buf)
-	for n > 0 {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(buf[i:])
-}
+// ReverseName returns the PTR name of ip.
+//
+// Deprecated: use addr.ReverseName.
+func ReverseName(ip netip.Addr) string { return addr.ReverseName(ip) }
 
 var _ Resolver = (*Mock)(nil)
