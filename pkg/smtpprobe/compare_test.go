@@ -6,11 +6,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 func ok(host, ip, banner, ehlo string, exts ...string) Result {
 	a := netip.MustParseAddr(ip)
-	return Result{Host: host, IP: a, Family: Family(a), Status: StatusOK, BannerCode: 220,
+	return Result{Host: host, IP: a, Family: addr.Family(a), Status: StatusOK, BannerCode: 220,
 		BannerName: banner, EHLOName: ehlo, Extensions: exts, StartTLS: contains(exts, "STARTTLS")}
 }
 

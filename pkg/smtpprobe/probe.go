@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
 
@@ -92,15 +93,6 @@ func New(opts Options) *Prober {
 	return &Prober{opts: opts}
 }
 
-// Family returns "ipv4" or "ipv6" for ip. An IPv4-mapped IPv6 address is
-// ipv6: it came from an AAAA record.
-func Family(ip netip.Addr) string {
-	if ip.Is4() {
-		return "ipv4"
-	}
-	return "ipv6"
-}
-
 // ProbeAll probes every target concurrently, at most limit at a time
 // (limit <= 0: all at once), and returns the results in the order of
 // targets. A domain's probe so takes about as long as its slowest address.
@@ -145,7 +137,7 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	res := Result{
 		Host:          t.Host,
 		IP:            ip,
-		Family:        Family(ip),
+		Family:        addr.Family(ip),
 		Port:          o.Port,
 		PTR:           t.PTR,
 		Extensions:    []string{},
@@ -195,7 +187,7 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	// 1. Self-check: can this host reach that family at all?
 	if _, err := o.Routes.CheckRoute(ctx, src, ip); err != nil && ctx.Err() == nil {
 		return fail(StatusInconclusive, &Error{Phase: PhaseConnect,
-			Err: fmt.Errorf("this host has no %s route or source address toward %s: %w", familyName(ip), ip, err)})
+			Err: fmt.Errorf("this host has no %s route or source address toward %s: %w", addr.Label(addr.Family(ip)), ip, err)})
 	}
 
 	// 2. Connect over the address's own family.
@@ -235,13 +227,6 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 		res.Error = sanitize.Text(e.Error())
 	}
 	return res
-}
-
-func familyName(ip netip.Addr) string {
-	if ip.Is4() {
-		return "IPv4"
-	}
-	return "IPv6"
 }
 
 func ms(d time.Duration) float64 {
