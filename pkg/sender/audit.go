@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 	"github.com/mailcheck/mailcheck/pkg/report"
@@ -45,7 +46,7 @@ type Options struct {
 // Wants reports whether ip is of a family this run checks (-4/-6): an
 // IPv4-mapped IPv6 address counts as IPv4.
 func (o Options) Wants(ip netip.Addr) bool {
-	if ip.Is4() || ip.Is4In6() {
+	if addr.Family(ip.Unmap()) == addr.IPv4 { // the family the socket uses
 		return o.Want4
 	}
 	return o.Want6
@@ -112,7 +113,7 @@ func Audit(ctx context.Context, r dnsq.Resolver, o Options) *Report {
 					continue
 				}
 				if b := strings.TrimSpace(fam.bind(o.MainCF)); b != "" {
-					ip, err := netip.ParseAddr(strings.Trim(b, "[]"))
+					ip, err := addr.ParseLiteralZone(b)
 					if err == nil {
 						cands = append(cands, cand{ip.WithZone(""), OriginMainCF})
 						continue
@@ -223,7 +224,9 @@ func behindNAT(kind string) bool {
 }
 
 func auditOne(ctx context.Context, r dnsq.Resolver, o Options, ip netip.Addr, origin, helo, heloOrigin string, rep *Report) (Sender, []report.Finding) {
-	s := Sender{IP: ip, Family: family(ip), Origin: origin, SourceKind: Kind(ip), PTR: []string{}}
+	// Family is the family the connection uses: a Linux socket bound to
+	// ::ffff:192.0.2.1 sends IPv4, and receivers see an IPv4 client.
+	s := Sender{IP: ip, Family: addr.Family(ip.Unmap()), Origin: origin, SourceKind: string(addr.Classify(ip)), PTR: []string{}}
 	subject := ip.String()
 	var fs []report.Finding
 	add := func(f report.Finding) { fs = append(fs, f) }
@@ -271,12 +274,12 @@ func auditOne(ctx context.Context, r dnsq.Resolver, o Options, ip netip.Addr, or
 	}
 	hostName := suggestedName(helo, rep.Domain, s.Confirmed)
 	fwd := "A"
-	if s.Family == "ipv6" {
+	if s.Family == addr.IPv6 {
 		fwd = "AAAA"
 	}
-	rev := dnsq.ReverseName(ip)
+	rev := addr.ReverseName(ip)
 	stopGap := ""
-	if s.Family == "ipv6" {
+	if s.Family == addr.IPv6 {
 		stopGap = " Until it is in place: `postconf -e 'smtp_address_preference = ipv4'` makes Postfix try IPv4 first " +
 			"for dual-stack destinations (IPv6 then used only when IPv4 fails; IPv6-only destinations still get IPv6)."
 	}
@@ -360,13 +363,6 @@ func auditOne(ctx context.Context, r dnsq.Resolver, o Options, ip netip.Addr, or
 	return s, fs
 }
 
-func family(ip netip.Addr) string {
-	if ip.Is4() || ip.Is4In6() {
-		return "ipv4"
-	}
-	return "ipv6"
-}
-
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -409,7 +405,9 @@ func betterLocal(ctx context.Context, r dnsq.Resolver, ip netip.Addr, local []ne
 	tried := 0
 	for _, a := range local {
 		a = a.WithZone("")
-		if a == ip || family(a) != family(ip) || Kind(a) != KindPublic && Kind(a) != KindDocumentation {
+		// Families as the sockets use them (a mapped address sends IPv4).
+		fam, class := addr.Family(a.Unmap()), addr.Classify(a)
+		if a == ip || fam != addr.Family(ip.Unmap()) || class != addr.Public && class != addr.Documentation {
 			continue
 		}
 		if tried++; tried > maxLocalCandidates {
@@ -417,7 +415,7 @@ func betterLocal(ctx context.Context, r dnsq.Resolver, ip netip.Addr, local []ne
 		}
 		if iv := iprev.Check(ctx, r, a); iv.Status == iprev.StatusPass {
 			param := "smtp_bind_address"
-			if family(a) == "ipv6" {
+			if fam == addr.IPv6 {
 				param = "smtp_bind_address6"
 			}
 			return fmt.Sprintf("This host's %s has working reverse DNS (%s): `postconf -e '%s = %s'` makes Postfix send from it.",
@@ -439,7 +437,7 @@ func checkHELO(ctx context.Context, r dnsq.Resolver, ip netip.Addr, name, origin
 		return h
 	}
 	var same, other dnsq.AddrResult
-	if family(ip) == "ipv6" {
+	if addr.Family(ip.Unmap()) == addr.IPv6 { // a mapped address connects over IPv4
 		same, other = r.LookupAAAA(ctx, dnsq.Fqdn(name)), r.LookupA(ctx, dnsq.Fqdn(name))
 	} else {
 		same, other = r.LookupA(ctx, dnsq.Fqdn(name)), r.LookupAAAA(ctx, dnsq.Fqdn(name))
@@ -541,11 +539,11 @@ func dmarcFindings(domain string, d *DMARC) []report.Finding {
 // checkDNSBL asks one DNS blocklist about ip (RFC 5782 §2: the reversed
 // octets or nibbles under the zone, an A query).
 func checkDNSBL(ctx context.Context, r dnsq.Resolver, ip netip.Addr, zone string) Listing {
-	rev := dnsq.ReverseName(ip.Unmap())
-	rev = strings.TrimSuffix(strings.TrimSuffix(rev, "in-addr.arpa."), "ip6.arpa.")
-	q := rev + dnsq.Fqdn(zone)
+	// A mapped address connects over IPv4: the list holds the IPv4 address.
+	ip = ip.Unmap()
+	q := addr.ReverseUnder(ip, dnsq.Fqdn(zone))
 	l := Listing{Zone: zone, Query: dnsq.Bare(q)}
-	if family(ip) == "ipv6" {
+	if addr.Family(ip) == addr.IPv6 {
 		// Spamhaus lists IPv6 per /64 (CSS FAQ); the query is for the
 		// address, the listing is for its /64.
 		l.Network = netip.PrefixFrom(ip, 64).Masked().String()

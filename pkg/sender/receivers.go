@@ -3,6 +3,7 @@ package sender
 import (
 	"strings"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 
 	"github.com/mailcheck/mailcheck/pkg/iprev"
@@ -29,7 +30,7 @@ func judge(s *Sender, domain string) Receivers {
 		u := Verdict{Action: ActionUnknown, Reason: "not checked: " + s.Skipped}
 		return Receivers{Gmail: u, Microsoft: u}
 	}
-	v6 := s.Family == "ipv6"
+	v6 := s.Family == addr.IPv6
 	ptrMissing := s.FCrDNS == iprev.StatusNone || s.FCrDNS == iprev.StatusPermError
 	ptrBad := ptrMissing || s.FCrDNS == iprev.StatusFail
 	spfKnown := s.SPF != nil
@@ -103,7 +104,7 @@ func ptrWhy(s *Sender) string {
 		return "its PTR data is not a valid host name"
 	case iprev.StatusFail:
 		fam := "A"
-		if s.Family == "ipv6" {
+		if s.Family == addr.IPv6 {
 			fam = "AAAA"
 		}
 		return "no PTR name has an " + fam + " record holding the address"

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
@@ -20,7 +21,7 @@ import (
 
 // ptr returns a zone line publishing name as the PTR of ip.
 func ptr(ip, name string) string {
-	return fmt.Sprintf("%s PTR %s\n", dnsq.ReverseName(netip.MustParseAddr(ip)), name)
+	return fmt.Sprintf("%s PTR %s\n", addr.ReverseName(netip.MustParseAddr(ip)), name)
 }
 
 // testZone holds every case of the sender tests, on documentation
@@ -73,7 +74,7 @@ host-198-51-100-9.pool.provider.example. A 198.51.100.9
 
 bl.example.           SOA ns.bl.example. hostmaster.bl.example. 1 3600 600 86400 60
 9.100.51.198.bl.example. A 127.0.0.4
-` + dnsq.ReverseName(netip.MustParseAddr("2001:db8:1::28")) + "bl.example. A 127.0.0.3\n" +
+` + addr.ReverseName(netip.MustParseAddr("2001:db8:1::28")) + "bl.example. A 127.0.0.3\n" +
 	"25.2.0.192.bl.example. A 127.255.255.254\n" + `
 8.b.d.0.1.0.0.2.ip6.arpa. SOA ns.example.org. hostmaster.example.org. 1 3600 600 86400 60
 2.0.192.in-addr.arpa.     SOA ns.example.org. hostmaster.example.org. 1 3600 600 86400 60
@@ -100,7 +101,7 @@ func newFixture(t *testing.T, opts ...dnstest.Option) fixture {
 	t.Helper()
 	s := dnstest.New(t, testZone, opts...)
 	// 2001:db8:1::29's reverse lookups fail: temperror.
-	s.MustInject(t, dnsq.ReverseName(netip.MustParseAddr("2001:db8:1::29")), "PTR", dnstest.FaultServFail)
+	s.MustInject(t, addr.ReverseName(netip.MustParseAddr("2001:db8:1::29")), "PTR", dnstest.FaultServFail)
 	s.MustInject(t, "broken.temp.example.", "TXT", dnstest.FaultServFail)
 	c, err := dnsq.New(dnsq.Config{Servers: []string{s.Addr4()}, Timeout: 500 * time.Millisecond, Attempts: 1})
 	if err != nil {
@@ -164,7 +165,7 @@ func TestAuditReportsMissingIPv6PTRAsRejectedByGmailAndMicrosoft(t *testing.T) {
 	if !ok {
 		t.Fatalf("no %s in %v", report.CodeSenderNoPTR, codes(rep.Findings))
 	}
-	rev := dnsq.ReverseName(netip.MustParseAddr("2001:db8:1::26"))
+	rev := addr.ReverseName(netip.MustParseAddr("2001:db8:1::26"))
 	for _, want := range []string{rev + " PTR mail.example.org.", "mail.example.org. AAAA 2001:db8:1::26", "smtp_address_preference = ipv4"} {
 		if !strings.Contains(fnd.Fix, want) {
 			t.Errorf("fix %q lacks %q", fnd.Fix, want)
@@ -261,7 +262,7 @@ func TestAuditReportsPTRTempErrorAsUndeterminedForThatAddress(t *testing.T) {
 type fakeRoutes map[string]netip.Addr
 
 func (f fakeRoutes) Source(_ context.Context, dst netip.Addr) (netip.Addr, error) {
-	if a, ok := f[family(dst)]; ok {
+	if a, ok := f[addr.Family(dst)]; ok {
 		return a, nil
 	}
 	return netip.Addr{}, errors.New("connect: network is unreachable")
@@ -302,7 +303,7 @@ func TestAuditSkipsPrivateULAAndSharedSourcesAndSaysTheNATHidesThePublicAddress(
 			t.Errorf("%s: no MC623 for the family without a route: %v", s.IP, codes(rep.Findings))
 		}
 	}
-	if f.srv.Queries(dnsq.ReverseName(netip.MustParseAddr("172.17.0.2")), "PTR") != 0 {
+	if f.srv.Queries(addr.ReverseName(netip.MustParseAddr("172.17.0.2")), "PTR") != 0 {
 		t.Error("asked public DNS for the PTR of a private address")
 	}
 }
@@ -592,21 +593,6 @@ func TestAuditOfALoopbackSourceIsADefiniteFailure(t *testing.T) {
 	rep := f.audit(t, Options{IPs: addrs("::1")})
 	if rep.Undetermined || !report.AtLeast(rep.Findings, report.SeverityFail) {
 		t.Errorf("undetermined %v findings %v", rep.Undetermined, codes(rep.Findings))
-	}
-}
-
-func TestKindClassifiesSendingAddresses(t *testing.T) {
-	cases := map[string]string{
-		"192.0.2.1": KindDocumentation, "2001:db8::1": KindDocumentation,
-		"10.1.2.3": KindPrivate, "172.17.0.2": KindPrivate, "100.64.0.1": KindShared,
-		"fd42::1": KindULA, "127.0.0.1": KindLoopback, "::1": KindLoopback, "fe80::1": KindLinkLocal,
-		"::": KindUnspecified, "::ffff:192.0.2.1": KindIPv4Mapped, "240.0.0.1": KindReserved,
-		"100.128.0.1": KindPublic, "2a00:1450::1": KindPublic, "224.0.0.1": KindLinkLocal, "239.1.1.1": KindMulticast,
-	}
-	for ip, want := range cases {
-		if got := Kind(netip.MustParseAddr(ip)); got != want {
-			t.Errorf("Kind(%s) = %s, want %s", ip, got, want)
-		}
 	}
 }
 

@@ -42,49 +42,9 @@ var (
 	InternetIPv6 = netip.MustParseAddr("2001:503:ba3e::2:30")
 )
 
-// Kind classifies a sending address (RFC 6890 special-purpose registries).
-func Kind(ip netip.Addr) string {
-	switch {
-	case ip.Is4In6():
-		return KindIPv4Mapped
-	case ip.IsUnspecified():
-		return KindUnspecified
-	case ip.IsLoopback():
-		return KindLoopback
-	case ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast():
-		return KindLinkLocal
-	case ip.IsMulticast():
-		return KindMulticast
-	}
-	for _, p := range documentation {
-		if p.Contains(ip) {
-			return KindDocumentation
-		}
-	}
-	switch {
-	case sharedNAT.Contains(ip):
-		return KindShared
-	case ip.Is4() && ip.IsPrivate():
-		return KindPrivate
-	case ip.Is6() && ip.IsPrivate():
-		return KindULA
-	case ip.Is4() && reserved4.Contains(ip):
-		return KindReserved
-	}
-	return KindPublic
-}
-
-var (
-	documentation = []netip.Prefix{
-		netip.MustParsePrefix("192.0.2.0/24"),
-		netip.MustParsePrefix("198.51.100.0/24"),
-		netip.MustParsePrefix("203.0.113.0/24"),
-		netip.MustParsePrefix("2001:db8::/32"),
-	}
-	sharedNAT = netip.MustParsePrefix("100.64.0.0/10")
-	reserved4 = netip.MustParsePrefix("240.0.0.0/4")
-	dockerNet = netip.MustParsePrefix("172.17.0.0/16")
-)
+// dockerNet is Docker's default bridge network, the usual culprit for a
+// private source address.
+var dockerNet = netip.MustParsePrefix("172.17.0.0/16")
 
 // natHint names the usual culprit for a translated source address.
 func natHint(ip netip.Addr, kind string) string {

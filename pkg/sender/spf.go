@@ -12,6 +12,7 @@ import (
 
 	"blitiri.com.ar/go/spf"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
@@ -76,7 +77,7 @@ func (a spfResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAdd
 	name := dnsq.Fqdn(host)
 	var res4, res6 dnsq.AddrResult
 	var wg sync.WaitGroup
-	if a.ip.Is6() && !a.ip.Is4In6() {
+	if addr.Family(a.ip.Unmap()) == addr.IPv6 { // a mapped address connects over IPv4
 		wg.Add(1)
 		go func() { defer wg.Done(); res6 = a.r.LookupAAAA(ctx, name) }()
 	} else {
@@ -105,14 +106,14 @@ func (a spfResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAdd
 	return nil, nil
 }
 
-func (a spfResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
-	ip, err := netip.ParseAddr(addr)
+func (a spfResolver) LookupAddr(ctx context.Context, s string) ([]string, error) {
+	ip, err := netip.ParseAddr(s)
 	if err != nil {
-		return nil, &net.DNSError{Name: addr, Err: "bad address", IsNotFound: true}
+		return nil, &net.DNSError{Name: s, Err: "bad address", IsNotFound: true}
 	}
 	res := a.r.LookupPTR(ctx, ip)
 	if failed(res.Result) {
-		return nil, dnsErr(dnsq.ReverseName(ip), res.Result)
+		return nil, dnsErr(addr.ReverseName(ip), res.Result)
 	}
 	return res.Names, nil
 }
@@ -209,8 +210,11 @@ func mechanismFromTrace(line string, res spf.Result) string {
 // suggestSPF returns record with ip added before its final all or redirect
 // term, or a new record when there is none.
 func suggestSPF(record string, ip netip.Addr) string {
-	mech := "ip4:" + ip.Unmap().String()
-	if ip.Is6() && !ip.Is4In6() {
+	// SPF sees the address the connection comes from: a mapped address
+	// connects over IPv4 and matches ip4, as checkSPF evaluates it.
+	ip = ip.Unmap()
+	mech := "ip4:" + ip.String()
+	if addr.Family(ip) == addr.IPv6 {
 		mech = "ip6:" + ip.String()
 	}
 	if record == "" {

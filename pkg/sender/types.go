@@ -29,6 +29,7 @@ package sender
 import (
 	"net/netip"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 	"github.com/mailcheck/mailcheck/pkg/report"
@@ -42,19 +43,20 @@ const (
 	OriginBounce = "bounce"  // extracted from a bounce (explain)
 )
 
-// Kinds of sending address (source_kind in JSON).
+// Kinds of sending address (source_kind in JSON): the address classes of
+// pkg/addr.
 const (
-	KindPublic        = "public"
-	KindPrivate       = "private"       // RFC 1918
-	KindShared        = "shared"        // 100.64.0.0/10, carrier-grade NAT (RFC 6598)
-	KindULA           = "ula"           // fc00::/7 (RFC 4193)
-	KindDocumentation = "documentation" // RFC 5737, RFC 3849
-	KindLoopback      = "loopback"
-	KindLinkLocal     = "link_local"
-	KindUnspecified   = "unspecified"
-	KindMulticast     = "multicast"
-	KindIPv4Mapped    = "ipv4_mapped"
-	KindReserved      = "reserved"
+	KindPublic        = string(addr.Public)
+	KindPrivate       = string(addr.Private)       // RFC 1918
+	KindShared        = string(addr.Shared)        // 100.64.0.0/10, carrier-grade NAT (RFC 6598)
+	KindULA           = string(addr.ULA)           // fc00::/7 (RFC 4193)
+	KindDocumentation = string(addr.Documentation) // RFC 5737, RFC 3849, RFC 9637
+	KindLoopback      = string(addr.Loopback)
+	KindLinkLocal     = string(addr.LinkLocal)
+	KindUnspecified   = string(addr.Unspecified)
+	KindMulticast     = string(addr.Multicast)
+	KindIPv4Mapped    = string(addr.IPv4Mapped)
+	KindReserved      = string(addr.Reserved)
 )
 
 // Report is the result of one sender audit. JSON field names are the

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // Fields compared across families by Compare.
@@ -75,7 +77,7 @@ func Compare(results []Result) []Difference {
 				if !ok {
 					continue
 				}
-				if r.Family == "ipv4" {
+				if r.Family == addr.IPv4 {
 					v4 = addUnique(v4, v)
 				} else {
 					v6 = addUnique(v6, v)
