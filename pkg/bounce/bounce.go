@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
 
@@ -168,7 +169,7 @@ func Parse(text string) Result {
 	}
 	if m := reRelay.FindStringSubmatch(fields); m != nil && r.ReceivingHost == "" {
 		r.ReceivingHost = strings.ToLower(m[1])
-		r.ReceivingIP = parseAddr(m[2])
+		r.ReceivingIP, _ = addr.ParseLiteral(m[2])
 	}
 	if m := reFrom.FindStringSubmatch(fields); m != nil {
 		r.SenderDomain = strings.ToLower(strings.TrimSuffix(m[1], "."))
@@ -212,11 +213,13 @@ func Parse(text string) Result {
 		r.SenderDomain = senderDomain(r.Reply)
 	}
 	if r.Family == "" {
+		// The family the connection used: logs of dual-stack sockets print
+		// an IPv4 peer as ::ffff:192.0.2.1, which is an IPv4 connection.
 		switch {
 		case r.SenderIP.IsValid():
-			r.Family = familyOf(r.SenderIP)
+			r.Family = addr.Family(r.SenderIP.Unmap())
 		case r.ReceivingIP.IsValid():
-			r.Family = familyOf(r.ReceivingIP)
+			r.Family = addr.Family(r.ReceivingIP.Unmap())
 		}
 	}
 	if !r.Recognised {
@@ -240,12 +243,12 @@ func locateReply(r *Result, text string) (line, reply string) {
 		}
 		if m := reHostSaid.FindStringSubmatch(line); m != nil {
 			r.ReceivingHost = strings.ToLower(m[1])
-			r.ReceivingIP = parseAddr(m[2])
+			r.ReceivingIP, _ = addr.ParseLiteral(m[2])
 			return line, trimLogParen(m[3])
 		}
 		if m := reConnectTo.FindStringSubmatch(line); m != nil {
 			r.ReceivingHost = strings.ToLower(m[1])
-			r.ReceivingIP = parseAddr(m[2])
+			r.ReceivingIP, _ = addr.ParseLiteral(m[2])
 			return line, trimLogParen(strings.TrimSpace(m[3]))
 		}
 	}
@@ -256,13 +259,13 @@ func locateReply(r *Result, text string) (line, reply string) {
 	for _, para := range paras {
 		if m := reHostSaid.FindStringSubmatch(para); m != nil {
 			r.ReceivingHost = strings.ToLower(m[1])
-			r.ReceivingIP = parseAddr(m[2])
+			r.ReceivingIP, _ = addr.ParseLiteral(m[2])
 			return "", m[3]
 		}
 	}
 	if m := reConnectTo.FindStringSubmatch(unfold(text)); m != nil {
 		r.ReceivingHost = strings.ToLower(m[1])
-		r.ReceivingIP = parseAddr(m[2])
+		r.ReceivingIP, _ = addr.ParseLiteral(m[2])
 		return "", strings.TrimSpace(m[3])
 	}
 	if d := diagnosticCode(strings.Split(text, "\n")); d != "" {
@@ -384,22 +387,6 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-func parseAddr(s string) netip.Addr {
-	s = strings.TrimPrefix(strings.ToLower(s), "ipv6:") // RFC 5321 §4.1.3 address literal
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}
-	}
-	return a
-}
-
-func familyOf(a netip.Addr) string {
-	if a.Is4() || a.Is4In6() {
-		return "ipv4"
-	}
-	return "ipv6"
-}
-
 // extractAddrs returns the distinct addresses in s, in order of
 // appearance. It tokenises on characters that cannot occur in an address
 // rather than running a pattern over the text (linear and cheap on large
@@ -417,8 +404,8 @@ func extractAddrs(s string) []netip.Addr {
 		if strings.HasSuffix(s[:start], " - ") && strings.HasPrefix(s[end:], ";") {
 			return true
 		}
-		a := parseAddr(tok)
-		if a.IsValid() && !seen[a] {
+		a, err := addr.ParseLiteral(tok)
+		if err == nil && !seen[a] {
 			seen[a] = true
 			out = append(out, a)
 		}

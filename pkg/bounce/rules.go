@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // rule is one known reply. Phrases are matched case-insensitively against
@@ -544,7 +546,7 @@ func senderAddr(reply, flat string, receiving netip.Addr) netip.Addr {
 	try := func(s string, pats []*lazyRE) netip.Addr {
 		for _, re := range pats {
 			for _, m := range re.FindAllStringSubmatch(s, 4) {
-				if a := parseAddr(strings.TrimRight(m[1], ".")); a.IsValid() && a != receiving {
+				if a, err := addr.ParseLiteral(strings.TrimRight(m[1], ".")); err == nil && a != receiving {
 					return a
 				}
 			}
