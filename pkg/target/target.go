@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // Target is a mail domain or host name.
@@ -128,7 +130,7 @@ func Parse(s string) (Target, error) {
 	if err != nil {
 		return Target{}, err
 	}
-	if ip, ok := ipLiteral(host); ok {
+	if ip, err := addr.ParseLiteralZone(host); err == nil {
 		return Target{}, fail(s, ErrIPLiteral,
 			"%s is an IP address, not a domain; to test a mail server by address, use: mailcheck probe %s", ip, ip)
 	}
@@ -136,8 +138,9 @@ func Parse(s string) (Target, error) {
 }
 
 // ParseHostOrIP accepts what probe takes: a domain or host name (as Parse),
-// or an IP literal: 192.0.2.1, 2001:db8::1, [2001:db8::1], or the RFC 5321
-// §4.1.3 address literals [192.0.2.1] and [IPv6:2001:db8::1]. IPv6 zones are
+// or an IP literal as addr.ParseLiteral reads it: 192.0.2.1, 2001:db8::1,
+// [2001:db8::1], or the RFC 5321 §4.1.3 address literals [192.0.2.1] and
+// [IPv6:2001:db8::1]. IPv6 zones are
 // refused (mail servers are not reached through a link-local scope), and
 // IPv4-mapped IPv6 addresses become IPv4: that is the family they use.
 func ParseHostOrIP(s string) (Host, error) {
@@ -145,7 +148,7 @@ func ParseHostOrIP(s string) (Host, error) {
 	if err != nil {
 		return Host{}, err
 	}
-	if ip, ok := ipLiteral(host); ok {
+	if ip, err := addr.ParseLiteralZone(host); err == nil {
 		if ip.Zone() != "" {
 			return Host{}, fail(s, ErrZone,
 				"%s has an IPv6 zone (%%%s); give the address without it: mail servers are not reached over a link-local scope", q(host), ip.Zone())
@@ -231,27 +234,6 @@ func isScheme(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// ipLiteral recognises 192.0.2.1, 2001:db8::1, [2001:db8::1], [192.0.2.1]
-// and [IPv6:2001:db8::1] (RFC 5321 §4.1.3), with or without a trailing dot
-// on IPv4 (what a pasted "192.0.2.1." is meant to be).
-func ipLiteral(s string) (netip.Addr, bool) {
-	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		s = s[1 : len(s)-1]
-		if len(s) > 5 && strings.EqualFold(s[:5], "IPv6:") {
-			s = s[5:]
-		}
-	}
-	if ip, err := netip.ParseAddr(s); err == nil {
-		return ip, true
-	}
-	if t, ok := strings.CutSuffix(s, "."); ok {
-		if ip, err := netip.ParseAddr(t); err == nil && ip.Is4() {
-			return ip, true
-		}
-	}
-	return netip.Addr{}, false
 }
 
 // lookupProfile is IDNA2008 lookup processing as UTS #46 describes it

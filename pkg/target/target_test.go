@@ -121,6 +121,7 @@ func TestParseHostOrIPAcceptsNamesAndAddresses(t *testing.T) {
 		{"[2001:db8::1]", "2001:db8::1"},
 		{"[IPv6:2001:DB8::1]", "2001:db8::1"},
 		{"::ffff:192.0.2.1", "192.0.2.1"},
+		{"2001:db8::25.", "2001:db8::25"}, // a trailing dot, as DNS writes names
 		{"Mail.Example.com.", "mail.example.com"},
 		{"bücher.example", "bücher.example (xn--bcher-kva.example)"},
 	}
