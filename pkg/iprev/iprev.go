@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
@@ -96,7 +97,7 @@ func Check(ctx context.Context, r dnsq.Resolver, ip netip.Addr) Result {
 	}
 	forward := func(name string) outcome {
 		var fwd dnsq.AddrResult
-		if ip.Is4() {
+		if addr.Family(ip) == addr.IPv4 {
 			fwd = r.LookupA(ctx, name)
 		} else {
 			fwd = r.LookupAAAA(ctx, name)
@@ -151,8 +152,10 @@ func Check(ctx context.Context, r dnsq.Resolver, ip netip.Addr) Result {
 	return res
 }
 
+// forwardType is the record type of ip's family (addr.Family: an
+// IPv4-mapped address is IPv6, as the AAAA record it came from).
 func forwardType(ip netip.Addr) string {
-	if ip.Is4() {
+	if addr.Family(ip) == addr.IPv4 {
 		return "A"
 	}
 	return "AAAA"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/report"
@@ -342,7 +343,7 @@ func writeDeliveryText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
 func hasIPv6(r *audit.Report) bool {
 	for _, x := range r.MX {
 		for _, a := range x.Addresses {
-			if a.Family == discover.FamilyIPv6 {
+			if a.Family == addr.IPv6 {
 				return true
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
@@ -98,7 +99,7 @@ func mxSummary(r discover.Result) string {
 	var v4, v6 int
 	for _, e := range r.MX {
 		for _, a := range e.Addresses {
-			if a.Family == discover.FamilyIPv4 {
+			if a.Family == addr.IPv4 {
 				v4++
 			} else {
 				v6++
@@ -155,8 +156,8 @@ func mxTable(w io.Writer, st *Styles, r discover.Result) *Table {
 				row(family, st.Paint(lookupTone(status), lookupText(qtype, status)), "", "")
 			}
 		}
-		emitFamily(discover.FamilyIPv4, "A", e.AStatus)
-		emitFamily(discover.FamilyIPv6, "AAAA", e.AAAAStatus)
+		emitFamily(addr.IPv4, "A", e.AStatus)
+		emitFamily(addr.IPv6, "AAAA", e.AAAAStatus)
 		if first {
 			// IP literal of a family not asked for: still show the exchange.
 			row("", st.Paint(ToneDim, "(no address checked)"), "", "")

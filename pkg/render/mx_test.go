@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
@@ -38,14 +39,14 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func addr(ip string, ptr []string, fc iprev.Status) discover.Address {
+func address(ip string, ptr []string, fc iprev.Status) discover.Address {
 	a := netip.MustParseAddr(ip)
 	ps := dnsq.StatusOK
 	if len(ptr) == 0 {
 		ps = dnsq.StatusNXDomain
 		ptr = []string{}
 	}
-	return discover.Address{IP: a, Family: discover.FamilyOf(a), Class: discover.Classify(a),
+	return discover.Address{IP: a, Family: addr.Family(a), Class: discover.Classify(a),
 		PTR: ptr, PTRStatus: ps, FCrDNS: fc}
 }
 
@@ -61,26 +62,26 @@ func sampleDoc() MXDocument {
 					Preference: 10, Host: "mx1.xn--bcher-kva.example",
 					AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusOK,
 					Addresses: []discover.Address{
-						addr("192.0.2.1", []string{"mx1.xn--bcher-kva.example"}, iprev.StatusPass),
-						addr("2001:db8::1", nil, iprev.StatusNone),
+						address("192.0.2.1", []string{"mx1.xn--bcher-kva.example"}, iprev.StatusPass),
+						address("2001:db8::1", nil, iprev.StatusNone),
 					},
 				},
 				{
 					Preference: 20, Host: "mail.xn--bcher-kva.example", CNAME: []string{"relay.example.net"},
 					AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusServFail, AAAAError: "servfail: from 127.0.0.1:53",
 					Addresses: []discover.Address{
-						addr("10.0.0.5", []string{"host-10-0-0-5.pool.\x1b[31mevil\x1b[0m.example"}, iprev.StatusFail),
+						address("10.0.0.5", []string{"host-10-0-0-5.pool.\x1b[31mevil\x1b[0m.example"}, iprev.StatusFail),
 					},
 				},
 				{
 					Preference: 30, Host: "192.0.2.9", IPLiteral: true,
 					AStatus: dnsq.StatusSkipped, AAAAStatus: dnsq.StatusSkipped,
-					Addresses: []discover.Address{addr("192.0.2.9", nil, iprev.StatusNone)},
+					Addresses: []discover.Address{address("192.0.2.9", nil, iprev.StatusNone)},
 				},
 				{
 					Preference: 40, Host: "v4only.example.net",
 					AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusNoData,
-					Addresses: []discover.Address{addr("198.51.100.4", []string{"v4only.example.net"}, iprev.StatusPass)},
+					Addresses: []discover.Address{address("198.51.100.4", []string{"v4only.example.net"}, iprev.StatusPass)},
 				},
 			},
 		},
@@ -100,7 +101,7 @@ func TestMXTextGolden(t *testing.T) {
 	implicit := MXDocument{SchemaVersion: 1, Families: Families{IPv4: true},
 		Result: discover.Result{Domain: "example.com", MXStatus: dnsq.StatusNoData, ImplicitMX: true,
 			MX: []discover.Exchange{{Preference: 0, Host: "example.com", AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusSkipped,
-				Addresses: []discover.Address{addr("203.0.113.7", []string{"www.example.com"}, iprev.StatusPass)}}}}}
+				Addresses: []discover.Address{address("203.0.113.7", []string{"www.example.com"}, iprev.StatusPass)}}}}}
 	mixed := sampleDoc()
 	mixed.NullMXMixed = true
 	mixed.MX = mixed.MX[3:]

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/sender"
 )
 
@@ -120,7 +121,7 @@ func senderConfirmed(s *sender.Sender) string {
 		return ""
 	}
 	fam := "A"
-	if s.Family == "ipv6" {
+	if s.Family == addr.IPv6 {
 		fam = "AAAA"
 	}
 	return " (" + Sanitize(strings.Join(s.Confirmed, ", ")) + " " + fam + " holds the address)"

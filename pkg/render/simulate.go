@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
@@ -64,7 +65,7 @@ func SimulateText(w io.Writer, st *Styles, doc SimulateDocument) error {
 		p.Line(fmt.Sprintf("%s, %s.", plural(len(d.Attempts), "candidate address", "candidate addresses"), limit))
 		p.Line(fmt.Sprintf("P(first attempt is IPv6) = %s", probText(d.PFirstIPv6Exact, d.PFirstIPv6)))
 		if r := d.FirstAttemptByFamily; r != nil {
-			p.Line(st.Paint(ToneDim, fmt.Sprintf("First IPv4 attempt: %s; first IPv6 attempt: %s.", reachText(r["ipv4"]), reachText(r["ipv6"]))))
+			p.Line(st.Paint(ToneDim, fmt.Sprintf("First IPv4 attempt: %s; first IPv6 attempt: %s.", reachText(r[addr.IPv4]), reachText(r[addr.IPv6]))))
 		}
 		if !d.Exact {
 			p.Line(st.Paint(ToneWarn, "Too many cases to enumerate: probabilities below are estimated from 10000 seeded draws."))
@@ -72,7 +73,7 @@ func SimulateText(w io.Writer, st *Styles, doc SimulateDocument) error {
 		p.Line()
 		t := NewTable(w, "POS", "PREF", "EXCHANGE", "ADDRESS", "FAMILY", "P(FIRST)", "P(TRIED)")
 		for _, a := range d.Attempts {
-			t.Row(fmt.Sprint(a.Position), fmt.Sprint(a.Preference), Sanitize(a.Host), a.IP, familyLabel(a.Family),
+			t.Row(fmt.Sprint(a.Position), fmt.Sprint(a.Preference), Sanitize(a.Host), a.IP, addr.Label(a.Family),
 				probText(a.PFirstExact, a.PFirst), probText(a.PTriedExact, a.PTried))
 		}
 		p.Table(t)
@@ -218,13 +219,6 @@ func secs(s float64) string {
 		return fmt.Sprintf("%ds", int64(s))
 	}
 	return fmt.Sprintf("%.1fs", s)
-}
-
-func familyLabel(f string) string {
-	if f == "ipv6" {
-		return "IPv6"
-	}
-	return "IPv4"
 }
 
 func mtaTitle(m mta.MTAInfo) string {
