@@ -6,12 +6,15 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // ParseServer turns a --resolver value into the "host:port" form the client
 // dials. It accepts an IPv4 or IPv6 address with or without a port
 // (192.0.2.53, 192.0.2.53:5353, 2001:db8::53, [2001:db8::53],
-// [2001:db8::53]:5353); the port defaults to 53. Host names are refused: a
+// [2001:db8::53]:5353; without a port, any form addr.ParseLiteralZone
+// reads); the port defaults to 53. Host names are refused: a
 // DNS server named by a name would need DNS to be found, and which address
 // it resolves to would silently decide which server we test.
 func ParseServer(s string) (string, error) {
@@ -21,11 +24,13 @@ func ParseServer(s string) (string, error) {
 	}
 	port := "53"
 	var host string
-	if ip, err := netip.ParseAddr(s); err == nil {
+	// An address without a port, bracketed or not; a zone is joinServer's
+	// to judge (it is meaningful on a link-local server).
+	if ip, err := addr.ParseLiteralZone(s); err == nil {
 		return joinServer(ip, port)
 	}
 	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		host = s[1 : len(s)-1]
+		host = s[1 : len(s)-1] // not an address: said below, in DNS server terms
 	} else {
 		h, p, err := net.SplitHostPort(s)
 		if err != nil {
