@@ -188,6 +188,10 @@ type evaluator struct {
 	undetermined bool
 	reason       string
 	names        map[string]string // IP-literal MX target -> name fixes suggest
+	// anyClass counts an address of any class as one a sender can use:
+	// simulate models what an MTA does with the addresses it is given
+	// and leaves address classes to mx and check.
+	anyClass bool
 }
 
 func (e *evaluator) add(code, subject, fix, format string, args ...any) {
@@ -231,6 +235,7 @@ func (e *evaluator) run() {
 // check judge them) and the simulation itself. Address classes, reverse
 // DNS and SMTP are mx's and probe's to judge.
 func (e *evaluator) simulated() {
+	e.anyClass = true
 	if !e.mx() {
 		return
 	}
@@ -555,7 +560,7 @@ func badClass(c discover.AddrClass) bool {
 
 func (e *evaluator) hasUsable(x discover.Exchange) bool {
 	for _, a := range x.Addresses {
-		if !e.p.unusable(a.Class) {
+		if e.anyClass || !e.p.unusable(a.Class) {
 			return true
 		}
 	}
