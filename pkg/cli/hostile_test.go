@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +115,21 @@ func TestEveryCommandAgreesOnHostileDNS(t *testing.T) {
 					t.Errorf("no MC112 in %s", stdout)
 				}
 			})
+		}
+	}
+}
+
+// An A-label that does not decode to a valid U-label ("xn--a" is Punycode
+// for U+0080) is bad input for every command, before any query; check's
+// bulk fast path for plain lower-case names included.
+func TestEveryCommandRejectsAnInvalidALabel(t *testing.T) {
+	for _, args := range [][]string{
+		{"mx"}, {"check"}, {"check", "--dns-only"}, {"simulate"}, {"probe"},
+	} {
+		full := append(slices.Clone(args), "--resolver", "127.0.0.1:1", "xn--a.example")
+		stdout, stderr, code := runMailcheck(t, full...)
+		if code != ExitUsage || stdout != "" || !strings.Contains(stderr, `label "xn--a" is not a valid IDN A-label`) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", full, code, stdout, stderr)
 		}
 	}
 }
