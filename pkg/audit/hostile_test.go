@@ -171,11 +171,14 @@ func TestRunCutShortBeforeAnyAddressIsUndetermined(t *testing.T) {
 	st := NewStages(Real{Resolver: r, Discover: discover.DefaultOptions(), NoSimulation: true})
 	start := time.Now()
 	rep := Run(context.Background(), "slow.test", Options{Timeout: 300 * time.Millisecond, WantIPv4: true, WantIPv6: true, Policy: Policy{Now: now}}, st)
-	if time.Since(start) > 2*time.Second {
+	// Without the deadline the lookups would wait for the client's 2 s
+	// query timeout. (Whether the report says partial depends on whether
+	// the client gave up just before the deadline or at it.)
+	if time.Since(start) >= 2*time.Second {
 		t.Errorf("the deadline did not bound the run: %v", time.Since(start))
 	}
-	if !rep.Partial || !rep.Undetermined {
-		t.Fatalf("partial %v, undetermined %v (%q), findings %v", rep.Partial, rep.Undetermined, rep.Reason, rep.Findings)
+	if !rep.Undetermined {
+		t.Fatalf("undetermined %v (%q), findings %v", rep.Undetermined, rep.Reason, rep.Findings)
 	}
 	if exitOf(Verdict{Findings: rep.Findings, Undetermined: rep.Undetermined}) != 3 {
 		t.Errorf("findings %v", rep.Findings)
