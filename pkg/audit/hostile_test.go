@@ -15,52 +15,9 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
 
-// hostileZone holds, per domain, one way for DNS to leave a domain's
-// addresses unknown or its MX set unusable. The faults are injected by
-// startHostile. No SOA: the server answers for every name, reverse names
-// included (NXDOMAIN for the PTRs).
-const hostileZone = `
-$TTL 300
-loop.test.           MX 10 mx.loop.test.
-mx.loop.test.        CNAME a.loop.test.
-a.loop.test.         CNAME mx.loop.test.
-long.test.           MX 10 c0.long.test.
-c0.long.test.        CNAME c1.long.test.
-c1.long.test.        CNAME c2.long.test.
-c2.long.test.        CNAME c3.long.test.
-c3.long.test.        CNAME c4.long.test.
-c4.long.test.        CNAME c5.long.test.
-c5.long.test.        CNAME c6.long.test.
-c6.long.test.        CNAME c7.long.test.
-c7.long.test.        CNAME c8.long.test.
-c8.long.test.        CNAME c9.long.test.
-c9.long.test.        CNAME c10.long.test.
-c10.long.test.       A     192.0.2.10
-servfail.test.       MX 10 mx.servfail.test.
-mx.servfail.test.    A     192.0.2.20
-dropped.test.        MX 10 mx.dropped.test.
-mx.dropped.test.     A     192.0.2.30
-slow.test.           MX 10 mx.slow.test.
-mx.slow.test.        A     192.0.2.40
-nodata.test.         MX 10 mx.nodata.test.
-mx.nodata.test.      TXT   "no address here"
-definite.test.       MX 10 mx.nodata.test.
-definite.test.       MX 20 mx.servfail.test.
-evil.test.           MX 10 mx\000evil.evil.test.
-mx\000evil.evil.test. A    192.0.2.50
-good.test.           MX 10 mx.good.test.
-mx.good.test.        A     192.0.2.60
-`
-
 func startHostile(t *testing.T) *dnstest.Server {
 	t.Helper()
-	s := dnstest.New(t, hostileZone)
-	for _, typ := range []string{"A", "AAAA"} {
-		s.MustInject(t, "mx.servfail.test.", typ, dnstest.FaultServFail)
-		s.MustInject(t, "mx.dropped.test.", typ, dnstest.FaultDrop)
-	}
-	s.Delay("mx.slow.test.", 5*time.Second)
-	return s
+	return dnstest.NewHostileMail(t)
 }
 
 func hostileClient(t *testing.T, s *dnstest.Server, timeout time.Duration) dnsq.Resolver {

@@ -12,54 +12,11 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/internal/smtptest"
 )
 
-// hostileCLIZone: each domain leaves its addresses unknown in its own way,
-// or publishes an MX target that is not a host name. The faults are
-// injected by startHostileCLI. No SOA: the server answers for every name.
-const hostileCLIZone = `
-$TTL 300
-loop.test.           MX 10 mx.loop.test.
-mx.loop.test.        CNAME a.loop.test.
-a.loop.test.         CNAME mx.loop.test.
-long.test.           MX 10 c0.long.test.
-c0.long.test.        CNAME c1.long.test.
-c1.long.test.        CNAME c2.long.test.
-c2.long.test.        CNAME c3.long.test.
-c3.long.test.        CNAME c4.long.test.
-c4.long.test.        CNAME c5.long.test.
-c5.long.test.        CNAME c6.long.test.
-c6.long.test.        CNAME c7.long.test.
-c7.long.test.        CNAME c8.long.test.
-c8.long.test.        CNAME c9.long.test.
-c9.long.test.        CNAME c10.long.test.
-c10.long.test.       A     127.0.0.1
-servfail.test.       MX 10 mx.servfail.test.
-mx.servfail.test.    A     127.0.0.1
-dropped.test.        MX 10 mx.dropped.test.
-mx.dropped.test.     A     127.0.0.1
-slow.test.           MX 10 mx.slow.test.
-mx.slow.test.        A     127.0.0.1
-nodata.test.         MX 10 mx.nodata.test.
-mx.nodata.test.      TXT   "no address here"
-evil.test.           MX 10 mx\000evil.evil.test.
-mx\000evil.evil.test. A    127.0.0.1
-`
-
-func startHostileCLI(t *testing.T) *dnstest.Server {
-	t.Helper()
-	s := dnstest.New(t, hostileCLIZone)
-	for _, typ := range []string{"A", "AAAA"} {
-		s.MustInject(t, "mx.servfail.test.", typ, dnstest.FaultServFail)
-		s.MustInject(t, "mx.dropped.test.", typ, dnstest.FaultDrop)
-	}
-	s.Delay("mx.slow.test.", 30*time.Second)
-	return s
-}
-
 // Every command that reports findings gives the same exit code on the same
 // hostile DNS: a domain none of whose addresses could be determined is 3,
 // a definite failure is 1 (docs/exit-codes.md).
 func TestEveryCommandAgreesOnHostileDNS(t *testing.T) {
-	s := startHostileCLI(t)
+	s := dnstest.NewHostileMail(t)
 	srv, err := smtptest.Start(smtptest.Script{NoTLS: true})
 	if err != nil {
 		t.Fatal(err)
