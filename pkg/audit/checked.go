@@ -20,7 +20,7 @@ var (
 		report.CodeNoIPv6Route, report.CodePort25Blocked,
 	}
 	mxAnswerCodes = []string{report.CodeMXLookupFailed, report.CodeDomainNXDomain, report.CodeNullMX, report.CodeImplicitMX, report.CodeNullMXMixed}
-	simCodes      = []string{report.CodeFirstAttemptFails, report.CodeDeliveryDefers, report.CodeFirstIPv6Share, report.CodeAddressLimitCuts}
+	simCodes      = []string{report.CodeCertainBounce, report.CodeFirstAttemptFails, report.CodeDeliveryDefers, report.CodeFirstIPv6Share, report.CodeAddressLimitCuts}
 	// tlsCodes need a probe that tried STARTTLS (not --no-starttls).
 	tlsCodes = []string{
 		report.CodeNoSTARTTLS, report.CodeTLSFailed, report.CodeCertNotVerified, report.CodeCertExpiresSoon,

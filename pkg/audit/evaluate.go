@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
+	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -68,6 +70,13 @@ type SimFacts struct {
 	// Failing, when not nil, are the addresses the replay took as failing
 	// (simulate's --assume); otherwise the probes decide.
 	Failing map[netip.Addr]bool
+	// Decision is what the MTA decided before any connection, and
+	// NullMXBounce says that decision honours a null MX (the domain's own
+	// wish, not a fault). PBounced is the replay's probability that the
+	// message bounces, negative without a replay.
+	Decision     mta.Decision
+	NullMXBounce bool
+	PBounced     float64
 }
 
 // Expect holds the CI expectations (--expect-*, --require-starttls).
@@ -179,6 +188,10 @@ type evaluator struct {
 	undetermined bool
 	reason       string
 	names        map[string]string // IP-literal MX target -> name fixes suggest
+	// anyClass counts an address of any class as one a sender can use:
+	// simulate models what an MTA does with the addresses it is given
+	// and leaves address classes to mx and check.
+	anyClass bool
 }
 
 func (e *evaluator) add(code, subject, fix, format string, args ...any) {
@@ -212,8 +225,51 @@ func (e *evaluator) run() {
 		e.probes()
 	}
 	if e.f.Sim != nil {
+		e.certainBounce()
 		e.simulation()
 	}
+}
+
+// simulated judges what `mailcheck simulate` reports: the MX set it
+// simulated (the MC1xx findings and the rule for "undetermined", as mx and
+// check judge them) and the simulation itself. Address classes, reverse
+// DNS and SMTP are mx's and probe's to judge.
+func (e *evaluator) simulated() {
+	e.anyClass = true
+	if !e.mx() {
+		return
+	}
+	e.certainBounce()
+	e.simulation()
+}
+
+// certainBounce reports a simulated delivery that bounces with certainty:
+// the MTA's decision before any connection, or a replay in which every
+// ordering bounces. A null MX bounce is the domain's wish (MC103), and a
+// domain already found to have no usable address (MC102, MC109) needs no
+// second finding for it.
+func (e *evaluator) certainBounce() {
+	s := e.f.Sim
+	if s.NullMXBounce || e.has(report.CodeNoMXAddress) || e.has(report.CodeDomainNXDomain) {
+		return
+	}
+	dom, mtaName := e.f.Discovery.Domain, cmp.Or(s.MTA, "Postfix")
+	switch {
+	case s.Decision.Action == mta.ActionBounce:
+		why := s.Decision.Reason
+		if s.Decision.DSN != "" {
+			why = s.Decision.DSN + " " + why
+		}
+		e.add(report.CodeCertainBounce, dom, "",
+			"%s bounces every message to %s before trying any address (%s).", mtaName, dom, why)
+	case s.PBounced >= 1:
+		e.add(report.CodeCertainBounce, dom, "",
+			"%s bounces every message to %s: in every attempt order the replay tried, the outcomes end in a permanent failure.", mtaName, dom)
+	}
+}
+
+func (e *evaluator) has(code string) bool {
+	return slices.ContainsFunc(e.out, func(f report.Finding) bool { return f.Code == code })
 }
 
 // mx judges the MX answer; false means there is nothing further to judge.
@@ -267,10 +323,10 @@ func (e *evaluator) mx() bool {
 	for _, x := range d.MX {
 		host := x.Host
 		if len(x.CNAME) > 0 {
-			canon := x.CNAME[len(x.CNAME)-1]
-			e.add(report.CodeMXIsCNAME, host,
-				fmt.Sprintf("Replace `%s. IN MX %d %s.` with `%s. IN MX %d %s.`", dom, x.Preference, host, dom, x.Preference, dnsq.Bare(canon)),
-				"The MX target %s is an alias of %s (RFC 2181 §10.3 forbids MX pointing to a CNAME).", host, dnsq.Bare(canon))
+			e.alias(x)
+		}
+		if x.InvalidName && !x.IPLiteral {
+			e.invalidName(x, d.MX)
 		}
 		if x.IPLiteral {
 			e.ipLiteral(x, literals == len(d.MX))
@@ -281,7 +337,9 @@ func (e *evaluator) mx() bool {
 			}
 			continue
 		}
-		if e.hasUsable(x) {
+		// Postfix skips an MX record whose target is not a host name
+		// (MC112): its addresses are no use to a sender.
+		if e.hasUsable(x) && !x.InvalidName {
 			usable++
 		}
 		if len(x.Addresses) == 0 {
@@ -307,16 +365,99 @@ func (e *evaluator) mx() bool {
 			}
 		}
 	}
-	if usable == 0 && len(d.MX) > 0 && !e.allLookupsTemp() {
-		which := fmt.Sprintf("None of the %d MX hosts of %s has", len(d.MX), dom)
-		if len(d.MX) == 1 {
-			which = fmt.Sprintf("The one MX host of %s, %s, has no", dom, d.MX[0].Host)
+	if usable == 0 && len(d.MX) > 0 {
+		if unknown := e.unresolved(); len(unknown) > 0 {
+			// The one rule for "undetermined" (docs/exit-codes.md): no
+			// address a sender can use is known, and a lookup that might
+			// have given one failed temporarily. Definite findings (an
+			// MX host that is NXDOMAIN, an unusable address) still count.
+			e.undecided(fmt.Sprintf("no address of %s could be determined: the address lookups of %s failed", dom, strings.Join(unknown, ", ")))
+		} else {
+			which := fmt.Sprintf("None of the %d MX hosts of %s has", len(d.MX), dom)
+			if len(d.MX) == 1 {
+				which = fmt.Sprintf("The one MX host of %s, %s, has", dom, d.MX[0].Host)
+			}
+			e.add(report.CodeNoMXAddress, dom,
+				fmt.Sprintf("Give at least one MX host a valid host name and a public address: `%s. IN A <its IPv4 address>` (and AAAA for IPv6); see the findings for each host.", e.nameOf(d.MX[0])),
+				"%s no address a sender can use: no mail to %s can be delivered.", which, dom)
 		}
-		e.add(report.CodeNoMXAddress, dom,
-			fmt.Sprintf("Give at least one MX host a public address: `%s. IN A <its IPv4 address>` (and AAAA for IPv6); see the findings for each host.", e.nameOf(d.MX[0])),
-			"%s an address a sender can use: no mail to %s can be delivered.", which, dom)
 	}
 	return true
+}
+
+// unresolved names the exchanges an address lookup of which failed
+// temporarily (SERVFAIL, REFUSED, timeout, a CNAME loop): they may have
+// addresses nobody could see from here.
+func (e *evaluator) unresolved() []string {
+	var out []string
+	for _, x := range e.f.Discovery.MX {
+		if !x.IPLiteral && (temp(x.AStatus) || temp(x.AAAAStatus)) {
+			out = append(out, x.Host)
+		}
+	}
+	return out
+}
+
+// alias reports an MX target that is a CNAME (RFC 2181 §10.3). When the
+// chain was followed to its end, the fix points the MX at the name there.
+// When it loops, or is longer than resolvers follow (dnsq gives up after 8
+// hops, Postfix's dns_lookup.c after 10, research §1.2), there is no such
+// name: the fix breaks the chain at its first record instead.
+func (e *evaluator) alias(x discover.Exchange) {
+	dom, host := e.f.Discovery.Domain, x.Host
+	chain := x.CNAME
+	last := chain[len(chain)-1]
+	followed := definite(x.AStatus) || definite(x.AAAAStatus)
+	if followed && !strings.EqualFold(last, host) {
+		e.add(report.CodeMXIsCNAME, host,
+			fmt.Sprintf("Replace `%s. IN MX %d %s.` with `%s. IN MX %d %s.`", dom, x.Preference, host, dom, x.Preference, last),
+			"The MX target %s is an alias of %s (RFC 2181 §10.3 forbids MX pointing to a CNAME).", host, last)
+		return
+	}
+	path := host + " -> " + strings.Join(chain, " -> ")
+	loops := slices.ContainsFunc(append([]string{host}, chain[:len(chain)-1]...), func(n string) bool { return strings.EqualFold(n, last) })
+	var what string
+	switch {
+	case loops:
+		what = fmt.Sprintf("an alias chain that loops (%s): it has no address, and no sender can resolve it", path)
+	case x.AStatus == dnsq.StatusError || x.AAAAStatus == dnsq.StatusError:
+		what = fmt.Sprintf("an alias chain longer than resolvers follow (%s -> ...): it has no address a sender can resolve", path)
+	default:
+		what = fmt.Sprintf("an alias (%s -> ...) whose lookup failed before the end of the chain", path)
+	}
+	e.add(report.CodeMXIsCNAME, host,
+		fmt.Sprintf("Replace `%s. IN CNAME %s.` with the server's own records, `%s. IN A <its IPv4 address>` and `%s. IN AAAA <its IPv6 address>`, so that the MX target has addresses without an alias.", host, chain[0], host, host),
+		"The MX target %s is %s (RFC 2181 §10.3 forbids MX pointing to a CNAME).", host, what)
+}
+
+// definite reports a lookup status that is an answer: records, or none.
+func definite(s dnsq.Status) bool {
+	return s == dnsq.StatusOK || s == dnsq.StatusNoData || s == dnsq.StatusNXDomain
+}
+
+// invalidName reports an MX target that is not a host name: RFC 5321
+// §2.3.5 and §5.1 want a domain name that resolves to addresses, and host
+// names are letters, digits and hyphens (RFC 1123 §2.1). Postfix checks
+// every MX target with valid_hostname() (util/valid_hostname.c, underscore
+// allowed) and skips a record that fails, logging "malformed domain name in
+// resource data of MX record"; when no valid record is left the MX lookup
+// is DNS_INVAL and the mail bounces with 5.4.4 (dns_lookup.c
+// valid_rr_name(), smtp_addr.c, research §1.2).
+func (e *evaluator) invalidName(x discover.Exchange, all []discover.Exchange) {
+	dom := e.f.Discovery.Domain
+	valid := 0
+	for _, y := range all {
+		if !y.InvalidName || y.IPLiteral {
+			valid++
+		}
+	}
+	then := "uses the other MX records"
+	if valid == 0 {
+		then = "bounces every message (5.4.4), as no valid MX record is left"
+	}
+	e.add(report.CodeMXInvalidName, x.Host,
+		fmt.Sprintf("Replace `%s. IN MX %d %s.` with an MX naming a host of letters, digits and hyphens that has address records, e.g. `%s. IN MX %d mx1.%s.`", dom, x.Preference, x.Host, dom, x.Preference, dom),
+		"The MX target %s is not a valid host name (RFC 1123 §2.1: letters, digits and hyphens). Postfix skips the record (\"malformed domain name in resource data of MX record\") and %s.", x.Host, then)
 }
 
 // ipLiteral reports an MX target that is an IP address. RFC 5321 §5.1:
@@ -397,15 +538,6 @@ func isAddress(host string) bool {
 	return err == nil
 }
 
-func (e *evaluator) allLookupsTemp() bool {
-	for _, x := range e.f.Discovery.MX {
-		if len(x.Addresses) > 0 || !temp(x.AStatus) && !temp(x.AAAAStatus) {
-			return false
-		}
-	}
-	return true
-}
-
 func temp(s dnsq.Status) bool { return s.Temporary() }
 
 func rrType(ip string) string {
@@ -428,7 +560,7 @@ func badClass(c discover.AddrClass) bool {
 
 func (e *evaluator) hasUsable(x discover.Exchange) bool {
 	for _, a := range x.Addresses {
-		if !e.p.unusable(a.Class) {
+		if e.anyClass || !e.p.unusable(a.Class) {
 			return true
 		}
 	}
@@ -581,7 +713,15 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) 
 			fmt.Sprintf("Publish `%s. IN %s %s`, or change the PTR to a name that has it: `%s IN PTR %s.`", ptrName, rrOf(a), ip, rev, name),
 			"%s has PTR %s, but no %s record of that name points back to %s (forward-confirmed reverse DNS fails).", ip, strings.Join(a.PTR, ", "), rrOf(a), ip)
 	case iprev.StatusTempError:
-		e.add(report.CodePTRTempError, ip, "", "The reverse DNS of %s could not be checked: a PTR or forward lookup failed temporarily (%s).", ip, a.PTRStatus)
+		// Name the lookup that failed: the PTR query itself, or (the PTR
+		// answered) the forward lookup of a PTR name.
+		failed := a.PTRError
+		if failed == "" && a.PTRStatus.Temporary() {
+			failed = "PTR " + dnsq.ReverseName(a.IP) + ": " + string(a.PTRStatus)
+		} else if failed == "" {
+			failed = rrOf(a) + " " + orNone(a.PTR)
+		}
+		e.add(report.CodePTRTempError, ip, "", "The reverse DNS of %s could not be checked: a lookup failed temporarily (%s).", ip, failed)
 	case iprev.StatusPermError:
 		e.add(report.CodePTRMalformed, ip, fmt.Sprintf("Publish `%s IN PTR %s.`", rev, name), "The PTR record of %s is not a valid host name.", ip)
 	case iprev.StatusPass:

@@ -10,6 +10,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
+	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -168,8 +169,14 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 			down(f, "192.0.2.10", smtpprobe.StatusTimeout)
 			probe(f, "192.0.2.10").Phase = smtpprobe.PhaseBanner
 		}, []string{"MC314"}, []string{"MC301"}},
-		{"5xx greeting", func(f *Facts, p *Policy) { down(f, "192.0.2.10", smtpprobe.StatusGreeting5xx) }, []string{"MC302"}, nil},
-		{"4xx greeting", func(f *Facts, p *Policy) { down(f, "192.0.2.10", smtpprobe.StatusGreeting4xx) }, []string{"MC303"}, nil},
+		{"5xx greeting", func(f *Facts, p *Policy) {
+			down(f, "192.0.2.10", smtpprobe.StatusGreeting5xx)
+			probe(f, "192.0.2.10").BannerCode, probe(f, "192.0.2.10").Banner = 554, "5.7.1 no thanks"
+		}, []string{"MC302"}, nil},
+		{"4xx greeting", func(f *Facts, p *Policy) {
+			down(f, "192.0.2.10", smtpprobe.StatusGreeting4xx)
+			probe(f, "192.0.2.10").BannerCode, probe(f, "192.0.2.10").Banner = 421, "4.3.2 busy"
+		}, []string{"MC303"}, nil},
 		{"not SMTP", func(f *Facts, p *Policy) { down(f, "192.0.2.10", smtpprobe.StatusNotSMTP) }, []string{"MC304"}, nil},
 		{"nothing accepts SMTP", func(f *Facts, p *Policy) {
 			for _, r := range f.Probes {
@@ -277,6 +284,31 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 			f.Sim = &SimFacts{MTA: "Postfix", ConnectTimeout: 30 * time.Second, AddressLimit: 5, PFirstIPv6: 0.5,
 				PFirst: map[netip.Addr]float64{netip.MustParseAddr("192.0.2.10"): 0.5, netip.MustParseAddr("2001:db8:1::10"): 0.5}}
 		}, []string{"MC501", "MC503"}, []string{"MC502"}},
+		{"MX target not a host name", func(f *Facts, p *Policy) { mx1(f).InvalidName, mx1(f).Host = true, `mx\000evil.example.org` },
+			[]string{"MC112"}, []string{"MC109"}},
+		{"sole MX target not a host name", func(f *Facts, p *Policy) {
+			f.Discovery.MX, f.Probes = f.Discovery.MX[:1], f.Probes[:2]
+			mx1(f).InvalidName, mx1(f).Host = true, `mx\000evil.example.org`
+		}, []string{"MC112", "MC109"}, nil},
+		{"sole MX an alias chain that loops", func(f *Facts, p *Policy) {
+			f.Discovery.MX, f.Probes = f.Discovery.MX[:1], nil
+			x := mx1(f)
+			x.Addresses, x.AStatus, x.AAAAStatus = nil, dnsq.StatusError, dnsq.StatusError
+			x.CNAME = []string{"a.example.org", "mx1.example.org"}
+		}, []string{"MC105", "MC108"}, []string{"MC109"}},
+		{"sole MX host SERVFAIL", func(f *Facts, p *Policy) {
+			f.Discovery.MX, f.Probes = f.Discovery.MX[:1], nil
+			x := mx1(f)
+			x.Addresses, x.AStatus, x.AAAAStatus = nil, dnsq.StatusServFail, dnsq.StatusNoData
+		}, []string{"MC108"}, []string{"MC109", "MC107"}},
+		{"PTR answered, forward lookup failed", func(f *Facts, p *Policy) {
+			a := &mx1(f).Addresses[0]
+			a.FCrDNS, a.PTRStatus, a.PTRError = iprev.StatusTempError, dnsq.StatusOK, ""
+		}, []string{"MC212"}, nil},
+		{"simulated MTA bounces", func(f *Facts, p *Policy) {
+			f.Sim = &SimFacts{MTA: "Postfix 3.7.11", PDefer: -1, PBounced: -1, PFirst: map[netip.Addr]float64{},
+				Decision: mta.Decision{Action: mta.ActionBounce, DSN: "5.4.6", Reason: "mail for example.org loops back to myself"}}
+		}, []string{"MC113"}, nil},
 		{"delivery defers", func(f *Facts, p *Policy) {
 			f.Sim = &SimFacts{MTA: "Postfix", AddressLimit: 2, PDefer: 0.25, NeverTried: []netip.Addr{netip.MustParseAddr("198.51.100.20")},
 				PFirst: map[netip.Addr]float64{netip.MustParseAddr("192.0.2.10"): 1}}
@@ -302,6 +334,9 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 			for _, fi := range v.Findings {
 				if fi.Subject == "" || fi.Message == "" || fi.Fix == "" {
 					t.Errorf("incomplete finding %+v", fi)
+				}
+				if bad := brokenWording(fi.Message + " / " + fi.Fix); bad != "" {
+					t.Errorf("%s reads badly (%s): %s / fix: %s", fi.Code, bad, fi.Message, fi.Fix)
 				}
 				if k := fi.Code + " " + fi.Subject + " " + fi.Message; seen[k] {
 					t.Errorf("finding reported twice: %+v", fi)

@@ -1,12 +1,15 @@
 package audit
 
 import (
+	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
@@ -97,5 +100,53 @@ func TestEvaluateFindingsSpeakOfTheCaseAtHand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// brokenWording names what is wrong with a rendered message, "" when
+// nothing is: two articles in a row ("has no an address"), a lookup status
+// leaking where a failure is described ("failed temporarily (ok)"), a
+// formatting verb gone wrong, a nil, or stray spacing.
+func brokenWording(s string) string {
+	for _, re := range brokenPatterns {
+		if m := re.FindString(s); m != "" {
+			return fmt.Sprintf("%q", m)
+		}
+	}
+	return ""
+}
+
+var brokenPatterns = []*regexp.Regexp{
+	// The second word in lower case: "no A record" names a record type.
+	regexp.MustCompile(`\b([Aa]n?|[Tt]he|[Nn]o) (a|an|the|no)\b`),
+	regexp.MustCompile(`\((ok|skipped|nodata)\)`),
+	regexp.MustCompile(`%!|<nil>`),
+	regexp.MustCompile(`[^ ]  [^ ]| [.,;:]( |$)`),
+}
+
+func TestBrokenWordingCatchesWhatItIsFor(t *testing.T) {
+	for _, s := range []string{
+		"The one MX host of example.org, mx1.example.org, has no an address a sender can use.",
+		"a PTR or forward lookup failed temporarily (ok).",
+		"%!s(MISSING)", "the host  name", "ends here .",
+	} {
+		if brokenWording(s) == "" {
+			t.Errorf("not caught: %q", s)
+		}
+	}
+	if bad := brokenWording("The MX target mx.example is an alias (RFC 2181 §10.3); fix: `a. IN A <its IPv4 address>`."); bad != "" {
+		t.Errorf("false alarm %s", bad)
+	}
+}
+
+// The catalogue's own text (titles, explanations, generic fixes) reads as
+// sentences too.
+func TestCatalogueTextReadsWell(t *testing.T) {
+	for _, e := range report.Entries() {
+		for _, s := range []string{e.Title, e.Explain, e.Fix} {
+			if bad := brokenWording(s); bad != "" {
+				t.Errorf("%s reads badly (%s): %s", e.Code, bad, s)
+			}
+		}
 	}
 }

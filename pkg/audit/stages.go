@@ -84,10 +84,12 @@ func conclusiveOnly(rs []smtpprobe.Result) []smtpprobe.Result {
 	return out
 }
 
-// EvaluateSimulation judges a simulate document on its own, as `mailcheck
-// simulate` reports it: the delivery-simulation findings (MC5xx), with the
-// replay's outcomes (measured or --assume'd) deciding which addresses fail.
-func EvaluateSimulation(doc *mta.Document, p Policy) Verdict {
+// EvaluateSimulation judges a simulate document and the discovery it was
+// made from, as `mailcheck simulate` reports them: the MX set (MC1xx, and
+// "undetermined" by the same rule as mx and check) and the
+// delivery-simulation findings (MC113, MC5xx), with the replay's outcomes
+// (measured or --assume'd) deciding which addresses fail.
+func EvaluateSimulation(d discover.Result, doc *mta.Document, p Policy) Verdict {
 	sf := SimFactsOf(doc, nil)
 	sf.Failing = map[netip.Addr]bool{}
 	working := false
@@ -111,8 +113,8 @@ func EvaluateSimulation(doc *mta.Document, p Policy) Verdict {
 			sf.PDefer = rp.PDeferred
 		}
 	}
-	f := Facts{Discovery: discover.Result{Domain: doc.Domain}, Sim: sf}
-	return evaluate(&f, &p, (*evaluator).simulation)
+	f := Facts{Discovery: d, Sim: sf}
+	return evaluate(&f, &p, (*evaluator).simulated)
 }
 
 // replayFails reports outcomes after which the MTA moves on to the next
@@ -133,6 +135,9 @@ func SimFactsOf(doc *mta.Document, probes []smtpprobe.Result) *SimFacts {
 		PFirst:       map[netip.Addr]float64{},
 		PFirstIPv6:   doc.PFirstIPv6,
 		PDefer:       -1,
+		Decision:     doc.Decision,
+		NullMXBounce: !doc.AcceptsMail,
+		PBounced:     -1,
 	}
 	for _, a := range doc.Attempts {
 		ip, err := netip.ParseAddr(a.IP)
@@ -147,6 +152,7 @@ func SimFactsOf(doc *mta.Document, probes []smtpprobe.Result) *SimFacts {
 	if rp := doc.Replay; rp != nil {
 		sf.ConnectTimeout = time.Duration(rp.ConnectTimeoutS * float64(time.Second))
 		sf.ExpectedDelay = time.Duration(rp.ExpectedDelayS * float64(time.Second))
+		sf.PBounced = rp.PBounced
 		// Deferral counts as the simulation's own finding only when some
 		// address works: otherwise MC305 already says it all.
 		if anyWorking(probes) {

@@ -28,7 +28,7 @@ func TestSimulationOverMeasuredOutcomesFindsTheCostlyFirstAttempt(t *testing.T) 
 	if !slices.Contains(codes(v), "MC501") || !slices.Contains(codes(v), "MC503") {
 		t.Errorf("findings %v", codes(v))
 	}
-	sv := EvaluateSimulation(doc.(*mta.Document), sandboxPolicy())
+	sv := EvaluateSimulation(f.Discovery, doc.(*mta.Document), sandboxPolicy())
 	if !slices.Contains(codes(sv), "MC501") {
 		t.Errorf("simulate's own evaluation: %v", codes(sv))
 	}
@@ -40,7 +40,7 @@ func TestSimulationWithoutOutcomesReportsOnlyTheFamilyShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := EvaluateSimulation(&doc, sandboxPolicy())
+	v := EvaluateSimulation(d, &doc, sandboxPolicy())
 	if got := codes(v); !slices.Equal(got, []string{"MC503"}) {
 		t.Errorf("findings %v", got)
 	}

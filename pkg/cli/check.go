@@ -212,13 +212,10 @@ func (o *checkOptions) validate(f *Factory, concurrencySet bool) error {
 }
 
 // checkDomain normalises one domain as users paste it ("User@Example.ORG.",
-// URLs, U-labels: pkg/target) and returns its A-label and U-label forms.
-// IP addresses and '-' are bad input. Plain lower-case names, the bulk
-// case, skip the general parser.
+// URLs, U-labels: pkg/target, which also has the fast path for the plain
+// names of bulk input) and returns its A-label and U-label forms. IP
+// addresses and '-' are bad input.
 func checkDomain(s string) (ascii, unicode string, err error) {
-	if plainDomain(s) {
-		return s, s, nil
-	}
 	if strings.TrimSpace(s) == "-" {
 		return "", "", errors.New("'-' is not a domain; use -f - to read domains from stdin")
 	}
@@ -227,43 +224,6 @@ func checkDomain(s string) (ascii, unicode string, err error) {
 		return "", "", err
 	}
 	return t.ASCII, t.Unicode, nil
-}
-
-// plainDomain is the fast path of checkDomain: a lower-case LDH name with
-// at least two labels, labels of 1 to 63 octets, at most 253 in all (RFC
-// 1035 §2.3.4), no trailing dot, and a top-level label that is not all
-// digits (so no IPv4 address passes).
-func plainDomain(s string) bool {
-	if len(s) == 0 || len(s) > 253 {
-		return false
-	}
-	label, dots, digitsOnly := 0, 0, true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.':
-			if label == 0 || s[i-1] == '-' {
-				return false
-			}
-			label, dots, digitsOnly = 0, dots+1, true
-			continue
-		case c >= 'a' && c <= 'z':
-			digitsOnly = false
-		case c >= '0' && c <= '9':
-		case c == '-':
-			if label == 0 {
-				return false
-			}
-			digitsOnly = false
-		default:
-			return false
-		}
-		label++
-		if label > 63 {
-			return false
-		}
-	}
-	return label > 0 && dots > 0 && !digitsOnly && s[len(s)-1] != '-'
 }
 
 // checkJob is one domain to check; idx is its position in the input.

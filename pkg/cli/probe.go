@@ -250,9 +250,10 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 		d := discover.Run(ctx, r, tgt.Name, discover.Options{IPv4: g.WantIPv4(), IPv6: g.WantIPv6(), RDNS: true})
 		var notes []string
 		targets, notes, undetermined = probeTargetsFrom(d)
-		if len(d.MX) == 0 {
-			// Nothing to probe (no such domain, null MX, failed MX lookup):
-			// the verdict is the DNS one, from the evaluation mx uses.
+		if len(targets) == 0 {
+			// Nothing to probe (no such domain, null MX, failed MX lookup,
+			// no MX host with an address): the verdict is the DNS one,
+			// from the evaluation mx uses.
 			v := audit.Evaluate(audit.Facts{Discovery: d, WantIPv4: g.WantIPv4(), WantIPv6: g.WantIPv6()}, audit.Policy{Now: f.Now()})
 			dnsVerdict = &v
 		}

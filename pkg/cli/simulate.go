@@ -226,7 +226,8 @@ func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
 	if !g.WantIPv6() {
 		doc.Notes = append(doc.Notes, "-4: IPv6 addresses were not looked up, so the model sees none")
 	}
-	out := render.SimulateDocument{Document: doc, Findings: audit.EvaluateSimulation(&doc, audit.Policy{Now: f.Now()}).Findings}
+	verdict := audit.EvaluateSimulation(d, &doc, audit.Policy{Now: f.Now()})
+	out := render.SimulateDocument{Document: doc, Findings: verdict.Findings}
 	if unicode != doc.Domain {
 		out.DomainUnicode = unicode
 	}
@@ -244,17 +245,17 @@ func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
 	if parent.Err() != nil {
 		return silentExit(ExitInterrupted)
 	}
-	return silentExit(simulateExitCode(d, out))
+	return silentExit(simulateExitCode(d, out, verdict))
 }
 
 // simulateExitCode: findings at fail severity are 1; an answer we never got
 // (the MX query, or an address query of an exchange, timed out or failed
 // on our side) makes the simulation untrustworthy: 3.
-func simulateExitCode(d discover.Result, doc render.SimulateDocument) int {
+func simulateExitCode(d discover.Result, doc render.SimulateDocument, v audit.Verdict) int {
 	if report.AtLeast(doc.Findings, report.SeverityFail) {
 		return ExitFindings
 	}
-	if unanswered(d.MXStatus) {
+	if v.Undetermined || unanswered(d.MXStatus) {
 		return ExitUndetermined
 	}
 	for _, x := range d.MX {

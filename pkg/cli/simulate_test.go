@@ -260,7 +260,8 @@ func TestSimulateBinaryExplainsDomainsThatTakeNoAttempt(t *testing.T) {
 		code int
 	}{
 		{[]string{"null.test"}, "Postfix 3.7.11 bounces the message before any connection (5.1.0): Domain null.test does not accept mail (nullMX)", ExitOK},
-		{[]string{"--mta", "exim", "nonexistent.test"}, "Exim 4.96 bounces the message before any connection: Unrouteable address", ExitOK},
+		// A domain that does not exist is a definite failure (MC102), as mx and check say.
+		{[]string{"--mta", "exim", "nonexistent.test"}, "Exim 4.96 bounces the message before any connection: Unrouteable address", ExitFindings},
 		{[]string{"nomx.test"}, "2 candidate addresses", ExitOK},
 		{[]string{"brokenaaaa.test"}, "Postfix silently uses its A records only", ExitOK},
 	}

@@ -17,6 +17,8 @@ const (
 	CodeNoMXAddress      = "MC109"
 	CodeNullMXMixed      = "MC110"
 	CodeExpectedMXAbsent = "MC111"
+	CodeMXInvalidName    = "MC112"
+	CodeCertainBounce    = "MC113"
 
 	// MC2xx Addresses and reverse DNS
 	CodeAddrLoopback      = "MC201"
@@ -119,6 +121,12 @@ func init() {
 		Entry{CodeExpectedMXAbsent, SeverityFail, "An expected MX host is not in the MX set (--expect-mx)",
 			"The check was told to expect this MX host, and the domain's MX records do not name it.",
 			"Publish the expected MX: `DOMAIN. IN MX 10 HOST.`, or update the expectation."},
+		Entry{CodeMXInvalidName, SeverityFail, "An MX target is not a valid host name",
+			"RFC 5321 §2.3.5 and §5.1: an MX record names a host, and host names are letters, digits and hyphens (RFC 1123 §2.1); a target with other bytes (`mx\\000evil.example`, spaces, control characters) can still be looked up but is not a host name. Postfix checks every MX target with valid_hostname() and skips a record that fails (\"malformed domain name in resource data of MX record\", src/dns/dns_lookup.c); when no valid record is left it bounces the mail (5.4.4).",
+			"Point the MX at a host name of letters, digits and hyphens that has address records: `DOMAIN. IN MX 10 mx1.DOMAIN.`"},
+		Entry{CodeCertainBounce, SeverityFail, "The simulated MTA bounces every message to the domain",
+			"Before any connection (its MX and address lookups leave nothing it may try, or every address is this host itself) or after every attempt the simulation replays, the simulated MTA returns the mail to its sender with the permanent status shown: no message to the domain can be delivered. A null MX (RFC 7505) is the one intended case, reported as MC103 instead.",
+			"Fix what the MTA's reason names (see the other findings for the domain): the MX records, the addresses of the MX hosts, or the failing servers."},
 
 		// ---- MC2xx Addresses and reverse DNS ----
 		Entry{CodeAddrLoopback, SeverityFail, "An MX address is a loopback address",

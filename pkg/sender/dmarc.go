@@ -7,6 +7,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
 
 // checkDMARC discovers the DMARC policy of domain (RFC 7489 §6.6.3): the TXT
@@ -55,7 +56,7 @@ func lookupDMARC(ctx context.Context, r dnsq.Resolver, domain string, org bool) 
 		return &DMARC{Status: "none"}
 	case 1:
 	default:
-		return &DMARC{Present: true, Status: "invalid", Domain: domain, Record: recs[0],
+		return &DMARC{Present: true, Status: "invalid", Domain: domain, Record: sanitize.Text(recs[0]),
 			Error: "more than one v=DMARC1 record: receivers apply no policy (RFC 7489 §6.6.3)"}
 	}
 	tags := map[string]string{}
@@ -66,7 +67,9 @@ func lookupDMARC(ctx context.Context, r dnsq.Resolver, domain string, org bool) 
 		}
 		tags[strings.ToLower(strings.TrimSpace(k))] = strings.ToLower(strings.TrimSpace(v))
 	}
-	d := &DMARC{Present: true, Status: "ok", Domain: domain, Record: recs[0]}
+	// The tags are parsed from the octets published, as receivers parse
+	// them; the record is shown made safe for a terminal.
+	d := &DMARC{Present: true, Status: "ok", Domain: domain, Record: sanitize.Text(recs[0])}
 	p := tags["p"]
 	if org && tags["sp"] != "" {
 		p = tags["sp"]

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
 
 // spfResolver adapts dnsq.Resolver to the interface blitiri.com.ar/go/spf
@@ -164,6 +165,12 @@ func checkSPF(ctx context.Context, r dnsq.Resolver, ip netip.Addr, domain, helo 
 	if res != spf.Pass {
 		out.Suggested = suggestSPF(out.Record, ip)
 	}
+	// The record holds the octets the domain published (dnsq unescapes TXT
+	// data, RFC 7208 §3.3, so that the library evaluates what receivers
+	// evaluate), and the term and error quote it: make what the report
+	// shows safe for a terminal, as every other peer text is.
+	out.Record, out.Mechanism = sanitize.Text(out.Record), sanitize.Text(out.Mechanism)
+	out.Suggested, out.Error = sanitize.Text(out.Suggested), sanitize.Text(out.Error)
 	return out
 }
 

@@ -126,6 +126,11 @@ func q(s string) string { return fmt.Sprintf("%q", clip(s)) }
 
 // Parse turns a pasted domain, address or URL into a mail domain.
 func Parse(s string) (Target, error) {
+	if plainName(s) {
+		// Bulk input is mostly such names: each is its own A-label and
+		// U-label form, and needs none of the parsing below.
+		return Target{ASCII: s, Unicode: s}, nil
+	}
 	host, err := extract(s)
 	if err != nil {
 		return Target{}, err
@@ -317,6 +322,48 @@ func parseName(orig, s string) (Target, error) {
 		}
 	}
 	return Target{ASCII: ascii, Unicode: uni}, nil
+}
+
+// plainName is Parse's fast path: a lower-case LDH name (RFC 1123 §2.1)
+// with at least two labels, labels of 1 to 63 octets without a hyphen at
+// either end, at most 253 in all (RFC 1035 §2.3.4), no trailing dot, a
+// top-level label that is not all digits (so no IPv4 address passes), and
+// no label starting "xn--": an A-label must decode to a valid U-label
+// (RFC 5891 §5.4), which only the full parser checks.
+func plainName(s string) bool {
+	if len(s) == 0 || len(s) > maxName {
+		return false
+	}
+	label, dots, digitsOnly := 0, 0, true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if label == 0 || s[i-1] == '-' {
+				return false
+			}
+			label, dots, digitsOnly = 0, dots+1, true
+			continue
+		case c >= 'a' && c <= 'z':
+			if label == 0 && c == 'x' && strings.HasPrefix(s[i:], "xn--") {
+				return false
+			}
+			digitsOnly = false
+		case c >= '0' && c <= '9':
+		case c == '-':
+			if label == 0 {
+				return false
+			}
+			digitsOnly = false
+		default:
+			return false
+		}
+		label++
+		if label > maxLabel {
+			return false
+		}
+	}
+	return label > 0 && dots > 0 && !digitsOnly && s[len(s)-1] != '-'
 }
 
 // checkLabel applies the host name rules of RFC 952 and RFC 1123 §2.1

@@ -85,6 +85,11 @@ func TestParseRejectsBadInputWithAPreciseMessage(t *testing.T) {
 		{"a\u200db.example", ErrIDN, "not a valid internationalised domain name"},
 		{"xn--zz.example", ErrIDN, "not a valid IDN A-label"},
 		{"xn--example.com", ErrIDN, "not a valid IDN A-label"},
+		// Punycode "a" decodes to U+0080, a C1 control: no valid U-label.
+		// Lower-case LDH names take Parse's fast path; an A-label must not.
+		{"xn--a.example", ErrIDN, `label "xn--a" is not a valid IDN A-label`},
+		{"mx.xn--a", ErrIDN, `label "xn--a" is not a valid IDN A-label`},
+		{"user@xn--a.example", ErrIDN, `label "xn--a" is not a valid IDN A-label`},
 		{"1.2.3", ErrNumericTLD, "incomplete IP address"},
 		{"mx.example.com:25", ErrPort, "has a port (:25)"},
 		{"https://", ErrSyntax, "has no host"},
@@ -182,7 +187,7 @@ func FuzzParse(f *testing.F) {
 		"example.com", "Example.COM.", "user@example.com", "mailto:a@b.example?x=y",
 		"https://example.com/x", "<user@example.com>", "bücher.example", "xn--bcher-kva.example",
 		"192.0.2.1", "[IPv6:2001:db8::1]", "a..b", "_dmarc.example", "-", "", "例え。テスト",
-		"a\u200db.example", "http://[::1]:25/", "1.2.3", "x.example:25",
+		"a\u200db.example", "http://[::1]:25/", "1.2.3", "x.example:25", "xn--a.example", "mx1.example.org",
 	} {
 		f.Add(s)
 	}
@@ -210,6 +215,16 @@ func FuzzParse(f *testing.F) {
 			c := tg.ASCII[i]
 			if !isLDH(c) && c != '.' {
 				t.Fatalf("Parse(%q) = %q: byte %q outside LDH", s, tg.ASCII, c)
+			}
+		}
+		// The fast path for plain names agrees with the full parser.
+		if plainName(s) {
+			host, err := extract(s)
+			if err != nil {
+				t.Fatalf("plainName(%q) but extract: %v", s, err)
+			}
+			if full, err := parseName(s, host); err != nil || full != tg {
+				t.Fatalf("Parse(%q) = %+v by the fast path, %+v, %v by the full parser", s, tg, full, err)
 			}
 		}
 		again, err := Parse(tg.ASCII)
