@@ -15,7 +15,7 @@
 // over TCP), FORMERR to EDNS0 queries (a pre-EDNS server), SERVFAIL with the
 // "DNSSEC Bogus" Extended DNS Error, a malformed answer, delays, and the
 // replies no correct server sends: UDP answers larger than the requester's
-// buffer without TC, TC=1 over TCP (with or without records), TCP answers
+// buffer without TC, a UDP answer with TC=1 cut inside a record, TC=1 over TCP (with or without records), TCP answers
 // with another ID or question, records of another type than the one asked.
 // Query counters let tests check that a client coalesces.
 //
@@ -73,6 +73,10 @@ const (
 	// FaultTCPWrongQuestion answers TC=1 over UDP, and over TCP with an
 	// answer about another name.
 	FaultTCPWrongQuestion
+	// FaultTruncateCut answers over UDP with TC=1 and the full answer cut
+	// off inside its last record, which RFC 1035 §4.1.1 allows (TC says the
+	// message was cut to fit) but does not parse; over TCP, the full answer.
+	FaultTruncateCut
 	// FaultWrongType answers NOERROR with a record of another type than the
 	// one asked at the name (TXT, or A when TXT is asked), and nothing of
 	// the asked type: what broken home routers do to AAAA queries.
@@ -109,6 +113,8 @@ func (f Fault) String() string {
 		return "tcp-wrong-id"
 	case FaultTCPWrongQuestion:
 		return "tcp-wrong-question"
+	case FaultTruncateCut:
+		return "truncate-cut"
 	case FaultWrongType:
 		return "wrong-type"
 	}
@@ -574,6 +580,13 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 		m.Truncate(size) // sets TC when records had to be left out
 	}
 	m.Compress = true
+	if fault == FaultTruncateCut && udp {
+		if b, err := m.Pack(); err == nil && len(b) > 15 {
+			b[2] |= 0x02 // TC
+			_, _ = w.Write(b[:len(b)-3])
+		}
+		return
+	}
 	_ = w.WriteMsg(m)
 }
 

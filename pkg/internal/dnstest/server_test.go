@@ -170,8 +170,20 @@ func TestServerTruncateFaultSetsTCOnlyOverUDP(t *testing.T) {
 }
 
 // rawExchange asks over network with a 1232-byte EDNS0 buffer and returns
-// the reply as sent, unchecked, read with a buffer that fits any datagram.
+// the reply, unchecked (any ID, any size: it is read with a buffer that
+// fits any datagram), and its size.
 func rawExchange(t *testing.T, network, addr, name string, qtype uint16) (*dns.Msg, int) {
+	t.Helper()
+	b := rawBytes(t, network, addr, name, qtype)
+	r := new(dns.Msg)
+	if err := r.Unpack(b); err != nil {
+		t.Fatalf("%s %s over %s: %v", dns.TypeToString[qtype], name, network, err)
+	}
+	return r, len(b)
+}
+
+// rawBytes returns the reply's bytes as sent.
+func rawBytes(t *testing.T, network, addr, name string, qtype uint16) []byte {
 	t.Helper()
 	q := new(dns.Msg).SetQuestion(name, qtype)
 	q.SetEdns0(1232, false)
@@ -202,11 +214,7 @@ func rawExchange(t *testing.T, network, addr, name string, qtype uint16) (*dns.M
 	if err != nil {
 		t.Fatalf("%s %s over %s: %v", dns.TypeToString[qtype], name, network, err)
 	}
-	r := new(dns.Msg)
-	if err := r.Unpack(buf[:n]); err != nil {
-		t.Fatalf("%s %s over %s: %v", dns.TypeToString[qtype], name, network, err)
-	}
-	return r, n
+	return buf[:n]
 }
 
 func TestServerSendsTheRepliesNoCorrectServerSends(t *testing.T) {
@@ -224,6 +232,7 @@ func TestServerSendsTheRepliesNoCorrectServerSends(t *testing.T) {
 	s.MustInject(t, "example.", "MX", FaultTCPWrongQuestion)
 	s.MustInject(t, "example.", "TXT", FaultWrongType)
 	s.MustInject(t, "example.", "A", FaultWrongType)
+	s.MustInject(t, "mx2.example.", "A", FaultTruncateCut)
 
 	if r, n := rawExchange(t, "udp", s.Addr4(), "big.example.", dns.TypeTXT); r.Truncated || len(r.Answer) != 300 || n <= 4096 {
 		t.Errorf("oversize: TC=%v, %d records in %d bytes; want all 300, over 4096 bytes, no TC", r.Truncated, len(r.Answer), n)
@@ -251,6 +260,12 @@ func TestServerSendsTheRepliesNoCorrectServerSends(t *testing.T) {
 	}
 	if r, _ := rawExchange(t, "udp", s.Addr4(), "example.", dns.TypeMX); !r.Truncated {
 		t.Errorf("tcp-wrong-question over udp: TC=%v, want TC so that clients come over TCP", r.Truncated)
+	}
+	if r, _ := rawExchange(t, "tcp", s.Addr4(), "mx2.example.", dns.TypeA); r.Truncated || len(r.Answer) != 4 {
+		t.Errorf("truncate-cut over tcp: TC=%v with %d records, want the full answer", r.Truncated, len(r.Answer))
+	}
+	if b := rawBytes(t, "udp", s.Addr4(), "mx2.example.", dns.TypeA); b[2]&0x02 == 0 || new(dns.Msg).Unpack(b) == nil {
+		t.Errorf("truncate-cut over udp: %d bytes, flags %#x; want TC and a message that does not parse", len(b), b[2])
 	}
 	for qtype, want := range map[uint16]uint16{dns.TypeTXT: dns.TypeA, dns.TypeA: dns.TypeTXT} {
 		r, _ := rawExchange(t, "udp", s.Addr4(), "example.", qtype)
