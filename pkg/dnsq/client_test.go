@@ -968,3 +968,113 @@ func TestNXDomainWithTheRecordsAskedForIsAServerError(t *testing.T) {
 		t.Error("an MX record at the end of the CNAME chain of an A question passed")
 	}
 }
+
+func TestEachExchangeWaitsAShareOfTheDeadlineBetweenTimeoutAnd10s(t *testing.T) {
+	c, err := New(Config{Servers: []string{"192.0.2.53", "192.0.2.54", "192.0.2.55"}, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		left     time.Duration // until the caller's deadline; 0: none
+		servers  int           // still to ask in this round
+		wantWait time.Duration
+	}{
+		{0, 1, 2 * time.Second},                       // no deadline: Timeout
+		{20 * time.Second, 1, 5 * time.Second},        // a quarter of what is left
+		{60 * time.Second, 1, 10 * time.Second},       // at most 10s
+		{4 * time.Second, 1, 2 * time.Second},         // at least Timeout
+		{time.Second, 1, time.Second},                 // never past the deadline
+		{20 * time.Second, 3, 5 * time.Second},        // the share is smaller than the servers' share
+		{6 * time.Second, 3, 2 * time.Second},         // the servers share what is left
+		{3 * time.Second, 2, 1500 * time.Millisecond}, // even below Timeout
+		{600 * time.Millisecond, 3, 200 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		ctx := context.Background()
+		if tt.left > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, tt.left)
+			defer cancel()
+		}
+		got := time.Until(c.deadline(ctx, tt.servers))
+		if d := got - tt.wantWait; d > 0 || d < -50*time.Millisecond {
+			t.Errorf("%v left, %d servers: an exchange waits %v, want %v", tt.left, tt.servers, got.Round(time.Millisecond), tt.wantWait)
+		}
+	}
+	long, err := New(Config{Servers: []string{"192.0.2.53"}, Timeout: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if got := time.Until(long.deadline(ctx, 1)); got > 15*time.Second || got < 14*time.Second {
+		t.Errorf("Timeout 15s under a minute: an exchange waits %v, want the configured 15s above the 10s cap", got)
+	}
+}
+
+func TestASlowResolverIsWaitedForWhenTheDeadlineAllows(t *testing.T) {
+	t.Parallel()
+	s := dnstest.New(t, zone, dnstest.WithDelay(3*time.Second))
+	tests := []struct {
+		name     string
+		addr     string
+		deadline time.Duration
+		want     Status
+	}{
+		{"ipv4, 20s deadline", s.Addr4(), 20 * time.Second, StatusOK},
+		{"ipv6, 20s deadline", s.Addr6(), 20 * time.Second, StatusOK},
+		// Each exchange waits the 2s floor; the second ends at the deadline.
+		{"ipv4, 4s deadline", s.Addr4(), 4 * time.Second, StatusTimeout},
+	}
+	// The lookups run at once: each takes seconds.
+	var wg sync.WaitGroup
+	for _, tt := range tests {
+		if tt.addr == "" {
+			continue // no IPv6 loopback here
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := New(Config{Servers: []string{tt.addr}}) // the default Timeout, 2s
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			start := time.Now()
+			res := c.LookupA(ctx, "mx1.example.")
+			elapsed := time.Since(start)
+			if res.Status != tt.want {
+				t.Errorf("%s: status %s (err %v), want %s", tt.name, res.Status, res.Err, tt.want)
+			}
+			if elapsed > tt.deadline+500*time.Millisecond { // slack for a shared machine
+				t.Errorf("%s: lookup took %v, past the deadline", tt.name, elapsed)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestADeadResolverUsesLessThanHalfOfTheDeadline(t *testing.T) {
+	t.Parallel()
+	// Scaled down: a 50ms floor and a 2s deadline. Two rounds wait 500ms
+	// (a quarter of 2s) and about 350ms (a quarter of what is left after
+	// the 100ms backoff).
+	c, err := New(Config{Servers: []string{deadServer(t)}, Timeout: 50 * time.Millisecond, Attempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const deadline = 2 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	res := c.LookupA(ctx, "mx1.example.")
+	elapsed := time.Since(start)
+	if res.Status != StatusTimeout || c.Stats().Queries != 2 {
+		t.Errorf("status %s after %d queries, want timeout after 2", res.Status, c.Stats().Queries)
+	}
+	if elapsed < 800*time.Millisecond || elapsed > deadline/2+200*time.Millisecond {
+		t.Errorf("a dead resolver took %v of a %v deadline, want about 950ms: more than the 50ms floor twice, less than half", elapsed, deadline)
+	}
+}
