@@ -907,6 +907,7 @@ func TestRepliesNoCorrectServerSendsAreServerErrorsNotFacts(t *testing.T) {
 		{dnstest.FaultTCPTruncatedRecords, "A", "truncated (TC) answer where nothing needs truncating (tcp)"},
 		{dnstest.FaultTCPWrongID, "A", "answer with ID"},
 		{dnstest.FaultTCPWrongQuestion, "A", "answer for another question (tcp)"},
+		{dnstest.FaultShort, "A", "answer shorter than its header says (tcp)"},
 		{dnstest.FaultWrongType, "AAAA", "answer holds TXT records, not the AAAA asked for"},
 		{dnstest.FaultWrongType, "TXT", "answer holds A records, not the TXT asked for"},
 	}

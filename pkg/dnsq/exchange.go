@@ -186,8 +186,28 @@ func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
 		if !matches(r, q) {
 			continue
 		}
+		if !r.Truncated && short(r, b) {
+			// Cut at a record boundary without TC, by the server or on
+			// the way: what is left parses, but it is not the answer.
+			return nil, &AnswerError{Reason: "answer shorter than its header says", truncated: true}
+		}
 		return r, nil
 	}
+}
+
+// short reports whether the NOERROR or NXDOMAIN answer r, unpacked from b,
+// holds fewer entries than its header counts. miekg/dns stops quietly at
+// the end of the message, so an answer cut after its question would read
+// as NODATA; answers with other rcodes are failures whatever they hold
+// (and some servers send REFUSED as a bare header).
+func short(r *dns.Msg, b []byte) bool {
+	if r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
+		return false
+	}
+	return len(r.Question) < int(binary.BigEndian.Uint16(b[4:])) ||
+		len(r.Answer) < int(binary.BigEndian.Uint16(b[6:])) ||
+		len(r.Ns) < int(binary.BigEndian.Uint16(b[8:])) ||
+		len(r.Extra) < int(binary.BigEndian.Uint16(b[10:]))
 }
 
 // Header flag bits in the third octet of a message (RFC 1035 §4.1.1).
@@ -296,6 +316,9 @@ func exchangeTCP(conn net.Conn, wire []byte, id uint16) (*dns.Msg, error) {
 	if r.Id != id {
 		// RFC 7766 §7: clients match answers to queries by ID.
 		return nil, &AnswerError{Reason: fmt.Sprintf("answer with ID %d to query %d", r.Id, id)}
+	}
+	if short(r, buf) {
+		return nil, &AnswerError{Reason: "answer shorter than its header says"}
 	}
 	return r, nil
 }

@@ -15,8 +15,10 @@
 // over TCP), FORMERR to EDNS0 queries (a pre-EDNS server), SERVFAIL with the
 // "DNSSEC Bogus" Extended DNS Error, a malformed answer, delays, and the
 // replies no correct server sends: UDP answers larger than the requester's
-// buffer without TC, a UDP answer with TC=1 cut inside a record, TC=1 over TCP (with or without records), TCP answers
-// with another ID or question, records of another type than the one asked.
+// buffer without TC, a UDP answer with TC=1 cut inside a record, an answer
+// cut after its question without TC, TC=1 over TCP (with or without
+// records), TCP answers with another ID or question, records of another
+// type than the one asked.
 // Query counters let tests check that a client coalesces.
 //
 // Start does not need a *testing.T, so the demo sandbox and benchmarks use it
@@ -77,6 +79,11 @@ const (
 	// off inside its last record, which RFC 1035 §4.1.1 allows (TC says the
 	// message was cut to fit) but does not parse; over TCP, the full answer.
 	FaultTruncateCut
+	// FaultShort answers over UDP and TCP with the header of the full
+	// answer (its record counts) and the question, but no records and no
+	// TC: an answer cut at a record boundary, which a lenient parser reads
+	// as NODATA.
+	FaultShort
 	// FaultWrongType answers NOERROR with a record of another type than the
 	// one asked at the name (TXT, or A when TXT is asked), and nothing of
 	// the asked type: what broken home routers do to AAAA queries.
@@ -115,6 +122,8 @@ func (f Fault) String() string {
 		return "tcp-wrong-question"
 	case FaultTruncateCut:
 		return "truncate-cut"
+	case FaultShort:
+		return "short"
 	case FaultWrongType:
 		return "wrong-type"
 	}
@@ -584,6 +593,14 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 		if b, err := m.Pack(); err == nil && len(b) > 15 {
 			b[2] |= 0x02 // TC
 			_, _ = w.Write(b[:len(b)-3])
+		}
+		return
+	}
+	if fault == FaultShort {
+		if b, err := m.Pack(); err == nil {
+			if _, off, err := dns.UnpackDomainName(b, 12); err == nil {
+				_, _ = w.Write(b[:off+4]) // the header, then the question
+			}
 		}
 		return
 	}

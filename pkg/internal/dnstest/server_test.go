@@ -233,6 +233,7 @@ func TestServerSendsTheRepliesNoCorrectServerSends(t *testing.T) {
 	s.MustInject(t, "example.", "TXT", FaultWrongType)
 	s.MustInject(t, "example.", "A", FaultWrongType)
 	s.MustInject(t, "mx2.example.", "A", FaultTruncateCut)
+	s.MustInject(t, "alias.example.", "A", FaultShort)
 
 	if r, n := rawExchange(t, "udp", s.Addr4(), "big.example.", dns.TypeTXT); r.Truncated || len(r.Answer) != 300 || n <= 4096 {
 		t.Errorf("oversize: TC=%v, %d records in %d bytes; want all 300, over 4096 bytes, no TC", r.Truncated, len(r.Answer), n)
@@ -266,6 +267,12 @@ func TestServerSendsTheRepliesNoCorrectServerSends(t *testing.T) {
 	}
 	if b := rawBytes(t, "udp", s.Addr4(), "mx2.example.", dns.TypeA); b[2]&0x02 == 0 || new(dns.Msg).Unpack(b) == nil {
 		t.Errorf("truncate-cut over udp: %d bytes, flags %#x; want TC and a message that does not parse", len(b), b[2])
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		b := rawBytes(t, network, s.Addr4(), "alias.example.", dns.TypeA)
+		if r, _ := rawExchange(t, network, s.Addr4(), "alias.example.", dns.TypeA); r.Truncated || len(r.Answer) != 0 || b[7] != 3 {
+			t.Errorf("short over %s: TC=%v, %d records, header ANCOUNT %d; want no TC, no records and a count of 3 (CNAME, A, A)", network, r.Truncated, len(r.Answer), b[7])
+		}
 	}
 	for qtype, want := range map[uint16]uint16{dns.TypeTXT: dns.TypeA, dns.TypeA: dns.TypeTXT} {
 		r, _ := rawExchange(t, "udp", s.Addr4(), "example.", qtype)
