@@ -84,7 +84,7 @@ type Client struct {
 type Stats struct {
 	Queries      int64 // exchanges sent, UDP and TCP
 	Retries      int64 // exchanges beyond the first for one question (TCP fallbacks excluded)
-	TCPFallbacks int64 // UDP answers with TC=1 repeated over TCP
+	TCPFallbacks int64 // UDP answers with TC=1, or cut short, repeated over TCP
 	Timeouts     int64 // exchanges that got no answer in time
 	CacheHits    int64 // lookups answered from the cache, coalesced ones included
 	Coalesced    int64 // lookups that waited for the same question already in flight
