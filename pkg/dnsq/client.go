@@ -25,10 +25,13 @@ type Config struct {
 	// Servers are "host:port" strings as returned by ParseServer. Empty
 	// means the nameservers of ResolvConf.
 	Servers []string
-	// Timeout bounds one query exchange with one server (default: the
-	// resolv.conf timeout when Servers is empty and it sets one, else 2s);
-	// the caller's context bounds the whole lookup, and when its deadline is
-	// near, the time left is shared among the servers still to ask.
+	// Timeout is how long one query exchange with one server waits for
+	// its answer (default: the resolv.conf timeout when Servers is empty
+	// and it sets one, else 2s). When the caller's context has a deadline,
+	// an exchange waits a quarter of the time left instead, at least
+	// Timeout and at most 10s (or Timeout if longer), and never past the
+	// deadline; the time left is shared among the servers still to ask in
+	// the round. The caller's context bounds the whole lookup.
 	Timeout time.Duration
 	// Attempts is how many rounds over the servers a query makes while they
 	// time out or fail at the network level (default: resolv.conf's
@@ -53,10 +56,17 @@ type Config struct {
 // A lookup goes: cache (coalescing identical questions in flight) ->
 // servers in order, UDP with EDNS0 (1232-byte buffer) and the AD bit set in
 // the query (RFC 6840 §5.7, so that a validating resolver reports AD) ->
-// TCP on the same server when the answer is truncated -> next server on
-// timeout, network error, SERVFAIL or REFUSED -> another round over the
-// servers with backoff while they time out -> classification -> CNAME
-// chasing when the answer stops at an alias.
+// TCP on the same server when the answer is truncated (TC, or longer than
+// the 4,096 bytes read from one datagram) -> next server on timeout,
+// network error, SERVFAIL, REFUSED or an answer no correct server sends
+// (AnswerError: TC over TCP, another question, records of another type) ->
+// another round over the servers with backoff while they time out or fail
+// -> classification -> CNAME chasing when the answer stops at an alias.
+//
+// Each exchange waits for a share of the caller's deadline (see
+// Config.Timeout): a quarter of the time left, between Timeout and 10s.
+// A deadline of 20 seconds waits 5 seconds for a slow resolver; a dead one
+// costs two such waits, less than half of the time left.
 type Client struct {
 	servers   []string
 	timeout   time.Duration
@@ -76,7 +86,7 @@ type Client struct {
 type Stats struct {
 	Queries      int64 // exchanges sent, UDP and TCP
 	Retries      int64 // exchanges beyond the first for one question (TCP fallbacks excluded)
-	TCPFallbacks int64 // UDP answers with TC=1 repeated over TCP
+	TCPFallbacks int64 // UDP answers with TC=1, or cut short, repeated over TCP
 	Timeouts     int64 // exchanges that got no answer in time
 	CacheHits    int64 // lookups answered from the cache, coalesced ones included
 	Coalesced    int64 // lookups that waited for the same question already in flight
@@ -389,11 +399,87 @@ func Unreachable(err error) bool {
 	}
 	for _, f := range nae.Failures {
 		var re *RcodeError
-		if errors.As(f.Err, &re) {
+		var ae *AnswerError
+		if errors.As(f.Err, &re) || errors.As(f.Err, &ae) {
 			return false
 		}
 	}
 	return true
+}
+
+// AnswerError is an answer no correct server sends, so that nothing can be
+// concluded from it: malformed, truncated over TCP, for another question
+// over TCP, records of another type than the one asked, NXDOMAIN with the
+// records asked for. The server answered, so it is not unreachable; the
+// next server is asked, and when none does better the lookup's status is
+// error, a temporary failure: a bogus reply must never pass for NODATA or
+// NXDOMAIN, which are definite facts about the domain.
+type AnswerError struct {
+	Reason string
+	Err    error // the parse error of a malformed answer, else nil
+	// truncated marks a UDP answer that was cut and is to be asked again
+	// over TCP (RFC 2181 §9).
+	truncated bool
+}
+
+func (e *AnswerError) Error() string { return e.Reason }
+func (e *AnswerError) Unwrap() error { return e.Err }
+
+// truncation reports whether err is a UDP answer cut short, to be asked
+// again over TCP.
+func truncation(err error) bool {
+	var ae *AnswerError
+	return errors.As(err, &ae) && ae.truncated
+}
+
+// contradiction returns why a NOERROR or NXDOMAIN answer cannot be
+// believed, or nil. It follows the CNAME chain from the question name as
+// classify does and looks at what the last name owns:
+//   - only records of another type (say TXT or A for an AAAA question):
+//     a server answers with records of the asked type or CNAMEs (RFC 1034
+//     §4.3.2 step 3; RRSIG and NSEC records may come along, RFC 4035 §3.1),
+//     so such an answer is not an empty answer (NODATA, RFC 2308 §2.2) but a
+//     broken server or middlebox. Records owned by unrelated names are
+//     ignored, as classify does (RFC 2181 §5.4.1);
+//   - records of the asked type under NXDOMAIN, which says the name does
+//     not exist (RFC 1035 §4.1.1; RFC 6604 §3: the rcode is about the last
+//     name of the chain).
+func contradiction(r *dns.Msg, q dns.Question) error {
+	cur := q.Name
+	for hop := 0; hop <= maxCNAMEs; hop++ {
+		next := ""
+		var other uint16
+		for _, rr := range r.Answer {
+			h := rr.Header()
+			if h.Class != dns.ClassINET || !equalFold(h.Name, cur) {
+				continue
+			}
+			switch h.Rrtype {
+			case q.Qtype:
+				if r.Rcode == dns.RcodeNameError {
+					return &AnswerError{Reason: "NXDOMAIN with " + typeString(q.Qtype) + " records for the name"}
+				}
+				return nil
+			case dns.TypeCNAME:
+				if cn, ok := rr.(*dns.CNAME); ok && next == "" {
+					next = cn.Target
+				}
+			case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
+			default:
+				if other == 0 {
+					other = h.Rrtype
+				}
+			}
+		}
+		if next == "" {
+			if other != 0 && r.Rcode == dns.RcodeSuccess {
+				return &AnswerError{Reason: "answer holds " + typeString(other) + " records, not the " + typeString(q.Qtype) + " asked for"}
+			}
+			return nil
+		}
+		cur = next
+	}
+	return nil // a chain too long; classify reports it
 }
 
 // RcodeError is a DNS answer with an rcode that ends the lookup for that
@@ -510,6 +596,10 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 			}
 			switch r.Rcode {
 			case dns.RcodeSuccess, dns.RcodeNameError:
+				if err := contradiction(r, q); err != nil {
+					failures = append(failures, ServerError{srv, err})
+					continue
+				}
 				c.classify(st, r, srv, rtt, qtype)
 				return st
 			case dns.RcodeServerFailure:
@@ -583,15 +673,16 @@ func (c *Client) backoff(ctx context.Context, round int) bool {
 }
 
 // ask does one exchange with one server: UDP, then TCP if the answer is
-// truncated (RFC 1035 §4.2.1, RFC 7766 §5). Each transport gets its own
-// per-exchange timeout, cut short by the caller's deadline.
+// truncated (RFC 1035 §4.2.1, RFC 7766 §5) or was cut by our buffer. Each
+// transport gets its own per-exchange timeout, cut short by the caller's
+// deadline.
 func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, left int) (*dns.Msg, time.Duration, error) {
 	srv := c.servers[i]
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
 	r, rtt, err := c.exchange(ctx, "udp", i, wire, q, c.deadline(ctx, left))
 	c.queries.Add(1)
 	c.traceLine(q, srv, "udp", rtt, r, err)
-	if err != nil || !r.Truncated {
+	if err == nil && !r.Truncated || err != nil && !truncation(err) {
 		if err != nil && isTimeout(err) {
 			c.timeouts.Add(1)
 		}
@@ -605,29 +696,56 @@ func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, le
 	if err != nil && isTimeout(err) {
 		c.timeouts.Add(1)
 	}
+	if err == nil && r.Truncated {
+		// TC says the answer did not fit the transport (RFC 1035 §4.1.1),
+		// and a TCP message holds 65,535 bytes (§4.2.2): no answer needs
+		// it here. RFC 2181 §9 says to ignore a truncated answer, so its
+		// records, or their absence, say nothing: NODATA it is not.
+		return nil, rtt, &exchangeError{network: "tcp", err: &AnswerError{Reason: "truncated (TC) answer where nothing needs truncating"}}
+	}
 	return r, rtt, err
 }
 
-// deadline is the end of one exchange: Timeout from now, but when the
-// caller's deadline is nearer, its time is shared among the left servers
-// still to ask in this round, so that a dead first server cannot use up the
-// time of a live second one (glibc res_send divides its timeout likewise).
+// Bounds of the time one exchange waits for its answer when the caller's
+// context has a deadline.
+const (
+	// exchangeShare is the part of the time left that one exchange may
+	// wait: a lookup whose server never answers (two rounds) uses less
+	// than half of what is left, so the lookups that depend on it (the
+	// addresses of an MX host, forward confirmation of a PTR name) and the
+	// SMTP probes still have time.
+	exchangeShare = 4
+	// maxExchangeTimeout is the longest one exchange waits, however far the
+	// deadline: a recursive resolver answers within about 10 seconds or
+	// not at all, with SERVFAIL if its authoritative servers do not answer
+	// (BIND's resolver-query-timeout defaults to 10 seconds).
+	maxExchangeTimeout = 10 * time.Second
+)
+
+// deadline is the end of one exchange. Without a caller's deadline it is
+// Timeout from now. With one, it is a quarter of the time left, at least
+// Timeout and at most 10 seconds (or Timeout if that is longer), so that a
+// slow but working resolver (3 seconds) is waited for when the deadline
+// allows it (20 seconds left: 5 seconds) while a dead one still leaves
+// time for the rest. When other servers are still to be asked in this
+// round, the time left is also shared among them, so that a dead first
+// server cannot use up the time of a live second one (glibc res_send
+// divides its timeout likewise). It never passes the caller's deadline.
 func (c *Client) deadline(ctx context.Context, left int) time.Time {
 	now := time.Now()
-	d := now.Add(c.timeout)
 	dl, ok := ctx.Deadline()
 	if !ok {
+		return now.Add(c.timeout)
+	}
+	rest := dl.Sub(now)
+	wait := min(max(rest/exchangeShare, c.timeout), max(maxExchangeTimeout, c.timeout))
+	if left > 1 {
+		wait = min(wait, rest/time.Duration(left))
+	}
+	if d := now.Add(wait); d.Before(dl) {
 		return d
 	}
-	if left > 1 {
-		if share := dl.Sub(now) / time.Duration(left); share < c.timeout {
-			d = now.Add(share)
-		}
-	}
-	if dl.Before(d) {
-		return dl
-	}
-	return d
+	return dl
 }
 
 func rcodeString(rc int) string {

@@ -812,3 +812,270 @@ ns.child.example.  A    192.0.2.54
 		t.Errorf("status %s err %v, want an error saying the server only refers", res.Status, res.Err)
 	}
 }
+
+func TestAnAnswerLongerThanTheReadBufferIsAskedAgainOverTCP(t *testing.T) {
+	// 300 TXT records make an answer of about 5 KB, which a server that
+	// ignores our 1232-byte EDNS0 size sends over UDP without TC.
+	var z strings.Builder
+	z.WriteString("big.test. SOA ns.test. h.test. 1 1 1 1 1\n")
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&z, "big.test. TXT \"record %03d\"\n", i)
+	}
+	s := dnstest.New(t, z.String(), dnstest.WithFault("big.test.", "TXT", dnstest.FaultOversize))
+	test := func(addr string) {
+		var trace bytes.Buffer
+		c, err := New(Config{Servers: []string{addr}, Timeout: time.Second, Trace: &trace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := c.LookupTXT(context.Background(), "big.test.")
+		if res.Status != StatusOK || len(res.TXT) != 300 {
+			t.Fatalf("status %s with %d records (err %v), want all 300 over TCP", res.Status, len(res.TXT), res.Err)
+		}
+		if st := c.Stats(); st.TCPFallbacks != 1 || st.Queries != 2 {
+			t.Errorf("stats %+v, want 1 TCP fallback in 2 queries", st)
+		}
+		lines := strings.Split(strings.TrimSpace(trace.String()), "\n")
+		if len(lines) != 2 || !strings.Contains(lines[0], " udp ") || !strings.Contains(lines[0], "longer than 4096 bytes") ||
+			!strings.Contains(lines[1], " tcp ") || !strings.HasSuffix(lines[1], "NOERROR answers=300") {
+			t.Errorf("trace:\n%s", trace.String())
+		}
+	}
+	t.Run("ipv4", func(t *testing.T) { test(s.Addr4()) })
+	t.Run("ipv6", func(t *testing.T) { test(s.RequireIPv6(t)) })
+}
+
+func TestTheReadBufferHoldsAnAnswerOfExactly4096BytesAndNoMore(t *testing.T) {
+	// answer returns a zone whose TXT answer for fit.test. is size bytes
+	// long on the wire (compressed, with the server's OPT record): 200-byte
+	// strings, then one whose length makes up the rest.
+	answer := func(size int) string {
+		m := new(dns.Msg).SetQuestion("fit.test.", dns.TypeTXT)
+		m.Compress = true
+		m.SetEdns0(1232, false)
+		var z strings.Builder
+		add := func(txt string) {
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: "fit.test.", Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{txt}})
+			fmt.Fprintf(&z, "fit.test. TXT %q\n", txt)
+		}
+		// A record is a name pointer, type, class, TTL and length (12
+		// bytes), then the string's length byte and the string.
+		for m.Len()+2*(12+1+200) <= size {
+			add(strings.Repeat("x", 200))
+		}
+		add(strings.Repeat("y", size-m.Len()-12-1))
+		if m.Len() != size {
+			t.Fatalf("built a %d-byte answer, want %d", m.Len(), size)
+		}
+		return z.String()
+	}
+	for _, tt := range []struct {
+		size int
+		tcp  bool
+	}{{maxUDPAnswer, false}, {maxUDPAnswer + 1, true}} {
+		s := dnstest.New(t, answer(tt.size), dnstest.WithFault("fit.test.", "TXT", dnstest.FaultOversize))
+		c := newClient(t, s.Addr4())
+		res := c.LookupTXT(context.Background(), "fit.test.")
+		if res.Status != StatusOK || (c.Stats().TCPFallbacks == 1) != tt.tcp {
+			t.Errorf("%d bytes: status %s (err %v) after %d TCP fallbacks, want ok, over TCP: %v",
+				tt.size, res.Status, res.Err, c.Stats().TCPFallbacks, tt.tcp)
+		}
+	}
+}
+
+func TestATruncatedAnswerThatDoesNotParseIsAskedAgainOverTCP(t *testing.T) {
+	s := dnstest.New(t, zone, dnstest.WithFault("mx1.example.", "A", dnstest.FaultTruncateCut))
+	test := func(addr string) {
+		c := newClient(t, addr)
+		res := c.LookupA(context.Background(), "mx1.example.")
+		if res.Status != StatusOK || len(res.Addrs) != 2 || c.Stats().TCPFallbacks != 1 {
+			t.Errorf("status %s with %v (err %v) after %d TCP fallbacks, want both addresses over TCP",
+				res.Status, res.Addrs, res.Err, c.Stats().TCPFallbacks)
+		}
+	}
+	t.Run("ipv4", func(t *testing.T) { test(s.Addr4()) })
+	t.Run("ipv6", func(t *testing.T) { test(s.RequireIPv6(t)) })
+}
+
+func TestRepliesNoCorrectServerSendsAreServerErrorsNotFacts(t *testing.T) {
+	tests := []struct {
+		fault dnstest.Fault
+		qtype string
+		want  string // in the error
+	}{
+		{dnstest.FaultTCPTruncated, "A", "truncated (TC) answer where nothing needs truncating (tcp)"},
+		{dnstest.FaultTCPTruncatedRecords, "A", "truncated (TC) answer where nothing needs truncating (tcp)"},
+		{dnstest.FaultTCPWrongID, "A", "answer with ID"},
+		{dnstest.FaultTCPWrongQuestion, "A", "answer for another question (tcp)"},
+		{dnstest.FaultShort, "A", "answer shorter than its header says (tcp)"},
+		{dnstest.FaultWrongType, "AAAA", "answer holds TXT records, not the AAAA asked for"},
+		{dnstest.FaultWrongType, "TXT", "answer holds A records, not the TXT asked for"},
+	}
+	good := dnstest.New(t, zone)
+	for _, tt := range tests {
+		t.Run(tt.fault.String()+" "+tt.qtype, func(t *testing.T) {
+			bad := dnstest.New(t, zone, dnstest.WithFault("", "", tt.fault))
+			test := func(addr string) {
+				lookup := func(c *Client) Result {
+					if tt.qtype == "TXT" {
+						return c.LookupTXT(context.Background(), "example.").Result
+					}
+					if tt.qtype == "AAAA" {
+						return c.LookupAAAA(context.Background(), "mx1.example.").Result
+					}
+					return c.LookupA(context.Background(), "mx1.example.").Result
+				}
+				res := lookup(newClient(t, addr))
+				if res.Status != StatusError || !res.Status.Temporary() || !strings.Contains(fmt.Sprint(res.Err), tt.want) {
+					t.Errorf("status %s err %v, want error (temporary) saying %q", res.Status, res.Err, tt.want)
+				}
+				var ae *AnswerError
+				if !errors.As(res.Err, &ae) || Unreachable(res.Err) || !strings.HasPrefix(res.Err.Error(), "no usable DNS answer: ") {
+					t.Errorf("err %v, want an AnswerError from a server that answered", res.Err)
+				}
+				if res := lookup(newClient(t, addr, good.Addr4())); res.Status != StatusOK || res.Server != good.Addr4() {
+					t.Errorf("with a good second server: status %s from %s (err %v), want ok from it", res.Status, res.Server, res.Err)
+				}
+			}
+			t.Run("ipv4", func(t *testing.T) { test(bad.Addr4()) })
+			t.Run("ipv6", func(t *testing.T) { test(bad.RequireIPv6(t)) })
+		})
+	}
+}
+
+func TestNXDomainWithTheRecordsAskedForIsAServerError(t *testing.T) {
+	q := dns.Question{Name: "mx1.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET}
+	r := new(dns.Msg)
+	r.Rcode = dns.RcodeNameError
+	r.Answer = []dns.RR{mustRR(t, "MX1.example. A 192.0.2.1")}
+	if err := contradiction(r, q); err == nil || err.Error() != "NXDOMAIN with A records for the name" {
+		t.Errorf("contradiction = %v, want NXDOMAIN with A records", err)
+	}
+	// RFC 6604 §3: NXDOMAIN at the end of a CNAME chain is a fact, and
+	// RRSIGs or unrelated records beside nothing of the asked type are
+	// still NODATA.
+	r.Answer = []dns.RR{mustRR(t, "mx1.example. CNAME gone.example.")}
+	if err := contradiction(r, q); err != nil {
+		t.Errorf("NXDOMAIN after a CNAME: %v", err)
+	}
+	r.Rcode = dns.RcodeSuccess
+	r.Answer = []dns.RR{mustRR(t, "other.example. TXT x"),
+		mustRR(t, "mx1.example. RRSIG A 8 2 300 20300101000000 20200101000000 1 example. AAAA")}
+	if err := contradiction(r, q); err != nil {
+		t.Errorf("unrelated TXT and an RRSIG: %v, want NODATA to stand", err)
+	}
+	r.Answer = []dns.RR{mustRR(t, "mx1.example. CNAME a.example."), mustRR(t, "a.example. MX 10 b.example.")}
+	if err := contradiction(r, q); err == nil {
+		t.Error("an MX record at the end of the CNAME chain of an A question passed")
+	}
+}
+
+func TestEachExchangeWaitsAShareOfTheDeadlineBetweenTimeoutAnd10s(t *testing.T) {
+	c, err := New(Config{Servers: []string{"192.0.2.53", "192.0.2.54", "192.0.2.55"}, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		left     time.Duration // until the caller's deadline; 0: none
+		servers  int           // still to ask in this round
+		wantWait time.Duration
+	}{
+		{0, 1, 2 * time.Second},                       // no deadline: Timeout
+		{20 * time.Second, 1, 5 * time.Second},        // a quarter of what is left
+		{60 * time.Second, 1, 10 * time.Second},       // at most 10s
+		{4 * time.Second, 1, 2 * time.Second},         // at least Timeout
+		{time.Second, 1, time.Second},                 // never past the deadline
+		{20 * time.Second, 3, 5 * time.Second},        // the share is smaller than the servers' share
+		{6 * time.Second, 3, 2 * time.Second},         // the servers share what is left
+		{3 * time.Second, 2, 1500 * time.Millisecond}, // even below Timeout
+		{600 * time.Millisecond, 3, 200 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		ctx := context.Background()
+		if tt.left > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, tt.left)
+			defer cancel()
+		}
+		got := time.Until(c.deadline(ctx, tt.servers))
+		if d := got - tt.wantWait; d > 0 || d < -50*time.Millisecond {
+			t.Errorf("%v left, %d servers: an exchange waits %v, want %v", tt.left, tt.servers, got.Round(time.Millisecond), tt.wantWait)
+		}
+	}
+	long, err := New(Config{Servers: []string{"192.0.2.53"}, Timeout: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if got := time.Until(long.deadline(ctx, 1)); got > 15*time.Second || got < 14*time.Second {
+		t.Errorf("Timeout 15s under a minute: an exchange waits %v, want the configured 15s above the 10s cap", got)
+	}
+}
+
+func TestASlowResolverIsWaitedForWhenTheDeadlineAllows(t *testing.T) {
+	t.Parallel()
+	s := dnstest.New(t, zone, dnstest.WithDelay(3*time.Second))
+	tests := []struct {
+		name     string
+		addr     string
+		deadline time.Duration
+		want     Status
+	}{
+		{"ipv4, 20s deadline", s.Addr4(), 20 * time.Second, StatusOK},
+		{"ipv6, 20s deadline", s.Addr6(), 20 * time.Second, StatusOK},
+		// Each exchange waits the 2s floor; the second ends at the deadline.
+		{"ipv4, 4s deadline", s.Addr4(), 4 * time.Second, StatusTimeout},
+	}
+	// The lookups run at once: each takes seconds.
+	var wg sync.WaitGroup
+	for _, tt := range tests {
+		if tt.addr == "" {
+			continue // no IPv6 loopback here
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := New(Config{Servers: []string{tt.addr}}) // the default Timeout, 2s
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			start := time.Now()
+			res := c.LookupA(ctx, "mx1.example.")
+			elapsed := time.Since(start)
+			if res.Status != tt.want {
+				t.Errorf("%s: status %s (err %v), want %s", tt.name, res.Status, res.Err, tt.want)
+			}
+			if elapsed > tt.deadline+500*time.Millisecond { // slack for a shared machine
+				t.Errorf("%s: lookup took %v, past the deadline", tt.name, elapsed)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestADeadResolverUsesLessThanHalfOfTheDeadline(t *testing.T) {
+	t.Parallel()
+	// Scaled down: a 50ms floor and a 2s deadline. Two rounds wait 500ms
+	// (a quarter of 2s) and about 350ms (a quarter of what is left after
+	// the 100ms backoff).
+	c, err := New(Config{Servers: []string{deadServer(t)}, Timeout: 50 * time.Millisecond, Attempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const deadline = 2 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	res := c.LookupA(ctx, "mx1.example.")
+	elapsed := time.Since(start)
+	if res.Status != StatusTimeout || c.Stats().Queries != 2 {
+		t.Errorf("status %s after %d queries, want timeout after 2", res.Status, c.Stats().Queries)
+	}
+	if elapsed < 800*time.Millisecond || elapsed > deadline/2+200*time.Millisecond {
+		t.Errorf("a dead resolver took %v of a %v deadline, want about 950ms: more than the 50ms floor twice, less than half", elapsed, deadline)
+	}
+}

@@ -7,6 +7,24 @@
 // keeps NXDOMAIN apart from NODATA and SERVFAIL apart from a timeout, together
 // with the server that answered, the round-trip time and the AD bit. A failed
 // lookup is a result, not an error: callers record the status and go on.
+//
+// Client is the implementation that talks to servers (see its doc for the
+// flow of one lookup). Two rules decide what a caller can trust:
+//
+//   - Time. The caller's context deadline bounds a lookup; within it, one
+//     exchange with one server waits a quarter of the time left, at least
+//     Config.Timeout (2s, or resolv.conf's timeout) and at most 10s, and
+//     shares the time left with the servers still to ask in the round. A
+//     resolver that answers in 3s succeeds under a 20s deadline (each
+//     exchange may wait 5s); a dead one costs two waits (two rounds), under
+//     half of the time left, so the lookups and probes that follow still
+//     have time. Without a deadline, an exchange waits Config.Timeout.
+//   - Answers. Only a well-formed answer to the question asked is a fact
+//     (ok, nodata, nxdomain). A UDP answer cut short, by TC or by our
+//     4,096-byte read buffer, is asked again over TCP (RFC 2181 §9); an
+//     answer no correct server sends (TC over TCP, another ID or question
+//     over TCP, only records of another type) is an AnswerError: the next
+//     server is asked, and the status is error, a temporary failure.
 package dnsq
 
 import (

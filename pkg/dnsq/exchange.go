@@ -18,10 +18,23 @@ import (
 // value, which avoids IP fragmentation on practically every path.
 const ednsSize = 1232
 
-// udpBufSize bounds what we read from one datagram. It is larger than
-// ednsSize so that a server ignoring our size still yields a parsable (if
-// impolite) answer rather than a silently cut one.
-const udpBufSize = 4096
+// maxUDPAnswer is the largest UDP answer we read; a longer one is asked
+// again over TCP. An answer can exceed what we advertised: a server that
+// ignores EDNS0 or our size (or a middlebox that strips the OPT record) may
+// send up to 65,507 bytes without TC. 4096 is the size RFC 6891 §6.2.5
+// suggests starting from and BIND's default before DNS Flag Day 2020, so a
+// server still configured that way is read in one exchange; a larger
+// datagram is a server sending what no one asked for (in IP fragments),
+// rare enough that one TCP exchange for it costs nothing. Reading every
+// datagram into 64 KiB instead would cost that much per query in flight,
+// about 64 MB at bulk mode's 1,000 lookups in flight.
+const maxUDPAnswer = 4096
+
+// udpBufSize is one byte more than maxUDPAnswer, so that a datagram that
+// fills the buffer is known to be longer than maxUDPAnswer: the kernel
+// silently drops what does not fit (recvmsg's MSG_TRUNC), and a cut
+// message must not be read as a whole one.
+const udpBufSize = maxUDPAnswer + 1
 
 var udpBufs = sync.Pool{New: func() any { b := make([]byte, udpBufSize); return &b }}
 
@@ -84,7 +97,11 @@ func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []
 		defer watch(ctx, conn)()
 		r, err := exchangeTCP(conn, wire, binary.BigEndian.Uint16(wire))
 		if err == nil && !matches(r, q) {
-			err = errors.New("answer for another question")
+			// RFC 7766 §7: over TCP the answer must match the query's ID
+			// and question. Unlike a stray UDP datagram, it cannot be a
+			// late answer to an earlier query: this connection carried
+			// only this one.
+			err = &AnswerError{Reason: "answer for another question"}
 		}
 		return r, time.Since(start), err
 	}
@@ -131,6 +148,9 @@ func watch(ctx context.Context, conn net.Conn) (stop func() bool) {
 }
 
 // exchangeUDP writes one query and reads until the answer to it arrives.
+// An answer that was cut, by our buffer or by a server that set TC and
+// stopped mid-record, comes back as an *AnswerError with truncated set:
+// RFC 2181 §9 says to ignore a truncated answer and ask over TCP.
 func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
 	id := binary.BigEndian.Uint16(wire)
 	if _, err := conn.Write(wire); err != nil {
@@ -147,15 +167,67 @@ func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
 		if n < 12 || binary.BigEndian.Uint16(buf) != id {
 			continue
 		}
+		b := buf[:n]
+		if n > maxUDPAnswer {
+			if !rawMatches(b, q) {
+				continue
+			}
+			return nil, &AnswerError{Reason: fmt.Sprintf("answer longer than %d bytes without TC", maxUDPAnswer), truncated: true}
+		}
 		r := new(dns.Msg)
-		if err := r.Unpack(buf[:n]); err != nil {
-			return nil, fmt.Errorf("malformed answer: %w", err)
+		if err := r.Unpack(b); err != nil {
+			if b[2]&flagTC != 0 && rawMatches(b, q) {
+				// RFC 1035 §4.1.1, RFC 2181 §9: a truncated answer may
+				// end anywhere, even inside a record.
+				return nil, &AnswerError{Reason: "truncated answer that does not parse", truncated: true}
+			}
+			return nil, &AnswerError{Reason: "malformed answer: " + err.Error(), Err: err}
 		}
 		if !matches(r, q) {
 			continue
 		}
+		if !r.Truncated && short(r, b) {
+			// Cut at a record boundary without TC, by the server or on
+			// the way: what is left parses, but it is not the answer.
+			return nil, &AnswerError{Reason: "answer shorter than its header says", truncated: true}
+		}
 		return r, nil
 	}
+}
+
+// short reports whether the NOERROR or NXDOMAIN answer r, unpacked from b,
+// holds fewer entries than its header counts. miekg/dns stops quietly at
+// the end of the message, so an answer cut after its question would read
+// as NODATA; answers with other rcodes are failures whatever they hold
+// (and some servers send REFUSED as a bare header).
+func short(r *dns.Msg, b []byte) bool {
+	if r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
+		return false
+	}
+	return len(r.Question) < int(binary.BigEndian.Uint16(b[4:])) ||
+		len(r.Answer) < int(binary.BigEndian.Uint16(b[6:])) ||
+		len(r.Ns) < int(binary.BigEndian.Uint16(b[8:])) ||
+		len(r.Extra) < int(binary.BigEndian.Uint16(b[10:]))
+}
+
+// Header flag bits in the third octet of a message (RFC 1035 §4.1.1).
+const (
+	flagQR = 0x80
+	flagTC = 0x02
+)
+
+// rawMatches is matches for a message that cannot be unpacked: it reads
+// only the header and the question, which come first and are short.
+func rawMatches(b []byte, q dns.Question) bool {
+	if len(b) < 12 || b[2]&flagQR == 0 || binary.BigEndian.Uint16(b[4:]) != 1 {
+		return false
+	}
+	name, off, err := dns.UnpackDomainName(b, 12)
+	if err != nil || off+4 > len(b) {
+		return false
+	}
+	return binary.BigEndian.Uint16(b[off:]) == q.Qtype && binary.BigEndian.Uint16(b[off+2:]) == q.Qclass &&
+		equalFold(name, q.Name)
 }
 
 // udpPool keeps connected UDP sockets for reuse: creating, connecting and
@@ -231,7 +303,7 @@ func exchangeTCP(conn net.Conn, wire []byte, id uint16) (*dns.Msg, error) {
 	}
 	n := binary.BigEndian.Uint16(l[:])
 	if n < 12 {
-		return nil, fmt.Errorf("malformed answer: %d-byte message", n)
+		return nil, &AnswerError{Reason: fmt.Sprintf("malformed answer: %d-byte message", n)}
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(conn, buf); err != nil {
@@ -239,10 +311,14 @@ func exchangeTCP(conn net.Conn, wire []byte, id uint16) (*dns.Msg, error) {
 	}
 	r := new(dns.Msg)
 	if err := r.Unpack(buf); err != nil {
-		return nil, fmt.Errorf("malformed answer: %w", err)
+		return nil, &AnswerError{Reason: "malformed answer: " + err.Error(), Err: err}
 	}
 	if r.Id != id {
-		return nil, fmt.Errorf("answer with ID %d to query %d", r.Id, id)
+		// RFC 7766 §7: clients match answers to queries by ID.
+		return nil, &AnswerError{Reason: fmt.Sprintf("answer with ID %d to query %d", r.Id, id)}
+	}
+	if short(r, buf) {
+		return nil, &AnswerError{Reason: "answer shorter than its header says"}
 	}
 	return r, nil
 }

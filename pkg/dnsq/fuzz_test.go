@@ -1,9 +1,14 @@
 package dnsq
 
 import (
+	"context"
+	"encoding/binary"
+	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,6 +126,255 @@ func FuzzClassify(f *testing.F) {
 			}
 			if len(st.res.CNAMEs) > maxCNAMEs+1 {
 				t.Fatalf("chain of %d", len(st.res.CNAMEs))
+			}
+		}
+	})
+}
+
+// Flags of a FuzzExchange input: how the replay server sends its bytes.
+const (
+	replayPatchID       = 1 << iota // copy the query's ID into each reply
+	replayPatchQuestion             // insert the query's question after the reply's header, QDCOUNT 1
+	replayNoRefusal                 // send no well-formed REFUSED after the UDP reply (see serveUDP)
+	replayTCPUnframed               // over TCP, send the bytes without the 2-byte length
+	replayUDPSilent                 // send no UDP reply of the input's
+	replayTCPHold                   // keep the TCP connection open after the reply
+	replayUDPTruncated              // over UDP, a well-formed TC=1 reply, so the client asks over TCP
+)
+
+// replayServer answers every query with the bytes of the current fuzz
+// input, over UDP and TCP on one port of 127.0.0.1. One serves all the
+// inputs of a fuzz process, so an input costs a lookup, not a server.
+type replayServer struct {
+	addr string
+	pc   net.PacketConn
+	ln   net.Listener
+
+	mu    sync.Mutex
+	flags byte
+	udp   []byte
+	tcp   []byte
+}
+
+func startReplayServer(tb testing.TB) *replayServer {
+	tb.Helper()
+	s := &replayServer{}
+	for try := 0; ; try++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err != nil {
+			pc.Close()
+			if try < 20 {
+				continue
+			}
+			tb.Fatal(err)
+		}
+		s.pc, s.ln, s.addr = pc, ln, pc.LocalAddr().String()
+		break
+	}
+	tb.Cleanup(func() { s.pc.Close(); s.ln.Close() })
+	go s.serveUDP()
+	go s.serveTCP()
+	return s
+}
+
+func (s *replayServer) set(flags byte, udp, tcp []byte) {
+	s.mu.Lock()
+	s.flags, s.udp, s.tcp = flags, udp, tcp
+	s.mu.Unlock()
+}
+
+func (s *replayServer) get() (byte, []byte, []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flags, s.udp, s.tcp
+}
+
+// questionEnd returns the offset just past the question of query, or 0.
+func questionEnd(query []byte) int {
+	if len(query) < 12 {
+		return 0
+	}
+	_, off, err := dns.UnpackDomainName(query, 12)
+	if err != nil || off+4 > len(query) {
+		return 0
+	}
+	return off + 4
+}
+
+// patch returns reply with the query's ID and question put in as flags say.
+func patch(reply, query []byte, flags byte) []byte {
+	b := slices.Clone(reply)
+	if qend := questionEnd(query); flags&replayPatchQuestion != 0 && len(b) >= 12 && qend > 0 {
+		b = slices.Concat(b[:12], query[12:qend], b[12:])
+		binary.BigEndian.PutUint16(b[4:], 1)
+	}
+	if flags&replayPatchID != 0 && len(b) >= 2 {
+		copy(b, query[:2])
+	}
+	return b
+}
+
+// wellFormed is a reply to query with no records: flags2 and flags3 are
+// the header's third and fourth octets.
+func wellFormed(query []byte, flags2, flags3 byte) []byte {
+	qend := questionEnd(query)
+	if qend == 0 {
+		return nil
+	}
+	b := slices.Clone(query[:qend])
+	b[2], b[3] = flags2, flags3
+	binary.BigEndian.PutUint16(b[4:], 1)
+	clear(b[6:12])
+	return b
+}
+
+func (s *replayServer) serveUDP() {
+	buf := make([]byte, 512)
+	for {
+		n, from, err := s.pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		query := buf[:n]
+		flags, udp, _ := s.get()
+		switch {
+		case flags&replayUDPTruncated != 0:
+			_, _ = s.pc.WriteTo(wellFormed(query, 0x83, 0x80), from) // QR TC RD, RA NOERROR
+		case flags&replayUDPSilent == 0:
+			_, _ = s.pc.WriteTo(patch(udp, query, flags), from)
+		}
+		if flags&replayNoRefusal == 0 {
+			// When the client ignores the reply (another ID or question),
+			// this ends the exchange at once instead of at its timeout,
+			// which keeps most inputs fast.
+			_, _ = s.pc.WriteTo(wellFormed(query, 0x81, 0x85), from) // QR RD, RA REFUSED
+		}
+	}
+}
+
+func (s *replayServer) serveTCP() {
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+			var l [2]byte
+			if _, err := io.ReadFull(conn, l[:]); err != nil {
+				return
+			}
+			query := make([]byte, binary.BigEndian.Uint16(l[:]))
+			if _, err := io.ReadFull(conn, query); err != nil {
+				return
+			}
+			flags, _, tcp := s.get()
+			b := patch(tcp, query, flags)
+			if flags&replayTCPUnframed == 0 {
+				b = append([]byte{byte(len(b) >> 8), byte(len(b))}, b...)
+			}
+			_, _ = conn.Write(b)
+			if flags&replayTCPHold != 0 {
+				_, _ = conn.Read(l[:]) // until the client gives up and closes
+			}
+		}()
+	}
+}
+
+// FuzzExchange drives the client with arbitrary server replies over UDP
+// and TCP: whatever the bytes, a lookup must end within its deadline with
+// a valid status, never panic, and return only printable names and error
+// texts. The input is the replay flags, the UDP reply and the TCP reply.
+func FuzzExchange(f *testing.F) {
+	srv := startReplayServer(f)
+	// Short waits keep an input that times out cheap: each exchange waits
+	// a quarter of the deadline, 10ms.
+	c, err := New(Config{Servers: []string{srv.addr}, Timeout: 10 * time.Millisecond, Attempts: 1, CacheSize: -1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { c.Close() })
+	q := new(dns.Msg).SetQuestion("example.", dns.TypeMX)
+	pack := func(edit func(m *dns.Msg)) []byte {
+		m := new(dns.Msg).SetReply(q)
+		m.RecursionAvailable = true
+		edit(m)
+		b, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	mx := func(m *dns.Msg) {
+		m.Answer = []dns.RR{&dns.MX{Hdr: dns.RR_Header{Name: "example.", Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 300}, Preference: 10, Mx: "mx.example."}}
+	}
+	good := pack(mx)
+	f.Add(byte(replayPatchID), good, good)
+	f.Add(byte(replayPatchID|replayUDPTruncated), good, good)
+	f.Add(byte(replayPatchID|replayUDPTruncated), good, pack(func(m *dns.Msg) { m.Truncated = true }))
+	f.Add(byte(replayPatchID), good[:len(good)-3], good)
+	f.Add(byte(0), good, good) // another ID
+	f.Add(byte(replayNoRefusal), good, good)
+	f.Add(byte(replayPatchID|replayUDPTruncated|replayTCPUnframed), good, good)
+	f.Add(byte(replayPatchID|replayUDPTruncated|replayTCPUnframed|replayTCPHold), good, []byte{0, 50, 1, 2, 3})
+	f.Add(byte(replayPatchID|replayPatchQuestion), good[:12], good[:12])
+	f.Add(byte(replayPatchID), pack(func(m *dns.Msg) {
+		for i := range 400 {
+			m.Answer = append(m.Answer, &dns.MX{Hdr: dns.RR_Header{Name: "example.", Rrtype: dns.TypeMX, Class: dns.ClassINET}, Preference: uint16(i), Mx: "mx.example."})
+		}
+	}), good)
+	f.Add(byte(replayPatchID), pack(func(m *dns.Msg) {
+		m.Answer = []dns.RR{&dns.CNAME{Hdr: dns.RR_Header{Name: "example.", Rrtype: dns.TypeCNAME, Class: dns.ClassINET}, Target: "example."}}
+	}), good)
+	f.Add(byte(replayPatchID), pack(func(m *dns.Msg) {
+		m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: "example.", Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{"\x1b[31m"}}}
+	}), good)
+	f.Add(byte(replayPatchID), pack(func(m *dns.Msg) { m.Rcode = dns.RcodeFormatError }), good)
+	f.Add(byte(replayUDPSilent|replayNoRefusal), []byte{}, []byte{})
+
+	const deadline = 40 * time.Millisecond
+	f.Fuzz(func(t *testing.T, flags byte, udp, tcp []byte) {
+		srv.set(flags, udp, tcp)
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		start := time.Now()
+		res := c.LookupMX(ctx, "example.")
+		if el := time.Since(start); el > deadline+time.Second { // slack for a loaded machine; a hang is far longer
+			t.Fatalf("lookup took %v with a %v deadline", el, deadline)
+		}
+		switch st := res.Status; st {
+		case StatusOK:
+			if len(res.MX) == 0 {
+				t.Fatalf("status ok without records")
+			}
+		case StatusNoData, StatusNXDomain:
+			if len(res.MX) != 0 {
+				t.Fatalf("status %s with records %v", st, res.MX)
+			}
+		case StatusServFail, StatusRefused, StatusTimeout, StatusError:
+			if res.Err == nil || len(res.MX) != 0 {
+				t.Fatalf("status %s with err %v and records %v", st, res.Err, res.MX)
+			}
+		default:
+			t.Fatalf("status %q", st)
+		}
+		texts := slices.Clone(res.CNAMEs)
+		for _, m := range res.MX {
+			texts = append(texts, m.Host)
+		}
+		if res.Err != nil {
+			texts = append(texts, res.Err.Error())
+		}
+		for _, s := range texts {
+			for i := 0; i < len(s); i++ {
+				if s[i] < 0x20 || s[i] == 0x7f {
+					t.Fatalf("%q has byte %#x", s, s[i])
+				}
 			}
 		}
 	})

@@ -13,8 +13,13 @@
 // Faults are injected per name and type: SERVFAIL, REFUSED, NOTIMP, drop
 // (never answer), truncate (TC=1 with no records over UDP, the full answer
 // over TCP), FORMERR to EDNS0 queries (a pre-EDNS server), SERVFAIL with the
-// "DNSSEC Bogus" Extended DNS Error, a malformed answer, and delays. Query
-// counters let tests check that a client coalesces.
+// "DNSSEC Bogus" Extended DNS Error, a malformed answer, delays, and the
+// replies no correct server sends: UDP answers larger than the requester's
+// buffer without TC, a UDP answer with TC=1 cut inside a record, an answer
+// cut after its question without TC, TC=1 over TCP (with or without
+// records), TCP answers with another ID or question, records of another
+// type than the one asked.
+// Query counters let tests check that a client coalesces.
 //
 // Start does not need a *testing.T, so the demo sandbox and benchmarks use it
 // outside tests; New is the test helper that closes the server on cleanup.
@@ -52,6 +57,37 @@ const (
 	// FaultMalformed answers with the right ID and a body that does not
 	// parse, as a broken middlebox might.
 	FaultMalformed
+	// FaultOversize ignores the requester's EDNS0 buffer size over UDP and
+	// sends the whole answer, up to 65,535 bytes, without TC: what a server
+	// that never truncates (or a middlebox that strips the OPT record)
+	// does.
+	FaultOversize
+	// FaultTCPTruncated sets TC=1 and sends no records over UDP and over
+	// TCP too, where no answer needs truncating (RFC 1035 §4.2.2): a
+	// bogus reply that says nothing about the name.
+	FaultTCPTruncated
+	// FaultTCPTruncatedRecords sets TC=1 with no records over UDP and
+	// TC=1 with the full answer over TCP.
+	FaultTCPTruncatedRecords
+	// FaultTCPWrongID answers TC=1 over UDP, and over TCP with another
+	// message ID than the query's (RFC 7766 §7 makes clients match IDs).
+	FaultTCPWrongID
+	// FaultTCPWrongQuestion answers TC=1 over UDP, and over TCP with an
+	// answer about another name.
+	FaultTCPWrongQuestion
+	// FaultTruncateCut answers over UDP with TC=1 and the full answer cut
+	// off inside its last record, which RFC 1035 §4.1.1 allows (TC says the
+	// message was cut to fit) but does not parse; over TCP, the full answer.
+	FaultTruncateCut
+	// FaultShort answers over UDP and TCP with the header of the full
+	// answer (its record counts) and the question, but no records and no
+	// TC: an answer cut at a record boundary, which a lenient parser reads
+	// as NODATA.
+	FaultShort
+	// FaultWrongType answers NOERROR with a record of another type than the
+	// one asked at the name (TXT, or A when TXT is asked), and nothing of
+	// the asked type: what broken home routers do to AAAA queries.
+	FaultWrongType
 )
 
 func (f Fault) String() string {
@@ -74,6 +110,22 @@ func (f Fault) String() string {
 		return "bogus"
 	case FaultMalformed:
 		return "malformed"
+	case FaultOversize:
+		return "oversize"
+	case FaultTCPTruncated:
+		return "tcp-truncated"
+	case FaultTCPTruncatedRecords:
+		return "tcp-truncated-records"
+	case FaultTCPWrongID:
+		return "tcp-wrong-id"
+	case FaultTCPWrongQuestion:
+		return "tcp-wrong-question"
+	case FaultTruncateCut:
+		return "truncate-cut"
+	case FaultShort:
+		return "short"
+	case FaultWrongType:
+		return "wrong-type"
 	}
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
@@ -487,14 +539,29 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 		if udp {
 			m.Truncated = true
 		}
+	case FaultTCPTruncated, FaultTCPTruncatedRecords:
+		m.Truncated = true
+	case FaultTCPWrongID, FaultTCPWrongQuestion:
+		m.Truncated = udp
 	case FaultBogus:
 		m.Rcode = dns.RcodeServerFailure
 	}
-	if m.Rcode == dns.RcodeSuccess && !m.Truncated {
+	if m.Rcode == dns.RcodeSuccess && (!m.Truncated || fault == FaultTCPTruncatedRecords && !udp) {
 		if !s.zone.answer(m, q.Name, q.Qtype) {
 			m.Rcode = dns.RcodeRefused
 			m.Authoritative = false
 		}
+	}
+	if !udp {
+		switch fault {
+		case FaultTCPWrongID:
+			m.Id ^= 0x5a5a
+		case FaultTCPWrongQuestion:
+			m.Question[0].Name = "wrong-question." + q.Name
+		}
+	}
+	if fault == FaultWrongType {
+		m.Rcode, m.Answer, m.Ns = dns.RcodeSuccess, []dns.RR{wrongType(q)}, nil
 	}
 	m.AuthenticatedData = s.cfg.authentic || ad
 	size := dns.MinMsgSize
@@ -511,7 +578,7 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 		}
 		size = min(int(opt.UDPSize()), int(s.cfg.udpSize))
 	}
-	if !udp {
+	if !udp || fault == FaultOversize {
 		size = dns.MaxMsgSize
 	}
 	// The uncompressed length is an upper bound that is cheap to compute;
@@ -522,5 +589,31 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 		m.Truncate(size) // sets TC when records had to be left out
 	}
 	m.Compress = true
+	if fault == FaultTruncateCut && udp {
+		if b, err := m.Pack(); err == nil && len(b) > 15 {
+			b[2] |= 0x02 // TC
+			_, _ = w.Write(b[:len(b)-3])
+		}
+		return
+	}
+	if fault == FaultShort {
+		if b, err := m.Pack(); err == nil {
+			if _, off, err := dns.UnpackDomainName(b, 12); err == nil {
+				_, _ = w.Write(b[:off+4]) // the header, then the question
+			}
+		}
+		return
+	}
 	_ = w.WriteMsg(m)
+}
+
+// wrongType is a record at q's name of another type than q's.
+func wrongType(q dns.Question) dns.RR {
+	h := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Ttl: 300}
+	if q.Qtype == dns.TypeTXT {
+		h.Rrtype = dns.TypeA
+		return &dns.A{Hdr: h, A: net.IPv4(192, 0, 2, 66)}
+	}
+	h.Rrtype = dns.TypeTXT
+	return &dns.TXT{Hdr: h, Txt: []string{"not the type asked"}}
 }

@@ -2,6 +2,8 @@ package dnstest
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +166,119 @@ func TestServerTruncateFaultSetsTCOnlyOverUDP(t *testing.T) {
 	r = exchange(t, "tcp", s.Addr4(), "mx1.example.", dns.TypeA, true)
 	if r.Truncated || len(r.Answer) != 2 {
 		t.Errorf("tcp: TC=%v with %d answers, want the full answer", r.Truncated, len(r.Answer))
+	}
+}
+
+// rawExchange asks over network with a 1232-byte EDNS0 buffer and returns
+// the reply, unchecked (any ID, any size: it is read with a buffer that
+// fits any datagram), and its size.
+func rawExchange(t *testing.T, network, addr, name string, qtype uint16) (*dns.Msg, int) {
+	t.Helper()
+	b := rawBytes(t, network, addr, name, qtype)
+	r := new(dns.Msg)
+	if err := r.Unpack(b); err != nil {
+		t.Fatalf("%s %s over %s: %v", dns.TypeToString[qtype], name, network, err)
+	}
+	return r, len(b)
+}
+
+// rawBytes returns the reply's bytes as sent.
+func rawBytes(t *testing.T, network, addr, name string, qtype uint16) []byte {
+	t.Helper()
+	q := new(dns.Msg).SetQuestion(name, qtype)
+	q.SetEdns0(1232, false)
+	wire, err := q.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout(network, addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 65536)
+	var n int
+	if network == "udp" {
+		if _, err = conn.Write(wire); err == nil {
+			n, err = conn.Read(buf)
+		}
+	} else {
+		if _, err = conn.Write(append([]byte{byte(len(wire) >> 8), byte(len(wire))}, wire...)); err == nil {
+			if _, err = io.ReadFull(conn, buf[:2]); err == nil {
+				n = int(buf[0])<<8 | int(buf[1])
+				_, err = io.ReadFull(conn, buf[:n])
+			}
+		}
+	}
+	if err != nil {
+		t.Fatalf("%s %s over %s: %v", dns.TypeToString[qtype], name, network, err)
+	}
+	return buf[:n]
+}
+
+func TestServerSendsTheRepliesNoCorrectServerSends(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(testZone)
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&b, "big A 198.51.100.%d\n", i%256)
+		fmt.Fprintf(&b, "big TXT \"record %03d\"\n", i)
+	}
+	s := New(t, b.String())
+	s.MustInject(t, "big.example.", "TXT", FaultOversize)
+	s.MustInject(t, "mx1.example.", "A", FaultTCPTruncated)
+	s.MustInject(t, "mx1.example.", "AAAA", FaultTCPTruncatedRecords)
+	s.MustInject(t, "mx1.example.", "MX", FaultTCPWrongID)
+	s.MustInject(t, "example.", "MX", FaultTCPWrongQuestion)
+	s.MustInject(t, "example.", "TXT", FaultWrongType)
+	s.MustInject(t, "example.", "A", FaultWrongType)
+	s.MustInject(t, "mx2.example.", "A", FaultTruncateCut)
+	s.MustInject(t, "alias.example.", "A", FaultShort)
+
+	if r, n := rawExchange(t, "udp", s.Addr4(), "big.example.", dns.TypeTXT); r.Truncated || len(r.Answer) != 300 || n <= 4096 {
+		t.Errorf("oversize: TC=%v, %d records in %d bytes; want all 300, over 4096 bytes, no TC", r.Truncated, len(r.Answer), n)
+	}
+	if r, _ := rawExchange(t, "udp", s.Addr4(), "big.example.", dns.TypeA); !r.Truncated {
+		t.Errorf("oversize for TXT only: the A answer was not truncated to the requester's buffer")
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		if r, _ := rawExchange(t, network, s.Addr4(), "mx1.example.", dns.TypeA); !r.Truncated || len(r.Answer) != 0 {
+			t.Errorf("tcp-truncated over %s: TC=%v with %d records, want TC and none", network, r.Truncated, len(r.Answer))
+		}
+	}
+	if r, _ := rawExchange(t, "udp", s.Addr4(), "mx1.example.", dns.TypeAAAA); !r.Truncated || len(r.Answer) != 0 {
+		t.Errorf("tcp-truncated-records over udp: TC=%v with %d records, want TC and none", r.Truncated, len(r.Answer))
+	}
+	if r, _ := rawExchange(t, "tcp", s.Addr4(), "mx1.example.", dns.TypeAAAA); !r.Truncated || len(r.Answer) != 1 {
+		t.Errorf("tcp-truncated-records over tcp: TC=%v with %d records, want TC and the record", r.Truncated, len(r.Answer))
+	}
+	q := new(dns.Msg).SetQuestion("mx1.example.", dns.TypeMX)
+	if r, _ := rawExchange(t, "tcp", s.Addr4(), "mx1.example.", dns.TypeMX); r.Id == q.Id || r.Truncated {
+		t.Errorf("tcp-wrong-id: ID %d TC=%v, want another ID than the query's and no TC", r.Id, r.Truncated)
+	}
+	if r, _ := rawExchange(t, "tcp", s.Addr4(), "example.", dns.TypeMX); r.Question[0].Name != "wrong-question.example." || len(r.Answer) != 2 {
+		t.Errorf("tcp-wrong-question: question %v with %d records, want another name", r.Question, len(r.Answer))
+	}
+	if r, _ := rawExchange(t, "udp", s.Addr4(), "example.", dns.TypeMX); !r.Truncated {
+		t.Errorf("tcp-wrong-question over udp: TC=%v, want TC so that clients come over TCP", r.Truncated)
+	}
+	if r, _ := rawExchange(t, "tcp", s.Addr4(), "mx2.example.", dns.TypeA); r.Truncated || len(r.Answer) != 4 {
+		t.Errorf("truncate-cut over tcp: TC=%v with %d records, want the full answer", r.Truncated, len(r.Answer))
+	}
+	if b := rawBytes(t, "udp", s.Addr4(), "mx2.example.", dns.TypeA); b[2]&0x02 == 0 || new(dns.Msg).Unpack(b) == nil {
+		t.Errorf("truncate-cut over udp: %d bytes, flags %#x; want TC and a message that does not parse", len(b), b[2])
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		b := rawBytes(t, network, s.Addr4(), "alias.example.", dns.TypeA)
+		if r, _ := rawExchange(t, network, s.Addr4(), "alias.example.", dns.TypeA); r.Truncated || len(r.Answer) != 0 || b[7] != 3 {
+			t.Errorf("short over %s: TC=%v, %d records, header ANCOUNT %d; want no TC, no records and a count of 3 (CNAME, A, A)", network, r.Truncated, len(r.Answer), b[7])
+		}
+	}
+	for qtype, want := range map[uint16]uint16{dns.TypeTXT: dns.TypeA, dns.TypeA: dns.TypeTXT} {
+		r, _ := rawExchange(t, "udp", s.Addr4(), "example.", qtype)
+		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != want {
+			t.Errorf("wrong-type for %s: %v, want one %s record", dns.TypeToString[qtype], r.Answer, dns.TypeToString[want])
+		}
 	}
 }
 
