@@ -25,7 +25,10 @@
 // stored in a Result, so every renderer can print Result fields as they are.
 package smtpprobe
 
-import "net/netip"
+import (
+	"errors"
+	"net/netip"
+)
 
 // Status is the outcome of probing one address. The string values are part
 // of the JSON contract (docs/json.md).
@@ -41,7 +44,7 @@ const (
 	StatusGreeting5xx  Status = "greeting_5xx" // 554 (postscreen and friends)
 	StatusNotSMTP      Status = "not_smtp"     // the peer does not speak SMTP
 	StatusTLSFailed    Status = "tls_failed"   // STARTTLS offered but the handshake failed
-	StatusInconclusive Status = "inconclusive" // this host cannot tell (no route for the family here)
+	StatusInconclusive Status = "inconclusive" // this host cannot tell (no route for the family here, or the run's deadline came first)
 )
 
 // Phases of a probe, for timeouts and errors.
@@ -71,13 +74,23 @@ type Result struct {
 	Extensions    []string   `json:"extensions"`    // keyword upper-cased, parameters as sent
 	ExtensionsTLS []string   `json:"extensions_tls"`
 	StartTLS      bool       `json:"starttls"` // offered in the first EHLO
-	TLS           *TLSInfo   `json:"tls,omitempty"`
-	Timings       Timings    `json:"timings_ms"`
-	Error         string     `json:"error,omitempty"`
+	// EarlyTalk are the lines the server sent out of turn: after its
+	// greeting and before its reply to EHLO (or HELO), sanitised, at most
+	// MaxEarlyTalk of them. A server may only answer (RFC 5321 §4.3.1);
+	// these lines were skipped, not taken for the EHLO reply.
+	EarlyTalk []string `json:"early_talk"`
+	TLS       *TLSInfo `json:"tls,omitempty"`
+	Timings   Timings  `json:"timings_ms"`
+	Error     string   `json:"error,omitempty"`
 	// Err is the typed error behind Status (an *Error for protocol and
 	// network failures); nil when Status is ok and nothing went wrong.
 	Err error `json:"-"`
 }
+
+// DeadlineReached reports whether the run's own deadline (the context
+// given to Probe), not the server, ended the probe: the server had not
+// used up the connect or command timeout. Such a probe is inconclusive.
+func (r Result) DeadlineReached() bool { return errors.Is(r.Err, ErrDeadline) }
 
 // TLSInfo describes the STARTTLS session.
 type TLSInfo struct {
