@@ -49,9 +49,9 @@ var (
 	ErrDeadline = errors.New("the run's deadline (--timeout) came first")
 )
 
-// waitError explains err, which ended a wait of the given kind
-// ("connect", "command") that began at start under limit, the timeout
-// of that kind. A timeout is the server's fault only when limit ran out:
+// waitError explains err, which ended a wait for what (a noun: "complete
+// reply") of the given kind ("connect", "command") that began at start
+// under limit, the timeout of that kind. A timeout is the server's fault only when limit ran out:
 // when the run's own deadline (ctx) came first it wraps ErrDeadline, and
 // when the run was cancelled it wraps ErrInterrupted. The socket deadline
 // is the earlier of the two, so it may fire an instant before ctx itself
@@ -66,7 +66,7 @@ func waitError(ctx context.Context, err error, start time.Time, kind string, lim
 	}
 	if d, ok := ctx.Deadline(); ok && d.Before(start.Add(limit)) {
 		waited := time.Since(start).Round(time.Millisecond)
-		return fmt.Errorf("%w: waited %s for %s, less than the %s %s timeout: %v", ErrDeadline, waited, what, limit, kind, err)
+		return fmt.Errorf("%w: it ended the wait for the %s after %s, before the %s %s timeout: %v", ErrDeadline, what, waited, limit, kind, err)
 	}
 	return fmt.Errorf("no %s within the %s %s timeout: %w", what, limit, kind, err)
 }

@@ -434,7 +434,7 @@ func (s *session) startTLS() *Error {
 	cancel()
 	res.Timings.TLS = ms(o.Now().Sub(t0))
 	if err != nil {
-		err = waitError(s.ctx, err, waitStart, "command", o.CommandTimeout, "the end of the TLS handshake")
+		err = waitError(s.ctx, err, waitStart, "command", o.CommandTimeout, "end of the TLS handshake")
 		switch {
 		case errors.Is(err, ErrDeadline):
 			res.Status = StatusInconclusive

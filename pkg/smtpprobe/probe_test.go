@@ -440,7 +440,7 @@ func TestProbeCutShortByTheRunDeadlineIsInconclusiveNotATimeout(t *testing.T) {
 	if res.Status != StatusInconclusive || res.Phase != PhaseBanner || !res.DeadlineReached() {
 		t.Fatalf("status %s phase %s (%s): want inconclusive in the banner phase, cut by the run's deadline", res.Status, res.Phase, res.Error)
 	}
-	if !strings.Contains(res.Error, "--timeout") || !strings.Contains(res.Error, "less than the 1m0s command timeout") {
+	if !strings.Contains(res.Error, "--timeout") || !strings.Contains(res.Error, "before the 1m0s command timeout") {
 		t.Errorf("error %q should blame the run's deadline and say the command timeout was not used up", res.Error)
 	}
 	if el := time.Since(begin); el > 300*time.Millisecond+time.Second {
@@ -494,7 +494,7 @@ func TestProbeOfASlowServerCutByTheRunDeadlineDoesNotBlameTheServer(t *testing.T
 	if res.BannerCode != 220 {
 		t.Errorf("banner code %d: the greeting did arrive", res.BannerCode)
 	}
-	if strings.Contains(res.Error, "within the") || !strings.Contains(res.Error, "less than the 400ms command timeout") {
+	if strings.Contains(res.Error, "within the") || !strings.Contains(res.Error, "before the 400ms command timeout") {
 		t.Errorf("error %q should name the run's deadline, not a command timeout", res.Error)
 	}
 }
@@ -578,7 +578,7 @@ func TestProbeConnectCutByTheRunDeadlineIsInconclusive(t *testing.T) {
 	if res.Status != StatusInconclusive || res.Phase != PhaseConnect || !res.DeadlineReached() {
 		t.Fatalf("status %s phase %s (%s)", res.Status, res.Phase, res.Error)
 	}
-	if !strings.Contains(res.Error, "less than the 10s connect timeout") {
+	if !strings.Contains(res.Error, "before the 10s connect timeout") {
 		t.Errorf("error %q should say the connect timeout was not used up", res.Error)
 	}
 }
