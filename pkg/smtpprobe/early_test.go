@@ -100,21 +100,27 @@ func TestProbeStopsSkippingEarlyTalkAtTheLineLimit(t *testing.T) {
 	}
 }
 
-// pipeServer is a scripted peer over net.Pipe: it writes script, reads and
-// discards whatever the client sends, and hangs up when the client does
-// (or at once after the script when hangUp is set). written reports how
-// many bytes of script the client took.
+// pipeServer is a scripted peer over net.Pipe: it writes script, keeps
+// what the client sends, and hangs up when the client does (or at once
+// after the script when hangUp is set). After the probe, written says how
+// many bytes of script the client took and sent what it sent.
 type pipeServer struct {
-	script  []byte
-	hangUp  bool
+	script []byte
+	hangUp bool
+
 	written chan int
+	sent    chan []byte
 }
 
 func (p *pipeServer) DialContext(ctx context.Context, network string, laddr netip.Addr, raddr netip.AddrPort) (net.Conn, error) {
 	client, server := net.Pipe()
-	p.written = make(chan int, 1)
+	p.written, p.sent = make(chan int, 1), make(chan []byte, 1)
 	go func() {
-		go func() { _, _ = io.Copy(io.Discard, server) }() // the client's commands
+		b, _ := io.ReadAll(io.LimitReader(server, 1<<20)) // the client's commands, until it hangs up
+		p.sent <- b
+		_, _ = io.Copy(io.Discard, server)
+	}()
+	go func() {
 		n, _ := server.Write(p.script)
 		p.written <- n
 		if p.hangUp {

@@ -14,12 +14,23 @@
 //  3. The greeting, read under one deadline for the whole reply (a server
 //     dripping one byte a second still ends at the command timeout), with
 //     bounded line length, line count and total bytes.
-//  4. EHLO, or HELO when EHLO is refused with 5xx (RFC 5321 §4.1.4), then
+//  4. Early talk (early.go): lines the server sends after its complete
+//     greeting and before its EHLO reply are out of turn (RFC 5321 §4.3.1).
+//     What has already arrived when EHLO is due is read without waiting;
+//     what arrives after it and cannot be the EHLO reply (a 2xx other than
+//     250, a line that is no SMTP) is skipped. Both are kept in EarlyTalk,
+//     and the real EHLO reply is the one judged.
+//  5. EHLO, or HELO when EHLO is refused with 5xx (RFC 5321 §4.1.4), then
 //     STARTTLS when offered (RFC 3207) with SNI = the MX name. The handshake
 //     accepts any certificate; the chain is verified afterwards with
 //     crypto/x509 so an unverified certificate is recorded, not fatal.
 //     EHLO again over TLS (RFC 3207 §4.2: the client must discard what it
 //     knew), then QUIT.
+//
+// A wait that times out is the server's fault only when its own limit (the
+// connect or command timeout) ran out. When the run's deadline (the
+// context's) comes first, the probe is inconclusive and its error wraps
+// ErrDeadline (Result.DeadlineReached): the server was not given its time.
 //
 // Every text the peer sent is passed through package sanitize before it is
 // stored in a Result, so every renderer can print Result fields as they are.

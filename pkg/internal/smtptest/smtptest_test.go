@@ -84,3 +84,31 @@ func TestStartPairSharesOnePort(t *testing.T) {
 		t.Errorf("addresses %s and %s", v4.Addr(), v6.Addr())
 	}
 }
+
+func TestServerTalksOutOfTurnAheadOfTheEHLOReplyAndAnswersLate(t *testing.T) {
+	srv, err := Start(Script{NoTLS: true, EarlyTalk: []string{"220 again"}, EarlyTalkDelay: 100 * time.Millisecond,
+		ReplyDelay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	begin := time.Now()
+	greeting, _ := r.ReadString('\n')
+	if el := time.Since(begin); greeting != "220 mx.test ESMTP smtptest\r\n" || el < 50*time.Millisecond {
+		t.Fatalf("greeting %q after %s, want it after the 50 ms reply delay", greeting, el)
+	}
+	// EHLO goes out during the pause: the early line still comes first.
+	c.Write([]byte("EHLO client.test\r\n"))
+	early, _ := r.ReadString('\n')
+	reply, _ := r.ReadString('\n')
+	if early != "220 again\r\n" || !strings.HasPrefix(reply, "250-mx.test hello") {
+		t.Errorf("after EHLO: %q then %q, want the early line ahead of the EHLO reply", early, reply)
+	}
+}
