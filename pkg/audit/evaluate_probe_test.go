@@ -87,17 +87,26 @@ func TestEvaluateProbesDoesNotBlameServersForTheRunsOwnDeadline(t *testing.T) {
 // The hostile server of the report, scaled down: each reply comes late,
 // within the command timeout, but the run's deadline comes first. Probed
 // for real, then judged as `mailcheck probe` judges it.
-func TestProbeOfASlowServerUnderTheRunDeadlineIsUndeterminedNotAFailure(t *testing.T) {
-	srv, err := smtptest.Start(smtptest.Script{ReplyDelay: 300 * time.Millisecond, NoTLS: true})
+// judgeServer probes a scripted server under ctx and opts (port, EHLO name
+// and roots filled in) as `mailcheck probe mx.example.test` does, and
+// judges the probe.
+func judgeServer(t *testing.T, ctx context.Context, script smtptest.Script, opts smtpprobe.Options) (Verdict, []smtpprobe.Result) {
+	t.Helper()
+	srv, err := smtptest.Start(script)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
+	opts.Port, opts.HELO, opts.RootCAs = int(srv.Addr().Port()), "c.test", smtptest.CertPool(srv.Certificate())
+	rs := smtpprobe.New(opts).ProbeAll(ctx, []smtpprobe.Target{{Host: "mx.example.test", IP: srv.Addr().Addr()}}, 0)
+	return EvaluateProbes(ProbeTarget{Name: "mx.example.test", Kind: TargetHost}, rs, Policy{Now: time.Now(), Sandbox: true}), rs
+}
+
+func TestProbeOfASlowServerUnderTheRunDeadlineIsUndeterminedNotAFailure(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 450*time.Millisecond)
 	defer cancel()
-	p := smtpprobe.New(smtpprobe.Options{Port: int(srv.Addr().Port()), CommandTimeout: 400 * time.Millisecond, HELO: "c.test"})
-	rs := p.ProbeAll(ctx, []smtpprobe.Target{{Host: "127.0.0.1", IP: srv.Addr().Addr()}}, 0)
-	v := EvaluateProbes(ProbeTarget{Name: "127.0.0.1", Kind: TargetAddress}, rs, Policy{Now: now, Sandbox: true})
+	v, rs := judgeServer(t, ctx, smtptest.Script{ReplyDelay: 300 * time.Millisecond, NoTLS: true},
+		smtpprobe.Options{CommandTimeout: 400 * time.Millisecond})
 	for _, f := range v.Findings {
 		if f.Severity == report.SeverityFail {
 			t.Errorf("fail finding %s: %s", f.Code, f.Message)
@@ -109,15 +118,8 @@ func TestProbeOfASlowServerUnderTheRunDeadlineIsUndeterminedNotAFailure(t *testi
 }
 
 func TestEvaluateReportsEarlyTalkAndJudgesTheRealEHLOReply(t *testing.T) {
-	srv, err := smtptest.Start(smtptest.Script{BannerName: "mx.example.test",
-		EarlyTalk: []string{"220 unsolicited second banner"}, EarlyTalkDelay: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	p := smtpprobe.New(smtpprobe.Options{Port: int(srv.Addr().Port()), HELO: "c.test", RootCAs: smtptest.CertPool(srv.Certificate())})
-	rs := p.ProbeAll(context.Background(), []smtpprobe.Target{{Host: "mx.example.test", IP: srv.Addr().Addr()}}, 0)
-	v := EvaluateProbes(ProbeTarget{Name: "mx.example.test", Kind: TargetHost}, rs, Policy{Now: time.Now(), Sandbox: true})
+	v, _ := judgeServer(t, context.Background(), smtptest.Script{BannerName: "mx.example.test",
+		EarlyTalk: []string{"220 unsolicited second banner"}, EarlyTalkDelay: 100 * time.Millisecond}, smtpprobe.Options{})
 	got := codes(v)
 	if !slices.Contains(got, report.CodeEarlyTalk) || slices.Contains(got, report.CodeNoSTARTTLS) {
 		t.Fatalf("codes %v: want MC315 and no MC306 (STARTTLS is in the real EHLO reply)", got)
@@ -128,15 +130,8 @@ func TestEvaluateReportsEarlyTalkAndJudgesTheRealEHLOReply(t *testing.T) {
 }
 
 func TestEvaluateWarnsAboutAServerThatNegotiatesOnlyTLS10(t *testing.T) {
-	srv, err := smtptest.Start(smtptest.Script{BannerName: "mx.example.test", TLSMaxVersion: tls.VersionTLS10,
-		TLSCipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	p := smtpprobe.New(smtpprobe.Options{Port: int(srv.Addr().Port()), HELO: "c.test", RootCAs: smtptest.CertPool(srv.Certificate())})
-	rs := p.ProbeAll(context.Background(), []smtpprobe.Target{{Host: "mx.example.test", IP: srv.Addr().Addr()}}, 0)
-	v := EvaluateProbes(ProbeTarget{Name: "mx.example.test", Kind: TargetHost}, rs, Policy{Now: time.Now(), Sandbox: true})
+	v, _ := judgeServer(t, context.Background(), smtptest.Script{BannerName: "mx.example.test", TLSMaxVersion: tls.VersionTLS10,
+		TLSCipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}, smtpprobe.Options{})
 	msg := findingText(v, report.CodeOldTLS)
 	if !strings.Contains(msg, "TLS1.0") || !strings.Contains(msg, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA") {
 		t.Fatalf("codes %v, MC316 %q: want a warning naming TLS1.0 and the cipher", codes(v), msg)

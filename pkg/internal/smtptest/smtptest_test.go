@@ -8,19 +8,25 @@ import (
 	"time"
 )
 
+// dial connects to srv for the test's lifetime, with a 5 s deadline.
+func dial(t *testing.T, srv *Server) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
 func TestServerRecordsCommandsAndAnswersLikeESMTP(t *testing.T) {
 	srv, err := Start(Script{BannerName: "mx.example.test", NoTLS: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	c, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	r := bufio.NewReader(c)
+	c, r := dial(t, srv)
 	line, _ := r.ReadString('\n')
 	if line != "220 mx.example.test ESMTP smtptest\r\n" {
 		t.Fatalf("greeting %q", line)
@@ -92,13 +98,7 @@ func TestServerTalksOutOfTurnAheadOfTheEHLOReplyAndAnswersLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	c, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	r := bufio.NewReader(c)
+	c, r := dial(t, srv)
 	begin := time.Now()
 	greeting, _ := r.ReadString('\n')
 	if el := time.Since(begin); greeting != "220 mx.test ESMTP smtptest\r\n" || el < 50*time.Millisecond {
