@@ -110,7 +110,10 @@ func (s *session) helloCommand(line string) (Reply, error) {
 // whose code is 2xx but not 250 (a second greeting), or a line that is no
 // SMTP reply. At most Limits.MaxLines such lines are skipped. A server that
 // sent lines that are no SMTP (here or before EHLO) and then no reply is
-// not_smtp, not slow.
+// not_smtp, not slow. A server that answers EHLO itself with a 2xx other
+// than 250 is served too, a command timeout later: when nothing follows the
+// last skipped 2xx reply, that reply was the answer (Postfix, smtp_proto.c,
+// and Exim accept any 2xx).
 func (s *session) readHello() (Reply, error) {
 	start := time.Now()
 	if err := s.conn.SetReadDeadline(s.deadline(start)); err != nil {
@@ -118,6 +121,8 @@ func (s *session) readHello() (Reply, error) {
 	}
 	quickAck(s.tcp)
 	notSMTP := s.garbled
+	var last2xx *Reply // the last 2xx reply skipped, and where its lines start in EarlyTalk
+	kept := 0
 	for skipped := 0; ; {
 		rep, err := s.rr.read()
 		switch {
@@ -128,6 +133,7 @@ func (s *session) readHello() (Reply, error) {
 			s.early(s.rr.last)
 			skipped++
 		case err == nil && rep.Code/100 == 2 && rep.Code != 250:
+			last2xx, kept = &rep, len(s.res.EarlyTalk)
 			for i, l := range rep.Lines {
 				sep := "-"
 				if i == len(rep.Lines)-1 {
@@ -138,8 +144,15 @@ func (s *session) readHello() (Reply, error) {
 			skipped += len(rep.Lines)
 		default:
 			err = s.waitErr(err, start)
-			if err != nil && notSMTP != nil && !errors.Is(err, ErrDeadline) && !errors.Is(err, ErrInterrupted) {
+			deadline := errors.Is(err, ErrDeadline) || errors.Is(err, ErrInterrupted)
+			switch {
+			case err == nil || deadline:
+			case notSMTP != nil:
 				err = fmt.Errorf("%w, and no reply to the command followed (%v)", notSMTP, err)
+			case last2xx != nil && isTimeout(err):
+				s.res.EarlyTalk = s.res.EarlyTalk[:kept]
+				s.logf("=== no other reply came: the %d reply was the answer", last2xx.Code)
+				return *last2xx, nil
 			}
 			return rep, err
 		}

@@ -54,6 +54,21 @@ func TestProbeSkipsEarlyTalkAndReadsTheRealEHLOReply(t *testing.T) {
 	}
 }
 
+func TestProbeTakesA220EHLOReplyWhenNothingElseFollows(t *testing.T) {
+	// Not early talk: the server answers EHLO itself with 220, which
+	// Postfix and Exim accept. The probe finds out a command timeout later.
+	srv := start(t, smtptest.Script{EHLOCode: 220, NoTLS: true})
+	begin := time.Now()
+	res := probeServer(t, srv, "mx.test", Options{CommandTimeout: 300 * time.Millisecond})
+	if res.Status != StatusOK || res.EHLOName != "mx.test" || len(res.EarlyTalk) != 0 || !contains(res.Extensions, "PIPELINING") {
+		t.Fatalf("status %s (%s), ehlo name %q, early talk %q, extensions %v: want the 220 reply taken as the EHLO reply",
+			res.Status, res.Error, res.EHLOName, res.EarlyTalk, res.Extensions)
+	}
+	if el := time.Since(begin); el < 300*time.Millisecond {
+		t.Errorf("took %s: the probe should have waited for a 250 reply first", el)
+	}
+}
+
 func TestProbeOfAWellBehavedServerRecordsNoEarlyTalkAndDoesNotWaitForIt(t *testing.T) {
 	srv := start(t, smtptest.Script{NoTLS: true})
 	begin := time.Now()

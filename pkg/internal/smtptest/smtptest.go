@@ -17,6 +17,7 @@ package smtptest
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -94,6 +95,9 @@ type Script struct {
 	Cert *tls.Certificate
 	// RejectEHLO answers EHLO with 502 so a client falls back to HELO.
 	RejectEHLO bool
+	// EHLOCode is the code of the EHLO reply; default 250. RFC 5321
+	// §4.3.2 allows only 250, but some servers send another 2xx.
+	EHLOCode int
 	// STARTTLSReply replaces the "220 ready" answer to STARTTLS, e.g.
 	// "454 4.7.0 TLS not available".
 	STARTTLSReply string
@@ -441,7 +445,7 @@ func (s *Server) converse(c net.Conn) {
 				if i == len(lines)-1 {
 					sep = " "
 				}
-				out[i] = "250" + sep + l
+				out[i] = fmt.Sprint(cmp.Or(sc.EHLOCode, 250)) + sep + l
 			}
 			reply(out...)
 		case "HELO":
