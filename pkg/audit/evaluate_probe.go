@@ -55,7 +55,9 @@ func (e *evaluator) probes() {
 		}
 		allInc := true
 		for _, r := range rs {
-			if r.Status != smtpprobe.StatusInconclusive {
+			// A probe the run's deadline cut short says nothing about
+			// this machine's routes.
+			if r.Status != smtpprobe.StatusInconclusive || r.DeadlineReached() {
 				allInc = false
 			}
 		}
@@ -88,8 +90,13 @@ func (e *evaluator) probes() {
 			}
 		}
 	}
+	cut := e.deadlineCut(probes)
 	if len(probes) > 0 && nConclusive == 0 {
-		e.undecided("no SMTP probe of " + dom + " was conclusive from this machine")
+		if len(cut) == len(probes) {
+			e.undecided("the deadline (--timeout) ended every SMTP probe of " + dom + " before it was conclusive")
+		} else {
+			e.undecided("no SMTP probe of " + dom + " was conclusive from this machine")
+		}
 	}
 	if !e.f.StartTLSAttempted && len(probes) > 0 {
 		e.notTried(probes)
@@ -120,6 +127,26 @@ func (e *evaluator) probes() {
 		}
 	}
 	e.parity(probes)
+}
+
+// deadlineCut says which probes the run's own deadline ended before their
+// servers had used up the connect or command timeout (smtpprobe marks
+// them inconclusive, so no server is blamed), and reports them with MC903
+// unless the domain's deadline is already reported (check).
+func (e *evaluator) deadlineCut(probes []smtpprobe.Result) []string {
+	var cut []string
+	for _, r := range probes {
+		if r.DeadlineReached() {
+			cut = append(cut, r.IP.String())
+		}
+	}
+	if len(cut) > 0 && !e.f.DeadlineHit {
+		e.add(report.CodeDeadlineReached, e.f.Discovery.Domain, "",
+			"The deadline (--timeout) ended %s before %s had used up its connect or command timeout (--connect-timeout, --command-timeout): %s not judged.",
+			count(len(cut), "the probe of "+cut[0], "the probes of "+strings.Join(cut, ", ")),
+			count(len(cut), "the server", "the servers"), count(len(cut), "it is", "they are"))
+	}
+	return cut
 }
 
 // hostAt names the server of a probe: "192.0.2.1", or "mx1.example.org
@@ -217,6 +244,15 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 			e.add(report.CodeSTARTTLSRequired, ip, "", "%s: STARTTLS is required and its handshake fails.", where)
 		}
 	}
+	if n := len(r.EarlyTalk); n > 0 {
+		lines := count(n, "a line", "%d lines")
+		if n >= smtpprobe.MaxEarlyTalk {
+			lines = fmt.Sprintf("%d lines or more", n)
+		}
+		e.add(report.CodeEarlyTalk, ip, "",
+			"%s sent %s out of turn, after its greeting and before its EHLO reply (%s): a client that takes such lines for its EHLO reply misses STARTTLS and the extensions and gets out of step; mailcheck skipped them.",
+			where, lines, quoteLines(r.EarlyTalk, 3))
+	}
 	if r.Status != smtpprobe.StatusOK {
 		return
 	}
@@ -241,6 +277,11 @@ func (e *evaluator) tls(r smtpprobe.Result, where string, named bool) {
 		}
 	}
 	if t := r.TLS; t != nil {
+		if oldTLS(t.Version) {
+			e.add(report.CodeOldTLS, ip, "",
+				"%s negotiates %s (%s) although the probe offered up to TLS 1.3, so it knows nothing newer: senders that require TLS 1.2 (RFC 8996) fail the handshake, then send in clear text or defer.",
+				where, t.Version, t.Cipher)
+		}
 		na, naErr := time.Parse(time.RFC3339, t.NotAfter)
 		expired := naErr == nil && !e.p.Now.IsZero() && !na.After(e.p.Now)
 		// An expired certificate does not verify either; MC310 says it all.
@@ -277,6 +318,31 @@ func (e *evaluator) tls(r smtpprobe.Result, where string, named bool) {
 				"%s calls itself %s, not %s, and its certificate does not name %s.", where, r.EHLOName, r.Host, r.Host)
 		}
 	}
+}
+
+// oldTLS reports a TLS version (as smtpprobe writes it) older than 1.2.
+func oldTLS(version string) bool {
+	switch version {
+	case "TLS1.0", "TLS1.1", "SSLv3":
+		return true
+	}
+	return false
+}
+
+// quoteLines quotes up to n lines, "..." standing for the rest.
+func quoteLines(lines []string, n int) string {
+	var q []string
+	for i, l := range lines {
+		if i == n {
+			q = append(q, "...")
+			break
+		}
+		if len(l) > 80 {
+			l = l[:77] + "..."
+		}
+		q = append(q, fmt.Sprintf("%q", l))
+	}
+	return strings.Join(q, ", ")
 }
 
 func (e *evaluator) listenFix(r smtpprobe.Result) string {

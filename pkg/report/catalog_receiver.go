@@ -55,6 +55,8 @@ const (
 	CodeSTARTTLSRequired   = "MC312"
 	CodeEHLONotMXName      = "MC313"
 	CodeSMTPTimeoutPartial = "MC314"
+	CodeEarlyTalk          = "MC315"
+	CodeOldTLS             = "MC316"
 
 	// MC4xx IPv4 / IPv6 parity
 	CodeNoAAAA              = "MC401"
@@ -227,6 +229,12 @@ func init() {
 		Entry{CodeSMTPTimeoutPartial, SeverityWarn, "An MX address stalls after connecting",
 			"The TCP connection succeeds but the greeting, EHLO or STARTTLS reply does not arrive in time; senders hang until their own timeouts (Postfix smtp_helo_timeout 300 s) and then try the next address.",
 			"Look for a greeting delay (postscreen_greet_wait), an overloaded server or a middlebox that swallows the session."},
+		Entry{CodeEarlyTalk, SeverityWarn, "An MX address talks out of turn before its EHLO reply",
+			"After its complete greeting the server sent more lines before answering EHLO (a second banner, a welcome text). SMTP is a dialogue in turns: the server only answers the client's commands (RFC 5321 §4.3.1), so a client that reads those lines as its EHLO reply misses STARTTLS and the extensions and gets out of step with every later reply. mailcheck skips them and reads the real reply; the finding quotes them. Some servers talk early on purpose, as a trap for bots that do not read replies; it is the mirror of the pregreet test with which Postfix's postscreen rejects clients that talk before their turn (POSTSCREEN_README, postscreen_greet_action), and it can trip real senders too.",
+			"Make the server send one greeting and then wait for the client: look for a proxy or load balancer that adds its own banner, a second banner from a wrapper in front of the MTA, or a trap that talks early; a multi-line greeting (`220-` lines, as postscreen's pregreet test sends) is how SMTP lets a server make clients wait."},
+		Entry{CodeOldTLS, SeverityWarn, "An MX address negotiates only TLS 1.0 or 1.1",
+			"The probe offers TLS 1.3 down to 1.0 and the server chose TLS 1.0 or 1.1, so it knows nothing newer. RFC 8996 deprecates both, and many senders no longer offer them: OpenSSL under the default crypto policies of Debian (since 10), Ubuntu (since 20.04) and RHEL (since 8) requires TLS 1.2. Their handshake fails; with opportunistic TLS they retry in clear text, and with MTA-STS in enforce mode, DANE or a mandatory TLS policy they defer the mail.",
+			"Allow TLS 1.2 and 1.3 in the MTA (Postfix: remove `!TLSv1.2` and `!TLSv1.3` from `smtpd_tls_protocols`, or with Postfix 3.6 and later set `smtpd_tls_protocols = >=TLSv1`; Exim: remove `+no_tlsv1_2` from `openssl_options`), and upgrade a TLS library or appliance that cannot do TLS 1.2 (OpenSSL before 1.0.1)."},
 
 		// ---- MC4xx IPv4 / IPv6 parity ----
 		Entry{CodeNoAAAA, SeverityWarn, "No MX host has an IPv6 address",

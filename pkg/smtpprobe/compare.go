@@ -167,7 +167,7 @@ func PortBlockedHint(port int) string {
 }
 
 // AllInconclusive reports whether there were results and none could be
-// judged from this host.
+// judged from this host (no route, or the run's deadline came first).
 func AllInconclusive(results []Result) bool {
 	for _, r := range results {
 		if r.Status != StatusInconclusive {
@@ -198,7 +198,8 @@ func sortedCopy(ss []string) []string {
 // the servers, per family ("ipv4", "ipv6").
 type SelfCheck struct {
 	// NoRoute: every probe of the family was inconclusive (no route or no
-	// usable source address here).
+	// usable source address here). Probes cut short by the run's deadline
+	// (Result.DeadlineReached) do not count either way.
 	NoRoute map[string]bool
 	// Port25Blocked: AllTimedOut held for the whole set, so every probed
 	// family is marked. A family that times out while the other answers is
@@ -211,6 +212,11 @@ func CheckSelf(results []Result) SelfCheck {
 	sc := SelfCheck{NoRoute: map[string]bool{}, Port25Blocked: map[string]bool{}}
 	allInc := map[string]bool{}
 	for _, r := range results {
+		if r.DeadlineReached() {
+			// Cut short by the run's deadline: it says nothing about
+			// this host's routes either.
+			continue
+		}
 		if _, seen := allInc[r.Family]; !seen {
 			allInc[r.Family] = true
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // Error is a failed probe step: which phase, the SMTP reply when there was
@@ -42,7 +43,33 @@ var (
 	ErrTooMuchData  = errors.New("peer sent too much data")
 	ErrMalformed    = errors.New("not an SMTP reply")
 	ErrInterrupted  = errors.New("interrupted")
+	// ErrDeadline says the run's own deadline (the context's; the CLI's
+	// --timeout) ended a wait before the server had used up its connect
+	// or command timeout: the probe says nothing about the server.
+	ErrDeadline = errors.New("the run's deadline (--timeout) came first")
 )
+
+// waitError explains err, which ended a wait for what (a noun: "complete
+// reply") of the given kind ("connect", "command") that began at start
+// under limit, the timeout of that kind. A timeout is the server's fault only when limit ran out:
+// when the run's own deadline (ctx) came first it wraps ErrDeadline, and
+// when the run was cancelled it wraps ErrInterrupted. The socket deadline
+// is the earlier of the two, so it may fire an instant before ctx itself
+// reports done; the deadline's value, not ctx.Err, decides. Other errors
+// are returned as they are.
+func waitError(ctx context.Context, err error, start time.Time, kind string, limit time.Duration, what string) error {
+	if err == nil || !isTimeout(err) && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("%w: %v", ErrInterrupted, err)
+	}
+	if d, ok := ctx.Deadline(); ok && d.Before(start.Add(limit)) {
+		waited := time.Since(start).Round(time.Millisecond)
+		return fmt.Errorf("%w: it ended the wait for the %s after %s, before the %s %s timeout: %v", ErrDeadline, what, waited, limit, kind, err)
+	}
+	return fmt.Errorf("no %s within the %s %s timeout: %w", what, limit, kind, err)
+}
 
 // isTimeout reports a deadline: ours (context) or the socket's.
 func isTimeout(err error) bool {
@@ -78,6 +105,8 @@ func isNotSMTP(err error) bool {
 // dialStatus classifies a failed TCP connect.
 func dialStatus(err error) Status {
 	switch {
+	case errors.Is(err, ErrDeadline):
+		return StatusInconclusive
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return StatusRefused
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
@@ -95,6 +124,8 @@ func dialStatus(err error) Status {
 // sessionStatus classifies an error after the connection was up.
 func sessionStatus(err error) Status {
 	switch {
+	case errors.Is(err, ErrDeadline):
+		return StatusInconclusive
 	case isNotSMTP(err):
 		return StatusNotSMTP
 	case isTimeout(err), errors.Is(err, ErrInterrupted), errors.Is(err, context.Canceled):

@@ -127,6 +127,9 @@ type session struct {
 	rr     *replyReader
 	prefix string
 	inTLS  bool
+	// garbled is set when the server sent, out of turn before EHLO, a
+	// line that is no SMTP reply (earlyTalk).
+	garbled error
 }
 
 // Probe probes one address. It never returns an error: the outcome is in
@@ -142,6 +145,7 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 		PTR:           t.PTR,
 		Extensions:    []string{},
 		ExtensionsTLS: []string{},
+		EarlyTalk:     []string{},
 	}
 	if res.Host == "" {
 		res.Host = ip.String()
@@ -175,13 +179,12 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 
 	if err := ctx.Err(); err != nil {
 		// The run's deadline passed (or it was interrupted) before this
-		// probe's turn: nothing was measured, and it is not a route problem.
+		// probe's turn: nothing was measured. It is neither a route
+		// problem nor the server's fault.
 		if errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("%w before the probe started", ErrInterrupted)
-		} else {
-			err = fmt.Errorf("run deadline reached before the probe started: %w", err)
+			return fail(StatusTimeout, &Error{Phase: PhaseConnect, Err: fmt.Errorf("%w before the probe started", ErrInterrupted)})
 		}
-		return fail(StatusTimeout, &Error{Phase: PhaseConnect, Err: err})
+		return fail(StatusInconclusive, &Error{Phase: PhaseConnect, Err: fmt.Errorf("%w: it passed before the probe started (%w)", ErrDeadline, err)})
 	}
 
 	// 1. Self-check: can this host reach that family at all?
@@ -191,19 +194,15 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	}
 
 	// 2. Connect over the address's own family.
+	waitStart := time.Now() // deadlines are wall-clock, whatever o.Now says
 	dctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
 	start := o.Now()
 	conn, err := o.Dialer.DialContext(dctx, network, src, netip.AddrPortFrom(ip, uint16(o.Port)))
 	cancel()
 	res.Timings.Connect = ms(o.Now().Sub(start))
 	if err != nil {
-		st := dialStatus(err)
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("%w: %v", ErrInterrupted, err)
-		} else if st == StatusTimeout {
-			err = fmt.Errorf("no answer within %s: %w", o.ConnectTimeout, err)
-		}
-		return fail(st, &Error{Phase: PhaseConnect, Err: err})
+		err = waitError(ctx, err, waitStart, "connect", o.ConnectTimeout, "answer")
+		return fail(dialStatus(err), &Error{Phase: PhaseConnect, Err: err})
 	}
 	defer conn.Close()
 	// Cancelling the run (SIGINT, --timeout) unblocks any read or write;
@@ -273,7 +272,13 @@ func (s *session) run() *Error {
 		return s.replyError(PhaseBanner, rep, fmt.Errorf("%w: greeting code %d", ErrMalformed, rep.Code))
 	}
 
-	// 4. EHLO, HELO on 5xx.
+	// 4. Early talk: anything after the complete greeting and before our
+	// EHLO was sent out of turn.
+	if e := s.earlyTalk(); e != nil {
+		return e
+	}
+
+	// 5. EHLO, HELO on 5xx.
 	t0 := o.Now()
 	lines, e := s.hello(false)
 	res.Timings.EHLO = ms(o.Now().Sub(t0))
@@ -283,7 +288,7 @@ func (s *session) run() *Error {
 	res.Extensions, res.StartTLS = parseExtensions(lines)
 	res.Extensions = sanitize.Strings(res.Extensions)
 
-	// 5. STARTTLS (RFC 3207) unless told not to.
+	// 6. STARTTLS (RFC 3207) unless told not to.
 	if res.StartTLS && !o.NoStartTLS {
 		e := s.startTLS()
 		if e != nil {
@@ -307,10 +312,10 @@ func (s *session) run() *Error {
 func (s *session) hello(afterTLS bool) ([]string, *Error) {
 	res := s.res
 	name := s.heloName()
-	rep, err := s.command("EHLO " + name)
+	rep, err := s.helloCommand("EHLO " + name)
 	if err == nil && rep.Code/100 == 5 && !afterTLS {
 		res.HELOFallback = true
-		rep, err = s.command("HELO " + name)
+		rep, err = s.helloCommand("HELO " + name)
 		if err == nil && rep.Code/100 == 2 {
 			res.EHLOName = sanitize.Text(firstWord(rep.Text()))
 			return nil, nil
@@ -408,14 +413,19 @@ func (s *session) startTLS() *Error {
 		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
 	}
 	tc := tls.Client(s.conn, cfg)
+	waitStart := time.Now()
 	hctx, cancel := context.WithTimeout(s.ctx, o.CommandTimeout)
 	err = tc.HandshakeContext(hctx)
 	cancel()
 	res.Timings.TLS = ms(o.Now().Sub(t0))
 	if err != nil {
-		if isTimeout(err) {
+		err = waitError(s.ctx, err, waitStart, "command", o.CommandTimeout, "end of the TLS handshake")
+		switch {
+		case errors.Is(err, ErrDeadline):
+			res.Status = StatusInconclusive
+		case isTimeout(err), errors.Is(err, ErrInterrupted):
 			res.Status = StatusTimeout
-		} else {
+		default:
 			res.Status = StatusTLSFailed
 		}
 		s.logf("=== TLS handshake failed: %v", err)
@@ -504,41 +514,37 @@ func (s *session) command(line string) (Reply, error) {
 func (s *session) send(line string) error {
 	// A write without a deadline could block for ever on a peer that
 	// stops reading, so a connection that refuses one is an error.
-	if err := s.conn.SetWriteDeadline(s.deadline()); err != nil {
+	start := time.Now()
+	if err := s.conn.SetWriteDeadline(s.deadline(start)); err != nil {
 		return fmt.Errorf("setting the write deadline: %w", err)
 	}
 	s.logSend(line)
 	_, err := io.WriteString(s.conn, line+"\r\n")
-	if err != nil && s.ctx.Err() != nil {
-		err = fmt.Errorf("%w: %v", ErrInterrupted, err)
-	}
-	return err
+	return waitError(s.ctx, err, start, "command", s.p.opts.CommandTimeout, "room to send the command")
 }
 
 // readReply reads one reply with one deadline for all of it, so a server
 // dripping a byte at a time cannot stretch it (a per-read deadline would
 // restart on every byte).
 func (s *session) readReply() (Reply, error) {
-	if err := s.conn.SetReadDeadline(s.deadline()); err != nil {
+	start := time.Now()
+	if err := s.conn.SetReadDeadline(s.deadline(start)); err != nil {
 		return Reply{}, fmt.Errorf("setting the read deadline: %w", err)
 	}
 	quickAck(s.tcp)
 	rep, err := s.rr.read()
-	if err != nil && s.ctx.Err() != nil && isTimeout(err) {
-		if errors.Is(s.ctx.Err(), context.Canceled) {
-			err = fmt.Errorf("%w: %v", ErrInterrupted, err)
-		} else {
-			err = fmt.Errorf("run deadline reached: %w", err)
-		}
-	} else if err != nil && isTimeout(err) {
-		err = fmt.Errorf("no complete reply within %s: %w", s.p.opts.CommandTimeout, err)
-	}
-	return rep, err
+	return rep, s.waitErr(err, start)
 }
 
-// deadline is now + the command timeout, or the run's deadline if sooner.
-func (s *session) deadline() time.Time {
-	d := time.Now().Add(s.p.opts.CommandTimeout)
+// waitErr names the limit that ended a wait for a reply begun at start
+// (waitError): the command timeout, or the run's deadline.
+func (s *session) waitErr(err error, start time.Time) error {
+	return waitError(s.ctx, err, start, "command", s.p.opts.CommandTimeout, "complete reply")
+}
+
+// deadline is start + the command timeout, or the run's deadline if sooner.
+func (s *session) deadline(start time.Time) time.Time {
+	d := start.Add(s.p.opts.CommandTimeout)
 	if cd, ok := s.ctx.Deadline(); ok && cd.Before(d) {
 		d = cd
 	}

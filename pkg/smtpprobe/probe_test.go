@@ -430,18 +430,72 @@ func (m dialMap) DialContext(ctx context.Context, network string, laddr netip.Ad
 	return d.DialContext(ctx, network, m[raddr.Addr()].String())
 }
 
-func TestProbeStopsWhenTheRunIsCancelled(t *testing.T) {
+func TestProbeCutShortByTheRunDeadlineIsInconclusiveNotATimeout(t *testing.T) {
 	srv := start(t, smtptest.Script{Behavior: smtptest.Tarpit})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	p := New(Options{Port: int(srv.Addr().Port()), CommandTimeout: time.Minute, HELO: "c.test"})
 	begin := time.Now()
 	res := p.Probe(ctx, Target{IP: srv.Addr().Addr()})
-	if res.Status != StatusTimeout || res.Phase != PhaseBanner {
-		t.Fatalf("status %s phase %s", res.Status, res.Phase)
+	if res.Status != StatusInconclusive || res.Phase != PhaseBanner || !res.DeadlineReached() {
+		t.Fatalf("status %s phase %s (%s): want inconclusive in the banner phase, cut by the run's deadline", res.Status, res.Phase, res.Error)
+	}
+	if !strings.Contains(res.Error, "--timeout") || !strings.Contains(res.Error, "before the 1m0s command timeout") {
+		t.Errorf("error %q should blame the run's deadline and say the command timeout was not used up", res.Error)
 	}
 	if el := time.Since(begin); el > 300*time.Millisecond+time.Second {
 		t.Errorf("took %s despite the run deadline", el)
+	}
+	if sc := CheckSelf([]Result{res}); sc.NoRoute["ipv4"] || sc.Port25Blocked["ipv4"] {
+		t.Errorf("self-check %+v: a deadline says nothing about this host's routes or port 25", sc)
+	}
+}
+
+func TestProbeInterruptedByTheUserIsATimeoutMarkedInterrupted(t *testing.T) {
+	srv := start(t, smtptest.Script{Behavior: smtptest.Tarpit})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	p := New(Options{Port: int(srv.Addr().Port()), CommandTimeout: time.Minute, HELO: "c.test"})
+	res := p.Probe(ctx, Target{IP: srv.Addr().Addr()})
+	if res.Status != StatusTimeout || !errors.Is(res.Err, ErrInterrupted) || res.DeadlineReached() {
+		t.Fatalf("status %s err %v: want a timeout marked interrupted", res.Status, res.Err)
+	}
+}
+
+func TestProbeOfAServerSlowerThanTheCommandTimeoutBlamesTheServer(t *testing.T) {
+	// Each reply comes 400 ms late; the command timeout is 150 ms and the
+	// run has seconds to spare: the server is at fault, and the error
+	// names the command timeout.
+	srv := start(t, smtptest.Script{ReplyDelay: 400 * time.Millisecond, NoTLS: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p := New(Options{Port: int(srv.Addr().Port()), CommandTimeout: 150 * time.Millisecond, HELO: "c.test"})
+	res := p.Probe(ctx, Target{IP: srv.Addr().Addr()})
+	if res.Status != StatusTimeout || res.Phase != PhaseBanner || res.DeadlineReached() {
+		t.Fatalf("status %s phase %s (%s): want a server timeout in the banner phase", res.Status, res.Phase, res.Error)
+	}
+	if !strings.Contains(res.Error, "within the 150ms command timeout") {
+		t.Errorf("error %q should name the command timeout", res.Error)
+	}
+}
+
+func TestProbeOfASlowServerCutByTheRunDeadlineDoesNotBlameTheServer(t *testing.T) {
+	// The hostile case scaled down: each reply comes 300 ms late, the
+	// command timeout (400 ms) would wait for it, but the run's deadline
+	// (450 ms) ends the EHLO wait 150 ms in.
+	srv := start(t, smtptest.Script{ReplyDelay: 300 * time.Millisecond, NoTLS: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 450*time.Millisecond)
+	defer cancel()
+	p := New(Options{Port: int(srv.Addr().Port()), CommandTimeout: 400 * time.Millisecond, HELO: "c.test"})
+	res := p.Probe(ctx, Target{IP: srv.Addr().Addr()})
+	if res.Status != StatusInconclusive || res.Phase != PhaseEHLO || !res.DeadlineReached() {
+		t.Fatalf("status %s phase %s (%s): want inconclusive in the ehlo phase, cut by the run's deadline", res.Status, res.Phase, res.Error)
+	}
+	if res.BannerCode != 220 {
+		t.Errorf("banner code %d: the greeting did arrive", res.BannerCode)
+	}
+	if strings.Contains(res.Error, "within the") || !strings.Contains(res.Error, "before the 400ms command timeout") {
+		t.Errorf("error %q should name the run's deadline, not a command timeout", res.Error)
 	}
 }
 
@@ -498,15 +552,34 @@ func TestProbeBindsTheGivenSourceAddress(t *testing.T) {
 	}
 }
 
-func TestProbeAfterTheRunDeadlineIsATimeoutNotInconclusive(t *testing.T) {
+func TestProbeAfterTheRunDeadlineIsInconclusiveWithoutDialling(t *testing.T) {
 	d := &fakeDialer{err: syscall.ECONNREFUSED}
 	p := New(Options{Dialer: d, HELO: "c.test"})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 	defer cancel()
 	<-ctx.Done()
 	res := p.Probe(ctx, Target{IP: netip.MustParseAddr("192.0.2.25")})
-	if res.Status != StatusTimeout || res.Phase != PhaseConnect || !errors.Is(res.Err, context.DeadlineExceeded) || d.calls.Load() != 0 {
+	if res.Status != StatusInconclusive || res.Phase != PhaseConnect || !res.DeadlineReached() ||
+		!errors.Is(res.Err, context.DeadlineExceeded) || d.calls.Load() != 0 {
 		t.Fatalf("status %s phase %s err %v dials %d", res.Status, res.Phase, res.Err, d.calls.Load())
+	}
+	// Not a missing route, and not a blocked port: the run simply ended.
+	if sc := CheckSelf([]Result{res}); len(sc.NoRoute) != 0 || len(sc.Port25Blocked) != 0 || AllTimedOut([]Result{res}) {
+		t.Errorf("self-check %+v", sc)
+	}
+}
+
+func TestProbeConnectCutByTheRunDeadlineIsInconclusive(t *testing.T) {
+	d := &fakeDialer{block: true}
+	p := New(Options{Dialer: d, Routes: fakeRoutes{}, ConnectTimeout: 10 * time.Second, HELO: "c.test"})
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	res := p.Probe(ctx, Target{IP: netip.MustParseAddr("192.0.2.25")})
+	if res.Status != StatusInconclusive || res.Phase != PhaseConnect || !res.DeadlineReached() {
+		t.Fatalf("status %s phase %s (%s)", res.Status, res.Phase, res.Error)
+	}
+	if !strings.Contains(res.Error, "before the 10s connect timeout") {
+		t.Errorf("error %q should say the connect timeout was not used up", res.Error)
 	}
 }
 

@@ -89,6 +89,8 @@ type replyReader struct {
 	limits Limits
 	// onLine, when set, sees every raw line read (the -v transcript).
 	onLine func(string)
+	// last is the last line read, raw, or what had arrived of it.
+	last string
 }
 
 func newReplyReader(r io.Reader, l Limits, onLine func(string)) *replyReader {
@@ -102,22 +104,15 @@ func newReplyReader(r io.Reader, l Limits, onLine func(string)) *replyReader {
 func (rr *replyReader) read() (Reply, error) {
 	var rep Reply
 	for {
-		raw, err := rr.br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return rep, fmt.Errorf("%w (more than %d bytes without a line end)", ErrLineTooLong, rr.limits.MaxLineLen)
-		}
+		line, err := rr.line()
 		if err != nil {
-			if len(raw) > 0 && err == io.EOF {
-				err = io.ErrUnexpectedEOF
+			if errors.Is(err, ErrLineTooLong) {
+				return rep, err
 			}
-			if len(rep.Lines) > 0 && err == io.EOF {
+			if (len(line) > 0 || len(rep.Lines) > 0) && err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			return rep, err
-		}
-		line := string(bytes.TrimRight(raw, "\r\n"))
-		if rr.onLine != nil {
-			rr.onLine(line)
 		}
 		code, more, text, ok := parseLine(line)
 		if !ok {
@@ -134,6 +129,26 @@ func (rr *replyReader) read() (Reply, error) {
 			return rep, fmt.Errorf("%w (more than %d)", ErrTooManyLines, rr.limits.MaxLines)
 		}
 	}
+}
+
+// line reads one raw line, CR and LF trimmed, and keeps it in last. On an
+// error it returns what had arrived of the line (consumed: a later read
+// starts after it), and ErrLineTooLong for a line beyond MaxLineLen.
+func (rr *replyReader) line() (string, error) {
+	raw, err := rr.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		rr.last = string(raw)
+		return rr.last, fmt.Errorf("%w (more than %d bytes without a line end)", ErrLineTooLong, rr.limits.MaxLineLen)
+	}
+	if err != nil {
+		rr.last = string(raw)
+		return rr.last, err
+	}
+	rr.last = string(bytes.TrimRight(raw, "\r\n"))
+	if rr.onLine != nil {
+		rr.onLine(rr.last)
+	}
+	return rr.last, nil
 }
 
 // parseLine splits "250-text" / "250 text" / "250". RFC 5321 §4.2: three

@@ -14,18 +14,32 @@
 //  3. The greeting, read under one deadline for the whole reply (a server
 //     dripping one byte a second still ends at the command timeout), with
 //     bounded line length, line count and total bytes.
-//  4. EHLO, or HELO when EHLO is refused with 5xx (RFC 5321 §4.1.4), then
+//  4. Early talk (early.go): lines the server sends after its complete
+//     greeting and before its EHLO reply are out of turn (RFC 5321 §4.3.1).
+//     What has already arrived when EHLO is due is read without waiting;
+//     what arrives after it and cannot be the EHLO reply (a 2xx other than
+//     250, a line that is no SMTP) is skipped. Both are kept in EarlyTalk,
+//     and the real EHLO reply is the one judged.
+//  5. EHLO, or HELO when EHLO is refused with 5xx (RFC 5321 §4.1.4), then
 //     STARTTLS when offered (RFC 3207) with SNI = the MX name. The handshake
 //     accepts any certificate; the chain is verified afterwards with
 //     crypto/x509 so an unverified certificate is recorded, not fatal.
 //     EHLO again over TLS (RFC 3207 §4.2: the client must discard what it
 //     knew), then QUIT.
 //
+// A wait that times out is the server's fault only when its own limit (the
+// connect or command timeout) ran out. When the run's deadline (the
+// context's) comes first, the probe is inconclusive and its error wraps
+// ErrDeadline (Result.DeadlineReached): the server was not given its time.
+//
 // Every text the peer sent is passed through package sanitize before it is
 // stored in a Result, so every renderer can print Result fields as they are.
 package smtpprobe
 
-import "net/netip"
+import (
+	"errors"
+	"net/netip"
+)
 
 // Status is the outcome of probing one address. The string values are part
 // of the JSON contract (docs/json.md).
@@ -41,7 +55,7 @@ const (
 	StatusGreeting5xx  Status = "greeting_5xx" // 554 (postscreen and friends)
 	StatusNotSMTP      Status = "not_smtp"     // the peer does not speak SMTP
 	StatusTLSFailed    Status = "tls_failed"   // STARTTLS offered but the handshake failed
-	StatusInconclusive Status = "inconclusive" // this host cannot tell (no route for the family here)
+	StatusInconclusive Status = "inconclusive" // this host cannot tell (no route for the family here, or the run's deadline came first)
 )
 
 // Phases of a probe, for timeouts and errors.
@@ -71,13 +85,23 @@ type Result struct {
 	Extensions    []string   `json:"extensions"`    // keyword upper-cased, parameters as sent
 	ExtensionsTLS []string   `json:"extensions_tls"`
 	StartTLS      bool       `json:"starttls"` // offered in the first EHLO
-	TLS           *TLSInfo   `json:"tls,omitempty"`
-	Timings       Timings    `json:"timings_ms"`
-	Error         string     `json:"error,omitempty"`
+	// EarlyTalk are the lines the server sent out of turn: after its
+	// greeting and before its reply to EHLO (or HELO), sanitised, at most
+	// MaxEarlyTalk of them. A server may only answer (RFC 5321 §4.3.1);
+	// these lines were skipped, not taken for the EHLO reply.
+	EarlyTalk []string `json:"early_talk"`
+	TLS       *TLSInfo `json:"tls,omitempty"`
+	Timings   Timings  `json:"timings_ms"`
+	Error     string   `json:"error,omitempty"`
 	// Err is the typed error behind Status (an *Error for protocol and
 	// network failures); nil when Status is ok and nothing went wrong.
 	Err error `json:"-"`
 }
+
+// DeadlineReached reports whether the run's own deadline (the context
+// given to Probe), not the server, ended the probe: the server had not
+// used up the connect or command timeout. Such a probe is inconclusive.
+func (r Result) DeadlineReached() bool { return errors.Is(r.Err, ErrDeadline) }
 
 // TLSInfo describes the STARTTLS session.
 type TLSInfo struct {

@@ -4,7 +4,8 @@
 // or broken ones (421 and 554 greetings, a silent tarpit, a one-byte drip,
 // a 2 MiB line without CRLF, endless continuation lines, close or reset on
 // accept, an HTTP server, escape sequences in the banner, EHLO refused,
-// a broken TLS handshake).
+// a broken TLS handshake, every reply late, lines sent out of turn after
+// the greeting, TLS 1.0 only).
 //
 // A Server records every command line it receives, so tests can assert that
 // a probe never sends MAIL, RCPT or DATA. It needs no *testing.T:
@@ -16,11 +17,13 @@ package smtptest
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -92,6 +95,9 @@ type Script struct {
 	Cert *tls.Certificate
 	// RejectEHLO answers EHLO with 502 so a client falls back to HELO.
 	RejectEHLO bool
+	// EHLOCode is the code of the EHLO reply; default 250. RFC 5321
+	// §4.3.2 allows only 250, but some servers send another 2xx.
+	EHLOCode int
 	// STARTTLSReply replaces the "220 ready" answer to STARTTLS, e.g.
 	// "454 4.7.0 TLS not available".
 	STARTTLSReply string
@@ -99,6 +105,22 @@ type Script struct {
 	Behavior Behavior
 	// DripInterval is the pause between bytes for Drip; default 1s.
 	DripInterval time.Duration
+	// ReplyDelay waits before every reply, the greeting included (a slow
+	// server that answers each command late, but answers).
+	ReplyDelay time.Duration
+	// EarlyTalk are lines, without CRLF, sent out of turn after the
+	// greeting and before the first command is read: a second banner, a
+	// welcome text. They are written after EarlyTalkDelay, so a client
+	// that sends EHLO during the pause gets them ahead of its EHLO reply.
+	EarlyTalk      []string
+	EarlyTalkDelay time.Duration
+	// TLSMaxVersion caps the TLS version served (tls.VersionTLS10 for a
+	// server that knows nothing newer); the minimum then follows it down.
+	// Default: what crypto/tls offers.
+	TLSMaxVersion uint16
+	// TLSCipherSuites limits the TLS 1.0-1.2 cipher suites served, e.g.
+	// only CBC-SHA ones; default crypto/tls's.
+	TLSCipherSuites []uint16
 }
 
 // Server is a running fake SMTP server.
@@ -152,7 +174,11 @@ func Start(s Script) (*Server, error) {
 			cert = &c
 		}
 		srv.cert = cert
-		srv.tlsCfg = &tls.Config{Certificates: []tls.Certificate{*cert}}
+		srv.tlsCfg = &tls.Config{Certificates: []tls.Certificate{*cert}, CipherSuites: s.TLSCipherSuites}
+		if s.TLSMaxVersion != 0 {
+			srv.tlsCfg.MaxVersion = s.TLSMaxVersion
+			srv.tlsCfg.MinVersion = min(s.TLSMaxVersion, tls.VersionTLS12)
+		}
 	}
 	network := "tcp4"
 	if ap, err := netip.ParseAddrPort(s.Listen); err == nil && ap.Addr().Is6() {
@@ -340,6 +366,9 @@ func (s *Server) converse(c net.Conn) {
 	sc := s.script
 	w := bufio.NewWriter(c)
 	reply := func(lines ...string) bool {
+		if sc.ReplyDelay > 0 && !s.sleep(sc.ReplyDelay) {
+			return false
+		}
 		for _, l := range lines {
 			if _, err := w.WriteString(l + "\r\n"); err != nil {
 				return false
@@ -347,8 +376,22 @@ func (s *Server) converse(c net.Conn) {
 		}
 		return w.Flush() == nil
 	}
-	if !reply(sc.Greeting...) {
+	greeting := sc.Greeting
+	if sc.EarlyTalkDelay == 0 {
+		// Without a pause the early lines go out in the greeting's own
+		// write, so they arrive before the client can send anything.
+		greeting = append(slices.Clone(greeting), sc.EarlyTalk...)
+	}
+	if !reply(greeting...) {
 		return
+	}
+	if len(sc.EarlyTalk) > 0 && sc.EarlyTalkDelay > 0 {
+		if !s.sleep(sc.EarlyTalkDelay) {
+			return
+		}
+		if _, err := w.WriteString(strings.Join(sc.EarlyTalk, "\r\n") + "\r\n"); err != nil || w.Flush() != nil {
+			return
+		}
 	}
 	refused := !strings.HasPrefix(sc.Greeting[0], "2")
 	r := bufio.NewReaderSize(c, 4096)
@@ -402,7 +445,7 @@ func (s *Server) converse(c net.Conn) {
 				if i == len(lines)-1 {
 					sep = " "
 				}
-				out[i] = "250" + sep + l
+				out[i] = fmt.Sprint(cmp.Or(sc.EHLOCode, 250)) + sep + l
 			}
 			reply(out...)
 		case "HELO":

@@ -8,19 +8,25 @@ import (
 	"time"
 )
 
+// dial connects to srv for the test's lifetime, with a 5 s deadline.
+func dial(t *testing.T, srv *Server) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
 func TestServerRecordsCommandsAndAnswersLikeESMTP(t *testing.T) {
 	srv, err := Start(Script{BannerName: "mx.example.test", NoTLS: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	c, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	r := bufio.NewReader(c)
+	c, r := dial(t, srv)
 	line, _ := r.ReadString('\n')
 	if line != "220 mx.example.test ESMTP smtptest\r\n" {
 		t.Fatalf("greeting %q", line)
@@ -82,5 +88,27 @@ func TestStartPairSharesOnePort(t *testing.T) {
 	defer v6.Close()
 	if v4.Addr().Port() != v6.Addr().Port() || !v4.Addr().Addr().Is4() || v6.Addr().Addr().Is4() {
 		t.Errorf("addresses %s and %s", v4.Addr(), v6.Addr())
+	}
+}
+
+func TestServerTalksOutOfTurnAheadOfTheEHLOReplyAndAnswersLate(t *testing.T) {
+	srv, err := Start(Script{NoTLS: true, EarlyTalk: []string{"220 again"}, EarlyTalkDelay: 100 * time.Millisecond,
+		ReplyDelay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, r := dial(t, srv)
+	begin := time.Now()
+	greeting, _ := r.ReadString('\n')
+	if el := time.Since(begin); greeting != "220 mx.test ESMTP smtptest\r\n" || el < 50*time.Millisecond {
+		t.Fatalf("greeting %q after %s, want it after the 50 ms reply delay", greeting, el)
+	}
+	// EHLO goes out during the pause: the early line still comes first.
+	c.Write([]byte("EHLO client.test\r\n"))
+	early, _ := r.ReadString('\n')
+	reply, _ := r.ReadString('\n')
+	if early != "220 again\r\n" || !strings.HasPrefix(reply, "250-mx.test hello") {
+		t.Errorf("after EHLO: %q then %q, want the early line ahead of the EHLO reply", early, reply)
 	}
 }
