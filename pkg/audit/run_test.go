@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -116,29 +115,5 @@ func TestRunDNSOnlyProbesNothing(t *testing.T) {
 	rep := Run(context.Background(), "example.org", Options{WantIPv4: true, WantIPv6: true, Policy: sandboxPolicy()}, st)
 	if rep.Probed || len(rep.Probes) != 0 || len(rep.Findings) != 1 || rep.Findings[0].Code != "MC905" {
 		t.Fatalf("%+v", rep.Findings)
-	}
-}
-
-func TestReportJSONMergesTheSimulationAtTopLevel(t *testing.T) {
-	st := fakeStages(healthy(), nil)
-	st.Simulate = func(d discover.Result, p []smtpprobe.Result) (any, *SimFacts) {
-		return map[string]any{"mta": map[string]string{"name": "postfix"}, "p_first_ipv6": 0.5, "domain": "ignored"}, nil
-	}
-	rep := Run(context.Background(), "example.org", Options{WantIPv4: true, WantIPv6: true, Policy: sandboxPolicy()}, st)
-	b, err := json.Marshal(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	for _, k := range []string{"schema_version", "domain", "mx", "probes", "findings", "mta", "p_first_ipv6"} {
-		if _, ok := m[k]; !ok {
-			t.Errorf("key %q missing from %s", k, b)
-		}
-	}
-	if m["domain"] != "example.org" {
-		t.Errorf("domain %v", m["domain"])
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
@@ -277,7 +278,7 @@ type checkJob struct {
 
 type checkResult struct {
 	idx int
-	rep *audit.Report
+	rep *document.Check
 }
 
 // runCheck checks every domain with a fixed pool of workers and one writer
@@ -363,9 +364,9 @@ func runCheck(ctx context.Context, f *Factory, o *checkOptions, env checkEnv) er
 		go func() {
 			defer workers.Done()
 			for j := range jobs {
-				var rep *audit.Report
+				var rep *document.Check
 				if j.err != nil {
-					rep = &audit.Report{SchemaVersion: report.SchemaVersion, Input: j.input, Error: j.err.Error(),
+					rep = &document.Check{SchemaVersion: report.SchemaVersion, Input: j.input, Error: j.err.Error(),
 						Result: discover.Result{MX: []discover.Exchange{}}, Findings: []report.Finding{}}
 				} else {
 					rep = audit.Run(work, j.domain, runOpts, stages)
@@ -532,9 +533,9 @@ func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan chec
 	if err := w.Begin(); err != nil {
 		return sum, err
 	}
-	pending := map[int]*audit.Report{}
+	pending := map[int]*document.Check{}
 	next := 0
-	emit := func(rep *audit.Report) error {
+	emit := func(rep *document.Check) error {
 		sum.Domains++
 		code := checkExitCode(rep, failOn)
 		switch code {
@@ -591,7 +592,7 @@ func writeCheckResults(w render.CheckWriter, streaming bool, results <-chan chec
 
 // checkExitCode is one report's exit code (DESIGN.md "Exit codes"): a
 // definite bad result is 1, not 3.
-func checkExitCode(rep *audit.Report, failOn report.Severity) int {
+func checkExitCode(rep *document.Check, failOn report.Severity) int {
 	switch {
 	case rep.Error != "":
 		return ExitUsage

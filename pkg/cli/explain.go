@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/pkg/bounce"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/sender"
@@ -128,7 +129,7 @@ func runExplain(ctx context.Context, o *explainOptions) error {
 	}
 
 	res := bounce.Parse(text)
-	doc := render.ExplainDocument{SchemaVersion: report.SchemaVersion, Result: res, Findings: []report.Finding{}}
+	doc := document.Explain{SchemaVersion: report.SchemaVersion, Result: res, Findings: []report.Finding{}}
 	if domain == "" {
 		domain = res.SenderDomain
 	}

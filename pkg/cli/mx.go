@@ -10,6 +10,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/target"
@@ -23,7 +24,7 @@ type mxOptions struct {
 	Now      func() time.Time
 
 	Arg      string // DOMAIN as the user typed it
-	Families render.Families
+	Families document.Families
 	Format   string // "text" or "json"
 	Color    bool
 	Timeout  time.Duration
@@ -63,7 +64,7 @@ not answer the MX query (nothing could be judged).`,
 				return err
 			}
 			opts.Arg = args[0]
-			opts.Families = render.Families{IPv4: g.WantIPv4(), IPv6: g.WantIPv6()}
+			opts.Families = document.Families{IPv4: g.WantIPv4(), IPv6: g.WantIPv6()}
 			opts.Format = g.Format
 			opts.Color = f.IO.ColorEnabled(g.NoColor)
 			opts.Timeout = g.Timeout
@@ -95,7 +96,7 @@ func runMX(ctx context.Context, opts *mxOptions) error {
 	if unicode != res.Domain {
 		res.DomainUnicode = unicode
 	}
-	doc := render.MXDocument{
+	doc := document.MX{
 		SchemaVersion: report.SchemaVersion,
 		Result:        res,
 		Families:      opts.Families,
@@ -124,7 +125,7 @@ func runMX(ctx context.Context, opts *mxOptions) error {
 // mxVerdict is where mx gets its findings: the same pure evaluation check
 // uses (audit.Evaluate), over DNS facts only (no probes, no simulation).
 // deadlineHit says --timeout cut lookups short (finding MC903).
-func mxVerdict(doc render.MXDocument, deadlineHit bool, now time.Time) audit.Verdict {
+func mxVerdict(doc document.MX, deadlineHit bool, now time.Time) audit.Verdict {
 	return audit.Evaluate(audit.Facts{
 		Discovery:   doc.Result,
 		WantIPv4:    doc.Families.IPv4,
@@ -137,7 +138,7 @@ func mxVerdict(doc render.MXDocument, deadlineHit bool, now time.Time) audit.Ver
 // 3 only when nothing could be judged, which for mx means the MX query got
 // no answer at all (timeout, or no server reachable). SERVFAIL and REFUSED
 // are answers about the domain (findings), not a failure of this machine.
-func mxExitCode(doc render.MXDocument, v audit.Verdict) int {
+func mxExitCode(doc document.MX, v audit.Verdict) int {
 	switch {
 	case report.AtLeast(doc.Findings, report.SeverityFail):
 		return ExitFindings

@@ -16,6 +16,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
@@ -211,7 +212,7 @@ func runProbe(ctx context.Context, f *Factory, opts *probeOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
 	defer cancel()
 
-	doc := render.ProbeDocument{
+	doc := document.Probe{
 		SchemaVersion: report.SchemaVersion,
 		Port:          opts.Port,
 		HELO:          helo,
@@ -374,7 +375,7 @@ func probeTargetsFrom(d discover.Result) (targets []smtpprobe.Target, notes []st
 // evaluation `check` uses (audit.EvaluateProbes): reachability and TLS
 // per address, the IPv4/IPv6 comparison per host, this host's self-check.
 // Its Undetermined says that nothing could be judged from here.
-func probeVerdict(doc render.ProbeDocument, now time.Time, noStartTLS bool) audit.Verdict {
+func probeVerdict(doc document.Probe, now time.Time, noStartTLS bool) audit.Verdict {
 	t := audit.ProbeTarget{Name: doc.Target, Kind: audit.TargetMailDomain, NoStartTLS: noStartTLS}
 	switch {
 	case doc.TargetKind == "ip":
@@ -389,7 +390,7 @@ func probeVerdict(doc render.ProbeDocument, now time.Time, noStartTLS bool) audi
 
 // probeExitCode: 3 when nothing could be judged from here, 1 for findings
 // at or above fail, 0 otherwise (DESIGN.md, exit codes).
-func probeExitCode(doc render.ProbeDocument, undetermined string) int {
+func probeExitCode(doc document.Probe, undetermined string) int {
 	for _, fd := range doc.Findings {
 		if fd.Severity.Rank() >= report.SeverityFail.Rank() {
 			return ExitFindings
@@ -401,7 +402,7 @@ func probeExitCode(doc render.ProbeDocument, undetermined string) int {
 	return ExitOK
 }
 
-func writeProbe(f *Factory, doc render.ProbeDocument) error {
+func writeProbe(f *Factory, doc document.Probe) error {
 	if f.Global.Format == "json" {
 		return render.JSON(f.IO.Out, doc)
 	}

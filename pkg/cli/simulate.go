@@ -13,6 +13,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
@@ -226,7 +227,7 @@ func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
 	if !g.WantIPv6() {
 		doc.Notes = append(doc.Notes, "-4: IPv6 addresses were not looked up, so the model sees none")
 	}
-	out := render.SimulateDocument{Document: doc, Findings: audit.EvaluateSimulation(&doc, audit.Policy{Now: f.Now()}).Findings}
+	out := document.Simulate{Document: doc, Findings: audit.EvaluateSimulation(&doc, audit.Policy{Now: f.Now()}).Findings}
 	if unicode != doc.Domain {
 		out.DomainUnicode = unicode
 	}
@@ -250,7 +251,7 @@ func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
 // simulateExitCode: findings at fail severity are 1; an answer we never got
 // (the MX query, or an address query of an exchange, timed out or failed
 // on our side) makes the simulation untrustworthy: 3.
-func simulateExitCode(d discover.Result, doc render.SimulateDocument) int {
+func simulateExitCode(d discover.Result, doc document.Simulate) int {
 	if report.AtLeast(doc.Findings, report.SeverityFail) {
 		return ExitFindings
 	}
