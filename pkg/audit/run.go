@@ -38,7 +38,6 @@ type Stages struct {
 
 // Options configure one run.
 type Options struct {
-	Timeout            time.Duration // per-domain deadline; 0 means none beyond ctx
 	WantIPv4, WantIPv6 bool
 	NoStartTLS         bool // --no-starttls: the probes do not try STARTTLS, TLS is not judged
 	NoRDNS             bool // --no-rdns: discovery skipped reverse DNS, which is not judged
@@ -47,7 +46,8 @@ type Options struct {
 }
 
 // Run checks one domain: discovery, probes (each started as soon as its
-// exchange's addresses are known) and the simulation, under one deadline.
+// exchange's addresses are known) and the simulation, under ctx's
+// deadline (the Checker's one per domain).
 // Whatever finished before the deadline is kept and judged; what did not
 // is reported as partial (MC903). Run never fails: a failed lookup or probe
 // is a result.
@@ -57,11 +57,6 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 		now = o.Now
 	}
 	start := now()
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-	}
 	var (
 		mu     sync.Mutex
 		probes = map[netip.Addr]smtpprobe.Result{}

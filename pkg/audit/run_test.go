@@ -52,7 +52,9 @@ func TestRunStartsProbesBeforeDiscoveryFinishes(t *testing.T) {
 	// Buffered: a probe that starts before discovery waits for it must not
 	// lose its signal (the send below never blocks).
 	started := make(chan netip.Addr, 8)
-	rep := Run(context.Background(), "example.org", Options{Timeout: 5 * time.Second, WantIPv4: true, WantIPv6: true, Policy: sandboxPolicy()}, fakeStages(f, started))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rep := Run(ctx, "example.org", Options{WantIPv4: true, WantIPv6: true, Policy: sandboxPolicy()}, fakeStages(f, started))
 	if rep.Partial {
 		t.Fatal("discovery waited for the deadline: no probe started while it ran")
 	}
@@ -93,7 +95,9 @@ func TestRunKeepsPartialResultsAtTheDeadline(t *testing.T) {
 		return probeOK(host, ip.String(), host)
 	}
 	begin := time.Now()
-	rep := Run(context.Background(), "example.org", Options{Timeout: 200 * time.Millisecond, WantIPv4: true, WantIPv6: true, Policy: sandboxPolicy()}, st)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	rep := Run(ctx, "example.org", Options{WantIPv4: true, WantIPv6: true, Policy: sandboxPolicy()}, st)
 	if el := time.Since(begin); el > 2*time.Second {
 		t.Fatalf("run took %s with a 200ms deadline", el)
 	}

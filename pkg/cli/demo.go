@@ -10,8 +10,10 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/sandbox"
 )
 
-func newCmdDemo(f *Factory) *cobra.Command {
-	o := &checkOptions{}
+// demo is check with its own Checker: the sandbox's resolver, dialer,
+// routes and certificate roots.
+func newCmdDemo(f *Factory, runF func(*checkOptions) error) *cobra.Command {
+	o := &checkOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the full check against a built-in example domain (offline)",
@@ -34,32 +36,40 @@ Exit codes are those of check: the demo domain has failures, so 1.`,
   mailcheck demo --fail-on warn --ignore MC310`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Domains = []string{sandbox.Domain}
+			o.ctx, o.Domains = cmd.Context(), []string{sandbox.Domain}
 			o.Port, o.ConnectTimeout, o.CommandTimeout = 25, 5*time.Second, 5*time.Second
-			if err := o.validate(f, false); err != nil {
+			if err := o.validate(); err != nil {
 				return err
 			}
-			sb, err := sandbox.Start(sandbox.Options{Now: f.Now})
-			if err != nil {
-				return undetermined(fmt.Errorf("starting the demo sandbox: %w", err))
+			if runF != nil {
+				return runF(o)
 			}
-			defer sb.Close()
-			var trace = f.IO.ErrOut
-			if !f.Global.Verbose {
-				trace = nil
-			}
-			r, err := dnsq.New(dnsq.Config{Servers: []string{sb.Resolver}, Timeout: time.Second, Trace: trace})
-			if err != nil {
-				return undetermined(fmt.Errorf("demo resolver: %w", err))
-			}
-			return runCheck(cmd.Context(), f, o, checkEnv{
-				Resolver: r, Dialer: sb, Routes: sb, RootCAs: sb.RootCAs, Sandbox: true, Now: f.Now,
-			})
+			return demoRun(o)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.FailOn, "fail-on", "fail", "lowest severity that makes the exit code 1: warn or fail")
-	fl.StringArrayVar(&o.Ignore, "ignore", nil, "drop findings with this code (repeatable)")
+	o.findingFlags.register(fl, "")
 	fl.BoolVar(&o.DNSOnly, "dns-only", false, "DNS only: no SMTP probes, no simulation")
 	return cmd
+}
+
+func demoRun(o *checkOptions) error {
+	sb, err := sandbox.Start(sandbox.Options{Now: o.f.Now})
+	if err != nil {
+		return undetermined(fmt.Errorf("starting the demo sandbox: %w", err))
+	}
+	defer sb.Close()
+	trace := o.f.IO.ErrOut
+	if !o.f.Global.Verbose {
+		trace = nil
+	}
+	r, err := dnsq.New(dnsq.Config{Servers: []string{sb.Resolver}, Timeout: time.Second, Trace: trace})
+	if err != nil {
+		return undetermined(fmt.Errorf("demo resolver: %w", err))
+	}
+	c := o.f.Checker()
+	c.Resolver = func() (dnsq.Resolver, error) { return r, nil }
+	c.Dialer, c.Routes, c.RootCAs, c.Sandbox = sb, sb, sb.RootCAs, true
+	o.checker = c
+	return checkRun(o)
 }
