@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -12,16 +11,16 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 // ProbeRequest is what `mailcheck probe` asks for: a target (an IP
-// literal, or a name in A-label form with its U-label form for display)
-// and the SMTP settings of the probes.
+// literal, or a mail domain or host name) and the SMTP settings of the
+// probes.
 type ProbeRequest struct {
-	IP            netip.Addr // valid for an IP literal
-	Name, Unicode string
-	SMTP          smtpprobe.Options
-	Concurrency   int // probes at once
+	Target      target.Host
+	SMTP        smtpprobe.Options
+	Concurrency int // probes at once
 }
 
 // Probe is `mailcheck probe`: SMTP over every address of the target, each
@@ -46,16 +45,16 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	undetermined := ""
 	var dnsVerdict *Verdict
 	var literalPTR chan []string
-	if req.IP.IsValid() {
-		doc.Target, doc.TargetKind = req.IP.String(), "ip"
-		targets = []smtpprobe.Target{{Host: req.IP.String(), IP: req.IP}}
+	if ip := req.Target.IP; ip.IsValid() {
+		doc.Target, doc.TargetKind = ip.String(), "ip"
+		targets = []smtpprobe.Target{{Host: ip.String(), IP: ip}}
 		// The PTR names, for comparison with the banner and EHLO names,
 		// looked up while the probe runs. Best effort: without a resolver
 		// the probe of a literal still stands on its own.
 		if r, err := c.Resolver(); err == nil {
 			literalPTR = make(chan []string, 1)
 			go func() {
-				pr := r.LookupPTR(ctx, req.IP)
+				pr := r.LookupPTR(ctx, ip)
 				var names []string
 				for _, n := range pr.Names {
 					names = append(names, dnsq.Bare(n))
@@ -64,12 +63,16 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 			}()
 		}
 	} else {
-		doc.Target, doc.TargetUnicode, doc.TargetKind = req.Name, req.Unicode, "domain"
+		name := req.Target.Name
+		doc.Target, doc.TargetKind = name.ASCII, "domain"
+		if name.IsIDN() {
+			doc.TargetUnicode = name.Unicode
+		}
 		r, err := c.Resolver()
 		if err != nil {
 			return nil, err
 		}
-		d := discover.Run(ctx, r, req.Name, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: true})
+		d := discover.Run(ctx, r, name.ASCII, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: true})
 		var notes []string
 		targets, notes, undetermined = probeTargetsFrom(d)
 		if len(d.MX) == 0 {

@@ -143,25 +143,9 @@ func (o *checkOptions) validate() error {
 		}
 		o.ExpectMX[i] = a
 	}
-	mainCF, err := o.f.readMainCF(o.MainCF)
+	cfg, mainCF, err := o.f.mtaSettings(mta.Config{Port: o.Port}, o.MainCF, o.Set)
 	if err != nil {
 		return err
-	}
-	cfg := mta.Config{Port: o.Port}
-	if mainCF != nil {
-		cfg.MainCF = mainCF.Settings
-	}
-	for _, s := range o.Set {
-		a, err := mta.ParseAssignment(s, mta.SourceSet)
-		if err != nil {
-			return usageErr("--set %q: %v", s, err)
-		}
-		cfg.Set = append(cfg.Set, a)
-	}
-	// Validate the settings once, on an empty domain, so that a bad --set
-	// is exit 2 before any lookup.
-	if _, err := mta.Simulate(mta.Input{Domain: "invalid"}, cfg, mta.Options{NoSuggest: true}); errors.Is(err, mta.ErrBadConfig) {
-		return usageErr("%v", err)
 	}
 	o.req = audit.CheckRequest{
 		DNSOnly: o.DNSOnly, NoRDNS: o.NoRDNS, SMTP: smtp, MTA: cfg,

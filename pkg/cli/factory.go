@@ -135,6 +135,31 @@ func (f *Factory) readMainCF(name string) (*audit.MainCF, error) {
 	return &audit.MainCF{File: name, Settings: as}, nil
 }
 
+// mtaSettings completes cfg with --main-cf and --set (check, simulate)
+// and validates the whole configuration once, on an empty domain, so that
+// a bad setting is exit 2, naming the setting and its source, before any
+// lookup.
+func (f *Factory) mtaSettings(cfg mta.Config, mainCF string, set []string) (mta.Config, *audit.MainCF, error) {
+	m, err := f.readMainCF(mainCF)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if m != nil {
+		cfg.MainCF = m.Settings
+	}
+	for _, s := range set {
+		a, err := mta.ParseAssignment(s, mta.SourceSet)
+		if err != nil {
+			return cfg, nil, usageErr("--set %q: %v", s, err)
+		}
+		cfg.Set = append(cfg.Set, a)
+	}
+	if _, err := mta.Simulate(mta.Input{Domain: "invalid"}, cfg, mta.Options{NoSuggest: true}); err != nil {
+		return cfg, nil, usageErr("%v", err)
+	}
+	return cfg, m, nil
+}
+
 // defaultResolver parses --resolver values and builds a dnsq.Client.
 func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
 	servers := make([]string, 0, len(g.Resolvers))

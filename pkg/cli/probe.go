@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"net/netip"
 
 	"github.com/spf13/cobra"
 
@@ -66,34 +65,11 @@ input.`,
 	return cmd
 }
 
-// probeTarget is TARGET parsed: an IP literal or a DNS name.
-type probeTarget struct {
-	IP      netip.Addr // valid for an IP literal
-	Name    string     // A-label form, lower case, no trailing dot
-	Unicode string     // U-label form when the name is an IDN
-}
-
-// parseProbeTarget accepts what people paste (target.ParseHostOrIP): a
-// domain or host name (IDN, trailing dot, user@domain, URL), an IP address,
-// or an RFC 5321 address literal ([192.0.2.1], [IPv6:2001:db8::1]).
-func parseProbeTarget(s string) (probeTarget, error) {
-	h, err := target.ParseHostOrIP(s)
-	if err != nil {
-		return probeTarget{}, err
-	}
-	if h.IsIP() {
-		return probeTarget{IP: h.IP}, nil
-	}
-	pt := probeTarget{Name: h.Name.ASCII}
-	if h.Name.IsIDN() {
-		pt.Unicode = h.Name.Unicode
-	}
-	return pt, nil
-}
-
 func probeRun(opts *probeOptions) error {
 	g := opts.f.Global
-	tgt, err := parseProbeTarget(opts.Target)
+	// What people paste: a domain or host name (IDN, trailing dot,
+	// user@domain, URL), an IP address, or an RFC 5321 address literal.
+	tgt, err := target.ParseHostOrIP(opts.Target)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -109,9 +85,7 @@ func probeRun(opts *probeOptions) error {
 			return usageErr("TARGET %s is an IPv6 address but -4 was given", tgt.IP)
 		}
 	}
-	doc, err := opts.f.Checker().Probe(opts.ctx, audit.ProbeRequest{
-		IP: tgt.IP, Name: tgt.Name, Unicode: tgt.Unicode, SMTP: smtp, Concurrency: opts.Concurrency,
-	})
+	doc, err := opts.f.Checker().Probe(opts.ctx, audit.ProbeRequest{Target: tgt, SMTP: smtp, Concurrency: opts.Concurrency})
 	if err != nil {
 		return err
 	}

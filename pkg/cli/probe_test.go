@@ -17,6 +17,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/internal/smtptest"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 func TestParseProbeTargetAcceptsWhatUsersPaste(t *testing.T) {
@@ -43,19 +44,19 @@ func TestParseProbeTargetAcceptsWhatUsersPaste(t *testing.T) {
 		{in: strings.Repeat("a", 64) + ".com", bad: true},
 	}
 	for _, tt := range tests {
-		got, err := parseProbeTarget(tt.in)
+		got, err := target.ParseHostOrIP(tt.in)
 		if tt.bad {
 			if err == nil {
-				t.Errorf("parseProbeTarget(%q) = %+v, want an error", tt.in, got)
+				t.Errorf("ParseHostOrIP(%q) = %+v, want an error", tt.in, got)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("parseProbeTarget(%q): %v", tt.in, err)
+			t.Errorf("ParseHostOrIP(%q): %v", tt.in, err)
 			continue
 		}
-		if tt.ip != "" && got.IP != netip.MustParseAddr(tt.ip) || tt.name != got.Name {
-			t.Errorf("parseProbeTarget(%q) = %+v", tt.in, got)
+		if tt.ip != "" && got.IP != netip.MustParseAddr(tt.ip) || tt.name != got.Name.ASCII {
+			t.Errorf("ParseHostOrIP(%q) = %+v", tt.in, got)
 		}
 	}
 }

@@ -141,20 +141,6 @@ func (o *simulateOptions) validate() error {
 	if o.MainCF != "" && name != mta.Postfix {
 		return usageErr("--main-cf is a Postfix file; --mta is %s (use --set)", name)
 	}
-	mainCF, err := o.f.readMainCF(o.MainCF)
-	if err != nil {
-		return err
-	}
-	if mainCF != nil {
-		cfg.MainCF = mainCF.Settings
-	}
-	for _, s := range o.Set {
-		a, err := mta.ParseAssignment(s, mta.SourceSet)
-		if err != nil {
-			return usageErr("--set: %v", err)
-		}
-		cfg.Set = append(cfg.Set, a)
-	}
 	for _, s := range o.LocalAddress {
 		ip, err := netip.ParseAddr(strings.Trim(s, "[]"))
 		if err != nil {
@@ -173,10 +159,8 @@ func (o *simulateOptions) validate() error {
 			assume[ip] = out
 		}
 	}
-	// The settings are checked on an empty domain: a bad value is exit 2
-	// with the name and source of the setting.
-	if _, err := mta.Simulate(mta.Input{Domain: "invalid"}, cfg, mta.Options{NoSuggest: true}); err != nil {
-		return usageErr("%v", err)
+	if cfg, _, err = o.f.mtaSettings(cfg, o.MainCF, o.Set); err != nil {
+		return err
 	}
 	o.req = audit.SimulateRequest{Config: cfg, MaxOrderings: o.MaxOrderings, Assume: assume, Probe: o.Probe, SMTP: smtp}
 	if o.SeedSet {
