@@ -1,7 +1,11 @@
 // Package cli is mailcheck's command-line layer: cobra commands, flags,
 // terminals and exit codes. Each command lives in its own file as an options
-// struct, a constructor and a run function; the packages under pkg/ do the
-// work and never print or exit.
+// struct, a constructor newCmdX(f, runF) and a run function xRun(opts) that
+// calls one method of the orchestrator (audit.Checker), renders the typed
+// document it returns (pkg/render) and maps it to an exit code (docExit).
+// Everything of the operating system comes through the Factory; the
+// packages under pkg/ do the work and never print or exit
+// (docs/architecture.md).
 package cli
 
 import (
