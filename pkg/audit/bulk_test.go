@@ -56,6 +56,7 @@ func TestDefaultHELOUsesOnlyFullyQualifiedHostNames(t *testing.T) {
 type slowMX struct {
 	*dnsq.Mock
 	delay    func(name string) time.Duration
+	gate     chan struct{} // when set, lookups also wait for it to close
 	inFlight atomic.Int32
 	peak     atomic.Int32
 	mxCalls  atomic.Int32
@@ -71,7 +72,25 @@ func (r *slowMX) LookupMX(ctx context.Context, name string) dnsq.MXResult {
 	case <-time.After(r.delay(name)):
 	case <-ctx.Done():
 	}
+	if r.gate != nil {
+		select {
+		case <-r.gate:
+		case <-ctx.Done():
+		}
+	}
 	return r.Mock.LookupMX(ctx, name)
+}
+
+// openAt opens the gate once n lookups wait at it (or the test's time is
+// up: the lookups then end at the Checker's deadline, short of n).
+func (r *slowMX) openAt(n int32) {
+	r.gate = make(chan struct{})
+	go func() {
+		defer close(r.gate)
+		for end := time.Now().Add(5 * time.Second); r.inFlight.Load() < n && time.Now().Before(end); {
+			time.Sleep(time.Millisecond)
+		}
+	}()
 }
 
 // bulkDomains are n domains d0.example ... each with one IPv4 exchange.
@@ -107,7 +126,8 @@ func collect(t *testing.T, c *Checker, in Bulk) []*document.Check {
 
 func TestCheckManyChecksNoMoreDomainsAtOnceThanConcurrency(t *testing.T) {
 	m, names := bulkDomains(8)
-	r := &slowMX{Mock: m, delay: func(string) time.Duration { return 20 * time.Millisecond }}
+	r := &slowMX{Mock: m, delay: func(string) time.Duration { return time.Millisecond }}
+	r.openAt(3)
 	got := collect(t, bulkChecker(r), Bulk{Args: names, Concurrency: 3})
 	if len(got) != 8 {
 		t.Fatalf("%d documents for 8 domains", len(got))
@@ -121,7 +141,8 @@ func TestCheckManyChecksNoMoreDomainsAtOnceThanConcurrency(t *testing.T) {
 // start as domains arrive, and no buffer is sized by the flag.
 func TestCheckManyWithAHugeConcurrencyStartsOneWorkerPerDomain(t *testing.T) {
 	m, names := bulkDomains(3)
-	r := &slowMX{Mock: m, delay: func(string) time.Duration { return 20 * time.Millisecond }}
+	r := &slowMX{Mock: m, delay: func(string) time.Duration { return 0 }}
+	r.openAt(3)
 	got := collect(t, bulkChecker(r), Bulk{Args: names, Concurrency: math.MaxInt})
 	if len(got) != 3 || r.peak.Load() != 3 {
 		t.Errorf("%d documents, %d at once; want 3 and 3", len(got), r.peak.Load())

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
@@ -47,24 +45,12 @@ type checkOptions struct {
 
 func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	o := &checkOptions{f: f}
+	long, example := help("check")
 	cmd := &cobra.Command{
-		Use:   "check DOMAIN...",
-		Short: "Check mail domains end to end and report findings (for people and CI)",
-		Long: `check runs everything mailcheck knows for each domain: MX and address records,
-reverse DNS and forward confirmation, SMTP on every address over its own family,
-and the default Postfix delivery simulation replayed over what the probes saw.
-It reports findings with stable codes (docs/findings.md), each with the exact fix.
-
-Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad
-usage or input; 3 could not determine (resolver unreachable, every probe
-inconclusive from here); 130 interrupted.
-
-Bulk: give several domains, or -f FILE (one domain per line, '#' comments;
--f - reads stdin). Each domain has its own --timeout; duplicates are checked
-once; -o jsonl streams one JSON document per line as domains complete.`,
-		Example: `  mailcheck check example.org
-  mailcheck check --fail-on warn --expect-ipv6 -o junit example.org > mailcheck.xml
-  mailcheck check --dns-only -o jsonl -f domains.txt > results.jsonl`,
+		Use:     "check DOMAIN...",
+		Short:   "Check mail domains end to end and report findings (for people and CI)",
+		Long:    long,
+		Example: example,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ctx, o.Domains = cmd.Context(), args
 			o.concurrencySet = cmd.Flags().Changed("concurrency")
@@ -179,7 +165,10 @@ func checkRun(o *checkOptions) error {
 		defer fh.Close()
 		list = fh
 	}
-	bar := checkProgress(o)
+	var bar *render.Progress // on a terminal's stderr, for several domains, not under -v
+	if o.f.IO.ErrTTY && !g.Verbose && (len(o.Domains) > 1 || o.File != "") {
+		bar = render.NewProgress(o.f.IO.ErrOut)
+	}
 	var sum render.CheckSummary
 	begun := false
 	begin := func() error {
@@ -205,14 +194,10 @@ func checkRun(o *checkOptions) error {
 			sum.BadInput++
 		}
 		sum.ExitCode = worseExit(sum.ExitCode, code)
-		if bar != nil {
-			_ = bar.Add(1)
-		}
+		bar.Add()
 		return w.Write(rep)
 	})
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	var inputErr *audit.InputError
 	var ee *ExitError
 	var mc *audit.MainCFError
@@ -246,25 +231,4 @@ func checkRun(o *checkOptions) error {
 		return usageErr("%v", inputErr.Err)
 	}
 	return silentExit(sum.ExitCode)
-}
-
-// checkProgress is the bulk progress bar on a terminal's stderr (nil for
-// one domain, under -v, or when stderr is not a terminal).
-func checkProgress(o *checkOptions) *progressbar.ProgressBar {
-	if !o.f.IO.ErrTTY || o.f.Global.Verbose || (len(o.Domains) <= 1 && o.File == "") {
-		return nil
-	}
-	return progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(o.f.IO.ErrOut),
-		progressbar.OptionSetDescription("checking"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("domains"),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		// No spinner ticker: for a bar of unknown length the library
-		// starts a goroutine that reads the bar's state without its
-		// lock (a data race, v3.19.1); the bar still advances on Add.
-		progressbar.OptionSetSpinnerChangeInterval(0),
-	)
 }

@@ -29,31 +29,12 @@ type explainOptions struct {
 
 func newCmdExplain(f *Factory, runF func(*explainOptions) error) *cobra.Command {
 	o := &explainOptions{f: f}
+	long, example := help("explain")
 	cmd := &cobra.Command{
-		Use:   "explain TEXT|-",
-		Short: "Explain a pasted bounce or Postfix log line, run the checks it implies, print the fix",
-		Long: `explain reads a bounce message, an SMTP reply or Postfix log lines (TEXT, or
-'-' for standard input, at most 1 MiB) and says what the receiver meant:
-Gmail's "550-5.7.1 ... does not meet IPv6 sending guidelines regarding PTR
-records and authentication", 550 5.7.25, 421 4.7.0 and 4.7.23 (PTR),
-4.7.26/5.7.26 (SPF or DKIM); Microsoft's 550 5.7.25 (IPv6 without reverse
-DNS), 450 4.7.26 (IPv6 without SPF or DKIM), 550 5.7.515, 550 5.2.1 (tenant
-without IPv6); Yahoo's [TSS04], [TSS09], 5.7.9; Postfix servers'
-reject_unknown_client_hostname; and Postfix's own "Network is unreachable".
-
-Multi-line replies (550-5.7.1 continuation lines) and Postfix's
-"(in reply to end of DATA command)" are handled. The sending address is
-taken from where each receiver puts it, and the sending checks that the
-reply implies (PTR, forward confirmation, SPF, DMARC) run against it, unless
---no-checks is given or DNS is unavailable, in which case explain says what
-it would check.
-
-Text it does not recognise is reported as such, with the reply codes,
-addresses and host names it contains. explain exits 0 whether or not it
-recognised the text; 2 for bad usage.`,
-		Example: `  mailcheck explain '550-5.7.1 [2001:db8::25 12] Our system has detected that this message does not meet IPv6 sending guidelines regarding PTR records and authentication.'
-  grep 'status=bounced' /var/log/mail.log | tail -1 | mailcheck explain -
-  mailcheck explain --no-checks -o json - < bounce.txt`,
+		Use:     "explain TEXT|-",
+		Short:   "Explain a pasted bounce or Postfix log line, run the checks it implies, print the fix",
+		Long:    long,
+		Example: example,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(f.Global, "text", "json"); err != nil {
 				return err

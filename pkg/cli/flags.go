@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"embed"
 	"io"
 	"net/netip"
 	"strings"
@@ -164,4 +165,21 @@ func parseDomainArg(arg string) (ascii, unicode string, err error) {
 		return "", "", err
 	}
 	return t.ASCII, t.Unicode, nil
+}
+
+// helpFiles hold each command's long description and examples, the text
+// of `mailcheck X --help` and of the generated reference (docs/commands).
+//
+//go:embed help/*.txt
+var helpFiles embed.FS
+
+// help returns the long description and the examples of a command from
+// help/NAME.txt, where a line "Examples:" after a blank line separates them.
+func help(name string) (long, example string) {
+	b, err := helpFiles.ReadFile("help/" + name + ".txt")
+	if err != nil {
+		panic("cli: no help for " + name) // embedded at build time: a build error
+	}
+	long, example, _ = strings.Cut(strings.TrimSuffix(string(b), "\n"), "\n\nExamples:\n")
+	return long, example
 }

@@ -31,40 +31,13 @@ type senderOptions struct {
 
 func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
 	o := &senderOptions{f: f}
+	long, example := help("sender")
 	cmd := &cobra.Command{
-		Use:   "sender",
-		Short: "Sending-side audit: PTR, FCrDNS, HELO, SPF, DMARC, and what Gmail and Microsoft will say",
-		Long: `sender checks the addresses this host sends mail from, the way Gmail,
-Microsoft and other receivers check them, without sending any mail:
-
-  - the PTR record of each address and whether its name resolves back to
-    the address in the same family (Gmail's IPv6 rule looks only at AAAA);
-  - generic, dynamic-looking PTR names (pool words, the address spelled out);
-  - private, shared (carrier NAT) or unique local source addresses, which a
-    NAT translates: receivers see another address;
-  - the HELO name (--helo, or smtp_helo_name/myhostname from --main-cf):
-    a fully qualified name that resolves to the address;
-  - SPF of --domain evaluated for each address, with the mechanism that
-    decided, and DMARC of --domain;
-  - with --dnsbl, DNS blocklists (IPv6 per /64, as Spamhaus lists it).
-
-Then, per address, what Gmail and Microsoft will do with the mail (accept,
-defer with 4xx, reject with 5xx, and the reply they send), and the fix for
-every problem: the PTR to ask the provider for, the SPF mechanism to add,
-smtp_bind_address6, or smtp_address_preference = ipv4 as the stop-gap.
-
-Addresses: --ip (repeatable); else smtp_bind_address/smtp_bind_address6
-from --main-cf; else the source address the kernel picks toward the
-Internet for each family (a UDP connect, which sends no packet).
-
-Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
-2 bad usage or input; 3 nothing could be determined (no sending address, or
-the resolver did not answer).`,
-		Example: `  mailcheck sender --domain example.org
-  mailcheck sender --ip 2001:db8::25 --ip 192.0.2.25 --domain example.org --helo mail.example.org
-  mailcheck sender --main-cf /etc/postfix/main.cf --domain example.org
-  mailcheck sender -6 --dnsbl --ip 2001:db8::25 -o json`,
-		Args: exactArgs(0, "no arguments (use --ip, --domain, --helo)"),
+		Use:     "sender",
+		Short:   "Sending-side audit: PTR, FCrDNS, HELO, SPF, DMARC, and what Gmail and Microsoft will say",
+		Long:    long,
+		Example: example,
+		Args:    exactArgs(0, "no arguments (use --ip, --domain, --helo)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(f.Global, "text", "json"); err != nil {
 				return err

@@ -44,42 +44,13 @@ var probeOnlyFlags = []string{"connect-timeout", "command-timeout", "helo", "no-
 
 func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Command {
 	opts := &simulateOptions{f: f}
+	long, example := help("simulate")
 	cmd := &cobra.Command{
-		Use:   "simulate DOMAIN",
-		Short: "The order in which Postfix, Exim, OpenSMTPD or Sendmail would try DOMAIN's addresses, with exact probabilities",
-		Long: `simulate looks up DOMAIN's MX records and addresses and computes, exactly as
-the MTA's source code does it, the order in which the MTA would try them:
-the probability that each address is tried first, that the first attempt
-uses IPv6, that each address is tried at all when earlier ones fail, and
-the distribution of attempt orders. Nothing is sent to the domain unless
---probe is given.
-
-The default model is Postfix 3.7.11 (Debian 12) with its default settings:
-addresses of equal MX preference are shuffled one by one, not per host, so
-with smtp_address_preference = any the first attempt is IPv6 with
-probability (IPv6 addresses)/(all addresses) at the best preference, and
-smtp_balance_inet_protocols keeps both families within the 5-address limit.
-Change settings with --set (postconf syntax) or read them from a main.cf
-with --main-cf; the effective value of every setting is printed with where
-it came from. --mta selects exim, opensmtpd or sendmail, optionally with a
-version (postfix:2.11.3, exim:4.89, opensmtpd:openbsd).
-
-With --assume ADDR=OUTCOME (refused, timeout, unreachable, greeting_4xx,
-greeting_5xx, rcpt_5xx, ok) or --probe (each address probed over its own
-family) simulate replays a delivery through the MTA's connection loop and
-reports the exact probability that the message is delivered, deferred or
-bounced, the expected wait, and setting changes that would do better.
-
-Exit codes: 0 done; 2 bad input or bad settings; 3 the DNS answers needed
-could not be obtained (the simulation is printed but cannot be trusted).`,
-		Example: `  mailcheck simulate example.com
-  mailcheck simulate --set smtp_address_preference=ipv6 example.com
-  mailcheck simulate --main-cf /etc/postfix/main.cf example.com
-  mailcheck simulate --mta exim:4.96 example.com
-  mailcheck simulate --assume 2001:db8::25=rcpt_5xx example.com
-  mailcheck simulate --probe example.com
-  mailcheck simulate --seed 7 -o json example.com`,
-		Args: exactArgs(1, "a DOMAIN"),
+		Use:     "simulate DOMAIN",
+		Short:   "The order in which Postfix, Exim, OpenSMTPD or Sendmail would try DOMAIN's addresses, with exact probabilities",
+		Long:    long,
+		Example: example,
+		Args:    exactArgs(1, "a DOMAIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(f.Global, "text", "json"); err != nil {
 				return err
