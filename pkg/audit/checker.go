@@ -148,17 +148,24 @@ func (c *Checker) policy() Policy {
 	return Policy{Now: c.now(), Sandbox: c.Sandbox}
 }
 
+// SenderRequest is what `mailcheck sender` asks for.
+type SenderRequest struct {
+	// Options carries the flags: addresses, domain, HELO, blocklists.
+	Options sender.Options
+	MainCF  *MainCF         // source addresses and HELO name from main.cf
+	Ignore  map[string]bool // drop findings with these codes (--ignore)
+}
+
 // Sender audits this host (or the given addresses) as a sender: the
-// sending-side command's document. opts carries the flags (addresses,
-// domain, HELO, blocklists); the Checker adds the families, this host's
-// name, its route source and local addresses, and main.cf's settings.
-// Findings with a code in ignore are dropped. The error is the resolver's,
-// or a main.cf that names no usable setting (bad input).
-func (c *Checker) Sender(ctx context.Context, opts sender.Options, mainCF *MainCF, ignore map[string]bool) (document.Sender, error) {
+// sending-side command's document. The Checker adds to the request the
+// families, this host's name, its route source and local addresses, and
+// main.cf's settings. The error is the resolver's, or a *MainCFError.
+func (c *Checker) Sender(ctx context.Context, req SenderRequest) (document.Sender, error) {
 	host := c.hostname()
+	opts := req.Options
 	opts.Hostname = host
 	opts.Want4, opts.Want6 = c.IPv4, c.IPv6
-	if mainCF != nil {
+	if mainCF := req.MainCF; mainCF != nil {
 		m, err := sender.ReadMainCF(mainCF.File, mainCF.Settings, host)
 		if err != nil {
 			return document.Sender{}, &MainCFError{Err: err}
@@ -178,6 +185,6 @@ func (c *Checker) Sender(ctx context.Context, opts sender.Options, mainCF *MainC
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
 	rep := sender.Audit(ctx, r, opts)
-	rep.Findings = report.Without(rep.Findings, ignore)
+	rep.Findings = report.Without(rep.Findings, req.Ignore)
 	return document.Sender{Report: rep}, nil
 }

@@ -157,3 +157,12 @@ func TestMainCFIsReadThroughTheFactory(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionTakesNoArguments(t *testing.T) {
+	if o, err := parse(t, newCmdVersion); err != nil || o == nil {
+		t.Fatalf("opts %+v, err %v", o, err)
+	}
+	if o, err := parse(t, newCmdVersion, "extra"); err == nil || o != nil {
+		t.Errorf("an argument was accepted: %v", err)
+	}
+}

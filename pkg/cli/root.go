@@ -101,7 +101,7 @@ Exim, OpenSMTPD, Sendmail) would try those addresses.`,
 		newCmdSender(f, nil),
 		newCmdExplain(f, nil),
 		newCmdDemo(f, nil),
-		newCmdVersion(f),
+		newCmdVersion(f, nil),
 	} {
 		root.AddCommand(c)
 	}

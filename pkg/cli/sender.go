@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/sender"
 )
@@ -133,7 +134,7 @@ func senderRun(o *senderOptions) error {
 	if err != nil {
 		return err
 	}
-	doc, err := o.f.Checker().Sender(o.ctx, o.audit, mainCF, o.ignore)
+	doc, err := o.f.Checker().Sender(o.ctx, audit.SenderRequest{Options: o.audit, MainCF: mainCF, Ignore: o.ignore})
 	if err != nil {
 		return commandErr(err)
 	}
