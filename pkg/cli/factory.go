@@ -22,8 +22,9 @@ import (
 
 // Factory hands commands what touches the world: streams, the DNS client,
 // the network, this host's name and addresses, files and the clock. It is
-// the only place in pkg/cli that talks to the operating system; tests
-// replace fields, and a nil field means the real thing.
+// the only place in pkg/cli that talks to the operating system. Tests
+// replace fields; a nil field of those that touch the world means the real
+// thing.
 type Factory struct {
 	IO     *IOStreams
 	Global *GlobalOptions
@@ -82,6 +83,9 @@ func (f *Factory) Resolver() (dnsq.Resolver, error) {
 	var trace io.Writer
 	if f.Global.Verbose {
 		trace = f.IO.ErrOut
+	}
+	if f.NewResolver == nil {
+		return defaultResolver(f.Global, trace)
 	}
 	return f.NewResolver(f.Global, trace)
 }
