@@ -1,8 +1,18 @@
-// Package audit runs one full check of a mail domain and judges it.
+// Package audit is mailcheck's one orchestrator: it runs every command and
+// judges what it measured.
 //
-// A run (Run) does discovery (MX, A/AAAA, PTR and forward confirmation), the
-// SMTP probes of every address and the default delivery simulation under
-// one deadline, keeping every partial result. Evaluate then turns the facts
-// into findings from the report catalogue; it is pure (no I/O, no clock)
-// and table-tested. audit never prints and never exits.
+// A Checker is built from what touches the world (resolver, dialer, route
+// checks, certificate roots, this host's name and addresses, the clock)
+// and has one method per command, each returning the command's typed
+// document (pkg/document): MX, Probe, Simulate, Check, Sender and Explain,
+// and CheckMany, which streams documents for a list of domains with a
+// bounded worker pool, deduplication, input or completion order and
+// cancellation. The Checker owns the deadline: one --timeout per domain,
+// under which discovery (MX, A/AAAA, PTR and forward confirmation), the
+// SMTP probes of every address, the default delivery simulation and the
+// sender audit all run, keeping every partial result (Run).
+//
+// Evaluate then turns the facts into findings from the report catalogue;
+// it is pure (no I/O, no clock) and table-tested. audit never prints and
+// never exits.
 package audit

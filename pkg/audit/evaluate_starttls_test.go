@@ -97,23 +97,3 @@ func TestEvaluateProbesHonoursNoStartTLS(t *testing.T) {
 		t.Errorf("--no-starttls: %v, want MC906 and no MC306/MC408", notTried)
 	}
 }
-
-// JUnit lists one testcase per code checked: under --no-starttls the TLS
-// codes were not checked.
-func TestCheckedCodesLeaveTLSOutWhenSTARTTLSWasNotTried(t *testing.T) {
-	f := healthy()
-	r := &Report{Result: f.Discovery, Probed: true}
-	if got := CheckedCodes(r); !slices.Contains(got, "MC306") || !slices.Contains(got, "MC301") {
-		t.Fatalf("STARTTLS tried: %v", got)
-	}
-	r.NoStartTLS = true
-	got := CheckedCodes(r)
-	for _, c := range []string{"MC306", "MC308", "MC312", "MC408"} {
-		if slices.Contains(got, c) {
-			t.Errorf("%s counted as checked under --no-starttls: %v", c, got)
-		}
-	}
-	if !slices.Contains(got, "MC301") {
-		t.Errorf("MC301 not counted: %v", got)
-	}
-}

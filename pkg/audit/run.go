@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
@@ -32,12 +33,11 @@ type Stages struct {
 	// and, when probed, the measured outcomes. It returns the simulate
 	// document for the report and the facts the evaluation needs. Nil
 	// skips the simulation.
-	Simulate func(d discover.Result, probes []smtpprobe.Result) (doc any, facts *SimFacts)
+	Simulate func(d discover.Result, probes []smtpprobe.Result) (doc *mta.Document, facts *SimFacts)
 }
 
 // Options configure one run.
 type Options struct {
-	Timeout            time.Duration // per-domain deadline; 0 means none beyond ctx
 	WantIPv4, WantIPv6 bool
 	NoStartTLS         bool // --no-starttls: the probes do not try STARTTLS, TLS is not judged
 	NoRDNS             bool // --no-rdns: discovery skipped reverse DNS, which is not judged
@@ -46,21 +46,17 @@ type Options struct {
 }
 
 // Run checks one domain: discovery, probes (each started as soon as its
-// exchange's addresses are known) and the simulation, under one deadline.
+// exchange's addresses are known) and the simulation, under ctx's
+// deadline (the Checker's one per domain).
 // Whatever finished before the deadline is kept and judged; what did not
 // is reported as partial (MC903). Run never fails: a failed lookup or probe
 // is a result.
-func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
+func Run(ctx context.Context, domain string, o Options, st Stages) *document.Check {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
 	start := now()
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-	}
 	var (
 		mu     sync.Mutex
 		probes = map[netip.Addr]smtpprobe.Result{}
@@ -106,7 +102,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
 	}
 	wg.Wait()
 
-	rep := &Report{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
+	rep := &document.Check{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
 	rep.Probes = orderProbes(res, probes)
 	deadline := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	// What the probes say about this machine rather than the servers (no
@@ -121,8 +117,8 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *Report {
 	}
 	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
 		rep.Simulation, facts.Sim = st.Simulate(res, rep.Probes)
-		if doc, ok := rep.Simulation.(*mta.Document); ok && facts.Sim != nil {
-			rep.Delivery = deliveryOf(doc, facts.Sim)
+		if rep.Simulation != nil && facts.Sim != nil {
+			rep.Delivery = deliveryOf(rep.Simulation, facts.Sim)
 		}
 	}
 	pol := o.Policy
@@ -177,12 +173,8 @@ func orderProbes(res discover.Result, probes map[netip.Addr]smtpprobe.Result) []
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
-}
-
-func deliveryOf(doc *mta.Document, sf *SimFacts) *Delivery {
-	d := &Delivery{MTA: sf.MTA, PFirstIPv6: doc.PFirstIPv6, Defaults: true}
+func deliveryOf(doc *mta.Document, sf *SimFacts) *document.Delivery {
+	d := &document.Delivery{MTA: sf.MTA, PFirstIPv6: doc.PFirstIPv6, Defaults: true}
 	for _, st := range doc.MTA.Settings {
 		if st.Source != mta.SourceDefault {
 			d.Defaults = false

@@ -48,7 +48,7 @@ func NewStages(rl Real) Stages {
 		if maxOrd == 0 {
 			maxOrd = CheckMaxOrderings
 		}
-		st.Simulate = func(d discover.Result, probes []smtpprobe.Result) (any, *SimFacts) {
+		st.Simulate = func(d discover.Result, probes []smtpprobe.Result) (*mta.Document, *SimFacts) {
 			return Simulate(d, probes, rl.MTA, maxOrd)
 		}
 	}
@@ -59,7 +59,7 @@ func NewStages(rl Real) Stages {
 // probe outcomes when there are any, and extracts the facts the findings
 // need. A configuration error (bad --set) cannot happen here: the CLI
 // validates the configuration before any run.
-func Simulate(d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (any, *SimFacts) {
+func Simulate(d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (*mta.Document, *SimFacts) {
 	opt := mta.Options{MaxOrderings: maxOrderings}
 	if len(probes) > 0 {
 		opt.Outcomes = mta.OutcomesFromProbes(conclusiveOnly(probes))

@@ -1,12 +1,10 @@
 package audit
 
 import (
-	"bytes"
-	"encoding/json"
-	"reflect"
 	"slices"
 	"testing"
 
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -28,7 +26,7 @@ func TestSimulationOverMeasuredOutcomesFindsTheCostlyFirstAttempt(t *testing.T) 
 	if !slices.Contains(codes(v), "MC501") || !slices.Contains(codes(v), "MC503") {
 		t.Errorf("findings %v", codes(v))
 	}
-	sv := EvaluateSimulation(f.Discovery, doc.(*mta.Document), sandboxPolicy())
+	sv := EvaluateSimulation(f.Discovery, doc, sandboxPolicy())
 	if !slices.Contains(codes(sv), "MC501") {
 		t.Errorf("simulate's own evaluation: %v", codes(sv))
 	}
@@ -46,85 +44,12 @@ func TestSimulationWithoutOutcomesReportsOnlyTheFamilyShare(t *testing.T) {
 	}
 }
 
-// The report's JSON merges a *mta.Document without re-parsing it; the
-// result must be what the generic merge (any other value) gives, with no
-// key twice.
-func TestReportJSONMergesASimulateDocumentLikeTheGenericPath(t *testing.T) {
-	f := healthy()
-	doc, _ := Simulate(f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
-	rep := Report{SchemaVersion: 1, Result: f.Discovery, Probed: true, Probes: f.Probes, Simulation: doc}
-	fast, err := rep.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The generic path: the same document as a plain map.
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var asMap map[string]any
-	if err := json.Unmarshal(b, &asMap); err != nil {
-		t.Fatal(err)
-	}
-	rep.Simulation = asMap
-	slow, err := rep.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a, c map[string]any
-	if err := json.Unmarshal(fast, &a); err != nil {
-		t.Fatalf("%v: %s", err, fast)
-	}
-	if err := json.Unmarshal(slow, &c); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(a, c) {
-		t.Errorf("fast merge differs from the generic one:\n%s\n%s", fast, slow)
-	}
-	if a["domain"] != "example.org" || a["mta"] == nil || a["orderings"] == nil {
-		t.Errorf("merged document lacks domain, mta or orderings: %s", fast)
-	}
-	// No key twice at the top level.
-	dec := json.NewDecoder(bytes.NewReader(fast))
-	seen := map[string]bool{}
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			break
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			if v == '{' || v == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		case string:
-			if depth == 1 && dec.More() {
-				if seen[v] {
-					t.Errorf("key %q twice", v)
-				}
-				seen[v] = true
-				// Skip its value.
-				var skip json.RawMessage
-				if err := dec.Decode(&skip); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
-	if len(seen) != len(a) {
-		t.Errorf("%d top-level keys read, %d in the document", len(seen), len(a))
-	}
-}
-
-// BenchmarkReportMarshalJSON is one check document with its simulation, as
+// BenchmarkCheckMarshalJSON is one check document with its simulation, as
 // `check -o jsonl` writes it per domain.
-func BenchmarkReportMarshalJSON(b *testing.B) {
+func BenchmarkCheckMarshalJSON(b *testing.B) {
 	f := healthy()
 	doc, _ := Simulate(f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
-	rep := Report{SchemaVersion: 1, Result: f.Discovery, Probed: true, Probes: f.Probes, Simulation: doc}
+	rep := document.Check{SchemaVersion: 1, Result: f.Discovery, Probed: true, Probes: f.Probes, Simulation: doc}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := rep.MarshalJSON(); err != nil {

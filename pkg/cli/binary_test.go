@@ -52,7 +52,7 @@ func mailcheckBinary(t testing.TB) string {
 			return
 		}
 		out := filepath.Join(binDir, "mailcheck")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(5*time.Minute))
 		defer cancel()
 		cmd := exec.CommandContext(ctx, goTool, "build", "-o", out, "github.com/mailcheck/mailcheck/cmd/mailcheck")
 		var stderr bytes.Buffer
@@ -97,7 +97,7 @@ func runMailcheckWith(t testing.TB, o binOptions, args ...string) (stdout, stder
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(timeout))
 	defer cancel()
 
 	var cmd *exec.Cmd

@@ -254,25 +254,6 @@ func TestCheckRejectsBadInputWithExitTwo(t *testing.T) {
 	}
 }
 
-func TestCheckDomainNormalisesWhatUsersPaste(t *testing.T) {
-	for in, want := range map[string][2]string{
-		"example.org":              {"example.org", "example.org"},
-		"Example.ORG.":             {"example.org", "example.org"},
-		" postmaster@example.org ": {"example.org", "example.org"},
-		"bücher.example":           {"xn--bcher-kva.example", "bücher.example"},
-	} {
-		a, u, err := checkDomain(in)
-		if err != nil || a != want[0] || u != want[1] {
-			t.Errorf("checkDomain(%q) = %q, %q, %v; want %q", in, a, u, err, want)
-		}
-	}
-	for _, bad := range []string{"-", "", "a..b", "-a.example", "a-.example", "[2001:db8::1]", "192.0.2.1", strings.Repeat("a", 64) + ".org"} {
-		if _, _, err := checkDomain(bad); err == nil {
-			t.Errorf("checkDomain(%q) accepted", bad)
-		}
-	}
-}
-
 // bulkZone serves n domains d0.bulk.test ... each with its own MX host
 // holding an IPv4 address (shared by groups of domains, as hosting does)
 // and a unique IPv6 address, both forward-confirmed: MX, A, AAAA, two PTR

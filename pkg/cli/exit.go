@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/document"
+	"github.com/mailcheck/mailcheck/pkg/report"
 )
 
 // Exit codes, the same for every command (docs/exit-codes.md).
@@ -58,4 +63,54 @@ func exitCode(err error) int {
 		return ee.Code
 	}
 	return ExitUsage
+}
+
+// docExit is the one mapping from a document to an exit code, for every
+// command (DESIGN.md "Exit codes"): bad input 2; findings at or above
+// failOn 1 (a definite bad result is 1, not 3); else could not determine
+// 3; else 0.
+func docExit(doc document.Judged, failOn report.Severity) int {
+	o := doc.Outcome()
+	switch {
+	case o.BadInput:
+		return ExitUsage
+	case report.AtLeast(o.Findings, failOn):
+		return ExitFindings
+	case o.Undetermined:
+		return ExitUndetermined
+	}
+	return ExitOK
+}
+
+// finish ends a one-document command: 130 when interrupted (after the
+// document was written), else the document's exit code.
+func finish(ctx context.Context, doc document.Judged, failOn report.Severity) error {
+	if ctx.Err() != nil {
+		return silentExit(ExitInterrupted)
+	}
+	return silentExit(docExit(doc, failOn))
+}
+
+// worseExit combines exit codes over a bulk run: bad input, then findings,
+// then undetermined, then OK.
+func worseExit(a, b int) int {
+	rank := map[int]int{ExitUsage: 3, ExitFindings: 2, ExitUndetermined: 1}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+// commandErr passes an error that already carries its exit code (the
+// resolver's) and makes any other one bad input.
+func commandErr(err error) error {
+	var ee *ExitError
+	var mc *audit.MainCFError
+	switch {
+	case errors.As(err, &ee):
+		return err
+	case errors.As(err, &mc):
+		return usageErr("--main-cf: %v", mc.Err)
+	}
+	return usageErr("%v", err)
 }

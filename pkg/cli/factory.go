@@ -1,6 +1,198 @@
 package cli
 
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/mta"
+	"github.com/mailcheck/mailcheck/pkg/sender"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// Factory hands commands what touches the world: streams, the DNS client,
+// the network, this host's name and addresses, files and the clock. It is
+// the only place in pkg/cli that talks to the operating system. Tests
+// replace fields; a nil field of those that touch the world means the real
+// thing.
+type Factory struct {
+	IO     *IOStreams
+	Global *GlobalOptions
+	// NewResolver builds the DNS client from the global flags. trace, when
+	// not nil, receives the -v query trace.
+	NewResolver func(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error)
+	Now         func() time.Time
+	// Dialer and Routes are the SMTP prober's TCP dialer and route
+	// self-check (probe, check, simulate --probe).
+	Dialer smtpprobe.Dialer
+	Routes smtpprobe.RouteChecker
+	// SenderRoutes, LocalAddrs and Hostname describe this host to the
+	// sending-side audit and the default EHLO name.
+	SenderRoutes sender.RouteFinder
+	LocalAddrs   func() ([]netip.Addr, error)
+	Hostname     func() (string, error)
+	// Open opens a file named by a flag (--main-cf, -f).
+	Open func(name string) (io.ReadCloser, error)
+}
+
+// Main runs mailcheck with the process's arguments and streams and returns
+// the exit code. It is the only entry point cmd/mailcheck calls.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], SystemStreams())
+}
+
+// SystemStreams returns the process's streams.
+func SystemStreams() *IOStreams {
+	_, noColor := os.LookupEnv("NO_COLOR")
+	return &IOStreams{
+		In:         os.Stdin,
+		Out:        os.Stdout,
+		ErrOut:     os.Stderr,
+		OutTTY:     isTerminal(os.Stdout),
+		ErrTTY:     isTerminal(os.Stderr),
+		NoColorEnv: noColor,
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
 // NewFactory returns the Factory the real binary uses.
 func NewFactory(ios *IOStreams) *Factory {
-	return &Factory{IO: ios, Global: &GlobalOptions{}, NewResolver: defaultResolver, Now: timeNow}
+	return &Factory{
+		IO: ios, Global: &GlobalOptions{}, NewResolver: defaultResolver, Now: time.Now,
+		SenderRoutes: sender.KernelRoutes{}, LocalAddrs: localAddrs, Hostname: os.Hostname, Open: openFile,
+	}
+}
+
+// Resolver builds the run's resolver, with the -v trace on stderr.
+func (f *Factory) Resolver() (dnsq.Resolver, error) {
+	var trace io.Writer
+	if f.Global.Verbose {
+		trace = f.IO.ErrOut
+	}
+	if f.NewResolver == nil {
+		return defaultResolver(f.Global, trace)
+	}
+	return f.NewResolver(f.Global, trace)
+}
+
+// Checker is the orchestrator every command calls, built from the
+// Factory and the global flags (families, --timeout, -v).
+func (f *Factory) Checker() *audit.Checker {
+	g := f.Global
+	c := &audit.Checker{
+		Resolver: f.Resolver, Dialer: f.Dialer, Routes: f.Routes,
+		SenderRoutes: f.SenderRoutes, LocalAddrs: f.LocalAddrs, Hostname: f.Hostname, Now: f.Now,
+		Timeout: g.Timeout, IPv4: g.WantIPv4(), IPv6: g.WantIPv6(),
+	}
+	if c.LocalAddrs == nil {
+		c.LocalAddrs = localAddrs
+	}
+	if c.Hostname == nil {
+		c.Hostname = os.Hostname
+	}
+	if g.Verbose {
+		c.Transcript = f.IO.ErrOut
+	}
+	return c
+}
+
+func (f *Factory) open(name string) (io.ReadCloser, error) {
+	if f.Open != nil {
+		return f.Open(name)
+	}
+	return openFile(name)
+}
+
+func openFile(name string) (io.ReadCloser, error) { return os.Open(name) }
+
+// readMainCF reads --main-cf, the one place it is read: mta.ParseMainCF
+// reads at most its size limit and says so beyond it, so a wrong path
+// (a log, a device) is a clear usage error, never a hang.
+func (f *Factory) readMainCF(name string) (*audit.MainCF, error) {
+	if name == "" {
+		return nil, nil
+	}
+	fh, err := f.open(name)
+	if err != nil {
+		return nil, usageErr("--main-cf: %v", err)
+	}
+	defer fh.Close()
+	as, err := mta.ParseMainCF(fh, name)
+	if err != nil {
+		return nil, usageErr("--main-cf: %v", err)
+	}
+	return &audit.MainCF{File: name, Settings: as}, nil
+}
+
+// mtaSettings completes cfg with --main-cf and --set (check, simulate)
+// and validates the whole configuration once, on an empty domain, so that
+// a bad setting is exit 2, naming the setting and its source, before any
+// lookup.
+func (f *Factory) mtaSettings(cfg mta.Config, mainCF string, set []string) (mta.Config, *audit.MainCF, error) {
+	m, err := f.readMainCF(mainCF)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if m != nil {
+		cfg.MainCF = m.Settings
+	}
+	for _, s := range set {
+		a, err := mta.ParseAssignment(s, mta.SourceSet)
+		if err != nil {
+			return cfg, nil, usageErr("--set %q: %v", s, err)
+		}
+		cfg.Set = append(cfg.Set, a)
+	}
+	if _, err := mta.Simulate(mta.Input{Domain: "invalid"}, cfg, mta.Options{NoSuggest: true}); err != nil {
+		return cfg, nil, usageErr("%v", err)
+	}
+	return cfg, m, nil
+}
+
+// defaultResolver parses --resolver values and builds a dnsq.Client.
+func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
+	servers := make([]string, 0, len(g.Resolvers))
+	for _, s := range g.Resolvers {
+		hp, err := dnsq.ParseServer(s)
+		if err != nil {
+			return nil, usageErr("--resolver %q: %v", s, err)
+		}
+		servers = append(servers, hp)
+	}
+	c, err := dnsq.New(dnsq.Config{Servers: servers, Trace: trace})
+	if err != nil {
+		return nil, undetermined(fmt.Errorf("DNS resolver: %w", err))
+	}
+	return c, nil
+}
+
+// localAddrs lists this host's interface addresses (for smtp_bind_address6
+// advice).
+func localAddrs() ([]netip.Addr, error) {
+	as, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, a := range as {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr())
+		}
+	}
+	return out, nil
 }

@@ -1,11 +1,6 @@
 package cli
 
-import (
-	"io"
-	"os"
-
-	"github.com/mattn/go-isatty"
-)
+import "io"
 
 // IOStreams are the command's standard streams and what we know about the
 // terminal behind them. Colour is decided once, here, never through globals.
@@ -18,23 +13,6 @@ type IOStreams struct {
 	ErrTTY bool // stderr is a terminal
 	// NoColorEnv is true when NO_COLOR is set to anything (https://no-color.org).
 	NoColorEnv bool
-}
-
-// SystemStreams returns the process's streams.
-func SystemStreams() *IOStreams {
-	_, noColor := os.LookupEnv("NO_COLOR")
-	return &IOStreams{
-		In:         os.Stdin,
-		Out:        os.Stdout,
-		ErrOut:     os.Stderr,
-		OutTTY:     isTerminal(os.Stdout),
-		ErrTTY:     isTerminal(os.Stderr),
-		NoColorEnv: noColor,
-	}
-}
-
-func isTerminal(f *os.File) bool {
-	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 // ColorEnabled reports whether stdout gets colour: a terminal, no NO_COLOR,

@@ -33,7 +33,7 @@ func TestDocsJSONDescribesExactlyTheFieldsProbeWrites(t *testing.T) {
 		{"--port", port, "bücher.example.test"},
 		{"--port", fmt.Sprint(closed.Port()), "127.0.0.1"},
 	} {
-		out, errOut, code := probeRun{resolver: mock}.run(t, append([]string{"probe", "-o", "json", "--helo", "c.test"}, args...)...)
+		out, errOut, code := probeEnv{resolver: mock}.run(t, append([]string{"probe", "-o", "json", "--helo", "c.test"}, args...)...)
 		if code == ExitUsage {
 			t.Fatalf("probe %v: exit 2: %s", args, errOut)
 		}

@@ -44,7 +44,7 @@ func TestProbeOfAnAddressSpeaksOfTheAddressNotOfMX(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.Close()
-		out, errOut, code := probeRun{resolver: mock}.run(t, "probe", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "-o", "json", "127.0.0.1")
+		out, errOut, code := probeEnv{resolver: mock}.run(t, "probe", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "-o", "json", "127.0.0.1")
 		if code != ExitOK {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
@@ -63,7 +63,7 @@ func TestProbeOfAnAddressSpeaksOfTheAddressNotOfMX(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, _, code := probeRun{resolver: mock}.run(t, "probe", "--port", fmt.Sprint(closed.Port()), "--helo", "c.test", "-o", "json", "127.0.0.1")
+		out, _, code := probeEnv{resolver: mock}.run(t, "probe", "--port", fmt.Sprint(closed.Port()), "--helo", "c.test", "-o", "json", "127.0.0.1")
 		if code != ExitFindings {
 			t.Fatalf("exit %d, want 1", code)
 		}
@@ -97,7 +97,7 @@ func TestProbeWithoutSTARTTLSDoesNotJudgeTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			out, errOut, code := probeRun{}.run(t, "probe", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "--no-starttls", "-o", "json", "127.0.0.1")
+			out, errOut, code := probeEnv{}.run(t, "probe", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "--no-starttls", "-o", "json", "127.0.0.1")
 			if code != ExitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}

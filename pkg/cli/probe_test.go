@@ -17,6 +17,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/internal/smtptest"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 func TestParseProbeTargetAcceptsWhatUsersPaste(t *testing.T) {
@@ -43,48 +44,32 @@ func TestParseProbeTargetAcceptsWhatUsersPaste(t *testing.T) {
 		{in: strings.Repeat("a", 64) + ".com", bad: true},
 	}
 	for _, tt := range tests {
-		got, err := parseProbeTarget(tt.in)
+		got, err := target.ParseHostOrIP(tt.in)
 		if tt.bad {
 			if err == nil {
-				t.Errorf("parseProbeTarget(%q) = %+v, want an error", tt.in, got)
+				t.Errorf("ParseHostOrIP(%q) = %+v, want an error", tt.in, got)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("parseProbeTarget(%q): %v", tt.in, err)
+			t.Errorf("ParseHostOrIP(%q): %v", tt.in, err)
 			continue
 		}
-		if tt.ip != "" && got.IP != netip.MustParseAddr(tt.ip) || tt.name != got.Name {
-			t.Errorf("parseProbeTarget(%q) = %+v", tt.in, got)
+		if tt.ip != "" && got.IP != netip.MustParseAddr(tt.ip) || tt.name != got.Name.ASCII {
+			t.Errorf("ParseHostOrIP(%q) = %+v", tt.in, got)
 		}
 	}
 }
 
-func TestDefaultHELOUsesOnlyFullyQualifiedHostNames(t *testing.T) {
-	tests := []struct{ host, want string }{
-		{"mail.example.net", "mail.example.net"},
-		{"Mail.Example.NET.", "mail.example.net"},
-		{"laptop", ""},
-		{"box.localdomain", ""},
-		{"bad_name!.example", ""},
-	}
-	for _, tt := range tests {
-		got := defaultHELO(func() (string, error) { return tt.host, nil })
-		if got != tt.want {
-			t.Errorf("defaultHELO(%q) = %q, want %q", tt.host, got, tt.want)
-		}
-	}
-}
-
-// probeRun runs `mailcheck probe` in-process with a mock resolver and the
+// probeEnv runs `mailcheck probe` in-process with a mock resolver and the
 // given probe options injected, and returns stdout, stderr and the code.
-type probeRun struct {
+type probeEnv struct {
 	resolver dnsq.Resolver
 	dialer   smtpprobe.Dialer
 	routes   smtpprobe.RouteChecker
 }
 
-func (pr probeRun) run(t *testing.T, args ...string) (string, string, int) {
+func (pr probeEnv) run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
@@ -129,7 +114,7 @@ func TestProbeIPv4LiteralReportsOKAndExitsZero(t *testing.T) {
 	defer srv.Close()
 	port := fmt.Sprint(srv.Addr().Port())
 
-	out, errOut, code := probeRun{}.run(t, "probe", "--port", port, "--helo", "client.test", "-o", "json", "127.0.0.1")
+	out, errOut, code := probeEnv{}.run(t, "probe", "--port", port, "--helo", "client.test", "-o", "json", "127.0.0.1")
 	if code != ExitOK {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
@@ -151,7 +136,7 @@ func TestProbeIPv4LiteralReportsOKAndExitsZero(t *testing.T) {
 		}
 	}
 
-	out, _, code = probeRun{}.run(t, "probe", "--port", port, "--helo", "client.test", "--no-color", "127.0.0.1")
+	out, _, code = probeEnv{}.run(t, "probe", "--port", port, "--helo", "client.test", "--no-color", "127.0.0.1")
 	if code != ExitOK {
 		t.Fatalf("text: exit %d", code)
 	}
@@ -191,7 +176,7 @@ func TestProbeDualStackDomainComparesFamilies(t *testing.T) {
 		AAAA: map[string][]netip.Addr{"mx.example.test.": {netip.MustParseAddr("::1")}},
 		PTR:  map[string][]string{"127.0.0.1": {"localhost."}},
 	}
-	out, errOut, code := probeRun{resolver: res}.run(t, "probe", "--port", port,
+	out, errOut, code := probeEnv{resolver: res}.run(t, "probe", "--port", port,
 		"--helo", "client.test", "-o", "json", "example.test")
 	if code != ExitOK {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
@@ -211,7 +196,7 @@ func TestProbeDualStackDomainComparesFamilies(t *testing.T) {
 		t.Errorf("differences = %v, want banner_name, ehlo_name and cert", diffs)
 	}
 
-	out, _, _ = probeRun{resolver: res}.run(t, "probe", "--port", port,
+	out, _, _ = probeEnv{resolver: res}.run(t, "probe", "--port", port,
 		"--helo", "client.test", "--no-color", "example.test")
 	for _, want := range []string{"IPv4 and IPv6 answer differently", "banner name: IPv4 mx.example.test; IPv6 old.example.test",
 		"is not its PTR (localhost)"} {
@@ -221,7 +206,7 @@ func TestProbeDualStackDomainComparesFamilies(t *testing.T) {
 	}
 
 	// -6 probes only the AAAA.
-	out, _, code = probeRun{resolver: res}.run(t, "probe", "-6", "--port", port,
+	out, _, code = probeEnv{resolver: res}.run(t, "probe", "-6", "--port", port,
 		"--helo", "client.test", "-o", "json", "example.test")
 	if ps := probesOf(t, decodeProbe(t, out)); code != ExitOK || len(ps) != 1 || ps[0]["family"] != "ipv6" {
 		t.Errorf("-6: exit %d, probes %v", code, ps)
@@ -243,7 +228,7 @@ func TestProbeWithoutIPv6RouteIsInconclusiveNotUnreachable(t *testing.T) {
 		MX:   map[string][]dnsq.MX{"example.test.": {{Preference: 10, Host: "mx.example.test."}}},
 		AAAA: map[string][]netip.Addr{"mx.example.test.": {netip.MustParseAddr("2001:db8::25")}},
 	}
-	out, errOut, code := probeRun{resolver: res, routes: noIPv6{}}.run(t, "probe", "--helo", "client.test", "-o", "json", "example.test")
+	out, errOut, code := probeEnv{resolver: res, routes: noIPv6{}}.run(t, "probe", "--helo", "client.test", "-o", "json", "example.test")
 	if code != ExitUndetermined {
 		t.Fatalf("exit %d, want 3 (nothing could be judged from here); stderr %s", code, errOut)
 	}
@@ -259,7 +244,7 @@ func TestProbeWithoutIPv6RouteIsInconclusiveNotUnreachable(t *testing.T) {
 
 func TestProbeAllTimedOutSuggestsBlockedPort(t *testing.T) {
 	blocked := blockingDialer{}
-	out, _, code := probeRun{dialer: blocked, routes: allRoutes{}}.run(t, "probe", "--helo", "client.test",
+	out, _, code := probeEnv{dialer: blocked, routes: allRoutes{}}.run(t, "probe", "--helo", "client.test",
 		"--connect-timeout", "100ms", "-o", "json", "192.0.2.25")
 	if code != ExitUndetermined {
 		t.Errorf("exit %d, want 3: when every connect times out, port 25 is probably blocked here and nothing is known about the server", code)
@@ -299,7 +284,7 @@ func TestProbeBadInputExitsTwo(t *testing.T) {
 		{"probe", "-o", "junit", "192.0.2.1"},
 		{"probe", "--helo", "two words", "192.0.2.1"},
 	} {
-		_, errOut, code := probeRun{resolver: mock, routes: allRoutes{}, dialer: blockingDialer{}}.run(t, args...)
+		_, errOut, code := probeEnv{resolver: mock, routes: allRoutes{}, dialer: blockingDialer{}}.run(t, args...)
 		if code != ExitUsage || !strings.Contains(errOut, "mailcheck: ") {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, errOut)
 		}
@@ -321,7 +306,7 @@ func TestProbeWithNothingToProbeTakesTheDNSVerdict(t *testing.T) {
 		{"no such domain", &dnsq.Mock{}, ExitFindings, "does not exist", "fail"},
 	}
 	for _, tt := range tests {
-		out, _, code := probeRun{resolver: tt.mock}.run(t, "probe", "-o", "json", "example.test")
+		out, _, code := probeEnv{resolver: tt.mock}.run(t, "probe", "-o", "json", "example.test")
 		if code != tt.code {
 			t.Errorf("%s: exit %d, want %d", tt.name, code, tt.code)
 		}
@@ -337,7 +322,7 @@ func TestProbeWithNothingToProbeTakesTheDNSVerdict(t *testing.T) {
 
 func TestProbeNullMXHasNothingToProbe(t *testing.T) {
 	mock := &dnsq.Mock{MX: map[string][]dnsq.MX{"example.test.": {{Preference: 0, Host: "."}}}}
-	out, _, code := probeRun{resolver: mock}.run(t, "probe", "--no-color", "example.test")
+	out, _, code := probeEnv{resolver: mock}.run(t, "probe", "--no-color", "example.test")
 	if code != ExitOK || !strings.Contains(out, "Null MX") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
@@ -349,7 +334,7 @@ func TestProbeVerboseTranscriptAndTextAreSanitised(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	out, errOut, code := probeRun{}.run(t, "probe", "-v", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "client.test", "--no-color", "127.0.0.1")
+	out, errOut, code := probeEnv{}.run(t, "probe", "-v", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "client.test", "--no-color", "127.0.0.1")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -373,7 +358,7 @@ func TestProbeRunTimeoutBoundsTheWholeCommand(t *testing.T) {
 	}
 	defer srv.Close()
 	begin := time.Now()
-	out, _, code := probeRun{}.run(t, "probe", "--timeout", "300ms", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "-o", "json", "127.0.0.1")
+	out, _, code := probeEnv{}.run(t, "probe", "--timeout", "300ms", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "-o", "json", "127.0.0.1")
 	if el := time.Since(begin); el > 300*time.Millisecond+2*time.Second {
 		t.Errorf("took %s with --timeout 300ms", el)
 	}
@@ -390,7 +375,7 @@ func TestProbeOfALiteralComparesNamesWithItsPTR(t *testing.T) {
 	}
 	defer srv.Close()
 	mock := &dnsq.Mock{PTR: map[string][]string{"127.0.0.1": {"host-1.isp.example."}}}
-	out, _, code := probeRun{resolver: mock}.run(t, "probe", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "--no-color", "127.0.0.1")
+	out, _, code := probeEnv{resolver: mock}.run(t, "probe", "--port", fmt.Sprint(srv.Addr().Port()), "--helo", "c.test", "--no-color", "127.0.0.1")
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}

@@ -1,24 +1,20 @@
 // Package cli is mailcheck's command-line layer: cobra commands, flags,
 // terminals and exit codes. Each command lives in its own file as an options
-// struct, a constructor and a run function; the packages under pkg/ do the
-// work and never print or exit.
+// struct, a constructor newCmdX(f, runF) and a run function xRun(opts) that
+// calls one method of the orchestrator (audit.Checker), renders the typed
+// document it returns (pkg/render) and maps it to an exit code (docExit).
+// Everything of the operating system comes through the Factory; the
+// packages under pkg/ do the work and never print or exit
+// (docs/architecture.md).
 package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
-	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
 // GlobalOptions are the flags every command shares (DESIGN.md, "Commands").
@@ -35,60 +31,6 @@ type GlobalOptions struct {
 // Family selection derived from -4/-6.
 func (g *GlobalOptions) WantIPv4() bool { return !g.Only6 }
 func (g *GlobalOptions) WantIPv6() bool { return !g.Only4 }
-
-// Factory hands commands what touches the world. Tests replace fields.
-type Factory struct {
-	IO     *IOStreams
-	Global *GlobalOptions
-	// NewResolver builds the DNS client from the global flags. trace, when
-	// not nil, receives the -v query trace.
-	NewResolver func(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error)
-	Now         func() time.Time
-	// Dialer and Routes are the SMTP prober's TCP dialer and route
-	// self-check (probe, check); nil means the real network.
-	Dialer smtpprobe.Dialer
-	Routes smtpprobe.RouteChecker
-}
-
-// Resolver builds the run's resolver, with the -v trace on stderr.
-func (f *Factory) Resolver() (dnsq.Resolver, error) {
-	var trace io.Writer
-	if f.Global.Verbose {
-		trace = f.IO.ErrOut
-	}
-	r, err := f.NewResolver(f.Global, trace)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-// defaultResolver parses --resolver values and builds a dnsq.Client.
-func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
-	servers := make([]string, 0, len(g.Resolvers))
-	for _, s := range g.Resolvers {
-		hp, err := dnsq.ParseServer(s)
-		if err != nil {
-			return nil, usageErr("--resolver %q: %v", s, err)
-		}
-		servers = append(servers, hp)
-	}
-	c, err := dnsq.New(dnsq.Config{Servers: servers, Trace: trace})
-	if err != nil {
-		return nil, undetermined(fmt.Errorf("DNS resolver: %w", err))
-	}
-	return c, nil
-}
-
-var timeNow = time.Now
-
-// Main runs mailcheck with the process's arguments and streams and returns
-// the exit code. It is the only entry point cmd/mailcheck calls.
-func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Run(ctx, os.Args[1:], SystemStreams())
-}
 
 // Run executes one command line and returns its exit code. Tests call it
 // in-process with their own streams.
@@ -152,14 +94,14 @@ Exim, OpenSMTPD, Sendmail) would try those addresses.`,
 		return usageErr("%v (see '%s --help')", err, cmd.CommandPath())
 	})
 	for _, c := range []*cobra.Command{
-		newCmdMX(f),
-		newCmdProbe(f),
-		newCmdSimulate(f),
-		newCmdCheck(f),
-		newCmdSender(f),
-		newCmdExplain(f),
-		newCmdDemo(f),
-		newCmdVersion(f),
+		newCmdMX(f, nil),
+		newCmdProbe(f, nil),
+		newCmdSimulate(f, nil),
+		newCmdCheck(f, nil),
+		newCmdSender(f, nil),
+		newCmdExplain(f, nil),
+		newCmdDemo(f, nil),
+		newCmdVersion(f, nil),
 	} {
 		root.AddCommand(c)
 	}
@@ -167,24 +109,4 @@ Exim, OpenSMTPD, Sendmail) would try those addresses.`,
 	// generated reference and man pages include it.
 	root.InitDefaultCompletionCmd()
 	return root
-}
-
-// checkFormat validates -o against what a command supports.
-func checkFormat(g *GlobalOptions, allowed ...string) error {
-	for _, a := range allowed {
-		if g.Format == a {
-			return nil
-		}
-	}
-	return usageErr("--format %q is not supported here (use %s)", g.Format, strings.Join(allowed, ", "))
-}
-
-// exactArgs is cobra.ExactArgs with exit code 2 and a message naming what is missing.
-func exactArgs(n int, what string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usageErr("%s needs %s (see '%s --help')", cmd.CommandPath(), what, cmd.CommandPath())
-		}
-		return nil
-	}
 }

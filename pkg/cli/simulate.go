@@ -2,26 +2,23 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
-	"github.com/mailcheck/mailcheck/pkg/discover"
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
-	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
 // simulateOptions are the flags of `mailcheck simulate` as typed; validate
-// turns them into the mta.Config and replay inputs.
+// turns them into the Checker's request.
 type simulateOptions struct {
+	f   *Factory
+	ctx context.Context
+
 	Domain       string
 	MTA          string
 	Set          []string
@@ -34,74 +31,42 @@ type simulateOptions struct {
 	// The SMTP flags of --probe, shared with probe and check; --port also
 	// sets the port of Postfix's loop detection.
 	smtpFlags
-	LocalAddress []string
+	// probeFlagsSet: an SMTP flag that means something only with --probe
+	// was given.
+	probeFlagsSet bool
+	LocalAddress  []string
 
-	// Filled by validate.
-	cfg        mta.Config
-	outcomes   map[netip.Addr]mta.Outcome
-	src4, src6 netip.Addr
-	helo       string
-	// ReadFile reads --main-cf (tests replace it).
-	ReadFile func(name string) (io.ReadCloser, error)
+	req audit.SimulateRequest // filled by validate
 }
-
-const maxMainCFSize = 4 << 20
 
 // probeOnlyFlags are the SMTP flags that mean something only with --probe.
 var probeOnlyFlags = []string{"connect-timeout", "command-timeout", "helo", "no-starttls", "source4", "source6"}
 
-func newCmdSimulate(f *Factory) *cobra.Command {
-	opts := &simulateOptions{ReadFile: func(name string) (io.ReadCloser, error) { return os.Open(name) }}
+func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Command {
+	opts := &simulateOptions{f: f}
+	long, example := help("simulate")
 	cmd := &cobra.Command{
-		Use:   "simulate DOMAIN",
-		Short: "The order in which Postfix, Exim, OpenSMTPD or Sendmail would try DOMAIN's addresses, with exact probabilities",
-		Long: `simulate looks up DOMAIN's MX records and addresses and computes, exactly as
-the MTA's source code does it, the order in which the MTA would try them:
-the probability that each address is tried first, that the first attempt
-uses IPv6, that each address is tried at all when earlier ones fail, and
-the distribution of attempt orders. Nothing is sent to the domain unless
---probe is given.
-
-The default model is Postfix 3.7.11 (Debian 12) with its default settings:
-addresses of equal MX preference are shuffled one by one, not per host, so
-with smtp_address_preference = any the first attempt is IPv6 with
-probability (IPv6 addresses)/(all addresses) at the best preference, and
-smtp_balance_inet_protocols keeps both families within the 5-address limit.
-Change settings with --set (postconf syntax) or read them from a main.cf
-with --main-cf; the effective value of every setting is printed with where
-it came from. --mta selects exim, opensmtpd or sendmail, optionally with a
-version (postfix:2.11.3, exim:4.89, opensmtpd:openbsd).
-
-With --assume ADDR=OUTCOME (refused, timeout, unreachable, greeting_4xx,
-greeting_5xx, rcpt_5xx, ok) or --probe (each address probed over its own
-family) simulate replays a delivery through the MTA's connection loop and
-reports the exact probability that the message is delivered, deferred or
-bounced, the expected wait, and setting changes that would do better.
-
-Exit codes: 0 done; 2 bad input or bad settings; 3 the DNS answers needed
-could not be obtained (the simulation is printed but cannot be trusted).`,
-		Example: `  mailcheck simulate example.com
-  mailcheck simulate --set smtp_address_preference=ipv6 example.com
-  mailcheck simulate --main-cf /etc/postfix/main.cf example.com
-  mailcheck simulate --mta exim:4.96 example.com
-  mailcheck simulate --assume 2001:db8::25=rcpt_5xx example.com
-  mailcheck simulate --probe example.com
-  mailcheck simulate --seed 7 -o json example.com`,
-		Args: exactArgs(1, "a DOMAIN"),
+		Use:     "simulate DOMAIN",
+		Short:   "The order in which Postfix, Exim, OpenSMTPD or Sendmail would try DOMAIN's addresses, with exact probabilities",
+		Long:    long,
+		Example: example,
+		Args:    exactArgs(1, "a DOMAIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Domain = args[0]
-			opts.SeedSet = cmd.Flags().Changed("seed")
 			if err := checkFormat(f.Global, "text", "json"); err != nil {
 				return err
 			}
-			probeFlagSet := false
+			opts.ctx, opts.Domain = cmd.Context(), args[0]
+			opts.SeedSet = cmd.Flags().Changed("seed")
 			for _, name := range probeOnlyFlags {
-				probeFlagSet = probeFlagSet || cmd.Flags().Changed(name)
+				opts.probeFlagsSet = opts.probeFlagsSet || cmd.Flags().Changed(name)
 			}
-			if err := opts.validate(probeFlagSet); err != nil {
+			if err := opts.validate(); err != nil {
 				return err
 			}
-			return runSimulate(cmd.Context(), f, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return simulateRun(opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -125,177 +90,68 @@ could not be obtained (the simulation is printed but cannot be trusted).`,
 
 // validate checks the flags and builds the model configuration, so that
 // bad settings are exit 2 before any lookup.
-func (o *simulateOptions) validate(probeFlagsSet bool) error {
+func (o *simulateOptions) validate() error {
 	name, ver, err := mta.ParseMTA(o.MTA)
 	if err != nil {
 		return usageErr("--mta: %v", err)
 	}
-	o.cfg = mta.Config{MTA: name, Version: ver, Port: o.Port}
+	cfg := mta.Config{MTA: name, Version: ver, Port: o.Port}
 	if o.MaxOrderings < 1 {
 		return usageErr("--max-orderings must be at least 1, got %d", o.MaxOrderings)
 	}
-	if o.src4, o.src6, o.helo, err = o.resolve(os.Hostname); err != nil {
+	smtp, err := o.options()
+	if err != nil {
 		return err
 	}
-	if probeFlagsSet && !o.Probe {
+	if o.probeFlagsSet && !o.Probe {
 		return usageErr("--%s need --probe", strings.Join(probeOnlyFlags, ", --"))
 	}
 	if o.Probe && len(o.Assume) > 0 {
 		return usageErr("--probe and --assume exclude each other: the replay uses either measured or assumed outcomes")
 	}
-	if o.MainCF != "" {
-		if name != mta.Postfix {
-			return usageErr("--main-cf is a Postfix file; --mta is %s (use --set)", name)
-		}
-		fh, err := o.ReadFile(o.MainCF)
-		if err != nil {
-			return usageErr("--main-cf: %v", err)
-		}
-		as, err := mta.ParseMainCF(io.LimitReader(fh, maxMainCFSize+1), o.MainCF)
-		fh.Close()
-		if err != nil {
-			return usageErr("--main-cf: %v", err)
-		}
-		o.cfg.MainCF = as
-	}
-	for _, s := range o.Set {
-		a, err := mta.ParseAssignment(s, mta.SourceSet)
-		if err != nil {
-			return usageErr("--set: %v", err)
-		}
-		o.cfg.Set = append(o.cfg.Set, a)
+	if o.MainCF != "" && name != mta.Postfix {
+		return usageErr("--main-cf is a Postfix file; --mta is %s (use --set)", name)
 	}
 	for _, s := range o.LocalAddress {
 		ip, err := netip.ParseAddr(strings.Trim(s, "[]"))
 		if err != nil {
 			return usageErr("--local-address %q is not an IP address", s)
 		}
-		o.cfg.LocalAddrs = append(o.cfg.LocalAddrs, ip.Unmap())
+		cfg.LocalAddrs = append(cfg.LocalAddrs, ip.Unmap())
 	}
+	var assume map[netip.Addr]mta.Outcome
 	if len(o.Assume) > 0 {
-		o.outcomes = map[netip.Addr]mta.Outcome{}
+		assume = map[netip.Addr]mta.Outcome{}
 		for _, s := range o.Assume {
 			ip, out, err := mta.ParseAssume(s)
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			o.outcomes[ip] = out
+			assume[ip] = out
 		}
 	}
-	// The settings are checked on an empty domain: a bad value is exit 2
-	// with the name and source of the setting.
-	if _, err := mta.Simulate(mta.Input{Domain: "invalid"}, o.cfg, mta.Options{NoSuggest: true}); err != nil {
-		return usageErr("%v", err)
+	if cfg, _, err = o.f.mtaSettings(cfg, o.MainCF, o.Set); err != nil {
+		return err
+	}
+	o.req = audit.SimulateRequest{Config: cfg, MaxOrderings: o.MaxOrderings, Assume: assume, Probe: o.Probe, SMTP: smtp}
+	if o.SeedSet {
+		seed := o.Seed
+		o.req.Seed = &seed
 	}
 	return nil
 }
 
-func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
-	g := f.Global
-	ascii, unicode, err := parseDomainArg(o.Domain)
-	if err != nil {
+func simulateRun(o *simulateOptions) error {
+	var err error
+	if o.req.Domain, o.req.Unicode, err = parseDomainArg(o.Domain); err != nil {
 		return usageErr("%v", err)
 	}
-	r, err := f.Resolver()
+	doc, err := o.f.Checker().Simulate(o.ctx, o.req)
 	if err != nil {
+		return commandErr(err)
+	}
+	if err := write(o.f, *doc, render.SimulateText); err != nil {
 		return err
 	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
-	defer cancel()
-
-	d := discover.Run(ctx, r, ascii, discover.Options{IPv4: g.WantIPv4(), IPv6: g.WantIPv6()})
-	opt := mta.Options{MaxOrderings: o.MaxOrderings, Outcomes: o.outcomes, OutcomeSource: "assumed"}
-	if o.SeedSet {
-		seed := o.Seed
-		opt.Seed = &seed
-	}
-	var probeNotes []string
-	if o.Probe {
-		opt.Outcomes, probeNotes = simulateProbe(ctx, f, o, d)
-		opt.OutcomeSource = "measured"
-	}
-	doc, err := mta.Simulate(mta.FromDiscover(d), o.cfg, opt)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	doc.Notes = append(doc.Notes, probeNotes...)
-	if !g.WantIPv4() {
-		doc.Notes = append(doc.Notes, "-6: IPv4 addresses were not looked up, so the model sees none")
-	}
-	if !g.WantIPv6() {
-		doc.Notes = append(doc.Notes, "-4: IPv6 addresses were not looked up, so the model sees none")
-	}
-	verdict := audit.EvaluateSimulation(d, &doc, audit.Policy{Now: f.Now()})
-	out := render.SimulateDocument{Document: doc, Findings: verdict.Findings}
-	if unicode != doc.Domain {
-		out.DomainUnicode = unicode
-	}
-	if out.Findings == nil {
-		out.Findings = []report.Finding{}
-	}
-	if g.Format == "json" {
-		err = render.JSON(f.IO.Out, out)
-	} else {
-		err = render.SimulateText(f.IO.Out, render.NewStyles(f.IO.ColorEnabled(g.NoColor)), out)
-	}
-	if err != nil {
-		return err
-	}
-	if parent.Err() != nil {
-		return silentExit(ExitInterrupted)
-	}
-	return silentExit(simulateExitCode(d, out, verdict))
-}
-
-// simulateExitCode: findings at fail severity are 1; an answer we never got
-// (the MX query, or an address query of an exchange, timed out or failed
-// on our side) makes the simulation untrustworthy: 3.
-func simulateExitCode(d discover.Result, doc render.SimulateDocument, v audit.Verdict) int {
-	if report.AtLeast(doc.Findings, report.SeverityFail) {
-		return ExitFindings
-	}
-	if v.Undetermined || unanswered(d.MXStatus) {
-		return ExitUndetermined
-	}
-	for _, x := range d.MX {
-		if unanswered(x.AStatus) || unanswered(x.AAAAStatus) {
-			return ExitUndetermined
-		}
-	}
-	return ExitOK
-}
-
-func unanswered(s dnsq.Status) bool { return s == dnsq.StatusTimeout || s == dnsq.StatusError }
-
-// simulateProbe probes every discovered address and returns the measured
-// outcomes. Inconclusive probes (no route for that family here) are left
-// out: the replay then assumes the address accepts, and a note says so.
-func simulateProbe(ctx context.Context, f *Factory, o *simulateOptions, d discover.Result) (map[netip.Addr]mta.Outcome, []string) {
-	var targets []smtpprobe.Target
-	for _, x := range d.MX {
-		for _, a := range x.Addresses {
-			targets = append(targets, smtpprobe.Target{Host: x.Host, IP: a.IP})
-		}
-	}
-	var transcript io.Writer
-	if f.Global.Verbose {
-		transcript = f.IO.ErrOut
-	}
-	prober := smtpprobe.New(smtpprobe.Options{
-		Port: o.Port, HELO: o.helo, ConnectTimeout: o.ConnectTimeout, CommandTimeout: o.CommandTimeout,
-		NoStartTLS: o.NoStartTLS, Source4: o.src4, Source6: o.src6,
-		Dialer: f.Dialer, Routes: f.Routes, Now: f.Now, Transcript: transcript,
-	})
-	results := prober.ProbeAll(ctx, targets, 16)
-	var kept []smtpprobe.Result
-	var notes []string
-	for _, r := range results {
-		if r.Status == smtpprobe.StatusInconclusive {
-			notes = append(notes, fmt.Sprintf("%s could not be probed from this host (no %s route): the replay assumes it accepts", r.IP, r.Family))
-			continue
-		}
-		kept = append(kept, r)
-	}
-	return mta.OutcomesFromProbes(kept), notes
+	return finish(o.ctx, doc, report.SeverityFail)
 }

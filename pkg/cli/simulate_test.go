@@ -31,7 +31,7 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 		return io.NopCloser(strings.NewReader(s)), nil
 	}
 	base := func() *simulateOptions {
-		return &simulateOptions{MTA: "postfix", MaxOrderings: 1000, smtpFlags: smtpFlags{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second}, ReadFile: read}
+		return &simulateOptions{f: &Factory{Open: read}, MTA: "postfix", MaxOrderings: 1000, smtpFlags: smtpFlags{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second}}
 	}
 	tests := []struct {
 		name      string
@@ -65,7 +65,8 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := base()
 			tt.mod(o)
-			err := o.validate(tt.probeFlag)
+			o.probeFlagsSet = tt.probeFlag
+			err := o.validate()
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("err = %v", err)
@@ -81,19 +82,20 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 }
 
 func TestSimulateValidateBuildsTheModelConfig(t *testing.T) {
-	o := &simulateOptions{MTA: "postfix:3.3.0", MaxOrderings: 5, smtpFlags: smtpFlags{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second},
+	o := &simulateOptions{f: &Factory{}, MTA: "postfix:3.3.0", MaxOrderings: 5, smtpFlags: smtpFlags{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second},
 		Set: []string{"smtp_mx_address_limit = 2"}, LocalAddress: []string{"[2001:db8::9]"}, Assume: []string{"2001:db8::1=timeout"}}
-	if err := o.validate(false); err != nil {
+	if err := o.validate(); err != nil {
 		t.Fatal(err)
 	}
-	if o.cfg.MTA != "postfix" || o.cfg.Version != "3.3.0" || len(o.cfg.Set) != 1 || o.cfg.Set[0].Value != "2" {
-		t.Errorf("cfg = %+v", o.cfg)
+	cfg := o.req.Config
+	if cfg.MTA != "postfix" || cfg.Version != "3.3.0" || len(cfg.Set) != 1 || cfg.Set[0].Value != "2" {
+		t.Errorf("cfg = %+v", cfg)
 	}
-	if len(o.cfg.LocalAddrs) != 1 || o.cfg.LocalAddrs[0] != netip.MustParseAddr("2001:db8::9") {
-		t.Errorf("local = %v", o.cfg.LocalAddrs)
+	if len(cfg.LocalAddrs) != 1 || cfg.LocalAddrs[0] != netip.MustParseAddr("2001:db8::9") {
+		t.Errorf("local = %v", cfg.LocalAddrs)
 	}
-	if o.outcomes[netip.MustParseAddr("2001:db8::1")] != "timeout" {
-		t.Errorf("outcomes = %v", o.outcomes)
+	if o.req.Assume[netip.MustParseAddr("2001:db8::1")] != "timeout" {
+		t.Errorf("outcomes = %v", o.req.Assume)
 	}
 }
 

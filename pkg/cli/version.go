@@ -1,16 +1,24 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
+	"context"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcheck/mailcheck/pkg/document"
+	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/version"
 )
 
-func newCmdVersion(f *Factory) *cobra.Command {
+// versionOptions are what `mailcheck version` needs: nothing but output.
+type versionOptions struct {
+	f   *Factory
+	ctx context.Context
+}
+
+func newCmdVersion(f *Factory, runF func(*versionOptions) error) *cobra.Command {
+	opts := &versionOptions{f: f}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit, build date and Go version",
@@ -19,18 +27,19 @@ func newCmdVersion(f *Factory) *cobra.Command {
 			if err := checkFormat(f.Global, "text", "json"); err != nil {
 				return err
 			}
-			info := version.Get()
-			if f.Global.Format == "json" {
-				doc := struct {
-					SchemaVersion int `json:"schema_version"`
-					version.Info
-				}{report.SchemaVersion, info}
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(doc)
+			opts.ctx = cmd.Context()
+			if runF != nil {
+				return runF(opts)
 			}
-			_, err := fmt.Fprintln(f.IO.Out, info.String())
-			return err
+			return versionRun(opts)
 		},
 	}
+}
+
+func versionRun(opts *versionOptions) error {
+	doc := &document.Version{SchemaVersion: report.SchemaVersion, Info: version.Get()}
+	if err := write(opts.f, *doc, render.VersionText); err != nil {
+		return err
+	}
+	return finish(opts.ctx, doc, report.SeverityFail)
 }

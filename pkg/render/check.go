@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
 
@@ -39,7 +39,7 @@ type CheckSummary struct {
 // each report is formatted in memory first, then written with one call.
 type CheckWriter interface {
 	Begin() error
-	Write(r *audit.Report) error
+	Write(r *document.Check) error
 	End(s CheckSummary) error
 }
 
@@ -80,7 +80,7 @@ func (j *jsonlCheck) Begin() error { return nil }
 // Write calls the report's own MarshalJSON and compacts its output into the
 // line buffer: the bytes json.Encoder (HTML escaping off) would produce,
 // without its reflection pass and its copies, once per domain in bulk runs.
-func (j *jsonlCheck) Write(r *audit.Report) error {
+func (j *jsonlCheck) Write(r *document.Check) error {
 	// MarshalJSON is compact already (encoding/json output without
 	// indentation, spliced at object boundaries): no second pass over it.
 	b, err := r.MarshalJSON()
@@ -100,13 +100,13 @@ func (j *jsonlCheck) End(CheckSummary) error { return nil }
 // of documents for several; the array is streamed, element by element.
 type jsonCheck struct {
 	w     io.Writer
-	first *audit.Report // held back until we know whether there is a second
+	first *document.Check // held back until we know whether there is a second
 	n     int
 }
 
 func (j *jsonCheck) Begin() error { return nil }
 
-func (j *jsonCheck) Write(r *audit.Report) error {
+func (j *jsonCheck) Write(r *document.Check) error {
 	j.n++
 	switch j.n {
 	case 1:
@@ -124,7 +124,7 @@ func (j *jsonCheck) Write(r *audit.Report) error {
 	return j.element(r, false)
 }
 
-func (j *jsonCheck) element(r *audit.Report, first bool) error {
+func (j *jsonCheck) element(r *document.Check, first bool) error {
 	b, err := checkJSONIndent(r, "  ")
 	if err != nil {
 		return err

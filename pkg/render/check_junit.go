@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
 
@@ -54,7 +54,7 @@ func (j *junitCheck) Begin() error {
 	return err
 }
 
-func (j *junitCheck) Write(r *audit.Report) error {
+func (j *junitCheck) Write(r *document.Check) error {
 	name := r.Domain
 	if name == "" {
 		name = r.Input
@@ -69,7 +69,7 @@ func (j *junitCheck) Write(r *audit.Report) error {
 	for _, f := range r.Findings {
 		byCode[f.Code] = append(byCode[f.Code], f)
 	}
-	for _, code := range audit.CheckedCodes(r) {
+	for _, code := range r.CheckedCodes() {
 		title := code
 		if e, ok := report.Lookup(code); ok {
 			title = code + " " + e.Title

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -21,7 +21,7 @@ type markdownCheck struct {
 
 func (m *markdownCheck) Begin() error { return nil }
 
-func (m *markdownCheck) Write(r *audit.Report) error {
+func (m *markdownCheck) Write(r *document.Check) error {
 	var b bytes.Buffer
 	name := r.Domain
 	if name == "" {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -18,11 +18,11 @@ import (
 // hostileReport carries remote text an attacker controls: a banner and an
 // EHLO name with terminal escapes, markup and control characters, and a
 // very long PTR name.
-func hostileReport() *audit.Report {
+func hostileReport() *document.Check {
 	ip := netip.MustParseAddr("2001:db8:ffff:ffff:ffff:ffff:ffff:fffe")
 	evil := "mx\x1b]0;pwned\x07.example.org<script>|x\x01"
 	long := strings.Repeat("very-long-label.", 12) + "example.org"
-	return &audit.Report{
+	return &document.Check{
 		SchemaVersion: 1,
 		Result: discover.Result{Domain: "example.org", MXStatus: "ok", MX: []discover.Exchange{{
 			Preference: 10, Host: "mx.example.org", AStatus: "nodata", AAAAStatus: "ok",
@@ -37,7 +37,7 @@ func hostileReport() *audit.Report {
 	}
 }
 
-func writeAll(t *testing.T, format string, o CheckOptions, reps ...*audit.Report) string {
+func writeAll(t *testing.T, format string, o CheckOptions, reps ...*document.Check) string {
 	t.Helper()
 	var b bytes.Buffer
 	w, err := NewCheckWriter(format, &b, o)

@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
-	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -39,7 +39,7 @@ type textCheck struct {
 
 func (t *textCheck) Begin() error { return nil }
 
-func (t *textCheck) Write(r *audit.Report) error {
+func (t *textCheck) Write(r *document.Check) error {
 	var b bytes.Buffer
 	if t.n > 0 {
 		b.WriteString("\n")
@@ -69,7 +69,7 @@ func (t *textCheck) End(s CheckSummary) error {
 	return err
 }
 
-func writeCheckText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
+func writeCheckText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
 	st := o.Styles
 	w := o.Width
 	head := Sanitize(r.Domain)
@@ -97,7 +97,7 @@ func writeCheckText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
 	writeVerdictText(b, r, o)
 }
 
-func writeMXText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
+func writeMXText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
 	st := o.Styles
 	w := o.Width
 	switch {
@@ -253,7 +253,7 @@ func writeFindingsText(b *bytes.Buffer, fs []report.Finding, o CheckOptions) {
 	}
 }
 
-func writeVerdictText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
+func writeVerdictText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
 	st := o.Styles
 	fail, warn, info := r.Counts()
 	counts := fmt.Sprintf("%d fail, %d warn, %d info", fail, warn, info)
@@ -327,7 +327,7 @@ func checkWrap(text string, width int, indent string) []string {
 // writeDeliveryText says what the simulated MTA does with a message now:
 // how often it starts over IPv6 and, replayed over what the probes saw,
 // how often the message is delivered, deferred or bounced.
-func writeDeliveryText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
+func writeDeliveryText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
 	d := r.Delivery
 	if d == nil {
 		return
@@ -340,7 +340,7 @@ func writeDeliveryText(b *bytes.Buffer, r *audit.Report, o CheckOptions) {
 }
 
 // hasIPv6 reports whether any MX host of the report has an IPv6 address.
-func hasIPv6(r *audit.Report) bool {
+func hasIPv6(r *document.Check) bool {
 	for _, x := range r.MX {
 		for _, a := range x.Addresses {
 			if a.Family == addr.IPv6 {
@@ -352,7 +352,7 @@ func hasIPv6(r *audit.Report) bool {
 }
 
 // checkDeliveryLine is one sentence about the simulated delivery.
-func checkDeliveryLine(d *audit.Delivery, has6 bool) string {
+func checkDeliveryLine(d *document.Delivery, has6 bool) string {
 	settings := "default settings"
 	if !d.Defaults {
 		settings = "your settings"

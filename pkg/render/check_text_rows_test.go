@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
@@ -16,8 +16,8 @@ import (
 // IPv6.
 func TestCheckTextRowsAndDeliveryLineSayWhatWasSeen(t *testing.T) {
 	ip := netip.MustParseAddr("192.0.2.10")
-	rep := func(tls *smtpprobe.TLSInfo, startTLS bool) *audit.Report {
-		return &audit.Report{
+	rep := func(tls *smtpprobe.TLSInfo, startTLS bool) *document.Check {
+		return &document.Check{
 			SchemaVersion: 1,
 			Result: discover.Result{Domain: "example.org", MXStatus: "ok", MX: []discover.Exchange{{
 				Preference: 10, Host: "mx.example.org", AStatus: "ok", AAAAStatus: "nodata",
@@ -25,12 +25,12 @@ func TestCheckTextRowsAndDeliveryLineSayWhatWasSeen(t *testing.T) {
 			}}},
 			Probed:   true,
 			Probes:   []smtpprobe.Result{{Host: "mx.example.org", IP: ip, Family: "ipv4", Port: 25, Status: "ok", BannerCode: 220, EHLOName: "mx.example.org", StartTLS: startTLS, TLS: tls}},
-			Delivery: &audit.Delivery{MTA: "Postfix 3.7.11", Defaults: true, Replayed: true, PDelivered: 1},
+			Delivery: &document.Delivery{MTA: "Postfix 3.7.11", Defaults: true, Replayed: true, PDelivered: 1},
 		}
 	}
 	cases := []struct {
 		name  string
-		r     *audit.Report
+		r     *document.Check
 		want  []string
 		never []string
 	}{
@@ -38,7 +38,7 @@ func TestCheckTextRowsAndDeliveryLineSayWhatWasSeen(t *testing.T) {
 			[]string{"STARTTLS TLS1.3 unverified  EHLO"}, nil},
 		{"verified certificate", rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: true}, true),
 			[]string{"STARTTLS TLS1.3 "}, []string{"unverified"}},
-		{"STARTTLS not tried", func() *audit.Report { r := rep(nil, true); r.NoStartTLS = true; return r }(),
+		{"STARTTLS not tried", func() *document.Check { r := rep(nil, true); r.NoStartTLS = true; return r }(),
 			[]string{"STARTTLS offered (not tried)"}, nil},
 		{"no IPv6 at all", rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: true}, true),
 			[]string{"IPv4 only", "delivered 100%"}, []string{"IPv6 in 0%"}},

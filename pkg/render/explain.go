@@ -7,23 +7,8 @@ import (
 	"strings"
 
 	"github.com/mailcheck/mailcheck/pkg/bounce"
-	"github.com/mailcheck/mailcheck/pkg/report"
-	"github.com/mailcheck/mailcheck/pkg/sender"
+	"github.com/mailcheck/mailcheck/pkg/document"
 )
-
-// ExplainDocument is what `mailcheck explain` reports: the recognised
-// bounce (its fields inline, docs/json.md "explain"), the sender checks it
-// implied when they ran, and their findings.
-type ExplainDocument struct {
-	SchemaVersion int `json:"schema_version"`
-	bounce.Result
-	// ChecksRun is true when the sender checks ran; otherwise ChecksNote
-	// says why not and what they would have checked.
-	ChecksRun  bool             `json:"checks_run"`
-	ChecksNote string           `json:"checks_note,omitempty"`
-	Sender     *sender.Report   `json:"sender,omitempty"`
-	Findings   []report.Finding `json:"findings"`
-}
 
 var explainReceiverNames = map[string]string{
 	bounce.ReceiverGmail:     "Gmail",
@@ -36,7 +21,7 @@ var explainReceiverNames = map[string]string{
 // ExplainText writes the explanation for people. Everything quoted from the
 // bounce is remote text and is sanitised (pkg/bounce already did; this is
 // the last line of defence at the terminal).
-func ExplainText(w io.Writer, st *Styles, doc ExplainDocument) error {
+func ExplainText(w io.Writer, st *Styles, doc document.Explain) error {
 	p := NewPrinter(w)
 	r := doc.Result
 	if r.Recognised {

@@ -8,30 +8,15 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
-	"github.com/mailcheck/mailcheck/pkg/report"
 )
-
-// MXDocument is the `mailcheck mx` report: the discovery result with the
-// schema version and the findings (docs/json.md, "mx").
-type MXDocument struct {
-	SchemaVersion int `json:"schema_version"`
-	discover.Result
-	Findings []report.Finding `json:"findings"`
-	// Families says which families were asked for, for the text renderer's
-	// "not checked" line; it is not part of the JSON document (a skipped
-	// family shows as "skipped" statuses there).
-	Families Families `json:"-"`
-}
-
-// Families are the address families a command looked up.
-type Families struct{ IPv4, IPv6 bool }
 
 // MXText writes the mx report for people: a headline, what the MX answer
 // means (null MX, implicit MX, no such domain, failure), one table row per
 // address or failed address lookup, notes on irregular records with what
 // Postfix and Exim do about them, then the findings.
-func MXText(w io.Writer, st *Styles, doc MXDocument) error {
+func MXText(w io.Writer, st *Styles, doc document.MX) error {
 	p := NewPrinter(w)
 	r := doc.Result
 	domain := Sanitize(r.Domain)

@@ -13,6 +13,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
@@ -50,10 +51,10 @@ func address(ip string, ptr []string, fc iprev.Status) discover.Address {
 		PTR: ptr, PTRStatus: ps, FCrDNS: fc}
 }
 
-func sampleDoc() MXDocument {
-	return MXDocument{
+func sampleDoc() document.MX {
+	return document.MX{
 		SchemaVersion: report.SchemaVersion,
-		Families:      Families{IPv4: true, IPv6: true},
+		Families:      document.Families{IPv4: true, IPv6: true},
 		Result: discover.Result{
 			Domain: "xn--bcher-kva.example", DomainUnicode: "bücher.example",
 			MXStatus: dnsq.StatusOK, MXAuthentic: true,
@@ -90,15 +91,15 @@ func sampleDoc() MXDocument {
 }
 
 func TestMXTextGolden(t *testing.T) {
-	nullMX := MXDocument{SchemaVersion: 1, Families: Families{true, true},
+	nullMX := document.MX{SchemaVersion: 1, Families: document.Families{IPv4: true, IPv6: true},
 		Result: discover.Result{Domain: "example.org", MXStatus: dnsq.StatusOK, NullMX: true, MX: []discover.Exchange{}}}
-	nx := MXDocument{SchemaVersion: 1, Families: Families{true, true},
+	nx := document.MX{SchemaVersion: 1, Families: document.Families{IPv4: true, IPv6: true},
 		Result: discover.Result{Domain: "nope.example", MXStatus: dnsq.StatusNXDomain, MX: []discover.Exchange{}}}
-	fail := MXDocument{SchemaVersion: 1, Families: Families{true, true},
+	fail := document.MX{SchemaVersion: 1, Families: document.Families{IPv4: true, IPv6: true},
 		Result: discover.Result{Domain: "broken.example", MXStatus: dnsq.StatusServFail, MXError: "servfail: injected", MX: []discover.Exchange{}}}
-	timeout := MXDocument{SchemaVersion: 1, Families: Families{true, true},
+	timeout := document.MX{SchemaVersion: 1, Families: document.Families{IPv4: true, IPv6: true},
 		Result: discover.Result{Domain: "example.org", MXStatus: dnsq.StatusTimeout, MXError: "timeout: no DNS server answered", MX: []discover.Exchange{}}}
-	implicit := MXDocument{SchemaVersion: 1, Families: Families{IPv4: true},
+	implicit := document.MX{SchemaVersion: 1, Families: document.Families{IPv4: true},
 		Result: discover.Result{Domain: "example.com", MXStatus: dnsq.StatusNoData, ImplicitMX: true,
 			MX: []discover.Exchange{{Preference: 0, Host: "example.com", AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusSkipped,
 				Addresses: []discover.Address{address("203.0.113.7", []string{"www.example.com"}, iprev.StatusPass)}}}}}
@@ -111,7 +112,7 @@ func TestMXTextGolden(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		doc   MXDocument
+		doc   document.MX
 		color bool
 	}{
 		{"mx_full.txt", sampleDoc(), false},

@@ -5,43 +5,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
-// ProbeDocument is the `mailcheck probe` report (docs/json.md, "probe").
-type ProbeDocument struct {
-	SchemaVersion int `json:"schema_version"`
-	// Target is what was asked, normalised: a domain or host name in
-	// A-label form without the trailing dot, or an IP address.
-	Target        string `json:"target"`
-	TargetUnicode string `json:"target_unicode,omitempty"` // U-label form of an IDN target
-	// TargetKind is "domain" (its MX addresses, or its own addresses
-	// through the implicit MX) or "ip" (an IP literal).
-	TargetKind string `json:"target_kind"`
-	Port       int    `json:"port"`
-	HELO       string `json:"helo"` // the EHLO argument sent ("" = each connection's address literal)
-	// NullMX is true when the domain publishes a null MX (RFC 7505): there
-	// is nothing to probe.
-	NullMX     bool `json:"null_mx"`
-	ImplicitMX bool `json:"implicit_mx"`
-	// Probes are in the order of the MX records (by preference) and, per
-	// exchange, A before AAAA in answer order.
-	Probes      []smtpprobe.Result     `json:"probes"`
-	Differences []smtpprobe.Difference `json:"differences"`
-	NameChecks  []smtpprobe.NameCheck  `json:"name_checks"`
-	// AllTimedOut: every probe that could run timed out at connect;
-	// outbound port 25 is probably blocked here (see Notes).
-	AllTimedOut bool `json:"all_timed_out"`
-	// Notes explain what the results mean beyond one address (DNS problems,
-	// addresses left out, a blocked port).
-	Notes    []string         `json:"notes"`
-	Findings []report.Finding `json:"findings"`
-}
-
 // ProbeText writes the probe report for people: one table row per address,
 // the reasons for failures, the IPv4/IPv6 comparison, notes and findings.
-func ProbeText(w io.Writer, st *Styles, doc ProbeDocument) error {
+func ProbeText(w io.Writer, st *Styles, doc document.Probe) error {
 	p := NewPrinter(w)
 	head := st.Paint(ToneBold, Sanitize(doc.Target))
 	if doc.TargetUnicode != "" {

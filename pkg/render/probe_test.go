@@ -6,13 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
 // probeDoc is a dual-stack MX whose IPv6 address reaches an older server,
 // plus a second MX that times out over IPv6 and is not testable over IPv4.
-func probeDoc() ProbeDocument {
+func probeDoc() document.Probe {
 	v4 := smtpprobe.Result{
 		Host: "mx1.example.org", IP: netip.MustParseAddr("192.0.2.1"), Family: "ipv4", Port: 25,
 		PTR: []string{"mx1.example.org"}, Status: smtpprobe.StatusOK, BannerCode: 220,
@@ -41,7 +42,7 @@ func probeDoc() ProbeDocument {
 		Error: "connect: this host has no IPv4 route or source address toward 198.51.100.2: network is unreachable",
 	}
 	probes := []smtpprobe.Result{v4, v6, i4, t6}
-	return ProbeDocument{
+	return document.Probe{
 		SchemaVersion: 1, Target: "example.org", TargetKind: "domain", Port: 25, HELO: "client.example.net",
 		Probes: probes, Differences: smtpprobe.Compare(probes), NameChecks: smtpprobe.CheckNames(probes),
 		Notes:    []string{"This host has no IPv4 route (or no usable IPv4 source address): the IPv4 addresses were not tested."},
@@ -53,11 +54,11 @@ func TestProbeTextGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		color bool
-		doc   ProbeDocument
+		doc   document.Probe
 	}{
 		{"probe_dual_stack.txt", false, probeDoc()},
 		{"probe_dual_stack_color.txt", true, probeDoc()},
-		{"probe_null_mx.txt", false, ProbeDocument{SchemaVersion: 1, Target: "null.example.org", TargetKind: "domain",
+		{"probe_null_mx.txt", false, document.Probe{SchemaVersion: 1, Target: "null.example.org", TargetKind: "domain",
 			Port: 25, NullMX: true, Probes: []smtpprobe.Result{}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,7 +99,7 @@ func TestProbeTextClaimsParityOnlyForHostsSeenInBothFamilies(t *testing.T) {
 		{[]smtpprobe.Result{a, b, b2}, true},
 	} {
 		var buf bytes.Buffer
-		doc := ProbeDocument{Target: "example.org", Port: 25, Probes: tc.probes}
+		doc := document.Probe{Target: "example.org", Port: 25, Probes: tc.probes}
 		if err := ProbeText(&buf, NewStyles(false), doc); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/pkg/bounce"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/sender"
@@ -108,14 +109,14 @@ func stripANSI(s string) string {
 
 func TestExplainTextMatchesGolden(t *testing.T) {
 	res := bounce.Parse(`host gmail-smtp-in.l.google.com[2a00:1450:400c:c0a::1b] said: 550-5.7.1 [2001:db8:1::27      12] Our system has detected that this message does 550-5.7.1 not meet IPv6 sending guidelines regarding PTR records and 550-5.7.1 authentication. 550 5.7.1 - gsmtp (in reply to end of DATA command)`)
-	doc := ExplainDocument{SchemaVersion: 1, Result: res, ChecksNote: "Checks not run (--no-checks).", Findings: []report.Finding{}}
+	doc := document.Explain{SchemaVersion: 1, Result: res, ChecksNote: "Checks not run (--no-checks).", Findings: []report.Finding{}}
 	var buf bytes.Buffer
 	if err := ExplainText(&buf, NewStyles(false), doc); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "explain.txt", buf.Bytes())
 
-	un := ExplainDocument{SchemaVersion: 1, Result: bounce.Parse("552 5.3.4 too big for mx.example.com from 192.0.2.1"), Findings: []report.Finding{}}
+	un := document.Explain{SchemaVersion: 1, Result: bounce.Parse("552 5.3.4 too big for mx.example.com from 192.0.2.1"), Findings: []report.Finding{}}
 	buf.Reset()
 	if err := ExplainText(&buf, NewStyles(false), un); err != nil {
 		t.Fatal(err)

@@ -7,17 +7,9 @@ import (
 	"strings"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
-	"github.com/mailcheck/mailcheck/pkg/report"
 )
-
-// SimulateDocument is the `mailcheck simulate` report: the model's document
-// (DESIGN.md "simulate", docs/json.md) with the findings.
-type SimulateDocument struct {
-	mta.Document
-	DomainUnicode string           `json:"domain_unicode,omitempty"`
-	Findings      []report.Finding `json:"findings"`
-}
 
 // simulateTextOrderings is how many orderings the text report lists; JSON
 // carries up to --max-orderings.
@@ -27,7 +19,7 @@ const simulateTextOrderings = 10
 // candidate table with P(first) and P(tried), the most likely orderings,
 // the family patterns, the sample, the replay with suggestions, the
 // effective settings with their sources, and notes.
-func SimulateText(w io.Writer, st *Styles, doc SimulateDocument) error {
+func SimulateText(w io.Writer, st *Styles, doc document.Simulate) error {
 	p := NewPrinter(w)
 	d := doc.Document
 	title := st.Paint(ToneBold, Sanitize(d.Domain))

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
@@ -34,13 +35,13 @@ func simulateExample() mta.Input {
 	}}
 }
 
-func simulateDoc(t *testing.T, in mta.Input, cfg mta.Config, opt mta.Options) SimulateDocument {
+func simulateDoc(t *testing.T, in mta.Input, cfg mta.Config, opt mta.Options) document.Simulate {
 	t.Helper()
 	d, err := mta.Simulate(in, cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return SimulateDocument{Document: d, Findings: []report.Finding{}}
+	return document.Simulate{Document: d, Findings: []report.Finding{}}
 }
 
 func TestSimulateTextGolden(t *testing.T) {

@@ -1,4 +1,4 @@
-package audit
+package document
 
 import (
 	"bytes"
@@ -8,14 +8,15 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/sender"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
 
-// Report is the check document for one domain: the union of the mx, probe
+// Check is the check document for one domain: the union of the mx, probe
 // and simulate documents plus findings (DESIGN.md, "check"). Its JSON form
 // is the contract documented in docs/json.md; `-o jsonl` writes it on one
 // line per domain.
-type Report struct {
+type Check struct {
 	SchemaVersion int `json:"schema_version"`
 	// Input is what the user gave, when it differs from Domain (bulk
 	// lines, U-labels, addresses); Error is set when it was not a domain.
@@ -28,7 +29,7 @@ type Report struct {
 	// Simulation is the simulate document of the default MTA; its fields
 	// (mta, attempts, p_first_ipv6, orderings, replay, ...) are written at
 	// the top level. Nil when the simulation did not run (--dns-only).
-	Simulation any `json:"-"`
+	Simulation *mta.Document `json:"-"`
 	// Delivery summarises the simulation for the text and markdown
 	// reports (the JSON carries the whole simulate document instead).
 	Delivery *Delivery `json:"-"`
@@ -36,7 +37,7 @@ type Report struct {
 	// Sender is the sending-side audit of this host for the domain
 	// (check --sender: the sender document); its findings (MC6xx) are in
 	// Findings too.
-	Sender any `json:"sender,omitempty"`
+	Sender *sender.Report `json:"sender,omitempty"`
 
 	Findings []report.Finding `json:"findings"`
 	// Undetermined says this machine could not reach a verdict (resolver
@@ -67,7 +68,7 @@ type Delivery struct {
 }
 
 // simBody is the simulate document without the two keys it shares with the
-// report (schema_version, domain): the shallower fields hide the embedded
+// check document (schema_version, domain): the shallower fields hide the embedded
 // ones, and being nil they are omitted.
 type simBody struct {
 	*mta.Document
@@ -75,66 +76,33 @@ type simBody struct {
 	Domain        *struct{} `json:"domain,omitempty"`
 }
 
-// reportFields is Report without its MarshalJSON, for the default encoding.
-type reportFields Report
+// checkFields is Check without its MarshalJSON, for the default encoding.
+type checkFields Check
 
-// MarshalJSON writes the report with the simulation's fields merged in at
-// the top level, as the union the check document promises. Keys of the
-// report itself win over a simulation key of the same name.
-func (r Report) MarshalJSON() ([]byte, error) {
-	base, err := marshalNoEscape(reportFields(r))
+// MarshalJSON writes the document with the simulation's fields merged in at
+// the top level, as the union the check document promises: the check
+// fields, then the simulate document's own fields (schema_version and
+// domain, which both carry, appear once, from the check).
+func (r Check) MarshalJSON() ([]byte, error) {
+	base, err := marshalNoEscape(checkFields(r))
 	if err != nil || r.Simulation == nil {
 		return base, err
 	}
-	if doc, ok := r.Simulation.(*mta.Document); ok && doc != nil {
-		// The common case, without re-parsing: the simulate document
-		// shares only schema_version and domain with the report, and
-		// simBody hides those.
-		sim, err := marshalNoEscape(simBody{Document: doc})
-		if err != nil {
-			return nil, fmt.Errorf("simulation: %w", err)
-		}
-		if len(sim) <= 2 {
-			return base, nil
-		}
-		out := make([]byte, 0, len(base)+len(sim))
-		out = append(out, base[:len(base)-1]...)
-		out = append(out, ',')
-		return append(out, sim[1:]...), nil
-	}
-	sim, err := marshalNoEscape(r.Simulation)
+	sim, err := marshalNoEscape(simBody{Document: r.Simulation})
 	if err != nil {
 		return nil, fmt.Errorf("simulation: %w", err)
 	}
-	var simFields map[string]json.RawMessage
-	if err := json.Unmarshal(sim, &simFields); err != nil {
-		return nil, fmt.Errorf("simulation is not a JSON object: %w", err)
+	if len(sim) <= 2 {
+		return base, nil
 	}
-	var own map[string]json.RawMessage
-	if err := json.Unmarshal(base, &own); err != nil {
-		return nil, err
-	}
-	// Append the simulation's keys that the report does not have, keeping
-	// the report's field order first (stable output for golden files).
-	keys := sortedKeys(simFields)
-	var buf bytes.Buffer
-	buf.Write(base[:len(base)-1])
-	for _, k := range keys {
-		if _, dup := own[k]; dup || k == "schema_version" || k == "domain" || k == "findings" {
-			continue
-		}
-		kb, _ := json.Marshal(k)
-		buf.WriteByte(',')
-		buf.Write(kb)
-		buf.WriteByte(':')
-		buf.Write(simFields[k])
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	out := make([]byte, 0, len(base)+len(sim))
+	out = append(out, base[:len(base)-1]...)
+	out = append(out, ',')
+	return append(out, sim[1:]...), nil
 }
 
 // Counts returns how many findings there are of each severity.
-func (r *Report) Counts() (fail, warn, info int) {
+func (r *Check) Counts() (fail, warn, info int) {
 	for _, f := range r.Findings {
 		switch f.Severity {
 		case report.SeverityFail:
@@ -158,4 +126,10 @@ func marshalNoEscape(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// Outcome: a line that was not a domain is bad input; otherwise the
+// findings (--ignore already applied) and whether anything could be judged.
+func (r *Check) Outcome() Outcome {
+	return Outcome{Findings: r.Findings, Undetermined: r.Undetermined, BadInput: r.Error != ""}
 }

@@ -1,4 +1,4 @@
-package audit
+package document
 
 import (
 	"slices"
@@ -29,11 +29,11 @@ var (
 	}
 )
 
-// CheckedCodes returns, in code order, the catalogue codes this report
+// CheckedCodes returns, in code order, the catalogue codes this document
 // actually judged (for JUnit's one testcase per code checked): the
 // receiving-side codes, less those that need probes or a simulation it did
 // not have, plus every code it reported (sending-side codes included).
-func CheckedCodes(r *Report) []string {
+func (r *Check) CheckedCodes() []string {
 	var out []string
 	for _, e := range report.Entries() {
 		area := e.Code[2]

@@ -1,0 +1,239 @@
+package audit
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/document"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/target"
+)
+
+// Bulk is the input of CheckMany: domains given as arguments, then a list
+// (one domain per line, '#' comments), checked Concurrency at a time.
+type Bulk struct {
+	Args        []string
+	List        io.Reader // nil: arguments only
+	Concurrency int       // at most this many domains at once (at least 1)
+	// InOrder emits documents in input order; otherwise in completion
+	// order, so that memory stays flat however long the list (jsonl).
+	InOrder bool
+}
+
+// InputError is a domain list that could not be read to its end; what
+// was read before it was checked and emitted.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// CheckMany is `mailcheck check` over many domains: each distinct domain
+// once (arguments first), each under its own deadline, at most
+// Concurrency at once, with every document handed to emit from the
+// calling goroutine (the one writer). A line that is not a domain is
+// emitted in place as a document carrying the error. An interrupt (ctx)
+// or an emit error stops the work: no domain is checked for nobody, what
+// completed is emitted, and a domain cut short by the interrupt is not.
+//
+// The error is emit's, or an *InputError when the list could not be read
+// to its end, or the resolver's (nothing was checked).
+func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit func(*document.Check) error) error {
+	p, err := c.plan(req)
+	if err != nil {
+		return err
+	}
+	work, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	concurrency := max(in.Concurrency, 1)
+	// No slot per possible worker: the results buffer is small whatever
+	// --concurrency says, and workers start only as jobs arrive, so a
+	// short list under a large --concurrency starts one per domain.
+	jobs := make(chan bulkJob)
+	results := make(chan bulkResult, min(concurrency, 64))
+	var (
+		readErr error
+		workers sync.WaitGroup
+	)
+	worker := func() {
+		defer workers.Done()
+		for j := range jobs {
+			var rep *document.Check
+			if j.err != nil {
+				rep = &document.Check{SchemaVersion: report.SchemaVersion, Input: j.input, Error: j.err.Error(),
+					Result: discover.Result{MX: []discover.Exchange{}}, Findings: []report.Finding{}}
+			} else {
+				rep = p.check(work, j.domain)
+				if work.Err() != nil {
+					// Interrupted mid-domain: incomplete, so never emitted.
+					continue
+				}
+				if j.input != j.domain {
+					rep.Input = j.input
+				}
+				if j.unicode != j.domain {
+					rep.DomainUnicode = j.unicode
+				}
+			}
+			results <- bulkResult{idx: j.idx, rep: rep}
+		}
+	}
+	go func() {
+		started := 0
+		readErr = produceBulkJobs(in.Args, in.List, func(j bulkJob) bool {
+			if started < concurrency {
+				started++
+				workers.Add(1)
+				go worker()
+			}
+			select {
+			case jobs <- j:
+				return true
+			case <-work.Done():
+				return false
+			}
+		})
+		close(jobs)
+		workers.Wait()
+		close(results)
+	}()
+
+	err = emitInOrder(results, in.InOrder, emit)
+	if err != nil {
+		stopWork()
+	}
+	// Drain so that workers never block on a dead writer.
+	for range results {
+	}
+	if err != nil {
+		return err
+	}
+	if readErr != nil {
+		return &InputError{Err: readErr}
+	}
+	return nil
+}
+
+// bulkJob is one domain to check; idx is its position in the input.
+type bulkJob struct {
+	idx     int
+	input   string
+	domain  string // A-label form
+	unicode string // U-label form
+	err     error
+}
+
+type bulkResult struct {
+	idx int
+	rep *document.Check
+}
+
+// emitInOrder hands each document to emit: in completion order, or in
+// input order (holding back those that finished early). An interrupted
+// run leaves gaps: what completed is emitted, in order. It stops at the
+// first emit error.
+func emitInOrder(results <-chan bulkResult, inOrder bool, emit func(*document.Check) error) error {
+	pending := map[int]*document.Check{}
+	next := 0
+	for r := range results {
+		if !inOrder {
+			if err := emit(r.rep); err != nil {
+				return err
+			}
+			continue
+		}
+		pending[r.idx] = r.rep
+		for rep, ok := pending[next]; ok; rep, ok = pending[next] {
+			delete(pending, next)
+			next++
+			if err := emit(rep); err != nil {
+				return err
+			}
+		}
+	}
+	for i := next; len(pending) > 0; i++ {
+		if rep, ok := pending[i]; ok {
+			delete(pending, i)
+			if err := emit(rep); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// produceBulkJobs hands every distinct domain to job, arguments first,
+// until job returns false.
+// A line that is not a domain becomes a job carrying the error, so that
+// it is reported in place (and the exit code is 2).
+func produceBulkJobs(args []string, in io.Reader, job func(bulkJob) bool) error {
+	// Duplicates are found by a 64-bit hash of the A-label name: 8 bytes a
+	// domain instead of the name itself, so that 100k-domain lists stay
+	// small; a false duplicate needs a collision (about 1 in 10^9 at 100k).
+	seen := make(map[uint64]struct{}, len(args))
+	seed := maphash.MakeSeed()
+	idx := 0
+	send := func(input string) bool {
+		d, u, err := ParseDomain(input)
+		if err == nil {
+			h := maphash.String(seed, d)
+			if _, dup := seen[h]; dup {
+				return true
+			}
+			seen[h] = struct{}{}
+		}
+		j := bulkJob{idx: idx, input: input, domain: d, unicode: u, err: err}
+		idx++
+		return job(j)
+	}
+	for _, a := range args {
+		if !send(a) {
+			return nil
+		}
+	}
+	if in == nil {
+		return nil
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 4096), 64*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := sc.Text()
+		if i := strings.IndexByte(s, '#'); i >= 0 {
+			s = s[:i]
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !send(s) {
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading the domain list at line %d: %w", line+1, err)
+	}
+	return nil
+}
+
+// ParseDomain normalises one domain of check as users paste it ("User@Example.ORG.",
+// URLs, U-labels: pkg/target, which also has the fast path for the plain
+// names of bulk input) and returns its A-label and U-label forms. IP
+// addresses and '-' are bad input.
+func ParseDomain(s string) (ascii, unicode string, err error) {
+	if strings.TrimSpace(s) == "-" {
+		return "", "", errors.New("'-' is not a domain; use -f - to read domains from stdin")
+	}
+	t, err := target.Parse(s)
+	if err != nil {
+		return "", "", err
+	}
+	return t.ASCII, t.Unicode, nil
+}

@@ -1,0 +1,127 @@
+package audit
+
+import (
+	"context"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/document"
+	"github.com/mailcheck/mailcheck/pkg/mta"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/sender"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// CheckRequest is what `mailcheck check` (and demo) asks of every domain.
+type CheckRequest struct {
+	DNSOnly bool // no SMTP probes, no simulation
+	NoRDNS  bool // no reverse DNS of the MX addresses
+	SMTP    smtpprobe.Options
+	// MTA is the simulated MTA's configuration (zero: Postfix defaults).
+	MTA    mta.Config
+	Expect Expect
+	// Ignore drops findings with these codes (--ignore).
+	Ignore map[string]bool
+	// Sender also audits this host as a sender to each domain, with
+	// main.cf's source addresses and HELO name when MainCF is set.
+	Sender bool
+	MainCF *MainCF
+}
+
+// checkPlan is a CheckRequest made ready to run on many domains: the
+// stages, run options and sender audit options are built once.
+type checkPlan struct {
+	c      *Checker
+	stages Stages
+	run    Options
+	ignore map[string]bool
+	audit  func(ctx context.Context, domain string) *sender.Report
+}
+
+// plan builds what every domain's check shares. The error is the
+// resolver's, or a main.cf whose settings the sender audit cannot use.
+func (c *Checker) plan(req CheckRequest) (*checkPlan, error) {
+	r, err := c.Resolver()
+	if err != nil {
+		return nil, err
+	}
+	var prober *smtpprobe.Prober
+	if !req.DNSOnly {
+		prober = c.prober(req.SMTP)
+	}
+	p := &checkPlan{
+		c: c,
+		stages: NewStages(Real{
+			Resolver:     r,
+			Discover:     discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: !req.NoRDNS},
+			Prober:       prober,
+			MTA:          req.MTA,
+			NoSimulation: req.DNSOnly,
+		}),
+		run: Options{
+			WantIPv4: c.IPv4, WantIPv6: c.IPv6,
+			NoStartTLS: req.SMTP.NoStartTLS,
+			NoRDNS:     req.NoRDNS,
+			Policy:     Policy{Expect: req.Expect, Sandbox: c.Sandbox, Ignored: req.Ignore},
+			Now:        c.Now,
+		},
+		ignore: req.Ignore,
+	}
+	if req.Sender {
+		host := c.hostname()
+		so := sender.Options{Hostname: host, Want4: c.IPv4, Want6: c.IPv6, Routes: c.senderRoutes()}
+		if req.MainCF != nil {
+			m, err := sender.ReadMainCF(req.MainCF.File, req.MainCF.Settings, host)
+			if err != nil {
+				return nil, &MainCFError{Err: err}
+			}
+			so.MainCF = &m
+		}
+		p.audit = func(ctx context.Context, domain string) *sender.Report {
+			o := so
+			o.Domain = domain
+			return sender.Audit(ctx, r, o)
+		}
+	}
+	return p, nil
+}
+
+// Check is `mailcheck check` for one domain (A-label form): discovery,
+// probes, simulation and, when asked, the sender audit, all under one
+// deadline, judged into findings. The error is the resolver's, or a
+// main.cf the sender audit cannot use.
+func (c *Checker) Check(ctx context.Context, domain string, req CheckRequest) (*document.Check, error) {
+	p, err := c.plan(req)
+	if err != nil {
+		return nil, err
+	}
+	return p.check(ctx, domain), nil
+}
+
+// check runs one domain under its own deadline. The sender audit runs
+// beside the receiving-side run, not after it, so that both share the
+// domain's --timeout rather than each getting one.
+func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
+	ctx, cancel := p.c.deadline(ctx)
+	defer cancel()
+	start := p.c.now()
+	var srep *sender.Report
+	done := make(chan struct{})
+	if p.audit != nil {
+		go func() {
+			defer close(done)
+			srep = p.audit(ctx, domain)
+		}()
+	} else {
+		close(done)
+	}
+	rep := Run(ctx, domain, p.run, p.stages)
+	<-done
+	if srep != nil {
+		rep.Sender = srep
+		rep.Findings = append(rep.Findings, srep.Findings...)
+		report.SortFindings(rep.Findings)
+		rep.ElapsedMS = p.c.now().Sub(start).Milliseconds()
+	}
+	rep.Findings = report.Without(rep.Findings, p.ignore)
+	return rep
+}

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"embed"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mailcheck/mailcheck/pkg/render"
+	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/target"
+)
+
+// The flag groups several commands share, each declared and parsed once.
+
+// findingFlags are --fail-on and --ignore (check, demo, sender).
+type findingFlags struct {
+	FailOn string
+	Ignore []string
+
+	// Derived by parse.
+	failOn  report.Severity
+	ignore  map[string]bool
+	ignored []string // in the order given, without duplicates
+}
+
+// register adds the flags; example ends the --ignore help (", e.g. ...").
+func (o *findingFlags) register(fl *pflag.FlagSet, example string) {
+	fl.StringVar(&o.FailOn, "fail-on", "fail", "lowest severity that makes the exit code 1: warn or fail")
+	fl.StringArrayVar(&o.Ignore, "ignore", nil, "drop findings with this code (repeatable)"+example)
+}
+
+func (o *findingFlags) parse() error {
+	switch o.FailOn {
+	case "warn", "fail":
+		o.failOn = report.Severity(o.FailOn)
+	default:
+		return usageErr("--fail-on %q: use warn or fail", o.FailOn)
+	}
+	o.ignore = map[string]bool{}
+	o.ignored = nil
+	for _, c := range o.Ignore {
+		code, err := report.CheckCode(c)
+		if err != nil {
+			return usageErr("--ignore: %v", err)
+		}
+		if !o.ignore[code] {
+			o.ignored = append(o.ignored, code)
+		}
+		o.ignore[code] = true
+	}
+	return nil
+}
+
+// smtpFlags are the SMTP probe flags that probe, check and simulate share
+// (DESIGN.md, "Commands").
+type smtpFlags struct {
+	Port           int
+	HELO           string
+	ConnectTimeout time.Duration
+	CommandTimeout time.Duration
+	NoStartTLS     bool
+	Source4        string
+	Source6        string
+}
+
+// register adds the flags to fl; noStartTLSNote extends the --no-starttls
+// help with what it means for the command at hand.
+func (s *smtpFlags) register(fl *pflag.FlagSet, noStartTLSNote string) {
+	fl.IntVar(&s.Port, "port", 25, "TCP port to connect to")
+	fl.StringVar(&s.HELO, "helo", "", "EHLO name to send (default: this host's name if fully qualified, else the address literal of the source address)")
+	fl.DurationVar(&s.ConnectTimeout, "connect-timeout", 10*time.Second, "deadline for one TCP connect")
+	fl.DurationVar(&s.CommandTimeout, "command-timeout", 20*time.Second, "deadline for each complete SMTP reply (greeting, EHLO, STARTTLS and handshake)")
+	fl.BoolVar(&s.NoStartTLS, "no-starttls", false, "do not try STARTTLS: TLS is then not judged (MC906 says which addresses offered it)"+noStartTLSNote)
+	fl.StringVar(&s.Source4, "source4", "", "source IPv4 address to connect from")
+	fl.StringVar(&s.Source6, "source6", "", "source IPv6 address to connect from")
+}
+
+// options checks the flags and returns the probe settings; an empty HELO
+// is defaulted by the Checker from this host's name.
+func (s *smtpFlags) options() (smtpprobe.Options, error) {
+	o := smtpprobe.Options{Port: s.Port, HELO: s.HELO, ConnectTimeout: s.ConnectTimeout, CommandTimeout: s.CommandTimeout, NoStartTLS: s.NoStartTLS}
+	if s.Port < 1 || s.Port > 65535 {
+		return o, usageErr("--port must be 1..65535, got %d", s.Port)
+	}
+	if s.ConnectTimeout <= 0 {
+		return o, usageErr("--connect-timeout must be positive, got %s", s.ConnectTimeout)
+	}
+	if s.CommandTimeout <= 0 {
+		return o, usageErr("--command-timeout must be positive, got %s", s.CommandTimeout)
+	}
+	var err error
+	if o.Source4, err = parseSource("--source4", s.Source4, true); err != nil {
+		return o, err
+	}
+	if o.Source6, err = parseSource("--source6", s.Source6, false); err != nil {
+		return o, err
+	}
+	if strings.ContainsAny(s.HELO, " \t\r\n") || len(s.HELO) > 255 {
+		return o, usageErr("--helo %q must be one name or address literal", s.HELO)
+	}
+	return o, nil
+}
+
+func parseSource(flag, v string, want4 bool) (netip.Addr, error) {
+	if v == "" {
+		return netip.Addr{}, nil
+	}
+	ip, err := netip.ParseAddr(strings.Trim(v, "[]"))
+	if err != nil || ip.Is4() != want4 || ip.Zone() != "" {
+		fam := "IPv6"
+		if want4 {
+			fam = "IPv4"
+		}
+		return netip.Addr{}, usageErr("%s %q is not an %s address", flag, v, fam)
+	}
+	return ip, nil
+}
+
+// checkFormat validates -o against what a command supports.
+func checkFormat(g *GlobalOptions, allowed ...string) error {
+	for _, a := range allowed {
+		if g.Format == a {
+			return nil
+		}
+	}
+	return usageErr("--format %q is not supported here (use %s)", g.Format, strings.Join(allowed, ", "))
+}
+
+// styles are the output's colours, decided once (terminal, NO_COLOR,
+// --no-color).
+func (f *Factory) styles() *render.Styles {
+	return render.NewStyles(f.IO.ColorEnabled(f.Global.NoColor))
+}
+
+// write prints a one-document command's output: JSON, or text through the
+// command's renderer.
+func write[D any](f *Factory, doc D, text func(io.Writer, *render.Styles, D) error) error {
+	if f.Global.Format == "json" {
+		return render.JSON(f.IO.Out, doc)
+	}
+	return text(f.IO.Out, f.styles(), doc)
+}
+
+// exactArgs is cobra.ExactArgs with exit code 2 and a message naming what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErr("%s needs %s (see '%s --help')", cmd.CommandPath(), what, cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// parseDomainArg turns what the user typed into the A-label domain to query
+// and its Unicode form (pkg/target: addresses, URLs, IDN, trailing dot).
+func parseDomainArg(arg string) (ascii, unicode string, err error) {
+	t, err := target.Parse(arg)
+	if err != nil {
+		return "", "", err
+	}
+	return t.ASCII, t.Unicode, nil
+}
+
+// helpFiles hold each command's long description and examples, the text
+// of `mailcheck X --help` and of the generated reference (docs/commands).
+//
+//go:embed help/*.txt
+var helpFiles embed.FS
+
+// help returns the long description and the examples of a command from
+// help/NAME.txt, where a line "Examples:" after a blank line separates them.
+func help(name string) (long, example string) {
+	b, err := helpFiles.ReadFile("help/" + name + ".txt")
+	if err != nil {
+		panic("cli: no help for " + name) // embedded at build time: a build error
+	}
+	long, example, _ = strings.Cut(strings.TrimSuffix(string(b), "\n"), "\n\nExamples:\n")
+	return long, example
+}

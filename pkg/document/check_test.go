@@ -1,0 +1,136 @@
+package document
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/mta"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// dualStack is a domain with one exchange reachable over both families.
+func dualStack() discover.Result {
+	a := func(ip, fam string) discover.Address {
+		return discover.Address{IP: netip.MustParseAddr(ip), Family: fam, Class: discover.ClassDocumentation}
+	}
+	return discover.Result{Domain: "example.org", MXStatus: dnsq.StatusOK, MX: []discover.Exchange{{
+		Preference: 10, Host: "mx.example.org", AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusOK,
+		Addresses: []discover.Address{a("192.0.2.10", "ipv4"), a("2001:db8::10", "ipv6")},
+	}}}
+}
+
+func simulated(t testing.TB, d discover.Result) *mta.Document {
+	t.Helper()
+	doc, err := mta.Simulate(mta.FromDiscover(d), mta.Config{}, mta.Options{MaxOrderings: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &doc
+}
+
+// The check document is the union of its own fields and the simulate
+// document's: every key of both, once, with the check's domain and schema
+// version.
+func TestCheckJSONIsTheUnionOfCheckAndSimulationWithNoKeyTwice(t *testing.T) {
+	d := dualStack()
+	sim := simulated(t, d)
+	rep := Check{SchemaVersion: 1, Result: d, Probed: true, Probes: []smtpprobe.Result{}, Simulation: sim}
+	merged, err := rep.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(merged, &got); err != nil {
+		t.Fatalf("%v: %s", err, merged)
+	}
+	want := map[string]any{}
+	for _, v := range []any{sim, checkFields(rep)} { // the check's keys win
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("merged document differs from the union:\n%s", merged)
+	}
+	if got["domain"] != "example.org" || got["mta"] == nil || got["orderings"] == nil {
+		t.Errorf("merged document lacks domain, mta or orderings: %s", merged)
+	}
+	// No key twice at the top level.
+	dec := json.NewDecoder(bytes.NewReader(merged))
+	if _, err := dec.Token(); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := tok.(string)
+		if seen[k] {
+			t.Errorf("key %q twice", k)
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != len(got) {
+		t.Errorf("%d top-level keys read, %d in the document", len(seen), len(got))
+	}
+}
+
+func TestCheckJSONWithoutSimulationIsTheCheckFieldsAlone(t *testing.T) {
+	rep := Check{SchemaVersion: 1, Result: dualStack(), Probes: []smtpprobe.Result{}}
+	got, err := rep.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := marshalNoEscape(checkFields(rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+}
+
+// JUnit lists one testcase per code checked: under --no-starttls the TLS
+// codes were not checked.
+func TestCheckedCodesLeaveTLSOutWhenSTARTTLSWasNotTried(t *testing.T) {
+	r := &Check{Result: dualStack(), Probed: true}
+	if got := r.CheckedCodes(); !slices.Contains(got, "MC306") || !slices.Contains(got, "MC301") {
+		t.Fatalf("STARTTLS tried: %v", got)
+	}
+	r.NoStartTLS = true
+	got := r.CheckedCodes()
+	for _, c := range []string{"MC306", "MC308", "MC312", "MC408"} {
+		if slices.Contains(got, c) {
+			t.Errorf("%s counted as checked under --no-starttls: %v", c, got)
+		}
+	}
+	if !slices.Contains(got, "MC301") {
+		t.Errorf("MC301 not counted: %v", got)
+	}
+}
+
+func TestOutcomeOfABadInputLineIsBadInput(t *testing.T) {
+	r := &Check{Input: "-", Error: "not a domain"}
+	if o := r.Outcome(); !o.BadInput {
+		t.Errorf("outcome %+v", o)
+	}
+	if o := (&Explain{Findings: nil}).Outcome(); o.BadInput || o.Undetermined || o.Findings != nil {
+		t.Errorf("explain judged: %+v", o)
+	}
+}
