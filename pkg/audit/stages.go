@@ -62,10 +62,10 @@ func NewStages(rl Real) Stages {
 func Simulate(d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (any, *SimFacts) {
 	opt := mta.Options{MaxOrderings: maxOrderings}
 	if len(probes) > 0 {
-		opt.Outcomes = mta.OutcomesFromProbes(conclusiveOnly(probes))
+		opt.Outcomes = MTAOutcomes(conclusiveOnly(probes))
 		opt.OutcomeSource = "measured"
 	}
-	doc, err := mta.Simulate(mta.FromDiscover(d), cfg, opt)
+	doc, err := mta.Simulate(MTAInput(d), cfg, opt)
 	if err != nil {
 		return nil, nil
 	}

@@ -36,7 +36,7 @@ func TestSimulationOverMeasuredOutcomesFindsTheCostlyFirstAttempt(t *testing.T) 
 
 func TestSimulationWithoutOutcomesReportsOnlyTheFamilyShare(t *testing.T) {
 	d := healthy().Discovery
-	doc, err := mta.Simulate(mta.FromDiscover(d), mta.Config{}, mta.Options{})
+	doc, err := mta.Simulate(MTAInput(d), mta.Config{}, mta.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -215,7 +215,7 @@ func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
 		opt.Outcomes, probeNotes = simulateProbe(ctx, f, o, d)
 		opt.OutcomeSource = "measured"
 	}
-	doc, err := mta.Simulate(mta.FromDiscover(d), o.cfg, opt)
+	doc, err := mta.Simulate(audit.MTAInput(d), o.cfg, opt)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -296,5 +296,5 @@ func simulateProbe(ctx context.Context, f *Factory, o *simulateOptions, d discov
 		}
 		kept = append(kept, r)
 	}
-	return mta.OutcomesFromProbes(kept), notes
+	return audit.MTAOutcomes(kept), notes
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // Appendix A of the research, generalised: for random small domains and
@@ -62,15 +60,15 @@ func randomDomain(rng *rand.Rand) Input {
 	var xs []Exchange
 	hosts := 1 + rng.IntN(3)
 	for h := 0; h < hosts && n < 7; h++ {
-		x := Exchange{Preference: uint16(10 * (1 + rng.IntN(2))), Host: fmt.Sprintf("mx%d", h), AStatus: dnsq.StatusNoData, AAAAStatus: dnsq.StatusNoData}
+		x := Exchange{Preference: uint16(10 * (1 + rng.IntN(2))), Host: fmt.Sprintf("mx%d", h), AStatus: LookupNoData, AAAAStatus: LookupNoData}
 		for a := rng.IntN(3); a > 0 && n < 7; a-- {
 			x.A = append(x.A, netip.AddrFrom4([4]byte{192, 0, 2, byte(10*h + a)}))
-			x.AStatus = dnsq.StatusOK
+			x.AStatus = LookupOK
 			n++
 		}
 		for a := rng.IntN(3); a > 0 && n < 7; a-- {
 			x.AAAA = append(x.AAAA, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(10*h + a)}))
-			x.AAAAStatus = dnsq.StatusOK
+			x.AAAAStatus = LookupOK
 			n++
 		}
 		xs = append(xs, x)

@@ -6,8 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // eximModel is Exim's dnslookup router and smtp transport host loop
@@ -68,13 +66,13 @@ func (em *eximModel) plan(in Input) eximPlan {
 		return pl
 	case in.NullMX:
 		pl.notes = append(pl.notes, "Exim ignores the null MX record because other MX records exist (host.c host_find_bydns)")
-	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
+	case in.ImplicitMX && in.MXStatus == LookupNXDomain:
 		// research §2.1 step 1: NXDOMAIN on the MX query is final.
 		pl.decision = Decision{Action: ActionBounce, Reason: "Unrouteable address"}
 		return pl
 	case in.ImplicitMX:
 		implicit = true
-	case in.MXStatus == dnsq.StatusOK:
+	case in.MXStatus == LookupOK:
 	case in.MXStatus.Temporary():
 		pl.decision = Decision{Action: ActionDefer, Reason: "host lookup did not complete"}
 		return pl

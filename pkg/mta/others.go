@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // opensmtpdModel is OpenSMTPD's mta (research §3): no randomisation;
@@ -20,14 +18,14 @@ type opensmtpdModel struct {
 
 func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes []string) {
 	switch {
-	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
+	case in.ImplicitMX && in.MXStatus == LookupNXDomain:
 		return nil, Decision{Action: ActionBounce, Reason: "Domain does not exist"}, nil
 	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
 		return nil, Decision{Action: ActionBounce, Reason: "Domain does not accept mail"}, nil
 	case in.NullMX:
 		notes = append(notes, "OpenSMTPD ignores the null MX record because other MX records exist (dns.c)")
-	case in.ImplicitMX, in.MXStatus == dnsq.StatusOK:
-	case in.MXStatus == dnsq.StatusRefused:
+	case in.ImplicitMX, in.MXStatus == LookupOK:
+	case in.MXStatus == LookupRefused:
 		// research §3.1: libasr maps REFUSED to NO_RECOVERY -> DNS_EINVAL -> PERMFAIL.
 		return nil, Decision{Action: ActionBounce, Reason: "Invalid domain name"}, nil
 	case in.MXStatus.Temporary():
@@ -83,7 +81,7 @@ type sendmailPlan struct {
 func (sm *sendmailModel) plan(in Input) sendmailPlan {
 	var pl sendmailPlan
 	switch {
-	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
+	case in.ImplicitMX && in.MXStatus == LookupNXDomain:
 		pl.decision = Decision{Action: ActionBounce, Reason: "Host unknown (Name server: host not found)"}
 		return pl
 	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
@@ -92,7 +90,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		return pl
 	case in.NullMX:
 		pl.notes = append(pl.notes, "Sendmail honours a null MX only when it is the sole MX; the other records are used (domain.c getmxrr)")
-	case in.ImplicitMX, in.MXStatus == dnsq.StatusOK:
+	case in.ImplicitMX, in.MXStatus == LookupOK:
 	case in.MXStatus.Temporary():
 		pl.decision = Decision{Action: ActionDefer, Reason: "Host name lookup failure"}
 		return pl

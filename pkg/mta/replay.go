@@ -9,8 +9,9 @@ import (
 )
 
 // Outcome is what happens when the MTA connects to one address: the probe
-// statuses of pkg/smtpprobe plus rcpt_5xx, which only an assumption can
-// supply (a probe never sends RCPT).
+// statuses (docs/json.md, probe) plus rcpt_5xx, which only an assumption can
+// supply (a probe never sends RCPT). The orchestrator maps measured probe
+// statuses onto these (pkg/audit).
 type Outcome string
 
 const (

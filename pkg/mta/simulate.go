@@ -8,10 +8,13 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
-
-	"github.com/mailcheck/mailcheck/pkg/report"
-	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
+
+// SchemaVersion is the "schema_version" of Document. It is the version of
+// every mailcheck JSON document (report.SchemaVersion); the model keeps its
+// own copy so that it depends on nothing but the standard library, and a
+// test in pkg/audit holds the two together.
+const SchemaVersion = 1
 
 // DefaultMaxOrderings is --max-orderings' default.
 const DefaultMaxOrderings = 1000
@@ -390,7 +393,7 @@ func (m modelRun) simulate(in Input, opt Options) Document {
 	// no mail.
 	nullMXBounce := in.NullMX && p.decision.Action == ActionBounce
 	doc := Document{
-		SchemaVersion:  report.SchemaVersion,
+		SchemaVersion:  SchemaVersion,
 		Domain:         in.Domain,
 		MTA:            MTAInfo{Name: m.name, Version: m.ver, Settings: m.s},
 		AcceptsMail:    !nullMXBounce,
@@ -575,19 +578,5 @@ func suggest(in Input, cfg Config, base modelRun, opt Options, cur *ReplayDoc, n
 		}
 		return out[i].ExpectedDelayS < out[j].ExpectedDelayS
 	})
-	return out
-}
-
-// OutcomesFromProbes turns probe results into replay outcomes, one per
-// address (the first result for an address wins).
-func OutcomesFromProbes(rs []smtpprobe.Result) map[netip.Addr]Outcome {
-	out := map[netip.Addr]Outcome{}
-	for _, r := range rs {
-		ip := r.IP.Unmap()
-		if _, ok := out[ip]; ok || !ip.IsValid() {
-			continue
-		}
-		out[ip] = Outcome(r.Status)
-	}
 	return out
 }
