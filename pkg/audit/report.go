@@ -66,13 +66,14 @@ type Delivery struct {
 	ExpectedDelay float64 // seconds
 }
 
-// simBody is the simulate document without the two keys it shares with the
-// report (schema_version, domain): the shallower fields hide the embedded
-// ones, and being nil they are omitted.
+// simBody is the simulate document without the keys it shares with the
+// report (schema_version, domain, partial): the shallower fields hide the
+// embedded ones, and being nil they are omitted.
 type simBody struct {
 	*mta.Document
 	SchemaVersion *struct{} `json:"schema_version,omitempty"`
 	Domain        *struct{} `json:"domain,omitempty"`
+	Partial       *struct{} `json:"partial,omitempty"` // the report's own partial says it
 }
 
 // reportFields is Report without its MarshalJSON, for the default encoding.
@@ -88,8 +89,8 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	}
 	if doc, ok := r.Simulation.(*mta.Document); ok && doc != nil {
 		// The common case, without re-parsing: the simulate document
-		// shares only schema_version and domain with the report, and
-		// simBody hides those.
+		// shares only schema_version, domain and partial with the report,
+		// and simBody hides those.
 		sim, err := marshalNoEscape(simBody{Document: doc})
 		if err != nil {
 			return nil, fmt.Errorf("simulation: %w", err)

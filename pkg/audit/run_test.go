@@ -121,7 +121,7 @@ func TestRunDNSOnlyProbesNothing(t *testing.T) {
 
 func TestReportJSONMergesTheSimulationAtTopLevel(t *testing.T) {
 	st := fakeStages(healthy(), nil)
-	st.Simulate = func(d discover.Result, p []smtpprobe.Result) (any, *SimFacts) {
+	st.Simulate = func(_ context.Context, d discover.Result, p []smtpprobe.Result) (any, *SimFacts) {
 		return map[string]any{"mta": map[string]string{"name": "postfix"}, "p_first_ipv6": 0.5, "domain": "ignored"}, nil
 	}
 	rep := Run(context.Background(), "example.org", Options{WantIPv4: true, WantIPv6: true, Policy: sandboxPolicy()}, st)

@@ -48,8 +48,8 @@ func NewStages(rl Real) Stages {
 		if maxOrd == 0 {
 			maxOrd = CheckMaxOrderings
 		}
-		st.Simulate = func(d discover.Result, probes []smtpprobe.Result) (any, *SimFacts) {
-			return Simulate(d, probes, rl.MTA, maxOrd)
+		st.Simulate = func(ctx context.Context, d discover.Result, probes []smtpprobe.Result) (any, *SimFacts) {
+			return Simulate(ctx, d, probes, rl.MTA, maxOrd)
 		}
 	}
 	return st
@@ -58,9 +58,11 @@ func NewStages(rl Real) Stages {
 // Simulate runs the MTA model over the discovery, replaying the measured
 // probe outcomes when there are any, and extracts the facts the findings
 // need. A configuration error (bad --set) cannot happen here: the CLI
-// validates the configuration before any run.
-func Simulate(d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (any, *SimFacts) {
-	opt := mta.Options{MaxOrderings: maxOrderings}
+// validates the configuration before any run. The model stops when ctx
+// ends; a document it left partial has no facts (its probabilities are
+// incomplete and would be judged wrongly).
+func Simulate(ctx context.Context, d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (any, *SimFacts) {
+	opt := mta.Options{MaxOrderings: maxOrderings, Stop: ctx.Done()}
 	if len(probes) > 0 {
 		opt.Outcomes = MTAOutcomes(conclusiveOnly(probes))
 		opt.OutcomeSource = "measured"
@@ -68,6 +70,9 @@ func Simulate(d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxO
 	doc, err := mta.Simulate(MTAInput(d), cfg, opt)
 	if err != nil {
 		return nil, nil
+	}
+	if doc.Partial {
+		return &doc, nil
 	}
 	return &doc, SimFactsOf(&doc, probes)
 }
@@ -88,6 +93,9 @@ func conclusiveOnly(rs []smtpprobe.Result) []smtpprobe.Result {
 // simulate` reports it: the delivery-simulation findings (MC5xx), with the
 // replay's outcomes (measured or --assume'd) deciding which addresses fail.
 func EvaluateSimulation(doc *mta.Document, p Policy) Verdict {
+	if doc.Partial {
+		return Verdict{Undetermined: true, Reason: "the deadline stopped the simulation before it finished"}
+	}
 	sf := SimFactsOf(doc, nil)
 	sf.Failing = map[netip.Addr]bool{}
 	working := false

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -16,7 +17,7 @@ func TestSimulationOverMeasuredOutcomesFindsTheCostlyFirstAttempt(t *testing.T) 
 	// mx1's IPv6 address blackholed: Postfix (any, balanced) tries it first
 	// with probability 1/2 (research §1.10).
 	f.Probes[1] = smtpprobe.Result{Host: "mx1.example.org", IP: f.Probes[1].IP, Family: "ipv6", Port: 25, Status: smtpprobe.StatusTimeout, Phase: smtpprobe.PhaseConnect}
-	doc, sf := Simulate(f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
+	doc, sf := Simulate(context.Background(), f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
 	if doc == nil || sf == nil {
 		t.Fatal("no simulation")
 	}
@@ -51,7 +52,7 @@ func TestSimulationWithoutOutcomesReportsOnlyTheFamilyShare(t *testing.T) {
 // key twice.
 func TestReportJSONMergesASimulateDocumentLikeTheGenericPath(t *testing.T) {
 	f := healthy()
-	doc, _ := Simulate(f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
+	doc, _ := Simulate(context.Background(), f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
 	rep := Report{SchemaVersion: 1, Result: f.Discovery, Probed: true, Probes: f.Probes, Simulation: doc}
 	fast, err := rep.MarshalJSON()
 	if err != nil {
@@ -123,7 +124,7 @@ func TestReportJSONMergesASimulateDocumentLikeTheGenericPath(t *testing.T) {
 // `check -o jsonl` writes it per domain.
 func BenchmarkReportMarshalJSON(b *testing.B) {
 	f := healthy()
-	doc, _ := Simulate(f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
+	doc, _ := Simulate(context.Background(), f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
 	rep := Report{SchemaVersion: 1, Result: f.Discovery, Probed: true, Probes: f.Probes, Simulation: doc}
 	b.ReportAllocs()
 	for b.Loop() {

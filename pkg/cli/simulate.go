@@ -205,7 +205,7 @@ func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
 	defer cancel()
 
 	d := discover.Run(ctx, r, ascii, discover.Options{IPv4: g.WantIPv4(), IPv6: g.WantIPv6()})
-	opt := mta.Options{MaxOrderings: o.MaxOrderings, Outcomes: o.outcomes, OutcomeSource: "assumed"}
+	opt := mta.Options{MaxOrderings: o.MaxOrderings, Outcomes: o.outcomes, OutcomeSource: "assumed", Stop: ctx.Done()}
 	if o.SeedSet {
 		seed := o.Seed
 		opt.Seed = &seed
@@ -249,12 +249,13 @@ func runSimulate(ctx context.Context, f *Factory, o *simulateOptions) error {
 
 // simulateExitCode: findings at fail severity are 1; an answer we never got
 // (the MX query, or an address query of an exchange, timed out or failed
-// on our side) makes the simulation untrustworthy: 3.
+// on our side), or a model the deadline stopped, makes the simulation
+// untrustworthy: 3.
 func simulateExitCode(d discover.Result, doc render.SimulateDocument) int {
 	if report.AtLeast(doc.Findings, report.SeverityFail) {
 		return ExitFindings
 	}
-	if unanswered(d.MXStatus) {
+	if unanswered(d.MXStatus) || doc.Partial {
 		return ExitUndetermined
 	}
 	for _, x := range d.MX {

@@ -93,7 +93,7 @@ func enumerateAllShuffles(t *testing.T, in Input, cfg Config) map[string]*big.Ra
 	out := map[string]*big.Rat{}
 	total := int64(0)
 	counts := map[string]int64{}
-	kperms(idx, len(idx), func(perm []int) bool {
+	kperms(idx, len(idx), nil, func(perm []int) bool {
 		list := slices.Clone(perm)
 		if !pl.shuffle {
 			list = slices.Clone(idx)
@@ -158,7 +158,7 @@ func TestPostfixReplayWalkEqualsReplayOfEveryOrdering(t *testing.T) {
 		for _, o := range d.Orderings {
 			ws = append(ws, weighted{order: o.Order, p: o.P})
 		}
-		each := replayOrderings(pl.cands, ws, out, r, true)
+		each := replayOrderings(pl.cands, ws, out, r, true, nil)
 		if walk.PDelivered.Cmp(each.PDelivered) != 0 || walk.PBounced.Cmp(each.PBounced) != 0 || walk.PDeferred.Cmp(each.PDeferred) != 0 || walk.ExpectedDelay != each.ExpectedDelay {
 			t.Errorf("#%d: walk %v/%v/%v %v, orderings %v/%v/%v %v", iter,
 				walk.PDelivered, walk.PDeferred, walk.PBounced, walk.ExpectedDelay, each.PDelivered, each.PDeferred, each.PBounced, each.ExpectedDelay)

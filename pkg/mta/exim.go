@@ -34,6 +34,14 @@ type eximPlan struct {
 	decision Decision
 	notes    []string
 	index    map[eximKey]int // candidate by (host, address)
+	stop     *stopper
+
+	// Built once by prepareLists for attemptList.
+	blockCands [][2][]int // candidate index per host, family block and address
+	ipID       []int      // a small integer per distinct address, by candidate
+	groupIPs   [][]int    // the ipIDs of every candidate of each group
+	seen       []uint32   // stamp per ipID: seen in the list being built
+	stamp      uint32
 }
 
 func (em *eximModel) ipv6Off(host string) bool {
@@ -212,53 +220,155 @@ type eximKey struct {
 }
 
 // assemble builds one attempt list from a host order per preference group
-// and an address order per host and family block, then applies the family
-// swap pass, duplicate removal and hosts_max_try.
+// and an address order per host and family block (attemptList).
 func (pl *eximPlan) assemble(hostOrder [][]int, addrOrder func(h, block int) []int) []int {
-	var list []int
+	return pl.attemptList(func(g int) func() (int, bool) {
+		i := 0
+		return func() (int, bool) {
+			if i >= len(hostOrder[g]) {
+				return 0, false
+			}
+			i++
+			return hostOrder[g][i-1], true
+		}
+	}, addrOrder, false)
+}
+
+// prepareLists builds the indexes attemptList needs.
+func (pl *eximPlan) prepareLists() {
+	if pl.blockCands != nil {
+		return
+	}
+	pl.blockCands = make([][2][]int, len(pl.hosts))
+	for h, hh := range pl.hosts {
+		for block, addrs := range [][]netip.Addr{hh.first, hh.snd} {
+			for _, a := range addrs {
+				pl.blockCands[h][block] = append(pl.blockCands[h][block], pl.candIndex(h, a))
+			}
+		}
+	}
+	ids := map[netip.Addr]int{}
+	pl.ipID = make([]int, len(pl.cands))
+	for i, c := range pl.cands {
+		id, ok := ids[c.IP]
+		if !ok {
+			id = len(ids)
+			ids[c.IP] = id
+		}
+		pl.ipID[i] = id
+	}
+	pl.seen = make([]uint32, len(ids))
+	pl.groupIPs = make([][]int, len(pl.groups))
 	for g, grp := range pl.groups {
-		for _, hi := range hostOrder[g] {
-			h := grp[hi]
-			for block, addrs := range [][]netip.Addr{pl.hosts[h].first, pl.hosts[h].snd} {
-				for _, ai := range addrOrder(h, block) {
-					list = append(list, pl.candIndex(h, addrs[ai]))
+		for _, h := range grp {
+			for _, block := range pl.blockCands[h] {
+				for _, c := range block {
+					pl.groupIPs[g] = append(pl.groupIPs[g], pl.ipID[c])
 				}
 			}
 		}
 	}
-	if pl.swap {
-		// research §2.1 step 5: one left-to-right pass of adjacent swaps
-		// within equal MX values.
-		for i := 0; i+1 < len(list); i++ {
-			a, b := pl.cands[list[i]], pl.cands[list[i+1]]
-			if a.Preference != b.Preference {
+}
+
+// hostPref is the preference of host h's candidates (0 for an implicit MX).
+func (pl *eximPlan) hostPref(h int) uint16 {
+	for _, block := range pl.blockCands[h] {
+		if len(block) > 0 {
+			return pl.cands[block[0]].Preference
+		}
+	}
+	return pl.hosts[h].x.Preference
+}
+
+// attemptList builds one attempt list: the hosts of each preference group
+// in the order hostOrder gives (an iterator, so that a sampler can order a
+// huge group lazily), each host's family blocks in the order addrOrder
+// gives, then the family swap pass, duplicate removal and hosts_max_try
+// (eximLimit), all in one streaming pass that skips what can no longer be
+// attempted. With drawAll, addrOrder is still called for every host in
+// order, so that a seeded sample consumes its random numbers exactly as
+// Exim draws them.
+func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOrder func(h, block int) []int, drawAll bool) []int {
+	pl.prepareLists()
+	pl.stamp++
+	if pl.stamp == 0 { // wrapped: clear the stamps
+		clear(pl.seen)
+		pl.stamp = 1
+	}
+	var out []int
+	carry := -1 // the element the swap pass holds, not yet emitted
+	// emit passes one element of the swapped list through duplicate
+	// removal and the limits; it reports false once nothing more can be
+	// attempted (hosts_max_try_hardlimit).
+	emit := func(c int) bool {
+		if id := pl.ipID[c]; pl.seen[id] == pl.stamp {
+			return true
+		} else {
+			pl.seen[id] = pl.stamp
+		}
+		if pl.hardMax > 0 && len(out) >= pl.hardMax {
+			return false
+		}
+		if pl.maxTry <= 0 || len(out) < pl.maxTry || pl.cands[c].Preference != pl.cands[out[len(out)-1]].Preference {
+			out = append(out, c)
+		}
+		return !(pl.hardMax > 0 && len(out) >= pl.hardMax)
+	}
+	// feed runs research §2.1 step 5, one left-to-right pass of adjacent
+	// swaps within equal MX values, on the raw list as it comes: the held
+	// element moves right past every element of the other family.
+	feed := func(n int) bool {
+		if carry < 0 {
+			carry = n
+			return true
+		}
+		a, b := pl.cands[carry], pl.cands[n]
+		if pl.swap && a.Preference == b.Preference &&
+			((!pl.v4first && a.Family == IPv4 && b.Family == IPv6) || (pl.v4first && a.Family == IPv6 && b.Family == IPv4)) {
+			return emit(n)
+		}
+		c := carry
+		carry = n
+		return emit(c)
+	}
+	for g, grp := range pl.groups {
+		next := hostOrder(g)
+		skipping := false
+		for {
+			hi, ok := next()
+			if !ok {
+				break
+			}
+			h := grp[hi]
+			if !skipping && pl.maxTry > 0 && len(out) >= pl.maxTry && pl.cands[out[len(out)-1]].Preference == pl.hostPref(h) {
+				// Every further address of this group is cut by
+				// hosts_max_try; its addresses still count as seen for
+				// the duplicate removal of later groups.
+				skipping = true
+				for _, id := range pl.groupIPs[g] {
+					pl.seen[id] = pl.stamp
+				}
+				carry = -1
+			}
+			if skipping {
+				if !drawAll {
+					break
+				}
+				addrOrder(h, 0)
+				addrOrder(h, 1)
 				continue
 			}
-			if (!pl.v4first && a.Family == IPv4 && b.Family == IPv6) || (pl.v4first && a.Family == IPv6 && b.Family == IPv4) {
-				list[i], list[i+1] = list[i+1], list[i]
+			for block := 0; block < 2; block++ {
+				for _, ai := range addrOrder(h, block) {
+					if !feed(pl.blockCands[h][block][ai]) {
+						return out
+					}
+				}
 			}
 		}
 	}
-	list = dedupeLater(list, pl.cands)
-	return eximLimit(list, pl.cands, pl.maxTry, pl.hardMax)
-}
-
-// eximLimit applies hosts_max_try and hosts_max_try_hardlimit (research
-// §2.2): the first maxTry addresses, then the first address of every further
-// MX group, never more than hard in all.
-func eximLimit(list []int, cands []Candidate, maxTry, hard int) []int {
-	var out []int
-	for _, c := range list {
-		if hard > 0 && len(out) >= hard {
-			break
-		}
-		if maxTry <= 0 || len(out) < maxTry {
-			out = append(out, c)
-			continue
-		}
-		if cands[c].Preference != cands[out[len(out)-1]].Preference {
-			out = append(out, c)
-		}
+	if carry >= 0 {
+		emit(carry)
 	}
 	return out
 }
@@ -279,43 +389,112 @@ func (pl *eximPlan) stages() (st []stage, hostStage []int, addrStage map[[2]int]
 	hostStage = make([]int, len(pl.groups))
 	for g, grp := range pl.groups {
 		hostStage[g] = len(st)
-		st = append(st, eximPerms(len(grp)))
+		st = append(st, eximPerms(len(grp), pl.stop))
 	}
 	addrStage = map[[2]int]int{}
 	for h, hh := range pl.hosts {
 		for block, addrs := range [][]netip.Addr{hh.first, hh.snd} {
 			addrStage[[2]int{h, block}] = len(st)
-			st = append(st, eximPerms(len(addrs)))
+			st = append(st, eximPerms(len(addrs), pl.stop))
 		}
 	}
 	return
 }
 
 func (pl *eximPlan) distribution(maxOrderings int) Distribution {
-	return distributionOf(pl.cands, pl.sample, pl.weighted, maxOrderings)
+	return distributionOf(pl.cands, pl.sampleAny, pl.weighted, maxOrderings, pl.stop)
+}
+
+// maxLength bounds the length of an attempt list: hosts_max_try addresses
+// and then at most one per further MX group, never more than
+// hosts_max_try_hardlimit.
+func (pl *eximPlan) maxLength() int {
+	n := len(pl.cands)
+	if pl.maxTry > 0 {
+		n = min(n, pl.maxTry+max(0, len(pl.groups)-1))
+	}
+	if pl.hardMax > 0 {
+		n = min(n, pl.hardMax)
+	}
+	return n
 }
 
 // sample draws Exim's random keys (random_number(500) per host and per
-// address) and sorts with ties kept in answer order.
-func (pl *eximPlan) sample(rng *rand.Rand) []int {
+// address) and sorts with ties kept in answer order, consuming the random
+// numbers in Exim's order: every host key first, then every address key,
+// host by host.
+func (pl *eximPlan) sample(rng *rand.Rand) []int { return pl.draw(rng, true) }
+
+// sampleAny draws from the same distribution as sample but skips the keys
+// of addresses that cannot be attempted: what the estimates use, so that a
+// draw over thousands of hosts costs what is attempted.
+func (pl *eximPlan) sampleAny(rng *rand.Rand) []int { return pl.draw(rng, false) }
+
+func (pl *eximPlan) draw(rng *rand.Rand, drawAll bool) []int {
 	keyed := func(n int) []int {
-		keys := make([]int, n)
-		idx := make([]int, n)
-		for i := range keys {
-			keys[i] = rng.IntN(500)
-			idx[i] = i
+		next := eximKeyOrder(rng, n)
+		idx := make([]int, 0, n)
+		for i, ok := next(); ok; i, ok = next() {
+			idx = append(idx, i)
 		}
-		slices.SortStableFunc(idx, func(a, b int) int { return keys[a] - keys[b] })
 		return idx
 	}
-	ho := make([][]int, len(pl.groups))
+	ho := make([]func() (int, bool), len(pl.groups))
 	for g, grp := range pl.groups {
-		ho[g] = keyed(len(grp))
+		ho[g] = eximKeyOrder(rng, len(grp))
 	}
-	return pl.assemble(ho, func(h, block int) []int {
+	return pl.attemptList(func(g int) func() (int, bool) { return ho[g] }, func(h, block int) []int {
 		if block == 0 {
 			return keyed(len(pl.hosts[h].first))
 		}
 		return keyed(len(pl.hosts[h].snd))
-	})
+	}, drawAll)
+}
+
+// eximSelectFirst is how many items eximKeyOrder finds by scanning before
+// it sorts the rest.
+const eximSelectFirst = 8
+
+// eximKeyOrder draws n keys (random_number(500)) and returns an iterator
+// over 0..n-1 sorted by key, ties in answer order (a stable sort). The
+// first few come from a linear scan for the smallest key and the rest are
+// sorted only when asked for, so a large group of which only a few hosts
+// are attempted costs O(n).
+func eximKeyOrder(rng *rand.Rand, n int) func() (int, bool) {
+	keys := make([]int, n)
+	for i := range keys {
+		keys[i] = rng.IntN(500)
+	}
+	var used []bool
+	var rest []int
+	taken := 0
+	return func() (int, bool) {
+		if taken >= n {
+			return 0, false
+		}
+		taken++
+		if taken <= eximSelectFirst {
+			if used == nil {
+				used = make([]bool, n)
+			}
+			best := -1
+			for i, k := range keys {
+				if !used[i] && (best < 0 || k < keys[best]) {
+					best = i
+				}
+			}
+			used[best] = true
+			return best, true
+		}
+		if rest == nil {
+			rest = make([]int, 0, n-eximSelectFirst)
+			for i := range keys {
+				if !used[i] {
+					rest = append(rest, i)
+				}
+			}
+			slices.SortStableFunc(rest, func(a, b int) int { return keys[a] - keys[b] })
+		}
+		return rest[taken-eximSelectFirst-1], true
+	}
 }

@@ -30,6 +30,7 @@ type groupModel struct {
 	groups  [][]int // candidate indices, groups in list order
 	balance bool    // smtp_balance_inet_protocols applies (3.3+, limit > 0)
 	limit   int     // smtp_mx_address_limit; 0 = unlimited
+	stop    *stopper
 }
 
 const (
@@ -187,6 +188,9 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 		nodes++
 		if nodes > walkBudget {
 			return errTooLarge
+		}
+		if m.stop.spent(1) {
+			return errStopped
 		}
 		done := (m.limit > 0 && len(seq) >= m.limit) || (stop != nil && len(seq) > 0 && stop(seq))
 		n := avail(rem, q)
@@ -364,6 +368,9 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 	if errors.Is(err, errTooLarge) {
 		return m.distributionUnbalanced(maxOrderings)
 	}
+	if errors.Is(err, errStopped) {
+		return stoppedDistribution(m.cands), err
+	}
 	if err != nil {
 		return d, err
 	}
@@ -447,24 +454,30 @@ func (m *groupModel) distributionUnbalanced(maxOrderings int) (Distribution, err
 			d.Orderings = append(d.Orderings, Ordering{Order: append([]int(nil), acc...), P: each})
 			return
 		}
-		kperms(m.groups[g], ks[g], func(p []int) bool {
+		kperms(m.groups[g], ks[g], m.stop, func(p []int) bool {
 			rec(g+1, append(acc, p...))
 			return len(d.Orderings) < maxOrderings
 		})
 	}
 	rec(0, nil)
+	if m.stop.stopped() {
+		return stoppedDistribution(m.cands), errStopped
+	}
 	listed := new(big.Rat).Mul(each, new(big.Rat).SetInt64(int64(len(d.Orderings))))
 	d.OmittedP = new(big.Rat).Sub(big.NewRat(1, 1), listed)
 	return d, nil
 }
 
 // kperms calls f with every k-permutation of items in lexicographic order
-// of positions, until f returns false.
-func kperms(items []int, k int, f func([]int) bool) {
+// of positions, until f returns false or st stops it.
+func kperms(items []int, k int, st *stopper, f func([]int) bool) {
 	used := make([]bool, len(items))
 	cur := make([]int, 0, k)
 	var rec func() bool
 	rec = func() bool {
+		if st.spent(len(items)) {
+			return false
+		}
 		if len(cur) == k {
 			return f(append([]int(nil), cur...))
 		}

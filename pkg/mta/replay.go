@@ -212,18 +212,31 @@ func replayGroups(m *groupModel, outcomes map[netip.Addr]Outcome, r rules) (Repl
 
 // replayOrderings replays explicit weighted orderings (Exim, OpenSMTPD,
 // Sendmail, and Postfix when the group walk is too large).
-func replayOrderings(cands []Candidate, ws []weighted, outcomes map[netip.Addr]Outcome, r rules, exact bool) Replay {
+func replayOrderings(cands []Candidate, ws []weighted, outcomes map[netip.Addr]Outcome, r rules, exact bool, st *stopper) Replay {
 	acc := newReplayAcc()
 	for _, w := range ws {
-		steps := make([]step, len(w.order))
-		fams := make([]int, len(w.order))
-		for i, c := range w.order {
-			steps[i] = r.step(outcomeOf(outcomes, cands[c].IP))
-			fams[i] = famIndex(cands[c].Family)
+		if st.spent(1) {
+			break
 		}
-		acc.add(steps, fams, w.p, r.connectTime)
+		acc.addOrder(cands, w.order, outcomes, r, w.p)
 	}
 	rep := acc.done()
 	rep.Exact = exact
 	return rep
+}
+
+// addOrder records one attempt order. The steps are taken only up to the
+// first that ends the delivery: the rest of a long order is never attempted.
+func (a *replayAcc) addOrder(cands []Candidate, order []int, outcomes map[netip.Addr]Outcome, r rules, p *big.Rat) {
+	steps := make([]step, 0, min(len(order), 8))
+	fams := make([]int, 0, min(len(order), 8))
+	for _, c := range order {
+		s := r.step(outcomeOf(outcomes, cands[c].IP))
+		steps = append(steps, s)
+		fams = append(fams, famIndex(cands[c].Family))
+		if s == stepDeliver || s == stepBounce {
+			break
+		}
+	}
+	a.add(steps, fams, p, r.connectTime)
 }
