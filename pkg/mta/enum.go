@@ -189,9 +189,15 @@ func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution 
 	return d
 }
 
+// drawFunc draws one attempt list from a model's distribution, for the
+// estimates. until, when not nil, ends the list early at the first
+// candidate for which it is true (a replay needs nothing after the session
+// that delivers or bounces), so that a draw costs what is attempted.
+type drawFunc func(rng *rand.Rand, until func(c int) bool) []int
+
 // distributionOf summarizes every ordering all enumerates, or, when they are
 // too many to enumerate, estimates the Distribution from draws of sample.
-func distributionOf(cands []Candidate, sample func(*rand.Rand) []int, all func() ([]weighted, error), maxOrderings int, st *stopper) Distribution {
+func distributionOf(cands []Candidate, sample drawFunc, all func() ([]weighted, error), maxOrderings int, st *stopper) Distribution {
 	ws, err := all()
 	switch {
 	case errors.Is(err, errStopped):
@@ -216,7 +222,7 @@ func stoppedDistribution(cands []Candidate) Distribution {
 // sampledDistribution estimates a Distribution from draws of sample; used
 // only when exact enumeration is over budget. Exact is false. Counting is
 // done in integers and turned into fractions of draws at the end.
-func sampledDistribution(cands []Candidate, draws int, sample func(*rand.Rand) []int, maxOrderings int, st *stopper) Distribution {
+func sampledDistribution(cands []Candidate, draws int, sample drawFunc, maxOrderings int, st *stopper) Distribution {
 	rng := rand.New(rand.NewPCG(1, 2))
 	width := keyWidth(len(cands))
 	first := make([]int64, len(cands))
@@ -226,7 +232,7 @@ func sampledDistribution(cands []Candidate, draws int, sample func(*rand.Rand) [
 	// the order), so memory is one compact copy per distinct order.
 	orders := map[string]int64{}
 	for i := 0; i < draws; i++ {
-		o := sample(rng)
+		o := sample(rng, nil)
 		if st.spent(len(o) + 1) {
 			return stoppedDistribution(cands)
 		}

@@ -231,7 +231,7 @@ func (pl *eximPlan) assemble(hostOrder [][]int, addrOrder func(h, block int) []i
 			i++
 			return hostOrder[g][i-1], true
 		}
-	}, addrOrder, false)
+	}, addrOrder, false, nil)
 }
 
 // prepareLists builds the indexes attemptList needs.
@@ -287,8 +287,9 @@ func (pl *eximPlan) hostPref(h int) uint16 {
 // (eximLimit), all in one streaming pass that skips what can no longer be
 // attempted. With drawAll, addrOrder is still called for every host in
 // order, so that a seeded sample consumes its random numbers exactly as
-// Exim draws them.
-func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOrder func(h, block int) []int, drawAll bool) []int {
+// Exim draws them. until, when not nil, ends the list after the first
+// address for which it is true.
+func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOrder func(h, block int) []int, drawAll bool, until func(int) bool) []int {
 	pl.prepareLists()
 	pl.stamp++
 	if pl.stamp == 0 { // wrapped: clear the stamps
@@ -299,7 +300,7 @@ func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOr
 	carry := -1 // the element the swap pass holds, not yet emitted
 	// emit passes one element of the swapped list through duplicate
 	// removal and the limits; it reports false once nothing more can be
-	// attempted (hosts_max_try_hardlimit).
+	// attempted (hosts_max_try_hardlimit) or until says so.
 	emit := func(c int) bool {
 		if id := pl.ipID[c]; pl.seen[id] == pl.stamp {
 			return true
@@ -311,6 +312,9 @@ func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOr
 		}
 		if pl.maxTry <= 0 || len(out) < pl.maxTry || pl.cands[c].Preference != pl.cands[out[len(out)-1]].Preference {
 			out = append(out, c)
+			if until != nil && until(c) {
+				return false
+			}
 		}
 		return !(pl.hardMax > 0 && len(out) >= pl.hardMax)
 	}
@@ -423,14 +427,16 @@ func (pl *eximPlan) maxLength() int {
 // address) and sorts with ties kept in answer order, consuming the random
 // numbers in Exim's order: every host key first, then every address key,
 // host by host.
-func (pl *eximPlan) sample(rng *rand.Rand) []int { return pl.draw(rng, true) }
+func (pl *eximPlan) sample(rng *rand.Rand) []int { return pl.draw(rng, true, nil) }
 
 // sampleAny draws from the same distribution as sample but skips the keys
 // of addresses that cannot be attempted: what the estimates use, so that a
 // draw over thousands of hosts costs what is attempted.
-func (pl *eximPlan) sampleAny(rng *rand.Rand) []int { return pl.draw(rng, false) }
+func (pl *eximPlan) sampleAny(rng *rand.Rand, until func(int) bool) []int {
+	return pl.draw(rng, false, until)
+}
 
-func (pl *eximPlan) draw(rng *rand.Rand, drawAll bool) []int {
+func (pl *eximPlan) draw(rng *rand.Rand, drawAll bool, until func(int) bool) []int {
 	keyed := func(n int) []int {
 		next := eximKeyOrder(rng, n)
 		idx := make([]int, 0, n)
@@ -448,7 +454,7 @@ func (pl *eximPlan) draw(rng *rand.Rand, drawAll bool) []int {
 			return keyed(len(pl.hosts[h].first))
 		}
 		return keyed(len(pl.hosts[h].snd))
-	}, drawAll)
+	}, drawAll, until)
 }
 
 // eximSelectFirst is how many items eximKeyOrder finds by scanning before

@@ -3,6 +3,7 @@ package mta
 import (
 	"errors"
 	"math/big"
+	"math/rand/v2"
 	"sort"
 	"strings"
 )
@@ -31,6 +32,9 @@ type groupModel struct {
 	balance bool    // smtp_balance_inet_protocols applies (3.3+, limit > 0)
 	limit   int     // smtp_mx_address_limit; 0 = unlimited
 	stop    *stopper
+
+	v4, v6  int // counts(), once draw has needed them
+	counted bool
 }
 
 const (
@@ -114,6 +118,55 @@ func balanceList(cands []Candidate, list []int, limit int) []int {
 		} else if t4 > 0 {
 			out = append(out, c)
 			t4--
+		}
+	}
+	return out
+}
+
+// draw samples one attempted list of the model directly, for the
+// estimates: each group is drawn lazily (a partial Fisher–Yates shuffle
+// whose moved positions are kept in a map), balancing deletes elements as
+// they come (its quotas are fixed by the first one), and the limit or until
+// ends the list. The list has the distribution of postfixModel.sample's
+// (every group an independent uniform permutation, research §1.5.1) at the
+// cost of what is drawn, not of the whole candidate list.
+func (m *groupModel) draw(rng *rand.Rand, until func(int) bool) []int {
+	if !m.counted {
+		m.v4, m.v6 = m.counts()
+		m.counted = true
+	}
+	balance := m.balance && m.limit > 0
+	q := [2]int{-1, -1} // remaining per family; -1: no balancing
+	var out []int
+	for _, grp := range m.groups {
+		moved := map[int]int{} // position -> member now there, if moved
+		at := func(i int) int {
+			if v, ok := moved[i]; ok {
+				return v
+			}
+			return i
+		}
+		for i := 0; i < len(grp); i++ {
+			r := i + rng.IntN(len(grp)-i)
+			vi, vr := at(i), at(r)
+			moved[r] = vi
+			c := grp[vr]
+			f := famIndex(m.cands[c].Family)
+			if len(out) == 0 && balance {
+				if t4, t6, ok := balanceQuotas(m.v4, m.v6, m.limit, f); ok {
+					q = [2]int{t4, t6}
+				}
+			}
+			if q[f] == 0 {
+				continue // deleted by smtp_balance_inet_proto()
+			}
+			if q[f] > 0 {
+				q[f]--
+			}
+			out = append(out, c)
+			if (m.limit > 0 && len(out) >= m.limit) || (until != nil && until(c)) {
+				return out
+			}
 		}
 	}
 	return out

@@ -305,7 +305,7 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 		if !replayOnly {
 			d, err := gm.distribution(p.listCap)
 			if err != nil && !errors.Is(err, errStopped) {
-				d = sampledDistribution(pl.cands, sampleDraws, p.sample, p.listCap, m.stop)
+				d = sampledDistribution(pl.cands, sampleDraws, gm.draw, p.listCap, m.stop)
 				// The first attempt stays exact: uniform over the first
 				// sort group (balancing never deletes it).
 				if len(gm.groups) > 0 {
@@ -326,7 +326,7 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
 			rep, err := replayGroups(gm, o, p.rules)
 			if errors.Is(err, errTooLarge) {
-				return replaySampled(pl.cands, p.sample, o, p.rules, m.stop)
+				return replaySampled(pl.cands, gm.draw, o, p.rules, m.stop)
 			}
 			return rep
 		}
@@ -380,7 +380,7 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
 			rep, err := pl.replay(o, p.rules)
 			if errors.Is(err, errTooLarge) {
-				return replaySampled(pl.cands, pl.sample, o, p.rules, m.stop)
+				return replaySampled(pl.cands, func(r *rand.Rand, _ func(int) bool) []int { return pl.sample(r) }, o, p.rules, m.stop)
 			}
 			return rep
 		}
@@ -395,7 +395,7 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 
 // replayDist replays the full weighted orderings of an enumerated model, or
 // a sample when they were too many.
-func replayDist(cands []Candidate, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules, all func() ([]weighted, error), st *stopper) Replay {
+func replayDist(cands []Candidate, sample drawFunc, o map[netip.Addr]Outcome, r rules, all func() ([]weighted, error), st *stopper) Replay {
 	ws, err := all()
 	if errors.Is(err, errTooLarge) {
 		return replaySampled(cands, sample, o, r, st)
@@ -405,13 +405,17 @@ func replayDist(cands []Candidate, sample func(*rand.Rand) []int, o map[netip.Ad
 
 // replaySampled estimates the replay from sampleDraws seeded draws, one
 // order at a time (memory stays one order, whatever the number of draws).
-func replaySampled(cands []Candidate, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules, st *stopper) Replay {
+func replaySampled(cands []Candidate, sample drawFunc, o map[netip.Addr]Outcome, r rules, st *stopper) Replay {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const draws = sampleDraws
 	w := big.NewRat(1, draws)
 	acc := newReplayAcc()
+	final := func(c int) bool {
+		s := r.step(outcomeOf(o, cands[c].IP))
+		return s == stepDeliver || s == stepBounce
+	}
 	for i := 0; i < draws; i++ {
-		order := sample(rng)
+		order := sample(rng, final)
 		if st.spent(len(order) + 1) {
 			break
 		}
