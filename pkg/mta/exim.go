@@ -42,6 +42,7 @@ type eximPlan struct {
 	groupIPs   [][]int    // the ipIDs of every candidate of each group
 	seen       []uint32   // stamp per ipID: seen in the list being built
 	stamp      uint32
+	hostOrders []eximKeyOrder // per group, reused by draw
 }
 
 func (em *eximModel) ipv6Off(host string) bool {
@@ -347,10 +348,12 @@ func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOr
 			if !skipping && pl.maxTry > 0 && len(out) >= pl.maxTry && pl.cands[out[len(out)-1]].Preference == pl.hostPref(h) {
 				// Every further address of this group is cut by
 				// hosts_max_try; its addresses still count as seen for
-				// the duplicate removal of later groups.
+				// the duplicate removal of later groups, if any.
 				skipping = true
-				for _, id := range pl.groupIPs[g] {
-					pl.seen[id] = pl.stamp
+				if g+1 < len(pl.groups) {
+					for _, id := range pl.groupIPs[g] {
+						pl.seen[id] = pl.stamp
+					}
 				}
 				carry = -1
 			}
@@ -438,18 +441,23 @@ func (pl *eximPlan) sampleAny(rng *rand.Rand, until func(int) bool) []int {
 
 func (pl *eximPlan) draw(rng *rand.Rand, drawAll bool, until func(int) bool) []int {
 	keyed := func(n int) []int {
-		next := eximKeyOrder(rng, n)
+		var ko eximKeyOrder
+		ko.reset(rng, n)
 		idx := make([]int, 0, n)
-		for i, ok := next(); ok; i, ok = next() {
+		for i, ok := ko.next(); ok; i, ok = ko.next() {
 			idx = append(idx, i)
 		}
 		return idx
 	}
-	ho := make([]func() (int, bool), len(pl.groups))
-	for g, grp := range pl.groups {
-		ho[g] = eximKeyOrder(rng, len(grp))
+	// The host orders are reused from draw to draw: an estimate makes
+	// 10,000 draws over groups of possibly thousands of hosts.
+	if len(pl.hostOrders) != len(pl.groups) {
+		pl.hostOrders = make([]eximKeyOrder, len(pl.groups))
 	}
-	return pl.attemptList(func(g int) func() (int, bool) { return ho[g] }, func(h, block int) []int {
+	for g, grp := range pl.groups {
+		pl.hostOrders[g].reset(rng, len(grp))
+	}
+	return pl.attemptList(func(g int) func() (int, bool) { return pl.hostOrders[g].next }, func(h, block int) []int {
 		if block == 0 {
 			return keyed(len(pl.hosts[h].first))
 		}
@@ -461,46 +469,54 @@ func (pl *eximPlan) draw(rng *rand.Rand, drawAll bool, until func(int) bool) []i
 // it sorts the rest.
 const eximSelectFirst = 8
 
-// eximKeyOrder draws n keys (random_number(500)) and returns an iterator
-// over 0..n-1 sorted by key, ties in answer order (a stable sort). The
-// first few come from a linear scan for the smallest key and the rest are
-// sorted only when asked for, so a large group of which only a few hosts
-// are attempted costs O(n).
-func eximKeyOrder(rng *rand.Rand, n int) func() (int, bool) {
-	keys := make([]int, n)
-	for i := range keys {
-		keys[i] = rng.IntN(500)
+// eximKeyOrder orders 0..n-1 by keys drawn as Exim draws them
+// (random_number(500)), ties in answer order (a stable sort). The first
+// few come from a linear scan for the smallest key and the rest are sorted
+// only when asked for, so a large group of which only a few hosts are
+// attempted costs O(n). Its buffers are reused by reset.
+type eximKeyOrder struct {
+	keys  []int
+	used  []bool
+	rest  []int
+	taken int
+}
+
+// reset draws n new keys.
+func (o *eximKeyOrder) reset(rng *rand.Rand, n int) {
+	o.keys = slices.Grow(o.keys[:0], n)[:n]
+	for i := range o.keys {
+		o.keys[i] = rng.IntN(500)
 	}
-	var used []bool
-	var rest []int
-	taken := 0
-	return func() (int, bool) {
-		if taken >= n {
-			return 0, false
-		}
-		taken++
-		if taken <= eximSelectFirst {
-			if used == nil {
-				used = make([]bool, n)
-			}
-			best := -1
-			for i, k := range keys {
-				if !used[i] && (best < 0 || k < keys[best]) {
-					best = i
-				}
-			}
-			used[best] = true
-			return best, true
-		}
-		if rest == nil {
-			rest = make([]int, 0, n-eximSelectFirst)
-			for i := range keys {
-				if !used[i] {
-					rest = append(rest, i)
-				}
-			}
-			slices.SortStableFunc(rest, func(a, b int) int { return keys[a] - keys[b] })
-		}
-		return rest[taken-eximSelectFirst-1], true
+	o.used = slices.Grow(o.used[:0], n)[:n]
+	clear(o.used)
+	o.rest = o.rest[:0]
+	o.taken = 0
+}
+
+// next returns the next item in key order.
+func (o *eximKeyOrder) next() (int, bool) {
+	n := len(o.keys)
+	if o.taken >= n {
+		return 0, false
 	}
+	o.taken++
+	if o.taken <= eximSelectFirst {
+		best := -1
+		for i, k := range o.keys {
+			if !o.used[i] && (best < 0 || k < o.keys[best]) {
+				best = i
+			}
+		}
+		o.used[best] = true
+		return best, true
+	}
+	if o.taken == eximSelectFirst+1 {
+		for i := range o.keys {
+			if !o.used[i] {
+				o.rest = append(o.rest, i)
+			}
+		}
+		slices.SortStableFunc(o.rest, func(a, b int) int { return o.keys[a] - o.keys[b] })
+	}
+	return o.rest[o.taken-eximSelectFirst-1], true
 }
