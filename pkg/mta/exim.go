@@ -193,8 +193,10 @@ func (em *eximModel) plan(in Input) eximPlan {
 
 func dedupeAddrs(a []netip.Addr) []netip.Addr {
 	var out []netip.Addr
+	seen := make(map[netip.Addr]bool, len(a))
 	for _, x := range a {
-		if !slices.Contains(out, x) {
+		if !seen[x] {
+			seen[x] = true
 			out = append(out, x)
 		}
 	}

@@ -142,3 +142,21 @@ func TestOrderKeysKeepLargeIndicesApart(t *testing.T) {
 		t.Error("keys do not compare as the orders they encode")
 	}
 }
+
+// Sendmail's patterns are listed when they are few and short enough: one
+// host without IPv6 among 10 gives 10 patterns of 1/10 each; among 1,000 it
+// would give 1,000 patterns of 7,996 families, which are left out.
+func TestSendmailListsFamilyPatternsOnlyWhenTheyFitTheBound(t *testing.T) {
+	small := hostileDomain(10)
+	small.MX[0].AAAA = nil
+	d := simulate(t, small, Config{MTA: Sendmail}, Options{})
+	if !d.FamilyPatternsComplete || len(d.FamilyPatterns) != 10 || d.FamilyPatterns[0].ProbabilityExact != "1/10" || d.FirstAttemptByFamily == nil {
+		t.Errorf("complete %v, %d patterns, first %+v", d.FamilyPatternsComplete, len(d.FamilyPatterns), d.FamilyPatterns)
+	}
+	huge := hostileDomain(1000)
+	huge.MX[0].AAAA = nil
+	d = simulate(t, huge, Config{MTA: Sendmail}, Options{})
+	if d.FamilyPatternsComplete || len(d.FamilyPatterns) != 0 || d.FirstAttemptByFamily != nil || !d.Exact {
+		t.Errorf("complete %v, %d patterns, exact %v", d.FamilyPatternsComplete, len(d.FamilyPatterns), d.Exact)
+	}
+}

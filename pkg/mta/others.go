@@ -174,8 +174,13 @@ func (pl *sendmailPlan) assemble(hostOrder [][]int) []int {
 	return list
 }
 
-// maxSendmailPatterns bounds the family patterns listed for Sendmail.
-const maxSendmailPatterns = 4096
+// maxSendmailPatterns bounds the arrangements added up into Sendmail's
+// family patterns, and maxPatternChars the characters of the patterns
+// listed (each is as long as the attempt list).
+const (
+	maxSendmailPatterns = 4096
+	maxPatternChars     = 1 << 20
+)
 
 // distribution is exact by combinatorics, whatever the number of hosts:
 // each preference group is a uniformly random order of its hosts (the
@@ -270,7 +275,8 @@ func (pl *sendmailPlan) patterns() ([]Pattern, bool) {
 		}
 		arr.Quo(arr, p)
 		count.Mul(count, arr)
-		if count.Cmp(big.NewInt(maxSendmailPatterns)) > 0 {
+		limit := min(maxSendmailPatterns, maxPatternChars/max(1, len(pl.cands)))
+		if count.Cmp(big.NewInt(int64(limit))) > 0 {
 			return nil, false
 		}
 		each := new(big.Rat).SetFrac(p, fallingFactorial(len(grp), len(grp)))
