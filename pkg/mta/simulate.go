@@ -70,7 +70,7 @@ type Document struct {
 	// other one is blackholed). Left out when the patterns are incomplete.
 	FirstAttemptByFamily map[string]FamilyReach `json:"first_attempt_by_family,omitempty"`
 	// Exact is false when the distribution was estimated by sampling
-	// because exact enumeration was too large.
+	// because exact enumeration was too large, or when Partial.
 	Exact bool `json:"exact"`
 	// Partial is set when Options.Stop ended the computation early: the
 	// probabilities and orderings are incomplete (Notes says so), and the
