@@ -33,8 +33,12 @@ type groupModel struct {
 	limit   int     // smtp_mx_address_limit; 0 = unlimited
 	stop    *stopper
 
-	v4, v6  int // counts(), once draw has needed them
+	// What draw keeps between draws: counts(), a buffer per group and
+	// its swap log.
+	v4, v6  int
 	counted bool
+	perm    [][]int
+	swaps   []int
 }
 
 const (
@@ -124,8 +128,8 @@ func balanceList(cands []Candidate, list []int, limit int) []int {
 }
 
 // draw samples one attempted list of the model directly, for the
-// estimates: each group is drawn lazily (a partial Fisher–Yates shuffle
-// whose moved positions are kept in a map), balancing deletes elements as
+// estimates: each group is drawn lazily (a partial Fisher–Yates shuffle of
+// a buffer that is swapped back afterwards), balancing deletes elements as
 // they come (its quotas are fixed by the first one), and the limit or until
 // ends the list. The list has the distribution of postfixModel.sample's
 // (every group an independent uniform permutation, research §1.5.1) at the
@@ -133,24 +137,32 @@ func balanceList(cands []Candidate, list []int, limit int) []int {
 func (m *groupModel) draw(rng *rand.Rand, until func(int) bool) []int {
 	if !m.counted {
 		m.v4, m.v6 = m.counts()
+		m.perm = make([][]int, len(m.groups))
 		m.counted = true
 	}
 	balance := m.balance && m.limit > 0
 	q := [2]int{-1, -1} // remaining per family; -1: no balancing
 	var out []int
-	for _, grp := range m.groups {
-		moved := map[int]int{} // position -> member now there, if moved
-		at := func(i int) int {
-			if v, ok := moved[i]; ok {
-				return v
-			}
-			return i
+	// one draws from group g until it is used up or the list is complete
+	// (true), then undoes its swaps so that the buffer is in order again.
+	one := func(g int) bool {
+		grp := m.groups[g]
+		if m.perm[g] == nil {
+			m.perm[g] = identity(len(grp))
 		}
-		for i := 0; i < len(grp); i++ {
+		perm := m.perm[g]
+		swaps := m.swaps[:0]
+		defer func() {
+			for i := len(swaps) - 1; i >= 0; i-- {
+				perm[i], perm[swaps[i]] = perm[swaps[i]], perm[i]
+			}
+			m.swaps = swaps
+		}()
+		for i := range grp {
 			r := i + rng.IntN(len(grp)-i)
-			vi, vr := at(i), at(r)
-			moved[r] = vi
-			c := grp[vr]
+			perm[i], perm[r] = perm[r], perm[i]
+			swaps = append(swaps, r)
+			c := grp[perm[i]]
 			f := famIndex(m.cands[c].Family)
 			if len(out) == 0 && balance {
 				if t4, t6, ok := balanceQuotas(m.v4, m.v6, m.limit, f); ok {
@@ -165,8 +177,14 @@ func (m *groupModel) draw(rng *rand.Rand, until func(int) bool) []int {
 			}
 			out = append(out, c)
 			if (m.limit > 0 && len(out) >= m.limit) || (until != nil && until(c)) {
-				return out
+				return true
 			}
+		}
+		return false
+	}
+	for g := range m.groups {
+		if one(g) {
+			break
 		}
 	}
 	return out

@@ -324,7 +324,10 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 			p.dist = d
 		}
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
-			rep, err := replayGroups(gm, o, p.rules)
+			rep, ok, err := replayGroupsClosed(gm, o, p.rules)
+			if !ok {
+				rep, err = replayGroups(gm, o, p.rules)
+			}
 			if errors.Is(err, errTooLarge) {
 				return replaySampled(pl.cands, gm.draw, o, p.rules, m.stop)
 			}
