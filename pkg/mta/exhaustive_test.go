@@ -125,27 +125,14 @@ func enumerateAllShuffles(t *testing.T, in Input, cfg Config) map[string]*big.Ra
 // one by one.
 func TestPostfixReplayWalkEqualsReplayOfEveryOrdering(t *testing.T) {
 	rng := rand.New(rand.NewPCG(99, 1))
-	all := []Outcome{OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeGreeting5xx, OutcomeRcpt5xx}
 	for iter := 0; iter < 100; iter++ {
 		in := randomDomain(rng)
 		limit := rng.IntN(6)
 		cfg := Config{Set: sets("smtp_mx_address_limit", fmt.Sprint(limit), "smtp_skip_5xx_greeting", []string{"yes", "no"}[rng.IntN(2)])}
-		v, _ := parseVersion(DefaultVersions[Postfix])
-		s, err := resolveSettings(Postfix, DefaultVersions[Postfix], cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pm := &postfixModel{v: v, s: s}
-		pl := pm.list(in)
-		if pl.decision.Action != ActionAttempt {
+		pl, gm, out, r, ok := postfixReplayCase(t, rng, in, cfg)
+		if !ok {
 			continue
 		}
-		out := map[netip.Addr]Outcome{}
-		for _, c := range pl.cands {
-			out[c.IP] = all[rng.IntN(len(all))]
-		}
-		r := rules{name: Postfix, connectTime: 30e9, skip5xx: s.bool("smtp_skip_5xx_greeting")}
-		gm := pm.groups(pl)
 		walk, err := replayGroups(gm, out, r)
 		if err != nil {
 			t.Fatal(err)

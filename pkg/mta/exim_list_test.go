@@ -58,17 +58,7 @@ func referenceEximList(pl *eximPlan, hostOrder [][]int, addrOrder func(h, block 
 func TestEximStreamingAttemptListEqualsThePlainOne(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for trial := 0; trial < 3000; trial++ {
-		var xs []Exchange
-		for i := 0; i < 1+rng.IntN(7); i++ {
-			x := Exchange{Preference: uint16(10 * (1 + rng.IntN(3))), Host: fmt.Sprintf("mx%d.example.test", i), AStatus: LookupOK, AAAAStatus: LookupOK}
-			for j := 0; j < rng.IntN(4); j++ {
-				x.A = append(x.A, netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + rng.IntN(8))}))
-			}
-			for j := 0; j < rng.IntN(4); j++ {
-				x.AAAA = append(x.AAAA, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(1 + rng.IntN(8))}))
-			}
-			xs = append(xs, x)
-		}
+		xs := randomHosts(rng, 7, 3, 4)
 		set := sets("hosts_max_try", fmt.Sprint(rng.IntN(7)), "hosts_max_try_hardlimit", fmt.Sprint(rng.IntN(9)))
 		if rng.IntN(2) == 0 {
 			set = append(set, sets("ipv4_prefer", "true")...)

@@ -11,7 +11,6 @@ import (
 // balancing does not apply, with and without a limit, shuffled or not.
 func TestPostfixClosedFormReplayEqualsTheWalk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	all := []Outcome{OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeGreeting5xx, OutcomeRcpt5xx}
 	compared := 0
 	for iter := 0; iter < 400; iter++ {
 		in := randomDomain(rng)
@@ -21,22 +20,10 @@ func TestPostfixClosedFormReplayEqualsTheWalk(t *testing.T) {
 			"smtp_balance_inet_protocols", []string{"yes", "no"}[rng.IntN(2)],
 			"smtp_randomize_addresses", []string{"yes", "yes", "no"}[rng.IntN(3)],
 			"smtp_address_preference", []string{"any", "ipv4", "ipv6"}[rng.IntN(3)])}
-		v, _ := parseVersion(DefaultVersions[Postfix])
-		s, err := resolveSettings(Postfix, DefaultVersions[Postfix], cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pm := &postfixModel{v: v, s: s}
-		pl := pm.list(in)
-		if pl.decision.Action != ActionAttempt {
+		_, gm, out, r, ok := postfixReplayCase(t, rng, in, cfg)
+		if !ok {
 			continue
 		}
-		out := map[netip.Addr]Outcome{}
-		for _, c := range pl.cands {
-			out[c.IP] = all[rng.IntN(len(all))]
-		}
-		r := rules{name: Postfix, connectTime: 30e9, skip5xx: s.bool("smtp_skip_5xx_greeting")}
-		gm := pm.groups(pl)
 		closed, ok, err := replayGroupsClosed(gm, out, r)
 		if err != nil {
 			t.Fatal(err)
@@ -56,4 +43,26 @@ func TestPostfixClosedFormReplayEqualsTheWalk(t *testing.T) {
 	if compared < 100 {
 		t.Errorf("only %d cases compared", compared)
 	}
+}
+
+// postfixReplayCase builds the Postfix group model of in under cfg and a
+// random outcome per address; ok is false when the model attempts nothing.
+func postfixReplayCase(t *testing.T, rng *rand.Rand, in Input, cfg Config) (postfixList, *groupModel, map[netip.Addr]Outcome, rules, bool) {
+	t.Helper()
+	v, _ := parseVersion(DefaultVersions[Postfix])
+	s, err := resolveSettings(Postfix, DefaultVersions[Postfix], cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm := &postfixModel{v: v, s: s}
+	pl := pm.list(in)
+	if pl.decision.Action != ActionAttempt {
+		return pl, nil, nil, rules{}, false
+	}
+	all := []Outcome{OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeGreeting5xx, OutcomeRcpt5xx}
+	out := map[netip.Addr]Outcome{}
+	for _, c := range pl.cands {
+		out[c.IP] = all[rng.IntN(len(all))]
+	}
+	return pl, pm.groups(pl), out, rules{name: Postfix, connectTime: 30e9, skip5xx: s.bool("smtp_skip_5xx_greeting")}, true
 }

@@ -47,24 +47,34 @@ func (pl *sendmailPlan) enumerable() bool {
 	return permsWithin(sizes)
 }
 
-// randomSendmailDomain has up to 5 exchanges at two preferences with up to
-// two addresses per family each, some shared.
-func randomSendmailDomain(rng *rand.Rand) (Input, map[netip.Addr]Outcome) {
+// randomHosts returns 1 to maxHosts exchanges at 1 to prefs preferences,
+// each with up to perFamily-1 A and AAAA records drawn from 2*perFamily
+// addresses per family, so that exchanges share some.
+func randomHosts(rng *rand.Rand, maxHosts, prefs, perFamily int) []Exchange {
 	var xs []Exchange
+	for i := 0; i < 1+rng.IntN(maxHosts); i++ {
+		x := Exchange{Preference: uint16(10 * (1 + rng.IntN(prefs))), Host: fmt.Sprintf("mx%d.example.test", i), AStatus: LookupOK, AAAAStatus: LookupOK}
+		for j := 0; j < rng.IntN(perFamily); j++ {
+			x.A = append(x.A, netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + rng.IntN(2*perFamily))}))
+		}
+		for j := 0; j < rng.IntN(perFamily); j++ {
+			x.AAAA = append(x.AAAA, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(1 + rng.IntN(2*perFamily))}))
+		}
+		xs = append(xs, x)
+	}
+	return xs
+}
+
+// randomSendmailDomain has up to 5 exchanges at two preferences with up to
+// two addresses per family each, and a random outcome per address.
+func randomSendmailDomain(rng *rand.Rand) (Input, map[netip.Addr]Outcome) {
+	xs := randomHosts(rng, 5, 2, 3)
 	out := map[netip.Addr]Outcome{}
 	kinds := []Outcome{OutcomeOK, OutcomeTimeout, OutcomeRefused, OutcomeRcpt5xx, OutcomeGreeting5xx}
-	for i := 0; i < 1+rng.IntN(5); i++ {
-		x := Exchange{Preference: uint16(10 * (1 + rng.IntN(2))), Host: fmt.Sprintf("mx%d.example.test", i), AStatus: LookupOK, AAAAStatus: LookupOK}
-		for j := 0; j < rng.IntN(3); j++ {
-			x.A = append(x.A, netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + rng.IntN(6))}))
-		}
-		for j := 0; j < rng.IntN(3); j++ {
-			x.AAAA = append(x.AAAA, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(1 + rng.IntN(6))}))
-		}
+	for _, x := range xs {
 		for _, a := range append(append([]netip.Addr(nil), x.A...), x.AAAA...) {
 			out[a] = kinds[rng.IntN(len(kinds))]
 		}
-		xs = append(xs, x)
 	}
 	return domain(xs...), out
 }
