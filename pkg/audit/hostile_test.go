@@ -38,7 +38,7 @@ func hostileVerdicts(t *testing.T, r dnsq.Resolver, domain string) (discover.Res
 	defer cancel()
 	d := discover.Run(ctx, r, domain, discover.DefaultOptions())
 	v := Evaluate(Facts{Discovery: d, WantIPv4: true, WantIPv6: true}, Policy{Now: now})
-	doc, err := mta.Simulate(mta.FromDiscover(d), mta.Config{}, mta.Options{})
+	doc, err := mta.Simulate(MTAInput(d), mta.Config{}, mta.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestAnMXTargetThatIsNotAHostNameFailsEveryCommand(t *testing.T) {
 		t.Fatalf("discovery %+v", d.MX)
 	}
 	// Postfix skips the record and bounces (research §1.2, DNS_INVAL).
-	doc, _ := mta.Simulate(mta.FromDiscover(d), mta.Config{}, mta.Options{})
+	doc, _ := mta.Simulate(MTAInput(d), mta.Config{}, mta.Options{})
 	if doc.Decision.Action != mta.ActionBounce || doc.Decision.DSN != "5.4.4" {
 		t.Fatalf("Postfix decision %+v", doc.Decision)
 	}
@@ -175,7 +175,7 @@ func TestASimulatedBounceIsAFailFinding(t *testing.T) {
 	// The sole MX address is this host's own: Postfix bounces with "mail
 	// for good.test loops back to myself" (research §1.4).
 	cfg := mta.Config{LocalAddrs: []netip.Addr{netip.MustParseAddr("192.0.2.60")}}
-	doc, err := mta.Simulate(mta.FromDiscover(d), cfg, mta.Options{})
+	doc, err := mta.Simulate(MTAInput(d), cfg, mta.Options{})
 	if err != nil || doc.Decision.Action != mta.ActionBounce {
 		t.Fatalf("decision %+v, %v", doc.Decision, err)
 	}
@@ -189,7 +189,7 @@ func TestASimulatedBounceIsAFailFinding(t *testing.T) {
 		t.Errorf("Evaluate: findings %v", codes(v))
 	}
 	// A replay in which every address refuses the recipient bounces too.
-	doc, _ = mta.Simulate(mta.FromDiscover(d), mta.Config{}, mta.Options{
+	doc, _ = mta.Simulate(MTAInput(d), mta.Config{}, mta.Options{
 		Outcomes: map[netip.Addr]mta.Outcome{netip.MustParseAddr("192.0.2.60"): mta.OutcomeRcpt5xx}, OutcomeSource: "assumed"})
 	if doc.Replay == nil || doc.Replay.PBounced != 1 {
 		t.Fatalf("replay %+v", doc.Replay)
@@ -198,7 +198,7 @@ func TestASimulatedBounceIsAFailFinding(t *testing.T) {
 		t.Errorf("replayed bounce: findings %v", codes(sv))
 	}
 	// The null MX bounce is the domain's wish, not a fault.
-	doc, _ = mta.Simulate(mta.Input{Domain: "null.test", MXStatus: dnsq.StatusOK, NullMX: true}, mta.Config{}, mta.Options{})
+	doc, _ = mta.Simulate(mta.Input{Domain: "null.test", MXStatus: mta.LookupOK, NullMX: true}, mta.Config{}, mta.Options{})
 	if sv := EvaluateSimulation(discover.Result{Domain: "null.test", MXStatus: dnsq.StatusOK, NullMX: true, MX: []discover.Exchange{}}, &doc, Policy{Now: now}); slices.Contains(codes(sv), report.CodeCertainBounce) || exitOf(sv) != 0 {
 		t.Errorf("null MX: findings %v", codes(sv))
 	}

@@ -33,7 +33,7 @@ type Stages struct {
 	// and, when probed, the measured outcomes. It returns the simulate
 	// document for the report and the facts the evaluation needs. Nil
 	// skips the simulation.
-	Simulate func(d discover.Result, probes []smtpprobe.Result) (doc *mta.Document, facts *SimFacts)
+	Simulate func(ctx context.Context, d discover.Result, probes []smtpprobe.Result) (doc *mta.Document, facts *SimFacts)
 }
 
 // Options configure one run.
@@ -116,9 +116,13 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 		DeadlineHit: deadline, DNSOnly: st.Probe == nil, NoRDNS: o.NoRDNS,
 	}
 	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
-		rep.Simulation, facts.Sim = st.Simulate(res, rep.Probes)
+		rep.Simulation, facts.Sim = st.Simulate(ctx, res, rep.Probes)
 		if rep.Simulation != nil && facts.Sim != nil {
 			rep.Delivery = deliveryOf(rep.Simulation, facts.Sim)
+		}
+		// A simulation the deadline stopped is partial like a lookup.
+		if rep.Simulation != nil && rep.Simulation.Partial {
+			deadline, facts.DeadlineHit = true, true
 		}
 	}
 	pol := o.Policy

@@ -37,13 +37,13 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
 	d := discover.Run(ctx, r, req.Domain, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6})
-	opt := mta.Options{MaxOrderings: req.MaxOrderings, Outcomes: req.Assume, OutcomeSource: "assumed", Seed: req.Seed}
+	opt := mta.Options{MaxOrderings: req.MaxOrderings, Outcomes: req.Assume, OutcomeSource: "assumed", Seed: req.Seed, Stop: ctx.Done()}
 	var probeNotes []string
 	if req.Probe {
 		opt.Outcomes, probeNotes = c.measuredOutcomes(ctx, req.SMTP, d)
 		opt.OutcomeSource = "measured"
 	}
-	doc, err := mta.Simulate(mta.FromDiscover(d), req.Config, opt)
+	doc, err := mta.Simulate(MTAInput(d), req.Config, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -90,5 +90,5 @@ func (c *Checker) measuredOutcomes(ctx context.Context, o smtpprobe.Options, d d
 		}
 		kept = append(kept, r)
 	}
-	return mta.OutcomesFromProbes(kept), notes
+	return MTAOutcomes(kept), notes
 }

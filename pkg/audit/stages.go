@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"net/netip"
 	"time"
@@ -48,8 +49,8 @@ func NewStages(rl Real) Stages {
 		if maxOrd == 0 {
 			maxOrd = CheckMaxOrderings
 		}
-		st.Simulate = func(d discover.Result, probes []smtpprobe.Result) (*mta.Document, *SimFacts) {
-			return Simulate(d, probes, rl.MTA, maxOrd)
+		st.Simulate = func(ctx context.Context, d discover.Result, probes []smtpprobe.Result) (*mta.Document, *SimFacts) {
+			return Simulate(ctx, d, probes, rl.MTA, maxOrd)
 		}
 	}
 	return st
@@ -58,16 +59,21 @@ func NewStages(rl Real) Stages {
 // Simulate runs the MTA model over the discovery, replaying the measured
 // probe outcomes when there are any, and extracts the facts the findings
 // need. A configuration error (bad --set) cannot happen here: the CLI
-// validates the configuration before any run.
-func Simulate(d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (*mta.Document, *SimFacts) {
-	opt := mta.Options{MaxOrderings: maxOrderings}
+// validates the configuration before any run. The model stops when ctx
+// ends; a document it left partial has no facts (its probabilities are
+// incomplete and would be judged wrongly).
+func Simulate(ctx context.Context, d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (*mta.Document, *SimFacts) {
+	opt := mta.Options{MaxOrderings: maxOrderings, Stop: ctx.Done()}
 	if len(probes) > 0 {
-		opt.Outcomes = mta.OutcomesFromProbes(conclusiveOnly(probes))
+		opt.Outcomes = MTAOutcomes(conclusiveOnly(probes))
 		opt.OutcomeSource = "measured"
 	}
-	doc, err := mta.Simulate(mta.FromDiscover(d), cfg, opt)
+	doc, err := mta.Simulate(MTAInput(d), cfg, opt)
 	if err != nil {
 		return nil, nil
+	}
+	if doc.Partial {
+		return &doc, nil
 	}
 	return &doc, SimFactsOf(&doc, probes)
 }
@@ -90,6 +96,14 @@ func conclusiveOnly(rs []smtpprobe.Result) []smtpprobe.Result {
 // delivery-simulation findings (MC113, MC5xx), with the replay's outcomes
 // (measured or --assume'd) deciding which addresses fail.
 func EvaluateSimulation(d discover.Result, doc *mta.Document, p Policy) Verdict {
+	if doc.Partial {
+		// The MX set is still judged (a definite failure there wins);
+		// the simulation's own probabilities are incomplete and are not.
+		v := evaluate(&Facts{Discovery: d}, &p, func(e *evaluator) { e.anyClass = true; e.mx() })
+		v.Undetermined = true
+		v.Reason = cmp.Or(v.Reason, "the deadline stopped the simulation before it finished")
+		return v
+	}
 	sf := SimFactsOf(doc, nil)
 	sf.Failing = map[netip.Addr]bool{}
 	working := false

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -14,7 +15,7 @@ func TestSimulationOverMeasuredOutcomesFindsTheCostlyFirstAttempt(t *testing.T) 
 	// mx1's IPv6 address blackholed: Postfix (any, balanced) tries it first
 	// with probability 1/2 (research §1.10).
 	f.Probes[1] = smtpprobe.Result{Host: "mx1.example.org", IP: f.Probes[1].IP, Family: "ipv6", Port: 25, Status: smtpprobe.StatusTimeout, Phase: smtpprobe.PhaseConnect}
-	doc, sf := Simulate(f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
+	doc, sf := Simulate(context.Background(), f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
 	if doc == nil || sf == nil {
 		t.Fatal("no simulation")
 	}
@@ -34,7 +35,7 @@ func TestSimulationOverMeasuredOutcomesFindsTheCostlyFirstAttempt(t *testing.T) 
 
 func TestSimulationWithoutOutcomesReportsOnlyTheFamilyShare(t *testing.T) {
 	d := healthy().Discovery
-	doc, err := mta.Simulate(mta.FromDiscover(d), mta.Config{}, mta.Options{})
+	doc, err := mta.Simulate(MTAInput(d), mta.Config{}, mta.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestSimulationWithoutOutcomesReportsOnlyTheFamilyShare(t *testing.T) {
 // `check -o jsonl` writes it per domain.
 func BenchmarkCheckMarshalJSON(b *testing.B) {
 	f := healthy()
-	doc, _ := Simulate(f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
+	doc, _ := Simulate(context.Background(), f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
 	rep := document.Check{SchemaVersion: 1, Result: f.Discovery, Probed: true, Probes: f.Probes, Simulation: doc}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -67,13 +67,14 @@ type Delivery struct {
 	ExpectedDelay float64 // seconds
 }
 
-// simBody is the simulate document without the two keys it shares with the
-// check document (schema_version, domain): the shallower fields hide the embedded
-// ones, and being nil they are omitted.
+// simBody is the simulate document without the keys it shares with the
+// check document (schema_version, domain, partial): the shallower fields
+// hide the embedded ones, and being nil they are omitted.
 type simBody struct {
 	*mta.Document
 	SchemaVersion *struct{} `json:"schema_version,omitempty"`
 	Domain        *struct{} `json:"domain,omitempty"`
+	Partial       *struct{} `json:"partial,omitempty"` // the report's own partial says it
 }
 
 // checkFields is Check without its MarshalJSON, for the default encoding.

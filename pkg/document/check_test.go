@@ -27,7 +27,21 @@ func dualStack() discover.Result {
 
 func simulated(t testing.TB, d discover.Result) *mta.Document {
 	t.Helper()
-	doc, err := mta.Simulate(mta.FromDiscover(d), mta.Config{}, mta.Options{MaxOrderings: 24})
+	// The model's input built by hand (the adapter lives in pkg/audit,
+	// above this package).
+	in := mta.Input{Domain: d.Domain, MXStatus: mta.LookupStatus(d.MXStatus)}
+	for _, x := range d.MX {
+		ex := mta.Exchange{Preference: x.Preference, Host: x.Host, AStatus: mta.LookupStatus(x.AStatus), AAAAStatus: mta.LookupStatus(x.AAAAStatus)}
+		for _, a := range x.Addresses {
+			if a.IP.Is4() {
+				ex.A = append(ex.A, a.IP)
+			} else {
+				ex.AAAA = append(ex.AAAA, a.IP)
+			}
+		}
+		in.MX = append(in.MX, ex)
+	}
+	doc, err := mta.Simulate(in, mta.Config{}, mta.Options{MaxOrderings: 24})
 	if err != nil {
 		t.Fatal(err)
 	}

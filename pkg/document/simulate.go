@@ -17,7 +17,8 @@ type Simulate struct {
 	Undetermined bool `json:"-"`
 }
 
-// Outcome: simulate judges at fail severity (it has no --fail-on).
+// Outcome: simulate judges at fail severity (it has no --fail-on); a model
+// the deadline stopped (Partial) could not be completed here.
 func (d *Simulate) Outcome() Outcome {
-	return Outcome{Findings: d.Findings, Undetermined: d.Undetermined}
+	return Outcome{Findings: d.Findings, Undetermined: d.Undetermined || d.Partial}
 }

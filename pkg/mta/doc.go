@@ -21,8 +21,15 @@
 // Because the shuffle is uniform and the sort is by a key, every key class
 // ends up an independent uniform permutation (research §1.5.1), so the
 // distribution is computed per class by combinatorics instead of walking n!
-// permutations (see groups.go). Exim, OpenSMTPD and Sendmail (research §2–§4)
-// have few random choices and are enumerated exactly (enum.go).
+// permutations (see groups.go). Sendmail's uniform host order has closed
+// forms too (others.go); Exim's random keys are enumerated exactly (enum.go)
+// when the cases are few and estimated from seeded draws otherwise;
+// OpenSMTPD does not randomise.
+//
+// Nothing grows without bound with the input: enumerations and walks have
+// budgets, the orderings listed hold at most maxListedAddresses addresses,
+// and Options.Stop (the caller's deadline, polled from the loops: the model
+// has no clock) ends a computation early with Document.Partial set.
 //
 // Replay walks the MTA's connection loop over a distribution of orderings
 // with known per-address outcomes (research §1.6, §1.7, §2.2, §3) and

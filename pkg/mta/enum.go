@@ -1,9 +1,9 @@
 package mta
 
 import (
+	"errors"
 	"math/big"
 	"math/rand/v2"
-	"net/netip"
 	"slices"
 	"sort"
 )
@@ -25,22 +25,6 @@ type choice struct {
 	p     *big.Rat
 }
 
-// uniformPerms returns every permutation of 0..n-1 with probability 1/n!
-// (Sendmail's per-host tie order, modelled as uniform, research §4).
-func uniformPerms(n int) []choice {
-	var out []choice
-	items := make([]int, n)
-	for i := range items {
-		items[i] = i
-	}
-	f := new(big.Rat).SetFrac(big.NewInt(1), fallingFactorial(n, n))
-	kperms(items, n, func(p []int) bool {
-		out = append(out, choice{order: p, p: f})
-		return true
-	})
-	return out
-}
-
 // eximPerms returns every order of n items sorted by Exim's random keys:
 // each item gets random_number(500) and is inserted after every item whose
 // key is not greater, so ties keep the original order (research §2.1 step 2,
@@ -48,14 +32,14 @@ func uniformPerms(n int) []choice {
 // (places where a later original item precedes an earlier one) needs a
 // strict step there, so it arises from C(500-d+n-1, n) of the 500^n key
 // vectors.
-func eximPerms(n int) []choice {
+func eximPerms(n int, st *stopper) []choice {
 	var out []choice
 	items := make([]int, n)
 	for i := range items {
 		items[i] = i
 	}
 	den := new(big.Int).Exp(big.NewInt(500), big.NewInt(int64(n)), nil)
-	kperms(items, n, func(p []int) bool {
+	kperms(items, n, st, func(p []int) bool {
 		d := 0
 		for i := 1; i < len(p); i++ {
 			if p[i-1] > p[i] {
@@ -91,8 +75,9 @@ type stage []choice
 
 // enumerate walks the cartesian product of stages, calling build with the
 // chosen outcome of every stage and the product probability. It returns
-// errTooLarge when the product exceeds the budget.
-func enumerate(stages []stage, build func(pick [][]int, p *big.Rat)) error {
+// errTooLarge when the product exceeds the budget, errStopped when st stops
+// it.
+func enumerate(stages []stage, st *stopper, build func(pick [][]int, p *big.Rat)) error {
 	total := 1
 	for _, s := range stages {
 		total *= max(1, len(s))
@@ -101,23 +86,30 @@ func enumerate(stages []stage, build func(pick [][]int, p *big.Rat)) error {
 		}
 	}
 	pick := make([][]int, len(stages))
-	var rec func(i int, p *big.Rat)
-	rec = func(i int, p *big.Rat) {
+	var rec func(i int, p *big.Rat) bool
+	rec = func(i int, p *big.Rat) bool {
 		if i == len(stages) {
+			if st.spent(1) {
+				return false
+			}
 			build(pick, p)
-			return
+			return true
 		}
 		if len(stages[i]) == 0 {
 			pick[i] = nil
-			rec(i+1, p)
-			return
+			return rec(i+1, p)
 		}
 		for _, c := range stages[i] {
 			pick[i] = c.order
-			rec(i+1, new(big.Rat).Mul(p, c.p))
+			if !rec(i+1, new(big.Rat).Mul(p, c.p)) {
+				return false
+			}
 		}
+		return true
 	}
-	rec(0, big.NewRat(1, 1))
+	if !rec(0, big.NewRat(1, 1)) {
+		return errStopped
+	}
 	return nil
 }
 
@@ -144,6 +136,7 @@ func newDistribution(cands []Candidate) Distribution {
 // summarize turns weighted attempt lists (possibly repeated) into a
 // Distribution.
 func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution {
+	width := keyWidth(len(cands))
 	d := newDistribution(cands)
 	d.PatternsComplete = true
 	byKey := map[string]*Ordering{}
@@ -167,7 +160,7 @@ func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution 
 			pats[ps] = new(big.Rat)
 		}
 		pats[ps].Add(pats[ps], w.p)
-		k := seqKey(w.order)
+		k := orderKey(w.order, width)
 		if o, ok := byKey[k]; ok {
 			o.P.Add(o.P, w.p)
 			continue
@@ -196,28 +189,53 @@ func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution 
 	return d
 }
 
+// drawFunc draws one attempt list from a model's distribution, for the
+// estimates. until, when not nil, ends the list early at the first
+// candidate for which it is true (a replay needs nothing after the session
+// that delivers or bounces), so that a draw costs what is attempted.
+type drawFunc func(rng *rand.Rand, until func(c int) bool) []int
+
 // distributionOf summarizes every ordering all enumerates, or, when they are
 // too many to enumerate, estimates the Distribution from draws of sample.
-func distributionOf(cands []Candidate, sample func(*rand.Rand) []int, all func() ([]weighted, error), maxOrderings int) Distribution {
+func distributionOf(cands []Candidate, sample drawFunc, all func() ([]weighted, error), maxOrderings int, st *stopper) Distribution {
 	ws, err := all()
-	if err != nil {
-		return sampledDistribution(cands, sampleDraws, sample, maxOrderings)
+	switch {
+	case errors.Is(err, errStopped):
+		return stoppedDistribution(cands)
+	case err != nil:
+		return sampledDistribution(cands, sampleDraws, sample, maxOrderings, st)
 	}
 	return summarize(cands, ws, maxOrderings)
+}
+
+// stoppedDistribution is what a distribution stopped by Options.Stop
+// leaves: the candidates, no probability (all zero) and no ordering listed,
+// the whole probability mass omitted.
+func stoppedDistribution(cands []Candidate) Distribution {
+	d := newDistribution(cands)
+	d.Exact = false
+	d.OrderingsTotal = new(big.Int)
+	d.OmittedP = big.NewRat(1, 1)
+	return d
 }
 
 // sampledDistribution estimates a Distribution from draws of sample; used
 // only when exact enumeration is over budget. Exact is false. Counting is
 // done in integers and turned into fractions of draws at the end.
-func sampledDistribution(cands []Candidate, draws int, sample func(*rand.Rand) []int, maxOrderings int) Distribution {
+func sampledDistribution(cands []Candidate, draws int, sample drawFunc, maxOrderings int, st *stopper) Distribution {
 	rng := rand.New(rand.NewPCG(1, 2))
+	width := keyWidth(len(cands))
 	first := make([]int64, len(cands))
 	tried := make([]int64, len(cands))
 	var first6 int64
+	// Distinct orders are kept as their keys only (the key decodes back to
+	// the order), so memory is one compact copy per distinct order.
 	orders := map[string]int64{}
-	orderOf := map[string][]int{}
 	for i := 0; i < draws; i++ {
-		o := sample(rng)
+		o := sample(rng, nil)
+		if st.spent(len(o) + 1) {
+			return stoppedDistribution(cands)
+		}
 		if len(o) > 0 {
 			first[o[0]]++
 			if cands[o[0]].Family == IPv6 {
@@ -227,11 +245,7 @@ func sampledDistribution(cands []Candidate, draws int, sample func(*rand.Rand) [
 		for _, c := range o {
 			tried[c]++
 		}
-		k := seqKey(o)
-		if _, ok := orderOf[k]; !ok {
-			orderOf[k] = o
-		}
-		orders[k]++
+		orders[orderKey(o, width)]++
 	}
 	n := int64(draws)
 	d := Distribution{Candidates: cands, PFirstIPv6: big.NewRat(first6, n)}
@@ -260,20 +274,44 @@ func sampledDistribution(cands []Candidate, draws int, sample func(*rand.Rand) [
 		keys = keys[:maxOrderings]
 	}
 	for _, k := range keys {
-		d.Orderings = append(d.Orderings, Ordering{Order: orderOf[k], P: big.NewRat(orders[k], n)})
+		d.Orderings = append(d.Orderings, Ordering{Order: decodeOrderKey(k, width), P: big.NewRat(orders[k], n)})
 	}
 	d.OmittedP = big.NewRat(omitted, n)
 	return d
 }
 
-func dedupeLater(list []int, cands []Candidate) []int {
-	seen := map[netip.Addr]bool{}
-	out := list[:0:0]
-	for _, c := range list {
-		if seen[cands[c].IP] {
-			continue
+// keyWidth is the number of bytes orderKey spends per candidate index when
+// there are n candidates: big-endian and of one width, so that keys compare
+// as the index sequences they encode.
+func keyWidth(n int) int {
+	switch {
+	case n <= 1<<8:
+		return 1
+	case n <= 1<<16:
+		return 2
+	}
+	return 4
+}
+
+// orderKey encodes an order of candidate indices as a map key.
+func orderKey(order []int, width int) string {
+	b := make([]byte, 0, len(order)*width)
+	for _, c := range order {
+		for i := width - 1; i >= 0; i-- {
+			b = append(b, byte(c>>(8*i)))
 		}
-		seen[cands[c].IP] = true
+	}
+	return string(b)
+}
+
+// decodeOrderKey is orderKey's inverse.
+func decodeOrderKey(k string, width int) []int {
+	out := make([]int, 0, len(k)/width)
+	for i := 0; i+width <= len(k); i += width {
+		c := 0
+		for j := 0; j < width; j++ {
+			c = c<<8 | int(k[i+j])
+		}
 		out = append(out, c)
 	}
 	return out

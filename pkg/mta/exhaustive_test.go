@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // Appendix A of the research, generalised: for random small domains and
@@ -62,15 +60,15 @@ func randomDomain(rng *rand.Rand) Input {
 	var xs []Exchange
 	hosts := 1 + rng.IntN(3)
 	for h := 0; h < hosts && n < 7; h++ {
-		x := Exchange{Preference: uint16(10 * (1 + rng.IntN(2))), Host: fmt.Sprintf("mx%d", h), AStatus: dnsq.StatusNoData, AAAAStatus: dnsq.StatusNoData}
+		x := Exchange{Preference: uint16(10 * (1 + rng.IntN(2))), Host: fmt.Sprintf("mx%d", h), AStatus: LookupNoData, AAAAStatus: LookupNoData}
 		for a := rng.IntN(3); a > 0 && n < 7; a-- {
 			x.A = append(x.A, netip.AddrFrom4([4]byte{192, 0, 2, byte(10*h + a)}))
-			x.AStatus = dnsq.StatusOK
+			x.AStatus = LookupOK
 			n++
 		}
 		for a := rng.IntN(3); a > 0 && n < 7; a-- {
 			x.AAAA = append(x.AAAA, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(10*h + a)}))
-			x.AAAAStatus = dnsq.StatusOK
+			x.AAAAStatus = LookupOK
 			n++
 		}
 		xs = append(xs, x)
@@ -95,7 +93,7 @@ func enumerateAllShuffles(t *testing.T, in Input, cfg Config) map[string]*big.Ra
 	out := map[string]*big.Rat{}
 	total := int64(0)
 	counts := map[string]int64{}
-	kperms(idx, len(idx), func(perm []int) bool {
+	kperms(idx, len(idx), nil, func(perm []int) bool {
 		list := slices.Clone(perm)
 		if !pl.shuffle {
 			list = slices.Clone(idx)
@@ -127,27 +125,14 @@ func enumerateAllShuffles(t *testing.T, in Input, cfg Config) map[string]*big.Ra
 // one by one.
 func TestPostfixReplayWalkEqualsReplayOfEveryOrdering(t *testing.T) {
 	rng := rand.New(rand.NewPCG(99, 1))
-	all := []Outcome{OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeGreeting5xx, OutcomeRcpt5xx}
 	for iter := 0; iter < 100; iter++ {
 		in := randomDomain(rng)
 		limit := rng.IntN(6)
 		cfg := Config{Set: sets("smtp_mx_address_limit", fmt.Sprint(limit), "smtp_skip_5xx_greeting", []string{"yes", "no"}[rng.IntN(2)])}
-		v, _ := parseVersion(DefaultVersions[Postfix])
-		s, err := resolveSettings(Postfix, DefaultVersions[Postfix], cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pm := &postfixModel{v: v, s: s}
-		pl := pm.list(in)
-		if pl.decision.Action != ActionAttempt {
+		pl, gm, out, r, ok := postfixReplayCase(t, rng, in, cfg)
+		if !ok {
 			continue
 		}
-		out := map[netip.Addr]Outcome{}
-		for _, c := range pl.cands {
-			out[c.IP] = all[rng.IntN(len(all))]
-		}
-		r := rules{name: Postfix, connectTime: 30e9, skip5xx: s.bool("smtp_skip_5xx_greeting")}
-		gm := pm.groups(pl)
 		walk, err := replayGroups(gm, out, r)
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +145,7 @@ func TestPostfixReplayWalkEqualsReplayOfEveryOrdering(t *testing.T) {
 		for _, o := range d.Orderings {
 			ws = append(ws, weighted{order: o.Order, p: o.P})
 		}
-		each := replayOrderings(pl.cands, ws, out, r, true)
+		each := replayOrderings(pl.cands, ws, out, r, true, nil)
 		if walk.PDelivered.Cmp(each.PDelivered) != 0 || walk.PBounced.Cmp(each.PBounced) != 0 || walk.PDeferred.Cmp(each.PDeferred) != 0 || walk.ExpectedDelay != each.ExpectedDelay {
 			t.Errorf("#%d: walk %v/%v/%v %v, orderings %v/%v/%v %v", iter,
 				walk.PDelivered, walk.PDeferred, walk.PBounced, walk.ExpectedDelay, each.PDelivered, each.PDeferred, each.PBounced, each.ExpectedDelay)

@@ -6,8 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // eximModel is Exim's dnslookup router and smtp transport host loop
@@ -36,6 +34,15 @@ type eximPlan struct {
 	decision Decision
 	notes    []string
 	index    map[eximKey]int // candidate by (host, address)
+	stop     *stopper
+
+	// Built once by prepareLists for attemptList.
+	blockCands [][2][]int // candidate index per host, family block and address
+	ipID       []int      // a small integer per distinct address, by candidate
+	groupIPs   [][]int    // the ipIDs of every candidate of each group
+	seen       []uint32   // stamp per ipID: seen in the list being built
+	stamp      uint32
+	hostOrders []eximKeyOrder // per group, reused by draw
 }
 
 func (em *eximModel) ipv6Off(host string) bool {
@@ -68,13 +75,13 @@ func (em *eximModel) plan(in Input) eximPlan {
 		return pl
 	case in.NullMX:
 		pl.notes = append(pl.notes, "Exim ignores the null MX record because other MX records exist (host.c host_find_bydns)")
-	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
+	case in.ImplicitMX && in.MXStatus == LookupNXDomain:
 		// research §2.1 step 1: NXDOMAIN on the MX query is final.
 		pl.decision = Decision{Action: ActionBounce, Reason: "Unrouteable address"}
 		return pl
 	case in.ImplicitMX:
 		implicit = true
-	case in.MXStatus == dnsq.StatusOK:
+	case in.MXStatus == LookupOK:
 	case in.MXStatus.Temporary():
 		pl.decision = Decision{Action: ActionDefer, Reason: "host lookup did not complete"}
 		return pl
@@ -186,8 +193,10 @@ func (em *eximModel) plan(in Input) eximPlan {
 
 func dedupeAddrs(a []netip.Addr) []netip.Addr {
 	var out []netip.Addr
+	seen := make(map[netip.Addr]bool, len(a))
 	for _, x := range a {
-		if !slices.Contains(out, x) {
+		if !seen[x] {
+			seen[x] = true
 			out = append(out, x)
 		}
 	}
@@ -214,53 +223,161 @@ type eximKey struct {
 }
 
 // assemble builds one attempt list from a host order per preference group
-// and an address order per host and family block, then applies the family
-// swap pass, duplicate removal and hosts_max_try.
+// and an address order per host and family block (attemptList).
 func (pl *eximPlan) assemble(hostOrder [][]int, addrOrder func(h, block int) []int) []int {
-	var list []int
+	return pl.attemptList(func(g int) func() (int, bool) {
+		i := 0
+		return func() (int, bool) {
+			if i >= len(hostOrder[g]) {
+				return 0, false
+			}
+			i++
+			return hostOrder[g][i-1], true
+		}
+	}, addrOrder, false, nil)
+}
+
+// prepareLists builds the indexes attemptList needs.
+func (pl *eximPlan) prepareLists() {
+	if pl.blockCands != nil {
+		return
+	}
+	pl.blockCands = make([][2][]int, len(pl.hosts))
+	for h, hh := range pl.hosts {
+		for block, addrs := range [][]netip.Addr{hh.first, hh.snd} {
+			for _, a := range addrs {
+				pl.blockCands[h][block] = append(pl.blockCands[h][block], pl.candIndex(h, a))
+			}
+		}
+	}
+	ids := map[netip.Addr]int{}
+	pl.ipID = make([]int, len(pl.cands))
+	for i, c := range pl.cands {
+		id, ok := ids[c.IP]
+		if !ok {
+			id = len(ids)
+			ids[c.IP] = id
+		}
+		pl.ipID[i] = id
+	}
+	pl.seen = make([]uint32, len(ids))
+	pl.groupIPs = make([][]int, len(pl.groups))
 	for g, grp := range pl.groups {
-		for _, hi := range hostOrder[g] {
-			h := grp[hi]
-			for block, addrs := range [][]netip.Addr{pl.hosts[h].first, pl.hosts[h].snd} {
-				for _, ai := range addrOrder(h, block) {
-					list = append(list, pl.candIndex(h, addrs[ai]))
+		for _, h := range grp {
+			for _, block := range pl.blockCands[h] {
+				for _, c := range block {
+					pl.groupIPs[g] = append(pl.groupIPs[g], pl.ipID[c])
 				}
 			}
 		}
 	}
-	if pl.swap {
-		// research §2.1 step 5: one left-to-right pass of adjacent swaps
-		// within equal MX values.
-		for i := 0; i+1 < len(list); i++ {
-			a, b := pl.cands[list[i]], pl.cands[list[i+1]]
-			if a.Preference != b.Preference {
+}
+
+// hostPref is the preference of host h's candidates (0 for an implicit MX).
+func (pl *eximPlan) hostPref(h int) uint16 {
+	for _, block := range pl.blockCands[h] {
+		if len(block) > 0 {
+			return pl.cands[block[0]].Preference
+		}
+	}
+	return pl.hosts[h].x.Preference
+}
+
+// attemptList builds one attempt list: the hosts of each preference group
+// in the order hostOrder gives (an iterator, so that a sampler can order a
+// huge group lazily), each host's family blocks in the order addrOrder
+// gives, then the family swap pass, duplicate removal and hosts_max_try
+// (eximLimit), all in one streaming pass that skips what can no longer be
+// attempted. With drawAll, addrOrder is still called for every host in
+// order, so that a seeded sample consumes its random numbers exactly as
+// Exim draws them. until, when not nil, ends the list after the first
+// address for which it is true.
+func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOrder func(h, block int) []int, drawAll bool, until func(int) bool) []int {
+	pl.prepareLists()
+	pl.stamp++
+	if pl.stamp == 0 { // wrapped: clear the stamps
+		clear(pl.seen)
+		pl.stamp = 1
+	}
+	var out []int
+	carry := -1 // the element the swap pass holds, not yet emitted
+	// emit passes one element of the swapped list through duplicate
+	// removal and the limits; it reports false once nothing more can be
+	// attempted (hosts_max_try_hardlimit) or until says so.
+	emit := func(c int) bool {
+		if id := pl.ipID[c]; pl.seen[id] == pl.stamp {
+			return true
+		} else {
+			pl.seen[id] = pl.stamp
+		}
+		if pl.hardMax > 0 && len(out) >= pl.hardMax {
+			return false
+		}
+		if pl.maxTry <= 0 || len(out) < pl.maxTry || pl.cands[c].Preference != pl.cands[out[len(out)-1]].Preference {
+			out = append(out, c)
+			if until != nil && until(c) {
+				return false
+			}
+		}
+		return !(pl.hardMax > 0 && len(out) >= pl.hardMax)
+	}
+	// feed runs research §2.1 step 5, one left-to-right pass of adjacent
+	// swaps within equal MX values, on the raw list as it comes: the held
+	// element moves right past every element of the other family.
+	feed := func(n int) bool {
+		if carry < 0 {
+			carry = n
+			return true
+		}
+		a, b := pl.cands[carry], pl.cands[n]
+		if pl.swap && a.Preference == b.Preference &&
+			((!pl.v4first && a.Family == IPv4 && b.Family == IPv6) || (pl.v4first && a.Family == IPv6 && b.Family == IPv4)) {
+			return emit(n)
+		}
+		c := carry
+		carry = n
+		return emit(c)
+	}
+	for g, grp := range pl.groups {
+		next := hostOrder(g)
+		skipping := false
+		for {
+			hi, ok := next()
+			if !ok {
+				break
+			}
+			h := grp[hi]
+			if !skipping && pl.maxTry > 0 && len(out) >= pl.maxTry && pl.cands[out[len(out)-1]].Preference == pl.hostPref(h) {
+				// Every further address of this group is cut by
+				// hosts_max_try; its addresses still count as seen for
+				// the duplicate removal of later groups, if any.
+				skipping = true
+				if g+1 < len(pl.groups) {
+					for _, id := range pl.groupIPs[g] {
+						pl.seen[id] = pl.stamp
+					}
+				}
+				carry = -1
+			}
+			if skipping {
+				if !drawAll {
+					break
+				}
+				addrOrder(h, 0)
+				addrOrder(h, 1)
 				continue
 			}
-			if (!pl.v4first && a.Family == IPv4 && b.Family == IPv6) || (pl.v4first && a.Family == IPv6 && b.Family == IPv4) {
-				list[i], list[i+1] = list[i+1], list[i]
+			for block := 0; block < 2; block++ {
+				for _, ai := range addrOrder(h, block) {
+					if !feed(pl.blockCands[h][block][ai]) {
+						return out
+					}
+				}
 			}
 		}
 	}
-	list = dedupeLater(list, pl.cands)
-	return eximLimit(list, pl.cands, pl.maxTry, pl.hardMax)
-}
-
-// eximLimit applies hosts_max_try and hosts_max_try_hardlimit (research
-// §2.2): the first maxTry addresses, then the first address of every further
-// MX group, never more than hard in all.
-func eximLimit(list []int, cands []Candidate, maxTry, hard int) []int {
-	var out []int
-	for _, c := range list {
-		if hard > 0 && len(out) >= hard {
-			break
-		}
-		if maxTry <= 0 || len(out) < maxTry {
-			out = append(out, c)
-			continue
-		}
-		if cands[c].Preference != cands[out[len(out)-1]].Preference {
-			out = append(out, c)
-		}
+	if carry >= 0 {
+		emit(carry)
 	}
 	return out
 }
@@ -281,43 +398,127 @@ func (pl *eximPlan) stages() (st []stage, hostStage []int, addrStage map[[2]int]
 	hostStage = make([]int, len(pl.groups))
 	for g, grp := range pl.groups {
 		hostStage[g] = len(st)
-		st = append(st, eximPerms(len(grp)))
+		st = append(st, eximPerms(len(grp), pl.stop))
 	}
 	addrStage = map[[2]int]int{}
 	for h, hh := range pl.hosts {
 		for block, addrs := range [][]netip.Addr{hh.first, hh.snd} {
 			addrStage[[2]int{h, block}] = len(st)
-			st = append(st, eximPerms(len(addrs)))
+			st = append(st, eximPerms(len(addrs), pl.stop))
 		}
 	}
 	return
 }
 
 func (pl *eximPlan) distribution(maxOrderings int) Distribution {
-	return distributionOf(pl.cands, pl.sample, pl.weighted, maxOrderings)
+	return distributionOf(pl.cands, pl.sampleAny, pl.weighted, maxOrderings, pl.stop)
+}
+
+// maxLength bounds the length of an attempt list: hosts_max_try addresses
+// and then at most one per further MX group, never more than
+// hosts_max_try_hardlimit.
+func (pl *eximPlan) maxLength() int {
+	n := len(pl.cands)
+	if pl.maxTry > 0 {
+		n = min(n, pl.maxTry+max(0, len(pl.groups)-1))
+	}
+	if pl.hardMax > 0 {
+		n = min(n, pl.hardMax)
+	}
+	return n
 }
 
 // sample draws Exim's random keys (random_number(500) per host and per
-// address) and sorts with ties kept in answer order.
-func (pl *eximPlan) sample(rng *rand.Rand) []int {
+// address) and sorts with ties kept in answer order, consuming the random
+// numbers in Exim's order: every host key first, then every address key,
+// host by host.
+func (pl *eximPlan) sample(rng *rand.Rand) []int { return pl.draw(rng, true, nil) }
+
+// sampleAny draws from the same distribution as sample but skips the keys
+// of addresses that cannot be attempted: what the estimates use, so that a
+// draw over thousands of hosts costs what is attempted.
+func (pl *eximPlan) sampleAny(rng *rand.Rand, until func(int) bool) []int {
+	return pl.draw(rng, false, until)
+}
+
+func (pl *eximPlan) draw(rng *rand.Rand, drawAll bool, until func(int) bool) []int {
 	keyed := func(n int) []int {
-		keys := make([]int, n)
-		idx := make([]int, n)
-		for i := range keys {
-			keys[i] = rng.IntN(500)
-			idx[i] = i
+		var ko eximKeyOrder
+		ko.reset(rng, n)
+		idx := make([]int, 0, n)
+		for i, ok := ko.next(); ok; i, ok = ko.next() {
+			idx = append(idx, i)
 		}
-		slices.SortStableFunc(idx, func(a, b int) int { return keys[a] - keys[b] })
 		return idx
 	}
-	ho := make([][]int, len(pl.groups))
-	for g, grp := range pl.groups {
-		ho[g] = keyed(len(grp))
+	// The host orders are reused from draw to draw: an estimate makes
+	// 10,000 draws over groups of possibly thousands of hosts.
+	if len(pl.hostOrders) != len(pl.groups) {
+		pl.hostOrders = make([]eximKeyOrder, len(pl.groups))
 	}
-	return pl.assemble(ho, func(h, block int) []int {
+	for g, grp := range pl.groups {
+		pl.hostOrders[g].reset(rng, len(grp))
+	}
+	return pl.attemptList(func(g int) func() (int, bool) { return pl.hostOrders[g].next }, func(h, block int) []int {
 		if block == 0 {
 			return keyed(len(pl.hosts[h].first))
 		}
 		return keyed(len(pl.hosts[h].snd))
-	})
+	}, drawAll, until)
+}
+
+// eximSelectFirst is how many items eximKeyOrder finds by scanning before
+// it sorts the rest.
+const eximSelectFirst = 8
+
+// eximKeyOrder orders 0..n-1 by keys drawn as Exim draws them
+// (random_number(500)), ties in answer order (a stable sort). The first
+// few come from a linear scan for the smallest key and the rest are sorted
+// only when asked for, so a large group of which only a few hosts are
+// attempted costs O(n). Its buffers are reused by reset.
+type eximKeyOrder struct {
+	keys  []int
+	used  []bool
+	rest  []int
+	taken int
+}
+
+// reset draws n new keys.
+func (o *eximKeyOrder) reset(rng *rand.Rand, n int) {
+	o.keys = slices.Grow(o.keys[:0], n)[:n]
+	for i := range o.keys {
+		o.keys[i] = rng.IntN(500)
+	}
+	o.used = slices.Grow(o.used[:0], n)[:n]
+	clear(o.used)
+	o.rest = o.rest[:0]
+	o.taken = 0
+}
+
+// next returns the next item in key order.
+func (o *eximKeyOrder) next() (int, bool) {
+	n := len(o.keys)
+	if o.taken >= n {
+		return 0, false
+	}
+	o.taken++
+	if o.taken <= eximSelectFirst {
+		best := -1
+		for i, k := range o.keys {
+			if !o.used[i] && (best < 0 || k < o.keys[best]) {
+				best = i
+			}
+		}
+		o.used[best] = true
+		return best, true
+	}
+	if o.taken == eximSelectFirst+1 {
+		for i := range o.keys {
+			if !o.used[i] {
+				o.rest = append(o.rest, i)
+			}
+		}
+		slices.SortStableFunc(o.rest, func(a, b int) int { return o.keys[a] - o.keys[b] })
+	}
+	return o.rest[o.taken-eximSelectFirst-1], true
 }

@@ -3,6 +3,7 @@ package mta
 import (
 	"errors"
 	"math/big"
+	"math/rand/v2"
 	"sort"
 	"strings"
 )
@@ -30,6 +31,14 @@ type groupModel struct {
 	groups  [][]int // candidate indices, groups in list order
 	balance bool    // smtp_balance_inet_protocols applies (3.3+, limit > 0)
 	limit   int     // smtp_mx_address_limit; 0 = unlimited
+	stop    *stopper
+
+	// What draw keeps between draws: counts(), a buffer per group and
+	// its swap log.
+	v4, v6  int
+	counted bool
+	perm    [][]int
+	swaps   []int
 }
 
 const (
@@ -118,6 +127,69 @@ func balanceList(cands []Candidate, list []int, limit int) []int {
 	return out
 }
 
+// draw samples one attempted list of the model directly, for the
+// estimates: each group is drawn lazily (a partial Fisher–Yates shuffle of
+// a buffer that is swapped back afterwards), balancing deletes elements as
+// they come (its quotas are fixed by the first one), and the limit or until
+// ends the list. The list has the distribution of postfixModel.sample's
+// (every group an independent uniform permutation, research §1.5.1) at the
+// cost of what is drawn, not of the whole candidate list.
+func (m *groupModel) draw(rng *rand.Rand, until func(int) bool) []int {
+	if !m.counted {
+		m.v4, m.v6 = m.counts()
+		m.perm = make([][]int, len(m.groups))
+		m.counted = true
+	}
+	balance := m.balance && m.limit > 0
+	q := [2]int{-1, -1} // remaining per family; -1: no balancing
+	var out []int
+	// one draws from group g until it is used up or the list is complete
+	// (true), then undoes its swaps so that the buffer is in order again.
+	one := func(g int) bool {
+		grp := m.groups[g]
+		if m.perm[g] == nil {
+			m.perm[g] = identity(len(grp))
+		}
+		perm := m.perm[g]
+		swaps := m.swaps[:0]
+		defer func() {
+			for i := len(swaps) - 1; i >= 0; i-- {
+				perm[i], perm[swaps[i]] = perm[swaps[i]], perm[i]
+			}
+			m.swaps = swaps
+		}()
+		for i := range grp {
+			r := i + rng.IntN(len(grp)-i)
+			perm[i], perm[r] = perm[r], perm[i]
+			swaps = append(swaps, r)
+			c := grp[perm[i]]
+			f := famIndex(m.cands[c].Family)
+			if len(out) == 0 && balance {
+				if t4, t6, ok := balanceQuotas(m.v4, m.v6, m.limit, f); ok {
+					q = [2]int{t4, t6}
+				}
+			}
+			if q[f] == 0 {
+				continue // deleted by smtp_balance_inet_proto()
+			}
+			if q[f] > 0 {
+				q[f]--
+			}
+			out = append(out, c)
+			if (m.limit > 0 && len(out) >= m.limit) || (until != nil && until(c)) {
+				return true
+			}
+		}
+		return false
+	}
+	for g := range m.groups {
+		if one(g) {
+			break
+		}
+	}
+	return out
+}
+
 // walkTooLarge estimates, before walking, whether a family-level walk
 // would exceed the budget: with balancing the attempted list has
 // C(limit, t4) family patterns per first family, each of length limit.
@@ -187,6 +259,9 @@ func (m *groupModel) walkKinds(nkinds int, kind func(c int) int, kindFam []int,
 		nodes++
 		if nodes > walkBudget {
 			return errTooLarge
+		}
+		if m.stop.spent(1) {
+			return errStopped
 		}
 		done := (m.limit > 0 && len(seq) >= m.limit) || (stop != nil && len(seq) > 0 && stop(seq))
 		n := avail(rem, q)
@@ -364,6 +439,9 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 	if errors.Is(err, errTooLarge) {
 		return m.distributionUnbalanced(maxOrderings)
 	}
+	if errors.Is(err, errStopped) {
+		return stoppedDistribution(m.cands), err
+	}
 	if err != nil {
 		return d, err
 	}
@@ -447,24 +525,30 @@ func (m *groupModel) distributionUnbalanced(maxOrderings int) (Distribution, err
 			d.Orderings = append(d.Orderings, Ordering{Order: append([]int(nil), acc...), P: each})
 			return
 		}
-		kperms(m.groups[g], ks[g], func(p []int) bool {
+		kperms(m.groups[g], ks[g], m.stop, func(p []int) bool {
 			rec(g+1, append(acc, p...))
 			return len(d.Orderings) < maxOrderings
 		})
 	}
 	rec(0, nil)
+	if m.stop.stopped() {
+		return stoppedDistribution(m.cands), errStopped
+	}
 	listed := new(big.Rat).Mul(each, new(big.Rat).SetInt64(int64(len(d.Orderings))))
 	d.OmittedP = new(big.Rat).Sub(big.NewRat(1, 1), listed)
 	return d, nil
 }
 
 // kperms calls f with every k-permutation of items in lexicographic order
-// of positions, until f returns false.
-func kperms(items []int, k int, f func([]int) bool) {
+// of positions, until f returns false or st stops it.
+func kperms(items []int, k int, st *stopper, f func([]int) bool) {
 	used := make([]bool, len(items))
 	cur := make([]int, 0, k)
 	var rec func() bool
 	rec = func() bool {
+		if st.spent(len(items)) {
+			return false
+		}
 		if len(cur) == k {
 			return f(append([]int(nil), cur...))
 		}

@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // Addresses of the research's worked examples (research §1.10): aN is the
@@ -30,22 +28,22 @@ func nameOf(ip string) string {
 
 // host builds an exchange from "a1 b1" style address names.
 func host(pref uint16, name, addrs string) Exchange {
-	x := Exchange{Preference: pref, Host: name, AStatus: dnsq.StatusNoData, AAAAStatus: dnsq.StatusNoData}
+	x := Exchange{Preference: pref, Host: name, AStatus: LookupNoData, AAAAStatus: LookupNoData}
 	for _, n := range strings.Fields(addrs) {
 		a := names[n]
 		if a.Is4() {
 			x.A = append(x.A, a)
-			x.AStatus = dnsq.StatusOK
+			x.AStatus = LookupOK
 		} else {
 			x.AAAA = append(x.AAAA, a)
-			x.AAAAStatus = dnsq.StatusOK
+			x.AAAAStatus = LookupOK
 		}
 	}
 	return x
 }
 
 func domain(mx ...Exchange) Input {
-	return Input{Domain: "example.test", MXStatus: dnsq.StatusOK, MX: mx}
+	return Input{Domain: "example.test", MXStatus: LookupOK, MX: mx}
 }
 
 // example is research §1.10's domain: MX 10 mx1 (a1, b1), MX 10 mx2

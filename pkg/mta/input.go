@@ -2,10 +2,32 @@ package mta
 
 import (
 	"net/netip"
-
-	"github.com/mailcheck/mailcheck/pkg/discover"
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
+
+// LookupStatus is the outcome of one DNS query as the models see it. The
+// values are the lookup statuses of the JSON documents (DESIGN.md: ok,
+// nodata, nxdomain, servfail, refused, timeout, error, skipped); the empty
+// value means the query was not reported at all. The orchestrator maps its
+// resolver's statuses onto these (pkg/audit), so that the models need
+// nothing but the standard library.
+type LookupStatus string
+
+const (
+	LookupOK       LookupStatus = "ok"       // at least one record of the asked type
+	LookupNoData   LookupStatus = "nodata"   // the name exists, no record of that type
+	LookupNXDomain LookupStatus = "nxdomain" // the name does not exist
+	LookupServFail LookupStatus = "servfail" // SERVFAIL
+	LookupRefused  LookupStatus = "refused"  // REFUSED
+	LookupTimeout  LookupStatus = "timeout"  // no answer in time
+	LookupError    LookupStatus = "error"    // network error, malformed answer, other rcode
+	LookupSkipped  LookupStatus = "skipped"  // not asked (for example -4 skips AAAA)
+)
+
+// Temporary reports whether an MTA would treat the status as a temporary
+// failure (and so defer) rather than a definite answer.
+func (s LookupStatus) Temporary() bool {
+	return s == LookupServFail || s == LookupRefused || s == LookupTimeout || s == LookupError
+}
 
 // Input is what an MTA knows about a destination domain after its DNS
 // lookups, in a form that needs no I/O: the MX answer and, for every MX
@@ -14,8 +36,8 @@ import (
 // preference ties, research §1.2, §2.1), and A/AAAA hold each answer in
 // order (research §1.3).
 type Input struct {
-	Domain   string      // the mail domain, no trailing dot
-	MXStatus dnsq.Status // status of the MX query
+	Domain   string       // the mail domain, no trailing dot
+	MXStatus LookupStatus // status of the MX query
 	// NullMX is set when at least one MX record has the empty target "."
 	// (RFC 7505). MX then holds the other records, if any.
 	NullMX bool
@@ -40,45 +62,8 @@ type Exchange struct {
 	// (RFC 1123 §2.1): Postfix drops such an MX record (research §1.2,
 	// dns_lookup.c valid_rr_name()).
 	InvalidName bool
-	AStatus     dnsq.Status
-	AAAAStatus  dnsq.Status
+	AStatus     LookupStatus
+	AAAAStatus  LookupStatus
 	A           []netip.Addr // answer order
 	AAAA        []netip.Addr // answer order
-}
-
-// FromDiscover converts a discover.Result into an Input. Addresses keep the
-// order discover recorded (A records then AAAA, each in answer order).
-func FromDiscover(r discover.Result) Input {
-	in := Input{
-		Domain:     r.Domain,
-		MXStatus:   r.MXStatus,
-		NullMX:     r.NullMX || r.NullMXMixed,
-		ImplicitMX: r.ImplicitMX,
-	}
-	if r.MXStatus == dnsq.StatusNXDomain && len(r.MX) == 0 {
-		// discover asks nothing more for a domain that does not exist;
-		// an MTA that falls back to the domain's own A/AAAA (Postfix's
-		// implicit-MX path, research §1.2) gets NXDOMAIN there too.
-		in.ImplicitMX = true
-		in.MX = []Exchange{{Host: r.Domain, AStatus: dnsq.StatusNXDomain, AAAAStatus: dnsq.StatusNXDomain}}
-	}
-	for _, x := range r.MX {
-		e := Exchange{
-			Preference:  x.Preference,
-			Host:        x.Host,
-			IPLiteral:   x.IPLiteral,
-			InvalidName: x.InvalidName,
-			AStatus:     x.AStatus,
-			AAAAStatus:  x.AAAAStatus,
-		}
-		for _, a := range x.Addresses {
-			if a.IP.Is4() {
-				e.A = append(e.A, a.IP)
-			} else {
-				e.AAAA = append(e.AAAA, a.IP)
-			}
-		}
-		in.MX = append(in.MX, e)
-	}
-	return in
 }

@@ -2,13 +2,12 @@ package mta
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // opensmtpdModel is OpenSMTPD's mta (research §3): no randomisation;
@@ -20,14 +19,14 @@ type opensmtpdModel struct {
 
 func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes []string) {
 	switch {
-	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
+	case in.ImplicitMX && in.MXStatus == LookupNXDomain:
 		return nil, Decision{Action: ActionBounce, Reason: "Domain does not exist"}, nil
 	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
 		return nil, Decision{Action: ActionBounce, Reason: "Domain does not accept mail"}, nil
 	case in.NullMX:
 		notes = append(notes, "OpenSMTPD ignores the null MX record because other MX records exist (dns.c)")
-	case in.ImplicitMX, in.MXStatus == dnsq.StatusOK:
-	case in.MXStatus == dnsq.StatusRefused:
+	case in.ImplicitMX, in.MXStatus == LookupOK:
+	case in.MXStatus == LookupRefused:
 		// research §3.1: libasr maps REFUSED to NO_RECOVERY -> DNS_EINVAL -> PERMFAIL.
 		return nil, Decision{Action: ActionBounce, Reason: "Invalid domain name"}, nil
 	case in.MXStatus.Temporary():
@@ -78,12 +77,13 @@ type sendmailPlan struct {
 	hosts    [][]int // candidate indices per host, IPv6 first
 	decision Decision
 	notes    []string
+	stop     *stopper
 }
 
 func (sm *sendmailModel) plan(in Input) sendmailPlan {
 	var pl sendmailPlan
 	switch {
-	case in.ImplicitMX && in.MXStatus == dnsq.StatusNXDomain:
+	case in.ImplicitMX && in.MXStatus == LookupNXDomain:
 		pl.decision = Decision{Action: ActionBounce, Reason: "Host unknown (Name server: host not found)"}
 		return pl
 	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
@@ -92,7 +92,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		return pl
 	case in.NullMX:
 		pl.notes = append(pl.notes, "Sendmail honours a null MX only when it is the sole MX; the other records are used (domain.c getmxrr)")
-	case in.ImplicitMX, in.MXStatus == dnsq.StatusOK:
+	case in.ImplicitMX, in.MXStatus == LookupOK:
 	case in.MXStatus.Temporary():
 		pl.decision = Decision{Action: ActionDefer, Reason: "Host name lookup failure"}
 		return pl
@@ -174,16 +174,168 @@ func (pl *sendmailPlan) assemble(hostOrder [][]int) []int {
 	return list
 }
 
-func (pl *sendmailPlan) enumerable() bool {
-	var sizes []int
-	for _, grp := range pl.groups {
-		sizes = append(sizes, len(grp))
+// maxSendmailPatterns bounds the arrangements added up into Sendmail's
+// family patterns, and maxPatternChars the characters of the patterns
+// listed (each is as long as the attempt list).
+const (
+	maxSendmailPatterns = 4096
+	maxPatternChars     = 1 << 20
+)
+
+// distribution is exact by combinatorics, whatever the number of hosts:
+// each preference group is a uniformly random order of its hosts (the
+// model of mxrand) and every host's addresses follow as one fixed block,
+// so the host orders of the groups are the orderings, all equally likely
+// (1 / the product of the groups' factorials), listed in lexicographic
+// order; Sendmail has no address limit, so every address is tried when the
+// earlier ones fail; the first attempt is the first address of a uniformly
+// chosen host of the first group. Hosts whose blocks have the same
+// families are interchangeable in the family patterns, which are listed
+// when there are at most maxSendmailPatterns of them.
+func (pl *sendmailPlan) distribution(maxOrderings int) Distribution {
+	d := newDistribution(pl.cands)
+	for c := range d.PTried {
+		d.PTried[c].SetInt64(1)
 	}
-	return permsWithin(sizes)
+	if len(pl.groups) == 0 {
+		d.OrderingsTotal, d.OmittedP, d.PatternsComplete = new(big.Int), new(big.Rat), true
+		return d
+	}
+	first := pl.groups[0]
+	for _, h := range first {
+		c := pl.hosts[h][0]
+		d.PFirst[c].Add(d.PFirst[c], rat(1, int64(len(first))))
+		if pl.cands[c].Family == IPv6 {
+			d.PFirstIPv6.Add(d.PFirstIPv6, rat(1, int64(len(first))))
+		}
+	}
+	total := big.NewInt(1)
+	for _, grp := range pl.groups {
+		total.Mul(total, fallingFactorial(len(grp), len(grp)))
+	}
+	d.OrderingsTotal = total
+	each := new(big.Rat).SetFrac(big.NewInt(1), total)
+	// The first orderings in lexicographic order: host orders per group,
+	// the first group varying slowest.
+	orders := make([][]int, len(pl.groups))
+	var rec func(g int) bool
+	rec = func(g int) bool {
+		if len(d.Orderings) >= maxOrderings {
+			return false
+		}
+		if g == len(pl.groups) {
+			d.Orderings = append(d.Orderings, Ordering{Order: pl.assemble(orders), P: each})
+			return len(d.Orderings) < maxOrderings
+		}
+		ok := true
+		kperms(identity(len(pl.groups[g])), len(pl.groups[g]), pl.stop, func(p []int) bool {
+			orders[g] = p
+			ok = rec(g + 1)
+			return ok
+		})
+		return ok && !pl.stop.stopped()
+	}
+	rec(0)
+	d.OmittedP = new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Mul(each, big.NewRat(int64(len(d.Orderings)), 1)))
+	d.Patterns, d.PatternsComplete = pl.patterns()
+	return d
 }
 
-func (pl *sendmailPlan) distribution(maxOrderings int) Distribution {
-	return distributionOf(pl.cands, pl.sample, pl.weighted, maxOrderings)
+// patterns returns the distribution of family patterns, or false when
+// there are more than maxSendmailPatterns arrangements to add up. In a
+// group of n hosts whose blocks fall into types (family strings) with
+// counts c1..ck, each distinct arrangement of types has probability
+// c1!...ck!/n!.
+func (pl *sendmailPlan) patterns() ([]Pattern, bool) {
+	var stages []stage
+	var typeFams [][]string // per group: the family string of each type
+	count := big.NewInt(1)
+	for _, grp := range pl.groups {
+		var fams []string
+		var counts []int
+		for _, h := range grp {
+			fs := make([]int, len(pl.hosts[h]))
+			for i, c := range pl.hosts[h] {
+				fs[i] = famIndex(pl.cands[c].Family)
+			}
+			f := famString(fs)
+			t := slices.Index(fams, f)
+			if t < 0 {
+				t = len(fams)
+				fams = append(fams, f)
+				counts = append(counts, 0)
+			}
+			counts[t]++
+		}
+		// The number of arrangements: n! / (c1!...ck!).
+		arr := fallingFactorial(len(grp), len(grp))
+		p := big.NewInt(1)
+		for _, c := range counts {
+			p.Mul(p, fallingFactorial(c, c))
+		}
+		arr.Quo(arr, p)
+		count.Mul(count, arr)
+		limit := min(maxSendmailPatterns, maxPatternChars/max(1, len(pl.cands)))
+		if count.Cmp(big.NewInt(int64(limit))) > 0 {
+			return nil, false
+		}
+		each := new(big.Rat).SetFrac(p, fallingFactorial(len(grp), len(grp)))
+		var st stage
+		cur := make([]int, 0, len(grp))
+		var rec func()
+		rec = func() {
+			if len(cur) == len(grp) {
+				st = append(st, choice{order: slices.Clone(cur), p: each})
+				return
+			}
+			for t := range counts {
+				if counts[t] == 0 {
+					continue
+				}
+				counts[t]--
+				cur = append(cur, t)
+				rec()
+				cur = cur[:len(cur)-1]
+				counts[t]++
+			}
+		}
+		rec()
+		stages = append(stages, st)
+		typeFams = append(typeFams, fams)
+	}
+	// Different arrangements can spell the same pattern ("66" then "6" and
+	// "6" then "66"): sum them.
+	byFams := map[string]*big.Rat{}
+	err := enumerate(stages, pl.stop, func(pick [][]int, p *big.Rat) {
+		var b strings.Builder
+		for g, types := range pick {
+			for _, t := range types {
+				b.WriteString(typeFams[g][t])
+			}
+		}
+		f := b.String()
+		if byFams[f] == nil {
+			byFams[f] = new(big.Rat)
+		}
+		byFams[f].Add(byFams[f], p)
+	})
+	if err != nil {
+		return nil, false
+	}
+	pats := make([]Pattern, 0, len(byFams))
+	for f, p := range byFams {
+		pats = append(pats, Pattern{Families: f, P: p})
+	}
+	sortPatterns(pats)
+	return pats, true
+}
+
+func identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 func (pl *sendmailPlan) sample(rng *rand.Rand) []int {
@@ -200,4 +352,99 @@ func deterministic(cands []Candidate, maxOrderings int) Distribution {
 		order[i] = i
 	}
 	return summarize(cands, []weighted{{order: order, p: big.NewRat(1, 1)}}, maxOrderings)
+}
+
+// replay walks Sendmail's connection loop exactly, host by host: within a
+// preference group the next host is any remaining one with equal
+// probability, and hosts whose addresses give the same steps (up to the
+// first that delivers or bounces) are interchangeable, so the walk branches
+// per kind of host, not per host. It returns errTooLarge when the walk
+// would exceed walkBudget nodes (many distinct failing hosts), and
+// errStopped when Options.Stop ends it.
+func (pl *sendmailPlan) replay(outcomes map[netip.Addr]Outcome, r rules) (Replay, error) {
+	type kind struct {
+		steps []step
+		fams  []int
+		final bool // the last step delivers or bounces
+	}
+	var kinds []kind
+	byKey := map[string]int{}
+	counts := make([]map[int]int, len(pl.groups))
+	for g, grp := range pl.groups {
+		counts[g] = map[int]int{}
+		for _, h := range grp {
+			var k kind
+			var key strings.Builder
+			for _, c := range pl.hosts[h] {
+				s := r.step(outcomeOf(outcomes, pl.cands[c].IP))
+				f := famIndex(pl.cands[c].Family)
+				k.steps, k.fams = append(k.steps, s), append(k.fams, f)
+				key.WriteByte(byte(s)<<1 | byte(f))
+				if s == stepDeliver || s == stepBounce {
+					k.final = true
+					break
+				}
+			}
+			id, ok := byKey[key.String()]
+			if !ok {
+				id = len(kinds)
+				byKey[key.String()] = id
+				kinds = append(kinds, k)
+			}
+			counts[g][id]++
+		}
+	}
+	acc := newReplayAcc()
+	var steps []step
+	var fams []int
+	nodes := 0
+	var rec func(g int, rem map[int]int, left int, p frac) error
+	rec = func(g int, rem map[int]int, left int, p frac) error {
+		nodes++
+		if nodes > walkBudget {
+			return errTooLarge
+		}
+		if pl.stop.spent(1) {
+			return errStopped
+		}
+		for left == 0 {
+			g++
+			if g == len(pl.groups) {
+				acc.add(steps, fams, p.rat(), r.connectTime)
+				return nil
+			}
+			rem = maps.Clone(counts[g])
+			left = len(pl.groups[g])
+		}
+		ids := slices.Sorted(maps.Keys(rem))
+		for _, id := range ids {
+			n := rem[id]
+			if n == 0 {
+				continue
+			}
+			k := kinds[id]
+			np := p.mul(uint64(n), uint64(left))
+			mark := len(steps)
+			steps, fams = append(steps, k.steps...), append(fams, k.fams...)
+			var err error
+			if k.final {
+				acc.add(steps, fams, np.rat(), r.connectTime)
+			} else {
+				rem[id]--
+				err = rec(g, rem, left-1, np)
+				rem[id]++
+			}
+			steps, fams = steps[:mark], fams[:mark]
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(pl.groups) > 0 {
+		if err := rec(0, maps.Clone(counts[0]), len(pl.groups[0]), one()); err != nil {
+			return Replay{}, err
+		}
+	}
+	return acc.done(), nil
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // research §2.4: X = mx1 with 0.501 (it comes first in the answer), Y the other.
@@ -78,19 +76,19 @@ func TestEximDecisionsAndDuplicates(t *testing.T) {
 		in     Input
 		action Action
 	}{
-		{"NXDOMAIN bounces without trying A records", Input{Domain: "x.test", MXStatus: dnsq.StatusNXDomain, ImplicitMX: true, MX: []Exchange{host(0, "x.test", "a1")}}, ActionBounce},
-		{"NODATA uses the implicit MX", Input{Domain: "x.test", MXStatus: dnsq.StatusNoData, ImplicitMX: true, MX: []Exchange{host(0, "x.test", "a1")}}, ActionAttempt},
-		{"SERVFAIL defers", Input{Domain: "x.test", MXStatus: dnsq.StatusServFail}, ActionDefer},
-		{"sole null MX bounces", Input{Domain: "x.test", MXStatus: dnsq.StatusOK, NullMX: true}, ActionBounce},
-		{"null MX mixed with others uses them", Input{Domain: "x.test", MXStatus: dnsq.StatusOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, ActionAttempt},
-		{"MX to an IP literal is refused by default", domain(Exchange{Preference: 10, Host: "192.0.2.1", IPLiteral: true, AStatus: dnsq.StatusOK, A: host(0, "", "a1").A}), ActionBounce},
+		{"NXDOMAIN bounces without trying A records", Input{Domain: "x.test", MXStatus: LookupNXDomain, ImplicitMX: true, MX: []Exchange{host(0, "x.test", "a1")}}, ActionBounce},
+		{"NODATA uses the implicit MX", Input{Domain: "x.test", MXStatus: LookupNoData, ImplicitMX: true, MX: []Exchange{host(0, "x.test", "a1")}}, ActionAttempt},
+		{"SERVFAIL defers", Input{Domain: "x.test", MXStatus: LookupServFail}, ActionDefer},
+		{"sole null MX bounces", Input{Domain: "x.test", MXStatus: LookupOK, NullMX: true}, ActionBounce},
+		{"null MX mixed with others uses them", Input{Domain: "x.test", MXStatus: LookupOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, ActionAttempt},
+		{"MX to an IP literal is refused by default", domain(Exchange{Preference: 10, Host: "192.0.2.1", IPLiteral: true, AStatus: LookupOK, A: host(0, "", "a1").A}), ActionBounce},
 	}
 	for _, tt := range tests {
 		if d := simulate(t, tt.in, Config{MTA: Exim}, Options{}); d.Decision.Action != tt.action {
 			t.Errorf("%s: %+v, want %s", tt.name, d.Decision, tt.action)
 		}
 	}
-	lit := domain(Exchange{Preference: 10, Host: "192.0.2.1", IPLiteral: true, AStatus: dnsq.StatusOK, A: host(0, "", "a1").A})
+	lit := domain(Exchange{Preference: 10, Host: "192.0.2.1", IPLiteral: true, AStatus: LookupOK, A: host(0, "", "a1").A})
 	if d := simulate(t, lit, Config{MTA: Exim, Set: sets("allow_mx_to_ip", "true")}, Options{}); d.Decision.Action != ActionAttempt {
 		t.Errorf("allow_mx_to_ip: %+v", d.Decision)
 	}
@@ -165,7 +163,7 @@ func TestOpenSMTPDOrdersFamiliesByRelease(t *testing.T) {
 			t.Errorf("%s: %s (P v6 %s), want %s (%s)", tt.version, got, d.PFirstIPv6Exact, tt.want, tt.v6)
 		}
 	}
-	if d := simulate(t, Input{Domain: "x.test", MXStatus: dnsq.StatusRefused}, Config{MTA: OpenSMTPD}, Options{}); d.Decision.Action != ActionBounce {
+	if d := simulate(t, Input{Domain: "x.test", MXStatus: LookupRefused}, Config{MTA: OpenSMTPD}, Options{}); d.Decision.Action != ActionBounce {
 		t.Errorf("REFUSED MX: %+v, want a permanent failure", d.Decision)
 	}
 	if d := simulate(t, domain(host(10, "mx1", "")), Config{MTA: OpenSMTPD}, Options{}); d.Decision.Action != ActionDefer {
@@ -182,7 +180,7 @@ func TestSendmailTriesEachHostsIPv6ThenIPv4(t *testing.T) {
 		t.Errorf("orderings = %s, want %s", got, want)
 	}
 	broken := example()
-	broken.MX[0].AAAAStatus = dnsq.StatusServFail
+	broken.MX[0].AAAAStatus = LookupServFail
 	broken.MX[0].AAAA = nil
 	d = simulate(t, broken, Config{MTA: Sendmail}, Options{})
 	if got := orderings(d); got != "b2>a2>a3:1" {
@@ -192,31 +190,40 @@ func TestSendmailTriesEachHostsIPv6ThenIPv4(t *testing.T) {
 	if got := orderings(d); got != "a1>b2>a2>a3:1/2 b2>a2>a1>a3:1/2" {
 		t.Errorf("WorkAroundBrokenAAAA: %s", got)
 	}
-	if d := simulate(t, Input{Domain: "x.test", MXStatus: dnsq.StatusOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, Config{MTA: Sendmail}, Options{}); d.Decision.Action != ActionAttempt {
+	if d := simulate(t, Input{Domain: "x.test", MXStatus: LookupOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, Config{MTA: Sendmail}, Options{}); d.Decision.Action != ActionAttempt {
 		t.Errorf("null MX with others: %+v", d.Decision)
 	}
 }
 
-func TestPerHostModelsFallBackToSamplingWhenHostsAreTooMany(t *testing.T) {
+func TestEximFallsBackToSamplingAndSendmailStaysExactWhenHostsAreTooMany(t *testing.T) {
 	var xs []Exchange
 	for i := 0; i < 12; i++ {
-		xs = append(xs, Exchange{Preference: 10, Host: "mx" + string(rune('a'+i)), AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusNoData,
+		xs = append(xs, Exchange{Preference: 10, Host: "mx" + string(rune('a'+i)), AStatus: LookupOK, AAAAStatus: LookupNoData,
 			A: []netip.Addr{netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})}})
 	}
-	for _, m := range []string{Exim, Sendmail} {
-		start := time.Now()
-		d := simulate(t, domain(xs...), Config{MTA: m}, Options{Outcomes: map[netip.Addr]Outcome{}})
-		if d.Exact || d.Replay == nil || d.Replay.Exact {
-			t.Errorf("%s: exact=%v replay=%+v, want estimates marked inexact", m, d.Exact, d.Replay)
+	start := time.Now()
+	d := simulate(t, domain(xs...), Config{MTA: Exim}, Options{Outcomes: map[netip.Addr]Outcome{}})
+	if d.Exact || d.Replay == nil || d.Replay.Exact {
+		t.Errorf("exim: exact=%v replay=%+v, want estimates marked inexact", d.Exact, d.Replay)
+	}
+	// 12 hosts, each first with about 1/12.
+	for _, a := range d.Attempts {
+		if a.PFirst < 0.06 || a.PFirst > 0.11 {
+			t.Errorf("exim: %s first with %v", a.IP, a.PFirst)
 		}
-		// 12 hosts, each first with about 1/12.
-		for _, a := range d.Attempts {
-			if a.PFirst < 0.06 || a.PFirst > 0.11 {
-				t.Errorf("%s: %s first with %v", m, a.IP, a.PFirst)
-			}
-		}
-		if el := time.Since(start); el > 30*time.Second {
-			t.Errorf("%s took %v", m, el)
+	}
+	if el := time.Since(start); el > 30*time.Second {
+		t.Errorf("exim took %v", el)
+	}
+	// Sendmail's uniform host order has closed forms: 12! orderings, each
+	// host first with exactly 1/12, the replay walked exactly.
+	d = simulate(t, domain(xs...), Config{MTA: Sendmail}, Options{Outcomes: map[netip.Addr]Outcome{}})
+	if !d.Exact || d.Replay == nil || !d.Replay.Exact || d.OrderingsTotal.String() != "479001600" {
+		t.Errorf("sendmail: exact=%v total=%v replay=%+v, want exact", d.Exact, d.OrderingsTotal, d.Replay)
+	}
+	for _, a := range d.Attempts {
+		if a.PFirstExact != "1/12" || a.PTriedExact != "1" {
+			t.Errorf("sendmail: %s first with %s, tried with %s", a.IP, a.PFirstExact, a.PTriedExact)
 		}
 	}
 }

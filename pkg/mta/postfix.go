@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // postfixModel is Postfix's smtp(8) address selection (research §1, §7.2).
@@ -50,7 +48,7 @@ func (pm *postfixModel) addrsOf(x Exchange) (addrs []netip.Addr, soft, hard bool
 		}
 		return addrs, false, hard, ""
 	}
-	var statuses []dnsq.Status
+	var statuses []LookupStatus
 	if v4 {
 		addrs = append(addrs, x.A...)
 		statuses = append(statuses, x.AStatus)
@@ -111,9 +109,9 @@ func (pm *postfixModel) list(in Input) postfixList {
 	case in.ImplicitMX:
 		implicit = true
 		mx = in.MX
-	case in.MXStatus == dnsq.StatusOK:
+	case in.MXStatus == LookupOK:
 		mx = in.MX
-	case in.MXStatus == dnsq.StatusSkipped || in.MXStatus == "":
+	case in.MXStatus == LookupSkipped || in.MXStatus == "":
 		out.decision = Decision{Action: ActionUndecided, Reason: "the MX lookup was not made"}
 		return out
 	case in.MXStatus.Temporary():

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // research §1.10 tables: limit 5, 3 and 2, each preference mode, with and
@@ -229,11 +227,11 @@ func TestPostfixVersionDefaults(t *testing.T) {
 }
 
 func TestPostfixDecisionsBeforeAnyConnection(t *testing.T) {
-	implicit := Input{Domain: "example.test", MXStatus: dnsq.StatusNoData, ImplicitMX: true, MX: []Exchange{host(0, "example.test", "a1 b1")}}
+	implicit := Input{Domain: "example.test", MXStatus: LookupNoData, ImplicitMX: true, MX: []Exchange{host(0, "example.test", "a1 b1")}}
 	servfailAAAA := domain(host(10, "mx1", "a1"))
-	servfailAAAA.MX[0].AAAAStatus = dnsq.StatusServFail
+	servfailAAAA.MX[0].AAAAStatus = LookupServFail
 	onlySoft := domain(host(10, "mx1", ""))
-	onlySoft.MX[0].AAAAStatus = dnsq.StatusServFail
+	onlySoft.MX[0].AAAAStatus = LookupServFail
 	noAddr := domain(host(10, "mx1", ""))
 	tests := []struct {
 		name     string
@@ -243,12 +241,12 @@ func TestPostfixDecisionsBeforeAnyConnection(t *testing.T) {
 		dsn      string
 		attempts string
 	}{
-		{"null MX bounces 5.1.0", Input{Domain: "example.test", MXStatus: dnsq.StatusOK, NullMX: true}, Config{}, ActionBounce, "5.1.0", ""},
-		{"null MX mixed with others still bounces on 3.0+", Input{Domain: "example.test", MXStatus: dnsq.StatusOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, Config{}, ActionBounce, "5.1.0", ""},
-		{"sole null MX before 3.0 is an invalid target", Input{Domain: "example.test", MXStatus: dnsq.StatusOK, NullMX: true}, Config{Version: "2.11.11"}, ActionBounce, "5.4.4", ""},
-		{"null MX before 3.0 is skipped when others exist", Input{Domain: "example.test", MXStatus: dnsq.StatusOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, Config{Version: "2.11.11"}, ActionAttempt, "", "a1"},
+		{"null MX bounces 5.1.0", Input{Domain: "example.test", MXStatus: LookupOK, NullMX: true}, Config{}, ActionBounce, "5.1.0", ""},
+		{"null MX mixed with others still bounces on 3.0+", Input{Domain: "example.test", MXStatus: LookupOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, Config{}, ActionBounce, "5.1.0", ""},
+		{"sole null MX before 3.0 is an invalid target", Input{Domain: "example.test", MXStatus: LookupOK, NullMX: true}, Config{Version: "2.11.11"}, ActionBounce, "5.4.4", ""},
+		{"null MX before 3.0 is skipped when others exist", Input{Domain: "example.test", MXStatus: LookupOK, NullMX: true, MX: []Exchange{host(10, "mx1", "a1")}}, Config{Version: "2.11.11"}, ActionAttempt, "", "a1"},
 		{"implicit MX uses the domain's own addresses at preference 0", implicit, Config{}, ActionAttempt, "", "a1 b1"},
-		{"MX SERVFAIL defers 4.4.3", Input{Domain: "example.test", MXStatus: dnsq.StatusServFail}, Config{}, ActionDefer, "4.4.3", ""},
+		{"MX SERVFAIL defers 4.4.3", Input{Domain: "example.test", MXStatus: LookupServFail}, Config{}, ActionDefer, "4.4.3", ""},
 		{"AAAA SERVFAIL with A ok uses the A records", servfailAAAA, Config{}, ActionAttempt, "", "a1"},
 		{"AAAA SERVFAIL with A NODATA defers", onlySoft, Config{}, ActionDefer, "4.4.3", ""},
 		{"no address at all bounces 5.4.4", noAddr, Config{}, ActionBounce, "5.4.4", ""},
@@ -280,7 +278,7 @@ func TestPostfixDecisionsBeforeAnyConnection(t *testing.T) {
 }
 
 func TestPostfixNullMXDoesNotAcceptMail(t *testing.T) {
-	d := simulate(t, Input{Domain: "example.test", MXStatus: dnsq.StatusOK, NullMX: true}, Config{}, Options{})
+	d := simulate(t, Input{Domain: "example.test", MXStatus: LookupOK, NullMX: true}, Config{}, Options{})
 	if d.AcceptsMail {
 		t.Error("accepts_mail = true for a null MX")
 	}
@@ -333,7 +331,7 @@ func TestPostfixLargeListsStayExactWithoutEnumeratingPermutations(t *testing.T) 
 	// limit; with limit 5 and balance the walk is still small.
 	var xs []Exchange
 	for i := 0; i < 12; i++ {
-		x := Exchange{Preference: 10, Host: "mx", AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusOK,
+		x := Exchange{Preference: 10, Host: "mx", AStatus: LookupOK, AAAAStatus: LookupOK,
 			A:    []netip.Addr{netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})},
 			AAAA: []netip.Addr{netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i + 1)})}}
 		xs = append(xs, x)
@@ -452,7 +450,7 @@ func TestFirstAttemptByFamilyTellsHowSoonEachFamilyIsReached(t *testing.T) {
 }
 
 func TestPostfixUsesAnMXThatIsAnIPLiteralAndSaysSo(t *testing.T) {
-	lit := domain(Exchange{Preference: 10, Host: "192.0.2.1", IPLiteral: true, AStatus: dnsq.StatusSkipped, AAAAStatus: dnsq.StatusSkipped, A: []netip.Addr{names["a1"]}})
+	lit := domain(Exchange{Preference: 10, Host: "192.0.2.1", IPLiteral: true, AStatus: LookupSkipped, AAAAStatus: LookupSkipped, A: []netip.Addr{names["a1"]}})
 	d := simulate(t, lit, Config{}, Options{})
 	if d.Decision.Action != ActionAttempt || len(d.Attempts) != 1 || !strings.Contains(strings.Join(d.Notes, " "), "IP address") {
 		t.Errorf("decision %+v, attempts %d, notes %v", d.Decision, len(d.Attempts), d.Notes)

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"math/big"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
 
 // Outcome is what happens when the MTA connects to one address: the probe
-// statuses of pkg/smtpprobe plus rcpt_5xx, which only an assumption can
-// supply (a probe never sends RCPT).
+// statuses (docs/json.md, probe) plus rcpt_5xx, which only an assumption can
+// supply (a probe never sends RCPT). The orchestrator maps measured probe
+// statuses onto these (pkg/audit).
 type Outcome string
 
 const (
@@ -136,23 +138,14 @@ func (a *replayAcc) add(steps []step, fams []int, p *big.Rat, timeout time.Durat
 			delay += timeout
 		case stepNext5xx:
 			if last {
-				a.r.PBounced.Add(a.r.PBounced, p)
+				a.bounce(p)
 				return
 			}
 		case stepDeliver:
-			a.r.PDelivered.Add(a.r.PDelivered, p)
-			for len(a.r.DeliveredAt) <= i {
-				a.r.DeliveredAt = append(a.r.DeliveredAt, new(big.Rat))
-			}
-			a.r.DeliveredAt[i].Add(a.r.DeliveredAt[i], p)
-			a.r.DeliveredVia[fams[i]].Add(a.r.DeliveredVia[fams[i]], p)
-			a.delaySum.Add(a.delaySum, new(big.Rat).Mul(p, new(big.Rat).SetFrac64(int64(delay/time.Millisecond), 1000)))
-			if delay > a.r.WorstDelay {
-				a.r.WorstDelay = delay
-			}
+			a.deliver(i, fams[i], delay, p)
 			return
 		case stepBounce:
-			a.r.PBounced.Add(a.r.PBounced, p)
+			a.bounce(p)
 			return
 		}
 	}
@@ -160,6 +153,23 @@ func (a *replayAcc) add(steps []step, fams []int, p *big.Rat, timeout time.Durat
 	// final and its soft error defers (research §1.7).
 	a.r.PDeferred.Add(a.r.PDeferred, p)
 }
+
+// deliver records a delivery by attempt i (from 0) over family fam after
+// delay lost to timeouts, with probability p.
+func (a *replayAcc) deliver(i, fam int, delay time.Duration, p *big.Rat) {
+	a.r.PDelivered.Add(a.r.PDelivered, p)
+	for len(a.r.DeliveredAt) <= i {
+		a.r.DeliveredAt = append(a.r.DeliveredAt, new(big.Rat))
+	}
+	a.r.DeliveredAt[i].Add(a.r.DeliveredAt[i], p)
+	a.r.DeliveredVia[fam].Add(a.r.DeliveredVia[fam], p)
+	a.delaySum.Add(a.delaySum, new(big.Rat).Mul(p, new(big.Rat).SetFrac64(int64(delay/time.Millisecond), 1000)))
+	if delay > a.r.WorstDelay {
+		a.r.WorstDelay = delay
+	}
+}
+
+func (a *replayAcc) bounce(p *big.Rat) { a.r.PBounced.Add(a.r.PBounced, p) }
 
 func (a *replayAcc) done() Replay {
 	if a.r.PDelivered.Sign() > 0 {
@@ -209,20 +219,125 @@ func replayGroups(m *groupModel, outcomes map[netip.Addr]Outcome, r rules) (Repl
 	return acc.done(), nil
 }
 
+// maxClosedTerms bounds the terms of replayGroupsClosed per group.
+const maxClosedTerms = 200_000
+
+// replayGroupsClosed replays the Postfix group model in closed form when
+// balancing does not apply (no smtp_balance_inet_protocols, no limit, one
+// family only, or no more addresses than the limit): then each group is a
+// uniform permutation cut only by the limit, and the chance that its first
+// j attempts are a given number of soft failures (a refusals and the like,
+// b timeouts) and that a given kind of address comes next is
+// hypergeometric: C(cN,a) C(cT,b) / C(n,j) * cK/(n-j). Which soft failures
+// came first does not matter to the outcome (attempt number, timeouts
+// lost), so the cost is a sum over (a, b) instead of a walk over every
+// order of the failing addresses, whose number grows exponentially with
+// them. A later group is reached only when every address of the earlier
+// ones fails softly. It returns errTooLarge when a group would need more
+// than maxClosedTerms terms, errStopped when Options.Stop ends it, and
+// ok=false when balancing applies.
+func replayGroupsClosed(m *groupModel, outcomes map[netip.Addr]Outcome, r rules) (Replay, bool, error) {
+	v4, v6 := m.counts()
+	if m.balance && m.limit > 0 && v4 > 0 && v6 > 0 && v4+v6 > m.limit {
+		return Replay{}, false, nil
+	}
+	acc := newReplayAcc()
+	pos, timeouts := 0, 0 // attempts before this group (all soft failures), how many timed out
+	for _, grp := range m.groups {
+		n := len(grp)
+		room := n // attempts this group can have before the limit
+		if m.limit > 0 {
+			room = min(n, m.limit-pos)
+		}
+		var cN, cT int
+		type final struct {
+			s   step
+			fam int
+		}
+		cK := map[final]int{}
+		for _, c := range grp {
+			switch s := r.step(outcomeOf(outcomes, m.cands[c].IP)); s {
+			case stepNextT:
+				cT++
+			case stepDeliver, stepBounce:
+				cK[final{s, famIndex(m.cands[c].Family)}]++
+			default:
+				cN++
+			}
+		}
+		if (cN+1)*(cT+1) > maxClosedTerms {
+			return Replay{}, true, errTooLarge
+		}
+		finals := make([]final, 0, len(cK))
+		for k := range cK {
+			finals = append(finals, k)
+		}
+		slices.SortFunc(finals, func(x, y final) int { return int(x.s)*2 + x.fam - int(y.s)*2 - y.fam })
+		binom := func(n, k int) *big.Int { return new(big.Int).Binomial(int64(n), int64(k)) }
+		// j soft failures, then a final address, within room.
+		for j := 0; j < room && j <= cN+cT && j < n; j++ {
+			prefixes := binom(n, j)
+			for a := max(0, j-cT); a <= min(j, cN); a++ {
+				b := j - a
+				if m.stop.spent(len(finals) + 1) {
+					return Replay{}, true, errStopped
+				}
+				pPrefix := new(big.Rat).SetFrac(new(big.Int).Mul(binom(cN, a), binom(cT, b)), prefixes)
+				for _, k := range finals {
+					p := new(big.Rat).Mul(pPrefix, big.NewRat(int64(cK[k]), int64(n-j)))
+					if k.s == stepDeliver {
+						acc.deliver(pos+j, k.fam, time.Duration(timeouts+b)*r.connectTime, p)
+					} else {
+						acc.bounce(p)
+					}
+				}
+			}
+		}
+		if room < n {
+			// The limit ends the list inside this group: deferred when
+			// every address up to it fails softly.
+			if room <= cN+cT {
+				acc.r.PDeferred.Add(acc.r.PDeferred, new(big.Rat).SetFrac(binom(cN+cT, room), binom(n, room)))
+			}
+			return acc.done(), true, nil
+		}
+		if len(cK) > 0 {
+			return acc.done(), true, nil // every order ends in this group
+		}
+		pos, timeouts = pos+n, timeouts+cT
+	}
+	// Every address failed softly: the message is deferred.
+	acc.r.PDeferred.Add(acc.r.PDeferred, big.NewRat(1, 1))
+	return acc.done(), true, nil
+}
+
 // replayOrderings replays explicit weighted orderings (Exim, OpenSMTPD,
 // Sendmail, and Postfix when the group walk is too large).
-func replayOrderings(cands []Candidate, ws []weighted, outcomes map[netip.Addr]Outcome, r rules, exact bool) Replay {
+func replayOrderings(cands []Candidate, ws []weighted, outcomes map[netip.Addr]Outcome, r rules, exact bool, st *stopper) Replay {
 	acc := newReplayAcc()
 	for _, w := range ws {
-		steps := make([]step, len(w.order))
-		fams := make([]int, len(w.order))
-		for i, c := range w.order {
-			steps[i] = r.step(outcomeOf(outcomes, cands[c].IP))
-			fams[i] = famIndex(cands[c].Family)
+		if st.spent(1) {
+			break
 		}
-		acc.add(steps, fams, w.p, r.connectTime)
+		acc.addOrder(cands, w.order, outcomes, r, w.p)
 	}
 	rep := acc.done()
 	rep.Exact = exact
 	return rep
+}
+
+// addOrder records one attempt order. The steps are taken only up to the
+// first that ends the delivery: the rest of a long order is never attempted.
+func (a *replayAcc) addOrder(cands []Candidate, order []int, outcomes map[netip.Addr]Outcome, r rules, p *big.Rat) {
+	steps := make([]step, 0, min(len(order), 8))
+	fams := make([]int, 0, min(len(order), 8))
+	for _, c := range order {
+		s := r.step(outcomeOf(outcomes, cands[c].IP))
+		steps = append(steps, s)
+		fams = append(fams, famIndex(cands[c].Family))
+		if s == stepDeliver || s == stepBounce {
+			break
+		}
+	}
+	a.add(steps, fams, p, r.connectTime)
 }

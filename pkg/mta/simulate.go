@@ -8,10 +8,13 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
-
-	"github.com/mailcheck/mailcheck/pkg/report"
-	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
+
+// SchemaVersion is the "schema_version" of Document. It is the version of
+// every mailcheck JSON document (report.SchemaVersion); the model keeps its
+// own copy so that it depends on nothing but the standard library, and a
+// test in pkg/audit holds the two together.
+const SchemaVersion = 1
 
 // DefaultMaxOrderings is --max-orderings' default.
 const DefaultMaxOrderings = 1000
@@ -22,6 +25,12 @@ type Options struct {
 	MaxOrderings int
 	// Seed, when set, draws one concrete ordering (Document.Sample).
 	Seed *uint64
+	// Stop, when closed, ends the computation early: the model polls it
+	// from its loops (it has no clock of its own), returns what is complete
+	// and sets Document.Partial. Callers wire it to ctx.Done(). A
+	// computation that finishes within a few thousand steps is complete
+	// whatever Stop says.
+	Stop <-chan struct{}
 	// Outcomes, when not nil, runs the delivery replay; addresses not in
 	// the map are assumed to accept the message.
 	Outcomes map[netip.Addr]Outcome
@@ -61,12 +70,16 @@ type Document struct {
 	// other one is blackholed). Left out when the patterns are incomplete.
 	FirstAttemptByFamily map[string]FamilyReach `json:"first_attempt_by_family,omitempty"`
 	// Exact is false when the distribution was estimated by sampling
-	// because exact enumeration was too large.
-	Exact  bool       `json:"exact"`
-	Seed   *uint64    `json:"seed,omitempty"`
-	Sample []string   `json:"sample,omitempty"`
-	Replay *ReplayDoc `json:"replay,omitempty"`
-	Notes  []string   `json:"notes"`
+	// because exact enumeration was too large, or when Partial.
+	Exact bool `json:"exact"`
+	// Partial is set when Options.Stop ended the computation early: the
+	// probabilities and orderings are incomplete (Notes says so), and the
+	// caller reports the simulation as partial.
+	Partial bool       `json:"partial"`
+	Seed    *uint64    `json:"seed,omitempty"`
+	Sample  []string   `json:"sample,omitempty"`
+	Replay  *ReplayDoc `json:"replay,omitempty"`
+	Notes   []string   `json:"notes"`
 }
 
 // MTAInfo names the model and its effective settings.
@@ -214,12 +227,32 @@ func Simulate(in Input, cfg Config, opt Options) (Document, error) {
 	for i := range local {
 		local[i] = local[i].Unmap()
 	}
-	run := modelRun{name: name, ver: ver, s: s, local: local, port: cfg.Port}
+	run := modelRun{name: name, ver: ver, s: s, local: local, port: cfg.Port, stop: newStopper(opt.Stop)}
 	doc := run.simulate(in, opt)
 	if opt.Outcomes != nil && doc.Replay != nil && !opt.NoSuggest {
 		doc.Replay.Suggestions = suggest(in, cfg, run, opt, doc.Replay, len(doc.Attempts))
 	}
+	if run.stop.stopped() {
+		doc.Partial = true
+		doc.Exact = false
+		doc.Notes = append(doc.Notes, "the computation was stopped (deadline) before it finished: probabilities not computed are 0, orderings not listed are counted as omitted, and the replay or its suggestions may be missing")
+	}
 	return doc, nil
+}
+
+// maxListedAddresses bounds the addresses that the listed orderings hold in
+// all: each ordering lists every attempted address, so with thousands of
+// candidates and no address limit, --max-orderings orderings would be
+// gigabytes of output. At least one ordering is always listed.
+const maxListedAddresses = 50_000
+
+// listCap returns how many orderings to list when each holds at most
+// length addresses.
+func listCap(maxOrderings, length int) int {
+	if length <= 0 {
+		return maxOrderings
+	}
+	return min(maxOrderings, max(1, maxListedAddresses/length))
 }
 
 // modelRun is one model with resolved settings.
@@ -228,6 +261,7 @@ type modelRun struct {
 	s         Settings
 	local     []netip.Addr
 	port      int
+	stop      *stopper // Options.Stop; shared by the replays of the suggestions
 }
 
 // prepared is what every model produces: the candidates, the decision, the
@@ -237,28 +271,41 @@ type prepared struct {
 	notes    []string
 	dist     Distribution
 	limit    int
-	sample   func(*rand.Rand) []int
-	replay   func(map[netip.Addr]Outcome) Replay
-	rules    rules
+	// listCap is how many orderings the distribution lists (--max-orderings,
+	// lowered by maxListedAddresses for long attempt lists).
+	listCap int
+	sample  func(*rand.Rand) []int
+	replay  func(map[netip.Addr]Outcome) Replay
+	rules   rules
 }
 
 // prepare builds the model's candidates and decision and, unless
-// replayOnly, its distribution.
+// replayOnly, its distribution. When Options.Stop stops it, the
+// distribution is stoppedDistribution's and the replay may be incomplete:
+// callers check m.stop.stopped().
 func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared {
 	v, _ := parseVersion(m.ver)
 	var p prepared
+	var cands []Candidate
 	switch m.name {
 	case Postfix:
 		pm := &postfixModel{v: v, s: m.s, local: m.local, port: m.port}
 		pl := pm.list(in)
+		cands = pl.cands
 		p.decision, p.notes, p.limit = pl.decision, pl.notes, pl.limit
 		p.rules = rules{name: Postfix, connectTime: m.s.dur("smtp_connect_timeout"), skip5xx: m.s.bool("smtp_skip_5xx_greeting")}
 		gm := pm.groups(pl)
+		gm.stop = m.stop
 		p.sample = func(r *rand.Rand) []int { return pm.sample(pl, r) }
+		length := len(pl.cands)
+		if pl.limit > 0 {
+			length = min(length, pl.limit)
+		}
+		p.listCap = listCap(maxOrderings, length)
 		if !replayOnly {
-			d, err := gm.distribution(maxOrderings)
-			if err != nil {
-				d = sampledDistribution(pl.cands, sampleDraws, p.sample, maxOrderings)
+			d, err := gm.distribution(p.listCap)
+			if err != nil && !errors.Is(err, errStopped) {
+				d = sampledDistribution(pl.cands, sampleDraws, gm.draw, p.listCap, m.stop)
 				// The first attempt stays exact: uniform over the first
 				// sort group (balancing never deletes it).
 				if len(gm.groups) > 0 {
@@ -277,80 +324,109 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 			p.dist = d
 		}
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
-			rep, err := replayGroups(gm, o, p.rules)
-			if err != nil {
-				return replaySampled(pl.cands, p.sample, o, p.rules)
+			rep, ok, err := replayGroupsClosed(gm, o, p.rules)
+			if !ok {
+				rep, err = replayGroups(gm, o, p.rules)
+			}
+			if errors.Is(err, errTooLarge) {
+				return replaySampled(pl.cands, gm.draw, o, p.rules, m.stop)
 			}
 			return rep
 		}
 	case Exim:
 		em := &eximModel{v: v, s: m.s, local: m.local}
 		pl := em.plan(in)
+		pl.stop = m.stop
+		cands = pl.cands
 		p.decision, p.notes, p.limit = pl.decision, pl.notes, pl.maxTry
 		p.rules = rules{name: Exim, connectTime: m.s.dur("connect_timeout"), exim5xxNext: v.atLeast(4, 90), exim5xxBounce: !v.atLeast(4, 90)}
+		p.listCap = listCap(maxOrderings, pl.maxLength())
 		if !replayOnly {
-			p.dist = pl.distribution(maxOrderings)
+			p.dist = pl.distribution(p.listCap)
 		}
 		p.sample = pl.sample
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
-			return replayDist(pl.cands, pl.sample, o, p.rules, pl.weighted)
+			return replayDist(pl.cands, pl.sampleAny, o, p.rules, pl.weighted, m.stop)
 		}
 	case OpenSMTPD:
 		om := &opensmtpdModel{s: m.s}
-		cands, dec, notes := om.plan(in)
-		p.decision, p.notes = dec, notes
+		var dec Decision
+		cands, dec, p.notes = om.plan(in)
+		p.decision = dec
 		// research §3.4: after conndelay_relay a second connection starts,
 		// so a hanging address delays delivery by that much, not by the
 		// full connect timeout.
 		ct := min(m.s.dur("connect_timeout"), m.s.dur("conndelay_relay"))
 		p.rules = rules{name: OpenSMTPD, connectTime: ct}
-		p.dist = deterministic(cands, maxOrderings)
+		p.listCap = listCap(maxOrderings, len(cands))
+		p.dist = deterministic(cands, p.listCap)
 		order := make([]int, len(cands))
 		for i := range order {
 			order[i] = i
 		}
 		p.sample = func(*rand.Rand) []int { return order }
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
-			return replayOrderings(cands, []weighted{{order: order, p: big.NewRat(1, 1)}}, o, p.rules, true)
+			return replayOrderings(cands, []weighted{{order: order, p: big.NewRat(1, 1)}}, o, p.rules, true, m.stop)
 		}
 	case Sendmail:
 		sm := &sendmailModel{s: m.s, local: m.local}
 		pl := sm.plan(in)
+		pl.stop = m.stop
+		cands = pl.cands
 		p.decision, p.notes = pl.decision, pl.notes
 		p.rules = rules{name: Sendmail, connectTime: m.s.dur("Timeout.connect")}
+		p.listCap = listCap(maxOrderings, len(pl.cands))
 		if !replayOnly {
-			p.dist = pl.distribution(maxOrderings)
+			p.dist = pl.distribution(p.listCap)
 		}
 		p.sample = pl.sample
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
-			return replayDist(pl.cands, pl.sample, o, p.rules, pl.weighted)
+			rep, err := pl.replay(o, p.rules)
+			if errors.Is(err, errTooLarge) {
+				return replaySampled(pl.cands, func(r *rand.Rand, _ func(int) bool) []int { return pl.sample(r) }, o, p.rules, m.stop)
+			}
+			return rep
 		}
 	}
 	if p.decision.Action != ActionAttempt {
 		p.dist = Distribution{Exact: true, PatternsComplete: true, PFirstIPv6: new(big.Rat), OrderingsTotal: new(big.Int), OmittedP: new(big.Rat)}
+	} else if !replayOnly && m.stop.stopped() {
+		p.dist = stoppedDistribution(cands)
 	}
 	return p
 }
 
 // replayDist replays the full weighted orderings of an enumerated model, or
 // a sample when they were too many.
-func replayDist(cands []Candidate, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules, all func() ([]weighted, error)) Replay {
+func replayDist(cands []Candidate, sample drawFunc, o map[netip.Addr]Outcome, r rules, all func() ([]weighted, error), st *stopper) Replay {
 	ws, err := all()
-	if err != nil {
-		return replaySampled(cands, sample, o, r)
+	if errors.Is(err, errTooLarge) {
+		return replaySampled(cands, sample, o, r, st)
 	}
-	return replayOrderings(cands, ws, o, r, true)
+	return replayOrderings(cands, ws, o, r, true, st)
 }
 
-func replaySampled(cands []Candidate, sample func(*rand.Rand) []int, o map[netip.Addr]Outcome, r rules) Replay {
+// replaySampled estimates the replay from sampleDraws seeded draws, one
+// order at a time (memory stays one order, whatever the number of draws).
+func replaySampled(cands []Candidate, sample drawFunc, o map[netip.Addr]Outcome, r rules, st *stopper) Replay {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const draws = sampleDraws
-	ws := make([]weighted, draws)
 	w := big.NewRat(1, draws)
-	for i := range ws {
-		ws[i] = weighted{order: sample(rng), p: w}
+	acc := newReplayAcc()
+	final := func(c int) bool {
+		s := r.step(outcomeOf(o, cands[c].IP))
+		return s == stepDeliver || s == stepBounce
 	}
-	return replayOrderings(cands, ws, o, r, false)
+	for i := 0; i < draws; i++ {
+		order := sample(rng, final)
+		if st.spent(len(order) + 1) {
+			break
+		}
+		acc.addOrder(cands, order, o, r, w)
+	}
+	rep := acc.done()
+	rep.Exact = false
+	return rep
 }
 
 func (pl *eximPlan) weighted() ([]weighted, error) {
@@ -359,7 +435,7 @@ func (pl *eximPlan) weighted() ([]weighted, error) {
 		return nil, err
 	}
 	var ws []weighted
-	err = enumerate(st, func(pick [][]int, p *big.Rat) {
+	err = enumerate(st, pl.stop, func(pick [][]int, p *big.Rat) {
 		ho := make([][]int, len(pl.groups))
 		for g := range pl.groups {
 			ho[g] = pick[hs[g]]
@@ -369,28 +445,16 @@ func (pl *eximPlan) weighted() ([]weighted, error) {
 	return ws, err
 }
 
-func (pl *sendmailPlan) weighted() ([]weighted, error) {
-	if !pl.enumerable() {
-		return nil, errTooLarge
-	}
-	st := make([]stage, len(pl.groups))
-	for g, grp := range pl.groups {
-		st[g] = uniformPerms(len(grp))
-	}
-	var ws []weighted
-	err := enumerate(st, func(pick [][]int, p *big.Rat) {
-		ws = append(ws, weighted{order: pl.assemble(pick), p: p})
-	})
-	return ws, err
-}
-
 func (m modelRun) simulate(in Input, opt Options) Document {
 	p := m.prepare(in, opt.MaxOrderings, false)
+	if p.listCap < opt.MaxOrderings && len(p.dist.Orderings) == p.listCap && p.dist.OrderingsTotal.Cmp(big.NewInt(int64(p.listCap))) > 0 {
+		p.notes = append(p.notes, fmt.Sprintf("the attempt orders are long: %d are listed instead of %d, so that the listed orders hold at most %d addresses in all", p.listCap, opt.MaxOrderings, maxListedAddresses))
+	}
 	// A null MX that the MTA honours by bouncing is the only way it takes
 	// no mail.
 	nullMXBounce := in.NullMX && p.decision.Action == ActionBounce
 	doc := Document{
-		SchemaVersion:  report.SchemaVersion,
+		SchemaVersion:  SchemaVersion,
 		Domain:         in.Domain,
 		MTA:            MTAInfo{Name: m.name, Version: m.ver, Settings: m.s},
 		AcceptsMail:    !nullMXBounce,
@@ -470,6 +534,9 @@ func (m modelRun) replayDoc(p prepared, opt Options) *ReplayDoc {
 	switch p.decision.Action {
 	case ActionAttempt:
 		r = p.replay(opt.Outcomes)
+		if m.stop.stopped() {
+			return nil
+		}
 	default:
 		r = Replay{PDelivered: new(big.Rat), PDeferred: new(big.Rat), PBounced: new(big.Rat), DeliveredVia: [2]*big.Rat{new(big.Rat), new(big.Rat)}, Exact: true}
 		switch p.decision.Action {
@@ -560,6 +627,9 @@ func suggest(in Input, cfg Config, base modelRun, opt Options, cur *ReplayDoc, n
 		alt := base
 		alt.s = s
 		r := alt.replayDoc(alt.prepare(in, 1, true), opt)
+		if r == nil {
+			break // stopped
+		}
 		better := r.PDelivered > cur.PDelivered+1e-12 ||
 			(r.PDelivered >= cur.PDelivered-1e-12 && r.PBounced < cur.PBounced-1e-12) ||
 			(r.PDelivered >= cur.PDelivered-1e-12 && r.PBounced <= cur.PBounced+1e-12 && r.ExpectedDelayS < cur.ExpectedDelayS-1e-9)
@@ -575,19 +645,5 @@ func suggest(in Input, cfg Config, base modelRun, opt Options, cur *ReplayDoc, n
 		}
 		return out[i].ExpectedDelayS < out[j].ExpectedDelayS
 	})
-	return out
-}
-
-// OutcomesFromProbes turns probe results into replay outcomes, one per
-// address (the first result for an address wins).
-func OutcomesFromProbes(rs []smtpprobe.Result) map[netip.Addr]Outcome {
-	out := map[netip.Addr]Outcome{}
-	for _, r := range rs {
-		ip := r.IP.Unmap()
-		if _, ok := out[ip]; ok || !ip.IsValid() {
-			continue
-		}
-		out[ip] = Outcome(r.Status)
-	}
 	return out
 }

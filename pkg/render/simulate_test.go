@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
@@ -16,19 +15,19 @@ import (
 // (A, AAAA), MX 20 mx3 (A).
 func simulateExample() mta.Input {
 	ex := func(pref uint16, name string, addrs ...string) mta.Exchange {
-		x := mta.Exchange{Preference: pref, Host: name, AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusNoData}
+		x := mta.Exchange{Preference: pref, Host: name, AStatus: mta.LookupOK, AAAAStatus: mta.LookupNoData}
 		for _, a := range addrs {
 			ip := netip.MustParseAddr(a)
 			if ip.Is4() {
 				x.A = append(x.A, ip)
 			} else {
 				x.AAAA = append(x.AAAA, ip)
-				x.AAAAStatus = dnsq.StatusOK
+				x.AAAAStatus = mta.LookupOK
 			}
 		}
 		return x
 	}
-	return mta.Input{Domain: "example.test", MXStatus: dnsq.StatusOK, MX: []mta.Exchange{
+	return mta.Input{Domain: "example.test", MXStatus: mta.LookupOK, MX: []mta.Exchange{
 		ex(10, "mx1.example.test", "192.0.2.1", "2001:db8::1"),
 		ex(10, "mx2.example.test", "192.0.2.2", "2001:db8::2"),
 		ex(20, "mx3.example.test", "192.0.2.3"),
@@ -56,8 +55,8 @@ func TestSimulateTextGolden(t *testing.T) {
 		{"simulate_replay.txt", simulateExample(), mta.Config{Set: []mta.Assignment{{Name: "smtp_mx_address_limit", Value: "3", Source: "main.cf:12"}}},
 			mta.Options{Outcomes: map[netip.Addr]mta.Outcome{netip.MustParseAddr("2001:db8::1"): mta.OutcomeTimeout, netip.MustParseAddr("2001:db8::2"): mta.OutcomeRcpt5xx}}},
 		{"simulate_exim.txt", simulateExample(), mta.Config{MTA: mta.Exim}, mta.Options{}},
-		{"simulate_nullmx.txt", mta.Input{Domain: "null.test", MXStatus: dnsq.StatusOK, NullMX: true}, mta.Config{}, mta.Options{}},
-		{"simulate_undecided.txt", mta.Input{Domain: "skipped.test", MXStatus: dnsq.StatusSkipped}, mta.Config{MTA: mta.Sendmail}, mta.Options{}},
+		{"simulate_nullmx.txt", mta.Input{Domain: "null.test", MXStatus: mta.LookupOK, NullMX: true}, mta.Config{}, mta.Options{}},
+		{"simulate_undecided.txt", mta.Input{Domain: "skipped.test", MXStatus: mta.LookupSkipped}, mta.Config{MTA: mta.Sendmail}, mta.Options{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,125 @@
+package audit
+
+import (
+	"net/netip"
+
+	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/mta"
+	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+)
+
+// The MTA models (pkg/mta) are pure and import nothing of mailcheck: these
+// adapters turn what discovery and the probes measured into the models'
+// inputs. Each status is mapped by name, so that a status added on either
+// side is noticed by the tests, and an unknown one takes the default branch,
+// which says what it assumes.
+
+// MTAInput converts a discovery into the models' Input. Addresses keep the
+// order discovery recorded (A records then AAAA, each in answer order).
+func MTAInput(r discover.Result) mta.Input {
+	in := mta.Input{
+		Domain:     r.Domain,
+		MXStatus:   MTALookupStatus(r.MXStatus),
+		NullMX:     r.NullMX || r.NullMXMixed,
+		ImplicitMX: r.ImplicitMX,
+	}
+	if r.MXStatus == dnsq.StatusNXDomain && len(r.MX) == 0 {
+		// discover asks nothing more for a domain that does not exist;
+		// an MTA that falls back to the domain's own A/AAAA (Postfix's
+		// implicit-MX path, research §1.2) gets NXDOMAIN there too.
+		in.ImplicitMX = true
+		in.MX = []mta.Exchange{{Host: r.Domain, AStatus: mta.LookupNXDomain, AAAAStatus: mta.LookupNXDomain}}
+	}
+	for _, x := range r.MX {
+		e := mta.Exchange{
+			Preference:  x.Preference,
+			Host:        x.Host,
+			IPLiteral:   x.IPLiteral,
+			InvalidName: x.InvalidName,
+			AStatus:     MTALookupStatus(x.AStatus),
+			AAAAStatus:  MTALookupStatus(x.AAAAStatus),
+		}
+		for _, a := range x.Addresses {
+			if a.IP.Is4() {
+				e.A = append(e.A, a.IP)
+			} else {
+				e.AAAA = append(e.AAAA, a.IP)
+			}
+		}
+		in.MX = append(in.MX, e)
+	}
+	return in
+}
+
+// MTALookupStatus maps a resolver status onto the models' lookup status.
+// The empty status (a query that was never reported) stays empty: the
+// models treat it as "not looked up".
+func MTALookupStatus(s dnsq.Status) mta.LookupStatus {
+	switch s {
+	case dnsq.StatusOK:
+		return mta.LookupOK
+	case dnsq.StatusNoData:
+		return mta.LookupNoData
+	case dnsq.StatusNXDomain:
+		return mta.LookupNXDomain
+	case dnsq.StatusServFail:
+		return mta.LookupServFail
+	case dnsq.StatusRefused:
+		return mta.LookupRefused
+	case dnsq.StatusTimeout:
+		return mta.LookupTimeout
+	case dnsq.StatusError:
+		return mta.LookupError
+	case dnsq.StatusSkipped:
+		return mta.LookupSkipped
+	case "":
+		return ""
+	}
+	// A status this mapping does not know: the answer was not usable, which
+	// every model treats as a temporary failure.
+	return mta.LookupError
+}
+
+// MTAOutcomes turns probe results into replay outcomes, one per address
+// (the first result for an address wins).
+func MTAOutcomes(rs []smtpprobe.Result) map[netip.Addr]mta.Outcome {
+	out := map[netip.Addr]mta.Outcome{}
+	for _, r := range rs {
+		ip := r.IP.Unmap()
+		if _, ok := out[ip]; ok || !ip.IsValid() {
+			continue
+		}
+		out[ip] = MTAOutcome(r.Status)
+	}
+	return out
+}
+
+// MTAOutcome maps a probe status onto the replay outcome of connecting to
+// that address.
+func MTAOutcome(s smtpprobe.Status) mta.Outcome {
+	switch s {
+	case smtpprobe.StatusOK:
+		return mta.OutcomeOK
+	case smtpprobe.StatusRefused:
+		return mta.OutcomeRefused
+	case smtpprobe.StatusTimeout:
+		return mta.OutcomeTimeout
+	case smtpprobe.StatusUnreachable:
+		return mta.OutcomeUnreachable
+	case smtpprobe.StatusReset:
+		return mta.OutcomeReset
+	case smtpprobe.StatusGreeting4xx:
+		return mta.OutcomeGreeting4xx
+	case smtpprobe.StatusGreeting5xx:
+		return mta.OutcomeGreeting5xx
+	case smtpprobe.StatusNotSMTP:
+		return mta.OutcomeNotSMTP
+	case smtpprobe.StatusTLSFailed:
+		return mta.OutcomeTLSFailed
+	}
+	// inconclusive, and any status this mapping does not know: the probe
+	// says nothing about the server, and the MTA moves on to the next
+	// address as after any soft error.
+	return mta.OutcomeInconclusive
+}
