@@ -94,8 +94,8 @@ type Result struct {
 	// Reason is the kind of failure in the vocabulary of the bounce-parsing
 	// field (Sisimai's reason names: userunknown, blocked, requireptr, ...;
 	// see reason.go), set whether or not a rule matched.
-	Reason string `json:"reason,omitempty"`
-	ReplyCode  int    `json:"reply_code,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	ReplyCode int    `json:"reply_code,omitempty"`
 	// EnhancedCode is the RFC 3463 status code ("5.7.1"), from the reply or
 	// from Postfix's dsn= field.
 	EnhancedCode string `json:"enhanced_code,omitempty"`
@@ -170,6 +170,9 @@ func parseText(text string) Result {
 	var r Result
 	line, reply := locateReply(&r, text)
 	finish(&r, line, reply, text)
+	if r.Stage == "" {
+		r.Stage = transcriptCommand(text)
+	}
 	if r.Reason == "" {
 		r.Reason = classify(&r, text)
 	}

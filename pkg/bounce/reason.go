@@ -100,7 +100,9 @@ var families = []family{
 		`was not delivered within`, `could not be delivered within`, `too long in the queue`, `queue too long`,
 		`has been delayed for more than`, `cannot deliver for more than`, `giving up on`, `time limit exceeded`,
 		`message has been in the queue too long`, `maximum retries exceeded`, `delivery attempts will continue`,
-		`undeliverable for \d+ days`, `unable to deliver for \d+ days`)},
+		`undeliverable for \d+ days`, `unable to deliver for \d+ days`, `has been delayed`, `will be retried`,
+		`failing for a long time`, `after multiple retries`, `giving up`, `could not be delivered for`,
+		`did not accept our requests to connect`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
 		`delivery to a program failed`, `x-unix;`, `pipe to \|`, `mail.local`, `exited with status`)},
@@ -127,6 +129,14 @@ var families = []family{
 		`account is inactive`, `mailbox is inactive`, `account inactive`, `inactive user`, `account expired`,
 		`has been deactivated`, `mailbox unavailable for this recipient`, `not an active`, `is not active`,
 		`temporarily disabled`, `account has been locked`, `mailbox is frozen`)},
+	{ReasonRejected, phrases(
+		`sender address rejected`, `domain of sender address`, `sender rejected`, `sender verify failed`,
+		`sender domain`, `sender denied`, `envelope sender`, `sender is not allowed`, `sender address is not`,
+		`sender not allowed`, `sender unknown`, `unverifiable sender`, `invalid sender`, `sender blocked`,
+		`rejected by sender`, `sender verification`,
+		// Google Groups refuses posts to a group that does not exist or
+		// from senders who may not post to it.
+		`groups.google.com/support`, `permission to post`)},
 	{ReasonUserUnknown, phrases(
 		`user unknown`, `unknown user`, `no such user`, `unknown recipient`, `recipient unknown`,
 		`recipient not found`, `user not found`, `mailbox not found`, `no such mailbox`, `no mailbox here`,
@@ -139,6 +149,9 @@ var families = []family{
 		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
 		`user invalid`, `invalid user`, `unrouteable address`, `unroutable address`, `mailbox name not allowed`,
 		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
+	// A DNS failure reported as such is the resolver's, not proof that
+	// the domain does not exist.
+	{ReasonNetworkError, phrases(`dns error:`, `dns query failed`, `lookup failure`)},
 	{ReasonHostUnknown, phrases(
 		`host unknown`, `host not found`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
 		`domain does not exist`, `name or service not known`, `couldn't find any host named`,
@@ -186,11 +199,6 @@ var families = []family{
 		`rfc 5322`, `rfc5322`, `rfc 2822`, `rfc2822`, `rfc 822`, `not rfc`, `multiple from`, `duplicate header`,
 		`bare linefeed`, `bare lf`, `does not comply with`, `not compliant`, `non-compliant`, `message-id`,
 		`malformed header`, `invalid header`, `missing header`, `header line too long`)},
-	{ReasonRejected, phrases(
-		`sender address rejected`, `domain of sender address`, `sender rejected`, `sender verify failed`,
-		`sender domain`, `sender denied`, `envelope sender`, `from address`, `sender is not allowed`,
-		`sender address is not`, `mail from`, `return path`, `sender not allowed`, `sender unknown`,
-		`rejected by sender`, `your domain`, `unverifiable sender`, `invalid sender`, `sender blocked`)},
 	{ReasonPolicyViolation, phrases(
 		`policy`, `prohibited`, `not allowed`, `violat`, `not permitted`, `denied`, `restricted`)},
 	{ReasonSecurityError, phrases(
@@ -264,6 +272,8 @@ func classify(r *Result, text string) string {
 	// Specific enhanced codes settle the matter before the wording does:
 	// X.7.25 is about the PTR whatever else the reply says.
 	switch detail(r.EnhancedCode) {
+	case "1.7", "1.8":
+		return ReasonRejected
 	case "7.25":
 		return ReasonRequirePTR
 	case "7.26", "7.23", "7.24", "7.20", "7.21", "7.22":
@@ -277,6 +287,11 @@ func classify(r *Result, text string) string {
 	}
 	for _, f := range families {
 		if anyMatch(f.phrases, hay) {
+			// A mailbox refused only after the message was sent (at
+			// DATA) is refused by a filter, whatever the wording says.
+			if f.reason == ReasonUserUnknown && afterData(r, text) {
+				return ReasonFiltered
+			}
 			return f.reason
 		}
 	}
@@ -302,4 +317,19 @@ func detail(enhanced string) string {
 		return ""
 	}
 	return enhanced[2:]
+}
+
+// reAfterData finds the mark of a reply to the message itself: Postfix's
+// "(in reply to end of DATA command)", Exim's "after end of data". A
+// transcript's command is read into Stage by transcriptCommand.
+var reAfterData = lazyRegexp(`(?i)in reply to (?:end of )?data\b|after (?:end of )?data\b`)
+
+func afterData(r *Result, text string) bool {
+	if r.Stage != "" {
+		return strings.Contains(strings.ToLower(r.Stage), "data")
+	}
+	if len(text) > maxScan {
+		text = text[:maxScan]
+	}
+	return reAfterData.MatchString(text)
 }

@@ -262,6 +262,9 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 		text = sanitize.MultiLine(diag) + "\n\n" + ctx
 	}
 	finish(&r, line, reply, text)
+	if r.Stage == "" {
+		r.Stage = sanitize.Text(transcriptCommand(ctx))
+	}
 	if isStatus(status) && (r.EnhancedCode == "" || r.EnhancedCode[2:] == "0.0" && status[2:] != "0.0") {
 		r.EnhancedCode = status
 		if r.ReplyCode == 0 {
@@ -275,6 +278,9 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 		r.Reply = clip(unfold(sanitize.Text(diag)))
 	}
 	r.Reason = classify(&r, text)
+	if rc.Action == "failed" {
+		r.Reason = finalReason(r)
+	}
 	rc.Action = sanitize.Text(rc.Action)
 	rc.Recipient = sanitize.Text(rc.Recipient)
 	rc.LastAttempt = sanitize.Text(rc.LastAttempt)
@@ -288,7 +294,62 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 // fromText reads the part of a plain-text bounce about one recipient.
 func fromText(text string) Recipient {
 	r := parseText(text)
+	r.Reason = finalReason(r)
 	return Recipient{Action: actionOf(r), Result: r}
+}
+
+// finalReason is the reason of a recipient in a failure notice: a
+// temporary error there means the sending server stopped retrying, and
+// the message expired (a delay notice keeps the reply's own reason).
+func finalReason(r Result) string {
+	temporary := r.ReplyCode >= 400 && r.ReplyCode < 500 || r.ReplyCode == 0 && strings.HasPrefix(r.EnhancedCode, "4.")
+	switch {
+	case !temporary:
+	case r.Reason == ReasonUndefined,
+		r.Reason == ReasonNetworkError && strings.Contains(strings.ToLower(r.Reply), "timed out"):
+		// Nothing more specific than "it kept failing": the queue
+		// lifetime ran out.
+		return ReasonExpired
+	}
+	return r.Reason
+}
+
+// transcriptCommand returns the client command ("DATA", "RCPT") that the
+// failing server reply of a transcript answered. With pipelining (RFC 2920)
+// the client sends several commands before reading the replies, which then
+// answer them in order: the commands are queued and each final reply line
+// takes the oldest. A 503 "bad sequence" reply is the consequence of an
+// earlier failure, not the failure.
+func transcriptCommand(ctx string) string {
+	if !strings.Contains(ctx, "<<< ") {
+		return ""
+	}
+	var queue []string
+	failed := ""
+	for _, line := range strings.Split(ctx, "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(t, ">>> "):
+			if len(queue) < 16 {
+				queue = append(queue, strings.TrimSpace(t[4:]))
+			}
+		case strings.HasPrefix(t, "<<< "):
+			t = strings.TrimSpace(t[4:])
+			if len(t) > 3 && t[3] == '-' {
+				continue // not the last line of the reply
+			}
+			cmd := ""
+			if len(queue) > 0 {
+				cmd, queue = queue[0], queue[1:]
+			}
+			if (t[0] == '4' || t[0] == '5') && !strings.HasPrefix(t, "503") && failed == "" {
+				failed = cmd
+			}
+		}
+	}
+	verb, _, _ := strings.Cut(failed, " ")
+	verb, _, _ = strings.Cut(verb, ":")
+	return strings.ToUpper(verb)
 }
 
 // bodyReply finds the receiver's reply in the recipient's part of the
