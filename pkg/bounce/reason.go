@@ -78,6 +78,9 @@ var ruleReason = map[string]string{
 	"rfc7372-spf-error":              ReasonAuthFailure,
 	"rfc7372-auth-failed":            ReasonAuthFailure,
 	"dnsbl-listed":                   ReasonBlocked,
+	"generic-reverse-dns":            ReasonRequirePTR,
+	"generic-dmarc":                  ReasonAuthFailure,
+	"generic-ip-blocklisted":         ReasonBlocked,
 }
 
 // family is one reason's wording, matched against the lower-cased reply.
