@@ -101,10 +101,10 @@ var families = []family{
 		`retry timeout exceeded`, `retry time not reached for any host after a long failure period`,
 		`message expired`, `delivery time expired`, `delivery expired`, `message timed out`,
 		`was not delivered within`, `could not be delivered within`, `too long in the queue`, `queue too long`,
-		`has been delayed for more than`, `cannot deliver for more than`, `giving up on`, `time limit exceeded`,
+		`has been delayed for more than`, `cannot deliver for more than`, `time limit exceeded`,
 		`message has been in the queue too long`, `maximum retries exceeded`, `delivery attempts will continue`,
 		`undeliverable for \d+ days`, `unable to deliver for \d+ days`, `has been delayed`, `will be retried`,
-		`failing for a long time`, `after multiple retries`, `giving up`, `could not be delivered for`,
+		`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
 		`did not accept our requests to connect`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,

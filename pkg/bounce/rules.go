@@ -596,6 +596,7 @@ var senderAddrPatterns = []*lazyRE{
 	// "client [192.0.2.1] blocked using ...", "Client host rejected:
 	// blocked using ..." with the address in brackets before it.
 	lazyRegexp(`client \[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`lookup failed:? \[([0-9A-Fa-f:.]+)\]`),
 	lazyRegexp(`\[([0-9A-Fa-f:.]+)\][^\[\]]{0,40}blocked using`),
 	lazyRegexp(`sending ipv6 address \[([0-9A-Fa-f:.]+)\]`),
 	lazyRegexp(`sent over ipv6 \[([0-9A-Fa-f:.]+)\]`),
