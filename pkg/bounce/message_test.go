@@ -308,7 +308,7 @@ func TestWordingFamiliesAreRecognisedByMeaning(t *testing.T) {
 		{`554 5.7.1 Service unavailable; client [198.51.100.7] blocked using bl.spamcop.net`, "dnsbl-listed", ReasonBlocked, "198.51.100.7"},
 		{`550 5.7.1 Message rejected: IP address blacklisted by recipient`, "generic-ip-blocklisted", ReasonBlocked, ""},
 		{`550 5.7.1 Client host rejected: blocked using cbl.abuseat.org; [198.51.100.8]`, "dnsbl-listed", ReasonBlocked, ""},
-		{`421 4.7.0 [TSS04] Messages from 198.51.100.9 temporarily deferred`, "yahoo-tss04", ReasonSpeeding, "198.51.100.9"},
+		{`421 4.7.0 [TSS04] Messages from 198.51.100.9 temporarily deferred`, "yahoo-tss04", ReasonBadReputation, "198.51.100.9"},
 		{`550 5.7.26 SPF [example.org] with the ip: [198.51.100.10] did not pass`, "rfc7372-auth-failed", ReasonAuthFailure, "198.51.100.10"},
 	} {
 		r := Parse(tc.text)

@@ -62,8 +62,8 @@ var ruleReason = map[string]string{
 	"microsoft-dmarc":                ReasonAuthFailure,
 	"microsoft-ipv6-not-accepted":    ReasonNotAccept,
 	"microsoft-network-blocklist":    ReasonBlocked,
-	"microsoft-ip-reputation":        ReasonBadReputation,
-	"yahoo-tss04":                    ReasonSpeeding,
+	"microsoft-ip-reputation":        ReasonBlocked,
+	"yahoo-tss04":                    ReasonBadReputation,
 	"yahoo-permanently-deferred":     ReasonBlocked,
 	"yahoo-unauthenticated":          ReasonAuthFailure,
 	"yahoo-policy":                   ReasonPolicyViolation,
@@ -105,7 +105,8 @@ var families = []family{
 		`message has been in the queue too long`, `maximum retries exceeded`, `delivery attempts will continue`,
 		`undeliverable for \d+ days`, `unable to deliver for \d+ days`, `has been delayed`, `will be retried`,
 		`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
-		`did not accept our requests to connect`)},
+		`did not accept our requests to connect`, `could not deliver for the last`, `envelope expired`,
+		`delivery period expired`, `expired after`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
 		`delivery to a program failed`, `x-unix;`, `pipe to \|`, `mail.local`, `exited with status`)},
@@ -125,18 +126,19 @@ var families = []family{
 		`message too large`, `message is too large`, `message too big`, `message is too big`, `size exceeds`,
 		`exceeds size limit`, `exceeds the maximum size`, `message size exceeds`, `message length exceeds`,
 		`exceeds maximum message size`, `mail size limit`, `message size limit`, `too large for`,
-		`larger than the maximum`, `email is too large`, `message exceeds`, `size limit`)},
+		`larger than the maximum`, `email is too large`, `message exceeds`, `size limit`, `line limit exceeded`)},
 	{ReasonSuspend, phrases(
 		`account disabled`, `account has been disabled`, `account is disabled`, `mailbox disabled`,
 		`mailbox is disabled`, `is disabled`, `account suspended`, `has been suspended`, `is suspended`,
 		`account is inactive`, `mailbox is inactive`, `account inactive`, `inactive user`, `account expired`,
 		`has been deactivated`, `mailbox unavailable for this recipient`, `not an active`, `is not active`,
-		`temporarily disabled`, `account has been locked`, `mailbox is frozen`)},
+		`temporarily disabled`, `account has been locked`, `mailbox is frozen`, `temporary locked`,
+		`temporarily locked`, `disabled recipient`)},
 	{ReasonRejected, phrases(
 		`sender address rejected`, `domain of sender address`, `sender rejected`, `sender verify failed`,
 		`sender domain`, `sender denied`, `envelope sender`, `sender is not allowed`, `sender address is not`,
 		`sender not allowed`, `sender unknown`, `unverifiable sender`, `invalid sender`, `sender blocked`,
-		`rejected by sender`, `sender verification`,
+		`rejected by sender`, `sender verification`, `access denied`,
 		// Google Groups refuses posts to a group that does not exist or
 		// from senders who may not post to it.
 		`groups.google.com/support`, `permission to post`)},
@@ -146,24 +148,25 @@ var families = []family{
 		`invalid recipient`, `invalid mailbox`, `not a valid mailbox`, `mailbox unavailable`, `mailbox does not exist`,
 		`account does not exist`, `address does not exist`, `user does not exist`, `recipient does not exist`,
 		`does not exist`, `addressee unknown`, `is not a known user`, `unknown local part`, `unknown address`,
-		`bad destination mailbox`, `recipient address rejected`, `no such recipient`, `unknown or illegal alias`,
-		`not listed in`, `address rejected`, `user doesn't have`, `doesn't have a .* account`, `no account by that name`,
+		`bad destination mailbox`, `no such recipient`, `unknown or illegal alias`,
+		`not listed in`, `user doesn't have`, `address couldn't be found`, `address not found`,
+		`invalid final delivery userid`, `doesn't have a .* account`, `no account by that name`,
 		`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
 		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
 		`user invalid`, `invalid user`, `unrouteable address`, `unroutable address`, `mailbox name not allowed`,
 		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
+	{ReasonNotAccept, phrases(
+		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
+		`no smtp service here`, `does not receive mail`, `doesn't receive email`, `doesn't receive mail`)},
 	// A DNS failure reported as such is the resolver's, not proof that
 	// the domain does not exist.
 	{ReasonNetworkError, phrases(`dns error:`, `dns query failed`, `lookup failure`)},
 	{ReasonHostUnknown, phrases(
-		`host unknown`, `host not found`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
+		`host unknown`, `host not found`, `bad destination system address`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
 		`domain does not exist`, `name or service not known`, `couldn't find any host named`,
 		`host or domain name not found`, `not a valid domain`, `no mx record`, `no mail host`, `nxdomain`,
 		`unrouteable mail domain`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
 		`an mx or srv record indicated no smtp service`, `illegal host/domain name found`, `no route to domain`)},
-	{ReasonNotAccept, phrases(
-		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
-		`no smtp service here`, `does not receive mail`)},
 	{ReasonRequirePTR, phrases(
 		`reverse dns`, `ptr record`, `dns ptr`, `reverse lookup`, `reverse hostname`, `no ptr`,
 		`cannot find your hostname`, `ip name lookup failed`, `reverse-dns`, `rdns`, `reverse dns failed`,
@@ -181,6 +184,16 @@ var families = []family{
 	{ReasonTooManyConn, phrases(
 		`too many connections`, `too many concurrent`, `too many sessions`, `connection limit`,
 		`too many recipients`, `too many simultaneous`, `max connections`)},
+	// Wording that names its category outright, before the address
+	// block wording that would otherwise claim "blocked" or "denied".
+	{ReasonSecurityError, phrases(
+		`unauthenticated senders`, `smtp authentication`, `authentication required`, `must authenticate`,
+		`must issue a starttls`, `encryption required`, `tls required`, `delivery not authorized`)},
+	{ReasonPolicyViolation, phrases(
+		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
+	{ReasonSpamDetected, phrases(
+		`spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
+		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`)},
 	{ReasonVirusDetected, phrases(`virus`, `malware`, `infected`, `trojan`)},
 	{ReasonBadReputation, phrases(
 		`low reputation`, `poor reputation`, `bad reputation`, `reputation of`, `ip reputation`, `sender reputation`,
@@ -188,7 +201,7 @@ var families = []family{
 	{ReasonBlocked, phrases(
 		`blocked using`, `blacklisted`, `black listed`, `blacklist`, `blocklist`, `block list`, `blocklisted`,
 		`listed at`, `listed in`, `listed on`, `spamhaus`, `spamcop`, `sorbs`, `barracuda`, `dnsbl`, `\brbl\b`,
-		`\bbl\.`, `cbl\.abuseat`, `ip address blacklisted`, `client host rejected`, `access denied`,
+		`\bbl\.`, `cbl\.abuseat`, `ip address blacklisted`, `client host rejected`,
 		`your ip`, `ip address .* (?:blocked|rejected|refused)`, `banned`, `connection refused by`,
 		`not allowed to connect`, `has been blocked`, `sending ip`, `dynamic ip`, `dial-?up`,
 		`residential`, `client host`, `connection rejected`, `service unavailable; client`, `\[rbl`,
@@ -291,8 +304,9 @@ func classify(r *Result, text string) string {
 	for _, f := range families {
 		if anyMatch(f.phrases, hay) {
 			// A mailbox refused only after the message was sent (at
-			// DATA) is refused by a filter, whatever the wording says.
-			if f.reason == ReasonUserUnknown && afterData(r, text) {
+			// DATA) is refused by a filter, whatever the wording says,
+			// unless the status code says X.1.1 (no such mailbox).
+			if f.reason == ReasonUserUnknown && afterData(r, text) && detail(r.EnhancedCode) != "1.1" {
 				return ReasonFiltered
 			}
 			return f.reason

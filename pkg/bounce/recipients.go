@@ -148,6 +148,9 @@ var originalMarkers = []string{
 	"included is a copy of the message header",
 	"----- message header follows -----",
 	"----- the following addresses had transient non-fatal errors",
+	"message headers follow",
+	"below is a copy of the original message",
+	"original message headers",
 }
 
 // humanPart cuts the quoted original off a bounce's text.
