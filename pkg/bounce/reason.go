@@ -97,6 +97,16 @@ type family struct {
 // wording of MTAs and large receivers (Postfix smtpd_check.c, Sendmail,
 // Exim, qmail, Exchange, Gmail, Yahoo and others), by meaning.
 var families = []family{
+	// Wording that names its category outright, before the address
+	// block wording that would otherwise claim "blocked" or "denied".
+	{ReasonSecurityError, phrases(
+		`unauthenticated senders`, `smtp authentication`, `authentication required`, `must authenticate`,
+		`must issue a starttls`, `encryption required`, `tls required`, `delivery not authorized`)},
+	{ReasonPolicyViolation, phrases(
+		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
+	{ReasonSpamDetected, phrases(
+		`spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
+		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`)},
 	{ReasonExpired, phrases(
 		`retry timeout exceeded`, `retry time not reached for any host after a long failure period`,
 		`message expired`, `delivery time expired`, `delivery expired`, `message timed out`,
@@ -138,7 +148,7 @@ var families = []family{
 		`sender address rejected`, `domain of sender address`, `sender rejected`, `sender verify failed`,
 		`sender domain`, `sender denied`, `envelope sender`, `sender is not allowed`, `sender address is not`,
 		`sender not allowed`, `sender unknown`, `unverifiable sender`, `invalid sender`, `sender blocked`,
-		`rejected by sender`, `sender verification`, `access denied`,
+		`rejected by sender`, `sender verification`,
 		// Google Groups refuses posts to a group that does not exist or
 		// from senders who may not post to it.
 		`groups.google.com/support`, `permission to post`)},
@@ -149,7 +159,7 @@ var families = []family{
 		`account does not exist`, `address does not exist`, `user does not exist`, `recipient does not exist`,
 		`does not exist`, `addressee unknown`, `is not a known user`, `unknown local part`, `unknown address`,
 		`bad destination mailbox`, `no such recipient`, `unknown or illegal alias`,
-		`not listed in`, `user doesn't have`, `address couldn't be found`, `address not found`,
+		`not listed in`, `user doesn't have`, `recipient address rejected`, `address rejected`, `user not exist`, `address couldn't be found`, `address not found`,
 		`invalid final delivery userid`, `doesn't have a .* account`, `no account by that name`,
 		`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
 		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
@@ -184,16 +194,6 @@ var families = []family{
 	{ReasonTooManyConn, phrases(
 		`too many connections`, `too many concurrent`, `too many sessions`, `connection limit`,
 		`too many recipients`, `too many simultaneous`, `max connections`)},
-	// Wording that names its category outright, before the address
-	// block wording that would otherwise claim "blocked" or "denied".
-	{ReasonSecurityError, phrases(
-		`unauthenticated senders`, `smtp authentication`, `authentication required`, `must authenticate`,
-		`must issue a starttls`, `encryption required`, `tls required`, `delivery not authorized`)},
-	{ReasonPolicyViolation, phrases(
-		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
-	{ReasonSpamDetected, phrases(
-		`spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
-		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`)},
 	{ReasonVirusDetected, phrases(`virus`, `malware`, `infected`, `trojan`)},
 	{ReasonBadReputation, phrases(
 		`low reputation`, `poor reputation`, `bad reputation`, `reputation of`, `ip reputation`, `sender reputation`,
@@ -212,9 +212,12 @@ var families = []family{
 		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `content rejected`, `message content`,
 		`content filter`, `classified as spam`, `spam score`, `high spam`, `uce`)},
 	{ReasonNotCompliantRFC, phrases(
-		`rfc 5322`, `rfc5322`, `rfc 2822`, `rfc2822`, `rfc 822`, `not rfc`, `multiple from`, `duplicate header`,
+		`multiple addresses in from`, `rfc 5322`, `rfc5322`, `rfc 2822`, `rfc2822`, `rfc 822`, `not rfc`, `multiple from`, `duplicate header`,
 		`bare linefeed`, `bare lf`, `does not comply with`, `not compliant`, `non-compliant`, `message-id`,
 		`malformed header`, `invalid header`, `missing header`, `header line too long`)},
+	// "Access denied" alone, after every more specific wording: the
+	// receiver refuses this sender.
+	{ReasonRejected, phrases(`access denied`)},
 	{ReasonPolicyViolation, phrases(
 		`policy`, `prohibited`, `not allowed`, `violat`, `not permitted`, `denied`, `restricted`)},
 	{ReasonSecurityError, phrases(
@@ -296,6 +299,8 @@ func classify(r *Result, text string) string {
 		return ReasonAuthFailure
 	case "2.2":
 		return ReasonMailboxFull
+	case "2.3":
+		return ReasonExceedLimit
 	case "3.4":
 		return ReasonMesgTooBig
 	case "4.7":
@@ -303,11 +308,8 @@ func classify(r *Result, text string) string {
 	}
 	for _, f := range families {
 		if anyMatch(f.phrases, hay) {
-			// A mailbox refused only after the message was sent (at
-			// DATA) is refused by a filter, whatever the wording says,
-			// unless the status code says X.1.1 (no such mailbox).
-			if f.reason == ReasonUserUnknown && afterData(r, text) && detail(r.EnhancedCode) != "1.1" {
-				return ReasonFiltered
+			if f.reason == ReasonUserUnknown {
+				return mailboxReason(r, text)
 			}
 			return f.reason
 		}
@@ -336,17 +338,48 @@ func detail(enhanced string) string {
 	return enhanced[2:]
 }
 
-// reAfterData finds the mark of a reply to the message itself: Postfix's
-// "(in reply to end of DATA command)", Exim's "after end of data". A
-// transcript's command is read into Stage by transcriptCommand.
-var reAfterData = lazyRegexp(`(?i)in reply to (?:end of )?data\b|after (?:end of )?data\b`)
+// mailboxReason settles "user unknown" wording: a mailbox refused only
+// after the message was transferred (at DATA) is refused by a filter that
+// answers "user unknown", and is read so (as bounce parsers read it, so
+// that a recipient is not struck from a list on a filter's word) unless
+// the status code says X.1.x, no such mailbox.
+func mailboxReason(r *Result, text string) string {
+	if statusReason[detail(r.EnhancedCode)] == ReasonUserUnknown {
+		return ReasonUserUnknown
+	}
+	if stageOf(r, text) == "DATA" {
+		return ReasonFiltered
+	}
+	return ReasonUserUnknown
+}
 
-func afterData(r *Result, text string) bool {
-	if r.Stage != "" {
-		return strings.Contains(strings.ToLower(r.Stage), "data")
+// reStage finds the command a reply answered in the wording around it:
+// Postfix's "(in reply to RCPT TO command)", Exim's "after RCPT TO:<...>",
+// Yahoo's "[RCPT_TO]".
+var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end of data|data|helo|ehlo)\b|\[(rcpt_to|mail_from)\]`)
+
+// stageOf returns the SMTP verb ("RCPT", "MAIL", "DATA", ...) the reply
+// answered, or "" when nothing says.
+func stageOf(r *Result, text string) string {
+	st := r.Stage
+	if st == "" {
+		if len(text) > maxScan {
+			text = text[:maxScan]
+		}
+		if m := reStage.FindStringSubmatch(text); m != nil {
+			st = m[1] + m[2]
+		}
 	}
-	if len(text) > maxScan {
-		text = text[:maxScan]
+	st = strings.ToUpper(st)
+	switch {
+	case strings.Contains(st, "RCPT"):
+		return "RCPT"
+	case strings.Contains(st, "MAIL"):
+		return "MAIL"
+	case strings.Contains(st, "DATA"):
+		return "DATA"
+	case strings.Contains(st, "HELO"), strings.Contains(st, "EHLO"):
+		return "HELO"
 	}
-	return reAfterData.MatchString(text)
+	return ""
 }
