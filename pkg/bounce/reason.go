@@ -62,7 +62,8 @@ var ruleReason = map[string]string{
 	"microsoft-dmarc":                ReasonAuthFailure,
 	"microsoft-ipv6-not-accepted":    ReasonNotAccept,
 	"microsoft-network-blocklist":    ReasonBlocked,
-	"microsoft-ip-reputation":        ReasonBlocked,
+	"microsoft-ip-reputation":        ReasonBadReputation,
+	"microsoft-banned-ip":            ReasonBlocked,
 	"yahoo-tss04":                    ReasonBadReputation,
 	"yahoo-permanently-deferred":     ReasonBlocked,
 	"yahoo-unauthenticated":          ReasonAuthFailure,
@@ -102,6 +103,12 @@ var families = []family{
 	{ReasonSecurityError, phrases(
 		`unauthenticated senders`, `smtp authentication`, `authentication required`, `must authenticate`,
 		`must issue a starttls`, `encryption required`, `tls required`, `delivery not authorized`)},
+	{ReasonContentError, phrases(`media error`)},
+	// Exchange Online's directory-based edge blocking: the recipient is not
+	// in the tenant's directory.
+	{ReasonUserUnknown, phrases(`recipient address rejected: access denied`)},
+	{ReasonSystemError, phrases(`internal system error`, `service currently unavailable`)},
+	{ReasonNotAccept, phrases(`system not accepting network messages`)},
 	{ReasonPolicyViolation, phrases(
 		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
 	{ReasonSpamDetected, phrases(
@@ -116,7 +123,7 @@ var families = []family{
 		`undeliverable for \d+ days`, `unable to deliver for \d+ days`, `has been delayed`, `will be retried`,
 		`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
 		`did not accept our requests to connect`, `could not deliver for the last`, `envelope expired`,
-		`delivery period expired`, `expired after`)},
+		`delivery period expired`, `expired after`, `still undelivered after`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
 		`delivery to a program failed`, `x-unix;`, `pipe to \|`, `mail.local`, `exited with status`)},
@@ -125,17 +132,21 @@ var families = []family{
 		`relay access denied`, `relaying denied`, `relay denied`, `relay not permitted`, `relaying not permitted`,
 		`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
 		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`)},
+	{ReasonSystemFull, phrases(`insufficient disk space`, `insufficient system storage`, `system full`, `out of disk`)},
 	{ReasonMailboxFull, phrases(
 		`mailbox full`, `mailbox is full`, `mailbox is over quota`, `over quota`, `overquota`, `quota exceeded`,
 		`exceeded storage`, `exceeded (?:its|the|their) (?:storage|quota)`, `exceeds quota`, `disk quota`,
 		`mailfolder is full`, `mail box full`, `mailbox size limit`, `user is over`, `quota full`,
-		`insufficient (?:disk )?space`, `not enough storage`, `is out of storage`, `maildir over quota`,
+		`not enough storage`, `is out of storage`, `maildir over quota`,
 		`has exceeded the maximum`, `would exceed quota`, `mailbox exceeded`, `account is full`,
 		`storage limit`, `user's mailbox is full`)},
+	{ReasonExceedLimit, phrases(
+		`exceeds administrative limit`, `message length exceeds`, `exceeds fixed maximum message size`)},
 	{ReasonMesgTooBig, phrases(
 		`message too large`, `message is too large`, `message too big`, `message is too big`, `size exceeds`,
-		`exceeds size limit`, `exceeds the maximum size`, `message size exceeds`, `message length exceeds`,
+		`exceeds size limit`, `exceeds the maximum size`, `message length exceeds`,
 		`exceeds maximum message size`, `mail size limit`, `message size limit`, `too large for`,
+		`message too large for this recipient`,
 		`larger than the maximum`, `email is too large`, `message exceeds`, `size limit`, `line limit exceeded`)},
 	{ReasonSuspend, phrases(
 		`account disabled`, `account has been disabled`, `account is disabled`, `mailbox disabled`,
@@ -143,7 +154,8 @@ var families = []family{
 		`account is inactive`, `mailbox is inactive`, `account inactive`, `inactive user`, `account expired`,
 		`has been deactivated`, `mailbox unavailable for this recipient`, `not an active`, `is not active`,
 		`temporarily disabled`, `account has been locked`, `mailbox is frozen`, `temporary locked`,
-		`temporarily locked`, `disabled recipient`)},
+		`temporarily locked`, `disabled recipient`, `is inactive`,
+		`account is blocked`)},
 	{ReasonRejected, phrases(
 		`sender address rejected`, `domain of sender address`, `sender rejected`, `sender verify failed`,
 		`sender domain`, `sender denied`, `envelope sender`, `sender is not allowed`, `sender address is not`,
@@ -159,7 +171,7 @@ var families = []family{
 		`account does not exist`, `address does not exist`, `user does not exist`, `recipient does not exist`,
 		`does not exist`, `addressee unknown`, `is not a known user`, `unknown local part`, `unknown address`,
 		`bad destination mailbox`, `no such recipient`, `unknown or illegal alias`,
-		`not listed in`, `user doesn't have`, `recipient address rejected`, `address rejected`, `user not exist`, `address couldn't be found`, `address not found`,
+		`not listed in`, `user doesn't have`, `user not exist`, `address couldn't be found`, `address not found`,
 		`invalid final delivery userid`, `doesn't have a .* account`, `no account by that name`,
 		`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
 		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
@@ -176,24 +188,30 @@ var families = []family{
 		`domain does not exist`, `name or service not known`, `couldn't find any host named`,
 		`host or domain name not found`, `not a valid domain`, `no mx record`, `no mail host`, `nxdomain`,
 		`unrouteable mail domain`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
-		`an mx or srv record indicated no smtp service`, `illegal host/domain name found`, `no route to domain`)},
+		`an mx or srv record indicated no smtp service`, `domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
 	{ReasonRequirePTR, phrases(
 		`reverse dns`, `ptr record`, `dns ptr`, `reverse lookup`, `reverse hostname`, `no ptr`,
 		`cannot find your hostname`, `ip name lookup failed`, `reverse-dns`, `rdns`, `reverse dns failed`,
 		`fix reverse dns`, `pointer \(ptr\)`, `cannot resolve your address`, `hostname lookup failed`,
 		`not resolve your hostname`, `unresolvable address`, `client host rejected: cannot find`,
-		`does not resolve to your ip`, `requires rdns`, `reverse mapping`, `ip address has no name`)},
+		`does not resolve to your ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
 	{ReasonAuthFailure, phrases(
 		`dmarc`, `\bspf\b`, `sender policy framework`, `dkim`, `required authentication level`,
 		`authentication requirements`, `unauthenticated email`, `is unauthenticated`, `not authorized to send`,
 		`not permitted to send on behalf`, `is not allowed to send mail for`, `not designated as a permitted sender`)},
+	{ReasonTooManyConn, phrases(
+		`connection rate limit`, `too many connections`, `too many concurrent`, `too many sessions`,
+		`connection limit`, `too many simultaneous`, `max connections`, `frequency limited`)},
 	{ReasonSpeeding, phrases(
+		`sent to too many recipients`, `too many recipients this`, `receiving mail at a rate`,
 		`rate limit`, `rate-limit`, `ratelimit`, `too many messages`, `sending rate`, `sending too fast`,
 		`temporarily deferred due to unexpected volume`, `throttl`, `exceeded the rate`, `too many emails`,
 		`unusual rate`, `received too many`, `messages per`)},
-	{ReasonTooManyConn, phrases(
-		`too many connections`, `too many concurrent`, `too many sessions`, `connection limit`,
-		`too many recipients`, `too many simultaneous`, `max connections`)},
+	{ReasonTooManyConn, phrases(`too many recipients`)},
+	{ReasonNotCompliantRFC, phrases(
+		`multiple addresses in from`, `rfc 5322`, `multiple subject`, `rfc5322`, `rfc 2822`, `rfc2822`, `rfc 822`, `not rfc`, `multiple from`, `duplicate header`,
+		`bare linefeed`, `bare lf`, `does not comply with`, `not compliant`, `non-compliant`, `message-id`,
+		`malformed header`, `invalid header`, `missing header`, `header line too long`)},
 	{ReasonVirusDetected, phrases(`virus`, `malware`, `infected`, `trojan`)},
 	{ReasonBadReputation, phrases(
 		`low reputation`, `poor reputation`, `bad reputation`, `reputation of`, `ip reputation`, `sender reputation`,
@@ -209,15 +227,14 @@ var families = []family{
 		`bad helo`, `mail server \[[0-9a-f:.]+\] is`, `part of their network`, `\[bl2`, `\bblocked\b`)},
 	{ReasonSpamDetected, phrases(
 		`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
-		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `content rejected`, `message content`,
+		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `message content rejected`,
 		`content filter`, `classified as spam`, `spam score`, `high spam`, `uce`)},
-	{ReasonNotCompliantRFC, phrases(
-		`multiple addresses in from`, `rfc 5322`, `rfc5322`, `rfc 2822`, `rfc2822`, `rfc 822`, `not rfc`, `multiple from`, `duplicate header`,
-		`bare linefeed`, `bare lf`, `does not comply with`, `not compliant`, `non-compliant`, `message-id`,
-		`malformed header`, `invalid header`, `missing header`, `header line too long`)},
 	// "Access denied" alone, after every more specific wording: the
 	// receiver refuses this sender.
 	{ReasonRejected, phrases(`access denied`)},
+	// Postfix's "Recipient address rejected: ..." with nothing more
+	// specific after it (smtpd_check.c uses it for unknown recipients).
+	{ReasonUserUnknown, phrases(`recipient address rejected`, `address rejected`)},
 	{ReasonPolicyViolation, phrases(
 		`policy`, `prohibited`, `not allowed`, `violat`, `not permitted`, `denied`, `restricted`)},
 	{ReasonSecurityError, phrases(
@@ -229,7 +246,6 @@ var families = []family{
 		`filtered`, `filter`, `refused by recipient`, `not accepting messages`, `does not accept`,
 		`recipient refuses`, `user refuses`, `not authorized to receive`, `recipient not authorized`,
 		`message rejected`, `rejected by recipient`, `blocked by recipient`)},
-	{ReasonSystemFull, phrases(`insufficient system storage`, `system full`, `out of disk`, `disk full`)},
 	{ReasonNetworkError, phrases(
 		`connection refused`, `connection timed out`, `timed out`, `network is unreachable`, `no route to host`,
 		`lost connection`, `connection reset`, `connection closed`, `mail loop`, `routing loop`, `too many hops`,
@@ -273,7 +289,9 @@ var statusReason = map[string]string{
 // wording of the reply (or, without one, of the text around it); then the
 // enhanced status code; then the reply code alone.
 func classify(r *Result, text string) string {
-	if strings.HasPrefix(r.EnhancedCode, "2.") || r.ReplyCode >= 200 && r.ReplyCode < 300 {
+	okCode := r.ReplyCode == 0 || r.ReplyCode >= 200 && r.ReplyCode < 300
+	okStatus := r.EnhancedCode == "" || strings.HasPrefix(r.EnhancedCode, "2.")
+	if okCode && okStatus && (r.ReplyCode != 0 || r.EnhancedCode != "") {
 		return ReasonDelivered
 	}
 	if r.Recognised {
@@ -290,6 +308,9 @@ func classify(r *Result, text string) string {
 	}
 	// Specific enhanced codes settle the matter before the wording does:
 	// X.7.25 is about the PTR whatever else the reply says.
+	if strings.HasPrefix(detail(r.EnhancedCode), "6.") {
+		return ReasonContentError // X.6.x: media and content (RFC 3463 §3.7)
+	}
 	switch detail(r.EnhancedCode) {
 	case "1.7", "1.8":
 		return ReasonRejected
@@ -299,8 +320,6 @@ func classify(r *Result, text string) string {
 		return ReasonAuthFailure
 	case "2.2":
 		return ReasonMailboxFull
-	case "2.3":
-		return ReasonExceedLimit
 	case "3.4":
 		return ReasonMesgTooBig
 	case "4.7":

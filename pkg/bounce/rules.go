@@ -251,12 +251,24 @@ var rules = []rule{
 			"Online), or send through a relay with a clean reputation.",
 	},
 	{
-		id: "microsoft-ip-reputation", receiver: ReceiverMicrosoft,
-		title:   "Microsoft: rate limited or banned for IP reputation",
+		id: "microsoft-banned-ip", receiver: ReceiverMicrosoft,
+		title:   "Microsoft: the sending address is banned (S3140 and similar)",
 		codes:   nil,
-		phrases: phrases(`rate limited due to ip reputation`, `banned sending ip`),
+		phrases: phrases(`banned sending ip`),
 		checks:  []Check{CheckReputation, CheckDNSBL},
-		explain: "Microsoft limits or bans {ip} because of its reputation.",
+		explain: "Microsoft refuses all mail from {ip}: the address is on Microsoft's own block list, usually after " +
+			"spam or complaints from it or its network.",
+		fix: "Request delisting at https://sender.office.com after fixing what hurt the reputation; check public " +
+			"blocklists with `mailcheck sender --dnsbl --ip {ip}`.",
+	},
+	{
+		id: "microsoft-ip-reputation", receiver: ReceiverMicrosoft,
+		title:   "Microsoft: rate limited for IP reputation",
+		codes:   nil,
+		phrases: phrases(`rate limited due to ip reputation`),
+		checks:  []Check{CheckReputation, CheckDNSBL},
+		explain: "Microsoft limits how much mail it takes from {ip} because of the address's reputation; the " +
+			"rest is deferred and retried.",
 		fix: "Request delisting at https://sender.office.com after fixing what hurt the reputation; check public " +
 			"blocklists with `mailcheck sender --dnsbl --ip {ip}`.",
 	},
