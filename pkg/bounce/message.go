@@ -60,14 +60,17 @@ func looksLikeMessage(text string) bool {
 }
 
 // normaliseNewlines turns CRLF and lone CR (old Mac mail stores) into LF,
-// the line end the standard library's readers handle in all cases.
+// the line end the standard library's readers handle in all cases. CR CR
+// LF, which generators that add a CR to lines already ending in CRLF
+// write, is one line end too: read as two, it would split a paragraph.
 func normaliseNewlines(s string) string {
 	if !strings.Contains(s, "\r") {
 		return s
 	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.ReplaceAll(s, "\r", "\n")
+	return newlineReplacer.Replace(s)
 }
+
+var newlineReplacer = strings.NewReplacer("\r\r\n", "\n", "\r\n", "\n", "\r", "\n")
 
 // readMessage takes a whole message apart. It never fails: a header block
 // the standard library rejects is skipped to the first blank line and the

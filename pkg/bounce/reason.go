@@ -227,7 +227,7 @@ var families = []family{
 		`bad helo`, `mail server \[[0-9a-f:.]+\] is`, `part of their network`, `\[bl2`, `\bblocked\b`)},
 	{ReasonSpamDetected, phrases(
 		`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
-		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `message content rejected`,
+		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `\bube\b`,
 		`content filter`, `classified as spam`, `spam score`, `high spam`, `uce`)},
 	// "Access denied" alone, after every more specific wording: the
 	// receiver refuses this sender.
@@ -308,9 +308,6 @@ func classify(r *Result, text string) string {
 	}
 	// Specific enhanced codes settle the matter before the wording does:
 	// X.7.25 is about the PTR whatever else the reply says.
-	if strings.HasPrefix(detail(r.EnhancedCode), "6.") {
-		return ReasonContentError // X.6.x: media and content (RFC 3463 §3.7)
-	}
 	switch detail(r.EnhancedCode) {
 	case "1.7", "1.8":
 		return ReasonRejected

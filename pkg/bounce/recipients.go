@@ -242,10 +242,21 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 	line, reply := "", ""
 	if diag != "" && !strings.EqualFold(diagType, "x-unix") {
 		reply = sanitize.MultiLine(diag)
+		// A diagnostic that is not a reply but a log line of the sending
+		// MTA ("connect to mx[addr]:25: Connection timed out") is read as
+		// one, for the receiving host and address it names.
+		if code, _, _ := normaliseReply(reply); code == 0 && reConnectTo.MatchString(reply) {
+			var tmp Result
+			if _, rep := locateReply(&tmp, reply); rep != "" && tmp.ReceivingIP.IsValid() {
+				reply = rep
+				r.ReceivingHost, r.ReceivingIP = tmp.ReceivingHost, tmp.ReceivingIP
+			}
+		}
+		host, ip := r.ReceivingHost, r.ReceivingIP
 		if alt := bodyReply(&r, ctx); len(alt) > len(reply) && sameCode(alt, reply) {
 			reply = alt
 		} else {
-			r.ReceivingHost, r.ReceivingIP = "", netip.Addr{}
+			r.ReceivingHost, r.ReceivingIP = host, ip
 		}
 	} else {
 		line, reply = locateReply(&r, ctx)

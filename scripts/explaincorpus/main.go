@@ -106,7 +106,8 @@ func main() {
 			}
 		}
 		if *verbose {
-			fmt.Printf("%s\t%s\t%s\t%s\t%s\t%.120s\n", e.Name(), first.Reason, first.Rule, first.EnhancedCode, verdict, first.Reply)
+			fmt.Printf("%s\t%s\t%s\t%s\t%s\t%v\t%.120s\n", e.Name(), first.Reason, first.Rule, first.EnhancedCode, verdict,
+				times[len(times)-1].Round(time.Microsecond), first.Reply)
 		}
 	}
 	if n == 0 {
