@@ -1,7 +1,21 @@
-// Package bounce recognises pasted bounce messages, SMTP replies and Postfix
-// log lines, and says what they mean for the sending side.
+// Package bounce recognises bounce messages, pasted SMTP replies and
+// Postfix log lines, and says what they mean for the sending side.
 //
-// The flow of Parse:
+// A whole message (ParseMessage, message.go and recipients.go) is taken
+// apart with the standard library's readers: RFC 5322 headers (net/mail,
+// folded lines unfolded, RFC 2047 words decoded), MIME multipart and
+// multipart/report (mime/multipart, RFC 6522), transfer encodings
+// (mime/quotedprintable, encoding/base64) and charsets (golang.org/x/text's
+// WHATWG index), with CRLF, LF and lone CR line ends. The RFC 3464 field
+// groups of a message/delivery-status part give one Recipient each
+// (Final-Recipient, Action, Status, Remote-MTA, Diagnostic-Code,
+// Last-Attempt-Date); a bounce without them (qmail, Exim, old Sendmail,
+// webmail) is split into per-recipient blocks where a line starts with the
+// address. The quoted original message is never read as the receiver's
+// words. Each recipient's reply then goes through the flow below, and gets a
+// reason in the common vocabulary of bounce parsers (reason.go).
+//
+// The flow for one reply (Parse on text without headers):
 //
 //  1. The input is bounded (MaxInput) and sanitised: escape sequences and
 //     control characters never survive into a Result.
