@@ -516,44 +516,38 @@ func apply(r *Result, ru *rule, flat string) {
 	}
 	// What is not known reads as words in prose and as a placeholder in a
 	// command: "--ip <sending address>", not "--ip the sending address".
-	prose := map[string]string{"{ip}": "the sending address", "{host}": "the receiving server", "{domain}": "your domain"}
-	code := map[string]string{"{ip}": "<sending address>", "{host}": "<receiving host>", "{domain}": "<your domain>"}
-	known := map[string]string{}
+	ip, ipCode := "the sending address", "<sending address>"
 	if r.SenderIP.IsValid() {
-		known["{ip}"] = r.SenderIP.String()
+		ip = r.SenderIP.String()
+		ipCode = ip
 	}
+	host, hostCode := "the receiving server", "<receiving host>"
 	if r.ReceivingHost != "" {
-		known["{host}"] = r.ReceivingHost
+		host, hostCode = r.ReceivingHost, r.ReceivingHost
 	}
+	domain, domainCode := "your domain", "<your domain>"
 	if r.SenderDomain != "" {
-		known["{domain}"] = r.SenderDomain
+		domain, domainCode = r.SenderDomain, r.SenderDomain
 	}
-	r.Explanation = fillTemplate(ru.explain, known, prose, code)
-	r.Fix = fillTemplate(ru.fix, known, prose, code)
+	prose := strings.NewReplacer("{ip}", ip, "{host}", host, "{domain}", domain)
+	code := strings.NewReplacer("{ip}", ipCode, "{host}", hostCode, "{domain}", domainCode)
+	r.Explanation = fillTemplate(ru.explain, prose, code)
+	r.Fix = fillTemplate(ru.fix, prose, code)
 }
 
-// fillTemplate replaces the placeholders of a rule's text: known values
-// everywhere, the others by prose outside `code spans` and by a
-// placeholder inside them.
-func fillTemplate(tmpl string, known, prose, code map[string]string) string {
+// fillTemplate replaces the placeholders of a rule's text, with prose
+// outside `code spans` and with the code forms inside them.
+func fillTemplate(tmpl string, prose, code *strings.Replacer) string {
 	var b strings.Builder
-	inCode := false
 	for i, seg := range strings.Split(tmpl, "`") {
 		if i > 0 {
 			b.WriteByte('`')
-			inCode = !inCode
 		}
-		for k, v := range known {
-			seg = strings.ReplaceAll(seg, k, v)
+		if i%2 == 1 {
+			b.WriteString(code.Replace(seg))
+		} else {
+			b.WriteString(prose.Replace(seg))
 		}
-		fallback := prose
-		if inCode {
-			fallback = code
-		}
-		for k, v := range fallback {
-			seg = strings.ReplaceAll(seg, k, v)
-		}
-		b.WriteString(seg)
 	}
 	return b.String()
 }
