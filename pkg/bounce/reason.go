@@ -113,7 +113,8 @@ var families = []family{
 		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
 	{ReasonSpamDetected, phrases(
 		`spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
-		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`)},
+		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`, `blacklisted url`,
+		`blacklisted link`, `uribl`)},
 	{ReasonExpired, phrases(
 		`retry timeout exceeded`, `retry time not reached for any host after a long failure period`,
 		`message expired`, `delivery time expired`, `delivery expired`, `message timed out`,
@@ -160,7 +161,7 @@ var families = []family{
 		`sender address rejected`, `domain of sender address`, `sender rejected`, `sender verify failed`,
 		`sender domain`, `sender denied`, `envelope sender`, `sender is not allowed`, `sender address is not`,
 		`sender not allowed`, `sender unknown`, `unverifiable sender`, `invalid sender`, `sender blocked`,
-		`rejected by sender`, `sender verification`,
+		`rejected by sender`, `sender verification`, `purported responsible address`,
 		// Google Groups refuses posts to a group that does not exist or
 		// from senders who may not post to it.
 		`groups.google.com/support`, `permission to post`)},
@@ -224,7 +225,9 @@ var families = []family{
 		`not allowed to connect`, `has been blocked`, `sending ip`, `dynamic ip`, `dial-?up`,
 		`residential`, `client host`, `connection rejected`, `service unavailable; client`, `\[rbl`,
 		`host rejected`, `blocked by`, `refused to talk to me`, `helo command rejected`, `invalid helo`,
-		`bad helo`, `mail server \[[0-9a-f:.]+\] is`, `part of their network`, `\[bl2`, `\bblocked\b`)},
+		`bad helo`, `mail server \[[0-9a-f:.]+\] is`, `part of their network`, `\[bl2`, `\bblocked\b`,
+		`server of your isp`, `contact your internet service provider`, `invalid ip for sending`,
+		`not accepting connections`)},
 	{ReasonSpamDetected, phrases(
 		`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
 		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `\bube\b`,
