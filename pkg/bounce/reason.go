@@ -115,6 +115,13 @@ var families = []family{
 		`spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
 		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`, `blacklisted url`,
 		`blacklisted link`, `uribl`)},
+	{ReasonMailboxFull, phrases(
+		`mailbox full`, `mailbox is full`, `mailbox is over quota`, `over quota`, `overquota`, `quota exceeded`,
+		`exceeded storage`, `exceeded (?:its|the|their) (?:storage|quota)`, `exceeds quota`, `disk quota`,
+		`mailfolder is full`, `mail box full`, `mailbox size limit`, `user is over`, `quota full`,
+		`not enough storage`, `is out of storage`, `maildir over quota`,
+		`has exceeded the maximum`, `would exceed quota`, `mailbox exceeded`, `account is full`,
+		`storage limit`, `user's mailbox is full`, `mailbox exceeds`)},
 	{ReasonExpired, phrases(
 		`retry timeout exceeded`, `retry time not reached for any host after a long failure period`,
 		`message expired`, `delivery time expired`, `delivery expired`, `message timed out`,
@@ -134,13 +141,6 @@ var families = []family{
 		`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
 		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`)},
 	{ReasonSystemFull, phrases(`insufficient disk space`, `insufficient system storage`, `system full`, `out of disk`)},
-	{ReasonMailboxFull, phrases(
-		`mailbox full`, `mailbox is full`, `mailbox is over quota`, `over quota`, `overquota`, `quota exceeded`,
-		`exceeded storage`, `exceeded (?:its|the|their) (?:storage|quota)`, `exceeds quota`, `disk quota`,
-		`mailfolder is full`, `mail box full`, `mailbox size limit`, `user is over`, `quota full`,
-		`not enough storage`, `is out of storage`, `maildir over quota`,
-		`has exceeded the maximum`, `would exceed quota`, `mailbox exceeded`, `account is full`,
-		`storage limit`, `user's mailbox is full`)},
 	{ReasonExceedLimit, phrases(
 		`exceeds administrative limit`, `message length exceeds`, `exceeds fixed maximum message size`)},
 	{ReasonMesgTooBig, phrases(
@@ -180,7 +180,7 @@ var families = []family{
 		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
 	{ReasonNotAccept, phrases(
 		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
-		`no smtp service here`, `does not receive mail`, `doesn't receive email`, `doesn't receive mail`)},
+		`no smtp service here`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
 	// A DNS failure reported as such is the resolver's, not proof that
 	// the domain does not exist.
 	{ReasonNetworkError, phrases(`dns error:`, `dns query failed`, `lookup failure`)},
@@ -211,7 +211,7 @@ var families = []family{
 	{ReasonTooManyConn, phrases(`too many recipients`)},
 	{ReasonNotCompliantRFC, phrases(
 		`multiple addresses in from`, `rfc 5322`, `multiple subject`, `rfc5322`, `rfc 2822`, `rfc2822`, `rfc 822`, `not rfc`, `multiple from`, `duplicate header`,
-		`bare linefeed`, `bare lf`, `does not comply with`, `not compliant`, `non-compliant`, `message-id`,
+		`bare linefeed`, `bare lf`, `does not comply with`, `not compliant`, `non-compliant`,
 		`malformed header`, `invalid header`, `missing header`, `header line too long`)},
 	{ReasonVirusDetected, phrases(`virus`, `malware`, `infected`, `trojan`)},
 	{ReasonBadReputation, phrases(

@@ -109,6 +109,13 @@ func ParseMessage(text string) Report {
 				break
 			}
 			rc := fromText(b.text)
+			if rc.Reason == ReasonUndefined && rc.ReplyCode == 0 {
+				// The reason stands before the address ("The account is
+				// disabled.\n<a@b>"): read the whole text.
+				if whole := fromText(human); whole.Reason != ReasonUndefined {
+					rc = whole
+				}
+			}
 			rc.Recipient = b.addr
 			rep.Recipients = append(rep.Recipients, rc)
 		}
@@ -151,6 +158,7 @@ var originalMarkers = []string{
 	"message headers follow",
 	"below is a copy of the original message",
 	"original message headers",
+	"------- returned message",
 }
 
 // humanPart cuts the quoted original off a bounce's text.
