@@ -35,6 +35,14 @@ type Recipient struct {
 // maxRecipients bounds the recipients reported for one message.
 const maxRecipients = 64
 
+// maxShared bounds the text read as context for a DSN recipient that has
+// no block of its own in the text, and maxSharedReaders how many
+// recipients read it: together they bound the work on one message.
+const (
+	maxShared        = 16 << 10
+	maxSharedReaders = 8
+)
+
 // primary is the result Parse returns for a whole message: the first
 // recipient whose reply a rule recognised, else the first one.
 func (rep Report) primary() Result {
@@ -97,22 +105,33 @@ func ParseMessage(text string) Report {
 	blocks := recipientBlocks(human)
 	switch {
 	case len(groups) > 0:
-		for _, g := range groups {
+		shared := human
+		if len(shared) > maxShared {
+			shared = shared[:maxShared]
+		}
+		for i, g := range groups {
 			if len(rep.Recipients) >= maxRecipients {
 				break
 			}
-			rep.Recipients = append(rep.Recipients, fromDSN(g, blocks, human))
+			if i == maxSharedReaders {
+				// The text no recipient block claims is read for the
+				// first few recipients only: a message listing many
+				// recipients without a word about each would otherwise
+				// have the same text read again for every one of them.
+				shared = ""
+			}
+			rep.Recipients = append(rep.Recipients, fromDSN(g, blocks, shared))
 		}
 	case len(blocks) > 0:
-		for _, b := range blocks {
+		for i, b := range blocks {
 			if len(rep.Recipients) >= maxRecipients {
 				break
 			}
 			rc := fromText(b.text)
-			if rc.Reason == ReasonUndefined && rc.ReplyCode == 0 {
+			if rc.Reason == ReasonUndefined && rc.ReplyCode == 0 && i < maxSharedReaders {
 				// The reason stands before the address ("The account is
 				// disabled.\n<a@b>"): read the whole text.
-				if whole := fromText(human); whole.Reason != ReasonUndefined {
+				if whole := fromText(human[:min(len(human), maxShared)]); whole.Reason != ReasonUndefined {
 					rc = whole
 				}
 			}
