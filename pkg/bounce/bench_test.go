@@ -24,3 +24,22 @@ func BenchmarkParseMaxInput(b *testing.B) {
 		Parse(text)
 	}
 }
+
+// BenchmarkParseMessage is a whole multipart/report bounce: headers, a
+// quoted-printable text part, the delivery-status fields and the returned
+// headers. The target is at most 1 ms of CPU per message.
+func BenchmarkParseMessage(b *testing.B) {
+	b.SetBytes(int64(len(postfixReport)))
+	for b.Loop() {
+		ParseMessage(postfixReport)
+	}
+}
+
+// BenchmarkParseMessageTranscript is a Sendmail DSN with CR line ends
+// whose reply is rebuilt from the transcript.
+func BenchmarkParseMessageTranscript(b *testing.B) {
+	b.SetBytes(int64(len(sendmailTruncated)))
+	for b.Loop() {
+		ParseMessage(sendmailTruncated)
+	}
+}

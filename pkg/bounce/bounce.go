@@ -1,7 +1,21 @@
-// Package bounce recognises pasted bounce messages, SMTP replies and Postfix
-// log lines, and says what they mean for the sending side.
+// Package bounce recognises bounce messages, pasted SMTP replies and
+// Postfix log lines, and says what they mean for the sending side.
 //
-// The flow of Parse:
+// A whole message (ParseMessage, message.go and recipients.go) is taken
+// apart with the standard library's readers: RFC 5322 headers (net/mail,
+// folded lines unfolded, RFC 2047 words decoded), MIME multipart and
+// multipart/report (mime/multipart, RFC 6522), transfer encodings
+// (mime/quotedprintable, encoding/base64) and charsets (golang.org/x/text's
+// WHATWG index), with CRLF, LF and lone CR line ends. The RFC 3464 field
+// groups of a message/delivery-status part give one Recipient each
+// (Final-Recipient, Action, Status, Remote-MTA, Diagnostic-Code,
+// Last-Attempt-Date); a bounce without them (qmail, Exim, old Sendmail,
+// webmail) is split into per-recipient blocks where a line starts with the
+// address. The quoted original message is never read as the receiver's
+// words. Each recipient's reply then goes through the flow below, and gets a
+// reason in the common vocabulary of bounce parsers (reason.go).
+//
+// The flow for one reply (Parse on text without headers):
 //
 //  1. The input is bounded (MaxInput) and sanitised: escape sequences and
 //     control characters never survive into a Result.
@@ -91,7 +105,11 @@ type Result struct {
 	Receiver   string `json:"receiver,omitempty"` // gmail, microsoft, yahoo, postfix, local, or empty
 	Rule       string `json:"rule,omitempty"`     // stable rule identifier, e.g. "gmail-ipv6-ptr-auth"
 	Title      string `json:"title,omitempty"`    // the rule in a few words
-	ReplyCode  int    `json:"reply_code,omitempty"`
+	// Reason is the kind of failure in the vocabulary of the bounce-parsing
+	// field (Sisimai's reason names: userunknown, blocked, requireptr, ...;
+	// see reason.go), set whether or not a rule matched.
+	Reason    string `json:"reason,omitempty"`
+	ReplyCode int    `json:"reply_code,omitempty"`
 	// EnhancedCode is the RFC 3463 status code ("5.7.1"), from the reply or
 	// from Postfix's dsn= field.
 	EnhancedCode string `json:"enhanced_code,omitempty"`
@@ -146,16 +164,40 @@ var (
 
 // Parse recognises text and returns what it means. It never fails: text it
 // does not recognise gives Recognised false and whatever could be extracted.
+//
+// A whole message (a saved .eml file, headers and MIME parts) is read with
+// ParseMessage, and the result for its first failed recipient is returned;
+// ParseMessage gives all of them.
 func Parse(text string) Result {
 	if len(text) > MaxInput {
 		text = text[:MaxInput]
 	}
-	text = sanitize.MultiLine(text)
-	var r Result
+	if looksLikeMessage(text) {
+		return ParseMessage(text).primary()
+	}
+	return parseText(text)
+}
 
+// parseText reads a pasted reply, log line or bounce text (no headers).
+func parseText(text string) Result {
+	text = sanitize.MultiLine(normaliseNewlines(text))
+	var r Result
+	line, reply := locateReply(&r, text)
+	finish(&r, line, reply, text)
+	if r.Stage == "" {
+		r.Stage = transcriptCommand(text)
+	}
+	if r.Reason == "" {
+		r.Reason = classify(&r, text)
+	}
+	return r
+}
+
+// finish reads the reply located in text (line is the Postfix log line
+// that holds it, if any) and applies the rules.
+func finish(r *Result, line, reply, text string) {
 	// Postfix log fields come from the log line that holds the reply, or
 	// from the head of the text.
-	line, reply := locateReply(&r, text)
 	head := text
 	if len(head) > maxScan {
 		head = head[:maxScan]
@@ -205,7 +247,7 @@ func Parse(text string) Result {
 	r.Hosts = extractHosts(flat)
 
 	r.Receiver = identifyReceiver(r.ReceivingHost, flat)
-	match(&r, flat)
+	match(r, flat)
 	if !r.SenderIP.IsValid() {
 		r.SenderIP = senderAddr(r.Reply, flat, r.ReceivingIP)
 	}
@@ -223,9 +265,8 @@ func Parse(text string) Result {
 		}
 	}
 	if !r.Recognised {
-		r.Explanation = notRecognised(r)
+		r.Explanation = notRecognised(*r)
 	}
-	return r
 }
 
 // locateReply finds the receiver's reply in text and records the receiving

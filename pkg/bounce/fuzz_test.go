@@ -44,3 +44,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMessage holds ParseMessage to the same promises on whole
+// messages, for every recipient: at least one result, bounded, clean text,
+// a reason always named. Seeds: the test messages of message_test.go.
+func FuzzParseMessage(f *testing.F) {
+	for _, m := range []string{postfixReport, sendmailTruncated, qmailBounce, eximBounce, office365Bounce} {
+		f.Add(m)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		rep := ParseMessage(text)
+		if len(rep.Recipients) == 0 || len(rep.Recipients) > maxRecipients {
+			t.Fatalf("%d recipients", len(rep.Recipients))
+		}
+		for _, rc := range rep.Recipients {
+			if rc.Reason == "" {
+				t.Fatalf("no reason: %+v", rc)
+			}
+			if rc.Recognised && (rc.Rule == "" || rc.Fix == "") {
+				t.Fatalf("recognised without rule or fix: %+v", rc)
+			}
+			if len(rc.Reply) > maxReply+len("…") {
+				t.Fatalf("reply of %d bytes", len(rc.Reply))
+			}
+			for _, s := range []string{rc.Recipient, rc.Action, rc.LastAttempt, rc.Reply, rc.Explanation, rc.Fix,
+				rc.ReceivingHost, rc.Stage, rc.SenderDomain, rep.Subject, rep.From, rep.ReportingMTA} {
+				if !utf8.ValidString(s) {
+					t.Fatalf("invalid UTF-8 in %q", s)
+				}
+				if strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) }) {
+					t.Fatalf("control character in %q", s)
+				}
+			}
+		}
+	})
+}

@@ -211,7 +211,7 @@ var rules = []rule{
 		id: "microsoft-auth-level", receiver: ReceiverMicrosoft,
 		title:   "Outlook.com: sending domain below the required authentication level",
 		codes:   []string{"5.7.515"},
-		phrases: phrases(`does not meet the required authentication level`),
+		phrases: phrases(`(?:does not|doesn't|doesn’t) meet the required authentication level`),
 		checks:  []Check{CheckSPF, CheckDKIM, CheckDMARC},
 		explain: "Since May 2025 Outlook.com, Hotmail and Live require senders of more than 5,000 messages a day to " +
 			"pass SPF and DKIM and to publish DMARC (at least p=none) aligned with the From domain {domain}.",
@@ -251,12 +251,24 @@ var rules = []rule{
 			"Online), or send through a relay with a clean reputation.",
 	},
 	{
-		id: "microsoft-ip-reputation", receiver: ReceiverMicrosoft,
-		title:   "Microsoft: rate limited or banned for IP reputation",
+		id: "microsoft-banned-ip", receiver: ReceiverMicrosoft,
+		title:   "Microsoft: the sending address is banned (S3140 and similar)",
 		codes:   nil,
-		phrases: phrases(`rate limited due to ip reputation`, `banned sending ip`),
+		phrases: phrases(`banned sending ip`),
 		checks:  []Check{CheckReputation, CheckDNSBL},
-		explain: "Microsoft limits or bans {ip} because of its reputation.",
+		explain: "Microsoft refuses all mail from {ip}: the address is on Microsoft's own block list, usually after " +
+			"spam or complaints from it or its network.",
+		fix: "Request delisting at https://sender.office.com after fixing what hurt the reputation; check public " +
+			"blocklists with `mailcheck sender --dnsbl --ip {ip}`.",
+	},
+	{
+		id: "microsoft-ip-reputation", receiver: ReceiverMicrosoft,
+		title:   "Microsoft: rate limited for IP reputation",
+		codes:   nil,
+		phrases: phrases(`rate limited due to ip reputation`),
+		checks:  []Check{CheckReputation, CheckDNSBL},
+		explain: "Microsoft limits how much mail it takes from {ip} because of the address's reputation; the " +
+			"rest is deferred and retried.",
 		fix: "Request delisting at https://sender.office.com after fixing what hurt the reputation; check public " +
 			"blocklists with `mailcheck sender --dnsbl --ip {ip}`.",
 	},
@@ -406,6 +418,46 @@ var rules = []rule{
 			"/64 shares one listing.",
 		fix: "Find the list with `mailcheck sender --dnsbl --ip {ip}`, fix the cause and request removal from that list.",
 	},
+	// ---- Any receiver, by the meaning of the wording ----
+	{
+		id: "generic-reverse-dns", title: "The receiver requires reverse DNS for the sending address",
+		phrases: phrases(`reverse dns (?:failed|lookup failed|check failed|required|validation)`, `must have (?:a )?ptr record`,
+			`fix reverse dns for`, `bad dns ptr resource record`, `ip name lookup failed`, `no ptr record`,
+			`(?:does not|doesn't) have (?:a )?(?:valid )?(?:reverse dns|ptr)`, `reverse dns (?:entry|record) (?:is )?(?:missing|not found)`,
+			`cannot resolve (?:your|the) (?:ip|address) to a (?:host)?name`, `rdns (?:lookup )?(?:failed|required)`,
+			`requires? (?:a )?(?:valid )?(?:reverse dns|rdns|ptr)`, `no reverse dns`, `reverse lookup failed`),
+		checks: []Check{CheckPTR, CheckFCrDNS},
+		explain: "The receiver looked up the PTR record of the sending address {ip} and found none, or a name that does " +
+			"not resolve back to {ip}; it accepts mail only from addresses with forward-confirmed reverse DNS.",
+		fix: "Have the PTR record of {ip} set to your mail host's name (your provider's control panel or support), and " +
+			"publish an A or AAAA record for that name with {ip}. Check with `mailcheck sender --ip {ip}`.",
+	},
+	{
+		id: "generic-dmarc", title: "The From domain's DMARC policy rejected the message",
+		phrases: phrases(`rejected due to .*dmarc policy`, `dmarc (?:check |verification |validation )?failed`,
+			`failed (?:the )?dmarc`, `owner dmarc policy`, `dmarc policy (?:violation|reject)`, `due to dmarc`,
+			`dmarc (?:reject|quarantine)`, `does not pass dmarc`, `dmarc authentication failed`),
+		checks: []Check{CheckDMARC, CheckSPF, CheckDKIM},
+		explain: "The From domain {domain} publishes a DMARC policy of reject (or quarantine), and the message passed " +
+			"neither SPF nor DKIM aligned with that domain, so the receiver refused it.",
+		fix: "Make SPF pass for {ip} with an envelope domain aligned with {domain}, or sign with DKIM as {domain} " +
+			"(or a subdomain, with relaxed alignment). Check with `mailcheck sender --ip {ip} --domain {domain}`.",
+	},
+	{
+		id: "generic-ip-blocklisted", title: "The receiver blocks the sending address (block list or reputation)",
+		phrases: phrases(`ip address blacklisted by recipient`, `blacklisted by recipient`, `on our block list`,
+			`(?:ip|address|host) (?:is |has been )?(?:black|block)listed`, `listed (?:on|in|at|by) (?:our|the|a)? ?(?:black|block) ?list`,
+			`(?:black|block) ?list(?:ed)? (?:at|by) `, `barracudacentral`, `barracuda reputation`, `proofpoint`, `rejected by reputation`,
+			`poor reputation`, `bad reputation`, `low reputation`, `reputation (?:is too low|too low)`,
+			`reputation of (?:the |your )?(?:sending )?(?:ip|address|host)`, `\bs3140\b`, `\bs3150\b`, `sender ip reputation`,
+			`cbl\.abuseat\.org`, `spamcop`, `sorbs`, `dnsbl`, `\brbl\b`),
+		checks: []Check{CheckDNSBL, CheckReputation},
+		explain: "The receiver refused {ip} because the address (or its network; for IPv6 often the whole /64) is on " +
+			"a block list, its own or a public one, or has a poor reputation there.",
+		fix: "Find public listings with `mailcheck sender --dnsbl --ip {ip}`, fix the cause (compromised account, " +
+			"open form, forwarding of spam) and request removal from each list; for a receiver's own list use its " +
+			"delisting page.",
+	},
 }
 
 // match applies the first matching rule to r.
@@ -462,21 +514,42 @@ func apply(r *Result, ru *rule, flat string) {
 	if r.SenderDomain == "" {
 		r.SenderDomain = senderDomain(r.Reply)
 	}
-	ip := "the sending address"
+	// What is not known reads as words in prose and as a placeholder in a
+	// command: "--ip <sending address>", not "--ip the sending address".
+	ip, ipCode := "the sending address", "<sending address>"
 	if r.SenderIP.IsValid() {
 		ip = r.SenderIP.String()
+		ipCode = ip
 	}
-	host := "the receiving server"
+	host, hostCode := "the receiving server", "<receiving host>"
 	if r.ReceivingHost != "" {
-		host = r.ReceivingHost
+		host, hostCode = r.ReceivingHost, r.ReceivingHost
 	}
-	domain := "your domain"
+	domain, domainCode := "your domain", "<your domain>"
 	if r.SenderDomain != "" {
-		domain = r.SenderDomain
+		domain, domainCode = r.SenderDomain, r.SenderDomain
 	}
-	rep := strings.NewReplacer("{ip}", ip, "{host}", host, "{domain}", domain)
-	r.Explanation = rep.Replace(ru.explain)
-	r.Fix = rep.Replace(ru.fix)
+	prose := strings.NewReplacer("{ip}", ip, "{host}", host, "{domain}", domain)
+	code := strings.NewReplacer("{ip}", ipCode, "{host}", hostCode, "{domain}", domainCode)
+	r.Explanation = fillTemplate(ru.explain, prose, code)
+	r.Fix = fillTemplate(ru.fix, prose, code)
+}
+
+// fillTemplate replaces the placeholders of a rule's text, with prose
+// outside `code spans` and with the code forms inside them.
+func fillTemplate(tmpl string, prose, code *strings.Replacer) string {
+	var b strings.Builder
+	for i, seg := range strings.Split(tmpl, "`") {
+		if i > 0 {
+			b.WriteByte('`')
+		}
+		if i%2 == 1 {
+			b.WriteString(code.Replace(seg))
+		} else {
+			b.WriteString(prose.Replace(seg))
+		}
+	}
+	return b.String()
 }
 
 // identifyReceiver names the receiver from the receiving host and from
@@ -504,7 +577,11 @@ func identifyReceiver(host, flat string) string {
 	case strings.Contains(low, "- gsmtp") || strings.Contains(low, "support.google.com") || strings.Contains(low, " gmail "):
 		return ReceiverGmail
 	case strings.Contains(low, "protection.outlook.com") || strings.Contains(low, "postmaster.live.com") ||
-		strings.Contains(low, "sender.office.com"):
+		strings.Contains(low, "sender.office.com") || strings.Contains(low, "prod.outlook.com") ||
+		strings.Contains(low, ".outlook.com") || strings.Contains(low, "hotmail.com") ||
+		strings.Contains(low, "messaging.microsoft.com") || strings.Contains(low, "exchangelabs.com") ||
+		strings.Contains(low, "mail.protection.") || strings.Contains(low, "aka.ms/") ||
+		strings.Contains(low, "[hotmail]") || strings.Contains(low, "postmaster.outlook.com"):
 		return ReceiverMicrosoft
 	case strings.Contains(low, "yahooinc.com") || strings.Contains(low, "postmaster.yahoo.com") ||
 		strings.Contains(low, "[tss0") || strings.Contains(low, "[tss1"):
@@ -521,7 +598,12 @@ var senderAddrPatterns = []*lazyRE{
 	// Gmail: "550-5.7.1 [2001:db8::25      12] Our system ..." (the address
 	// and a counter, right after the codes).
 	lazyRegexp(`^\[([0-9A-Fa-f:.]+)(?:\s+\d+)?\]`),
-	lazyRegexp(`with ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
+	lazyRegexp(`with (?:the )?ip(?: address)?:?\s*\[?([0-9A-Fa-f:.]+)\]?`),
+	// "client [192.0.2.1] blocked using ...", "Client host rejected:
+	// blocked using ..." with the address in brackets before it.
+	lazyRegexp(`client \[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`lookup failed:? \[([0-9A-Fa-f:.]+)\]`),
+	lazyRegexp(`\[([0-9A-Fa-f:.]+)\][^\[\]]{0,40}blocked using`),
 	lazyRegexp(`sending ipv6 address \[([0-9A-Fa-f:.]+)\]`),
 	lazyRegexp(`sent over ipv6 \[([0-9A-Fa-f:.]+)\]`),
 	lazyRegexp(`the mail server \[([0-9A-Fa-f:.]+)\]`),
@@ -584,7 +666,15 @@ func senderDomain(reply string) string {
 // notRecognised says honestly what was and was not understood.
 func notRecognised(r Result) string {
 	var b strings.Builder
-	b.WriteString("Not recognised: this text matches none of the Gmail, Microsoft, Yahoo or Postfix replies mailcheck knows.")
+	switch name := receiverNames[r.Receiver]; {
+	case name != "":
+		// The receiver is known (from its host name or markers), only
+		// this reply of its is not: saying "none of Gmail's" of a reply
+		// just identified as Gmail's would contradict itself.
+		b.WriteString("Not recognised: this reply from " + name + " is not one mailcheck has a rule for.")
+	default:
+		b.WriteString("Not recognised: this text matches none of the Gmail, Microsoft, Yahoo or Postfix replies mailcheck knows.")
+	}
 	if r.ReplyCode != 0 {
 		b.WriteString(" The reply code ")
 		b.WriteString(itoa(r.ReplyCode))
@@ -595,6 +685,11 @@ func notRecognised(r Result) string {
 		}
 	}
 	return b.String()
+}
+
+var receiverNames = map[string]string{
+	ReceiverGmail: "Gmail", ReceiverMicrosoft: "Microsoft", ReceiverYahoo: "Yahoo",
+	ReceiverPostfix: "a Postfix server", ReceiverLocal: "the sending host",
 }
 
 func itoa(n int) string {

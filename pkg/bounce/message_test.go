@@ -1,0 +1,355 @@
+package bounce
+
+import (
+	"strings"
+	"testing"
+)
+
+// Whole bounce messages written for these tests, in the shapes the common
+// MTAs produce (documentation addresses and example domains throughout).
+
+// A Postfix DSN: multipart/report, the reply quoted-printable with a soft
+// line break inside a word, CRLF line ends.
+var postfixReport = strings.ReplaceAll(`Return-Path: <>
+From: MAILER-DAEMON@mail.example.org (Mail Delivery System)
+Subject: Undelivered Mail Returned to Sender
+To: alice@example.org
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+	boundary="B1.1700000000/mail.example.org"
+
+This is a MIME-encapsulated message.
+
+--B1.1700000000/mail.example.org
+Content-Description: Notification
+Content-Type: text/plain; charset=us-ascii
+Content-Transfer-Encoding: quoted-printable
+
+This is the mail system at host mail.example.org.
+
+<bob@example.net>: host mx.example.net[192.0.2.70] said: 554 5.7.1 Service
+    unavailable; Client host [198.51.100.99] bloc=
+ked using zen.spamhaus.org (in reply to RCPT TO command)
+
+--B1.1700000000/mail.example.org
+Content-Description: Delivery report
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.org
+X-Postfix-Queue-ID: 4F1A2B3C4D
+Arrival-Date: Sun, 29 Nov 2026 10:00:00 +0100 (CET)
+
+Final-Recipient: rfc822; bob@example.net
+Original-Recipient: rfc822;bob@example.net
+Action: failed
+Status: 5.7.1
+Remote-MTA: dns; mx.example.net
+Diagnostic-Code: smtp; 554 5.7.1 Service unavailable; Client host
+    [198.51.100.99] blocked using zen.spamhaus.org
+Last-Attempt-Date: Sun, 29 Nov 2026 10:00:01 +0100 (CET)
+
+--B1.1700000000/mail.example.org
+Content-Description: Undelivered Message Headers
+Content-Type: text/rfc822-headers
+
+From: alice@example.org
+To: bob@example.net
+Subject: hello
+
+--B1.1700000000/mail.example.org--
+`, "\n", "\r\n")
+
+// A Sendmail DSN whose Diagnostic-Code keeps only the first line of
+// Gmail's multi-line reply; the transcript has all of it. CR-only line
+// ends, as some mail stores write them.
+var sendmailTruncated = strings.ReplaceAll(`From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>
+To: <carol@example.org>
+Subject: Returned mail: see transcript for details
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="x1y2"
+
+--x1y2
+
+The original message was received at Sun, 29 Nov 2026 10:00:00 GMT
+
+   ----- The following addresses had permanent fatal errors -----
+<dave@gmail.com>
+    (reason: 550-5.7.1 [2001:db8:1::25] Our system has detected that this message does)
+
+   ----- Transcript of session follows -----
+... while talking to gmail-smtp-in.l.google.com.:
+>>> DATA
+<<< 550-5.7.1 [2001:db8:1::25] Our system has detected that this message does
+<<< 550-5.7.1 not meet IPv6 sending guidelines regarding PTR records and
+<<< 550-5.7.1 authentication. Please review
+<<< 550 5.7.1 https://support.google.com/mail/?p=IPv6AuthError x1si2 - gsmtp
+554 5.0.0 Service unavailable
+
+--x1y2
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example.org
+
+Final-Recipient: RFC822; dave@gmail.com
+Action: failed
+Status: 5.7.1
+Remote-MTA: DNS; gmail-smtp-in.l.google.com
+Diagnostic-Code: SMTP; 550-5.7.1 [2001:db8:1::25] Our system has detected that this message does
+
+--x1y2--
+`, "\n", "\r")
+
+// A qmail bounce: plain text, no DSN.
+const qmailBounce = `From: MAILER-DAEMON@qmail.example.org
+To: erin@example.org
+Subject: failure notice
+
+Hi. This is the qmail-send program at qmail.example.org.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<frank@example.com>:
+192.0.2.40 does not like recipient.
+Remote host said: 550 5.1.1 <frank@example.com>: Recipient address rejected: User unknown in local recipient table
+Giving up on 192.0.2.40.
+
+--- Below this line is a copy of the message.
+
+Return-Path: <erin@example.org>
+Subject: reverse dns failed
+`
+
+// An Exim bounce with two recipients and X-Failed-Recipients.
+const eximBounce = `From: Mail Delivery System <Mailer-Daemon@mx.example.org>
+To: grace@example.org
+Subject: Mail delivery failed: returning message to sender
+X-Failed-Recipients: heidi@example.com, ivan@example.net
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  heidi@example.com
+    host mx.example.com [192.0.2.50]
+    SMTP error from remote mail server after RCPT TO:<heidi@example.com>:
+    550 5.2.2 Mailbox full
+  ivan@example.net
+    host mx.example.net [192.0.2.51]
+    SMTP error from remote mail server after MAIL FROM:<grace@example.org> SIZE=1234:
+    550 5.7.1 Reverse DNS failed for 2001:db8:77::25
+
+------ This is a copy of the message, including all the headers. ------
+`
+
+// An Office 365 style NDR: base64 text part in ISO-8859-1, the DSN
+// carrying the reply, a Microsoft receiver named by a prod.outlook.com host.
+var office365Bounce = `From: Microsoft Outlook <postmaster@example.onmicrosoft.com>
+To: <judy@example.org>
+Subject: =?iso-8859-1?Q?Non_remis_:_r=E9ponse?=
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="ndr"
+
+--ndr
+Content-Type: text/plain; charset="iso-8859-1"
+Content-Transfer-Encoding: base64
+
+` + "RGVsaXZlcnkgaGFzIGZhaWxlZCB0byB0aGVzZSByZWNpcGllbnRzIG9yIGdyb3VwczoKCm1hbGxvcnlAZXhhbXBsZS5jb20KUmVtb3RlIHNlcnZlciByZXR1cm5lZCAnNTUwIDUuNy4xIFNlcnZpY2UgdW5hdmFpbGFibGUsIENsaWVudCBob3N0IFsxOTguNTEuMTAwLjVdIGJsb2NrZWQgdXNpbmcgU3BhbWhhdXMnIOkK" + `
+--ndr
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;AM0PR01MB1234.eurprd01.prod.outlook.com
+
+Final-Recipient: rfc822;mallory@example.com
+Action: failed
+Status: 5.7.515
+Diagnostic-Code: smtp;550 5.7.515 Access denied, sending domain [EXAMPLE.ORG] doesn't meet the required authentication level. [AM0PR01MB1234.eurprd01.prod.outlook.com]
+Remote-MTA: dns;AM0PR01MB1234.eurprd01.prod.outlook.com
+
+--ndr--
+`
+
+func TestParseMessageReadsAPostfixReportWithQuotedPrintableAndCRLF(t *testing.T) {
+	rep := ParseMessage(postfixReport)
+	if len(rep.Recipients) != 1 {
+		t.Fatalf("recipients = %d, want 1: %+v", len(rep.Recipients), rep.Recipients)
+	}
+	rc := rep.Recipients[0]
+	if rc.Recipient != "bob@example.net" || rc.Action != "failed" {
+		t.Errorf("recipient %q action %q", rc.Recipient, rc.Action)
+	}
+	if rc.Rule != "dnsbl-listed" || rc.Reason != ReasonBlocked {
+		t.Errorf("rule %q reason %q, want dnsbl-listed/blocked", rc.Rule, rc.Reason)
+	}
+	if rc.SenderIP.String() != "198.51.100.99" || rc.ReceivingHost != "mx.example.net" || rc.ReceivingIP.String() != "192.0.2.70" {
+		t.Errorf("sender %v receiving %q %v", rc.SenderIP, rc.ReceivingHost, rc.ReceivingIP)
+	}
+	if rc.ReplyCode != 554 || rc.EnhancedCode != "5.7.1" || rc.Stage != "RCPT TO" {
+		t.Errorf("code %d %q stage %q", rc.ReplyCode, rc.EnhancedCode, rc.Stage)
+	}
+	if strings.Contains(rc.Reply, "--B1") || strings.Contains(rc.Reply, "=\n") || strings.Contains(rc.Reply, "\r") {
+		t.Errorf("MIME debris in the reply: %q", rc.Reply)
+	}
+	if rc.LastAttempt == "" || rep.ReportingMTA != "mail.example.org" {
+		t.Errorf("last attempt %q reporting MTA %q", rc.LastAttempt, rep.ReportingMTA)
+	}
+	// Parse, the single-result API, reads the same message the same way.
+	if r := Parse(postfixReport); r.Rule != "dnsbl-listed" || r.Reason != ReasonBlocked {
+		t.Errorf("Parse: rule %q reason %q", r.Rule, r.Reason)
+	}
+}
+
+func TestParseMessagePrefersTheTranscriptOverASendmailFirstLineDiagnostic(t *testing.T) {
+	rc := ParseMessage(sendmailTruncated).Recipients[0]
+	if rc.Recipient != "dave@gmail.com" {
+		t.Errorf("recipient %q", rc.Recipient)
+	}
+	if rc.Rule != "gmail-ipv6-ptr-auth" || rc.Reason != ReasonRequirePTR || rc.Receiver != ReceiverGmail {
+		t.Errorf("rule %q reason %q receiver %q; reply %q", rc.Rule, rc.Reason, rc.Receiver, rc.Reply)
+	}
+	if rc.SenderIP.String() != "2001:db8:1::25" || rc.Stage != "DATA" {
+		t.Errorf("sender %v stage %q", rc.SenderIP, rc.Stage)
+	}
+	if !strings.Contains(rc.Reply, "IPv6 sending guidelines") {
+		t.Errorf("reply %q lacks the later lines", rc.Reply)
+	}
+}
+
+func TestParseMessageReadsQmailPlainTextAndIgnoresTheReturnedMessage(t *testing.T) {
+	rep := ParseMessage(qmailBounce)
+	if len(rep.Recipients) != 1 {
+		t.Fatalf("recipients: %+v", rep.Recipients)
+	}
+	rc := rep.Recipients[0]
+	if rc.Recipient != "frank@example.com" || rc.Reason != ReasonUserUnknown || rc.ReplyCode != 550 || rc.EnhancedCode != "5.1.1" {
+		t.Errorf("recipient %q reason %q code %d %q", rc.Recipient, rc.Reason, rc.ReplyCode, rc.EnhancedCode)
+	}
+	// "reverse dns failed" is in the returned message's subject, not in
+	// the receiver's words.
+	if rc.Rule == "generic-reverse-dns" {
+		t.Errorf("the returned message was read as the reply")
+	}
+}
+
+func TestParseMessageGivesEachEximRecipientItsOwnReason(t *testing.T) {
+	rep := ParseMessage(eximBounce)
+	if len(rep.Recipients) != 2 {
+		t.Fatalf("recipients = %d, want 2: %+v", len(rep.Recipients), rep.Recipients)
+	}
+	h, i := rep.Recipients[0], rep.Recipients[1]
+	if h.Recipient != "heidi@example.com" || h.Reason != ReasonMailboxFull || h.EnhancedCode != "5.2.2" {
+		t.Errorf("first: %q %q %q", h.Recipient, h.Reason, h.EnhancedCode)
+	}
+	if i.Recipient != "ivan@example.net" || i.Reason != ReasonRequirePTR || i.Rule != "generic-reverse-dns" {
+		t.Errorf("second: %q %q %q", i.Recipient, i.Reason, i.Rule)
+	}
+	if i.SenderIP.String() != "2001:db8:77::25" && i.SenderIP.IsValid() {
+		t.Errorf("second: sender %v", i.SenderIP)
+	}
+	if !strings.Contains(i.Fix, "mailcheck sender --ip") {
+		t.Errorf("fix %q", i.Fix)
+	}
+}
+
+func TestParseMessageDecodesBase64AndCharsetsAndKnowsMicrosoftByItsHosts(t *testing.T) {
+	rep := ParseMessage(office365Bounce)
+	if rep.Subject != "Non remis : réponse" {
+		t.Errorf("subject %q", rep.Subject)
+	}
+	rc := rep.Recipients[0]
+	if rc.Recipient != "mallory@example.com" || rc.Rule != "microsoft-auth-level" || rc.Reason != ReasonAuthFailure {
+		t.Errorf("recipient %q rule %q reason %q; reply %q", rc.Recipient, rc.Rule, rc.Reason, rc.Reply)
+	}
+	if rc.Receiver != ReceiverMicrosoft || rc.SenderDomain != "example.org" {
+		t.Errorf("receiver %q domain %q", rc.Receiver, rc.SenderDomain)
+	}
+}
+
+func TestUnknownSendingAddressReadsAsAPlaceholderInCommands(t *testing.T) {
+	r := Parse(`550 5.7.1 Message rejected: IP address blacklisted by recipient`)
+	if r.Rule != "generic-ip-blocklisted" || r.SenderIP.IsValid() {
+		t.Fatalf("rule %q sender %v", r.Rule, r.SenderIP)
+	}
+	if strings.Contains(r.Fix, "--ip the sending address") || !strings.Contains(r.Fix, "--ip <sending address>") {
+		t.Errorf("fix %q", r.Fix)
+	}
+	if !strings.Contains(r.Explanation, "refused the sending address") {
+		t.Errorf("explanation %q", r.Explanation)
+	}
+}
+
+func TestAnUnrecognisedGmailReplyIsNotCalledNoneOfGmails(t *testing.T) {
+	r := Parse(`550-5.7.1 Something Gmail has not said before. x1si2 - gsmtp`)
+	if r.Recognised || r.Receiver != ReceiverGmail {
+		t.Fatalf("recognised %v receiver %q", r.Recognised, r.Receiver)
+	}
+	if strings.Contains(r.Explanation, "none of the Gmail") || !strings.Contains(r.Explanation, "from Gmail") {
+		t.Errorf("explanation %q", r.Explanation)
+	}
+}
+
+// The wording families: each a shape real receivers send, with the rule
+// and reason it must get.
+func TestWordingFamiliesAreRecognisedByMeaning(t *testing.T) {
+	for _, tc := range []struct {
+		text, rule, reason, sender string
+	}{
+		{`550 5.7.1 Reverse DNS failed for 192.0.2.1`, "generic-reverse-dns", ReasonRequirePTR, ""},
+		{`550 5.7.1 Client host must have a PTR record`, "generic-reverse-dns", ReasonRequirePTR, ""},
+		{`554 Fix reverse DNS for 198.51.100.2`, "generic-reverse-dns", ReasonRequirePTR, ""},
+		{`550 5.7.1 Bad DNS PTR resource record.`, "generic-reverse-dns", ReasonRequirePTR, ""},
+		{`550 5.0.0 Access denied. IP name lookup failed [198.51.100.3]`, "generic-reverse-dns", ReasonRequirePTR, "198.51.100.3"},
+		{`550 5.7.1 Email rejected due to example.org's DMARC policy`, "generic-dmarc", ReasonAuthFailure, ""},
+		{`550 5.7.1 DMARC check failed`, "generic-dmarc", ReasonAuthFailure, ""},
+		{`550 5.7.1 rejected because of the owner DMARC policy`, "generic-dmarc", ReasonAuthFailure, ""},
+		{`550 5.7.1 Unfortunately, messages from [198.51.100.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).`, "microsoft-network-blocklist", ReasonBlocked, "198.51.100.4"},
+		{`554 Blocked - see https://ipcheck.proofpoint.com/?ip=198.51.100.5`, "generic-ip-blocklisted", ReasonBlocked, ""},
+		{`554 Service unavailable; Client host [198.51.100.6] blocked using Barracuda Reputation`, "dnsbl-listed", ReasonBlocked, "198.51.100.6"},
+		{`554 5.7.1 Service unavailable; client [198.51.100.7] blocked using bl.spamcop.net`, "dnsbl-listed", ReasonBlocked, "198.51.100.7"},
+		{`550 5.7.1 Message rejected: IP address blacklisted by recipient`, "generic-ip-blocklisted", ReasonBlocked, ""},
+		{`550 5.7.1 Client host rejected: blocked using cbl.abuseat.org; [198.51.100.8]`, "dnsbl-listed", ReasonBlocked, ""},
+		{`421 4.7.0 [TSS04] Messages from 198.51.100.9 temporarily deferred`, "yahoo-tss04", ReasonBadReputation, "198.51.100.9"},
+		{`550 5.7.26 SPF [example.org] with the ip: [198.51.100.10] did not pass`, "rfc7372-auth-failed", ReasonAuthFailure, "198.51.100.10"},
+	} {
+		r := Parse(tc.text)
+		if r.Rule != tc.rule || r.Reason != tc.reason {
+			t.Errorf("%q: rule %q reason %q, want %q %q", tc.text, r.Rule, r.Reason, tc.rule, tc.reason)
+		}
+		if tc.sender != "" && r.SenderIP.String() != tc.sender {
+			t.Errorf("%q: sender %v, want %s", tc.text, r.SenderIP, tc.sender)
+		}
+	}
+}
+
+func TestReasonsWithoutARuleComeFromWordingThenStatus(t *testing.T) {
+	for _, tc := range []struct{ text, reason string }{
+		{`550 5.1.1 <a@example.com>: Recipient address rejected: User unknown in local recipient table`, ReasonUserUnknown},
+		{`552 5.2.2 Mailbox full`, ReasonMailboxFull},
+		{`552 5.3.4 Message size exceeds fixed limit`, ReasonMesgTooBig},
+		{`554 5.7.1 <a@example.com>: Relay access denied`, ReasonNoRelaying},
+		{`553 5.1.8 <b@example.org>: Sender address rejected: Domain not found`, ReasonRejected},
+		{`550 5.1.2 Host unknown`, ReasonHostUnknown},
+		{`550 5.6.0 Something about the body`, ReasonContentError},
+		{`250 2.0.0 Ok: queued`, ReasonDelivered},
+		{`nothing at all`, ReasonUndefined},
+	} {
+		if r := Parse(tc.text); r.Reason != tc.reason {
+			t.Errorf("%q: reason %q, want %q", tc.text, r.Reason, tc.reason)
+		}
+	}
+}
+
+func TestParseMessageSurvivesBrokenStructure(t *testing.T) {
+	for _, text := range []string{
+		"Subject: x\nContent-Type: multipart/report; boundary=\"nope\"\n\n550 5.1.1 user unknown\n",
+		"Subject: x\nContent-Type: multipart/mixed\n\nno boundary parameter\n",
+		"Subject: x\nContent-Transfer-Encoding: base64\n\n!!!not base64!!!\n",
+		"Subject: x\nContent-Type: text/plain; charset=x-unknown\n\n550 5.7.1 blocked\n",
+		"From: a\n",
+	} {
+		rep := ParseMessage(text)
+		if len(rep.Recipients) == 0 {
+			t.Errorf("%q: no result", text)
+		}
+	}
+}

@@ -1,0 +1,533 @@
+package bounce
+
+import (
+	"net/mail"
+	"net/netip"
+	"net/textproto"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
+	"github.com/mailcheck/mailcheck/pkg/sanitize"
+)
+
+// Report is what ParseMessage found in a whole bounce message: one
+// Recipient per failed (or delayed, or delivered) recipient, at least one.
+type Report struct {
+	Subject      string      `json:"subject,omitempty"`
+	From         string      `json:"from,omitempty"`
+	ReportingMTA string      `json:"reporting_mta,omitempty"` // RFC 3464 §2.2.2
+	Recipients   []Recipient `json:"recipients"`
+}
+
+// Recipient is the result for one recipient of a bounce: the RFC 3464
+// per-recipient fields where the message has them, and the reading of the
+// receiver's reply (the embedded Result: reply code, enhanced status code,
+// remote MTA, diagnostic text, receiver, reason, rule, fix).
+type Recipient struct {
+	Recipient string `json:"recipient,omitempty"`
+	// Action is RFC 3464 §2.3.3's failed, delayed, delivered, relayed or
+	// expanded; derived from the reply code when the message has no DSN.
+	Action      string `json:"action,omitempty"`
+	LastAttempt string `json:"last_attempt,omitempty"` // Last-Attempt-Date, as written
+	Result
+}
+
+// maxRecipients bounds the recipients reported for one message.
+const maxRecipients = 64
+
+// maxShared bounds the text read as context for a DSN recipient that has
+// no block of its own in the text, and maxSharedReaders how many
+// recipients read it: together they bound the work on one message.
+const (
+	maxShared        = 16 << 10
+	maxSharedReaders = 8
+)
+
+// primary is the result Parse returns for a whole message: the first
+// recipient whose reply a rule recognised, else the first one.
+func (rep Report) primary() Result {
+	for _, rc := range rep.Recipients {
+		if rc.Recognised {
+			return rc.Result
+		}
+	}
+	return rep.Recipients[0].Result
+}
+
+// ParseMessage reads a whole bounce message (RFC 5322 headers, MIME
+// multipart/report with message/delivery-status, or a plain-text bounce
+// from Sendmail, qmail, Exim, Exchange, Gmail, Yahoo and others) and
+// returns one result per recipient. Text without headers is read as a
+// plain-text bounce. It never fails.
+func ParseMessage(text string) Report {
+	if len(text) > MaxInput {
+		text = text[:MaxInput]
+	}
+	var m *message
+	if looksLikeMessage(text) {
+		m = readMessage(text)
+	} else {
+		m = &message{texts: []string{normaliseNewlines(text)}}
+	}
+	rep := Report{}
+	if m.header != nil {
+		rep.Subject = sanitize.Text(decodeHeader(m.header.Get("Subject")))
+		rep.From = sanitize.Text(decodeHeader(m.header.Get("From")))
+	}
+	body := bodyText(m)
+
+	var perMsg textproto.MIMEHeader
+	var groups []textproto.MIMEHeader
+	for _, g := range m.dsn {
+		if g.Get("Final-Recipient") == "" && g.Get("Original-Recipient") == "" {
+			if perMsg == nil {
+				perMsg = g
+			}
+			continue
+		}
+		groups = append(groups, g)
+	}
+	if len(groups) == 0 {
+		// Some generators write the DSN fields into the text part.
+		for _, g := range fieldGroups(body) {
+			if g.Get("Final-Recipient") != "" || g.Get("Original-Recipient") != "" {
+				groups = append(groups, g)
+			} else if g.Get("Reporting-Mta") != "" && perMsg == nil {
+				perMsg = g
+			}
+		}
+	}
+	if perMsg != nil {
+		rep.ReportingMTA = sanitize.Text(typedValue(perMsg.Get("Reporting-Mta")))
+	}
+
+	human := humanPart(body)
+	blocks := recipientBlocks(human)
+	switch {
+	case len(groups) > 0:
+		shared := human
+		if len(shared) > maxShared {
+			shared = shared[:maxShared]
+		}
+		for i, g := range groups {
+			if len(rep.Recipients) >= maxRecipients {
+				break
+			}
+			if i == maxSharedReaders {
+				// The text no recipient block claims is read for the
+				// first few recipients only: a message listing many
+				// recipients without a word about each would otherwise
+				// have the same text read again for every one of them.
+				shared = ""
+			}
+			rep.Recipients = append(rep.Recipients, fromDSN(g, blocks, shared))
+		}
+	case len(blocks) > 0:
+		for i, b := range blocks {
+			if len(rep.Recipients) >= maxRecipients {
+				break
+			}
+			rc := fromText(b.text)
+			if rc.Reason == ReasonUndefined && rc.ReplyCode == 0 && i < maxSharedReaders {
+				// The reason stands before the address ("The account is
+				// disabled.\n<a@b>"): read the whole text.
+				if whole := fromText(human[:min(len(human), maxShared)]); whole.Reason != ReasonUndefined {
+					rc = whole
+				}
+			}
+			rc.Recipient = b.addr
+			rep.Recipients = append(rep.Recipients, rc)
+		}
+	default:
+		rc := fromText(human)
+		rc.Recipient = fallbackRecipient(m)
+		rep.Recipients = append(rep.Recipients, rc)
+	}
+	return rep
+}
+
+// bodyText joins the text parts of the message.
+func bodyText(m *message) string {
+	var b strings.Builder
+	for _, t := range m.texts {
+		if b.Len()+len(t) > MaxInput {
+			break
+		}
+		b.WriteString(normaliseNewlines(t))
+		b.WriteString("\n\n")
+	}
+	return b.String()
+}
+
+// Lines after which a plain-text bounce quotes the original message (whose
+// words are the sender's, not the receiver's).
+var originalMarkers = []string{
+	"------ this is a copy of the message",
+	"--- below this line is a copy of the message",
+	"----- original message -----",
+	"------ original message",
+	"original message follows",
+	"--- original message",
+	"----- unsent message follows -----",
+	"------ the body of the message is",
+	"--- the header of the original message is following",
+	"included is a copy of the message header",
+	"----- message header follows -----",
+	"----- the following addresses had transient non-fatal errors",
+	"message headers follow",
+	"below is a copy of the original message",
+	"original message headers",
+	"------- returned message",
+}
+
+// humanPart cuts the quoted original off a bounce's text.
+func humanPart(body string) string {
+	low := strings.ToLower(body)
+	cut := len(body)
+	for _, mk := range originalMarkers {
+		if i := strings.Index(low, mk); i >= 0 && i < cut && i > 0 {
+			cut = i
+		}
+	}
+	if cut > maxScan {
+		cut = maxScan
+	}
+	return body[:cut]
+}
+
+type block struct {
+	addr string
+	text string
+}
+
+// reRecipientLine is a line that names a recipient the way Postfix
+// ("<a@b>: host ... said: ..."), qmail ("<a@b>:"), Exim ("  a@b"),
+// Sendmail ("<a@b>... User unknown", "<a@b>") and most others do: the
+// address first on its line, alone or followed by the reason.
+var reRecipientLine = lazyRegexp(`^\s{0,8}<?([A-Za-z0-9._%+=/'&!#$*?^{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?(?:\.\.\.|:|\s|$)`)
+
+// recipientBlocks splits text into one block per recipient named at the
+// start of a line; a recipient named twice keeps its first block with the
+// second appended.
+func recipientBlocks(text string) []block {
+	var out []block
+	idx := map[string]int{}
+	cur := -1
+	for _, line := range strings.Split(text, "\n") {
+		if m := reRecipientLine.FindStringSubmatch(line); m != nil && !isHeaderLine(line) {
+			a := strings.ToLower(m[1])
+			i, ok := idx[a]
+			if !ok {
+				if len(out) >= maxRecipients {
+					break
+				}
+				i = len(out)
+				idx[a] = i
+				out = append(out, block{addr: a})
+			}
+			cur = i
+		}
+		if cur >= 0 && len(out[cur].text) < maxScan {
+			out[cur].text += line + "\n"
+		}
+	}
+	return out
+}
+
+func isHeaderLine(line string) bool {
+	name, _, ok := strings.Cut(line, ":")
+	return ok && !strings.Contains(name, "@") && !strings.ContainsAny(strings.TrimSpace(name), " <>") && name == strings.TrimSpace(name)
+}
+
+// fromDSN reads one per-recipient field group (RFC 3464 §2.3). The
+// Diagnostic-Code holds the receiver's reply, but Sendmail keeps only its
+// first line and others shorten it: a longer reply with the same code in
+// the recipient's part of the text (a Postfix "host X said:" paragraph, a
+// "<<< 550-..." transcript) is preferred.
+func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
+	rc := Recipient{
+		Recipient:   strings.ToLower(strings.Trim(typedValue(firstOf(g, "Final-Recipient", "Original-Recipient")), "<> ")),
+		Action:      strings.ToLower(strings.TrimSpace(g.Get("Action"))),
+		LastAttempt: g.Get("Last-Attempt-Date"),
+	}
+	ctx := human
+	for _, b := range blocks {
+		if b.addr == rc.Recipient {
+			ctx = b.text
+			break
+		}
+	}
+	diagType, diag := typedPair(g.Get("Diagnostic-Code"))
+	status := strings.TrimSpace(g.Get("Status"))
+	if i := strings.IndexAny(status, " \t("); i > 0 {
+		status = status[:i]
+	}
+	mta := typedValue(firstOf(g, "Remote-Mta", "X-Postfix-Remote-Mta"))
+
+	ctx = sanitize.MultiLine(ctx)
+	var r Result
+	line, reply := "", ""
+	if diag != "" && !strings.EqualFold(diagType, "x-unix") {
+		reply = sanitize.MultiLine(diag)
+		// A diagnostic that is not a reply but a log line of the sending
+		// MTA ("connect to mx[addr]:25: Connection timed out") is read as
+		// one, for the receiving host and address it names.
+		if code, _, _ := normaliseReply(reply); code == 0 && reConnectTo.MatchString(reply) {
+			var tmp Result
+			if _, rep := locateReply(&tmp, reply); rep != "" && tmp.ReceivingIP.IsValid() {
+				reply = rep
+				r.ReceivingHost, r.ReceivingIP = tmp.ReceivingHost, tmp.ReceivingIP
+			}
+		}
+		host, ip := r.ReceivingHost, r.ReceivingIP
+		if alt := bodyReply(&r, ctx); len(alt) > len(reply) && sameCode(alt, reply) {
+			reply = alt
+		} else {
+			r.ReceivingHost, r.ReceivingIP = host, ip
+		}
+	} else {
+		line, reply = locateReply(&r, ctx)
+		if reply == "" && diag != "" {
+			reply = sanitize.MultiLine(diag)
+		}
+	}
+	if r.ReceivingHost == "" && mta != "" {
+		host, ip := splitMTA(mta)
+		r.ReceivingHost = sanitize.Text(host)
+		if !r.ReceivingIP.IsValid() {
+			r.ReceivingIP = ip
+		}
+	}
+	text := ctx
+	if diag != "" {
+		text = sanitize.MultiLine(diag) + "\n\n" + ctx
+	}
+	finish(&r, line, reply, text)
+	if r.Stage == "" {
+		r.Stage = sanitize.Text(transcriptCommand(ctx))
+	}
+	if isStatus(status) && (r.EnhancedCode == "" || r.EnhancedCode[2:] == "0.0" && status[2:] != "0.0") {
+		r.EnhancedCode = status
+		if r.ReplyCode == 0 {
+			r.Permanent = status[0] == '5'
+		}
+	}
+	if r.ReplyCode == 0 && r.EnhancedCode == "" {
+		r.Permanent = rc.Action == "failed"
+	}
+	if diagType != "" && !strings.EqualFold(diagType, "smtp") && r.Reply == "" {
+		r.Reply = clip(unfold(sanitize.Text(diag)))
+	}
+	r.Reason = classify(&r, text)
+	if rc.Action == "failed" {
+		r.Reason = finalReason(r)
+	}
+	rc.Action = sanitize.Text(rc.Action)
+	rc.Recipient = sanitize.Text(rc.Recipient)
+	rc.LastAttempt = sanitize.Text(rc.LastAttempt)
+	if rc.Action == "" {
+		rc.Action = actionOf(r)
+	}
+	rc.Result = r
+	return rc
+}
+
+// fromText reads the part of a plain-text bounce about one recipient.
+func fromText(text string) Recipient {
+	r := parseText(text)
+	r.Reason = finalReason(r)
+	return Recipient{Action: actionOf(r), Result: r}
+}
+
+// finalReason is the reason of a recipient in a failure notice: a
+// temporary error there means the sending server stopped retrying, and
+// the message expired (a delay notice keeps the reply's own reason).
+func finalReason(r Result) string {
+	temporary := r.ReplyCode >= 400 && r.ReplyCode < 500 || r.ReplyCode == 0 && strings.HasPrefix(r.EnhancedCode, "4.")
+	switch {
+	case !temporary:
+	case r.Reason == ReasonUndefined,
+		r.Reason == ReasonNetworkError && strings.Contains(strings.ToLower(r.Reply), "timed out"):
+		// Nothing more specific than "it kept failing": the queue
+		// lifetime ran out.
+		return ReasonExpired
+	}
+	return r.Reason
+}
+
+// transcriptCommand returns the client command ("DATA", "RCPT") that the
+// failing server reply of a transcript answered. With pipelining (RFC 2920)
+// the client sends several commands before reading the replies, which then
+// answer them in order: the commands are queued and each final reply line
+// takes the oldest. A 503 "bad sequence" reply is the consequence of an
+// earlier failure, not the failure.
+func transcriptCommand(ctx string) string {
+	if !strings.Contains(ctx, "<<< ") {
+		return ""
+	}
+	var queue []string
+	failed := ""
+	for _, line := range strings.Split(ctx, "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(t, ">>> "):
+			if len(queue) < 16 {
+				queue = append(queue, strings.TrimSpace(t[4:]))
+			}
+		case strings.HasPrefix(t, "<<< "):
+			t = strings.TrimSpace(t[4:])
+			if len(t) > 3 && t[3] == '-' {
+				continue // not the last line of the reply
+			}
+			cmd := ""
+			if len(queue) > 0 {
+				cmd, queue = queue[0], queue[1:]
+			}
+			if (t[0] == '4' || t[0] == '5') && !strings.HasPrefix(t, "503") && failed == "" {
+				failed = cmd
+			}
+		}
+	}
+	verb, _, _ := strings.Cut(failed, " ")
+	verb, _, _ = strings.Cut(verb, ":")
+	return strings.ToUpper(verb)
+}
+
+// bodyReply finds the receiver's reply in the recipient's part of the
+// text: Postfix's "host X[addr] said:", Exim's "host X [addr]: 550 ...",
+// qmail's "Remote host said:", or a Sendmail "<<< 550 ..." transcript.
+func bodyReply(r *Result, ctx string) string {
+	if t := transcriptReply(ctx); t != "" {
+		return t
+	}
+	var tmp Result
+	if _, rep := locateReply(&tmp, ctx); rep != "" {
+		r.ReceivingHost, r.ReceivingIP = tmp.ReceivingHost, tmp.ReceivingIP
+		return rep
+	}
+	return ""
+}
+
+// mailAddress reads the first address of an address header.
+func mailAddress(v string) (string, error) {
+	a, err := mail.ParseAddress(decodeHeader(v))
+	if err != nil {
+		return "", err
+	}
+	return a.Address, nil
+}
+
+// transcriptReply collects the server's lines ("<<< 550-5.7.1 ...") of an
+// SMTP transcript as Sendmail and others include it; the last reply wins
+// (the one that ended the transaction).
+func transcriptReply(ctx string) string {
+	if !strings.Contains(ctx, "<<< ") {
+		return ""
+	}
+	var cur, last []string
+	for _, line := range strings.Split(ctx, "\n") {
+		t := strings.TrimSpace(line)
+		if !strings.HasPrefix(t, "<<< ") {
+			if len(cur) > 0 {
+				last, cur = cur, nil
+			}
+			continue
+		}
+		t = strings.TrimSpace(t[4:])
+		cur = append(cur, t)
+		if len(t) > 3 && t[3] == ' ' {
+			// RFC 5321 §4.2.1: the last line of a reply has a space after
+			// the code.
+			last, cur = cur, nil
+		}
+	}
+	if len(cur) > 0 {
+		last = cur
+	}
+	return strings.Join(last, " ")
+}
+
+func sameCode(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return len(a) >= 3 && len(b) >= 3 && a[:3] == b[:3]
+}
+
+func firstOf(h textproto.MIMEHeader, keys ...string) string {
+	for _, k := range keys {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// typedPair splits an RFC 3464 typed field ("smtp; 550 ...", "rfc822;
+// a@b", "dns; mx.example.com") into its type and value.
+func typedPair(v string) (typ, val string) {
+	v = strings.TrimSpace(v)
+	if t, rest, ok := strings.Cut(v, ";"); ok && !strings.ContainsAny(t, " \t") && len(t) <= 20 {
+		return strings.TrimSpace(t), strings.TrimSpace(rest)
+	}
+	return "", v
+}
+
+func typedValue(v string) string {
+	_, val := typedPair(v)
+	return val
+}
+
+// splitMTA reads "mx.example.com", "mx.example.com [192.0.2.1]" or
+// "[192.0.2.1]" from a Remote-MTA field.
+func splitMTA(v string) (host string, ip netip.Addr) {
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, '['); i >= 0 {
+		if j := strings.IndexByte(v[i:], ']'); j > 0 {
+			ip, _ = addr.ParseLiteral(v[i+1 : i+j])
+		}
+		v = strings.TrimSpace(v[:i])
+	}
+	if a, err := addr.ParseLiteral(v); err == nil {
+		return "", a
+	}
+	host = strings.ToLower(strings.TrimSuffix(v, "."))
+	if !isHostName(host) {
+		host = ""
+	}
+	return host, ip
+}
+
+func isStatus(s string) bool {
+	return len(s) >= 5 && (s[0] == '2' || s[0] == '4' || s[0] == '5') && s[1] == '.' && reStatusCode.MatchString(s)
+}
+
+var reStatusCode = lazyRegexp(`^[245]\.\d{1,3}\.\d{1,3}$`)
+
+func actionOf(r Result) string {
+	code := r.ReplyCode
+	switch {
+	case code >= 500 || code == 0 && strings.HasPrefix(r.EnhancedCode, "5."):
+		return "failed"
+	case code >= 400 || code == 0 && strings.HasPrefix(r.EnhancedCode, "4."):
+		return "delayed"
+	case code >= 200 && code < 300 || strings.HasPrefix(r.EnhancedCode, "2."):
+		return "delivered"
+	}
+	return ""
+}
+
+// fallbackRecipient names the recipient of a bounce that names none in its
+// text: Exim's X-Failed-Recipients header, else the returned message's To.
+func fallbackRecipient(m *message) string {
+	if m.header != nil {
+		if v := m.header.Get("X-Failed-Recipients"); v != "" {
+			v, _, _ = strings.Cut(v, ",")
+			return sanitize.Text(strings.ToLower(strings.Trim(strings.TrimSpace(v), "<>")))
+		}
+	}
+	if m.original != nil {
+		if a, err := mailAddress(m.original.Get("To")); err == nil {
+			return sanitize.Text(strings.ToLower(a))
+		}
+	}
+	return ""
+}
