@@ -263,9 +263,9 @@ type MTASTS struct {
 	// Policy is the policy text first fetched successfully, sanitised.
 	Policy     string   `json:"policy"`
 	Fetch      []Fetch  `json:"fetch"`
-	Mode       string   `json:"mode,omitempty"`
+	Mode       string   `json:"mode"`
 	MXPatterns []string `json:"mx_patterns"`
-	MaxAge     int64    `json:"max_age,omitempty"`
+	MaxAge     int64    `json:"max_age"`
 	// MXCovered is true when every MX host matches a pattern;
 	// MXUncovered lists those that do not.
 	MXCovered   bool     `json:"mx_covered"`
@@ -305,7 +305,7 @@ func CheckMTASTS(ctx context.Context, r dnsq.Resolver, f *Fetcher, domain string
 			m.TXT = clip(txt.TXT[0])
 			txtErr = errors.New("no TXT record begins with v=STSv1")
 		case 1:
-			m.TXT = clip(stsRecs[0])
+			m.TXT = sanitize.Text(stsRecs[0])
 			m.ID, txtErr = ParseSTSRecord(stsRecs[0])
 		default:
 			m.TXT = clip(stsRecs[0])
