@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
@@ -100,11 +101,14 @@ type TLSASet struct {
 	// Omitted counts records beyond MaxTLSARecords.
 	Omitted int    `json:"omitted,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// MXSecure, IPv4Secure and IPv6Secure are the DNSSEC facts DANE
+	// depended on (a secure MX with insecure addresses is a finding).
+	MXSecure   bool `json:"mx_secure"`
+	IPv4Secure bool `json:"ipv4_secure"`
+	IPv6Secure bool `json:"ipv6_secure"`
 
-	port                   int
-	ipv4Secure, ipv6Secure bool
-	mxSecure               bool
-	refNames               []string
+	port     int
+	refNames []string
 }
 
 // LookupTLSA looks up the TLSA records of ex as a DANE SMTP client does
@@ -114,7 +118,7 @@ type TLSASet struct {
 func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exchange) TLSASet {
 	host := dnsq.Fqdn(ex.Host)
 	set := TLSASet{Host: dnsq.Bare(host), Records: []Record{}, port: ex.Port,
-		ipv4Secure: ex.IPv4Secure, ipv6Secure: ex.IPv6Secure, mxSecure: ex.MXSecure}
+		IPv4Secure: ex.IPv4Secure, IPv6Secure: ex.IPv6Secure, MXSecure: ex.MXSecure}
 	if set.port <= 0 {
 		set.port = 25
 	}
@@ -227,9 +231,9 @@ type DANE struct {
 // the time DANE-TA chains are checked at (DANE-EE ignores dates, RFC 7672
 // §3.1.1).
 func Verify(set *TLSASet, p Presented, now time.Time) DANE {
-	secure := set.ipv4Secure
+	secure := set.IPv4Secure
 	if p.Family == addr.IPv6 {
-		secure = set.ipv6Secure
+		secure = set.IPv6Secure
 	}
 	d := DANE{}
 	switch {
@@ -314,9 +318,9 @@ func matched(r *Record, index, depth int) DANE {
 
 // verifyTA checks the chain from the leaf up to the trust anchor at depth
 // (RFC 7671 §5.2.2: DANE-TA is PKIX validation with the TLSA-matched
-// certificate as the only root) and the leaf's names against the
-// reference identifiers Postfix uses: the TLSA base domain and the
-// exchange name (RFC 7672 §3.2.2, one left-most wildcard label).
+// certificate as the only root; dates apply) and the leaf's names against
+// the reference identifiers Postfix uses: the TLSA base domain and the
+// exchange name (RFC 7672 §3.2.2).
 func verifyTA(chain []*x509.Certificate, depth int, names []string, now time.Time) error {
 	roots := x509.NewCertPool()
 	roots.AddCert(chain[depth])
@@ -324,18 +328,48 @@ func verifyTA(chain []*x509.Certificate, depth int, names []string, now time.Tim
 	for _, c := range chain[1:depth] {
 		inter.AddCert(c)
 	}
-	var first error
+	_, err := chain[0].Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return err
+	}
 	for _, n := range names {
-		_, err := chain[0].Verify(x509.VerifyOptions{
-			DNSName: dnsq.Bare(n), Roots: roots, Intermediates: inter, CurrentTime: now,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-		})
-		if err == nil {
+		if certMatchesName(chain[0], n) {
 			return nil
 		}
-		if first == nil {
-			first = err
+	}
+	bare := make([]string, len(names))
+	for i, n := range names {
+		bare[i] = dnsq.Bare(n)
+	}
+	return fmt.Errorf("the certificate names neither %s", sanitize.Text(strings.Join(bare, " nor ")))
+}
+
+// certMatchesName matches a reference name as Postfix does through
+// OpenSSL's X509_check_host with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: the
+// DNS names of the subjectAltName, or the subject CN when there are none;
+// a wildcard is a whole left-most label "*" standing for exactly one label,
+// under at least two labels ("*.example.com", never "*.com").
+func certMatchesName(c *x509.Certificate, ref string) bool {
+	ref = strings.ToLower(dnsq.Bare(dnsq.Fqdn(ref)))
+	ids := c.DNSNames
+	if len(ids) == 0 && c.Subject.CommonName != "" {
+		ids = []string{c.Subject.CommonName}
+	}
+	for _, id := range ids {
+		id = strings.ToLower(strings.TrimSuffix(id, "."))
+		if id == ref {
+			return true
+		}
+		rest, ok := strings.CutPrefix(id, "*.")
+		if !ok || !strings.Contains(rest, ".") {
+			continue
+		}
+		if label, parent, found := strings.Cut(ref, "."); found && label != "" && parent == rest {
+			return true
 		}
 	}
-	return first
+	return false
 }

@@ -343,3 +343,38 @@ func TestPublishRecordAndRolloverCover(t *testing.T) {
 		t.Error("a second key or a TA record is rollover cover")
 	}
 }
+
+func TestTANameMatchingFollowsPostfix(t *testing.T) {
+	san := func(names ...string) *x509.Certificate { return &x509.Certificate{DNSNames: names} }
+	cnOnly := &x509.Certificate{}
+	cnOnly.Subject.CommonName = "mx.example"
+	cnWithSAN := san("other.example")
+	cnWithSAN.Subject.CommonName = "mx.example"
+	for _, c := range []struct {
+		cert *x509.Certificate
+		ref  string
+		want bool
+	}{
+		{san("MX.Example."), "mx.example.", true},
+		{san("*.example"), "mx.example", false}, // under one label only
+		{san("*.mail.example"), "mx.mail.example", true},
+		{san("*.mail.example"), "a.mx.mail.example", false},
+		{san("m*.mail.example"), "mx.mail.example", false}, // no partial wildcards
+		{cnOnly, "mx.example", true},                       // CN when there is no DNS SAN
+		{cnWithSAN, "mx.example", false},                   // never CN beside a DNS SAN
+	} {
+		if got := certMatchesName(c.cert, c.ref); got != c.want {
+			t.Errorf("%v / CN %q vs %s: %v, want %v", c.cert.DNSNames, c.cert.Subject.CommonName, c.ref, got, c.want)
+		}
+	}
+}
+
+func TestDANETAChecksDatesWhileDANEEEDoesNot(t *testing.T) {
+	p := newPKI(t, "mx.example")
+	recs := []dnsq.TLSA{{Usage: 2, Selector: 1, MatchingType: 1, Data: spki256(p.ca.Leaf)}}
+	r := secureMock(map[string][]dnsq.TLSA{"_25._tcp.mx.example.": recs})
+	set := LookupTLSA(context.Background(), r, validates, secureExchange("mx.example."))
+	if d := Verify(&set, presented("ipv4", p.chain...), time.Now().Add(48*time.Hour)); d.Status != DANEFail || !strings.Contains(d.Error, "expired") {
+		t.Errorf("%+v, want fail: the chain has expired by then", d)
+	}
+}

@@ -264,3 +264,16 @@ func TestCheckMXCertificateUnderAnEnforcePolicy(t *testing.T) {
 		t.Errorf("no TLS: %+v, want not_judged", s)
 	}
 }
+
+func TestFetchEndsAtTheCallersDeadline(t *testing.T) {
+	stall := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	ps := serve(t, policyCert(t, "mta-sts.example.com"), stall, stall)
+	ps.fetcher.CommandTimeout = 20 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	f := ps.fetcher.Fetch(ctx, "mta-sts.example.com", ps.v4)
+	if f.Status != FetchTimeout || time.Since(start) > 2*time.Second {
+		t.Fatalf("%+v after %v, want timeout at the 200ms deadline", f, time.Since(start))
+	}
+}
