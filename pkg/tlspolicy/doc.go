@@ -62,6 +62,15 @@
 // `_smtp._tls.<domain>` (ParseTLSRPT: v=TLSRPTv1, rua of mailto: and https:
 // URIs).
 //
+// # What a sender does
+//
+// PostfixAttempt replays one address at a smtp_tls_security_level (dane,
+// encrypt, verify, secure, may) from the probe's facts and the DANE
+// verdict: deliver, or fail this address with Postfix's reason ("TLS is
+// required, but was not offered by host", "Server certificate not
+// trusted") and try the next. PresentedFrom turns a probe's TLS state into
+// the Presented that Verify takes.
+//
 // # JSON
 //
 // Per lookup: `dnssec` (a DNSSEC value). Per probe: `dane` (DANE:
