@@ -82,6 +82,9 @@ type Fetcher struct {
 // §3.3 says: SNI and PKIX verification for host, HTTP 200 only, no
 // redirects, Content-Type text/plain, at most MaxPolicyBytes.
 func (f *Fetcher) Fetch(ctx context.Context, host string, ip netip.Addr) Fetch {
+	if f == nil {
+		f = &Fetcher{}
+	}
 	res := Fetch{Family: familyOf(ip), IP: ip.String()}
 	status, err := f.fetch(ctx, host, ip, &res)
 	res.Status = status

@@ -277,3 +277,19 @@ func TestFetchEndsAtTheCallersDeadline(t *testing.T) {
 		t.Fatalf("%+v after %v, want timeout at the 200ms deadline", f, time.Since(start))
 	}
 }
+
+func TestCheckMTASTSFetchesManyBlackholedAddressesInBoundedTime(t *testing.T) {
+	var addrs []netip.Addr
+	for i := 1; i <= 20; i++ {
+		addrs = append(addrs, netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}))
+	}
+	r := &dnsq.Mock{TXT: map[string][]string{"_mta-sts.example.com.": {"v=STSv1; id=1"}}}
+	start := time.Now()
+	m := CheckMTASTS(context.Background(), r, &Fetcher{Dialer: hangDialer{}, ConnectTimeout: 100 * time.Millisecond}, "example.com", addrs, nil)
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("took %v, want about three connect timeouts (20 addresses, 8 at a time)", elapsed)
+	}
+	if m.Status != STSNoPolicy || len(m.Fetch) != 20 || m.Fetch[19].Status != FetchTimeout || m.Fetch[19].IP != "192.0.2.20" {
+		t.Errorf("%+v, want no_policy with 20 timeouts in address order", m)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
@@ -23,6 +24,9 @@ const (
 	ModeTesting = "testing"
 	ModeNone    = "none"
 )
+
+// maxFetches bounds the policy fetches in flight for one domain.
+const maxFetches = 8
 
 // MaxMaxAge is the largest max_age a policy may carry (RFC 8461 §3.2:
 // about one year).
@@ -98,7 +102,8 @@ func ParsePolicy(body string) (*Policy, error) {
 		if !ok {
 			return nil, fmt.Errorf("line %d has no ':'", n+1)
 		}
-		v = strings.Trim(v, " \t")
+		// RFC 8461 §3.2: key *WSP ":" *WSP value *WSP.
+		k, v = strings.TrimRight(k, " \t"), strings.Trim(v, " \t")
 		if k != "mx" && seen[k] && isPolicyKey(k) {
 			return nil, fmt.Errorf("line %d: %s appears twice", n+1, k)
 		}
@@ -110,6 +115,9 @@ func ParsePolicy(body string) (*Policy, error) {
 			}
 			p.Version = v
 		case "mode":
+			// The mode values are ABNF quoted strings, which are
+			// case-insensitive (RFC 5234 §2.3).
+			v = strings.ToLower(v)
 			if v != ModeEnforce && v != ModeTesting && v != ModeNone {
 				return nil, fmt.Errorf("line %d: mode %q is not enforce, testing or none", n+1, clip(v))
 			}
@@ -318,16 +326,20 @@ func CheckMTASTS(ctx context.Context, r dnsq.Resolver, f *Fetcher, domain string
 
 	host := PolicyHost(domain)
 	m.Fetch = make([]Fetch, len(policyAddrs))
-	done := make(chan struct{}, len(policyAddrs))
+	// Every address at once (a blackholed one costs one connect timeout,
+	// not a sum), at most maxFetches in flight whatever the DNS says.
+	sem := make(chan struct{}, maxFetches)
+	var wg sync.WaitGroup
 	for i, ip := range policyAddrs {
+		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
+			defer wg.Done()
 			m.Fetch[i] = f.Fetch(ctx, host, ip)
-			done <- struct{}{}
+			<-sem
 		}()
 	}
-	for range policyAddrs {
-		<-done
-	}
+	wg.Wait()
 
 	var first *Fetch
 	for i := range m.Fetch {

@@ -39,7 +39,7 @@ func TestParsePolicy(t *testing.T) {
 	if err != nil || p.Mode != ModeEnforce || p.MaxAge != 86400 || len(p.MX) != 2 || p.MX[1] != "*.backup.example.com" {
 		t.Fatalf("%+v, %v", p, err)
 	}
-	if p, err := ParsePolicy("version: STSv1\nmode: none\nmax_age: 0\n"); err != nil || p.Mode != ModeNone {
+	if p, err := ParsePolicy("version : STSv1\nmode: None\nmax_age: 0\n"); err != nil || p.Mode != ModeNone {
 		t.Errorf("mode none needs no mx: %+v, %v", p, err)
 	}
 	for _, c := range []struct{ body, err string }{
