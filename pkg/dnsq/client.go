@@ -3,6 +3,7 @@ package dnsq
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,12 @@ type Config struct {
 	ResolvConf string
 	// Trace, when set, receives one line per exchange (-v).
 	Trace io.Writer
+	// DNSSECOK sets the DO bit in every query (RFC 3225), as Postfix does
+	// with smtp_dns_support_level = dnssec (RES_USE_DNSSEC). The AD bit is
+	// asked for either way (RFC 6840 §5.7), which is all a validating
+	// resolver needs to report AD; DO also makes it send the signatures,
+	// larger answers that only a DNSSEC check wants to pay for.
+	DNSSECOK bool
 }
 
 // Client is the miekg/dns-backed Resolver: a stub resolver that sends
@@ -72,6 +79,7 @@ type Client struct {
 	timeout   time.Duration
 	attempts  int
 	defaulted bool // servers is resolv.conf's implicit default
+	dnssecOK  bool // DO bit in queries
 	cache     *cache
 	dialer    net.Dialer
 	udp       []udpPool // idle UDP sockets, one pool per server
@@ -110,6 +118,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:  cfg.Timeout,
 		attempts: cfg.Attempts,
 		trace:    cfg.Trace,
+		dnssecOK: cfg.DNSSECOK,
 	}
 	if len(c.servers) == 0 {
 		path := cfg.ResolvConf
@@ -215,6 +224,18 @@ func (c *Client) LookupTXT(ctx context.Context, name string) TXTResult {
 	return TXTResult{Result: res, TXT: slices.Clone(st.strs)}
 }
 
+// LookupTLSA asks for the TLSA records of name (RFC 6698), in answer order.
+func (c *Client) LookupTLSA(ctx context.Context, name string) TLSAResult {
+	res, st := c.lookup(ctx, name, dns.TypeTLSA)
+	return TLSAResult{Result: res, TLSA: slices.Clone(st.tlsa)}
+}
+
+// LookupNS asks for the NS records of name.
+func (c *Client) LookupNS(ctx context.Context, name string) NameResult {
+	res, st := c.lookup(ctx, name, dns.TypeNS)
+	return NameResult{Result: res, Names: slices.Clone(st.strs)}
+}
+
 // step is the outcome of one question to the servers: what one answer
 // says about (name, type), with the CNAMEs it contained. When the answer
 // ends at an alias without records or a negative-answer SOA, next names the
@@ -225,7 +246,8 @@ type step struct {
 	next  string
 	mx    []MX
 	addrs []netip.Addr
-	strs  []string // PTR names or TXT strings
+	strs  []string // PTR or NS names, or TXT strings
+	tlsa  []TLSA
 }
 
 // lookup resolves (name, qtype), chasing CNAMEs across answers when an
@@ -552,7 +574,7 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 		st.res.Status, st.res.Err = StatusError, fmt.Errorf("cannot ask about %q: %w", name, err)
 		return st
 	}
-	wire := appendEDNS(plain)
+	wire := appendEDNS(plain, c.dnssecOK)
 
 	var failures []ServerError
 	done := make([]bool, len(c.servers)) // server gave a definite failure
@@ -646,10 +668,15 @@ var queryBufs = sync.Pool{New: func() any { b := make([]byte, 512); return &b }}
 
 // appendEDNS appends an OPT record to the packed query msg (RFC 6891
 // §6.1.2): root owner, type 41, class = our UDP payload size, TTL 0
-// (extended rcode 0, version 0, DO clear), no options. Appending the 11
-// bytes avoids building (and racing on) an OPT record per query.
-func appendEDNS(msg []byte) []byte {
-	out := append(msg, 0, 0, 41, byte(ednsSize>>8), byte(ednsSize&0xff), 0, 0, 0, 0, 0, 0)
+// (extended rcode 0, version 0, DO as asked, RFC 3225 §3), no options.
+// Appending the 11 bytes avoids building (and racing on) an OPT record per
+// query.
+func appendEDNS(msg []byte, do bool) []byte {
+	var flags byte
+	if do {
+		flags = 0x80 // DO is the top bit of the OPT TTL's flags field
+	}
+	out := append(msg, 0, 0, 41, byte(ednsSize>>8), byte(ednsSize&0xff), 0, 0, flags, 0, 0, 0)
 	binary.BigEndian.PutUint16(out[10:], binary.BigEndian.Uint16(out[10:])+1) // ARCOUNT
 	return out
 }
@@ -847,11 +874,19 @@ func (st *step) add(rr dns.RR) {
 		st.strs = append(st.strs, lowerName(v.Ptr))
 	case *dns.TXT:
 		st.strs = append(st.strs, unescapeTXT(v.Txt))
+	case *dns.NS:
+		st.strs = append(st.strs, lowerName(v.Ns))
+	case *dns.TLSA:
+		// miekg/dns keeps the association data as hex; a record whose hex
+		// does not decode (it cannot, from the wire) is kept with no data
+		// so that the caller still sees it and calls it malformed.
+		data, _ := hex.DecodeString(v.Certificate)
+		st.tlsa = append(st.tlsa, TLSA{Usage: v.Usage, Selector: v.Selector, MatchingType: v.MatchingType, Data: data})
 	}
 }
 
 func (st *step) clear() {
-	st.mx, st.addrs, st.strs = nil, nil, nil
+	st.mx, st.addrs, st.strs, st.tlsa = nil, nil, nil, nil
 }
 
 // lowerName lower-cases a name in presentation format. miekg/dns escapes
@@ -968,4 +1003,4 @@ func sanitize(s string) string {
 	}, s)
 }
 
-var _ Resolver = (*Client)(nil)
+var _ SecureResolver = (*Client)(nil)

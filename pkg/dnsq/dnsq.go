@@ -29,6 +29,7 @@ package dnsq
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strings"
 	"time"
@@ -97,6 +98,45 @@ type NameResult struct {
 type TXTResult struct {
 	Result
 	TXT []string
+}
+
+// TLSA is one TLSA record (RFC 6698 §2.1): certificate usage, selector,
+// matching type and the certificate association data, as published. The
+// values are not checked here: a DANE client decides which it can use
+// (RFC 7672 §3.1.3).
+type TLSA struct {
+	Usage        uint8
+	Selector     uint8
+	MatchingType uint8
+	Data         []byte
+}
+
+// TLSAResult is the answer to a TLSA query, in the order the server sent it.
+type TLSAResult struct {
+	Result
+	TLSA []TLSA
+}
+
+// SecureResolver is a Resolver that also answers the questions DNSSEC and
+// DANE need: TLSA records (RFC 6698) and NS records (a validating
+// resolver is recognised by an authentic answer for the root's NS, as
+// Postfix's dnssec_probe does). It is a separate interface so that the
+// packages and fakes that need only Resolver are not made to implement it.
+type SecureResolver interface {
+	Resolver
+	LookupTLSA(ctx context.Context, name string) TLSAResult
+	LookupNS(ctx context.Context, name string) NameResult
+}
+
+// ExtendedErrorOf returns the Extended DNS Error (RFC 8914) a server
+// attached to its failure, as carried in a Result's Err, or nil. A
+// validating resolver says "DNSSEC Bogus" (code 6) this way.
+func ExtendedErrorOf(err error) *ExtendedError {
+	var re *RcodeError
+	if errors.As(err, &re) {
+		return re.Extended
+	}
+	return nil
 }
 
 // Resolver is the DNS interface the rest of mailcheck depends on.

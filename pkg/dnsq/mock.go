@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
@@ -21,10 +22,20 @@ type Mock struct {
 	AAAA  map[string][]netip.Addr
 	PTR   map[string][]string // key: the address in netip.Addr.String() form
 	TXT   map[string][]string
+	TLSA  map[string][]TLSA
+	NS    map[string][]string
 	CNAME map[string]string // alias -> target
 	Fail  map[string]Status
 	// Authentic sets the AD bit on every answer.
 	Authentic bool
+	// Secure sets the AD bit on answers about names at or below these
+	// zone apexes (absolute names; "." is every name), as a validating
+	// resolver does for the names of signed zones; names in Insecure
+	// (at or below) are left without it, for an unsigned delegation
+	// inside a signed zone. A CNAME chain is authentic only when every
+	// name in it is.
+	Secure   []string
+	Insecure []string
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -54,7 +65,7 @@ const mockServer = "mock:53"
 func (m *Mock) resolve(ctx context.Context, typ, name string) (Result, string, bool) {
 	name = Fqdn(name)
 	m.count(typ + " " + name)
-	res := Result{Name: name, Server: mockServer, Authentic: m.Authentic}
+	res := Result{Name: name, Server: mockServer, Authentic: m.Authentic || m.secure(name)}
 	if err := ctx.Err(); err != nil {
 		res.Status, res.Err = StatusTimeout, err
 		return res, name, false
@@ -72,9 +83,27 @@ func (m *Mock) resolve(ctx context.Context, typ, name string) (Result, string, b
 		}
 		cur = Fqdn(next)
 		res.CNAMEs = append(res.CNAMEs, cur)
+		res.Authentic = res.Authentic && (m.Authentic || m.secure(cur))
 	}
 	res.Status, res.Err = StatusError, errors.New("CNAME chain too long")
 	return res, cur, false
+}
+
+// secure reports whether name is in a zone declared Secure and not below
+// an Insecure cut.
+func (m *Mock) secure(name string) bool {
+	return under(name, m.Secure) && !under(name, m.Insecure)
+}
+
+// under reports whether name is at or below one of the apexes.
+func under(name string, apexes []string) bool {
+	for _, a := range apexes {
+		a = Fqdn(a)
+		if a == "." || name == a || strings.HasSuffix(name, "."+a) {
+			return true
+		}
+	}
+	return false
 }
 
 // exists reports whether name owns any record in the mock.
@@ -92,6 +121,12 @@ func (m *Mock) exists(name string) bool {
 		return true
 	}
 	if _, ok := m.CNAME[name]; ok {
+		return true
+	}
+	if _, ok := m.TLSA[name]; ok {
+		return true
+	}
+	if _, ok := m.NS[name]; ok {
 		return true
 	}
 	for k := range m.PTR {
@@ -157,6 +192,19 @@ func (m *Mock) LookupTXT(ctx context.Context, name string) TXTResult {
 	return TXTResult{Result: res, TXT: recs}
 }
 
+func (m *Mock) LookupTLSA(ctx context.Context, name string) TLSAResult {
+	res, recs := lookupIn(m, m.TLSA, ctx, "TLSA", name)
+	return TLSAResult{Result: res, TLSA: recs}
+}
+
+func (m *Mock) LookupNS(ctx context.Context, name string) NameResult {
+	res, recs := lookupIn(m, m.NS, ctx, "NS", name)
+	for i := range recs {
+		recs[i] = Fqdn(recs[i])
+	}
+	return NameResult{Result: res, Names: recs}
+}
+
 func (m *Mock) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 	name := addr.ReverseName(ip)
 	res, final, ok := m.resolve(ctx, "PTR", name)
@@ -180,4 +228,4 @@ func (m *Mock) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 // Deprecated: use addr.ReverseName.
 func ReverseName(ip netip.Addr) string { return addr.ReverseName(ip) }
 
-var _ Resolver = (*Mock)(nil)
+var _ SecureResolver = (*Mock)(nil)

@@ -8,7 +8,9 @@
 // empty non-terminal is NODATA), wildcards (RFC 4592), CNAME chains followed
 // inside the zone, the SOA in the authority section of negative answers,
 // EDNS0 echoed, and UDP answers truncated (TC=1) to the requester's buffer
-// size.
+// size. Zones declared with WithSecureZone answer with the AD bit, standing
+// in for a validating resolver in front of signed zones (TLSA records are
+// served like any other type), so DNSSEC and DANE checks run in process.
 //
 // Faults are injected per name and type: SERVFAIL, REFUSED, NOTIMP, drop
 // (never answer), truncate (TC=1 with no records over UDP, the full answer
@@ -139,6 +141,7 @@ type config struct {
 	noIPv6     bool
 	noQueryLog bool
 	authentic  bool
+	secure     []string
 	faults     []faultSpec
 	udpSize    uint16
 	listenIPv4 string
@@ -168,6 +171,17 @@ func WithoutQueryLog() Option { return func(c *config) { c.noQueryLog = true } }
 // resolver does for signed data (RFC 4035 §3.2.3), so that clients can be
 // tested for passing it through.
 func WithAuthenticData() Option { return func(c *config) { c.authentic = true } }
+
+// WithSecureZone declares the zone at apex signed and validated: answers
+// about names at or below it carry the AD bit, as a validating resolver
+// sets it for data that validates (RFC 4035 §3.2.3). An answer whose CNAME
+// chain leaves the secure zones, or whose question name is outside them,
+// does not (RFC 4035 §3.2.3: AD only when every RRset in the answer and
+// authority sections is authentic). "." declares every zone secure, the
+// root's NS included, which is what Postfix's dnssec_probe asks.
+func WithSecureZone(apex string) Option {
+	return func(c *config) { c.secure = append(c.secure, canonical(apex)) }
+}
 
 // WithFault injects f at start; see Server.Inject.
 func WithFault(name, qtype string, f Fault) Option {
@@ -563,7 +577,7 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 	if fault == FaultWrongType {
 		m.Rcode, m.Answer, m.Ns = dns.RcodeSuccess, []dns.RR{wrongType(q)}, nil
 	}
-	m.AuthenticatedData = s.cfg.authentic || ad
+	m.AuthenticatedData = s.cfg.authentic || ad || m.Rcode != dns.RcodeServerFailure && s.secureAnswer(name, m)
 	size := dns.MinMsgSize
 	if opt != nil {
 		// RFC 6891 §6.2.3-6.2.5: answer with our own buffer size and the
@@ -605,6 +619,29 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	_ = w.WriteMsg(m)
+}
+
+// secureAnswer reports whether the question name and every owner name in
+// the answer section are in a zone declared with WithSecureZone.
+func (s *Server) secureAnswer(qname string, m *dns.Msg) bool {
+	if len(s.cfg.secure) == 0 || !s.inSecureZone(qname) {
+		return false
+	}
+	for _, rr := range m.Answer {
+		if !s.inSecureZone(strings.ToLower(rr.Header().Name)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) inSecureZone(name string) bool {
+	for _, apex := range s.cfg.secure {
+		if apex == "." || name == apex || strings.HasSuffix(name, "."+apex) {
+			return true
+		}
+	}
+	return false
 }
 
 // wrongType is a record at q's name of another type than q's.

@@ -489,3 +489,26 @@ alias.example.          CNAME host.child.example.
 		t.Errorf("CNAME into a delegation: AA %v answers %v, want the CNAME alone", r.Authoritative, r.Answer)
 	}
 }
+
+func TestSecureZonesAnswerWithADAndOtherZonesDoNot(t *testing.T) {
+	s := New(t, testZone+"$ORIGIN elsewhere.test.\n@ SOA ns. h. 1 1 1 1 1\nmail A 198.51.100.1\n", WithSecureZone("example."))
+	for _, c := range []struct {
+		name string
+		ad   bool
+	}{
+		{"mx1.example.", true},
+		{"nothere.example.", true},         // an authenticated denial
+		{"out.example.", false},            // the chain leaves the signed zone
+		{"mail.elsewhere.test.", false},    // an unsigned zone
+		{"example.elsewhere.test.", false}, // not a label boundary
+	} {
+		r := exchange(t, "udp", s.Addr4(), c.name, dns.TypeA, true)
+		if r.AuthenticatedData != c.ad {
+			t.Errorf("%s: AD %v, want %v", c.name, r.AuthenticatedData, c.ad)
+		}
+	}
+	s.MustInject(t, "mx1.example.", "A", FaultBogus)
+	if r := exchange(t, "udp", s.Addr4(), "mx1.example.", dns.TypeA, true); r.AuthenticatedData || r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("bogus: rcode %d AD %v, want SERVFAIL without AD", r.Rcode, r.AuthenticatedData)
+	}
+}

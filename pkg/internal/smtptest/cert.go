@@ -24,6 +24,21 @@ func NewCert(notAfter time.Time, names ...string) (tls.Certificate, error) {
 // their own clock (the demo sandbox fixes its dates so its verdicts do not
 // depend on the day it runs).
 func NewCertValid(notBefore, notAfter time.Time, names ...string) (tls.Certificate, error) {
+	return newCert(nil, notBefore, notAfter, true, names)
+}
+
+// NewCertSignedBy makes an ECDSA P-256 certificate for names signed by
+// parent (a certificate from NewCert, or from this function with isCA
+// set), for tests of chains: DANE-TA trust anchors, intermediates, long
+// chains. The returned certificate's Certificate holds only its own DER;
+// append the parents' to present a chain.
+func NewCertSignedBy(parent tls.Certificate, notAfter time.Time, isCA bool, names ...string) (tls.Certificate, error) {
+	return newCert(&parent, parent.Leaf.NotBefore, notAfter, isCA, names)
+}
+
+// newCert makes a certificate signed by parent, or self-signed when parent
+// is nil.
+func newCert(parent *tls.Certificate, notBefore, notAfter time.Time, isCA bool, names []string) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("smtptest: key: %w", err)
@@ -37,10 +52,13 @@ func NewCertValid(notBefore, notAfter time.Time, names ...string) (tls.Certifica
 		Subject:               pkix.Name{CommonName: "smtptest"},
 		NotBefore:             notBefore,
 		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
-		IsCA:                  true,
+		IsCA:                  isCA,
+	}
+	if isCA {
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
 	}
 	if len(names) > 0 {
 		tmpl.Subject.CommonName = names[0]
@@ -52,7 +70,11 @@ func NewCertValid(notBefore, notAfter time.Time, names ...string) (tls.Certifica
 			tmpl.DNSNames = append(tmpl.DNSNames, n)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	issuer, signer := tmpl, any(key)
+	if parent != nil {
+		issuer, signer = parent.Leaf, parent.PrivateKey
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, signer)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("smtptest: certificate: %w", err)
 	}
