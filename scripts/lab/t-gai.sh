@@ -74,7 +74,8 @@ lab_route "$ns" default dev v0 src 192.0.2.10
 lab_route "$ns" -6 default dev v0
 nsargs+=(-ns "ipv4-on-lo=$ns")
 
-if "$LAB_DIR/gai-oracle" -helper "$LAB_DIR/gaiorder" "${nsargs[@]}" ${GAI_VERBOSE:+-v} >"$LAB_DIR/compare.txt"; then
+if "$LAB_DIR/gai-oracle" -helper "$LAB_DIR/gaiorder" "${nsargs[@]}" ${GAI_VERBOSE:+-v} >"$LAB_DIR/compare.txt" 2>"$LAB_DIR/timing.txt"; then
+	sed "s/^/  /" "$LAB_DIR/timing.txt" >&2
 	grep '^FIGURE: ' "$LAB_DIR/compare.txt"
 	lab_done
 else
