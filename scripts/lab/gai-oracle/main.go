@@ -55,6 +55,11 @@ var names = []struct {
 	{"loop", []string{"192.0.2.25", "::1", "127.0.0.1", "2001:db8:25::1"}},
 	{"sitelocal", []string{"fec0::25", "2001:db8:25::1", "192.0.2.25"}},
 	{"v4only", []string{"203.0.113.25", "192.0.2.11", "198.51.100.25"}},
+	// With gai.conf "flat" (one precedence for all), rule 9 prefers the
+	// third address to the first, but each is tied with the IPv4 address
+	// between them: glibc's comparison is not transitive, and its merge
+	// sort decides.
+	{"nontrans", []string{"2001:db8:ffff::1", "192.0.2.25", "2001:db8:1::99", "198.51.100.25", "2001:db8:1:8000::1"}},
 }
 
 // confs are the gai.conf files tried on every host.
@@ -67,6 +72,7 @@ var confs = []struct{ key, text string }{
 	{"labels", "label ::1/128 0\nlabel ::/0 1\nlabel fc00::/7 1\nlabel ::ffff:0:0/96 4\n"},
 	{"scopev4", "scopev4 ::ffff:198.51.100.0/120 5\nscopev4 192.0.2.0/24 2\nscopev4 203.0.113.0/25 8\n"},
 	{"malformed", "precedence ::ffff:0:0/96   # no value: reads as 0\nlabel 2001:db8::/32 abc\nbogus line here\nPrecedence ::/0 10\nlabel fd00::/8\nscopev4 192.0.2.0/ 5\nreload maybe\n"},
+	{"flat", "precedence ::/0 40\n"},
 	{"nobits", "precedence ::ffff:0:0/96 100\nprecedence ::1 45\nlabel 2001:db8:25::1 9\n"},
 	{"nobits-scope", "scopev4 192.0.2.25 2\nscopev4 ::ffff:203.0.113.5 5\n"},
 }
