@@ -503,15 +503,20 @@ func (s *gaiSorter) compare(i1, i2 int, mutate, explain bool) (int, GAIDecision)
 				}
 			}
 		}
-		what := ""
+		// glibc's IPv6 values stop at the first 32-bit word where either
+		// pair differs; that decides like the full common prefix, which
+		// the explanation shows.
+		what, c1, c2 := "", b1, b2
 		if a1.family == 4 {
 			what = " (glibc counts IPv4 bits only inside the source's subnet)"
+		} else if explain {
+			c1, c2 = commonBits(a1.addr, a1.src), commonBits(a2.addr, a2.src)
 		}
 		if b1 > b2 {
-			return first(9, "%s shares %d leading bits with its source %s, %s %d with %s%s", a1.addr, b1, a1.src, a2.addr, b2, a2.src, what)
+			return first(9, "%s shares %d leading bits with its source %s, %s %d with %s%s", a1.addr, c1, a1.src, a2.addr, c2, a2.src, what)
 		}
 		if b1 < b2 {
-			return second(9, "%s shares %d leading bits with its source %s, %s %d with %s%s", a2.addr, b2, a2.src, a1.addr, b1, a1.src, what)
+			return second(9, "%s shares %d leading bits with its source %s, %s %d with %s%s", a2.addr, c2, a2.src, a1.addr, c1, a1.src, what)
 		}
 	}
 	// Rule 10: leave the order unchanged.
@@ -541,6 +546,17 @@ func subnetCommonBits(e *gaiEntry) int {
 		return 0
 	}
 	return bits.LeadingZeros32(d ^ s)
+}
+
+// commonBits is the length of the common prefix of two IPv6 addresses.
+func commonBits(a, b netip.Addr) int {
+	x, y := a.As16(), b.As16()
+	for i := range x {
+		if x[i] != y[i] {
+			return 8*i + bits.LeadingZeros8(x[i]^y[i])
+		}
+	}
+	return 128
 }
 
 func be32(b []byte) uint32 {
