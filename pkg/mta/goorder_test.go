@@ -129,7 +129,7 @@ func serveAddresses(t *testing.T, answers map[uint16][]netip.Addr) string {
 			qtype := binary.BigEndian.Uint16(q[end+1:])
 			resp := append([]byte(nil), q[:end+5]...)
 			resp[2] = 0x80 | q[2]&0x01 // QR, RD copied
-			resp[3] = 0x80                // RA, NOERROR
+			resp[3] = 0x80             // RA, NOERROR
 			binary.BigEndian.PutUint16(resp[4:], 1)
 			binary.BigEndian.PutUint16(resp[8:], 0)
 			binary.BigEndian.PutUint16(resp[10:], 0)
