@@ -3,7 +3,7 @@
 # getaddrinfo()'s address order (pkg/mta GetaddrinfoOrder, ParseGAIConf).
 # One network namespace per host setup (global IPv6, ULA only, no IPv6 at
 # all, IPv6 link-local only, IPv6 only, several sources with their own
-# routes, an IPv4 source on lo); scripts/lab/gai-oracle then tries every
+# routes, an IPv4 source on lo, a deprecated IPv6 source); scripts/lab/gai-oracle then tries every
 # gai.conf and name on each, with Postfix's getaddrinfo hints and with
 # `getent ahosts`, and compares glibc's order with the model's. Every
 # destination lives only in the namespace's hosts file and is never
@@ -73,6 +73,15 @@ lab_addr "$ns" v0 2001:db8:1:8000::10/64
 lab_route "$ns" default dev v0 src 192.0.2.10
 lab_route "$ns" -6 default dev v0
 nsargs+=(-ns "ipv4-on-lo=$ns")
+
+ns=$(host dep) # the global IPv6 source is deprecated (rule 3), the ULA one is not
+lab_check_doc_addr 2001:db8:1::10
+ip -n "$ns" addr add 2001:db8:1::10/64 dev v0 nodad preferred_lft 0
+lab_addr "$ns" v0 fd00:1::10/64 192.0.2.10/24
+lab_route "$ns" -6 2001:db8::/32 dev v0 src 2001:db8:1::10
+lab_route "$ns" -6 default dev v0 src fd00:1::10
+lab_route "$ns" default dev v0
+nsargs+=(-ns "deprecated=$ns")
 
 if "$LAB_DIR/gai-oracle" -helper "$LAB_DIR/gaiorder" "${nsargs[@]}" ${GAI_VERBOSE:+-v} >"$LAB_DIR/compare.txt" 2>"$LAB_DIR/timing.txt"; then
 	sed "s/^/  /" "$LAB_DIR/timing.txt" >&2
