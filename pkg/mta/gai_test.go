@@ -184,3 +184,34 @@ func TestGlibcMsortIsStableAndSplitsAtHalf(t *testing.T) {
 		t.Errorf("order %v, want [2 1 3 0 4]", got)
 	}
 }
+
+func TestGAISourcesForDescribesAHostByItsAddresses(t *testing.T) {
+	host := GAIHost{Addrs: []GAIHostAddr{
+		{Prefix: netip.MustParsePrefix("127.0.0.1/8")}, {Prefix: netip.MustParsePrefix("::1/128")},
+		{Prefix: netip.MustParsePrefix("fe80::1/64")},
+		{Prefix: netip.MustParsePrefix("198.51.100.10/24")}, {Prefix: netip.MustParsePrefix("192.0.2.10/24")},
+		{Prefix: netip.MustParsePrefix("2001:db8:1::10/64"), Deprecated: true},
+		{Prefix: netip.MustParsePrefix("2001:db8:2::10/64")},
+		{Prefix: netip.MustParsePrefix("fd00:1::10/64")},
+	}}
+	for dst, want := range map[string]string{
+		"192.0.2.99":        "192.0.2.10",    // its subnet
+		"203.0.113.5":       "198.51.100.10", // the first non-loopback one
+		"127.0.0.2":         "127.0.0.1",
+		"::ffff:192.0.2.99": "::ffff:192.0.2.10",
+		"2001:db8:1::99":    "2001:db8:2::10", // the other is deprecated
+		"fd00:25::1":        "fd00:1::10",     // matching label
+		"2001:db8:25::1":    "2001:db8:2::10",
+		"fe80::99":          "fe80::1",
+		"::1":               "::1",
+	} {
+		got := GAISourcesFor(host, []netip.Addr{netip.MustParseAddr(dst)})[0].Source
+		if got.String() != want {
+			t.Errorf("source for %s: %v, want %s", dst, got, want)
+		}
+	}
+	v4only := GAIHost{Addrs: []GAIHostAddr{{Prefix: netip.MustParsePrefix("192.0.2.10/24")}, {Prefix: netip.MustParsePrefix("fe80::1/64")}}}
+	if got := GAISourcesFor(v4only, []netip.Addr{netip.MustParseAddr("2001:db8::25")})[0].Source; got.IsValid() {
+		t.Errorf("a host with only link-local IPv6 got source %v for a global address, want none", got)
+	}
+}
