@@ -12,8 +12,9 @@ import (
 // uses with smtp_host_lookup = native, and the order of any other client
 // that takes the first address getaddrinfo returns.
 //
-// glibc implements RFC 3484 §6 ("destination address selection", the rules
-// RFC 6724 §6 renumbers nothing of) with its own twists, all kept here:
+// glibc implements the ten destination address selection rules of RFC 3484
+// §6 (RFC 6724 §6 keeps their numbers) with its own tables and twists, all
+// kept here:
 //
 //   - The source address of each destination is what a UDP connect() to it
 //     gives (no packet is sent). No source (no route) = rule 1 puts it last.
@@ -37,6 +38,8 @@ import (
 //   - Rule 10 keeps the order the name service returned (the files backend:
 //     file order; DNS: the order the answers arrived, A and AAAA queries
 //     race), so an order decided by rule 10 rests on that.
+//   - The tables are glibc's (gaiconf.go), not RFC 6724 §2.1's, unless
+//     /etc/gai.conf replaces them.
 //   - The sort is glibc's qsort_r, a top-down merge sort (stdlib/msort.c).
 //     rfc3484_sort is not transitive (rule 9 skips pairs of different
 //     families, rule 10 then falls back to input order), so the result can
