@@ -152,11 +152,13 @@ lab_addr() {
 }
 
 # lab_check_doc_addr IP: refuse anything but documentation addresses and
-# loopback, so no lab traffic can ever be aimed outside the machine.
+# loopback (and ULA fd00::/8), so no lab traffic can ever be aimed outside
+# the machine.
 lab_check_doc_addr() {
 	case "$1" in
 	192.0.2.* | 198.51.100.* | 203.0.113.* | 127.* | ::1) return 0 ;;
 	2001:db8:* | 2001:DB8:* | 2001:0db8:*) return 0 ;;
+	fd[0-9a-f][0-9a-f]:*) return 0 ;; # ULA fd00::/8: never routed outside a site
 	esac
 	lab_die "address $1 is not a documentation address"
 }
