@@ -290,3 +290,11 @@ func TestZoneSignedFile(t *testing.T) {
 		t.Error("a file without DNSKEY is not signed")
 	}
 }
+
+func TestZoneRecordsAreBounded(t *testing.T) {
+	text := "$ORIGIN example.com.\n" + soaLine + "$GENERATE 1-600 h$ A 192.0.2.1\n$GENERATE 1-600 g$ A 192.0.2.1\n"
+	_, err := parseZone(files("g.zone", text), "g.zone", "", func(n string) string { return n }, 1000)
+	if err == nil || err.Error() != "g.zone:4: more than 1000 records: too large for a zone to check" {
+		t.Fatalf("%v", err)
+	}
+}
