@@ -148,6 +148,24 @@ func LoadZone(path, origin string) (*Zone, error) {
 	return parseZone(os.DirFS("/"), name, origin, display, maxZoneRecords)
 }
 
+// LoadZoneFlag loads the zone a --zone value names: "FILE", whose apex is
+// its SOA's owner, or "ORIGIN=FILE". A value that names an existing file
+// is a FILE even when it holds "=", so that "zones/a=b.zone" needs no
+// escaping.
+func LoadZoneFlag(value string) (*Zone, error) {
+	origin, path, ok := strings.Cut(value, "=")
+	if !ok || path == "" {
+		return LoadZone(value, "")
+	}
+	if _, err := os.Stat(value); err == nil {
+		return LoadZone(value, "")
+	}
+	if origin == "" {
+		return nil, &ZoneError{File: path, Msg: "empty ORIGIN before '='; give ORIGIN=FILE or FILE alone"}
+	}
+	return LoadZone(path, origin)
+}
+
 // ParseZone reads the master file name from fsys, as LoadZone does; the
 // targets of $INCLUDE are read from fsys too, relative to the including
 // file's directory.
@@ -164,9 +182,12 @@ type parsedRR struct {
 
 func parseZone(fsys fs.FS, name, origin string, display func(string) string, maxRecords int) (*Zone, error) {
 	g := &guardFS{fsys: fsys, display: display, budget: maxZoneBytes}
-	root, err := g.Open(name)
+	root, err := g.open(name)
 	if err != nil {
-		return nil, &ZoneError{File: display(name), Msg: clipMsg(err.Error())}
+		if u := errors.Unwrap(err); u != nil {
+			err = u // openError's reason without the name, said by ZoneError
+		}
+		return nil, &ZoneError{File: display(name), Msg: clipMsg(sanitize(err.Error()))}
 	}
 	defer root.Close()
 	parseOrigin := "."
@@ -304,9 +325,33 @@ type guardFS struct {
 	budget   int64
 	includes int
 	stack    []*zoneReader // the files being read, the innermost last
+	openErr  error         // why the last Open failed
+}
+
+// errNotRegular refuses a device, a pipe or a directory as a zone file.
+var errNotRegular = errors.New("not a regular file")
+
+// openError words a failure to open a zone file with the name the user
+// knows, not the path inside the file system it was read through.
+func openError(display string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("cannot read %s: %w", display, err)
 }
 
 func (g *guardFS) Open(name string) (fs.File, error) {
+	f, err := g.open(name)
+	if err != nil {
+		// miekg/dns words a failed $INCLUDE with the path inside fsys;
+		// zoneError says it with the path the user knows.
+		g.openErr = err
+	}
+	return f, err
+}
+
+func (g *guardFS) open(name string) (fs.File, error) {
 	for _, r := range g.stack {
 		if r.name == name {
 			chain := make([]string, 0, len(g.stack)+1)
@@ -314,27 +359,27 @@ func (g *guardFS) Open(name string) (fs.File, error) {
 				chain = append(chain, g.display(r.name))
 			}
 			chain = append(chain, g.display(name))
-			return nil, fmt.Errorf("$INCLUDE loop: %s", strings.Join(chain, " includes "))
+			return nil, fmt.Errorf("loop: %s", strings.Join(chain, " includes "))
 		}
 	}
 	if len(g.stack) > 0 {
 		g.includes++
 		if g.includes > maxZoneIncludes {
-			return nil, fmt.Errorf("more than %d $INCLUDE directives followed", maxZoneIncludes)
+			return nil, fmt.Errorf("more than %d files included", maxZoneIncludes)
 		}
 	}
 	f, err := g.fsys.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, openError(g.display(name), err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, openError(g.display(name), err)
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file", g.display(name))
+		return nil, openError(g.display(name), errNotRegular)
 	}
 	r := &zoneReader{File: f, name: name, g: g}
 	g.stack = append(g.stack, r)
@@ -356,6 +401,11 @@ func (g *guardFS) zoneError(err error, root string) error {
 	// "FILE: dns: WHAT: "TOKEN" at line: L:C".
 	s := pe.Error()
 	ze := &ZoneError{File: g.display(root)}
+	if g.openErr != nil {
+		// An $INCLUDE that could not be opened: say why in our words,
+		// at the line of the directive.
+		ze.Msg = "$INCLUDE: " + clipMsg(sanitize(g.openErr.Error()))
+	}
 	if i := strings.LastIndex(s, " at line: "); i >= 0 {
 		lc := s[i+len(" at line: "):]
 		if j := strings.IndexByte(lc, ':'); j >= 0 {
@@ -369,7 +419,9 @@ func (g *guardFS) zoneError(err error, root string) error {
 	} else {
 		s = strings.TrimPrefix(s, "dns: ")
 	}
-	ze.Msg = clipMsg(sanitize(s))
+	if ze.Msg == "" {
+		ze.Msg = clipMsg(sanitize(s))
+	}
 	return ze
 }
 

@@ -147,9 +147,9 @@ func TestZoneIncludeLoopsEndWithAnError(t *testing.T) {
 	}
 	fsys["f6.inc"] = &fstest.MapFile{Data: []byte("h A 192.0.2.1\n")}
 	for file, want := range map[string]string{
-		"self.zone": "$INCLUDE loop: self.zone includes self.zone",
-		"a.zone":    "$INCLUDE loop: a.zone includes b.inc includes a.zone",
-		"fan.zone":  "more than 1000 $INCLUDE",
+		"self.zone": "$INCLUDE: loop: self.zone includes self.zone",
+		"a.zone":    "$INCLUDE: loop: a.zone includes b.inc includes a.zone",
+		"fan.zone":  "$INCLUDE: more than 1000 files included",
 	} {
 		start := time.Now()
 		ze := zoneErr(t, fsys, file, "")
@@ -173,7 +173,7 @@ func TestZoneIncludeOfADeviceIsRefused(t *testing.T) {
 	}
 	_, err := LoadZone(path, "")
 	var ze *ZoneError
-	if !errors.As(err, &ze) || !strings.Contains(ze.Msg, "not a regular file") || ze.Line != 3 {
+	if !errors.As(err, &ze) || ze.Msg != "$INCLUDE: cannot read /dev/zero: not a regular file" || ze.Line != 3 {
 		t.Fatalf("$INCLUDE /dev/zero: %v, want a line-3 error saying it is not a regular file", err)
 	}
 	if _, err := LoadZone("/dev/zero", "example.com"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
@@ -296,5 +296,36 @@ func TestZoneRecordsAreBounded(t *testing.T) {
 	_, err := parseZone(files("g.zone", text), "g.zone", "", func(n string) string { return n }, 1000)
 	if err == nil || err.Error() != "g.zone:4: more than 1000 records: too large for a zone to check" {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestLoadZoneFlag(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for name, text := range map[string]string{
+		"soa.zone":  "$ORIGIN example.com.\n" + soaLine,
+		"bare.zone": "mx1 A 192.0.2.1\n",
+		"a=b.zone":  "$ORIGIN example.org.\n" + soaLine,
+	} {
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for value, apex := range map[string]string{"soa.zone": "example.com.", "example.net=bare.zone": "example.net.", "a=b.zone": "example.org."} {
+		z, err := LoadZoneFlag(value)
+		if err != nil || z.Apex() != apex {
+			t.Errorf("--zone %s: %v, want the zone %s", value, err, apex)
+		}
+	}
+	for value, want := range map[string]string{
+		"bare.zone":          "bare.zone: no SOA record",
+		"=bare.zone":         "bare.zone: empty ORIGIN",
+		"a..b=bare.zone":     `bare.zone: ORIGIN "a..b" is not a domain name`,
+		"missing.zone":       "missing.zone: ",
+		"example.net=nofile": "nofile: ",
+	} {
+		if _, err := LoadZoneFlag(value); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("--zone %s: %v, want %q", value, err, want)
+		}
 	}
 }
