@@ -73,28 +73,31 @@ func NewOverlay(live Resolver, zones ...*Zone) (*Overlay, error) {
 // Zones returns the overlay's zones, most specific apex first.
 func (o *Overlay) Zones() []*Zone { return slices.Clone(o.zones) }
 
+// The lookup methods copy the records: a live answer's may be the Client's
+// cached ones.
+
 // LookupMX answers from the file that holds name, else from live DNS.
 func (o *Overlay) LookupMX(ctx context.Context, name string) MXResult {
 	res, st := o.lookup(ctx, name, dns.TypeMX)
-	return MXResult{Result: res, MX: st.mx}
+	return MXResult{Result: res, MX: slices.Clone(st.mx)}
 }
 
 // LookupA answers from the file that holds name, else from live DNS.
 func (o *Overlay) LookupA(ctx context.Context, name string) AddrResult {
 	res, st := o.lookup(ctx, name, dns.TypeA)
-	return AddrResult{Result: res, Addrs: st.addrs}
+	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
 }
 
 // LookupAAAA answers from the file that holds name, else from live DNS.
 func (o *Overlay) LookupAAAA(ctx context.Context, name string) AddrResult {
 	res, st := o.lookup(ctx, name, dns.TypeAAAA)
-	return AddrResult{Result: res, Addrs: st.addrs}
+	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
 }
 
 // LookupTXT answers from the file that holds name, else from live DNS.
 func (o *Overlay) LookupTXT(ctx context.Context, name string) TXTResult {
 	res, st := o.lookup(ctx, name, dns.TypeTXT)
-	return TXTResult{Result: res, TXT: st.strs}
+	return TXTResult{Result: res, TXT: slices.Clone(st.strs)}
 }
 
 // LookupPTR answers from the reverse zone file that holds ip's reverse
@@ -104,7 +107,7 @@ func (o *Overlay) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 		return NameResult{Result: Result{Status: StatusError, Err: errors.New("reverse lookup of an invalid IP address")}}
 	}
 	res, st := o.lookup(ctx, addr.ReverseName(ip), dns.TypePTR)
-	return NameResult{Result: res, Names: st.strs}
+	return NameResult{Result: res, Names: slices.Clone(st.strs)}
 }
 
 // nameLookup is the generic lookup of the Client (and of an Overlay): any

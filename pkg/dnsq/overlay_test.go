@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -186,6 +187,15 @@ func TestOverlayAnswersAsTheAuthoritativeServerOfTheFile(t *testing.T) {
 		if res.Name != Fqdn(c.name) || res.Authentic {
 			t.Errorf("%s %s: name %q authentic %v", typeString(c.qtype), c.name, res.Name, res.Authentic)
 		}
+	}
+	// What the files answer is never asked of live DNS.
+	for _, name := range []string{"example.com.", "mx2.example.com.", "old.example.com.", "www.example.com.", "1.2.0.192.in-addr.arpa."} {
+		if n := f.live.Queries(name, ""); n != 0 {
+			t.Errorf("%s was asked of live DNS %d times", name, n)
+		}
+	}
+	if f.live.Queries("sub.example.com.", "MX") != 1 || f.live.Queries("target.other.net.", "A") != 1 {
+		t.Error("the delegated and outside names were not asked of live DNS once each")
 	}
 }
 
@@ -413,5 +423,37 @@ func TestReverseAddrRoundTrips(t *testing.T) {
 		if ip, ok := reverseAddr(n); ok {
 			t.Errorf("reverseAddr(%q) = %v, want no address", n, ip)
 		}
+	}
+}
+
+func TestOverlayIsSafeForConcurrentUse(t *testing.T) {
+	f := newOverlayFixture(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				a := f.overlay.LookupA(ctx, "ext2.example.com")
+				if a.Status != StatusOK || len(a.CNAMEs) != 2 || a.Addrs[0] != netip.MustParseAddr("198.51.100.7") {
+					errs <- fmt.Sprintf("ext2: %+v", a)
+					return
+				}
+				a.Addrs[0] = netip.Addr{} // a live answer, cached by the client: ours to change
+				r := f.overlay.LookupMX(ctx, "x.wild.example.com")
+				if r.Status != StatusOK || len(r.MX) != 1 {
+					errs <- fmt.Sprintf("wildcard MX: %+v", r)
+					return
+				}
+				r.MX[0].Host = "changed."
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
