@@ -132,12 +132,16 @@ func LoadZone(path, origin string) (*Zone, error) {
 	if err != nil {
 		return nil, &ZoneError{File: path, Msg: err.Error()}
 	}
-	name := strings.TrimPrefix(filepath.ToSlash(abs), "/")
+	// Every file is read through one fs.FS rooted at the volume's root
+	// ("/" on Unix, "C:\" on Windows), so that $INCLUDE may name any
+	// file, relative to the including one or absolute.
+	vol := filepath.VolumeName(abs)
+	name := strings.TrimPrefix(filepath.ToSlash(abs[len(vol):]), "/")
 	display := func(n string) string {
 		if n == name {
 			return path
 		}
-		full := filepath.FromSlash("/" + n)
+		full := vol + filepath.FromSlash("/"+n)
 		if !filepath.IsAbs(path) {
 			if rel, err := filepath.Rel(filepath.Dir(abs), full); err == nil && !strings.HasPrefix(rel, "..") {
 				return filepath.Join(filepath.Dir(path), rel)
@@ -145,7 +149,7 @@ func LoadZone(path, origin string) (*Zone, error) {
 		}
 		return full
 	}
-	return parseZone(os.DirFS("/"), name, origin, display, maxZoneRecords)
+	return parseZone(os.DirFS(vol+string(filepath.Separator)), name, origin, display, maxZoneRecords)
 }
 
 // LoadZoneFlag loads the zone a --zone value names: "FILE", whose apex is
