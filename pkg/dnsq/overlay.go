@@ -256,33 +256,29 @@ func (o *Overlay) lookup(ctx context.Context, name string, qtype uint16) (Result
 			cur = ans.target
 			continue
 		}
-		res := Result{Name: name, Server: z.server, Authentic: auth, CNAMEs: chain}
-		st := &step{res: res}
+		st := &step{res: Result{Name: name, Server: z.server, Authentic: auth, CNAMEs: chain}}
 		switch ans.kind {
 		case answerRecords:
-			res.Status = StatusOK
+			st.res.Status = StatusOK
 			for _, rr := range ans.rrs {
 				st.add(rr)
 			}
 		case answerNoData:
-			res.Status = StatusNoData
+			st.res.Status = StatusNoData
 		default:
-			res.Status = StatusNXDomain
+			st.res.Status = StatusNXDomain
 		}
-		st.res = res
-		return res, st
+		return st.res, st
 	}
 }
 
-// chainFault says why chain, followed from name, must stop: a loop (the
-// last alias was seen before) or more than maxCNAMEs aliases.
+// chainFault says why chain, followed from name, must stop: an alias seen
+// twice (a loop) or more than maxCNAMEs aliases.
 func chainFault(name string, chain []string) error {
-	if len(chain) == 0 {
-		return nil
-	}
-	last := chain[len(chain)-1]
-	if last == name || slices.Contains(chain[:len(chain)-1], last) {
-		return fmt.Errorf("CNAME loop: %s -> %s", name, strings.Join(chain, " -> "))
+	for i, cn := range chain {
+		if cn == name || slices.Contains(chain[:i], cn) {
+			return fmt.Errorf("CNAME loop: %s -> %s", name, strings.Join(chain, " -> "))
+		}
 	}
 	if len(chain) > maxCNAMEs {
 		return fmt.Errorf("CNAME chain longer than %d: %s -> %s", maxCNAMEs, name, strings.Join(chain, " -> "))

@@ -457,3 +457,24 @@ func TestOverlayIsSafeForConcurrentUse(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+func TestChainFault(t *testing.T) {
+	for _, c := range []struct {
+		chain []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"b.", "c."}, ""},
+		{[]string{"b.", "a."}, "CNAME loop: a. -> b. -> a."},
+		// Several aliases of a live answer are appended at once: a repeat
+		// in the middle is a loop too.
+		{[]string{"b.", "c.", "b.", "d."}, "CNAME loop: a. -> b. -> c. -> b. -> d."},
+		{[]string{"1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."}, ""},
+		{[]string{"1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9."}, "CNAME chain longer than 8"},
+	} {
+		err := chainFault("a.", c.chain)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)) {
+			t.Errorf("chainFault(a., %v) = %v, want %q", c.chain, err, c.want)
+		}
+	}
+}
