@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -327,5 +329,20 @@ func TestLoadZoneFlag(t *testing.T) {
 		if _, err := LoadZoneFlag(value); err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("--zone %s: %v, want %q", value, err, want)
 		}
+	}
+}
+
+func TestZoneWarningsNameTheIncludedFile(t *testing.T) {
+	fsys := files(
+		"z.zone", "$ORIGIN example.com.\n"+soaLine+"$INCLUDE inc/x.inc\nafter.example.org. A 192.0.2.3\n",
+		"inc/x.inc", "in A 192.0.2.1\nout.example.org. A 192.0.2.2\n",
+	)
+	z := mustZone(t, fsys, "z.zone", "")
+	var got []string
+	for _, w := range z.Warnings() {
+		got = append(got, w.File+":"+strconv.Itoa(w.Line))
+	}
+	if want := []string{"inc/x.inc:2", "z.zone:4"}; !slices.Equal(got, want) {
+		t.Errorf("warnings at %v, want %v", got, want)
 	}
 }
