@@ -25,6 +25,15 @@
 //     answer no correct server sends (TC over TCP, another ID or question
 //     over TCP, only records of another type) is an AnswerError: the next
 //     server is asked, and the status is error, a temporary failure.
+//
+// Overlay is the Resolver of a pre-deploy check: it answers the names of
+// zone files (LoadZone, LoadZoneFlag) as their authoritative server will
+// once they are deployed, and every other name from a live Resolver. The
+// zone files are parsed here because their records are miekg/dns records;
+// the overlay answers with the same typed results as the Client, through
+// the same generic lookup by type, so that a lookup method added to the
+// Resolver interface is one method on each (and one case in
+// Overlay.liveLookup for live resolvers other than the Client).
 package dnsq
 
 import (
