@@ -614,7 +614,7 @@ func (e *evaluator) simulation() {
 	}
 	has4, has6 := false, false
 	for ip := range s.PFirst {
-		if ip.Is4() {
+		if addr.Family(ip) == addr.IPv4 {
 			has4 = true
 		} else {
 			has6 = true
