@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
@@ -476,7 +477,7 @@ func (e *evaluator) ipLiteral(x discover.Exchange, allLiteral bool) {
 	fix := fmt.Sprintf("Name the address and point the MX at the name: publish `%s. IN %s %s` and replace %s with `%s. IN MX %d %s.`",
 		name, rrType(x.Host), x.Host, mxRR, dom, x.Preference, name)
 	noMail, postfix := "", "connects to "+x.Host+" anyway"
-	if ip, err := netip.ParseAddr(strings.Trim(x.Host, "[]")); err == nil && e.p.unusable(discover.Classify(ip)) {
+	if ip, err := addr.ParseLiteral(x.Host); err == nil && e.p.unusable(discover.Classify(ip)) {
 		postfix = fmt.Sprintf("tries %s anyway, %s no sender can reach (%s)", x.Host, classCodes[discover.Classify(ip)].what, classCodes[discover.Classify(ip)].code)
 		// 0.0.0.0 or 127.0.0.1 as MX is an old way of saying "no mail
 		// here"; RFC 7505's null MX says it to every MTA.
@@ -532,16 +533,19 @@ func (e *evaluator) exchange(host string) *discover.Exchange {
 }
 
 // isAddress reports a host field that holds an address, not a name: an
-// IP-literal MX target, or a probe of an address.
+// IP-literal MX target (read as discovery reads it), or a probe of an
+// address.
 func isAddress(host string) bool {
-	_, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	_, err := addr.ParseLiteral(host)
 	return err == nil
 }
 
 func temp(s dnsq.Status) bool { return s.Temporary() }
 
+// rrType is the record type that publishes the address literal ip: AAAA
+// for an IPv6 address, otherwise A.
 func rrType(ip string) string {
-	if a, err := netip.ParseAddr(strings.Trim(ip, "[]")); err == nil && a.Is6() {
+	if a, err := addr.ParseLiteral(ip); err == nil && addr.Family(a) == addr.IPv6 {
 		return "AAAA"
 	}
 	return "A"
@@ -581,7 +585,8 @@ var classCodes = map[discover.AddrClass]struct{ code, what string }{
 
 func (e *evaluator) addresses() {
 	d := &e.f.Discovery
-	var hostsWithAddr, hostsWith6 int
+	var hostsWithAddr int
+	var without6 []discover.Exchange // hosts with addresses, none of them IPv6
 	any4, any6 := false, false
 	// Reverse DNS belongs to the address, not to the MX name: an address
 	// shared by several MX hosts is judged once.
@@ -592,7 +597,7 @@ func (e *evaluator) addresses() {
 			hostsWithAddr++
 		}
 		for _, a := range x.Addresses {
-			if a.Family == discover.FamilyIPv6 {
+			if a.Family == addr.IPv6 {
 				has6, any6 = true, true
 			} else {
 				any4 = true
@@ -600,8 +605,8 @@ func (e *evaluator) addresses() {
 			e.address(x, a, !slices.Contains(judged, a.IP))
 			judged = append(judged, a.IP)
 		}
-		if has6 {
-			hostsWith6++
+		if len(x.Addresses) > 0 && !has6 {
+			without6 = append(without6, x)
 		}
 	}
 	dom := d.Domain
@@ -627,21 +632,16 @@ func (e *evaluator) addresses() {
 	if e.p.Expect.IPv6 && !any6 && !temp6 && hostsWithAddr > 0 {
 		e.add(report.CodeExpectedIPv6, dom, e.aaaaFix(), "IPv6 was expected, and no MX host of %s has an AAAA record.", dom)
 	}
-	if any6 && hostsWith6 < hostsWithAddr && e.f.WantIPv6 {
+	if any6 && len(without6) > 0 && e.f.WantIPv6 {
 		var missing []string
-		fixFor := ""
-		for _, x := range d.MX {
-			if len(x.Addresses) > 0 && !hasFamily(x, discover.FamilyIPv6) {
-				if x.IPLiteral {
-					missing = append(missing, "the MX target "+x.Host+", an IPv4 address")
-				} else {
-					missing = append(missing, x.Host)
-				}
-				if fixFor == "" {
-					fixFor = e.nameOf(x)
-				}
+		for _, x := range without6 {
+			if x.IPLiteral {
+				missing = append(missing, "the MX target "+x.Host+", an IPv4 address")
+			} else {
+				missing = append(missing, x.Host)
 			}
 		}
+		fixFor := e.nameOf(without6[0])
 		e.add(report.CodeSomeMXWithoutIPv6, dom,
 			fmt.Sprintf("Publish e.g. `%s. IN AAAA <its IPv6 address>` once its MTA listens on IPv6.", fixFor),
 			"%d of %d MX hosts %s no IPv6 address (%s): over IPv6 the domain has less redundancy.", len(missing), hostsWithAddr, hasHave(len(missing)), strings.Join(missing, "; "))
@@ -662,15 +662,6 @@ func hasHave(n int) string {
 		return "has"
 	}
 	return "have"
-}
-
-func hasFamily(x discover.Exchange, fam string) bool {
-	for _, a := range x.Addresses {
-		if a.Family == fam {
-			return true
-		}
-	}
-	return false
 }
 
 // address judges one address of one MX host; rdns false skips the reverse
@@ -699,7 +690,7 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) 
 	if e.p.unusable(a.Class) || !rdns {
 		return
 	}
-	rev := dnsq.ReverseName(a.IP)
+	rev := addr.ReverseName(a.IP)
 	ptrFix := fmt.Sprintf("Have the owner of the address block publish `%s IN PTR %s.` (and %s).", rev, name, keep)
 	switch a.FCrDNS {
 	case iprev.StatusNone:
@@ -717,7 +708,7 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) 
 		// answered) the forward lookup of a PTR name.
 		failed := a.PTRError
 		if failed == "" && a.PTRStatus.Temporary() {
-			failed = "PTR " + dnsq.ReverseName(a.IP) + ": " + string(a.PTRStatus)
+			failed = "PTR " + addr.ReverseName(a.IP) + ": " + string(a.PTRStatus)
 		} else if failed == "" {
 			failed = rrOf(a) + " " + orNone(a.PTR)
 		}
@@ -743,7 +734,7 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) 
 }
 
 func rrOf(a discover.Address) string {
-	if a.Family == discover.FamilyIPv6 {
+	if a.Family == addr.IPv6 {
 		return "AAAA"
 	}
 	return "A"
@@ -782,7 +773,7 @@ func (e *evaluator) sharedNetworks() {
 			if a.Class != discover.ClassPublic && !e.p.Sandbox {
 				continue
 			}
-			if a.Family == discover.FamilyIPv6 {
+			if a.Family == addr.IPv6 {
 				v6[a.IP] = true
 			} else {
 				v4[a.IP] = true

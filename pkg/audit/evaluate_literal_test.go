@@ -19,7 +19,7 @@ func literalMX(ips ...string) Facts {
 		WantIPv4:  true, WantIPv6: true, Probed: true, StartTLSAttempted: true,
 	}
 	for i, ip := range ips {
-		a := addr(ip, "mail.example.org")
+		a := mxAddr(ip, "mail.example.org")
 		a.Class = discover.Classify(a.IP)
 		f.Discovery.MX = append(f.Discovery.MX, discover.Exchange{
 			Preference: uint16(10 * (i + 1)), Host: ip, IPLiteral: true,
@@ -158,5 +158,30 @@ func TestEvaluateJudgesAnIPLiteralMXAsPostfixAndEximDo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A host field is an address exactly when discovery takes the MX target
+// for an IP literal (addr.ParseLiteral): a zone makes it a (bad) name.
+func TestHostFieldsAreAddressesAsDiscoveryReadsThem(t *testing.T) {
+	for _, tt := range []struct {
+		host   string
+		isAddr bool
+		rr     string
+	}{
+		{"192.0.2.1", true, "A"},
+		{"[192.0.2.1]", true, "A"},
+		{"2001:db8::1", true, "AAAA"},
+		{"[IPv6:2001:db8::1]", true, "AAAA"},
+		{"::ffff:192.0.2.1", true, "AAAA"}, // as an AAAA record carries it (addr.Family)
+		{"fe80::1%eth0", false, "A"},
+		{"mx.example.org", false, "A"},
+	} {
+		if got := isAddress(tt.host); got != tt.isAddr {
+			t.Errorf("isAddress(%q) = %v, want %v", tt.host, got, tt.isAddr)
+		}
+		if got := rrType(tt.host); got != tt.rr {
+			t.Errorf("rrType(%q) = %s, want %s", tt.host, got, tt.rr)
+		}
 	}
 }

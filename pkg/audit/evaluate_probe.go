@@ -9,8 +9,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/mailcheck/mailcheck/pkg/discover"
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -48,7 +47,7 @@ func (e *evaluator) probes() {
 	for _, r := range probes {
 		byFam[r.Family] = append(byFam[r.Family], r)
 	}
-	for _, fam := range []string{discover.FamilyIPv4, discover.FamilyIPv6} {
+	for _, fam := range []string{addr.IPv4, addr.IPv6} {
 		rs := byFam[fam]
 		if len(rs) == 0 {
 			continue
@@ -67,9 +66,9 @@ func (e *evaluator) probes() {
 			if e.f.Target != TargetMailDomain {
 				down = dom + " is down"
 			}
-			e.add(report.CodePort25Blocked, dom, "", "Every %s connection to port %d timed out although this machine has a route: outbound port %d is probably blocked here (or %s; from here the two look the same), so %s not judged.", famName(fam), rs[0].Port, rs[0].Port, down, count(len(rs), "the "+famName(fam)+" probe is", "the %d "+famName(fam)+" probes are"))
+			e.add(report.CodePort25Blocked, dom, "", "Every %s connection to port %d timed out although this machine has a route: outbound port %d is probably blocked here (or %s; from here the two look the same), so %s not judged.", addr.Label(fam), rs[0].Port, rs[0].Port, down, count(len(rs), "the "+addr.Label(fam)+" probe is", "the %d "+addr.Label(fam)+" probes are"))
 		case e.f.NoRoute[fam] || allInc:
-			if fam == discover.FamilyIPv6 {
+			if fam == addr.IPv6 {
 				switch e.f.Target {
 				case TargetAddress:
 					e.add(report.CodeNoIPv6Route, dom, "", "This machine has no IPv6 route, so %s could not be tested.", dom)
@@ -193,13 +192,6 @@ func (e *evaluator) notTried(probes []smtpprobe.Result) {
 	e.add(report.CodeNoSTARTTLSTried, e.f.Discovery.Domain, "", "%s", msg)
 }
 
-func famName(fam string) string {
-	if fam == discover.FamilyIPv6 {
-		return "IPv6"
-	}
-	return "IPv4"
-}
-
 func (e *evaluator) ptrNames() map[netip.Addr][]string {
 	m := map[netip.Addr][]string{}
 	for _, x := range e.f.Discovery.MX {
@@ -260,7 +252,7 @@ func (e *evaluator) probe(r smtpprobe.Result, ptr []string) {
 		e.tls(r, where, named)
 	}
 	if r.EHLOName != "" && len(ptr) > 0 && !nameIn(r.EHLOName, ptr) {
-		e.add(report.CodeEHLONotPTR, ip, fmt.Sprintf("Postfix: `myhostname = %s`, or publish `%s IN PTR %s.`", ptr[0], dnsq.ReverseName(r.IP), r.EHLOName),
+		e.add(report.CodeEHLONotPTR, ip, fmt.Sprintf("Postfix: `myhostname = %s`, or publish `%s IN PTR %s.`", ptr[0], addr.ReverseName(r.IP), r.EHLOName),
 			"%s answers EHLO as %s, but its PTR is %s.", where, r.EHLOName, strings.Join(ptr, ", "))
 	}
 }
@@ -349,7 +341,7 @@ func (e *evaluator) listenFix(r smtpprobe.Result) string {
 	// What publishes the address: the host's A/AAAA record, or for an
 	// IP-literal MX target the MX record; nothing for a probed address.
 	rr := "A"
-	if r.Family == discover.FamilyIPv6 {
+	if r.Family == addr.IPv6 {
 		rr = "AAAA"
 	}
 	remove := fmt.Sprintf(", or remove `%s. IN %s %s`", r.Host, rr, r.IP)
@@ -359,7 +351,7 @@ func (e *evaluator) listenFix(r smtpprobe.Result) string {
 			remove = fmt.Sprintf(", or remove `%s. IN MX %d %s.`", e.f.Discovery.Domain, x.Preference, x.Host)
 		}
 	}
-	if r.Family == discover.FamilyIPv6 {
+	if r.Family == addr.IPv6 {
 		return fmt.Sprintf("Make the MTA listen on [%s]:%d (Postfix `inet_protocols = all`, `inet_interfaces = all`) and allow TCP port %d in ip6tables/nftables%s.", r.IP, r.Port, r.Port, remove)
 	}
 	return fmt.Sprintf("Make the MTA listen on %s:%d (Postfix `inet_interfaces = all`) and allow TCP port %d in the firewall%s.", r.IP, r.Port, r.Port, remove)
@@ -405,7 +397,7 @@ func (e *evaluator) parity(probes []smtpprobe.Result) {
 			byHost[host] = h
 			order = append(order, host)
 		}
-		if r.Family == discover.FamilyIPv6 {
+		if r.Family == addr.IPv6 {
 			h.v6 = append(h.v6, r)
 		} else {
 			h.v4 = append(h.v4, r)
@@ -417,7 +409,7 @@ func (e *evaluator) parity(probes []smtpprobe.Result) {
 			continue
 		}
 		byIP[r.IP] = r
-		if r.Family == discover.FamilyIPv6 {
+		if r.Family == addr.IPv6 {
 			any6 = true
 			if !failed(r) {
 				ok6 = true
@@ -622,7 +614,7 @@ func (e *evaluator) simulation() {
 	}
 	has4, has6 := false, false
 	for ip := range s.PFirst {
-		if ip.Is4() {
+		if addr.Family(ip) == addr.IPv4 {
 			has4 = true
 		} else {
 			has6 = true

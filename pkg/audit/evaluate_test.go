@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
@@ -17,9 +18,9 @@ import (
 
 var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
-func addr(ip, ptr string) discover.Address {
+func mxAddr(ip, ptr string) discover.Address {
 	a := netip.MustParseAddr(ip)
-	ad := discover.Address{IP: a, Family: discover.FamilyOf(a), Class: discover.ClassPublic,
+	ad := discover.Address{IP: a, Family: addr.Family(a), Class: discover.ClassPublic,
 		PTRStatus: dnsq.StatusOK, FCrDNS: iprev.StatusPass}
 	if ptr != "" {
 		ad.PTR = []string{ptr}
@@ -31,7 +32,7 @@ func addr(ip, ptr string) discover.Address {
 func probeOK(host, ip, ehlo string) smtpprobe.Result {
 	a := netip.MustParseAddr(ip)
 	return smtpprobe.Result{
-		Host: host, IP: a, Family: discover.FamilyOf(a), Port: 25, Status: smtpprobe.StatusOK,
+		Host: host, IP: a, Family: addr.Family(a), Port: 25, Status: smtpprobe.StatusOK,
 		BannerCode: 220, Banner: ehlo + " ESMTP Postfix", EHLOName: ehlo,
 		Extensions: []string{"PIPELINING", "STARTTLS"}, StartTLS: true,
 		TLS: &smtpprobe.TLSInfo{Version: "TLS1.3", CertNames: []string{host}, NotAfter: "2027-03-01T00:00:00Z", Verified: true},
@@ -46,9 +47,9 @@ func healthy() Facts {
 			Domain: "example.org", MXStatus: dnsq.StatusOK,
 			MX: []discover.Exchange{
 				{Preference: 10, Host: "mx1.example.org", AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusOK,
-					Addresses: []discover.Address{addr("192.0.2.10", "mx1.example.org"), addr("2001:db8:1::10", "mx1.example.org")}},
+					Addresses: []discover.Address{mxAddr("192.0.2.10", "mx1.example.org"), mxAddr("2001:db8:1::10", "mx1.example.org")}},
 				{Preference: 20, Host: "mx2.example.org", AStatus: dnsq.StatusOK, AAAAStatus: dnsq.StatusOK,
-					Addresses: []discover.Address{addr("198.51.100.20", "mx2.example.org"), addr("2001:db8:2::20", "mx2.example.org")}},
+					Addresses: []discover.Address{mxAddr("198.51.100.20", "mx2.example.org"), mxAddr("2001:db8:2::20", "mx2.example.org")}},
 			},
 		},
 		WantIPv4: true, WantIPv6: true, Probed: true, StartTLSAttempted: true,
@@ -159,7 +160,7 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 			f.Discovery.MX[1].Addresses = f.Discovery.MX[0].Addresses
 		}, []string{"MC220"}, []string{"MC221", "MC222"}},
 		{"all MX in one /64 and one /24", func(f *Facts, p *Policy) {
-			f.Discovery.MX[1].Addresses = []discover.Address{addr("192.0.2.20", "mx2.example.org"), addr("2001:db8:1::20", "mx2.example.org")}
+			f.Discovery.MX[1].Addresses = []discover.Address{mxAddr("192.0.2.20", "mx2.example.org"), mxAddr("2001:db8:1::20", "mx2.example.org")}
 		}, []string{"MC221", "MC222"}, []string{"MC220"}},
 		{"IPv6 refused while IPv4 works", func(f *Facts, p *Policy) { down(f, "2001:db8:1::10", smtpprobe.StatusRefused) },
 			[]string{"MC301", "MC404"}, []string{"MC405", "MC411", "MC305"}},
@@ -411,7 +412,7 @@ func BenchmarkEvaluate(b *testing.B) {
 func TestEvaluateJudgesTheReverseDNSOfASharedAddressOnce(t *testing.T) {
 	f := healthy()
 	// Both MX names point at one address without a PTR.
-	shared := addr("192.0.2.10", "")
+	shared := mxAddr("192.0.2.10", "")
 	shared.FCrDNS = iprev.StatusNone
 	f.Discovery.MX[0].Addresses = []discover.Address{shared}
 	f.Discovery.MX[1].Addresses = []discover.Address{shared}

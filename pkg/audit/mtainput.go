@@ -3,6 +3,7 @@ package audit
 import (
 	"net/netip"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/mta"
@@ -41,7 +42,7 @@ func MTAInput(r discover.Result) mta.Input {
 			AAAAStatus:  MTALookupStatus(x.AAAAStatus),
 		}
 		for _, a := range x.Addresses {
-			if a.IP.Is4() {
+			if addr.Family(a.IP) == addr.IPv4 {
 				e.A = append(e.A, a.IP)
 			} else {
 				e.AAAA = append(e.AAAA, a.IP)

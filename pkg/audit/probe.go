@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/document"
@@ -108,10 +109,10 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 		doc.Notes = append(doc.Notes, smtpprobe.PortBlockedHint(opts.Port))
 	}
 	sc := smtpprobe.CheckSelf(doc.Probes)
-	if sc.NoRoute["ipv6"] {
+	if sc.NoRoute[addr.IPv6] {
 		doc.Notes = append(doc.Notes, "This host has no IPv6 route (or no usable IPv6 source address): the IPv6 addresses were not tested. Run mailcheck from a host with IPv6.")
 	}
-	if sc.NoRoute["ipv4"] {
+	if sc.NoRoute[addr.IPv4] {
 		doc.Notes = append(doc.Notes, "This host has no IPv4 route (or no usable IPv4 source address): the IPv4 addresses were not tested.")
 	}
 	v := dnsVerdict

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
@@ -148,7 +149,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 // own loopback, unspecified, link-local or multicast space, which no
 // sender could reach either (unless the sandbox serves its zone there).
 func probeable(ip netip.Addr, o Options) bool {
-	if ip.Is4() && !o.WantIPv4 || !ip.Is4() && !o.WantIPv6 {
+	if fam := addr.Family(ip); fam == addr.IPv4 && !o.WantIPv4 || fam == addr.IPv6 && !o.WantIPv6 {
 		return false
 	}
 	return !o.Policy.unusable(discover.Classify(ip))

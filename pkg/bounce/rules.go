@@ -25,7 +25,7 @@ type rule struct {
 	title    string
 	codes    []string // enhanced codes; empty means any
 	phrases  []phrase
-	family   string // "ipv6" when the rule only concerns IPv6 senders
+	family   string // addr.IPv6 when the rule only concerns IPv6 senders
 	checks   []Check
 	explain  string // {ip}, {host}, {domain} are replaced
 	fix      string
@@ -61,7 +61,7 @@ const ipv4StopGap = " Stop-gap while the fix propagates: `postconf -e 'smtp_addr
 var rules = []rule{
 	// ---- Gmail ----
 	{
-		id: "gmail-ipv6-ptr-auth", receiver: ReceiverGmail, family: "ipv6",
+		id: "gmail-ipv6-ptr-auth", receiver: ReceiverGmail, family: addr.IPv6,
 		title:   "Gmail IPv6 sending guidelines: PTR and authentication",
 		codes:   []string{"5.7.1"},
 		phrases: phrases(`not meet ipv6 sending guidelines`, `p=ipv6autherror`),
@@ -187,7 +187,7 @@ var rules = []rule{
 
 	// ---- Microsoft ----
 	{
-		id: "microsoft-ipv6-no-ptr", receiver: ReceiverMicrosoft, family: "ipv6",
+		id: "microsoft-ipv6-no-ptr", receiver: ReceiverMicrosoft, family: addr.IPv6,
 		title:   "Microsoft: IPv6 sender without reverse DNS",
 		codes:   []string{"5.7.25"},
 		phrases: phrases(`must have (?:a )?reverse dns record`),
@@ -198,7 +198,7 @@ var rules = []rule{
 			"name with {ip}." + ipv4StopGap,
 	},
 	{
-		id: "microsoft-ipv6-auth", receiver: ReceiverMicrosoft, family: "ipv6",
+		id: "microsoft-ipv6-auth", receiver: ReceiverMicrosoft, family: addr.IPv6,
 		title:   "Microsoft: mail over IPv6 must pass SPF or DKIM",
 		codes:   []string{"4.7.26", "5.7.26"},
 		phrases: phrases(`must pass either spf or dkim`),
@@ -229,7 +229,7 @@ var rules = []rule{
 		fix: "Align SPF (envelope domain under {domain}) or DKIM (signing domain under {domain}).",
 	},
 	{
-		id: "microsoft-ipv6-not-accepted", receiver: ReceiverMicrosoft, family: "ipv6",
+		id: "microsoft-ipv6-not-accepted", receiver: ReceiverMicrosoft, family: addr.IPv6,
 		title:   "Microsoft: the recipient's tenant does not accept mail over IPv6",
 		codes:   []string{"5.2.1", "5.7.510"},
 		phrases: phrases(`does not accept email over ipv6`),

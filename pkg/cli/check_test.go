@@ -21,7 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
 	"github.com/mailcheck/mailcheck/pkg/internal/smtptest"
 	"github.com/mailcheck/mailcheck/pkg/mta"
@@ -266,7 +266,7 @@ func bulkZone(n int) string {
 	for i := 0; i < n; i++ {
 		v6 := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)})
 		fmt.Fprintf(&b, "d%d.bulk.test. MX 10 mx%d.bulk.test.\nmx%d.bulk.test. A 192.0.2.%d\nmx%d.bulk.test. AAAA %s\n%s PTR mx%d.bulk.test.\n",
-			i, i, i, i%250+1, i, v6, dnsq.ReverseName(v6), i)
+			i, i, i, i%250+1, i, v6, addr.ReverseName(v6), i)
 	}
 	return b.String()
 }
@@ -382,7 +382,7 @@ mx.ok.test. A 127.0.0.1
 		if !smtptest.IPv6Available() {
 			t.Skip("no IPv6 loopback")
 		}
-		zone += "mx.ok.test. AAAA ::1\n" + dnsq.ReverseName(netip.IPv6Loopback()) + " PTR mx.ok.test.\n"
+		zone += "mx.ok.test. AAAA ::1\n" + addr.ReverseName(netip.IPv6Loopback()) + " PTR mx.ok.test.\n"
 		s4, s6, err := smtptest.StartPair(v4, v6)
 		if err != nil {
 			t.Fatal(err)
@@ -623,7 +623,7 @@ func TestCheckBlackholedIPv6CostsOneConnectTimeoutAndIsReported(t *testing.T) {
 mx.hole.test. A 192.0.2.10
 mx.hole.test. AAAA 2001:db8::10
 10.2.0.192.in-addr.arpa. PTR mx.hole.test.
-`+dnsq.ReverseName(netip.MustParseAddr("2001:db8::10"))+` PTR mx.hole.test.
+`+addr.ReverseName(netip.MustParseAddr("2001:db8::10"))+` PTR mx.hole.test.
 `)
 	var out, errOut bytes.Buffer
 	f := &Factory{
@@ -677,8 +677,8 @@ func TestCheckNoRDNSAsksNoPTRAndSaysSo(t *testing.T) {
 		q := 0
 		for i := 0; i < n; i++ {
 			v6 := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i)})
-			q += s.Queries(dnsq.ReverseName(v6), "PTR")
-			q += s.Queries(dnsq.ReverseName(netip.AddrFrom4([4]byte{192, 0, 2, byte(i%250 + 1)})), "PTR")
+			q += s.Queries(addr.ReverseName(v6), "PTR")
+			q += s.Queries(addr.ReverseName(netip.AddrFrom4([4]byte{192, 0, 2, byte(i%250 + 1)})), "PTR")
 		}
 		return q
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
@@ -95,10 +96,10 @@ func (s *smtpFlags) options() (smtpprobe.Options, error) {
 		return o, usageErr("--command-timeout must be positive, got %s", s.CommandTimeout)
 	}
 	var err error
-	if o.Source4, err = parseSource("--source4", s.Source4, true); err != nil {
+	if o.Source4, err = parseSource("--source4", s.Source4, addr.IPv4); err != nil {
 		return o, err
 	}
-	if o.Source6, err = parseSource("--source6", s.Source6, false); err != nil {
+	if o.Source6, err = parseSource("--source6", s.Source6, addr.IPv6); err != nil {
 		return o, err
 	}
 	if strings.ContainsAny(s.HELO, " \t\r\n") || len(s.HELO) > 255 {
@@ -107,17 +108,15 @@ func (s *smtpFlags) options() (smtpprobe.Options, error) {
 	return o, nil
 }
 
-func parseSource(flag, v string, want4 bool) (netip.Addr, error) {
+// parseSource reads a --source4/--source6 address of family fam; a zone is
+// refused like any other non-address.
+func parseSource(flag, v, fam string) (netip.Addr, error) {
 	if v == "" {
 		return netip.Addr{}, nil
 	}
-	ip, err := netip.ParseAddr(strings.Trim(v, "[]"))
-	if err != nil || ip.Is4() != want4 || ip.Zone() != "" {
-		fam := "IPv6"
-		if want4 {
-			fam = "IPv4"
-		}
-		return netip.Addr{}, usageErr("%s %q is not an %s address", flag, v, fam)
+	ip, err := addr.ParseLiteral(v)
+	if err != nil || addr.Family(ip) != fam {
+		return netip.Addr{}, usageErr("%s %q is not an %s address", flag, v, addr.Label(fam))
 	}
 	return ip, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/sender"
@@ -111,15 +112,11 @@ func (o *senderOptions) validate() error {
 	return nil
 }
 
-// parseSenderIP accepts an address, bracketed or not ("[2001:db8::25]",
-// "IPv6:2001:db8::25" as in an SMTP address literal); no zone.
+// parseSenderIP accepts an address as addr.ParseLiteral reads it,
+// bracketed or not ("[2001:db8::25]", "IPv6:2001:db8::25" as in an SMTP
+// address literal); no zone, refused in the sender's own words.
 func parseSenderIP(s string) (netip.Addr, error) {
-	t := strings.TrimSpace(s)
-	t = strings.TrimSuffix(strings.TrimPrefix(t, "["), "]")
-	if len(t) > 5 && strings.EqualFold(t[:5], "ipv6:") {
-		t = t[5:]
-	}
-	ip, err := netip.ParseAddr(t)
+	ip, err := addr.ParseLiteralZone(strings.TrimSpace(s))
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("not an IP address")
 	}

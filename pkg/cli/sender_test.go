@@ -11,12 +11,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
 )
 
 func senderPTR(ip, name string) string {
-	return fmt.Sprintf("%s PTR %s\n", dnsq.ReverseName(netip.MustParseAddr(ip)), name)
+	return fmt.Sprintf("%s PTR %s\n", addr.ReverseName(netip.MustParseAddr(ip)), name)
 }
 
 // senderZone: 2001:db8:1::25 and 192.0.2.25 are a healthy dual-stack
@@ -39,7 +39,7 @@ _dmarc.perm.example.  TXT  "v=DMARC1; p=reject"
 	senderPTR("2001:db8:1::27", "v4only.example.org.") +
 	senderPTR("2001:db8:1::28", "2001-db8-1--28.dyn.example.org.") +
 	"2001-db8-1--28.dyn.example.org. AAAA 2001:db8:1::28\n" +
-	strings.Replace(dnsq.ReverseName(netip.MustParseAddr("2001:db8:1::28")), "ip6.arpa.", "bl.example.", 1) + " A 127.0.0.3\n"
+	strings.Replace(addr.ReverseName(netip.MustParseAddr("2001:db8:1::28")), "ip6.arpa.", "bl.example.", 1) + " A 127.0.0.3\n"
 
 func startSenderZone(t *testing.T, opts ...dnstest.Option) *dnstest.Server {
 	t.Helper()
@@ -177,7 +177,7 @@ func TestSenderDNSBLIsOptInAndReportsTheSlash64(t *testing.T) {
 	}
 	s.ResetCounts()
 	runInProcess(t, context.Background(), "", "sender", "--resolver", s.Addr4(), "--ip", "2001:db8:1::28")
-	q := strings.Replace(dnsq.ReverseName(netip.MustParseAddr("2001:db8:1::28")), "ip6.arpa.", "bl.example.", 1)
+	q := strings.Replace(addr.ReverseName(netip.MustParseAddr("2001:db8:1::28")), "ip6.arpa.", "bl.example.", 1)
 	if n := s.Queries(q, "A"); n != 0 {
 		t.Errorf("%d blocklist queries without --dnsbl", n)
 	}
@@ -351,7 +351,7 @@ func TestSenderAndExplainBinaryExitCodes(t *testing.T) {
 // sender and explain sections equal to what the commands write.
 func TestDocsJSONDescribesTheSenderAndExplainFields(t *testing.T) {
 	s := startSenderZone(t)
-	s.MustInject(t, dnsq.ReverseName(netip.MustParseAddr("2001:db8:1::29")), "PTR", dnstest.FaultServFail)
+	s.MustInject(t, addr.ReverseName(netip.MustParseAddr("2001:db8:1::29")), "PTR", dnstest.FaultServFail)
 	dir := t.TempDir()
 	cf := filepath.Join(dir, "main.cf")
 	if err := os.WriteFile(cf, []byte("inet_protocols = all\nsmtp_bind_address = 192.0.2.25\nsmtp_bind_address6 = 2001:db8:1::25\n"), 0o644); err != nil {

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
@@ -113,7 +115,11 @@ func (o *simulateOptions) validate() error {
 		return usageErr("--main-cf is a Postfix file; --mta is %s (use --set)", name)
 	}
 	for _, s := range o.LocalAddress {
-		ip, err := netip.ParseAddr(strings.Trim(s, "[]"))
+		ip, err := addr.ParseLiteral(s)
+		if errors.Is(err, addr.ErrZone) {
+			// MX addresses have no zone: this one could never match.
+			return usageErr("--local-address: %v", err)
+		}
 		if err != nil {
 			return usageErr("--local-address %q is not an IP address", s)
 		}

@@ -58,6 +58,7 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 		{name: "bad assume", mod: func(o *simulateOptions) { o.Assume = []string{"192.0.2.1=lost"} }, want: "unknown outcome"},
 		{name: "assume not an address", mod: func(o *simulateOptions) { o.Assume = []string{"mx1=ok"} }, want: "not an IP address"},
 		{name: "bad local address", mod: func(o *simulateOptions) { o.LocalAddress = []string{"here"} }, want: "--local-address"},
+		{name: "local address with a zone", mod: func(o *simulateOptions) { o.LocalAddress = []string{"fe80::1%eth0"} }, want: "IPv6 zone"},
 		{name: "probe flags without --probe", mod: func(o *simulateOptions) {}, probeFlag: true, want: "need --probe"},
 		{name: "probe flags with --probe", mod: func(o *simulateOptions) { o.Probe = true }, probeFlag: true},
 	}

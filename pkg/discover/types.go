@@ -12,19 +12,6 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 )
 
-// Family names as they appear in JSON.
-//
-// Deprecated: use addr.IPv4 and addr.IPv6.
-const (
-	FamilyIPv4 = addr.IPv4
-	FamilyIPv6 = addr.IPv6
-)
-
-// FamilyOf returns the family of ip.
-//
-// Deprecated: use addr.Family.
-func FamilyOf(ip netip.Addr) string { return addr.Family(ip) }
-
 // Result is everything discovered about one mail domain.
 // JSON field names are the contract in docs/json.md.
 type Result struct {

@@ -223,9 +223,4 @@ func (m *Mock) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 	return NameResult{Result: res, Names: names}
 }
 
-// ReverseName returns the PTR name of ip.
-//
-// Deprecated: use addr.ReverseName.
-func ReverseName(ip netip.Addr) string { return addr.ReverseName(ip) }
-
 var _ SecureResolver = (*Mock)(nil)

@@ -13,7 +13,7 @@ import (
 // ParseServer turns a --resolver value into the "host:port" form the client
 // dials. It accepts an IPv4 or IPv6 address with or without a port
 // (192.0.2.53, 192.0.2.53:5353, 2001:db8::53, [2001:db8::53],
-// [2001:db8::53]:5353; without a port, any form addr.ParseLiteralZone
+// [2001:db8::53]:5353; the address in any form addr.ParseLiteralZone
 // reads); the port defaults to 53. Host names are refused: a
 // DNS server named by a name would need DNS to be found, and which address
 // it resolves to would silently decide which server we test.
@@ -49,7 +49,7 @@ func ParseServer(s string) (string, error) {
 		}
 		port = strconv.FormatUint(n, 10)
 	}
-	ip, err := netip.ParseAddr(host)
+	ip, err := addr.ParseLiteralZone(host)
 	if err != nil {
 		if looksLikeName(host) {
 			return "", fmt.Errorf("%q is a host name; give the DNS server's IP address (a name would itself need DNS to be resolved)", host)

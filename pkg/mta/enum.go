@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // enumBudget bounds the number of weighted orderings enumerated exactly for
@@ -146,7 +148,7 @@ func summarize(cands []Candidate, ws []weighted, maxOrderings int) Distribution 
 		if len(w.order) > 0 {
 			f := w.order[0]
 			d.PFirst[f].Add(d.PFirst[f], w.p)
-			if cands[f].Family == IPv6 {
+			if cands[f].Family == addr.IPv6 {
 				d.PFirstIPv6.Add(d.PFirstIPv6, w.p)
 			}
 		}
@@ -238,7 +240,7 @@ func sampledDistribution(cands []Candidate, draws int, sample drawFunc, maxOrder
 		}
 		if len(o) > 0 {
 			first[o[0]]++
-			if cands[o[0]].Family == IPv6 {
+			if cands[o[0]].Family == addr.IPv6 {
 				first6++
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // eximModel is Exim's dnslookup router and smtp transport host loop
@@ -181,7 +183,7 @@ func (em *eximModel) plan(in Input) eximPlan {
 			pref = 0
 		}
 		for _, a := range append(slices.Clone(h.first), h.snd...) {
-			pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: familyOf(a), Host: h.x.Host, Preference: pref})
+			pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: addr.Family(a), Host: h.x.Host, Preference: pref})
 		}
 	}
 	pl.decision = Decision{Action: ActionAttempt}
@@ -331,7 +333,7 @@ func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOr
 		}
 		a, b := pl.cands[carry], pl.cands[n]
 		if pl.swap && a.Preference == b.Preference &&
-			((!pl.v4first && a.Family == IPv4 && b.Family == IPv6) || (pl.v4first && a.Family == IPv6 && b.Family == IPv4)) {
+			((!pl.v4first && a.Family == addr.IPv4 && b.Family == addr.IPv6) || (pl.v4first && a.Family == addr.IPv6 && b.Family == addr.IPv4)) {
 			return emit(n)
 		}
 		c := carry

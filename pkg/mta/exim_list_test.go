@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // referenceEximList is the attempt list built the plain way: the whole raw
@@ -27,7 +29,7 @@ func referenceEximList(pl *eximPlan, hostOrder [][]int, addrOrder func(h, block 
 		for i := 0; i+1 < len(list); i++ {
 			a, b := pl.cands[list[i]], pl.cands[list[i+1]]
 			if a.Preference == b.Preference &&
-				((!pl.v4first && a.Family == IPv4 && b.Family == IPv6) || (pl.v4first && a.Family == IPv6 && b.Family == IPv4)) {
+				((!pl.v4first && a.Family == addr.IPv4 && b.Family == addr.IPv6) || (pl.v4first && a.Family == addr.IPv6 && b.Family == addr.IPv4)) {
 				list[i], list[i+1] = list[i+1], list[i]
 			}
 		}

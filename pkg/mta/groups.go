@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // errTooLarge reports that an exact enumeration would exceed its budget.
@@ -47,7 +49,7 @@ const (
 )
 
 func famIndex(f string) int {
-	if f == IPv6 {
+	if f == addr.IPv6 {
 		return fam6
 	}
 	return fam4
@@ -57,7 +59,7 @@ func famIndex(f string) int {
 func (m *groupModel) counts() (v4, v6 int) {
 	for _, g := range m.groups {
 		for _, c := range g {
-			if m.cands[c].Family == IPv6 {
+			if m.cands[c].Family == addr.IPv6 {
 				v6++
 			} else {
 				v4++
@@ -102,7 +104,7 @@ func balanceList(cands []Candidate, list []int, limit int) []int {
 	}
 	v4, v6 := 0, 0
 	for _, c := range list {
-		if cands[c].Family == IPv6 {
+		if cands[c].Family == addr.IPv6 {
 			v6++
 		} else {
 			v4++
@@ -114,7 +116,7 @@ func balanceList(cands []Candidate, list []int, limit int) []int {
 	}
 	out := make([]int, 0, limit)
 	for _, c := range list {
-		if cands[c].Family == IPv6 {
+		if cands[c].Family == addr.IPv6 {
 			if t6 > 0 {
 				out = append(out, c)
 				t6--
@@ -386,7 +388,7 @@ func (m *groupModel) distribution(maxOrderings int) (Distribution, error) {
 	// deletes the first element (research §1.5.3) and the limit is >= 1.
 	for _, c := range m.groups[0] {
 		d.PFirst[c] = rat(1, int64(len(m.groups[0])))
-		if m.cands[c].Family == IPv6 {
+		if m.cands[c].Family == addr.IPv6 {
 			d.PFirstIPv6.Add(d.PFirstIPv6, d.PFirst[c])
 		}
 	}
@@ -493,7 +495,7 @@ func (m *groupModel) distributionUnbalanced(maxOrderings int) (Distribution, err
 	n := len(m.cands)
 	for _, c := range m.groups[0] {
 		d.PFirst[c] = rat(1, int64(len(m.groups[0])))
-		if m.cands[c].Family == IPv6 {
+		if m.cands[c].Family == addr.IPv6 {
 			d.PFirstIPv6.Add(d.PFirstIPv6, d.PFirst[c])
 		}
 	}

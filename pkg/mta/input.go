@@ -9,7 +9,7 @@ import (
 // nodata, nxdomain, servfail, refused, timeout, error, skipped); the empty
 // value means the query was not reported at all. The orchestrator maps its
 // resolver's statuses onto these (pkg/audit), so that the models need
-// nothing but the standard library.
+// nothing but the standard library and pkg/addr.
 type LookupStatus string
 
 const (

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // opensmtpdModel is OpenSMTPD's mta (research §3): no randomisation;
@@ -53,7 +55,7 @@ func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes
 					continue
 				}
 				seen[a] = true
-				cands = append(cands, Candidate{Index: len(cands), IP: a, Family: familyOf(a), Host: x.Host, Preference: x.Preference})
+				cands = append(cands, Candidate{Index: len(cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
 			}
 		}
 	}
@@ -141,7 +143,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		var idx []int
 		for _, a := range addrs {
 			idx = append(idx, len(pl.cands))
-			pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: familyOf(a), Host: x.Host, Preference: x.Preference})
+			pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
 		}
 		h := len(pl.hosts)
 		pl.hosts = append(pl.hosts, idx)
@@ -205,7 +207,7 @@ func (pl *sendmailPlan) distribution(maxOrderings int) Distribution {
 	for _, h := range first {
 		c := pl.hosts[h][0]
 		d.PFirst[c].Add(d.PFirst[c], rat(1, int64(len(first))))
-		if pl.cands[c].Family == IPv6 {
+		if pl.cands[c].Family == addr.IPv6 {
 			d.PFirstIPv6.Add(d.PFirstIPv6, rat(1, int64(len(first))))
 		}
 	}

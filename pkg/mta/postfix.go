@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // postfixModel is Postfix's smtp(8) address selection (research §1, §7.2).
@@ -162,7 +164,7 @@ func (pm *postfixModel) list(in Input) postfixList {
 			pref = 0
 		}
 		for _, a := range addrs {
-			out.cands = append(out.cands, Candidate{IP: a, Family: familyOf(a), Host: x.Host, Preference: pref})
+			out.cands = append(out.cands, Candidate{IP: a, Family: addr.Family(a), Host: x.Host, Preference: pref})
 		}
 	}
 	// research §1.3.8: a DNS record list is capped at 100 (3.9+).
@@ -245,7 +247,7 @@ func postfixCompare(pref string, a, b Candidate) int {
 	}
 	rank := func(c Candidate) int {
 		switch {
-		case pref == "ipv6" && c.Family == IPv4, pref == "ipv4" && c.Family == IPv6:
+		case pref == "ipv6" && c.Family == addr.IPv4, pref == "ipv4" && c.Family == addr.IPv6:
 			return 1
 		}
 		return 0

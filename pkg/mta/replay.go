@@ -1,12 +1,15 @@
 package mta
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // Outcome is what happens when the MTA connects to one address: the probe
@@ -38,7 +41,12 @@ func ParseAssume(s string) (netip.Addr, Outcome, error) {
 	if !ok {
 		return netip.Addr{}, "", fmt.Errorf("--assume %q: want ADDR=OUTCOME", s)
 	}
-	ip, err := netip.ParseAddr(strings.Trim(strings.TrimSpace(a), "[]"))
+	ip, err := addr.ParseLiteral(strings.TrimSpace(a))
+	if errors.Is(err, addr.ErrZone) {
+		// The model's addresses have no zone: one with a zone would
+		// silently match none of them.
+		return netip.Addr{}, "", fmt.Errorf("--assume %q: %w", s, err)
+	}
 	if err != nil {
 		return netip.Addr{}, "", fmt.Errorf("--assume %q: %q is not an IP address", s, a)
 	}

@@ -1,9 +1,12 @@
 package mta
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 func outcomes(kv ...string) map[netip.Addr]Outcome {
@@ -152,9 +155,15 @@ func TestParseAssume(t *testing.T) {
 	if err != nil || ip != names["b1"] || o != OutcomeTimeout {
 		t.Errorf("got %v %v %v", ip, o, err)
 	}
-	for _, bad := range []string{"2001:db8::1", "mx1=ok", "192.0.2.1=maybe", "=ok"} {
+	for _, bad := range []string{"2001:db8::1", "mx1=ok", "192.0.2.1=maybe", "=ok", "fe80::1%eth0=ok"} {
 		if _, _, err := ParseAssume(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+	if _, _, err := ParseAssume("fe80::1%eth0=ok"); !errors.Is(err, addr.ErrZone) {
+		t.Errorf("an address with a zone: error %v, want one that says the zone is the problem", err)
+	}
+	if ip, _, err := ParseAssume(" [IPv6:2001:db8::1] =ok"); err != nil || ip != names["b1"] {
+		t.Errorf("an RFC 5321 address literal: got %v, %v", ip, err)
 	}
 }

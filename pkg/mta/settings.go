@@ -216,6 +216,9 @@ func checkInetProtocols(s string) error {
 // loopback-only; host names are accepted and ignored (they need DNS).
 func checkAddrList(s string) error { return nil }
 
+// addrsOf returns the addresses of such a list. The list is the MTA's own
+// syntax (an address, bracketed or not), not addr.ParseLiteral's: a form
+// like "IPv6:2001:db8::1" or "192.0.2.1." is no address to Postfix or Exim.
 func addrsOf(s string) []netip.Addr {
 	var out []netip.Addr
 	for _, f := range splitList(strings.ToLower(s)) {

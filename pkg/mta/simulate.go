@@ -8,12 +8,14 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // SchemaVersion is the "schema_version" of Document. It is the version of
 // every mailcheck JSON document (report.SchemaVersion); the model keeps its
-// own copy so that it depends on nothing but the standard library, and a
-// test in pkg/audit holds the two together.
+// own copy so that it depends on nothing but the standard library and
+// pkg/addr, and a test in pkg/audit holds the two together.
 const SchemaVersion = 1
 
 // DefaultMaxOrderings is --max-orderings' default.
@@ -131,7 +133,7 @@ type FamilyReach struct {
 // familyReach derives FamilyReach for both families from the patterns.
 func familyReach(pats []Pattern) map[string]FamilyReach {
 	out := map[string]FamilyReach{}
-	for fi, fam := range []string{IPv4, IPv6} {
+	for fi, fam := range []string{addr.IPv4, addr.IPv6} {
 		digit := "46"[fi]
 		p, sum := new(big.Rat), new(big.Rat)
 		for _, pt := range pats {
@@ -315,7 +317,7 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 					}
 					for _, c := range gm.groups[0] {
 						d.PFirst[c] = rat(1, int64(len(gm.groups[0])))
-						if pl.cands[c].Family == IPv6 {
+						if pl.cands[c].Family == addr.IPv6 {
 							d.PFirstIPv6.Add(d.PFirstIPv6, d.PFirst[c])
 						}
 					}

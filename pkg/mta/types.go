@@ -5,19 +5,6 @@ import (
 	"net/netip"
 )
 
-// Family names as in JSON.
-const (
-	IPv4 = "ipv4"
-	IPv6 = "ipv6"
-)
-
-func familyOf(ip netip.Addr) string {
-	if ip.Is4() {
-		return IPv4
-	}
-	return IPv6
-}
-
 // Candidate is one address the MTA may attempt. The same IP can appear twice
 // when two exchanges share it (Postfix keeps duplicates, research §1.3.9).
 type Candidate struct {

@@ -132,7 +132,7 @@ func CheckNames(results []Result) []NameCheck {
 					c.MatchesPTR = true
 				}
 			}
-			if _, err := netip.ParseAddr(r.Host); err != nil {
+			if _, err := addr.ParseLiteralZone(r.Host); err != nil {
 				c.MatchesMX = normName(r.Host) == n
 			}
 			out = append(out, c)

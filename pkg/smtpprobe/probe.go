@@ -395,7 +395,7 @@ func (s *session) startTLS() *Error {
 		return &Error{Phase: PhaseStartTLS, Err: errors.New("server sent data after its STARTTLS reply (command injection risk)")}
 	}
 	host := res.Host
-	if _, err := netip.ParseAddr(host); err == nil {
+	if _, err := addr.ParseLiteralZone(host); err == nil {
 		host = "" // no SNI for an IP literal (RFC 6066 §3)
 	}
 	cfg := &tls.Config{
@@ -485,8 +485,8 @@ func tlsInfo(st tls.ConnectionState, host string, roots *x509.CertPool, now time
 	for _, c := range st.PeerCertificates[1:] {
 		inter.AddCert(c)
 	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		host = ""
+	if _, err := addr.ParseLiteralZone(host); err == nil {
+		host = "" // an IP literal has no name to verify
 	}
 	_, err := leaf.Verify(x509.VerifyOptions{
 		DNSName:       host,

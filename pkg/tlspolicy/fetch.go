@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
 
@@ -85,7 +86,7 @@ func (f *Fetcher) Fetch(ctx context.Context, host string, ip netip.Addr) Fetch {
 	if f == nil {
 		f = &Fetcher{}
 	}
-	res := Fetch{Family: familyOf(ip), IP: ip.String()}
+	res := Fetch{Family: addr.Family(ip), IP: ip.String()}
 	status, err := f.fetch(ctx, host, ip, &res)
 	res.Status = status
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
@@ -428,5 +427,3 @@ func digest(body []byte) string {
 	d := sha256.Sum256(body)
 	return hex.EncodeToString(d[:8])
 }
-
-func familyOf(ip netip.Addr) string { return addr.Family(ip) }

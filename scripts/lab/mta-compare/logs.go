@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // delivery is one delivery attempt of one message as an MTA logged it: the
@@ -130,18 +131,21 @@ func parseEximLog(r io.Reader) ([]delivery, error) {
 }
 
 // canonIP returns the canonical text form of an address (RFC 5952 for IPv6),
-// so log text and the model's JSON compare equal.
+// so log text and the model's JSON compare equal. An IPv4-mapped address
+// is a dual-stack socket's way of printing an IPv4 peer: it becomes IPv4.
 func canonIP(s string) (string, error) {
-	a, err := netip.ParseAddr(s)
+	a, err := addr.ParseLiteralZone(s)
 	if err != nil {
 		return "", fmt.Errorf("bad address %q", s)
 	}
 	return a.Unmap().String(), nil
 }
 
+// isIPv6 reports whether a connection to ip (log text or canonIP's form)
+// used IPv6: the socket's family, so an IPv4-mapped address is IPv4.
 func isIPv6(ip string) bool {
-	a, err := netip.ParseAddr(ip)
-	return err == nil && a.Is6() && !a.Is4In6()
+	a, err := addr.ParseLiteralZone(ip)
+	return err == nil && addr.Family(a.Unmap()) == addr.IPv6
 }
 
 // writeDeliveries writes deliveries as TSV: domain, status, dsn, order,
