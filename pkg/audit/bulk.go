@@ -16,12 +16,31 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
+// MaxConcurrency is the most domains CheckMany checks at once. Past a few
+// thousand, what limits a bulk run is the resolver (a recursive resolver
+// answers some thousands of uncached queries a second; a public one
+// rate-limits far below), the path for outbound port 25 and the file
+// descriptors (each domain in flight holds a UDP socket for DNS and, with
+// probes, one TCP connection per address): more workers only queue at
+// those, while each one costs memory and a descriptor. 10,000 keeps a
+// 100k-domain list on a big machine within one order of magnitude of what
+// its resolver can take, and leaves room under the usual descriptor limit
+// (Go raises the soft RLIMIT_NOFILE to the hard one, often 524,288 or
+// more). It is a constant, not derived from this host's limits, so that a
+// command line valid on one machine is valid on every other.
+const MaxConcurrency = 10_000
+
+// ErrNoDomains is CheckMany's answer to an input without a single domain
+// (no arguments, and a list of blank lines and comments only): a run that
+// checked nothing must not pass as a run that found nothing.
+var ErrNoDomains = errors.New("no domains to check")
+
 // Bulk is the input of CheckMany: domains given as arguments, then a list
 // (one domain per line, '#' comments), checked Concurrency at a time.
 type Bulk struct {
 	Args        []string
 	List        io.Reader // nil: arguments only
-	Concurrency int       // at most this many domains at once (at least 1)
+	Concurrency int       // at most this many domains at once (1 to MaxConcurrency)
 	// InOrder emits documents in input order; otherwise in completion
 	// order, so that memory stays flat however long the list (jsonl).
 	InOrder bool
@@ -43,7 +62,8 @@ func (e *InputError) Unwrap() error { return e.Err }
 // completed is emitted, and a domain cut short by the interrupt is not.
 //
 // The error is emit's, or an *InputError when the list could not be read
-// to its end, or the resolver's (nothing was checked).
+// to its end, or ErrNoDomains when the input held no domain at all, or
+// the resolver's (nothing was checked).
 func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit func(*document.Check) error) error {
 	p, err := c.plan(req)
 	if err != nil {
@@ -51,15 +71,16 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	}
 	work, stopWork := context.WithCancel(ctx)
 	defer stopWork()
-	concurrency := max(in.Concurrency, 1)
+	concurrency := min(max(in.Concurrency, 1), MaxConcurrency)
 	// No slot per possible worker: the results buffer is small whatever
 	// --concurrency says, and workers start only as jobs arrive, so a
 	// short list under a large --concurrency starts one per domain.
 	jobs := make(chan bulkJob)
 	results := make(chan bulkResult, min(concurrency, 64))
 	var (
-		readErr error
-		workers sync.WaitGroup
+		readErr  error
+		jobCount int
+		workers  sync.WaitGroup
 	)
 	worker := func() {
 		defer workers.Done()
@@ -94,6 +115,7 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 			}
 			select {
 			case jobs <- j:
+				jobCount++
 				return true
 			case <-work.Done():
 				return false
@@ -116,6 +138,9 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	}
 	if readErr != nil {
 		return &InputError{Err: readErr}
+	}
+	if jobCount == 0 && ctx.Err() == nil {
+		return ErrNoDomains
 	}
 	return nil
 }

@@ -215,3 +215,26 @@ func TestCheckManyReportsAnUnreadableListAfterCheckingWhatItRead(t *testing.T) {
 		t.Errorf("%d documents emitted, want the 2 domains read", got)
 	}
 }
+
+// A list of comments and blank lines, without arguments, checked nothing:
+// CheckMany says so rather than returning as from a clean run. A bad line
+// is input, not nothing: it is emitted and no ErrNoDomains follows.
+func TestCheckManyWithoutASingleDomainReturnsErrNoDomains(t *testing.T) {
+	m, _ := bulkDomains(1)
+	for _, c := range []struct {
+		list string
+		want error
+		docs int
+	}{
+		{"", ErrNoDomains, 0},
+		{"# only a comment\n\n  \t\n", ErrNoDomains, 0},
+		{"not a domain\n", nil, 1},
+	} {
+		var got int
+		err := bulkChecker(m).CheckMany(context.Background(), Bulk{List: strings.NewReader(c.list), Concurrency: 2}, dnsOnly,
+			func(*document.Check) error { got++; return nil })
+		if !errors.Is(err, c.want) || got != c.docs {
+			t.Errorf("list %q: err %v and %d documents, want %v and %d", c.list, err, got, c.want, c.docs)
+		}
+	}
+}

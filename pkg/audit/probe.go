@@ -2,7 +2,9 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +76,7 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 			return nil, err
 		}
 		d := discover.Run(ctx, r, name.ASCII, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: true})
+		doc.Partial = errors.Is(ctx.Err(), context.DeadlineExceeded)
 		var notes []string
 		targets, notes, undetermined = probeTargetsFrom(d)
 		if len(targets) == 0 {
@@ -95,6 +98,7 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	if doc.Probes == nil {
 		doc.Probes = []smtpprobe.Result{}
 	}
+	doc.Partial = doc.Partial || deadlineHit(ctx, doc.Probes)
 	if literalPTR != nil && len(doc.Probes) == 1 {
 		doc.Probes[0].PTR = <-literalPTR
 	}
@@ -125,6 +129,14 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	// here) or no address looked up: nothing is known about the servers.
 	doc.Undetermined = undetermined != "" || v.Undetermined || smtpprobe.AllInconclusive(doc.Probes)
 	return doc, nil
+}
+
+// deadlineHit says the run's deadline cut something short: ctx's
+// deadline has passed, or a probe says its wait ended at that deadline.
+// Both, because a probe's read ends at the very instant of the deadline,
+// when ctx may not have noticed yet.
+func deadlineHit(ctx context.Context, probes []smtpprobe.Result) bool {
+	return errors.Is(ctx.Err(), context.DeadlineExceeded) || slices.ContainsFunc(probes, smtpprobe.Result.DeadlineReached)
 }
 
 // probeTargetsFrom lists the addresses to probe from a discovery, in MX

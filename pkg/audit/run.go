@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"net/netip"
 	"slices"
@@ -105,7 +104,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 
 	rep := &document.Check{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
 	rep.Probes = orderProbes(res, probes)
-	deadline := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	deadline := deadlineHit(ctx, rep.Probes)
 	// What the probes say about this machine rather than the servers (no
 	// route for a family, port 25 blocked): smtpprobe's self-check.
 	self := smtpprobe.CheckSelf(rep.Probes)

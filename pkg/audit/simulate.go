@@ -39,8 +39,9 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 	d := discover.Run(ctx, r, req.Domain, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6})
 	opt := mta.Options{MaxOrderings: req.MaxOrderings, Outcomes: req.Assume, OutcomeSource: "assumed", Seed: req.Seed, Stop: ctx.Done()}
 	var probeNotes []string
+	probeCut := false
 	if req.Probe {
-		opt.Outcomes, probeNotes = c.measuredOutcomes(ctx, req.SMTP, d)
+		opt.Outcomes, probeNotes, probeCut = c.measuredOutcomes(ctx, req.SMTP, d)
 		opt.OutcomeSource = "measured"
 	}
 	doc, err := mta.Simulate(MTAInput(d), req.Config, opt)
@@ -62,7 +63,9 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 	// An answer we never got (the MX query, or an address query of an
 	// exchange, timed out or failed on our side) makes the simulation
 	// untrustworthy.
-	out.Undetermined = v.Undetermined || unanswered(d.MXStatus)
+	// So does a probe the deadline cut short: the replay assumed the
+	// outcome it could not measure (docs/exit-codes.md).
+	out.Undetermined = v.Undetermined || unanswered(d.MXStatus) || probeCut
 	for _, x := range d.MX {
 		out.Undetermined = out.Undetermined || unanswered(x.AStatus) || unanswered(x.AAAAStatus)
 	}
@@ -70,10 +73,12 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 }
 
 // measuredOutcomes probes every discovered address and returns the
-// measured outcomes. Inconclusive probes (no route for that family here)
-// are left out: the replay then assumes the address accepts, and a note
-// says so.
-func (c *Checker) measuredOutcomes(ctx context.Context, o smtpprobe.Options, d discover.Result) (map[netip.Addr]mta.Outcome, []string) {
+// measured outcomes. Inconclusive probes (no route for that family here,
+// or the run's deadline ended the probe before the server had used up its
+// own timeouts) are left out: the replay then assumes the address
+// accepts, and a note says which of the two it was. cut says the deadline
+// ended a probe.
+func (c *Checker) measuredOutcomes(ctx context.Context, o smtpprobe.Options, d discover.Result) (outcomes map[netip.Addr]mta.Outcome, notes []string, cut bool) {
 	var targets []smtpprobe.Target
 	for _, x := range d.MX {
 		for _, a := range x.Addresses {
@@ -82,13 +87,18 @@ func (c *Checker) measuredOutcomes(ctx context.Context, o smtpprobe.Options, d d
 	}
 	results := c.prober(o).ProbeAll(ctx, targets, 16)
 	var kept []smtpprobe.Result
-	var notes []string
 	for _, r := range results {
-		if r.Status == smtpprobe.StatusInconclusive {
+		switch {
+		case r.DeadlineReached():
+			cut = true
+			// Our deadline, not the server's fault nor a missing route.
+			notes = append(notes, fmt.Sprintf("%s: the deadline (--timeout) ended its probe before the server had used up its connect or command timeout: the replay assumes it accepts", r.IP))
+			continue
+		case r.Status == smtpprobe.StatusInconclusive:
 			notes = append(notes, fmt.Sprintf("%s could not be probed from this host (no %s route): the replay assumes it accepts", r.IP, r.Family))
 			continue
 		}
 		kept = append(kept, r)
 	}
-	return MTAOutcomes(kept), notes
+	return MTAOutcomes(kept), notes, cut
 }

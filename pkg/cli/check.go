@@ -65,7 +65,7 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.File, "file", "f", "", "read domains from FILE, one per line ('-' for stdin)")
-	fl.IntVar(&o.Concurrency, "concurrency", 0, "domains checked at once (default 32, 256 with --dns-only)")
+	fl.IntVar(&o.Concurrency, "concurrency", 0, "domains checked at once, at most 10000 (default 32, 256 with --dns-only)")
 	fl.BoolVar(&o.DNSOnly, "dns-only", false, "DNS only (MX, A, AAAA, PTR, FCrDNS): no SMTP probes, no simulation")
 	fl.BoolVar(&o.NoRDNS, "no-rdns", false, "skip reverse DNS (PTR, FCrDNS) of the MX addresses; not judged (MC907)")
 	o.findingFlags.register(fl, ", e.g. --ignore MC207")
@@ -99,6 +99,11 @@ func (o *checkOptions) validate() error {
 	}
 	if o.concurrencySet && o.Concurrency < 1 {
 		return usageErr("--concurrency must be at least 1, got %d", o.Concurrency)
+	}
+	if o.Concurrency > audit.MaxConcurrency {
+		// More workers would only queue at the resolver and the network
+		// while each costs memory and a file descriptor (audit.MaxConcurrency).
+		return usageErr("--concurrency must be at most %d, got %d (split a larger run into processes: docs/scale.md)", audit.MaxConcurrency, o.Concurrency)
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = 32
@@ -139,6 +144,14 @@ func (o *checkOptions) validate() error {
 		Ignore: o.ignore, Sender: o.Sender, MainCF: mainCF,
 	}
 	return nil
+}
+
+// listName names -f's argument in messages.
+func listName(file string) string {
+	if file == "-" {
+		return "the standard input"
+	}
+	return fmt.Sprintf("-f %s", file)
 }
 
 // checkRun checks every domain through the Checker's CheckMany and is
@@ -205,6 +218,9 @@ func checkRun(o *checkOptions) error {
 	switch {
 	case errors.As(err, &ee), errors.As(err, &mc):
 		return commandErr(err) // before any domain: nothing written
+	case errors.Is(err, audit.ErrNoDomains):
+		// Nothing written either: an empty list is bad input, not a pass.
+		return usageErr("nothing to check: %s has no domains (only blank lines and comments)", listName(o.File))
 	case errors.As(err, &inputErr):
 		werr = nil
 	}

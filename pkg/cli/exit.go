@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/document"
@@ -16,7 +17,9 @@ const (
 	ExitFindings     = 1   // findings at or above the threshold
 	ExitUsage        = 2   // bad usage or bad input
 	ExitUndetermined = 3   // could not determine: resolver unreachable, every probe inconclusive
+	ExitIOError      = 74  // writing the output failed (EX_IOERR, sysexits.h): the report is incomplete
 	ExitInterrupted  = 130 // SIGINT, after flushing what was complete
+	ExitBrokenPipe   = 141 // the reader of stdout went away (128 + SIGPIPE, as a shell reports it)
 )
 
 // ExitError carries an exit code out of a command's run function. A nil Err
@@ -51,6 +54,34 @@ func silentExit(code int) error {
 		return nil
 	}
 	return &ExitError{Code: code}
+}
+
+// outputExit maps a failed write on stdout to the exit code and the
+// message for stderr (empty: say nothing). It decides over whatever the
+// command returned, since a report cut short is not the verdict it was
+// going to carry, and it is the one place this is decided for every
+// command.
+//
+// A reader that went away (`mailcheck check -f big.txt | head`) is the
+// reader's choice, not a fault: Unix tools end quietly then. The binary
+// normally never gets here, because Go's runtime lets the process die of
+// SIGPIPE when a write to fd 1 fails with EPIPE, which a shell reports as
+// 141; when the write reports EPIPE instead (another writer, or SIGPIPE
+// ignored by the parent), the exit code is that same 141, so that
+// `set -o pipefail` scripts see one code either way. Any other failure
+// (a full disk: ENOSPC; an I/O error) is 74, EX_IOERR, with the cause.
+func outputExit(err error) (code int, msg string) {
+	if errors.Is(err, syscall.EPIPE) {
+		return ExitBrokenPipe, ""
+	}
+	cause := err.Error()
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		// "no space left on device" rather than "write /dev/stdout: ...":
+		// the file is the user's redirection, the cause is what to fix.
+		cause = errno.Error()
+	}
+	return ExitIOError, "writing the report: " + cause
 }
 
 // exitCode maps an error returned by a command to the process exit code.

@@ -39,13 +39,31 @@ func Run(ctx context.Context, args []string, ios *IOStreams) int {
 }
 
 // RunWith is Run with a caller-built Factory (tests inject fakes).
+//
+// This is where every command's final error becomes the exit code and
+// the one line on stderr: the command's own (exitCode), unless writing
+// stdout failed, which decides over it (outputExit).
 func RunWith(ctx context.Context, f *Factory, args []string) int {
+	out := &outWriter{w: f.IO.Out}
+	ios := *f.IO
+	ios.Out = out
+	run := *f
+	run.IO = &ios
+	f = &run
+
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	err := root.ExecuteContext(ctx)
+	if out.err != nil {
+		code, msg := outputExit(out.err)
+		if msg != "" {
+			fmt.Fprintf(f.IO.ErrOut, "mailcheck: %s\n", msg)
+		}
+		return code
+	}
 	code := exitCode(err)
 	if err != nil {
 		var ee *ExitError

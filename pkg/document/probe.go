@@ -29,6 +29,11 @@ type Probe struct {
 	// AllTimedOut: every probe that could run timed out at connect;
 	// outbound port 25 is probably blocked here (see Notes).
 	AllTimedOut bool `json:"all_timed_out"`
+	// Partial: the run's deadline (--timeout) cut something short, the
+	// MX and address lookups or a probe (smtpprobe.Result.DeadlineReached)
+	// whose server had not used up its own timeouts. What it cut is not
+	// judged, and never blamed on a server.
+	Partial bool `json:"partial"`
 	// Notes explain what the results mean beyond one address (DNS problems,
 	// addresses left out, a blocked port).
 	Notes    []string         `json:"notes"`
