@@ -409,7 +409,7 @@ func (pm *postfixModel) nativeNotes(pl postfixList) []string {
 	default:
 		out = append(out, "smtp_randomize_addresses = no and smtp_address_preference = any: getaddrinfo's order is kept within each MX preference")
 	}
-	if pl.balance {
+	if pl.balance && len(pl.cands) > pl.limit {
 		out = append(out, "smtp_balance_inet_protocols can still drop addresses of one family to keep both within smtp_mx_address_limit")
 	}
 	return out
