@@ -203,3 +203,20 @@ func TestGAIFlagsNeedAModelThatReadsThem(t *testing.T) {
 		t.Errorf("exit %d stderr %q, want a usage error", code, stderr)
 	}
 }
+
+func TestSimulateTextShowsTheResolverOrderAndItsRules(t *testing.T) {
+	out, stderr, code := runSimulateOnHost(t, dualStackHost, []string{"198.51.100.10/24", "2001:db8:ff::10/64"}, nil, "--mta", "getaddrinfo", "-o", "text", "--no-color", "example.test")
+	if code != ExitOK {
+		t.Fatalf("exit %d stderr %q", code, stderr)
+	}
+	for _, want := range []string{
+		"Resolver order (glibc; sources from this host)",
+		"gai.conf: /etc/gai.conf (absent: glibc's default tables)",
+		"mx1.example.test: 2001:db8::1 (from 2001:db8:ff::10), 192.0.2.1 (from 198.51.100.10)",
+		"2001:db8::1 before 192.0.2.1: rule 6: precedence 40 (2001:db8::1) > 10 (192.0.2.1)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+}
