@@ -220,3 +220,28 @@ func TestSimulateTextShowsTheResolverOrderAndItsRules(t *testing.T) {
 		}
 	}
 }
+
+func TestSimulateReadsAnOversizedGAIConfUpToItsLimitAndSaysSo(t *testing.T) {
+	big := "precedence ::ffff:0:0/96 100\n" + strings.Repeat("# padding\n", mta.MaxGAIConfSize/10+1)
+	out, stderr, code := runSimulateOnHost(t, dualStackHost, nil, map[string]string{"big.conf": big}, "--mta", "getaddrinfo", "--gai-conf", "big.conf", "example.test")
+	if code != ExitOK || !strings.Contains(stderr, "big.conf is longer than") {
+		t.Fatalf("exit %d stderr %q, want a warning about the size", code, stderr)
+	}
+	if d := decodeGAI(t, out); !strings.HasPrefix(strings.Join(d.Orderings[0].Order, " "), "192.0.2.1 ") {
+		t.Errorf("order %v, want the first line still read", d.Orderings[0].Order)
+	}
+}
+
+func TestSimulatePostfixDNSThenNativeKeepsDNSAndNeedsNoGAIFlags(t *testing.T) {
+	out, stderr, code := runSimulateOnHost(t, dualStackHost, nil, nil, "--set", "smtp_host_lookup=dns, native", "--set", "smtp_randomize_addresses=no", "example.test")
+	if code != ExitOK {
+		t.Fatalf("exit %d stderr %q", code, stderr)
+	}
+	d := decodeGAI(t, out)
+	if got := strings.Join(d.Orderings[0].Order, " "); !strings.HasPrefix(got, "192.0.2.1 2001:db8::1") {
+		t.Errorf("order %q, want the DNS path's A-then-AAAA order (every host has DNS addresses)", got)
+	}
+	if len(d.Getaddrinfo.Hosts) != 0 {
+		t.Errorf("hosts %+v, want no getaddrinfo order used", d.Getaddrinfo.Hosts)
+	}
+}
