@@ -177,17 +177,16 @@ func (d *GAIDoc) order(env *NativeEnv, host string, pref uint16, addrs []netip.A
 }
 
 // notes says, in words, the crash of a gai.conf glibc cannot read, and
-// which family the first exchange's order puts first and the rule that
-// decided it: the answer to "why IPv4 first".
+// which family the first exchange with both families puts first and the
+// rule that decided it: the answer to "why IPv4 first". The first pair of
+// different families decides that, since everything before it is of the
+// first address's family.
 func (d *GAIDoc) notes() []string {
 	var out []string
 	if d.GAIConf != nil && d.GAIConf.Crash != "" {
 		out = append(out, d.GAIConf.Crash)
 	}
 	for _, h := range d.Hosts {
-		if len(h.Order) < 2 {
-			continue
-		}
 		for _, dec := range h.Decisions {
 			a, b := netip.MustParseAddr(dec.First), netip.MustParseAddr(dec.Second)
 			if a.Unmap().Is4() == b.Unmap().Is4() {
@@ -197,10 +196,8 @@ func (d *GAIDoc) notes() []string {
 			if !a.Unmap().Is4() {
 				fam = "IPv6"
 			}
-			out = append(out, fmt.Sprintf("%s: %s first, %s before %s because %s", h.Host, fam, dec.First, dec.Second, dec.Reason))
-			break
+			return append(out, fmt.Sprintf("%s: %s first, %s before %s because %s", h.Host, fam, dec.First, dec.Second, dec.Reason))
 		}
-		break
 	}
 	return out
 }

@@ -143,3 +143,12 @@ func TestGAIConfCrashIsANote(t *testing.T) {
 		t.Fatalf("crash not reported: %+v %q", doc.Getaddrinfo.GAIConf, doc.Notes)
 	}
 }
+
+func TestGetaddrinfoNoteNamesTheFirstExchangeWithBothFamilies(t *testing.T) {
+	in := domain(host(10, "mx1.example.test", "a1 a2"), host(20, "mx2.example.test", "a3 b3"))
+	env := nativeEnvFor(in, "", "192.0.2.10/24")
+	doc := simulateNative(t, in, Config{MTA: Getaddrinfo, Native: env})
+	if notes := strings.Join(doc.Notes, "\n"); !strings.Contains(notes, "mx2.example.test: IPv4 first, 192.0.2.3 before 2001:db8::3 because rule 1") {
+		t.Errorf("notes %q, want mx2's family decision", notes)
+	}
+}
