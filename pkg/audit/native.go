@@ -58,10 +58,12 @@ func (c *Checker) nativeEnv(ctx context.Context, req *NativeRequest, d discover.
 		}
 	}
 	routes := c.senderRoutes()
+	asked := map[netip.Addr]bool{}
 	for _, dst := range dests {
-		if _, done := env.Sources[dst]; done {
+		if asked[dst] {
 			continue
 		}
+		asked[dst] = true
 		if src, err := routes.Source(ctx, dst); err == nil && src.IsValid() {
 			env.Sources[dst] = src
 		}
