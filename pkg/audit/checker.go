@@ -46,6 +46,10 @@ type Checker struct {
 	// LocalAddrs lists this host's interface addresses (sender's
 	// smtp_bind_address6 advice); nil means none known.
 	LocalAddrs func() ([]netip.Addr, error)
+	// HostAddrs lists this host's addresses with prefix lengths and
+	// interfaces, as glibc's getaddrinfo reads them (native.go); nil
+	// means none known.
+	HostAddrs func() ([]mta.GAIHostAddr, error)
 	// Hostname is this host's name: the default EHLO name when fully
 	// qualified, and myhostname for main.cf. Nil means unknown.
 	Hostname func() (string, error)

@@ -23,6 +23,9 @@ type SimulateRequest struct {
 	Assume          map[netip.Addr]mta.Outcome
 	Probe           bool
 	SMTP            smtpprobe.Options
+	// Native describes the host for the getaddrinfo and Go orders
+	// (native.go); nil: this host with glibc's default tables.
+	Native *NativeRequest
 }
 
 // Simulate is `mailcheck simulate`: the attempt order the configured MTA
@@ -44,7 +47,11 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 		opt.Outcomes, probeNotes, probeCut = c.measuredOutcomes(ctx, req.SMTP, d)
 		opt.OutcomeSource = "measured"
 	}
-	doc, err := mta.Simulate(MTAInput(d), req.Config, opt)
+	cfg := req.Config
+	if mta.UsesNative(cfg) {
+		cfg.Native = c.nativeEnv(ctx, req.Native, d)
+	}
+	doc, err := mta.Simulate(MTAInput(d), cfg, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ type Factory struct {
 	SenderRoutes sender.RouteFinder
 	LocalAddrs   func() ([]netip.Addr, error)
 	Hostname     func() (string, error)
+	// HostAddrs lists this host's addresses with prefix lengths, for the
+	// getaddrinfo model (gaiflags.go).
+	HostAddrs func() ([]mta.GAIHostAddr, error)
 	// Open opens a file named by a flag (--main-cf, -f).
 	Open func(name string) (io.ReadCloser, error)
 }
@@ -75,6 +78,7 @@ func NewFactory(ios *IOStreams) *Factory {
 	return &Factory{
 		IO: ios, Global: &GlobalOptions{}, NewResolver: defaultResolver, Now: time.Now,
 		SenderRoutes: sender.KernelRoutes{}, LocalAddrs: localAddrs, Hostname: os.Hostname, Open: openFile,
+		HostAddrs: hostAddrs,
 	}
 }
 
@@ -97,7 +101,8 @@ func (f *Factory) Checker() *audit.Checker {
 	c := &audit.Checker{
 		Resolver: f.Resolver, Dialer: f.Dialer, Routes: f.Routes,
 		SenderRoutes: f.SenderRoutes, LocalAddrs: f.LocalAddrs, Hostname: f.Hostname, Now: f.Now,
-		Timeout: g.Timeout, IPv4: g.WantIPv4(), IPv6: g.WantIPv6(),
+		HostAddrs: f.HostAddrs,
+		Timeout:   g.Timeout, IPv4: g.WantIPv4(), IPv6: g.WantIPv6(),
 	}
 	if c.LocalAddrs == nil {
 		c.LocalAddrs = localAddrs

@@ -37,6 +37,7 @@ type simulateOptions struct {
 	// was given.
 	probeFlagsSet bool
 	LocalAddress  []string
+	gaiFlags
 
 	req audit.SimulateRequest // filled by validate
 }
@@ -49,7 +50,7 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 	long, example := help("simulate")
 	cmd := &cobra.Command{
 		Use:     "simulate DOMAIN",
-		Short:   "The order in which Postfix, Exim, OpenSMTPD or Sendmail would try DOMAIN's addresses, with exact probabilities",
+		Short:   "The order in which Postfix, Exim, OpenSMTPD, Sendmail, a getaddrinfo client or a Go client would try DOMAIN's addresses, with exact probabilities",
 		Long:    long,
 		Example: example,
 		Args:    exactArgs(1, "a DOMAIN"),
@@ -72,7 +73,7 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.MTA, "mta", "postfix", "MTA model: postfix, exim, opensmtpd or sendmail, optionally :VERSION (default versions: Debian 12's)")
+	fl.StringVar(&opts.MTA, "mta", "postfix", "MTA model: postfix, exim, opensmtpd, sendmail, getaddrinfo (any glibc client) or go (a Go client), optionally :VERSION (default versions: Debian 12's)")
 	fl.StringArrayVar(&opts.Set, "set", nil, "MTA setting name=value, postconf syntax (repeatable)")
 	fl.StringVar(&opts.MainCF, "main-cf", "", "read Postfix settings from this main.cf")
 	fl.Uint64Var(&opts.Seed, "seed", 0, "also draw one concrete attempt order from this seed (same seed, same order)")
@@ -87,6 +88,7 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 		fl.Lookup(name).Usage = "with --probe: " + fl.Lookup(name).Usage
 	}
 	fl.StringArrayVar(&opts.LocalAddress, "local-address", nil, "an address of the sending host, for MX loop detection (repeatable)")
+	opts.registerGAI(fl)
 	return cmd
 }
 
@@ -139,7 +141,11 @@ func (o *simulateOptions) validate() error {
 	if cfg, _, err = o.f.mtaSettings(cfg, o.MainCF, o.Set); err != nil {
 		return err
 	}
-	o.req = audit.SimulateRequest{Config: cfg, MaxOrderings: o.MaxOrderings, Assume: assume, Probe: o.Probe, SMTP: smtp}
+	native, err := o.nativeRequest(o.f, cfg)
+	if err != nil {
+		return err
+	}
+	o.req = audit.SimulateRequest{Config: cfg, MaxOrderings: o.MaxOrderings, Assume: assume, Probe: o.Probe, SMTP: smtp, Native: native}
 	if o.SeedSet {
 		seed := o.Seed
 		o.req.Seed = &seed

@@ -15,6 +15,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
 	"github.com/mailcheck/mailcheck/pkg/internal/smtptest"
+	"github.com/mailcheck/mailcheck/pkg/mta"
 )
 
 // Flag parsing, apart from behaviour (STYLE.md 2).
@@ -366,10 +367,18 @@ func TestDocsJSONDescribesExactlyTheFieldsSimulateWrites(t *testing.T) {
 		{"--assume", "2001:db8::1=timeout", "--mta", "exim", "example.test"},
 		{"null.test"},
 		{"xn--bcher-kva.example.test"},
+		{"--mta", "getaddrinfo", "--gai-conf", "my-gai.conf", "--source-addr", "2001:db8:ff::10/64", "example.test"},
+		{"--mta", "go", "example.test"},
+		{"--set", "smtp_host_lookup=native", "example.test"},
 	} {
 		var out, errOut bytes.Buffer
 		ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-		code := Run(context.Background(), append([]string{"simulate", "-o", "json", "--resolver", s.Addr4()}, args...), ios)
+		// The getaddrinfo inputs are a fake host's (gaiflags_test.go).
+		f := NewFactory(ios)
+		f.Open = gaiFiles(map[string]string{"my-gai.conf": "scopev4 ::ffff:169.254.0.0 2\nprecedence ::ffff:0:0/96 100\n"})
+		f.SenderRoutes = dualStackHost
+		f.HostAddrs = func() ([]mta.GAIHostAddr, error) { return nil, nil }
+		code := RunWith(context.Background(), f, append([]string{"simulate", "-o", "json", "--resolver", s.Addr4()}, args...))
 		if code == ExitUsage {
 			t.Fatalf("simulate %v: exit 2: %s", args, errOut.String())
 		}

@@ -26,6 +26,16 @@
 // when the cases are few and estimated from seeded draws otherwise;
 // OpenSMTPD does not randomise.
 //
+// Where a client takes its addresses from getaddrinfo (Postfix with
+// smtp_host_lookup = native, and the address-only clients `getaddrinfo`
+// and `go`), each exchange's addresses are first put in glibc's order
+// (gai.go, with gai.conf from gaiconf.go) or Go's (goorder.go). That order
+// depends on the sending host: Config.Native carries its addresses, the
+// source address each destination gets and its gai.conf, which the caller
+// measures (native.go). Postfix then shuffles and sorts the list as on the
+// DNS path, so getaddrinfo's order survives only with
+// smtp_randomize_addresses = no and smtp_address_preference = any.
+//
 // Nothing grows without bound with the input: enumerations and walks have
 // budgets, the orderings listed hold at most maxListedAddresses addresses,
 // and Options.Stop (the caller's deadline, polled from the loops: the model

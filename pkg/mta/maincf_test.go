@@ -68,7 +68,7 @@ func TestBadSettingsAreClearErrorsNamingTheirSource(t *testing.T) {
 		{name: "reference loop", text: "x = $y\ny = $x\nsmtp_mx_address_limit = $x\n", want: "main.cf:3"},
 		{name: "unknown --set name", set: sets("smtp_bogus", "1"), want: `--set: postfix has no parameter "smtp_bogus"`},
 		{name: "parameter newer than version", set: sets("smtp_balance_inet_protocols", "yes"), version: "3.2.0", want: "it appeared in 3.3"},
-		{name: "native lookup not modelled", set: sets("smtp_host_lookup", "native"), want: "only smtp_host_lookup = dns"},
+		{name: "unknown host lookup", set: sets("smtp_host_lookup", "nis"), want: "smtp_host_lookup: want dns, native or both"},
 		{name: "bad time", set: sets("smtp_connect_timeout", "soon"), want: "smtp_connect_timeout"},
 	}
 	for _, tt := range tests {

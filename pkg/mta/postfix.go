@@ -15,6 +15,12 @@ type postfixModel struct {
 	s     Settings
 	local []netip.Addr
 	port  int
+	// native, when set, is smtp_host_lookup with "native" (native.go):
+	// env is the host's getaddrinfo inputs, nativeOnly is "native" alone
+	// (else "dns, native").
+	native     *GAIDoc
+	env        *NativeEnv
+	nativeOnly bool
 }
 
 // postfixList is the outcome of address selection before randomisation.
@@ -155,6 +161,7 @@ func (pm *postfixModel) list(in Input) postfixList {
 			out.notes = append(out.notes, fmt.Sprintf("MX %s is an IP address, which RFC 5321 §5.1 forbids: Postfix logs a warning and uses it; Exim refuses it unless allow_mx_to_ip is set", x.Host))
 		}
 		addrs, s, h, note := pm.addrsOf(x)
+		addrs, note = pm.nativeAddrs(x, addrs, s, note, &out)
 		soft, hard = soft || s, hard || h
 		if note != "" {
 			out.notes = append(out.notes, note)
@@ -234,6 +241,7 @@ func (pm *postfixModel) list(in Input) postfixList {
 	for i := range out.cands {
 		out.cands[i].Index = i
 	}
+	out.notes = append(out.notes, pm.nativeNotes(out)...)
 	if !pm.s.bool("smtp_randomize_addresses") && pm.s.str("smtp_address_preference") != "any" && !out.keyed && len(out.cands) >= 2 {
 		out.notes = append(out.notes, "Postfix 2.8–3.2 with smtp_randomize_addresses = no ignores smtp_address_preference for MX destinations (smtp_addr.c)")
 	}

@@ -25,6 +25,10 @@ var DefaultVersions = map[string]string{
 	Exim:      "4.96",
 	OpenSMTPD: "6.8.0p2",
 	Sendmail:  "8.17.1",
+	// The address-only clients (native.go): glibc of Debian 12, and the
+	// Go release whose net package goorder.go follows.
+	Getaddrinfo: "2.36",
+	Go:          "1.26",
 }
 
 // Sources of a setting, as printed next to it.
@@ -54,13 +58,16 @@ type Config struct {
 	// Port is the SMTP port; Postfix detects loops only on port 25
 	// (research §1.4). 0 means 25.
 	Port int
+	// Native is the host's getaddrinfo inputs, for `--mta getaddrinfo`,
+	// `--mta go` and Postfix with smtp_host_lookup = native (native.go).
+	Native *NativeEnv
 }
 
 // ParseMTA splits "postfix:3.7.11" into name and version and checks both.
 func ParseMTA(s string) (name, ver string, err error) {
 	name, ver, _ = strings.Cut(strings.ToLower(strings.TrimSpace(s)), ":")
 	if _, ok := DefaultVersions[name]; !ok {
-		return "", "", fmt.Errorf("unknown MTA %q (want postfix, exim, opensmtpd or sendmail, optionally :VERSION)", name)
+		return "", "", fmt.Errorf("unknown MTA %q (want postfix, exim, opensmtpd, sendmail, getaddrinfo or go, optionally :VERSION)", name)
 	}
 	if ver == "" {
 		ver = DefaultVersions[name]
@@ -260,11 +267,18 @@ var postfixParams = []param{
 	{name: "ignore_mx_lookup_error", check: checkBool, def: constDef("no")},
 	{name: "smtp_defer_if_no_mx_address_found", check: checkBool, def: constDef("no")},
 	{name: "smtp_host_lookup", def: constDef("dns"), check: func(s string) error {
+		// native.go: "native" takes each exchange's addresses from the
+		// getaddrinfo model; "dns, native" only where DNS finds nothing.
 		f := splitList(strings.ToLower(s))
-		if len(f) > 0 && f[0] == "dns" {
-			return nil
+		for _, w := range f {
+			if w != "dns" && w != "native" {
+				return fmt.Errorf("smtp_host_lookup: want dns, native or both, got %q", s)
+			}
 		}
-		return fmt.Errorf("only smtp_host_lookup = dns is modelled (native uses getaddrinfo's RFC 6724 order), got %q", s)
+		if len(f) == 0 {
+			return fmt.Errorf("smtp_host_lookup: want dns, native or both, got %q", s)
+		}
+		return nil
 	}},
 	{name: "inet_interfaces", check: checkAddrList, def: constDef("all"),
 		note: "addresses listed here count as local for loop detection"},
@@ -316,6 +330,8 @@ func paramsFor(mta string) []param {
 		return opensmtpdParams
 	case Sendmail:
 		return sendmailParams
+	case Getaddrinfo, Go:
+		return addressClientParams
 	}
 	return nil
 }

@@ -82,6 +82,9 @@ type Document struct {
 	Sample  []string   `json:"sample,omitempty"`
 	Replay  *ReplayDoc `json:"replay,omitempty"`
 	Notes   []string   `json:"notes"`
+	// Getaddrinfo shows the getaddrinfo or Go resolver inputs and orders
+	// (--mta getaddrinfo, --mta go, Postfix smtp_host_lookup = native).
+	Getaddrinfo *GAIDoc `json:"getaddrinfo,omitempty"`
 }
 
 // MTAInfo names the model and its effective settings.
@@ -229,7 +232,7 @@ func Simulate(in Input, cfg Config, opt Options) (Document, error) {
 	for i := range local {
 		local[i] = local[i].Unmap()
 	}
-	run := modelRun{name: name, ver: ver, s: s, local: local, port: cfg.Port, stop: newStopper(opt.Stop)}
+	run := modelRun{name: name, ver: ver, s: s, local: local, port: cfg.Port, stop: newStopper(opt.Stop), native: cfg.Native}
 	doc := run.simulate(in, opt)
 	if opt.Outcomes != nil && doc.Replay != nil && !opt.NoSuggest {
 		doc.Replay.Suggestions = suggest(in, cfg, run, opt, doc.Replay, len(doc.Attempts))
@@ -264,6 +267,7 @@ type modelRun struct {
 	local     []netip.Addr
 	port      int
 	stop      *stopper // Options.Stop; shared by the replays of the suggestions
+	native    *NativeEnv
 }
 
 // prepared is what every model produces: the candidates, the decision, the
@@ -279,6 +283,7 @@ type prepared struct {
 	sample  func(*rand.Rand) []int
 	replay  func(map[netip.Addr]Outcome) Replay
 	rules   rules
+	gai     *GAIDoc // the getaddrinfo/Go orders, when a model used them
 }
 
 // prepare builds the model's candidates and decision and, unless
@@ -290,8 +295,15 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 	var p prepared
 	var cands []Candidate
 	switch m.name {
+	case Getaddrinfo, Go:
+		cands = m.prepareAddressClient(in, maxOrderings, &p)
 	case Postfix:
 		pm := &postfixModel{v: v, s: m.s, local: m.local, port: m.port}
+		if native, fallback := postfixNative(m.s); native || fallback {
+			pm.native = newGAIDoc("glibc", m.nativeEnv())
+			pm.env, pm.nativeOnly = m.nativeEnv(), native
+			p.gai = pm.native
+		}
 		pl := pm.list(in)
 		cands = pl.cands
 		p.decision, p.notes, p.limit = pl.decision, pl.notes, pl.limit
@@ -463,6 +475,7 @@ func (m modelRun) simulate(in Input, opt Options) Document {
 		Decision:       p.decision,
 		AddressLimit:   p.limit,
 		Notes:          append([]string{}, p.notes...),
+		Getaddrinfo:    p.gai,
 		Exact:          p.dist.Exact,
 		Attempts:       []Attempt{},
 		Orderings:      []OrderingDoc{},

@@ -88,6 +88,7 @@ func SimulateText(w io.Writer, st *Styles, doc document.Simulate) error {
 		}
 		p.Line("  ", name, " = ", Sanitize(val), "  ", st.Paint(ToneDim, "["+sourceLabel(s.Source, d.MTA)+"]"))
 	}
+	simulateGAI(p, st, d.Getaddrinfo)
 	if len(d.Notes) > 0 {
 		p.Line()
 		for _, n := range d.Notes {
@@ -226,4 +227,44 @@ func sourceLabel(src string, m mta.MTAInfo) string {
 		return "default for " + mtaTitle(m)
 	}
 	return src
+}
+
+// simulateGAI prints the getaddrinfo (or Go resolver) inputs and, per
+// exchange, the order with the rule that decided each pair.
+func simulateGAI(p *Printer, st *Styles, g *mta.GAIDoc) {
+	if g == nil {
+		return
+	}
+	p.Line()
+	p.Line(st.Paint(ToneBold, "Resolver order"), st.Paint(ToneDim, " ("+g.Model+"; sources from "+g.SourceAddrsFrom+")"))
+	if c := g.GAIConf; c != nil {
+		conf := c.Path
+		if c.Default {
+			conf += " (absent: glibc's default tables)"
+		}
+		p.Line("  gai.conf: ", Sanitize(conf))
+		for _, l := range c.Lines {
+			p.Line("    ", fmt.Sprint(l.Line), ": ", Sanitize(l.Text))
+		}
+		for _, w := range c.Warnings {
+			p.Line("    ", st.Paint(ToneWarn, "warning: "), Sanitize(w))
+		}
+	}
+	if len(g.SourceAddrs) > 0 {
+		p.Line("  host addresses: ", strings.Join(g.SourceAddrs, ", "))
+	}
+	for _, h := range g.Hosts {
+		var order []string
+		for _, a := range h.Order {
+			src := "no route"
+			if a.Source != "" {
+				src = "from " + a.Source
+			}
+			order = append(order, a.IP+" ("+src+")")
+		}
+		p.Line("  ", Sanitize(h.Host), ": ", strings.Join(order, ", "))
+		for _, dec := range h.Decisions {
+			p.Line("    ", dec.First, " before ", dec.Second, ": ", Sanitize(dec.Reason))
+		}
+	}
 }
