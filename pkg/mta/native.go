@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
 // This file wires the getaddrinfo and Go resolver orders (gai.go,
@@ -158,7 +160,7 @@ func (d *GAIDoc) order(env *NativeEnv, host string, pref uint16, addrs []netip.A
 	out := make([]netip.Addr, 0, len(res.Order))
 	for _, a := range res.Order {
 		out = append(out, a.Addr)
-		ad := GAIAddrDoc{IP: a.Addr.String(), Family: familyOf(a.Addr.Unmap()), Scope: a.Scope, SourceScope: a.SourceScope,
+		ad := GAIAddrDoc{IP: a.Addr.String(), Family: addr.Family(a.Addr.Unmap()), Scope: a.Scope, SourceScope: a.SourceScope,
 			Label: a.Label, SourceLabel: a.SourceLabel, Precedence: a.Precedence}
 		if a.Source.IsValid() {
 			ad.Source = a.Source.String()
@@ -245,7 +247,7 @@ func (m modelRun) addressClientPlan(in Input) (cands []Candidate, ws []weighted,
 		var idx []int
 		for _, a := range doc.order(env, x.Host, x.Preference, addrs) {
 			idx = append(idx, len(cands))
-			cands = append(cands, Candidate{Index: len(cands), IP: a, Family: familyOf(a), Host: x.Host, Preference: x.Preference})
+			cands = append(cands, Candidate{Index: len(cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
 		}
 		hostCands = append(hostCands, idx)
 	}
