@@ -147,7 +147,7 @@ func (e *evaluator) mtaSTS(m *tlspolicy.MTASTS) {
 			"The MTA-STS TXT record of %s is invalid (%s): senders treat the domain as having no policy.", dom, m.Error)
 	}
 	enforce := m.Mode == tlspolicy.ModeEnforce
-	if m.ParsedPolicy() != nil {
+	if m.Mode != "" { // a policy was fetched
 		code := report.CodeSTSFamilyTesting
 		if enforce {
 			code = report.CodeSTSFamilyEnforce
