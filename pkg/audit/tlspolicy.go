@@ -269,11 +269,12 @@ func judgeProbes(f *TLSFacts, probes []smtpprobe.Result, roots *x509.CertPool, n
 }
 
 // presented is what a DANE client would have seen at this address: STARTTLS
-// counts as tried when the probe reached EHLO without --no-starttls.
+// counts as tried when the probe reached EHLO without --no-starttls, and
+// not when the run's deadline, rather than the server, ended the probe.
 func presented(r *smtpprobe.Result, noStartTLS bool) tlspolicy.Presented {
 	p := tlspolicy.Presented{
 		Family:   r.Family,
-		Tried:    !noStartTLS && (r.StartTLSTried || r.Status == smtpprobe.StatusOK),
+		Tried:    !noStartTLS && r.Status != smtpprobe.StatusInconclusive && (r.StartTLSTried || r.Status == smtpprobe.StatusOK),
 		StartTLS: r.StartTLS,
 		Chain:    r.Chain,
 	}

@@ -33,7 +33,9 @@ type tlsDomain struct {
 	policyCA tls.Certificate
 }
 
-func newTLSDomain(t *testing.T, policy string) *tlsDomain {
+// newTLSDomain starts the domain; tweak, when given, changes the two
+// listeners' scripts.
+func newTLSDomain(t *testing.T, policy string, tweak ...func(v4, v6 *smtptest.Script)) *tlsDomain {
 	t.Helper()
 	year := time.Now().Add(365 * 24 * time.Hour)
 	d := &tlsDomain{}
@@ -44,7 +46,11 @@ func newTLSDomain(t *testing.T, policy string) *tlsDomain {
 	if d.v6, err = smtptest.NewCert(year, "mx.example.test"); err != nil {
 		t.Fatal(err)
 	}
-	s4, s6, err := smtptest.StartPair(smtptest.Script{BannerName: "mx.example.test", Cert: &d.v4}, smtptest.Script{BannerName: "mx.example.test", Cert: &d.v6})
+	sc4, sc6 := smtptest.Script{BannerName: "mx.example.test", Cert: &d.v4}, smtptest.Script{BannerName: "mx.example.test", Cert: &d.v6}
+	for _, f := range tweak {
+		f(&sc4, &sc6)
+	}
+	s4, s6, err := smtptest.StartPair(sc4, sc6)
 	if errors.Is(err, smtptest.ErrNoIPv6) {
 		t.Skip("no IPv6 loopback")
 	}
@@ -137,6 +143,20 @@ func TestCheckReportsDANEPassingOverIPv4AndFailingOverIPv6WithTheRecordToPublish
 	}
 	if len(findingsWith(rep, report.CodeDANENoRollover)) != 1 {
 		t.Errorf("one 3 1 1 record and no trust anchor: want MC706, got %v", rep.Findings)
+	}
+}
+
+func TestCheckReportsAnAddressWithoutSTARTTLSWhereTLSAExists(t *testing.T) {
+	d := newTLSDomain(t, "", func(_, v6 *smtptest.Script) { v6.NoTLS = true })
+	rep := d.check(t, CheckRequest{})
+	fs := findingsWith(rep, report.CodeDANENoSTARTTLS)
+	if len(fs) != 1 || fs[0].Subject != "::1" {
+		t.Errorf("MC704 %+v: want one about ::1, where a DANE sender defers", fs)
+	}
+	for _, p := range rep.Probes {
+		if p.Family == "ipv6" && (p.DANE == nil || p.DANE.Status != tlspolicy.DANENoSTARTTLS) {
+			t.Errorf("IPv6 verdict %+v, want no_starttls", p.DANE)
+		}
 	}
 }
 
