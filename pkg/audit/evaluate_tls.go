@@ -88,7 +88,7 @@ func (e *evaluator) dane(set *tlspolicy.TLSASet) {
 		case tlspolicy.DANEFail:
 			fail = append(fail, r)
 		case tlspolicy.DANENoSTARTTLS:
-			e.add(report.CodeDANENoSTARTTLS, r.IP.String(), "", "%s (%s) has TLSA records but %s: %s", r.IP, host, noTLSWhy(r), r.DANE.Error)
+			e.add(report.CodeDANENoSTARTTLS, r.IP.String(), "", "%s (%s) has TLSA records but %s: DANE senders defer mail to it (%s).", r.IP, host, noTLSWhy(r), noTLSReason(r))
 		}
 	}
 	for _, r := range fail {
@@ -125,7 +125,16 @@ func noTLSWhy(r smtpprobe.Result) string {
 	if !r.StartTLS {
 		return "does not offer STARTTLS"
 	}
-	return "its TLS handshake fails"
+	return "its STARTTLS fails"
+}
+
+// noTLSReason is what Postfix logs for it (tlspolicy.PostfixAttempt).
+func noTLSReason(r smtpprobe.Result) string {
+	a := tlspolicy.PostfixAttempt(tlspolicy.LevelDANE, *r.DANE, r.StartTLS, false, false)
+	if r.Error != "" && r.StartTLS {
+		return a.Reason + ": " + r.Error
+	}
+	return a.Reason
 }
 
 // mtaSTS judges the domain's MTA-STS: the TXT record, the policy fetched
