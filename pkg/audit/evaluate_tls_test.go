@@ -78,3 +78,19 @@ func TestEvaluateTLSPolicyFindings(t *testing.T) {
 		})
 	}
 }
+
+// A pass that holds only beyond Postfix's own limits is a warning, not a pass.
+func TestEvaluateReportsADANEPassBeyondPostfixLimits(t *testing.T) {
+	f := healthy()
+	f.TLS = &TLSFacts{Validation: tlspolicy.Validation{Validates: true},
+		TLSA: []tlspolicy.TLSASet{{Host: "mx1.example.org", Status: tlspolicy.DANEPass, MXSecure: true, IPv4Secure: true, IPv6Secure: true,
+			Records: []tlspolicy.Record{{Usage: 2, Selector: 1, MType: 1, Data: "aa", Usable: true}}}}}
+	f.Probes[0].DANE = &tlspolicy.DANE{Status: tlspolicy.DANEPass, Note: "the matching record is number 101 of the RRset; Postfix uses only the first 100, so it would not match"}
+	v := Evaluate(f, Policy{Now: now})
+	for _, fd := range v.Findings {
+		if fd.Code == "MC710" && fd.Subject == "192.0.2.10" {
+			return
+		}
+	}
+	t.Errorf("findings %v lack MC710 for 192.0.2.10", v.Findings)
+}
