@@ -45,8 +45,10 @@ func (c *Checker) plan(req CheckRequest) (*checkPlan, error) {
 		return nil, err
 	}
 	var prober *smtpprobe.Prober
+	var tls *TLSStages
 	if !req.DNSOnly {
 		prober = c.prober(req.SMTP)
+		tls = c.tlsStages(r, req.SMTP.Port, req.SMTP, true)
 	}
 	p := &checkPlan{
 		c: c,
@@ -56,6 +58,7 @@ func (c *Checker) plan(req CheckRequest) (*checkPlan, error) {
 			Prober:       prober,
 			MTA:          req.MTA,
 			NoSimulation: req.DNSOnly,
+			TLS:          tls,
 		}),
 		run: Options{
 			WantIPv4: c.IPv4, WantIPv6: c.IPv6,

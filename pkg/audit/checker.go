@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
@@ -15,6 +16,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/sender"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 	"github.com/mailcheck/mailcheck/pkg/target"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // Checker runs every command: one method per command (MX, Probe, Simulate,
@@ -63,6 +65,14 @@ type Checker struct {
 	// Sandbox marks the demo: its zone is served on loopback, so the
 	// address-class findings of its documentation ranges are left out.
 	Sandbox bool
+	// HTTPSPort is the port MTA-STS policies are fetched from; 0 means
+	// 443 (tests and the demo serve them elsewhere on loopback).
+	HTTPSPort int
+
+	// val caches whether the resolver validates DNSSEC: asked once per
+	// run, whatever the number of domains.
+	valMu sync.Mutex
+	val   *tlspolicy.Validation
 }
 
 // deadline is the one place a domain's --timeout starts: everything for

@@ -12,6 +12,16 @@
 // SMTP probes of every address, the default delivery simulation and the
 // sender audit all run, keeping every partial result (Run).
 //
+// probe and check also judge the TLS policy (package tlspolicy, TLSStages)
+// under the same deadline and off the critical path where they can: whether
+// the resolver validates DNSSEC is asked once per Checker, beside the first
+// discovery; MTA-STS and TLS-RPT beside discovery; the TLSA records of the
+// exchanges while the probes run. Once the probes are done each address
+// gets its DANE verdict over its own family (smtpprobe.Result.DANE) and
+// its MTA-STS certificate check, and its presented chain is dropped, so a
+// bulk run holds no certificates. The resolver asks with the DO bit only
+// then (dnsq.Config.DNSSECOK).
+//
 // Evaluate then turns the facts into findings from the report catalogue;
 // it is pure (no I/O, no clock) and table-tested. audit never prints and
 // never exits.

@@ -49,6 +49,9 @@ type Facts struct {
 	DNSOnly     bool
 	// NoRDNS is set under --no-rdns: reverse DNS was not looked up.
 	NoRDNS bool
+	// TLS is the domain's TLS policy (DANE, MTA-STS, TLS-RPT); nil when
+	// it was not checked (--dns-only, mx, simulate).
+	TLS *TLSFacts
 }
 
 // SimFacts is the part of the delivery simulation the findings need.
@@ -224,6 +227,9 @@ func (e *evaluator) run() {
 	e.expectations()
 	if e.f.Probed {
 		e.probes()
+	}
+	if e.f.TLS != nil {
+		e.tlsPolicy()
 	}
 	if e.f.Sim != nil {
 		e.certainBounce()

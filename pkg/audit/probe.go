@@ -48,6 +48,8 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	undetermined := ""
 	var dnsVerdict *Verdict
 	var literalPTR chan []string
+	var tlsr *tlsRun // DANE of a named target's exchanges
+	var d discover.Result
 	if ip := req.Target.IP; ip.IsValid() {
 		doc.Target, doc.TargetKind = ip.String(), "ip"
 		targets = []smtpprobe.Target{{Host: ip.String(), IP: ip}}
@@ -75,8 +77,12 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 		if err != nil {
 			return nil, err
 		}
-		d := discover.Run(ctx, r, name.ASCII, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: true})
+		// Whether the resolver validates is asked beside discovery, the
+		// TLSA records beside the probes.
+		tlsr = startTLS(ctx, c.tlsStages(r, opts.Port, opts, false), name.ASCII, opts.NoStartTLS)
+		d = discover.Run(ctx, r, name.ASCII, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: true})
 		doc.Partial = errors.Is(ctx.Err(), context.DeadlineExceeded)
+		tlsr.exchanges(ctx, d)
 		var notes []string
 		targets, notes, undetermined = probeTargetsFrom(d)
 		if len(targets) == 0 {
@@ -102,6 +108,13 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	if literalPTR != nil && len(doc.Probes) == 1 {
 		doc.Probes[0].PTR = <-literalPTR
 	}
+	var tlsFacts *TLSFacts
+	if tlsr != nil {
+		tlsFacts = tlsr.finish(d, doc.Probes, c.now())
+	}
+	for i := range doc.Probes {
+		doc.Probes[i].Chain = nil // kept only for the DANE verdicts
+	}
 	if d := smtpprobe.Compare(doc.Probes); d != nil {
 		doc.Differences = d
 	}
@@ -122,6 +135,11 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	v := dnsVerdict
 	if v == nil {
 		pv := probeVerdict(doc, c.now(), opts.NoStartTLS)
+		if tlsFacts != nil {
+			tv := EvaluateTLS(Facts{Discovery: d, Probes: doc.Probes, TLS: tlsFacts}, Policy{Now: c.now()})
+			pv.Findings = append(pv.Findings, tv.Findings...)
+			report.SortFindings(pv.Findings)
+		}
 		v = &pv
 	}
 	doc.Findings = nonNil(v.Findings)

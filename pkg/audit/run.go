@@ -34,6 +34,9 @@ type Stages struct {
 	// document for the report and the facts the evaluation needs. Nil
 	// skips the simulation.
 	Simulate func(ctx context.Context, d discover.Result, probes []smtpprobe.Result) (doc *mta.Document, facts *SimFacts)
+	// TLS checks the domain's TLS policy (DANE, MTA-STS, TLS-RPT) beside
+	// discovery and the probes. Nil: not checked (--dns-only).
+	TLS *TLSStages
 }
 
 // Options configure one run.
@@ -90,7 +93,14 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 			}()
 		}
 	}
+	var tlsr *tlsRun
+	if st.TLS != nil && st.Probe != nil {
+		tlsr = startTLS(ctx, st.TLS, domain, o.NoStartTLS)
+	}
 	res := st.Discover(ctx, domain, ready)
+	if tlsr != nil {
+		tlsr.exchanges(ctx, res)
+	}
 	// Exchanges the discoverer did not announce (it may not call ready at
 	// all) are probed now.
 	for _, x := range res.MX {
@@ -104,6 +114,15 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 
 	rep := &document.Check{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
 	rep.Probes = orderProbes(res, probes)
+	var tlsFacts *TLSFacts
+	if tlsr != nil {
+		tlsFacts = tlsr.finish(res, rep.Probes, now())
+		rep.DANE = &document.DANE{Validation: tlsFacts.Validation, TLSA: tlsFacts.TLSA}
+		rep.MTASTS, rep.TLSRPT = tlsFacts.MTASTS, tlsFacts.TLSRPT
+	}
+	for i := range rep.Probes {
+		rep.Probes[i].Chain = nil // kept only for the TLS verdicts
+	}
 	deadline := deadlineHit(ctx, rep.Probes)
 	// What the probes say about this machine rather than the servers (no
 	// route for a family, port 25 blocked): smtpprobe's self-check.
@@ -114,6 +133,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 		Probed: st.Probe != nil, Probes: rep.Probes,
 		NoRoute: noRoute, Port25Blocked: blocked, StartTLSAttempted: !o.NoStartTLS,
 		DeadlineHit: deadline, DNSOnly: st.Probe == nil, NoRDNS: o.NoRDNS,
+		TLS: tlsFacts,
 	}
 	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
 		rep.Simulation, facts.Sim = st.Simulate(ctx, res, rep.Probes)

@@ -22,6 +22,8 @@ type Real struct {
 	MTA          mta.Config
 	MaxOrderings int
 	NoSimulation bool
+	// TLS checks the TLS policy beside the probes; nil: not checked.
+	TLS *TLSStages
 }
 
 // CheckMaxOrderings is how many attempt orders a check report lists: the
@@ -43,6 +45,9 @@ func NewStages(rl Real) Stages {
 		st.Probe = func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result {
 			return p.Probe(ctx, smtpprobe.Target{Host: host, IP: ip})
 		}
+	}
+	if rl.Prober != nil {
+		st.TLS = rl.TLS
 	}
 	if !rl.NoSimulation {
 		maxOrd := rl.MaxOrderings

@@ -160,6 +160,7 @@ func listName(file string) string {
 func checkRun(o *checkOptions) error {
 	g := o.f.Global
 	c := o.checker
+	g.dnssecOK = !o.DNSOnly // the TLS-policy checks run with the probes
 	if c == nil {
 		c = o.f.Checker()
 	}

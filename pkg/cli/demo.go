@@ -49,7 +49,7 @@ func demoRun(o *checkOptions) error {
 	if !o.f.Global.Verbose {
 		trace = nil
 	}
-	r, err := dnsq.New(dnsq.Config{Servers: []string{sb.Resolver}, Timeout: time.Second, Trace: trace})
+	r, err := dnsq.New(dnsq.Config{Servers: []string{sb.Resolver}, Timeout: time.Second, Trace: trace, DNSSECOK: !o.DNSOnly})
 	if err != nil {
 		return undetermined(fmt.Errorf("demo resolver: %w", err))
 	}

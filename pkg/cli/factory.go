@@ -179,7 +179,7 @@ func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
 		}
 		servers = append(servers, hp)
 	}
-	c, err := dnsq.New(dnsq.Config{Servers: servers, Trace: trace})
+	c, err := dnsq.New(dnsq.Config{Servers: servers, Trace: trace, DNSSECOK: g.dnssecOK})
 	if err != nil {
 		return nil, undetermined(fmt.Errorf("DNS resolver: %w", err))
 	}

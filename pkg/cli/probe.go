@@ -65,6 +65,7 @@ func probeRun(opts *probeOptions) error {
 			return usageErr("TARGET %s is an IPv6 address but -4 was given", tgt.IP)
 		}
 	}
+	g.dnssecOK = true // DANE is judged with the probes
 	doc, err := opts.f.Checker().Probe(opts.ctx, audit.ProbeRequest{Target: tgt, SMTP: smtp, Concurrency: opts.Concurrency})
 	if err != nil {
 		return err

@@ -26,6 +26,10 @@ type GlobalOptions struct {
 	Format    string        // -o, --format
 	NoColor   bool          // --no-color
 	Verbose   bool          // -v
+	// dnssecOK is set by the commands that judge TLS policy (probe,
+	// check): their resolver sets the DO bit, as Postfix does with
+	// smtp_dns_support_level = dnssec. Not a flag.
+	dnssecOK bool
 }
 
 // Family selection derived from -4/-6.

@@ -10,6 +10,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/sender"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // Check is the check document for one domain: the union of the mx, probe
@@ -39,6 +40,13 @@ type Check struct {
 	// Findings too.
 	Sender *sender.Report `json:"sender,omitempty"`
 
+	// DANE, MTASTS and TLSRPT are the domain's TLS policy (package
+	// tlspolicy); nil when it was not checked (--dns-only). Each probe
+	// carries its own DANE verdict.
+	DANE   *DANE             `json:"dane,omitempty"`
+	MTASTS *tlspolicy.MTASTS `json:"mta_sts,omitempty"`
+	TLSRPT *tlspolicy.TLSRPT `json:"tls_rpt,omitempty"`
+
 	Findings []report.Finding `json:"findings"`
 	// Undetermined says this machine could not reach a verdict (resolver
 	// unreachable, every probe inconclusive); Reason says why.
@@ -51,6 +59,14 @@ type Check struct {
 	// NoStartTLS says the probes did not try STARTTLS (--no-starttls), so
 	// TLS was not judged (MC906 in Findings says so).
 	NoStartTLS bool `json:"-"`
+}
+
+// DANE is the domain's DANE lookups: whether the resolver validates
+// DNSSEC (without that, DANE is not judged) and the TLSA records of each
+// exchange.
+type DANE struct {
+	Validation tlspolicy.Validation `json:"validation"`
+	TLSA       []tlspolicy.TLSASet  `json:"tlsa"`
 }
 
 // Delivery is what the simulated MTA would do with a message now.

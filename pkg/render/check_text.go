@@ -13,6 +13,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // checkJSONIndent indents v by two spaces per level, every line prefixed.
@@ -93,6 +94,7 @@ func writeCheckText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
 	}
 	writeMXText(b, r, o)
 	writeDeliveryText(b, r, o)
+	writeTLSPolicyText(b, r, o)
 	writeFindingsText(b, r.Findings, o)
 	writeVerdictText(b, r, o)
 }
@@ -202,6 +204,12 @@ func checkProbeSummary(p *smtpprobe.Result, notTried bool) (string, Tone) {
 		parts = append(parts, "no STARTTLS")
 		if !notTried {
 			tone = ToneWarn
+		}
+	}
+	if dane, t, ok := daneLabel(*p); ok {
+		parts = append(parts, dane)
+		if t == ToneBad || t == ToneWarn && tone == ToneGood {
+			tone = t
 		}
 	}
 	if p.EHLOName != "" {
@@ -337,6 +345,62 @@ func writeDeliveryText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
 	for _, l := range checkWrap(line, o.Width, "  ") {
 		b.WriteString(l + "\n")
 	}
+}
+
+// writeTLSPolicyText says what the domain publishes as MTA-STS and TLS-RPT
+// policy, in a line each, and nothing for a domain that publishes neither
+// (the DANE verdicts are on the address lines).
+func writeTLSPolicyText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
+	var lines []string
+	if m := r.MTASTS; m != nil && m.Status != tlspolicy.STSNone {
+		lines = append(lines, mtaSTSLine(m))
+	}
+	if t := r.TLSRPT; t != nil && t.Status != tlspolicy.RPTNone {
+		line := "TLS-RPT " + t.Status
+		switch {
+		case t.Status == tlspolicy.RPTOK:
+			line = "TLS-RPT reports to " + Sanitize(strings.Join(t.RUA, ", "))
+		case t.Error != "":
+			line += ": " + Sanitize(t.Error)
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("\n")
+	for _, line := range lines {
+		for _, l := range checkWrap(line, o.Width, "  ") {
+			b.WriteString(l + "\n")
+		}
+	}
+}
+
+// mtaSTSLine is one sentence about the MTA-STS policy: its mode, how each
+// address of the policy host answered, and the MX coverage.
+func mtaSTSLine(m *tlspolicy.MTASTS) string {
+	line := "MTA-STS " + strings.ReplaceAll(m.Status, "_", " ")
+	if m.Mode != "" {
+		line = "MTA-STS " + m.Mode
+		if m.Status != tlspolicy.STSOK {
+			line += " (" + strings.ReplaceAll(m.Status, "_", " ") + ")"
+		}
+	}
+	var fetched []string
+	for _, f := range m.Fetch {
+		fetched = append(fetched, addr.Label(f.Family)+" "+f.IP+" "+strings.ReplaceAll(f.Status, "_", " "))
+	}
+	if len(fetched) > 0 {
+		line += "; policy host: " + strings.Join(fetched, ", ")
+	}
+	switch {
+	case m.Mode == "":
+	case m.MXCovered:
+		line += "; covers every MX"
+	default:
+		line += "; does not cover " + Sanitize(strings.Join(m.MXUncovered, ", "))
+	}
+	return line + "."
 }
 
 // hasIPv6 reports whether any MX host of the report has an IPv6 address.

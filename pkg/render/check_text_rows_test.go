@@ -8,6 +8,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // The address rows of the text report say what matters at a glance: a
@@ -42,6 +43,25 @@ func TestCheckTextRowsAndDeliveryLineSayWhatWasSeen(t *testing.T) {
 			[]string{"STARTTLS offered (not tried)"}, nil},
 		{"no IPv6 at all", rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: true}, true),
 			[]string{"IPv4 only", "delivered 100%"}, []string{"IPv6 in 0%"}},
+		{"DANE failing", func() *document.Check {
+			r := rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: true}, true)
+			r.Probes[0].DANE = &tlspolicy.DANE{Status: tlspolicy.DANEFail}
+			return r
+		}(), []string{"STARTTLS TLS1.3  DANE fail  EHLO"}, nil},
+		{"no DNSSEC, no MTA-STS, no TLS-RPT: nothing said", func() *document.Check {
+			r := rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: true}, true)
+			r.Probes[0].DANE = &tlspolicy.DANE{Status: tlspolicy.DANENotSecure}
+			r.MTASTS = &tlspolicy.MTASTS{Status: tlspolicy.STSNone}
+			r.TLSRPT = &tlspolicy.TLSRPT{Status: tlspolicy.RPTNone}
+			return r
+		}(), nil, []string{"DANE", "MTA-STS", "TLS-RPT"}},
+		{"MTA-STS unreachable over IPv6, TLS-RPT", func() *document.Check {
+			r := rep(&smtpprobe.TLSInfo{Version: "TLS1.3", Verified: true}, true)
+			r.MTASTS = &tlspolicy.MTASTS{Status: tlspolicy.STSOK, Mode: "enforce", MXCovered: true, Fetch: []tlspolicy.Fetch{
+				{Family: "ipv4", IP: "192.0.2.80", Status: "ok"}, {Family: "ipv6", IP: "2001:db8::80", Status: "unreachable"}}}
+			r.TLSRPT = &tlspolicy.TLSRPT{Status: tlspolicy.RPTOK, RUA: []string{"mailto:tls@example.org"}}
+			return r
+		}(), []string{"MTA-STS enforce; policy host: IPv4 192.0.2.80 ok, IPv6 2001:db8::80\n", "  unreachable; covers every MX.", "TLS-RPT reports to mailto:tls@example.org"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

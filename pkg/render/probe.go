@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // ProbeText writes the probe report for people: one table row per address,
@@ -29,8 +30,12 @@ func ProbeText(w io.Writer, st *Styles, doc document.Probe) error {
 		p.Line()
 		t := NewTable(w, "HOST", "ADDRESS", "STATUS", "BANNER", "EHLO", "TLS", "MS CONN/BANNER/EHLO/TLS")
 		for _, r := range doc.Probes {
+			tlsCell := probeTLSCell(st, r)
+			if dane, tone, ok := daneLabel(r); ok {
+				tlsCell = strings.TrimSpace(tlsCell + " " + st.Paint(tone, dane))
+			}
 			t.Row(Sanitize(r.Host), r.IP.String(), st.Paint(probeTone(r.Status), probeStatusText(r)),
-				probeBannerCell(r), Sanitize(r.EHLOName), probeTLSCell(st, r), probeTimings(r))
+				probeBannerCell(r), Sanitize(r.EHLOName), tlsCell, probeTimings(r))
 		}
 		p.Table(t)
 	}
@@ -161,6 +166,25 @@ func probeBannerCell(r smtpprobe.Result) string {
 		name = name[:37] + "..."
 	}
 	return fmt.Sprintf("%d %s", r.BannerCode, name)
+}
+
+// daneLabel is the DANE verdict shown next to TLS ("DANE pass"), only
+// when it says something about the server: a domain without DNSSEC or
+// TLSA records, or a resolver that does not validate (a finding says
+// so), reads as it did without DANE.
+func daneLabel(r smtpprobe.Result) (string, Tone, bool) {
+	if r.DANE == nil {
+		return "", ToneDim, false
+	}
+	switch r.DANE.Status {
+	case tlspolicy.DANEPass:
+		return "DANE pass", ToneGood, true
+	case tlspolicy.DANEFail, tlspolicy.DANENoSTARTTLS, tlspolicy.DANELookupError:
+		return "DANE " + strings.ReplaceAll(string(r.DANE.Status), "_", " "), ToneBad, true
+	case tlspolicy.DANEUnusable:
+		return "DANE unusable", ToneWarn, true
+	}
+	return "", ToneDim, false
 }
 
 func probeTLSCell(st *Styles, r smtpprobe.Result) string {

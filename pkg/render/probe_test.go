@@ -9,6 +9,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // probeDoc is a dual-stack MX whose IPv6 address reaches an older server,
@@ -106,5 +107,27 @@ func TestProbeTextClaimsParityOnlyForHostsSeenInBothFamilies(t *testing.T) {
 		if got := strings.Contains(buf.String(), "answer alike"); got != tc.alike {
 			t.Errorf("%d probes: says alike %v, want %v:\n%s", len(tc.probes), got, tc.alike, buf.String())
 		}
+	}
+}
+
+// The DANE verdict sits beside the TLS session it judged, and a verdict
+// that says nothing about the server (no DNSSEC) is not printed.
+func TestProbeTextShowsDANENextToTLSOnlyWhenItSaysSomething(t *testing.T) {
+	doc := probeDoc()
+	doc.Probes[0].DANE = &tlspolicy.DANE{Status: tlspolicy.DANEPass}
+	doc.Probes[1].DANE = &tlspolicy.DANE{Status: tlspolicy.DANENoSTARTTLS}
+	doc.Probes[2].DANE = &tlspolicy.DANE{Status: tlspolicy.DANENotSecure}
+	var b bytes.Buffer
+	if err := ProbeText(&b, NewStyles(false), doc); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"TLS1.3 verified DANE pass", "none DANE no starttls"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "DANE") != 2 {
+		t.Errorf("want DANE on two rows only:\n%s", out)
 	}
 }

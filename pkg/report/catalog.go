@@ -33,6 +33,7 @@ var Areas = map[byte]string{
 	'4': "IPv4 / IPv6 parity",
 	'5': "Delivery simulation",
 	'6': "Sending side",
+	'7': "TLS policy: DNSSEC, DANE, MTA-STS, TLS-RPT",
 	'9': "Tool self-check",
 }
 

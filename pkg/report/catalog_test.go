@@ -57,7 +57,7 @@ func TestRegisterRejectsBadEntries(t *testing.T) {
 	}{
 		{"duplicate", Entry{CodeNullMX, SeverityInfo, "t", "x", "f"}},
 		{"short code", Entry{"MC1", SeverityInfo, "t", "x", "f"}},
-		{"no area", Entry{"MC701", SeverityInfo, "t", "x", "f"}},
+		{"no area", Entry{"MC801", SeverityInfo, "t", "x", "f"}},
 		{"letters", Entry{"MC1a1", SeverityInfo, "t", "x", "f"}},
 		{"bad severity", Entry{"MC199", "bad", "t", "x", "f"}},
 		{"no fix", Entry{"MC198", SeverityInfo, "t", "x", ""}},

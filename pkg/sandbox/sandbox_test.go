@@ -1,9 +1,12 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"net/netip"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,4 +67,46 @@ func TestSandboxDialerNeverLeavesTheMachine(t *testing.T) {
 	if _, err := sb.CheckRoute(ctx, netip.Addr{}, other); !errors.Is(err, ErrNotInSandbox) {
 		t.Errorf("route outside the zone: %v", err)
 	}
+}
+
+func TestSandboxPlantsADANEFaultOverIPv6AndAnMTASTSHostWithoutIPv6Route(t *testing.T) {
+	sb, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	r, err := dnsq.New(dnsq.Config{Servers: []string{sb.Resolver}, Timeout: time.Second, DNSSECOK: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if ns := r.LookupNS(ctx, "."); ns.Status != dnsq.StatusOK || !ns.Authentic {
+		t.Errorf("root NS %+v: want an authentic answer, as from a validating resolver", ns.Result)
+	}
+	tlsa := r.LookupTLSA(ctx, "_25._tcp.mx1.demo.example.")
+	if tlsa.Status != dnsq.StatusOK || !tlsa.Authentic || len(tlsa.TLSA) != 2 {
+		t.Fatalf("TLSA %+v: want two secure records (current and next key)", tlsa)
+	}
+	// The IPv6 listener presents none of the published keys; IPv4 does.
+	matches := func(i int) bool {
+		leaf := sb.TLSCertificates()[i].Leaf
+		for _, rec := range tlsa.TLSA {
+			if d := sha256.Sum256(leaf.RawSubjectPublicKeyInfo); bytes.Equal(d[:], rec.Data) {
+				return true
+			}
+		}
+		return false
+	}
+	if !matches(0) || matches(1) {
+		t.Errorf("mx1 over IPv4 matches %v, over IPv6 %v: want IPv4 only", matches(0), matches(1))
+	}
+	if _, err := sb.DialContext(ctx, "tcp6", netip.Addr{}, netip.AddrPortFrom(STSv6, 443)); !errors.Is(err, syscall.EHOSTUNREACH) {
+		t.Errorf("the policy host over IPv6: %v, want no route", err)
+	}
+	c, err := sb.DialContext(ctx, "tcp4", netip.Addr{}, netip.AddrPortFrom(STSv4, 443))
+	if err != nil {
+		t.Fatalf("the policy host over IPv4: %v", err)
+	}
+	c.Close()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/sanitize"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // Target is one address to probe.
@@ -290,6 +291,7 @@ func (s *session) run() *Error {
 
 	// 6. STARTTLS (RFC 3207) unless told not to.
 	if res.StartTLS && !o.NoStartTLS {
+		res.StartTLSTried = true
 		e := s.startTLS()
 		if e != nil {
 			return e
@@ -438,6 +440,7 @@ func (s *session) startTLS() *Error {
 	s.rr = newReplyReader(s.cnt, o.Limits, s.logRecv)
 	st := tc.ConnectionState()
 	res.TLS = tlsInfo(st, res.Host, o.RootCAs, o.Now())
+	res.Chain = st.PeerCertificates[:min(len(st.PeerCertificates), tlspolicy.MaxChain)]
 	s.logf("=== TLS %s %s, certificate for %s, verified %v", res.TLS.Version, res.TLS.Cipher,
 		strings.Join(res.TLS.CertNames, ", "), res.TLS.Verified)
 	return nil

@@ -79,6 +79,10 @@ func TestProbeReportsOKWithVerifiedTLSFromWellBehavedServer(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, res.TLS.NotAfter); err != nil {
 		t.Errorf("not_after %q: %v", res.TLS.NotAfter, err)
 	}
+	// DANE and MTA-STS need what was presented, not only its summary.
+	if !res.StartTLSTried || len(res.Chain) == 0 || !bytes.Equal(res.Chain[0].Raw, srv.Certificate().Certificate[0]) {
+		t.Errorf("STARTTLS tried %v, chain of %d: want the presented leaf kept", res.StartTLSTried, len(res.Chain))
+	}
 	if res.Timings.Connect <= 0 || res.Timings.Banner <= 0 || res.Timings.EHLO <= 0 || res.Timings.TLS <= 0 ||
 		res.Timings.BannerFirstByte > res.Timings.Banner {
 		t.Errorf("timings = %+v", res.Timings)
@@ -110,8 +114,8 @@ func TestProbeKeepsStatusOKWhenCertificateDoesNotVerify(t *testing.T) {
 func TestProbeSkipsSTARTTLSWhenAsked(t *testing.T) {
 	srv := start(t, smtptest.Script{})
 	res := probeServer(t, srv, "mx.test", Options{NoStartTLS: true})
-	if res.Status != StatusOK || !res.StartTLS || res.TLS != nil || len(res.ExtensionsTLS) != 0 {
-		t.Fatalf("status %s starttls %v tls %+v", res.Status, res.StartTLS, res.TLS)
+	if res.Status != StatusOK || !res.StartTLS || res.TLS != nil || len(res.ExtensionsTLS) != 0 || res.StartTLSTried || res.Chain != nil {
+		t.Fatalf("status %s starttls %v tls %+v tried %v", res.Status, res.StartTLS, res.TLS, res.StartTLSTried)
 	}
 	for _, c := range srv.Commands() {
 		if c == "STARTTLS" {

@@ -37,8 +37,11 @@
 package smtpprobe
 
 import (
+	"crypto/x509"
 	"errors"
 	"net/netip"
+
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // Status is the outcome of probing one address. The string values are part
@@ -91,8 +94,20 @@ type Result struct {
 	// these lines were skipped, not taken for the EHLO reply.
 	EarlyTalk []string `json:"early_talk"`
 	TLS       *TLSInfo `json:"tls,omitempty"`
-	Timings   Timings  `json:"timings_ms"`
-	Error     string   `json:"error,omitempty"`
+	// StartTLSTried says STARTTLS was sent (offered, and not
+	// --no-starttls): without it DANE and MTA-STS cannot judge the
+	// certificate.
+	StartTLSTried bool `json:"-"`
+	// Chain is the certificate chain the server presented, leaf first,
+	// at most tlspolicy.MaxChain certificates, kept for the DANE and
+	// MTA-STS checks. The orchestrator drops it once they are judged, so
+	// that a bulk run does not hold every server's chain.
+	Chain []*x509.Certificate `json:"-"`
+	// DANE is the DANE verdict for this address over its own family
+	// (RFC 7672), set by the orchestrator when TLS policy was checked.
+	DANE    *tlspolicy.DANE `json:"dane,omitempty"`
+	Timings Timings         `json:"timings_ms"`
+	Error   string          `json:"error,omitempty"`
 	// Err is the typed error behind Status (an *Error for protocol and
 	// network failures); nil when Status is ok and nothing went wrong.
 	Err error `json:"-"`

@@ -24,7 +24,13 @@ func NewCert(notAfter time.Time, names ...string) (tls.Certificate, error) {
 // their own clock (the demo sandbox fixes its dates so its verdicts do not
 // depend on the day it runs).
 func NewCertValid(notBefore, notAfter time.Time, names ...string) (tls.Certificate, error) {
-	return newCert(nil, notBefore, notAfter, true, names)
+	return newCert(nil, nil, notBefore, notAfter, true, names)
+}
+
+// NewCertWithKey is NewCertValid with a given key, for callers that need
+// the same public key on every run (the demo's TLSA records name it).
+func NewCertWithKey(key *ecdsa.PrivateKey, notBefore, notAfter time.Time, names ...string) (tls.Certificate, error) {
+	return newCert(nil, key, notBefore, notAfter, true, names)
 }
 
 // NewCertSignedBy makes an ECDSA P-256 certificate for names signed by
@@ -33,15 +39,18 @@ func NewCertValid(notBefore, notAfter time.Time, names ...string) (tls.Certifica
 // chains. The returned certificate's Certificate holds only its own DER;
 // append the parents' to present a chain.
 func NewCertSignedBy(parent tls.Certificate, notAfter time.Time, isCA bool, names ...string) (tls.Certificate, error) {
-	return newCert(&parent, parent.Leaf.NotBefore, notAfter, isCA, names)
+	return newCert(&parent, nil, parent.Leaf.NotBefore, notAfter, isCA, names)
 }
 
-// newCert makes a certificate signed by parent, or self-signed when parent
-// is nil.
-func newCert(parent *tls.Certificate, notBefore, notAfter time.Time, isCA bool, names []string) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("smtptest: key: %w", err)
+// newCert makes a certificate for key (nil: a fresh one) signed by parent,
+// or self-signed when parent is nil.
+func newCert(parent *tls.Certificate, key *ecdsa.PrivateKey, notBefore, notAfter time.Time, isCA bool, names []string) (tls.Certificate, error) {
+	var err error
+	if key == nil {
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("smtptest: key: %w", err)
+		}
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
