@@ -103,6 +103,7 @@ func (c *Checker) Check(ctx context.Context, domain string, req CheckRequest) (*
 func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
 	ctx, cancel := p.c.deadline(ctx)
 	defer cancel()
+	ctx, zones := withZoneNotes(ctx)
 	start := p.c.now()
 	var srep *sender.Report
 	done := make(chan struct{})
@@ -122,6 +123,6 @@ func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
 		report.SortFindings(rep.Findings)
 		rep.ElapsedMS = p.c.now().Sub(start).Milliseconds()
 	}
-	rep.Findings = report.Without(rep.Findings, p.ignore)
+	rep.Findings = report.Without(zones.findings(rep.Findings), p.ignore)
 	return rep
 }

@@ -77,7 +77,7 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
 	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
-	return cmd
+	return withZones(f, cmd)
 }
 
 // validate checks the flags and derives the Checker's request; every

@@ -43,6 +43,10 @@ type Factory struct {
 	Hostname     func() (string, error)
 	// Open opens a file named by a flag (--main-cf, -f).
 	Open func(name string) (io.ReadCloser, error)
+
+	// zones are the --zone files the command loaded (loadZones); the
+	// resolver is then their overlay on live DNS.
+	zones []*dnsq.Zone
 }
 
 // Main runs mailcheck with the process's arguments and streams and returns
@@ -84,10 +88,15 @@ func (f *Factory) Resolver() (dnsq.Resolver, error) {
 	if f.Global.Verbose {
 		trace = f.IO.ErrOut
 	}
-	if f.NewResolver == nil {
-		return defaultResolver(f.Global, trace)
+	newResolver := f.NewResolver
+	if newResolver == nil {
+		newResolver = defaultResolver
 	}
-	return f.NewResolver(f.Global, trace)
+	live, err := newResolver(f.Global, trace)
+	if err != nil {
+		return nil, err
+	}
+	return f.overlay(live)
 }
 
 // Checker is the orchestrator every command calls, built from the

@@ -85,7 +85,7 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 		fl.Lookup(name).Usage = "with --probe: " + fl.Lookup(name).Usage
 	}
 	fl.StringArrayVar(&opts.LocalAddress, "local-address", nil, "an address of the sending host, for MX loop detection (repeatable)")
-	return cmd
+	return withZones(f, cmd)
 }
 
 // validate checks the flags and builds the model configuration, so that

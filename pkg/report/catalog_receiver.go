@@ -85,6 +85,7 @@ const (
 	CodeDNSOnly         = "MC905"
 	CodeNoSTARTTLSTried = "MC906"
 	CodeNoRDNS          = "MC907"
+	CodeZoneOverlay     = "MC908"
 )
 
 func init() {
@@ -307,5 +308,8 @@ func init() {
 		Entry{CodeNoRDNS, SeverityInfo, "Reverse DNS of the MX addresses was not checked (--no-rdns)",
 			"PTR records and their forward confirmation were not looked up, so no reverse-DNS finding (MC210-MC216) is made and EHLO names are not compared with PTR names (MC311).",
 			"Rerun without --no-rdns to check reverse DNS."},
+		Entry{CodeZoneOverlay, SeverityInfo, "Some answers came from a zone file (--zone), not live DNS",
+			"The check ran over zone files laid over live DNS: names at or under a file's apex were answered from the file as its authoritative server would answer once the file is loaded, everything else from live DNS. The message lists the names and types the file answered. Answers from an unsigned file are insecure (no DNSSEC); from a signed file they are taken as validated, so DANE is judged on the file's TLSA records.",
+			"Nothing: this says what the result is based on. Deploy the zone file when the rest of the report is clean, then rerun without --zone to check the live result."},
 	)
 }
