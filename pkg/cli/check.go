@@ -12,6 +12,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
+	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 // checkOptions are the flags of `check` (DESIGN.md, "Check and bulk flags").
@@ -37,6 +38,9 @@ type checkOptions struct {
 	MainCF string
 	Set    []string
 	Sender bool
+
+	Shard string
+	shard target.Shard // parsed by validate
 
 	req audit.CheckRequest // filled by validate
 	// checker is the demo's sandboxed Checker; nil means the Factory's.
@@ -76,6 +80,7 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	o.smtpFlags.register(fl, "; a usage error with --require-starttls")
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
+	fl.StringVar(&o.Shard, "shard", "", "check only share I of N of the input (I/N, I from 0: $JOB_COMPLETION_INDEX/N), split by a stable hash of each domain")
 	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
 	return withZones(f, cmd)
 }
@@ -96,6 +101,13 @@ func (o *checkOptions) validate() error {
 	}
 	if err := o.findingFlags.parse(); err != nil {
 		return err
+	}
+	if o.Shard != "" {
+		s, err := target.ParseShard(o.Shard)
+		if err != nil {
+			return usageErr("--shard: %v", err)
+		}
+		o.shard = s
 	}
 	if o.concurrencySet && o.Concurrency < 1 {
 		return usageErr("--concurrency must be at least 1, got %d", o.Concurrency)
@@ -178,7 +190,7 @@ func checkRun(o *checkOptions) error {
 		begun = true
 		return w.Begin()
 	}
-	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl"}
+	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl", Shard: o.shard}
 	err = c.CheckMany(o.ctx, bulk, o.req, func(rep *document.Check) error {
 		if err := begin(); err != nil {
 			return err
