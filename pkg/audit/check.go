@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
@@ -25,6 +26,10 @@ type CheckRequest struct {
 	// main.cf's source addresses and HELO name when MainCF is set.
 	Sender bool
 	MainCF *MainCF
+	// CompareLive, when set, builds the live resolver: each domain is then
+	// checked over the Checker's resolver (the --zone overlay) and over
+	// this one, and reported with what the change does (compare.go).
+	CompareLive func() (dnsq.Resolver, error)
 }
 
 // checkPlan is a CheckRequest made ready to run on many domains: the
@@ -35,6 +40,7 @@ type checkPlan struct {
 	run    Options
 	ignore map[string]bool
 	audit  func(ctx context.Context, domain string) *sender.Report
+	live   *checkPlan // the live side of --compare-live
 }
 
 // plan builds what every domain's check shares. The error is the
@@ -65,6 +71,11 @@ func (c *Checker) plan(req CheckRequest) (*checkPlan, error) {
 			Now:        c.Now,
 		},
 		ignore: req.Ignore,
+	}
+	if req.CompareLive != nil {
+		if p.live, err = c.livePlan(req); err != nil {
+			return nil, err
+		}
 	}
 	if req.Sender {
 		host := c.hostname()
@@ -101,6 +112,9 @@ func (c *Checker) Check(ctx context.Context, domain string, req CheckRequest) (*
 // beside the receiving-side run, not after it, so that both share the
 // domain's --timeout rather than each getting one.
 func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
+	if p.live != nil {
+		return p.compared(ctx, domain)
+	}
 	ctx, cancel := p.c.deadline(ctx)
 	defer cancel()
 	ctx, zones := withZoneNotes(ctx)

@@ -42,6 +42,8 @@ type checkOptions struct {
 	Shard string
 	shard target.Shard // parsed by validate
 
+	CompareLive bool
+
 	req audit.CheckRequest // filled by validate
 	// checker is the demo's sandboxed Checker; nil means the Factory's.
 	checker *audit.Checker
@@ -80,6 +82,7 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	o.smtpFlags.register(fl, "; a usage error with --require-starttls")
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
+	fl.BoolVar(&o.CompareLive, "compare-live", false, "with --zone: check each domain over the zone files and over live DNS, and report what the change does (exit 1 on a new finding at or above --fail-on or a lost family)")
 	fl.StringVar(&o.Shard, "shard", "", "check only share I of N of the input (I/N, I from 0: $JOB_COMPLETION_INDEX/N), split by a stable hash of each domain")
 	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
 	return withZones(f, cmd)
@@ -150,7 +153,7 @@ func (o *checkOptions) validate() error {
 		Expect: audit.Expect{IPv6: o.ExpectIPv6, MX: o.ExpectMX, PTRSuffix: o.ExpectPTRSuffix, STARTTLS: o.RequireSTARTTLS},
 		Ignore: o.ignore, Sender: o.Sender, MainCF: mainCF,
 	}
-	return nil
+	return o.validateCompare()
 }
 
 // checkRun checks every domain through the Checker's CheckMany and is

@@ -82,21 +82,26 @@ func NewFactory(ios *IOStreams) *Factory {
 	}
 }
 
-// Resolver builds the run's resolver, with the -v trace on stderr.
+// Resolver builds the run's resolver, with the -v trace on stderr: the
+// --zone overlay on live DNS, or live DNS.
 func (f *Factory) Resolver() (dnsq.Resolver, error) {
-	var trace io.Writer
-	if f.Global.Verbose {
-		trace = f.IO.ErrOut
-	}
-	newResolver := f.NewResolver
-	if newResolver == nil {
-		newResolver = defaultResolver
-	}
-	live, err := newResolver(f.Global, trace)
+	live, err := f.liveResolver()
 	if err != nil {
 		return nil, err
 	}
 	return f.overlay(live)
+}
+
+// liveResolver builds the resolver of live DNS (the global flags).
+func (f *Factory) liveResolver() (dnsq.Resolver, error) {
+	var trace io.Writer
+	if f.Global.Verbose {
+		trace = f.IO.ErrOut
+	}
+	if f.NewResolver == nil {
+		return defaultResolver(f.Global, trace)
+	}
+	return f.NewResolver(f.Global, trace)
 }
 
 // Checker is the orchestrator every command calls, built from the
