@@ -30,17 +30,21 @@ type CheckRequest struct {
 	// checked over the Checker's resolver (the --zone overlay) and over
 	// this one, and reported with what the change does (compare.go).
 	CompareLive func() (dnsq.Resolver, error)
+	// Baseline, when not nil, marks each domain's findings against a
+	// previous report's (check --baseline; baseline.go).
+	Baseline Baseline
 }
 
 // checkPlan is a CheckRequest made ready to run on many domains: the
 // stages, run options and sender audit options are built once.
 type checkPlan struct {
-	c      *Checker
-	stages Stages
-	run    Options
-	ignore map[string]bool
-	audit  func(ctx context.Context, domain string) *sender.Report
-	live   *checkPlan // the live side of --compare-live
+	c        *Checker
+	stages   Stages
+	run      Options
+	ignore   map[string]bool
+	audit    func(ctx context.Context, domain string) *sender.Report
+	live     *checkPlan // the live side of --compare-live
+	baseline Baseline
 }
 
 // plan builds what every domain's check shares. The error is the
@@ -70,7 +74,8 @@ func (c *Checker) plan(req CheckRequest) (*checkPlan, error) {
 			Policy:     Policy{Expect: req.Expect, Sandbox: c.Sandbox, Ignored: req.Ignore},
 			Now:        c.Now,
 		},
-		ignore: req.Ignore,
+		ignore:   req.Ignore,
+		baseline: req.Baseline,
 	}
 	if req.CompareLive != nil {
 		if p.live, err = c.livePlan(req); err != nil {
@@ -138,5 +143,6 @@ func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
 		rep.ElapsedMS = p.c.now().Sub(start).Milliseconds()
 	}
 	rep.Findings = report.Without(zones.findings(rep.Findings), p.ignore)
+	p.markBaseline(rep)
 	return rep
 }

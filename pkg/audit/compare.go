@@ -22,7 +22,7 @@ import (
 func (c *Checker) livePlan(req CheckRequest) (*checkPlan, error) {
 	lc := *c
 	lc.Resolver = req.CompareLive
-	req.CompareLive = nil
+	req.CompareLive, req.Baseline = nil, nil
 	return lc.plan(req)
 }
 

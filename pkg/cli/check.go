@@ -43,6 +43,7 @@ type checkOptions struct {
 	shard target.Shard // parsed by validate
 
 	CompareLive bool
+	Baseline    string
 
 	req audit.CheckRequest // filled by validate
 	// checker is the demo's sandboxed Checker; nil means the Factory's.
@@ -83,6 +84,7 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
 	fl.BoolVar(&o.CompareLive, "compare-live", false, "with --zone: check each domain over the zone files and over live DNS, and report what the change does (exit 1 on a new finding at or above --fail-on or a lost family)")
+	fl.StringVar(&o.Baseline, "baseline", "", "a previous check -o json or -o jsonl report: its findings (same domain, code and subject) are known and do not count toward the exit code")
 	fl.StringVar(&o.Shard, "shard", "", "check only share I of N of the input (I/N, I from 0: $JOB_COMPLETION_INDEX/N), split by a stable hash of each domain")
 	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
 	return withZones(f, cmd)
