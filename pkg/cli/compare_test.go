@@ -191,3 +191,28 @@ func compareLiveFields(t *testing.T) map[string]bool {
 	}
 	return fields
 }
+
+func TestAZoneFileThatChangesNothingChecksAsCleanAsLive(t *testing.T) {
+	s := liveExampleCom(t)
+	same := writeZone(t, "example.com.zone", exampleComWithoutMX2AAAA+"mx2  AAAA 2001:db8::2\n")
+	doc, stdout, stderr, code := compareLive(t, s, "--zone", same, "--fail-on", "warn")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	for _, f := range doc.Findings {
+		if f.Delta == "new" && f.Code != report.CodeZoneOverlay {
+			t.Errorf("new finding from an unchanged zone: %+v", f)
+		}
+		if f.Code == report.CodeZoneOverlay && f.Severity != report.SeverityInfo {
+			t.Errorf("MC908 is %s, want info", f.Severity)
+		}
+	}
+	for k, v := range doc.Changes {
+		if l, ok := v.([]any); ok && len(l) != 0 {
+			t.Errorf("%s = %v, want []", k, l)
+		}
+	}
+	if len(doc.Resolved) != 0 {
+		t.Errorf("resolved = %+v, want none", doc.Resolved)
+	}
+}
