@@ -177,3 +177,47 @@ func TestEveryPreDeployCommandRunsOverTheOverlay(t *testing.T) {
 		}
 	}
 }
+
+func TestInBulkEachDomainSaysOnlyWhatTheFileAnsweredForIt(t *testing.T) {
+	s := startMXZone(t)
+	zone := writeZone(t, "example.org.zone", nextExampleOrg)
+	// Two domains in the file's zone (xn--bcher-kva.example.org does not
+	// exist there: NXDOMAIN from the file) and one outside it, checked at
+	// once: the notes of one must not leak into another's report.
+	stdout, stderr, code := runMailcheck(t, "check", "-o", "jsonl", "--dns-only", "--resolver", s.Addr4(), "--zone", zone,
+		"example.org", "xn--bcher-kva.example.org", "example.com")
+	if code == ExitUsage {
+		t.Fatalf("exit 2: %s", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d documents, want 3:\n%s", len(lines), stdout)
+	}
+	for _, line := range lines {
+		var doc struct {
+			Domain string `json:"domain"`
+		}
+		if err := json.Unmarshal([]byte(line), &doc); err != nil {
+			t.Fatal(err)
+		}
+		notes := zoneNotes(t, line)
+		switch doc.Domain {
+		case "example.com":
+			// Not in the file at all: live DNS answered everything.
+			if len(notes) != 0 {
+				t.Errorf("example.com carries another domain's MC908: %+v", notes)
+			}
+		default:
+			if len(notes) != 1 || !strings.Contains(notes[0].Message, doc.Domain+" MX") {
+				t.Errorf("%s: want one MC908 naming its own MX query, got %+v", doc.Domain, notes)
+			}
+		}
+		for _, n := range notes {
+			for _, other := range []string{"example.org", "xn--bcher-kva.example.org"} {
+				if other != doc.Domain && strings.Contains(n.Message, " "+other+" MX") {
+					t.Errorf("%s's MC908 names %s's MX query: %s", doc.Domain, other, n.Message)
+				}
+			}
+		}
+	}
+}
