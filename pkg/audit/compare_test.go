@@ -161,3 +161,25 @@ func TestBaselineMarksADomainItDoesNotHoldAsAllNew(t *testing.T) {
 		t.Errorf("the same code and subject is not known: %+v", rep.Findings[0])
 	}
 }
+
+// FuzzReadBaseline: whatever the file holds, ReadBaseline returns a
+// baseline or an error, never panics, and every finding it keeps belongs
+// to a named domain.
+func FuzzReadBaseline(f *testing.F) {
+	f.Add(`{"schema_version":1,"domain":"a.example","findings":[{"code":"MC210","severity":"warn","subject":"192.0.2.1"}]}`)
+	f.Add("[{\"schema_version\":1,\"domain\":\"a.example\",\"findings\":[]}]\n")
+	f.Add("{\"schema_version\":1,\"input\":\"x\",\"error\":\"bad\"}\n{\"schema_version\":1,\"domain\":\"b\",\"findings\":[]}")
+	f.Add("[[[[[[")
+	f.Add("\x00\xff{")
+	f.Fuzz(func(t *testing.T, in string) {
+		b, err := ReadBaseline(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		for d := range b {
+			if d == "" {
+				t.Fatalf("findings kept for no domain: %q", in)
+			}
+		}
+	})
+}
