@@ -47,9 +47,14 @@ func (p *checkPlan) compared(ctx context.Context, domain string) *document.Check
 // (same code, same subject), lists live's findings the overlay no longer
 // has as resolved, fills overlay.Changes and adds MC412 for each family
 // over which the domain accepts mail live and would not with the change.
-// A live run that was cut short or undetermined is still the baseline:
-// the report says so in its own findings.
+// A live run that could not be determined leaves the comparison
+// undetermined too: what the change does to an unknown result is unknown,
+// and a gate must not pass on it.
 func CompareLive(live, overlay *document.Check) {
+	if live.Undetermined && !overlay.Undetermined {
+		overlay.Undetermined = true
+		overlay.Reason = "live DNS, the baseline of --compare-live: " + live.Reason
+	}
 	markAgainst(overlay, live.Findings)
 	ch := &document.Changes{}
 	ch.MXAdded, ch.MXRemoved = diff(mxHosts(live), mxHosts(overlay))

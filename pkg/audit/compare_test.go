@@ -103,6 +103,16 @@ func TestAFamilyWhoseServersStopAnsweringIsLostWhenProbed(t *testing.T) {
 	}
 }
 
+func TestAnUndeterminedLiveRunLeavesTheComparisonUndetermined(t *testing.T) {
+	live := checkDoc(nil)
+	live.Undetermined, live.Reason = true, "the resolver did not answer"
+	over := checkDoc(nil, exchange("mx1.example.com", "192.0.2.1"))
+	CompareLive(live, over)
+	if !over.Undetermined || !strings.Contains(over.Reason, "the resolver did not answer") {
+		t.Errorf("undetermined %v (%q), want true with live's reason", over.Undetermined, over.Reason)
+	}
+}
+
 func TestANullMXLosesEveryFamily(t *testing.T) {
 	live := checkDoc(nil, exchange("mx1.example.com", "192.0.2.1", "2001:db8::1"))
 	over := checkDoc(nil)
