@@ -44,6 +44,9 @@ type Bulk struct {
 	// InOrder emits documents in input order; otherwise in completion
 	// order, so that memory stays flat however long the list (jsonl).
 	InOrder bool
+	// Shard keeps this process's share of the input (--shard I/N); the
+	// zero Shard keeps everything.
+	Shard target.Shard
 }
 
 // InputError is a domain list that could not be read to its end; what
@@ -107,7 +110,7 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	}
 	go func() {
 		started := 0
-		readErr = produceBulkJobs(in.Args, in.List, func(j bulkJob) bool {
+		readErr = produceBulkJobs(in.Args, in.List, in.Shard, func(j bulkJob) bool {
 			if started < concurrency {
 				started++
 				workers.Add(1)
@@ -193,11 +196,12 @@ func emitInOrder(results <-chan bulkResult, inOrder bool, emit func(*document.Ch
 	return nil
 }
 
-// produceBulkJobs hands every distinct domain to job, arguments first,
-// until job returns false.
+// produceBulkJobs hands every distinct domain of the shard to job,
+// arguments first, until job returns false. The shard is picked before
+// duplicates are dropped: a domain's copies all belong to one share.
 // A line that is not a domain becomes a job carrying the error, so that
 // it is reported in place (and the exit code is 2).
-func produceBulkJobs(args []string, in io.Reader, job func(bulkJob) bool) error {
+func produceBulkJobs(args []string, in io.Reader, shard target.Shard, job func(bulkJob) bool) error {
 	// Duplicates are found by a 64-bit hash of the A-label name: 8 bytes a
 	// domain instead of the name itself, so that 100k-domain lists stay
 	// small; a false duplicate needs a collision (about 1 in 10^9 at 100k).
@@ -205,6 +209,9 @@ func produceBulkJobs(args []string, in io.Reader, job func(bulkJob) bool) error 
 	seed := maphash.MakeSeed()
 	idx := 0
 	send := func(input string) bool {
+		if !shard.OwnsLine(input) {
+			return true
+		}
 		d, u, err := ParseDomain(input)
 		if err == nil {
 			h := maphash.String(seed, d)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
@@ -25,22 +26,37 @@ type CheckRequest struct {
 	// main.cf's source addresses and HELO name when MainCF is set.
 	Sender bool
 	MainCF *MainCF
+	// CompareLive, when set, builds the live resolver: each domain is then
+	// checked over the Checker's resolver (the --zone overlay) and over
+	// this one, and reported with what the change does (compare.go).
+	CompareLive func() (dnsq.Resolver, error)
+	// Baseline, when not nil, marks each domain's findings against a
+	// previous report's (check --baseline; baseline.go).
+	Baseline Baseline
 }
 
 // checkPlan is a CheckRequest made ready to run on many domains: the
 // stages, run options and sender audit options are built once.
 type checkPlan struct {
-	c      *Checker
-	stages Stages
-	run    Options
-	ignore map[string]bool
-	audit  func(ctx context.Context, domain string) *sender.Report
+	c        *Checker
+	stages   Stages
+	run      Options
+	ignore   map[string]bool
+	audit    func(ctx context.Context, domain string) *sender.Report
+	live     *checkPlan // the live side of --compare-live
+	baseline Baseline
 }
 
 // plan builds what every domain's check shares. The error is the
 // resolver's, or a main.cf whose settings the sender audit cannot use.
 func (c *Checker) plan(req CheckRequest) (*checkPlan, error) {
-	r, err := c.Resolver()
+	return c.planWith(c.Resolver, req)
+}
+
+// planWith is plan over the resolver that resolve builds (the live side of
+// --compare-live has its own).
+func (c *Checker) planWith(resolve func() (dnsq.Resolver, error), req CheckRequest) (*checkPlan, error) {
+	r, err := resolve()
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +83,13 @@ func (c *Checker) plan(req CheckRequest) (*checkPlan, error) {
 			Policy:     Policy{Expect: req.Expect, Sandbox: c.Sandbox, Ignored: req.Ignore},
 			Now:        c.Now,
 		},
-		ignore: req.Ignore,
+		ignore:   req.Ignore,
+		baseline: req.Baseline,
+	}
+	if req.CompareLive != nil {
+		if p.live, err = c.livePlan(req); err != nil {
+			return nil, err
+		}
 	}
 	if req.Sender {
 		host := c.hostname()
@@ -104,8 +126,12 @@ func (c *Checker) Check(ctx context.Context, domain string, req CheckRequest) (*
 // beside the receiving-side run, not after it, so that both share the
 // domain's --timeout rather than each getting one.
 func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
+	if p.live != nil {
+		return p.compared(ctx, domain)
+	}
 	ctx, cancel := p.c.deadline(ctx)
 	defer cancel()
+	ctx, zones := withZoneNotes(ctx)
 	start := p.c.now()
 	var srep *sender.Report
 	done := make(chan struct{})
@@ -125,6 +151,7 @@ func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
 		report.SortFindings(rep.Findings)
 		rep.ElapsedMS = p.c.now().Sub(start).Milliseconds()
 	}
-	rep.Findings = report.Without(rep.Findings, p.ignore)
+	rep.Findings = report.Without(zones.findings(rep.Findings), p.ignore)
+	p.markBaseline(rep)
 	return rep
 }

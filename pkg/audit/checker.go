@@ -198,7 +198,8 @@ func (c *Checker) Sender(ctx context.Context, req SenderRequest) (document.Sende
 	}
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
+	ctx, zones := withZoneNotes(ctx)
 	rep := sender.Audit(ctx, r, opts)
-	rep.Findings = report.Without(rep.Findings, req.Ignore)
+	rep.Findings = report.Without(zones.findings(rep.Findings), req.Ignore)
 	return document.Sender{Report: rep}, nil
 }

@@ -20,6 +20,7 @@ func (c *Checker) MX(ctx context.Context, domain, unicode string) (*document.MX,
 	}
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
+	ctx, zones := withZoneNotes(ctx)
 	res := discover.Run(ctx, r, domain, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: true})
 	if unicode != res.Domain {
 		res.DomainUnicode = unicode
@@ -34,7 +35,7 @@ func (c *Checker) MX(ctx context.Context, domain, unicode string) (*document.MX,
 		Discovery: res, WantIPv4: c.IPv4, WantIPv6: c.IPv6,
 		DeadlineHit: errors.Is(ctx.Err(), context.DeadlineExceeded),
 	}, Policy{Now: c.now()})
-	doc.Findings = nonNil(v.Findings)
+	doc.Findings = nonNil(zones.findings(v.Findings))
 	// Nothing could be judged when the MX query got no answer at all
 	// (timeout, or no server reachable). SERVFAIL and REFUSED are answers
 	// about the domain (findings), not a failure of this machine.

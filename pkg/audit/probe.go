@@ -34,6 +34,7 @@ type ProbeRequest struct {
 func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe, error) {
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
+	ctx, zones := withZoneNotes(ctx)
 	opts := c.smtpOptions(req.SMTP)
 	doc := &document.Probe{
 		SchemaVersion: report.SchemaVersion,
@@ -142,7 +143,7 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 		}
 		v = &pv
 	}
-	doc.Findings = nonNil(v.Findings)
+	doc.Findings = nonNil(zones.findings(v.Findings))
 	// Every probe inconclusive, every connect timed out (port 25 blocked
 	// here) or no address looked up: nothing is known about the servers.
 	doc.Undetermined = undetermined != "" || v.Undetermined || smtpprobe.AllInconclusive(doc.Probes)

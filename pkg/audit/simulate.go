@@ -39,6 +39,7 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 	}
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
+	ctx, zones := withZoneNotes(ctx)
 	d := discover.Run(ctx, r, req.Domain, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6})
 	opt := mta.Options{MaxOrderings: req.MaxOrderings, Outcomes: req.Assume, OutcomeSource: "assumed", Seed: req.Seed, Stop: ctx.Done()}
 	var probeNotes []string
@@ -63,7 +64,7 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 		doc.Notes = append(doc.Notes, "-4: IPv6 addresses were not looked up, so the model sees none")
 	}
 	v := EvaluateSimulation(d, &doc, Policy{Now: c.now()})
-	out := &document.Simulate{Document: doc, Findings: nonNil(v.Findings)}
+	out := &document.Simulate{Document: doc, Findings: nonNil(zones.findings(v.Findings))}
 	if req.Unicode != doc.Domain {
 		out.DomainUnicode = req.Unicode
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
+	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 // checkOptions are the flags of `check` (DESIGN.md, "Check and bulk flags").
@@ -37,6 +38,12 @@ type checkOptions struct {
 	MainCF string
 	Set    []string
 	Sender bool
+
+	Shard string
+	shard target.Shard // parsed by validate
+
+	CompareLive bool
+	Baseline    string
 
 	req audit.CheckRequest // filled by validate
 	// checker is the demo's sandboxed Checker; nil means the Factory's.
@@ -76,8 +83,11 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	o.smtpFlags.register(fl, "; a usage error with --require-starttls")
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
+	fl.BoolVar(&o.CompareLive, "compare-live", false, "with --zone: check each domain over the zone files and over live DNS, and report what the change does (exit 1 on a new finding at or above --fail-on or a lost family)")
+	fl.StringVar(&o.Baseline, "baseline", "", "a previous check -o json or -o jsonl report: its findings (same domain, code and subject) are known and do not count toward the exit code")
+	fl.StringVar(&o.Shard, "shard", "", "check only share I of N of the input (I/N, I from 0: $JOB_COMPLETION_INDEX/N), split by a stable hash of each domain")
 	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
-	return cmd
+	return withZones(f, cmd)
 }
 
 // validate checks the flags and derives the Checker's request; every
@@ -96,6 +106,13 @@ func (o *checkOptions) validate() error {
 	}
 	if err := o.findingFlags.parse(); err != nil {
 		return err
+	}
+	if o.Shard != "" {
+		s, err := target.ParseShard(o.Shard)
+		if err != nil {
+			return usageErr("--shard: %v", err)
+		}
+		o.shard = s
 	}
 	if o.concurrencySet && o.Concurrency < 1 {
 		return usageErr("--concurrency must be at least 1, got %d", o.Concurrency)
@@ -143,7 +160,7 @@ func (o *checkOptions) validate() error {
 		Expect: audit.Expect{IPv6: o.ExpectIPv6, MX: o.ExpectMX, PTRSuffix: o.ExpectPTRSuffix, STARTTLS: o.RequireSTARTTLS},
 		Ignore: o.ignore, Sender: o.Sender, MainCF: mainCF,
 	}
-	return nil
+	return o.validateCompare()
 }
 
 // listName names -f's argument in messages.
@@ -192,7 +209,7 @@ func checkRun(o *checkOptions) error {
 		begun = true
 		return w.Begin()
 	}
-	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl"}
+	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl", Shard: o.shard}
 	err = c.CheckMany(o.ctx, bulk, o.req, func(rep *document.Check) error {
 		if err := begin(); err != nil {
 			return err

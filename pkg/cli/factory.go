@@ -46,6 +46,10 @@ type Factory struct {
 	HostAddrs func() ([]mta.GAIHostAddr, error)
 	// Open opens a file named by a flag (--main-cf, -f).
 	Open func(name string) (io.ReadCloser, error)
+
+	// zones are the --zone files the command loaded (loadZones); the
+	// resolver is then their overlay on live DNS.
+	zones []*dnsq.Zone
 }
 
 // Main runs mailcheck with the process's arguments and streams and returns
@@ -82,8 +86,18 @@ func NewFactory(ios *IOStreams) *Factory {
 	}
 }
 
-// Resolver builds the run's resolver, with the -v trace on stderr.
+// Resolver builds the run's resolver, with the -v trace on stderr: the
+// --zone overlay on live DNS, or live DNS.
 func (f *Factory) Resolver() (dnsq.Resolver, error) {
+	live, err := f.liveResolver()
+	if err != nil {
+		return nil, err
+	}
+	return f.overlay(live)
+}
+
+// liveResolver builds the resolver of live DNS (the global flags).
+func (f *Factory) liveResolver() (dnsq.Resolver, error) {
 	var trace io.Writer
 	if f.Global.Verbose {
 		trace = f.IO.ErrOut

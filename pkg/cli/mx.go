@@ -20,7 +20,7 @@ type mxOptions struct {
 func newCmdMX(f *Factory, runF func(*mxOptions) error) *cobra.Command {
 	opts := &mxOptions{f: f}
 	long, example := help("mx")
-	return &cobra.Command{
+	return withZones(f, &cobra.Command{
 		Use:     "mx DOMAIN",
 		Short:   "MX, addresses, reverse DNS and forward confirmation of a mail domain (DNS only)",
 		Long:    long,
@@ -36,7 +36,7 @@ func newCmdMX(f *Factory, runF func(*mxOptions) error) *cobra.Command {
 			}
 			return mxRun(opts)
 		},
-	}
+	})
 }
 
 // mxRun looks the domain up through the Checker and prints the document.

@@ -42,7 +42,7 @@ func newCmdProbe(f *Factory, runF func(*probeOptions) error) *cobra.Command {
 		},
 	}
 	opts.register(cmd.Flags(), "")
-	return cmd
+	return withZones(f, cmd)
 }
 
 func probeRun(opts *probeOptions) error {

@@ -62,7 +62,7 @@ func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
 	fl.BoolVar(&o.DNSBL, "dnsbl", false, "also query DNS blocklists (asks third parties about the addresses)")
 	fl.StringArrayVar(&o.DNSBLZones, "dnsbl-zone", nil, "blocklist zone for --dnsbl (repeatable; default zen.spamhaus.org)")
 	o.findingFlags.register(fl, ", e.g. --ignore MC607")
-	return cmd
+	return withZones(f, cmd)
 }
 
 func (o *senderOptions) validate() error {

@@ -89,7 +89,7 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 	}
 	fl.StringArrayVar(&opts.LocalAddress, "local-address", nil, "an address of the sending host, for MX loop detection (repeatable)")
 	opts.registerGAI(fl)
-	return cmd
+	return withZones(f, cmd)
 }
 
 // validate checks the flags and builds the model configuration, so that

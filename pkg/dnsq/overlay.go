@@ -142,6 +142,9 @@ func (o *Overlay) liveLookup(ctx context.Context, name string, qtype uint16) (Re
 			return r.Result, &step{strs: r.Names}
 		}
 	}
+	if res, st, ok := o.liveSecureLookup(ctx, name, qtype); ok {
+		return res, st
+	}
 	return Result{Name: name, Status: StatusError,
 		Err: fmt.Errorf("cannot ask live DNS for %s %s through this resolver", typeString(qtype), name)}, &step{}
 }

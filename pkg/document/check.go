@@ -48,6 +48,11 @@ type Check struct {
 	TLSRPT *tlspolicy.TLSRPT `json:"tls_rpt,omitempty"`
 
 	Findings []report.Finding `json:"findings"`
+	// Resolved are the baseline's findings this run no longer has, and
+	// Changes what a zone change does to the live result (check
+	// --compare-live, --baseline; compare.go).
+	Resolved []report.Finding `json:"resolved,omitempty"`
+	Changes  *Changes         `json:"changes,omitempty"`
 	// Undetermined says this machine could not reach a verdict (resolver
 	// unreachable, every probe inconclusive); Reason says why.
 	Undetermined bool   `json:"undetermined"`
@@ -148,5 +153,5 @@ func marshalNoEscape(v any) ([]byte, error) {
 // Outcome: a line that was not a domain is bad input; otherwise the
 // findings (--ignore already applied) and whether anything could be judged.
 func (r *Check) Outcome() Outcome {
-	return Outcome{Findings: r.Findings, Undetermined: r.Undetermined, BadInput: r.Error != ""}
+	return Outcome{Findings: Counted(r.Findings), Undetermined: r.Undetermined, BadInput: r.Error != ""}
 }

@@ -83,8 +83,13 @@ func (j *junitCheck) Write(r *document.Check) error {
 		}
 		var above, below []string
 		for _, f := range byCode[code] {
-			text := fmt.Sprintf("%s [%s] %s\nfix: %s", f.Subject, f.Severity, f.Message, f.Fix)
-			if f.Severity.Rank() >= j.o.FailOn.Rank() {
+			sev := string(f.Severity)
+			if f.Delta != "" {
+				sev += ", " + f.Delta
+			}
+			text := fmt.Sprintf("%s [%s] %s\nfix: %s", f.Subject, sev, f.Message, f.Fix)
+			// A finding the baseline already had is not a failure.
+			if f.Severity.Rank() >= j.o.FailOn.Rank() && f.Delta != document.DeltaKnown {
 				above = append(above, text)
 			} else {
 				below = append(below, text)

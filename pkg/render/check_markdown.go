@@ -32,7 +32,7 @@ func (m *markdownCheck) Write(r *document.Check) error {
 	switch {
 	case r.Error != "":
 		verdict = "bad input"
-	case report.AtLeast(r.Findings, m.o.FailOn):
+	case report.AtLeast(document.Counted(r.Findings), m.o.FailOn):
 		verdict = "FAIL"
 	case r.Undetermined:
 		verdict = "undetermined"
@@ -82,10 +82,11 @@ func (m *markdownCheck) Write(r *document.Check) error {
 	if r.Delivery != nil {
 		b.WriteString(checkMD(checkDeliveryLine(r.Delivery, hasIPv6(r))) + "\n\n")
 	}
+	writeChangeMarkdown(&b, r)
 	if len(r.Findings) > 0 {
 		b.WriteString("| Severity | Code | Subject | Finding | Fix |\n|---|---|---|---|---|\n")
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", checkSeverityMark(f.Severity), f.Code, checkMD(f.Subject), checkMD(f.Message), checkMD(f.Fix))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", checkSeverityMark(f.Severity), f.Code+deltaMark(f), checkMD(f.Subject), checkMD(f.Message), checkMD(f.Fix))
 		}
 		b.WriteString("\n")
 	}

@@ -95,6 +95,7 @@ func writeCheckText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
 	writeMXText(b, r, o)
 	writeDeliveryText(b, r, o)
 	writeTLSPolicyText(b, r, o)
+	writeChangeText(b, r, o)
 	writeFindingsText(b, r.Findings, o)
 	writeVerdictText(b, r, o)
 }
@@ -245,6 +246,7 @@ func writeFindingsText(b *bytes.Buffer, fs []report.Finding, o CheckOptions) {
 			if e, ok := report.Lookup(f.Code); ok {
 				head = fmt.Sprintf("  %s  %s", f.Code, e.Title)
 			}
+			head += deltaMark(f)
 			b.WriteString(st.Paint(ToneBold, checkClip(head, o.Width)) + "\n")
 			for _, l := range checkWrap(Sanitize(f.Message), o.Width, "    ") {
 				b.WriteString(l + "\n")
@@ -268,7 +270,7 @@ func writeVerdictText(b *bytes.Buffer, r *document.Check, o CheckOptions) {
 	var line string
 	var tone Tone
 	switch {
-	case report.AtLeast(r.Findings, o.FailOn):
+	case report.AtLeast(document.Counted(r.Findings), o.FailOn):
 		line, tone = fmt.Sprintf("Result: %s: findings at or above --fail-on %s.", counts, o.FailOn), ToneBad
 	case r.Undetermined:
 		line, tone = fmt.Sprintf("Result: %s: could not determine: %s.", counts, Sanitize(r.Reason)), ToneWarn

@@ -70,6 +70,7 @@ const (
 	CodeCertDiffers         = "MC409"
 	CodeSomeMXWithoutIPv6   = "MC410"
 	CodeIPv6OnlyUnreachable = "MC411"
+	CodeFamilyLost          = "MC412"
 
 	// MC5xx Delivery simulation
 	CodeFirstAttemptFails = "MC501"
@@ -85,6 +86,7 @@ const (
 	CodeDNSOnly         = "MC905"
 	CodeNoSTARTTLSTried = "MC906"
 	CodeNoRDNS          = "MC907"
+	CodeZoneOverlay     = "MC908"
 )
 
 func init() {
@@ -270,6 +272,9 @@ func init() {
 		Entry{CodeIPv6OnlyUnreachable, SeverityFail, "IPv6-only senders cannot deliver: no MX address answers over IPv6",
 			"The domain publishes AAAA records but none of them accepts SMTP, so an IPv6-only sender defers every message.",
 			"Make the MTA listen on the published IPv6 addresses, or remove the AAAA records until it does."},
+		Entry{CodeFamilyLost, SeverityFail, "The zone change stops mail over a family that works today",
+			"Live, the domain accepts mail over this family (an MX address of the family, answering SMTP when probed); with the zone files of --zone it no longer would: every sender that reaches it only over that family (IPv6-only or IPv4-only networks, MTAs pinned to one family) would queue and then bounce its mail once the change is deployed. Losing a family is always a regression, whatever --fail-on says.",
+			"Keep the records that give the family its addresses in the new zone: e.g. `mx1.DOMAIN. IN AAAA 2001:db8::25` for IPv6, `mx1.DOMAIN. IN A 192.0.2.25` for IPv4, or an MX host that has them."},
 
 		// ---- MC5xx Delivery simulation ----
 		Entry{CodeFirstAttemptFails, SeverityWarn, "A sender's first attempt can go to an address that fails",
@@ -307,5 +312,8 @@ func init() {
 		Entry{CodeNoRDNS, SeverityInfo, "Reverse DNS of the MX addresses was not checked (--no-rdns)",
 			"PTR records and their forward confirmation were not looked up, so no reverse-DNS finding (MC210-MC216) is made and EHLO names are not compared with PTR names (MC311).",
 			"Rerun without --no-rdns to check reverse DNS."},
+		Entry{CodeZoneOverlay, SeverityInfo, "Some answers came from a zone file (--zone), not live DNS",
+			"The check ran over zone files laid over live DNS: names at or under a file's apex were answered from the file as its authoritative server would answer once the file is loaded, everything else from live DNS. The message lists the names and types the file answered. Answers from an unsigned file are insecure (no DNSSEC); from a signed file they are taken as validated, so DANE is judged on the file's TLSA records.",
+			"Nothing: this says what the result is based on. Deploy the zone file when the rest of the report is clean, then rerun without --zone to check the live result."},
 	)
 }

@@ -44,6 +44,11 @@ type Finding struct {
 	Subject  string   `json:"subject"`  // the domain, host or address it is about
 	Message  string   `json:"message"`  // plain language, one sentence or two
 	Fix      string   `json:"fix"`      // the exact record to publish or setting to change
+	// Delta says, against a baseline (check --compare-live: the live
+	// result; --baseline FILE: a previous report), whether the finding is
+	// "new" or "known"; empty without one. Known findings do not count
+	// toward the exit code.
+	Delta string `json:"delta,omitempty"`
 }
 
 // SchemaVersion is carried as "schema_version" by every JSON document

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
+)
+
+// withZones gives cmd --zone, the pre-deploy overlay that mx, probe,
+// simulate, check and sender share: zone files laid over live DNS, so that
+// a change is checked before it is deployed (docs/guide.md, "Before you
+// deploy"). The files are loaded once, after the flags are parsed and
+// before the command runs (PreRunE), so that a syntax error is exit 2
+// naming the file and line before any lookup; the Factory's resolver is
+// then the overlay (Factory.Resolver).
+func withZones(f *Factory, cmd *cobra.Command) *cobra.Command {
+	var values []string
+	cmd.Flags().StringArrayVar(&values, "zone", nil, "answer the names of this zone from FILE as its server would once FILE is live: FILE (apex from its SOA) or ORIGIN=FILE (repeatable; reverse zones too)")
+	cmd.PreRunE = func(*cobra.Command, []string) error { return f.loadZones(values) }
+	return cmd
+}
+
+// loadZones reads every --zone file; ignored records are warnings on
+// stderr.
+func (f *Factory) loadZones(values []string) error {
+	var zones []*dnsq.Zone
+	for _, v := range values {
+		zone, err := dnsq.LoadZoneFlag(v)
+		if err != nil {
+			var ze *dnsq.ZoneError
+			if errors.As(err, &ze) {
+				return usageErr("--zone: %v", ze)
+			}
+			return usageErr("--zone %q: %v", v, err)
+		}
+		for _, w := range zone.Warnings() {
+			fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: %s\n", w)
+		}
+		if n := zone.IgnoredRecords() - len(zone.Warnings()); n > 0 {
+			fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: %s: %d more records ignored\n", zone.File(), n)
+		}
+		zones = append(zones, zone)
+	}
+	if _, err := dnsq.NewOverlay(&dnsq.Mock{}, zones...); err != nil {
+		return usageErr("--zone: %v", err)
+	}
+	f.zones = zones
+	return nil
+}
+
+// overlay lays the loaded zones over the live resolver, noting which
+// answers came from a file (MC908); with no --zone it returns live as is.
+func (f *Factory) overlay(live dnsq.Resolver) (dnsq.Resolver, error) {
+	if len(f.zones) == 0 {
+		return live, nil
+	}
+	o, err := dnsq.NewOverlay(live, f.zones...)
+	if err != nil {
+		return nil, usageErr("--zone: %v", err)
+	}
+	return audit.NoteZones(o), nil
+}
