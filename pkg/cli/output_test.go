@@ -170,7 +170,7 @@ func TestBinaryPipedIntoHeadEndsQuietlyBySIGPIPE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(60*time.Second))
 	defer cancel()
 	producer := exec.CommandContext(ctx, bin, "check", "-o", "jsonl", "-f", "-")
 	producer.Stdin = strings.NewReader(list.String())
