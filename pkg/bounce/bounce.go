@@ -173,7 +173,7 @@ func Parse(text string) Result {
 		text = text[:MaxInput]
 	}
 	if looksLikeMessage(text) {
-		return ParseMessage(text).primary()
+		return ParseMessage(text).Primary()
 	}
 	return parseText(text)
 }

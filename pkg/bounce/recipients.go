@@ -43,9 +43,9 @@ const (
 	maxSharedReaders = 8
 )
 
-// primary is the result Parse returns for a whole message: the first
+// Primary is the result Parse returns for a whole message: the first
 // recipient whose reply a rule recognised, else the first one.
-func (rep Report) primary() Result {
+func (rep Report) Primary() Result {
 	for _, rc := range rep.Recipients {
 		if rc.Recognised {
 			return rc.Result

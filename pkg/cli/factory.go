@@ -41,7 +41,8 @@ type Factory struct {
 	SenderRoutes sender.RouteFinder
 	LocalAddrs   func() ([]netip.Addr, error)
 	Hostname     func() (string, error)
-	// Open opens a file named by a flag (--main-cf, -f).
+	// Open opens a file named by a flag (--main-cf, -f) or an argument
+	// (explain FILE, logs FILE).
 	Open func(name string) (io.ReadCloser, error)
 }
 
@@ -119,6 +120,13 @@ func (f *Factory) open(name string) (io.ReadCloser, error) {
 }
 
 func openFile(name string) (io.ReadCloser, error) { return os.Open(name) }
+
+// isRegularFile says whether name is an existing regular file (explain
+// reads such an argument as the message; anything else is the text itself).
+func (f *Factory) isRegularFile(name string) bool {
+	fi, err := os.Stat(name)
+	return err == nil && fi.Mode().IsRegular()
+}
 
 // readMainCF reads --main-cf, the one place it is read: mta.ParseMainCF
 // reads at most its size limit and says so beyond it, so a wrong path
