@@ -1,0 +1,250 @@
+package maillog
+
+import (
+	"bytes"
+	"container/list"
+	"strings"
+	"time"
+)
+
+// Options say which attempts count and bound the state kept while reading.
+type Options struct {
+	Since  time.Time // attempts before it are skipped; zero: all
+	Domain string    // only this destination domain; "": all
+	// Year is the year of syslog time stamps, which have none; Location
+	// the zone of time stamps written without one.
+	Year     int
+	Location *time.Location
+	// MaxQueueIDs bounds the queue ids followed at once (least recently
+	// seen dropped first), MaxDomains the destinations counted, MaxPending
+	// the per-address lines held until their recipient's line.
+	MaxQueueIDs int
+	MaxDomains  int
+	MaxPending  int
+}
+
+// Default bounds: about 100 bytes per queue id, a few KiB per destination.
+const (
+	DefaultMaxQueueIDs = 100_000
+	DefaultMaxDomains  = 10_000
+	DefaultMaxPending  = 4096
+	maxRepliesKept     = 32 // distinct replies per destination and family
+	maxPendingPerProc  = 32
+)
+
+// Aggregator counts delivery attempts line by line. Its state is bounded
+// by Options whatever the length of the log.
+type Aggregator struct {
+	opt     Options
+	lines   int64
+	dests   map[string]*destAgg
+	dropped struct{ queueIDs, domains, pending int64 }
+	// pending holds Postfix's per-address lines ("connect to X[addr]:25:
+	// ...", "QUEUEID: host X[addr] said: ...") until the same process logs
+	// the recipient's line, which says which destination they were for.
+	pending      map[string]*list.Element
+	pendingOrder *list.List // of *heldLines, oldest first
+	// queue follows queue ids: per recipient, the families over which a
+	// delivery was deferred, so that a later delivery over another
+	// family is seen as a fallback.
+	queue      map[string]*list.Element
+	queueOrder *list.List // of *queueEntry, least recently seen first
+	first      time.Time
+	last       time.Time
+}
+
+type heldLines struct {
+	proc   string
+	events []Event
+}
+
+type queueEntry struct {
+	id       string
+	deferred map[string]string // recipient -> families deferred, "4" and/or "6"
+}
+
+// NewAggregator returns an Aggregator with opt's bounds (defaults for
+// zero values).
+func NewAggregator(opt Options) *Aggregator {
+	if opt.MaxQueueIDs <= 0 {
+		opt.MaxQueueIDs = DefaultMaxQueueIDs
+	}
+	if opt.MaxDomains <= 0 {
+		opt.MaxDomains = DefaultMaxDomains
+	}
+	if opt.MaxPending <= 0 {
+		opt.MaxPending = DefaultMaxPending
+	}
+	if opt.Location == nil {
+		opt.Location = time.UTC
+	}
+	opt.Domain = strings.ToLower(strings.TrimSuffix(opt.Domain, "."))
+	return &Aggregator{
+		opt: opt, dests: map[string]*destAgg{},
+		pending: map[string]*list.Element{}, pendingOrder: list.New(),
+		queue: map[string]*list.Element{}, queueOrder: list.New(),
+	}
+}
+
+// markers are the substrings without which a line cannot be a delivery
+// attempt; interesting tests them first, so that most of a busy log
+// (smtpd, cleanup, qmgr, arrivals) is skipped before any parsing or
+// allocation.
+var markers = [][]byte{
+	[]byte(" to=<"), []byte(" said: "), []byte(": connect to "), []byte(" refused to talk to me: "),
+	[]byte(" => "), []byte(" -> "), []byte(" == "), []byte(" ** "),
+}
+
+func interesting(line []byte) bool {
+	for _, m := range markers {
+		if bytes.Contains(line, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Line reads one log line.
+func (a *Aggregator) Line(line []byte) {
+	a.lines++
+	if !interesting(line) {
+		return
+	}
+	e, ok := ParseLine(string(line), a.opt.Year, a.opt.Location)
+	if !ok {
+		return
+	}
+	a.Add(e)
+}
+
+// Add counts one attempt.
+func (a *Aggregator) Add(e Event) {
+	if !e.Time.IsZero() && !a.opt.Since.IsZero() && e.Time.Before(a.opt.Since) {
+		return
+	}
+	if !e.Final {
+		a.hold(e)
+		return
+	}
+	held := a.release(e.Proc)
+	domain := e.Domain()
+	if domain == "" || a.opt.Domain != "" && domain != a.opt.Domain {
+		return
+	}
+	d := a.dests[domain]
+	if d == nil {
+		if len(a.dests) >= a.opt.MaxDomains {
+			a.dropped.domains++
+			return
+		}
+		d = newDestAgg(domain)
+		a.dests[domain] = d
+	}
+	for _, h := range held {
+		h.Recipient = e.Recipient
+		if h.QueueID == "" {
+			h.QueueID = e.QueueID
+		}
+		a.count(d, h)
+		a.follow(d, h)
+	}
+	a.count(d, e)
+	a.follow(d, e)
+}
+
+func (a *Aggregator) count(d *destAgg, e Event) {
+	d.add(e)
+	if !e.Time.IsZero() {
+		if a.first.IsZero() || e.Time.Before(a.first) {
+			a.first = e.Time
+		}
+		if e.Time.After(a.last) {
+			a.last = e.Time
+		}
+	}
+}
+
+// hold keeps a per-address line until its process names the recipient.
+func (a *Aggregator) hold(e Event) {
+	if e.Proc == "" {
+		return
+	}
+	el, ok := a.pending[e.Proc]
+	if !ok {
+		if len(a.pending) >= a.opt.MaxPending {
+			// The oldest process never logged a recipient line (killed,
+			// or the log ended): drop what it held.
+			old := a.pendingOrder.Remove(a.pendingOrder.Front()).(*heldLines)
+			a.dropped.pending += int64(len(old.events))
+			delete(a.pending, old.proc)
+		}
+		el = a.pendingOrder.PushBack(&heldLines{proc: e.Proc})
+		a.pending[e.Proc] = el
+	}
+	h := el.Value.(*heldLines)
+	if len(h.events) >= maxPendingPerProc {
+		a.dropped.pending++
+		return
+	}
+	h.events = append(h.events, e)
+}
+
+func (a *Aggregator) release(proc string) []Event {
+	el, ok := a.pending[proc]
+	if !ok {
+		return nil
+	}
+	delete(a.pending, proc)
+	return a.pendingOrder.Remove(el).(*heldLines).events
+}
+
+// follow updates the queue id's state with a recipient's attempt: a
+// deferral remembers the family; a final outcome forgets the recipient,
+// and a delivery after a deferral over the other family is counted.
+func (a *Aggregator) follow(d *destAgg, e Event) {
+	if e.QueueID == "" {
+		return
+	}
+	el, ok := a.queue[e.QueueID]
+	if !ok {
+		if e.Outcome != Deferred {
+			return // delivered or bounced at the first attempt: nothing to follow
+		}
+		if a.queueOrder.Len() >= a.opt.MaxQueueIDs {
+			old := a.queueOrder.Remove(a.queueOrder.Front()).(*queueEntry)
+			delete(a.queue, old.id)
+			a.dropped.queueIDs++
+		}
+		el = a.queueOrder.PushBack(&queueEntry{id: e.QueueID, deferred: map[string]string{}})
+		a.queue[e.QueueID] = el
+	} else {
+		a.queueOrder.MoveToBack(el)
+	}
+	q := el.Value.(*queueEntry)
+	fam := familyDigit(e.Family())
+	switch e.Outcome {
+	case Deferred:
+		if !strings.Contains(q.deferred[e.Recipient], fam) && len(q.deferred) < 64 {
+			q.deferred[e.Recipient] += fam
+		}
+	default:
+		if was, ok := q.deferred[e.Recipient]; ok {
+			d.afterDeferral(e, was, fam)
+			delete(q.deferred, e.Recipient)
+		}
+		if len(q.deferred) == 0 {
+			a.queueOrder.Remove(el)
+			delete(a.queue, e.QueueID)
+		}
+	}
+}
+
+func familyDigit(f string) string {
+	switch f {
+	case "ipv4":
+		return "4"
+	case "ipv6":
+		return "6"
+	}
+	return "?"
+}
