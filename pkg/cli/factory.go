@@ -112,6 +112,14 @@ func (f *Factory) Checker() *audit.Checker {
 	return c
 }
 
+// now is the Factory's clock.
+func (f *Factory) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
 func (f *Factory) open(name string) (io.ReadCloser, error) {
 	if f.Open != nil {
 		return f.Open(name)

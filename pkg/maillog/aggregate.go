@@ -12,9 +12,12 @@ type Options struct {
 	Since  time.Time // attempts before it are skipped; zero: all
 	Domain string    // only this destination domain; "": all
 	// Year is the year of syslog time stamps, which have none; Location
-	// the zone of time stamps written without one.
+	// the zone of time stamps written without one. When Now is set, a
+	// time in Year more than a day after Now is taken to be from the
+	// year before (a log that spans New Year, read in January).
 	Year     int
 	Location *time.Location
+	Now      time.Time
 	// MaxQueueIDs bounds the queue ids followed at once (least recently
 	// seen dropped first), MaxDomains the destinations counted, MaxPending
 	// the per-address lines held until their recipient's line.
@@ -113,6 +116,9 @@ func (a *Aggregator) Line(line []byte) {
 	e, ok := ParseLine(string(line), a.opt.Year, a.opt.Location)
 	if !ok {
 		return
+	}
+	if !a.opt.Now.IsZero() && e.Time.Year() == a.opt.Year && e.Time.After(a.opt.Now.Add(24*time.Hour)) {
+		e.Time = e.Time.AddDate(-1, 0, 0)
 	}
 	a.Add(e)
 }

@@ -29,12 +29,19 @@ type Input struct {
 // summarised all the same; a cancelled ctx stops between lines.
 func Read(ctx context.Context, inputs []Input, opt Options) (*Summary, error) {
 	a := NewAggregator(opt)
+	err := a.ReadAll(ctx, inputs)
+	return a.Summary(), err
+}
+
+// ReadAll reads the inputs one after another into a; it stops at the
+// first I/O error.
+func (a *Aggregator) ReadAll(ctx context.Context, inputs []Input) error {
 	for _, in := range inputs {
 		if err := a.readOne(ctx, in); err != nil {
-			return a.Summary(), err
+			return err
 		}
 	}
-	return a.Summary(), nil
+	return nil
 }
 
 func (a *Aggregator) readOne(ctx context.Context, in Input) error {

@@ -101,7 +101,8 @@ type replyAgg struct {
 	count   int64
 	outcome Outcome
 	example string
-	first   int // arrival order, for a stable sort
+	dsn     string // Postfix dsn=, the status when the reply has none
+	first   int    // arrival order, for a stable sort
 }
 
 func newDestAgg(domain string) *destAgg {
@@ -144,10 +145,7 @@ func (d *destAgg) add(e Event) {
 			f.RepliesOther++
 			return
 		}
-		r = &replyAgg{outcome: e.Outcome, example: clip(e.Reply, 2048), first: len(f.replies)}
-		if e.DSN != "" && !strings.Contains(r.example, e.DSN) {
-			r.example += " dsn=" + e.DSN
-		}
+		r = &replyAgg{outcome: e.Outcome, example: clip(e.Reply, 2048), dsn: e.DSN, first: len(f.replies)}
 		f.replies[key] = r
 	}
 	r.count++
@@ -281,6 +279,9 @@ func explainReply(r *replyAgg) Reply {
 	if out.Reply == "" {
 		out.Reply = sanitize.Text(r.example)
 	}
+	if out.EnhancedCode == "" && isStatus(r.dsn) {
+		out.EnhancedCode = r.dsn
+	}
 	if b.Recognised {
 		out.Receiver, out.Rule, out.Explanation, out.Fix = b.Receiver, b.Rule, b.Explanation, b.Fix
 	}
@@ -372,11 +373,27 @@ func replyPhrase(r *Reply) string {
 	if len(text) < len(r.Reply) {
 		text += " ..."
 	}
-	s := fmt.Sprintf(", mostly (%d) %s %q", r.Count, code, text)
+	s := fmt.Sprintf(", mostly (%d) %q", r.Count, text)
+	if code != "" {
+		s = fmt.Sprintf(", mostly (%d) %s %q", r.Count, code, text)
+	}
 	if r.Reason != "" && r.Reason != bounce.ReasonUndefined {
 		s += " (" + r.Reason + ")"
 	}
 	return s
+}
+
+// isStatus accepts an RFC 3463 status code ("4.4.1").
+func isStatus(s string) bool {
+	if len(s) < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
+		return false
+	}
+	for _, c := range s[2:] {
+		if c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return strings.Count(s, ".") == 2
 }
 
 func codeText(n int) string {
