@@ -61,9 +61,27 @@ type heldLines struct {
 	events []Event
 }
 
+// queueEntry is one followed queue id. Its strings are copies, never
+// substrings of a log line, which would keep the whole line in memory.
 type queueEntry struct {
-	id       string
-	deferred map[string]string // recipient -> families deferred, "4" and/or "6"
+	id    string
+	rcpts []rcptState
+}
+
+type rcptState struct {
+	rcpt     string
+	deferred string // the families deferred over: "4", "6", "?"
+}
+
+const maxRcptsFollowed = 64 // per queue id
+
+func (q *queueEntry) find(rcpt string) int {
+	for i := range q.rcpts {
+		if q.rcpts[i].rcpt == rcpt {
+			return i
+		}
+	}
+	return -1
 }
 
 // NewAggregator returns an Aggregator with opt's bounds (defaults for
@@ -143,8 +161,8 @@ func (a *Aggregator) Add(e Event) {
 			a.dropped.domains++
 			return
 		}
-		d = newDestAgg(domain)
-		a.dests[domain] = d
+		d = newDestAgg(strings.Clone(domain))
+		a.dests[d.domain] = d
 	}
 	for _, h := range held {
 		h.Recipient = e.Recipient
@@ -221,24 +239,28 @@ func (a *Aggregator) follow(d *destAgg, e Event) {
 			delete(a.queue, old.id)
 			a.dropped.queueIDs++
 		}
-		el = a.queueOrder.PushBack(&queueEntry{id: e.QueueID, deferred: map[string]string{}})
-		a.queue[e.QueueID] = el
+		el = a.queueOrder.PushBack(&queueEntry{id: strings.Clone(e.QueueID)})
+		a.queue[el.Value.(*queueEntry).id] = el
 	} else {
 		a.queueOrder.MoveToBack(el)
 	}
 	q := el.Value.(*queueEntry)
 	fam := familyDigit(e.Family())
+	i := q.find(e.Recipient)
 	switch e.Outcome {
 	case Deferred:
-		if !strings.Contains(q.deferred[e.Recipient], fam) && len(q.deferred) < 64 {
-			q.deferred[e.Recipient] += fam
+		switch {
+		case i >= 0 && !strings.Contains(q.rcpts[i].deferred, fam):
+			q.rcpts[i].deferred += fam
+		case i < 0 && len(q.rcpts) < maxRcptsFollowed:
+			q.rcpts = append(q.rcpts, rcptState{rcpt: strings.Clone(e.Recipient), deferred: fam})
 		}
 	default:
-		if was, ok := q.deferred[e.Recipient]; ok {
-			d.afterDeferral(e, was, fam)
-			delete(q.deferred, e.Recipient)
+		if i >= 0 {
+			d.afterDeferral(e, q.rcpts[i].deferred, fam)
+			q.rcpts = append(q.rcpts[:i], q.rcpts[i+1:]...)
 		}
-		if len(q.deferred) == 0 {
+		if len(q.rcpts) == 0 {
 			a.queueOrder.Remove(el)
 			delete(a.queue, e.QueueID)
 		}

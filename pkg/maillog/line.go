@@ -2,6 +2,7 @@ package maillog
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,8 +89,9 @@ func ParseLine(line string, year int, loc *time.Location) (e Event, ok bool) {
 
 // syslogHead reads the time stamp of a syslog or journal line: "Nov 29
 // 10:12:01" (RFC 3164, journalctl's short form; fractions with
-// short-precise) or RFC 3339 ("2026-11-29T10:12:01.123+01:00", rsyslog's
-// high-precision form, journalctl -o short-iso). It returns the rest of
+// short-precise), RFC 3339 ("2026-11-29T10:12:01.123+01:00", rsyslog's
+// high-precision form, journalctl -o short-iso) or seconds since the epoch
+// (journalctl -o short-unix). It returns the rest of
 // the line after the time; rest is empty when there is no time stamp.
 func syslogHead(line string, year int, loc *time.Location) (time.Time, string) {
 	if len(line) > 20 && line[4] == '-' && line[10] == 'T' {
@@ -100,6 +102,17 @@ func syslogHead(line string, year int, loc *time.Location) (time.Time, string) {
 			}
 		}
 		return time.Time{}, rest
+	}
+	if len(line) > 12 && line[0] >= '1' && line[0] <= '9' && line[10] == '.' {
+		// journalctl -o short-unix: "1764411121.123456 HOST ...".
+		stamp, rest, _ := strings.Cut(line, " ")
+		sec, frac, _ := strings.Cut(stamp, ".")
+		s, err1 := strconv.ParseInt(sec, 10, 64)
+		f, err2 := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+		if err1 != nil || err2 != nil {
+			return time.Time{}, ""
+		}
+		return time.Unix(s, f).In(loc), rest
 	}
 	if len(line) < 16 || line[3] != ' ' || line[6] != ' ' || line[9] != ':' {
 		return time.Time{}, ""

@@ -39,6 +39,10 @@ func TestParseLineReadsPostfixAndEximDeliveryLines(t *testing.T) {
 	test("journalctl short-iso, relay=none takes the address from the reason",
 		`2026-11-29T10:12:01+0000 mail postfix/smtp[5]: 4F1A2B3C4E: to=<c@example.com>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.example.com[2001:db8:5::25]:25: Network is unreachable)`,
 		Event{MTA: "postfix", QueueID: "4F1A2B3C4E", Recipient: "c@example.com", RelayHost: "mx.example.com", RelayIP: ip("2001:db8:5::25"), Outcome: Deferred, Final: true, Time: t0})
+	test("journalctl short-unix",
+		`1764411121.250000 mail postfix/smtp[5]: 4F1A2B3C4E: to=<c@example.com>, relay=mx.example.com[192.0.2.80]:25, delay=1, dsn=2.0.0, status=sent (250 ok)`,
+		Event{MTA: "postfix", QueueID: "4F1A2B3C4E", Recipient: "c@example.com", RelayHost: "mx.example.com", RelayIP: ip("192.0.2.80"), Outcome: Delivered, Final: true,
+			Time: time.Unix(1764411121, 250_000_000)})
 	test("postfix per-address reply",
 		`Nov 29 10:12:01 mail postfix/smtp[5]: 4F1A2B3C4F: host mx.example.com[192.0.2.80] said: 421 4.7.0 try later (in reply to MAIL FROM command)`,
 		Event{MTA: "postfix", QueueID: "4F1A2B3C4F", RelayHost: "mx.example.com", RelayIP: ip("192.0.2.80"), Outcome: Deferred})

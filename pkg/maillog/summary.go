@@ -121,7 +121,7 @@ func (d *destAgg) add(e Event) {
 	}
 	d.mta[e.MTA]++
 	if e.RelayHost != "" && len(d.hosts) < 8 {
-		d.hosts[strings.ToLower(e.RelayHost)] = true
+		d.hosts[strings.Clone(strings.ToLower(e.RelayHost))] = true
 	}
 	f.Attempts++
 	stamp(&f.First, &f.Last, e.Time)
@@ -145,8 +145,8 @@ func (d *destAgg) add(e Event) {
 			f.RepliesOther++
 			return
 		}
-		r = &replyAgg{outcome: e.Outcome, example: clip(e.Reply, 2048), dsn: e.DSN, first: len(f.replies)}
-		f.replies[key] = r
+		r = &replyAgg{outcome: e.Outcome, example: strings.Clone(clip(e.Reply, 2048)), dsn: strings.Clone(e.DSN), first: len(f.replies)}
+		f.replies[strings.Clone(key)] = r
 	}
 	r.count++
 }
