@@ -176,8 +176,13 @@ func TestLogsFlagsAreValidatedBeforeAnythingIsRead(t *testing.T) {
 	}
 }
 
-func TestLogsBinaryExitCodes(t *testing.T) {
-	path, x := writeGeneratedLog(t, 50, true)
+// TestLogsBinaryCountsADualStackPostfixLogExactly runs the built binary,
+// without a lab, on a realistic generated log: a dual-stack Postfix host
+// whose mail to gmail.com is rejected over IPv6 (Gmail's 550 5.7.1 PTR
+// reply) and delivered over IPv4, with deferrals, fallbacks and an
+// unreachable IPv6 destination around it.
+func TestLogsBinaryCountsADualStackPostfixLogExactly(t *testing.T) {
+	path, x := writeGeneratedLog(t, 2000, false)
 	out, errOut, code := runMailcheck(t, "logs", "-o", "json", path)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -187,10 +192,31 @@ func TestLogsBinaryExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkCounts(t, doc, x, x.Lines)
-	data, _ := os.ReadFile(path)
-	if _, _, code := runMailcheckWith(t, binOptions{Stdin: bytes.NewReader(data)}, "logs", "-"); code != ExitOK {
-		t.Errorf("logs - (gzip on stdin): exit %d", code)
+	gmail := doc.Destinations[0]
+	// 2000 messages cycle through five cases: 400 rejected over IPv6, 400
+	// delivered over IPv4, 400 deferred over IPv6 then delivered over IPv4.
+	if gmail.Domain != "gmail.com" || gmail.FallbackDelivered != 400 ||
+		!strings.HasPrefix(gmail.Verdict, "gmail.com: 800 of 800 attempts over IPv6 failed, mostly (400) 550 5.7.1") ||
+		!strings.HasSuffix(gmail.Verdict, "(requireptr); 0 of 800 over IPv4 failed.") {
+		t.Errorf("gmail.com: %+v", gmail)
 	}
+	if !strings.Contains(gmail.Fix, "PTR record for 2001:db8::25") || !strings.Contains(gmail.Fix, "transport_maps `gmail.com smtp4:`") {
+		t.Errorf("fix: %s", gmail.Fix)
+	}
+}
+
+func TestLogsBinaryExitCodes(t *testing.T) {
+	path, x := writeGeneratedLog(t, 50, true)
+	data, _ := os.ReadFile(path)
+	out, errOut, code := runMailcheckWith(t, binOptions{Stdin: bytes.NewReader(data)}, "logs", "-o", "json", "-")
+	if code != ExitOK {
+		t.Fatalf("logs - (gzip on stdin): exit %d: %s", code, errOut)
+	}
+	var doc logsDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, doc, x, x.Lines)
 	if _, errOut, code := runMailcheck(t, "logs", filepath.Join(t.TempDir(), "missing.log")); code != ExitUsage || !strings.Contains(errOut, "missing.log") {
 		t.Errorf("missing file: exit %d, %q", code, errOut)
 	}

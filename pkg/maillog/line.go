@@ -143,6 +143,11 @@ func syslogHead(line string, year int, loc *time.Location) (time.Time, string) {
 // (relay=local, relay=dovecot) are not attempts over a family: skipped.
 func parsePostfix(msg string) (Event, bool) {
 	e := Event{MTA: "postfix"}
+	if qid, rest, ok := strings.Cut(msg, ": "); ok && isQueueID(qid) && strings.HasPrefix(rest, "connect to ") {
+		// The same line with the queue id in front, as some versions
+		// write it.
+		e.QueueID, msg = qid, rest
+	}
 	if rest, ok := strings.CutPrefix(msg, "connect to "); ok {
 		host, ip, tail := hostBracket(rest)
 		if !ip.IsValid() {
