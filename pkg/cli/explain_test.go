@@ -121,3 +121,22 @@ func TestExplainListsEveryRecipientOfAMessageInText(t *testing.T) {
 		}
 	}
 }
+
+func TestExplainNamesTheRecipientOfAForwardedLogLine(t *testing.T) {
+	out, _, code := runInProcess(t, context.Background(), "", "explain", "--no-checks", "-o", "json", filepath.Join("testdata", "explain", "forwarded-log.eml"))
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Recipients []struct {
+			Recipient string `json:"recipient"`
+			Reason    string `json:"reason"`
+		} `json:"recipients"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Recipients) != 1 || doc.Recipients[0].Recipient != "bob@gmail.com" || doc.Recipients[0].Reason != "requireptr" {
+		t.Errorf("recipients %+v", doc.Recipients)
+	}
+}

@@ -265,3 +265,20 @@ func TestDocsJSONDescribesTheLogsFields(t *testing.T) {
 		t.Errorf("docs/json.md documents logs fields this run did not produce: %v", unproduced)
 	}
 }
+
+func TestLogsStripsTerminalEscapesFromTheLog(t *testing.T) {
+	line := "Nov 29 10:12:01 mail postfix/smtp[5]: 4F1A2B3C4D: to=<a@ex\x1b[2Jample.com>, relay=mx\x1b]0;owned\x07.example.com[2001:db8::1]:25, dsn=5.7.1, status=bounced (host mx[2001:db8::1] said: 550 5.7.1 \x1b[31mno PTR\x07 for [2001:db8::25])\n"
+	path := filepath.Join(t.TempDir(), "hostile.log")
+	if err := os.WriteFile(path, []byte(strings.Repeat(line, 3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "markdown"} {
+		out, _, code := runInProcess(t, context.Background(), "", "logs", "-o", format, path)
+		if code != ExitOK || !strings.Contains(out, "3 of 3 attempts over IPv6 failed") {
+			t.Errorf("%s: exit %d:\n%s", format, code, out)
+		}
+		if strings.ContainsAny(out, "\x1b\x07") {
+			t.Errorf("%s: an escape sequence reached the output: %q", format, out)
+		}
+	}
+}

@@ -64,7 +64,8 @@ func LogsText(w io.Writer, st *Styles, doc *document.Logs) error {
 }
 
 // LogsMarkdown writes the summary as GitHub-flavoured markdown: a table of
-// destinations and families, then the verdicts and fixes.
+// destinations and families, then the verdict and fix of every destination
+// with failures.
 func LogsMarkdown(w io.Writer, doc *document.Logs) error {
 	p := NewPrinter(w)
 	p.Line("## mailcheck logs")
@@ -87,11 +88,11 @@ func LogsMarkdown(w io.Writer, doc *document.Logs) error {
 		}
 	}
 	for _, d := range doc.Destinations {
-		if d.Fix == "" {
+		if d.Deferred+d.Bounced == 0 {
 			continue
 		}
 		p.Line()
-		p.Line("- **", checkMD(d.Verdict), "** ", checkMD(d.Fix))
+		p.Line(strings.TrimSpace("- **" + checkMD(d.Verdict) + "** " + checkMD(d.Fix)))
 	}
 	return p.Err()
 }
