@@ -48,6 +48,9 @@ func ExplainText(w io.Writer, st *Styles, doc document.Explain) error {
 		}
 		explainRow(p, "Reply", line)
 	}
+	if r.Reason != "" {
+		explainRow(p, "Reason", Sanitize(r.Reason)+st.Paint(ToneDim, " (the reason bounce parsers share)"))
+	}
 	if r.SenderIP.IsValid() {
 		explainRow(p, "From", r.SenderIP.String()+st.Paint(ToneDim, " (the sending address)"))
 	}
