@@ -1,7 +1,8 @@
 // Package logtest writes mail logs for tests and benchmarks: Postfix
 // syslog lines in the shapes Postfix 3.x writes them (smtp_trouble.c,
-// log_adhoc.c, qmgr, cleanup, smtpd), with documentation addresses only,
-// and the counts a reader must find in them.
+// log_adhoc.c, qmgr, cleanup, smtpd) and Exim main log lines (<=, =>, ==,
+// **, Completed), with documentation addresses only, and the counts a
+// reader must find in them.
 package logtest
 
 import (
@@ -103,6 +104,49 @@ func Postfix(w io.Writer, n int, start time.Time) (Expected, error) {
 		if i%5 != 4 {
 			line(t, "qmgr", 800, "%s: removed", qid)
 		}
+	}
+	return x, err
+}
+
+// Exim writes an Exim main log of n messages from a dual-stack host,
+// starting at start, one message every 7 seconds, cycling through:
+//
+//   - gmail.com over IPv6: failed (**) with Gmail's 550 PTR reply;
+//   - gmail.com: deferred (==) over IPv6 with Gmail's 421, delivered (=>)
+//     over IPv4 at the next queue run (the same message id);
+//   - example.net over IPv4: delivered;
+//
+// each with its arrival (<=) and Completed lines.
+func Exim(w io.Writer, n int, start time.Time) (Expected, error) {
+	x := Expected{Dest: map[string]map[string]*Counts{}}
+	var err error
+	line := func(t time.Time, format string, args ...any) {
+		if err != nil {
+			return
+		}
+		x.Lines++
+		_, err = fmt.Fprintf(w, "%s %s\n", t.Format("2006-01-02 15:04:05"), fmt.Sprintf(format, args...))
+	}
+	for i := 0; i < n; i++ {
+		t := start.Add(time.Duration(i) * 7 * time.Second)
+		id := fmt.Sprintf("1t%04X-%06X-AB", i%65536, i)
+		line(t, "%s <= alice@example.org H=submit.example.org [198.51.100.%d] P=esmtpsa S=%d", id, 1+i%200, 1000+i)
+		switch i % 3 {
+		case 0:
+			line(t, "%s ** u%d@gmail.com R=dnslookup T=remote_smtp H=gmail-smtp-in.l.google.com [2001:db8:4860::1b]: SMTP error from remote mail server after end of data: "+GmailPTRReply,
+				id, i, fmt.Sprintf("e%dsi%d", i%97, i))
+			x.add("gmail.com", "ipv6", Counts{Attempts: 1, Bounced: 1})
+		case 1:
+			line(t, "%s == u%d@gmail.com R=dnslookup T=remote_smtp defer (-46) H=gmail-smtp-in.l.google.com [2001:db8:4860::1b]: SMTP error from remote mail server after end of data: 421-4.7.0 [2001:db8::25] Our system has detected an unusual rate of 421-4.7.0 unsolicited mail originating from your IP address. %d - gsmtp", id, i, i)
+			line(t.Add(5*time.Second), "%s => u%d@gmail.com R=dnslookup T=remote_smtp H=gmail-smtp-in.l.google.com [192.0.2.27] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C=\"250 2.0.0 OK  1700000000 z%dsi - gsmtp\"", id, i, i)
+			x.add("gmail.com", "ipv6", Counts{Attempts: 1, Deferred: 1})
+			x.add("gmail.com", "ipv4", Counts{Attempts: 1, Delivered: 1})
+			x.FallbackDelivered++
+		case 2:
+			line(t, "%s => v%d@example.net R=dnslookup T=remote_smtp H=mx.example.net [198.51.100.70] C=\"250 2.0.0 Ok: queued as 9A%07X\"", id, i, i)
+			x.add("example.net", "ipv4", Counts{Attempts: 1, Delivered: 1})
+		}
+		line(t.Add(6*time.Second), "%s Completed", id)
 	}
 	return x, err
 }
