@@ -222,3 +222,15 @@ func TestAVeryLongLineIsCutNotFatal(t *testing.T) {
 		t.Errorf("replies %d, first %d bytes", len(r), len(r[0].Reply))
 	}
 }
+
+func TestAnIPv6OnlyFailureStillGetsTheIPv4StopGap(t *testing.T) {
+	line := "Nov 29 10:12:01 mail postfix/smtp[5]: 4F1A2B3C4D: to=<a@gmail.com>, relay=gmail-smtp-in.l.google.com[2001:db8:4860::1b]:25, dsn=5.7.1, status=bounced (host gmail-smtp-in.l.google.com[2001:db8:4860::1b] said: " +
+		strings.ReplaceAll(logtest.GmailPTRReply, "%s", "x1si2") + " (in reply to end of DATA command))\n"
+	g := destination(readLogs(t, Options{}, strings.Repeat(line, 5)), "gmail.com")
+	if !strings.Contains(g.Verdict, "5 of 5 attempts over IPv6 failed") || !strings.HasSuffix(g.Verdict, "no attempts over IPv4.") {
+		t.Errorf("verdict %q", g.Verdict)
+	}
+	if !strings.Contains(g.Fix, "PTR record for 2001:db8::25") || !strings.Contains(g.Fix, "smtp_address_preference = ipv4") {
+		t.Errorf("fix %q", g.Fix)
+	}
+}

@@ -343,6 +343,13 @@ func verdict(d Destination, mta, hostDomain string) (string, string) {
 		r := dominant(bad)
 		text := fmt.Sprintf("%s: %s%s; %s.", d.Domain, of(bad), replyPhrase(r), strings.Replace(of(good), " attempts", "", 1))
 		return text, familyFix(d.Domain, bad.Family, r, mta, hostDomain)
+	case failing(v6) && v4 == nil:
+		// Only IPv6 was tried: Postfix's default order (IPv6 first when
+		// the destination has it) and a 5xx after DATA bounce the message
+		// without ever trying IPv4, so the IPv4 stop-gap applies all the
+		// same.
+		r := dominant(v6)
+		return fmt.Sprintf("%s: %s%s; no attempts over IPv4.", d.Domain, of(v6), replyPhrase(r)), familyFix(d.Domain, "ipv6", r, mta, hostDomain)
 	case failing(v6) && failing(v4):
 		return fmt.Sprintf("%s: failing over both families: %s%s; %s%s.", d.Domain, of(v6), replyPhrase(dominant(v6)), of(v4), replyPhrase(dominant(v4))),
 			fixOf(dominant(v6))
