@@ -113,6 +113,7 @@ func NewAggregator(opt Options) *Aggregator {
 // allocation.
 var markers = [][]byte{
 	[]byte(" to=<"), []byte(" said: "), []byte(": connect to "), []byte(" refused to talk to me: "),
+	[]byte(": lost connection with "), []byte(": conversation with "),
 	[]byte(" => "), []byte(" -> "), []byte(" == "), []byte(" ** "),
 }
 

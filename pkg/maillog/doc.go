@@ -14,7 +14,8 @@
 //     Postfix smtp(8)/lmtp(8) recipient lines "QUEUEID: to=<r>,
 //     relay=host[ip]:port, ..., dsn=X.Y.Z, status=sent|deferred|bounced
 //     (reply)" (log_adhoc.c), the per-address lines "QUEUEID: host
-//     X[ip] said: ..." and "connect to X[ip]:25: ..." that Postfix writes
+//     X[ip] said: ...", "lost connection with X[ip] ...", "conversation
+//     with X[ip] timed out ..." and "connect to X[ip]:25: ..." that Postfix writes
 //     for each address it gives up on before the next (smtp_trouble.c,
 //     smtp_connect.c), and Exim's =>, ->, == and ** lines with "H=host
 //     [ip]". The family is the relay address's (pkg/addr's one rule);

@@ -137,6 +137,8 @@ func syslogHead(line string, year int, loc *time.Location) (time.Time, string) {
 //
 //	QUEUEID: to=<rcpt>, [orig_to=<..>,] relay=host[ip]:port, delay=.., delays=.., dsn=X.Y.Z, status=sent|deferred|bounced (reply)
 //	QUEUEID: host host[ip] said: REPLY (in reply to RCPT TO command)
+//	QUEUEID: lost connection with host[ip] while receiving the initial server greeting
+//	QUEUEID: conversation with host[ip] timed out while sending end of data
 //	connect to host[ip]:25: Connection timed out
 //
 // Deliveries to local, virtual, pipe and other non-SMTP relays
@@ -162,6 +164,19 @@ func parsePostfix(msg string) (Event, bool) {
 		return Event{}, false
 	}
 	e.QueueID = qid
+	for _, prefix := range []string{"lost connection with ", "conversation with "} {
+		// "lost connection with X[addr] while receiving the initial
+		// server greeting", "conversation with X[addr] timed out while
+		// sending end of data": per-address failures (smtp_trouble.c).
+		if r, ok := strings.CutPrefix(rest, prefix); ok {
+			host, ip, _ := hostBracket(r)
+			if !ip.IsValid() {
+				return Event{}, false
+			}
+			e.RelayHost, e.RelayIP, e.Outcome, e.Reply = host, ip, Deferred, rest
+			return e, true
+		}
+	}
 	if r, ok := strings.CutPrefix(rest, "host "); ok {
 		host, ip, tail := hostBracket(r)
 		reply, said := strings.CutPrefix(tail, " said: ")

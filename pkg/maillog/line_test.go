@@ -52,6 +52,12 @@ func TestParseLineReadsPostfixAndEximDeliveryLines(t *testing.T) {
 	test("postfix connect failure with a queue id",
 		`Nov 29 10:12:01 mail postfix/smtp[5]: 4F1A2B3C4F: connect to mx.example.com[192.0.2.80]:25: Connection timed out`,
 		Event{MTA: "postfix", QueueID: "4F1A2B3C4F", RelayHost: "mx.example.com", RelayIP: ip("192.0.2.80"), Outcome: Deferred, Time: t0})
+	test("postfix lost connection",
+		`Nov 29 10:12:01 mail postfix/smtp[5]: 4F1A2B3C4F: lost connection with mx.example.com[2001:db8:5::25] while receiving the initial server greeting`,
+		Event{MTA: "postfix", QueueID: "4F1A2B3C4F", RelayHost: "mx.example.com", RelayIP: ip("2001:db8:5::25"), Outcome: Deferred, Time: t0})
+	test("postfix conversation timed out",
+		`Nov 29 10:12:01 mail postfix/smtp[5]: 4F1A2B3C4F: conversation with mx.example.com[192.0.2.80] timed out while sending end of data -- message may be sent more than once`,
+		Event{MTA: "postfix", QueueID: "4F1A2B3C4F", RelayHost: "mx.example.com", RelayIP: ip("192.0.2.80"), Outcome: Deferred, Time: t0})
 	test("exim delivered, with pid and original address",
 		`2026-11-29 10:12:01 [1234] 1tAbCd-000Ab1-Xy => bob@gmail.com <bob@alias.example> R=dnslookup T=remote_smtp H=gmail-smtp-in.l.google.com [2001:db8:4860::1b]:25 X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C="250 2.0.0 OK 17 x1si - gsmtp"`,
 		Event{MTA: "exim", QueueID: "1tAbCd-000Ab1-Xy", Recipient: "bob@gmail.com", RelayHost: "gmail-smtp-in.l.google.com", RelayIP: ip("2001:db8:4860::1b"), Outcome: Delivered, Final: true,
