@@ -27,9 +27,20 @@ type ExplainRequest struct {
 // checks it implies (PTR, FCrDNS, HELO, SPF, DMARC, blocklists) run
 // against the sending address it names, under one deadline. When the
 // checks cannot or may not run, ChecksNote says what they would look at.
+//
+// A whole message (headers first) is read recipient by recipient; its
+// primary recipient's result is the document's inline result, and the one
+// the checks run for.
 func (c *Checker) Explain(ctx context.Context, req ExplainRequest) *document.Explain {
-	res := bounce.Parse(req.Text)
-	doc := &document.Explain{SchemaVersion: report.SchemaVersion, Result: res, Findings: []report.Finding{}}
+	doc := &document.Explain{SchemaVersion: report.SchemaVersion, Findings: []report.Finding{}}
+	if bounce.IsMessage(req.Text) {
+		rep := bounce.ParseMessage(req.Text)
+		doc.Result = rep.Primary()
+		doc.Subject, doc.From, doc.ReportingMTA, doc.Recipients = rep.Subject, rep.From, rep.ReportingMTA, rep.Recipients
+	} else {
+		doc.Result = bounce.Parse(req.Text)
+	}
+	res := doc.Result
 	domain := req.Domain
 	if domain == "" {
 		domain = res.SenderDomain

@@ -173,7 +173,7 @@ func Parse(text string) Result {
 		text = text[:MaxInput]
 	}
 	if looksLikeMessage(text) {
-		return ParseMessage(text).primary()
+		return ParseMessage(text).Primary()
 	}
 	return parseText(text)
 }
@@ -317,10 +317,39 @@ func locateReply(r *Result, text string) (line, reply string) {
 	}
 	for _, para := range paras {
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
+			eximContext(r, text)
 			return "", para[loc[2]:]
 		}
 	}
 	return "", ""
+}
+
+// Exim's bounce text names the receiving host on its own line, "host
+// NAME [ADDR]", and the command in "SMTP error from remote mail server
+// after end of data:" (Exim's deliver.c and transports/smtp.c).
+var (
+	reEximHost  = lazyRegexp(`(?m)^\s*host\s+([A-Za-z0-9._-]+)\s+\[([0-9A-Fa-f:.]+)\]`)
+	reEximAfter = lazyRegexp(`(?i)SMTP error from remote (?:mail server|mailer) after (end of data|RCPT TO|MAIL FROM|DATA|EHLO|HELO|initial connection)`)
+)
+
+// eximContext fills the receiving host and the stage from Exim's wording
+// around a reply, when nothing else named them.
+func eximContext(r *Result, text string) {
+	if r.ReceivingHost == "" {
+		if m := reEximHost.FindStringSubmatch(text); m != nil {
+			r.ReceivingHost = strings.ToLower(m[1])
+			r.ReceivingIP, _ = addr.ParseLiteral(m[2])
+		}
+	}
+	if m := reEximAfter.FindStringSubmatch(text); m != nil && r.Stage == "" {
+		switch st := strings.ToUpper(m[1]); st {
+		case "END OF DATA":
+			r.Stage = "end of DATA"
+		case "INITIAL CONNECTION":
+		default:
+			r.Stage = st
+		}
+	}
 }
 
 // maxLines bounds how many lines of a pasted log are examined.

@@ -37,6 +37,11 @@ type message struct {
 	parts    int
 }
 
+// IsMessage says whether text is a whole message (a saved .eml or mbox
+// file, headers first), which ParseMessage reads recipient by recipient,
+// rather than a pasted reply or log line.
+func IsMessage(text string) bool { return looksLikeMessage(text) }
+
 // looksLikeMessage says whether text starts with an RFC 5322 header block
 // (or an mbox "From " line before one), as a saved .eml file does, rather
 // than with a pasted reply or log line.

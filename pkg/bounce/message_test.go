@@ -353,3 +353,19 @@ func TestParseMessageSurvivesBrokenStructure(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMessageTakesEximsReceivingHostAndStage(t *testing.T) {
+	rep := ParseMessage(eximBounce)
+	if len(rep.Recipients) != 2 {
+		t.Fatalf("recipients %+v", rep.Recipients)
+	}
+	for i, want := range []struct{ host, ip, stage string }{
+		{"mx.example.com", "192.0.2.50", "RCPT TO"},
+		{"mx.example.net", "192.0.2.51", "MAIL FROM"},
+	} {
+		rc := rep.Recipients[i]
+		if rc.ReceivingHost != want.host || rc.ReceivingIP.String() != want.ip || rc.Stage != want.stage {
+			t.Errorf("%s: host %q ip %v stage %q, want %+v", rc.Recipient, rc.ReceivingHost, rc.ReceivingIP, rc.Stage, want)
+		}
+	}
+}

@@ -32,6 +32,9 @@ type Recipient struct {
 	Result
 }
 
+// reLogTo is the recipient of a Postfix log line: "QUEUEID: to=<r@d>,".
+var reLogTo = lazyRegexp(`\bto=<([^<>\s@]+@[A-Za-z0-9.-]+)>`)
+
 // maxRecipients bounds the recipients reported for one message.
 const maxRecipients = 64
 
@@ -43,9 +46,9 @@ const (
 	maxSharedReaders = 8
 )
 
-// primary is the result Parse returns for a whole message: the first
+// Primary is the result Parse returns for a whole message: the first
 // recipient whose reply a rule recognised, else the first one.
-func (rep Report) primary() Result {
+func (rep Report) Primary() Result {
 	for _, rc := range rep.Recipients {
 		if rc.Recognised {
 			return rc.Result
@@ -141,6 +144,12 @@ func ParseMessage(text string) Report {
 	default:
 		rc := fromText(human)
 		rc.Recipient = fallbackRecipient(m)
+		if rc.Recipient == "" {
+			// A forwarded Postfix log line names the recipient itself.
+			if mt := reLogTo.FindStringSubmatch(human[:min(len(human), maxScan)]); mt != nil {
+				rc.Recipient = sanitize.Text(strings.ToLower(mt[1]))
+			}
+		}
 		rep.Recipients = append(rep.Recipients, rc)
 	}
 	return rep

@@ -31,8 +31,8 @@ func newCmdExplain(f *Factory, runF func(*explainOptions) error) *cobra.Command 
 	o := &explainOptions{f: f}
 	long, example := help("explain")
 	cmd := &cobra.Command{
-		Use:     "explain TEXT|-",
-		Short:   "Explain a pasted bounce or Postfix log line, run the checks it implies, print the fix",
+		Use:     "explain TEXT|FILE|-",
+		Short:   "Explain a bounce message, a pasted reply or a Postfix log line, run the checks it implies, print the fix",
 		Long:    long,
 		Example: example,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,18 +57,20 @@ func newCmdExplain(f *Factory, runF func(*explainOptions) error) *cobra.Command 
 	return cmd
 }
 
-// readExplainInput returns the text to explain: the arguments joined, or
-// standard input for "-", bounded to bounce.MaxInput.
+// readExplainInput returns the text to explain: standard input for "-",
+// the file a single argument names when it is an existing regular file
+// (a saved .eml), else the arguments joined; bounded to bounce.MaxInput.
 func readExplainInput(o *explainOptions) (text string, truncated bool, err error) {
 	if len(o.Args) == 1 && o.Args[0] == "-" {
-		data, err := io.ReadAll(io.LimitReader(o.f.IO.In, bounce.MaxInput+1))
+		return readBounded(o.f.IO.In, "standard input")
+	}
+	if len(o.Args) == 1 && o.f.isRegularFile(o.Args[0]) {
+		fh, err := o.f.open(o.Args[0])
 		if err != nil {
-			return "", false, usageErr("reading standard input: %v", err)
+			return "", false, usageErr("%v", err)
 		}
-		if len(data) > bounce.MaxInput {
-			return string(data[:bounce.MaxInput]), true, nil
-		}
-		return string(data), false, nil
+		defer fh.Close()
+		return readBounded(fh, o.Args[0])
 	}
 	if slices.Contains(o.Args, "-") {
 		return "", false, usageErr("'-' (standard input) must be the only argument")
@@ -78,6 +80,19 @@ func readExplainInput(o *explainOptions) (text string, truncated bool, err error
 		return text[:bounce.MaxInput], true, nil
 	}
 	return text, false, nil
+}
+
+// readBounded reads r up to bounce.MaxInput bytes and says whether there
+// was more.
+func readBounded(r io.Reader, what string) (text string, truncated bool, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, bounce.MaxInput+1))
+	if err != nil {
+		return "", false, usageErr("reading %s: %v", what, err)
+	}
+	if len(data) > bounce.MaxInput {
+		return string(data[:bounce.MaxInput]), true, nil
+	}
+	return string(data), false, nil
 }
 
 func explainRun(o *explainOptions) error {

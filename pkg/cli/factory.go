@@ -44,7 +44,8 @@ type Factory struct {
 	// HostAddrs lists this host's addresses with prefix lengths, for the
 	// getaddrinfo model (gaiflags.go).
 	HostAddrs func() ([]mta.GAIHostAddr, error)
-	// Open opens a file named by a flag (--main-cf, -f).
+	// Open opens a file named by a flag (--main-cf, -f) or an argument
+	// (explain FILE, logs FILE).
 	Open func(name string) (io.ReadCloser, error)
 
 	// zones are the --zone files the command loaded (loadZones); the
@@ -130,6 +131,14 @@ func (f *Factory) Checker() *audit.Checker {
 	return c
 }
 
+// now is the Factory's clock.
+func (f *Factory) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
 func (f *Factory) open(name string) (io.ReadCloser, error) {
 	if f.Open != nil {
 		return f.Open(name)
@@ -138,6 +147,13 @@ func (f *Factory) open(name string) (io.ReadCloser, error) {
 }
 
 func openFile(name string) (io.ReadCloser, error) { return os.Open(name) }
+
+// isRegularFile says whether name is an existing regular file (explain
+// reads such an argument as the message; anything else is the text itself).
+func (f *Factory) isRegularFile(name string) bool {
+	fi, err := os.Stat(name)
+	return err == nil && fi.Mode().IsRegular()
+}
 
 // readMainCF reads --main-cf, the one place it is read: mta.ParseMainCF
 // reads at most its size limit and says so beyond it, so a wrong path

@@ -122,6 +122,7 @@ Exim, OpenSMTPD, Sendmail) would try those addresses.`,
 		newCmdCheck(f, nil),
 		newCmdSender(f, nil),
 		newCmdExplain(f, nil),
+		newCmdLogs(f, nil),
 		newCmdDemo(f, nil),
 		newCmdVersion(f, nil),
 	} {

@@ -394,6 +394,9 @@ func TestDocsJSONDescribesTheSenderAndExplainFields(t *testing.T) {
 	collect(expl, "explain", gmailLogLine)
 	collect(expl, "explain", "--no-checks", `Nov 29 13:00:00 mx postfix/smtpd[999]: NOQUEUE: reject: RCPT from unknown[2001:db8:44::2]: 450 4.7.1 Client host rejected: cannot find your reverse hostname, [2001:db8:44::2]; from=<frank@example.org> to=<gina@example.com> proto=ESMTP helo=<mail.example.org>`)
 	collect(expl, "explain", "552 5.3.4 too big, see mx.example.com 192.0.2.1")
+	for _, name := range []string{"postfix-two-recipients.eml", "forwarded-log.eml", "forwarded-smtpd-log.eml"} {
+		collect(expl, "explain", "--no-checks", filepath.Join("testdata", "explain", name))
+	}
 	// "sender" is the sender document, documented in its own section.
 	for p := range expl {
 		if strings.HasPrefix(p, "sender.") {

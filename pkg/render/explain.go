@@ -24,6 +24,9 @@ var explainReceiverNames = map[string]string{
 func ExplainText(w io.Writer, st *Styles, doc document.Explain) error {
 	p := NewPrinter(w)
 	r := doc.Result
+	if doc.Subject != "" || doc.ReportingMTA != "" || len(doc.Recipients) > 0 {
+		explainMessage(p, st, doc)
+	}
 	if r.Recognised {
 		who := explainReceiverNames[r.Receiver]
 		if who == "" {
@@ -44,6 +47,9 @@ func ExplainText(w io.Writer, st *Styles, doc document.Explain) error {
 			line += ", in reply to " + Sanitize(r.Stage)
 		}
 		explainRow(p, "Reply", line)
+	}
+	if r.Reason != "" {
+		explainRow(p, "Reason", Sanitize(r.Reason)+st.Paint(ToneDim, " (the reason bounce parsers share)"))
 	}
 	if r.SenderIP.IsValid() {
 		explainRow(p, "From", r.SenderIP.String()+st.Paint(ToneDim, " (the sending address)"))
@@ -74,6 +80,9 @@ func ExplainText(w io.Writer, st *Styles, doc document.Explain) error {
 		p.Line(st.Paint(ToneBold, "Fix"))
 		p.Line("  ", Sanitize(r.Fix))
 	}
+	if len(doc.Recipients) > 1 {
+		explainRecipients(p, st, doc)
+	}
 	if doc.ChecksNote != "" {
 		p.Line()
 		p.Line(st.Paint(ToneDim, doc.ChecksNote))
@@ -85,6 +94,63 @@ func ExplainText(w io.Writer, st *Styles, doc document.Explain) error {
 		}
 	}
 	return p.Err()
+}
+
+// explainMessage writes what the message says about itself, before its
+// primary recipient's explanation.
+func explainMessage(p *Printer, st *Styles, doc document.Explain) {
+	line := st.Paint(ToneBold, "Message:")
+	if doc.Subject != "" {
+		line += " \"" + Sanitize(doc.Subject) + "\""
+	}
+	if doc.ReportingMTA != "" {
+		line += " from " + Sanitize(doc.ReportingMTA)
+	}
+	switch n := len(doc.Recipients); n {
+	case 0:
+	case 1:
+		line += st.Paint(ToneDim, " (1 recipient: "+Sanitize(doc.Recipients[0].Recipient)+")")
+	default:
+		line += st.Paint(ToneDim, fmt.Sprintf(" (%d recipients; the first recognised is explained, all are listed below)", n))
+	}
+	p.Line(line)
+	p.Line()
+}
+
+// explainRecipients lists every recipient of a message: its reply, reason
+// and receiver, and the fix where it differs from the primary one.
+func explainRecipients(p *Printer, st *Styles, doc document.Explain) {
+	p.Line()
+	p.Line(st.Paint(ToneBold, "Recipients"))
+	for _, rc := range doc.Recipients {
+		head := strings.TrimSpace(Sanitize(rc.Recipient) + "  " + Sanitize(rc.Action))
+		if head == "" {
+			head = "(recipient not named)"
+		}
+		p.Line("  ", head)
+		code := strings.TrimSpace(explainCode(rc.ReplyCode) + " " + rc.EnhancedCode)
+		what := "reason " + Sanitize(rc.Reason)
+		if rc.Recognised {
+			what += ", " + Sanitize(rc.Title)
+			if who := explainReceiverNames[rc.Receiver]; who != "" {
+				what += " (" + who + ")"
+			}
+		}
+		p.Line("    ", strings.TrimSpace(code+"  "+what))
+		if rc.ReceivingHost != "" || rc.ReceivingIP.IsValid() {
+			to := Sanitize(rc.ReceivingHost)
+			if rc.ReceivingIP.IsValid() {
+				to = strings.TrimSpace(to + " [" + rc.ReceivingIP.String() + "]")
+			}
+			p.Line("    remote MTA ", to)
+		}
+		if rc.Reply != "" {
+			p.Line("    ", st.Paint(ToneDim, "\""+Sanitize(rc.Reply)+"\""))
+		}
+		if rc.Fix != "" && rc.Fix != doc.Fix {
+			p.Line("    fix: ", Sanitize(rc.Fix))
+		}
+	}
 }
 
 func explainRow(p *Printer, label, value string) {

@@ -122,4 +122,39 @@ func TestExplainTextMatchesGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "explain_unrecognised.txt", buf.Bytes())
+
+	// A whole message: the primary recipient explained, every one listed.
+	rep := bounce.ParseMessage(eximTwoRecipients)
+	msg := document.Explain{SchemaVersion: 1, Result: rep.Primary(), Subject: rep.Subject, From: rep.From, ReportingMTA: rep.ReportingMTA,
+		Recipients: rep.Recipients, ChecksNote: "Checks not run (--no-checks).", Findings: []report.Finding{}}
+	buf.Reset()
+	if err := ExplainText(&buf, NewStyles(false), msg); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "explain_message.txt", buf.Bytes())
 }
+
+// eximTwoRecipients is an Exim bounce for two recipients, one rejected by
+// Gmail over IPv6 for want of a PTR record, one unknown.
+const eximTwoRecipients = `From: Mail Delivery System <Mailer-Daemon@mx.example.org>
+To: grace@example.org
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  heidi@gmail.com
+    host gmail-smtp-in.l.google.com [2001:db8:4860::1b]
+    SMTP error from remote mail server after end of data:
+    550-5.7.1 [2001:db8:77::25] Our system has detected that this message does
+    550-5.7.1 not meet IPv6 sending guidelines regarding PTR records and
+    550 5.7.1 authentication. x1si2 - gsmtp
+  ivan@example.net
+    host mx.example.net [192.0.2.51]
+    SMTP error from remote mail server after RCPT TO:<ivan@example.net>:
+    550 5.1.1 <ivan@example.net>: Recipient address rejected: User unknown
+
+------ This is a copy of the message, including all the headers. ------
+`
