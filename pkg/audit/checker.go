@@ -157,11 +157,6 @@ type MainCFError struct{ Err error }
 func (e *MainCFError) Error() string { return e.Err.Error() }
 func (e *MainCFError) Unwrap() error { return e.Err }
 
-// policy is the evaluation policy of a run that checks no expectations.
-func (c *Checker) policy() Policy {
-	return Policy{Now: c.now(), Sandbox: c.Sandbox}
-}
-
 // SenderRequest is what `mailcheck sender` asks for.
 type SenderRequest struct {
 	// Options carries the flags: addresses, domain, HELO, blocklists.

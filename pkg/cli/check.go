@@ -104,7 +104,7 @@ func (o *checkOptions) validate() error {
 			return usageErr("%v", err)
 		}
 	}
-	if err := o.findingFlags.parse(); err != nil {
+	if err := o.parse(); err != nil {
 		return err
 	}
 	if o.Shard != "" {

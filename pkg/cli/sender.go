@@ -61,13 +61,13 @@ func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
 	fl.StringVar(&o.MainCF, "main-cf", "", "read smtp_bind_address(6), smtp_helo_name, myhostname, inet_protocols from this Postfix main.cf")
 	fl.BoolVar(&o.DNSBL, "dnsbl", false, "also query DNS blocklists (asks third parties about the addresses)")
 	fl.StringArrayVar(&o.DNSBLZones, "dnsbl-zone", nil, "blocklist zone for --dnsbl (repeatable; default zen.spamhaus.org)")
-	o.findingFlags.register(fl, ", e.g. --ignore MC607")
+	o.register(fl, ", e.g. --ignore MC607")
 	return withZones(f, cmd)
 }
 
 func (o *senderOptions) validate() error {
 	g := o.f.Global
-	if err := o.findingFlags.parse(); err != nil {
+	if err := o.parse(); err != nil {
 		return err
 	}
 	o.audit = sender.Options{Want4: g.WantIPv4(), Want6: g.WantIPv6()}

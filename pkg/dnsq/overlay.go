@@ -326,10 +326,10 @@ func (z *Zone) answer(name string, qtype uint16) zoneAnswer {
 	var rrs []dns.RR
 	alias := ""
 	for _, rr := range n.rrs {
-		switch t := rr.Header().Rrtype; {
-		case t == qtype:
+		switch t := rr.Header().Rrtype; t {
+		case qtype:
 			rrs = append(rrs, rr)
-		case t == dns.TypeCNAME:
+		case dns.TypeCNAME:
 			alias = strings.ToLower(rr.(*dns.CNAME).Target)
 		}
 	}

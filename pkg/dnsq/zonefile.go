@@ -193,7 +193,7 @@ func parseZone(fsys fs.FS, name, origin string, display func(string) string, max
 		}
 		return nil, &ZoneError{File: display(name), Msg: clipMsg(sanitize(err.Error()))}
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	parseOrigin := "."
 	if origin != "" {
 		o, err := zoneName(origin)
@@ -378,11 +378,11 @@ func (g *guardFS) open(name string) (fs.File, error) {
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, openError(g.display(name), err)
 	}
 	if !fi.Mode().IsRegular() {
-		f.Close()
+		_ = f.Close()
 		return nil, openError(g.display(name), errNotRegular)
 	}
 	r := &zoneReader{File: f, name: name, g: g}

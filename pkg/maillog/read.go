@@ -52,7 +52,7 @@ func (a *Aggregator) readOne(ctx context.Context, in Input) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Name, err)
 		}
-		defer zr.Close()
+		defer func() { _ = zr.Close() }()
 		r = zr
 	}
 	lr := bufio.NewReaderSize(r, maxLine)

@@ -321,7 +321,7 @@ func (pl *eximPlan) attemptList(hostOrder func(g int) func() (int, bool), addrOr
 				return false
 			}
 		}
-		return !(pl.hardMax > 0 && len(out) >= pl.hardMax)
+		return pl.hardMax <= 0 || len(out) < pl.hardMax
 	}
 	// feed runs research §2.1 step 5, one left-to-right pass of adjacent
 	// swaps within equal MX values, on the raw list as it comes: the held

@@ -467,9 +467,10 @@ func (s *gaiSorter) compare(i1, i2 int, mutate, explain bool) (int, GAIDecision)
 			s.checkNative(idx1, &n1, idx2, &n2)
 			if mutate {
 				for i := range s.entries {
-					if s.entries[i].index == idx1 {
+					switch s.entries[i].index {
+					case idx1:
 						s.entries[i].native = n1
-					} else if s.entries[i].index == idx2 {
+					case idx2:
 						s.entries[i].native = n2
 					}
 				}

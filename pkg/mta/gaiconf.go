@@ -304,7 +304,7 @@ func parsePolicyLine(val1, val2 string) (e GAIPolicyEntry, msg string, ok bool) 
 		// glibc 2.36 refused such lines in the lab.
 		return e, fmt.Sprintf("no prefix length: write %s/128 (glibc reads an unset pointer here and drops the line)", addrText), false
 	}
-	bits := uint64(128)
+	var bits uint64
 	{
 		b, okBits := cStrtoul(bitsText)
 		if !okBits || b > 128 {

@@ -52,7 +52,9 @@ func (s *session) earlyTalk() *Error {
 			dl = d
 		}
 		if err := s.conn.SetReadDeadline(dl); err != nil {
-			return nil // the EHLO that follows meets the same connection
+			// Not a finding about the server: the EHLO that follows meets
+			// the same connection and reports what it is worth.
+			return nil //nolint:nilerr // early talk is best effort
 		}
 		line, err := s.rr.line()
 		if line != "" {

@@ -84,7 +84,7 @@ func FuzzProbeSession(f *testing.F) {
 		texts := append([]string{r.BannerName, r.EHLOName, r.Error}, r.EarlyTalk...)
 		texts = append(append(texts, r.Extensions...), r.ExtensionsTLS...)
 		for _, s := range texts {
-			if sanitize.Text(s) != s || len(s) > 4*int(limits.MaxLineLen)+1024 {
+			if sanitize.Text(s) != s || len(s) > 4*limits.MaxLineLen+1024 {
 				t.Fatalf("stored text %q is not sanitised or not bounded", s)
 			}
 		}

@@ -96,7 +96,7 @@ func (f *Fetcher) Fetch(ctx context.Context, host string, ip netip.Addr) Fetch {
 }
 
 func (f *Fetcher) fetch(ctx context.Context, host string, ip netip.Addr, res *Fetch) (string, error) {
-	var d Dialer = f.Dialer
+	d := f.Dialer
 	if d == nil {
 		d = &net.Dialer{}
 	}

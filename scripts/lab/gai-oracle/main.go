@@ -197,7 +197,7 @@ func runHost(helper, etcDir, ns, key string, verbose bool) ([]outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }()
 	nameList := make([]string, len(names))
 	for i, n := range names {
 		nameList[i] = n.name
