@@ -53,7 +53,10 @@ type TLSFacts struct {
 }
 
 // validation asks once per Checker whether its resolver validates
-// (Postfix's dnssec_probe); an answer the deadline cut short is not kept.
+// (Postfix's dnssec_probe). Only a definite answer is kept: the root's NS
+// with or without the AD bit. A failed probe (SERVFAIL, a timeout, the
+// deadline) is asked again for the next domain, so that one transient
+// failure does not leave DANE not judged for a whole bulk run.
 func (c *Checker) validation(ctx context.Context, sr dnsq.SecureResolver) tlspolicy.Validation {
 	if sr == nil {
 		return tlspolicy.Validation{Error: "the resolver cannot look up TLSA and NS records", Fix: tlspolicy.FixValidatingResolver}
@@ -64,7 +67,7 @@ func (c *Checker) validation(ctx context.Context, sr dnsq.SecureResolver) tlspol
 		return *c.val
 	}
 	v := tlspolicy.ProbeValidation(ctx, sr)
-	if ctx.Err() == nil {
+	if v.Status == dnsq.StatusOK && ctx.Err() == nil {
 		c.val = &v
 	}
 	return v

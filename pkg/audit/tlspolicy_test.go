@@ -282,3 +282,20 @@ func TestProbeOfAMailDomainGivesEachAddressItsDANEVerdict(t *testing.T) {
 		t.Errorf("findings %v lack MC702", doc.Findings)
 	}
 }
+
+func TestAFailedValidationProbeIsAskedAgainForTheNextDomain(t *testing.T) {
+	mock := &dnsq.Mock{NS: map[string][]string{".": {"a.root-servers.net."}}, Secure: []string{"."},
+		Fail: map[string]dnsq.Status{"NS .": dnsq.StatusServFail}}
+	c := &Checker{}
+	if v := c.validation(context.Background(), mock); v.Validates {
+		t.Fatalf("%+v: a SERVFAIL validates", v)
+	}
+	delete(mock.Fail, "NS .")
+	if v := c.validation(context.Background(), mock); !v.Validates {
+		t.Fatalf("%+v: the SERVFAIL was kept for the next domain", v)
+	}
+	c.validation(context.Background(), mock)
+	if n := mock.Calls("NS ."); n != 2 {
+		t.Errorf("root NS asked %d times, want 2 (the definite answer is kept)", n)
+	}
+}
