@@ -182,6 +182,9 @@ func TestCheckLeavesDANENotJudgedWhenTheResolverDoesNotValidate(t *testing.T) {
 func TestCheckWithoutSTARTTLSLeavesDANENotJudged(t *testing.T) {
 	d := newTLSDomain(t, "")
 	rep := d.check(t, CheckRequest{SMTP: smtpprobe.Options{NoStartTLS: true}})
+	if len(rep.Probes) != 2 {
+		t.Fatalf("%d probes, want one per family", len(rep.Probes))
+	}
 	for _, p := range rep.Probes {
 		if p.DANE == nil || p.DANE.Status != tlspolicy.DANENotJudged {
 			t.Errorf("%s: dane %+v, want not_judged under --no-starttls", p.IP, p.DANE)
@@ -232,11 +235,15 @@ func TestCheckReportsAnEnforcedMXCertificateThatDoesNotNameTheMX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The IPv4 listener presents a certificate for another name; the
-	// TLSA record still names its key.
+	// The IPv4 listener presents a certificate for another name (and
+	// another key: the TLSA record still names the first IPv4 key, so
+	// DANE fails there too; MTA-STS is what this test judges).
 	s4, s6, err := smtptest.StartPair(smtptest.Script{Cert: &wrong}, smtptest.Script{Cert: &d.v6})
+	if errors.Is(err, smtptest.ErrNoIPv6) {
+		t.Skip("no IPv6 loopback")
+	}
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	defer s4.Close()
 	defer s6.Close()
