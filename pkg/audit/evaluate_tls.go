@@ -20,6 +20,10 @@ func EvaluateTLS(f Facts, p Policy) Verdict {
 // tlsPolicy judges DNSSEC, DANE, MTA-STS and TLS-RPT (MC7xx).
 func (e *evaluator) tlsPolicy() {
 	t := e.f.TLS
+	if t.Cut {
+		// docs/exit-codes.md: --timeout is never the domain's fault.
+		e.undecided("the run's deadline cut the TLS-policy lookups of " + e.f.Discovery.Domain)
+	}
 	if !t.Validation.Validates {
 		e.add(report.CodeResolverNotValidates, e.f.Discovery.Domain, "",
 			"DANE not judged: %s.", strings.TrimSuffix(t.Validation.Error, "."))

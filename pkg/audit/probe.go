@@ -141,6 +141,7 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 		if tlsFacts != nil {
 			tv := EvaluateTLS(Facts{Discovery: d, Probes: doc.Probes, TLS: tlsFacts, DeadlineHit: doc.Partial}, Policy{Now: c.now()})
 			pv.Findings = append(pv.Findings, tv.Findings...)
+			pv.Undetermined = pv.Undetermined || tv.Undetermined
 			report.SortFindings(pv.Findings)
 		}
 		v = &pv

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ipfam "github.com/mailcheck/mailcheck/pkg/addr"
@@ -57,6 +58,10 @@ type TLSFacts struct {
 	// some family is not a finding: the run's deadline cut the fetches,
 	// or this host has no route for the family. Empty: judged.
 	MTASTSNotJudged string
+	// Cut: the run's deadline ended a TLS-policy lookup (the validation
+	// probe, a TLSA lookup, the MTA-STS check), whose verdict is then
+	// undetermined rather than the domain's fault.
+	Cut bool
 }
 
 // deadlineCut is the reason a TLS stage's failure is not judged: our
@@ -210,6 +215,7 @@ type tlsRun struct {
 	domain sync.WaitGroup
 	tlsa   sync.WaitGroup
 	val    chan struct{}
+	cut    atomic.Bool // a stage ended with the run's deadline passed
 }
 
 func startTLS(ctx context.Context, st *TLSStages, domain string, noStartTLS bool) *tlsRun {
@@ -217,6 +223,9 @@ func startTLS(ctx context.Context, st *TLSStages, domain string, noStartTLS bool
 	go func() {
 		defer close(t.val)
 		t.facts.Validation = st.Validation(ctx)
+		if !t.facts.Validation.Validates && ourDeadlinePassed(ctx) {
+			t.cut.Store(true)
+		}
 	}()
 	if st.MTASTS != nil {
 		t.domain.Add(1)
@@ -224,6 +233,9 @@ func startTLS(ctx context.Context, st *TLSStages, domain string, noStartTLS bool
 			defer t.domain.Done()
 			m, why := st.MTASTS(ctx, domain)
 			t.facts.MTASTS, t.facts.MTASTSNotJudged = &m, why
+			if why == deadlineCut {
+				t.cut.Store(true)
+			}
 		}()
 	}
 	if st.TLSRPT != nil {
@@ -264,6 +276,7 @@ func (t *tlsRun) exchanges(ctx context.Context, d discover.Result) {
 					// Our --timeout, not the domain's DNS, ended the
 					// lookup: DANE is not judged for this exchange.
 					set.Status, set.Error = tlspolicy.DANENotJudged, "the TLSA lookup was not finished: "+deadlineCut
+					t.cut.Store(true)
 				}
 				t.facts.TLSA[i] = set
 			}()
@@ -279,6 +292,7 @@ func (t *tlsRun) finish(d discover.Result, probes []smtpprobe.Result, now time.T
 	t.tlsa.Wait()
 	t.domain.Wait()
 	f := &t.facts
+	f.Cut = t.cut.Load()
 	if f.MTASTS != nil {
 		coverMX(f.MTASTS, d)
 	}

@@ -332,8 +332,8 @@ func TestCheckCutByItsDeadlineInTheTLSStagesIsPartialNotAFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Partial || len(findingsWith(rep, report.CodeDeadlineReached)) != 1 {
-		t.Errorf("partial %v, findings %v: want a partial run with MC903", rep.Partial, rep.Findings)
+	if !rep.Partial || !rep.Undetermined || len(findingsWith(rep, report.CodeDeadlineReached)) != 1 {
+		t.Errorf("partial %v, undetermined %v, findings %v: want a partial, undetermined run with MC903", rep.Partial, rep.Undetermined, rep.Findings)
 	}
 	for _, code := range []string{report.CodeDANELookupError, report.CodeSTSNoPolicy, report.CodeSTSFamilyEnforce, report.CodeSTSFamilyTesting} {
 		if fs := findingsWith(rep, code); len(fs) != 0 {
@@ -361,8 +361,8 @@ func TestProbeDecidesPartialAfterItsTLSStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !doc.Partial {
-		t.Error("the TLSA lookups ran into the deadline after the probes, and probe is not partial")
+	if !doc.Partial || !doc.Undetermined {
+		t.Errorf("partial %v, undetermined %v: the TLSA lookups ran into the deadline after the probes", doc.Partial, doc.Undetermined)
 	}
 	for _, f := range doc.Findings {
 		if f.Code == report.CodeDANELookupError {
