@@ -64,7 +64,7 @@ func (c *Checker) planWith(resolve func() (dnsq.Resolver, error), req CheckReque
 	var tls *TLSStages
 	if !req.DNSOnly {
 		prober = c.prober(req.SMTP)
-		tls = c.tlsStages(r, req.SMTP.Port, req.SMTP, true)
+		tls = c.tlsStages(r, req.SMTP.Port, req.SMTP, Policy{Sandbox: c.Sandbox, Ignored: req.Ignore}, true)
 	}
 	p := &checkPlan{
 		c: c,

@@ -147,6 +147,16 @@ func TestEvaluateReportsEachFault(t *testing.T) {
 		}, []string{"MC210"}, []string{"MC311"}},
 		{"PTR not confirmed", func(f *Facts, p *Policy) { mx1(f).Addresses[0].FCrDNS = iprev.StatusFail }, []string{"MC211"}, nil},
 		{"PTR temperror", func(f *Facts, p *Policy) { mx1(f).Addresses[0].FCrDNS = iprev.StatusTempError }, []string{"MC212"}, nil},
+		{"PTR timed out in a run the deadline cut", func(f *Facts, p *Policy) {
+			f.DeadlineHit = true
+			a := &mx1(f).Addresses[0]
+			a.FCrDNS, a.PTRStatus, a.PTRError = iprev.StatusTempError, dnsq.StatusTimeout, "PTR 1.2.0.192.in-addr.arpa: timeout: no answer in time"
+		}, []string{"MC903"}, []string{"MC212"}},
+		{"PTR SERVFAIL in a run the deadline cut", func(f *Facts, p *Policy) {
+			f.DeadlineHit = true
+			a := &mx1(f).Addresses[0]
+			a.FCrDNS, a.PTRStatus, a.PTRError = iprev.StatusTempError, dnsq.StatusServFail, "PTR 1.2.0.192.in-addr.arpa: servfail"
+		}, []string{"MC903", "MC212"}, nil},
 		{"PTR malformed", func(f *Facts, p *Policy) { mx1(f).Addresses[0].FCrDNS = iprev.StatusPermError }, []string{"MC213"}, nil},
 		{"generic PTR", func(f *Facts, p *Policy) {
 			mx1(f).Addresses[0].PTR = []string{"192-0-2-10.dynamic.isp.example"}

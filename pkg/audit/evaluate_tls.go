@@ -20,6 +20,10 @@ func EvaluateTLS(f Facts, p Policy) Verdict {
 // tlsPolicy judges DNSSEC, DANE, MTA-STS and TLS-RPT (MC7xx).
 func (e *evaluator) tlsPolicy() {
 	t := e.f.TLS
+	if t.Cut {
+		// docs/exit-codes.md: --timeout is never the domain's fault.
+		e.undecided("the run's deadline cut the TLS-policy lookups of " + e.f.Discovery.Domain)
+	}
 	if !t.Validation.Validates {
 		e.add(report.CodeResolverNotValidates, e.f.Discovery.Domain, "",
 			"DANE not judged: %s.", strings.TrimSuffix(t.Validation.Error, "."))
@@ -144,14 +148,18 @@ func (e *evaluator) mtaSTS(m *tlspolicy.MTASTS) {
 	dom := e.f.Discovery.Domain
 	host := tlspolicy.PolicyHost(dom)
 	policyURL := "https://" + host + "/.well-known/mta-sts.txt"
-	switch m.Status {
-	case tlspolicy.STSNoPolicy:
+	// What the run's deadline or this host's routes kept from being
+	// fetched is not judged (MC903 or the probes' self-check says so).
+	cut := e.f.TLS.MTASTSNotJudged == deadlineCut
+	switch {
+	case m.Status == tlspolicy.STSNoPolicy && e.f.TLS.MTASTSNotJudged != "":
+	case m.Status == tlspolicy.STSNoPolicy:
 		e.add(report.CodeSTSNoPolicy, host, fmt.Sprintf("Serve the policy at %s (HTTP 200, text/plain, a certificate valid for %s) over every address of %s, or remove the TXT record _mta-sts.%s.", policyURL, host, host, dom),
 			"_mta-sts.%s announces a policy (id %s) that could not be fetched over any address of %s%s.", dom, m.ID, host, fetchSummary(m.Fetch))
-	case tlspolicy.STSPolicyNoTXT:
+	case m.Status == tlspolicy.STSPolicyNoTXT:
 		e.add(report.CodeSTSPolicyNoTXT, "_mta-sts."+dom, fmt.Sprintf("Publish `_mta-sts.%s. IN TXT \"v=STSv1; id=%s\"`.", dom, "20240101000000"),
 			"A policy is served at %s but _mta-sts.%s has no TXT record: senders never fetch it.", policyURL, dom)
-	case tlspolicy.STSInvalidTXT:
+	case m.Status == tlspolicy.STSInvalidTXT:
 		e.add(report.CodeSTSInvalidTXT, "_mta-sts."+dom, fmt.Sprintf("Publish exactly one record: `_mta-sts.%s. IN TXT \"v=STSv1; id=20240101000000\"`.", dom),
 			"The MTA-STS TXT record of %s is invalid (%s): senders treat the domain as having no policy.", dom, m.Error)
 	}
@@ -170,6 +178,7 @@ func (e *evaluator) mtaSTS(m *tlspolicy.MTASTS) {
 		}
 		for _, f := range m.Fetch {
 			switch {
+			case f.Status != tlspolicy.FetchOK && cut:
 			case f.Status != tlspolicy.FetchOK:
 				e.add(code, f.IP, fmt.Sprintf("Make %s serve the policy at %s (fix the service on %s or remove that address record).", f.IP, policyURL, f.IP),
 					"The MTA-STS policy of %s is fetched over %s (%s) but not over %s at %s: %s (%s).", dom, ipfam.Label(good.Family), good.IP, ipfam.Label(f.Family), f.IP, f.Status, f.Error)

@@ -80,7 +80,7 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 		}
 		// Whether the resolver validates is asked beside discovery, the
 		// TLSA records beside the probes.
-		tlsr = startTLS(ctx, c.tlsStages(r, opts.Port, opts, false), name.ASCII, opts.NoStartTLS)
+		tlsr = startTLS(ctx, c.tlsStages(r, opts.Port, opts, Policy{Sandbox: c.Sandbox}, false), name.ASCII, opts.NoStartTLS)
 		d = discover.Run(ctx, r, name.ASCII, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: true})
 		doc.Partial = errors.Is(ctx.Err(), context.DeadlineExceeded)
 		tlsr.exchanges(ctx, d)
@@ -105,7 +105,6 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	if doc.Probes == nil {
 		doc.Probes = []smtpprobe.Result{}
 	}
-	doc.Partial = doc.Partial || deadlineHit(ctx, doc.Probes)
 	if literalPTR != nil && len(doc.Probes) == 1 {
 		doc.Probes[0].PTR = <-literalPTR
 	}
@@ -113,6 +112,9 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	if tlsr != nil {
 		tlsFacts = tlsr.finish(d, doc.Probes, c.now())
 	}
+	// After the TLS stages, as check decides it: the deadline may have
+	// cut a TLSA lookup after the last probe ended.
+	doc.Partial = doc.Partial || deadlineHit(ctx, doc.Probes)
 	for i := range doc.Probes {
 		doc.Probes[i].Chain = nil // kept only for the DANE verdicts
 	}
@@ -137,8 +139,9 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 	if v == nil {
 		pv := probeVerdict(doc, c.now(), opts.NoStartTLS)
 		if tlsFacts != nil {
-			tv := EvaluateTLS(Facts{Discovery: d, Probes: doc.Probes, TLS: tlsFacts}, Policy{Now: c.now()})
+			tv := EvaluateTLS(Facts{Discovery: d, Probes: doc.Probes, TLS: tlsFacts, DeadlineHit: doc.Partial}, Policy{Now: c.now()})
 			pv.Findings = append(pv.Findings, tv.Findings...)
+			pv.Undetermined = pv.Undetermined || tv.Undetermined
 			report.SortFindings(pv.Findings)
 		}
 		v = &pv

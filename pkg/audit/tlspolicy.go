@@ -3,10 +3,12 @@ package audit
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ipfam "github.com/mailcheck/mailcheck/pkg/addr"
@@ -28,7 +30,9 @@ type TLSStages struct {
 	// TLSA looks up the TLSA records of one exchange of the discovery.
 	TLSA func(ctx context.Context, v tlspolicy.Validation, d discover.Result, x discover.Exchange) tlspolicy.TLSASet
 	// MTASTS and TLSRPT check the domain; nil: not checked (probe).
-	MTASTS func(ctx context.Context, domain string) tlspolicy.MTASTS
+	// MTASTS also says why the failed fetches are not judged, if they
+	// are not (a family this host has no route for).
+	MTASTS func(ctx context.Context, domain string) (tlspolicy.MTASTS, string)
 	TLSRPT func(ctx context.Context, domain string) tlspolicy.TLSRPT
 	// RootCAs verify MX certificates for an MTA-STS policy; nil: the
 	// system's roots.
@@ -50,10 +54,37 @@ type TLSFacts struct {
 	// NoStartTLS: the probes did not try STARTTLS (--no-starttls), so the
 	// certificate checks are not judged.
 	NoStartTLS bool
+	// MTASTSNotJudged says why a policy that could not be fetched over
+	// some family is not a finding: the run's deadline cut the fetches,
+	// or this host has no route for the family. Empty: judged.
+	MTASTSNotJudged string
+	// Cut: the run's deadline ended a TLS-policy lookup (the validation
+	// probe, a TLSA lookup, the MTA-STS check), whose verdict is then
+	// undetermined rather than the domain's fault.
+	Cut bool
+}
+
+// deadlineCut is the reason a TLS stage's failure is not judged: our
+// --timeout ended it, not the domain's servers.
+const deadlineCut = "the run's deadline was reached before it finished"
+
+// ourDeadlinePassed says the run's deadline (not a server's timeout, nor an
+// interruption) has passed; a stage that ends with it passed may have
+// been cut short by it. The clock is read too: dnsq and the fetches end
+// their waits at the deadline, an instant before ctx.Err() says so.
+func ourDeadlinePassed(ctx context.Context) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // validation asks once per Checker whether its resolver validates
-// (Postfix's dnssec_probe); an answer the deadline cut short is not kept.
+// (Postfix's dnssec_probe). Only a definite answer is kept: the root's NS
+// with or without the AD bit. A failed probe (SERVFAIL, a timeout, the
+// deadline) is asked again for the next domain, so that one transient
+// failure does not leave DANE not judged for a whole bulk run.
 func (c *Checker) validation(ctx context.Context, sr dnsq.SecureResolver) tlspolicy.Validation {
 	if sr == nil {
 		return tlspolicy.Validation{Error: "the resolver cannot look up TLSA and NS records", Fix: tlspolicy.FixValidatingResolver}
@@ -64,7 +95,10 @@ func (c *Checker) validation(ctx context.Context, sr dnsq.SecureResolver) tlspol
 		return *c.val
 	}
 	v := tlspolicy.ProbeValidation(ctx, sr)
-	if ctx.Err() == nil {
+	if !v.Validates && ourDeadlinePassed(ctx) {
+		v.Error = "the root NS lookup was not finished: " + deadlineCut
+	}
+	if v.Status == dnsq.StatusOK && ctx.Err() == nil {
 		c.val = &v
 	}
 	return v
@@ -73,7 +107,7 @@ func (c *Checker) validation(ctx context.Context, sr dnsq.SecureResolver) tlspol
 // tlsStages wires package tlspolicy to r for a run: port is the SMTP port
 // connected to (the TLSA name's), and domain adds MTA-STS and TLS-RPT.
 // A resolver that cannot ask TLSA questions leaves DANE "not judged".
-func (c *Checker) tlsStages(r dnsq.Resolver, port int, o smtpprobe.Options, domain bool) *TLSStages {
+func (c *Checker) tlsStages(r dnsq.Resolver, port int, o smtpprobe.Options, pol Policy, domain bool) *TLSStages {
 	sr, _ := r.(dnsq.SecureResolver)
 	ts := &TLSStages{
 		RootCAs:    c.RootCAs,
@@ -89,7 +123,11 @@ func (c *Checker) tlsStages(r dnsq.Resolver, port int, o smtpprobe.Options, doma
 	if c.Dialer != nil {
 		f.Dialer = fetchDialer{c.Dialer}
 	}
-	ts.MTASTS = func(ctx context.Context, dom string) tlspolicy.MTASTS {
+	routes := c.Routes
+	if routes == nil {
+		routes = smtpprobe.UDPRouteChecker{}
+	}
+	ts.MTASTS = func(ctx context.Context, dom string) (tlspolicy.MTASTS, string) {
 		host := dnsq.Fqdn(tlspolicy.PolicyHost(dom))
 		var ips []netip.Addr
 		if c.IPv4 {
@@ -98,9 +136,35 @@ func (c *Checker) tlsStages(r dnsq.Resolver, port int, o smtpprobe.Options, doma
 		if c.IPv6 {
 			ips = append(ips, r.LookupAAAA(ctx, host).Addrs...)
 		}
+		// The addresses the MX probes refuse (probeable: this machine's
+		// own loopback, unspecified, link-local or multicast space, which
+		// no sender reaches either) are not connected to: they are policy
+		// fetches that fail. A family this host has no route for is not judged, as
+		// the probes' self-check leaves it inconclusive.
+		var fetch []netip.Addr
+		var refused []tlspolicy.Fetch
+		notJudged := ""
+		for _, ip := range ips {
+			class := discover.Classify(ip)
+			if pol.unusable(class) {
+				refused = append(refused, tlspolicy.Fetch{Family: ipfam.Family(ip), IP: ip.String(), Status: tlspolicy.FetchUnreachable,
+					Error: "a " + strings.ReplaceAll(string(class), "_", "-") + " address, which no sender on the Internet can reach: not connected to"})
+				continue
+			}
+			if _, err := routes.CheckRoute(ctx, netip.Addr{}, ip); err != nil && ctx.Err() == nil {
+				notJudged = "this host has no " + ipfam.Label(ipfam.Family(ip)) + " route toward " + ip.String()
+				continue
+			}
+			fetch = append(fetch, ip)
+		}
 		// MX coverage is judged once discovery has the MX hosts
 		// (coverMX): the policy is fetched beside discovery.
-		return tlspolicy.CheckMTASTS(ctx, r, f, dom, ips, nil)
+		m := tlspolicy.CheckMTASTS(ctx, r, f, dom, fetch, nil)
+		m.Fetch = append(m.Fetch, refused...)
+		if ourDeadlinePassed(ctx) {
+			notJudged = deadlineCut
+		}
+		return m, notJudged
 	}
 	ts.TLSRPT = func(ctx context.Context, dom string) tlspolicy.TLSRPT { return tlspolicy.CheckTLSRPT(ctx, r, dom) }
 	return ts
@@ -151,6 +215,7 @@ type tlsRun struct {
 	domain sync.WaitGroup
 	tlsa   sync.WaitGroup
 	val    chan struct{}
+	cut    atomic.Bool // a stage ended with the run's deadline passed
 }
 
 func startTLS(ctx context.Context, st *TLSStages, domain string, noStartTLS bool) *tlsRun {
@@ -158,13 +223,19 @@ func startTLS(ctx context.Context, st *TLSStages, domain string, noStartTLS bool
 	go func() {
 		defer close(t.val)
 		t.facts.Validation = st.Validation(ctx)
+		if !t.facts.Validation.Validates && ourDeadlinePassed(ctx) {
+			t.cut.Store(true)
+		}
 	}()
 	if st.MTASTS != nil {
 		t.domain.Add(1)
 		go func() {
 			defer t.domain.Done()
-			m := st.MTASTS(ctx, domain)
-			t.facts.MTASTS = &m
+			m, why := st.MTASTS(ctx, domain)
+			t.facts.MTASTS, t.facts.MTASTSNotJudged = &m, why
+			if why == deadlineCut {
+				t.cut.Store(true)
+			}
 		}()
 	}
 	if st.TLSRPT != nil {
@@ -200,7 +271,14 @@ func (t *tlsRun) exchanges(ctx context.Context, d discover.Result) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				t.facts.TLSA[i] = t.st.TLSA(ctx, t.facts.Validation, d, x)
+				set := t.st.TLSA(ctx, t.facts.Validation, d, x)
+				if set.Status == tlspolicy.DANELookupError && ourDeadlinePassed(ctx) {
+					// Our --timeout, not the domain's DNS, ended the
+					// lookup: DANE is not judged for this exchange.
+					set.Status, set.Error = tlspolicy.DANENotJudged, "the TLSA lookup was not finished: "+deadlineCut
+					t.cut.Store(true)
+				}
+				t.facts.TLSA[i] = set
 			}()
 		}
 		wg.Wait()
@@ -214,6 +292,7 @@ func (t *tlsRun) finish(d discover.Result, probes []smtpprobe.Result, now time.T
 	t.tlsa.Wait()
 	t.domain.Wait()
 	f := &t.facts
+	f.Cut = t.cut.Load()
 	if f.MTASTS != nil {
 		coverMX(f.MTASTS, d)
 	}

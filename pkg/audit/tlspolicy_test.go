@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	ipfam "github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/internal/smtptest"
@@ -180,6 +182,9 @@ func TestCheckLeavesDANENotJudgedWhenTheResolverDoesNotValidate(t *testing.T) {
 func TestCheckWithoutSTARTTLSLeavesDANENotJudged(t *testing.T) {
 	d := newTLSDomain(t, "")
 	rep := d.check(t, CheckRequest{SMTP: smtpprobe.Options{NoStartTLS: true}})
+	if len(rep.Probes) != 2 {
+		t.Fatalf("%d probes, want one per family", len(rep.Probes))
+	}
 	for _, p := range rep.Probes {
 		if p.DANE == nil || p.DANE.Status != tlspolicy.DANENotJudged {
 			t.Errorf("%s: dane %+v, want not_judged under --no-starttls", p.IP, p.DANE)
@@ -230,11 +235,15 @@ func TestCheckReportsAnEnforcedMXCertificateThatDoesNotNameTheMX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The IPv4 listener presents a certificate for another name; the
-	// TLSA record still names its key.
+	// The IPv4 listener presents a certificate for another name (and
+	// another key: the TLSA record still names the first IPv4 key, so
+	// DANE fails there too; MTA-STS is what this test judges).
 	s4, s6, err := smtptest.StartPair(smtptest.Script{Cert: &wrong}, smtptest.Script{Cert: &d.v6})
+	if errors.Is(err, smtptest.ErrNoIPv6) {
+		t.Skip("no IPv6 loopback")
+	}
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	defer s4.Close()
 	defer s6.Close()
@@ -280,5 +289,146 @@ func TestProbeOfAMailDomainGivesEachAddressItsDANEVerdict(t *testing.T) {
 	}
 	if !codes[report.CodeDANEFamilyFails] {
 		t.Errorf("findings %v lack MC702", doc.Findings)
+	}
+}
+
+func TestAFailedValidationProbeIsAskedAgainForTheNextDomain(t *testing.T) {
+	mock := &dnsq.Mock{NS: map[string][]string{".": {"a.root-servers.net."}}, Secure: []string{"."},
+		Fail: map[string]dnsq.Status{"NS .": dnsq.StatusServFail}}
+	c := &Checker{}
+	if v := c.validation(context.Background(), mock); v.Validates {
+		t.Fatalf("%+v: a SERVFAIL validates", v)
+	}
+	delete(mock.Fail, "NS .")
+	if v := c.validation(context.Background(), mock); !v.Validates {
+		t.Fatalf("%+v: the SERVFAIL was kept for the next domain", v)
+	}
+	c.validation(context.Background(), mock)
+	if n := mock.Calls("NS ."); n != 2 {
+		t.Errorf("root NS asked %d times, want 2 (the definite answer is kept)", n)
+	}
+}
+
+// hangingTLSA is the domain's resolver with TLSA queries that never get
+// an answer: each waits for the run's deadline.
+type hangingTLSA struct{ *dnsq.Mock }
+
+func (h hangingTLSA) LookupTLSA(ctx context.Context, name string) dnsq.TLSAResult {
+	<-ctx.Done()
+	return h.Mock.LookupTLSA(ctx, name)
+}
+
+func TestCheckCutByItsDeadlineInTheTLSStagesIsPartialNotAFault(t *testing.T) {
+	d := newTLSDomain(t, "version: STSv1\nmode: enforce\nmx: mx.example.test\nmax_age: 86400\n")
+	// The policy host answers nothing before the deadline either.
+	d.policy.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	c := &Checker{
+		Resolver: func() (dnsq.Resolver, error) { return hangingTLSA{d.mock}, nil },
+		RootCAs:  smtptest.CertPool(&d.v4, &d.v6, &d.policyCA),
+		IPv4:     true, IPv6: true, Timeout: time.Second, Sandbox: true,
+		HTTPSPort: int(netip.MustParseAddrPort(d.policy.Listener.Addr().String()).Port()),
+	}
+	rep, err := c.Check(context.Background(), "example.test", CheckRequest{SMTP: smtpprobe.Options{Port: d.port, ConnectTimeout: 5 * time.Second, CommandTimeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Partial || !rep.Undetermined || len(findingsWith(rep, report.CodeDeadlineReached)) != 1 {
+		t.Errorf("partial %v, undetermined %v, findings %v: want a partial, undetermined run with MC903", rep.Partial, rep.Undetermined, rep.Findings)
+	}
+	for _, code := range []string{report.CodeDANELookupError, report.CodeSTSNoPolicy, report.CodeSTSFamilyEnforce, report.CodeSTSFamilyTesting} {
+		if fs := findingsWith(rep, code); len(fs) != 0 {
+			t.Errorf("%s %v: what the deadline cut is blamed on the domain", code, fs)
+		}
+	}
+	if len(rep.DANE.TLSA) != 1 || rep.DANE.TLSA[0].Status != tlspolicy.DANENotJudged {
+		t.Errorf("tlsa %+v, want not_judged", rep.DANE.TLSA)
+	}
+}
+
+func TestProbeDecidesPartialAfterItsTLSStages(t *testing.T) {
+	d := newTLSDomain(t, "")
+	c := &Checker{
+		Resolver: func() (dnsq.Resolver, error) { return hangingTLSA{d.mock}, nil },
+		RootCAs:  smtptest.CertPool(&d.v4, &d.v6),
+		IPv4:     true, IPv6: true, Timeout: time.Second,
+	}
+	name, err := target.Parse("example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := c.Probe(context.Background(), ProbeRequest{Target: target.Host{Name: name},
+		SMTP: smtpprobe.Options{Port: d.port, ConnectTimeout: 5 * time.Second, CommandTimeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.Partial || !doc.Undetermined {
+		t.Errorf("partial %v, undetermined %v: the TLSA lookups ran into the deadline after the probes", doc.Partial, doc.Undetermined)
+	}
+	for _, f := range doc.Findings {
+		if f.Code == report.CodeDANELookupError {
+			t.Errorf("%v: the deadline's cut is blamed on the domain", f)
+		}
+	}
+}
+
+// routes has no route for one family.
+type routes struct{ none string }
+
+func (r routes) CheckRoute(_ context.Context, _, dst netip.Addr) (netip.Addr, error) {
+	if ipfam.Family(dst) == r.none {
+		return netip.Addr{}, errors.New("network is unreachable")
+	}
+	return dst, nil
+}
+
+func TestAnMTASTSFetchOverAFamilyWithoutARouteIsNotJudged(t *testing.T) {
+	// The policy is served over IPv4 only; this host has no IPv6 route.
+	d := newTLSDomain(t, "version: STSv1\nmode: enforce\nmx: mx.example.test\nmax_age: 86400\n")
+	c := &Checker{
+		Resolver: func() (dnsq.Resolver, error) { return d.mock, nil },
+		RootCAs:  smtptest.CertPool(&d.v4, &d.v6, &d.policyCA), Routes: routes{none: ipfam.IPv6},
+		IPv4: true, IPv6: true, Timeout: 10 * time.Second, Sandbox: true,
+		HTTPSPort: int(netip.MustParseAddrPort(d.policy.Listener.Addr().String()).Port()),
+	}
+	rep, err := c.Check(context.Background(), "example.test", CheckRequest{SMTP: smtpprobe.Options{Port: d.port, ConnectTimeout: 2 * time.Second, CommandTimeout: 2 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MTASTS == nil || rep.MTASTS.Mode != tlspolicy.ModeEnforce {
+		t.Fatalf("mta_sts %+v: want the policy fetched over IPv4", rep.MTASTS)
+	}
+	for _, f := range rep.MTASTS.Fetch {
+		if f.Family == ipfam.IPv6 {
+			t.Errorf("fetched over IPv6 without a route: %+v", f)
+		}
+	}
+	if fs := findingsWith(rep, report.CodeSTSFamilyEnforce); len(fs) != 0 {
+		t.Errorf("MC712 %v: this host's missing route is blamed on the domain", fs)
+	}
+}
+
+// noDial fails the test when anything is dialled.
+type noDial struct{ t *testing.T }
+
+func (n noDial) DialContext(_ context.Context, _ string, _ netip.Addr, to netip.AddrPort) (net.Conn, error) {
+	n.t.Errorf("dialled %s", to)
+	return nil, errors.New("refused by the test")
+}
+
+func TestAnMTASTSPolicyHostOnThisMachinesOwnAddressesIsNotConnectedTo(t *testing.T) {
+	mock := &dnsq.Mock{
+		A:    map[string][]netip.Addr{"mta-sts.example.test.": {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("0.0.0.0")}},
+		AAAA: map[string][]netip.Addr{"mta-sts.example.test.": {netip.MustParseAddr("fe80::1")}},
+		TXT:  map[string][]string{"_mta-sts.example.test.": {"v=STSv1; id=1"}},
+	}
+	c := &Checker{Dialer: noDial{t}, Routes: routes{}, IPv4: true, IPv6: true}
+	m, why := c.tlsStages(mock, 25, smtpprobe.Options{}, Policy{}, true).MTASTS(context.Background(), "example.test")
+	if m.Status != tlspolicy.STSNoPolicy || why != "" || len(m.Fetch) != 3 {
+		t.Fatalf("%+v (%q): want no fetchable policy, judged, with one refused fetch per address", m, why)
+	}
+	for _, f := range m.Fetch {
+		if f.Status != tlspolicy.FetchUnreachable || !strings.Contains(f.Error, "not connected to") {
+			t.Errorf("%+v: want unreachable, not connected to", f)
+		}
 	}
 }

@@ -76,6 +76,16 @@ func TestEveryCommandAgreesOnHostileServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { late.Close() })
+	// A DNSSEC-signed domain whose TLSA query is never answered, served
+	// by a server that offers STARTTLS: the run's deadline cuts the DANE
+	// lookup after the probe ends.
+	starttls, err := smtptest.Start(smtptest.Script{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { starttls.Close() })
+	signed := dnstest.New(t, "$ORIGIN .\n@ SOA a.root. h 1 1 1 1 1\n@ NS a.root.\ndane.test. MX 10 mx.dane.test.\nmx.dane.test. A 127.0.0.1\n",
+		dnstest.WithSecureZone("."), dnstest.WithFault(fmt.Sprintf("_%d._tcp.mx.dane.test.", starttls.Addr().Port()), "TLSA", dnstest.FaultDrop))
 
 	// Each command as a CI job would run it. check ignores MC201 (the MX
 	// address is loopback, where the test servers listen); probe judges
@@ -89,6 +99,9 @@ func TestEveryCommandAgreesOnHostileServers(t *testing.T) {
 			"simulate --probe": append([]string{"simulate", "--probe", "-o", "json"}, smtp...),
 			"check":            append([]string{"check", "-o", "json", "--ignore", "MC201"}, smtp...),
 			"check --dns-only": {"check", "--dns-only", "-o", "json", "--ignore", "MC201"},
+			// STARTTLS tried, so DANE is judged.
+			"probe (STARTTLS)": {"probe", "-o", "json", "--port", port, "--connect-timeout", "1s"},
+			"check (STARTTLS)": {"check", "-o", "json", "--ignore", "MC201", "--port", port, "--connect-timeout", "1s"},
 		}
 	}
 	type hostileCase struct {
@@ -133,6 +146,9 @@ func TestEveryCommandAgreesOnHostileServers(t *testing.T) {
 		{client, "late.test", "1s", map[string]int{"probe": ExitUndetermined, "check": ExitUndetermined, "simulate --probe": ExitUndetermined}},
 		// With time enough, the late server is judged as it is: fine.
 		{client, "late.test", "5s", map[string]int{"probe": ExitOK}},
+		// The deadline cuts the TLSA lookup: DANE is not judged, the run
+		// is partial, nothing is blamed on the domain.
+		{signed, "dane.test", "1s", map[string]int{"probe (STARTTLS)": ExitUndetermined, "check (STARTTLS)": ExitUndetermined}},
 	}
 	for _, f := range dnsClientFaults[1:] { // truncate-cut is honest: above
 		for _, where := range []string{"a-", "mx-"} {
@@ -141,8 +157,11 @@ func TestEveryCommandAgreesOnHostileServers(t *testing.T) {
 	}
 	for _, c := range cases {
 		port := srv.Addr().Port()
-		if c.domain == "late.test" {
+		switch c.domain {
+		case "late.test":
 			port = late.Addr().Port()
+		case "dane.test":
+			port = starttls.Addr().Port()
 		}
 		for name, args := range commands(fmt.Sprint(port)) {
 			want, ok := c.exit[name]
@@ -186,6 +205,8 @@ func TestEveryCommandAgreesOnHostileServers(t *testing.T) {
 					if !doc.Partial || slices.Contains(codes, "MC305") {
 						t.Errorf("partial %v, findings %v: want partial and no server blamed", doc.Partial, codes)
 					}
+				case c.domain == "dane.test" && (!doc.Partial || slices.Contains(codes, "MC709")):
+					t.Errorf("partial %v, findings %v: want partial and no MC709", doc.Partial, codes)
 				case c.domain == "late.test" && doc.Partial:
 					t.Errorf("partial with time enough: %s", stdout)
 				}

@@ -254,8 +254,15 @@ func (sb *Sandbox) DialContext(ctx context.Context, network string, laddr netip.
 }
 
 // CheckRoute implements smtpprobe.RouteChecker: every zone address is
-// reachable; anything else has no route.
+// reachable (a dead network's too: this host has a route toward it, the
+// network drops what is sent); anything else has no route.
 func (sb *Sandbox) CheckRoute(ctx context.Context, src, dst netip.Addr) (netip.Addr, error) {
+	if sb.noRoute[dst] {
+		if dst.Is4() {
+			return netip.MustParseAddr("127.0.0.1"), nil
+		}
+		return netip.IPv6Loopback(), nil
+	}
 	for ap, to := range sb.route {
 		if ap.Addr() == dst {
 			return to.Addr(), nil
