@@ -21,6 +21,9 @@ type Real struct {
 	// --set); MaxOrderings caps the orderings listed in the report.
 	MTA          mta.Config
 	MaxOrderings int
+	// Native builds the model's host inputs for a discovery when MTA uses
+	// native lookups; nil: none given.
+	Native       func(ctx context.Context, d discover.Result) *mta.NativeEnv
 	NoSimulation bool
 	// TLS checks the TLS policy beside the probes; nil: not checked.
 	TLS *TLSStages
@@ -55,7 +58,11 @@ func NewStages(rl Real) Stages {
 			maxOrd = CheckMaxOrderings
 		}
 		st.Simulate = func(ctx context.Context, d discover.Result, probes []smtpprobe.Result) (*mta.Document, *SimFacts) {
-			return Simulate(ctx, d, probes, rl.MTA, maxOrd)
+			cfg := rl.MTA
+			if rl.Native != nil {
+				cfg.Native = rl.Native(ctx, d)
+			}
+			return Simulate(ctx, d, probes, cfg, maxOrd)
 		}
 	}
 	return st
