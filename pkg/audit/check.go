@@ -18,7 +18,11 @@ type CheckRequest struct {
 	NoRDNS  bool // no reverse DNS of the MX addresses
 	SMTP    smtpprobe.Options
 	// MTA is the simulated MTA's configuration (zero: Postfix defaults).
-	MTA    mta.Config
+	MTA mta.Config
+	// Native describes the host for the getaddrinfo order when MTA uses
+	// native lookups (smtp_host_lookup = native): the same inputs simulate
+	// reads (nil: this host with glibc's default tables).
+	Native *NativeRequest
 	Expect Expect
 	// Ignore drops findings with these codes (--ignore).
 	Ignore map[string]bool
@@ -73,6 +77,7 @@ func (c *Checker) planWith(resolve func() (dnsq.Resolver, error), req CheckReque
 			Discover:     discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: !req.NoRDNS},
 			Prober:       prober,
 			MTA:          req.MTA,
+			Native:       c.nativeFor(req.MTA, req.Native),
 			NoSimulation: req.DNSOnly,
 			TLS:          tls,
 		}),

@@ -211,9 +211,7 @@ func (e *evaluator) undecided(reason string) {
 func (e *evaluator) run() {
 	d := &e.f.Discovery
 	dom := d.Domain
-	if e.f.DeadlineHit {
-		e.add(report.CodeDeadlineReached, dom, "", "The deadline for %s was reached before every lookup and probe finished; missing results are not judged.", dom)
-	}
+	e.deadlineReached()
 	if e.f.DNSOnly {
 		e.add(report.CodeDNSOnly, dom, "", "SMTP was not probed (--dns-only): reachability, TLS and the IPv4/IPv6 comparison are not judged.")
 	}
@@ -237,12 +235,20 @@ func (e *evaluator) run() {
 	}
 }
 
+// deadlineReached reports the deadline cutting the run short (MC903).
+func (e *evaluator) deadlineReached() {
+	if dom := e.f.Discovery.Domain; e.f.DeadlineHit {
+		e.add(report.CodeDeadlineReached, dom, "", "The deadline for %s was reached before every lookup and probe finished; missing results are not judged.", dom)
+	}
+}
+
 // simulated judges what `mailcheck simulate` reports: the MX set it
 // simulated (the MC1xx findings and the rule for "undetermined", as mx and
-// check judge them) and the simulation itself. Address classes, reverse
-// DNS and SMTP are mx's and probe's to judge.
+// check judge them), the deadline (MC903) and the simulation itself.
+// Address classes, reverse DNS and SMTP are mx's and probe's to judge.
 func (e *evaluator) simulated() {
 	e.anyClass = true
+	e.deadlineReached()
 	if !e.mx() {
 		return
 	}

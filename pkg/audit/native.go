@@ -23,6 +23,18 @@ type NativeRequest struct {
 	SourceAddrs []netip.Prefix
 }
 
+// nativeFor is the check stages' builder of the model's host inputs:
+// nativeEnv, as simulate calls it, when cfg uses native lookups; nil when
+// it does not (the model then reads none).
+func (c *Checker) nativeFor(cfg mta.Config, req *NativeRequest) func(context.Context, discover.Result) *mta.NativeEnv {
+	if !mta.UsesNative(cfg) {
+		return nil
+	}
+	return func(ctx context.Context, d discover.Result) *mta.NativeEnv {
+		return c.nativeEnv(ctx, req, d)
+	}
+}
+
 // nativeEnv builds the model's host inputs for the discovered addresses:
 // with --source-addr from the flags alone; otherwise this host's interface
 // addresses (HostAddrs) and, per destination, the source address a UDP

@@ -1,8 +1,12 @@
 package audit
 
 import (
+	"encoding/json"
+	"time"
+
 	"context"
 	"errors"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"net/netip"
 	"testing"
 
@@ -58,5 +62,48 @@ func TestNativeEnvFromSourceAddrsAsksNothingOfThisHost(t *testing.T) {
 	}
 	if _, ok := env.Sources[netip.MustParseAddr("192.0.2.1")]; ok {
 		t.Errorf("sources %v, want IPv4 unroutable: the host has no IPv4 address", env.Sources)
+	}
+}
+
+// check and simulate model the same host: with smtp_host_lookup = native
+// both read this host's addresses, its routes and the given gai.conf, so
+// the getaddrinfo inputs they report are the same.
+func TestCheckAndSimulateGiveTheNativeModelTheSameHostInputs(t *testing.T) {
+	m := &dnsq.Mock{
+		MX:   map[string][]dnsq.MX{"example.test.": {{Preference: 10, Host: "mx.example.test."}}},
+		A:    map[string][]netip.Addr{"mx.example.test.": {netip.MustParseAddr("192.0.2.1")}},
+		AAAA: map[string][]netip.Addr{"mx.example.test.": {netip.MustParseAddr("2001:db8::1")}},
+	}
+	host := []mta.GAIHostAddr{{Prefix: netip.MustParsePrefix("192.0.2.25/24"), IfIndex: 2}, {Prefix: netip.MustParsePrefix("2001:db8::25/64"), IfIndex: 2}}
+	c := &Checker{
+		Resolver:     func() (dnsq.Resolver, error) { return m, nil },
+		HostAddrs:    func() ([]mta.GAIHostAddr, error) { return host, nil },
+		SenderRoutes: docSources{},
+		IPv4:         true, IPv6: true, Timeout: 5 * time.Second,
+	}
+	cfg := mta.Config{Set: []mta.Assignment{{Name: "smtp_host_lookup", Value: "native"}}}
+	native := &NativeRequest{Conf: mta.ParseGAIConf("gai.conf", []byte("precedence ::ffff:0:0/96 100\n"))}
+	ctx := context.Background()
+
+	sim, err := c.Simulate(ctx, SimulateRequest{Domain: "example.test", Config: cfg, Native: native})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.plan(CheckRequest{NoRDNS: true, MTA: cfg, Native: native})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.stages.Discover(ctx, "example.test", nil)
+	doc, _ := p.stages.Simulate(ctx, d, nil)
+	if doc == nil || doc.Getaddrinfo == nil || sim.Getaddrinfo == nil {
+		t.Fatalf("check's getaddrinfo %v, simulate's %v: want both", doc, sim.Getaddrinfo)
+	}
+	got, _ := json.Marshal(doc.Getaddrinfo)
+	want, _ := json.Marshal(sim.Getaddrinfo)
+	if string(got) != string(want) {
+		t.Errorf("check's getaddrinfo inputs\n%s\nsimulate's\n%s", got, want)
+	}
+	if doc.Getaddrinfo.SourceAddrsFrom != "this host" || doc.Getaddrinfo.GAIConf.Default {
+		t.Errorf("check's inputs %s: want this host's addresses and the given gai.conf", got)
 	}
 }

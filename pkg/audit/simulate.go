@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -41,6 +42,8 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 	defer cancel()
 	ctx, zones := withZoneNotes(ctx)
 	d := discover.Run(ctx, r, req.Domain, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6})
+	// --timeout cutting the lookups short is a finding (MC903), as in mx.
+	cutLookups := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	opt := mta.Options{MaxOrderings: req.MaxOrderings, Outcomes: req.Assume, OutcomeSource: "assumed", Seed: req.Seed, Stop: ctx.Done()}
 	var probeNotes []string
 	probeCut := false
@@ -63,20 +66,17 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 	if !c.IPv6 {
 		doc.Notes = append(doc.Notes, "-4: IPv6 addresses were not looked up, so the model sees none")
 	}
-	v := EvaluateSimulation(d, &doc, Policy{Now: c.now()})
+	v := evaluateSimulation(Facts{Discovery: d, DeadlineHit: cutLookups}, &doc, Policy{Now: c.now()})
 	out := &document.Simulate{Document: doc, Findings: nonNil(zones.findings(v.Findings))}
 	if req.Unicode != doc.Domain {
 		out.DomainUnicode = req.Unicode
 	}
-	// An answer we never got (the MX query, or an address query of an
-	// exchange, timed out or failed on our side) makes the simulation
-	// untrustworthy.
-	// So does a probe the deadline cut short: the replay assumed the
-	// outcome it could not measure (docs/exit-codes.md).
+	// Undetermined by the evaluation's rule, as mx and check judge it (an
+	// address lookup that failed on our side matters only when no MX host
+	// has a usable address), or when the MX query got no answer at all.
+	// A probe the deadline cut short is undetermined too: the replay
+	// assumed the outcome it could not measure (docs/exit-codes.md).
 	out.Undetermined = v.Undetermined || unanswered(d.MXStatus) || probeCut
-	for _, x := range d.MX {
-		out.Undetermined = out.Undetermined || unanswered(x.AStatus) || unanswered(x.AAAAStatus)
-	}
 	return out, nil
 }
 

@@ -21,6 +21,9 @@ type Real struct {
 	// --set); MaxOrderings caps the orderings listed in the report.
 	MTA          mta.Config
 	MaxOrderings int
+	// Native builds the model's host inputs for a discovery when MTA uses
+	// native lookups; nil: none given.
+	Native       func(ctx context.Context, d discover.Result) *mta.NativeEnv
 	NoSimulation bool
 	// TLS checks the TLS policy beside the probes; nil: not checked.
 	TLS *TLSStages
@@ -55,7 +58,11 @@ func NewStages(rl Real) Stages {
 			maxOrd = CheckMaxOrderings
 		}
 		st.Simulate = func(ctx context.Context, d discover.Result, probes []smtpprobe.Result) (*mta.Document, *SimFacts) {
-			return Simulate(ctx, d, probes, rl.MTA, maxOrd)
+			cfg := rl.MTA
+			if rl.Native != nil {
+				cfg.Native = rl.Native(ctx, d)
+			}
+			return Simulate(ctx, d, probes, cfg, maxOrd)
 		}
 	}
 	return st
@@ -101,10 +108,17 @@ func conclusiveOnly(rs []smtpprobe.Result) []smtpprobe.Result {
 // delivery-simulation findings (MC113, MC5xx), with the replay's outcomes
 // (measured or --assume'd) deciding which addresses fail.
 func EvaluateSimulation(d discover.Result, doc *mta.Document, p Policy) Verdict {
+	return evaluateSimulation(Facts{Discovery: d}, doc, p)
+}
+
+// evaluateSimulation is EvaluateSimulation over facts that may also say
+// the deadline cut the discovery short (DeadlineHit: MC903, as mx and
+// check report it).
+func evaluateSimulation(f Facts, doc *mta.Document, p Policy) Verdict {
 	if doc.Partial {
 		// The MX set is still judged (a definite failure there wins);
 		// the simulation's own probabilities are incomplete and are not.
-		v := evaluate(&Facts{Discovery: d}, &p, func(e *evaluator) { e.anyClass = true; e.mx() })
+		v := evaluate(&f, &p, func(e *evaluator) { e.anyClass = true; e.deadlineReached(); e.mx() })
 		v.Undetermined = true
 		v.Reason = cmp.Or(v.Reason, "the deadline stopped the simulation before it finished")
 		return v
@@ -132,7 +146,7 @@ func EvaluateSimulation(d discover.Result, doc *mta.Document, p Policy) Verdict 
 			sf.PDefer = rp.PDeferred
 		}
 	}
-	f := Facts{Discovery: d, Sim: sf}
+	f.Sim = sf
 	return evaluate(&f, &p, (*evaluator).simulated)
 }
 

@@ -155,8 +155,14 @@ func (o *checkOptions) validate() error {
 	if err != nil {
 		return err
 	}
+	// smtp_host_lookup = native: the model reads this host's getaddrinfo
+	// inputs, as simulate's do (its defaults: /etc/gai.conf, this host).
+	native, err := (&gaiFlags{}).nativeRequest(o.f, cfg)
+	if err != nil {
+		return err
+	}
 	o.req = audit.CheckRequest{
-		DNSOnly: o.DNSOnly, NoRDNS: o.NoRDNS, SMTP: smtp, MTA: cfg,
+		DNSOnly: o.DNSOnly, NoRDNS: o.NoRDNS, SMTP: smtp, MTA: cfg, Native: native,
 		Expect: audit.Expect{IPv6: o.ExpectIPv6, MX: o.ExpectMX, PTRSuffix: o.ExpectPTRSuffix, STARTTLS: o.RequireSTARTTLS},
 		Ignore: o.ignore, Sender: o.Sender, MainCF: mainCF,
 	}

@@ -33,7 +33,9 @@ func (g *gaiFlags) registerGAI(fl *pflag.FlagSet) {
 // request builds the Checker's NativeRequest when the model reads the
 // host's getaddrinfo inputs, and refuses the flags when it does not.
 // gai.conf is read here (the Factory's file reader, bounded by
-// mta.MaxGAIConfSize) and each warning goes to stderr naming file and line.
+// mta.MaxGAIConfSize) and each warning goes to stderr naming file and line,
+// the only place they are printed (as --zone's are): the first
+// mta.MaxGAIConfWarnings, then how many more.
 func (g *gaiFlags) nativeRequest(f *Factory, cfg mta.Config) (*audit.NativeRequest, error) {
 	if !mta.UsesNative(cfg) {
 		if g.GAIConf != "" || len(g.SourceAddr) > 0 {
@@ -72,6 +74,9 @@ func (g *gaiFlags) nativeRequest(f *Factory, cfg mta.Config) (*audit.NativeReque
 	req.Conf = mta.ParseGAIConf(name, data)
 	for _, w := range req.Conf.Warnings {
 		fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: %s\n", w)
+	}
+	if n := req.Conf.MoreWarnings; n > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: %s: %d more warnings\n", name, n)
 	}
 	if c := req.Conf.Crash; c != nil {
 		fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: real glibc crashes reading %s (line %d); the simulation reads the rest of the file\n", c.Path, c.Line)

@@ -221,6 +221,37 @@ func TestSimulateTextShowsTheResolverOrderAndItsRules(t *testing.T) {
 	}
 }
 
+// A file of bad lines gives a bounded number of warnings, printed once:
+// on stderr (as --zone's), the text report only counting them.
+func TestSimulatePrintsTheFirstGAIConfWarningsOnceAndCountsTheRest(t *testing.T) {
+	files := map[string]string{"bad.conf": strings.Repeat("x\n", 1000)}
+	out, stderr, code := runSimulateOnHost(t, dualStackHost, nil, files, "--mta", "getaddrinfo", "--gai-conf", "bad.conf", "-o", "text", "--no-color", "example.test")
+	if code != ExitOK {
+		t.Fatalf("exit %d stderr %q", code, stderr)
+	}
+	if n := strings.Count(stderr, "\n"); n != mta.MaxGAIConfWarnings+1 || !strings.Contains(stderr, "bad.conf: 980 more warnings") {
+		t.Errorf("%d stderr lines, want %d warnings and the count of the rest:\n%s", n, mta.MaxGAIConfWarnings, stderr)
+	}
+	if strings.Contains(out, "bad.conf:1:") || !strings.Contains(out, "1000 warnings (on stderr)") {
+		t.Errorf("text report repeats the warnings or does not count them:\n%s", out)
+	}
+	out, _, _ = runSimulateOnHost(t, dualStackHost, nil, files, "--mta", "getaddrinfo", "--gai-conf", "bad.conf", "example.test")
+	var d struct {
+		Getaddrinfo struct {
+			GAIConf struct {
+				Warnings        []string `json:"warnings"`
+				WarningsOmitted int      `json:"warnings_omitted"`
+			} `json:"gai_conf"`
+		} `json:"getaddrinfo"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if g := d.Getaddrinfo.GAIConf; len(g.Warnings) != mta.MaxGAIConfWarnings || g.WarningsOmitted != 980 {
+		t.Errorf("JSON lists %d warnings and omits %d, want %d and 980", len(g.Warnings), g.WarningsOmitted, mta.MaxGAIConfWarnings)
+	}
+}
+
 func TestSimulateReadsAnOversizedGAIConfUpToItsLimitAndSaysSo(t *testing.T) {
 	big := "precedence ::ffff:0:0/96 100\n" + strings.Repeat("# padding\n", mta.MaxGAIConfSize/10+1)
 	out, stderr, code := runSimulateOnHost(t, dualStackHost, nil, map[string]string{"big.conf": big}, "--mta", "getaddrinfo", "--gai-conf", "big.conf", "example.test")

@@ -131,6 +131,13 @@ func TestEveryCommandAgreesOnHostileServers(t *testing.T) {
 		// One MX host without addresses, one that SERVFAILs: definite.
 		{mail, "definite.test", "5s", all(ExitFindings)},
 		{mail, "evil.test", "5s", evil},
+		// One MX host's lookups dropped, the other's answered: a sender
+		// uses the address it has, so no command calls it undetermined.
+		{mail, "halfdropped.test", "3s", dnsOnly},
+		// --timeout ends the DNS stage after an address is known: judged
+		// on what was found, and every command says the deadline cut it
+		// (MC903).
+		{mail, "halfslow.test", "1s", dnsOnly},
 		{client, "ctl.test", "5s", loopback},
 		// A UDP answer cut inside a record with TC set is retried over TCP:
 		// the true verdict.
@@ -195,6 +202,8 @@ func TestEveryCommandAgreesOnHostileServers(t *testing.T) {
 					t.Errorf("no MC112 in %v", codes)
 				case strings.HasPrefix(c.domain, "big") && name == "mx" && (len(doc.MX) != 1 || len(doc.MX[0].Addresses) != bigAddresses):
 					t.Errorf("%+v, want one MX host with %d addresses", doc.MX, bigAddresses)
+				case c.domain == "halfslow.test" && !slices.Contains(codes, "MC903"):
+					t.Errorf("no MC903 in %v: the deadline cut the lookups", codes)
 				case c.domain == "late.test" && c.timeout == "1s":
 					if name == "simulate --probe" {
 						if !slices.ContainsFunc(doc.Notes, func(n string) bool { return strings.Contains(n, "the deadline (--timeout) ended its probe") }) {

@@ -48,6 +48,9 @@ func outputCommands(t *testing.T) [][]string {
 		append([]string{"simulate", "good.test"}, dns...),
 		append([]string{"probe", "--port", port, "--no-starttls", "127.0.0.1"}, dns...),
 		{"explain", "550 5.1.1 <user@example.org>: Recipient address rejected: User unknown"},
+		// cobra's completion command, whose script goes to the same stdout.
+		{"completion", "bash"},
+		{"completion", "zsh"},
 	}
 }
 

@@ -57,9 +57,6 @@ func RunWith(ctx context.Context, f *Factory, args []string) int {
 
 	root := NewRootCmd(f)
 	root.SetArgs(args)
-	root.SetIn(f.IO.In)
-	root.SetOut(f.IO.Out)
-	root.SetErr(f.IO.ErrOut)
 	err := root.ExecuteContext(ctx)
 	if out.err != nil {
 		code, msg := outputExit(out.err)
@@ -128,6 +125,12 @@ Exim, OpenSMTPD, Sendmail) would try those addresses.`,
 	} {
 		root.AddCommand(c)
 	}
+	// The streams are set before the completion command is made: cobra's
+	// takes root's stdout when it is built, and its script must go through
+	// f.IO.Out (RunWith's checked writer: a failed write exits 74).
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
 	// Added explicitly (cobra otherwise adds it only at Execute) so that the
 	// generated reference and man pages include it.
 	root.InitDefaultCompletionCmd()

@@ -370,12 +370,16 @@ func TestDocsJSONDescribesExactlyTheFieldsSimulateWrites(t *testing.T) {
 		{"--mta", "getaddrinfo", "--gai-conf", "my-gai.conf", "--source-addr", "2001:db8:ff::10/64", "example.test"},
 		{"--mta", "go", "example.test"},
 		{"--set", "smtp_host_lookup=native", "example.test"},
+		{"--mta", "getaddrinfo", "--gai-conf", "bad-gai.conf", "example.test"}, // warnings_omitted
 	} {
 		var out, errOut bytes.Buffer
 		ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
 		// The getaddrinfo inputs are a fake host's (gaiflags_test.go).
 		f := NewFactory(ios)
-		f.Open = gaiFiles(map[string]string{"my-gai.conf": "scopev4 ::ffff:169.254.0.0 2\nprecedence ::ffff:0:0/96 100\n"})
+		f.Open = gaiFiles(map[string]string{
+			"my-gai.conf":  "scopev4 ::ffff:169.254.0.0 2\nprecedence ::ffff:0:0/96 100\n",
+			"bad-gai.conf": strings.Repeat("x\n", mta.MaxGAIConfWarnings+1),
+		})
 		f.SenderRoutes = dualStackHost
 		f.HostAddrs = func() ([]mta.GAIHostAddr, error) { return nil, nil }
 		code := RunWith(context.Background(), f, append([]string{"simulate", "-o", "json", "--resolver", s.Addr4()}, args...))

@@ -12,6 +12,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // dualStack is a domain with one exchange reachable over both families.
@@ -136,6 +137,60 @@ func TestCheckedCodesLeaveTLSOutWhenSTARTTLSWasNotTried(t *testing.T) {
 	}
 	if !slices.Contains(got, "MC301") {
 		t.Errorf("MC301 not counted: %v", got)
+	}
+}
+
+// A DNS-only run looked up no TLS policy and probed nothing: JUnit must
+// not count the MC7xx codes, the early-talk and old-TLS probe codes, or the
+// --compare-live code as passing.
+func TestCheckedCodesLeaveOutWhatADNSOnlyRunNeverLookedAt(t *testing.T) {
+	got := (&Check{Result: dualStack()}).CheckedCodes()
+	for _, c := range got {
+		if c[2] == '7' || c == "MC315" || c == "MC316" || c == "MC412" {
+			t.Errorf("%s counted as checked by a DNS-only run: %v", c, got)
+		}
+	}
+	if !slices.Contains(got, "MC401") || !slices.Contains(got, "MC112") {
+		t.Errorf("the DNS codes MC401 and MC112 not counted: %v", got)
+	}
+}
+
+// The TLS policy's codes count once their part of the policy was looked
+// up, DANE's only with a validating resolver, and the certificate ones
+// only when STARTTLS was tried.
+func TestCheckedCodesCountTheTLSPolicyPartsThatRan(t *testing.T) {
+	r := &Check{Result: dualStack(), Probed: true, DANE: &DANE{}}
+	got := r.CheckedCodes()
+	if !slices.Contains(got, "MC708") || slices.Contains(got, "MC703") || slices.Contains(got, "MC714") || slices.Contains(got, "MC720") {
+		t.Errorf("DANE looked up without a validating resolver, no MTA-STS or TLS-RPT: %v", got)
+	}
+	if !slices.Contains(got, "MC315") || !slices.Contains(got, "MC316") {
+		t.Errorf("probed: MC315 and MC316 not counted: %v", got)
+	}
+	r.DANE.Validation.Validates = true
+	r.MTASTS, r.TLSRPT = &tlspolicy.MTASTS{}, &tlspolicy.TLSRPT{}
+	got = r.CheckedCodes()
+	for _, c := range []string{"MC702", "MC703", "MC706", "MC712", "MC714", "MC719", "MC720"} {
+		if !slices.Contains(got, c) {
+			t.Errorf("%s not counted with the whole policy looked up: %v", c, got)
+		}
+	}
+	r.NoStartTLS = true
+	got = r.CheckedCodes()
+	for _, c := range []string{"MC702", "MC703", "MC704", "MC710", "MC719", "MC316"} {
+		if slices.Contains(got, c) {
+			t.Errorf("%s counted as checked under --no-starttls: %v", c, got)
+		}
+	}
+	if !slices.Contains(got, "MC706") || !slices.Contains(got, "MC714") {
+		t.Errorf("the record-only codes MC706 and MC714 not counted under --no-starttls: %v", got)
+	}
+	if slices.Contains(got, "MC412") {
+		t.Errorf("MC412 counted without --compare-live: %v", got)
+	}
+	r.Changes = &Changes{}
+	if got = r.CheckedCodes(); !slices.Contains(got, "MC412") {
+		t.Errorf("MC412 not counted with --compare-live: %v", got)
 	}
 }
 

@@ -12,8 +12,9 @@ type Simulate struct {
 	DomainUnicode string           `json:"domain_unicode,omitempty"`
 	Findings      []report.Finding `json:"findings"`
 	// Undetermined: an answer the model needed never came (the MX query,
-	// or an address query of an exchange, timed out or failed on our
-	// side), so the simulation cannot be trusted; the exit code (3) says it.
+	// or the address queries when no MX host has a usable address: the
+	// rule mx and check use), so the simulation cannot be trusted; the
+	// exit code (3) says it.
 	Undetermined bool `json:"-"`
 }
 

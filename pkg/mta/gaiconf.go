@@ -67,9 +67,13 @@ type GAIConf struct {
 	ScopeV4    []GAIScopeEntry
 	// Reload is "reload yes": glibc re-reads the file when it changes. It
 	// does not change the order.
-	Reload   bool
-	Lines    []GAIConfLine
-	Warnings []GAIConfWarning
+	Reload bool
+	Lines  []GAIConfLine
+	// Warnings are the first MaxGAIConfWarnings warnings; MoreWarnings
+	// counts the rest (a file of bad lines would otherwise give one per
+	// line, half a million for a megabyte).
+	Warnings     []GAIConfWarning
+	MoreWarnings int
 	// Crash is set when glibc's getaddrinfo crashes reading this file
 	// (the first time it sorts two or more addresses), with the reason.
 	// The tables then describe the rest of the file.
@@ -130,6 +134,10 @@ func DefaultGAIConf() *GAIConf {
 // real gai.conf is a few kilobytes. Callers reading a file cut it here.
 const MaxGAIConfSize = 1 << 20
 
+// MaxGAIConfWarnings is how many warnings ParseGAIConf keeps; the rest
+// are counted (GAIConf.MoreWarnings).
+const MaxGAIConfWarnings = 20
+
 // ParseGAIConf reads a gai.conf the way glibc's gaiconf_init does. It never
 // fails: like glibc it skips what it cannot read, and it says so in
 // Warnings. path only names the file in warnings and in the result.
@@ -140,8 +148,14 @@ func ParseGAIConf(path string, data []byte) *GAIConf {
 	c := &GAIConf{Path: path}
 	var labels, prec []GAIPolicyEntry
 	var scopes []scopeRow
-	warn := func(line int, format string, args ...any) {
-		c.Warnings = append(c.Warnings, GAIConfWarning{Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
+	warn := func(line int, format string, args ...any) GAIConfWarning {
+		w := GAIConfWarning{Path: path, Line: line, Message: fmt.Sprintf(format, args...)}
+		if len(c.Warnings) < MaxGAIConfWarnings {
+			c.Warnings = append(c.Warnings, w)
+		} else {
+			c.MoreWarnings++
+		}
+		return w
 	}
 	lineNo := 0
 	for len(data) > 0 {
@@ -196,9 +210,8 @@ func ParseGAIConf(path string, data []byte) *GAIConf {
 				// "*endp == '\0'" with endp never set. Debian's glibc 2.36
 				// crashes there
 				// (SIGSEGV in every program that sorts addresses; lab).
-				warn(lineNo, "%q: no prefix length; glibc's getaddrinfo crashes reading this line (write %s/32 or ::ffff:%s/128)", text, val1, val1)
+				w := warn(lineNo, "%q: no prefix length; glibc's getaddrinfo crashes reading this line (write %s/32 or ::ffff:%s/128)", text, val1, val1)
 				if c.Crash == nil {
-					w := c.Warnings[len(c.Warnings)-1]
 					c.Crash = &w
 				}
 				continue

@@ -61,6 +61,19 @@ func TestParseGAIConfSortsLongestPrefixFirstKeepingFileOrderOnTies(t *testing.T)
 	}
 }
 
+// A file of bad lines keeps its first warnings and counts the rest, and
+// a crashing line past the kept ones is still the crash reported.
+func TestParseGAIConfKeepsTheFirstWarningsAndCountsTheRest(t *testing.T) {
+	conf := strings.Repeat("x\n", 1000) + "scopev4 ::ffff:169.254.0.0 2\n"
+	c := ParseGAIConf("big.conf", []byte(conf))
+	if len(c.Warnings) != MaxGAIConfWarnings || c.MoreWarnings != 1001-MaxGAIConfWarnings {
+		t.Fatalf("%d warnings kept and %d counted, want %d and %d", len(c.Warnings), c.MoreWarnings, MaxGAIConfWarnings, 1001-MaxGAIConfWarnings)
+	}
+	if c.Crash == nil || c.Crash.Line != 1001 {
+		t.Errorf("crash %v, want line 1001", c.Crash)
+	}
+}
+
 func TestParseGAIConfReadsMalformedLinesAsGlibcDoesAndSaysWhere(t *testing.T) {
 	conf := strings.Join([]string{
 		"precedence ::ffff:0:0/96", // 1: no value -> 0

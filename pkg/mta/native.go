@@ -67,7 +67,10 @@ type GAIConfDoc struct {
 	Default  bool             `json:"default"`
 	Lines    []GAIConfLineDoc `json:"lines"`
 	Warnings []string         `json:"warnings"`
-	Crash    string           `json:"crash,omitempty"`
+	// WarningsOmitted counts the warnings past the first
+	// MaxGAIConfWarnings, which are not listed.
+	WarningsOmitted int    `json:"warnings_omitted,omitempty"`
+	Crash           string `json:"crash,omitempty"`
 }
 
 // GAIConfLineDoc is one line of gai.conf that set something.
@@ -130,6 +133,7 @@ func newGAIDoc(model string, env *NativeEnv) *GAIDoc {
 		for _, w := range c.Warnings {
 			cd.Warnings = append(cd.Warnings, w.String())
 		}
+		cd.WarningsOmitted = c.MoreWarnings
 		if c.Crash != nil {
 			cd.Crash = "real glibc crashes reading this file: " + c.Crash.String()
 		}

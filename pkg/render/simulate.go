@@ -246,8 +246,14 @@ func simulateGAI(p *Printer, st *Styles, g *mta.GAIDoc) {
 		for _, l := range c.Lines {
 			p.Line("    ", fmt.Sprint(l.Line), ": ", Sanitize(l.Text))
 		}
-		for _, w := range c.Warnings {
-			p.Line("    ", st.Paint(ToneWarn, "warning: "), Sanitize(w))
+		// The warnings themselves were printed on stderr when the file
+		// was read; the report says only how many there were.
+		if n := len(c.Warnings) + c.WarningsOmitted; n > 0 {
+			warnings := fmt.Sprintf("%d warnings", n)
+			if n == 1 {
+				warnings = "1 warning"
+			}
+			p.Line("    ", st.Paint(ToneWarn, warnings), " (on stderr)")
 		}
 	}
 	if len(g.SourceAddrs) > 0 {

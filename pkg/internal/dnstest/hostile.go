@@ -15,6 +15,12 @@ import "time"
 //   - nodata.test: the sole MX has no address (NODATA for both): a
 //     definite failure.
 //   - definite.test: one MX without addresses, one that SERVFAILs.
+//   - halfdropped.test: the A and AAAA queries of one MX host get no
+//     answer, the other MX host (good.test's) has its address: a sender
+//     delivers there, so the domain is judged, not undetermined.
+//   - halfslow.test: one MX host answers after HostileDelay, the other
+//     (good.test's) at once: a deadline cuts the lookups after an address
+//     is known.
 //   - evil.test: the MX target is not a host name (a NUL byte in a label,
 //     `mx\000evil.evil.test.` in presentation form); its address is
 //     127.0.0.1, so that probes reach a local server.
@@ -49,6 +55,10 @@ nodata.test.         MX 10 mx.nodata.test.
 mx.nodata.test.      TXT   "no address here"
 definite.test.       MX 10 mx.nodata.test.
 definite.test.       MX 20 mx.servfail.test.
+halfdropped.test.    MX 10 mx.dropped.test.
+halfdropped.test.    MX 20 mx.good.test.
+halfslow.test.       MX 10 mx.slow.test.
+halfslow.test.       MX 20 mx.good.test.
 evil.test.           MX 10 mx\000evil.evil.test.
 mx\000evil.evil.test. A    127.0.0.1
 good.test.           MX 10 mx.good.test.
