@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net/netip"
 	"strings"
@@ -197,4 +198,17 @@ func (c *Checker) Sender(ctx context.Context, req SenderRequest) (document.Sende
 	rep := sender.Audit(ctx, r, opts)
 	rep.Findings = report.Without(zones.findings(rep.Findings), req.Ignore)
 	return document.Sender{Report: rep}, nil
+}
+
+// deadlinePassed says the domain's deadline (not a server's timeout, nor an
+// interruption) has passed; a stage that ends with it passed may have been
+// cut short by it. Every "partial", MC903 and "not judged: the deadline"
+// is decided by it. The clock is read too: dnsq and the fetches end their
+// waits at the deadline, an instant before ctx.Err() says so.
+func deadlinePassed(ctx context.Context) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }

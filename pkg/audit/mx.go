@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
@@ -33,7 +32,7 @@ func (c *Checker) MX(ctx context.Context, domain, unicode string) (*document.MX,
 	// --timeout cutting lookups short is a finding (MC903).
 	v := Evaluate(Facts{
 		Discovery: res, WantIPv4: c.IPv4, WantIPv6: c.IPv6,
-		DeadlineHit: errors.Is(ctx.Err(), context.DeadlineExceeded),
+		DeadlineHit: deadlinePassed(ctx),
 	}, Policy{Now: c.now()})
 	doc.Findings = nonNil(zones.findings(v.Findings))
 	// Nothing could be judged when the MX query got no answer at all

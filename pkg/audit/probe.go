@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,7 +81,7 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 		// TLSA records beside the probes.
 		tlsr = startTLS(ctx, c.tlsStages(r, opts.Port, opts, Policy{Sandbox: c.Sandbox}, false), name.ASCII, opts.NoStartTLS)
 		d = discover.Run(ctx, r, name.ASCII, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6, RDNS: true})
-		doc.Partial = errors.Is(ctx.Err(), context.DeadlineExceeded)
+		doc.Partial = deadlinePassed(ctx)
 		tlsr.exchanges(ctx, d)
 		var notes []string
 		targets, notes, undetermined = probeTargetsFrom(d)
@@ -158,7 +157,7 @@ func (c *Checker) Probe(ctx context.Context, req ProbeRequest) (*document.Probe,
 // Both, because a probe's read ends at the very instant of the deadline,
 // when ctx may not have noticed yet.
 func deadlineHit(ctx context.Context, probes []smtpprobe.Result) bool {
-	return errors.Is(ctx.Err(), context.DeadlineExceeded) || slices.ContainsFunc(probes, smtpprobe.Result.DeadlineReached)
+	return deadlinePassed(ctx) || slices.ContainsFunc(probes, smtpprobe.Result.DeadlineReached)
 }
 
 // probeTargetsFrom lists the addresses to probe from a discovery, in MX

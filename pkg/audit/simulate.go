@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 
@@ -43,7 +42,7 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 	ctx, zones := withZoneNotes(ctx)
 	d := discover.Run(ctx, r, req.Domain, discover.Options{IPv4: c.IPv4, IPv6: c.IPv6})
 	// --timeout cutting the lookups short is a finding (MC903), as in mx.
-	cutLookups := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	cutLookups := deadlinePassed(ctx)
 	opt := mta.Options{MaxOrderings: req.MaxOrderings, Outcomes: req.Assume, OutcomeSource: "assumed", Seed: req.Seed, Stop: ctx.Done()}
 	var probeNotes []string
 	probeCut := false

@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -68,18 +67,6 @@ type TLSFacts struct {
 // --timeout ended it, not the domain's servers.
 const deadlineCut = "the run's deadline was reached before it finished"
 
-// ourDeadlinePassed says the run's deadline (not a server's timeout, nor an
-// interruption) has passed; a stage that ends with it passed may have
-// been cut short by it. The clock is read too: dnsq and the fetches end
-// their waits at the deadline, an instant before ctx.Err() says so.
-func ourDeadlinePassed(ctx context.Context) bool {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return true
-	}
-	dl, ok := ctx.Deadline()
-	return ok && !time.Now().Before(dl)
-}
-
 // validation asks once per Checker whether its resolver validates
 // (Postfix's dnssec_probe). Only a definite answer is kept: the root's NS
 // with or without the AD bit. A failed probe (SERVFAIL, a timeout, the
@@ -95,7 +82,7 @@ func (c *Checker) validation(ctx context.Context, sr dnsq.SecureResolver) tlspol
 		return *c.val
 	}
 	v := tlspolicy.ProbeValidation(ctx, sr)
-	if !v.Validates && ourDeadlinePassed(ctx) {
+	if !v.Validates && deadlinePassed(ctx) {
 		v.Error = "the root NS lookup was not finished: " + deadlineCut
 	}
 	if v.Status == dnsq.StatusOK && ctx.Err() == nil {
@@ -161,7 +148,7 @@ func (c *Checker) tlsStages(r dnsq.Resolver, port int, o smtpprobe.Options, pol 
 		// (coverMX): the policy is fetched beside discovery.
 		m := tlspolicy.CheckMTASTS(ctx, r, f, dom, fetch, nil)
 		m.Fetch = append(m.Fetch, refused...)
-		if ourDeadlinePassed(ctx) {
+		if deadlinePassed(ctx) {
 			notJudged = deadlineCut
 		}
 		return m, notJudged
@@ -223,7 +210,7 @@ func startTLS(ctx context.Context, st *TLSStages, domain string, noStartTLS bool
 	go func() {
 		defer close(t.val)
 		t.facts.Validation = st.Validation(ctx)
-		if !t.facts.Validation.Validates && ourDeadlinePassed(ctx) {
+		if !t.facts.Validation.Validates && deadlinePassed(ctx) {
 			t.cut.Store(true)
 		}
 	}()
@@ -272,7 +259,7 @@ func (t *tlsRun) exchanges(ctx context.Context, d discover.Result) {
 			go func() {
 				defer wg.Done()
 				set := t.st.TLSA(ctx, t.facts.Validation, d, x)
-				if set.Status == tlspolicy.DANELookupError && ourDeadlinePassed(ctx) {
+				if set.Status == tlspolicy.DANELookupError && deadlinePassed(ctx) {
 					// Our --timeout, not the domain's DNS, ended the
 					// lookup: DANE is not judged for this exchange.
 					set.Status, set.Error = tlspolicy.DANENotJudged, "the TLSA lookup was not finished: "+deadlineCut
