@@ -4,17 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/mattn/go-isatty"
-
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/hostenv"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/sender"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
@@ -68,22 +66,18 @@ func SystemStreams() *IOStreams {
 		In:         os.Stdin,
 		Out:        os.Stdout,
 		ErrOut:     os.Stderr,
-		OutTTY:     isTerminal(os.Stdout),
-		ErrTTY:     isTerminal(os.Stderr),
+		OutTTY:     hostenv.IsTerminal(os.Stdout),
+		ErrTTY:     hostenv.IsTerminal(os.Stderr),
 		NoColorEnv: noColor,
 	}
-}
-
-func isTerminal(f *os.File) bool {
-	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 // NewFactory returns the Factory the real binary uses.
 func NewFactory(ios *IOStreams) *Factory {
 	return &Factory{
 		IO: ios, Global: &GlobalOptions{}, NewResolver: defaultResolver, Now: time.Now,
-		SenderRoutes: sender.KernelRoutes{}, LocalAddrs: localAddrs, Hostname: os.Hostname, Open: openFile,
-		HostAddrs: hostAddrs,
+		SenderRoutes: sender.KernelRoutes{}, LocalAddrs: hostenv.LocalAddrs, Hostname: hostenv.Hostname, Open: hostenv.Open,
+		HostAddrs: hostenv.HostAddrs,
 	}
 }
 
@@ -120,10 +114,10 @@ func (f *Factory) Checker() *audit.Checker {
 		Timeout:   g.Timeout, IPv4: g.WantIPv4(), IPv6: g.WantIPv6(),
 	}
 	if c.LocalAddrs == nil {
-		c.LocalAddrs = localAddrs
+		c.LocalAddrs = hostenv.LocalAddrs
 	}
 	if c.Hostname == nil {
-		c.Hostname = os.Hostname
+		c.Hostname = hostenv.Hostname
 	}
 	if g.Verbose {
 		c.Transcript = f.IO.ErrOut
@@ -143,16 +137,13 @@ func (f *Factory) open(name string) (io.ReadCloser, error) {
 	if f.Open != nil {
 		return f.Open(name)
 	}
-	return openFile(name)
+	return hostenv.Open(name)
 }
-
-func openFile(name string) (io.ReadCloser, error) { return os.Open(name) }
 
 // isRegularFile says whether name is an existing regular file (explain
 // reads such an argument as the message; anything else is the text itself).
 func (f *Factory) isRegularFile(name string) bool {
-	fi, err := os.Stat(name)
-	return err == nil && fi.Mode().IsRegular()
+	return hostenv.IsRegularFile(name)
 }
 
 // readMainCF reads --main-cf, the one place it is read: mta.ParseMainCF
@@ -214,20 +205,4 @@ func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
 		return nil, undetermined(fmt.Errorf("DNS resolver: %w", err))
 	}
 	return c, nil
-}
-
-// localAddrs lists this host's interface addresses (for smtp_bind_address6
-// advice).
-func localAddrs() ([]netip.Addr, error) {
-	as, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil, err
-	}
-	var out []netip.Addr
-	for _, a := range as {
-		if p, err := netip.ParsePrefix(a.String()); err == nil {
-			out = append(out, p.Addr())
-		}
-	}
-	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/netip"
 	"strings"
 
@@ -110,30 +109,4 @@ func (f *Factory) readBounded(name string, limit int) ([]byte, error) {
 	}
 	defer fh.Close()
 	return io.ReadAll(io.LimitReader(fh, int64(limit)+1))
-}
-
-// hostAddrs lists this host's addresses with their prefix lengths and
-// interfaces, what glibc reads over netlink (check_pf.c). Go's net package
-// does not report the deprecated and home-address flags (rules 3 and 4)
-// or tunnel interfaces (rule 7); they are left unset.
-func hostAddrs() ([]mta.GAIHostAddr, error) {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil, err
-	}
-	var out []mta.GAIHostAddr
-	for _, ifc := range ifs {
-		as, err := ifc.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range as {
-			p, err := netip.ParsePrefix(a.String())
-			if err != nil {
-				continue
-			}
-			out = append(out, mta.GAIHostAddr{Prefix: netip.PrefixFrom(p.Addr().WithZone(""), p.Bits()), IfIndex: ifc.Index})
-		}
-	}
-	return out, nil
 }
