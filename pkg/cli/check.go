@@ -151,9 +151,9 @@ func (o *checkOptions) validate() error {
 		}
 		o.ExpectMX[i] = a
 	}
-	cfg, mainCF, err := o.f.mtaSettings(mta.Config{Port: o.Port}, o.MainCF, o.Set)
+	cfg, mainCF, err := audit.MTASettings(o.f.open, mta.Config{Port: o.Port}, o.MainCF, o.Set)
 	if err != nil {
-		return err
+		return commandErr(err)
 	}
 	// smtp_host_lookup = native: the model reads this host's getaddrinfo
 	// inputs, as simulate's do (its defaults: /etc/gai.conf, this host).

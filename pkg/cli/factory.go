@@ -146,50 +146,6 @@ func (f *Factory) isRegularFile(name string) bool {
 	return hostenv.IsRegularFile(name)
 }
 
-// readMainCF reads --main-cf, the one place it is read: mta.ParseMainCF
-// reads at most its size limit and says so beyond it, so a wrong path
-// (a log, a device) is a clear usage error, never a hang.
-func (f *Factory) readMainCF(name string) (*audit.MainCF, error) {
-	if name == "" {
-		return nil, nil
-	}
-	fh, err := f.open(name)
-	if err != nil {
-		return nil, usageErr("--main-cf: %v", err)
-	}
-	defer fh.Close()
-	as, err := mta.ParseMainCF(fh, name)
-	if err != nil {
-		return nil, usageErr("--main-cf: %v", err)
-	}
-	return &audit.MainCF{File: name, Settings: as}, nil
-}
-
-// mtaSettings completes cfg with --main-cf and --set (check, simulate)
-// and validates the whole configuration once, on an empty domain, so that
-// a bad setting is exit 2, naming the setting and its source, before any
-// lookup.
-func (f *Factory) mtaSettings(cfg mta.Config, mainCF string, set []string) (mta.Config, *audit.MainCF, error) {
-	m, err := f.readMainCF(mainCF)
-	if err != nil {
-		return cfg, nil, err
-	}
-	if m != nil {
-		cfg.MainCF = m.Settings
-	}
-	for _, s := range set {
-		a, err := mta.ParseAssignment(s, mta.SourceSet)
-		if err != nil {
-			return cfg, nil, usageErr("--set %q: %v", s, err)
-		}
-		cfg.Set = append(cfg.Set, a)
-	}
-	if _, err := mta.Simulate(mta.Input{Domain: "invalid"}, cfg, mta.Options{NoSuggest: true}); err != nil {
-		return cfg, nil, usageErr("%v", err)
-	}
-	return cfg, m, nil
-}
-
 // defaultResolver parses --resolver values and builds a dnsq.Client.
 func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
 	servers := make([]string, 0, len(g.Resolvers))

@@ -168,29 +168,6 @@ func TestVersionTakesNoArguments(t *testing.T) {
 	}
 }
 
-// endless is a file that never ends (a device, a log being written).
-type endless struct{}
-
-func (endless) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = "# comment\n"[i%10]
-	}
-	return len(p), nil
-}
-func (endless) Close() error { return nil }
-
-// --main-cf is read bounded: a file that never ends is a clear usage
-// error, not a hang or an exhausted memory.
-func TestMainCFBeyondItsSizeLimitIsBadInput(t *testing.T) {
-	f := flagFactory()
-	f.Open = func(string) (io.ReadCloser, error) { return endless{}, nil }
-	_, err := f.readMainCF("endless.cf")
-	var ee *ExitError
-	if !errors.As(err, &ee) || ee.Code != ExitUsage || !strings.Contains(err.Error(), "--main-cf: endless.cf: file larger than") {
-		t.Errorf("err %v", err)
-	}
-}
-
 func TestSourceFlagsTakeAddressLiteralsOfTheirFamilyOnly(t *testing.T) {
 	for _, tt := range []struct{ flag, in, fam, want string }{
 		{"--source4", "192.0.2.9", addr.IPv4, "192.0.2.9"},

@@ -127,9 +127,9 @@ func parseSenderIP(s string) (netip.Addr, error) {
 }
 
 func senderRun(o *senderOptions) error {
-	mainCF, err := o.f.readMainCF(o.MainCF)
+	mainCF, err := audit.ReadMainCF(o.f.open, o.MainCF)
 	if err != nil {
-		return err
+		return commandErr(err)
 	}
 	doc, err := o.f.Checker().Sender(o.ctx, audit.SenderRequest{Options: o.audit, MainCF: mainCF, Ignore: o.ignore})
 	if err != nil {

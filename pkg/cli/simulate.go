@@ -138,8 +138,8 @@ func (o *simulateOptions) validate() error {
 			assume[ip] = out
 		}
 	}
-	if cfg, _, err = o.f.mtaSettings(cfg, o.MainCF, o.Set); err != nil {
-		return err
+	if cfg, _, err = audit.MTASettings(o.f.open, cfg, o.MainCF, o.Set); err != nil {
+		return commandErr(err)
 	}
 	native, err := o.nativeRequest(o.f, cfg)
 	if err != nil {
