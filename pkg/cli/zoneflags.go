@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
@@ -27,9 +25,7 @@ func withZones(f *Factory, cmd *cobra.Command) *cobra.Command {
 // are warnings on stderr.
 func (f *Factory) loadZones(values []string) error {
 	zones, warnings, err := audit.LoadZones(values)
-	for _, w := range warnings {
-		fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: %s\n", w)
-	}
+	f.warn(warnings)
 	if err != nil {
 		return commandErr(err)
 	}
