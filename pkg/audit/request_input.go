@@ -11,6 +11,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/bounce"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/maillog"
+	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
@@ -174,4 +175,79 @@ func LoadZones(values []string) (zones []*dnsq.Zone, warnings []string, err erro
 		return nil, warnings, invalid("--zone: %v", err)
 	}
 	return zones, warnings, nil
+}
+
+// FindingPolicy reads --fail-on (warn or fail) and --ignore (codes of the
+// catalogue): the threshold, the codes to drop, and those codes in the
+// order given without duplicates.
+func FindingPolicy(failOn string, ignore []string) (threshold report.Severity, drop map[string]bool, ordered []string, err error) {
+	switch failOn {
+	case "warn", "fail":
+		threshold = report.Severity(failOn)
+	default:
+		return "", nil, nil, invalid("--fail-on %q: use warn or fail", failOn)
+	}
+	drop = map[string]bool{}
+	for _, c := range ignore {
+		code, err := report.CheckCode(c)
+		if err != nil {
+			return "", nil, nil, invalid("--ignore: %v", err)
+		}
+		if !drop[code] {
+			ordered = append(ordered, code)
+		}
+		drop[code] = true
+	}
+	return threshold, drop, ordered, nil
+}
+
+// ProbeInput is `mailcheck probe` as typed.
+type ProbeInput struct {
+	Target      string
+	SMTP        SMTPInput
+	Concurrency int
+}
+
+// Request reads the TARGET as people paste it (a domain or host name: IDN,
+// trailing dot, user@domain, URL; an IP address; an RFC 5321 address
+// literal) and the SMTP settings; an address must be of a family wanted
+// (-4/-6).
+func (in ProbeInput) Request(want4, want6 bool) (ProbeRequest, error) {
+	req := ProbeRequest{Concurrency: in.Concurrency}
+	tgt, err := target.ParseHostOrIP(in.Target)
+	if err != nil {
+		return req, invalid("%v", err)
+	}
+	if req.SMTP, err = in.SMTP.Options(); err != nil {
+		return req, err
+	}
+	if tgt.IP.IsValid() {
+		if tgt.IP.Is4() && !want4 {
+			return req, invalid("TARGET %s is an IPv4 address but -6 was given", tgt.IP)
+		}
+		if !tgt.IP.Is4() && !want6 {
+			return req, invalid("TARGET %s is an IPv6 address but -4 was given", tgt.IP)
+		}
+	}
+	req.Target = tgt
+	return req, nil
+}
+
+// NewResolver builds the DNS client of --resolver values (host, host:port,
+// [v6]:port; none: /etc/resolv.conf). A bad value is a *RequestError; any
+// other error means no resolver could be built.
+func NewResolver(servers []string, trace io.Writer, dnssecOK bool) (dnsq.Resolver, error) {
+	hps := make([]string, 0, len(servers))
+	for _, s := range servers {
+		hp, err := dnsq.ParseServer(s)
+		if err != nil {
+			return nil, invalid("--resolver %q: %v", s, err)
+		}
+		hps = append(hps, hp)
+	}
+	c, err := dnsq.New(dnsq.Config{Servers: hps, Trace: trace, DNSSECOK: dnssecOK})
+	if err != nil {
+		return nil, fmt.Errorf("DNS resolver: %w", err)
+	}
+	return c, nil
 }

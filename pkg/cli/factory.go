@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"net/netip"
 	"os"
@@ -146,19 +146,16 @@ func (f *Factory) isRegularFile(name string) bool {
 	return hostenv.IsRegularFile(name)
 }
 
-// defaultResolver parses --resolver values and builds a dnsq.Client.
+// defaultResolver builds the DNS client of the global flags
+// (audit.NewResolver): a bad --resolver is exit 2, no resolver at all 3.
 func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
-	servers := make([]string, 0, len(g.Resolvers))
-	for _, s := range g.Resolvers {
-		hp, err := dnsq.ParseServer(s)
-		if err != nil {
-			return nil, usageErr("--resolver %q: %v", s, err)
-		}
-		servers = append(servers, hp)
+	r, err := audit.NewResolver(g.Resolvers, trace, g.dnssecOK)
+	var re *audit.RequestError
+	switch {
+	case errors.As(err, &re):
+		return nil, commandErr(err)
+	case err != nil:
+		return nil, undetermined(err)
 	}
-	c, err := dnsq.New(dnsq.Config{Servers: servers, Trace: trace, DNSSECOK: g.dnssecOK})
-	if err != nil {
-		return nil, undetermined(fmt.Errorf("DNS resolver: %w", err))
-	}
-	return c, nil
+	return r, nil
 }

@@ -23,7 +23,7 @@ type findingFlags struct {
 	FailOn string
 	Ignore []string
 
-	// Derived by parse.
+	// Derived by parse (audit.FindingPolicy).
 	failOn  report.Severity
 	ignore  map[string]bool
 	ignored []string // in the order given, without duplicates
@@ -36,23 +36,9 @@ func (o *findingFlags) register(fl *pflag.FlagSet, example string) {
 }
 
 func (o *findingFlags) parse() error {
-	switch o.FailOn {
-	case "warn", "fail":
-		o.failOn = report.Severity(o.FailOn)
-	default:
-		return usageErr("--fail-on %q: use warn or fail", o.FailOn)
-	}
-	o.ignore = map[string]bool{}
-	o.ignored = nil
-	for _, c := range o.Ignore {
-		code, err := report.CheckCode(c)
-		if err != nil {
-			return usageErr("--ignore: %v", err)
-		}
-		if !o.ignore[code] {
-			o.ignored = append(o.ignored, code)
-		}
-		o.ignore[code] = true
+	var err error
+	if o.failOn, o.ignore, o.ignored, err = audit.FindingPolicy(o.FailOn, o.Ignore); err != nil {
+		return commandErr(err)
 	}
 	return nil
 }
