@@ -81,15 +81,7 @@ func logsRun(o *logsOptions) error {
 	if o.ctx.Err() != nil {
 		return silentExit(ExitInterrupted)
 	}
-	switch o.f.Global.Format {
-	case "json":
-		err = render.JSON(o.f.IO.Out, doc)
-	case "markdown":
-		err = render.LogsMarkdown(o.f.IO.Out, doc)
-	default:
-		err = render.LogsText(o.f.IO.Out, o.f.styles(), doc)
-	}
-	if err != nil {
+	if err := render.Logs(o.f.Global.Format, o.f.IO.Out, o.f.styles(), doc); err != nil {
 		return err
 	}
 	if readErr != nil {
