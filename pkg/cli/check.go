@@ -158,24 +158,14 @@ func checkRun(o *checkOptions) error {
 		defer fh.Close()
 		list = fh
 	}
-	var bar *render.Progress // on a terminal's stderr, for several domains, not under -v
+	out := &render.CheckStream{W: w}
 	if o.f.IO.ErrTTY && !g.Verbose && (len(o.Domains) > 1 || o.File != "") {
-		bar = render.NewProgress(o.f.IO.ErrOut)
+		// A progress bar on a terminal's stderr, for several domains, not under -v.
+		out.Progress = render.NewProgress(o.f.IO.ErrOut)
 	}
 	var sum render.CheckSummary
-	begun := false
-	begin := func() error {
-		if begun {
-			return nil
-		}
-		begun = true
-		return w.Begin()
-	}
 	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl", Shard: o.shard}
 	err = c.CheckMany(o.ctx, bulk, o.req, func(rep *document.Check) error {
-		if err := begin(); err != nil {
-			return err
-		}
 		sum.Domains++
 		code := docExit(rep, o.failOn)
 		switch code {
@@ -187,10 +177,9 @@ func checkRun(o *checkOptions) error {
 			sum.BadInput++
 		}
 		sum.ExitCode = worseExit(sum.ExitCode, code)
-		bar.Add()
-		return w.Write(rep)
+		return out.Write(rep)
 	})
-	bar.Finish()
+	out.Progress.Finish()
 	var inputErr *audit.InputError
 	var ee *ExitError
 	var mc *audit.MainCFError
@@ -205,7 +194,7 @@ func checkRun(o *checkOptions) error {
 		werr = nil
 	}
 	if werr == nil {
-		werr = begin()
+		werr = out.Begin()
 	}
 	sum.Interrupted = o.ctx.Err() != nil
 	switch {

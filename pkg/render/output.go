@@ -36,3 +36,30 @@ func Logs(format string, w io.Writer, st *Styles, doc *document.Logs) error {
 	}
 	return LogsText(w, st, doc)
 }
+
+// CheckStream drives a CheckWriter through a run whose reports arrive one
+// at a time: the output begins before the first report, or at the end when
+// none came (Begin), and the progress bar (nil: none) advances with each.
+type CheckStream struct {
+	W        CheckWriter
+	Progress *Progress
+	begun    bool
+}
+
+// Begin begins the output, once.
+func (s *CheckStream) Begin() error {
+	if s.begun {
+		return nil
+	}
+	s.begun = true
+	return s.W.Begin()
+}
+
+// Write writes one report, beginning the output first if need be.
+func (s *CheckStream) Write(r *document.Check) error {
+	if err := s.Begin(); err != nil {
+		return err
+	}
+	s.Progress.Add()
+	return s.W.Write(r)
+}
