@@ -40,7 +40,7 @@ type Factory struct {
 	LocalAddrs   func() ([]netip.Addr, error)
 	Hostname     func() (string, error)
 	// HostAddrs lists this host's addresses with prefix lengths, for the
-	// getaddrinfo model (gaiflags.go).
+	// getaddrinfo model (hostenv.HostAddrs).
 	HostAddrs func() ([]mta.GAIHostAddr, error)
 	// Open opens a file named by a flag (--main-cf, -f) or an argument
 	// (explain FILE, logs FILE).
