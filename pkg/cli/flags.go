@@ -12,7 +12,6 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
-	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
@@ -57,15 +56,6 @@ func (s *smtpFlags) register(fl *pflag.FlagSet, noStartTLSNote string) {
 	fl.BoolVar(&s.NoStartTLS, "no-starttls", false, "do not try STARTTLS: TLS is then not judged (MC906 says which addresses offered it)"+noStartTLSNote)
 	fl.StringVar(&s.Source4, "source4", "", "source IPv4 address to connect from")
 	fl.StringVar(&s.Source6, "source6", "", "source IPv6 address to connect from")
-}
-
-// options checks the flags and returns the probe settings.
-func (s *smtpFlags) options() (smtpprobe.Options, error) {
-	o, err := audit.SMTPInput(*s).Options()
-	if err != nil {
-		return o, commandErr(err)
-	}
-	return o, nil
 }
 
 // checkFormat validates -o against what a command supports.

@@ -61,7 +61,7 @@ func (o *senderOptions) validate() error {
 		return err
 	}
 	var err error
-	if o.audit, err = o.SenderInput.Options(o.f.Global.WantIPv4(), o.f.Global.WantIPv6()); err != nil {
+	if o.audit, err = o.Options(o.f.Global.WantIPv4(), o.f.Global.WantIPv6()); err != nil {
 		return commandErr(err)
 	}
 	return nil
