@@ -25,4 +25,9 @@
 // Evaluate then turns the facts into findings from the report catalogue;
 // it is pure (no I/O, no clock) and table-tested. audit never prints and
 // never exits.
+//
+// The request constructors (request*.go) build each command's request from
+// the values it was given as typed, reading the files they name through
+// the caller's Opener, bounded; what cannot be run is a *RequestError,
+// said in the words of the flag that set it, before any lookup.
 package audit

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/document"
-	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/target"
 )
@@ -90,8 +89,9 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	return withZones(f, cmd)
 }
 
-// validate checks the flags and derives the Checker's request; every
-// problem is a usage error (exit 2) before any network traffic.
+// validate checks the flags and derives the Checker's request
+// (audit.CheckInput); every problem is a usage error (exit 2) before any
+// network traffic.
 func (o *checkOptions) validate() error {
 	if err := checkFormat(o.f.Global, render.CheckFormats...); err != nil {
 		return err
@@ -107,66 +107,22 @@ func (o *checkOptions) validate() error {
 	if err := o.parse(); err != nil {
 		return err
 	}
-	if o.Shard != "" {
-		s, err := target.ParseShard(o.Shard)
-		if err != nil {
-			return usageErr("--shard: %v", err)
-		}
-		o.shard = s
+	in := audit.CheckInput{
+		Concurrency: o.Concurrency, ConcurrencySet: o.concurrencySet, DNSOnly: o.DNSOnly, NoRDNS: o.NoRDNS,
+		ExpectIPv6: o.ExpectIPv6, ExpectMX: o.ExpectMX, ExpectPTRSuffix: o.ExpectPTRSuffix, RequireSTARTTLS: o.RequireSTARTTLS,
+		SMTP: audit.SMTPInput(o.smtpFlags), MainCF: o.MainCF, Set: o.Set, Sender: o.Sender, Shard: o.Shard,
+		CompareLive: o.CompareLive, Zones: len(o.f.zones) > 0, Baseline: o.Baseline, Ignore: o.ignore,
 	}
-	if o.concurrencySet && o.Concurrency < 1 {
-		return usageErr("--concurrency must be at least 1, got %d", o.Concurrency)
-	}
-	if o.Concurrency > audit.MaxConcurrency {
-		// More workers would only queue at the resolver and the network
-		// while each costs memory and a file descriptor (audit.MaxConcurrency).
-		return usageErr("--concurrency must be at most %d, got %d (split a larger run into processes: docs/scale.md)", audit.MaxConcurrency, o.Concurrency)
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = 32
-		if o.DNSOnly {
-			o.Concurrency = 256
-		}
-	}
-	if o.RequireSTARTTLS && o.NoStartTLS {
-		// A probe that does not try STARTTLS cannot tell whether it works.
-		return usageErr("--require-starttls needs the STARTTLS handshake that --no-starttls skips; drop one of them")
-	}
-	if o.ExpectPTRSuffix != "" && o.NoRDNS {
-		return usageErr("--expect-ptr-suffix needs the PTR lookups that --no-rdns skips; drop one of them")
-	}
-	if o.RequireSTARTTLS && o.DNSOnly {
-		// Without probes nothing could ever fail the requirement: a CI gate
-		// that silently passes is worse than an error.
-		return usageErr("--require-starttls needs the SMTP probes that --dns-only skips; drop one of them")
-	}
-	smtp, err := o.options()
+	p, err := in.Plan(o.f.open)
+	o.f.warn(p.Warnings)
 	if err != nil {
-		return err
+		return commandErr(err)
 	}
-	for i, m := range o.ExpectMX {
-		a, _, err := audit.ParseDomain(m)
-		if err != nil {
-			return usageErr("--expect-mx: %v", err)
-		}
-		o.ExpectMX[i] = a
+	o.req, o.shard, o.Concurrency, o.ExpectMX = p.Request, p.Shard, p.Concurrency, p.ExpectMX
+	if o.CompareLive {
+		o.req.CompareLive = o.f.liveResolver
 	}
-	cfg, mainCF, err := o.f.mtaSettings(mta.Config{Port: o.Port}, o.MainCF, o.Set)
-	if err != nil {
-		return err
-	}
-	// smtp_host_lookup = native: the model reads this host's getaddrinfo
-	// inputs, as simulate's do (its defaults: /etc/gai.conf, this host).
-	native, err := (&gaiFlags{}).nativeRequest(o.f, cfg)
-	if err != nil {
-		return err
-	}
-	o.req = audit.CheckRequest{
-		DNSOnly: o.DNSOnly, NoRDNS: o.NoRDNS, SMTP: smtp, MTA: cfg, Native: native,
-		Expect: audit.Expect{IPv6: o.ExpectIPv6, MX: o.ExpectMX, PTRSuffix: o.ExpectPTRSuffix, STARTTLS: o.RequireSTARTTLS},
-		Ignore: o.ignore, Sender: o.Sender, MainCF: mainCF,
-	}
-	return o.validateCompare()
+	return nil
 }
 
 // listName names -f's argument in messages.
@@ -202,24 +158,14 @@ func checkRun(o *checkOptions) error {
 		defer fh.Close()
 		list = fh
 	}
-	var bar *render.Progress // on a terminal's stderr, for several domains, not under -v
+	out := &render.CheckStream{W: w}
 	if o.f.IO.ErrTTY && !g.Verbose && (len(o.Domains) > 1 || o.File != "") {
-		bar = render.NewProgress(o.f.IO.ErrOut)
+		// A progress bar on a terminal's stderr, for several domains, not under -v.
+		out.Progress = render.NewProgress(o.f.IO.ErrOut)
 	}
 	var sum render.CheckSummary
-	begun := false
-	begin := func() error {
-		if begun {
-			return nil
-		}
-		begun = true
-		return w.Begin()
-	}
 	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl", Shard: o.shard}
 	err = c.CheckMany(o.ctx, bulk, o.req, func(rep *document.Check) error {
-		if err := begin(); err != nil {
-			return err
-		}
 		sum.Domains++
 		code := docExit(rep, o.failOn)
 		switch code {
@@ -231,10 +177,9 @@ func checkRun(o *checkOptions) error {
 			sum.BadInput++
 		}
 		sum.ExitCode = worseExit(sum.ExitCode, code)
-		bar.Add()
-		return w.Write(rep)
+		return out.Write(rep)
 	})
-	bar.Finish()
+	out.Progress.Finish()
 	var inputErr *audit.InputError
 	var ee *ExitError
 	var mc *audit.MainCFError
@@ -249,7 +194,7 @@ func checkRun(o *checkOptions) error {
 		werr = nil
 	}
 	if werr == nil {
-		werr = begin()
+		werr = out.Begin()
 	}
 	sum.Interrupted = o.ctx.Err() != nil
 	switch {

@@ -133,13 +133,17 @@ func worseExit(a, b int) int {
 }
 
 // commandErr passes an error that already carries its exit code (the
-// resolver's) and makes any other one bad input.
+// resolver's) and makes any other one bad input (an audit.RequestError as
+// it is).
 func commandErr(err error) error {
 	var ee *ExitError
 	var mc *audit.MainCFError
+	var re *audit.RequestError
 	switch {
 	case errors.As(err, &ee):
 		return err
+	case errors.As(err, &re):
+		return &ExitError{Code: ExitUsage, Err: err}
 	case errors.As(err, &mc):
 		return usageErr("--main-cf: %v", mc.Err)
 	}

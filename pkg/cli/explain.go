@@ -3,9 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -57,57 +54,11 @@ func newCmdExplain(f *Factory, runF func(*explainOptions) error) *cobra.Command 
 	return cmd
 }
 
-// readExplainInput returns the text to explain: standard input for "-",
-// the file a single argument names when it is an existing regular file
-// (a saved .eml), else the arguments joined; bounded to bounce.MaxInput.
-func readExplainInput(o *explainOptions) (text string, truncated bool, err error) {
-	if len(o.Args) == 1 && o.Args[0] == "-" {
-		return readBounded(o.f.IO.In, "standard input")
-	}
-	if len(o.Args) == 1 && o.f.isRegularFile(o.Args[0]) {
-		fh, err := o.f.open(o.Args[0])
-		if err != nil {
-			return "", false, usageErr("%v", err)
-		}
-		defer fh.Close()
-		return readBounded(fh, o.Args[0])
-	}
-	if slices.Contains(o.Args, "-") {
-		return "", false, usageErr("'-' (standard input) must be the only argument")
-	}
-	text = strings.Join(o.Args, " ")
-	if len(text) > bounce.MaxInput {
-		return text[:bounce.MaxInput], true, nil
-	}
-	return text, false, nil
-}
-
-// readBounded reads r up to bounce.MaxInput bytes and says whether there
-// was more.
-func readBounded(r io.Reader, what string) (text string, truncated bool, err error) {
-	data, err := io.ReadAll(io.LimitReader(r, bounce.MaxInput+1))
-	if err != nil {
-		return "", false, usageErr("reading %s: %v", what, err)
-	}
-	if len(data) > bounce.MaxInput {
-		return string(data[:bounce.MaxInput]), true, nil
-	}
-	return string(data), false, nil
-}
-
 func explainRun(o *explainOptions) error {
-	text, truncated, err := readExplainInput(o)
+	in := audit.ExplainInput{Args: o.Args, NoChecks: o.NoChecks, Domain: o.Domain, HELO: o.HELO, DNSBL: o.DNSBL}
+	req, truncated, err := in.Request(o.f.IO.In, o.f.open, o.f.isRegularFile)
 	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(text) == "" {
-		return usageErr("nothing to explain: the text is empty")
-	}
-	req := audit.ExplainRequest{Text: text, NoChecks: o.NoChecks, HELO: o.HELO, DNSBL: o.DNSBL}
-	if o.Domain != "" {
-		if req.Domain, _, err = parseDomainArg(o.Domain); err != nil {
-			return usageErr("--domain: %v", err)
-		}
+		return commandErr(err)
 	}
 	if truncated {
 		fmt.Fprintf(o.f.IO.ErrOut, "mailcheck: explain: input longer than %d bytes; only the first %d were read\n", bounce.MaxInput, bounce.MaxInput)

@@ -2,19 +2,17 @@ package cli
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/mattn/go-isatty"
-
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
+	"github.com/mailcheck/mailcheck/pkg/hostenv"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/sender"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
@@ -42,7 +40,7 @@ type Factory struct {
 	LocalAddrs   func() ([]netip.Addr, error)
 	Hostname     func() (string, error)
 	// HostAddrs lists this host's addresses with prefix lengths, for the
-	// getaddrinfo model (gaiflags.go).
+	// getaddrinfo model (hostenv.HostAddrs).
 	HostAddrs func() ([]mta.GAIHostAddr, error)
 	// Open opens a file named by a flag (--main-cf, -f) or an argument
 	// (explain FILE, logs FILE).
@@ -68,22 +66,18 @@ func SystemStreams() *IOStreams {
 		In:         os.Stdin,
 		Out:        os.Stdout,
 		ErrOut:     os.Stderr,
-		OutTTY:     isTerminal(os.Stdout),
-		ErrTTY:     isTerminal(os.Stderr),
+		OutTTY:     hostenv.IsTerminal(os.Stdout),
+		ErrTTY:     hostenv.IsTerminal(os.Stderr),
 		NoColorEnv: noColor,
 	}
-}
-
-func isTerminal(f *os.File) bool {
-	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 // NewFactory returns the Factory the real binary uses.
 func NewFactory(ios *IOStreams) *Factory {
 	return &Factory{
 		IO: ios, Global: &GlobalOptions{}, NewResolver: defaultResolver, Now: time.Now,
-		SenderRoutes: sender.KernelRoutes{}, LocalAddrs: localAddrs, Hostname: os.Hostname, Open: openFile,
-		HostAddrs: hostAddrs,
+		SenderRoutes: sender.KernelRoutes{}, LocalAddrs: hostenv.LocalAddrs, Hostname: hostenv.Hostname, Open: hostenv.Open,
+		HostAddrs: hostenv.HostAddrs,
 	}
 }
 
@@ -120,10 +114,10 @@ func (f *Factory) Checker() *audit.Checker {
 		Timeout:   g.Timeout, IPv4: g.WantIPv4(), IPv6: g.WantIPv6(),
 	}
 	if c.LocalAddrs == nil {
-		c.LocalAddrs = localAddrs
+		c.LocalAddrs = hostenv.LocalAddrs
 	}
 	if c.Hostname == nil {
-		c.Hostname = os.Hostname
+		c.Hostname = hostenv.Hostname
 	}
 	if g.Verbose {
 		c.Transcript = f.IO.ErrOut
@@ -143,91 +137,25 @@ func (f *Factory) open(name string) (io.ReadCloser, error) {
 	if f.Open != nil {
 		return f.Open(name)
 	}
-	return openFile(name)
+	return hostenv.Open(name)
 }
-
-func openFile(name string) (io.ReadCloser, error) { return os.Open(name) }
 
 // isRegularFile says whether name is an existing regular file (explain
 // reads such an argument as the message; anything else is the text itself).
 func (f *Factory) isRegularFile(name string) bool {
-	fi, err := os.Stat(name)
-	return err == nil && fi.Mode().IsRegular()
+	return hostenv.IsRegularFile(name)
 }
 
-// readMainCF reads --main-cf, the one place it is read: mta.ParseMainCF
-// reads at most its size limit and says so beyond it, so a wrong path
-// (a log, a device) is a clear usage error, never a hang.
-func (f *Factory) readMainCF(name string) (*audit.MainCF, error) {
-	if name == "" {
-		return nil, nil
-	}
-	fh, err := f.open(name)
-	if err != nil {
-		return nil, usageErr("--main-cf: %v", err)
-	}
-	defer fh.Close()
-	as, err := mta.ParseMainCF(fh, name)
-	if err != nil {
-		return nil, usageErr("--main-cf: %v", err)
-	}
-	return &audit.MainCF{File: name, Settings: as}, nil
-}
-
-// mtaSettings completes cfg with --main-cf and --set (check, simulate)
-// and validates the whole configuration once, on an empty domain, so that
-// a bad setting is exit 2, naming the setting and its source, before any
-// lookup.
-func (f *Factory) mtaSettings(cfg mta.Config, mainCF string, set []string) (mta.Config, *audit.MainCF, error) {
-	m, err := f.readMainCF(mainCF)
-	if err != nil {
-		return cfg, nil, err
-	}
-	if m != nil {
-		cfg.MainCF = m.Settings
-	}
-	for _, s := range set {
-		a, err := mta.ParseAssignment(s, mta.SourceSet)
-		if err != nil {
-			return cfg, nil, usageErr("--set %q: %v", s, err)
-		}
-		cfg.Set = append(cfg.Set, a)
-	}
-	if _, err := mta.Simulate(mta.Input{Domain: "invalid"}, cfg, mta.Options{NoSuggest: true}); err != nil {
-		return cfg, nil, usageErr("%v", err)
-	}
-	return cfg, m, nil
-}
-
-// defaultResolver parses --resolver values and builds a dnsq.Client.
+// defaultResolver builds the DNS client of the global flags
+// (audit.NewResolver): a bad --resolver is exit 2, no resolver at all 3.
 func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
-	servers := make([]string, 0, len(g.Resolvers))
-	for _, s := range g.Resolvers {
-		hp, err := dnsq.ParseServer(s)
-		if err != nil {
-			return nil, usageErr("--resolver %q: %v", s, err)
-		}
-		servers = append(servers, hp)
+	r, err := audit.NewResolver(g.Resolvers, trace, g.dnssecOK)
+	var re *audit.RequestError
+	switch {
+	case errors.As(err, &re):
+		return nil, commandErr(err)
+	case err != nil:
+		return nil, undetermined(err)
 	}
-	c, err := dnsq.New(dnsq.Config{Servers: servers, Trace: trace, DNSSECOK: g.dnssecOK})
-	if err != nil {
-		return nil, undetermined(fmt.Errorf("DNS resolver: %w", err))
-	}
-	return c, nil
-}
-
-// localAddrs lists this host's interface addresses (for smtp_bind_address6
-// advice).
-func localAddrs() ([]netip.Addr, error) {
-	as, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil, err
-	}
-	var out []netip.Addr
-	for _, a := range as {
-		if p, err := netip.ParsePrefix(a.String()); err == nil {
-			out = append(out, p.Addr())
-		}
-	}
-	return out, nil
+	return r, nil
 }

@@ -3,17 +3,15 @@ package cli
 import (
 	"embed"
 	"io"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/mailcheck/mailcheck/pkg/addr"
+	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
-	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
@@ -24,7 +22,7 @@ type findingFlags struct {
 	FailOn string
 	Ignore []string
 
-	// Derived by parse.
+	// Derived by parse (audit.FindingPolicy).
 	failOn  report.Severity
 	ignore  map[string]bool
 	ignored []string // in the order given, without duplicates
@@ -37,38 +35,16 @@ func (o *findingFlags) register(fl *pflag.FlagSet, example string) {
 }
 
 func (o *findingFlags) parse() error {
-	switch o.FailOn {
-	case "warn", "fail":
-		o.failOn = report.Severity(o.FailOn)
-	default:
-		return usageErr("--fail-on %q: use warn or fail", o.FailOn)
-	}
-	o.ignore = map[string]bool{}
-	o.ignored = nil
-	for _, c := range o.Ignore {
-		code, err := report.CheckCode(c)
-		if err != nil {
-			return usageErr("--ignore: %v", err)
-		}
-		if !o.ignore[code] {
-			o.ignored = append(o.ignored, code)
-		}
-		o.ignore[code] = true
+	var err error
+	if o.failOn, o.ignore, o.ignored, err = audit.FindingPolicy(o.FailOn, o.Ignore); err != nil {
+		return commandErr(err)
 	}
 	return nil
 }
 
 // smtpFlags are the SMTP probe flags that probe, check and simulate share
-// (DESIGN.md, "Commands").
-type smtpFlags struct {
-	Port           int
-	HELO           string
-	ConnectTimeout time.Duration
-	CommandTimeout time.Duration
-	NoStartTLS     bool
-	Source4        string
-	Source6        string
-}
+// (DESIGN.md, "Commands"), checked by audit.SMTPInput.Options.
+type smtpFlags audit.SMTPInput
 
 // register adds the flags to fl; noStartTLSNote extends the --no-starttls
 // help with what it means for the command at hand.
@@ -80,45 +56,6 @@ func (s *smtpFlags) register(fl *pflag.FlagSet, noStartTLSNote string) {
 	fl.BoolVar(&s.NoStartTLS, "no-starttls", false, "do not try STARTTLS: TLS is then not judged (MC906 says which addresses offered it)"+noStartTLSNote)
 	fl.StringVar(&s.Source4, "source4", "", "source IPv4 address to connect from")
 	fl.StringVar(&s.Source6, "source6", "", "source IPv6 address to connect from")
-}
-
-// options checks the flags and returns the probe settings; an empty HELO
-// is defaulted by the Checker from this host's name.
-func (s *smtpFlags) options() (smtpprobe.Options, error) {
-	o := smtpprobe.Options{Port: s.Port, HELO: s.HELO, ConnectTimeout: s.ConnectTimeout, CommandTimeout: s.CommandTimeout, NoStartTLS: s.NoStartTLS}
-	if s.Port < 1 || s.Port > 65535 {
-		return o, usageErr("--port must be 1..65535, got %d", s.Port)
-	}
-	if s.ConnectTimeout <= 0 {
-		return o, usageErr("--connect-timeout must be positive, got %s", s.ConnectTimeout)
-	}
-	if s.CommandTimeout <= 0 {
-		return o, usageErr("--command-timeout must be positive, got %s", s.CommandTimeout)
-	}
-	var err error
-	if o.Source4, err = parseSource("--source4", s.Source4, addr.IPv4); err != nil {
-		return o, err
-	}
-	if o.Source6, err = parseSource("--source6", s.Source6, addr.IPv6); err != nil {
-		return o, err
-	}
-	if strings.ContainsAny(s.HELO, " \t\r\n") || len(s.HELO) > 255 {
-		return o, usageErr("--helo %q must be one name or address literal", s.HELO)
-	}
-	return o, nil
-}
-
-// parseSource reads a --source4/--source6 address of family fam; a zone is
-// refused like any other non-address.
-func parseSource(flag, v, fam string) (netip.Addr, error) {
-	if v == "" {
-		return netip.Addr{}, nil
-	}
-	ip, err := addr.ParseLiteral(v)
-	if err != nil || addr.Family(ip) != fam {
-		return netip.Addr{}, usageErr("%s %q is not an %s address", flag, v, addr.Label(fam))
-	}
-	return ip, nil
 }
 
 // checkFormat validates -o against what a command supports.

@@ -20,23 +20,3 @@ type IOStreams struct {
 func (s *IOStreams) ColorEnabled(noColorFlag bool) bool {
 	return s.OutTTY && !s.NoColorEnv && !noColorFlag
 }
-
-// outWriter is stdout as the commands see it: it remembers the first
-// failed write, so that the exit code says the report is incomplete
-// whichever renderer met the failure and whatever it made of it
-// (outputExit). After a failure it writes nothing more.
-type outWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (o *outWriter) Write(p []byte) (int, error) {
-	if o.err != nil {
-		return 0, o.err
-	}
-	n, err := o.w.Write(p)
-	if err != nil {
-		o.err = err
-	}
-	return n, err
-}

@@ -2,15 +2,12 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
-	"github.com/mailcheck/mailcheck/pkg/maillog"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
@@ -60,86 +57,31 @@ func newCmdLogs(f *Factory, runF func(*logsOptions) error) *cobra.Command {
 }
 
 func (o *logsOptions) validate() error {
-	if len(o.Files) > 1 {
-		for _, name := range o.Files {
-			if name == "-" {
-				return usageErr("'-' (standard input) must be the only argument")
-			}
-		}
-	}
-	if o.Since != "" {
-		t, err := parseSince(o.Since, o.f.now(), time.Local)
-		if err != nil {
-			return usageErr("--since %q: %v", o.Since, err)
-		}
-		o.since = t
-	}
-	if o.Domain != "" {
-		d, _, err := parseDomainArg(o.Domain)
-		if err != nil {
-			return usageErr("--domain: %v", err)
-		}
-		o.domain = d
+	var err error
+	o.since, o.domain, err = audit.LogsInput{Files: o.Files, Since: o.Since, Domain: o.Domain}.Filters(o.f.now(), time.Local)
+	if err != nil {
+		return commandErr(err)
 	}
 	return nil
 }
 
-// parseSince reads --since: a duration back from now, an RFC 3339 time, or
-// a date (midnight in loc).
-func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
-			return time.Time{}, fmt.Errorf("a duration back from now is positive")
-		}
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("not a duration (24h) or a time (2026-11-29, 2026-11-29T10:00:00Z)")
-}
-
 func logsRun(o *logsOptions) error {
 	req := audit.LogsRequest{Since: o.since, Domain: o.domain}
-	if len(o.Files) == 1 && o.Files[0] == "-" {
-		req.Inputs = []maillog.Input{{Name: "standard input", R: o.f.IO.In}}
-	} else {
-		// Open every file before reading any: a wrong name is bad usage,
-		// said before minutes of reading.
-		var closers []io.Closer
-		defer func() {
-			for _, c := range closers {
-				c.Close()
-			}
-		}()
-		for _, name := range o.Files {
-			fh, err := o.f.open(name)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			closers = append(closers, fh)
-			req.Inputs = append(req.Inputs, maillog.Input{Name: name, R: fh})
+	inputs, closers, err := audit.LogsInput{Files: o.Files}.Open(o.f.IO.In, o.f.open)
+	defer func() {
+		for _, c := range closers {
+			c.Close()
 		}
+	}()
+	if err != nil {
+		return commandErr(err)
 	}
+	req.Inputs = inputs
 	doc, readErr := o.f.Checker().Logs(o.ctx, req)
 	if o.ctx.Err() != nil {
 		return silentExit(ExitInterrupted)
 	}
-	var err error
-	switch o.f.Global.Format {
-	case "json":
-		err = render.JSON(o.f.IO.Out, doc)
-	case "markdown":
-		err = render.LogsMarkdown(o.f.IO.Out, doc)
-	default:
-		err = render.LogsText(o.f.IO.Out, o.f.styles(), doc)
-	}
-	if err != nil {
+	if err := render.Logs(o.f.Global.Format, o.f.IO.Out, o.f.styles(), doc); err != nil {
 		return err
 	}
 	if readErr != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
-	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 // probeOptions are the flags of `mailcheck probe`.
@@ -47,26 +46,12 @@ func newCmdProbe(f *Factory, runF func(*probeOptions) error) *cobra.Command {
 
 func probeRun(opts *probeOptions) error {
 	g := opts.f.Global
-	// What people paste: a domain or host name (IDN, trailing dot,
-	// user@domain, URL), an IP address, or an RFC 5321 address literal.
-	tgt, err := target.ParseHostOrIP(opts.Target)
+	req, err := audit.ProbeInput{Target: opts.Target, SMTP: audit.SMTPInput(opts.smtpFlags), Concurrency: opts.Concurrency}.Request(g.WantIPv4(), g.WantIPv6())
 	if err != nil {
-		return usageErr("%v", err)
-	}
-	smtp, err := opts.options()
-	if err != nil {
-		return err
-	}
-	if tgt.IP.IsValid() {
-		if tgt.IP.Is4() && !g.WantIPv4() {
-			return usageErr("TARGET %s is an IPv4 address but -6 was given", tgt.IP)
-		}
-		if !tgt.IP.Is4() && !g.WantIPv6() {
-			return usageErr("TARGET %s is an IPv6 address but -4 was given", tgt.IP)
-		}
+		return commandErr(err)
 	}
 	g.dnssecOK = true // DANE is judged with the probes
-	doc, err := opts.f.Checker().Probe(opts.ctx, audit.ProbeRequest{Target: tgt, SMTP: smtp, Concurrency: opts.Concurrency})
+	doc, err := opts.f.Checker().Probe(opts.ctx, req)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mailcheck/mailcheck/pkg/render"
 )
 
 // GlobalOptions are the flags every command shares (DESIGN.md, "Commands").
@@ -48,7 +50,7 @@ func Run(ctx context.Context, args []string, ios *IOStreams) int {
 // the one line on stderr: the command's own (exitCode), unless writing
 // stdout failed, which decides over it (outputExit).
 func RunWith(ctx context.Context, f *Factory, args []string) int {
-	out := &outWriter{w: f.IO.Out}
+	out := &render.Output{W: f.IO.Out}
 	ios := *f.IO
 	ios.Out = out
 	run := *f
@@ -58,8 +60,8 @@ func RunWith(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if out.err != nil {
-		code, msg := outputExit(out.err)
+	if out.Err != nil {
+		code, msg := outputExit(out.Err)
 		if msg != "" {
 			fmt.Fprintf(f.IO.ErrOut, "mailcheck: %s\n", msg)
 		}

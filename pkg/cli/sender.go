@@ -2,14 +2,9 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"net/netip"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/sender"
@@ -20,12 +15,8 @@ type senderOptions struct {
 	f   *Factory
 	ctx context.Context
 
-	IPs        []string
-	Domain     string
-	HELO       string
-	MainCF     string
-	DNSBL      bool
-	DNSBLZones []string
+	audit.SenderInput
+	MainCF string
 	findingFlags
 
 	audit sender.Options // filled by validate
@@ -66,70 +57,20 @@ func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
 }
 
 func (o *senderOptions) validate() error {
-	g := o.f.Global
 	if err := o.parse(); err != nil {
 		return err
 	}
-	o.audit = sender.Options{Want4: g.WantIPv4(), Want6: g.WantIPv6()}
-	for _, s := range o.IPs {
-		ip, err := parseSenderIP(s)
-		if err != nil {
-			return usageErr("--ip %q: %v", s, err)
-		}
-		o.audit.IPs = append(o.audit.IPs, ip)
+	var err error
+	if o.audit, err = o.Options(o.f.Global.WantIPv4(), o.f.Global.WantIPv6()); err != nil {
+		return commandErr(err)
 	}
-	if len(o.audit.IPs) > 0 && !slices.ContainsFunc(o.audit.IPs, o.audit.Wants) {
-		fam := "IPv4"
-		if !g.WantIPv4() {
-			fam = "IPv6"
-		}
-		return usageErr("-4/-6 limit the check to %s and no --ip address is %s", fam, fam)
-	}
-	if o.Domain != "" {
-		ascii, _, err := parseDomainArg(o.Domain)
-		if err != nil {
-			return usageErr("--domain: %v", err)
-		}
-		o.audit.Domain = ascii
-	}
-	if h := strings.TrimSpace(o.HELO); h != "" {
-		if strings.ContainsAny(h, " \t\r\n") || len(h) > 255 {
-			return usageErr("--helo %q: a HELO name is one word", o.HELO)
-		}
-		o.audit.HELO = h
-	}
-	for _, z := range o.DNSBLZones {
-		ascii, _, err := parseDomainArg(z)
-		if err != nil {
-			return usageErr("--dnsbl-zone: %v", err)
-		}
-		o.audit.DNSBLZones = append(o.audit.DNSBLZones, ascii)
-	}
-	if len(o.DNSBLZones) > 0 && !o.DNSBL {
-		return usageErr("--dnsbl-zone needs --dnsbl")
-	}
-	o.audit.DNSBL = o.DNSBL
 	return nil
 }
 
-// parseSenderIP accepts an address as addr.ParseLiteral reads it,
-// bracketed or not ("[2001:db8::25]", "IPv6:2001:db8::25" as in an SMTP
-// address literal); no zone, refused in the sender's own words.
-func parseSenderIP(s string) (netip.Addr, error) {
-	ip, err := addr.ParseLiteralZone(strings.TrimSpace(s))
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("not an IP address")
-	}
-	if ip.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("a zone (%%%s) has no meaning for a sending address", ip.Zone())
-	}
-	return ip, nil
-}
-
 func senderRun(o *senderOptions) error {
-	mainCF, err := o.f.readMainCF(o.MainCF)
+	mainCF, err := audit.ReadMainCF(o.f.open, o.MainCF)
 	if err != nil {
-		return err
+		return commandErr(err)
 	}
 	doc, err := o.f.Checker().Sender(o.ctx, audit.SenderRequest{Options: o.audit, MainCF: mainCF, Ignore: o.ignore})
 	if err != nil {

@@ -2,13 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"net/netip"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/render"
@@ -43,7 +39,7 @@ type simulateOptions struct {
 }
 
 // probeOnlyFlags are the SMTP flags that mean something only with --probe.
-var probeOnlyFlags = []string{"connect-timeout", "command-timeout", "helo", "no-starttls", "source4", "source6"}
+var probeOnlyFlags = audit.SimulateProbeOnlyFlags
 
 func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Command {
 	opts := &simulateOptions{f: f}
@@ -92,64 +88,24 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 	return withZones(f, cmd)
 }
 
-// validate checks the flags and builds the model configuration, so that
-// bad settings are exit 2 before any lookup.
+// validate checks the flags and builds the model configuration
+// (audit.SimulateInput), so that bad settings are exit 2 before any lookup.
 func (o *simulateOptions) validate() error {
-	name, ver, err := mta.ParseMTA(o.MTA)
-	if err != nil {
-		return usageErr("--mta: %v", err)
+	in := audit.SimulateInput{
+		MTA: o.MTA, Set: o.Set, MainCF: o.MainCF, MaxOrderings: o.MaxOrderings, Assume: o.Assume, Probe: o.Probe,
+		SMTP: audit.SMTPInput(o.smtpFlags), ProbeFlagsSet: o.probeFlagsSet, LocalAddress: o.LocalAddress,
+		GAIConf: o.GAIConf, SourceAddr: o.SourceAddr,
 	}
-	cfg := mta.Config{MTA: name, Version: ver, Port: o.Port}
-	if o.MaxOrderings < 1 {
-		return usageErr("--max-orderings must be at least 1, got %d", o.MaxOrderings)
-	}
-	smtp, err := o.options()
-	if err != nil {
-		return err
-	}
-	if o.probeFlagsSet && !o.Probe {
-		return usageErr("--%s need --probe", strings.Join(probeOnlyFlags, ", --"))
-	}
-	if o.Probe && len(o.Assume) > 0 {
-		return usageErr("--probe and --assume exclude each other: the replay uses either measured or assumed outcomes")
-	}
-	if o.MainCF != "" && name != mta.Postfix {
-		return usageErr("--main-cf is a Postfix file; --mta is %s (use --set)", name)
-	}
-	for _, s := range o.LocalAddress {
-		ip, err := addr.ParseLiteral(s)
-		if errors.Is(err, addr.ErrZone) {
-			// MX addresses have no zone: this one could never match.
-			return usageErr("--local-address: %v", err)
-		}
-		if err != nil {
-			return usageErr("--local-address %q is not an IP address", s)
-		}
-		cfg.LocalAddrs = append(cfg.LocalAddrs, ip.Unmap())
-	}
-	var assume map[netip.Addr]mta.Outcome
-	if len(o.Assume) > 0 {
-		assume = map[netip.Addr]mta.Outcome{}
-		for _, s := range o.Assume {
-			ip, out, err := mta.ParseAssume(s)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			assume[ip] = out
-		}
-	}
-	if cfg, _, err = o.f.mtaSettings(cfg, o.MainCF, o.Set); err != nil {
-		return err
-	}
-	native, err := o.nativeRequest(o.f, cfg)
-	if err != nil {
-		return err
-	}
-	o.req = audit.SimulateRequest{Config: cfg, MaxOrderings: o.MaxOrderings, Assume: assume, Probe: o.Probe, SMTP: smtp, Native: native}
 	if o.SeedSet {
 		seed := o.Seed
-		o.req.Seed = &seed
+		in.Seed = &seed
 	}
+	req, warnings, err := in.Request(o.f.open)
+	o.f.warn(warnings)
+	if err != nil {
+		return commandErr(err)
+	}
+	o.req = req
 	return nil
 }
 

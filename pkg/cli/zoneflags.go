@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
@@ -24,29 +21,13 @@ func withZones(f *Factory, cmd *cobra.Command) *cobra.Command {
 	return cmd
 }
 
-// loadZones reads every --zone file; ignored records are warnings on
-// stderr.
+// loadZones reads every --zone file (audit.LoadZones); ignored records
+// are warnings on stderr.
 func (f *Factory) loadZones(values []string) error {
-	var zones []*dnsq.Zone
-	for _, v := range values {
-		zone, err := dnsq.LoadZoneFlag(v)
-		if err != nil {
-			var ze *dnsq.ZoneError
-			if errors.As(err, &ze) {
-				return usageErr("--zone: %v", ze)
-			}
-			return usageErr("--zone %q: %v", v, err)
-		}
-		for _, w := range zone.Warnings() {
-			fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: %s\n", w)
-		}
-		if n := zone.IgnoredRecords() - len(zone.Warnings()); n > 0 {
-			fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: %s: %d more records ignored\n", zone.File(), n)
-		}
-		zones = append(zones, zone)
-	}
-	if _, err := dnsq.NewOverlay(&dnsq.Mock{}, zones...); err != nil {
-		return usageErr("--zone: %v", err)
+	zones, warnings, err := audit.LoadZones(values)
+	f.warn(warnings)
+	if err != nil {
+		return commandErr(err)
 	}
 	f.zones = zones
 	return nil
