@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +24,7 @@ type LiteralError struct {
 
 func (e *LiteralError) Error() string {
 	if e.Err == ErrZone {
-		return fmt.Sprintf("%q has an IPv6 zone (%%%s); give the address without it: a mail server is not reached through a link-local scope", e.Input, e.Zone)
+		return fmt.Sprintf("%q has an IPv6 zone (%s); give the address without it: a mail server is not reached through a link-local scope", e.Input, quotedZone(e.Zone))
 	}
 	if e.Reason != "" {
 		return fmt.Sprintf("%q is not an IP address: %s", e.Input, e.Reason)
@@ -83,4 +84,12 @@ func ParseLiteralZone(s string) (netip.Addr, error) {
 		return netip.Addr{}, &LiteralError{Input: s, Reason: "the IPv6: tag is followed by an IPv4 address", Err: ErrNotIP}
 	}
 	return ip, nil
+}
+
+// quotedZone shows a zone as typed, "%eth0", with anything unprintable
+// escaped as %q would: the input is remote or pasted text, and an error
+// reaches a terminal.
+func quotedZone(zone string) string {
+	q := strconv.Quote("%" + zone)
+	return q[1 : len(q)-1]
 }
