@@ -3,8 +3,9 @@
 # everything is already there: it asks apt only for what is missing.
 #
 # System-wide: knot (authoritative DNS), knot-dnsutils, iproute2, jq, openssl,
-# GNU time, procps. None of them is a mail server; package scripts are kept
-# from starting services.
+# GNU time, procps, and gcc with libc6-dev (t-gai builds a small getaddrinfo
+# client: real glibc is its oracle). None of them is a mail server; package
+# scripts are kept from starting services.
 # Private root ($MAILCHECK_LAB_ROOT, default /var/lib/mailcheck-lab/root):
 # Debian's Postfix and Exim .debs extracted with dpkg-deb -x. Both packages
 # provide mail-transport-agent and would remove each other if installed, and

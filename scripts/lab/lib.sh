@@ -27,7 +27,7 @@ LAB_ROOT=${MAILCHECK_LAB_ROOT:-/var/lib/mailcheck-lab/root}
 # Debian packages extracted into the private root (not installed system-wide).
 LAB_PRIVATE_DEBS=${LAB_PRIVATE_DEBS:-"postfix exim4-daemon-light exim4-base exim4-config libidn12"}
 # Debian packages installed system-wide: none of them is a mail server.
-LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps"}
+LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps gcc libc6-dev"}
 LAB_SKIP=77
 
 # Unprivileged accounts the MTAs need. They exist only inside the lab's
