@@ -194,23 +194,6 @@ type Presented struct {
 	HandshakeError string
 }
 
-// ChainFromDER parses a presented chain; certificates that do not parse
-// are an error (a DANE client cannot match them).
-func ChainFromDER(ders [][]byte) ([]*x509.Certificate, error) {
-	if len(ders) > MaxChain {
-		ders = ders[:MaxChain]
-	}
-	out := make([]*x509.Certificate, 0, len(ders))
-	for i, d := range ders {
-		c, err := x509.ParseCertificate(d)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d of the chain does not parse: %w", i, err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
 // DANE is the verdict for one probed address, over its own family.
 type DANE struct {
 	Status  DANEStatus `json:"status"`
