@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 )
@@ -309,12 +310,17 @@ func (z *Zone) addAncestors(name string) {
 	}
 }
 
-// clipMsg bounds a message that may quote file content.
+// clipMsg bounds a message that may quote file content, cutting at a
+// character boundary so that the message stays valid UTF-8.
 func clipMsg(s string) string {
 	if len(s) <= maxZoneMsg {
 		return s
 	}
-	return s[:maxZoneMsg] + "..."
+	cut := maxZoneMsg
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // guardFS is the file system a zone and its $INCLUDEs are read through. It
@@ -408,7 +414,7 @@ func (g *guardFS) zoneError(err error, root string) error {
 	if g.openErr != nil {
 		// An $INCLUDE that could not be opened: say why in our words,
 		// at the line of the directive.
-		ze.Msg = "$INCLUDE: " + clipMsg(sanitize(g.openErr.Error()))
+		ze.Msg = clipMsg("$INCLUDE: " + sanitize(g.openErr.Error()))
 	}
 	if i := strings.LastIndex(s, " at line: "); i >= 0 {
 		lc := s[i+len(" at line: "):]
