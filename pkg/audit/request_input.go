@@ -134,20 +134,45 @@ func ParseSince(s string, now time.Time, loc *time.Location) (time.Time, error) 
 
 // Open opens the input's files, every one before any is read: a wrong
 // name is bad input, said before minutes of reading. The caller closes
-// what close lists, also after an error.
-func (in LogsInput) Open(stdin io.Reader, open Opener) (inputs []maillog.Input, closers []io.Closer, err error) {
+// the inputs with close (never nil) once read; after an error the files
+// opened so far are closed already.
+func (in LogsInput) Open(stdin io.Reader, open Opener) (inputs []maillog.Input, close func(), err error) {
+	var closers []io.Closer
+	close = func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
 	if len(in.Files) == 1 && in.Files[0] == "-" {
-		return []maillog.Input{{Name: "standard input", R: stdin}}, nil, nil
+		return []maillog.Input{{Name: "standard input", R: stdin}}, close, nil
 	}
 	for _, name := range in.Files {
 		fh, err := open(name)
 		if err != nil {
-			return nil, closers, invalid("%v", err)
+			close()
+			return nil, func() {}, invalid("%v", err)
 		}
 		closers = append(closers, fh)
 		inputs = append(inputs, maillog.Input{Name: name, R: fh})
 	}
-	return inputs, closers, nil
+	return inputs, close, nil
+}
+
+// OpenList opens check's domain list (-f NAME): "-" is stdin, which is
+// not closed, "" no list at all, anything else a file through open. close
+// is never nil.
+func OpenList(name string, stdin io.Reader, open Opener) (list io.Reader, close func(), err error) {
+	switch name {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		return stdin, func() {}, nil
+	}
+	fh, err := open(name)
+	if err != nil {
+		return nil, func() {}, invalid("-f: %v", err)
+	}
+	return fh, func() { fh.Close() }, nil
 }
 
 // LoadZones reads every --zone value (FILE or ORIGIN=FILE) and checks that

@@ -143,3 +143,17 @@ func (z secureZoneNoting) LookupNS(ctx context.Context, name string) dnsq.NameRe
 	note(ctx, res.Result, name, "NS")
 	return res
 }
+
+// Overlay lays the --zone files (LoadZones) over the live resolver and
+// notes which answers came from a file (NoteZones); with no zones it
+// returns live as is.
+func Overlay(live dnsq.Resolver, zones []*dnsq.Zone) (dnsq.Resolver, error) {
+	if len(zones) == 0 {
+		return live, nil
+	}
+	o, err := dnsq.NewOverlay(live, zones...)
+	if err != nil {
+		return nil, invalid("--zone: %v", err)
+	}
+	return NoteZones(o), nil
+}

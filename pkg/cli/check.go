@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
-	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/target"
 )
@@ -19,67 +17,40 @@ type checkOptions struct {
 	f   *Factory
 	ctx context.Context
 
-	Domains        []string
-	File           string
-	Concurrency    int
-	concurrencySet bool
-	DNSOnly        bool
-	NoRDNS         bool
+	Domains []string
+	File    string
+	// The flags the Checker's request is made of (Plan); the SMTP flags
+	// are the shared group, registered on audit.CheckInput.SMTP.
+	audit.CheckInput
 	findingFlags
 
-	ExpectIPv6      bool
-	ExpectMX        []string
-	ExpectPTRSuffix string
-	RequireSTARTTLS bool
-
-	smtpFlags
-
-	MainCF string
-	Set    []string
-	Sender bool
-
-	Shard string
-	shard target.Shard // parsed by validate
-
-	CompareLive bool
-	Baseline    string
-
-	req audit.CheckRequest // filled by validate
+	shard target.Shard       // parsed by validate
+	req   audit.CheckRequest // filled by validate
 	// checker is the demo's sandboxed Checker; nil means the Factory's.
 	checker *audit.Checker
 }
 
 func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	o := &checkOptions{f: f}
-	long, example := help("check")
-	cmd := &cobra.Command{
-		Use:     "check DOMAIN...",
-		Short:   "Check mail domains end to end and report findings (for people and CI)",
-		Long:    long,
-		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.ctx, o.Domains = cmd.Context(), args
-			o.concurrencySet = cmd.Flags().Changed("concurrency")
-			if err := o.validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return checkRun(o)
-		},
-	}
+	cmd := command(f, &cobra.Command{
+		Use:   "check DOMAIN...",
+		Short: "Check mail domains end to end and report findings (for people and CI)",
+	}, render.CheckFormats, o, func(cmd *cobra.Command, args []string) error {
+		o.ctx, o.Domains = cmd.Context(), args
+		o.ConcurrencySet = cmd.Flags().Changed("concurrency")
+		return o.validate()
+	}, runF, checkRun)
 	fl := cmd.Flags()
 	fl.StringVarP(&o.File, "file", "f", "", "read domains from FILE, one per line ('-' for stdin)")
 	fl.IntVar(&o.Concurrency, "concurrency", 0, "domains checked at once, at most 10000 (default 32, 256 with --dns-only)")
 	fl.BoolVar(&o.DNSOnly, "dns-only", false, "DNS only (MX, A, AAAA, PTR, FCrDNS): no SMTP probes, no simulation")
 	fl.BoolVar(&o.NoRDNS, "no-rdns", false, "skip reverse DNS (PTR, FCrDNS) of the MX addresses; not judged (MC907)")
-	o.findingFlags.register(fl, ", e.g. --ignore MC207")
+	o.register(fl, ", e.g. --ignore MC207")
 	fl.BoolVar(&o.ExpectIPv6, "expect-ipv6", false, "fail unless the domain accepts mail over IPv6")
 	fl.StringArrayVar(&o.ExpectMX, "expect-mx", nil, "fail unless HOST is one of the MX hosts (repeatable)")
 	fl.StringVar(&o.ExpectPTRSuffix, "expect-ptr-suffix", "", "fail unless every MX address's PTR ends with SUFFIX")
 	fl.BoolVar(&o.RequireSTARTTLS, "require-starttls", false, "fail unless every MX address offers working STARTTLS (not with --no-starttls or --dns-only)")
-	o.smtpFlags.register(fl, "; a usage error with --require-starttls")
+	(*smtpFlags)(&o.SMTP).register(fl, "; a usage error with --require-starttls")
 	fl.StringVar(&o.MainCF, "main-cf", "", "simulate with the settings of this Postfix main.cf")
 	fl.StringArrayVar(&o.Set, "set", nil, "simulate with this Postfix setting, name=value (repeatable)")
 	fl.BoolVar(&o.CompareLive, "compare-live", false, "with --zone: check each domain over the zone files and over live DNS, and report what the change does (exit 1 on a new finding at or above --fail-on or a lost family)")
@@ -93,9 +64,6 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 // (audit.CheckInput); every problem is a usage error (exit 2) before any
 // network traffic.
 func (o *checkOptions) validate() error {
-	if err := checkFormat(o.f.Global, render.CheckFormats...); err != nil {
-		return err
-	}
 	if len(o.Domains) == 0 && o.File == "" {
 		return usageErr("check needs a DOMAIN or -f FILE (see 'mailcheck check --help')")
 	}
@@ -107,12 +75,8 @@ func (o *checkOptions) validate() error {
 	if err := o.parse(); err != nil {
 		return err
 	}
-	in := audit.CheckInput{
-		Concurrency: o.Concurrency, ConcurrencySet: o.concurrencySet, DNSOnly: o.DNSOnly, NoRDNS: o.NoRDNS,
-		ExpectIPv6: o.ExpectIPv6, ExpectMX: o.ExpectMX, ExpectPTRSuffix: o.ExpectPTRSuffix, RequireSTARTTLS: o.RequireSTARTTLS,
-		SMTP: audit.SMTPInput(o.smtpFlags), MainCF: o.MainCF, Set: o.Set, Sender: o.Sender, Shard: o.Shard,
-		CompareLive: o.CompareLive, Zones: len(o.f.zones) > 0, Baseline: o.Baseline, Ignore: o.ignore,
-	}
+	in := o.CheckInput
+	in.Zones, in.Ignore = len(o.f.zones) > 0, o.ignore
 	p, err := in.Plan(o.f.open)
 	o.f.warn(p.Warnings)
 	if err != nil {
@@ -147,73 +111,34 @@ func checkRun(o *checkOptions) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	var list io.Reader
-	if o.File == "-" {
-		list = o.f.IO.In
-	} else if o.File != "" {
-		fh, err := o.f.open(o.File)
-		if err != nil {
-			return usageErr("-f: %v", err)
-		}
-		defer fh.Close()
-		list = fh
+	list, closeList, err := audit.OpenList(o.File, o.f.IO.In, o.f.open)
+	if err != nil {
+		return commandErr(err)
 	}
-	out := &render.CheckStream{W: w}
+	defer closeList()
+	out := &render.CheckStream{W: w, FailOn: o.failOn}
 	if o.f.IO.ErrTTY && !g.Verbose && (len(o.Domains) > 1 || o.File != "") {
 		// A progress bar on a terminal's stderr, for several domains, not under -v.
 		out.Progress = render.NewProgress(o.f.IO.ErrOut)
 	}
-	var sum render.CheckSummary
 	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl", Shard: o.shard}
-	err = c.CheckMany(o.ctx, bulk, o.req, func(rep *document.Check) error {
-		sum.Domains++
-		code := docExit(rep, o.failOn)
-		switch code {
-		case ExitFindings:
-			sum.Failed++
-		case ExitUndetermined:
-			sum.Undetermined++
-		case ExitUsage:
-			sum.BadInput++
-		}
-		sum.ExitCode = worseExit(sum.ExitCode, code)
-		return out.Write(rep)
-	})
-	out.Progress.Finish()
+	err = c.CheckMany(o.ctx, bulk, o.req, out.Write)
 	var inputErr *audit.InputError
-	var ee *ExitError
-	var mc *audit.MainCFError
-	werr := err
 	switch {
-	case errors.As(err, &ee), errors.As(err, &mc):
-		return commandErr(err) // before any domain: nothing written
 	case errors.Is(err, audit.ErrNoDomains):
-		// Nothing written either: an empty list is bad input, not a pass.
+		// Nothing written: an empty list is bad input, not a pass.
 		return usageErr("nothing to check: %s has no domains (only blank lines and comments)", listName(o.File))
-	case errors.As(err, &inputErr):
-		werr = nil
+	case err != nil && out.Err == nil && !errors.As(err, &inputErr):
+		return commandErr(err) // the resolver's, before any domain: nothing written
 	}
-	if werr == nil {
-		werr = out.Begin()
-	}
-	sum.Interrupted = o.ctx.Err() != nil
+	code, werr := out.End(o.ctx.Err() != nil, inputErr != nil)
 	switch {
-	case sum.Interrupted:
-		sum.ExitCode = ExitInterrupted
-	case inputErr != nil:
-		sum.ExitCode = ExitUsage
-	}
-	if err := w.End(sum); err != nil && werr == nil {
-		werr = err
-	}
-	if werr != nil {
+	case werr != nil:
 		return fmt.Errorf("writing the report: %w", werr)
-	}
-	if sum.Interrupted {
+	case code == ExitInterrupted:
 		return silentExit(ExitInterrupted)
-	}
-	if inputErr != nil {
+	case inputErr != nil:
 		return usageErr("%v", inputErr.Err)
 	}
-	return silentExit(sum.ExitCode)
+	return silentExit(code)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/bounce"
+	"github.com/mailcheck/mailcheck/pkg/hostenv"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
@@ -26,26 +27,16 @@ type explainOptions struct {
 
 func newCmdExplain(f *Factory, runF func(*explainOptions) error) *cobra.Command {
 	o := &explainOptions{f: f}
-	long, example := help("explain")
-	cmd := &cobra.Command{
-		Use:     "explain TEXT|FILE|-",
-		Short:   "Explain a bounce message, a pasted reply or a Postfix log line, run the checks it implies, print the fix",
-		Long:    long,
-		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(f.Global, "text", "json"); err != nil {
-				return err
-			}
-			if len(args) == 0 {
-				return usageErr("%s needs the bounce text, or '-' to read it from standard input (see '%s --help')", cmd.CommandPath(), cmd.CommandPath())
-			}
-			o.ctx, o.Args = cmd.Context(), args
-			if runF != nil {
-				return runF(o)
-			}
-			return explainRun(o)
-		},
-	}
+	cmd := command(f, &cobra.Command{
+		Use:   "explain TEXT|FILE|-",
+		Short: "Explain a bounce message, a pasted reply or a Postfix log line, run the checks it implies, print the fix",
+	}, textJSON, o, func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usageErr("%s needs the bounce text, or '-' to read it from standard input (see '%s --help')", cmd.CommandPath(), cmd.CommandPath())
+		}
+		o.ctx, o.Args = cmd.Context(), args
+		return nil
+	}, runF, explainRun)
 	fl := cmd.Flags()
 	fl.BoolVar(&o.NoChecks, "no-checks", false, "only explain; do not look anything up in DNS")
 	fl.StringVar(&o.Domain, "domain", "", "sending domain for the SPF and DMARC checks (default: the one named in the text)")
@@ -56,7 +47,7 @@ func newCmdExplain(f *Factory, runF func(*explainOptions) error) *cobra.Command 
 
 func explainRun(o *explainOptions) error {
 	in := audit.ExplainInput{Args: o.Args, NoChecks: o.NoChecks, Domain: o.Domain, HELO: o.HELO, DNSBL: o.DNSBL}
-	req, truncated, err := in.Request(o.f.IO.In, o.f.open, o.f.isRegularFile)
+	req, truncated, err := in.Request(o.f.IO.In, o.f.open, hostenv.IsRegularFile)
 	if err != nil {
 		return commandErr(err)
 	}
@@ -64,8 +55,5 @@ func explainRun(o *explainOptions) error {
 		fmt.Fprintf(o.f.IO.ErrOut, "mailcheck: explain: input longer than %d bytes; only the first %d were read\n", bounce.MaxInput, bounce.MaxInput)
 	}
 	doc := o.f.Checker().Explain(o.ctx, req)
-	if err := write(o.f, *doc, render.ExplainText); err != nil {
-		return err
-	}
-	return finish(o.ctx, doc, report.SeverityFail)
+	return emit(o.f, o.ctx, doc, render.ExplainText, report.SeverityFail)
 }

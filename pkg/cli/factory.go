@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -88,7 +89,11 @@ func (f *Factory) Resolver() (dnsq.Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.overlay(live)
+	r, err := audit.Overlay(live, f.zones)
+	if err != nil {
+		return nil, commandErr(err)
+	}
+	return r, nil
 }
 
 // liveResolver builds the resolver of live DNS (the global flags).
@@ -140,12 +145,6 @@ func (f *Factory) open(name string) (io.ReadCloser, error) {
 	return hostenv.Open(name)
 }
 
-// isRegularFile says whether name is an existing regular file (explain
-// reads such an argument as the message; anything else is the text itself).
-func (f *Factory) isRegularFile(name string) bool {
-	return hostenv.IsRegularFile(name)
-}
-
 // defaultResolver builds the DNS client of the global flags
 // (audit.NewResolver): a bad --resolver is exit 2, no resolver at all 3.
 func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
@@ -158,4 +157,12 @@ func defaultResolver(g *GlobalOptions, trace io.Writer) (dnsq.Resolver, error) {
 		return nil, undetermined(err)
 	}
 	return r, nil
+}
+
+// warn prints the warnings of reading a request's files (gai.conf,
+// --zone) on stderr, the only place they are printed.
+func (f *Factory) warn(warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(f.IO.ErrOut, "mailcheck: warning: %s\n", w)
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"embed"
 	"io"
 	"strings"
@@ -10,9 +11,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
+	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/render"
 	"github.com/mailcheck/mailcheck/pkg/report"
-	"github.com/mailcheck/mailcheck/pkg/target"
 )
 
 // The flag groups several commands share, each declared and parsed once.
@@ -83,6 +84,46 @@ func write[D any](f *Factory, doc D, text func(io.Writer, *render.Styles, D) err
 	return text(f.IO.Out, f.styles(), doc)
 }
 
+// command gives c the shape every command shares (cli/cli's): its long
+// help and examples from help/NAME.txt, -o checked against formats (none:
+// the command checks it itself), prepare (arguments and flags into the
+// options), then runF, which tests give to see the options, or else run.
+func command[O any](f *Factory, c *cobra.Command, formats []string, o *O, prepare func(*cobra.Command, []string) error, runF, run func(*O) error) *cobra.Command {
+	if c.Long == "" {
+		c.Long, c.Example = help(c.Name())
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(formats) > 0 {
+			if err := checkFormat(f.Global, formats...); err != nil {
+				return err
+			}
+		}
+		if err := prepare(cmd, args); err != nil {
+			return err
+		}
+		if runF != nil {
+			return runF(o)
+		}
+		return run(o)
+	}
+	return c
+}
+
+// textJSON are the formats of the commands that print one document.
+var textJSON = []string{"text", "json"}
+
+// emit prints a one-document command's output and ends with its exit
+// code (finish).
+func emit[D any, P interface {
+	*D
+	document.Judged
+}](f *Factory, ctx context.Context, doc P, text func(io.Writer, *render.Styles, D) error, failOn report.Severity) error {
+	if err := write(f, *doc, text); err != nil {
+		return err
+	}
+	return finish(ctx, doc, failOn)
+}
+
 // exactArgs is cobra.ExactArgs with exit code 2 and a message naming what is missing.
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
@@ -91,16 +132,6 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// parseDomainArg turns what the user typed into the A-label domain to query
-// and its Unicode form (pkg/target: addresses, URLs, IDN, trailing dot).
-func parseDomainArg(arg string) (ascii, unicode string, err error) {
-	t, err := target.Parse(arg)
-	if err != nil {
-		return "", "", err
-	}
-	return t.ASCII, t.Unicode, nil
 }
 
 // helpFiles hold each command's long description and examples, the text

@@ -27,29 +27,16 @@ type logsOptions struct {
 
 func newCmdLogs(f *Factory, runF func(*logsOptions) error) *cobra.Command {
 	o := &logsOptions{f: f}
-	long, example := help("logs")
-	cmd := &cobra.Command{
-		Use:     "logs FILE...|-",
-		Short:   "Postfix/Exim mail logs per destination and family: delivered, deferred, bounced, why, and the fix",
-		Long:    long,
-		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(f.Global, "text", "json", "markdown"); err != nil {
-				return err
-			}
-			if len(args) == 0 {
-				return usageErr("%s needs a log file, or '-' to read standard input (see '%s --help')", cmd.CommandPath(), cmd.CommandPath())
-			}
-			o.ctx, o.Files = cmd.Context(), args
-			if err := o.validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return logsRun(o)
-		},
-	}
+	cmd := command(f, &cobra.Command{
+		Use:   "logs FILE...|-",
+		Short: "Postfix/Exim mail logs per destination and family: delivered, deferred, bounced, why, and the fix",
+	}, []string{"text", "json", "markdown"}, o, func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usageErr("%s needs a log file, or '-' to read standard input (see '%s --help')", cmd.CommandPath(), cmd.CommandPath())
+		}
+		o.ctx, o.Files = cmd.Context(), args
+		return o.validate()
+	}, runF, logsRun)
 	fl := cmd.Flags()
 	fl.StringVar(&o.Since, "since", "", "only attempts from this time on: a duration back from now (24h, 90m) or a time (2026-11-29, 2026-11-29T10:00:00+01:00)")
 	fl.StringVar(&o.Domain, "domain", "", "only this destination domain")
@@ -67,15 +54,11 @@ func (o *logsOptions) validate() error {
 
 func logsRun(o *logsOptions) error {
 	req := audit.LogsRequest{Since: o.since, Domain: o.domain}
-	inputs, closers, err := audit.LogsInput{Files: o.Files}.Open(o.f.IO.In, o.f.open)
-	defer func() {
-		for _, c := range closers {
-			c.Close()
-		}
-	}()
+	inputs, closeInputs, err := audit.LogsInput{Files: o.Files}.Open(o.f.IO.In, o.f.open)
 	if err != nil {
 		return commandErr(err)
 	}
+	defer closeInputs()
 	req.Inputs = inputs
 	doc, readErr := o.f.Checker().Logs(o.ctx, req)
 	if o.ctx.Err() != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/exitcode"
 	"github.com/mailcheck/mailcheck/pkg/internal/logtest"
 )
 
@@ -170,7 +171,7 @@ func TestLogsFlagsAreValidatedBeforeAnythingIsRead(t *testing.T) {
 		t.Errorf("since %v domain %q files %v", got.since, got.domain, got.Files)
 	}
 	for _, bad := range [][]string{{}, {"-", "a.log"}, {"--since", "yesterday", "a.log"}, {"--since", "-5h", "a.log"}, {"--domain", "a b", "a.log"}} {
-		if err := run(bad...); exitCode(err) != ExitUsage || got != nil {
+		if err := run(bad...); exitcode.Of(err) != ExitUsage || got != nil {
 			t.Errorf("%v: %v, want a usage error before running", bad, err)
 		}
 	}

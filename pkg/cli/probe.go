@@ -21,26 +21,16 @@ type probeOptions struct {
 }
 
 func newCmdProbe(f *Factory, runF func(*probeOptions) error) *cobra.Command {
-	opts := &probeOptions{f: f, Concurrency: 16}
-	long, example := help("probe")
-	cmd := &cobra.Command{
-		Use:     "probe TARGET",
-		Short:   "SMTP over every address of a domain, host or IP, each over its own family",
-		Long:    long,
-		Example: example,
-		Args:    exactArgs(1, "a TARGET (domain, host name or IP address)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(f.Global, "text", "json"); err != nil {
-				return err
-			}
-			opts.ctx, opts.Target = cmd.Context(), args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return probeRun(opts)
-		},
-	}
-	opts.register(cmd.Flags(), "")
+	o := &probeOptions{f: f, Concurrency: 16}
+	cmd := command(f, &cobra.Command{
+		Use:   "probe TARGET",
+		Short: "SMTP over every address of a domain, host or IP, each over its own family",
+		Args:  exactArgs(1, "a TARGET (domain, host name or IP address)"),
+	}, textJSON, o, func(cmd *cobra.Command, args []string) error {
+		o.ctx, o.Target = cmd.Context(), args[0]
+		return nil
+	}, runF, probeRun)
+	o.register(cmd.Flags(), "")
 	return withZones(f, cmd)
 }
 
@@ -55,8 +45,5 @@ func probeRun(opts *probeOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := write(opts.f, *doc, render.ProbeText); err != nil {
-		return err
-	}
-	return finish(opts.ctx, doc, report.SeverityFail)
+	return emit(opts.f, opts.ctx, doc, render.ProbeText, report.SeverityFail)
 }

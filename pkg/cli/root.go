@@ -2,7 +2,7 @@
 // terminals and exit codes. Each command lives in its own file as an options
 // struct, a constructor newCmdX(f, runF) and a run function xRun(opts) that
 // calls one method of the orchestrator (audit.Checker), renders the typed
-// document it returns (pkg/render) and maps it to an exit code (docExit).
+// document it returns (pkg/render) and maps it to an exit code (exitcode.For).
 // Everything of the operating system comes through the Factory; the
 // packages under pkg/ do the work and never print or exit
 // (docs/architecture.md).
@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcheck/mailcheck/pkg/exitcode"
 	"github.com/mailcheck/mailcheck/pkg/render"
 )
 
@@ -48,7 +49,7 @@ func Run(ctx context.Context, args []string, ios *IOStreams) int {
 //
 // This is where every command's final error becomes the exit code and
 // the one line on stderr: the command's own (exitCode), unless writing
-// stdout failed, which decides over it (outputExit).
+// stdout failed, which decides over it (exitcode.ForWriteError).
 func RunWith(ctx context.Context, f *Factory, args []string) int {
 	out := &render.Output{W: f.IO.Out}
 	ios := *f.IO
@@ -61,13 +62,13 @@ func RunWith(ctx context.Context, f *Factory, args []string) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if out.Err != nil {
-		code, msg := outputExit(out.Err)
+		code, msg := exitcode.ForWriteError(out.Err)
 		if msg != "" {
 			fmt.Fprintf(f.IO.ErrOut, "mailcheck: %s\n", msg)
 		}
 		return code
 	}
-	code := exitCode(err)
+	code := exitcode.Of(err)
 	if err != nil {
 		var ee *ExitError
 		if !errors.As(err, &ee) || ee.Err != nil {
@@ -84,12 +85,8 @@ func RunWith(ctx context.Context, f *Factory, args []string) int {
 func NewRootCmd(f *Factory) *cobra.Command {
 	g := f.Global
 	root := &cobra.Command{
-		Use:   "mailcheck",
-		Short: "Is this mail domain really reachable over IPv4 and IPv6, and why not?",
-		Long: `mailcheck checks a mail domain end to end over both IP families: MX and
-address records, reverse DNS and forward confirmation, SMTP on every address
-of every MX over its own family, and the order in which real MTAs (Postfix,
-Exim, OpenSMTPD, Sendmail) would try those addresses.`,
+		Use:           "mailcheck",
+		Short:         "Is this mail domain really reachable over IPv4 and IPv6, and why not?",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -102,6 +99,7 @@ Exim, OpenSMTPD, Sendmail) would try those addresses.`,
 			return nil
 		},
 	}
+	root.Long, _ = help("mailcheck")
 	pf := root.PersistentFlags()
 	pf.StringArrayVar(&g.Resolvers, "resolver", nil, "DNS server to ask, repeatable: 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53 (default: /etc/resolv.conf)")
 	pf.DurationVar(&g.Timeout, "timeout", 60*time.Second, "deadline for one domain")

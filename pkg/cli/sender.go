@@ -24,27 +24,14 @@ type senderOptions struct {
 
 func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
 	o := &senderOptions{f: f}
-	long, example := help("sender")
-	cmd := &cobra.Command{
-		Use:     "sender",
-		Short:   "Sending-side audit: PTR, FCrDNS, HELO, SPF, DMARC, and what Gmail and Microsoft will say",
-		Long:    long,
-		Example: example,
-		Args:    exactArgs(0, "no arguments (use --ip, --domain, --helo)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(f.Global, "text", "json"); err != nil {
-				return err
-			}
-			o.ctx = cmd.Context()
-			if err := o.validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return senderRun(o)
-		},
-	}
+	cmd := command(f, &cobra.Command{
+		Use:   "sender",
+		Short: "Sending-side audit: PTR, FCrDNS, HELO, SPF, DMARC, and what Gmail and Microsoft will say",
+		Args:  exactArgs(0, "no arguments (use --ip, --domain, --helo)"),
+	}, textJSON, o, func(cmd *cobra.Command, args []string) error {
+		o.ctx = cmd.Context()
+		return o.validate()
+	}, runF, senderRun)
 	fl := cmd.Flags()
 	fl.StringArrayVar(&o.IPs, "ip", nil, "sending address to check (repeatable); default: this host's")
 	fl.StringVar(&o.Domain, "domain", "", "envelope/From domain whose SPF and DMARC are checked")

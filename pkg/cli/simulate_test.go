@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
 	"github.com/mailcheck/mailcheck/pkg/internal/smtptest"
@@ -32,7 +33,7 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 		return io.NopCloser(strings.NewReader(s)), nil
 	}
 	base := func() *simulateOptions {
-		return &simulateOptions{f: &Factory{Open: read}, MTA: "postfix", MaxOrderings: 1000, smtpFlags: smtpFlags{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second}}
+		return &simulateOptions{f: &Factory{Open: read}, SimulateInput: audit.SimulateInput{MTA: "postfix", MaxOrderings: 1000, SMTP: audit.SMTPInput{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second}}}
 	}
 	tests := []struct {
 		name      string
@@ -54,7 +55,7 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 		{name: "main.cf bad value names file and line", mod: func(o *simulateOptions) { o.MainCF = "bad.cf" }, want: "bad.cf:2: smtp_mx_address_limit = many"},
 		{name: "main.cf with exim", mod: func(o *simulateOptions) { o.MTA = "exim"; o.MainCF = "good.cf" }, want: "Postfix file"},
 		{name: "max orderings 0", mod: func(o *simulateOptions) { o.MaxOrderings = 0 }, want: "--max-orderings"},
-		{name: "bad port", mod: func(o *simulateOptions) { o.Port = 70000 }, want: "--port"},
+		{name: "bad port", mod: func(o *simulateOptions) { o.SMTP.Port = 70000 }, want: "--port"},
 		{name: "probe and assume", mod: func(o *simulateOptions) { o.Probe = true; o.Assume = []string{"192.0.2.1=ok"} }, want: "exclude each other"},
 		{name: "bad assume", mod: func(o *simulateOptions) { o.Assume = []string{"192.0.2.1=lost"} }, want: "unknown outcome"},
 		{name: "assume not an address", mod: func(o *simulateOptions) { o.Assume = []string{"mx1=ok"} }, want: "not an IP address"},
@@ -67,7 +68,7 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := base()
 			tt.mod(o)
-			o.probeFlagsSet = tt.probeFlag
+			o.ProbeFlagsSet = tt.probeFlag
 			err := o.validate()
 			if tt.want == "" {
 				if err != nil {
@@ -84,8 +85,8 @@ func TestSimulateValidateRejectsBadFlagsWithUsageErrors(t *testing.T) {
 }
 
 func TestSimulateValidateBuildsTheModelConfig(t *testing.T) {
-	o := &simulateOptions{f: &Factory{}, MTA: "postfix:3.3.0", MaxOrderings: 5, smtpFlags: smtpFlags{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second},
-		Set: []string{"smtp_mx_address_limit = 2"}, LocalAddress: []string{"[2001:db8::9]"}, Assume: []string{"2001:db8::1=timeout"}}
+	o := &simulateOptions{f: &Factory{}, SimulateInput: audit.SimulateInput{MTA: "postfix:3.3.0", MaxOrderings: 5, SMTP: audit.SMTPInput{Port: 25, ConnectTimeout: time.Second, CommandTimeout: time.Second},
+		Set: []string{"smtp_mx_address_limit = 2"}, LocalAddress: []string{"[2001:db8::9]"}, Assume: []string{"2001:db8::1=timeout"}}}
 	if err := o.validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,28 +18,18 @@ type versionOptions struct {
 }
 
 func newCmdVersion(f *Factory, runF func(*versionOptions) error) *cobra.Command {
-	opts := &versionOptions{f: f}
-	return &cobra.Command{
+	o := &versionOptions{f: f}
+	return command(f, &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit, build date and Go version",
 		Args:  exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(f.Global, "text", "json"); err != nil {
-				return err
-			}
-			opts.ctx = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return versionRun(opts)
-		},
-	}
+	}, textJSON, o, func(cmd *cobra.Command, args []string) error {
+		o.ctx = cmd.Context()
+		return nil
+	}, runF, versionRun)
 }
 
 func versionRun(opts *versionOptions) error {
 	doc := &document.Version{SchemaVersion: report.SchemaVersion, Info: version.Get()}
-	if err := write(opts.f, *doc, render.VersionText); err != nil {
-		return err
-	}
-	return finish(opts.ctx, doc, report.SeverityFail)
+	return emit(opts.f, opts.ctx, doc, render.VersionText, report.SeverityFail)
 }

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
-	"github.com/mailcheck/mailcheck/pkg/dnsq"
 )
 
 // withZones gives cmd --zone, the pre-deploy overlay that mx, probe,
@@ -31,17 +30,4 @@ func (f *Factory) loadZones(values []string) error {
 	}
 	f.zones = zones
 	return nil
-}
-
-// overlay lays the loaded zones over the live resolver, noting which
-// answers came from a file (MC908); with no --zone it returns live as is.
-func (f *Factory) overlay(live dnsq.Resolver) (dnsq.Resolver, error) {
-	if len(f.zones) == 0 {
-		return live, nil
-	}
-	o, err := dnsq.NewOverlay(live, f.zones...)
-	if err != nil {
-		return nil, usageErr("--zone: %v", err)
-	}
-	return audit.NoteZones(o), nil
 }

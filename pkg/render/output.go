@@ -4,6 +4,8 @@ import (
 	"io"
 
 	"github.com/mailcheck/mailcheck/pkg/document"
+	"github.com/mailcheck/mailcheck/pkg/exitcode"
+	"github.com/mailcheck/mailcheck/pkg/report"
 )
 
 // Output is stdout as the commands see it: it remembers the first failed
@@ -39,11 +41,18 @@ func Logs(format string, w io.Writer, st *Styles, doc *document.Logs) error {
 
 // CheckStream drives a CheckWriter through a run whose reports arrive one
 // at a time: the output begins before the first report, or at the end when
-// none came (Begin), and the progress bar (nil: none) advances with each.
+// none came (Begin), the progress bar (nil: none) advances with each, and
+// the summary counts each report by its exit code at FailOn
+// (exitcode.For), the worst code over the run deciding the run's.
 type CheckStream struct {
 	W        CheckWriter
 	Progress *Progress
-	begun    bool
+	FailOn   report.Severity
+	// Err is the first failed write: the run stops there, and the error
+	// the run then returns is this one.
+	Err   error
+	sum   CheckSummary
+	begun bool
 }
 
 // Begin begins the output, once.
@@ -57,9 +66,42 @@ func (s *CheckStream) Begin() error {
 
 // Write writes one report, beginning the output first if need be.
 func (s *CheckStream) Write(r *document.Check) error {
-	if err := s.Begin(); err != nil {
-		return err
+	code := exitcode.For(r, s.FailOn)
+	s.sum.Domains++
+	switch code {
+	case exitcode.Findings:
+		s.sum.Failed++
+	case exitcode.Undetermined:
+		s.sum.Undetermined++
+	case exitcode.Usage:
+		s.sum.BadInput++
 	}
+	s.sum.ExitCode = exitcode.Worse(s.sum.ExitCode, code)
 	s.Progress.Add()
-	return s.W.Write(r)
+	if s.Err = s.Begin(); s.Err == nil {
+		s.Err = s.W.Write(r)
+	}
+	return s.Err
+}
+
+// End ends the output with the summary and returns the run's exit code:
+// 130 when interrupted, 2 when the list could not be read to its end
+// (badInput), else the worst of the reports'. The error is the first
+// failed write.
+func (s *CheckStream) End(interrupted, badInput bool) (int, error) {
+	s.Progress.Finish()
+	s.sum.Interrupted = interrupted
+	switch {
+	case interrupted:
+		s.sum.ExitCode = exitcode.Interrupted
+	case badInput:
+		s.sum.ExitCode = exitcode.Usage
+	}
+	if s.Err == nil {
+		s.Err = s.Begin()
+	}
+	if err := s.W.End(s.sum); s.Err == nil {
+		s.Err = err
+	}
+	return s.sum.ExitCode, s.Err
 }
