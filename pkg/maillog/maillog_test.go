@@ -99,11 +99,15 @@ func TestReadCountsExactlyWhatAGeneratedEximLogHolds(t *testing.T) {
 			}
 		}
 	}
-	gmail := destination(s, "gmail.com")
-	if gmail.FallbackDelivered != int64(want.FallbackDelivered) {
-		t.Errorf("fallback %d, want %d", gmail.FallbackDelivered, want.FallbackDelivered)
+	fallback := int64(0)
+	for _, d := range s.Destinations {
+		fallback += d.FallbackDelivered
 	}
-	if !strings.Contains(gmail.Verdict, "200 of 200 attempts over IPv6 failed") || !strings.Contains(gmail.Fix, "dns_ipv4_lookup = *.l.google.com") {
+	if fallback != int64(want.FallbackDelivered) {
+		t.Errorf("fallback %d, want %d", fallback, want.FallbackDelivered)
+	}
+	gmail := destination(s, "gmail.com")
+	if !strings.Contains(gmail.Verdict, "120 of 120 attempts over IPv6 failed") || !strings.Contains(gmail.Fix, "dns_ipv4_lookup = *.l.google.com") {
 		t.Errorf("verdict %q fix %q", gmail.Verdict, gmail.Fix)
 	}
 }
