@@ -374,12 +374,19 @@ func parseExim(rest string) (Event, bool) {
 			e.Reply, _, _ = strings.Cut(rest[i+4:], `"`)
 		}
 	} else if _, reply, ok := strings.Cut(rest, ": "); ok {
-		e.Reply = reply
+		e.Reply = eximUnescape(reply)
 	} else {
 		e.Reply = strings.TrimSpace(rest)
 	}
 	return e, true
 }
+
+// eximUnescape restores the line breaks of a multi-line reply, which Exim
+// writes into its log as the two characters `\n` ("550-5.7.1 ...
+// does\n550-5.7.1 not meet ..."; Exim's string_printing), so that the
+// reply reads as the receiver sent it and its continuation codes can be
+// taken off.
+func eximUnescape(reply string) string { return strings.ReplaceAll(reply, `\n`, "\n") }
 
 // eximHost reads "host [ip]:port" or "[ip]" (no name) after Exim's "H=".
 func eximHost(h string) (name string, ip netip.Addr, rest string) {
@@ -402,7 +409,7 @@ func parseEximHost(e Event, rest string) (Event, bool) {
 		return Event{}, false
 	}
 	e.RelayHost, e.RelayIP, e.Final = name, ip, false
-	e.Reply = strings.TrimSpace(strings.TrimPrefix(tail, ":"))
+	e.Reply = eximUnescape(strings.TrimSpace(strings.TrimPrefix(tail, ":")))
 	e.Outcome = Deferred
 	// "SMTP error from remote mail server after COMMAND: REPLY": the first
 	// ": " after the command ("RCPT TO:<a@b>" has none) precedes the reply.

@@ -111,6 +111,16 @@ check_logs() {
 		LAB_FAILURES=$((LAB_FAILURES + 1))
 	fi
 	lab_expect "$mta: no per-address line left without its recipient line" lab_jq "$out" '.pending_dropped == 0'
+	# Where IPv6 was rejected for want of a PTR, the verdict's fix is the
+	# PTR for the address the receiver quoted, and until then the MTA's
+	# own way to send to that destination over IPv4.
+	local dom stopgap=smtp_address_preference
+	[ "$mta" = exim ] && stopgap=dns_ipv4_lookup
+	for dom in gmail.lab.example outlook.lab.example; do
+		grep -q "^$dom ipv6 [0-9]* [0-9]* [1-9]" "$LAB_DIR/expected-$mta.txt" || continue
+		lab_expect "$mta: $dom: the fix is a PTR for 2001:db8:1::1, and $stopgap until then" lab_jq "$out" \
+			"any(.destinations[]; .domain == \"$dom\" and (.fix | contains(\"PTR record for 2001:db8:1::1\")) and (.fix | contains(\"$stopgap\")))"
+	done
 }
 
 # check_dsns MTA DIR FROM_LINE: one DSN per rejection the receivers recorded
