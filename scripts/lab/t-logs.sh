@@ -30,6 +30,7 @@ SENDER=lab@client.lab.example
 
 lab_init
 lab_private_env
+[ -x "$LAB_ROOT/usr/sbin/exim4" ] || lab_skip "Exim missing in $LAB_ROOT: run scripts/lab/install.sh"
 lab_need_cmd logs
 lab_need_cmd explain
 mta_tools
