@@ -119,7 +119,9 @@ var markers = [][]byte{
 
 // eximHostMarker starts Exim's per-host lines, right after the message id
 // ("1xaJ17-0004pa-0h H=host [ip]: ..."), whose last part is two characters
-// after a '-': an arrival line's " H=" follows the sender's address.
+// after a '-': an arrival line's " H=" follows the sender's address. Only
+// lines that start with Exim's time stamp ("2026-11-29 10:12:01") are
+// searched for it.
 var eximHostMarker = []byte(" H=")
 
 func interesting(line []byte) bool {
@@ -127,6 +129,9 @@ func interesting(line []byte) bool {
 		if bytes.Contains(line, m) {
 			return true
 		}
+	}
+	if len(line) < 20 || line[4] != '-' || line[10] != ' ' {
+		return false
 	}
 	i := bytes.Index(line, eximHostMarker)
 	return i >= 3 && line[i-3] == '-'
