@@ -180,7 +180,7 @@ func Parse(text string) Result {
 
 // parseText reads a pasted reply, log line or bounce text (no headers).
 func parseText(text string) Result {
-	text = sanitize.MultiLine(normaliseNewlines(text))
+	text = sanitize.MultiLine(normaliseNewlines(eximLogBreaks(text)))
 	var r Result
 	line, reply := locateReply(&r, text)
 	finish(&r, line, reply, text)
@@ -325,18 +325,27 @@ func locateReply(r *Result, text string) (line, reply string) {
 }
 
 // Exim's bounce text names the receiving host on its own line, "host
-// NAME [ADDR]", and the command in "SMTP error from remote mail server
-// after end of data:" (Exim's deliver.c and transports/smtp.c).
+// NAME [ADDR]", its main log as "H=NAME [ADDR]", and both the command in
+// "SMTP error from remote mail server after end of data:" (Exim's
+// deliver.c and transports/smtp.c).
 var (
-	reEximHost  = lazyRegexp(`(?m)^\s*host\s+([A-Za-z0-9._-]+)\s+\[([0-9A-Fa-f:.]+)\]`)
-	reEximAfter = lazyRegexp(`(?i)SMTP error from remote (?:mail server|mailer) after (end of data|RCPT TO|MAIL FROM|DATA|EHLO|HELO|initial connection)`)
+	reEximHost    = lazyRegexp(`(?m)^\s*host\s+([A-Za-z0-9._-]+)\s+\[([0-9A-Fa-f:.]+)\]`)
+	reEximLogHost = lazyRegexp(`\bH=([A-Za-z0-9._-]+) \[([0-9A-Fa-f:.]+)\]`)
+	// Exim's main log writes the line breaks of a multi-line reply as the
+	// two characters "\n" (string_printing): "does\n550-5.7.1 not meet".
+	reEximLogBreak = lazyRegexp(`\\n([2-5][0-9][0-9][ -])`)
+	reEximAfter    = lazyRegexp(`(?i)SMTP error from remote (?:mail server|mailer) after (end of data|RCPT TO|MAIL FROM|DATA|EHLO|HELO|initial connection)`)
 )
 
 // eximContext fills the receiving host and the stage from Exim's wording
 // around a reply, when nothing else named them.
 func eximContext(r *Result, text string) {
 	if r.ReceivingHost == "" {
-		if m := reEximHost.FindStringSubmatch(text); m != nil {
+		m := reEximHost.FindStringSubmatch(text)
+		if m == nil {
+			m = reEximLogHost.FindStringSubmatch(text)
+		}
+		if m != nil {
 			r.ReceivingHost = strings.ToLower(m[1])
 			r.ReceivingIP, _ = addr.ParseLiteral(m[2])
 		}
@@ -350,6 +359,15 @@ func eximContext(r *Result, text string) {
 			r.Stage = st
 		}
 	}
+}
+
+// eximLogBreaks turns the "\n" that Exim's main log writes between the
+// lines of a multi-line reply back into line breaks.
+func eximLogBreaks(text string) string {
+	if !strings.Contains(text[:min(len(text), maxScan)], `\n`) {
+		return text
+	}
+	return reEximLogBreak.ReplaceAllString(text, "\n$1")
 }
 
 // maxLines bounds how many lines of a pasted log are examined.

@@ -244,6 +244,25 @@ func TestParseJoinsGmailContinuationLinesIntoOneReply(t *testing.T) {
 	}
 }
 
+// Exim 4.96's main log, as the logs lab records it: the reply's line
+// breaks written as the two characters "\n", the host as "H=NAME [ADDR]".
+func TestParseReadsAnEximMainLogLineWithItsEscapedLineBreaks(t *testing.T) {
+	r := Parse(`2026-12-06 20:39:25 1xaJ13-0004nn-2V ** e1@gmail.example R=dnslookup T=remote_smtp H=mx.gmail.example [2001:db8:c1:2::25]: SMTP error from remote mail server after end of data: 550-5.7.1 [2001:db8:1::1      12] Our system has detected that this message does\n550-5.7.1 not meet IPv6 sending guidelines regarding PTR records and\n550-5.7.1 authentication. Please review\n550 5.7.1 . lab50si565 - gsmtp`)
+	want := "[2001:db8:1::1 12] Our system has detected that this message does not meet IPv6 sending guidelines " +
+		"regarding PTR records and authentication. Please review . lab50si565 - gsmtp"
+	if r.Reply != want {
+		t.Errorf("reply =\n%q\nwant\n%q", r.Reply, want)
+	}
+	if r.Rule != "gmail-ipv6-ptr-auth" || r.ReceivingHost != "mx.gmail.example" || r.ReceivingIP.String() != "2001:db8:c1:2::25" ||
+		r.SenderIP.String() != "2001:db8:1::1" || r.Stage != "end of DATA" {
+		t.Errorf("rule %q host %q ip %v sender %v stage %q", r.Rule, r.ReceivingHost, r.ReceivingIP, r.SenderIP, r.Stage)
+	}
+	// A "\n" that does not precede a reply code is left alone.
+	if got := eximLogBreaks(`C:\new 550 x`); got != `C:\new 550 x` {
+		t.Errorf("eximLogBreaks changed %q", got)
+	}
+}
+
 func TestParseNamesTheIPv4AddressInTheExplanation(t *testing.T) {
 	r := Parse(realWorld[3].text)
 	if !strings.Contains(r.Explanation, "198.51.100.7") || !strings.Contains(r.Fix, "198.51.100.7") {

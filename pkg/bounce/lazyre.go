@@ -35,3 +35,5 @@ func (l *lazyRE) FindStringIndex(s string) []int { return l.get().FindStringInde
 func (l *lazyRE) FindAllStringSubmatch(s string, n int) [][]string {
 	return l.get().FindAllStringSubmatch(s, n)
 }
+
+func (l *lazyRE) ReplaceAllString(s, repl string) string { return l.get().ReplaceAllString(s, repl) }

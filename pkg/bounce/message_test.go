@@ -369,3 +369,63 @@ func TestParseMessageTakesEximsReceivingHostAndStage(t *testing.T) {
 		}
 	}
 }
+
+// The multipart/report Exim 4.96 writes for a rejection: its Remote-MTA
+// names the host only, the text part names the host with its address, and
+// Status is the generic 5.0.0 beside the receiver's own 5.7.25.
+const eximReport = `From: Mail Delivery System <Mailer-Daemon@client.example.org>
+To: kate@client.example.org
+Subject: Mail delivery failed: returning message to sender
+X-Failed-Recipients: leo@example.com
+Content-Type: multipart/report; report-type=delivery-status; boundary=1796-eximdsn-1621
+MIME-Version: 1.0
+
+--1796-eximdsn-1621
+Content-type: text/plain; charset=us-ascii
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  leo@example.com
+    host mx.example.com [2001:db8:c1:3::25]
+    SMTP error from remote mail server after RCPT TO:<leo@example.com>:
+    550 5.7.25 Service unavailable, sending IPv6 address [2001:db8:1::1] must have reverse DNS record.
+
+--1796-eximdsn-1621
+Content-type: message/delivery-status
+
+Reporting-MTA: dns; client.example.org
+
+Action: failed
+Final-Recipient: rfc822;leo@example.com
+Status: 5.0.0
+Remote-MTA: dns; mx.example.com
+Diagnostic-Code: smtp; 550 5.7.25 Service unavailable, sending IPv6 address [2001:db8:1::1] must have reverse DNS record.
+
+--1796-eximdsn-1621--
+`
+
+func TestParseMessageTakesTheReceivingAddressFromEximsTextWhenRemoteMTANamesAHostOnly(t *testing.T) {
+	rep := ParseMessage(eximReport)
+	if len(rep.Recipients) != 1 {
+		t.Fatalf("recipients %+v", rep.Recipients)
+	}
+	rc := rep.Recipients[0]
+	if rc.Recipient != "leo@example.com" || rc.ReceivingHost != "mx.example.com" || rc.ReceivingIP.String() != "2001:db8:c1:3::25" {
+		t.Errorf("recipient %q host %q ip %v", rc.Recipient, rc.ReceivingHost, rc.ReceivingIP)
+	}
+	if rc.EnhancedCode != "5.7.25" || rc.Reason != ReasonRequirePTR || rc.Rule != "microsoft-ipv6-no-ptr" || rc.SenderIP.String() != "2001:db8:1::1" {
+		t.Errorf("status %q reason %q rule %q sender %v", rc.EnhancedCode, rc.Reason, rc.Rule, rc.SenderIP)
+	}
+}
+
+func TestEximHostAddrIsTheNamedHostsAddressOnly(t *testing.T) {
+	text := "  a@example.com\n    host mx1.example.com [192.0.2.50]\n  b@example.com\n    host mx2.example.com [2001:db8::51]\n"
+	for host, want := range map[string]string{"mx2.example.com": "2001:db8::51", "MX1.example.com": "192.0.2.50", "": "192.0.2.50", "mx3.example.com": "invalid IP"} {
+		if got := eximHostAddr(text, host).String(); got != want {
+			t.Errorf("%q: %s, want %s", host, got, want)
+		}
+	}
+}

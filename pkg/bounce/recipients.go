@@ -307,6 +307,12 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 			r.ReceivingIP = ip
 		}
 	}
+	if !r.ReceivingIP.IsValid() {
+		// Exim's Remote-MTA names the host only ("dns; mx.example.com");
+		// its address is in the recipient's text, "host NAME [ADDR]"
+		// (Exim deliver.c, the bounce's failed-address list).
+		r.ReceivingIP = eximHostAddr(ctx, r.ReceivingHost)
+	}
 	text := ctx
 	if diag != "" {
 		text = sanitize.MultiLine(diag) + "\n\n" + ctx
@@ -339,6 +345,18 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 	}
 	rc.Result = r
 	return rc
+}
+
+// eximHostAddr is the address of Exim's "host NAME [ADDR]" line for host
+// in text (any host when host is empty); invalid when there is none.
+func eximHostAddr(text, host string) netip.Addr {
+	for _, m := range reEximHost.FindAllStringSubmatch(text[:min(len(text), maxScan)], 4) {
+		if host == "" || strings.EqualFold(m[1], host) {
+			a, _ := addr.ParseLiteral(m[2])
+			return a
+		}
+	}
+	return netip.Addr{}
 }
 
 // fromText reads the part of a plain-text bounce about one recipient.

@@ -117,13 +117,24 @@ var markers = [][]byte{
 	[]byte(" => "), []byte(" -> "), []byte(" == "), []byte(" ** "),
 }
 
+// eximHostMarker starts Exim's per-host lines, right after the message id
+// ("1xaJ17-0004pa-0h H=host [ip]: ..."), whose last part is two characters
+// after a '-': an arrival line's " H=" follows the sender's address. Only
+// lines that start with Exim's time stamp ("2026-11-29 10:12:01") are
+// searched for it.
+var eximHostMarker = []byte(" H=")
+
 func interesting(line []byte) bool {
 	for _, m := range markers {
 		if bytes.Contains(line, m) {
 			return true
 		}
 	}
-	return false
+	if len(line) < 20 || line[4] != '-' || line[10] != ' ' {
+		return false
+	}
+	i := bytes.Index(line, eximHostMarker)
+	return i >= 3 && line[i-3] == '-'
 }
 
 // Line reads one log line.
@@ -166,6 +177,13 @@ func (a *Aggregator) Add(e Event) {
 		a.dests[d.domain] = d
 	}
 	for _, h := range held {
+		if e.MTA == "exim" && e.RelayIP.IsValid() && h.RelayIP == e.RelayIP {
+			// Exim logs a failure at the last host tried twice: its
+			// per-host line, then the delivery line that names the same
+			// host (transports/smtp.c write_logs, then deliver.c): one
+			// attempt.
+			continue
+		}
 		h.Recipient = e.Recipient
 		if h.QueueID == "" {
 			h.QueueID = e.QueueID

@@ -7,7 +7,7 @@
 //     gzip is recognised by its magic bytes (RFC 1952 §2.3.1), lines are
 //     bounded (maxLine) and a longer line is cut, not fatal.
 //  2. A byte search for the markers of an attempt (" to=<", " said: ",
-//     "connect to ", Exim's " => ", " == ", " ** ") skips the rest of a
+//     "connect to ", Exim's " => ", " == ", " ** ", "MSGID H=") skips the rest of a
 //     busy log (smtpd, cleanup, qmgr, arrivals) before any parsing.
 //  3. ParseLine reads the time (RFC 3164 syslog with the year supplied,
 //     RFC 3339, journalctl's short forms, Exim's own) and the attempt:
@@ -18,11 +18,14 @@
 //     with X[ip] timed out ..." and "connect to X[ip]:25: ..." that Postfix writes
 //     for each address it gives up on before the next (smtp_trouble.c,
 //     smtp_connect.c), and Exim's =>, ->, == and ** lines with "H=host
-//     [ip]". The family is the relay address's (pkg/addr's one rule);
-//     deliveries to local mailboxes and pipes are not attempts.
+//     [ip]" and its per-host lines "MSGID H=host [ip]: SMTP error ..."
+//     (transports/smtp.c write_logs). The family is the relay address's
+//     (pkg/addr's one rule); deliveries to local mailboxes and pipes are
+//     not attempts.
 //  4. Per-address lines name no recipient: they are held per process
-//     (an smtp(8) process handles one delivery at a time) and counted for
-//     the recipient the same process logs next.
+//     (an smtp(8) process handles one delivery at a time) or per Exim
+//     message id, and counted for the recipient the same process or
+//     message logs next.
 //  5. Queue ids are followed while a recipient waits for a final outcome,
 //     so that a delivery after a deferral, and one over the other family
 //     (Postfix's fallback from IPv6 to IPv4), are counted.

@@ -20,10 +20,14 @@ const (
 
 // Event is one delivery attempt read from one log line.
 type Event struct {
-	Time    time.Time // zero when the line has no time we can read
-	MTA     string    // "postfix" or "exim"
-	Proc    string    // "postfix/smtp[21977]": Postfix lines without a queue id belong to the next one of the same process
-	QueueID string    // Postfix queue id or Exim message id
+	Time time.Time // zero when the line has no time we can read
+	MTA  string    // "postfix" or "exim"
+	// Proc names the sequence a per-address line belongs to: Postfix's
+	// "postfix/smtp[21977]" (its lines without a recipient belong to the
+	// next recipient line of the same process), Exim's message id (its
+	// per-host lines precede the delivery line of the same message).
+	Proc    string
+	QueueID string // Postfix queue id or Exim message id
 	// Recipient is empty on Postfix's per-address lines ("host X[addr]
 	// said:", "connect to X[addr]:25: ..."), which precede the line that
 	// names the recipient.
@@ -323,16 +327,22 @@ func eximHead(line string, loc *time.Location) (time.Time, string, bool) {
 
 // parseExim reads an Exim delivery line after the time (Exim spec,
 // "Log files": => delivered, -> further address delivered in the same
-// transaction, == deferred, ** failed):
+// transaction, == deferred, ** failed), or a per-host line:
 //
 //	MSGID => rcpt [<orig>] R=router T=transport H=host [ip]:port ... C="250 ..."
 //	MSGID == rcpt R=dnslookup T=remote_smtp defer (-44) H=host [ip]: SMTP error from remote mail server after RCPT TO:<rcpt>: 450 ...
 //	MSGID ** rcpt R=dnslookup T=remote_smtp H=host [ip]: SMTP error from remote mail server after end of data: 550 ...
+//	MSGID H=host [ip]: SMTP error from remote mail server after initial connection: 421 ...
+//	MSGID H=host [ip] Connection refused
 func parseExim(rest string) (Event, bool) {
 	e := Event{MTA: "exim", Final: true}
 	id, rest, ok := strings.Cut(rest, " ")
 	if !ok || strings.Count(id, "-") != 2 {
 		return Event{}, false
+	}
+	e.Proc, e.QueueID = id, id
+	if strings.HasPrefix(rest, "H=") {
+		return parseEximHost(e, rest)
 	}
 	flag, rest, ok := strings.Cut(rest, " ")
 	if !ok {
@@ -355,12 +365,7 @@ func parseExim(rest string) (Event, bool) {
 		return Event{}, false // a file or pipe delivery
 	}
 	if i := strings.Index(rest, "H="); i >= 0 && (i == 0 || rest[i-1] == ' ') {
-		// "H=host [ip]:port" or "H=[ip]" (no name).
-		h, name := rest[i+2:], ""
-		if !strings.HasPrefix(h, "[") {
-			name, h, _ = strings.Cut(h, " ")
-		}
-		if _, ip, tail := hostBracket("h" + h); ip.IsValid() {
+		if name, ip, tail := eximHost(rest[i+2:]); ip.IsValid() {
 			e.RelayHost, e.RelayIP, rest = name, ip, tail
 		}
 	}
@@ -369,9 +374,49 @@ func parseExim(rest string) (Event, bool) {
 			e.Reply, _, _ = strings.Cut(rest[i+4:], `"`)
 		}
 	} else if _, reply, ok := strings.Cut(rest, ": "); ok {
-		e.Reply = reply
+		e.Reply = eximUnescape(reply)
 	} else {
 		e.Reply = strings.TrimSpace(rest)
+	}
+	return e, true
+}
+
+// eximUnescape restores the line breaks of a multi-line reply, which Exim
+// writes into its log as the two characters `\n` ("550-5.7.1 ...
+// does\n550-5.7.1 not meet ..."; Exim's string_printing), so that the
+// reply reads as the receiver sent it and its continuation codes can be
+// taken off.
+func eximUnescape(reply string) string { return strings.ReplaceAll(reply, `\n`, "\n") }
+
+// eximHost reads "host [ip]:port" or "[ip]" (no name) after Exim's "H=".
+func eximHost(h string) (name string, ip netip.Addr, rest string) {
+	if !strings.HasPrefix(h, "[") {
+		name, h, _ = strings.Cut(h, " ")
+	}
+	_, ip, rest = hostBracket("h" + h)
+	return name, ip, rest
+}
+
+// parseEximHost reads the line Exim's smtp transport writes for each host
+// that fails before the delivery moves on (transports/smtp.c write_logs):
+// "H=host [ip]: MESSAGE" or "H=host [ip] ERRNO TEXT". Like Postfix's
+// per-address lines it names no recipient: the message's delivery line
+// that follows does. A 5xx reply is a permanent failure at that host, any
+// other failure a temporary one.
+func parseEximHost(e Event, rest string) (Event, bool) {
+	name, ip, tail := eximHost(rest[len("H="):])
+	if !ip.IsValid() {
+		return Event{}, false
+	}
+	e.RelayHost, e.RelayIP, e.Final = name, ip, false
+	e.Reply = eximUnescape(strings.TrimSpace(strings.TrimPrefix(tail, ":")))
+	e.Outcome = Deferred
+	// "SMTP error from remote mail server after COMMAND: REPLY": the first
+	// ": " after the command ("RCPT TO:<a@b>" has none) precedes the reply.
+	if i := strings.Index(e.Reply, "SMTP error from remote "); i >= 0 {
+		if _, reply, ok := strings.Cut(e.Reply[i:], ": "); ok && strings.HasPrefix(reply, "5") {
+			e.Outcome = Bounced
+		}
 	}
 	return e, true
 }

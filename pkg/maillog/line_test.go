@@ -70,6 +70,16 @@ func TestParseLineReadsPostfixAndEximDeliveryLines(t *testing.T) {
 		`2026-11-29 10:12:01.250 +0100 1tAbCd-000Ab1-Xy ** bob@gmail.com R=dnslookup T=remote_smtp H=[2001:db8:4860::1b]: SMTP error from remote mail server after end of data: 550-5.7.1 PTR`,
 		Event{MTA: "exim", QueueID: "1tAbCd-000Ab1-Xy", Recipient: "bob@gmail.com", RelayIP: ip("2001:db8:4860::1b"), Outcome: Bounced, Final: true,
 			Time: t0.Add(-time.Hour + 250*time.Millisecond)})
+	test("exim per-host 421 greeting",
+		`2026-11-29 10:12:01 1xaJ17-0004ps-2g H=mx.example.org [2001:db8:6::25]: SMTP error from remote mail server after initial connection: 421 4.3.2 Service not available`,
+		Event{MTA: "exim", QueueID: "1xaJ17-0004ps-2g", RelayHost: "mx.example.org", RelayIP: ip("2001:db8:6::25"), Outcome: Deferred, Time: t0,
+			Reply: "SMTP error from remote mail server after initial connection: 421 4.3.2 Service not available"})
+	test("exim per-host 554 greeting",
+		`2026-11-29 10:12:01 1xaJ17-0004ps-2g H=mx.example.org [198.51.100.80]:25: SMTP error from remote mail server after initial connection: 554 5.7.1 go away`,
+		Event{MTA: "exim", QueueID: "1xaJ17-0004ps-2g", RelayHost: "mx.example.org", RelayIP: ip("198.51.100.80"), Outcome: Bounced, Time: t0})
+	test("exim per-host connect failure",
+		`2026-11-29 10:12:01 1xaJ17-0004ps-2g H=[2001:db8:6::26] Connection refused`,
+		Event{MTA: "exim", QueueID: "1xaJ17-0004ps-2g", RelayIP: ip("2001:db8:6::26"), Outcome: Deferred, Time: t0, Reply: "Connection refused"})
 }
 
 func TestParseLineSkipsWhatIsNotADeliveryAttempt(t *testing.T) {

@@ -99,11 +99,15 @@ func TestReadCountsExactlyWhatAGeneratedEximLogHolds(t *testing.T) {
 			}
 		}
 	}
-	gmail := destination(s, "gmail.com")
-	if gmail.FallbackDelivered != int64(want.FallbackDelivered) {
-		t.Errorf("fallback %d, want %d", gmail.FallbackDelivered, want.FallbackDelivered)
+	fallback := int64(0)
+	for _, d := range s.Destinations {
+		fallback += d.FallbackDelivered
 	}
-	if !strings.Contains(gmail.Verdict, "200 of 200 attempts over IPv6 failed") || !strings.Contains(gmail.Fix, "dns_ipv4_lookup = *.l.google.com") {
+	if fallback != int64(want.FallbackDelivered) {
+		t.Errorf("fallback %d, want %d", fallback, want.FallbackDelivered)
+	}
+	gmail := destination(s, "gmail.com")
+	if !strings.Contains(gmail.Verdict, "120 of 120 attempts over IPv6 failed") || !strings.Contains(gmail.Fix, "dns_ipv4_lookup = *.l.google.com") {
 		t.Errorf("verdict %q fix %q", gmail.Verdict, gmail.Fix)
 	}
 }
@@ -232,5 +236,35 @@ func TestAnIPv6OnlyFailureStillGetsTheIPv4StopGap(t *testing.T) {
 	}
 	if !strings.Contains(g.Fix, "PTR record for 2001:db8::25") || !strings.Contains(g.Fix, "smtp_address_preference = ipv4") {
 		t.Errorf("fix %q", g.Fix)
+	}
+}
+
+// Shapes the logs lab found in real Postfix 3.7 and Exim 4.96 logs.
+func TestOneReplyIsOneGroupWhetherAPerAddressLineOrTheRecipientLineCarriesIt(t *testing.T) {
+	s := readLogs(t, Options{Year: 2026}, `Dec 06 20:39:09 client postfix/smtp[17478]: 572FB98EE6E: host mx.down.example[2001:db8:c1:6::25] refused to talk to me: 421 4.3.2 not available
+Dec 06 20:39:09 client postfix/smtp[17478]: 572FB98EE6E: to=<a@down.example>, relay=mx.down.example[203.0.113.106]:25, delay=0.3, delays=0.1/0/0.2/0, dsn=4.3.2, status=deferred (host mx.down.example[203.0.113.106] refused to talk to me: 421 4.3.2 not available)
+Dec 06 20:39:10 client postfix/smtp[17479]: 672FB98EE6F: host mx.down.example[203.0.113.106] refused to talk to me: 421 4.3.2 not available
+Dec 06 20:39:10 client postfix/smtp[17479]: 672FB98EE6F: to=<b@down.example>, relay=mx.down.example[2001:db8:c1:6::25]:25, delay=0.3, delays=0.1/0/0.2/0, dsn=4.3.2, status=deferred (host mx.down.example[2001:db8:c1:6::25] refused to talk to me: 421 4.3.2 not available)
+`)
+	d := destination(s, "down.example")
+	for _, name := range []string{"ipv4", "ipv6"} {
+		f := family(d, name)
+		if f.Deferred != 2 || len(f.Replies) != 1 || f.Replies[0].Count != 2 || f.Replies[0].ReplyCode != 421 {
+			t.Errorf("%s: deferred %d, replies %+v; want one reply counted twice", name, f.Deferred, f.Replies)
+		}
+	}
+}
+
+func TestAnEximMultiLineReplyIsReadWithoutItsContinuationCodes(t *testing.T) {
+	s := readLogs(t, Options{}, `2026-12-06 20:39:25 1xaJ13-0004nn-2V ** e1@gmail.example R=dnslookup T=remote_smtp H=mx.gmail.example [2001:db8:c1:2::25]: SMTP error from remote mail server after end of data: 550-5.7.1 [2001:db8:1::1      12] Our system has detected that this message does\n550-5.7.1 not meet IPv6 sending guidelines regarding PTR records and\n550-5.7.1 authentication. Please review\n550-5.7.1  https://support.google.com/mail/?p=IPv6AuthError for more information\n550 5.7.1 . lab50si565 - gsmtp
+`)
+	f := family(destination(s, "gmail.example"), "ipv6")
+	if f.Bounced != 1 || len(f.Replies) != 1 {
+		t.Fatalf("bounced %d replies %+v", f.Bounced, f.Replies)
+	}
+	r := f.Replies[0]
+	if strings.Contains(r.Reply, `\n`) || strings.Contains(r.Reply, "550-5.7.1") || !strings.Contains(r.Reply, "does not meet IPv6 sending guidelines") ||
+		r.Reason != "requireptr" || r.Rule != "gmail-ipv6-ptr-auth" {
+		t.Errorf("reply %q reason %q rule %q", r.Reply, r.Reason, r.Rule)
 	}
 }

@@ -174,12 +174,17 @@ func stamp(first, last *time.Time, t time.Time) {
 }
 
 // replyKey groups replies that differ only in what changes from one
-// message to the next: Postfix's "host X[addr] said:" prefix, numbers
-// (Gmail's "[2001:db8::25      12]", queue ids, dates) and the tail
-// where receivers put a per-message token ("x1si2 - gsmtp").
+// message to the next: Postfix's "host X[addr] said:" and "host X[addr]
+// refused to talk to me:" prefixes (the per-address line has none of the
+// "host" part that the recipient's line has), numbers (Gmail's
+// "[2001:db8::25      12]", queue ids, dates) and the tail where
+// receivers put a per-message token ("x1si2 - gsmtp").
 func replyKey(reply string) string {
-	if i := strings.Index(reply, " said: "); i >= 0 {
-		reply = reply[i+len(" said: "):]
+	for _, p := range []string{" said: ", " refused to talk to me: "} {
+		if i := strings.Index(reply, p); i >= 0 {
+			reply = reply[i+len(p):]
+			break
+		}
 	}
 	if i := strings.Index(reply, "(in reply to "); i >= 0 {
 		reply = reply[:i]

@@ -5,7 +5,9 @@
 #   scripts/bench/run.sh --smoke    tiny sizes, one run each: checks the
 #                                   machinery; fails on errors, never on timings
 #   scripts/bench/run.sh NAME...    only these (startup latency blackhole
-#                                   bulk-dns bulk-dns-delay bulk-e2e)
+#                                   bulk-dns bulk-dns-delay bulk-e2e; and
+#                                   logs-1g, not in the full set: it writes
+#                                   a 1 GB log to /tmp)
 # Environment: MAILCHECK_BIN (binary to measure; default: built from this
 # tree), ZDNS_BIN (a zdns binary for the comparison), BENCH_CONCURRENCY.
 set -uo pipefail
@@ -44,6 +46,7 @@ for name in "${names[@]}"; do
 		env=(BENCH_DELAY=10ms)
 		;;
 	bulk-e2e) script=b-bulk-e2e.sh ;;
+	logs-1g) script=logs-1g.sh ;;
 	*) echo "bench: unknown benchmark $name (one of: ${all[*]})"; exit 2 ;;
 	esac
 	args=()

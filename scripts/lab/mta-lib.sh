@@ -192,16 +192,35 @@ mta_postfix_wait() {
 	return 1
 }
 
-# mta_exim_setup NAME [ROUTER_OPTION=VALUE...]: an Exim configuration for one
-# cell in $LAB_DIR/NAME (own spool and log), with extra dnslookup router
-# options ("ipv4_prefer=true"). Sets nothing global; prints the config path.
+# mta_exim_setup NAME [--local DOMAIN=DIR] [ROUTER_OPTION=VALUE...]: an Exim
+# configuration for one cell in $LAB_DIR/NAME (own spool and log), with extra
+# dnslookup router options ("ipv4_prefer=true"). With --local, mail to DOMAIN
+# (the bounces Exim sends to a sender there) is written into DIR, one file
+# per message (appendfile's directory mode). Sets nothing global; prints the
+# config path.
 # Exim re-executes itself (exim_path) for delivery, and the ld.so of a
 # set-uid binary ignores LD_LIBRARY_PATH, so the lab runs a copy without the
 # set-uid bit (it is root already) through a wrapper that sets it.
 mta_exim_setup() {
 	local name=$1
 	shift
-	local d="$LAB_DIR/$name" opt router_opts=""
+	local d="$LAB_DIR/$name" opt router_opts="" local_router="" local_transport=""
+	if [ "${1:-}" = --local ]; then
+		local ldomain=${2%%=*} ldir=${2#*=}
+		shift 2
+		mkdir -p "$ldir"
+		chown "$LAB_EXIM_UID:$LAB_EXIM_UID" "$ldir"
+		local_router="local_file:
+  driver = accept
+  domains = $ldomain
+  transport = local_file
+"
+		local_transport="local_file:
+  driver = appendfile
+  directory = $ldir
+  user = Debian-exim
+"
+	fi
 	for opt in "$@"; do router_opts="$router_opts  ${opt%%=*} = ${opt#*=}
 "; done
 	mkdir -p "$d/spool" "$d/log"
@@ -223,7 +242,7 @@ local_interfaces = <; 127.0.0.1 ; ::1
 trusted_users = root
 never_users =
 begin routers
-dnslookup:
+${local_router}dnslookup:
   driver = dnslookup
   transport = remote_smtp
 ${router_opts}  no_more
@@ -232,7 +251,7 @@ remote_smtp:
   driver = smtp
   connect_timeout = 5s
   command_timeout = 5s
-begin retry
+${local_transport}begin retry
 * * F,1h,1h
 EOF
 	echo "$d/exim.conf"

@@ -115,6 +115,11 @@ func Postfix(w io.Writer, n int, start time.Time) (Expected, error) {
 //   - gmail.com: deferred (==) over IPv6 with Gmail's 421, delivered (=>)
 //     over IPv4 at the next queue run (the same message id);
 //   - example.net over IPv4: delivered;
+//   - example.org: 421 greeting over IPv6 (a per-host line), delivered
+//     over IPv4 in the same delivery (Exim tries the next host);
+//   - example.org: 421 greeting over both families, then deferred (==):
+//     the last host's failure is logged twice, per host and in the ==
+//     line (transports/smtp.c write_logs, deliver.c), one attempt;
 //
 // each with its arrival (<=) and Completed lines.
 func Exim(w io.Writer, n int, start time.Time) (Expected, error) {
@@ -131,7 +136,9 @@ func Exim(w io.Writer, n int, start time.Time) (Expected, error) {
 		t := start.Add(time.Duration(i) * 7 * time.Second)
 		id := fmt.Sprintf("1t%04X-%06X-AB", i%65536, i)
 		line(t, "%s <= alice@example.org H=submit.example.org [198.51.100.%d] P=esmtpsa S=%d", id, 1+i%200, 1000+i)
-		switch i % 3 {
+		const org6, org4 = "H=mx.example.org [2001:db8:6::25]", "H=mx.example.org [198.51.100.80]"
+		const greet421 = ": SMTP error from remote mail server after initial connection: 421 4.3.2 Service not available"
+		switch i % 5 {
 		case 0:
 			line(t, "%s ** u%d@gmail.com R=dnslookup T=remote_smtp H=gmail-smtp-in.l.google.com [2001:db8:4860::1b]: SMTP error from remote mail server after end of data: "+GmailPTRReply,
 				id, i, fmt.Sprintf("e%dsi%d", i%97, i))
@@ -145,6 +152,18 @@ func Exim(w io.Writer, n int, start time.Time) (Expected, error) {
 		case 2:
 			line(t, "%s => v%d@example.net R=dnslookup T=remote_smtp H=mx.example.net [198.51.100.70] C=\"250 2.0.0 Ok: queued as 9A%07X\"", id, i, i)
 			x.add("example.net", "ipv4", Counts{Attempts: 1, Delivered: 1})
+		case 3:
+			line(t, "%s %s%s", id, org6, greet421)
+			line(t, "%s => x%d@example.org R=dnslookup T=remote_smtp %s C=\"250 2.0.0 Ok: queued as 9B%07X\"", id, i, org4, i)
+			x.add("example.org", "ipv6", Counts{Attempts: 1, Deferred: 1})
+			x.add("example.org", "ipv4", Counts{Attempts: 1, Delivered: 1})
+			x.FallbackDelivered++
+		case 4:
+			line(t, "%s %s%s", id, org6, greet421)
+			line(t, "%s %s%s", id, org4, greet421)
+			line(t, "%s == y%d@example.org R=dnslookup T=remote_smtp defer (0) %s%s", id, i, org4, greet421)
+			x.add("example.org", "ipv6", Counts{Attempts: 1, Deferred: 1})
+			x.add("example.org", "ipv4", Counts{Attempts: 1, Deferred: 1})
 		}
 		line(t.Add(6*time.Second), "%s Completed", id)
 	}

@@ -11,11 +11,18 @@
 // answers without RA, and keeping file order means any reordering the lab
 // observes is the MTA's own.
 //
-// The SMTP listeners greet "421" and close. Each accepted connection is
+// The -smtp421 listeners greet "421" and close. Each accepted connection is
 // logged, which cross-checks the attempt order read from the MTA's log.
 //
+// The -smtp listeners are scripted receivers for the logs lab
+// (scripts/lab/t-logs.sh): each accepts, defers (421 greeting, 451 to RCPT)
+// or rejects (Gmail's and Microsoft's IPv6 PTR wording) every transaction,
+// and logs each final answer ("smtp answer local=IP ... outcome=bounced"),
+// which is what the MTA's log must show (smtp.go).
+//
 //	mta-peers -dns 198.51.100.53:53 -zone lab.zone -servfail host.test./AAAA \
-//	          -smtp421 192.0.2.1:25,[2001:db8::1]:25 -log peers.log
+//	          -smtp421 192.0.2.1:25,[2001:db8::1]:25 -log peers.log \
+//	          -smtp [2001:db8:c1::1]:25=gmail-ipv6-ptr -smtp 203.0.113.11:25=accept
 //
 // It prints "ready" on stdout once every socket is bound, and exits on
 // SIGTERM or SIGINT.
@@ -33,6 +40,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,12 +68,13 @@ func main() {
 
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("mta-peers", flag.ContinueOnError)
-	var dnsAddrs, servfail, smtp421 listFlag
+	var dnsAddrs, servfail, smtp421, scripted listFlag
 	zonePath := fs.String("zone", "", "zone file (RFC 1035 text, $ORIGIN required)")
 	logPath := fs.String("log", "", "log file for queries and accepted SMTP connections")
 	fs.Var(&dnsAddrs, "dns", "DNS listen address host:port (repeatable, UDP and TCP)")
 	fs.Var(&servfail, "servfail", "NAME/TYPE answered with SERVFAIL (repeatable)")
 	fs.Var(&smtp421, "smtp421", "SMTP listen address host:port that greets 421 (repeatable)")
+	fs.Var(&scripted, "smtp", "scripted SMTP receiver ADDR=MODE, MODE one of "+strings.Join(receiverModes, ", ")+" (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,8 +122,34 @@ func run(args []string, stdout io.Writer) error {
 		}
 		lns = append(lns, ln)
 	}
+	var receivers []*listener
+	var seq atomic.Int64
+	for _, v := range scripted {
+		a, mode, err := parseSMTPFlag(v)
+		if err == nil {
+			var ln net.Listener
+			if ln, err = net.Listen("tcp", a); err == nil {
+				receivers = append(receivers, &listener{ln: ln, mode: mode, log: lg, seq: &seq})
+				lns = append(lns, ln)
+			}
+		}
+		if err != nil {
+			for _, ln := range lns {
+				_ = ln.Close()
+			}
+			shutdownDNS(servers)
+			return fmt.Errorf("smtp %s: %w", v, err)
+		}
+	}
 	var wg sync.WaitGroup
-	for _, ln := range lns {
+	for _, l := range receivers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.serve()
+		}()
+	}
+	for _, ln := range lns[:len(smtp421)] {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

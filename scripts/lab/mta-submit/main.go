@@ -1,7 +1,8 @@
 // Command mta-submit queues the conformance lab's messages into the client
 // Postfix over one SMTP connection to its loopback smtpd: one message per
 // recipient per round, with the null sender (research/lab-notes.md, "One
-// attempt per message"). One connection for all messages instead of one
+// attempt per message") or, with -from, a sender that gets the bounces (the
+// logs lab reads the DSNs). One connection for all messages instead of one
 // sendmail+postdrop process pair per message keeps submission cheap on a
 // busy machine.
 //
@@ -31,6 +32,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("mta-submit", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:10025", "SMTP server host:port")
 	n := fs.Int("n", 1, "messages per recipient")
+	from := fs.String("from", "", "envelope sender (default: the null sender)")
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline for each reply")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,7 +46,7 @@ func run(args []string) error {
 		return err
 	}
 	defer conn.Close()
-	c := &client{conn: conn, r: bufio.NewReaderSize(conn, 4096), timeout: *timeout}
+	c := &client{conn: conn, r: bufio.NewReaderSize(conn, 4096), timeout: *timeout, from: *from}
 	if err := c.expect("", 220); err != nil {
 		return err
 	}
@@ -65,10 +67,11 @@ type client struct {
 	conn    net.Conn
 	r       *bufio.Reader
 	timeout time.Duration
+	from    string
 }
 
 func (c *client) send(rcpt string, i int) error {
-	if err := c.expect("MAIL FROM:<>", 250); err != nil {
+	if err := c.expect("MAIL FROM:<"+c.from+">", 250); err != nil {
 		return err
 	}
 	if err := c.expect("RCPT TO:<"+rcpt+">", 250); err != nil {
