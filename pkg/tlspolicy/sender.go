@@ -13,6 +13,16 @@ const (
 	LevelSecure  = "secure"
 )
 
+// Postfix's reasons for giving up on an address at a mandatory level, as
+// it logs them (smtp_proto.c smtp_helo(), smtp_start_tls();
+// smtp_tls_policy.c dane_init()).
+const (
+	ReasonNotOffered = "TLS is required, but was not offered by host"
+	ReasonHandshake  = "Cannot start TLS: handshake failure"
+	ReasonUntrusted  = "Server certificate not trusted"
+	ReasonTLSAError  = "TLSA lookup error"
+)
+
 // Attempt is what a Postfix client at a TLS security level does with one
 // address that accepted the connection and greeted: deliver, or give up on
 // this address and try the next (a 4.7.5 deferral if none is left).
@@ -33,11 +43,10 @@ type Attempt struct {
 // verify levels; smtp_tls_secure_cert_match defaults aside).
 func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bool) Attempt {
 	const (
-		notOffered = "TLS is required, but was not offered by host"
-		noTLS      = "Cannot start TLS: handshake failure"
-		untrusted  = "Server certificate not trusted"
-		unverified = "Server certificate not verified"
-		tlsaError  = "TLSA lookup error"
+		notOffered = ReasonNotOffered
+		noTLS      = ReasonHandshake
+		untrusted  = ReasonUntrusted
+		tlsaError  = ReasonTLSAError
 	)
 	requireTLS := func() (Attempt, bool) {
 		if !starttls {
