@@ -13,6 +13,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // simulate runs `simulate --probe` against the domain with these --set
@@ -138,5 +139,19 @@ func TestMTAOutcomesAtLeavesUntriedSTARTTLSNotJudged(t *testing.T) {
 	}
 	if out, _ := MTAOutcomesAt([]smtpprobe.Result{r}, ""); out[r.IP] != mta.OutcomeOK {
 		t.Errorf("no STARTTLS at may: %v", out)
+	}
+}
+
+// The model keeps its own copy of the level names (it imports nothing of
+// mailcheck); the adapter hands them to tlspolicy.PostfixAttempt as they
+// are, so the two must spell them alike.
+func TestTheModelsTLSLevelsAreTlspolicysLevels(t *testing.T) {
+	for m, p := range map[string]string{
+		mta.TLSLevelNone: tlspolicy.LevelNone, mta.TLSLevelMay: tlspolicy.LevelMay, mta.TLSLevelEncrypt: tlspolicy.LevelEncrypt,
+		mta.TLSLevelDANE: tlspolicy.LevelDANE, mta.TLSLevelVerify: tlspolicy.LevelVerify, mta.TLSLevelSecure: tlspolicy.LevelSecure,
+	} {
+		if m != p {
+			t.Errorf("mta %q, tlspolicy %q", m, p)
+		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"strings"
 )
 
-// Postfix smtp_tls_security_level values (postconf(5)). The model itself
+// Postfix smtp_tls_security_level values (postconf(5)), spelled as
+// tlspolicy.Level* (the model imports nothing of mailcheck; a test in
+// pkg/audit holds the two together). The model itself
 // knows nothing of certificates: the orchestrator judges each address at
 // the effective level (TLSLevel) and hands the verdicts in as outcomes
 // (OutcomeTLSNotOffered and the others), which the replay treats as failed

@@ -42,18 +42,12 @@ type Attempt struct {
 // the certificate verified under PKIX for the MX name (the secure and
 // verify levels; smtp_tls_secure_cert_match defaults aside).
 func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bool) Attempt {
-	const (
-		notOffered = ReasonNotOffered
-		noTLS      = ReasonHandshake
-		untrusted  = ReasonUntrusted
-		tlsaError  = ReasonTLSAError
-	)
 	requireTLS := func() (Attempt, bool) {
 		if !starttls {
-			return Attempt{Reason: notOffered, Judged: true}, false
+			return Attempt{Reason: ReasonNotOffered, Judged: true}, false
 		}
 		if !handshakeOK {
-			return Attempt{Reason: noTLS, Judged: true}, false
+			return Attempt{Reason: ReasonHandshake, Judged: true}, false
 		}
 		return Attempt{}, true
 	}
@@ -72,7 +66,7 @@ func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bo
 			return a
 		}
 		if !pkixVerified {
-			return Attempt{Reason: untrusted, Judged: true}
+			return Attempt{Reason: ReasonUntrusted, Judged: true}
 		}
 		return Attempt{Delivers: true, Judged: true}
 	case LevelDANE:
@@ -83,18 +77,18 @@ func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bo
 			// RFC 7672 §2.2: no secure TLSA, opportunistic TLS.
 			return Attempt{Delivers: true, Judged: true}
 		case DANELookupError:
-			return Attempt{Reason: tlsaError, Judged: true}
+			return Attempt{Reason: ReasonTLSAError, Judged: true}
 		case DANENoSTARTTLS:
 			if !starttls {
-				return Attempt{Reason: notOffered, Judged: true}
+				return Attempt{Reason: ReasonNotOffered, Judged: true}
 			}
-			return Attempt{Reason: noTLS, Judged: true}
+			return Attempt{Reason: ReasonHandshake, Judged: true}
 		case DANEUnusable:
 			// Only unusable records: mandatory TLS, no authentication
 			// (Postfix downgrades to encrypt).
 			return PostfixAttempt(LevelEncrypt, d, starttls, handshakeOK, pkixVerified)
 		case DANEFail:
-			return Attempt{Reason: untrusted, Judged: true}
+			return Attempt{Reason: ReasonUntrusted, Judged: true}
 		case DANEPass:
 			return Attempt{Delivers: true, Judged: true}
 		}
