@@ -155,3 +155,32 @@ func TestTheModelsTLSLevelsAreTlspolicysLevels(t *testing.T) {
 		}
 	}
 }
+
+// Each level's refusal becomes its outcome: secure refuses a certificate
+// that does not verify for the MX name, dane one that fails its TLSA
+// records, and a TLSA lookup error skips the address.
+func TestMTAOutcomesAtMapsEachRefusal(t *testing.T) {
+	ip := netip.MustParseAddr("2001:db8::1")
+	greeted := func(verified bool, dane tlspolicy.DANEStatus) smtpprobe.Result {
+		return smtpprobe.Result{IP: ip, Status: smtpprobe.StatusOK, StartTLS: true, StartTLSTried: true,
+			TLS: &smtpprobe.TLSInfo{Verified: verified}, DANE: &tlspolicy.DANE{Status: dane}}
+	}
+	for _, c := range []struct {
+		level string
+		r     smtpprobe.Result
+		want  mta.Outcome
+	}{
+		{mta.TLSLevelSecure, greeted(false, ""), mta.OutcomeTLSUntrusted},
+		{mta.TLSLevelSecure, greeted(true, ""), mta.OutcomeOK},
+		{mta.TLSLevelEncrypt, greeted(false, ""), mta.OutcomeOK},
+		{mta.TLSLevelDANE, greeted(true, tlspolicy.DANEFail), mta.OutcomeTLSUntrusted},
+		{mta.TLSLevelDANE, greeted(false, tlspolicy.DANEPass), mta.OutcomeOK},
+		{mta.TLSLevelDANE, greeted(true, tlspolicy.DANELookupError), mta.OutcomeTLSAError},
+		{mta.TLSLevelDANE, smtpprobe.Result{IP: ip, Status: smtpprobe.StatusTLSFailed, StartTLS: true, StartTLSTried: true, DANE: &tlspolicy.DANE{Status: tlspolicy.DANENoSTARTTLS}}, mta.OutcomeTLSHandshake},
+		{mta.TLSLevelDANE, smtpprobe.Result{IP: ip, Status: smtpprobe.StatusRefused}, mta.OutcomeRefused},
+	} {
+		if out, notes := MTAOutcomesAt([]smtpprobe.Result{c.r}, c.level); out[ip] != c.want || len(notes) > 0 {
+			t.Errorf("%s %+v: %q %q, want %q", c.level, c.r, out[ip], notes, c.want)
+		}
+	}
+}
