@@ -81,6 +81,12 @@ type SimFacts struct {
 	Decision     mta.Decision
 	NullMXBounce bool
 	PBounced     float64
+	// TLS is what the replay's TLS security level delays and defers (nil
+	// at none and may, or without a replay); TLSRefused are the addresses
+	// of each family ("ipv4", "ipv6") that the level refused, with the
+	// outcome.
+	TLS        *mta.TLSReplay
+	TLSRefused map[string][]string
 }
 
 // Expect holds the CI expectations (--expect-*, --require-starttls).

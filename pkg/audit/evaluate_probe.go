@@ -609,7 +609,8 @@ func (e *evaluator) simulation() {
 		e.add(report.CodeFirstAttemptFails, dom, fmt.Sprintf("Fix or remove %s (see the MC3xx/MC4xx findings for it).", strings.Join(failing, ", ")),
 			"%s sends its first attempt to a failing address (%s) with probability %s%s.", s.MTA, strings.Join(failing, ", "), pct(pFail), cost)
 	}
-	if s.PDefer > 0 {
+	// Deferrals that TLS policy explains, every one, are MC721's alone.
+	if s.PDefer > 0 && (s.TLS == nil || s.TLS.PDeferred < s.PDefer) {
 		e.add(report.CodeDeliveryDefers, dom, "", "%s defers delivery to %s with probability %s: every address it tries within smtp_mx_address_limit=%d fails although a working one exists.", s.MTA, dom, pct(s.PDefer), s.AddressLimit)
 	}
 	has4, has6 := false, false
@@ -623,12 +624,34 @@ func (e *evaluator) simulation() {
 	if has4 && has6 {
 		e.add(report.CodeFirstIPv6Share, dom, "", "%s tries IPv6 first for %s of messages to %s.", s.MTA, pct(s.PFirstIPv6), dom)
 	}
+	e.tlsReplay(s, dom)
 	if len(s.NeverTried) > 0 {
 		var n []string
 		for _, a := range s.NeverTried {
 			n = append(n, a.String())
 		}
 		e.add(report.CodeAddressLimitCuts, dom, "", "%s never tries %s: they are beyond smtp_mx_address_limit=%d.", s.MTA, strings.Join(n, ", "), s.AddressLimit)
+	}
+}
+
+// tlsReplay reports, per family, the messages that the simulated TLS
+// security level defers (MC721) or delivers only at a later attempt
+// (MC722) because it refused that family's addresses.
+func (e *evaluator) tlsReplay(s *SimFacts, dom string) {
+	if s.TLS == nil {
+		return
+	}
+	for _, fam := range []string{addr.IPv4, addr.IPv6} {
+		share, refused := s.TLS.ByFamily[fam], strings.Join(s.TLSRefused[fam], ", ")
+		if refused == "" {
+			continue
+		}
+		if share.PDeferred > 0 {
+			e.add(report.CodeTLSPolicyDefers, dom, "", "At smtp_tls_security_level = %s, %s defers %s of messages to %s after refusing its %s address %s.", s.TLS.Level, s.MTA, pct(share.PDeferred), dom, addr.Label(fam), refused)
+		}
+		if share.PDelayed > 0 {
+			e.add(report.CodeTLSPolicyDelays, dom, "", "At smtp_tls_security_level = %s, %s delivers %s of messages to %s only at a later attempt after refusing its %s address %s.", s.TLS.Level, s.MTA, pct(share.PDelayed), dom, addr.Label(fam), refused)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"net/netip"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
@@ -8,6 +9,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // The MTA models (pkg/mta) are pure and import nothing of mailcheck: these
@@ -85,15 +87,79 @@ func MTALookupStatus(s dnsq.Status) mta.LookupStatus {
 // MTAOutcomes turns probe results into replay outcomes, one per address
 // (the first result for an address wins).
 func MTAOutcomes(rs []smtpprobe.Result) map[netip.Addr]mta.Outcome {
-	out := map[netip.Addr]mta.Outcome{}
+	out, _ := MTAOutcomesAt(rs, "")
+	return out
+}
+
+// MTAOutcomesAt is MTAOutcomes for a Postfix client at the effective
+// smtp_tls_security_level (mta.TLSLevel; "" for none and may): an address
+// that greeted but that the level refuses, by tlspolicy.PostfixAttempt's
+// verdict over its STARTTLS, handshake, DANE verdict (set on the probe by
+// the TLS stages) and PKIX verification, gets a TLS-policy outcome, which
+// the replay counts as a failed attempt. notes name the addresses whose
+// TLS the probes could not judge; the replay assumes the level lets them
+// deliver.
+func MTAOutcomesAt(rs []smtpprobe.Result, level string) (out map[netip.Addr]mta.Outcome, notes []string) {
+	out = map[netip.Addr]mta.Outcome{}
 	for _, r := range rs {
 		ip := r.IP.Unmap()
 		if _, ok := out[ip]; ok || !ip.IsValid() {
 			continue
 		}
 		out[ip] = MTAOutcome(r.Status)
+		if level == "" || (r.Status != smtpprobe.StatusOK && r.Status != smtpprobe.StatusTLSFailed) {
+			continue
+		}
+		o, why := mtaTLSOutcome(r, level)
+		if why != "" {
+			notes = append(notes, fmt.Sprintf("%s: smtp_tls_security_level = %s not judged (%s): the replay assumes it delivers", ip, level, why))
+			continue
+		}
+		if o != "" {
+			out[ip] = o
+		}
 	}
-	return out
+	return out, notes
+}
+
+// mtaTLSOutcome is the replay outcome of an address that greeted, at a
+// mandatory TLS level: "" when the level lets it deliver, or why its TLS
+// was not judged.
+func mtaTLSOutcome(r smtpprobe.Result, level string) (mta.Outcome, string) {
+	if r.StartTLS && !r.StartTLSTried {
+		return "", "STARTTLS was not tried (--no-starttls)"
+	}
+	dane := tlspolicy.DANE{Status: tlspolicy.DANENotJudged}
+	if r.DANE != nil {
+		dane = *r.DANE
+	}
+	handshake := r.Status == smtpprobe.StatusOK && r.TLS != nil
+	// The probe verifies the chain for the MX name, as Postfix's verify
+	// level does (smtp_tls_verify_cert_match = hostname); secure's default
+	// match (nexthop, dot-nexthop) is taken to agree with it.
+	pkix := handshake && r.TLS.Verified
+	a := tlspolicy.PostfixAttempt(level, dane, r.StartTLS, handshake, pkix)
+	switch {
+	case !a.Judged:
+		why := "no DANE verdict"
+		if dane.Error != "" {
+			why = dane.Error
+		}
+		return "", why
+	case a.Delivers:
+		return "", ""
+	}
+	switch a.Reason {
+	case tlspolicy.ReasonNotOffered:
+		return mta.OutcomeTLSNotOffered, ""
+	case tlspolicy.ReasonHandshake:
+		return mta.OutcomeTLSHandshake, ""
+	case tlspolicy.ReasonTLSAError:
+		return mta.OutcomeTLSAError, ""
+	}
+	// "Server certificate not trusted", and any reason this mapping does
+	// not know: the address is refused after the handshake.
+	return mta.OutcomeTLSUntrusted, ""
 }
 
 // MTAOutcome maps a probe status onto the replay outcome of connecting to

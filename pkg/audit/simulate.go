@@ -1,11 +1,13 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
 
 	"github.com/mailcheck/mailcheck/pkg/discover"
+	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
@@ -46,9 +48,13 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 	opt := mta.Options{MaxOrderings: req.MaxOrderings, Outcomes: req.Assume, OutcomeSource: "assumed", Seed: req.Seed, Stop: ctx.Done()}
 	var probeNotes []string
 	probeCut := false
+	// A configuration error is mta.Simulate's to return, below.
+	level, _, _ := mta.TLSLevel(req.Config)
 	if req.Probe {
-		opt.Outcomes, probeNotes, probeCut = c.measuredOutcomes(ctx, req.SMTP, d)
+		opt.Outcomes, probeNotes, probeCut = c.measuredOutcomes(ctx, r, req.SMTP, d, level)
 		opt.OutcomeSource = "measured"
+	} else if level != "" {
+		probeNotes = append(probeNotes, fmt.Sprintf("smtp_tls_security_level = %s: without --probe the replay knows no address's STARTTLS or certificate, so TLS policy fails no attempt", level))
 	}
 	cfg := req.Config
 	if mta.UsesNative(cfg) {
@@ -80,19 +86,31 @@ func (c *Checker) Simulate(ctx context.Context, req SimulateRequest) (*document.
 }
 
 // measuredOutcomes probes every discovered address and returns the
-// measured outcomes. Inconclusive probes (no route for that family here,
-// or the run's deadline ended the probe before the server had used up its
-// own timeouts) are left out: the replay then assumes the address
-// accepts, and a note says which of the two it was. cut says the deadline
-// ended a probe.
-func (c *Checker) measuredOutcomes(ctx context.Context, o smtpprobe.Options, d discover.Result) (outcomes map[netip.Addr]mta.Outcome, notes []string, cut bool) {
+// measured outcomes at the TLS security level (mta.TLSLevel; at dane the
+// TLSA records are looked up beside the probes and each address gets its
+// DANE verdict, as in check). Inconclusive probes (no route for that
+// family here, or the run's deadline ended the probe before the server
+// had used up its own timeouts) are left out: the replay then assumes the
+// address accepts, and a note says which of the two it was. cut says the
+// deadline ended a probe.
+func (c *Checker) measuredOutcomes(ctx context.Context, resolver dnsq.Resolver, o smtpprobe.Options, d discover.Result, level string) (outcomes map[netip.Addr]mta.Outcome, notes []string, cut bool) {
 	var targets []smtpprobe.Target
 	for _, x := range d.MX {
 		for _, a := range x.Addresses {
 			targets = append(targets, smtpprobe.Target{Host: x.Host, IP: a.IP})
 		}
 	}
+	var tlsr *tlsRun
+	if level == mta.TLSLevelDANE {
+		tlsr = startTLS(ctx, c.tlsStages(resolver, o.Port, o, Policy{}, false), d.Domain, o.NoStartTLS)
+		tlsr.exchanges(ctx, d)
+	}
 	results := c.prober(o).ProbeAll(ctx, targets, 16)
+	if tlsr != nil {
+		if f := tlsr.finish(d, results, c.now()); !f.Validation.Validates {
+			notes = append(notes, "smtp_tls_security_level = dane: DANE is not judged, "+cmp.Or(f.Validation.Error, "the resolver does not validate DNSSEC")+": "+f.Validation.Fix)
+		}
+	}
 	var kept []smtpprobe.Result
 	for _, r := range results {
 		switch {
@@ -107,5 +125,6 @@ func (c *Checker) measuredOutcomes(ctx context.Context, o smtpprobe.Options, d d
 		}
 		kept = append(kept, r)
 	}
-	return MTAOutcomes(kept), notes, cut
+	outcomes, tlsNotes := MTAOutcomesAt(kept, level)
+	return outcomes, append(notes, tlsNotes...), cut
 }

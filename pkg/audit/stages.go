@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"net/netip"
+	"slices"
 	"time"
 
+	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/mta"
@@ -76,14 +78,19 @@ func NewStages(rl Real) Stages {
 // incomplete and would be judged wrongly).
 func Simulate(ctx context.Context, d discover.Result, probes []smtpprobe.Result, cfg mta.Config, maxOrderings int) (*mta.Document, *SimFacts) {
 	opt := mta.Options{MaxOrderings: maxOrderings, Stop: ctx.Done()}
+	var notes []string
 	if len(probes) > 0 {
-		opt.Outcomes = MTAOutcomes(conclusiveOnly(probes))
+		// The probes carry their DANE verdicts (the TLS stages judged
+		// them before the simulation runs).
+		level, _, _ := mta.TLSLevel(cfg)
+		opt.Outcomes, notes = MTAOutcomesAt(conclusiveOnly(probes), level)
 		opt.OutcomeSource = "measured"
 	}
 	doc, err := mta.Simulate(MTAInput(d), cfg, opt)
 	if err != nil {
 		return nil, nil
 	}
+	doc.Notes = append(doc.Notes, notes...)
 	if doc.Partial {
 		return &doc, nil
 	}
@@ -152,12 +159,14 @@ func evaluateSimulation(f Facts, doc *mta.Document, p Policy) Verdict {
 
 // replayFails reports outcomes after which the MTA moves on to the next
 // address (research §1.7): everything but a session that takes the mail.
+// An address refused by TLS policy is not failing here: it accepts SMTP,
+// as a probe that greeted says in check, and MC721/MC722 judge it.
 func replayFails(o string) bool {
 	switch mta.Outcome(o) {
 	case mta.OutcomeOK, mta.OutcomeTLSFailed, mta.OutcomeInconclusive, mta.OutcomeRcpt5xx:
 		return false
 	}
-	return true
+	return !mta.Outcome(o).TLSPolicy()
 }
 
 // SimFactsOf extracts the evaluation's view of a simulate document.
@@ -190,6 +199,18 @@ func SimFactsOf(doc *mta.Document, probes []smtpprobe.Result) *SimFacts {
 		// address works: otherwise MC305 already says it all.
 		if anyWorking(probes) {
 			sf.PDefer = rp.PDeferred
+		}
+		if sf.TLS = rp.TLSPolicy; sf.TLS != nil {
+			sf.TLSRefused = map[string][]string{}
+			for ip, o := range rp.Outcomes {
+				if a, err := netip.ParseAddr(ip); err == nil && mta.Outcome(o).TLSPolicy() {
+					fam := addr.Family(a)
+					sf.TLSRefused[fam] = append(sf.TLSRefused[fam], ip+" ("+o+")")
+				}
+			}
+			for _, l := range sf.TLSRefused {
+				slices.Sort(l)
+			}
 		}
 	}
 	return sf

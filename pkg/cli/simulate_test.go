@@ -393,6 +393,15 @@ func TestDocsJSONDescribesExactlyTheFieldsSimulateWrites(t *testing.T) {
 		}
 		jsonPaths("", doc, produced)
 	}
+	// The TLS-policy replay needs listeners to probe (simulate_tls_test.go).
+	resolver, port := startDANEDomain(t, nil)
+	out, errOut, code := runInProcess(t, context.Background(), "", "simulate", "-o", "json", "--resolver", resolver, "--probe", "--port", port,
+		"--set", "smtp_tls_security_level=dane", "--set", "smtp_dns_support_level=dnssec", "dane.test")
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code == ExitUsage {
+		t.Fatalf("simulate at dane: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	jsonPaths("", doc, produced)
 	// Settings are keyed by parameter name: document the shape once.
 	for p := range produced {
 		if strings.HasPrefix(p, "mta.settings.") {

@@ -156,11 +156,12 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 	// A and AAAA concurrently; as soon as a family's answer is in, Found
 	// hears of its addresses and their reverse DNS starts.
 	type family struct {
-		status dnsq.Status
-		err    string
-		cname  []string
-		addrs  []Address
-		rdns   sync.WaitGroup
+		status    dnsq.Status
+		err       string
+		authentic bool // the AD bit
+		cname     []string
+		addrs     []Address
+		rdns      sync.WaitGroup
 	}
 	ex.InvalidName = !iprev.ValidHostname(name)
 	var v4, v6 family
@@ -172,7 +173,7 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 			return
 		}
 		ar := lookup(ctx, dnsq.Fqdn(name))
-		f.status, f.cname = ar.Status, ar.CNAMEs
+		f.status, f.cname, f.authentic = ar.Status, ar.CNAMEs, ar.Authentic
 		if ar.Status.Temporary() {
 			f.err = errText(ar.Result)
 		}
@@ -204,8 +205,8 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 	lookupFamily(&v6, opts.IPv6, r.LookupAAAA)
 	lookups.Wait()
 
-	ex.AStatus, ex.AError = v4.status, v4.err
-	ex.AAAAStatus, ex.AAAAError = v6.status, v6.err
+	ex.AStatus, ex.AError, ex.AAuthentic = v4.status, v4.err, v4.authentic
+	ex.AAAAStatus, ex.AAAAError, ex.AAAAAuthentic = v6.status, v6.err, v6.authentic
 	if len(v4.cname) > 0 {
 		ex.CNAME = bareAll(v4.cname)
 	} else if len(v6.cname) > 0 {

@@ -30,6 +30,11 @@ type Result struct {
 	MXError     string `json:"mx_error,omitempty"`
 	MXServer    string `json:"mx_server,omitempty"` // DNS server that answered the MX query
 	MXAuthentic bool   `json:"mx_authentic"`        // AD bit on the MX answer
+	// MXDNSSEC is the MX lookup's DNSSEC status (secure, insecure, bogus,
+	// indeterminate, not_judged: tlspolicy.DNSSEC), which needs to know
+	// whether the resolver validates: the command that asks fills it in
+	// (mx); empty when not judged at all.
+	MXDNSSEC string `json:"mx_dnssec,omitempty"`
 	// MXCNAME is the alias chain followed from the domain for the MX query
 	// (allowed: RFC 5321 §5.1 "processed as if it were the initial name").
 	MXCNAME []string   `json:"mx_cname,omitempty"`
@@ -55,6 +60,14 @@ type Exchange struct {
 
 	AError    string `json:"a_error,omitempty"`    // why the A lookup failed
 	AAAAError string `json:"aaaa_error,omitempty"` // why the AAAA lookup failed
+
+	// AAuthentic and AAAAAuthentic are the AD bits of the A and AAAA
+	// answers; ADNSSEC and AAAADNSSEC the lookups' DNSSEC status, filled
+	// in like Result.MXDNSSEC.
+	AAuthentic    bool   `json:"-"`
+	AAAAAuthentic bool   `json:"-"`
+	ADNSSEC       string `json:"a_dnssec,omitempty"`
+	AAAADNSSEC    string `json:"aaaa_dnssec,omitempty"`
 }
 
 // Address is one address of an exchange with its reverse DNS.

@@ -3,6 +3,7 @@ package document
 import (
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 // MX is the `mailcheck mx` document: the discovery result with the schema
@@ -10,7 +11,12 @@ import (
 type MX struct {
 	SchemaVersion int `json:"schema_version"`
 	discover.Result
-	Findings []report.Finding `json:"findings"`
+	// DNSSECValidation says whether the resolver validates DNSSEC, asked
+	// as Postfix's dnssec_probe does; without it every lookup's DNSSEC
+	// status (mx_dnssec, a_dnssec, aaaa_dnssec) is not_judged, and Fix
+	// says what to do.
+	DNSSECValidation *tlspolicy.Validation `json:"dnssec_validation,omitempty"`
+	Findings         []report.Finding      `json:"findings"`
 	// Families says which families were asked for, for the text renderer's
 	// "not checked" line; it is not part of the JSON document (a skipped
 	// family shows as "skipped" statuses there).

@@ -43,5 +43,9 @@
 //
 // Replay walks the MTA's connection loop over a distribution of orderings
 // with known per-address outcomes (research §1.6, §1.7, §2.2, §3) and
-// returns the exact probabilities of delivery, deferral and bounce.
+// returns the exact probabilities of delivery, deferral and bounce. At a
+// mandatory Postfix smtp_tls_security_level (tls.go) the orchestrator
+// hands in the addresses that level refuses as TLS-policy outcomes; the
+// replay fails those attempts softly and reports, per family, the share
+// of messages they delay or defer (ReplayDoc.TLSPolicy).
 package mta

@@ -146,9 +146,8 @@ func TestPostfixReplayWalkEqualsReplayOfEveryOrdering(t *testing.T) {
 			ws = append(ws, weighted{order: o.Order, p: o.P})
 		}
 		each := replayOrderings(pl.cands, ws, out, r, true, nil)
-		if walk.PDelivered.Cmp(each.PDelivered) != 0 || walk.PBounced.Cmp(each.PBounced) != 0 || walk.PDeferred.Cmp(each.PDeferred) != 0 || walk.ExpectedDelay != each.ExpectedDelay {
-			t.Errorf("#%d: walk %v/%v/%v %v, orderings %v/%v/%v %v", iter,
-				walk.PDelivered, walk.PDeferred, walk.PBounced, walk.ExpectedDelay, each.PDelivered, each.PDeferred, each.PBounced, each.ExpectedDelay)
+		if w, e := replayString(walk), replayString(each); w != e {
+			t.Errorf("#%d: walk %s\norderings %s", iter, w, e)
 		}
 	}
 }

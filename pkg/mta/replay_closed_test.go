@@ -8,7 +8,8 @@ import (
 )
 
 // The closed-form replay agrees exactly with the kind-level walk wherever
-// balancing does not apply, with and without a limit, shuffled or not.
+// balancing does not apply, with and without a limit, shuffled or not, TLS
+// policy's shares included.
 func TestPostfixClosedFormReplayEqualsTheWalk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	compared := 0
@@ -59,7 +60,7 @@ func postfixReplayCase(t *testing.T, rng *rand.Rand, in Input, cfg Config) (post
 	if pl.decision.Action != ActionAttempt {
 		return pl, nil, nil, rules{}, false
 	}
-	all := []Outcome{OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeGreeting5xx, OutcomeRcpt5xx}
+	all := []Outcome{OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeGreeting5xx, OutcomeRcpt5xx, OutcomeTLSUntrusted, OutcomeTLSNotOffered}
 	out := map[netip.Addr]Outcome{}
 	for _, c := range pl.cands {
 		out[c.IP] = all[rng.IntN(len(all))]

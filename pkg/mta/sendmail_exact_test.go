@@ -139,5 +139,15 @@ func replayString(r Replay) string {
 	for _, p := range r.DeliveredAt {
 		s += " " + p.RatString()
 	}
+	if r.TLSDelayed[2] != nil {
+		s += " tls delayed"
+		for _, p := range r.TLSDelayed {
+			s += " " + p.RatString()
+		}
+		s += " deferred"
+		for _, p := range r.TLSDeferred {
+			s += " " + p.RatString()
+		}
+	}
 	return s
 }

@@ -114,6 +114,10 @@ type param struct {
 	check func(string) error
 	since []int // first version that knows the parameter; nil = always
 	note  string
+	// quiet parameters enter the settings only when main.cf or --set
+	// gives them: their default is Postfix's empty value, which changes
+	// nothing the models compute (tls.go).
+	quiet bool
 }
 
 func constDef(s string) func(version) string { return func(version) string { return s } }
@@ -283,6 +287,13 @@ var postfixParams = []param{
 	{name: "inet_interfaces", check: checkAddrList, def: constDef("all"),
 		note: "addresses listed here count as local for loop detection"},
 	{name: "proxy_interfaces", check: checkAddrList, def: constDef("")},
+	// tls.go: the levels whose outcome the probes' TLS facts decide.
+	// Postfix's default is empty (none, unless the obsolete smtp_use_tls
+	// or smtp_enforce_tls say otherwise: smtp_tls_policy.c
+	// global_tls_level()).
+	{name: "smtp_tls_security_level", quiet: true, def: constDef(""),
+		check: checkOneOf("", TLSLevelNone, TLSLevelMay, TLSLevelEncrypt, TLSLevelDANE, TLSLevelVerify, TLSLevelSecure)},
+	{name: "smtp_dns_support_level", quiet: true, def: constDef(""), check: checkOneOf("", "disabled", "enabled", "dnssec")},
 }
 
 var eximParams = []param{
@@ -369,7 +380,7 @@ func resolveSettings(mta, ver string, cfg Config) (Settings, error) {
 	raw := map[string]Setting{}
 	for _, p := range params {
 		known[p.name] = p
-		if p.since != nil && !v.atLeast(p.since...) {
+		if (p.since != nil && !v.atLeast(p.since...)) || p.quiet {
 			continue
 		}
 		raw[p.name] = Setting{Value: p.def(v), Source: SourceDefault}

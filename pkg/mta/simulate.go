@@ -172,6 +172,36 @@ type ReplayDoc struct {
 	DeliveredViaIPv6 float64           `json:"delivered_via_ipv6"`
 	Exact            bool              `json:"exact"`
 	Suggestions      []Suggestion      `json:"suggestions"`
+	// TLSPolicy is what a mandatory smtp_tls_security_level does to the
+	// delivery; nil at none and may, where TLS never stops one.
+	TLSPolicy *TLSReplay `json:"tls_policy,omitempty"`
+}
+
+// TLSReplay is the share of messages that TLS policy delays or defers:
+// those whose attempts include an address that connected and greeted but
+// that the level refused (an OutcomeTLS* outcome). Every attempt before
+// that one failed softly, so had the address been accepted, it would have
+// delivered the message.
+type TLSReplay struct {
+	Level string `json:"level"` // the effective smtp_tls_security_level
+	TLSShare
+	// ByFamily holds the same shares for the attempts refused over each
+	// family ("ipv4", "ipv6"); a message whose refused attempts span both
+	// counts in both.
+	ByFamily map[string]TLSShare `json:"by_family"`
+}
+
+// TLSShare is P(delivered at a later attempt) and P(deferred) because TLS
+// policy refused an attempt.
+type TLSShare struct {
+	PDelayed       float64 `json:"p_delayed"`
+	PDelayedExact  string  `json:"p_delayed_exact"`
+	PDeferred      float64 `json:"p_deferred"`
+	PDeferredExact string  `json:"p_deferred_exact"`
+}
+
+func tlsShare(delayed, deferred *big.Rat) TLSShare {
+	return TLSShare{PDelayed: ratFloat(delayed), PDelayedExact: delayed.RatString(), PDeferred: ratFloat(deferred), PDeferredExact: deferred.RatString()}
 }
 
 // AttemptProb is P(the given attempt, 1-based, delivers).
@@ -234,6 +264,11 @@ func Simulate(in Input, cfg Config, opt Options) (Document, error) {
 	}
 	run := modelRun{name: name, ver: ver, s: s, local: local, port: cfg.Port, stop: newStopper(opt.Stop), native: cfg.Native}
 	doc := run.simulate(in, opt)
+	if name == Postfix {
+		if _, note := postfixTLSLevel(s); note != "" {
+			doc.Notes = append(doc.Notes, note)
+		}
+	}
 	if opt.Outcomes != nil && doc.Replay != nil && !opt.NoSuggest {
 		doc.Replay.Suggestions = suggest(in, cfg, run, opt, doc.Replay, len(doc.Attempts))
 	}
@@ -553,7 +588,7 @@ func (m modelRun) replayDoc(p prepared, opt Options) *ReplayDoc {
 			return nil
 		}
 	default:
-		r = Replay{PDelivered: new(big.Rat), PDeferred: new(big.Rat), PBounced: new(big.Rat), DeliveredVia: [2]*big.Rat{new(big.Rat), new(big.Rat)}, Exact: true}
+		r = newReplay()
 		switch p.decision.Action {
 		case ActionBounce:
 			r.PBounced.SetInt64(1)
@@ -575,6 +610,14 @@ func (m modelRun) replayDoc(p prepared, opt Options) *ReplayDoc {
 	rd.DeliveredViaIPv4 = ratFloat(r.DeliveredVia[0])
 	rd.DeliveredViaIPv6 = ratFloat(r.DeliveredVia[1])
 	rd.Exact = r.Exact
+	if m.name == Postfix {
+		if level, _ := postfixTLSLevel(m.s); level != "" {
+			rd.TLSPolicy = &TLSReplay{Level: level, TLSShare: tlsShare(r.TLSDelayed[2], r.TLSDeferred[2]), ByFamily: map[string]TLSShare{
+				addr.IPv4: tlsShare(r.TLSDelayed[0], r.TLSDeferred[0]),
+				addr.IPv6: tlsShare(r.TLSDelayed[1], r.TLSDeferred[1]),
+			}}
+		}
+	}
 	return rd
 }
 

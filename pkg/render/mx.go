@@ -62,6 +62,9 @@ func MXText(w io.Writer, st *Styles, doc document.MX) error {
 			}
 		}
 	}
+	if line := mxDNSSECLine(doc); line != "" {
+		p.Line(st.Paint(ToneDim, line))
+	}
 	if !doc.Families.IPv4 && doc.Families.IPv6 {
 		p.Line(st.Paint(ToneDim, "IPv4 not checked (-6)."))
 	}
@@ -69,6 +72,69 @@ func MXText(w io.Writer, st *Styles, doc document.MX) error {
 		p.Line(st.Paint(ToneDim, "IPv6 not checked (-4)."))
 	}
 	return p.EndWithFindings(st, doc.Findings)
+}
+
+// mxDNSSECLine says the DNSSEC status of the lookups in one line: "DNSSEC:
+// MX secure, A/AAAA insecure", per exchange only where the exchanges
+// differ, or why it is not judged and the fix. Empty when the document has
+// no DNSSEC facts.
+func mxDNSSECLine(doc document.MX) string {
+	v := doc.DNSSECValidation
+	if v == nil {
+		return ""
+	}
+	if !v.Validates {
+		return "DNSSEC: not judged (" + Sanitize(cmpOr(v.Error, "the resolver does not validate")) + "); " + Sanitize(v.Fix) + "."
+	}
+	word := func(s string) string { return strings.ReplaceAll(s, "_", " ") }
+	// addrs is one exchange's (or every exchange's) A and AAAA statuses.
+	addrs := func(a, aaaa string) string {
+		switch {
+		case a == aaaa:
+			return "A/AAAA " + word(a)
+		case aaaa == "":
+			return "A " + word(a)
+		case a == "":
+			return "AAAA " + word(aaaa)
+		}
+		return "A " + word(a) + ", AAAA " + word(aaaa)
+	}
+	var parts []string
+	if r := doc.Result; r.MXDNSSEC != "" {
+		parts = append(parts, "MX "+word(r.MXDNSSEC))
+	}
+	a, aaaa := map[string]bool{}, map[string]bool{}
+	var per []string
+	sep := ", "
+	for _, x := range doc.MX {
+		if x.ADNSSEC == "" && x.AAAADNSSEC == "" {
+			continue
+		}
+		if x.ADNSSEC != "" {
+			a[x.ADNSSEC] = true
+		}
+		if x.AAAADNSSEC != "" {
+			aaaa[x.AAAADNSSEC] = true
+		}
+		per = append(per, Sanitize(x.Host)+" "+addrs(x.ADNSSEC, x.AAAADNSSEC))
+	}
+	switch {
+	case len(per) == 0:
+	case len(a) <= 1 && len(aaaa) <= 1:
+		only := func(m map[string]bool) string {
+			for k := range m {
+				return k
+			}
+			return ""
+		}
+		parts = append(parts, addrs(only(a), only(aaaa)))
+	default:
+		parts, sep = append(parts, strings.Join(per, "; ")), "; "
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "DNSSEC: " + strings.Join(parts, sep)
 }
 
 // mxSummary counts exchanges and addresses per family.

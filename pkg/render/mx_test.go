@@ -16,6 +16,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/document"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
 	"github.com/mailcheck/mailcheck/pkg/report"
+	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -186,5 +187,40 @@ func TestMXDocumentJSONHasTheContractFields(t *testing.T) {
 	}
 	if a["ip"] != "192.0.2.1" || a["family"] != "ipv4" || a["fcrdns"] != "pass" {
 		t.Errorf("address = %v", a)
+	}
+}
+
+// The DNSSEC status of the lookups fits one line: grouped where the
+// exchanges agree, per exchange where they differ, and "not judged" with
+// the fix when the resolver does not validate.
+func TestMXTextSaysTheDNSSECStatusInOneLine(t *testing.T) {
+	validating := &tlspolicy.Validation{Validates: true, Status: dnsq.StatusOK}
+	x := func(host, a, aaaa string) discover.Exchange {
+		return discover.Exchange{Host: host, ADNSSEC: a, AAAADNSSEC: aaaa}
+	}
+	for _, c := range []struct {
+		v    *tlspolicy.Validation
+		mx   string
+		xs   []discover.Exchange
+		want string
+	}{
+		{validating, "secure", []discover.Exchange{x("mx1.example", "insecure", "insecure"), x("mx2.example", "insecure", "insecure")}, "DNSSEC: MX secure, A/AAAA insecure"},
+		{validating, "secure", []discover.Exchange{x("mx1.example", "secure", ""), x("mx2.example", "secure", "")}, "DNSSEC: MX secure, A secure"},
+		{validating, "secure", []discover.Exchange{x("mx1.example", "secure", "secure"), x("mx2.example", "insecure", "bogus")}, "DNSSEC: MX secure; mx1.example A/AAAA secure; mx2.example A insecure, AAAA bogus"},
+		{&tlspolicy.Validation{Error: "the resolver's answer for the root NS has no AD bit: it does not validate DNSSEC", Fix: tlspolicy.FixValidatingResolver}, "not_judged", nil,
+			"DNSSEC: not judged (the resolver's answer for the root NS has no AD bit: it does not validate DNSSEC); " + tlspolicy.FixValidatingResolver + "."},
+		{nil, "secure", nil, ""},
+	} {
+		doc := document.MX{Result: discover.Result{Domain: "example", MXStatus: dnsq.StatusOK, MXDNSSEC: c.mx, MX: c.xs}, DNSSECValidation: c.v}
+		if got := mxDNSSECLine(doc); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
+		var b bytes.Buffer
+		if err := MXText(&b, NewStyles(false), doc); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "DNSSEC:") != (c.want != "") {
+			t.Errorf("text output:\n%s", b.String())
+		}
 	}
 }

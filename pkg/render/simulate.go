@@ -161,6 +161,17 @@ func simulateReplay(p *Printer, st *Styles, d mta.Document) {
 		p.Line("  Delivering attempt: ", strings.Join(at, ", "))
 		p.Line(fmt.Sprintf("  Delivered over IPv4 %.1f%%, over IPv6 %.1f%%", 100*r.DeliveredViaIPv4, 100*r.DeliveredViaIPv6))
 	}
+	if tp := r.TLSPolicy; tp != nil {
+		p.Line("  TLS policy (smtp_tls_security_level = ", tp.Level, "), messages delayed or deferred by a refused address:")
+		for _, fam := range []struct{ key, label string }{{"ipv4", "IPv4"}, {"ipv6", "IPv6"}} {
+			sh := tp.ByFamily[fam.key]
+			line := fmt.Sprintf("    over %s: delayed %s, deferred %s", fam.label, probText(sh.PDelayedExact, sh.PDelayed), probText(sh.PDeferredExact, sh.PDeferred))
+			if sh.PDelayed > 0 || sh.PDeferred > 0 {
+				line = st.Paint(ToneWarn, line)
+			}
+			p.Line(line)
+		}
+	}
 	if !r.Exact {
 		p.Line(st.Paint(ToneWarn, "  (estimated from 10000 seeded draws)"))
 	}

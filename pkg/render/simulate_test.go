@@ -54,6 +54,13 @@ func TestSimulateTextGolden(t *testing.T) {
 		{"simulate_default.txt", simulateExample(), mta.Config{}, mta.Options{Seed: &seed}},
 		{"simulate_replay.txt", simulateExample(), mta.Config{Set: []mta.Assignment{{Name: "smtp_mx_address_limit", Value: "3", Source: "main.cf:12"}}},
 			mta.Options{Outcomes: map[netip.Addr]mta.Outcome{netip.MustParseAddr("2001:db8::1"): mta.OutcomeTimeout, netip.MustParseAddr("2001:db8::2"): mta.OutcomeRcpt5xx}}},
+		// DANE refuses both IPv6 addresses; smtp_mx_address_limit = 2
+		// balances the families (one A and one AAAA within the limit), so
+		// the IPv6-first messages, one in two, are delayed, none deferred.
+		{"simulate_tls_dane.txt", simulateExample(), mta.Config{Set: []mta.Assignment{
+			{Name: "smtp_tls_security_level", Value: "dane", Source: "--set"}, {Name: "smtp_dns_support_level", Value: "dnssec", Source: "--set"},
+			{Name: "smtp_mx_address_limit", Value: "2", Source: "--set"}}},
+			mta.Options{Outcomes: map[netip.Addr]mta.Outcome{netip.MustParseAddr("2001:db8::1"): mta.OutcomeTLSUntrusted, netip.MustParseAddr("2001:db8::2"): mta.OutcomeTLSUntrusted}, OutcomeSource: "measured"}},
 		{"simulate_exim.txt", simulateExample(), mta.Config{MTA: mta.Exim}, mta.Options{}},
 		{"simulate_nullmx.txt", mta.Input{Domain: "null.test", MXStatus: mta.LookupOK, NullMX: true}, mta.Config{}, mta.Options{}},
 		{"simulate_undecided.txt", mta.Input{Domain: "skipped.test", MXStatus: mta.LookupSkipped}, mta.Config{MTA: mta.Sendmail}, mta.Options{}},

@@ -22,6 +22,8 @@ const (
 	CodeSTSUncoveredTesting  = "MC718"
 	CodeSTSCertEnforce       = "MC719"
 	CodeTLSRPTInvalid        = "MC720"
+	CodeTLSPolicyDefers      = "MC721"
+	CodeTLSPolicyDelays      = "MC722"
 )
 
 func init() {
@@ -80,5 +82,11 @@ func init() {
 		Entry{CodeTLSRPTInvalid, SeverityWarn, "The TLS-RPT record is invalid",
 			"RFC 8460 §3: exactly one `_smtp._tls.<domain>` TXT record beginning with v=TLSRPTv1, with rua= mailto: or https: URIs; otherwise senders send no TLS reports.",
 			"Publish `_smtp._tls.<domain>. IN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@<domain>\"`."},
+		Entry{CodeTLSPolicyDefers, SeverityFail, "At the simulated TLS security level, one family's TLS failure defers messages",
+			"The delivery replay at a mandatory Postfix `smtp_tls_security_level` (dane, encrypt, verify, secure; `simulate --set`, `check --set`) refuses an address of one family that accepts plain SMTP: DANE fails, STARTTLS is missing where TLS is required, or the certificate is not trusted. Postfix gives up on it with a 4.7.x soft error (\"TLS is required, but was not offered by host\", \"Server certificate not trusted\") and tries the next address; when no address within `smtp_mx_address_limit` is left, the message is deferred. The finding gives the share of messages deferred that way.",
+			"Fix TLS on the refused addresses, so that every address of every family passes at that level: `mailcheck check` says what each presents (MC702-MC704) and the TLSA record to publish."},
+		Entry{CodeTLSPolicyDelays, SeverityWarn, "At the simulated TLS security level, one family's TLS failure delays messages",
+			"The delivery replay at a mandatory Postfix `smtp_tls_security_level` refuses an address of one family, and the message is delivered only at a later attempt, over another address: a wasted connection and handshake, and an address that no longer counts as a backup for that sender. The finding gives the share of messages delivered later that way.",
+			"Fix TLS on the refused addresses, so that every address of every family passes at that level: `mailcheck check` says what each presents (MC702-MC704) and the TLSA record to publish."},
 	)
 }

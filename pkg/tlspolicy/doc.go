@@ -68,7 +68,9 @@
 // encrypt, verify, secure, may) from the probe's facts and the DANE
 // verdict: deliver, or fail this address with Postfix's reason ("TLS is
 // required, but was not offered by host", "Server certificate not
-// trusted") and try the next. PresentedFrom turns a probe's TLS state into
+// trusted") and try the next; pkg/audit turns its verdicts into the
+// delivery replay's outcomes (simulate and check with --set
+// smtp_tls_security_level). PresentedFrom turns a probe's TLS state into
 // the Presented that Verify takes.
 //
 // # JSON

@@ -13,6 +13,16 @@ const (
 	LevelSecure  = "secure"
 )
 
+// Postfix's reasons for giving up on an address at a mandatory level, as
+// it logs them (smtp_proto.c smtp_helo(), smtp_start_tls();
+// smtp_tls_policy.c dane_init()).
+const (
+	ReasonNotOffered = "TLS is required, but was not offered by host"
+	ReasonHandshake  = "Cannot start TLS: handshake failure"
+	ReasonUntrusted  = "Server certificate not trusted"
+	ReasonTLSAError  = "TLSA lookup error"
+)
+
 // Attempt is what a Postfix client at a TLS security level does with one
 // address that accepted the connection and greeted: deliver, or give up on
 // this address and try the next (a 4.7.5 deferral if none is left).
@@ -32,19 +42,12 @@ type Attempt struct {
 // the certificate verified under PKIX for the MX name (the secure and
 // verify levels; smtp_tls_secure_cert_match defaults aside).
 func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bool) Attempt {
-	const (
-		notOffered = "TLS is required, but was not offered by host"
-		noTLS      = "Cannot start TLS: handshake failure"
-		untrusted  = "Server certificate not trusted"
-		unverified = "Server certificate not verified"
-		tlsaError  = "TLSA lookup error"
-	)
 	requireTLS := func() (Attempt, bool) {
 		if !starttls {
-			return Attempt{Reason: notOffered, Judged: true}, false
+			return Attempt{Reason: ReasonNotOffered, Judged: true}, false
 		}
 		if !handshakeOK {
-			return Attempt{Reason: noTLS, Judged: true}, false
+			return Attempt{Reason: ReasonHandshake, Judged: true}, false
 		}
 		return Attempt{}, true
 	}
@@ -63,7 +66,7 @@ func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bo
 			return a
 		}
 		if !pkixVerified {
-			return Attempt{Reason: untrusted, Judged: true}
+			return Attempt{Reason: ReasonUntrusted, Judged: true}
 		}
 		return Attempt{Delivers: true, Judged: true}
 	case LevelDANE:
@@ -74,18 +77,18 @@ func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bo
 			// RFC 7672 §2.2: no secure TLSA, opportunistic TLS.
 			return Attempt{Delivers: true, Judged: true}
 		case DANELookupError:
-			return Attempt{Reason: tlsaError, Judged: true}
+			return Attempt{Reason: ReasonTLSAError, Judged: true}
 		case DANENoSTARTTLS:
 			if !starttls {
-				return Attempt{Reason: notOffered, Judged: true}
+				return Attempt{Reason: ReasonNotOffered, Judged: true}
 			}
-			return Attempt{Reason: noTLS, Judged: true}
+			return Attempt{Reason: ReasonHandshake, Judged: true}
 		case DANEUnusable:
 			// Only unusable records: mandatory TLS, no authentication
 			// (Postfix downgrades to encrypt).
 			return PostfixAttempt(LevelEncrypt, d, starttls, handshakeOK, pkixVerified)
 		case DANEFail:
-			return Attempt{Reason: untrusted, Judged: true}
+			return Attempt{Reason: ReasonUntrusted, Judged: true}
 		case DANEPass:
 			return Attempt{Delivers: true, Judged: true}
 		}

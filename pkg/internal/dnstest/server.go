@@ -141,6 +141,7 @@ type config struct {
 	noIPv6     bool
 	noQueryLog bool
 	authentic  bool
+	secureRoot bool // WithSecureRoot
 	secure     []string
 	faults     []faultSpec
 	udpSize    uint16
@@ -181,6 +182,14 @@ func WithAuthenticData() Option { return func(c *config) { c.authentic = true } 
 // root's NS included, which is what Postfix's dnssec_probe asks.
 func WithSecureZone(apex string) Option {
 	return func(c *config) { c.secure = append(c.secure, canonical(apex)) }
+}
+
+// WithSecureRoot declares only the root zone signed and validated: the
+// root's NS answer, which Postfix's dnssec_probe asks, carries the AD bit,
+// so the server stands for a validating resolver, and the zones below are
+// insecure unless declared with WithSecureZone.
+func WithSecureRoot() Option {
+	return func(c *config) { c.secureRoot = true }
 }
 
 // WithFault injects f at start; see Server.Inject.
@@ -624,6 +633,9 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 // secureAnswer reports whether the question name and every owner name in
 // the answer section are in a zone declared with WithSecureZone.
 func (s *Server) secureAnswer(qname string, m *dns.Msg) bool {
+	if s.cfg.secureRoot && qname == "." {
+		return true
+	}
 	if len(s.cfg.secure) == 0 || !s.inSecureZone(qname) {
 		return false
 	}
