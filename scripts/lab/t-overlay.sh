@@ -89,6 +89,9 @@ mail CNAME mx2
 www CNAME mail
 *.wild A 203.0.113.62
 *.wild AAAA 2001:db8:25::62
+; a name that exists under the wildcard: never answered from it, nor are
+; the names below it (RFC 4592 §2.2.1: the closest encloser is y.wild)
+y.wild TXT "explicit"
 sub NS ns.lab.example.
 ; resolution corners: an alias into the delegation, a wildcard alias, an
 ; alias to nothing (here and in the child), a DNAME onto the child zone, escapes in TXT, case
@@ -186,7 +189,8 @@ lab_expect "live N+1: exit 0 or 1 (got $LAB_RC)" test "$LAB_RC" -le 1
 	printf '%s\n' 'x.wild.ovl.lab.example MX' 'sub.ovl.lab.example NS' 'mail.ovl.lab.example MX' \
 		'alias-sub.ovl.lab.example A' 'alias-sub.ovl.lab.example AAAA' 'x.wc.ovl.lab.example A' 'x.wc.ovl.lab.example MX' \
 		'dangling.ovl.lab.example A' 'dangling-sub.ovl.lab.example A' 'mx3.dn.ovl.lab.example A' 'dn.ovl.lab.example A' 'esc.ovl.lab.example TXT' \
-		'upper.ovl.lab.example A'
+		'upper.ovl.lab.example A' 'a.b.wild.ovl.lab.example A' 'y.wild.ovl.lab.example A' 'a.y.wild.ovl.lab.example A' \
+		'*.wild.ovl.lab.example AAAA' 'sub.ovl.lab.example A'
 	for ip in 203.0.113.60 203.0.113.61 203.0.113.63 203.0.113.64 2001:db8:25::60 2001:db8:25::61 2001:db8:25::63; do
 		printf '%s PTR\n' "$(lab_ptr_name "$ip")"
 	done
