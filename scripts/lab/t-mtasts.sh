@@ -27,8 +27,9 @@ lab_need_cmd check
 #  big     86  a 100 KiB body (senders stop at 64 KiB)
 #  nopol   87  the TXT record announces a policy; the server answers 404
 #  uncov   88  a valid enforce policy whose mx patterns miss the MX
-cases=(ok no6 diff6 redir ctype big nopol uncov)
-declare -A num=([ok]=81 [no6]=82 [diff6]=83 [redir]=84 [ctype]=85 [big]=86 [nopol]=87 [uncov]=88)
+#  cert6   89  the IPv6 address presents a certificate for another name
+cases=(ok no6 diff6 redir ctype big nopol uncov cert6)
+declare -A num=([ok]=81 [no6]=82 [diff6]=83 [redir]=84 [ctype]=85 [big]=86 [nopol]=87 [uncov]=88 [cert6]=89)
 
 zones=$(lab_standard_zones "$LAB_DIR/zones")
 {
@@ -62,6 +63,12 @@ for c in "${cases[@]}"; do san="${san:+$san,}DNS:mta-sts.sts-$c.lab.example"; do
 	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$san" >"$pki/ext.cnf"
 	openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
 		-days 30 -extfile "$pki/ext.cnf" -out "$pki/server.pem"
+	# Valid under the same CA, for another name only.
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=www.lab.example" \
+		-keyout "$pki/other.key" -out "$pki/other.csr"
+	printf 'subjectAltName=DNS:www.lab.example\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$pki/other.cnf"
+	openssl x509 -req -in "$pki/other.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+		-days 30 -extfile "$pki/other.cnf" -out "$pki/other.pem"
 } >"$pki/openssl.log" 2>&1 || { lab_show "$pki/openssl.log"; lab_die "openssl could not make the CA and certificate"; }
 
 # The policies, one directory per served variant.
@@ -130,6 +137,8 @@ EOF
 	done
 	serve diff6 4 "$(static good)"
 	serve diff6 6 "$(static other)"
+	serve cert6 4 "$(static good)"
+	serve cert6 6 "$(static good)" | sed "s|^        server_name .*|&\n        ssl_certificate $pki/other.pem;\n        ssl_certificate_key $pki/other.key;|"
 	echo '}'
 } >"$ng/nginx.conf"
 lab_exec "$LAB_S" nginx -t -p "$ng" -c "$ng/nginx.conf" >"$ng/configtest.log" 2>&1 || { lab_show "$ng/configtest.log"; lab_die "nginx rejects its configuration"; }
@@ -193,6 +202,10 @@ lab_expect "nopol: HTTP 404 recorded" sts nopol '[.fetch[].http_status] == [404,
 
 lab_expect "uncov: fetched over both families" fetches uncov ok ok
 lab_expect "uncov: the MX is not covered" sts uncov '.mx_covered == false and .mx_uncovered == ["mx.sts.lab.example"] and .mx_patterns == ["*.other.lab.example"]'
+lab_expect "cert6: IPv4 ok, IPv6 tls_error" fetches cert6 ok tls_error
+lab_expect "cert6: the error names the policy host" sts cert6 '[.fetch[] | select(.family == "ipv6") | .error | test("mta-sts.sts-cert6.lab.example")] == [true]'
+lab_expect "cert6: MC712 only, naming the IPv6 address (got '$(codes cert6)')" \
+	bash -c "[ '$(codes cert6)' = MC712 ] && jq -e '[.findings[] | select(.code == \"MC712\" and .subject == \"2001:db8:443::89\")] | length == 1' '$LAB_DIR/cert6.json' >/dev/null"
 lab_expect "uncov: MC717 only (got '$(codes uncov)')" test "$(codes uncov)" = MC717
 
 # The server saw every fetch, over both families (the policies really came
