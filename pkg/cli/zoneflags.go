@@ -35,6 +35,7 @@ func (f *Factory) loadZones(values []string) error {
 
 // overlay lays the loaded zones over the live resolver, noting which
 // answers came from a file (MC908); with no --zone it returns live as is.
+// With -v the answers from the files join live DNS's in the query trace.
 func (f *Factory) overlay(live dnsq.Resolver) (dnsq.Resolver, error) {
 	if len(f.zones) == 0 {
 		return live, nil
@@ -42,6 +43,9 @@ func (f *Factory) overlay(live dnsq.Resolver) (dnsq.Resolver, error) {
 	o, err := dnsq.NewOverlay(live, f.zones...)
 	if err != nil {
 		return nil, usageErr("--zone: %v", err)
+	}
+	if f.Global.Verbose {
+		o.SetTrace(f.IO.ErrOut)
 	}
 	return audit.NoteZones(o), nil
 }

@@ -155,12 +155,17 @@ lab_expect "compare-live: findings about mx3's addresses are new, mx1's known" l
 lab_expect "compare-live: every finding carries a delta" lab_jq "$f" \
 	'[.findings[]? | .delta] | all(. == "new" or . == "known")'
 
-# 2. What the check asked: its -v trace lists every live exchange. The live
-# half of --compare-live asks every name of version N; once N+1 is loaded,
-# the same check over live DNS asks every name of N+1, which are the names
-# the overlay half answered from the files (the same data asks the same
-# questions). The test's own list adds what a check may ask in other paths.
+# 2. What the check asked: its -v trace lists every question, those the
+# overlay answered from a file ("@zone:FILE") and those live DNS answered
+# (the live half of --compare-live asks every name of version N). Once N+1
+# is loaded, the same check over live DNS adds its questions too (the same
+# data asks the same questions), and the test's own list adds what a check
+# may ask in other paths (TLSA, which a non-validating resolver leaves out).
 trace_names() { sed -n 's/^;; \([A-Z]*\) \([^ ]*\) @.*/\2 \1/p' "$@"; }
+lab_expect "the overlay traced the questions it answered from the N+1 files" \
+	bash -c "grep -q '^;; MX ovl.lab.example. @zone:.*NOERROR answers=3' '$f.err' &&
+		grep -q '^;; AAAA mx2.ovl.lab.example. @zone:.*NOERROR answers=0' '$f.err' &&
+		grep -q '^;; PTR 61.113.0.203.in-addr.arpa. @zone:.*answers=1' '$f.err'"
 
 cp "$N1"/*.zone "$knot_zones/"
 for z in ovl.lab.example 113.0.203.in-addr.arpa "$rev6"; do
