@@ -28,8 +28,11 @@ lab_need_cmd check
 #  nopol   87  the TXT record announces a policy; the server answers 404
 #  uncov   88  a valid enforce policy whose mx patterns miss the MX
 #  cert6   89  the IPv6 address presents a certificate for another name
-cases=(ok no6 diff6 redir ctype big nopol uncov cert6)
-declare -A num=([ok]=81 [no6]=82 [diff6]=83 [redir]=84 [ctype]=85 [big]=86 [nopol]=87 [uncov]=88 [cert6]=89)
+#  mxcert  91  a valid enforce policy; the MX is real Postfix, whose IPv6
+#              listener presents a certificate for another name (RFC 8461
+#              §4.2: senders over IPv6 do not deliver)
+cases=(ok no6 diff6 redir ctype big nopol uncov cert6 mxcert)
+declare -A num=([ok]=81 [no6]=82 [diff6]=83 [redir]=84 [ctype]=85 [big]=86 [nopol]=87 [uncov]=88 [cert6]=89 [mxcert]=91)
 
 zones=$(lab_standard_zones "$LAB_DIR/zones")
 {
@@ -37,8 +40,10 @@ zones=$(lab_standard_zones "$LAB_DIR/zones")
 	echo '; listening on it (the policy, not SMTP, is what is judged)'
 	echo 'mx.sts A 203.0.113.70'
 	echo 'mx.sts AAAA 2001:db8:25::70'
+	echo 'mx.mxcert A 203.0.113.90'
+	echo 'mx.mxcert AAAA 2001:db8:25::90'
 	for c in "${cases[@]}"; do
-		echo "sts-$c MX 10 mx.sts"
+		if [ "$c" = mxcert ]; then echo "sts-$c MX 10 mx.mxcert"; else echo "sts-$c MX 10 mx.sts"; fi
 		echo "_mta-sts.sts-$c TXT \"v=STSv1; id=2024${num[$c]}\""
 		echo "mta-sts.sts-$c A 203.0.113.${num[$c]}"
 		echo "mta-sts.sts-$c AAAA 2001:db8:443::${num[$c]}"
@@ -46,7 +51,7 @@ zones=$(lab_standard_zones "$LAB_DIR/zones")
 } >>"$LAB_DIR/zones/lab.example.zone"
 # shellcheck disable=SC2086 # one path per line, no spaces
 lab_dns_server $zones
-lab_server_addr 203.0.113.70 2001:db8:25::70
+lab_server_addr 203.0.113.70 2001:db8:25::70 203.0.113.90 2001:db8:25::90
 for c in "${cases[@]}"; do lab_server_addr "203.0.113.${num[$c]}" "2001:db8:443::${num[$c]}"; done
 
 # A private CA and one server certificate naming every policy host.
@@ -63,7 +68,13 @@ for c in "${cases[@]}"; do san="${san:+$san,}DNS:mta-sts.sts-$c.lab.example"; do
 	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$san" >"$pki/ext.cnf"
 	openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
 		-days 30 -extfile "$pki/ext.cnf" -out "$pki/server.pem"
-	# Valid under the same CA, for another name only.
+	# The MX's certificate, and one valid under the same CA for another
+	# name only.
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=mx.mxcert.lab.example" \
+		-keyout "$pki/mx.key" -out "$pki/mx.csr"
+	printf 'subjectAltName=DNS:mx.mxcert.lab.example\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$pki/mx.cnf"
+	openssl x509 -req -in "$pki/mx.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+		-days 30 -extfile "$pki/mx.cnf" -out "$pki/mx.pem"
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=www.lab.example" \
 		-keyout "$pki/other.key" -out "$pki/other.csr"
 	printf 'subjectAltName=DNS:www.lab.example\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$pki/other.cnf"
@@ -87,6 +98,7 @@ policy good enforce mx.sts.lab.example
 policy other testing mx.sts.lab.example '*.other.lab.example'
 policy uncov enforce '*.other.lab.example'
 policy big enforce mx.sts.lab.example
+policy mxcert enforce mx.mxcert.lab.example
 for i in $(seq 1 1600); do printf 'x-padding-%04d: %s\r\n' "$i" "0123456789012345678901234567890123456789012345678901"; done \
 	>>"$www/big/.well-known/mta-sts.txt"
 
@@ -134,6 +146,7 @@ EOF
 		serve big "$fam" "$(static big)"
 		serve nopol "$fam" 'return 404;'
 		serve uncov "$fam" "$(static uncov)"
+		serve mxcert "$fam" "$(static mxcert)"
 	done
 	serve diff6 4 "$(static good)"
 	serve diff6 6 "$(static other)"
@@ -149,6 +162,13 @@ lab_wait_tcp "$LAB_S" 2001:db8:443::81 443 10
 lab_run "$LAB_C" "$LAB_DIR/probe-ok.txt" openssl s_client -connect '[2001:db8:443::81]:443' \
 	-servername mta-sts.sts-ok.lab.example -CAfile "$pki/ca.pem" -verify_return_error </dev/null
 lab_expect "the lab is sound: nginx verifies under the private CA over IPv6" test "$LAB_RC" = 0
+
+# mx.mxcert: real Postfix, one instance per family (one certificate each).
+LAB_NOWAIT=1 lab_postfix_smtpd "$LAB_S" mxc4 mx.mxcert.lab.example 203.0.113.90:25 -- \
+	"smtpd_tls_cert_file = $pki/mx.pem" "smtpd_tls_key_file = $pki/mx.key"
+LAB_NOWAIT=1 lab_postfix_smtpd "$LAB_S" mxc6 mx.mxcert.lab.example '[2001:db8:25::90]:25' -- \
+	"smtpd_tls_cert_file = $pki/other.pem" "smtpd_tls_key_file = $pki/other.key"
+lab_postfix_wait mxc4 mxc6
 
 # Every domain at once (each has its own deadline); one document per line.
 printf 'sts-%s.lab.example\n' "${cases[@]}" >"$LAB_DIR/domains"
@@ -206,6 +226,11 @@ lab_expect "cert6: IPv4 ok, IPv6 tls_error" fetches cert6 ok tls_error
 lab_expect "cert6: the error names the policy host" sts cert6 '[.fetch[] | select(.family == "ipv6") | .error | test("mta-sts.sts-cert6.lab.example")] == [true]'
 lab_expect "cert6: MC712 only, naming the IPv6 address (got '$(codes cert6)')" \
 	bash -c "[ '$(codes cert6)' = MC712 ] && jq -e '[.findings[] | select(.code == \"MC712\" and .subject == \"2001:db8:443::89\")] | length == 1' '$LAB_DIR/cert6.json' >/dev/null"
+lab_expect "mxcert: the policy is fetched over both families" fetches mxcert ok ok
+lab_expect "mxcert: MC719 only, naming the IPv6 address (got '$(codes mxcert)')" \
+	bash -c "[ '$(codes mxcert)' = MC719 ] && jq -e '[.findings[] | select(.code == \"MC719\" and .subject == \"2001:db8:25::90\")] | length == 1' '$LAB_DIR/mxcert.json' >/dev/null"
+lab_expect "mxcert: the IPv4 listener's certificate verifies, the IPv6 one's does not" lab_jq "$LAB_DIR/mxcert.json" \
+	'[.probes[] | {(.ip): .tls.verified}] | add == {"203.0.113.90": true, "2001:db8:25::90": false}'
 lab_expect "uncov: MC717 only (got '$(codes uncov)')" test "$(codes uncov)" = MC717
 
 # The server saw every fetch, over both families (the policies really came
