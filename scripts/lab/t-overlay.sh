@@ -127,8 +127,8 @@ lab_expect "knot serves version N (serial 1)" test "$(kdig_short SOA ovl.lab.exa
 
 resolver=(--resolver 198.51.100.53)
 overlay=(--zone "$N1/ovl.lab.example.zone" --zone "$N1/113.0.203.in-addr.arpa.zone" --zone "$N1/$rev6.zone")
-# Ignored: the documentation addresses' own warnings, and the refused
-# probes' (nothing listens on the exchanges).
+# Short SMTP timeouts (the exchanges refuse at once anyway); -v for the
+# query trace on stderr.
 common=(--timeout 30s --connect-timeout 2s --command-timeout 3s -v)
 
 # 1. The pre-deploy check: overlay N+1 against live N.
@@ -140,9 +140,9 @@ lab_expect "compare-live: exit 0 or 1, never 2 or 3 (got $LAB_RC)" test "$LAB_RC
 lab_expect "compare-live: mx3.sub added, no MX removed" lab_jq "$f" \
 	'.changes.mx_added == ["mx3.sub.ovl.lab.example"] and ((.changes.mx_removed // []) | length) == 0'
 lab_expect "compare-live: mx2's AAAA removed, nothing else" lab_jq "$f" \
-	'[.changes.addresses_removed[] | if type == "object" then .ip else . end] == ["2001:db8:25::61"]'
+	'.changes.addresses_removed == ["2001:db8:25::61"]'
 lab_expect "compare-live: mx3's two addresses added" lab_jq "$f" \
-	'[.changes.addresses_added[] | if type == "object" then .ip else . end] | sort == ["2001:db8:25::63", "203.0.113.63"]'
+	'.changes.addresses_added | sort == ["2001:db8:25::63", "203.0.113.63"]'
 lab_expect "compare-live: no family gained or lost" lab_jq "$f" \
 	'((.changes.families_lost // []) | length) == 0 and ((.changes.families_gained // []) | length) == 0'
 lab_expect "compare-live: the missing PTR of 203.0.113.61 (MC210) is resolved" lab_jq "$f" \
