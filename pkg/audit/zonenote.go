@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
@@ -146,14 +147,18 @@ func (z secureZoneNoting) LookupNS(ctx context.Context, name string) dnsq.NameRe
 
 // Overlay lays the --zone files (LoadZones) over the live resolver and
 // notes which answers came from a file (NoteZones); with no zones it
-// returns live as is.
-func Overlay(live dnsq.Resolver, zones []*dnsq.Zone) (dnsq.Resolver, error) {
+// returns live as is. trace (-v; nil: none) gets the answers taken from
+// the files, beside live DNS's in the query trace.
+func Overlay(live dnsq.Resolver, zones []*dnsq.Zone, trace io.Writer) (dnsq.Resolver, error) {
 	if len(zones) == 0 {
 		return live, nil
 	}
 	o, err := dnsq.NewOverlay(live, zones...)
 	if err != nil {
 		return nil, invalid("--zone: %v", err)
+	}
+	if trace != nil {
+		o.SetTrace(trace)
 	}
 	return NoteZones(o), nil
 }

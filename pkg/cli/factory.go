@@ -89,7 +89,7 @@ func (f *Factory) Resolver() (dnsq.Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := audit.Overlay(live, f.zones)
+	r, err := audit.Overlay(live, f.zones, f.trace())
 	if err != nil {
 		return nil, commandErr(err)
 	}
@@ -98,14 +98,18 @@ func (f *Factory) Resolver() (dnsq.Resolver, error) {
 
 // liveResolver builds the resolver of live DNS (the global flags).
 func (f *Factory) liveResolver() (dnsq.Resolver, error) {
-	var trace io.Writer
-	if f.Global.Verbose {
-		trace = f.IO.ErrOut
-	}
 	if f.NewResolver == nil {
-		return defaultResolver(f.Global, trace)
+		return defaultResolver(f.Global, f.trace())
 	}
-	return f.NewResolver(f.Global, trace)
+	return f.NewResolver(f.Global, f.trace())
+}
+
+// trace is where the DNS query trace goes: stderr with -v, else nowhere.
+func (f *Factory) trace() io.Writer {
+	if f.Global.Verbose {
+		return f.IO.ErrOut
+	}
+	return nil
 }
 
 // Checker is the orchestrator every command calls, built from the

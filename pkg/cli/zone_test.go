@@ -221,3 +221,20 @@ func TestInBulkEachDomainSaysOnlyWhatTheFileAnsweredForIt(t *testing.T) {
 		}
 	}
 }
+
+func TestZoneVerboseTracesTheQuestionsAnsweredFromTheFile(t *testing.T) {
+	s := liveExampleCom(t)
+	zone := writeZone(t, "example.com.zone", exampleComWithoutMX2AAAA)
+	_, stderr, code := runMailcheck(t, "mx", "-v", "--resolver", s.Addr4(), "--zone", zone, "example.com")
+	if code != ExitOK && code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	// From the file: the MX and the exchanges' addresses; from live DNS
+	// (the Client's lines, "@" and the server): the reverse names.
+	for _, q := range []string{"MX example.com. @zone:", "A mx1.example.com. @zone:", "AAAA mx2.example.com. @zone:",
+		"PTR 2.2.0.192.in-addr.arpa. @" + s.Addr4()} {
+		if !strings.Contains(stderr, ";; "+q) {
+			t.Errorf("trace lacks %q:\n%s", q, stderr)
+		}
+	}
+}

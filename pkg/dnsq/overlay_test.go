@@ -478,3 +478,30 @@ func TestChainFault(t *testing.T) {
 		}
 	}
 }
+
+func TestOverlayTracesEveryAnswerFromAFileInTheClientsFormat(t *testing.T) {
+	f := newOverlayFixture(t)
+	var trace strings.Builder
+	f.overlay.SetTrace(&trace)
+	ctx := context.Background()
+	f.overlay.LookupMX(ctx, "example.com")
+	f.overlay.LookupA(ctx, "www.example.com")     // an alias in the file, then its target
+	f.overlay.LookupAAAA(ctx, "gone.example.com") // NXDOMAIN
+	f.overlay.LookupTXT(ctx, "mx1.example.com")   // NODATA
+	f.overlay.LookupA(ctx, "target.other.net")    // live: the Client traces it, not the overlay
+	want := []string{
+		";; MX example.com. @zone:example.com.zone file 0.0ms NOERROR answers=2",
+		";; A www.example.com. @zone:example.com.zone file 0.0ms NOERROR answers=1",
+		";; A mx1.example.com. @zone:example.com.zone file 0.0ms NOERROR answers=1",
+		";; AAAA gone.example.com. @zone:example.com.zone file 0.0ms NXDOMAIN answers=0",
+		";; TXT mx1.example.com. @zone:example.com.zone file 0.0ms NOERROR answers=0",
+	}
+	if got := strings.Split(strings.TrimSuffix(trace.String(), "\n"), "\n"); !slices.Equal(got, want) {
+		t.Errorf("trace:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	f.overlay.SetTrace(nil)
+	f.overlay.LookupMX(ctx, "example.com")
+	if strings.Count(trace.String(), "\n") != len(want) {
+		t.Errorf("traced without a trace writer:\n%s", trace.String())
+	}
+}

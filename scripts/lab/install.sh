@@ -3,9 +3,11 @@
 # everything is already there: it asks apt only for what is missing.
 #
 # System-wide: knot (authoritative DNS), knot-dnsutils, iproute2, jq, openssl,
-# GNU time, procps, and gcc with libc6-dev (t-gai builds a small getaddrinfo
-# client: real glibc is its oracle). None of them is a mail server; package
-# scripts are kept from starting services.
+# GNU time, procps, gcc with libc6-dev (t-gai builds a small getaddrinfo
+# client: real glibc is its oracle), nginx (t-mtasts runs its own instance as
+# the MTA-STS policy server) and, where the archive has it,
+# postfix-mta-sts-resolver (t-mtasts's real MTA-STS client). None of them is
+# a mail server; package scripts are kept from starting services.
 # Private root ($MAILCHECK_LAB_ROOT, default /var/lib/mailcheck-lab/root):
 # Debian's Postfix and Exim .debs extracted with dpkg-deb -x. Both packages
 # provide mail-transport-agent and would remove each other if installed, and
@@ -28,14 +30,26 @@ apt_update() {
 	fi
 }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()
 for p in $LAB_SYSTEM_DEBS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	installed "$p" || missing+=("$p")
+done
+# Optional packages: only those the archive has (the tests that use them
+# skip that part otherwise).
+for p in $LAB_OPTIONAL_DEBS; do
+	installed "$p" && continue
+	apt_update
+	if [ -n "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | grep -v '(none)')" ]; then
+		missing+=("$p")
+	else
+		echo "install.sh: $p is not in this archive; the tests that use it skip that part"
+	fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "install.sh: installing ${missing[*]}"
 	apt_update
-	# Keep package scripts from starting knot as a system service: a
+	# Keep package scripts from starting knot or nginx as a system service: a
 	# policy-rc.d that denies every start, only while we install.
 	made_policy=0
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -52,11 +66,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 		tail -20 /tmp/mailcheck-lab-apt.log >&2
 		exit 1
 	fi
-	# If the system started knot anyway (a machine with a service manager),
-	# stop it: the lab runs its own instances only.
-	if command -v systemctl >/dev/null && systemctl is-active --quiet knot 2>/dev/null; then
-		systemctl disable --now knot >/dev/null 2>&1 || true
-	fi
+	# If the system started a service anyway (a machine with a service
+	# manager), stop it: the lab runs its own instances only.
+	for svc in knot nginx postfix-mta-sts-resolver; do
+		if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+			systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		fi
+	done
 fi
 
 # The private root. The stamp records which package versions it holds, so a

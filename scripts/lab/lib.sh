@@ -27,7 +27,10 @@ LAB_ROOT=${MAILCHECK_LAB_ROOT:-/var/lib/mailcheck-lab/root}
 # Debian packages extracted into the private root (not installed system-wide).
 LAB_PRIVATE_DEBS=${LAB_PRIVATE_DEBS:-"postfix exim4-daemon-light exim4-base exim4-config libidn12"}
 # Debian packages installed system-wide: none of them is a mail server.
-LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps gcc libc6-dev"}
+LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps gcc libc6-dev nginx"}
+# Installed system-wide when the archive has them; a test that needs one
+# skips that part when it is missing (t-mtasts: a real MTA-STS client).
+LAB_OPTIONAL_DEBS=${LAB_OPTIONAL_DEBS:-"postfix-mta-sts-resolver"}
 LAB_SKIP=77
 
 # Unprivileged accounts the MTAs need. They exist only inside the lab's
