@@ -20,8 +20,9 @@ type CheckRequest struct {
 	// MTA is the simulated MTA's configuration (zero: Postfix defaults).
 	MTA mta.Config
 	// Native describes the host for the getaddrinfo order when MTA uses
-	// native lookups (smtp_host_lookup = native): the same inputs simulate
-	// reads (nil: this host with glibc's default tables).
+	// native lookups (smtp_host_lookup = native), and for the sender
+	// audit's lookup paths (--sender): the same inputs simulate reads
+	// (nil: this host with glibc's default tables).
 	Native *NativeRequest
 	Expect Expect
 	// Ignore drops findings with these codes (--ignore).
@@ -109,7 +110,9 @@ func (c *Checker) planWith(resolve func() (dnsq.Resolver, error), req CheckReque
 		p.audit = func(ctx context.Context, domain string) *sender.Report {
 			o := so
 			o.Domain = domain
-			return sender.Audit(ctx, r, o)
+			rep := sender.Audit(ctx, r, o)
+			c.addLookupPaths(ctx, r, rep, req.Native, req.MainCF)
+			return rep
 		}
 	}
 	return p, nil

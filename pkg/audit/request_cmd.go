@@ -175,6 +175,11 @@ func (in CheckInput) Plan(open Opener) (p CheckPlan, err error) {
 	// smtp_host_lookup = native: the model reads this host's getaddrinfo
 	// inputs, as simulate's do (its defaults: /etc/gai.conf, this host).
 	native, warnings, err := NewNativeRequest(open, cfg, "", nil)
+	if err == nil && native == nil && in.Sender {
+		// --sender judges this host's lookup paths toward each domain,
+		// which read its gai.conf too.
+		native, warnings, err = readGAIInputs(open, "", nil)
+	}
 	p.Warnings = warnings
 	if err != nil {
 		return p, err
