@@ -34,9 +34,11 @@ type checkOptions struct {
 
 	smtpFlags
 
-	MainCF string
-	Set    []string
-	Sender bool
+	MainCF     string
+	Set        []string
+	Sender     bool
+	GAIConf    string
+	SourceAddr []string
 
 	Shard string
 	shard target.Shard // parsed by validate
@@ -85,7 +87,9 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	fl.BoolVar(&o.CompareLive, "compare-live", false, "with --zone: check each domain over the zone files and over live DNS, and report what the change does (exit 1 on a new finding at or above --fail-on or a lost family)")
 	fl.StringVar(&o.Baseline, "baseline", "", "a previous check -o json or -o jsonl report: its findings (same domain, code and subject) are known and do not count toward the exit code")
 	fl.StringVar(&o.Shard, "shard", "", "check only share I of N of the input (I/N, I from 0: $JOB_COMPLETION_INDEX/N), split by a stable hash of each domain")
-	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
+	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC, and which family its first connection uses")
+	fl.StringVar(&o.GAIConf, "gai-conf", "", "read getaddrinfo's policy from this gai.conf instead of "+audit.SystemGAIConf+" (smtp_host_lookup = native, --sender); judges the host it describes (MC625, MC626)")
+	fl.StringArrayVar(&o.SourceAddr, "source-addr", nil, "describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable); judges that host's first family toward each domain (MC625, MC626)")
 	return withZones(f, cmd)
 }
 
@@ -112,6 +116,7 @@ func (o *checkOptions) validate() error {
 		ExpectIPv6: o.ExpectIPv6, ExpectMX: o.ExpectMX, ExpectPTRSuffix: o.ExpectPTRSuffix, RequireSTARTTLS: o.RequireSTARTTLS,
 		SMTP: audit.SMTPInput(o.smtpFlags), MainCF: o.MainCF, Set: o.Set, Sender: o.Sender, Shard: o.Shard,
 		CompareLive: o.CompareLive, Zones: len(o.f.zones) > 0, Baseline: o.Baseline, Ignore: o.ignore,
+		GAIConf: o.GAIConf, SourceAddr: o.SourceAddr,
 	}
 	p, err := in.Plan(o.f.open)
 	o.f.warn(p.Warnings)

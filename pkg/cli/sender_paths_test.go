@@ -196,3 +196,39 @@ func TestCheckSenderJudgesThisHostsLookupPaths(t *testing.T) {
 		t.Errorf("check without --sender judged this host:\n%s", out)
 	}
 }
+
+// check judges the host its flags describe without the rest of the sender
+// audit: the gai.conf line that puts IPv4 first, and a missing IPv6 route.
+func TestCheckJudgesTheHostItsGAIFlagsDescribe(t *testing.T) {
+	files := map[string]string{"their-gai.conf": "precedence ::ffff:0:0/96 100\n"}
+	findings := func(args ...string) map[string]string {
+		_, out, stderr, code := runOnHost(t, dualStackHost, nil, files, append([]string{"check", "--dns-only", "-o", "json"}, args...)...)
+		var doc struct {
+			Findings []struct{ Code, Subject string } `json:"findings"`
+			Sender   *struct{}                         `json:"sender"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%v: exit %d stderr %q: %v", args, code, stderr, err)
+		}
+		if doc.Sender != nil {
+			t.Errorf("%v: a sender audit ran without --sender", args)
+		}
+		got := map[string]string{}
+		for _, f := range doc.Findings {
+			got[f.Code] = f.Subject
+		}
+		return got
+	}
+	got := findings("--gai-conf", "their-gai.conf", "--source-addr", "198.51.100.10/24", "--source-addr", "2001:db8:ff::10/64", "dual.example")
+	if got["MC625"] != "their-gai.conf:1" {
+		t.Errorf("findings %v, want MC625 naming their-gai.conf:1", got)
+	}
+	got = findings("--source-addr", "198.51.100.10/24", "dual.example")
+	if got["MC626"] != "dual.example" || got["MC625"] != "" {
+		t.Errorf("findings %v, want MC626 for the missing IPv6 route only", got)
+	}
+	_, _, stderr, code := runOnHost(t, dualStackHost, nil, files, "check", "--dns-only", "--gai-conf", "missing.conf", "dual.example")
+	if code != ExitUsage || !strings.Contains(stderr, "--gai-conf: open missing.conf") {
+		t.Errorf("exit %d stderr %q, want the missing file named", code, stderr)
+	}
+}
