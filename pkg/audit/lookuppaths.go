@@ -92,6 +92,9 @@ func (c *Checker) lookupPaths(ctx context.Context, r dnsq.Resolver, domain strin
 // addLookupPaths adds the lookup paths toward rep's domain and their
 // findings to a sender audit.
 func (c *Checker) addLookupPaths(ctx context.Context, r dnsq.Resolver, rep *sender.Report, req *NativeRequest, mainCF *MainCF) {
+	if !c.IPv4 || !c.IPv6 {
+		return // -4 or -6: there is no choice of family to explain
+	}
 	paths, fs := c.lookupPaths(ctx, r, rep.Domain, req, mainCF, rep.Findings)
 	rep.LookupPaths = paths
 	if len(fs) > 0 {
