@@ -205,7 +205,7 @@ func TestCheckJudgesTheHostItsGAIFlagsDescribe(t *testing.T) {
 		_, out, stderr, code := runOnHost(t, dualStackHost, nil, files, append([]string{"check", "--dns-only", "-o", "json"}, args...)...)
 		var doc struct {
 			Findings []struct{ Code, Subject string } `json:"findings"`
-			Sender   *struct{}                         `json:"sender"`
+			Sender   *struct{}                        `json:"sender"`
 		}
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
 			t.Fatalf("%v: exit %d stderr %q: %v", args, code, stderr, err)
