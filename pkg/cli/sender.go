@@ -68,7 +68,7 @@ func (o *senderOptions) validate() error {
 		return commandErr(err)
 	}
 	var warnings []string
-	o.native, warnings, err = o.SenderInput.Native(o.f.open)
+	o.native, warnings, err = o.Native(o.f.open)
 	o.f.warn(warnings)
 	if err != nil {
 		return commandErr(err)

@@ -111,9 +111,10 @@ func FirstFamilyOf(doc *Document, routed func(netip.Addr) bool) FirstFamily {
 		p = firstRoutedIPv6(doc, routed)
 	}
 	ff := FirstFamily{Family: "either", PIPv6: p}
-	if p == 0 {
+	switch p {
+	case 0:
 		ff.Family = addr.IPv4
-	} else if p == 1 {
+	case 1:
 		ff.Family = addr.IPv6
 	}
 	ff.Rule, ff.Reason = decidingRule(doc, tried, ff)
@@ -177,6 +178,14 @@ func firstRoutedIPv6(doc *Document, routed func(netip.Addr) bool) float64 {
 			}
 			break
 		}
+	}
+	// The listed probabilities are floats: a sum that is 0 or 1 exactly
+	// in fractions may come out a rounding error away.
+	switch {
+	case p < 1e-9:
+		return 0
+	case p > 1-1e-9:
+		return 1
 	}
 	return p
 }
