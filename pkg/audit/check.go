@@ -20,8 +20,9 @@ type CheckRequest struct {
 	// MTA is the simulated MTA's configuration (zero: Postfix defaults).
 	MTA mta.Config
 	// Native describes the host for the getaddrinfo order when MTA uses
-	// native lookups (smtp_host_lookup = native): the same inputs simulate
-	// reads (nil: this host with glibc's default tables).
+	// native lookups (smtp_host_lookup = native), and for the sender
+	// audit's lookup paths (--sender): the same inputs simulate reads
+	// (nil: this host with glibc's default tables).
 	Native *NativeRequest
 	Expect Expect
 	// Ignore drops findings with these codes (--ignore).
@@ -30,6 +31,10 @@ type CheckRequest struct {
 	// main.cf's source addresses and HELO name when MainCF is set.
 	Sender bool
 	MainCF *MainCF
+	// HostPaths judges the lookup paths toward each domain of the host
+	// Native describes (--gai-conf, --source-addr without --sender): the
+	// MC625/MC626 findings, without the rest of the sender audit.
+	HostPaths bool
 	// CompareLive, when set, builds the live resolver: each domain is then
 	// checked over the Checker's resolver (the --zone overlay) and over
 	// this one, and reported with what the change does (compare.go).
@@ -42,13 +47,15 @@ type CheckRequest struct {
 // checkPlan is a CheckRequest made ready to run on many domains: the
 // stages, run options and sender audit options are built once.
 type checkPlan struct {
-	c        *Checker
-	stages   Stages
-	run      Options
-	ignore   map[string]bool
-	audit    func(ctx context.Context, domain string) *sender.Report
-	live     *checkPlan // the live side of --compare-live
-	baseline Baseline
+	c      *Checker
+	stages Stages
+	run    Options
+	ignore map[string]bool
+	audit  func(ctx context.Context, domain string) *sender.Report
+	// hostPaths judges the described host's lookup paths (HostPaths).
+	hostPaths func(ctx context.Context, domain string) []report.Finding
+	live      *checkPlan // the live side of --compare-live
+	baseline  Baseline
 }
 
 // plan builds what every domain's check shares. The error is the
@@ -109,7 +116,15 @@ func (c *Checker) planWith(resolve func() (dnsq.Resolver, error), req CheckReque
 		p.audit = func(ctx context.Context, domain string) *sender.Report {
 			o := so
 			o.Domain = domain
-			return sender.Audit(ctx, r, o)
+			rep := sender.Audit(ctx, r, o)
+			c.addLookupPaths(ctx, r, rep, req.Native, req.MainCF)
+			return rep
+		}
+	}
+	if req.HostPaths {
+		p.hostPaths = func(ctx context.Context, domain string) []report.Finding {
+			_, fs := c.lookupPaths(ctx, r, domain, req.Native, req.MainCF, nil)
+			return fs
 		}
 	}
 	return p, nil
@@ -140,19 +155,29 @@ func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
 	start := p.c.now()
 	var srep *sender.Report
 	done := make(chan struct{})
-	if p.audit != nil {
+	var hostFindings []report.Finding
+	switch {
+	case p.audit != nil:
 		go func() {
 			defer close(done)
 			srep = p.audit(ctx, domain)
 		}()
-	} else {
+	case p.hostPaths != nil:
+		go func() {
+			defer close(done)
+			hostFindings = p.hostPaths(ctx, domain)
+		}()
+	default:
 		close(done)
 	}
 	rep := Run(ctx, domain, p.run, p.stages)
 	<-done
 	if srep != nil {
+		hostFindings = srep.Findings
 		rep.Sender = srep
-		rep.Findings = append(rep.Findings, srep.Findings...)
+	}
+	if srep != nil || len(hostFindings) > 0 {
+		rep.Findings = append(rep.Findings, hostFindings...)
 		report.SortFindings(rep.Findings)
 		rep.ElapsedMS = p.c.now().Sub(start).Milliseconds()
 	}

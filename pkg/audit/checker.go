@@ -164,6 +164,9 @@ type SenderRequest struct {
 	Options sender.Options
 	MainCF  *MainCF         // source addresses and HELO name from main.cf
 	Ignore  map[string]bool // drop findings with these codes (--ignore)
+	// Native describes the host whose lookup paths toward the domain are
+	// judged (SenderInput.Native); nil: none are.
+	Native *NativeRequest
 }
 
 // Sender audits this host (or the given addresses) as a sender: the
@@ -196,6 +199,9 @@ func (c *Checker) Sender(ctx context.Context, req SenderRequest) (document.Sende
 	defer cancel()
 	ctx, zones := withZoneNotes(ctx)
 	rep := sender.Audit(ctx, r, opts)
+	if req.Native != nil && rep.Domain != "" {
+		c.addLookupPaths(ctx, r, rep, req.Native, req.MainCF)
+	}
 	rep.Findings = report.Without(zones.findings(rep.Findings), req.Ignore)
 	return document.Sender{Report: rep}, nil
 }

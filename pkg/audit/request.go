@@ -95,6 +95,12 @@ func NewNativeRequest(open Opener, cfg mta.Config, gaiConf string, sourceAddrs [
 		}
 		return nil, nil, nil
 	}
+	return readGAIInputs(open, gaiConf, sourceAddrs)
+}
+
+// readGAIInputs reads the getaddrinfo inputs of a host: gai.conf
+// (SystemGAIConf when gaiConf is empty) and --source-addr's addresses.
+func readGAIInputs(open Opener, gaiConf string, sourceAddrs []string) (req *NativeRequest, warnings []string, err error) {
 	req = &NativeRequest{}
 	for _, s := range sourceAddrs {
 		p, err := parseSourceAddr(s)

@@ -111,6 +111,11 @@ type CheckInput struct {
 	Zones    bool
 	Baseline string
 	Ignore   map[string]bool
+	// GAIConf and SourceAddr describe another host (--gai-conf,
+	// --source-addr): the one smtp_host_lookup = native and --sender
+	// model, and whose lookup paths toward each domain are judged.
+	GAIConf    string
+	SourceAddr []string
 }
 
 // CheckPlan is a checked CheckInput: the request and how to run it.
@@ -174,7 +179,14 @@ func (in CheckInput) Plan(open Opener) (p CheckPlan, err error) {
 	}
 	// smtp_host_lookup = native: the model reads this host's getaddrinfo
 	// inputs, as simulate's do (its defaults: /etc/gai.conf, this host).
-	native, warnings, err := NewNativeRequest(open, cfg, "", nil)
+	described := in.GAIConf != "" || len(in.SourceAddr) > 0
+	var native *NativeRequest
+	var warnings []string
+	if mta.UsesNative(cfg) || in.Sender || described {
+		// The native lookups, --sender's lookup paths and the host the
+		// flags describe all read the same getaddrinfo inputs.
+		native, warnings, err = readGAIInputs(open, in.GAIConf, in.SourceAddr)
+	}
 	p.Warnings = warnings
 	if err != nil {
 		return p, err
@@ -183,6 +195,9 @@ func (in CheckInput) Plan(open Opener) (p CheckPlan, err error) {
 		DNSOnly: in.DNSOnly, NoRDNS: in.NoRDNS, SMTP: smtp, MTA: cfg, Native: native,
 		Expect: Expect{IPv6: in.ExpectIPv6, MX: p.ExpectMX, PTRSuffix: in.ExpectPTRSuffix, STARTTLS: in.RequireSTARTTLS},
 		Ignore: in.Ignore, Sender: in.Sender, MainCF: mainCF,
+		// Without --sender the lookup paths of the host the flags
+		// describe are still judged (their findings only).
+		HostPaths: described && !in.Sender,
 	}
 	return p, in.baseline(open, &p.Request)
 }

@@ -71,6 +71,33 @@ type SenderInput struct {
 	HELO       string
 	DNSBL      bool
 	DNSBLZones []string
+	// GAIConf and SourceAddr describe the host whose lookup paths are
+	// judged (--gai-conf, --source-addr); by default this host.
+	GAIConf    string
+	SourceAddr []string
+}
+
+// Native reads the getaddrinfo inputs of the host the lookup paths
+// describe: with --domain, this host's (/etc/gai.conf, its routes) unless
+// --ip names other addresses, and --gai-conf and --source-addr's host
+// whenever given. Nil when there are no lookup paths to judge. The
+// warnings are the gai.conf reader's, for the caller to show once.
+func (in SenderInput) Native(open Opener) (*NativeRequest, []string, error) {
+	described := in.GAIConf != "" || len(in.SourceAddr) > 0
+	if in.Domain == "" {
+		if described {
+			return nil, nil, invalid("--gai-conf and --source-addr describe the host whose first family toward --domain is judged: they need --domain")
+		}
+		return nil, nil, nil
+	}
+	if len(in.IPs) > 0 && len(in.SourceAddr) == 0 {
+		// --ip names addresses, not a whole host: its routes are unknown.
+		if in.GAIConf != "" {
+			return nil, nil, invalid("--gai-conf with --ip needs --source-addr: the lookup paths describe a whole host")
+		}
+		return nil, nil, nil
+	}
+	return readGAIInputs(open, in.GAIConf, in.SourceAddr)
 }
 
 // Options checks the settings and returns the audit's options for the

@@ -56,7 +56,9 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	fl.BoolVar(&o.CompareLive, "compare-live", false, "with --zone: check each domain over the zone files and over live DNS, and report what the change does (exit 1 on a new finding at or above --fail-on or a lost family)")
 	fl.StringVar(&o.Baseline, "baseline", "", "a previous check -o json or -o jsonl report: its findings (same domain, code and subject) are known and do not count toward the exit code")
 	fl.StringVar(&o.Shard, "shard", "", "check only share I of N of the input (I/N, I from 0: $JOB_COMPLETION_INDEX/N), split by a stable hash of each domain")
-	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC")
+	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC, and which family its first connection uses")
+	fl.StringVar(&o.GAIConf, "gai-conf", "", "read getaddrinfo's policy from this gai.conf instead of "+audit.SystemGAIConf+" (smtp_host_lookup = native, --sender); judges the host it describes (MC625, MC626)")
+	fl.StringArrayVar(&o.SourceAddr, "source-addr", nil, "describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable); judges that host's first family toward each domain (MC625, MC626)")
 	return withZones(f, cmd)
 }
 

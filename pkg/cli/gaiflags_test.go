@@ -276,3 +276,72 @@ func TestSimulatePostfixDNSThenNativeKeepsDNSAndNeedsNoGAIFlags(t *testing.T) {
 		t.Errorf("hosts %+v, want no getaddrinfo order used", d.Getaddrinfo.Hosts)
 	}
 }
+
+// firstFamilyJSON is simulate's first_family.
+type firstFamilyJSON struct {
+	FirstFamily *struct {
+		Family string  `json:"family"`
+		PIPv6  float64 `json:"p_ipv6"`
+		Rule   string  `json:"rule"`
+		Reason string  `json:"reason"`
+	} `json:"first_family"`
+}
+
+// With Postfix's defaults (smtp_randomize_addresses = yes) half the first
+// attempts go to IPv6, but on a host without an IPv6 route each of them
+// fails at once: the first connection is IPv4, by rule 1. Both ways of
+// describing such a host say so, in JSON and in text.
+func TestSimulateNativeOnAHostWithoutIPv6RouteSaysIPv4FirstByRule1(t *testing.T) {
+	v4only := hostRoutes{v4: netip.MustParseAddr("198.51.100.10")}
+	for name, run := range map[string]func(format string) (string, string, int){
+		"the host's own routes": func(format string) (string, string, int) {
+			return runSimulateOnHost(t, v4only, []string{"198.51.100.10/24"}, nil, "--set", "smtp_host_lookup=native", "-o", format, "--no-color", "example.test")
+		},
+		"--source-addr with an IPv4 address only": func(format string) (string, string, int) {
+			return runSimulateOnHost(t, dualStackHost, nil, nil, "--set", "smtp_host_lookup=native", "--source-addr", "198.51.100.10/24", "-o", format, "--no-color", "example.test")
+		},
+	} {
+		out, stderr, code := run("json")
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d stderr %q", name, code, stderr)
+		}
+		var d firstFamilyJSON
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatal(err)
+		}
+		ff := d.FirstFamily
+		if ff == nil || ff.Family != "ipv4" || ff.PIPv6 != 0 || ff.Rule != "rule 1" ||
+			!strings.Contains(ff.Reason, "no source address for 2001:db8::1, 2001:db8::2 (no IPv6 route from this host)") ||
+			!strings.Contains(ff.Reason, "the first attempt is IPv6 for 50% of messages") {
+			t.Errorf("%s: first_family %+v, want IPv4 by rule 1 with the shuffled attempts explained", name, ff)
+		}
+		text, _, _ := run("text")
+		if !strings.Contains(text, "First connection: IPv4 because rule 1: no source address for 2001:db8::1") {
+			t.Errorf("%s: text lacks the first connection's family and rule:\n%s", name, text)
+		}
+	}
+}
+
+// On a dual-stack host glibc's own table decides (rule 6), and a gai.conf
+// line that turns it around is named in the reason.
+func TestSimulateFirstFamilyNamesTheGAIConfLineThatDecided(t *testing.T) {
+	args := []string{"--mta", "getaddrinfo", "--source-addr", "198.51.100.10/24", "--source-addr", "2001:db8:ff::10/64"}
+	out, _, code := runSimulateOnHost(t, dualStackHost, nil, nil, append(args, "example.test")...)
+	var d firstFamilyJSON
+	if err := json.Unmarshal([]byte(out), &d); err != nil || code != ExitOK {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	if ff := d.FirstFamily; ff == nil || ff.Family != "ipv6" || ff.Rule != "rule 6" || strings.Contains(ff.Reason, "line") {
+		t.Errorf("first_family %+v, want IPv6 by glibc's built-in precedence", ff)
+	}
+	files := map[string]string{"gai.conf": "# IPv4 first\nprecedence ::ffff:0:0/96 100\n"}
+	out, _, _ = runSimulateOnHost(t, dualStackHost, nil, files, append(args, "--gai-conf", "gai.conf", "example.test")...)
+	d = firstFamilyJSON{}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	want := "mx1.example.test: 192.0.2.1 before 2001:db8::1 because rule 6: precedence 100 (192.0.2.1) > 40 (2001:db8::1) (gai.conf line 2: `precedence ::ffff:0:0/96 100`)"
+	if ff := d.FirstFamily; ff == nil || ff.Family != "ipv4" || ff.Reason != want {
+		t.Errorf("first_family %+v, want reason %q", ff, want)
+	}
+}

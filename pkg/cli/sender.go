@@ -19,7 +19,8 @@ type senderOptions struct {
 	MainCF string
 	findingFlags
 
-	audit sender.Options // filled by validate
+	audit  sender.Options       // filled by validate
+	native *audit.NativeRequest // filled by validate: the lookup paths' host
 }
 
 func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
@@ -39,6 +40,8 @@ func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
 	fl.StringVar(&o.MainCF, "main-cf", "", "read smtp_bind_address(6), smtp_helo_name, myhostname, inet_protocols from this Postfix main.cf")
 	fl.BoolVar(&o.DNSBL, "dnsbl", false, "also query DNS blocklists (asks third parties about the addresses)")
 	fl.StringArrayVar(&o.DNSBLZones, "dnsbl-zone", nil, "blocklist zone for --dnsbl (repeatable; default zen.spamhaus.org)")
+	fl.StringVar(&o.GAIConf, "gai-conf", "", "with --domain: read getaddrinfo's policy from this gai.conf instead of "+audit.SystemGAIConf)
+	fl.StringArrayVar(&o.SourceAddr, "source-addr", nil, "with --domain: describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable; default: this host's addresses and routes)")
 	o.register(fl, ", e.g. --ignore MC607")
 	return withZones(f, cmd)
 }
@@ -51,6 +54,12 @@ func (o *senderOptions) validate() error {
 	if o.audit, err = o.Options(o.f.Global.WantIPv4(), o.f.Global.WantIPv6()); err != nil {
 		return commandErr(err)
 	}
+	var warnings []string
+	o.native, warnings, err = o.Native(o.f.open)
+	o.f.warn(warnings)
+	if err != nil {
+		return commandErr(err)
+	}
 	return nil
 }
 
@@ -59,7 +68,7 @@ func senderRun(o *senderOptions) error {
 	if err != nil {
 		return commandErr(err)
 	}
-	doc, err := o.f.Checker().Sender(o.ctx, audit.SenderRequest{Options: o.audit, MainCF: mainCF, Ignore: o.ignore})
+	doc, err := o.f.Checker().Sender(o.ctx, audit.SenderRequest{Options: o.audit, MainCF: mainCF, Ignore: o.ignore, Native: o.native})
 	if err != nil {
 		return commandErr(err)
 	}

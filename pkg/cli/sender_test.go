@@ -388,6 +388,9 @@ func TestDocsJSONDescribesTheSenderAndExplainFields(t *testing.T) {
 		"--dnsbl", "--dnsbl-zone", "bl.example", "--main-cf", cf)
 	collect(sent, "sender", "--ip", "2001:db8:1::26", "--domain", "perm.example")
 	collect(sent, "sender", "-6", "--ip", "2001:db8:1::26", "--ip", "192.0.2.25")
+	// lookup_paths: a described host (its routes follow from its
+	// addresses) toward a dual-stack name (an implicit MX).
+	collect(sent, "sender", "--ip", "2001:db8:1::25", "--domain", "mail.example.org", "--source-addr", "192.0.2.99/24", "--source-addr", "2001:db8:1::99/64")
 	compare("sender", sent)
 
 	expl := map[string]bool{}

@@ -404,12 +404,12 @@ func (s *gaiSorter) compare(i1, i2 int, mutate, explain bool) (int, GAIDecision)
 	if a1.gotSource {
 		s1, s2 := c.Scope(a1.src), c.Scope(a2.src)
 		if d1 == s1 && d2 != s2 {
-			return first(2, "%s has the scope of its source %s (%s); %s is %s, its source %s %s",
-				a1.addr, a1.src, scopeName(d1), a2.addr, scopeName(d2), a2.src, scopeName(s2))
+			return first(2, "%s has the scope of its source %s (%s); %s is %s, its source %s %s%s",
+				a1.addr, a1.src, scopeName(d1), a2.addr, scopeName(d2), a2.src, scopeName(s2), s.citeScope(a1, a2))
 		}
 		if d1 != s1 && d2 == s2 {
-			return second(2, "%s has the scope of its source %s (%s); %s is %s, its source %s %s",
-				a2.addr, a2.src, scopeName(d2), a1.addr, scopeName(d1), a1.src, scopeName(s1))
+			return second(2, "%s has the scope of its source %s (%s); %s is %s, its source %s %s%s",
+				a2.addr, a2.src, scopeName(d2), a1.addr, scopeName(d1), a1.src, scopeName(s1), s.citeScope(a1, a2))
 		}
 	}
 	// Rule 3: avoid deprecated addresses.
@@ -436,22 +436,25 @@ func (s *gaiSorter) compare(i1, i2 int, mutate, explain bool) (int, GAIDecision)
 	if a1.gotSource {
 		l1, ls1 := c.Label(a1.addr), c.Label(a1.src)
 		l2, ls2 := c.Label(a2.addr), c.Label(a2.src)
+		cite := func() string {
+			return c.Cite(c.LabelLine(a1.addr), c.LabelLine(a1.src), c.LabelLine(a2.addr), c.LabelLine(a2.src))
+		}
 		if l1 == ls1 && l2 != ls2 {
-			return first(5, "%s has the label of its source %s (%d); %s has label %d, its source %s %d",
-				a1.addr, a1.src, l1, a2.addr, l2, a2.src, ls2)
+			return first(5, "%s has the label of its source %s (%d); %s has label %d, its source %s %d%s",
+				a1.addr, a1.src, l1, a2.addr, l2, a2.src, ls2, cite())
 		}
 		if l1 != ls1 && l2 == ls2 {
-			return second(5, "%s has the label of its source %s (%d); %s has label %d, its source %s %d",
-				a2.addr, a2.src, l2, a1.addr, l1, a1.src, ls1)
+			return second(5, "%s has the label of its source %s (%d); %s has label %d, its source %s %d%s",
+				a2.addr, a2.src, l2, a1.addr, l1, a1.src, ls1, cite())
 		}
 	}
 	// Rule 6: prefer higher precedence.
 	p1, p2 := c.PrecedenceOf(a1.addr), c.PrecedenceOf(a2.addr)
 	if p1 > p2 {
-		return first(6, "precedence %d (%s) > %d (%s)", p1, a1.addr, p2, a2.addr)
+		return first(6, "precedence %d (%s) > %d (%s)%s", p1, a1.addr, p2, a2.addr, c.Cite(c.PrecedenceLine(a1.addr), c.PrecedenceLine(a2.addr)))
 	}
 	if p1 < p2 {
-		return second(6, "precedence %d (%s) > %d (%s)", p2, a2.addr, p1, a1.addr)
+		return second(6, "precedence %d (%s) > %d (%s)%s", p2, a2.addr, p1, a1.addr, c.Cite(c.PrecedenceLine(a2.addr), c.PrecedenceLine(a1.addr)))
 	}
 	// Rule 7: prefer native transport (only when the interfaces differ).
 	if a1.gotSource && a1.index != a2.index {
@@ -485,10 +488,10 @@ func (s *gaiSorter) compare(i1, i2 int, mutate, explain bool) (int, GAIDecision)
 	}
 	// Rule 8: prefer smaller scope.
 	if d1 < d2 {
-		return first(8, "smaller scope: %s %s < %s %s", a1.addr, scopeName(d1), a2.addr, scopeName(d2))
+		return first(8, "smaller scope: %s %s < %s %s%s", a1.addr, scopeName(d1), a2.addr, scopeName(d2), s.citeScope(a1, a2))
 	}
 	if d1 > d2 {
-		return second(8, "smaller scope: %s %s < %s %s", a2.addr, scopeName(d2), a1.addr, scopeName(d1))
+		return second(8, "smaller scope: %s %s < %s %s%s", a2.addr, scopeName(d2), a1.addr, scopeName(d1), s.citeScope(a1, a2))
 	}
 	// Rule 9: longest matching prefix, same family only.
 	if a1.gotSource && a1.family == a2.family {
@@ -532,6 +535,13 @@ func (s *gaiSorter) compare(i1, i2 int, mutate, explain bool) (int, GAIDecision)
 	r, d := second(10, "no rule decides; %s came first from the name service", a2.addr)
 	d.Tie = true
 	return r, d
+}
+
+// citeScope names the scopev4 lines behind the scopes of two entries
+// and their sources (IPv4 only: IPv6 scopes come from the address).
+func (s *gaiSorter) citeScope(a1, a2 *gaiEntry) string {
+	c := s.conf
+	return c.Cite(c.ScopeLine(a1.addr), c.ScopeLine(a1.src), c.ScopeLine(a2.addr), c.ScopeLine(a2.src))
 }
 
 // subnetCommonBits is rule 9 for IPv4: fls(dst ^ src) (the number of

@@ -215,3 +215,31 @@ func TestGAISourcesForDescribesAHostByItsAddresses(t *testing.T) {
 		t.Errorf("a host with only link-local IPv6 got source %v for a global address, want none", got)
 	}
 }
+
+func TestGetaddrinfoReasonNamesTheGAIConfLineThatDecided(t *testing.T) {
+	conf := ParseGAIConf("/etc/gai.conf", []byte("# prefer IPv4\nlabel ::1/128 0\nprecedence ::ffff:0:0/96 100\n"))
+	res := GetaddrinfoOrder(GAIInput{
+		Dests: []GAIDest{
+			{Addr: netip.MustParseAddr("2001:db8::1"), Source: netip.MustParseAddr("2001:db8:ff::10")},
+			{Addr: netip.MustParseAddr("192.0.2.1"), Source: netip.MustParseAddr("198.51.100.10")},
+		},
+		Conf: conf, SockTypes: 1,
+	})
+	if len(res.Decisions) != 1 {
+		t.Fatalf("decisions %+v", res.Decisions)
+	}
+	d := res.Decisions[0]
+	// IPv6's 40 comes from the ::/0 row glibc adds, which no line wrote:
+	// only line 3 is named.
+	want := "rule 6: precedence 100 (192.0.2.1) > 40 (2001:db8::1) (/etc/gai.conf line 3: `precedence ::ffff:0:0/96 100`)"
+	if d.First != netip.MustParseAddr("192.0.2.1") || d.Reason != want {
+		t.Errorf("decision %+v, want %q", d, want)
+	}
+	res = GetaddrinfoOrder(GAIInput{Dests: []GAIDest{
+		{Addr: netip.MustParseAddr("2001:db8::1"), Source: netip.MustParseAddr("2001:db8:ff::10")},
+		{Addr: netip.MustParseAddr("192.0.2.1"), Source: netip.MustParseAddr("198.51.100.10")},
+	}, SockTypes: 1})
+	if r := res.Decisions[0].Reason; strings.Contains(r, "line") {
+		t.Errorf("built-in tables cite a line: %q", r)
+	}
+}

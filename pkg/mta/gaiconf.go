@@ -18,6 +18,13 @@ import (
 // they accept, so "precedence ::ffff:0:0/96" (no value) sets precedence 0
 // and "label ::/ 5" is a /0 prefix. Each such surprise gets a warning naming
 // the file and line, and the line is then read the way glibc reads it.
+//
+// glibc 2.41 changed the reading of such lines (commit 33aeb88c5b,
+// BZ #32465: valid_decimal_value): an empty value or prefix length is
+// refused there (the line is ignored), and a prefix without "/" reads as
+// /128 (/32 for scopev4) instead of reading an unset pointer. The model
+// reads as 2.36 does (Debian 12, the lab's oracle); the warnings say what
+// the newer versions do.
 
 // GAIPolicyEntry is one row of glibc's label or precedence table. IPv4
 // addresses are matched as IPv4-mapped IPv6 addresses (::ffff:0:0/96), as
@@ -25,12 +32,16 @@ import (
 type GAIPolicyEntry struct {
 	Prefix netip.Prefix // IPv6 prefix; the address keeps the bits glibc ignores
 	Value  int
+	// Line is the gai.conf line that set the row; 0 for glibc's built-in
+	// rows and the ::/0 row it adds to a table read from the file.
+	Line int
 }
 
 // GAIScopeEntry is one row of glibc's IPv4 scope table (scopev4).
 type GAIScopeEntry struct {
 	Prefix netip.Prefix // IPv4 prefix
 	Scope  int
+	Line   int // as GAIPolicyEntry.Line
 }
 
 // GAIConfLine is one line of a gai.conf file that set something.
@@ -90,24 +101,24 @@ func v6prefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 // 3ffe::/16 is not special.
 func defaultGAILabels() []GAIPolicyEntry {
 	return []GAIPolicyEntry{
-		{v6prefix("::1/128"), 0},
-		{v6prefix("2002::/16"), 2},
-		{v6prefix("::/96"), 3},
-		{v6prefix("::ffff:0:0/96"), 4},
-		{v6prefix("fec0::/10"), 5},
-		{v6prefix("fc00::/7"), 6},
-		{v6prefix("2001::/32"), 7},
-		{v6prefix("::/0"), 1},
+		{Prefix: v6prefix("::1/128"), Value: 0},
+		{Prefix: v6prefix("2002::/16"), Value: 2},
+		{Prefix: v6prefix("::/96"), Value: 3},
+		{Prefix: v6prefix("::ffff:0:0/96"), Value: 4},
+		{Prefix: v6prefix("fec0::/10"), Value: 5},
+		{Prefix: v6prefix("fc00::/7"), Value: 6},
+		{Prefix: v6prefix("2001::/32"), Value: 7},
+		{Prefix: v6prefix("::/0"), Value: 1},
 	}
 }
 
 func defaultGAIPrecedence() []GAIPolicyEntry {
 	return []GAIPolicyEntry{
-		{v6prefix("::1/128"), 50},
-		{v6prefix("2002::/16"), 30},
-		{v6prefix("::/96"), 20},
-		{v6prefix("::ffff:0:0/96"), 10},
-		{v6prefix("::/0"), 40},
+		{Prefix: v6prefix("::1/128"), Value: 50},
+		{Prefix: v6prefix("2002::/16"), Value: 30},
+		{Prefix: v6prefix("::/96"), Value: 20},
+		{Prefix: v6prefix("::ffff:0:0/96"), Value: 10},
+		{Prefix: v6prefix("::/0"), Value: 40},
 	}
 }
 
@@ -115,12 +126,12 @@ func defaultGAIPrecedence() []GAIPolicyEntry {
 // ("site-local"), everything else 14 (global).
 func defaultGAIScopes() []GAIScopeEntry {
 	return []GAIScopeEntry{
-		{netip.MustParsePrefix("169.254.0.0/16"), 2},
-		{netip.MustParsePrefix("127.0.0.0/8"), 2},
-		{netip.MustParsePrefix("10.0.0.0/8"), 5},
-		{netip.MustParsePrefix("172.16.0.0/12"), 5},
-		{netip.MustParsePrefix("192.168.0.0/16"), 5},
-		{netip.MustParsePrefix("0.0.0.0/0"), 14},
+		{Prefix: netip.MustParsePrefix("169.254.0.0/16"), Scope: 2},
+		{Prefix: netip.MustParsePrefix("127.0.0.0/8"), Scope: 2},
+		{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Scope: 5},
+		{Prefix: netip.MustParsePrefix("172.16.0.0/12"), Scope: 5},
+		{Prefix: netip.MustParsePrefix("192.168.0.0/16"), Scope: 5},
+		{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Scope: 14},
 	}
 }
 
@@ -198,6 +209,7 @@ func ParseGAIConf(path string, data []byte) *GAIConf {
 			if msg != "" {
 				warn(lineNo, "%q read as %s %s %d: %s", text, cmd, e.Prefix, e.Value, msg)
 			}
+			e.Line = lineNo
 			if cmd == "label" {
 				labels = append(labels, e)
 			} else {
@@ -210,7 +222,7 @@ func ParseGAIConf(path string, data []byte) *GAIConf {
 				// "*endp == '\0'" with endp never set. Debian's glibc 2.36
 				// crashes there
 				// (SIGSEGV in every program that sorts addresses; lab).
-				w := warn(lineNo, "%q: no prefix length; glibc's getaddrinfo crashes reading this line (write %s/32 or ::ffff:%s/128)", text, val1, val1)
+				w := warn(lineNo, "%q: no prefix length; glibc's getaddrinfo crashes reading this line (glibc 2.41 and later read it as /32; write %s/32 or ::ffff:%s/128)", text, val1, val1)
 				if c.Crash == nil {
 					c.Crash = &w
 				}
@@ -224,6 +236,7 @@ func ParseGAIConf(path string, data []byte) *GAIConf {
 			if msg != "" {
 				warn(lineNo, "%q read as scopev4 %s %d: %s", text, r.prefix, r.scope, msg)
 			}
+			r.line = lineNo
 			scopes = append(scopes, r)
 			c.Lines = append(c.Lines, GAIConfLine{Line: lineNo, Keyword: cmd, Text: text, Prefix: r.prefix, Value: r.scope})
 		case "reload":
@@ -298,6 +311,10 @@ func cInetPton6(s string) (netip.Addr, bool) {
 	return a, true
 }
 
+// missingValue is the warning for a line without its value: glibc up to
+// 2.40 reads "" with strtoul, which gives 0 and leaves nothing after it.
+const missingValue = "the value is missing and reads as 0 (strtoul of an empty string; glibc 2.41 and later ignore the line)"
+
 // parsePolicyLine is add_prefixlist: "PREFIX[/BITS] VALUE" with an IPv6
 // prefix, 0 <= BITS <= 128 (default 128) and 0 <= VALUE <= INT_MAX. msg is a
 // warning for a line glibc accepts in a surprising way.
@@ -315,7 +332,7 @@ func parsePolicyLine(val1, val2 string) (e GAIPolicyEntry, msg string, ok bool) 
 		// add_prefixlist tests "*endp == '\0'" even when no "/" was
 		// there and endp was never set: undefined behaviour, and Debian's
 		// glibc 2.36 refused such lines in the lab.
-		return e, fmt.Sprintf("no prefix length: write %s/128 (glibc reads an unset pointer here and drops the line)", addrText), false
+		return e, fmt.Sprintf("no prefix length: write %s/128 (glibc up to 2.40 reads an unset pointer here and drops the line; 2.41 and later read it as /128)", addrText), false
 	}
 	var bits uint64
 	{
@@ -325,7 +342,7 @@ func parsePolicyLine(val1, val2 string) (e GAIPolicyEntry, msg string, ok bool) 
 		}
 		bits = b
 		if bitsText == "" {
-			notes = append(notes, "an empty prefix length reads as /0 (matches every address)")
+			notes = append(notes, "an empty prefix length reads as /0 (matches every address; glibc 2.41 and later ignore the line)")
 		}
 	}
 	v, okVal := cStrtoul(val2)
@@ -333,7 +350,7 @@ func parsePolicyLine(val1, val2 string) (e GAIPolicyEntry, msg string, ok bool) 
 		return e, fmt.Sprintf("value %q is not 0..%d", val2, math.MaxInt32), false
 	}
 	if val2 == "" {
-		notes = append(notes, "the value is missing and reads as 0")
+		notes = append(notes, missingValue)
 	}
 	return GAIPolicyEntry{Prefix: netip.PrefixFrom(a, int(bits)), Value: int(v)}, strings.Join(notes, "; "), true
 }
@@ -344,6 +361,7 @@ type scopeRow struct {
 	prefix  netip.Prefix // IPv4
 	scope   int
 	netmask uint32 // host-order mask (0xffffff00 for /24)
+	line    int
 }
 
 // parseScopeLine is the scopev4 branch of gaiconf_init: either
@@ -385,14 +403,14 @@ func parseScopeLine(val1, val2 string) (r scopeRow, msg string, ok bool) {
 	}
 	if slash && bitsText == "" {
 		// Only the IPv4 form gets here: "::ffff:0:0/" reads as /0, below 96.
-		notes = append(notes, "an empty prefix length reads as /0 (matches every IPv4 address)")
+		notes = append(notes, "an empty prefix length reads as /0 (matches every IPv4 address; glibc 2.41 and later ignore the line)")
 	}
 	v, okVal := cStrtoul(val2)
 	if !okVal || v > math.MaxInt32 {
 		return r, fmt.Sprintf("value %q is not 0..%d", val2, math.MaxInt32), false
 	}
 	if val2 == "" {
-		notes = append(notes, "the value is missing and reads as 0")
+		notes = append(notes, missingValue)
 	}
 	// add_scopelist: netmask = htonl (bits != 96 ? 0xffffffff << (128 - bits) : 0).
 	var mask uint32
@@ -449,7 +467,7 @@ func scopeTable(rows []scopeRow) []GAIScopeEntry {
 	sort.SliceStable(out, func(i, j int) bool { return stored(out[i].netmask) > stored(out[j].netmask) })
 	t := make([]GAIScopeEntry, len(out))
 	for i, r := range out {
-		t[i] = GAIScopeEntry{Prefix: r.prefix, Scope: r.scope}
+		t[i] = GAIScopeEntry{Prefix: r.prefix, Scope: r.scope, Line: r.line}
 	}
 	return t
 }
@@ -474,12 +492,68 @@ func prefixMatch(p netip.Prefix, a netip.Addr) bool {
 }
 
 func (c *GAIConf) lookup(table []GAIPolicyEntry, a netip.Addr, def int) int {
-	for _, e := range table {
-		if prefixMatch(e.Prefix, a) {
-			return e.Value
-		}
+	if e, ok := c.row(table, a); ok {
+		return e.Value
 	}
 	return def
+}
+
+// row is match_prefix: the first row of table that matches a.
+func (c *GAIConf) row(table []GAIPolicyEntry, a netip.Addr) (GAIPolicyEntry, bool) {
+	for _, e := range table {
+		if prefixMatch(e.Prefix, a) {
+			return e, true
+		}
+	}
+	return GAIPolicyEntry{}, false
+}
+
+// LabelLine and PrecedenceLine are the gai.conf lines that gave a its
+// label and precedence (0: a built-in row, or the ::/0 row glibc adds).
+func (c *GAIConf) LabelLine(a netip.Addr) int {
+	e, _ := c.row(c.Labels, a)
+	return e.Line
+}
+
+func (c *GAIConf) PrecedenceLine(a netip.Addr) int {
+	e, _ := c.row(c.Precedence, a)
+	return e.Line
+}
+
+// ScopeLine is the scopev4 line that gave the IPv4 address a its scope.
+func (c *GAIConf) ScopeLine(a netip.Addr) int {
+	if !a.Is4() {
+		return 0
+	}
+	for _, e := range c.ScopeV4 {
+		if e.Prefix.Contains(a) {
+			return e.Line
+		}
+	}
+	return 0
+}
+
+// Cite names the gai.conf lines given, for a reason:
+// " (gai.conf line 2: `precedence ::ffff:0:0/96 100`)"; "" when none
+// of them is a line of the file (built-in rows).
+func (c *GAIConf) Cite(lines ...int) string {
+	var parts []string
+	seen := map[int]bool{}
+	for _, n := range lines {
+		if n == 0 || seen[n] {
+			continue
+		}
+		seen[n] = true
+		for _, l := range c.Lines {
+			if l.Line == n {
+				parts = append(parts, fmt.Sprintf("line %d: `%s`", n, l.Text))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s %s)", c.Path, strings.Join(parts, "; "))
 }
 
 // Label is get_label: the first matching row (glibc's default when nothing

@@ -1,6 +1,7 @@
 package mta
 
 import (
+	"bytes"
 	"net/netip"
 	"strings"
 	"testing"
@@ -35,7 +36,8 @@ func TestParseGAIConfReplacesAWholeTableAndAddsTheDefaultRow(t *testing.T) {
 	if len(c.Warnings) != 0 {
 		t.Fatalf("warnings %v", c.Warnings)
 	}
-	want := []GAIPolicyEntry{{v6prefix("::ffff:0:0/96"), 100}, {v6prefix("::/0"), 40}}
+	// The row from the file keeps its line; the ::/0 row glibc adds has none.
+	want := []GAIPolicyEntry{{Prefix: v6prefix("::ffff:0:0/96"), Value: 100, Line: 2}, {Prefix: v6prefix("::/0"), Value: 40}}
 	if len(c.Precedence) != 2 || c.Precedence[0] != want[0] || c.Precedence[1] != want[1] {
 		t.Errorf("precedence table %v, want %v", c.Precedence, want)
 	}
@@ -158,6 +160,31 @@ func FuzzParseGAIConf(f *testing.F) {
 		for _, w := range c.Warnings {
 			if w.Line < 1 || w.Path != "fuzz" {
 				t.Fatalf("warning %v", w)
+			}
+		}
+		// Whatever came before, a last line without its value is read as
+		// glibc 2.36 reads it (strtoul of "" is 0) and warned about by
+		// file and line.
+		const probe = "precedence ::ffff:198.51.100.77/128"
+		ip := netip.MustParseAddr("198.51.100.77")
+		if len(data)+len(probe)+2 > MaxGAIConfSize {
+			return
+		}
+		for _, l := range c.Lines {
+			if l.Keyword == "precedence" && l.Prefix.Bits() == 128 && l.Prefix.Addr() == netip.AddrFrom16(ip.As16()) {
+				return // an earlier line for the same /128 wins
+			}
+		}
+		withProbe := append(append(append([]byte(nil), data...), '\n'), probe...)
+		p := ParseGAIConf("fuzz", withProbe)
+		line := bytes.Count(withProbe, []byte("\n")) + 1
+		if got := p.PrecedenceOf(ip); got != 0 || p.PrecedenceLine(ip) != line {
+			t.Fatalf("%q: precedence %d from line %d, want 0 from line %d", withProbe, got, p.PrecedenceLine(ip), line)
+		}
+		if p.MoreWarnings == 0 {
+			w := p.Warnings[len(p.Warnings)-1]
+			if w.Line != line || !strings.Contains(w.Message, "reads as 0") {
+				t.Fatalf("last warning %v, want line %d's missing value", w, line)
 			}
 		}
 	})

@@ -85,6 +85,10 @@ type Document struct {
 	// Getaddrinfo shows the getaddrinfo or Go resolver inputs and orders
 	// (--mta getaddrinfo, --mta go, Postfix smtp_host_lookup = native).
 	Getaddrinfo *GAIDoc `json:"getaddrinfo,omitempty"`
+	// FirstFamily is the family of the first connection and why, when
+	// the model read the host's inputs (Getaddrinfo is set): its routes
+	// decide which attempts can connect at all.
+	FirstFamily *FirstFamily `json:"first_family,omitempty"`
 }
 
 // MTAInfo names the model and its effective settings.
@@ -568,6 +572,10 @@ func (m modelRun) simulate(in Input, opt Options) Document {
 	}
 	if opt.Outcomes != nil {
 		doc.Replay = m.replayDoc(p, opt)
+	}
+	if doc.Getaddrinfo != nil {
+		ff := FirstFamilyOf(&doc, nil)
+		doc.FirstFamily = &ff
 	}
 	return doc
 }

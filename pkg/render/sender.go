@@ -40,6 +40,13 @@ func SenderText(w io.Writer, st *Styles, rep *sender.Report) error {
 		p.Line()
 		p.Line(st.Paint(ToneWarn, "No sending address to check: pass --ip ADDRESS (repeatable)."))
 	}
+	if len(rep.LookupPaths) > 0 {
+		p.Line()
+		p.Line(st.Paint(ToneBold, "First connection to "+Sanitize(rep.Domain)+"'s exchanges"), "  ", st.Paint(ToneDim, "per way of looking them up"))
+		for _, lp := range rep.LookupPaths {
+			p.Line("  ", lookupPathLabel(lp.Path), ": ", st.Paint(ToneBold, FirstFamilyText(lp.FirstFamily)), " because ", Sanitize(lp.Reason))
+		}
+	}
 	if len(rep.Findings) > 0 {
 		p.Line()
 		p.Line(st.Paint(ToneBold, "Findings"))
@@ -202,4 +209,19 @@ func senderDnsblTone(status string) Tone {
 		return ToneBad
 	}
 	return ToneWarn
+}
+
+// lookupPathLabel names a lookup path in words.
+func lookupPathLabel(path string) string {
+	switch path {
+	case sender.PathPostfixDNS:
+		return "Postfix, smtp_host_lookup = dns"
+	case sender.PathPostfixNative:
+		return "Postfix, smtp_host_lookup = native"
+	case sender.PathGetaddrinfo:
+		return "libc client (getaddrinfo)"
+	case sender.PathGo:
+		return "Go client"
+	}
+	return path
 }

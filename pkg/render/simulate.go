@@ -56,6 +56,9 @@ func SimulateText(w io.Writer, st *Styles, doc document.Simulate) error {
 		}
 		p.Line(fmt.Sprintf("%s, %s.", plural(len(d.Attempts), "candidate address", "candidate addresses"), limit))
 		p.Line(fmt.Sprintf("P(first attempt is IPv6) = %s", probText(d.PFirstIPv6Exact, d.PFirstIPv6)))
+		if ff := d.FirstFamily; ff != nil {
+			p.Line(st.Paint(ToneBold, "First connection: "+FirstFamilyText(*ff)), " because ", Sanitize(ff.Reason))
+		}
 		if r := d.FirstAttemptByFamily; r != nil {
 			p.Line(st.Paint(ToneDim, fmt.Sprintf("First IPv4 attempt: %s; first IPv6 attempt: %s.", reachText(r[addr.IPv4]), reachText(r[addr.IPv6]))))
 		}
@@ -284,4 +287,13 @@ func simulateGAI(p *Printer, st *Styles, g *mta.GAIDoc) {
 			p.Line("    ", dec.First, " before ", dec.Second, ": ", Sanitize(dec.Reason))
 		}
 	}
+}
+
+// FirstFamilyText names the family of a first connection: "IPv4", "IPv6",
+// "IPv4 or IPv6 (IPv6 50%)" or "none".
+func FirstFamilyText(ff mta.FirstFamily) string {
+	if ff.Family == "either" {
+		return fmt.Sprintf("IPv4 or IPv6 (IPv6 %.4g%%)", 100*ff.PIPv6)
+	}
+	return addr.Label(ff.Family)
 }

@@ -28,6 +28,8 @@ const (
 	CodeDNSBLUnusable         = "MC622"
 	CodeSenderNoRoute         = "MC623"
 	CodeSenderFamilyDisabled  = "MC624"
+	CodeGAIConfReorders       = "MC625"
+	CodeIPv6SourceNotGlobal   = "MC626"
 )
 
 func init() {
@@ -104,5 +106,11 @@ func init() {
 		Entry{CodeSenderFamilyDisabled, SeverityInfo, "Postfix does not send over one address family (inet_protocols)",
 			"main.cf's inet_protocols leaves one family out, so Postfix neither sends nor receives over it; mail to destinations that only have that family cannot be delivered.",
 			"Use `inet_protocols = all` once both families have working reverse DNS; `smtp_address_preference = ipv4` is the gentler way to prefer IPv4."},
+		Entry{CodeGAIConfReorders, SeverityWarn, "gai.conf changes which family getaddrinfo puts first",
+			"A `label` or `precedence` line in /etc/gai.conf replaces glibc's whole built-in table of that kind (RFC 3484 §2.1 as glibc implements it), so one line such as `precedence ::ffff:0:0/96 100` makes every getaddrinfo client (Postfix with smtp_host_lookup = native, Sendmail, most programs) try IPv4 before IPv6 for dual-stack destinations. Postfix's default smtp_host_lookup = dns does not read the file.",
+			"Delete or comment out the line the finding names (e.g. `#precedence ::ffff:0:0/96 100`), then `postfix reload`; keep it if the order it gives is intended."},
+		Entry{CodeIPv6SourceNotGlobal, SeverityWarn, "This host has no global IPv6 source address toward the domain",
+			"With only a unique local (fc00::/7) or link-local IPv6 source, glibc's rule 5 (matching label) puts IPv4 destinations first and IPv6 connections reach the Internet only through NAT66 or NPTv6; with no IPv6 route at all (rule 1) every IPv6 attempt fails at once. Either way mail to dual-stack destinations goes over IPv4, whatever the sender's configuration says.",
+			"Give the interface with the IPv6 default route a global address (2000::/3) and check with `ip -6 route get 2001:db8::25` that it is the source; or set Postfix's `smtp_bind_address6` to it."},
 	)
 }

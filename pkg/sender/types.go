@@ -32,6 +32,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/addr"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/iprev"
+	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
 
@@ -70,8 +71,12 @@ type Report struct {
 	// given, but not checked.
 	Excluded []netip.Addr `json:"excluded,omitempty"`
 	// DMARC of Domain, also copied into each sender.
-	DMARC    *DMARC           `json:"dmarc,omitempty"`
-	Findings []report.Finding `json:"findings"`
+	DMARC *DMARC `json:"dmarc,omitempty"`
+	// LookupPaths say, per way of looking up Domain's exchanges, which
+	// family the host's first connection uses and why (with Domain, for
+	// this host or the one --source-addr describes).
+	LookupPaths []LookupPath     `json:"lookup_paths,omitempty"`
+	Findings    []report.Finding `json:"findings"`
 	// Undetermined is true when DNS gave no definite answer at all (the
 	// resolver is unreachable): exit code 3.
 	Undetermined bool `json:"undetermined"`
@@ -187,4 +192,21 @@ type Verdict struct {
 	// Condition qualifies the verdict with what mailcheck cannot see
 	// ("unless the message carries a valid DKIM signature").
 	Condition string `json:"condition,omitempty"`
+}
+
+// Lookup paths (LookupPath.Path): how a sending program finds the
+// addresses of the exchanges.
+const (
+	PathPostfixDNS    = "postfix-dns"    // Postfix, smtp_host_lookup = dns (its default): its own DNS lookups
+	PathPostfixNative = "postfix-native" // Postfix, smtp_host_lookup = native: getaddrinfo(), then its own shuffle and sort
+	PathGetaddrinfo   = "getaddrinfo"    // any libc client: getaddrinfo() in glibc's order, gai.conf and all
+	PathGo            = "go"             // a Go client: net.LookupMX and Go's resolver order
+)
+
+// LookupPath is which family the first connection to the domain's
+// exchanges uses when they are looked up one way, and the rule that
+// decided it.
+type LookupPath struct {
+	Path string `json:"path"`
+	mta.FirstFamily
 }
