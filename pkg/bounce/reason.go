@@ -98,6 +98,12 @@ type family struct {
 // wording of MTAs and large receivers (Postfix smtpd_check.c, Sendmail,
 // Exim, qmail, Exchange, Gmail, Yahoo and others), by meaning.
 var families = []family{
+	// Codes that receivers document on their postmaster pages say more
+	// than the wording beside them: Orange's OFR_506 is a message refused
+	// as spam; Cox's AUP#CXBL, AUP#IPBL and AUP#CDRBL an address on a
+	// block list (cox.com, "Email error codes").
+	{ReasonSpamDetected, phrases(`\bofr_506\b`)},
+	{ReasonBlocked, phrases(`aup#(?:cx|ip|cdr|r)bl\b`)},
 	// Wording that names its category outright, before the address
 	// block wording that would otherwise claim "blocked" or "denied".
 	{ReasonSecurityError, phrases(
@@ -136,6 +142,9 @@ var families = []family{
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
 		`delivery to a program failed`, `x-unix;`, `pipe to \|`, `mail.local`, `exited with status`)},
 	{ReasonHasMoved, phrases(`user has moved`, `mailbox has moved`, `has moved to`, `address has changed`)},
+	// The client itself is an open relay (a receiver refusing it), not a
+	// relay request refused.
+	{ReasonBlocked, phrases(`(?:is|as) an open relay`)},
 	{ReasonNoRelaying, phrases(
 		`relay access denied`, `relaying denied`, `relay denied`, `relay not permitted`, `relaying not permitted`,
 		`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
@@ -164,7 +173,12 @@ var families = []family{
 		`rejected by sender`, `sender verification`, `purported responsible address`,
 		// Google Groups refuses posts to a group that does not exist or
 		// from senders who may not post to it.
-		`groups.google.com/support`, `permission to post`)},
+		`groups.google.com/support`, `permission to post`,
+		// A mailing list manager refusing a post from a non-member.
+		`not a member of this (?:mailing )?list`, `you are not a member`,
+		// The sender's own address, not its IP address, is listed.
+		`(?:to|from) an address that has been (?:black|block)listed`,
+		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`)},
 	{ReasonUserUnknown, phrases(
 		`user unknown`, `unknown user`, `no such user`, `unknown recipient`, `recipient unknown`,
 		`recipient not found`, `user not found`, `mailbox not found`, `no such mailbox`, `no mailbox here`,
@@ -195,7 +209,7 @@ var families = []family{
 		`cannot find your hostname`, `ip name lookup failed`, `reverse-dns`, `rdns`, `reverse dns failed`,
 		`fix reverse dns`, `pointer \(ptr\)`, `cannot resolve your address`, `hostname lookup failed`,
 		`not resolve your hostname`, `unresolvable address`, `client host rejected: cannot find`,
-		`does not resolve to your ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
+		`does not resolve to your ip`, `unverif(?:i|y)able sending ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
 	{ReasonAuthFailure, phrases(
 		`dmarc`, `\bspf\b`, `sender policy framework`, `dkim`, `required authentication level`,
 		`authentication requirements`, `unauthenticated email`, `is unauthenticated`, `not authorized to send`,
@@ -227,7 +241,7 @@ var families = []family{
 		`host rejected`, `blocked by`, `refused to talk to me`, `helo command rejected`, `invalid helo`,
 		`bad helo`, `mail server \[[0-9a-f:.]+\] is`, `part of their network`, `\[bl2`, `\bblocked\b`,
 		`server of your isp`, `contact your internet service provider`, `invalid ip for sending`,
-		`not accepting connections`)},
+		`not accepting connections`, `service refused`)},
 	{ReasonSpamDetected, phrases(
 		`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
 		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `\bube\b`,
@@ -327,14 +341,18 @@ func classify(r *Result, text string) string {
 	}
 	for _, f := range families {
 		if anyMatch(f.phrases, hay) {
-			if f.reason == ReasonUserUnknown {
-				return mailboxReason(r, text)
+			reason := f.reason
+			if reason == ReasonUserUnknown {
+				reason = mailboxReason(r, text)
 			}
-			return f.reason
+			return byStage(r, text, reason)
 		}
 	}
 	if reason, ok := statusReason[detail(r.EnhancedCode)]; ok {
-		return reason
+		return byStage(r, text, reason)
+	}
+	if st := stageOf(r, text); r.Permanent && (st == "CONNECT" || st == "HELO") {
+		return ReasonBlocked
 	}
 	switch r.ReplyCode {
 	case 421, 450, 451, 452:
@@ -372,10 +390,37 @@ func mailboxReason(r *Result, text string) string {
 	return ReasonUserUnknown
 }
 
+// byStage settles wording that does not say whom it refuses by the command
+// the reply answered. At the greeting and at HELO the receiver knows only
+// the client's address and name, so a permanent refusal there that names
+// no more specific cause refuses the client: blocked. At MAIL FROM the
+// reply is about the envelope sender, so "does not exist", "unknown" or a
+// policy refusal there refuses the sender: rejected (RFC 5321 §3.3: the
+// receiver checks the reverse-path at MAIL, the forward-path at RCPT).
+func byStage(r *Result, text, reason string) string {
+	switch reason {
+	case ReasonRejected, ReasonUserUnknown, ReasonFiltered, ReasonPolicyViolation, ReasonSecurityError,
+		ReasonHostUnknown, ReasonSyntaxError:
+	default:
+		return reason
+	}
+	switch stageOf(r, text) {
+	case "CONNECT", "HELO":
+		if r.Permanent && reason != ReasonSyntaxError {
+			return ReasonBlocked
+		}
+	case "MAIL":
+		if reason != ReasonSecurityError && reason != ReasonSyntaxError {
+			return ReasonRejected
+		}
+	}
+	return reason
+}
+
 // reStage finds the command a reply answered in the wording around it:
 // Postfix's "(in reply to RCPT TO command)", Exim's "after RCPT TO:<...>",
 // Yahoo's "[RCPT_TO]".
-var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end of data|data|helo|ehlo)\b|\[(rcpt_to|mail_from)\]`)
+var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end of data|data|helo|ehlo|initial connection)\b|\[(rcpt_to|mail_from)\]|\b(refused to talk to me)\b`)
 
 // stageOf returns the SMTP verb ("RCPT", "MAIL", "DATA", ...) the reply
 // answered, or "" when nothing says.
@@ -386,11 +431,15 @@ func stageOf(r *Result, text string) string {
 			text = text[:maxScan]
 		}
 		if m := reStage.FindStringSubmatch(text); m != nil {
-			st = m[1] + m[2]
+			st = m[1] + m[2] + m[3]
 		}
 	}
 	st = strings.ToUpper(st)
 	switch {
+	// Exim's "after initial connection", Postfix's "refused to talk to
+	// me" (smtp_proto.c, a refused greeting).
+	case strings.Contains(st, "INITIAL CONNECTION"), strings.Contains(st, "REFUSED TO TALK"):
+		return "CONNECT"
 	case strings.Contains(st, "RCPT"):
 		return "RCPT"
 	case strings.Contains(st, "MAIL"):
