@@ -140,7 +140,7 @@ var families = []family{
 		`delivery period expired`, `expired after`, `still undelivered after`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
-		`delivery to a program failed`, `x-unix;`, `pipe to \|`, `mail.local`, `exited with status`)},
+		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `mail.local`, `exited with status`)},
 	{ReasonHasMoved, phrases(`user has moved`, `mailbox has moved`, `has moved to`, `address has changed`)},
 	// The client itself is an open relay (a receiver refusing it), not a
 	// relay request refused.
@@ -148,7 +148,8 @@ var families = []family{
 	{ReasonNoRelaying, phrases(
 		`relay access denied`, `relaying denied`, `relay denied`, `relay not permitted`, `relaying not permitted`,
 		`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
-		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`)},
+		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`,
+		`not configured to relay`)},
 	{ReasonSystemFull, phrases(`insufficient disk space`, `insufficient system storage`, `system full`, `out of disk`)},
 	{ReasonExceedLimit, phrases(
 		`exceeds administrative limit`, `message length exceeds`, `exceeds fixed maximum message size`)},
@@ -163,7 +164,7 @@ var families = []family{
 		`mailbox is disabled`, `is disabled`, `account suspended`, `has been suspended`, `is suspended`,
 		`account is inactive`, `mailbox is inactive`, `account inactive`, `inactive user`, `account expired`,
 		`has been deactivated`, `mailbox unavailable for this recipient`, `not an active`, `is not active`,
-		`temporarily disabled`, `account has been locked`, `mailbox is frozen`, `temporary locked`,
+		`temporarily disabled`, `account has been locked`, `account is locked`, `mailbox is frozen`, `temporary locked`,
 		`temporarily locked`, `disabled recipient`, `is inactive`,
 		`account is blocked`)},
 	{ReasonRejected, phrases(
@@ -179,6 +180,9 @@ var families = []family{
 		// The sender's own address, not its IP address, is listed.
 		`(?:to|from) an address that has been (?:black|block)listed`,
 		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`)},
+	// A domain, or a host name (dots, no "@"), that "does not exist" is
+	// the destination, not a mailbox.
+	{ReasonHostUnknown, phrases(`domain does not exist`, `(?:^|[\s<:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?>?:? does not exist`)},
 	{ReasonUserUnknown, phrases(
 		`user unknown`, `unknown user`, `no such user`, `unknown recipient`, `recipient unknown`,
 		`recipient not found`, `user not found`, `mailbox not found`, `no such mailbox`, `no mailbox here`,
@@ -194,16 +198,20 @@ var families = []family{
 		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
 	{ReasonNotAccept, phrases(
 		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
-		`no smtp service here`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
+		`no smtp service here`, `an mx or srv record indicated no smtp service`, `no mx record`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
 	// A DNS failure reported as such is the resolver's, not proof that
-	// the domain does not exist.
+	// the domain does not exist; "host not found, try again" is the
+	// resolver's TRY_AGAIN (a temporary failure, RFC 2308 §7), while
+	// "host NAME not found" is the answer itself.
+	{ReasonNetworkError, phrases(`host not found, try again`)},
+	{ReasonHostUnknown, phrases(`\bhost \S+ not found`)},
 	{ReasonNetworkError, phrases(`dns error:`, `dns query failed`, `lookup failure`)},
 	{ReasonHostUnknown, phrases(
 		`host unknown`, `host not found`, `bad destination system address`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
 		`domain does not exist`, `name or service not known`, `couldn't find any host named`,
-		`host or domain name not found`, `not a valid domain`, `no mx record`, `no mail host`, `nxdomain`,
+		`host or domain name not found`, `not a valid domain`, `no mail host`, `nxdomain`,
 		`unrouteable mail domain`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
-		`an mx or srv record indicated no smtp service`, `domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
+		`domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
 	{ReasonRequirePTR, phrases(
 		`reverse dns`, `ptr record`, `dns ptr`, `reverse lookup`, `reverse hostname`, `no ptr`,
 		`cannot find your hostname`, `ip name lookup failed`, `reverse-dns`, `rdns`, `reverse dns failed`,
@@ -334,6 +342,8 @@ func classify(r *Result, text string) string {
 		return ReasonAuthFailure
 	case "2.2":
 		return ReasonMailboxFull
+	case "1.6":
+		return ReasonHasMoved
 	case "3.4":
 		return ReasonMesgTooBig
 	case "4.7":

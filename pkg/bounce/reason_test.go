@@ -1,6 +1,9 @@
 package bounce
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // eximAfter is Exim's bounce text for a reply to the given command.
 func eximAfter(command, reply string) string {
@@ -56,9 +59,48 @@ func TestMoreWordingFamiliesAreReadByMeaning(t *testing.T) {
 		// AUP#CDRBL (a block list).
 		{`554 5.2.0 Mail rejected. OFR_506 [506]`, ReasonSpamDetected},
 		{`550 5.1.0 <a@example.org> sender rejected. AUP#CDRBL (in reply to MAIL FROM command)`, ReasonBlocked},
+		// Destinations: a domain or host name that does not exist, a null
+		// MX (RFC 7505, Exim's wording), a domain without an MX, and the
+		// resolver's definitive answer against its TRY_AGAIN.
+		{`grace@nowhere.example: Domain does not exist`, ReasonHostUnknown},
+		{`550 mx.nowhere.example does not exist`, ReasonHostUnknown},
+		{`an MX or SRV record indicated no SMTP service`, ReasonNotAccept},
+		{`No mx record found for domain=example.net`, ReasonNotAccept},
+		{`DNS lookup failure: host mx.nowhere.example not found`, ReasonHostUnknown},
+		{`Name service error for domain example.com: Host not found, try again`, ReasonNetworkError},
+		// A mailbox that does not exist stays a mailbox.
+		{`550 5.1.1 <grace@example.com>: mailbox does not exist`, ReasonUserUnknown},
+		{`vdelivermail: account is locked email bounced grace@example.com`, ReasonSuspend},
+		{`501 Rcpt-To validation failed: 5.7.1 This system is not configured to relay mail`, ReasonNoRelaying},
+		// X.1.6 (RFC 3463): moved, no forwarding address, whatever the
+		// wording says.
+		{`550 5.1.6 not our customer`, ReasonHasMoved},
+		// A pipe recipient whose program failed (Sendmail's transcript).
+		{`"|/usr/bin/procmail -f- || exit 75 #grace"... Service unavailable`, ReasonMailerError},
 	} {
 		if r := Parse(tc.text); r.Reason != tc.reason {
 			t.Errorf("%q: reason %q, want %q", tc.text, r.Reason, tc.reason)
 		}
+	}
+}
+
+// A DSN whose only diagnostic is a local program's (Diagnostic-Code type
+// x-unix) failed in that program, even when it says "temporary failure".
+func TestAnXUnixDiagnosticIsAMailerError(t *testing.T) {
+	msg := "From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n" +
+		"--B\nContent-Type: text/plain\n\n<grace@example.org>: temporary failure\n\n" +
+		"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+		"Final-Recipient: rfc822; grace@example.org\nAction: failed\nStatus: 4.3.0\n" +
+		"Diagnostic-Code: x-unix; temporary failure\n\n--B--\n"
+	rep := ParseMessage(msg)
+	if rc := rep.Recipients[0]; rc.Reason != ReasonMailerError {
+		t.Errorf("reason %q (reply %q), want %q", rc.Reason, rc.Reply, ReasonMailerError)
+	}
+	// With an SMTP reply beside it, the reply is what failed.
+	smtp := strings.Replace(msg, "Diagnostic-Code: x-unix; temporary failure", "Diagnostic-Code: x-unix; 75", 1)
+	smtp = strings.Replace(smtp, "<grace@example.org>: temporary failure", "<grace@example.org>: host mx.example.org[192.0.2.80] said: 452 4.3.0 temporary failure", 1)
+	if rc := ParseMessage(smtp).Recipients[0]; rc.Reason == ReasonMailerError {
+		t.Errorf("with an SMTP reply: reason %q, want the reply's own", rc.Reason)
 	}
 }

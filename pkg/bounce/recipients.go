@@ -328,6 +328,15 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 		r.Reply = clip(unfold(sanitize.Text(diag)))
 	}
 	r.Reason = classify(&r, text)
+	if strings.EqualFold(diagType, "x-unix") && r.ReplyCode == 0 {
+		// RFC 3464 §2.3.6: the only diagnostic came from a local delivery
+		// program (a Unix mailer such as procmail or a pipe), not from an
+		// SMTP peer; what failed is that program.
+		switch r.Reason {
+		case ReasonSystemError, ReasonUndefined, ReasonExpired:
+			r.Reason = ReasonMailerError
+		}
+	}
 	if rc.Action == "failed" {
 		r.Reason = finalReason(r)
 	}
