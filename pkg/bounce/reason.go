@@ -110,6 +110,10 @@ var families = []family{
 		`unauthenticated senders`, `smtp authentication`, `authentication required`, `must authenticate`,
 		`must issue a starttls`, `encryption required`, `tls required`, `delivery not authorized`)},
 	{ReasonContentError, phrases(`media error`)},
+	// An address that cannot be parsed (RFC 3463 X.1.3, X.1.7), and
+	// replies that say the command itself was not understood (RFC 5321
+	// §4.2.4: 502, 504).
+	{ReasonSyntaxError, phrases(`malformed address`, `command parameter not implemented`, `command not implemented`)},
 	// Exchange Online's directory-based edge blocking: the recipient is not
 	// in the tenant's directory.
 	{ReasonUserUnknown, phrases(`recipient address rejected: access denied`)},
@@ -137,7 +141,8 @@ var families = []family{
 		`undeliverable for \d+ days`, `unable to deliver for \d+ days`, `has been delayed`, `will be retried`,
 		`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
 		`did not accept our requests to connect`, `could not deliver for the last`, `envelope expired`,
-		`delivery period expired`, `expired after`, `still undelivered after`)},
+		`delivery period expired`, `expired after`, `still undelivered after`,
+		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
 		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `mail.local`, `exited with status`)},
@@ -149,7 +154,7 @@ var families = []family{
 		`relay access denied`, `relaying denied`, `relay denied`, `relay not permitted`, `relaying not permitted`,
 		`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
 		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`,
-		`not configured to relay`)},
+		`not configured to relay`, `insecure mail relay`)},
 	{ReasonSystemFull, phrases(`insufficient disk space`, `insufficient system storage`, `system full`, `out of disk`)},
 	{ReasonExceedLimit, phrases(
 		`exceeds administrative limit`, `message length exceeds`, `exceeds fixed maximum message size`)},
@@ -194,7 +199,7 @@ var families = []family{
 		`invalid final delivery userid`, `doesn't have a .* account`, `no account by that name`,
 		`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
 		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
-		`user invalid`, `invalid user`, `unrouteable address`, `unroutable address`, `mailbox name not allowed`,
+		`user invalid`, `invalid user`, `mailbox name not allowed`,
 		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
 	{ReasonNotAccept, phrases(
 		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
@@ -210,7 +215,7 @@ var families = []family{
 		`host unknown`, `host not found`, `bad destination system address`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
 		`domain does not exist`, `name or service not known`, `couldn't find any host named`,
 		`host or domain name not found`, `not a valid domain`, `no mail host`, `nxdomain`,
-		`unrouteable mail domain`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
+		`unrouteable mail domain`, `unrouteable address`, `unroutable address`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
 		`domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
 	{ReasonRequirePTR, phrases(
 		`reverse dns`, `ptr record`, `dns ptr`, `reverse lookup`, `reverse hostname`, `no ptr`,

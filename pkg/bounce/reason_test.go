@@ -75,6 +75,16 @@ func TestMoreWordingFamiliesAreReadByMeaning(t *testing.T) {
 		// X.1.6 (RFC 3463): moved, no forwarding address, whatever the
 		// wording says.
 		{`550 5.1.6 not our customer`, ReasonHasMoved},
+		// Exim's "Unrouteable address" is its router finding no route to
+		// the domain.
+		{`Unrouteable address`, ReasonHostUnknown},
+		// A sender that gave up after its retries or its time limit.
+		{`Delivery failed 20 attempts: grace@example.com`, ReasonExpired},
+		{`Delivery to the following recipients was aborted after 5.0 hour(s)`, ReasonExpired},
+		// Addresses that cannot be parsed, commands not understood.
+		{`grace@example.com <heidi@example.net>: malformed address: <heidi@example.net> may not follow grace@example.com`, ReasonSyntaxError},
+		{`504 5.5.4 Command parameter not implemented`, ReasonSyntaxError},
+		{`554 Insecure Mail Relay`, ReasonNoRelaying},
 		// A pipe recipient whose program failed (Sendmail's transcript).
 		{`"|/usr/bin/procmail -f- || exit 75 #grace"... Service unavailable`, ReasonMailerError},
 	} {
