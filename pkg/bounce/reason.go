@@ -114,6 +114,10 @@ var families = []family{
 	// replies that say the command itself was not understood (RFC 5321
 	// §4.2.4: 502, 504).
 	{ReasonSyntaxError, phrases(`malformed address`, `command parameter not implemented`, `command not implemented`)},
+	// The recipient's own choice refuses the sender, whatever status code
+	// comes with it (Facebook's RCP-P2 "refused due to recipient
+	// preferences").
+	{ReasonFiltered, phrases(`due to recipient preferences`, `refuses to receive`, `refuse to receive`)},
 	// Exchange Online's directory-based edge blocking: the recipient is not
 	// in the tenant's directory.
 	{ReasonUserUnknown, phrases(`recipient address rejected: access denied`)},
@@ -122,7 +126,7 @@ var families = []family{
 	{ReasonPolicyViolation, phrases(
 		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
 	{ReasonSpamDetected, phrases(
-		`spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
+		`message content rejected`, `spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
 		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`, `blacklisted url`,
 		`blacklisted link`, `uribl`)},
 	{ReasonMailboxFull, phrases(
@@ -354,6 +358,12 @@ func classify(r *Result, text string) string {
 	case "4.7":
 		return ReasonExpired
 	}
+	// "Message content rejected" names no cause: with X.6.x (RFC 3463
+	// §3.7, media) the content's form was refused, otherwise a content
+	// filter judged it (spam).
+	if strings.HasPrefix(detail(r.EnhancedCode), "6.") && strings.Contains(hay, "content rejected") {
+		return ReasonContentError
+	}
 	for _, f := range families {
 		if anyMatch(f.phrases, hay) {
 			reason := f.reason
@@ -396,7 +406,7 @@ func detail(enhanced string) string {
 // that a recipient is not struck from a list on a filter's word) unless
 // the status code says X.1.x, no such mailbox.
 func mailboxReason(r *Result, text string) string {
-	if statusReason[detail(r.EnhancedCode)] == ReasonUserUnknown {
+	if statusReason[detail(r.EnhancedCode)] == ReasonUserUnknown || reNoAccount.MatchString(strings.ToLower(r.Reply)) {
 		return ReasonUserUnknown
 	}
 	if stageOf(r, text) == "DATA" {
@@ -431,6 +441,11 @@ func byStage(r *Result, text, reason string) string {
 	}
 	return reason
 }
+
+// reNoAccount is a reply that states the account does not exist at the
+// receiver ("This user doesn't have a example.com account"): the mailbox
+// provider's own word, not a filter's, whatever the command.
+var reNoAccount = lazyRegexp(`doesn't have an? [a-z0-9.-]+ account`)
 
 // reStage finds the command a reply answered in the wording around it:
 // Postfix's "(in reply to RCPT TO command)", Exim's "after RCPT TO:<...>",

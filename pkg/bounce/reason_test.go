@@ -85,6 +85,12 @@ func TestMoreWordingFamiliesAreReadByMeaning(t *testing.T) {
 		{`grace@example.com <heidi@example.net>: malformed address: <heidi@example.net> may not follow grace@example.com`, ReasonSyntaxError},
 		{`504 5.5.4 Command parameter not implemented`, ReasonSyntaxError},
 		{`554 Insecure Mail Relay`, ReasonNoRelaying},
+		// A content filter's verdict, unless X.6.x says the form was
+		// refused.
+		{`550 5.7.1 Message content rejected`, ReasonSpamDetected},
+		{`550 5.6.1 Message content rejected`, ReasonContentError},
+		// The recipient's own choice, even with a mailbox status code.
+		{`550 5.1.1 RCP-P2 Refused due to recipient preferences`, ReasonFiltered},
 		// A pipe recipient whose program failed (Sendmail's transcript).
 		{`"|/usr/bin/procmail -f- || exit 75 #grace"... Service unavailable`, ReasonMailerError},
 	} {
@@ -112,5 +118,33 @@ func TestAnXUnixDiagnosticIsAMailerError(t *testing.T) {
 	smtp = strings.Replace(smtp, "<grace@example.org>: temporary failure", "<grace@example.org>: host mx.example.org[192.0.2.80] said: 452 4.3.0 temporary failure", 1)
 	if rc := ParseMessage(smtp).Recipients[0]; rc.Reason == ReasonMailerError {
 		t.Errorf("with an SMTP reply: reason %q, want the reply's own", rc.Reason)
+	}
+}
+
+// "User unknown" after the message was transferred is a filter's answer,
+// unless the receiver states that the account does not exist.
+func TestAMailboxRefusedAfterDataIsFilteredUnlessTheAccountIsSaidNotToExist(t *testing.T) {
+	for _, tc := range []struct{ reply, reason string }{
+		{"554 delivery error: dd This user doesn't have a example.com account (grace@example.com) [0]", ReasonUserUnknown},
+		{"550 Unknown user grace@example.com", ReasonFiltered},
+	} {
+		text := "<grace@example.com>: host mx.example.com[192.0.2.90] said: " + tc.reply + " (in reply to end of DATA command)"
+		if r := Parse(text); r.Reason != tc.reason {
+			t.Errorf("%q: reason %q, want %q", tc.reply, r.Reason, tc.reason)
+		}
+	}
+}
+
+// A bounce whose body says nothing readable is read by its subject.
+func TestTheSubjectNamesTheReasonWhenTheBodyDoesNot(t *testing.T) {
+	msg := "From: MAILER-DAEMON@example.org\nSubject: Returned mail: User unknown\n" +
+		"Content-Type: text/plain\n\nThe original message was received at Thu Oct 13 15:22:22 2026\n"
+	if rc := ParseMessage(msg).Recipients[0]; rc.Reason != ReasonUserUnknown {
+		t.Errorf("reason %q, want %q", rc.Reason, ReasonUserUnknown)
+	}
+	// A body that says why wins over the subject.
+	msg = strings.Replace(msg, "The original", "<grace@example.org>: 552 5.2.2 Mailbox full\nThe original", 1)
+	if rc := ParseMessage(msg).Recipients[0]; rc.Reason != ReasonMailboxFull {
+		t.Errorf("reason %q, want %q", rc.Reason, ReasonMailboxFull)
 	}
 }

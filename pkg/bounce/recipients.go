@@ -152,6 +152,18 @@ func ParseMessage(text string) Report {
 		}
 		rep.Recipients = append(rep.Recipients, rc)
 	}
+	for i := range rep.Recipients {
+		rc := &rep.Recipients[i]
+		if rc.Reason == ReasonUndefined && rep.Subject != "" && rc.Action != "delivered" {
+			// Nothing in the body says why (the report is nested deeper
+			// than is read, or in words no family knows): Sendmail and
+			// others name the reason in the subject ("Returned mail: User
+			// unknown").
+			tmp := rc.Result
+			tmp.Reply = rep.Subject
+			rc.Reason = classify(&tmp, rep.Subject)
+		}
+	}
 	return rep
 }
 
