@@ -365,6 +365,12 @@ func classify(r *Result, text string) string {
 		return ReasonContentError
 	}
 	for _, f := range families {
+		if f.reason == ReasonExpired && r.ReplyCode >= 500 {
+			// A receiver's permanent refusal is not an expiry, even when
+			// the sender's text beside it speaks of its queue (qmail-send
+			// adds "this message has been in the queue too long").
+			continue
+		}
 		if anyMatch(f.phrases, hay) {
 			reason := f.reason
 			if reason == ReasonUserUnknown {
@@ -450,7 +456,22 @@ var reNoAccount = lazyRegexp(`doesn't have an? [a-z0-9.-]+ account`)
 // reStage finds the command a reply answered in the wording around it:
 // Postfix's "(in reply to RCPT TO command)", Exim's "after RCPT TO:<...>",
 // Yahoo's "[RCPT_TO]".
-var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end of data|data|helo|ehlo|initial connection)\b|\[(rcpt_to|mail_from)\]|\b(refused to talk to me)\b`)
+var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end of data|data|helo|ehlo|initial connection)\b|\[(rcpt_to|mail_from)\]|\b(refused to talk to me)\b|` +
+	// qmail-remote.c: "Connected to HOST but greeting failed", "... but my
+	// name was rejected" (HELO), "... but sender was rejected" (MAIL),
+	// "HOST does not like recipient" (RCPT), "HOST failed on DATA
+	// command", "HOST failed after I sent the message" (DATA).
+	`\bbut (greeting failed|my name was rejected|sender was rejected)|\b(does not like recipient|failed on data command|failed after i sent the message)`)
+
+// qmailStage names the command of qmail-remote's wording.
+var qmailStage = map[string]string{
+	"greeting failed":                 "initial connection",
+	"my name was rejected":            "HELO",
+	"sender was rejected":             "MAIL",
+	"does not like recipient":         "RCPT",
+	"failed on data command":          "DATA",
+	"failed after i sent the message": "DATA",
+}
 
 // stageOf returns the SMTP verb ("RCPT", "MAIL", "DATA", ...) the reply
 // answered, or "" when nothing says.
@@ -461,7 +482,7 @@ func stageOf(r *Result, text string) string {
 			text = text[:maxScan]
 		}
 		if m := reStage.FindStringSubmatch(text); m != nil {
-			st = m[1] + m[2] + m[3]
+			st = m[1] + m[2] + m[3] + qmailStage[strings.ToLower(m[4]+m[5])]
 		}
 	}
 	st = strings.ToUpper(st)

@@ -27,6 +27,12 @@ func TestAReplyThatNamesNoCauseIsReadByTheCommandItAnswered(t *testing.T) {
 		// The same words after RCPT TO are about the recipient.
 		{"mailbox that does not exist at RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 5.1.1 grace does not exist"), ReasonUserUnknown},
 		{"access denied at RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 Access denied"), ReasonRejected},
+		// qmail-remote's wording names the command.
+		{"qmail: HELO refused", "<grace@example.net>:\nConnected to 192.0.2.63 but my name was rejected.\nRemote host said: 501 5.0.0 Invalid domain name\nI'm not going to try again; this message has been in the queue too long.", ReasonBlocked},
+		{"qmail: sender refused", "<grace@example.net>:\nConnected to 192.0.2.64 but sender was rejected.\nRemote host said: 553 sorry, that domain isn't known here", ReasonRejected},
+		{"qmail: no such mailbox after DATA", "<grace@example.net>:\n192.0.2.65 failed after I sent the message.\nRemote host said: 550 no such user here", ReasonFiltered},
+		// Without a permanent reply, qmail's queue note is an expiry.
+		{"qmail: gave up on a temporary failure", "<grace@example.net>:\nSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\nI'm not going to try again; this message has been in the queue too long.", ReasonExpired},
 		// A temporary refusal at the greeting is not a block by itself.
 		{"busy at the greeting", eximAfter("initial connection", "421 Service not available, closing channel"), ReasonSystemError},
 		// A specific cause keeps its own reason whatever the command.
