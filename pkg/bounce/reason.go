@@ -38,6 +38,8 @@ const (
 	ReasonSystemError     = "systemerror"     // the receiving system failed
 	ReasonSystemFull      = "systemfull"      // the receiving system is out of storage
 	ReasonMailerError     = "mailererror"     // a local delivery program failed
+	ReasonFeedback        = "feedback"        // not a bounce: an abuse (complaint) report, RFC 5965 ARF
+	ReasonVacation        = "vacation"        // not a bounce: an automatic reply, RFC 3834
 	ReasonUndefined       = "undefined"       // nothing says why
 )
 

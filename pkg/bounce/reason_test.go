@@ -154,3 +154,32 @@ func TestTheSubjectNamesTheReasonWhenTheBodyDoesNot(t *testing.T) {
 		t.Errorf("reason %q, want %q", rc.Reason, ReasonMailboxFull)
 	}
 }
+
+// Messages that are not bounces say so: an abuse report (RFC 5965) and an
+// automatic reply (RFC 3834). Bounces carry Auto-Submitted too, and stay
+// bounces.
+func TestAbuseReportsAndAutomaticRepliesAreNotReadAsBounces(t *testing.T) {
+	arf := "From: abuse@example.net\nSubject: Abuse report\n" +
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=\"A\"\n\n" +
+		"--A\nContent-Type: text/plain\n\nThis is an abuse report; the message was classified as spam.\n\n" +
+		"--A\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: ExampleFBL/1.0\nVersion: 1\n\n--A--\n"
+	away := "From: grace@example.org\nSubject: Automatic reply: Lunch\nAuto-Submitted: auto-replied\n\n" +
+		"I am away until Monday.\n"
+	outlook := "From: grace@example.org\nSubject: Automatic reply: Lunch\n\nI am away until Monday.\n"
+	exim := "From: Mail Delivery System <Mailer-Daemon@example.org>\nSubject: Mail delivery failed\n" +
+		"Auto-Submitted: auto-replied\n\n" + eximAfter("RCPT TO:<grace@example.com>", "552 5.2.2 Mailbox full")
+	postfix := "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\nAuto-Submitted: auto-replied\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\n\n" +
+		"--P\nContent-Type: text/plain\n\n--- Delivery report unavailable ---\n\n--P--\n"
+	for _, tc := range []struct{ name, msg, reason string }{
+		{"ARF report", arf, ReasonFeedback},
+		{"RFC 3834 auto-reply", away, ReasonVacation},
+		{"Outlook's automatic reply", outlook, ReasonVacation},
+		{"Exim bounce with Auto-Submitted", exim, ReasonMailboxFull},
+		{"Postfix report without fields", postfix, ReasonUndefined},
+	} {
+		if rc := ParseMessage(tc.msg).Recipients[0]; rc.Reason != tc.reason {
+			t.Errorf("%s: reason %q, want %q", tc.name, rc.Reason, tc.reason)
+		}
+	}
+}

@@ -152,6 +152,17 @@ func ParseMessage(text string) Report {
 		}
 		rep.Recipients = append(rep.Recipients, rc)
 	}
+	if notBounce := notABounce(m, len(groups) > 0); notBounce != "" {
+		for i := range rep.Recipients {
+			// An abuse report is never a bounce, whatever its quoted
+			// text says; an automatic reply is read so only where
+			// nothing in it reads as a failure.
+			rc := &rep.Recipients[i]
+			if notBounce == ReasonFeedback || rc.Reason == ReasonUndefined && rc.ReplyCode == 0 && rc.EnhancedCode == "" {
+				rc.Reason = notBounce
+			}
+		}
+	}
 	for i := range rep.Recipients {
 		rc := &rep.Recipients[i]
 		if rc.Reason == ReasonUndefined && rep.Subject != "" && rc.Action != "delivered" {
@@ -165,6 +176,35 @@ func ParseMessage(text string) Report {
 		}
 	}
 	return rep
+}
+
+// autoReplySubjects start the subjects of automatic replies that carry no
+// RFC 3834 field: Outlook's "Automatic reply:", and the common others.
+var autoReplySubjects = []string{"automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "autoresponse"}
+
+// notABounce says what a message without a delivery report is when it is
+// not a bounce at all: an abuse report (RFC 5965) or an automatic reply
+// (RFC 3834 §5: Auto-Submitted: auto-replied). Bounces themselves carry
+// Auto-Submitted too (Postfix sets it), so a message with DSN fields is
+// never read as an automatic reply.
+func notABounce(m *message, hasDSN bool) string {
+	if hasDSN || m.report || m.header == nil {
+		return ""
+	}
+	if m.feedback {
+		return ReasonFeedback
+	}
+	auto := strings.ToLower(strings.TrimSpace(m.header.Get("Auto-Submitted")))
+	subject := strings.ToLower(strings.TrimSpace(decodeHeader(m.header.Get("Subject"))))
+	if strings.HasPrefix(auto, "auto-replied") || m.header.Get("X-Autoreply") != "" {
+		return ReasonVacation
+	}
+	for _, p := range autoReplySubjects {
+		if strings.HasPrefix(subject, p) {
+			return ReasonVacation
+		}
+	}
+	return ""
 }
 
 // bodyText joins the text parts of the message.
