@@ -160,7 +160,9 @@ var families = []family{
 		`relay access denied`, `relaying denied`, `relay denied`, `relay not permitted`, `relaying not permitted`,
 		`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
 		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`,
-		`not configured to relay`, `insecure mail relay`)},
+		`not configured to relay`, `insecure mail relay`,
+		// A relay (Amazon SES) that sends only for senders it has verified.
+		`identities failed the check`)},
 	{ReasonSystemFull, phrases(`insufficient disk space`, `insufficient system storage`, `system full`, `out of disk`)},
 	{ReasonExceedLimit, phrases(
 		`exceeds administrative limit`, `message length exceeds`, `exceeds fixed maximum message size`)},
@@ -209,7 +211,7 @@ var families = []family{
 		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
 	{ReasonNotAccept, phrases(
 		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
-		`no smtp service here`, `an mx or srv record indicated no smtp service`, `no mx record`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
+		`no smtp service here`, `an mx or srv record indicated no smtp service`, `no mx record`, `no mx found`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
 	// A DNS failure reported as such is the resolver's, not proof that
 	// the domain does not exist; "host not found, try again" is the
 	// resolver's TRY_AGAIN (a temporary failure, RFC 2308 §7), while

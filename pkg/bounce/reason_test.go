@@ -72,6 +72,8 @@ func TestMoreWordingFamiliesAreReadByMeaning(t *testing.T) {
 		{`550 mx.nowhere.example does not exist`, ReasonHostUnknown},
 		{`an MX or SRV record indicated no SMTP service`, ReasonNotAccept},
 		{`No mx record found for domain=example.net`, ReasonNotAccept},
+		{`grace@example.net: No MX found for domain`, ReasonNotAccept},
+		{`554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: judy@example.org`, ReasonNoRelaying},
 		{`DNS lookup failure: host mx.nowhere.example not found`, ReasonHostUnknown},
 		{`Name service error for domain example.com: Host not found, try again`, ReasonNetworkError},
 		// A mailbox that does not exist stays a mailbox.
