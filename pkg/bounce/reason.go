@@ -433,19 +433,16 @@ func mailboxReason(r *Result, text string) string {
 // policy refusal there refuses the sender: rejected (RFC 5321 §3.3: the
 // receiver checks the reverse-path at MAIL, the forward-path at RCPT).
 func byStage(r *Result, text, reason string) string {
-	switch reason {
-	case ReasonRejected, ReasonUserUnknown, ReasonFiltered, ReasonPolicyViolation, ReasonSecurityError,
-		ReasonHostUnknown, ReasonSyntaxError:
-	default:
-		return reason
-	}
+	generic := reason == ReasonRejected || reason == ReasonUserUnknown || reason == ReasonFiltered ||
+		reason == ReasonPolicyViolation || reason == ReasonHostUnknown
 	switch stageOf(r, text) {
 	case "CONNECT", "HELO":
-		if r.Permanent && reason != ReasonSyntaxError {
+		if r.Permanent && (generic || reason == ReasonSecurityError) {
 			return ReasonBlocked
 		}
 	case "MAIL":
-		if reason != ReasonSecurityError && reason != ReasonSyntaxError {
+		// "Authentication required" at MAIL FROM stays securityerror.
+		if generic {
 			return ReasonRejected
 		}
 	}

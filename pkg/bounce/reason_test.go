@@ -24,6 +24,7 @@ func TestAReplyThatNamesNoCauseIsReadByTheCommandItAnswered(t *testing.T) {
 		{"refusal at EHLO", eximAfter("EHLO client.example.org", "550 Rejected"), ReasonBlocked},
 		{"Postfix's refused greeting", "<grace@example.com>: host mx.example.com[192.0.2.61] refused to talk to me:\n    554 Go away", ReasonBlocked},
 		{"sender that does not exist at MAIL FROM", eximAfter("MAIL FROM:<judy@example.org> SIZE=1022", "553 5.1.0 judy example.org does not exist E1234"), ReasonRejected},
+		{"authentication required at MAIL FROM", eximAfter("MAIL FROM:<judy@example.org>", "530 5.7.0 Authentication required"), ReasonSecurityError},
 		// The same words after RCPT TO are about the recipient.
 		{"mailbox that does not exist at RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 5.1.1 grace does not exist"), ReasonUserUnknown},
 		{"access denied at RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 Access denied"), ReasonRejected},
