@@ -186,3 +186,23 @@ func TestAbuseReportsAndAutomaticRepliesAreNotReadAsBounces(t *testing.T) {
 		}
 	}
 }
+
+// "Action: expired" (not RFC 3464's, but written by some senders) is a
+// message whose retries ran out, unless a permanent reply says otherwise.
+func TestAnExpiredActionIsAnExpiry(t *testing.T) {
+	msg := func(diag string) string {
+		return "From: MAILER-DAEMON@example.org\nSubject: Undelivered\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=\"E\"\n\n" +
+			"--E\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n" +
+			"--E\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+			"Final-Recipient: rfc822; grace@example.com\nAction: expired\nStatus: \nDiagnostic-Code: " + diag + "\n\n--E--\n"
+	}
+	for _, tc := range []struct{ diag, reason string }{
+		{"Connection timed out", ReasonExpired},
+		{"smtp; 552 5.2.2 Mailbox full", ReasonMailboxFull},
+	} {
+		if rc := ParseMessage(msg(tc.diag)).Recipients[0]; rc.Reason != tc.reason {
+			t.Errorf("%q: reason %q, want %q", tc.diag, rc.Reason, tc.reason)
+		}
+	}
+}

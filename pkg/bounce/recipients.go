@@ -389,8 +389,13 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 			r.Reason = ReasonMailerError
 		}
 	}
-	if rc.Action == "failed" {
+	switch {
+	case rc.Action == "failed":
 		r.Reason = finalReason(r)
+	case rc.Action == "expired" && r.ReplyCode < 500:
+		// Not an RFC 3464 §2.3.3 action, but some senders (SendGrid)
+		// write it for a message whose retries ran out.
+		r.Reason = ReasonExpired
 	}
 	rc.Action = sanitize.Text(rc.Action)
 	rc.Recipient = sanitize.Text(rc.Recipient)
