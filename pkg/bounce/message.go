@@ -158,7 +158,18 @@ func (m *message) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		m.texts = append(m.texts, stripTags(decodeCharset(data, params["charset"])))
 	default:
 		if strings.HasPrefix(ctype, "text/") {
-			m.texts = append(m.texts, decodeCharset(data, params["charset"]))
+			text := decodeCharset(data, params["charset"])
+			if len(m.texts) > 0 && looksLikeMessage(strings.TrimLeft(text, "\r\n")) {
+				// A later text part that starts with a header block is
+				// the returned message sent as plain text (Oracle
+				// Messaging Server does so): the sender's headers, not
+				// the receiver's words.
+				if g := fieldGroups(text); len(g) > 0 && m.original == nil {
+					m.original = g[0]
+				}
+				return
+			}
+			m.texts = append(m.texts, text)
 		}
 	}
 }

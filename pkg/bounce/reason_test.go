@@ -206,3 +206,24 @@ func TestAnExpiredActionIsAnExpiry(t *testing.T) {
 		}
 	}
 }
+
+// A returned message sent as a later text/plain part is the sender's
+// headers: a filter's header in it ("X-Proofpoint-...") says nothing about
+// why delivery failed.
+func TestReturnedHeadersInAPlainTextPartAreNotTheReceiversWords(t *testing.T) {
+	msg := "From: postmaster@example.org\nSubject: Delivery delayed\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\n\n" +
+		"--R\nContent-Type: text/plain\n\nYour message has been enqueued and undeliverable for 1 day.\n" +
+		"Failed connect() to TCP port 25 of 192.0.2.100  Error: Connection timed out\n\n" +
+		"--R\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+		"Final-Recipient: rfc822; grace@example.com\nAction: delayed\n" +
+		"Status: 4.4.7 (unable to deliver this message after 1 day)\n\n" +
+		"--R\nContent-Type: text/plain\n\nReturn-path: <judy@example.org>\n" +
+		"Received: from client.example.org by mx.example.org; Fri, 21 Nov 2026 00:30:14 +0000\n" +
+		"From: Judy <judy@example.org>\nSubject: Lunch\n" +
+		"X-Proofpoint-Spam-Details: rule=notspam policy=default score=0\n\nHello\n--R--\n"
+	rc := ParseMessage(msg).Recipients[0]
+	if rc.Reason != ReasonExpired || rc.Recognised {
+		t.Errorf("reason %q rule %q, want %q and no rule", rc.Reason, rc.Rule, ReasonExpired)
+	}
+}
