@@ -227,3 +227,15 @@ func TestReturnedHeadersInAPlainTextPartAreNotTheReceiversWords(t *testing.T) {
 		t.Errorf("reason %q rule %q, want %q and no rule", rc.Reason, rc.Rule, ReasonExpired)
 	}
 }
+
+// Without a marker line, the returned message starts at its first
+// Received field: its headers and body are the sender's words.
+func TestTheReturnedMessageStartsAtItsFirstReceivedField(t *testing.T) {
+	msg := "From: mailer-daemon@example.org\nSubject: Undeliverable\n\n" +
+		"grace@example.com Error, connection timed out.\n\n" +
+		"Received: from client.example.org by mx.example.org; Fri, 21 Nov 2026 00:30:14 +0000\n" +
+		"Content-Type: text/plain\nSubject: our spam filter and virus scanner\n\nHello\n"
+	if rc := ParseMessage(msg).Recipients[0]; rc.Reason != ReasonNetworkError {
+		t.Errorf("reason %q, want %q", rc.Reason, ReasonNetworkError)
+	}
+}

@@ -250,6 +250,12 @@ func humanPart(body string) string {
 			cut = i
 		}
 	}
+	// Without a marker, the returned message starts at its first trace
+	// field (RFC 5322 §3.6.7: Received is the topmost field a relayed
+	// message has).
+	if i := strings.Index(low, "\nreceived:"); i > 0 && i < cut {
+		cut = i
+	}
 	if cut > maxScan {
 		cut = maxScan
 	}
