@@ -239,3 +239,17 @@ func TestTheReturnedMessageStartsAtItsFirstReceivedField(t *testing.T) {
 		t.Errorf("reason %q, want %q", rc.Reason, ReasonNetworkError)
 	}
 }
+
+// Postfix's smtpd transcript for the postmaster: the failure is the first
+// refusing "Out:" reply, not the 250s around it.
+func TestTheSmtpdTranscriptFailureIsTheFirstRefusingReply(t *testing.T) {
+	text := "Transcript of session follows.\n\n" +
+		" Out: 220 mx.example.org ESMTP\n In:  EHLO client.example.net\n Out: 250-mx.example.org\n Out: 250 DSN\n" +
+		" In:  MAIL FROM:<judy@example.net>\n Out: 250 2.1.0 Ok\n In:  RCPT TO:<grace@example.org>\n Out: 250 2.1.5 Ok\n" +
+		" In:  DATA\n Out: 354 End data with <CR><LF>.<CR><LF>\n Out: 451 4.3.0 Error: queue file write error\n" +
+		" In:  QUIT\n Out: 221 2.0.0 Bye\n"
+	r := Parse(text)
+	if r.ReplyCode != 451 || r.Stage != "DATA" || r.Reason != ReasonSystemError {
+		t.Errorf("code %d stage %q reason %q, want 451 DATA %q", r.ReplyCode, r.Stage, r.Reason, ReasonSystemError)
+	}
+}
