@@ -105,7 +105,7 @@ var families = []family{
 	// as spam; Cox's AUP#CXBL, AUP#IPBL and AUP#CDRBL an address on a
 	// block list (cox.com, "Email error codes").
 	{ReasonSpamDetected, phrases(`\bofr_506\b`)},
-	{ReasonBlocked, phrases(`aup#(?:cx|ip|cdr|r)bl\b`)},
+	{ReasonBlocked, phrases(`aup#(?:cx|ip|cdr)bl\b`)},
 	// Wording that names its category outright, before the address
 	// block wording that would otherwise claim "blocked" or "denied".
 	{ReasonSecurityError, phrases(
@@ -221,7 +221,7 @@ var families = []family{
 	{ReasonNetworkError, phrases(`dns error:`, `dns query failed`, `lookup failure`)},
 	{ReasonHostUnknown, phrases(
 		`host unknown`, `host not found`, `bad destination system address`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
-		`domain does not exist`, `name or service not known`, `couldn't find any host named`,
+		`name or service not known`, `couldn't find any host named`,
 		`host or domain name not found`, `not a valid domain`, `no mail host`, `nxdomain`,
 		`unrouteable mail domain`, `unrouteable address`, `unroutable address`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
 		`domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
