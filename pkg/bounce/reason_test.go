@@ -181,8 +181,12 @@ func TestAbuseReportsAndAutomaticRepliesAreNotReadAsBounces(t *testing.T) {
 		{"Exim bounce with Auto-Submitted", exim, ReasonMailboxFull},
 		{"Postfix report without fields", postfix, ReasonUndefined},
 	} {
-		if rc := ParseMessage(tc.msg).Recipients[0]; rc.Reason != tc.reason {
+		rc := ParseMessage(tc.msg).Recipients[0]
+		if rc.Reason != tc.reason {
 			t.Errorf("%s: reason %q, want %q", tc.name, rc.Reason, tc.reason)
+		}
+		if notBounce := tc.reason == ReasonFeedback || tc.reason == ReasonVacation; notBounce != strings.HasPrefix(rc.Explanation, "Not a bounce") {
+			t.Errorf("%s: explanation %q", tc.name, rc.Explanation)
 		}
 	}
 }

@@ -160,6 +160,7 @@ func ParseMessage(text string) Report {
 			rc := &rep.Recipients[i]
 			if notBounce == ReasonFeedback || rc.Reason == ReasonUndefined && rc.ReplyCode == 0 && rc.EnhancedCode == "" {
 				rc.Reason = notBounce
+				rc.Explanation = notBounceExplanation[notBounce]
 			}
 		}
 	}
@@ -176,6 +177,14 @@ func ParseMessage(text string) Report {
 		}
 	}
 	return rep
+}
+
+var notBounceExplanation = map[string]string{
+	ReasonFeedback: "Not a bounce: an abuse report (RFC 5965 feedback report) that a receiver sent about a message " +
+		"it accepted, usually because its user marked it as spam. Nothing failed; the complaint counts against " +
+		"the sender's reputation.",
+	ReasonVacation: "Not a bounce: an automatic reply (RFC 3834), such as an out-of-office notice. The message " +
+		"was delivered.",
 }
 
 // autoReplySubjects start the subjects of automatic replies that carry no
