@@ -193,9 +193,10 @@ var families = []family{
 		// The sender's own address, not its IP address, is listed.
 		`(?:to|from) an address that has been (?:black|block)listed`,
 		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`)},
-	// A domain, or a host name (dots, no "@"), that "does not exist" is
-	// the destination, not a mailbox.
-	{ReasonHostUnknown, phrases(`domain does not exist`, `(?:^|[\s<:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?>?:? does not exist`)},
+	// A domain, or a host name (two dots or more, no "@": a local part
+	// such as john.smith has dots too), that "does not exist" is the
+	// destination, not a mailbox.
+	{ReasonHostUnknown, phrases(`domain does not exist`, `(?:^|[\s<:])[a-z0-9-]+(?:\.[a-z0-9-]+){2,}\.?>?:? does not exist`)},
 	{ReasonUserUnknown, phrases(
 		`user unknown`, `unknown user`, `no such user`, `unknown recipient`, `recipient unknown`,
 		`recipient not found`, `user not found`, `mailbox not found`, `no such mailbox`, `no mailbox here`,

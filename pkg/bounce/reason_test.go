@@ -79,6 +79,8 @@ func TestMoreWordingFamiliesAreReadByMeaning(t *testing.T) {
 		{`Name service error for domain example.com: Host not found, try again`, ReasonNetworkError},
 		// A mailbox that does not exist stays a mailbox.
 		{`550 5.1.1 <grace@example.com>: mailbox does not exist`, ReasonUserUnknown},
+		{`550 5.1.1 grace.hopper does not exist here`, ReasonUserUnknown},
+		{`550 5.1.1 <grace.hopper@mail.example.com> does not exist`, ReasonUserUnknown},
 		{`vdelivermail: account is locked email bounced grace@example.com`, ReasonSuspend},
 		{`501 Rcpt-To validation failed: 5.7.1 This system is not configured to relay mail`, ReasonNoRelaying},
 		// X.1.6 (RFC 3463): moved, no forwarding address, whatever the
