@@ -153,6 +153,12 @@ func TestTheSubjectNamesTheReasonWhenTheBodyDoesNot(t *testing.T) {
 	if rc := ParseMessage(msg).Recipients[0]; rc.Reason != ReasonUserUnknown {
 		t.Errorf("reason %q, want %q", rc.Reason, ReasonUserUnknown)
 	}
+	// Another generator's subject carries the original one: the
+	// sender's words.
+	other := strings.Replace(msg, "Returned mail: User unknown", "Undeliverable: our spam filter settings", 1)
+	if rc := ParseMessage(other).Recipients[0]; rc.Reason != ReasonUndefined {
+		t.Errorf("original subject: reason %q, want %q", rc.Reason, ReasonUndefined)
+	}
 	// A body that says why wins over the subject.
 	msg = strings.Replace(msg, "The original", "<grace@example.org>: 552 5.2.2 Mailbox full\nThe original", 1)
 	if rc := ParseMessage(msg).Recipients[0]; rc.Reason != ReasonMailboxFull {

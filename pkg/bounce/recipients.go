@@ -164,16 +164,19 @@ func ParseMessage(text string) Report {
 			}
 		}
 	}
-	for i := range rep.Recipients {
-		rc := &rep.Recipients[i]
-		if rc.Reason == ReasonUndefined && rep.Subject != "" && rc.Action != "delivered" {
-			// Nothing in the body says why (the report is nested deeper
-			// than is read, or in words no family knows): Sendmail and
-			// others name the reason in the subject ("Returned mail: User
-			// unknown").
-			tmp := rc.Result
-			tmp.Reply = rep.Subject
-			rc.Reason = classify(&tmp, rep.Subject)
+	// Sendmail names the reason in the subject, "Returned mail: User
+	// unknown" (savemail.c); other generators put the original subject
+	// there, which is the sender's words and is not read.
+	if _, why, ok := strings.Cut(rep.Subject, "Returned mail: "); ok && why != "" {
+		for i := range rep.Recipients {
+			rc := &rep.Recipients[i]
+			if rc.Reason == ReasonUndefined && rc.Action != "delivered" {
+				// Nothing in the body says why (the report is nested
+				// deeper than is read, or in words no family knows).
+				tmp := rc.Result
+				tmp.Reply = why
+				rc.Reason = classify(&tmp, why)
+			}
 		}
 	}
 	return rep
