@@ -315,10 +315,46 @@ func locateReply(r *Result, text string) (line, reply string) {
 		}
 		return "", d
 	}
+	if reply, cmd := chatFailure(text); reply != "" {
+		r.Stage = cmd
+		return "", reply
+	}
 	for _, para := range paras {
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
 			eximContext(r, text)
 			return "", para[loc[2]:]
+		}
+	}
+	return "", ""
+}
+
+// chatFailure reads the session transcript Postfix's smtpd sends the
+// postmaster ("Out: 451 4.3.0 Error: queue file write error" after "In:
+// DATA", smtpd_chat.c): the first reply that refused something (a 503 only
+// follows an earlier refusal) and the command it answered. Replies that
+// accepted (250) are not the failure.
+func chatFailure(text string) (reply, command string) {
+	if !strings.Contains(text, "Out: ") {
+		return "", ""
+	}
+	last := ""
+	var lines []string
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(t, "In:"):
+			if len(lines) > 0 {
+				return strings.Join(lines, " "), last
+			}
+			last, _, _ = strings.Cut(strings.TrimSpace(t[3:]), " ")
+		case strings.HasPrefix(t, "Out: "):
+			t = strings.TrimSpace(t[5:])
+			if len(t) >= 3 && (t[0] == '4' || t[0] == '5') && !strings.HasPrefix(t, "503") {
+				lines = append(lines, t)
+				if len(t) == 3 || t[3] != '-' {
+					return strings.Join(lines, " "), last
+				}
+			}
 		}
 	}
 	return "", ""

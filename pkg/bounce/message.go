@@ -35,6 +35,11 @@ type message struct {
 	dsn      []textproto.MIMEHeader
 	original textproto.MIMEHeader // headers of the returned message, when present
 	parts    int
+	// feedback is set by an abuse report (RFC 5965 ARF: a
+	// message/feedback-report part), which is not a bounce; report by a
+	// delivery report (RFC 3462 multipart/report; report-type=
+	// delivery-status), which is one even when its fields are missing.
+	feedback, report bool
 }
 
 // IsMessage says whether text is a whole message (a saved .eml or mbox
@@ -114,12 +119,22 @@ func (m *message) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		// read is treated the same way, so its text is still examined.
 		ctype, params = "text/plain", map[string]string{}
 	}
+	if ctype == "multipart/report" {
+		switch strings.ToLower(params["report-type"]) {
+		case "feedback-report":
+			m.feedback = true
+		case "delivery-status", "global-delivery-status":
+			m.report = true
+		}
+	}
 	if strings.HasPrefix(ctype, "multipart/") {
 		m.walkMultipart(params["boundary"], body, depth)
 		return
 	}
 	data, _ := io.ReadAll(transferDecoder(h.Get("Content-Transfer-Encoding"), body))
 	switch ctype {
+	case "message/feedback-report":
+		m.feedback = true
 	case "message/delivery-status", "message/global-delivery-status":
 		m.dsn = append(m.dsn, fieldGroups(string(data))...)
 	case "message/rfc822", "message/global":
@@ -143,7 +158,18 @@ func (m *message) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		m.texts = append(m.texts, stripTags(decodeCharset(data, params["charset"])))
 	default:
 		if strings.HasPrefix(ctype, "text/") {
-			m.texts = append(m.texts, decodeCharset(data, params["charset"]))
+			text := decodeCharset(data, params["charset"])
+			if len(m.texts) > 0 && looksLikeMessage(strings.TrimLeft(text, "\r\n")) {
+				// A later text part that starts with a header block is
+				// the returned message sent as plain text (Oracle
+				// Messaging Server does so): the sender's headers, not
+				// the receiver's words.
+				if g := fieldGroups(text); len(g) > 0 && m.original == nil {
+					m.original = g[0]
+				}
+				return
+			}
+			m.texts = append(m.texts, text)
 		}
 	}
 }

@@ -38,6 +38,8 @@ const (
 	ReasonSystemError     = "systemerror"     // the receiving system failed
 	ReasonSystemFull      = "systemfull"      // the receiving system is out of storage
 	ReasonMailerError     = "mailererror"     // a local delivery program failed
+	ReasonFeedback        = "feedback"        // not a bounce: an abuse (complaint) report, RFC 5965 ARF
+	ReasonVacation        = "vacation"        // not a bounce: an automatic reply, RFC 3834
 	ReasonUndefined       = "undefined"       // nothing says why
 )
 
@@ -98,12 +100,26 @@ type family struct {
 // wording of MTAs and large receivers (Postfix smtpd_check.c, Sendmail,
 // Exim, qmail, Exchange, Gmail, Yahoo and others), by meaning.
 var families = []family{
+	// Codes that receivers document on their postmaster pages say more
+	// than the wording beside them: Orange's OFR_506 is a message refused
+	// as spam; Cox's AUP#CXBL, AUP#IPBL and AUP#CDRBL an address on a
+	// block list (cox.com, "Email error codes").
+	{ReasonSpamDetected, phrases(`\bofr_506\b`)},
+	{ReasonBlocked, phrases(`aup#(?:cx|ip|cdr)bl\b`)},
 	// Wording that names its category outright, before the address
 	// block wording that would otherwise claim "blocked" or "denied".
 	{ReasonSecurityError, phrases(
 		`unauthenticated senders`, `smtp authentication`, `authentication required`, `must authenticate`,
 		`must issue a starttls`, `encryption required`, `tls required`, `delivery not authorized`)},
 	{ReasonContentError, phrases(`media error`)},
+	// An address that cannot be parsed (RFC 3463 X.1.3, X.1.7), and
+	// replies that say the command itself was not understood (RFC 5321
+	// §4.2.4: 502, 504).
+	{ReasonSyntaxError, phrases(`malformed address`, `command parameter not implemented`, `command not implemented`)},
+	// The recipient's own choice refuses the sender, whatever status code
+	// comes with it (Facebook's RCP-P2 "refused due to recipient
+	// preferences").
+	{ReasonFiltered, phrases(`due to recipient preferences`, `refuses to receive`, `refuse to receive`)},
 	// Exchange Online's directory-based edge blocking: the recipient is not
 	// in the tenant's directory.
 	{ReasonUserUnknown, phrases(`recipient address rejected: access denied`)},
@@ -112,7 +128,7 @@ var families = []family{
 	{ReasonPolicyViolation, phrases(
 		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
 	{ReasonSpamDetected, phrases(
-		`spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
+		`message content rejected`, `spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
 		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`, `blacklisted url`,
 		`blacklisted link`, `uribl`)},
 	{ReasonMailboxFull, phrases(
@@ -131,15 +147,22 @@ var families = []family{
 		`undeliverable for \d+ days`, `unable to deliver for \d+ days`, `has been delayed`, `will be retried`,
 		`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
 		`did not accept our requests to connect`, `could not deliver for the last`, `envelope expired`,
-		`delivery period expired`, `expired after`, `still undelivered after`)},
+		`delivery period expired`, `expired after`, `still undelivered after`,
+		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
-		`delivery to a program failed`, `x-unix;`, `pipe to \|`, `mail.local`, `exited with status`)},
+		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `mail.local`, `exited with status`)},
 	{ReasonHasMoved, phrases(`user has moved`, `mailbox has moved`, `has moved to`, `address has changed`)},
+	// The client itself is an open relay (a receiver refusing it), not a
+	// relay request refused.
+	{ReasonBlocked, phrases(`(?:is|as) an open relay`)},
 	{ReasonNoRelaying, phrases(
 		`relay access denied`, `relaying denied`, `relay denied`, `relay not permitted`, `relaying not permitted`,
 		`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
-		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`)},
+		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`,
+		`not configured to relay`, `insecure mail relay`,
+		// A relay (Amazon SES) that sends only for senders it has verified.
+		`identities failed the check`)},
 	{ReasonSystemFull, phrases(`insufficient disk space`, `insufficient system storage`, `system full`, `out of disk`)},
 	{ReasonExceedLimit, phrases(
 		`exceeds administrative limit`, `message length exceeds`, `exceeds fixed maximum message size`)},
@@ -154,7 +177,7 @@ var families = []family{
 		`mailbox is disabled`, `is disabled`, `account suspended`, `has been suspended`, `is suspended`,
 		`account is inactive`, `mailbox is inactive`, `account inactive`, `inactive user`, `account expired`,
 		`has been deactivated`, `mailbox unavailable for this recipient`, `not an active`, `is not active`,
-		`temporarily disabled`, `account has been locked`, `mailbox is frozen`, `temporary locked`,
+		`temporarily disabled`, `account has been locked`, `account is locked`, `mailbox is frozen`, `temporary locked`,
 		`temporarily locked`, `disabled recipient`, `is inactive`,
 		`account is blocked`)},
 	{ReasonRejected, phrases(
@@ -164,7 +187,16 @@ var families = []family{
 		`rejected by sender`, `sender verification`, `purported responsible address`,
 		// Google Groups refuses posts to a group that does not exist or
 		// from senders who may not post to it.
-		`groups.google.com/support`, `permission to post`)},
+		`groups.google.com/support`, `permission to post`,
+		// A mailing list manager refusing a post from a non-member.
+		`not a member of this (?:mailing )?list`, `you are not a member`,
+		// The sender's own address, not its IP address, is listed.
+		`(?:to|from) an address that has been (?:black|block)listed`,
+		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`)},
+	// A domain, or a host name (two dots or more, no "@": a local part
+	// such as john.smith has dots too), that "does not exist" is the
+	// destination, not a mailbox.
+	{ReasonHostUnknown, phrases(`domain does not exist`, `(?:^|[\s<:])[a-z0-9-]+(?:\.[a-z0-9-]+){2,}\.?>?:? does not exist`)},
 	{ReasonUserUnknown, phrases(
 		`user unknown`, `unknown user`, `no such user`, `unknown recipient`, `recipient unknown`,
 		`recipient not found`, `user not found`, `mailbox not found`, `no such mailbox`, `no mailbox here`,
@@ -176,26 +208,30 @@ var families = []family{
 		`invalid final delivery userid`, `doesn't have a .* account`, `no account by that name`,
 		`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
 		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
-		`user invalid`, `invalid user`, `unrouteable address`, `unroutable address`, `mailbox name not allowed`,
+		`user invalid`, `invalid user`, `mailbox name not allowed`,
 		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
 	{ReasonNotAccept, phrases(
 		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
-		`no smtp service here`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
+		`no smtp service here`, `an mx or srv record indicated no smtp service`, `no mx record`, `no mx found`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
 	// A DNS failure reported as such is the resolver's, not proof that
-	// the domain does not exist.
+	// the domain does not exist; "host not found, try again" is the
+	// resolver's TRY_AGAIN (a temporary failure, RFC 2308 §7), while
+	// "host NAME not found" is the answer itself.
+	{ReasonNetworkError, phrases(`host not found, try again`)},
+	{ReasonHostUnknown, phrases(`\bhost \S+ not found`)},
 	{ReasonNetworkError, phrases(`dns error:`, `dns query failed`, `lookup failure`)},
 	{ReasonHostUnknown, phrases(
 		`host unknown`, `host not found`, `bad destination system address`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
-		`domain does not exist`, `name or service not known`, `couldn't find any host named`,
-		`host or domain name not found`, `not a valid domain`, `no mx record`, `no mail host`, `nxdomain`,
-		`unrouteable mail domain`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
-		`an mx or srv record indicated no smtp service`, `domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
+		`name or service not known`, `couldn't find any host named`,
+		`host or domain name not found`, `not a valid domain`, `no mail host`, `nxdomain`,
+		`unrouteable mail domain`, `unrouteable address`, `unroutable address`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
+		`domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
 	{ReasonRequirePTR, phrases(
 		`reverse dns`, `ptr record`, `dns ptr`, `reverse lookup`, `reverse hostname`, `no ptr`,
 		`cannot find your hostname`, `ip name lookup failed`, `reverse-dns`, `rdns`, `reverse dns failed`,
 		`fix reverse dns`, `pointer \(ptr\)`, `cannot resolve your address`, `hostname lookup failed`,
 		`not resolve your hostname`, `unresolvable address`, `client host rejected: cannot find`,
-		`does not resolve to your ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
+		`does not resolve to your ip`, `unverif(?:i|y)able sending ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
 	{ReasonAuthFailure, phrases(
 		`dmarc`, `\bspf\b`, `sender policy framework`, `dkim`, `required authentication level`,
 		`authentication requirements`, `unauthenticated email`, `is unauthenticated`, `not authorized to send`,
@@ -227,7 +263,7 @@ var families = []family{
 		`host rejected`, `blocked by`, `refused to talk to me`, `helo command rejected`, `invalid helo`,
 		`bad helo`, `mail server \[[0-9a-f:.]+\] is`, `part of their network`, `\[bl2`, `\bblocked\b`,
 		`server of your isp`, `contact your internet service provider`, `invalid ip for sending`,
-		`not accepting connections`)},
+		`not accepting connections`, `service refused`)},
 	{ReasonSpamDetected, phrases(
 		`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
 		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `\bube\b`,
@@ -320,21 +356,39 @@ func classify(r *Result, text string) string {
 		return ReasonAuthFailure
 	case "2.2":
 		return ReasonMailboxFull
+	case "1.6":
+		return ReasonHasMoved
 	case "3.4":
 		return ReasonMesgTooBig
 	case "4.7":
 		return ReasonExpired
 	}
+	// "Message content rejected" names no cause: with X.6.x (RFC 3463
+	// §3.7, media) the content's form was refused, otherwise a content
+	// filter judged it (spam).
+	if strings.HasPrefix(detail(r.EnhancedCode), "6.") && strings.Contains(hay, "content rejected") {
+		return ReasonContentError
+	}
 	for _, f := range families {
+		if f.reason == ReasonExpired && r.ReplyCode >= 500 {
+			// A receiver's permanent refusal is not an expiry, even when
+			// the sender's text beside it speaks of its queue (qmail-send
+			// adds "this message has been in the queue too long").
+			continue
+		}
 		if anyMatch(f.phrases, hay) {
-			if f.reason == ReasonUserUnknown {
-				return mailboxReason(r, text)
+			reason := f.reason
+			if reason == ReasonUserUnknown {
+				reason = mailboxReason(r, text)
 			}
-			return f.reason
+			return byStage(r, text, reason)
 		}
 	}
 	if reason, ok := statusReason[detail(r.EnhancedCode)]; ok {
-		return reason
+		return byStage(r, text, reason)
+	}
+	if st := stageOf(r, text); r.Permanent && (st == "CONNECT" || st == "HELO") {
+		return ReasonBlocked
 	}
 	switch r.ReplyCode {
 	case 421, 450, 451, 452:
@@ -363,7 +417,7 @@ func detail(enhanced string) string {
 // that a recipient is not struck from a list on a filter's word) unless
 // the status code says X.1.x, no such mailbox.
 func mailboxReason(r *Result, text string) string {
-	if statusReason[detail(r.EnhancedCode)] == ReasonUserUnknown {
+	if statusReason[detail(r.EnhancedCode)] == ReasonUserUnknown || reNoAccount.MatchString(strings.ToLower(r.Reply)) {
 		return ReasonUserUnknown
 	}
 	if stageOf(r, text) == "DATA" {
@@ -372,10 +426,54 @@ func mailboxReason(r *Result, text string) string {
 	return ReasonUserUnknown
 }
 
+// byStage settles wording that does not say whom it refuses by the command
+// the reply answered. At the greeting and at HELO the receiver knows only
+// the client's address and name, so a permanent refusal there that names
+// no more specific cause refuses the client: blocked. At MAIL FROM the
+// reply is about the envelope sender, so "does not exist", "unknown" or a
+// policy refusal there refuses the sender: rejected (RFC 5321 §3.3: the
+// receiver checks the reverse-path at MAIL, the forward-path at RCPT).
+func byStage(r *Result, text, reason string) string {
+	generic := reason == ReasonRejected || reason == ReasonUserUnknown || reason == ReasonFiltered ||
+		reason == ReasonPolicyViolation || reason == ReasonHostUnknown
+	switch stageOf(r, text) {
+	case "CONNECT", "HELO":
+		if r.Permanent && (generic || reason == ReasonSecurityError) {
+			return ReasonBlocked
+		}
+	case "MAIL":
+		// "Authentication required" at MAIL FROM stays securityerror.
+		if generic {
+			return ReasonRejected
+		}
+	}
+	return reason
+}
+
+// reNoAccount is a reply that states the account does not exist at the
+// receiver ("This user doesn't have a example.com account"): the mailbox
+// provider's own word, not a filter's, whatever the command.
+var reNoAccount = lazyRegexp(`doesn't have an? [a-z0-9.-]+ account`)
+
 // reStage finds the command a reply answered in the wording around it:
 // Postfix's "(in reply to RCPT TO command)", Exim's "after RCPT TO:<...>",
 // Yahoo's "[RCPT_TO]".
-var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end of data|data|helo|ehlo)\b|\[(rcpt_to|mail_from)\]`)
+var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end of data|data|helo|ehlo|initial connection)\b|\[(rcpt_to|mail_from)\]|\b(refused to talk to me)\b|` +
+	// qmail-remote.c: "Connected to HOST but greeting failed", "... but my
+	// name was rejected" (HELO), "... but sender was rejected" (MAIL),
+	// "HOST does not like recipient" (RCPT), "HOST failed on DATA
+	// command", "HOST failed after I sent the message" (DATA).
+	`\bbut (greeting failed|my name was rejected|sender was rejected)|\b(does not like recipient|failed on data command|failed after i sent the message)`)
+
+// qmailStage names the command of qmail-remote's wording.
+var qmailStage = map[string]string{
+	"greeting failed":                 "initial connection",
+	"my name was rejected":            "HELO",
+	"sender was rejected":             "MAIL",
+	"does not like recipient":         "RCPT",
+	"failed on data command":          "DATA",
+	"failed after i sent the message": "DATA",
+}
 
 // stageOf returns the SMTP verb ("RCPT", "MAIL", "DATA", ...) the reply
 // answered, or "" when nothing says.
@@ -386,11 +484,15 @@ func stageOf(r *Result, text string) string {
 			text = text[:maxScan]
 		}
 		if m := reStage.FindStringSubmatch(text); m != nil {
-			st = m[1] + m[2]
+			st = m[1] + m[2] + m[3] + qmailStage[strings.ToLower(m[4]+m[5])]
 		}
 	}
 	st = strings.ToUpper(st)
 	switch {
+	// Exim's "after initial connection", Postfix's "refused to talk to
+	// me" (smtp_proto.c, a refused greeting).
+	case strings.Contains(st, "INITIAL CONNECTION"), strings.Contains(st, "REFUSED TO TALK"):
+		return "CONNECT"
 	case strings.Contains(st, "RCPT"):
 		return "RCPT"
 	case strings.Contains(st, "MAIL"):

@@ -152,7 +152,71 @@ func ParseMessage(text string) Report {
 		}
 		rep.Recipients = append(rep.Recipients, rc)
 	}
+	if notBounce := notABounce(m, len(groups) > 0); notBounce != "" {
+		for i := range rep.Recipients {
+			// An abuse report is never a bounce, whatever its quoted
+			// text says; an automatic reply is read so only where
+			// nothing in it reads as a failure.
+			rc := &rep.Recipients[i]
+			if notBounce == ReasonFeedback || rc.Reason == ReasonUndefined && rc.ReplyCode == 0 && rc.EnhancedCode == "" {
+				rc.Reason = notBounce
+				rc.Explanation = notBounceExplanation[notBounce]
+			}
+		}
+	}
+	// Sendmail names the reason in the subject, "Returned mail: User
+	// unknown" (savemail.c); other generators put the original subject
+	// there, which is the sender's words and is not read.
+	if _, why, ok := strings.Cut(rep.Subject, "Returned mail: "); ok && why != "" {
+		for i := range rep.Recipients {
+			rc := &rep.Recipients[i]
+			if rc.Reason == ReasonUndefined && rc.Action != "delivered" {
+				// Nothing in the body says why (the report is nested
+				// deeper than is read, or in words no family knows).
+				tmp := rc.Result
+				tmp.Reply = why
+				rc.Reason = classify(&tmp, why)
+			}
+		}
+	}
 	return rep
+}
+
+var notBounceExplanation = map[string]string{
+	ReasonFeedback: "Not a bounce: an abuse report (RFC 5965 feedback report) that a receiver sent about a message " +
+		"it accepted, usually because its user marked it as spam. Nothing failed; the complaint counts against " +
+		"the sender's reputation.",
+	ReasonVacation: "Not a bounce: an automatic reply (RFC 3834), such as an out-of-office notice. The message " +
+		"was delivered.",
+}
+
+// autoReplySubjects start the subjects of automatic replies that carry no
+// RFC 3834 field: Outlook's "Automatic reply:", and the common others.
+var autoReplySubjects = []string{"automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "autoresponse"}
+
+// notABounce says what a message without a delivery report is when it is
+// not a bounce at all: an abuse report (RFC 5965) or an automatic reply
+// (RFC 3834 §5: Auto-Submitted: auto-replied). Bounces themselves carry
+// Auto-Submitted too (Postfix sets it), so a message with DSN fields is
+// never read as an automatic reply.
+func notABounce(m *message, hasDSN bool) string {
+	if hasDSN || m.report || m.header == nil {
+		return ""
+	}
+	if m.feedback {
+		return ReasonFeedback
+	}
+	auto := strings.ToLower(strings.TrimSpace(m.header.Get("Auto-Submitted")))
+	subject := strings.ToLower(strings.TrimSpace(decodeHeader(m.header.Get("Subject"))))
+	if strings.HasPrefix(auto, "auto-replied") || m.header.Get("X-Autoreply") != "" {
+		return ReasonVacation
+	}
+	for _, p := range autoReplySubjects {
+		if strings.HasPrefix(subject, p) {
+			return ReasonVacation
+		}
+	}
+	return ""
 }
 
 // bodyText joins the text parts of the message.
@@ -197,6 +261,12 @@ func humanPart(body string) string {
 		if i := strings.Index(low, mk); i >= 0 && i < cut && i > 0 {
 			cut = i
 		}
+	}
+	// Without a marker, the returned message starts at its first trace
+	// field (RFC 5322 §3.6.7: Received is the topmost field a relayed
+	// message has).
+	if i := strings.Index(low, "\nreceived:"); i > 0 && i < cut {
+		cut = i
 	}
 	if cut > maxScan {
 		cut = maxScan
@@ -334,8 +404,22 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 		r.Reply = clip(unfold(sanitize.Text(diag)))
 	}
 	r.Reason = classify(&r, text)
-	if rc.Action == "failed" {
+	if strings.EqualFold(diagType, "x-unix") && r.ReplyCode == 0 {
+		// RFC 3464 §2.3.6: the only diagnostic came from a local delivery
+		// program (a Unix mailer such as procmail or a pipe), not from an
+		// SMTP peer; what failed is that program.
+		switch r.Reason {
+		case ReasonSystemError, ReasonUndefined, ReasonExpired:
+			r.Reason = ReasonMailerError
+		}
+	}
+	switch {
+	case rc.Action == "failed":
 		r.Reason = finalReason(r)
+	case rc.Action == "expired" && r.ReplyCode < 500:
+		// Not an RFC 3464 §2.3.3 action, but some senders (SendGrid)
+		// write it for a message whose retries ran out.
+		r.Reason = ReasonExpired
 	}
 	rc.Action = sanitize.Text(rc.Action)
 	rc.Recipient = sanitize.Text(rc.Recipient)

@@ -1,7 +1,9 @@
 // Command explaincorpus runs the bounce reader over every file of a
 // directory of messages (one message per file, as a maildir holds them) and
 // prints coverage (messages with at least one recognised rule, reasons by
-// count) and timing (CPU per message: median, 90th percentile, maximum).
+// count) and timing (time per message: median, 90th percentile, maximum;
+// each message is parsed -repeat times and the least time kept, which is
+// the parse's own CPU time less what a busy machine adds).
 //
 // With -labels FILE (lines "NAME<TAB>STATUS,REPLYCODE,REASON", one per
 // recipient, as other bounce parsers' regression tables list them) it also
@@ -29,6 +31,7 @@ import (
 func main() {
 	labelsPath := flag.String("labels", "", "file of expected reasons (NAME<TAB>STATUS,CODE,REASON)")
 	verbose := flag.Bool("v", false, "print one line per message")
+	repeat := flag.Int("repeat", 3, "parse each message this many times and keep the least time")
 	core := flag.String("core", "requireptr,blocked,badreputation,authfailure,policyviolation,rejected,spamdetected,securityerror",
 		"comma-separated reasons counted as the core categories")
 	flag.Parse()
@@ -66,9 +69,16 @@ func main() {
 			data = data[:bounce.MaxInput]
 		}
 		text := string(data)
-		start := time.Now()
-		rep := bounce.ParseMessage(text)
-		times = append(times, time.Since(start))
+		var rep bounce.Report
+		best := time.Duration(-1)
+		for range max(1, *repeat) {
+			start := time.Now()
+			rep = bounce.ParseMessage(text)
+			if d := time.Since(start); best < 0 || d < best {
+				best = d
+			}
+		}
+		times = append(times, best)
 		n++
 		first := rep.Recipients[0]
 		anyRecognised := false
@@ -122,7 +132,7 @@ func main() {
 			agree, labelled, pct(agree, labelled), coreAgree, coreN, pct(coreAgree, coreN))
 	}
 	fmt.Printf("unclean output fields: %d\n", bad)
-	fmt.Printf("cpu per message: median %v, p90 %v, max %v\n", times[len(times)/2], times[len(times)*9/10], times[len(times)-1])
+	fmt.Printf("time per message (least of %d runs): median %v, p90 %v, max %v\n", max(1, *repeat), times[len(times)/2], times[len(times)*9/10], times[len(times)-1])
 	type kv struct {
 		k string
 		v int

@@ -1,0 +1,267 @@
+package bounce
+
+import (
+	"strings"
+	"testing"
+)
+
+// eximAfter is Exim's bounce text for a reply to the given command.
+func eximAfter(command, reply string) string {
+	return "A message that you sent could not be delivered to one or more of its\n" +
+		"recipients. This is a permanent error. The following address(es) failed:\n\n" +
+		"  grace@example.com\n" +
+		"    host mx.example.com [192.0.2.60]\n" +
+		"    SMTP error from remote mail server after " + command + ":\n" +
+		"    " + reply + "\n"
+}
+
+// A reply that names no cause is read by the command it answered: at the
+// greeting and at HELO only the client is known (blocked), at MAIL FROM
+// the reply is about the sender (rejected).
+func TestAReplyThatNamesNoCauseIsReadByTheCommandItAnswered(t *testing.T) {
+	for _, tc := range []struct{ name, text, reason string }{
+		{"refusal at the greeting", eximAfter("initial connection", "550 Access denied...0123abcd..."), ReasonBlocked},
+		{"refusal at EHLO", eximAfter("EHLO client.example.org", "550 Rejected"), ReasonBlocked},
+		{"Postfix's refused greeting", "<grace@example.com>: host mx.example.com[192.0.2.61] refused to talk to me:\n    554 Go away", ReasonBlocked},
+		{"sender that does not exist at MAIL FROM", eximAfter("MAIL FROM:<judy@example.org> SIZE=1022", "553 5.1.0 judy example.org does not exist E1234"), ReasonRejected},
+		{"authentication required at MAIL FROM", eximAfter("MAIL FROM:<judy@example.org>", "530 5.7.0 Authentication required"), ReasonSecurityError},
+		// The same words after RCPT TO are about the recipient.
+		{"mailbox that does not exist at RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 5.1.1 grace does not exist"), ReasonUserUnknown},
+		{"access denied at RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 Access denied"), ReasonRejected},
+		// qmail-remote's wording names the command.
+		{"qmail: HELO refused", "<grace@example.net>:\nConnected to 192.0.2.63 but my name was rejected.\nRemote host said: 501 5.0.0 Invalid domain name\nI'm not going to try again; this message has been in the queue too long.", ReasonBlocked},
+		{"qmail: sender refused", "<grace@example.net>:\nConnected to 192.0.2.64 but sender was rejected.\nRemote host said: 553 sorry, that domain isn't known here", ReasonRejected},
+		{"qmail: no such mailbox after DATA", "<grace@example.net>:\n192.0.2.65 failed after I sent the message.\nRemote host said: 550 no such user here", ReasonFiltered},
+		// Without a permanent reply, qmail's queue note is an expiry.
+		{"qmail: gave up on a temporary failure", "<grace@example.net>:\nSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\nI'm not going to try again; this message has been in the queue too long.", ReasonExpired},
+		// A temporary refusal at the greeting is not a block by itself.
+		{"busy at the greeting", eximAfter("initial connection", "421 Service not available, closing channel"), ReasonSystemError},
+		// A specific cause keeps its own reason whatever the command.
+		{"PTR at the greeting", eximAfter("initial connection", "550 5.7.25 No reverse DNS for 192.0.2.62"), ReasonRequirePTR},
+	} {
+		if r := Parse(tc.text); r.Reason != tc.reason {
+			t.Errorf("%s: reason %q (stage %q, reply %q), want %q", tc.name, r.Reason, r.Stage, r.Reply, tc.reason)
+		}
+	}
+}
+
+// Wording families added by meaning, each in the shape receivers send it.
+func TestMoreWordingFamiliesAreReadByMeaning(t *testing.T) {
+	for _, tc := range []struct{ text, reason string }{
+		// A host name that does not forward-confirm the sending address.
+		{`550 service permits 2 unverifyable sending IPs - mx.example.org is not 192.0.2.70`, ReasonRequirePTR},
+		{`550 unverifiable sending IP 192.0.2.71`, ReasonRequirePTR},
+		// The client is refused because it is an open relay; a relay
+		// request refused stays norelaying.
+		{`554 no access from mail server [192.0.2.72] which is an open relay.`, ReasonBlocked},
+		{`554 5.7.1 we are not an open relay`, ReasonNoRelaying},
+		// The sender's address, not its IP address, is listed.
+		{`550 Sorry, you are sending to/from an address that has been blacklisted`, ReasonRejected},
+		{`550 5.7.1 <judy@example.org> From: Domain is invalid. Please provide a valid From:`, ReasonRejected},
+		// A mailing list refusing a post from a non-member.
+		{`You are not a member of this mailing list <list@example.org>.`, ReasonRejected},
+		// A temporary refusal of the whole service at the greeting.
+		{`421 mx01 Service refused, please try later.`, ReasonBlocked},
+		// Receivers' documented codes: Orange's OFR_506 (spam), Cox's
+		// AUP#CDRBL (a block list).
+		{`554 5.2.0 Mail rejected. OFR_506 [506]`, ReasonSpamDetected},
+		{`550 5.1.0 <a@example.org> sender rejected. AUP#CDRBL (in reply to MAIL FROM command)`, ReasonBlocked},
+		// Destinations: a domain or host name that does not exist, a null
+		// MX (RFC 7505, Exim's wording), a domain without an MX, and the
+		// resolver's definitive answer against its TRY_AGAIN.
+		{`grace@nowhere.example: Domain does not exist`, ReasonHostUnknown},
+		{`550 mx.nowhere.example does not exist`, ReasonHostUnknown},
+		{`an MX or SRV record indicated no SMTP service`, ReasonNotAccept},
+		{`No mx record found for domain=example.net`, ReasonNotAccept},
+		{`grace@example.net: No MX found for domain`, ReasonNotAccept},
+		{`554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: judy@example.org`, ReasonNoRelaying},
+		{`DNS lookup failure: host mx.nowhere.example not found`, ReasonHostUnknown},
+		{`Name service error for domain example.com: Host not found, try again`, ReasonNetworkError},
+		// A mailbox that does not exist stays a mailbox.
+		{`550 5.1.1 <grace@example.com>: mailbox does not exist`, ReasonUserUnknown},
+		{`550 5.1.1 grace.hopper does not exist here`, ReasonUserUnknown},
+		{`550 5.1.1 <grace.hopper@mail.example.com> does not exist`, ReasonUserUnknown},
+		{`vdelivermail: account is locked email bounced grace@example.com`, ReasonSuspend},
+		{`501 Rcpt-To validation failed: 5.7.1 This system is not configured to relay mail`, ReasonNoRelaying},
+		// X.1.6 (RFC 3463): moved, no forwarding address, whatever the
+		// wording says.
+		{`550 5.1.6 not our customer`, ReasonHasMoved},
+		// Exim's "Unrouteable address" is its router finding no route to
+		// the domain.
+		{`Unrouteable address`, ReasonHostUnknown},
+		// A sender that gave up after its retries or its time limit.
+		{`Delivery failed 20 attempts: grace@example.com`, ReasonExpired},
+		{`Delivery to the following recipients was aborted after 5.0 hour(s)`, ReasonExpired},
+		// Addresses that cannot be parsed, commands not understood.
+		{`grace@example.com <heidi@example.net>: malformed address: <heidi@example.net> may not follow grace@example.com`, ReasonSyntaxError},
+		{`504 5.5.4 Command parameter not implemented`, ReasonSyntaxError},
+		{`554 Insecure Mail Relay`, ReasonNoRelaying},
+		// A content filter's verdict, unless X.6.x says the form was
+		// refused.
+		{`550 5.7.1 Message content rejected`, ReasonSpamDetected},
+		{`550 5.6.1 Message content rejected`, ReasonContentError},
+		// The recipient's own choice, even with a mailbox status code.
+		{`550 5.1.1 RCP-P2 Refused due to recipient preferences`, ReasonFiltered},
+		// A pipe recipient whose program failed (Sendmail's transcript).
+		{`"|/usr/bin/procmail -f- || exit 75 #grace"... Service unavailable`, ReasonMailerError},
+	} {
+		if r := Parse(tc.text); r.Reason != tc.reason {
+			t.Errorf("%q: reason %q, want %q", tc.text, r.Reason, tc.reason)
+		}
+	}
+}
+
+// A DSN whose only diagnostic is a local program's (Diagnostic-Code type
+// x-unix) failed in that program, even when it says "temporary failure".
+func TestAnXUnixDiagnosticIsAMailerError(t *testing.T) {
+	msg := "From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n" +
+		"--B\nContent-Type: text/plain\n\n<grace@example.org>: temporary failure\n\n" +
+		"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+		"Final-Recipient: rfc822; grace@example.org\nAction: failed\nStatus: 4.3.0\n" +
+		"Diagnostic-Code: x-unix; temporary failure\n\n--B--\n"
+	rep := ParseMessage(msg)
+	if rc := rep.Recipients[0]; rc.Reason != ReasonMailerError {
+		t.Errorf("reason %q (reply %q), want %q", rc.Reason, rc.Reply, ReasonMailerError)
+	}
+	// With an SMTP reply beside it, the reply is what failed.
+	smtp := strings.Replace(msg, "Diagnostic-Code: x-unix; temporary failure", "Diagnostic-Code: x-unix; 75", 1)
+	smtp = strings.Replace(smtp, "<grace@example.org>: temporary failure", "<grace@example.org>: host mx.example.org[192.0.2.80] said: 452 4.3.0 temporary failure", 1)
+	if rc := ParseMessage(smtp).Recipients[0]; rc.Reason == ReasonMailerError {
+		t.Errorf("with an SMTP reply: reason %q, want the reply's own", rc.Reason)
+	}
+}
+
+// "User unknown" after the message was transferred is a filter's answer,
+// unless the receiver states that the account does not exist.
+func TestAMailboxRefusedAfterDataIsFilteredUnlessTheAccountIsSaidNotToExist(t *testing.T) {
+	for _, tc := range []struct{ reply, reason string }{
+		{"554 delivery error: dd This user doesn't have a example.com account (grace@example.com) [0]", ReasonUserUnknown},
+		{"550 Unknown user grace@example.com", ReasonFiltered},
+	} {
+		text := "<grace@example.com>: host mx.example.com[192.0.2.90] said: " + tc.reply + " (in reply to end of DATA command)"
+		if r := Parse(text); r.Reason != tc.reason {
+			t.Errorf("%q: reason %q, want %q", tc.reply, r.Reason, tc.reason)
+		}
+	}
+}
+
+// A bounce whose body says nothing readable is read by its subject.
+func TestTheSubjectNamesTheReasonWhenTheBodyDoesNot(t *testing.T) {
+	msg := "From: MAILER-DAEMON@example.org\nSubject: Returned mail: User unknown\n" +
+		"Content-Type: text/plain\n\nThe original message was received at Thu Oct 13 15:22:22 2026\n"
+	if rc := ParseMessage(msg).Recipients[0]; rc.Reason != ReasonUserUnknown {
+		t.Errorf("reason %q, want %q", rc.Reason, ReasonUserUnknown)
+	}
+	// Another generator's subject carries the original one: the
+	// sender's words.
+	other := strings.Replace(msg, "Returned mail: User unknown", "Undeliverable: our spam filter settings", 1)
+	if rc := ParseMessage(other).Recipients[0]; rc.Reason != ReasonUndefined {
+		t.Errorf("original subject: reason %q, want %q", rc.Reason, ReasonUndefined)
+	}
+	// A body that says why wins over the subject.
+	msg = strings.Replace(msg, "The original", "<grace@example.org>: 552 5.2.2 Mailbox full\nThe original", 1)
+	if rc := ParseMessage(msg).Recipients[0]; rc.Reason != ReasonMailboxFull {
+		t.Errorf("reason %q, want %q", rc.Reason, ReasonMailboxFull)
+	}
+}
+
+// Messages that are not bounces say so: an abuse report (RFC 5965) and an
+// automatic reply (RFC 3834). Bounces carry Auto-Submitted too, and stay
+// bounces.
+func TestAbuseReportsAndAutomaticRepliesAreNotReadAsBounces(t *testing.T) {
+	arf := "From: abuse@example.net\nSubject: Abuse report\n" +
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=\"A\"\n\n" +
+		"--A\nContent-Type: text/plain\n\nThis is an abuse report; the message was classified as spam.\n\n" +
+		"--A\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: ExampleFBL/1.0\nVersion: 1\n\n--A--\n"
+	away := "From: grace@example.org\nSubject: Automatic reply: Lunch\nAuto-Submitted: auto-replied\n\n" +
+		"I am away until Monday.\n"
+	outlook := "From: grace@example.org\nSubject: Automatic reply: Lunch\n\nI am away until Monday.\n"
+	exim := "From: Mail Delivery System <Mailer-Daemon@example.org>\nSubject: Mail delivery failed\n" +
+		"Auto-Submitted: auto-replied\n\n" + eximAfter("RCPT TO:<grace@example.com>", "552 5.2.2 Mailbox full")
+	postfix := "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\nAuto-Submitted: auto-replied\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\n\n" +
+		"--P\nContent-Type: text/plain\n\n--- Delivery report unavailable ---\n\n--P--\n"
+	for _, tc := range []struct{ name, msg, reason string }{
+		{"ARF report", arf, ReasonFeedback},
+		{"RFC 3834 auto-reply", away, ReasonVacation},
+		{"Outlook's automatic reply", outlook, ReasonVacation},
+		{"Exim bounce with Auto-Submitted", exim, ReasonMailboxFull},
+		{"Postfix report without fields", postfix, ReasonUndefined},
+	} {
+		rc := ParseMessage(tc.msg).Recipients[0]
+		if rc.Reason != tc.reason {
+			t.Errorf("%s: reason %q, want %q", tc.name, rc.Reason, tc.reason)
+		}
+		if notBounce := tc.reason == ReasonFeedback || tc.reason == ReasonVacation; notBounce != strings.HasPrefix(rc.Explanation, "Not a bounce") {
+			t.Errorf("%s: explanation %q", tc.name, rc.Explanation)
+		}
+	}
+}
+
+// "Action: expired" (not RFC 3464's, but written by some senders) is a
+// message whose retries ran out, unless a permanent reply says otherwise.
+func TestAnExpiredActionIsAnExpiry(t *testing.T) {
+	msg := func(diag string) string {
+		return "From: MAILER-DAEMON@example.org\nSubject: Undelivered\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=\"E\"\n\n" +
+			"--E\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n" +
+			"--E\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+			"Final-Recipient: rfc822; grace@example.com\nAction: expired\nStatus: \nDiagnostic-Code: " + diag + "\n\n--E--\n"
+	}
+	for _, tc := range []struct{ diag, reason string }{
+		{"Connection timed out", ReasonExpired},
+		{"smtp; 552 5.2.2 Mailbox full", ReasonMailboxFull},
+	} {
+		if rc := ParseMessage(msg(tc.diag)).Recipients[0]; rc.Reason != tc.reason {
+			t.Errorf("%q: reason %q, want %q", tc.diag, rc.Reason, tc.reason)
+		}
+	}
+}
+
+// A returned message sent as a later text/plain part is the sender's
+// headers: a filter's header in it ("X-Proofpoint-...") says nothing about
+// why delivery failed.
+func TestReturnedHeadersInAPlainTextPartAreNotTheReceiversWords(t *testing.T) {
+	msg := "From: postmaster@example.org\nSubject: Delivery delayed\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\n\n" +
+		"--R\nContent-Type: text/plain\n\nYour message has been enqueued and undeliverable for 1 day.\n" +
+		"Failed connect() to TCP port 25 of 192.0.2.100  Error: Connection timed out\n\n" +
+		"--R\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+		"Final-Recipient: rfc822; grace@example.com\nAction: delayed\n" +
+		"Status: 4.4.7 (unable to deliver this message after 1 day)\n\n" +
+		"--R\nContent-Type: text/plain\n\nReturn-path: <judy@example.org>\n" +
+		"Received: from client.example.org by mx.example.org; Fri, 21 Nov 2026 00:30:14 +0000\n" +
+		"From: Judy <judy@example.org>\nSubject: Lunch\n" +
+		"X-Proofpoint-Spam-Details: rule=notspam policy=default score=0\n\nHello\n--R--\n"
+	rc := ParseMessage(msg).Recipients[0]
+	if rc.Reason != ReasonExpired || rc.Recognised {
+		t.Errorf("reason %q rule %q, want %q and no rule", rc.Reason, rc.Rule, ReasonExpired)
+	}
+}
+
+// Without a marker line, the returned message starts at its first
+// Received field: its headers and body are the sender's words.
+func TestTheReturnedMessageStartsAtItsFirstReceivedField(t *testing.T) {
+	msg := "From: mailer-daemon@example.org\nSubject: Undeliverable\n\n" +
+		"grace@example.com Error, connection timed out.\n\n" +
+		"Received: from client.example.org by mx.example.org; Fri, 21 Nov 2026 00:30:14 +0000\n" +
+		"Content-Type: text/plain\nSubject: our spam filter and virus scanner\n\nHello\n"
+	if rc := ParseMessage(msg).Recipients[0]; rc.Reason != ReasonNetworkError {
+		t.Errorf("reason %q, want %q", rc.Reason, ReasonNetworkError)
+	}
+}
+
+// Postfix's smtpd transcript for the postmaster: the failure is the first
+// refusing "Out:" reply, not the 250s around it.
+func TestTheSmtpdTranscriptFailureIsTheFirstRefusingReply(t *testing.T) {
+	text := "Transcript of session follows.\n\n" +
+		" Out: 220 mx.example.org ESMTP\n In:  EHLO client.example.net\n Out: 250-mx.example.org\n Out: 250 DSN\n" +
+		" In:  MAIL FROM:<judy@example.net>\n Out: 250 2.1.0 Ok\n In:  RCPT TO:<grace@example.org>\n Out: 250 2.1.5 Ok\n" +
+		" In:  DATA\n Out: 354 End data with <CR><LF>.<CR><LF>\n Out: 451 4.3.0 Error: queue file write error\n" +
+		" In:  QUIT\n Out: 221 2.0.0 Bye\n"
+	r := Parse(text)
+	if r.ReplyCode != 451 || r.Stage != "DATA" || r.Reason != ReasonSystemError {
+		t.Errorf("code %d stage %q reason %q, want 451 DATA %q", r.ReplyCode, r.Stage, r.Reason, ReasonSystemError)
+	}
+}
