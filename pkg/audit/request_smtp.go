@@ -75,6 +75,22 @@ type SenderInput struct {
 	// judged (--gai-conf, --source-addr); by default this host.
 	GAIConf    string
 	SourceAddr []string
+	MainCF     string // --main-cf: source addresses and HELO name
+}
+
+// Request checks the input and reads its files through open (--main-cf,
+// the lookup paths' gai.conf): the Checker's request for this host's
+// families, and the warnings of reading gai.conf. Ignore is the caller's
+// to fill.
+func (in SenderInput) Request(open Opener, want4, want6 bool) (req SenderRequest, warnings []string, err error) {
+	if req.Options, err = in.Options(want4, want6); err != nil {
+		return req, nil, err
+	}
+	if req.MainCF, err = ReadMainCF(open, in.MainCF); err != nil {
+		return req, nil, err
+	}
+	req.Native, warnings, err = in.Native(open)
+	return req, warnings, err
 }
 
 // Native reads the getaddrinfo inputs of the host the lookup paths

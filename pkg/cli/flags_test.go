@@ -105,7 +105,7 @@ func TestSenderFlagsBuildTheAuditOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := o.audit
+	a := o.req.Options
 	if len(a.IPs) != 2 || a.IPs[0] != netip.MustParseAddr("2001:db8::25") || a.Domain != "example.org" || a.HELO != "mail.example.org" || !o.ignore["MC607"] {
 		t.Errorf("audit options %+v, ignore %v", a, o.ignore)
 	}

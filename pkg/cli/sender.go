@@ -7,7 +7,6 @@ import (
 
 	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/render"
-	"github.com/mailcheck/mailcheck/pkg/sender"
 )
 
 // senderOptions are the flags of `mailcheck sender`.
@@ -16,11 +15,9 @@ type senderOptions struct {
 	ctx context.Context
 
 	audit.SenderInput
-	MainCF string
 	findingFlags
 
-	audit  sender.Options       // filled by validate
-	native *audit.NativeRequest // filled by validate: the lookup paths' host
+	req audit.SenderRequest // filled by validate
 }
 
 func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
@@ -50,25 +47,17 @@ func (o *senderOptions) validate() error {
 	if err := o.parse(); err != nil {
 		return err
 	}
-	var err error
-	if o.audit, err = o.Options(o.f.Global.WantIPv4(), o.f.Global.WantIPv6()); err != nil {
-		return commandErr(err)
-	}
-	var warnings []string
-	o.native, warnings, err = o.Native(o.f.open)
+	req, warnings, err := o.Request(o.f.open, o.f.Global.WantIPv4(), o.f.Global.WantIPv6())
 	o.f.warn(warnings)
 	if err != nil {
 		return commandErr(err)
 	}
+	o.req, o.req.Ignore = req, o.ignore
 	return nil
 }
 
 func senderRun(o *senderOptions) error {
-	mainCF, err := audit.ReadMainCF(o.f.open, o.MainCF)
-	if err != nil {
-		return commandErr(err)
-	}
-	doc, err := o.f.Checker().Sender(o.ctx, audit.SenderRequest{Options: o.audit, MainCF: mainCF, Ignore: o.ignore, Native: o.native})
+	doc, err := o.f.Checker().Sender(o.ctx, o.req)
 	if err != nil {
 		return commandErr(err)
 	}
