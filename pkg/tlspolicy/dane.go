@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,6 +72,14 @@ type Exchange struct {
 	// CNAMEs is the alias chain of the address lookups; its last name is
 	// the TLSA base domain tried first (RFC 7672 §2.2.3).
 	CNAMEs []string
+	// NextHop is the mail domain whose MX RRset named this exchange,
+	// followed by that RRset's canonical name when the domain is an
+	// alias. Postfix accepts these names in a DANE-TA certificate beside
+	// the TLSA base domain (smtp_tls_policy.c dane_init adds the MX RR's
+	// qname and rname to the match names; RFC 7672 §3.2.2 allows the
+	// next-hop domain). Empty for an implicit MX: Postfix then has no MX
+	// RR and matches the TLSA base domain alone.
+	NextHop []string
 }
 
 // ExchangeFrom builds an Exchange from discovery's lookup results. A
@@ -139,7 +148,6 @@ func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exc
 		// first TLSA base; the initial name is tried when it has none.
 		bases = []string{dnsq.Fqdn(ex.CNAMEs[n-1]), host}
 	}
-	set.refNames = bases
 	for i, base := range bases {
 		name := TLSAName(set.port, base)
 		res := r.LookupTLSA(ctx, name)
@@ -169,6 +177,7 @@ func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exc
 				set.Omitted = len(recs) - MaxTLSARecords
 				recs = recs[:MaxTLSARecords]
 			}
+			set.refNames = referenceNames(base, ex.NextHop)
 			set.Status = DANEUnusable
 			for _, t := range recs {
 				rec := NewRecord(t)
@@ -249,6 +258,21 @@ func Verify(set *TLSASet, p Presented, now time.Time) DANE {
 	return d
 }
 
+// referenceNames are the names a DANE-TA leaf may carry, as Postfix
+// checks them (smtp_tls_policy.c dane_init): the TLSA base domain whose
+// records were used, then the next-hop domain and its canonical name. The
+// exchange name is not among them when the records came from its CNAME
+// target: tls_dane.c tls_dane_resolve makes the target the base domain.
+func referenceNames(base string, nextHop []string) []string {
+	names := []string{dnsq.Fqdn(base)}
+	for _, n := range nextHop {
+		if n = dnsq.Fqdn(n); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // match finds a usable record matching the chain (RFC 7671 §5: any usable
 // record will do).
 func match(set *TLSASet, chain []*x509.Certificate, now time.Time) DANE {
@@ -302,8 +326,8 @@ func matched(r *Record, index, depth int) DANE {
 // verifyTA checks the chain from the leaf up to the trust anchor at depth
 // (RFC 7671 §5.2.2: DANE-TA is PKIX validation with the TLSA-matched
 // certificate as the only root; dates apply) and the leaf's names against
-// the reference identifiers Postfix uses: the TLSA base domain and the
-// exchange name (RFC 7672 §3.2.2).
+// the reference identifiers Postfix uses (referenceNames: the TLSA base
+// domain and the next-hop domain, RFC 7672 §3.2.2).
 func verifyTA(chain []*x509.Certificate, depth int, names []string, now time.Time) error {
 	roots := x509.NewCertPool()
 	roots.AddCert(chain[depth])
@@ -325,9 +349,15 @@ func verifyTA(chain []*x509.Certificate, depth int, names []string, now time.Tim
 	}
 	bare := make([]string, len(names))
 	for i, n := range names {
-		bare[i] = dnsq.Bare(n)
+		bare[i] = sanitize.Text(dnsq.Bare(n))
 	}
-	return fmt.Errorf("the certificate names neither %s", sanitize.Text(strings.Join(bare, " nor ")))
+	switch len(bare) {
+	case 1:
+		return fmt.Errorf("the certificate does not name %s", bare[0])
+	case 2:
+		return fmt.Errorf("the certificate names neither %s nor %s", bare[0], bare[1])
+	}
+	return fmt.Errorf("the certificate names none of %s", strings.Join(bare, ", "))
 }
 
 // certMatchesName matches a reference name as Postfix does through

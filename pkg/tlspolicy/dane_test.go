@@ -378,3 +378,37 @@ func TestDANETAChecksDatesWhileDANEEEDoesNot(t *testing.T) {
 		t.Errorf("%+v, want fail: the chain has expired by then", d)
 	}
 }
+
+func TestDANETAAcceptsTheNextHopDomainAsPostfixDoes(t *testing.T) {
+	// Postfix smtp_tls_policy.c dane_init: the match names are the TLSA
+	// base domain, then the MX RR's qname (the mail domain) and rname.
+	p := newPKI(t, "example.net")
+	ta := []dnsq.TLSA{{Usage: 2, Selector: 0, MatchingType: 1, Data: sha(p.ca.Leaf.Raw)}}
+	ex := secureExchange("mx.example.")
+	_, d := judge(t, ta, ex, presented("ipv4", p.chain...))
+	if d.Status != DANEFail || !strings.Contains(d.Error, "the certificate does not name mx.example") {
+		t.Fatalf("without a next hop: %+v, want fail naming the one reference name", d)
+	}
+	ex.NextHop = []string{"mail.example.", "example.net."}
+	if _, d := judge(t, ta, ex, presented("ipv6", p.chain...)); d.Status != DANEPass {
+		t.Errorf("leaf naming the next hop's canonical name: %+v, want pass", d)
+	}
+	other := mustCert(smtptest.NewCertSignedBy(p.inter, time.Now().Add(time.Hour), false, "other.example"))
+	_, d = judge(t, ta, ex, presented("ipv4", other.Leaf, p.inter.Leaf, p.ca.Leaf))
+	if d.Status != DANEFail || !strings.Contains(d.Error, "names none of mx.example, mail.example, example.net") {
+		t.Errorf("leaf naming none: %+v, want fail listing the three names", d)
+	}
+}
+
+func TestDANETARecordsOfTheCNAMETargetDoNotAcceptTheAliasName(t *testing.T) {
+	// tls_dane.c tls_dane_resolve: records found at the target make the
+	// target the base domain; the alias is not a match name.
+	p := newPKI(t, "mx.example")
+	r := secureMock(map[string][]dnsq.TLSA{"_25._tcp.mx7.hosting.test.": {{Usage: 2, Selector: 1, MatchingType: 1, Data: spki256(p.ca.Leaf)}}})
+	ex := secureExchange("mx.example.")
+	ex.CNAMEs = []string{"mx7.hosting.test."}
+	set := LookupTLSA(context.Background(), r, validates, ex)
+	if d := Verify(&set, presented("ipv4", p.chain...), time.Now()); d.Status != DANEFail {
+		t.Fatalf("%+v, want fail: only mx7.hosting.test (and the next hop) may be named", d)
+	}
+}

@@ -30,7 +30,8 @@
 //
 //	pass          a usable record matched (DANE-EE: leaf cert or SPKI, names and
 //	              dates ignored; DANE-TA: a chain certificate, the chain verified
-//	              up to it for the TLSA base or exchange name, one wildcard label)
+//	              up to it for the TLSA base domain or the next-hop domain
+//	              (Postfix's match names), one wildcard label)
 //	fail          usable records, none matched: a DANE sender defers
 //	no_starttls   TLSA records, no STARTTLS (or a failed handshake): it defers
 //	unusable      only unusable records: it requires TLS, authenticates nothing
