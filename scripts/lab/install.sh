@@ -3,9 +3,10 @@
 # everything is already there: it asks apt only for what is missing.
 #
 # System-wide: knot (authoritative DNS), knot-dnsutils, iproute2, jq, openssl,
-# GNU time, procps, and gcc with libc6-dev (t-gai builds a small getaddrinfo
-# client: real glibc is its oracle). None of them is a mail server; package
-# scripts are kept from starting services.
+# GNU time, procps, gcc with libc6-dev (t-gai builds a small getaddrinfo
+# client: real glibc is its oracle), and unbound (t-dane's validating
+# resolver). None of them is a mail server; package scripts are kept from
+# starting services.
 # Private root ($MAILCHECK_LAB_ROOT, default /var/lib/mailcheck-lab/root):
 # Debian's Postfix and Exim .debs extracted with dpkg-deb -x. Both packages
 # provide mail-transport-agent and would remove each other if installed, and
@@ -52,11 +53,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 		tail -20 /tmp/mailcheck-lab-apt.log >&2
 		exit 1
 	fi
-	# If the system started knot anyway (a machine with a service manager),
-	# stop it: the lab runs its own instances only.
-	if command -v systemctl >/dev/null && systemctl is-active --quiet knot 2>/dev/null; then
-		systemctl disable --now knot >/dev/null 2>&1 || true
-	fi
+	# If the system started knot or unbound anyway (a machine with a service
+	# manager), stop it: the lab runs its own instances only.
+	for svc in knot unbound; do
+		if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+			systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		fi
+	done
 fi
 
 # The private root. The stamp records which package versions it holds, so a

@@ -28,6 +28,9 @@
 #   taname    TLSA 2 0 1 of the CA; the leaf names wrong.example
 #   tanexthop TLSA 2 0 1 of the CA; the leaf names the mail domain
 #             (tanexthop.example), which Postfix also accepts
+#   tacname   the exchange mx.tacname.example is a CNAME for
+#             host.tacname.example, whose TLSA 2 0 1 of the CA is used; the
+#             leaf names only the alias, which Postfix does not accept
 #   notls     TLSA 3 1 1 of key A; no STARTTLS
 #   unusable  TLSA 1 1 1 (PKIX-EE) of key A only
 #   insecure  MX in example. (signed), exchange mx.unsigned.example (unsigned)
@@ -45,7 +48,7 @@ lab_need_cmd probe --resolver
 
 RESOLVER4=198.51.100.153
 RESOLVER6=2001:db8:53::153
-CASES=(ee ee6 ta taname tanexthop notls unusable insecure)
+CASES=(ee ee6 ta taname tanexthop tacname notls unusable insecure)
 declare -A IP4 IP6 HOST
 i=51
 for c in "${CASES[@]}"; do
@@ -85,7 +88,8 @@ selfsigned b mx.ee6.example
 issued ta mx.ta.example
 issued taname wrong.example
 issued tanexthop tanexthop.example
-for f in a b ta taname tanexthop ca; do [ -s "$pki/$f.pem" ] || lab_die "openssl could not make $f.pem"; done
+issued tacname mx.tacname.example
+for f in a b ta taname tanexthop tacname ca; do [ -s "$pki/$f.pem" ] || lab_die "openssl could not make $f.pem"; done
 spki_sha256() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1; }
 cert_sha256() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 A311=$(spki_sha256 "$pki/a.pem")
@@ -116,14 +120,19 @@ root_zone 1 >"$zones/..zone"
 	echo 'unsigned NS ns.example.'
 	for c in "${CASES[@]}"; do
 		echo "$c MX 10 ${HOST[$c]}."
-		[ "$c" = insecure ] && continue
-		printf 'mx.%s A %s\nmx.%s AAAA %s\n' "$c" "${IP4[$c]}" "$c" "${IP6[$c]}"
+		case $c in
+		insecure) continue ;;
+		tacname) printf 'mx.tacname CNAME host.tacname\n' && h=host.$c ;;
+		*) h=mx.$c ;;
+		esac
+		printf '%s A %s\n%s AAAA %s\n' "$h" "${IP4[$c]}" "$h" "${IP6[$c]}"
 	done
 	echo "_25._tcp.mx.ee TLSA 3 1 1 $A311"
 	echo "_25._tcp.mx.ee6 TLSA 3 1 1 $A311"
 	echo "_25._tcp.mx.ta TLSA 2 0 1 $CA201"
 	echo "_25._tcp.mx.taname TLSA 2 0 1 $CA201"
 	echo "_25._tcp.mx.tanexthop TLSA 2 0 1 $CA201"
+	echo "_25._tcp.host.tacname TLSA 2 0 1 $CA201"
 	echo "_25._tcp.mx.notls TLSA 3 1 1 $A311"
 	echo "_25._tcp.mx.unusable TLSA 1 1 1 $A311"
 } >"$zones/example.zone"
@@ -226,6 +235,7 @@ for c in "${CASES[@]}"; do
 	ta) o4="-o smtpd_tls_chain_files=$(chain ta ca)" o6=$o4 ;;
 	taname) o4="-o smtpd_tls_chain_files=$(chain taname ca)" o6=$o4 ;;
 	tanexthop) o4="-o smtpd_tls_chain_files=$(chain tanexthop ca)" o6=$o4 ;;
+	tacname) o4="-o smtpd_tls_chain_files=$(chain tacname ca)" o6=$o4 ;;
 	ee6) o4="-o smtpd_tls_chain_files=$(chain a)" o6="-o smtpd_tls_chain_files=$(chain b)" ;;
 	notls) o4="-o smtpd_tls_security_level=none" o6=$o4 ;;
 	*) o4="-o smtpd_tls_chain_files=$(chain a)" o6=$o4 ;;
@@ -287,6 +297,43 @@ postfix_verdicts() {
 }
 postfix_verdicts "$MTA_PF_LOG" >"$LAB_DIR/postfix.verdicts"
 
+# --- the second oracle: posttls-finger -l dane, per case and family --------
+# It resolves MX, addresses and TLSA with DNSSEC as smtp(8) does and reports
+# "Verified TLS connection" only for a TLSA match. Where no usable record
+# applies it falls back to "secure", not to "encrypt" or "may"
+# (posttls-finger.c dane_host_level), so it tells a match from the rest and
+# a server without STARTTLS (no TLS line at all) from one with it.
+finger() { # finger CASE FAMILY: its output in $LAB_DIR/finger-CASE-FAMILY.log
+	lab_exec "$LAB_C" env MAIL_CONFIG="$MTA_PF_CONF" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
+		"$LAB_ROOT/usr/sbin/posttls-finger" -c -l dane -t 5 -T 5 -a "ip$2" -o "inet_protocols = ip$2" \
+		"$1.example" >"$LAB_DIR/finger-$1-$2.log" 2>&1 || true
+}
+finger_verdict() { # finger_verdict CASE FAMILY IP: verified, untrusted, no_tls or ?
+	local f=$LAB_DIR/finger-$1-$2.log
+	if grep -q "Verified TLS connection established to [^ ]*\[$3\]" "$f"; then
+		echo verified
+	elif grep -q "TLS connection established to [^ ]*\[$3\]" "$f"; then
+		echo untrusted
+	elif grep -q "Failed to establish\|Destination address lookup failed" "$f"; then
+		echo "?"
+	else
+		echo no_tls
+	fi
+}
+if [ -x "$LAB_ROOT/usr/sbin/posttls-finger" ]; then
+	# Waited for by pid: a bare `wait` would also wait for the servers.
+	fingers=()
+	for c in "${CASES[@]}"; do
+		finger "$c" v4 &
+		fingers+=($!)
+		finger "$c" v6 &
+		fingers+=($!)
+	done
+	wait "${fingers[@]}"
+else
+	lab_log "posttls-finger missing from $LAB_ROOT: its column is left out"
+fi
+
 # --- mailcheck -----------------------------------------------------------
 for c in "${CASES[@]}"; do
 	lab_run "$LAB_C" "$LAB_DIR/$c.json" "$MAILCHECK_BIN" probe "$c.example" --resolver $RESOLVER4 \
@@ -313,28 +360,42 @@ agree() { # agree POSTFIX MAILCHECK
 expect() { # expect CASE FAMILY
 	case "$1/$2" in
 	ee/* | ta/* | tanexthop/* | ee6/v4) echo pass ;;
-	ee6/v6 | taname/*) echo fail ;;
+	ee6/v6 | taname/* | tacname/*) echo fail ;;
 	notls/*) echo no_starttls ;;
 	unusable/*) echo unusable ;;
 	insecure/*) echo nodane ;;
 	esac
 }
-printf '%-9s %-6s %-17s %-12s %-12s %s\n' case family address postfix mailcheck agree
+# posttls-finger's view: "verified" only for pass, no TLS only for no_starttls.
+finger_agrees() { # finger_agrees FINGER MAILCHECK
+	case "$1" in
+	verified) [ "$2" = pass ] ;;
+	no_tls) [ "$2" = no_starttls ] ;;
+	untrusted) [ "$2" != pass ] && [ "$2" != no_starttls ] ;;
+	*) false ;;
+	esac
+}
+printf '%-9s %-6s %-17s %-12s %-11s %-12s %s\n' case family address smtp posttls mailcheck agree
 for c in "${CASES[@]}"; do
 	for fam in v4 v6; do
 		if [ $fam = v4 ]; then ip=${IP4[$c]} family=ipv4; else ip=${IP6[$c]} family=ipv6; fi
 		pf=$(awk -v r="$fam@$c.example" -v ip="$ip" '$1 == r && $2 == ip { print $3 }' "$LAB_DIR/postfix.verdicts" | tail -1)
 		mc=$(jq -r --arg ip "$ip" '[.. | objects | select(has("banner_code") and .ip == $ip)] | .[0].dane.status // "missing"' "$LAB_DIR/$c.json" 2>/dev/null || echo missing)
+		fv=-
+		[ -x "$LAB_ROOT/usr/sbin/posttls-finger" ] && fv=$(finger_verdict "$c" $fam "$ip")
 		ok=no
-		agree "${pf:-none}" "$mc" && ok=yes
-		printf '%-9s %-6s %-17s %-12s %-12s %s\n' "$c" "$family" "$ip" "${pf:-none}" "$mc" "$ok"
+		agree "${pf:-none}" "$mc" && { [ "$fv" = - ] || finger_agrees "$fv" "$mc"; } && ok=yes
+		printf '%-9s %-6s %-17s %-12s %-11s %-12s %s\n' "$c" "$family" "$ip" "${pf:-none}" "$fv" "$mc" "$ok"
 		lab_expect "$c over $family: Postfix did what the lab set up ($(expect "$c" $fam), got ${pf:-none})" test "${pf:-none}" = "$(expect "$c" $fam)"
-		lab_expect "$c over $family: mailcheck ($mc) agrees with Postfix (${pf:-none})" agree "${pf:-none}" "$mc"
+		lab_expect "$c over $family: mailcheck ($mc) agrees with Postfix's smtp (${pf:-none})" agree "${pf:-none}" "$mc"
+		if [ "$fv" != - ]; then
+			lab_expect "$c over $family: mailcheck ($mc) agrees with posttls-finger ($fv)" finger_agrees "$fv" "$mc"
+		fi
 	done
 done
 
 if [ "$LAB_FAILURES" -gt 0 ]; then
-	lab_show "$LAB_DIR/postfix.verdicts" "$MTA_PF_LOG" "$LAB_DIR/mx/maillog" "$LAB_DIR/unbound.log"
+	lab_show "$LAB_DIR/postfix.verdicts" "$LAB_DIR"/finger-*.log "$MTA_PF_LOG" "$LAB_DIR/mx/maillog" "$LAB_DIR/unbound.log"
 	for c in "${CASES[@]}"; do lab_show "$LAB_DIR/$c.json" "$LAB_DIR/$c.json.err"; done
 fi
 lab_done
