@@ -12,14 +12,18 @@
 #   AD bit on only then).
 # - One real Postfix smtpd instance listens on an IPv4 and an IPv6 address per
 #   case, each listener with the certificate chain the case needs.
+# - mailcheck probe and check, with --resolver at unbound, judge every
+#   address (probes[].dane.status).
 # - The oracle is real Postfix's smtp(8) with smtp_tls_security_level = dane
 #   delivering one message per case and family (transports smtp4 and smtp6
 #   with inet_protocols = ipv4 / ipv6): its log lines say what a DANE sender
 #   did at each address ("Verified TLS connection established", "Server
-#   certificate not trusted", "TLS is required, but was not offered by
+#   certificate not verified", "TLS is required, but was not offered by
 #   host", and, from smtp -v, why it fell back from dane: "TLSA records
 #   unusable" or "no TLSA records found"). The receiving smtpd rejects the
 #   sender at MAIL FROM, so nothing is queued on the far side.
+# - A second oracle, posttls-finger -l dane per family, tells a TLSA match
+#   and a missing STARTTLS from the rest.
 #
 # The cases (domain: what the exchange publishes and presents):
 #   ee        TLSA 3 1 1 of key A; both listeners present key A
@@ -49,7 +53,7 @@ lab_need_cmd probe --resolver
 RESOLVER4=198.51.100.153
 RESOLVER6=2001:db8:53::153
 CASES=(ee ee6 ta taname tanexthop tacname notls unusable insecure)
-declare -A IP4 IP6 HOST
+declare -A IP4 IP6 HOST CHECK_RC
 i=51
 for c in "${CASES[@]}"; do
 	IP4[$c]=203.0.113.$i
@@ -339,7 +343,15 @@ for c in "${CASES[@]}"; do
 	lab_run "$LAB_C" "$LAB_DIR/$c.json" "$MAILCHECK_BIN" probe "$c.example" --resolver $RESOLVER4 \
 		--timeout 30s --connect-timeout 5s -o json
 	lab_log "mailcheck probe $c.example: exit $LAB_RC in ${LAB_ELAPSED}s"
+	# check judges the same probes; its verdicts must be the same.
+	lab_run "$LAB_C" "$LAB_DIR/$c.check.json" "$MAILCHECK_BIN" check "$c.example" --resolver $RESOLVER4 \
+		--timeout 30s --connect-timeout 5s -o json
+	lab_log "mailcheck check $c.example: exit $LAB_RC in ${LAB_ELAPSED}s"
+	CHECK_RC[$c]=$LAB_RC
 done
+dane_of() { # dane_of FILE IP: the DANE status of IP's probe in FILE
+	jq -r --arg ip "$2" '[.. | objects | select(has("banner_code") and .ip == $ip)] | .[0].dane.status // "missing"' "$1" 2>/dev/null || echo missing
+}
 
 # --- compare -------------------------------------------------------------
 # What real Postfix did, and the mailcheck status that says the same:
@@ -380,7 +392,8 @@ for c in "${CASES[@]}"; do
 	for fam in v4 v6; do
 		if [ $fam = v4 ]; then ip=${IP4[$c]} family=ipv4; else ip=${IP6[$c]} family=ipv6; fi
 		pf=$(awk -v r="$fam@$c.example" -v ip="$ip" '$1 == r && $2 == ip { print $3 }' "$LAB_DIR/postfix.verdicts" | tail -1)
-		mc=$(jq -r --arg ip "$ip" '[.. | objects | select(has("banner_code") and .ip == $ip)] | .[0].dane.status // "missing"' "$LAB_DIR/$c.json" 2>/dev/null || echo missing)
+		mc=$(dane_of "$LAB_DIR/$c.json" "$ip")
+		lab_expect "$c over $family: check gives the verdict probe gives ($mc)" test "$(dane_of "$LAB_DIR/$c.check.json" "$ip")" = "$mc"
 		fv=-
 		[ -x "$LAB_ROOT/usr/sbin/posttls-finger" ] && fv=$(finger_verdict "$c" $fam "$ip")
 		ok=no
@@ -392,6 +405,15 @@ for c in "${CASES[@]}"; do
 			lab_expect "$c over $family: mailcheck ($mc) agrees with posttls-finger ($fv)" finger_agrees "$fv" "$mc"
 		fi
 	done
+done
+
+# A DANE sender defers at some address (fail, no_starttls): check finds a
+# fault and exits 1; where it delivers everywhere, check exits 0 (the
+# documentation addresses are only warnings).
+for c in "${CASES[@]}"; do
+	want=0
+	grep -qE "@$c\.example .* (fail|no_starttls)$" "$LAB_DIR/postfix.verdicts" && want=1
+	lab_expect "check $c.example exits $want (got ${CHECK_RC[$c]})" test "${CHECK_RC[$c]}" = "$want"
 done
 
 if [ "$LAB_FAILURES" -gt 0 ]; then
