@@ -30,7 +30,7 @@ func init() {
 			"The exchange's TLSA records match the certificate one family's address presents but not the other's (RFC 7672 §3). A DANE sender (Postfix `smtp_tls_security_level = dane`) defers at the failing address and tries the next, so some messages are delayed or deferred depending on which address it tries first; typically the IPv6 listener presents another certificate or key.",
 			"Present the same key on every address, or publish a TLSA record for each key presented (the record to publish is in the finding)."},
 		Entry{CodeDANEFails, SeverityFail, "The TLSA records match no certificate this address presents",
-			"The exchange publishes usable TLSA records (DANE-EE or DANE-TA) under a DNSSEC-secure MX, and the chain this address presents matches none of them (RFC 7672 §3, RFC 7671 §5). DANE senders do not deliver to it (\"Server certificate not trusted\").",
+			"The exchange publishes usable TLSA records (DANE-EE or DANE-TA) under a DNSSEC-secure MX, and the chain this address presents matches none of them (RFC 7672 §3, RFC 7671 §5). DANE senders do not deliver to it (\"Server certificate not verified\").",
 			"Publish a TLSA record for the key the server presents (the record is in the finding) before removing the old one, or install the key the records name."},
 		Entry{CodeDANENoSTARTTLS, SeverityFail, "TLSA records exist but the address offers no working STARTTLS",
 			"With TLSA records under a secure MX, TLS is mandatory for DANE senders (RFC 7672 §2.2); an address that does not offer STARTTLS, or whose handshake fails, makes them defer (\"TLS is required, but was not offered by host\").",

@@ -30,9 +30,8 @@ const (
 	// requires TLS without authentication (Postfix falls back to
 	// "encrypt", RFC 7672 §2.2).
 	DANEUnusable DANEStatus = "unusable"
-	// DANENotSecure: the MX RRset or this family's address RRset is not
-	// DNSSEC-secure, so a DANE sender does not look for TLSA (RFC 7672
-	// §2.2.1, §2.2.2).
+	// DANENotSecure: this family's address RRset is not DNSSEC-secure,
+	// so a DANE sender does not look for TLSA (RFC 7672 §2.2.2).
 	DANENotSecure DANEStatus = "not_secure"
 	// DANENoTLSA: secure, and no TLSA records: a DANE sender uses
 	// opportunistic TLS.
@@ -63,9 +62,14 @@ const (
 
 // Exchange is what DANE needs to know about one MX host from discovery.
 type Exchange struct {
-	Host     string // the MX host name (the exchange), as published
-	Port     int    // the port connected to; 0 means 25 (Postfix uses the port connected to)
-	MXSecure bool   // the MX RRset was secure (true when the target is a host, not a domain)
+	Host string // the MX host name (the exchange), as published
+	Port int    // the port connected to; 0 means 25 (Postfix uses the port connected to)
+	// MXSecure: the MX RRset was secure (true when the target is a host,
+	// not a domain). Postfix at smtp_tls_security_level = dane uses the
+	// exchange's TLSA records whether or not it is
+	// (smtp_tls_dane_insecure_mx_policy = dane, its default there), so it
+	// does not gate the lookup; findings use it.
+	MXSecure bool
 	// IPv4Secure and IPv6Secure: the A and AAAA RRsets (CNAMEs included)
 	// were secure. Postfix judges each address by the RRset it came from.
 	IPv4Secure, IPv6Secure bool
@@ -121,9 +125,13 @@ type TLSASet struct {
 }
 
 // LookupTLSA looks up the TLSA records of ex as a DANE SMTP client does
-// (RFC 7672 §2.2): only when the resolver validates, the MX RRset is
-// secure and at least one address RRset is secure; at the CNAME-expanded
-// name first, then at the exchange name when the expanded name has none.
+// (RFC 7672 §2.2): only when the resolver validates and at least one
+// address RRset is secure; at the CNAME-expanded name first, then at the
+// exchange name when the expanded name has none. An insecure MX RRset does
+// not stop it: Postfix's smtp_tls_dane_insecure_mx_policy defaults to
+// "dane" at smtp_tls_security_level = dane, and smtp_tls_policy.c
+// dane_init then uses the records "just as with secure MX records"
+// (TLS_LEV_HALF_DANE, which logs a match as "Trusted", a mismatch defers).
 func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exchange) TLSASet {
 	host := dnsq.Fqdn(ex.Host)
 	set := TLSASet{Host: dnsq.Bare(host), Records: []Record{}, port: ex.Port,
@@ -134,9 +142,6 @@ func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exc
 	switch {
 	case !v.Validates:
 		set.Status, set.Error = DANENotJudged, "the resolver does not validate DNSSEC"
-		return set
-	case !ex.MXSecure:
-		set.Status, set.Error = DANENotSecure, "the MX RRset is not DNSSEC-secure"
 		return set
 	case !ex.IPv4Secure && !ex.IPv6Secure:
 		set.Status, set.Error = DANENotSecure, "the exchange's address records are not DNSSEC-secure"
@@ -305,7 +310,7 @@ func match(set *TLSASet, chain []*x509.Certificate, now time.Time) DANE {
 			}
 		}
 	}
-	d := DANE{Status: DANEFail, Error: "no usable TLSA record matches the presented certificate chain: a DANE sender defers (Server certificate not trusted)"}
+	d := DANE{Status: DANEFail, Error: "no usable TLSA record matches the presented certificate chain: a DANE sender defers (Server certificate not verified)"}
 	if taErr != nil {
 		d.Error += "; a DANE-TA record matched a chain certificate, but " + sanitize.Text(taErr.Error())
 	}

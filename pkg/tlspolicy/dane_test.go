@@ -116,7 +116,7 @@ func TestDANEEEMismatchOnOneFamilyFailsThatFamilyOnlyAndSaysWhatToPublish(t *tes
 	if v6.Publish != want {
 		t.Errorf("publish %q, want %q", v6.Publish, want)
 	}
-	if !strings.Contains(v6.Error, "Server certificate not trusted") {
+	if !strings.Contains(v6.Error, "Server certificate not verified") {
 		t.Errorf("error %q does not say what a DANE sender logs", v6.Error)
 	}
 }
@@ -188,7 +188,10 @@ func TestDANEStatusesBeforeAnyCertificate(t *testing.T) {
 		want DANEStatus
 	}{
 		{"resolver does not validate", Validation{}, secureExchange("mx.example."), ee, presented("ipv4", p.chain...), DANENotJudged},
-		{"insecure MX", validates, Exchange{Host: "mx.example.", IPv4Secure: true}, ee, presented("ipv4", p.chain...), DANENotSecure},
+		// Postfix smtp_tls_dane_insecure_mx_policy = dane (its default).
+		{"insecure MX, secure A, match", validates, Exchange{Host: "mx.example.", IPv4Secure: true}, ee, presented("ipv4", p.chain...), DANEPass},
+		{"insecure MX, secure A, another key", validates, Exchange{Host: "mx.example.", IPv4Secure: true}, ee, presented("ipv4", newPKI(t, "mx.example").chain...), DANEFail},
+		{"insecure MX, insecure addresses", validates, Exchange{Host: "mx.example."}, ee, presented("ipv4", p.chain...), DANENotSecure},
 		{"insecure AAAA, IPv6 address", validates, insecureV6, ee, presented("ipv6", p.chain...), DANENotSecure},
 		{"insecure AAAA, IPv4 address", validates, insecureV6, ee, presented("ipv4", p.chain...), DANEPass},
 		{"no TLSA", validates, secureExchange("mx.example."), nil, presented("ipv4", p.chain...), DANENoTLSA},

@@ -35,7 +35,9 @@ func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bo
 	const (
 		notOffered = "TLS is required, but was not offered by host"
 		noTLS      = "Cannot start TLS: handshake failure"
-		untrusted  = "Server certificate not trusted"
+		// smtp_proto.c (Postfix 3.6 and later): a certificate that
+		// neither matches TLSA nor verifies for the level gives this one
+		// reason; "Server certificate not trusted" was older Postfix's.
 		unverified = "Server certificate not verified"
 		tlsaError  = "TLSA lookup error"
 	)
@@ -63,7 +65,7 @@ func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bo
 			return a
 		}
 		if !pkixVerified {
-			return Attempt{Reason: untrusted, Judged: true}
+			return Attempt{Reason: unverified, Judged: true}
 		}
 		return Attempt{Delivers: true, Judged: true}
 	case LevelDANE:
@@ -85,7 +87,7 @@ func PostfixAttempt(level string, d DANE, starttls, handshakeOK, pkixVerified bo
 			// (Postfix downgrades to encrypt).
 			return PostfixAttempt(LevelEncrypt, d, starttls, handshakeOK, pkixVerified)
 		case DANEFail:
-			return Attempt{Reason: untrusted, Judged: true}
+			return Attempt{Reason: unverified, Judged: true}
 		case DANEPass:
 			return Attempt{Delivers: true, Judged: true}
 		}
