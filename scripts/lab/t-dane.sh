@@ -38,6 +38,10 @@
 #   notls     TLSA 3 1 1 of key A; no STARTTLS
 #   unusable  TLSA 1 1 1 (PKIX-EE) of key A only
 #   insecure  MX in example. (signed), exchange mx.unsigned.example (unsigned)
+#   insecuremx the mail domain insecuremx.unsigned.example (unsigned) has MX
+#             mx.insecuremx.example (signed, TLSA 3 1 1 of key A); the IPv6
+#             listener presents key B. Postfix still authenticates
+#             (smtp_tls_dane_insecure_mx_policy = dane) and logs "Trusted".
 # lab-timeout: 240
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -52,16 +56,18 @@ lab_need_cmd probe --resolver
 
 RESOLVER4=198.51.100.153
 RESOLVER6=2001:db8:53::153
-CASES=(ee ee6 ta taname tanexthop tacname notls unusable insecure)
-declare -A IP4 IP6 HOST CHECK_RC
+CASES=(ee ee6 ta taname tanexthop tacname notls unusable insecure insecuremx)
+declare -A IP4 IP6 HOST DOMAIN CHECK_RC
 i=51
 for c in "${CASES[@]}"; do
 	IP4[$c]=203.0.113.$i
 	IP6[$c]=2001:db8:25::$i
 	HOST[$c]=mx.$c.example
+	DOMAIN[$c]=$c.example
 	i=$((i + 1))
 done
 HOST[insecure]=mx.unsigned.example
+DOMAIN[insecuremx]=insecuremx.unsigned.example
 
 lab_topology
 # shellcheck disable=SC2068 # addresses have no spaces
@@ -123,7 +129,7 @@ root_zone 1 >"$zones/..zone"
 	printf '$ORIGIN example.\n$TTL 300\n%s\n@ NS ns\nns A 198.51.100.53\nns AAAA 2001:db8:53::53\n' "$(soa 1)"
 	echo 'unsigned NS ns.example.'
 	for c in "${CASES[@]}"; do
-		echo "$c MX 10 ${HOST[$c]}."
+		[ "$c" = insecuremx ] || echo "$c MX 10 ${HOST[$c]}."
 		case $c in
 		insecure) continue ;;
 		tacname) printf 'mx.tacname CNAME host.tacname\n' && h=host.$c ;;
@@ -137,12 +143,14 @@ root_zone 1 >"$zones/..zone"
 	echo "_25._tcp.mx.taname TLSA 2 0 1 $CA201"
 	echo "_25._tcp.mx.tanexthop TLSA 2 0 1 $CA201"
 	echo "_25._tcp.host.tacname TLSA 2 0 1 $CA201"
+	echo "_25._tcp.mx.insecuremx TLSA 3 1 1 $A311"
 	echo "_25._tcp.mx.notls TLSA 3 1 1 $A311"
 	echo "_25._tcp.mx.unusable TLSA 1 1 1 $A311"
 } >"$zones/example.zone"
 {
 	printf '$ORIGIN unsigned.example.\n$TTL 300\n%s\n@ NS ns.example.\n' "$(soa 1)"
 	printf 'mx A %s\nmx AAAA %s\n' "${IP4[insecure]}" "${IP6[insecure]}"
+	echo "insecuremx MX 10 ${HOST[insecuremx]}."
 	# Ignored: a DANE client looks for TLSA only at a secure exchange.
 	echo "_25._tcp.mx TLSA 3 1 1 $A311"
 } >"$zones/unsigned.example.zone"
@@ -240,7 +248,7 @@ for c in "${CASES[@]}"; do
 	taname) o4="-o smtpd_tls_chain_files=$(chain taname ca)" o6=$o4 ;;
 	tanexthop) o4="-o smtpd_tls_chain_files=$(chain tanexthop ca)" o6=$o4 ;;
 	tacname) o4="-o smtpd_tls_chain_files=$(chain tacname ca)" o6=$o4 ;;
-	ee6) o4="-o smtpd_tls_chain_files=$(chain a)" o6="-o smtpd_tls_chain_files=$(chain b)" ;;
+	ee6 | insecuremx) o4="-o smtpd_tls_chain_files=$(chain a)" o6="-o smtpd_tls_chain_files=$(chain b)" ;;
 	notls) o4="-o smtpd_tls_security_level=none" o6=$o4 ;;
 	*) o4="-o smtpd_tls_chain_files=$(chain a)" o6=$o4 ;;
 	esac
@@ -258,7 +266,7 @@ lab_postfix_smtpd "$LAB_S" mx mx.example "${listeners[@]}" -- \
 # dane_incompat logs it only when verbose).
 transport=$LAB_DIR/transport
 for c in "${CASES[@]}"; do
-	printf 'v4@%s.example smtp4:\nv6@%s.example smtp6:\n' "$c" "$c"
+	printf 'v4@%s smtp4:\nv6@%s smtp6:\n' "${DOMAIN[$c]}" "${DOMAIN[$c]}"
 done >"$transport"
 mta_postfix_client "$LAB_C" pfc -- 'smtp_tls_security_level = dane' 'smtp_dns_support_level = dnssec' \
 	'smtp_tls_loglevel = 1' "transport_maps = texthash:$transport" \
@@ -266,7 +274,7 @@ mta_postfix_client "$LAB_C" pfc -- 'smtp_tls_security_level = dane' 'smtp_dns_su
 	'smtp6 unix - - n - - smtp -v -o inet_protocols=ipv6' \
 	'tlsmgr unix - - n 1000? 1 tlsmgr'
 rcpts=()
-for c in "${CASES[@]}"; do rcpts+=("v4@$c.example" "v6@$c.example"); done
+for c in "${CASES[@]}"; do rcpts+=("v4@${DOMAIN[$c]}" "v6@${DOMAIN[$c]}"); done
 mta_postfix_submit "$LAB_C" 1 "${rcpts[@]}" >"$LAB_DIR/submit.log" 2>&1 || {
 	lab_show "$LAB_DIR/submit.log" "$MTA_PF_LOG"
 	lab_die "could not queue the messages"
@@ -282,7 +290,9 @@ postfix_verdicts() {
 		pid = substr($0, RSTART, RLENGTH)
 		if (index($0, "TLSA records unusable")) why[pid] = "unusable"
 		else if (index($0, "no TLSA records found") || index($0, "non DNSSEC destination")) why[pid] = "nodane"
-		if (index($0, "Verified TLS connection established")) tls[pid] = "verified"
+		# "Trusted": a TLSA match under an insecure MX (smtp_tls_policy.c
+		# TLS_LEV_HALF_DANE logs a verified match as trusted).
+		if (index($0, "Verified TLS connection established") || index($0, "Trusted TLS connection established")) tls[pid] = "verified"
 		else if (index($0, "TLS connection established")) tls[pid] = "untrusted"
 		if (!match($0, / to=<[^>]*>/)) next
 		rcpt = substr($0, RSTART + 5, RLENGTH - 6)
@@ -310,11 +320,11 @@ postfix_verdicts "$MTA_PF_LOG" >"$LAB_DIR/postfix.verdicts"
 finger() { # finger CASE FAMILY: its output in $LAB_DIR/finger-CASE-FAMILY.log
 	lab_exec "$LAB_C" env MAIL_CONFIG="$MTA_PF_CONF" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
 		"$LAB_ROOT/usr/sbin/posttls-finger" -c -l dane -t 5 -T 5 -a "ip$2" -o "inet_protocols = ip$2" \
-		"$1.example" >"$LAB_DIR/finger-$1-$2.log" 2>&1 || true
+		"${DOMAIN[$1]}" >"$LAB_DIR/finger-$1-$2.log" 2>&1 || true
 }
 finger_verdict() { # finger_verdict CASE FAMILY IP: verified, untrusted, no_tls or ?
 	local f=$LAB_DIR/finger-$1-$2.log
-	if grep -q "Verified TLS connection established to [^ ]*\[$3\]" "$f"; then
+	if grep -qE "(Verified|Trusted) TLS connection established to [^ ]*\[$3\]" "$f"; then
 		echo verified
 	elif grep -q "TLS connection established to [^ ]*\[$3\]" "$f"; then
 		echo untrusted
@@ -340,13 +350,13 @@ fi
 
 # --- mailcheck -----------------------------------------------------------
 for c in "${CASES[@]}"; do
-	lab_run "$LAB_C" "$LAB_DIR/$c.json" "$MAILCHECK_BIN" probe "$c.example" --resolver $RESOLVER4 \
+	lab_run "$LAB_C" "$LAB_DIR/$c.json" "$MAILCHECK_BIN" probe "${DOMAIN[$c]}" --resolver $RESOLVER4 \
 		--timeout 30s --connect-timeout 5s -o json
-	lab_log "mailcheck probe $c.example: exit $LAB_RC in ${LAB_ELAPSED}s"
+	lab_log "mailcheck probe ${DOMAIN[$c]}: exit $LAB_RC in ${LAB_ELAPSED}s"
 	# check judges the same probes; its verdicts must be the same.
-	lab_run "$LAB_C" "$LAB_DIR/$c.check.json" "$MAILCHECK_BIN" check "$c.example" --resolver $RESOLVER4 \
+	lab_run "$LAB_C" "$LAB_DIR/$c.check.json" "$MAILCHECK_BIN" check "${DOMAIN[$c]}" --resolver $RESOLVER4 \
 		--timeout 30s --connect-timeout 5s -o json
-	lab_log "mailcheck check $c.example: exit $LAB_RC in ${LAB_ELAPSED}s"
+	lab_log "mailcheck check ${DOMAIN[$c]}: exit $LAB_RC in ${LAB_ELAPSED}s"
 	CHECK_RC[$c]=$LAB_RC
 done
 dane_of() { # dane_of FILE IP: the DANE status of IP's probe in FILE
@@ -371,8 +381,8 @@ agree() { # agree POSTFIX MAILCHECK
 # broken lab (everything "nodane") cannot pass by agreement alone.
 expect() { # expect CASE FAMILY
 	case "$1/$2" in
-	ee/* | ta/* | tanexthop/* | ee6/v4) echo pass ;;
-	ee6/v6 | taname/* | tacname/*) echo fail ;;
+	ee/* | ta/* | tanexthop/* | ee6/v4 | insecuremx/v4) echo pass ;;
+	ee6/v6 | taname/* | tacname/* | insecuremx/v6) echo fail ;;
 	notls/*) echo no_starttls ;;
 	unusable/*) echo unusable ;;
 	insecure/*) echo nodane ;;
@@ -387,18 +397,18 @@ finger_agrees() { # finger_agrees FINGER MAILCHECK
 	*) false ;;
 	esac
 }
-printf '%-9s %-6s %-17s %-12s %-11s %-12s %s\n' case family address smtp posttls mailcheck agree
+printf '%-10s %-6s %-17s %-12s %-11s %-12s %s\n' case family address smtp posttls mailcheck agree
 for c in "${CASES[@]}"; do
 	for fam in v4 v6; do
 		if [ $fam = v4 ]; then ip=${IP4[$c]} family=ipv4; else ip=${IP6[$c]} family=ipv6; fi
-		pf=$(awk -v r="$fam@$c.example" -v ip="$ip" '$1 == r && $2 == ip { print $3 }' "$LAB_DIR/postfix.verdicts" | tail -1)
+		pf=$(awk -v r="$fam@${DOMAIN[$c]}" -v ip="$ip" '$1 == r && $2 == ip { print $3 }' "$LAB_DIR/postfix.verdicts" | tail -1)
 		mc=$(dane_of "$LAB_DIR/$c.json" "$ip")
 		lab_expect "$c over $family: check gives the verdict probe gives ($mc)" test "$(dane_of "$LAB_DIR/$c.check.json" "$ip")" = "$mc"
 		fv=-
 		[ -x "$LAB_ROOT/usr/sbin/posttls-finger" ] && fv=$(finger_verdict "$c" $fam "$ip")
 		ok=no
 		agree "${pf:-none}" "$mc" && { [ "$fv" = - ] || finger_agrees "$fv" "$mc"; } && ok=yes
-		printf '%-9s %-6s %-17s %-12s %-11s %-12s %s\n' "$c" "$family" "$ip" "${pf:-none}" "$fv" "$mc" "$ok"
+		printf '%-10s %-6s %-17s %-12s %-11s %-12s %s\n' "$c" "$family" "$ip" "${pf:-none}" "$fv" "$mc" "$ok"
 		lab_expect "$c over $family: Postfix did what the lab set up ($(expect "$c" $fam), got ${pf:-none})" test "${pf:-none}" = "$(expect "$c" $fam)"
 		lab_expect "$c over $family: mailcheck ($mc) agrees with Postfix's smtp (${pf:-none})" agree "${pf:-none}" "$mc"
 		if [ "$fv" != - ]; then
@@ -412,8 +422,8 @@ done
 # documentation addresses are only warnings).
 for c in "${CASES[@]}"; do
 	want=0
-	grep -qE "@$c\.example .* (fail|no_starttls)$" "$LAB_DIR/postfix.verdicts" && want=1
-	lab_expect "check $c.example exits $want (got ${CHECK_RC[$c]})" test "${CHECK_RC[$c]}" = "$want"
+	awk -v d="${DOMAIN[$c]}" '$1 == "v4@" d || $1 == "v6@" d { if ($3 == "fail" || $3 == "no_starttls") print }' "$LAB_DIR/postfix.verdicts" | grep -q . && want=1
+	lab_expect "check ${DOMAIN[$c]} exits $want (got ${CHECK_RC[$c]})" test "${CHECK_RC[$c]}" = "$want"
 done
 
 if [ "$LAB_FAILURES" -gt 0 ]; then
