@@ -233,7 +233,8 @@ has_ad() { [[ " $(flags_of "$@") " == *" ad "* ]]; }
 # dnssec_probe asks "ns:."), example. is secure, unsigned.example. is not.
 lab_expect "unbound validates the private root (AD on . NS)" has_ad NS .
 lab_expect "unbound: the TLSA of mx.ee.example is secure" has_ad TLSA _25._tcp.mx.ee.example
-lab_expect "unbound: mx.unsigned.example is insecure (no AD)" eval '! has_ad A mx.unsigned.example'
+lab_expect "unbound: mx.unsigned.example is insecure (an answer without AD)" eval \
+	'[ -n "$(kdig_r +short A mx.unsigned.example 2>/dev/null)" ] && ! has_ad A mx.unsigned.example'
 lab_expect "unbound: over IPv6 too" eval "lab_exec $LAB_C kdig +short +time=3 @$RESOLVER6 MX ee.example | grep -q mx.ee.example"
 if [ "$LAB_FAILURES" -gt 0 ]; then
 	lab_show "$LAB_DIR/unbound.log" "$LAB_DIR/knot/knot.log"
