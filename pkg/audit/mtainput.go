@@ -157,7 +157,7 @@ func mtaTLSOutcome(r smtpprobe.Result, level string) (mta.Outcome, string) {
 	case tlspolicy.ReasonTLSAError:
 		return mta.OutcomeTLSAError, ""
 	}
-	// "Server certificate not trusted", and any reason this mapping does
+	// "Server certificate not verified", and any reason this mapping does
 	// not know: the address is refused after the handshake.
 	return mta.OutcomeTLSUntrusted, ""
 }

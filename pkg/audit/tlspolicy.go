@@ -173,6 +173,14 @@ func (c *Checker) exchangeOf(ctx context.Context, r dnsq.Resolver, port int, d d
 	}
 	ex := tlspolicy.ExchangeFrom(x.Host, port, dnsq.Result{Status: dnsq.StatusOK, Authentic: d.MXAuthentic}, a, aaaa)
 	ex.MXSecure = d.MXAuthentic && (d.MXStatus == dnsq.StatusOK || d.ImplicitMX)
+	if d.MXStatus == dnsq.StatusOK && !d.ImplicitMX {
+		// Postfix's DANE-TA match names include the domain whose MX
+		// RRset named the exchange, and its canonical name.
+		ex.NextHop = []string{dnsq.Fqdn(d.Domain)}
+		if n := len(d.MXCNAME); n > 0 {
+			ex.NextHop = append(ex.NextHop, dnsq.Fqdn(d.MXCNAME[n-1]))
+		}
+	}
 	return ex
 }
 

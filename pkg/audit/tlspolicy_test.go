@@ -432,3 +432,27 @@ func TestAnMTASTSPolicyHostOnThisMachinesOwnAddressesIsNotConnectedTo(t *testing
 		}
 	}
 }
+
+func TestCheckPassesADANETALeafThatNamesTheMailDomainAsPostfixDoes(t *testing.T) {
+	// Postfix smtp_tls_policy.c dane_init matches a DANE-TA leaf against
+	// the TLSA base domain and the next-hop domain (the MX RR's qname).
+	year := time.Now().Add(365 * 24 * time.Hour)
+	ca, err := smtptest.NewCert(year, "Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := smtptest.NewCertSignedBy(ca, year, false, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf.Certificate = append(leaf.Certificate, ca.Certificate[0])
+	d := newTLSDomain(t, "", func(v4, v6 *smtptest.Script) { v4.Cert, v6.Cert = &leaf, &leaf })
+	anchor := sha256.Sum256(ca.Certificate[0])
+	d.mock.TLSA = map[string][]dnsq.TLSA{fmt.Sprintf("_%d._tcp.mx.example.test.", d.port): {{Usage: 2, Selector: 0, MatchingType: 1, Data: anchor[:]}}}
+	rep := d.check(t, CheckRequest{})
+	for _, p := range rep.Probes {
+		if p.DANE == nil || p.DANE.Status != tlspolicy.DANEPass {
+			t.Errorf("%s: %+v, want pass: the leaf names the next-hop domain", p.IP, p.DANE)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func findingCodes(fs []report.Finding) string {
 }
 
 // The IPv6 listener presents a key the TLSA records do not name: a DANE
-// Postfix refuses it ("Server certificate not trusted") and delivers over
+// Postfix refuses it ("Server certificate not verified") and delivers over
 // IPv4 instead, so the messages whose first attempt is IPv6 (one in two)
 // are delayed; with room for one address only they are deferred.
 func TestSimulateAtDANEReplaysTheIPv6CertificateFailure(t *testing.T) {

@@ -39,7 +39,7 @@ const (
 	// probe's STARTTLS, handshake and certificate verdicts (pkg/audit).
 	OutcomeTLSNotOffered Outcome = "tls_not_offered" // "TLS is required, but was not offered by host"
 	OutcomeTLSHandshake  Outcome = "tls_handshake"   // "Cannot start TLS: handshake failure"
-	OutcomeTLSUntrusted  Outcome = "tls_untrusted"   // "Server certificate not trusted" (DANE or PKIX)
+	OutcomeTLSUntrusted  Outcome = "tls_untrusted"   // "Server certificate not verified" (DANE or PKIX)
 	OutcomeTLSAError     Outcome = "tlsa_error"      // "TLSA lookup error": no connection is made
 )
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,9 +30,8 @@ const (
 	// requires TLS without authentication (Postfix falls back to
 	// "encrypt", RFC 7672 §2.2).
 	DANEUnusable DANEStatus = "unusable"
-	// DANENotSecure: the MX RRset or this family's address RRset is not
-	// DNSSEC-secure, so a DANE sender does not look for TLSA (RFC 7672
-	// §2.2.1, §2.2.2).
+	// DANENotSecure: this family's address RRset is not DNSSEC-secure,
+	// so a DANE sender does not look for TLSA (RFC 7672 §2.2.2).
 	DANENotSecure DANEStatus = "not_secure"
 	// DANENoTLSA: secure, and no TLSA records: a DANE sender uses
 	// opportunistic TLS.
@@ -62,15 +62,28 @@ const (
 
 // Exchange is what DANE needs to know about one MX host from discovery.
 type Exchange struct {
-	Host     string // the MX host name (the exchange), as published
-	Port     int    // the port connected to; 0 means 25 (Postfix uses the port connected to)
-	MXSecure bool   // the MX RRset was secure (true when the target is a host, not a domain)
+	Host string // the MX host name (the exchange), as published
+	Port int    // the port connected to; 0 means 25 (Postfix uses the port connected to)
+	// MXSecure: the MX RRset was secure (true when the target is a host,
+	// not a domain). Postfix at smtp_tls_security_level = dane uses the
+	// exchange's TLSA records whether or not it is
+	// (smtp_tls_dane_insecure_mx_policy = dane, its default there), so it
+	// does not gate the lookup; findings use it.
+	MXSecure bool
 	// IPv4Secure and IPv6Secure: the A and AAAA RRsets (CNAMEs included)
 	// were secure. Postfix judges each address by the RRset it came from.
 	IPv4Secure, IPv6Secure bool
 	// CNAMEs is the alias chain of the address lookups; its last name is
 	// the TLSA base domain tried first (RFC 7672 §2.2.3).
 	CNAMEs []string
+	// NextHop is the mail domain whose MX RRset named this exchange,
+	// followed by that RRset's canonical name when the domain is an
+	// alias. Postfix accepts these names in a DANE-TA certificate beside
+	// the TLSA base domain (smtp_tls_policy.c dane_init adds the MX RR's
+	// qname and rname to the match names; RFC 7672 §3.2.2 allows the
+	// next-hop domain). Empty for an implicit MX: Postfix then has no MX
+	// RR and matches the TLSA base domain alone.
+	NextHop []string
 }
 
 // ExchangeFrom builds an Exchange from discovery's lookup results. A
@@ -112,9 +125,13 @@ type TLSASet struct {
 }
 
 // LookupTLSA looks up the TLSA records of ex as a DANE SMTP client does
-// (RFC 7672 §2.2): only when the resolver validates, the MX RRset is
-// secure and at least one address RRset is secure; at the CNAME-expanded
-// name first, then at the exchange name when the expanded name has none.
+// (RFC 7672 §2.2): only when the resolver validates and at least one
+// address RRset is secure; at the CNAME-expanded name first, then at the
+// exchange name when the expanded name has none. An insecure MX RRset does
+// not stop it: Postfix's smtp_tls_dane_insecure_mx_policy defaults to
+// "dane" at smtp_tls_security_level = dane, and smtp_tls_policy.c
+// dane_init then uses the records "just as with secure MX records"
+// (TLS_LEV_HALF_DANE, which logs a match as "Trusted", a mismatch defers).
 func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exchange) TLSASet {
 	host := dnsq.Fqdn(ex.Host)
 	set := TLSASet{Host: dnsq.Bare(host), Records: []Record{}, port: ex.Port,
@@ -126,9 +143,6 @@ func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exc
 	case !v.Validates:
 		set.Status, set.Error = DANENotJudged, "the resolver does not validate DNSSEC"
 		return set
-	case !ex.MXSecure:
-		set.Status, set.Error = DANENotSecure, "the MX RRset is not DNSSEC-secure"
-		return set
 	case !ex.IPv4Secure && !ex.IPv6Secure:
 		set.Status, set.Error = DANENotSecure, "the exchange's address records are not DNSSEC-secure"
 		return set
@@ -139,7 +153,6 @@ func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exc
 		// first TLSA base; the initial name is tried when it has none.
 		bases = []string{dnsq.Fqdn(ex.CNAMEs[n-1]), host}
 	}
-	set.refNames = bases
 	for i, base := range bases {
 		name := TLSAName(set.port, base)
 		res := r.LookupTLSA(ctx, name)
@@ -169,6 +182,7 @@ func LookupTLSA(ctx context.Context, r dnsq.SecureResolver, v Validation, ex Exc
 				set.Omitted = len(recs) - MaxTLSARecords
 				recs = recs[:MaxTLSARecords]
 			}
+			set.refNames = referenceNames(base, ex.NextHop)
 			set.Status = DANEUnusable
 			for _, t := range recs {
 				rec := NewRecord(t)
@@ -249,6 +263,21 @@ func Verify(set *TLSASet, p Presented, now time.Time) DANE {
 	return d
 }
 
+// referenceNames are the names a DANE-TA leaf may carry, as Postfix
+// checks them (smtp_tls_policy.c dane_init): the TLSA base domain whose
+// records were used, then the next-hop domain and its canonical name. The
+// exchange name is not among them when the records came from its CNAME
+// target: tls_dane.c tls_dane_resolve makes the target the base domain.
+func referenceNames(base string, nextHop []string) []string {
+	names := []string{dnsq.Fqdn(base)}
+	for _, n := range nextHop {
+		if n = dnsq.Fqdn(n); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // match finds a usable record matching the chain (RFC 7671 §5: any usable
 // record will do).
 func match(set *TLSASet, chain []*x509.Certificate, now time.Time) DANE {
@@ -281,7 +310,7 @@ func match(set *TLSASet, chain []*x509.Certificate, now time.Time) DANE {
 			}
 		}
 	}
-	d := DANE{Status: DANEFail, Error: "no usable TLSA record matches the presented certificate chain: a DANE sender defers (Server certificate not trusted)"}
+	d := DANE{Status: DANEFail, Error: "no usable TLSA record matches the presented certificate chain: a DANE sender defers (Server certificate not verified)"}
 	if taErr != nil {
 		d.Error += "; a DANE-TA record matched a chain certificate, but " + sanitize.Text(taErr.Error())
 	}
@@ -302,8 +331,8 @@ func matched(r *Record, index, depth int) DANE {
 // verifyTA checks the chain from the leaf up to the trust anchor at depth
 // (RFC 7671 §5.2.2: DANE-TA is PKIX validation with the TLSA-matched
 // certificate as the only root; dates apply) and the leaf's names against
-// the reference identifiers Postfix uses: the TLSA base domain and the
-// exchange name (RFC 7672 §3.2.2).
+// the reference identifiers Postfix uses (referenceNames: the TLSA base
+// domain and the next-hop domain, RFC 7672 §3.2.2).
 func verifyTA(chain []*x509.Certificate, depth int, names []string, now time.Time) error {
 	roots := x509.NewCertPool()
 	roots.AddCert(chain[depth])
@@ -325,9 +354,15 @@ func verifyTA(chain []*x509.Certificate, depth int, names []string, now time.Tim
 	}
 	bare := make([]string, len(names))
 	for i, n := range names {
-		bare[i] = dnsq.Bare(n)
+		bare[i] = sanitize.Text(dnsq.Bare(n))
 	}
-	return fmt.Errorf("the certificate names neither %s", sanitize.Text(strings.Join(bare, " nor ")))
+	switch len(bare) {
+	case 1:
+		return fmt.Errorf("the certificate does not name %s", bare[0])
+	case 2:
+		return fmt.Errorf("the certificate names neither %s nor %s", bare[0], bare[1])
+	}
+	return fmt.Errorf("the certificate names none of %s", strings.Join(bare, ", "))
 }
 
 // certMatchesName matches a reference name as Postfix does through

@@ -116,7 +116,7 @@ func TestDANEEEMismatchOnOneFamilyFailsThatFamilyOnlyAndSaysWhatToPublish(t *tes
 	if v6.Publish != want {
 		t.Errorf("publish %q, want %q", v6.Publish, want)
 	}
-	if !strings.Contains(v6.Error, "Server certificate not trusted") {
+	if !strings.Contains(v6.Error, "Server certificate not verified") {
 		t.Errorf("error %q does not say what a DANE sender logs", v6.Error)
 	}
 }
@@ -188,7 +188,10 @@ func TestDANEStatusesBeforeAnyCertificate(t *testing.T) {
 		want DANEStatus
 	}{
 		{"resolver does not validate", Validation{}, secureExchange("mx.example."), ee, presented("ipv4", p.chain...), DANENotJudged},
-		{"insecure MX", validates, Exchange{Host: "mx.example.", IPv4Secure: true}, ee, presented("ipv4", p.chain...), DANENotSecure},
+		// Postfix smtp_tls_dane_insecure_mx_policy = dane (its default).
+		{"insecure MX, secure A, match", validates, Exchange{Host: "mx.example.", IPv4Secure: true}, ee, presented("ipv4", p.chain...), DANEPass},
+		{"insecure MX, secure A, another key", validates, Exchange{Host: "mx.example.", IPv4Secure: true}, ee, presented("ipv4", newPKI(t, "mx.example").chain...), DANEFail},
+		{"insecure MX, insecure addresses", validates, Exchange{Host: "mx.example."}, ee, presented("ipv4", p.chain...), DANENotSecure},
 		{"insecure AAAA, IPv6 address", validates, insecureV6, ee, presented("ipv6", p.chain...), DANENotSecure},
 		{"insecure AAAA, IPv4 address", validates, insecureV6, ee, presented("ipv4", p.chain...), DANEPass},
 		{"no TLSA", validates, secureExchange("mx.example."), nil, presented("ipv4", p.chain...), DANENoTLSA},
@@ -376,5 +379,39 @@ func TestDANETAChecksDatesWhileDANEEEDoesNot(t *testing.T) {
 	set := LookupTLSA(context.Background(), r, validates, secureExchange("mx.example."))
 	if d := Verify(&set, presented("ipv4", p.chain...), time.Now().Add(48*time.Hour)); d.Status != DANEFail || !strings.Contains(d.Error, "expired") {
 		t.Errorf("%+v, want fail: the chain has expired by then", d)
+	}
+}
+
+func TestDANETAAcceptsTheNextHopDomainAsPostfixDoes(t *testing.T) {
+	// Postfix smtp_tls_policy.c dane_init: the match names are the TLSA
+	// base domain, then the MX RR's qname (the mail domain) and rname.
+	p := newPKI(t, "example.net")
+	ta := []dnsq.TLSA{{Usage: 2, Selector: 0, MatchingType: 1, Data: sha(p.ca.Leaf.Raw)}}
+	ex := secureExchange("mx.example.")
+	_, d := judge(t, ta, ex, presented("ipv4", p.chain...))
+	if d.Status != DANEFail || !strings.Contains(d.Error, "the certificate does not name mx.example") {
+		t.Fatalf("without a next hop: %+v, want fail naming the one reference name", d)
+	}
+	ex.NextHop = []string{"mail.example.", "example.net."}
+	if _, d := judge(t, ta, ex, presented("ipv6", p.chain...)); d.Status != DANEPass {
+		t.Errorf("leaf naming the next hop's canonical name: %+v, want pass", d)
+	}
+	other := mustCert(smtptest.NewCertSignedBy(p.inter, time.Now().Add(time.Hour), false, "other.example"))
+	_, d = judge(t, ta, ex, presented("ipv4", other.Leaf, p.inter.Leaf, p.ca.Leaf))
+	if d.Status != DANEFail || !strings.Contains(d.Error, "names none of mx.example, mail.example, example.net") {
+		t.Errorf("leaf naming none: %+v, want fail listing the three names", d)
+	}
+}
+
+func TestDANETARecordsOfTheCNAMETargetDoNotAcceptTheAliasName(t *testing.T) {
+	// tls_dane.c tls_dane_resolve: records found at the target make the
+	// target the base domain; the alias is not a match name.
+	p := newPKI(t, "mx.example")
+	r := secureMock(map[string][]dnsq.TLSA{"_25._tcp.mx7.hosting.test.": {{Usage: 2, Selector: 1, MatchingType: 1, Data: spki256(p.ca.Leaf)}}})
+	ex := secureExchange("mx.example.")
+	ex.CNAMEs = []string{"mx7.hosting.test."}
+	set := LookupTLSA(context.Background(), r, validates, ex)
+	if d := Verify(&set, presented("ipv4", p.chain...), time.Now()); d.Status != DANEFail {
+		t.Fatalf("%+v, want fail: only mx7.hosting.test (and the next hop) may be named", d)
 	}
 }

@@ -20,9 +20,11 @@
 //
 // For each exchange, LookupTLSA (given an Exchange built by ExchangeFrom
 // from the MX, A and AAAA results) looks up `_<port>._tcp.<base>` only when
-// the resolver validates, the MX RRset is secure and an address RRset is
-// secure; the base is the CNAME-expanded exchange name first and the
-// exchange name when the target has no TLSA (RFC 7672 §2.2.3). Records are
+// the resolver validates and an address RRset is secure (an insecure MX
+// RRset does not matter: Postfix's smtp_tls_dane_insecure_mx_policy =
+// dane, its default at level dane); the base is the CNAME-expanded
+// exchange name first and the exchange name when the target has no TLSA
+// (RFC 7672 §2.2.3). Records are
 // typed (NewRecord): DANE-TA(2) and DANE-EE(3) with any selector and
 // matching type are usable; PKIX-TA/EE(0/1), unknown values and malformed
 // data are unusable with the reason. Then, for each probed address, Verify
@@ -30,11 +32,12 @@
 //
 //	pass          a usable record matched (DANE-EE: leaf cert or SPKI, names and
 //	              dates ignored; DANE-TA: a chain certificate, the chain verified
-//	              up to it for the TLSA base or exchange name, one wildcard label)
+//	              up to it for the TLSA base domain or the next-hop domain
+//	              (Postfix's match names), one wildcard label)
 //	fail          usable records, none matched: a DANE sender defers
 //	no_starttls   TLSA records, no STARTTLS (or a failed handshake): it defers
 //	unusable      only unusable records: it requires TLS, authenticates nothing
-//	not_secure    the MX or this family's address RRset is not secure: no DANE
+//	not_secure    this family's address RRset is not secure: no DANE
 //	no_tlsa       secure, no TLSA: opportunistic TLS
 //	lookup_error  the TLSA lookup failed or was bogus: it defers
 //	not_judged    the resolver does not validate, or STARTTLS was not tried

@@ -19,8 +19,11 @@ const (
 const (
 	ReasonNotOffered = "TLS is required, but was not offered by host"
 	ReasonHandshake  = "Cannot start TLS: handshake failure"
-	ReasonUntrusted  = "Server certificate not trusted"
-	ReasonTLSAError  = "TLSA lookup error"
+	// smtp_proto.c (Postfix 3.6 and later): a certificate that neither
+	// matches TLSA nor verifies for the level gives this one reason;
+	// "Server certificate not trusted" was older Postfix's.
+	ReasonUntrusted = "Server certificate not verified"
+	ReasonTLSAError = "TLSA lookup error"
 )
 
 // Attempt is what a Postfix client at a TLS security level does with one

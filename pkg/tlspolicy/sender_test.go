@@ -15,7 +15,7 @@ func TestPostfixAttemptAtEachLevel(t *testing.T) {
 		reason                    string
 	}{
 		{LevelDANE, DANEPass, true, true, false, true, true, ""},
-		{LevelDANE, DANEFail, true, true, true, false, true, "Server certificate not trusted"},
+		{LevelDANE, DANEFail, true, true, true, false, true, "Server certificate not verified"},
 		{LevelDANE, DANENoSTARTTLS, false, false, false, false, true, "TLS is required, but was not offered by host"},
 		{LevelDANE, DANENoSTARTTLS, true, false, false, false, true, "Cannot start TLS: handshake failure"},
 		{LevelDANE, DANEUnusable, true, true, false, true, true, ""},
@@ -26,7 +26,7 @@ func TestPostfixAttemptAtEachLevel(t *testing.T) {
 		{LevelDANE, DANENotJudged, true, true, true, false, false, ""},
 		{LevelEncrypt, "", false, false, false, false, true, "TLS is required, but was not offered by host"},
 		{LevelEncrypt, "", true, true, false, true, true, ""},
-		{LevelSecure, "", true, true, false, false, true, "Server certificate not trusted"},
+		{LevelSecure, "", true, true, false, false, true, "Server certificate not verified"},
 		{LevelSecure, "", true, true, true, true, true, ""},
 		{LevelMay, "", false, false, false, true, true, ""},
 		{"bogus-level", "", true, true, true, false, false, ""},

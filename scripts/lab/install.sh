@@ -4,7 +4,8 @@
 #
 # System-wide: knot (authoritative DNS), knot-dnsutils, iproute2, jq, openssl,
 # GNU time, procps, gcc with libc6-dev (t-gai builds a small getaddrinfo
-# client: real glibc is its oracle), nginx (t-mtasts runs its own instance as
+# client: real glibc is its oracle), unbound (t-dane's validating
+# resolver), nginx (t-mtasts runs its own instance as
 # the MTA-STS policy server) and, where the archive has it,
 # postfix-mta-sts-resolver (t-mtasts's real MTA-STS client). None of them is
 # a mail server; package scripts are kept from starting services.
@@ -68,7 +69,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	# If the system started a service anyway (a machine with a service
 	# manager), stop it: the lab runs its own instances only.
-	for svc in knot nginx postfix-mta-sts-resolver; do
+	for svc in knot unbound nginx postfix-mta-sts-resolver; do
 		if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
 			systemctl disable --now "$svc" >/dev/null 2>&1 || true
 		fi

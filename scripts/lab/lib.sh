@@ -27,7 +27,7 @@ LAB_ROOT=${MAILCHECK_LAB_ROOT:-/var/lib/mailcheck-lab/root}
 # Debian packages extracted into the private root (not installed system-wide).
 LAB_PRIVATE_DEBS=${LAB_PRIVATE_DEBS:-"postfix exim4-daemon-light exim4-base exim4-config libidn12"}
 # Debian packages installed system-wide: none of them is a mail server.
-LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps gcc libc6-dev nginx"}
+LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps gcc libc6-dev nginx unbound"}
 # Installed system-wide when the archive has them; a test that needs one
 # skips that part when it is missing (t-mtasts: a real MTA-STS client).
 LAB_OPTIONAL_DEBS=${LAB_OPTIONAL_DEBS:-"postfix-mta-sts-resolver"}
@@ -261,7 +261,9 @@ lab_tls_cert() {
 # a private Postfix instance (own config, queue and data directories under
 # $LAB_DIR/NAME, chroot off for every service, log in $LAB_DIR/NAME/maillog)
 # whose smtpd listens on each LISTEN ("203.0.113.10:25", "[2001:db8::25]:25")
-# with STARTTLS (self-signed certificate for MYHOSTNAME). Extra main.cf lines
+# with STARTTLS (self-signed certificate for MYHOSTNAME). A LISTEN may carry
+# master.cf options for that listener alone after a space
+# ("203.0.113.51:25 -o smtpd_tls_chain_files=KEY,CERT"). Extra main.cf lines
 # after "--" override the defaults (postconf syntax, later lines win).
 # master runs in the foreground (-d) as a lab_spawn'ed process; waits until
 # every listener accepts. The namespace needs lab_etc first (accounts).
@@ -318,13 +320,16 @@ EOF
 	{
 		local l
 		for l in "${listen[@]}"; do
-			echo "$l inet n - n - - smtpd"
+			# "ADDR:PORT -o name=value ...": options for this listener
+			# only (master.cf -o overrides), e.g. its own certificate.
+			echo "${l%% *} inet n - n - - smtpd${l#"${l%% *}"}"
 		done
 		cat <<'EOF'
 postlog   unix-dgram n - n - 1 postlogd
 anvil     unix - - n - 1 anvil
 tlsmgr    unix - - n 1000? 1 tlsmgr
 proxymap  unix - - n - - proxymap
+rewrite   unix - - n - - trivial-rewrite
 EOF
 	} >"$conf/master.cf"
 	mkdir -p "$spool/pid" "$spool/private" "$spool/public"
@@ -348,6 +353,7 @@ lab_postfix_wait() {
 			mapfile -t listen
 		} <"$LAB_DIR/$name/listen"
 		for l in "${listen[@]}"; do
+			l=${l%% *}
 			# A bare port listens on every address: the caller waits.
 			[[ $l == *:* ]] || continue
 			port=${l##*:}
@@ -361,7 +367,9 @@ lab_postfix_wait() {
 
 # lab_knot NS NAME LISTEN_IP... -- ZONEFILE...: knot authoritative server in
 # NS on port 53 of each LISTEN_IP, serving each zone file (named ORIGIN.zone,
-# e.g. lab.example.zone, 113.0.203.in-addr.arpa.zone). Waits for TCP 53.
+# e.g. lab.example.zone, 113.0.203.in-addr.arpa.zone, "..zone" for the root).
+# Zones named in LAB_KNOT_SIGN ("example ."; origins without the trailing
+# dot, "." for the root) are signed by knot. Waits for TCP 53.
 lab_knot() {
 	local ns=$1 name=$2
 	shift 2
@@ -411,8 +419,15 @@ EOF
 		echo 'zone:'
 		for z in "${zones[@]}"; do
 			origin=$(basename "$z" .zone)
-			cp "$z" "$d/zones/$origin.zone"
+			# knot's "%s" is the name without its trailing dot: "" for
+			# the root, whose file is ".zone".
+			cp "$z" "$d/zones/${origin%.}.zone"
 			echo "  - domain: $origin"
+			# LAB_KNOT_SIGN: zones knot signs itself (automatic
+			# signing, default policy: ECDSA P-256 KSK and ZSK).
+			case " ${LAB_KNOT_SIGN:-} " in
+			*" $origin "*) echo "    dnssec-signing: on" ;;
+			esac
 		done
 	} >"$d/knot.conf"
 	lab_spawn "$ns" "$name" knotd -c "$d/knot.conf" >/dev/null
@@ -422,8 +437,9 @@ EOF
 	local i
 	for z in "${zones[@]}"; do
 		origin=$(basename "$z" .zone)
+		origin=${origin%.}.
 		for i in $(seq 1 600); do
-			[ -n "$(ip netns exec "$ns" kdig +short +time=1 +retry=0 "@${listen[0]}" SOA "$origin." 2>/dev/null)" ] && break
+			[ -n "$(ip netns exec "$ns" kdig +short +time=1 +retry=0 "@${listen[0]}" SOA "$origin" 2>/dev/null)" ] && break
 			[ "$i" = 600 ] && { lab_show "$d/knot.log"; lab_die "knot did not load $origin"; }
 			sleep 0.1
 		done
