@@ -254,3 +254,68 @@ mta_exim_deliver() {
 				timeout 30 "$exim" -C "$conf" -odi -f "<>" "$rcpt" || echo "exim exit $? on message $i" >&2
 		done' mta-exim "$LAB_DIR/exim4" "$conf" "$d/spool" "$count" "$rcpt"
 }
+
+# mta_serve_zone ZONEFILE [MTA_PEERS_ARGS...]: every address of the zone's A
+# and AAAA records (but the name server's) on the server's lo, and the lab's
+# DNS server for the zone. Nothing listens on port 25 there except the 421
+# peers given (-smtp421 ADDR:PORT), so every other connect gets an RST at
+# once.
+mta_serve_zone() {
+	local zone=$1
+	shift
+	local addrs
+	addrs=$(awk '$2 == "A" && $3 != "198.51.100.53" {print $3} $2 == "AAAA" {print $3}' "$zone" | sort -u)
+	# shellcheck disable=SC2086 # one address per word
+	lab_server_addr $addrs
+	mta_peers "$zone" "$@"
+}
+
+# mta_model NS MTA DOMAIN OUT SETTINGS...: `mailcheck simulate` of DOMAIN
+# against the lab's DNS, run in NS (so a model that reads the host, such as
+# getaddrinfo's order, sees that namespace's addresses, routes and
+# /etc/gai.conf), JSON in OUT. Fails (counted in LAB_FAILURES) when no
+# model was computed.
+mta_model() {
+	local ns=$1 mta=$2 domain=$3 out=$4
+	shift 4
+	local args=(simulate "$domain" --resolver 198.51.100.53 -o json --mta "$mta" --max-orderings 100000)
+	local s
+	for s in "$@"; do args+=(--set "$s"); done
+	lab_run "$ns" "$out" "$MAILCHECK_BIN" "${args[@]}"
+	# 0 or 1 (findings, e.g. documentation addresses, null MX): a model was
+	# computed. 2 or 3: it was not.
+	if [ "$LAB_RC" -gt 1 ]; then
+		lab_show "$out" "$out.err"
+		lab_log "NOT OK: mailcheck ${args[*]} exited $LAB_RC"
+		LAB_FAILURES=$((LAB_FAILURES + 1))
+		return 1
+	fi
+}
+
+# mta_check NS MTA_LABEL MTA_SPEC TSV SENT CELL DOMAIN SETTINGS...: compare
+# the deliveries to DOMAIN in TSV (mta-compare postfix-log or exim-log) with
+# the model (mta_model in NS with the same settings); one Markdown row is
+# appended to $MTA_REPORT, a disagreement is counted in LAB_FAILURES.
+# MTA_ALPHA is the per-test false-alarm rate.
+mta_check() {
+	local ns=$1 label=$2 spec=$3 tsv=$4 sent=$5 cell=$6 domain=$7
+	shift 7
+	local out="$LAB_DIR/model-${label// /-}-$cell.json"
+	mta_model "$ns" "$spec" "$domain" "$out" "$@" || return 0
+	if "$LAB_DIR/mta-compare" check -mta "$label" -cell "$cell" -domain "$domain" -model "$out" \
+		-deliveries "$tsv" -want "$sent" -alpha "$MTA_ALPHA" >>"$MTA_REPORT" 2>"$LAB_DIR/compare-${label// /-}-$cell.err"; then
+		lab_log "ok: $label $cell agrees with the model"
+	else
+		lab_log "NOT OK: $label $cell disagrees with the model:"
+		cat "$LAB_DIR/compare-${label// /-}-$cell.err" >&2
+		LAB_FAILURES=$((LAB_FAILURES + 1))
+	fi
+}
+
+# mta_summary TSV LABEL: what the real MTA did per domain (count, status,
+# order), into the test's log whatever the model says.
+mta_summary() {
+	local tsv=$1 label=$2
+	echo "== $label: observed orderings per domain (count, status, order)" >&2
+	awk -F'\t' '{print $1 "\t" $2 "\t" $4}' "$tsv" | sort | uniq -c | sort -k2,2 -k1,1nr >&2
+}
