@@ -319,3 +319,68 @@ mta_summary() {
 	echo "== $label: observed orderings per domain (count, status, order)" >&2
 	awk -F'\t' '{print $1 "\t" $2 "\t" $4}' "$tsv" | sort | uniq -c | sort -k2,2 -k1,1nr >&2
 }
+
+# mta_sendmail_setup NAME: a Sendmail configuration for one client in
+# $LAB_DIR/NAME (own queue), built with m4 from sendmail-cf's macros in the
+# private root: Debian's linux OSTYPE, the smtp mailers, no canonification,
+# no interface probing, a 5 s connect timeout as a guard, everything else
+# Sendmail's default (InetMode inet6 since IPv6 sockets work, no
+# ResolverOptions, no DANE). Prints the config path; fails when Sendmail or
+# m4 is missing. Like Exim, the lab runs a copy of the binary without its
+# set-gid bit, so that ld.so honours LD_LIBRARY_PATH (libwrap0 is in the
+# private root only).
+mta_sendmail_setup() {
+	local name=$1
+	local d="$LAB_DIR/$name" cf="$LAB_ROOT/usr/share/sendmail/cf"
+	[ -x "$LAB_ROOT/usr/libexec/sendmail/sendmail" ] && [ -f "$cf/m4/cf.m4" ] || return 1
+	command -v m4 >/dev/null || return 1
+	mkdir -p "$d/queue"
+	chmod 700 "$d/queue"
+	if [ ! -x "$LAB_DIR/sendmail.bin" ]; then
+		cp "$LAB_ROOT/usr/libexec/sendmail/sendmail" "$LAB_DIR/sendmail.bin"
+		chmod 755 "$LAB_DIR/sendmail.bin"
+	fi
+	cat >"$d/sendmail.mc" <<MC
+divert(-1)
+divert(0)dnl
+include(\`$cf/m4/cf.m4')dnl
+VERSIONID(\`mailcheck lab')dnl
+OSTYPE(\`linux')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`QUEUE_DIR', \`$d/queue')dnl
+define(\`confTO_CONNECT', \`5s')dnl
+FEATURE(\`nocanonify')dnl
+MAILER(\`smtp')dnl
+MC
+	m4 "$d/sendmail.mc" >"$d/sendmail.cf" 2>"$d/m4.err" || return 1
+	echo "$d/sendmail.cf"
+}
+
+# mta_sendmail_deliver NS CONF COUNT RCPT: COUNT deliveries of one message
+# each (`sendmail -odi`: one process that receives, then delivers in the
+# foreground), one a second: Sendmail orders equal-preference MX hosts by
+# a hash of the name seeded with the time in seconds when the process first
+# needs it (domain.c mxrand), so runs within one second are the same draw.
+# The process gets its own UTS namespace with the host name
+# client.lab.example: Sendmail looks up its own name at start, and a short
+# name (searched in no domain, refused by the lab's DNS) would stall it.
+# Prints "== delivery DOMAIN", Sendmail's -d16.1 connect lines and
+# "== end deferred|bounced" (deferred when the message is still queued) per
+# message; mta-compare sendmail-log reads that.
+mta_sendmail_deliver() {
+	local ns=$1 conf=$2 count=$3 rcpt=$4
+	local d
+	d=$(dirname "$conf")
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec "$ns" unshare --uts bash -c '
+		hostname client.lab.example
+		sm=$1 conf=$2 queue=$3 count=$4 rcpt=$5
+		for i in $(seq 1 "$count"); do
+			rm -f "$queue"/*
+			sleep "$(date +%N | awk "{printf \"%.9f\", 1 - \$1 / 1e9}")"
+			echo "== delivery ${rcpt#*@}"
+			printf "Subject: lab %s\n\nnative lab message\n" "$i" |
+				timeout 30 "$sm" -C "$conf" -d16.1 -odi -f "<>" "$rcpt" || echo "sendmail exit $? on message $i" >&2
+			if ls "$queue"/qf* >/dev/null 2>&1; then echo "== end deferred"; else echo "== end bounced"; fi
+		done' mta-sendmail "$LAB_DIR/sendmail.bin" "$conf" "$d/queue" "$count" "$rcpt"
+}

@@ -21,7 +21,9 @@
 # Environment: MTA_NATIVE_N (deliveries per cell whose order is fixed,
 # default 10: the model gives one order, and a single other order fails
 # the cell), MTA_NATIVE_RANDOM_N (deliveries per cell that Postfix shuffles,
-# default 100), MTA_LAB_ALPHA (per-test false-alarm rate, default 1e-4).
+# default 100), MTA_NATIVE_SENDMAIL_N (Sendmail deliveries per cell, one a
+# second, default 30), MTA_LAB_ALPHA (per-test false-alarm rate, default
+# 1e-4).
 # lab-timeout: 300
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -31,6 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 N=${MTA_NATIVE_N:-10}
 RANDOM_N=${MTA_NATIVE_RANDOM_N:-100}
+SM_N=${MTA_NATIVE_SENDMAIL_N:-30}
 MTA_ALPHA=${MTA_LAB_ALPHA:-1e-4}
 
 lab_init
@@ -89,6 +92,13 @@ CELLS=(
 	"v4pref|v4pref|smtp_host_lookup=native smtp_randomize_addresses=no smtp_address_preference=ipv4|$N"
 	"six|six|smtp_host_lookup=native smtp_randomize_addresses=no smtp_mx_address_limit=5|$N"
 	"dnsnative|dnsnative|smtp_host_lookup=dns,native smtp_randomize_addresses=no|$N"
+)
+
+# Sendmail cells: name | domain label. Default settings: Sendmail has no
+# setting that changes the order of one host's addresses.
+SM_CELLS=(
+	"pair|keep"
+	"six|six"
 )
 
 LAB_S=$(lab_ns_add s)
@@ -161,7 +171,46 @@ done
 pf_secs=$(($(date +%s) - t0))
 echo "FIGURE: Postfix 3.7.11 native: $((sent * ${#HOSTS[@]})) deliveries ($sent in each of ${#HOSTS[@]} hosts, ${#CELLS[@]} cells) in ${pf_secs}s"
 
-# The model, run in each namespace: its addresses, routes and gai.conf.
+# Sendmail: gethostbyname2() per family, never getaddrinfo() (conf.c
+# sm_gethostbyname on glibc), so gai.conf and the routes do not reorder its
+# addresses; the same hosts show that. One configuration (and queue) per
+# cell and host, all in parallel, one delivery a second in each
+# (mta_sendmail_deliver).
+sm_skip=""
+if [ ! -x "$LAB_ROOT/usr/libexec/sendmail/sendmail" ]; then
+	sm_skip="Sendmail is not in the private root (run scripts/lab/install.sh)"
+elif ! command -v m4 >/dev/null; then
+	sm_skip="m4 is missing (run scripts/lab/install.sh)"
+fi
+if [ -z "$sm_skip" ]; then
+	t0=$(date +%s)
+	jobs_pids=()
+	for h in "${HOSTS[@]}"; do
+		IFS='|' read -r key _ <<<"$h"
+		for row in "${SM_CELLS[@]}"; do
+			IFS='|' read -r cell label <<<"$row"
+			conf=$(mta_sendmail_setup "sm-$key-$cell") ||
+				lab_die "building the Sendmail configuration failed: $(cat "$LAB_DIR/sm-$key-$cell/m4.err" 2>/dev/null)"
+			mta_sendmail_deliver "$(cat "$LAB_DIR/ns-$key")" "$conf" "$SM_N" "u@$label.lab.example" \
+				>"$LAB_DIR/sm-$key-$cell.out" 2>"$LAB_DIR/sm-$key-$cell.err" &
+			jobs_pids+=($!)
+		done
+	done
+	wait "${jobs_pids[@]}" || true
+	for h in "${HOSTS[@]}"; do
+		IFS='|' read -r key _ <<<"$h"
+		cat "$LAB_DIR/sm-$key"-*.out >"$LAB_DIR/sm-$key.out"
+		"$LAB_DIR/mta-compare" sendmail-log "$LAB_DIR/sm-$key.out" >"$LAB_DIR/sendmail-$key.tsv" ||
+			lab_die "reading Sendmail's output in $key"
+		mta_summary "$LAB_DIR/sendmail-$key.tsv" "Sendmail 8.17.1.9 in $key"
+	done
+	echo "FIGURE: Sendmail 8.17.1.9: $((SM_N * ${#SM_CELLS[@]} * ${#HOSTS[@]})) deliveries ($SM_N in each of ${#SM_CELLS[@]} cells on ${#HOSTS[@]} hosts) in $(($(date +%s) - t0))s"
+else
+	lab_log "SKIP Sendmail cells: $sm_skip"
+	echo "FIGURE: Sendmail cells skipped: $sm_skip"
+fi
+
+# The models, run in each namespace: its addresses, routes and gai.conf.
 MTA_REPORT=$LAB_DIR/native.md
 "$LAB_DIR/mta-compare" header >"$MTA_REPORT"
 for h in "${HOSTS[@]}"; do
@@ -172,6 +221,12 @@ for h in "${HOSTS[@]}"; do
 		# shellcheck disable=SC2086 # settings are words by design
 		mta_check "$ns" "Postfix 3.7.11" postfix:3.7.11 "$LAB_DIR/postfix-$key.tsv" "$n" "$key-$cell" \
 			"$label.lab.example" $settings
+	done
+	[ -z "$sm_skip" ] || continue
+	for row in "${SM_CELLS[@]}"; do
+		IFS='|' read -r cell label <<<"$row"
+		mta_check "$ns" "Sendmail 8.17.1.9" sendmail:8.17.1 "$LAB_DIR/sendmail-$key.tsv" "$SM_N" "$key-sm-$cell" \
+			"$label.lab.example"
 	done
 done
 cat "$MTA_REPORT" >&2
