@@ -80,6 +80,9 @@ type sendmailPlan struct {
 	decision Decision
 	notes    []string
 	stop     *stopper
+	// seeds, when set, is the exact order of equal-preference hosts
+	// (mxrand.go); without it the order is modelled as uniform.
+	seeds *seedModel
 }
 
 func (sm *sendmailModel) plan(in Input) sendmailPlan {
@@ -102,12 +105,14 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		pl.decision = Decision{Action: ActionUndecided, Reason: fmt.Sprintf("MX lookup status %q", in.MXStatus)}
 		return pl
 	}
-	mx := slices.Clone(in.MX)
-	slices.SortStableFunc(mx, func(a, b Exchange) int { return int(a.Preference) - int(b.Preference) })
+	// mx holds indices into in.MX (answer order) sorted by preference.
+	mx := identity(len(in.MX))
+	slices.SortStableFunc(mx, func(a, b int) int { return int(in.MX[a].Preference) - int(in.MX[b].Preference) })
 	// research §4: MX names whose address is local truncate that preference
 	// and worse.
 	selfPref := -1
-	for _, x := range mx {
+	for _, i := range mx {
+		x := in.MX[i]
 		for _, a := range append(slices.Clone(x.A), x.AAAA...) {
 			if slices.Contains(sm.local, a.Unmap()) && selfPref < 0 {
 				selfPref = int(x.Preference)
@@ -115,7 +120,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		}
 	}
 	if selfPref >= 0 {
-		mx = slices.DeleteFunc(mx, func(x Exchange) bool { return int(x.Preference) >= selfPref })
+		mx = slices.DeleteFunc(mx, func(i int) bool { return int(in.MX[i].Preference) >= selfPref })
 		if len(mx) == 0 {
 			pl.decision = Decision{Action: ActionBounce, Reason: "MX list for the domain points back to this host (config error: mail loops back to me)"}
 			return pl
@@ -123,7 +128,9 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 	}
 	v6 := sm.s.str("InetMode") == "inet6"
 	var soft bool
-	for _, x := range mx {
+	hostOf := map[int]int{} // in.MX index -> host index
+	for _, i := range mx {
+		x := in.MX[i]
 		var addrs []netip.Addr
 		if v6 {
 			if x.AAAAStatus.Temporary() && !sm.s.bool("WorkAroundBrokenAAAA") {
@@ -146,6 +153,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 			pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
 		}
 		h := len(pl.hosts)
+		hostOf[i] = h
 		pl.hosts = append(pl.hosts, idx)
 		if h > 0 && pl.cands[pl.hosts[h-1][0]].Preference == x.Preference {
 			pl.groups[len(pl.groups)-1] = append(pl.groups[len(pl.groups)-1], h)
@@ -161,7 +169,25 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		}
 		return pl
 	}
-	pl.notes = append(pl.notes, "Sendmail orders equal-preference hosts by a hash of the name with a per-process seed, modelled as a uniform random order (domain.c mxrand)")
+	// getmxrr() sorts the names it kept, in answer order.
+	var answer []Exchange
+	hostAt := map[int]int{}
+	for i, x := range in.MX {
+		if selfPref >= 0 && int(x.Preference) >= selfPref {
+			continue
+		}
+		if h, ok := hostOf[i]; ok {
+			hostAt[len(answer)] = h
+		}
+		answer = append(answer, x)
+	}
+	pl.seeds = newSeedModel(&pl, answer, hostAt)
+	switch {
+	case pl.seeds != nil:
+		pl.notes = append(pl.notes, "Sendmail orders equal-preference hosts by a hash of each name seeded with the time in seconds when the delivering process first looks up MX records (domain.c mxrand): the orderings are exact over its 65,536 seeds, and the deliveries of one process, or of processes started in the same second, repeat one order")
+	case slices.ContainsFunc(pl.groups, func(g []int) bool { return len(g) > 1 }):
+		pl.notes = append(pl.notes, "Sendmail orders equal-preference hosts by a hash of each name seeded with the time in seconds (domain.c mxrand); with this many hosts the order is modelled as uniformly random, which it is only roughly")
+	}
 	pl.decision = Decision{Action: ActionAttempt}
 	return pl
 }
