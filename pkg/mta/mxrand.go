@@ -114,6 +114,9 @@ func (sm *seedModel) orderings(pl *sendmailPlan) []weighted {
 	var keys []string
 	orders := map[string][]int{}
 	for s := 0; s < sendmailSeeds; s++ {
+		if pl.stop.spent(len(sm.names)) {
+			break // the caller reports a stopped model
+		}
 		ho := sm.hostOrder(s)
 		k := hostKey(ho)
 		if _, ok := count[k]; !ok {
