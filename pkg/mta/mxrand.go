@@ -34,9 +34,13 @@ const (
 // mxrand is domain.c mxrand(): the name's bytes are C chars (signed), and
 // only ASCII upper-case letters are lowered.
 func mxrand(seed int, host string) int {
-	h := seed
-	for i := 0; i < len(host); i++ {
-		c := int(int8(host[i]))
+	return mxrandFrom(seed, host)
+}
+
+// mxrandFrom continues mxrand's hash from h over the bytes of s.
+func mxrandFrom(h int, s string) int {
+	for i := 0; i < len(s); i++ {
+		c := int(int8(s[i]))
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
@@ -60,11 +64,15 @@ func sendmailSort(prefs []uint16, weights []int, idx []int) {
 }
 
 // seedModel is the MX names in answer order as getmxrr() sorts them, and
-// which of the plan's hosts (with addresses) each one is.
+// which of the plan's hosts (with addresses) each one is. After its first
+// byte the hash is below 2003 in magnitude, so each name's weight is read
+// from a table indexed by that first step instead of hashing the whole
+// name for each of the 65,536 seeds.
 type seedModel struct {
 	names  []string
 	prefs  []uint16
-	hostOf []int // plan host index, or -1 for a name without addresses
+	hostOf []int   // plan host index, or -1 for a name without addresses
+	tables [][]int // per name: weight by first-step hash + 2002
 }
 
 // newSeedModel returns the model of the plan's MX order, or nil when the
@@ -81,11 +89,33 @@ func newSeedModel(pl *sendmailPlan, answer []Exchange, hostAt map[int]int) *seed
 		if !ok {
 			h = -1
 		}
-		sm.names = append(sm.names, strings.TrimSuffix(x.Host, "."))
+		name := strings.TrimSuffix(x.Host, ".")
+		var table []int
+		if name != "" {
+			table = make([]int, 2*2003-1)
+			for h := -2002; h <= 2002; h++ {
+				table[h+2002] = mxrandFrom(h, name[1:])
+			}
+		}
+		sm.names = append(sm.names, name)
 		sm.prefs = append(sm.prefs, x.Preference)
 		sm.hostOf = append(sm.hostOf, h)
+		sm.tables = append(sm.tables, table)
 	}
 	return sm
+}
+
+// weight is mxrand(seed, names[i]) through the name's table.
+func (sm *seedModel) weight(seed, i int) int {
+	n := sm.names[i]
+	if n == "" {
+		return (seed & 0xff) + 1
+	}
+	c := int(int8(n[0]))
+	if c >= 'A' && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return sm.tables[i][((seed<<1)^c)%2003+2002]
 }
 
 // hostOrder is the order of the plan's hosts under one seed.
@@ -93,8 +123,8 @@ func (sm *seedModel) hostOrder(seed int) []int {
 	seed = max(seed, 1)
 	weights := make([]int, len(sm.names))
 	idx := make([]int, len(sm.names))
-	for i, n := range sm.names {
-		weights[i] = mxrand(seed, n)
+	for i := range sm.names {
+		weights[i] = sm.weight(seed, i)
 		idx[i] = i
 	}
 	sendmailSort(sm.prefs, weights, idx)
@@ -109,14 +139,14 @@ func (sm *seedModel) hostOrder(seed int) []int {
 
 // orderings adds up the seeds into the distinct attempt orders, each with
 // its exact probability (seeds / 65,536), in order of first appearance.
+// It does not poll the stop channel: its work is bounded (65,536 sorts of
+// at most maxSeedHosts names, well under a second), and a small domain's
+// model must stay complete whatever the deadline.
 func (sm *seedModel) orderings(pl *sendmailPlan) []weighted {
 	count := map[string]int64{}
 	var keys []string
 	orders := map[string][]int{}
 	for s := 0; s < sendmailSeeds; s++ {
-		if pl.stop.spent(len(sm.names)) {
-			break // the caller reports a stopped model
-		}
 		ho := sm.hostOrder(s)
 		k := hostKey(ho)
 		if _, ok := count[k]; !ok {

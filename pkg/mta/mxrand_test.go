@@ -106,3 +106,19 @@ func TestSendmailFallsBackToAUniformOrderPastTheSeedBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestSeedTablesGiveMxrandForEverySeed(t *testing.T) {
+	names := []string{"mx1.example.test", "Alt1.ASPMX.l.google.com", "\xe9t\xe9.example", "x"}
+	var xs []Exchange
+	for _, n := range names {
+		xs = append(xs, Exchange{Preference: 10, Host: n})
+	}
+	sm := newSeedModel(&sendmailPlan{groups: [][]int{{0, 1}}}, xs, map[int]int{})
+	for seed := 1; seed < sendmailSeeds; seed += 7 {
+		for i, n := range names {
+			if got, want := sm.weight(seed, i), mxrand(seed, n); got != want {
+				t.Fatalf("seed %d, %q: table gives %d, mxrand %d", seed, n, got, want)
+			}
+		}
+	}
+}
