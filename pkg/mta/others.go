@@ -68,6 +68,21 @@ func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes
 }
 
 // sendmailModel is Sendmail 8.18's getmxrr()/makeconnection() (research §4).
+//
+// The order of equal-preference MX hosts is uniformly random, but not for
+// the reason research §4 gives. getmxrr() (domain.c) does weigh each name
+// with mxrand(), a hash of the name seeded with the time in seconds, which
+// is far from uniform for short names; but deliver() never uses that
+// order: it rebuilds the host list from the host signature and
+// parse_hostsignature() (deliver.c) re-sorts each run of equal preference
+// by get_random() keys, random() seeded per process with its pid plus the
+// time in seconds and microseconds (conf.c seed_random). The exception is
+// a host with an open cached connection (mci_match), whose key is 0: a
+// queue runner that kept a connection to one exchange tries it first. The
+// lab (mta-t-native) saw mxrand's order for three short names fail
+// delivery by delivery and the uniform order hold. Each host's own
+// addresses come from gethostbyname2(), AAAA then A, in answer order
+// (conf.c sm_gethostbyname; never getaddrinfo on glibc).
 type sendmailModel struct {
 	s     Settings
 	local []netip.Addr
@@ -80,9 +95,6 @@ type sendmailPlan struct {
 	decision Decision
 	notes    []string
 	stop     *stopper
-	// seeds, when set, is the exact order of equal-preference hosts
-	// (mxrand.go); without it the order is modelled as uniform.
-	seeds *seedModel
 }
 
 func (sm *sendmailModel) plan(in Input) sendmailPlan {
@@ -105,14 +117,12 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		pl.decision = Decision{Action: ActionUndecided, Reason: fmt.Sprintf("MX lookup status %q", in.MXStatus)}
 		return pl
 	}
-	// mx holds indices into in.MX (answer order) sorted by preference.
-	mx := identity(len(in.MX))
-	slices.SortStableFunc(mx, func(a, b int) int { return int(in.MX[a].Preference) - int(in.MX[b].Preference) })
+	mx := slices.Clone(in.MX)
+	slices.SortStableFunc(mx, func(a, b Exchange) int { return int(a.Preference) - int(b.Preference) })
 	// research §4: MX names whose address is local truncate that preference
 	// and worse.
 	selfPref := -1
-	for _, i := range mx {
-		x := in.MX[i]
+	for _, x := range mx {
 		for _, a := range append(slices.Clone(x.A), x.AAAA...) {
 			if slices.Contains(sm.local, a.Unmap()) && selfPref < 0 {
 				selfPref = int(x.Preference)
@@ -120,7 +130,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		}
 	}
 	if selfPref >= 0 {
-		mx = slices.DeleteFunc(mx, func(i int) bool { return int(in.MX[i].Preference) >= selfPref })
+		mx = slices.DeleteFunc(mx, func(x Exchange) bool { return int(x.Preference) >= selfPref })
 		if len(mx) == 0 {
 			pl.decision = Decision{Action: ActionBounce, Reason: "MX list for the domain points back to this host (config error: mail loops back to me)"}
 			return pl
@@ -128,9 +138,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 	}
 	v6 := sm.s.str("InetMode") == "inet6"
 	var soft bool
-	hostOf := map[int]int{} // in.MX index -> host index
-	for _, i := range mx {
-		x := in.MX[i]
+	for _, x := range mx {
 		var addrs []netip.Addr
 		if v6 {
 			if x.AAAAStatus.Temporary() && !sm.s.bool("WorkAroundBrokenAAAA") {
@@ -153,7 +161,6 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 			pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
 		}
 		h := len(pl.hosts)
-		hostOf[i] = h
 		pl.hosts = append(pl.hosts, idx)
 		if h > 0 && pl.cands[pl.hosts[h-1][0]].Preference == x.Preference {
 			pl.groups[len(pl.groups)-1] = append(pl.groups[len(pl.groups)-1], h)
@@ -169,25 +176,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		}
 		return pl
 	}
-	// getmxrr() sorts the names it kept, in answer order.
-	var answer []Exchange
-	hostAt := map[int]int{}
-	for i, x := range in.MX {
-		if selfPref >= 0 && int(x.Preference) >= selfPref {
-			continue
-		}
-		if h, ok := hostOf[i]; ok {
-			hostAt[len(answer)] = h
-		}
-		answer = append(answer, x)
-	}
-	pl.seeds = newSeedModel(&pl, answer, hostAt)
-	switch {
-	case pl.seeds != nil:
-		pl.notes = append(pl.notes, "Sendmail orders equal-preference hosts by a hash of each name seeded with the time in seconds when the delivering process first looks up MX records (domain.c mxrand): the orderings are exact over its 65,536 seeds, and the deliveries of one process, or of processes started in the same second, repeat one order")
-	case slices.ContainsFunc(pl.groups, func(g []int) bool { return len(g) > 1 }):
-		pl.notes = append(pl.notes, "Sendmail orders equal-preference hosts by a hash of each name seeded with the time in seconds (domain.c mxrand); with this many hosts the order is modelled as uniformly random, which it is only roughly")
-	}
+	pl.notes = append(pl.notes, "Sendmail puts equal-preference hosts in a uniformly random order per delivery process (deliver.c parse_hostsignature: random() keys), except that a host it holds a cached connection to goes first; each host's addresses are tried IPv6 then IPv4 in answer order (gethostbyname2, not getaddrinfo, so gai.conf plays no part)")
 	pl.decision = Decision{Action: ActionAttempt}
 	return pl
 }
@@ -211,8 +200,9 @@ const (
 )
 
 // distribution is exact by combinatorics, whatever the number of hosts:
-// each preference group is a uniformly random order of its hosts (the
-// model of mxrand) and every host's addresses follow as one fixed block,
+// each preference group is a uniformly random order of its hosts
+// (parse_hostsignature's random() keys) and every host's addresses follow
+// as one fixed block,
 // so the host orders of the groups are the orderings, all equally likely
 // (1 / the product of the groups' factorials), listed in lexicographic
 // order; Sendmail has no address limit, so every address is tried when the

@@ -390,17 +390,6 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 		p.decision, p.notes = pl.decision, pl.notes
 		p.rules = rules{name: Sendmail, connectTime: m.s.dur("Timeout.connect")}
 		p.listCap = listCap(maxOrderings, len(pl.cands))
-		if pl.seeds != nil {
-			ws := pl.seeds.orderings(&pl)
-			if !replayOnly {
-				p.dist = summarize(pl.cands, ws, p.listCap)
-			}
-			p.sample = func(r *rand.Rand) []int { return pl.seeds.sample(&pl, r) }
-			p.replay = func(o map[netip.Addr]Outcome) Replay {
-				return replayOrderings(pl.cands, ws, o, p.rules, true, m.stop)
-			}
-			break
-		}
 		if !replayOnly {
 			p.dist = pl.distribution(p.listCap)
 		}

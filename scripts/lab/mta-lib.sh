@@ -358,9 +358,8 @@ MC
 
 # mta_sendmail_deliver NS CONF COUNT RCPT: COUNT deliveries of one message
 # each (`sendmail -odi`: one process that receives, then delivers in the
-# foreground), one a second: Sendmail orders equal-preference MX hosts by
-# a hash of the name seeded with the time in seconds when the process first
-# needs it (domain.c mxrand), so runs within one second are the same draw.
+# foreground; each process seeds random(), which orders equal-preference
+# MX hosts, with its pid and the time in microseconds).
 # The process gets its own UTS namespace with the host name
 # client.lab.example: Sendmail looks up its own name at start, and a short
 # name (searched in no domain, refused by the lab's DNS) would stall it.
@@ -377,7 +376,6 @@ mta_sendmail_deliver() {
 		sm=$1 conf=$2 queue=$3 count=$4 rcpt=$5
 		for i in $(seq 1 "$count"); do
 			rm -f "$queue"/*
-			sleep "$(date +%N | awk "{printf \"%.9f\", 1 - \$1 / 1e9}")"
 			echo "== delivery ${rcpt#*@}"
 			printf "Subject: lab %s\n\nnative lab message\n" "$i" |
 				timeout 30 "$sm" -C "$conf" -d16.1 -odi -f "<>" "$rcpt" || echo "sendmail exit $? on message $i" >&2
