@@ -204,11 +204,12 @@ const (
 // (parse_hostsignature's random() keys) and every host's addresses follow
 // as one fixed block, so the host orders of the groups are the
 // orderings, all equally likely (1 / the product of the groups'
-// factorials), listed in lexicographic order; Sendmail has no address limit, so every address is tried when the
-// earlier ones fail; the first attempt is the first address of a uniformly
-// chosen host of the first group. Hosts whose blocks have the same
-// families are interchangeable in the family patterns, which are listed
-// when there are at most maxSendmailPatterns of them.
+// factorials), listed in lexicographic order; Sendmail has no address
+// limit, so every address is tried when the earlier ones fail; the first
+// attempt is the first address of a uniformly chosen host of the first
+// group. Hosts whose blocks have the same families are interchangeable in
+// the family patterns, which are listed when there are at most
+// maxSendmailPatterns of them.
 func (pl *sendmailPlan) distribution(maxOrderings int) Distribution {
 	d := newDistribution(pl.cands)
 	for c := range d.PTried {
