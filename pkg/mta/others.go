@@ -68,6 +68,21 @@ func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes
 }
 
 // sendmailModel is Sendmail 8.18's getmxrr()/makeconnection() (research §4).
+//
+// The order of equal-preference MX hosts is uniformly random, but not for
+// the reason research §4 gives. getmxrr() (domain.c) does weigh each name
+// with mxrand(), a hash of the name seeded with the time in seconds, which
+// is far from uniform for short names; but deliver() never uses that
+// order: it rebuilds the host list from the host signature and
+// parse_hostsignature() (deliver.c) re-sorts each run of equal preference
+// by get_random() keys, random() seeded per process with its pid plus the
+// time in seconds and microseconds (conf.c seed_random). The exception is
+// a host with an open cached connection (mci_match), whose key is 0: a
+// queue runner that kept a connection to one exchange tries it first. The
+// lab (mta-t-native, cell tri: three short names that mxrand would order
+// one way for 47% of its seeds) finds the uniform order. Each host's own
+// addresses come from gethostbyname2(), AAAA then A, in answer order
+// (conf.c sm_gethostbyname; never getaddrinfo on glibc).
 type sendmailModel struct {
 	s     Settings
 	local []netip.Addr
@@ -161,7 +176,7 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		}
 		return pl
 	}
-	pl.notes = append(pl.notes, "Sendmail orders equal-preference hosts by a hash of the name with a per-process seed, modelled as a uniform random order (domain.c mxrand)")
+	pl.notes = append(pl.notes, "Sendmail puts equal-preference hosts in a uniformly random order per delivery process (deliver.c parse_hostsignature: random() keys), except that a host it holds a cached connection to goes first; each host's addresses are tried IPv6 then IPv4 in answer order (gethostbyname2, not getaddrinfo, so gai.conf plays no part)")
 	pl.decision = Decision{Action: ActionAttempt}
 	return pl
 }
@@ -185,15 +200,16 @@ const (
 )
 
 // distribution is exact by combinatorics, whatever the number of hosts:
-// each preference group is a uniformly random order of its hosts (the
-// model of mxrand) and every host's addresses follow as one fixed block,
-// so the host orders of the groups are the orderings, all equally likely
-// (1 / the product of the groups' factorials), listed in lexicographic
-// order; Sendmail has no address limit, so every address is tried when the
-// earlier ones fail; the first attempt is the first address of a uniformly
-// chosen host of the first group. Hosts whose blocks have the same
-// families are interchangeable in the family patterns, which are listed
-// when there are at most maxSendmailPatterns of them.
+// each preference group is a uniformly random order of its hosts
+// (parse_hostsignature's random() keys) and every host's addresses follow
+// as one fixed block, so the host orders of the groups are the
+// orderings, all equally likely (1 / the product of the groups'
+// factorials), listed in lexicographic order; Sendmail has no address
+// limit, so every address is tried when the earlier ones fail; the first
+// attempt is the first address of a uniformly chosen host of the first
+// group. Hosts whose blocks have the same families are interchangeable in
+// the family patterns, which are listed when there are at most
+// maxSendmailPatterns of them.
 func (pl *sendmailPlan) distribution(maxOrderings int) Distribution {
 	d := newDistribution(pl.cands)
 	for c := range d.PTried {

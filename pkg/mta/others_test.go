@@ -227,3 +227,24 @@ func TestEximFallsBackToSamplingAndSendmailStaysExactWhenHostsAreTooMany(t *test
 		}
 	}
 }
+
+// getmxrr()'s mxrand() would put mx1, mx2, mx3 (short names) in that
+// order for 47% of its seeds, but deliver() re-sorts equal preferences by
+// random() keys (parse_hostsignature), so every order has 1/6, and the
+// note says why.
+func TestSendmailOrdersEqualPreferencesByRandomKeysNotByTheNameHash(t *testing.T) {
+	in := domain(host(10, "mx1.mx.test", "a1"), host(10, "mx2.mx.test", "a2"), host(10, "mx3.mx.test", "a3"))
+	d := simulate(t, in, Config{MTA: Sendmail}, Options{})
+	if len(d.Orderings) != 6 {
+		t.Fatalf("orderings %s, want all 6", orderings(d))
+	}
+	for _, o := range d.Orderings {
+		if o.ProbabilityExact != "1/6" {
+			t.Errorf("ordering %v has %s, want 1/6", o.Order, o.ProbabilityExact)
+		}
+	}
+	notes := strings.Join(d.Notes, " ")
+	if !strings.Contains(notes, "parse_hostsignature") || !strings.Contains(notes, "not getaddrinfo") {
+		t.Errorf("notes %q do not say where the order comes from", notes)
+	}
+}

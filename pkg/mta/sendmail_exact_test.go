@@ -9,7 +9,7 @@ import (
 )
 
 // uniformPerms returns every permutation of 0..n-1 with probability 1/n!
-// (Sendmail's per-host tie order, modelled as uniform, research §4).
+// (Sendmail's order of equal-preference hosts: parse_hostsignature()).
 func uniformPerms(n int, st *stopper) []choice {
 	var out []choice
 	items := make([]int, n)

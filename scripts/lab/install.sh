@@ -7,12 +7,14 @@
 # client: real glibc is its oracle), unbound (t-dane's validating
 # resolver), nginx (t-mtasts runs its own instance as
 # the MTA-STS policy server) and, where the archive has it,
-# postfix-mta-sts-resolver (t-mtasts's real MTA-STS client). None of them is
+# postfix-mta-sts-resolver (t-mtasts's real MTA-STS client), and m4 (the lab
+# builds Sendmail's configuration from sendmail-cf's macros). None of them is
 # a mail server; package scripts are kept from starting services.
 # Private root ($MAILCHECK_LAB_ROOT, default /var/lib/mailcheck-lab/root):
-# Debian's Postfix and Exim .debs extracted with dpkg-deb -x. Both packages
-# provide mail-transport-agent and would remove each other if installed, and
-# an installed MTA would start a system daemon; extracted, they are only files.
+# Debian's Postfix, Exim and Sendmail .debs (sendmail-bin, sendmail-cf and
+# its libwrap0) extracted with dpkg-deb -x. The MTA packages all provide
+# mail-transport-agent and would remove each other if installed, and an
+# installed MTA would start a system daemon; extracted, they are only files.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -76,34 +78,49 @@ if [ ${#missing[@]} -gt 0 ]; then
 	done
 fi
 
-# The private root. The stamp records which package versions it holds, so a
-# second run does nothing unless the list changed.
+# The private root. The stamp records which packages it holds, so a second
+# run does nothing unless the list changed. Packages added to the list are
+# extracted into the existing root; any other change rebuilds it.
 stamp="$LAB_ROOT/.mailcheck-lab-debs"
 want="$LAB_PRIVATE_DEBS"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$LAB_ROOT/usr/lib/postfix/sbin/master" ]; then
-	echo "install.sh: extracting $want into $LAB_ROOT"
+have=""
+[ -f "$stamp" ] && [ -x "$LAB_ROOT/usr/lib/postfix/sbin/master" ] && have=$(cat "$stamp")
+added=() kept=1
+for p in $want; do [[ " $have " == *" $p "* ]] || added+=("$p"); done
+for p in $have; do [[ " $want " == *" $p "* ]] || kept=0; done
+if [ -z "$have" ] || [ "$kept" = 0 ] || [ ${#added[@]} -gt 0 ]; then
+	if [ -n "$have" ] && [ "$kept" = 1 ]; then
+		get="${added[*]}" target=$LAB_ROOT
+	else
+		get="$want" target=$LAB_ROOT.new
+	fi
+	echo "install.sh: extracting $get into $LAB_ROOT"
 	apt_update
 	dl=$(mktemp -d)
 	trap 'rm -rf -- "$dl"' EXIT
 	chmod 755 "$dl"
 	# shellcheck disable=SC2086 # word splitting of the package list is intended
-	(cd "$dl" && apt-get download $want >/dev/null 2>"$dl/err") || {
+	(cd "$dl" && apt-get download $get >/dev/null 2>"$dl/err") || {
 		cat "$dl/err" >&2
 		exit 1
 	}
-	rm -rf -- "$LAB_ROOT.new"
-	mkdir -p "$LAB_ROOT.new"
-	for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$LAB_ROOT.new"; done
-	echo "$want" >"$LAB_ROOT.new/.mailcheck-lab-debs"
-	rm -rf -- "$LAB_ROOT"
-	mv "$LAB_ROOT.new" "$LAB_ROOT"
+	if [ "$target" = "$LAB_ROOT.new" ]; then
+		rm -rf -- "$LAB_ROOT.new"
+		mkdir -p "$LAB_ROOT.new"
+	fi
+	for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$target"; done
+	echo "$want" >"$target/.mailcheck-lab-debs"
+	if [ "$target" = "$LAB_ROOT.new" ]; then
+		rm -rf -- "$LAB_ROOT"
+		mv "$LAB_ROOT.new" "$LAB_ROOT"
+	fi
 fi
 
 # Every extracted binary must find its libraries (host's plus private ones).
 lab_private_env
 bad=0
 for bin in "$LAB_ROOT/usr/lib/postfix/sbin/master" "$LAB_ROOT/usr/lib/postfix/sbin/smtpd" \
-	"$LAB_ROOT/usr/lib/postfix/sbin/smtp" "$LAB_ROOT/usr/sbin/exim4"; do
+	"$LAB_ROOT/usr/lib/postfix/sbin/smtp" "$LAB_ROOT/usr/sbin/exim4" "$LAB_ROOT/usr/libexec/sendmail/sendmail"; do
 	[ -e "$bin" ] || continue
 	if ldd "$bin" | grep -q 'not found'; then
 		echo "install.sh: $bin lacks libraries:" >&2

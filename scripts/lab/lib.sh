@@ -7,9 +7,9 @@
 #     veth pairs created from inside them, holding documentation addresses
 #     only (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32),
 #     IPv6 DAD, router advertisements and autoconf off, no default route;
-#   - a private root of Debian's Postfix and Exim (scripts/lab/install.sh
-#     extracts their .debs with dpkg-deb -x, so the two MTAs never conflict
-#     and no system MTA is installed or started);
+#   - a private root of Debian's Postfix, Exim and Sendmail
+#     (scripts/lab/install.sh extracts their .debs with dpkg-deb -x, so the
+#     MTAs never conflict and no system MTA is installed or started);
 #   - a private Postfix smtpd instance and a knot authoritative DNS server;
 #   - cleanup on exit, error and signal: every process this run started (and
 #     only those), every namespace and /etc/netns entry it created.
@@ -25,9 +25,9 @@ LAB_REPO=$(cd "$LAB_HERE/../.." && pwd)
 # Where install.sh extracts the private MTA root.
 LAB_ROOT=${MAILCHECK_LAB_ROOT:-/var/lib/mailcheck-lab/root}
 # Debian packages extracted into the private root (not installed system-wide).
-LAB_PRIVATE_DEBS=${LAB_PRIVATE_DEBS:-"postfix exim4-daemon-light exim4-base exim4-config libidn12"}
+LAB_PRIVATE_DEBS=${LAB_PRIVATE_DEBS:-"postfix exim4-daemon-light exim4-base exim4-config libidn12 sendmail-bin sendmail-cf libwrap0"}
 # Debian packages installed system-wide: none of them is a mail server.
-LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps gcc libc6-dev nginx unbound"}
+LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps gcc libc6-dev nginx unbound m4"}
 # Installed system-wide when the archive has them; a test that needs one
 # skips that part when it is missing (t-mtasts: a real MTA-STS client).
 LAB_OPTIONAL_DEBS=${LAB_OPTIONAL_DEBS:-"postfix-mta-sts-resolver"}

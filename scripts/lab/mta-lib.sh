@@ -273,3 +273,131 @@ mta_exim_deliver() {
 				timeout 30 "$exim" -C "$conf" -odi -f "<>" "$rcpt" || echo "exim exit $? on message $i" >&2
 		done' mta-exim "$LAB_DIR/exim4" "$conf" "$d/spool" "$count" "$rcpt"
 }
+
+# mta_serve_zone ZONEFILE [MTA_PEERS_ARGS...]: every address of the zone's A
+# and AAAA records (but the name server's) on the server's lo, and the lab's
+# DNS server for the zone. Nothing listens on port 25 there except the 421
+# peers given (-smtp421 ADDR:PORT), so every other connect gets an RST at
+# once.
+mta_serve_zone() {
+	local zone=$1
+	shift
+	local addrs
+	addrs=$(awk '$2 == "A" && $3 != "198.51.100.53" {print $3} $2 == "AAAA" {print $3}' "$zone" | sort -u)
+	# shellcheck disable=SC2086 # one address per word
+	lab_server_addr $addrs
+	mta_peers "$zone" "$@"
+}
+
+# mta_model NS MTA DOMAIN OUT SETTINGS...: `mailcheck simulate` of DOMAIN
+# against the lab's DNS, run in NS (so a model that reads the host, such as
+# getaddrinfo's order, sees that namespace's addresses, routes and
+# /etc/gai.conf), JSON in OUT. Fails (counted in LAB_FAILURES) when no
+# model was computed.
+mta_model() {
+	local ns=$1 mta=$2 domain=$3 out=$4
+	shift 4
+	local args=(simulate "$domain" --resolver 198.51.100.53 -o json --mta "$mta" --max-orderings 100000)
+	local s
+	for s in "$@"; do args+=(--set "$s"); done
+	lab_run "$ns" "$out" "$MAILCHECK_BIN" "${args[@]}"
+	# 0 or 1 (findings, e.g. documentation addresses, null MX): a model was
+	# computed. 2 or 3: it was not.
+	if [ "$LAB_RC" -gt 1 ]; then
+		lab_show "$out" "$out.err"
+		lab_log "NOT OK: mailcheck ${args[*]} exited $LAB_RC"
+		LAB_FAILURES=$((LAB_FAILURES + 1))
+		return 1
+	fi
+}
+
+# mta_check NS MTA_LABEL MTA_SPEC TSV SENT CELL DOMAIN SETTINGS...: compare
+# the deliveries to DOMAIN in TSV (mta-compare postfix-log or exim-log) with
+# the model (mta_model in NS with the same settings); one Markdown row is
+# appended to $MTA_REPORT, a disagreement is counted in LAB_FAILURES.
+# MTA_ALPHA is the per-test false-alarm rate.
+mta_check() {
+	local ns=$1 label=$2 spec=$3 tsv=$4 sent=$5 cell=$6 domain=$7
+	shift 7
+	local out="$LAB_DIR/model-${label// /-}-$cell.json"
+	mta_model "$ns" "$spec" "$domain" "$out" "$@" || return 0
+	if "$LAB_DIR/mta-compare" check -mta "$label" -cell "$cell" -domain "$domain" -model "$out" \
+		-deliveries "$tsv" -want "$sent" -alpha "$MTA_ALPHA" >>"$MTA_REPORT" 2>"$LAB_DIR/compare-${label// /-}-$cell.err"; then
+		lab_log "ok: $label $cell agrees with the model"
+	else
+		lab_log "NOT OK: $label $cell disagrees with the model:"
+		cat "$LAB_DIR/compare-${label// /-}-$cell.err" >&2
+		LAB_FAILURES=$((LAB_FAILURES + 1))
+	fi
+}
+
+# mta_summary TSV LABEL: what the real MTA did per domain (count, status,
+# order), into the test's log whatever the model says.
+mta_summary() {
+	local tsv=$1 label=$2
+	echo "== $label: observed orderings per domain (count, status, order)" >&2
+	awk -F'\t' '{print $1 "\t" $2 "\t" $4}' "$tsv" | sort | uniq -c | sort -k2,2 -k1,1nr >&2
+}
+
+# mta_sendmail_setup NAME: a Sendmail configuration for one client in
+# $LAB_DIR/NAME (own queue), built with m4 from sendmail-cf's macros in the
+# private root: Debian's linux OSTYPE, the smtp mailers, no canonification,
+# no interface probing, a 5 s connect timeout as a guard, everything else
+# Sendmail's default (InetMode inet6 since IPv6 sockets work, no
+# ResolverOptions, no DANE). Prints the config path; fails when Sendmail or
+# m4 is missing. Like Exim, the lab runs a copy of the binary without its
+# set-gid bit, so that ld.so honours LD_LIBRARY_PATH (libwrap0 is in the
+# private root only).
+mta_sendmail_setup() {
+	local name=$1
+	local d="$LAB_DIR/$name" cf="$LAB_ROOT/usr/share/sendmail/cf"
+	[ -x "$LAB_ROOT/usr/libexec/sendmail/sendmail" ] && [ -f "$cf/m4/cf.m4" ] || return 1
+	command -v m4 >/dev/null || return 1
+	mkdir -p "$d/queue"
+	chmod 700 "$d/queue"
+	if [ ! -x "$LAB_DIR/sendmail.bin" ]; then
+		cp "$LAB_ROOT/usr/libexec/sendmail/sendmail" "$LAB_DIR/sendmail.bin"
+		chmod 755 "$LAB_DIR/sendmail.bin"
+	fi
+	cat >"$d/sendmail.mc" <<MC
+divert(-1)
+divert(0)dnl
+include(\`$cf/m4/cf.m4')dnl
+VERSIONID(\`mailcheck lab')dnl
+OSTYPE(\`linux')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`QUEUE_DIR', \`$d/queue')dnl
+define(\`confTO_CONNECT', \`5s')dnl
+FEATURE(\`nocanonify')dnl
+MAILER(\`smtp')dnl
+MC
+	m4 "$d/sendmail.mc" >"$d/sendmail.cf" 2>"$d/m4.err" || return 1
+	echo "$d/sendmail.cf"
+}
+
+# mta_sendmail_deliver NS CONF COUNT RCPT: COUNT deliveries of one message
+# each (`sendmail -odi`: one process that receives, then delivers in the
+# foreground; each process seeds random(), which orders equal-preference
+# MX hosts, with its pid and the time in microseconds).
+# The process gets its own UTS namespace with the host name
+# client.lab.example: Sendmail looks up its own name at start, and a short
+# name (searched in no domain, refused by the lab's DNS) would stall it.
+# Prints "== delivery DOMAIN", Sendmail's -d16.1 connect lines and
+# "== end deferred|bounced" (deferred when the message is still queued) per
+# message; mta-compare sendmail-log reads that.
+mta_sendmail_deliver() {
+	local ns=$1 conf=$2 count=$3 rcpt=$4
+	local d
+	d=$(dirname "$conf")
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec "$ns" unshare --uts bash -c '
+		hostname client.lab.example
+		sm=$1 conf=$2 queue=$3 count=$4 rcpt=$5
+		for i in $(seq 1 "$count"); do
+			rm -f "$queue"/*
+			echo "== delivery ${rcpt#*@}"
+			printf "Subject: lab %s\n\nnative lab message\n" "$i" |
+				timeout 30 "$sm" -C "$conf" -d16.1 -odi -f "<>" "$rcpt" || echo "sendmail exit $? on message $i" >&2
+			if ls "$queue"/qf* >/dev/null 2>&1; then echo "== end deferred"; else echo "== end bounced"; fi
+		done' mta-sendmail "$LAB_DIR/sendmail.bin" "$conf" "$d/queue" "$count" "$rcpt"
+}

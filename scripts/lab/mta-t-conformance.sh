@@ -130,14 +130,9 @@ EXIM_ONLY=(
 )
 SMTP421=(203.0.113.22:25 "[2001:db8:c0:2::1]:25" "[2001:db8:c0:3::2]:25")
 
-# Every address in the zone goes on the server's lo; nothing listens on
-# port 25 except the 421 peers, so every other connect gets an RST at once.
-addrs=$(awk '$2 == "A" && $3 != "198.51.100.53" {print $3} $2 == "AAAA" {print $3}' "$ZONE" | sort -u)
-# shellcheck disable=SC2086 # one address per word
-lab_server_addr $addrs
 peer_args=(-servfail mx.aaaa-servfail.lab.example./AAAA)
 for a in "${SMTP421[@]}"; do peer_args+=(-smtp421 "$a"); done
-mta_peers "$ZONE" "${peer_args[@]}"
+mta_serve_zone "$ZONE" "${peer_args[@]}"
 lab_log "DNS on 198.51.100.53, 421 peers on ${SMTP421[*]}"
 
 # ---------------------------------------------------------------------------
@@ -221,14 +216,9 @@ lab_expect "421 peers accepted $peer_sessions sessions, logs show $log_sessions"
 	test "$peer_sessions" = "$log_sessions"
 
 # What the real MTAs did, whatever the model says (kept in the log).
-summary() {
-	local tsv=$1 label=$2
-	echo "== $label: observed orderings per domain (count, status, order)" >&2
-	awk -F'\t' '{print $1 "\t" $2 "\t" $4}' "$tsv" | sort | uniq -c | sort -k2,2 -k1,1nr >&2
-}
-summary "$LAB_DIR/postfix.tsv" "Postfix 3.7.11"
+mta_summary "$LAB_DIR/postfix.tsv" "Postfix 3.7.11"
 cat "$LAB_DIR"/exim-*.tsv >"$LAB_DIR/exim.tsv"
-summary "$LAB_DIR/exim.tsv" "Exim 4.96"
+mta_summary "$LAB_DIR/exim.tsv" "Exim 4.96"
 
 # ---------------------------------------------------------------------------
 # The model: `mailcheck simulate` against the same DNS, from the client.
@@ -236,50 +226,19 @@ lab_mailcheck
 if ! "$MAILCHECK_BIN" --help 2>/dev/null | grep -qE '^  simulate( |$)'; then
 	lab_skip "mailcheck simulate is not implemented yet (real MTA orders recorded above)"
 fi
-report=$LAB_DIR/conformance.md
-"$LAB_DIR/mta-compare" header >"$report"
-model() { # model MTA DOMAIN OUT SETTINGS...
-	local mta=$1 domain=$2 out=$3
-	shift 3
-	local args=(simulate "$domain" --resolver 198.51.100.53 -o json --mta "$mta" --max-orderings 100000)
-	local s
-	for s in "$@"; do args+=(--set "$s"); done
-	lab_run "$LAB_C" "$out" "$MAILCHECK_BIN" "${args[@]}"
-	# 0 or 1 (findings, e.g. documentation addresses, null MX): a model was
-	# computed. 2 or 3: it was not.
-	if [ "$LAB_RC" -gt 1 ]; then
-		lab_show "$out" "$out.err"
-		lab_log "NOT OK: mailcheck ${args[*]} exited $LAB_RC"
-		LAB_FAILURES=$((LAB_FAILURES + 1))
-		return 1
-	fi
-}
-check() { # check MTA_LABEL MTA_SPEC TSV SENT CELL DOMAIN SETTINGS...
-	local label=$1 spec=$2 tsv=$3 sent=$4 cell=$5 domain=$6
-	shift 6
-	local out="$LAB_DIR/model-$label-$cell.json"
-	# shellcheck disable=SC2068 # settings are words by design
-	model "$spec" "$domain" "$out" $@ || return 0
-	if "$LAB_DIR/mta-compare" check -mta "$label" -cell "$cell" -domain "$domain" -model "$out" \
-		-deliveries "$tsv" -want "$sent" -alpha "$ALPHA" >>"$report" 2>"$LAB_DIR/compare-$label-$cell.err"; then
-		lab_log "ok: $label $cell agrees with the model"
-	else
-		lab_log "NOT OK: $label $cell disagrees with the model:"
-		cat "$LAB_DIR/compare-$label-$cell.err" >&2
-		LAB_FAILURES=$((LAB_FAILURES + 1))
-	fi
-}
+MTA_REPORT=$LAB_DIR/conformance.md MTA_ALPHA=$ALPHA
+"$LAB_DIR/mta-compare" header >"$MTA_REPORT"
 for row in "${CELLS[@]}"; do
 	IFS='|' read -r cell label settings exim <<<"$row"
 	# shellcheck disable=SC2086
-	check "Postfix 3.7.11" postfix:3.7.11 "$LAB_DIR/postfix.tsv" "$N" "$cell" "$label.lab.example" $settings
+	mta_check "$LAB_C" "Postfix 3.7.11" postfix:3.7.11 "$LAB_DIR/postfix.tsv" "$N" "$cell" "$label.lab.example" $settings
 done
 for row in "${exim_cells[@]}"; do
 	IFS='|' read -r cell label settings <<<"$row"
 	# shellcheck disable=SC2086
-	check "Exim 4.96" exim:4.96 "$LAB_DIR/exim-$cell.tsv" "$EXIM_N" "$cell" "$label.lab.example" $settings
+	mta_check "$LAB_C" "Exim 4.96" exim:4.96 "$LAB_DIR/exim-$cell.tsv" "$EXIM_N" "$cell" "$label.lab.example" $settings
 done
-cat "$report" >&2
-echo "FIGURE: conformance: $(grep -c '| pass |' "$report") of $(($(wc -l <"$report") - 2)) cells agree with mailcheck simulate (alpha $ALPHA per test)"
-if [ -n "${MTA_LAB_REPORT:-}" ]; then cp "$report" "$MTA_LAB_REPORT"; fi
+cat "$MTA_REPORT" >&2
+echo "FIGURE: conformance: $(grep -c '| pass |' "$MTA_REPORT") of $(($(wc -l <"$MTA_REPORT") - 2)) cells agree with mailcheck simulate (alpha $ALPHA per test)"
+if [ -n "${MTA_LAB_REPORT:-}" ]; then cp "$MTA_REPORT" "$MTA_LAB_REPORT"; fi
 lab_done

@@ -310,3 +310,36 @@ func permutations(a []string, f func([]string)) {
 	}
 	rec(0)
 }
+
+// Debug output of two `sendmail -d16.1 -odi` runs as the lab frames them
+// (Sendmail 8.17.1.9): lines that are not connects are skipped.
+const sendmailLog = `== delivery Pair.lab.test
+getmxrr(pair.lab.test., droplocalhost=1, flags=3, port=25)
+makeconnection (mx1.pair.lab.test. [IPv6:2001:db8:1:0:0:0:0:11].25 (10))
+makeconnection: fd=5
+Connecting to [IPv6:2001:db8:1:0:0:0:0:11].25...
+Connect failed (Connection refused by mx1.pair.lab.test.); retrying with AF_INET....
+makeconnection (mx1.pair.lab.test. [192.0.2.11].25 (2))
+Connect failed (Network is unreachable)
+makeconnection (mx2.pair.lab.test. [192.0.2.12].25 (2))
+== end deferred
+== delivery nullmx.lab.test
+== end bounced
+`
+
+func TestSendmailLogOrderIsTheMakeconnectionLinesOfEachRun(t *testing.T) {
+	got, err := parseSendmailLog(strings.NewReader(sendmailLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []delivery{
+		{Domain: "pair.lab.test", Status: "deferred", Order: []string{"2001:db8:1::11", "192.0.2.11", "192.0.2.12"}},
+		{Domain: "nullmx.lab.test", Status: "bounced"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if _, err := parseSendmailLog(strings.NewReader("== delivery a.test\nmakeconnection (a. [192.0.2.1].25 (2))\n")); err == nil {
+		t.Error("a run without its end line was accepted")
+	}
+}

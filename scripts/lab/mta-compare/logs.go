@@ -130,6 +130,59 @@ func parseEximLog(r io.Reader) ([]delivery, error) {
 	return out, nil
 }
 
+var (
+	// makeconnection (HOST. [ADDR].PORT (FAMILY)): Sendmail's -d16.1 debug
+	// line before each connect (daemon.c makeconnection); IPv6 addresses
+	// are written "IPv6:2001:db8:0:0:0:0:0:1".
+	smConnect = regexp.MustCompile(`^makeconnection \(\S+ \[(?:IPv6:)?([0-9A-Fa-f:.]+)\]\.\d+ \(\d+\)\)$`)
+	// == delivery DOMAIN / == end STATUS: the lab's markers around one
+	// `sendmail -odi` run (one message, one process).
+	smStart = regexp.MustCompile(`^== delivery (\S+)$`)
+	smEnd   = regexp.MustCompile(`^== end (\w+)$`)
+)
+
+// parseSendmailLog reads the debug output of one `sendmail -d16.1 -odi`
+// run per message, each framed by the lab's "== delivery DOMAIN" and
+// "== end STATUS" lines: every connect attempt has its makeconnection
+// line, in order. Sendmail logs attempts to syslog only at LogLevel 14
+// and above, and the lab has no syslog; the debug output needs neither.
+func parseSendmailLog(r io.Reader) ([]delivery, error) {
+	var out []delivery
+	var cur *delivery
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), maxLogLine)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case smStart.MatchString(line):
+			if cur != nil {
+				return nil, fmt.Errorf("sendmail log: delivery to %s has no end line", cur.Domain)
+			}
+			cur = &delivery{Domain: strings.ToLower(smStart.FindStringSubmatch(line)[1])}
+		case smEnd.MatchString(line):
+			if cur == nil {
+				return nil, fmt.Errorf("sendmail log: %q outside a delivery", line)
+			}
+			cur.Status = smEnd.FindStringSubmatch(line)[1]
+			out = append(out, *cur)
+			cur = nil
+		case cur != nil && smConnect.MatchString(line):
+			ip, err := canonIP(smConnect.FindStringSubmatch(line)[1])
+			if err != nil {
+				return nil, fmt.Errorf("sendmail log: %w in %q", err, line)
+			}
+			cur.Order = append(cur.Order, ip)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("sendmail log: %w", err)
+	}
+	if cur != nil {
+		return nil, fmt.Errorf("sendmail log: delivery to %s has no end line", cur.Domain)
+	}
+	return out, nil
+}
+
 // canonIP returns the canonical text form of an address (RFC 5952 for IPv6),
 // so log text and the model's JSON compare equal. An IPv4-mapped address
 // is a dual-stack socket's way of printing an IPv4 peer: it becomes IPv4.

@@ -4,6 +4,7 @@
 //
 //	mta-compare postfix-log MAILLOG   > deliveries.tsv
 //	mta-compare exim-log MAINLOG      > deliveries.tsv
+//	mta-compare sendmail-log OUTPUT   > deliveries.tsv
 //	mta-compare check -cell NAME -mta postfix -domain D -model sim.json \
 //	                  -deliveries deliveries.tsv [-want N] [-alpha 1e-4] [-trials 20000]
 //
@@ -40,10 +41,10 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 {
-		return 2, errors.New("usage: mta-compare postfix-log|exim-log FILE | check [flags] | header")
+		return 2, errors.New("usage: mta-compare postfix-log|exim-log|sendmail-log FILE | check [flags] | header")
 	}
 	switch args[0] {
-	case "postfix-log", "exim-log":
+	case "postfix-log", "exim-log", "sendmail-log":
 		if len(args) != 2 {
 			return 2, fmt.Errorf("%s takes one log file", args[0])
 		}
@@ -52,10 +53,9 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 			return 2, err
 		}
 		defer f.Close()
-		parse := parsePostfixLog
-		if args[0] == "exim-log" {
-			parse = parseEximLog
-		}
+		parse := map[string]func(io.Reader) ([]delivery, error){
+			"postfix-log": parsePostfixLog, "exim-log": parseEximLog, "sendmail-log": parseSendmailLog,
+		}[args[0]]
 		ds, err := parse(f)
 		if err != nil {
 			return 2, err

@@ -136,3 +136,33 @@ func TestThe421PeerGreetsAndLogsEachConnection(t *testing.T) {
 type syncWriter struct{ b *strings.Builder }
 
 func (w *syncWriter) Write(p []byte) (int, error) { return w.b.Write(p) }
+
+func TestEachSOAStartsAZoneOfItsOwn(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "two.zone")
+	two := testZone + `
+$ORIGIN mx.test.
+@    SOA  ns.lab.example. hostmaster.lab.example. 1 3600 600 86400 300
+mx1  A    203.0.113.91
+`
+	if err := os.WriteFile(p, []byte(two), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	z, err := loadZone(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &handler{zone: z, log: &eventLog{w: io.Discard}}
+	if m := ask(h, "mx1.mx.test.", dns.TypeA); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 {
+		t.Errorf("mx1.mx.test A: %s %v", dns.RcodeToString[m.Rcode], m.Answer)
+	}
+	m := ask(h, "mx2.mx.test.", dns.TypeA)
+	if m.Rcode != dns.RcodeNameError || len(m.Ns) != 1 || m.Ns[0].Header().Name != "mx.test." {
+		t.Errorf("mx2.mx.test: %s, authority %v, want NXDOMAIN with mx.test's SOA", dns.RcodeToString[m.Rcode], m.Ns)
+	}
+	if m := ask(h, "nope.lab.example.", dns.TypeA); len(m.Ns) != 1 || m.Ns[0].Header().Name != "lab.example." {
+		t.Errorf("nope.lab.example: authority %v, want lab.example's SOA", m.Ns)
+	}
+	if m := ask(h, "other.test.", dns.TypeA); m.Rcode != dns.RcodeRefused {
+		t.Errorf("other.test: %s, want REFUSED (in neither zone)", dns.RcodeToString[m.Rcode])
+	}
+}

@@ -8,10 +8,12 @@ import (
 	"github.com/miekg/dns"
 )
 
-// zone is an authoritative zone kept in file order.
+// zone is the authoritative data of one zone file, kept in file order.
+// Each SOA record in the file starts a zone at its owner name, so one file
+// can hold several zones (the lab's own, and short names for tests whose
+// MTA hashes them).
 type zone struct {
-	origin   string
-	soa      *dns.SOA
+	soas     []*dns.SOA
 	rrs      []dns.RR            // file order
 	names    map[string]bool     // owner names that exist (lower case)
 	servfail map[string]struct{} // "name/TYPE" answered with SERVFAIL
@@ -28,9 +30,8 @@ func loadZone(path string, servfail []string) (*zone, error) {
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		h := rr.Header()
 		h.Name = strings.ToLower(h.Name)
-		if soa, isSOA := rr.(*dns.SOA); isSOA && z.soa == nil {
-			z.soa = soa
-			z.origin = h.Name
+		if soa, isSOA := rr.(*dns.SOA); isSOA {
+			z.soas = append(z.soas, soa)
 		}
 		z.rrs = append(z.rrs, rr)
 		// Every ancestor up to the apex exists too (RFC 4592 §2.2.2 empty non-terminals).
@@ -46,7 +47,7 @@ func loadZone(path string, servfail []string) (*zone, error) {
 	if err := zp.Err(); err != nil {
 		return nil, fmt.Errorf("zone %s: %w", path, err)
 	}
-	if z.soa == nil {
+	if len(z.soas) == 0 {
 		return nil, fmt.Errorf("zone %s: no SOA record", path)
 	}
 	for _, s := range servfail {
@@ -64,8 +65,16 @@ func servfailKey(name string, t uint16) string {
 	return strings.ToLower(name) + "/" + dns.TypeToString[t]
 }
 
-func (z *zone) inZone(name string) bool {
-	return name == z.origin || strings.HasSuffix(name, "."+z.origin)
+// apex returns the SOA of the closest zone that holds name, or nil.
+func (z *zone) apex(name string) *dns.SOA {
+	var best *dns.SOA
+	for _, soa := range z.soas {
+		o := soa.Hdr.Name
+		if (name == o || strings.HasSuffix(name, "."+o)) && (best == nil || len(o) > len(best.Hdr.Name)) {
+			best = soa
+		}
+	}
+	return best
 }
 
 // lookup returns the records of name and type in file order.
@@ -107,7 +116,8 @@ func (h *handler) answer(req *dns.Msg) *dns.Msg {
 	q := req.Question[0]
 	name := strings.ToLower(q.Name)
 	z := h.zone
-	if !z.inZone(name) {
+	soa := z.apex(name)
+	if soa == nil {
 		m.Rcode = dns.RcodeRefused
 		return m
 	}
@@ -128,13 +138,13 @@ func (h *handler) answer(req *dns.Msg) *dns.Msg {
 		}
 		m.Answer = append(m.Answer, cn[0])
 		name = strings.ToLower(cn[0].(*dns.CNAME).Target)
-		if !z.inZone(name) {
+		if soa = z.apex(name); soa == nil {
 			return m
 		}
 	}
 	if !z.names[name] {
 		m.Rcode = dns.RcodeNameError
 	}
-	m.Ns = []dns.RR{dns.Copy(z.soa)}
+	m.Ns = []dns.RR{dns.Copy(soa)}
 	return m
 }
