@@ -268,9 +268,9 @@ var families = []family{
 		`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
 		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `\bube\b`,
 		`content filter`, `classified as spam`, `spam score`, `high spam`, `uce`)},
-	// "Access denied" alone, after every more specific wording: the
-	// receiver refuses this sender.
-	{ReasonRejected, phrases(`access denied`)},
+	// "Access denied" alone, after every more specific wording: see
+	// accessDenied.
+	{reasonAccessDenied, phrases(`access denied`)},
 	// Postfix's "Recipient address rejected: ..." with nothing more
 	// specific after it (smtpd_check.c uses it for unknown recipients).
 	{ReasonUserUnknown, phrases(`recipient address rejected`, `address rejected`)},
@@ -299,6 +299,35 @@ var families = []family{
 		`syntax error`, `command unrecognized`, `unrecognized command`, `command not recognized`,
 		`bad sequence of commands`, `line too long`, `invalid command`)},
 }
+
+// reasonAccessDenied marks the bare "access denied" family, whose reason
+// depends on whom it refuses (accessDenied); it is never a result.
+const reasonAccessDenied = "access denied"
+
+// accessDenied settles a bare "Access denied". Refusing the envelope sender
+// (answered to MAIL FROM) it is Sisimai's rejected; otherwise, with an
+// X.7.x status (RFC 3463 §3.8, security or policy status) in the DSN or in
+// the reply, it is securityerror, which Sisimai defines as the reason of
+// an X.7.x status that says nothing more specific; without one, the
+// receiver refuses this sender: rejected.
+func accessDenied(r *Result, text, hay string) string {
+	if stageOf(r, text) == "MAIL" {
+		return ReasonRejected
+	}
+	if strings.HasPrefix(detail(r.EnhancedCode), "7.") || reX7.MatchString(hay) {
+		return ReasonSecurityError
+	}
+	return ReasonRejected
+}
+
+// reX7 is an X.7.x enhanced status code in a reply.
+var reX7 = lazyRegexp(`\b[45]\.7\.\d{1,3}\b`)
+
+// reRelayWrapper is a relay's report that quotes the receiver's reply
+// after its own classification ("5.1.0 - Unknown address error
+// 550-'5.7.1 <a@example.org>... Access denied'"): the relay's category is
+// its guess, the quoted reply is the receiver's own word.
+var reRelayWrapper = lazyRegexp(`^[245]\.\d{1,3}\.\d{1,3} - [^']{1,80}? ([245]\d\d[- ]'.*)$`)
 
 // statusReason reads RFC 3463 enhanced status codes (subject and detail)
 // when the text says nothing more specific.
@@ -339,6 +368,9 @@ func classify(r *Result, text string) string {
 		}
 	}
 	hay := strings.ToLower(r.Reply)
+	if m := reRelayWrapper.FindStringSubmatch(hay); m != nil {
+		hay = m[1]
+	}
 	if hay == "" {
 		hay = strings.ToLower(unfold(text))
 		if len(hay) > maxScan {
@@ -378,17 +410,26 @@ func classify(r *Result, text string) string {
 		}
 		if anyMatch(f.phrases, hay) {
 			reason := f.reason
-			if reason == ReasonUserUnknown {
+			switch reason {
+			case ReasonUserUnknown:
 				reason = mailboxReason(r, text)
+			case reasonAccessDenied:
+				reason = accessDenied(r, text, hay)
+			case ReasonPolicyViolation:
+				reason = policyReason(r, text, hay)
 			}
 			return byStage(r, text, reason)
 		}
 	}
-	if reason, ok := statusReason[detail(r.EnhancedCode)]; ok {
-		return byStage(r, text, reason)
-	}
+	// A permanent refusal of the greeting or of HELO that no wording
+	// explains refuses the client (its address or name) before any status
+	// code is considered: the status of such a DSN is the sending MTA's
+	// own summary (Sendmail's "5.5.0 Service unavailable").
 	if st := stageOf(r, text); r.Permanent && (st == "CONNECT" || st == "HELO") {
 		return ReasonBlocked
+	}
+	if reason, ok := statusReason[detail(r.EnhancedCode)]; ok {
+		return byStage(r, text, reason)
 	}
 	switch r.ReplyCode {
 	case 421, 450, 451, 452:
@@ -401,6 +442,18 @@ func classify(r *Result, text string) string {
 		return ReasonRejected
 	}
 	return ReasonUndefined
+}
+
+// policyReason settles "policy" wording. Sisimai's policyviolation is a
+// refusal of the message itself (its header, its format, its From:); at
+// RCPT TO the receiver has seen no message yet, so a policy refusal there
+// with an X.7.x status is the status's own reason, securityerror (Sisimai:
+// the reason of an X.7.x status with nothing more specific).
+func policyReason(r *Result, text, hay string) string {
+	if stageOf(r, text) == "RCPT" && (strings.HasPrefix(detail(r.EnhancedCode), "7.") || reX7.MatchString(hay)) {
+		return ReasonSecurityError
+	}
+	return ReasonPolicyViolation
 }
 
 // detail returns "7.25" for "5.7.25".
@@ -463,7 +516,9 @@ var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end
 	// name was rejected" (HELO), "... but sender was rejected" (MAIL),
 	// "HOST does not like recipient" (RCPT), "HOST failed on DATA
 	// command", "HOST failed after I sent the message" (DATA).
-	`\bbut (greeting failed|my name was rejected|sender was rejected)|\b(does not like recipient|failed on data command|failed after i sent the message)`)
+	`\bbut (greeting failed|my name was rejected|sender was rejected)|\b(does not like recipient|failed on data command|failed after i sent the message)|` +
+	// DragonFly's dma (net.c): "HOST [ADDR] did not like our RCPT TO:".
+	`\bdid not like our (rcpt to|mail from|data)\b`)
 
 // qmailStage names the command of qmail-remote's wording.
 var qmailStage = map[string]string{
@@ -484,7 +539,7 @@ func stageOf(r *Result, text string) string {
 			text = text[:maxScan]
 		}
 		if m := reStage.FindStringSubmatch(text); m != nil {
-			st = m[1] + m[2] + m[3] + qmailStage[strings.ToLower(m[4]+m[5])]
+			st = m[1] + m[2] + m[3] + qmailStage[strings.ToLower(m[4]+m[5])] + m[6]
 		}
 	}
 	st = strings.ToUpper(st)
