@@ -138,6 +138,10 @@ var families = []family{
 		`not enough storage`, `is out of storage`, `maildir over quota`,
 		`has exceeded the maximum`, `would exceed quota`, `mailbox exceeded`, `account is full`,
 		`storage limit`, `user's mailbox is full`, `mailbox exceeds`)},
+	// Sendmail's text of EX_OSERR (sysexits.h: "cannot fork", "cannot
+	// create pipe"), a delivery program's failure, comes before the
+	// delay wording that a warning adds after it.
+	{ReasonMailerError, phrases(`operating system error`)},
 	{ReasonExpired, phrases(
 		`retry timeout exceeded`, `retry time not reached for any host after a long failure period`,
 		`message expired`, `delivery time expired`, `delivery expired`, `message timed out`,
@@ -148,7 +152,7 @@ var families = []family{
 		`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
 		`did not accept our requests to connect`, `could not deliver for the last`, `envelope expired`,
 		`delivery period expired`, `expired after`, `still undelivered after`,
-		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`)},
+		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`, `will continue trying`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
 		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `mail.local`, `exited with status`)},
@@ -209,7 +213,11 @@ var families = []family{
 		`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
 		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
 		`user invalid`, `invalid user`, `mailbox name not allowed`,
-		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
+		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`,
+		// Lotus Notes / Domino in Japanese: "not found in the Domino
+		// directory", "not in the directory's list" (its English
+		// "not listed in Domino Directory").
+		`ディレクトリには見つかりません`, `ディレクトリのリストにありません`)},
 	{ReasonNotAccept, phrases(
 		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
 		`no smtp service here`, `an mx or srv record indicated no smtp service`, `no mx record`, `no mx found`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
@@ -232,6 +240,9 @@ var families = []family{
 		`fix reverse dns`, `pointer \(ptr\)`, `cannot resolve your address`, `hostname lookup failed`,
 		`not resolve your hostname`, `unresolvable address`, `client host rejected: cannot find`,
 		`does not resolve to your ip`, `unverif(?:i|y)able sending ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
+	// A duplicated header breaks RFC 5322 §3.6 whatever header it is: a
+	// duplicate DKIM-Signature is not an authentication failure.
+	{ReasonNotCompliantRFC, phrases(`duplicate header`)},
 	{ReasonAuthFailure, phrases(
 		`dmarc`, `\bspf\b`, `sender policy framework`, `dkim`, `required authentication level`,
 		`authentication requirements`, `unauthenticated email`, `is unauthenticated`, `not authorized to send`,
@@ -402,10 +413,13 @@ func classify(r *Result, text string) string {
 		return ReasonContentError
 	}
 	for _, f := range families {
-		if f.reason == ReasonExpired && r.ReplyCode >= 500 {
+		if f.reason == ReasonExpired && r.ReplyCode >= 500 && !strings.HasPrefix(detail(r.EnhancedCode), "4.") {
 			// A receiver's permanent refusal is not an expiry, even when
 			// the sender's text beside it speaks of its queue (qmail-send
-			// adds "this message has been in the queue too long").
+			// adds "this message has been in the queue too long"); unless
+			// its status is a network or routing one (RFC 3463 X.4.x,
+			// where X.4.7 is "delivery time expired"): Exchange Online's
+			// "550 5.4.316 Message expired" is its own queue giving up.
 			continue
 		}
 		if anyMatch(f.phrases, hay) {
