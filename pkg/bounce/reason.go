@@ -123,7 +123,10 @@ var families = []family{
 	// Exchange Online's directory-based edge blocking: the recipient is not
 	// in the tenant's directory.
 	{ReasonUserUnknown, phrases(`recipient address rejected: access denied`)},
-	{ReasonSystemError, phrases(`internal system error`, `service currently unavailable`)},
+	// A receiver's own directory failure (Sisimai's systemerror names
+	// "LDAP connection failure"), before the queue wording that qmail-send
+	// adds after it.
+	{ReasonSystemError, phrases(`internal system error`, `service currently unavailable`, `contact ldap server`, `ldap server (?:is )?(?:down|unavailable|not available)`)},
 	{ReasonNotAccept, phrases(`system not accepting network messages`)},
 	{ReasonPolicyViolation, phrases(
 		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
@@ -532,7 +535,10 @@ var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end
 	// command", "HOST failed after I sent the message" (DATA).
 	`\bbut (greeting failed|my name was rejected|sender was rejected)|\b(does not like recipient|failed on data command|failed after i sent the message)|` +
 	// DragonFly's dma (net.c): "HOST [ADDR] did not like our RCPT TO:".
-	`\bdid not like our (rcpt to|mail from|data)\b`)
+	`\bdid not like our (rcpt to|mail from|data)\b|` +
+	// A report that names the command on the line after a "SMTP command"
+	// heading ("-------SMTP command" / "DATA").
+	`smtp command\s*\n\s*(rcpt to|mail from|data|helo|ehlo)\b`)
 
 // qmailStage names the command of qmail-remote's wording.
 var qmailStage = map[string]string{
@@ -553,7 +559,7 @@ func stageOf(r *Result, text string) string {
 			text = text[:maxScan]
 		}
 		if m := reStage.FindStringSubmatch(text); m != nil {
-			st = m[1] + m[2] + m[3] + qmailStage[strings.ToLower(m[4]+m[5])] + m[6]
+			st = m[1] + m[2] + m[3] + qmailStage[strings.ToLower(m[4]+m[5])] + m[6] + m[7]
 		}
 	}
 	st = strings.ToUpper(st)
