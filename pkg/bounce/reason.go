@@ -40,6 +40,7 @@ const (
 	ReasonMailerError     = "mailererror"     // a local delivery program failed
 	ReasonFeedback        = "feedback"        // not a bounce: an abuse (complaint) report, RFC 5965 ARF
 	ReasonVacation        = "vacation"        // not a bounce: an automatic reply, RFC 3834
+	ReasonOnHold          = "onhold"          // the reply names no cause to decide on ("temporary failure")
 	ReasonUndefined       = "undefined"       // nothing says why
 )
 
@@ -285,6 +286,9 @@ var families = []family{
 	// "Access denied" alone, after every more specific wording: see
 	// accessDenied.
 	{reasonAccessDenied, phrases(`access denied`)},
+	// A receiver that holds the message ("Recipient address rejected: On
+	// hold") says no more why: onhold (see below).
+	{ReasonOnHold, phrases(`\bon hold\b`)},
 	// Postfix's "Recipient address rejected: ..." with nothing more
 	// specific after it (smtpd_check.c uses it for unknown recipients).
 	{ReasonUserUnknown, phrases(`recipient address rejected`, `address rejected`)},
@@ -306,9 +310,14 @@ var families = []family{
 		`connection dropped`, `conversation with`, `host unreachable`, `network error`, `loop detected`,
 		`temporary dns`)},
 	{ReasonSystemError, phrases(
-		`system error`, `internal error`, `server error`, `local error`, `configuration error`, `temporary failure`,
-		`temporarily unavailable`, `service not available`, `try again later`, `resources`, `transaction failed`,
+		`system error`, `internal error`, `server error`, `local error`, `configuration error`,
+		`temporarily unavailable`, `service not available`, `resources`, `transaction failed`,
 		`out of memory`, `unexpected`, `error in processing`)},
+	// A reply that says only that delivery failed for now ("Temporary
+	// failure", "please try again later") or that the message is held
+	// names no cause: Sisimai's onhold, a reason it cannot decide for
+	// want of detail. (A reply with no wording at all is undefined.)
+	{ReasonOnHold, phrases(`temporary failure`, `try again later`)},
 	{ReasonSyntaxError, phrases(
 		`syntax error`, `command unrecognized`, `unrecognized command`, `command not recognized`,
 		`bad sequence of commands`, `line too long`, `invalid command`)},

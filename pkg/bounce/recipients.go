@@ -409,7 +409,7 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 		// program (a Unix mailer such as procmail or a pipe), not from an
 		// SMTP peer; what failed is that program.
 		switch r.Reason {
-		case ReasonSystemError, ReasonUndefined, ReasonExpired:
+		case ReasonSystemError, ReasonUndefined, ReasonExpired, ReasonOnHold:
 			r.Reason = ReasonMailerError
 		}
 	}
