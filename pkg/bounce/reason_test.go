@@ -378,3 +378,18 @@ func TestCausesAheadOfQueueWordingAndRepliesWithoutACause(t *testing.T) {
 		}
 	}
 }
+
+// fml quotes the returned message, indented, after "Original mail as
+// follows:"; its trace fields (Postfix's "No client certificate
+// requested") are the sender's, not a reason.
+func TestFmlsQuotedOriginalIsNotTheReason(t *testing.T) {
+	msg := "From: list-admin@example.org\nSubject: Loop Alert: Duplicated Message-ID (list ML)\n\n" +
+		"Duplicated Message-ID in <list@example.org>.\n\n\nOriginal mail as follows:\n\n" +
+		"   Received: from mx.example.net (mx.example.net [192.0.2.87])\n" +
+		"   \t(using TLSv1.2 with cipher ECDHE-RSA-AES256-SHA384 (256/256 bits))\n" +
+		"   \t(No client certificate requested)\n" +
+		"   \tby mx.example.org (Postfix) with ESMTPS id 1234\n   Subject: Lunch\n\n   Hello\n"
+	if rc := ParseMessage(msg).Recipients[0]; rc.Reason == ReasonSecurityError {
+		t.Errorf("reason %q from the quoted original's trace fields", rc.Reason)
+	}
+}

@@ -251,6 +251,7 @@ var originalMarkers = []string{
 	"below is a copy of the original message",
 	"original message headers",
 	"------- returned message",
+	"original mail as follows", // fml, the mailing list manager
 }
 
 // humanPart cuts the quoted original off a bounce's text.
