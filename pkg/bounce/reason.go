@@ -200,7 +200,11 @@ var families = []family{
 		`not a member of this (?:mailing )?list`, `you are not a member`,
 		// The sender's own address, not its IP address, is listed.
 		`(?:to|from) an address that has been (?:black|block)listed`,
-		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`)},
+		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`,
+		// Gmail refusing to send from another address of the user's
+		// ("Send mail as") whose settings no longer work: the sender's
+		// address is refused (support.google.com/mail/?p=CustomFromDenied).
+		`using the 'send mail as' feature`, `customfromdenied`)},
 	// A domain, or a host name (two dots or more, no "@": a local part
 	// such as john.smith has dots too), that "does not exist" is the
 	// destination, not a mailbox.

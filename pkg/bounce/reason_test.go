@@ -371,6 +371,7 @@ func TestCausesAheadOfQueueWordingAndRepliesWithoutACause(t *testing.T) {
 		{"try again later", eximAfter("end of data", "450 4.3.0 This message could not be delivered due to a recipient error. Please try again later."), ReasonOnHold},
 		{"held", eximAfter("RCPT TO:<grace@example.com>", "550 5.0.0 <grace@example.com>: Recipient address rejected: On hold"), ReasonOnHold},
 		{"m-FILTER's SMTP command heading", "-------server message\n550 unknown user <grace@example.com>\n\n-------SMTP command\nDATA\n", ReasonFiltered},
+		{"Gmail's Send mail as", "You're sending this from a different address or alias using the 'Send mail as' feature. The settings for your 'Send mail as' account are misconfigured or out of date.\nLearn more here: https://support.google.com/mail/?p=CustomFromDenied", ReasonRejected},
 		{"Domino in Japanese", "because:\n  ユーザー Grace (grace@example.co.jp) は Domino ディレクトリには見つかりません。", ReasonUserUnknown},
 	} {
 		if r := Parse(tc.text); r.Reason != tc.reason {
