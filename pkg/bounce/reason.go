@@ -40,6 +40,7 @@ const (
 	ReasonMailerError     = "mailererror"     // a local delivery program failed
 	ReasonFeedback        = "feedback"        // not a bounce: an abuse (complaint) report, RFC 5965 ARF
 	ReasonVacation        = "vacation"        // not a bounce: an automatic reply, RFC 3834
+	ReasonOnHold          = "onhold"          // the reply names no cause to decide on ("temporary failure")
 	ReasonUndefined       = "undefined"       // nothing says why
 )
 
@@ -123,7 +124,10 @@ var families = []family{
 	// Exchange Online's directory-based edge blocking: the recipient is not
 	// in the tenant's directory.
 	{ReasonUserUnknown, phrases(`recipient address rejected: access denied`)},
-	{ReasonSystemError, phrases(`internal system error`, `service currently unavailable`)},
+	// A receiver's own directory failure (Sisimai's systemerror names
+	// "LDAP connection failure"), before the queue wording that qmail-send
+	// adds after it.
+	{ReasonSystemError, phrases(`internal system error`, `service currently unavailable`, `contact ldap server`, `ldap server (?:is )?(?:down|unavailable|not available)`)},
 	{ReasonNotAccept, phrases(`system not accepting network messages`)},
 	{ReasonPolicyViolation, phrases(
 		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
@@ -138,6 +142,10 @@ var families = []family{
 		`not enough storage`, `is out of storage`, `maildir over quota`,
 		`has exceeded the maximum`, `would exceed quota`, `mailbox exceeded`, `account is full`,
 		`storage limit`, `user's mailbox is full`, `mailbox exceeds`)},
+	// Sendmail's text of EX_OSERR (sysexits.h: "cannot fork", "cannot
+	// create pipe"), a delivery program's failure, comes before the
+	// delay wording that a warning adds after it.
+	{ReasonMailerError, phrases(`operating system error`)},
 	{ReasonExpired, phrases(
 		`retry timeout exceeded`, `retry time not reached for any host after a long failure period`,
 		`message expired`, `delivery time expired`, `delivery expired`, `message timed out`,
@@ -148,7 +156,7 @@ var families = []family{
 		`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
 		`did not accept our requests to connect`, `could not deliver for the last`, `envelope expired`,
 		`delivery period expired`, `expired after`, `still undelivered after`,
-		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`)},
+		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`, `will continue trying`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
 		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `mail.local`, `exited with status`)},
@@ -192,7 +200,11 @@ var families = []family{
 		`not a member of this (?:mailing )?list`, `you are not a member`,
 		// The sender's own address, not its IP address, is listed.
 		`(?:to|from) an address that has been (?:black|block)listed`,
-		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`)},
+		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`,
+		// Gmail refusing to send from another address of the user's
+		// ("Send mail as") whose settings no longer work: the sender's
+		// address is refused (support.google.com/mail/?p=CustomFromDenied).
+		`using the 'send mail as' feature`, `customfromdenied`)},
 	// A domain, or a host name (two dots or more, no "@": a local part
 	// such as john.smith has dots too), that "does not exist" is the
 	// destination, not a mailbox.
@@ -209,7 +221,11 @@ var families = []family{
 		`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
 		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
 		`user invalid`, `invalid user`, `mailbox name not allowed`,
-		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`)},
+		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`,
+		// Lotus Notes / Domino in Japanese: "not found in the Domino
+		// directory", "not in the directory's list" (its English
+		// "not listed in Domino Directory").
+		`ディレクトリには見つかりません`, `ディレクトリのリストにありません`)},
 	{ReasonNotAccept, phrases(
 		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
 		`no smtp service here`, `an mx or srv record indicated no smtp service`, `no mx record`, `no mx found`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
@@ -232,6 +248,9 @@ var families = []family{
 		`fix reverse dns`, `pointer \(ptr\)`, `cannot resolve your address`, `hostname lookup failed`,
 		`not resolve your hostname`, `unresolvable address`, `client host rejected: cannot find`,
 		`does not resolve to your ip`, `unverif(?:i|y)able sending ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
+	// A duplicated header breaks RFC 5322 §3.6 whatever header it is: a
+	// duplicate DKIM-Signature is not an authentication failure.
+	{ReasonNotCompliantRFC, phrases(`duplicate header`)},
 	{ReasonAuthFailure, phrases(
 		`dmarc`, `\bspf\b`, `sender policy framework`, `dkim`, `required authentication level`,
 		`authentication requirements`, `unauthenticated email`, `is unauthenticated`, `not authorized to send`,
@@ -268,9 +287,12 @@ var families = []family{
 		`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
 		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `\bube\b`,
 		`content filter`, `classified as spam`, `spam score`, `high spam`, `uce`)},
-	// "Access denied" alone, after every more specific wording: the
-	// receiver refuses this sender.
-	{ReasonRejected, phrases(`access denied`)},
+	// "Access denied" alone, after every more specific wording: see
+	// accessDenied.
+	{reasonAccessDenied, phrases(`access denied`)},
+	// A receiver that holds the message ("Recipient address rejected: On
+	// hold") says no more why: onhold (see below).
+	{ReasonOnHold, phrases(`\bon hold\b`)},
 	// Postfix's "Recipient address rejected: ..." with nothing more
 	// specific after it (smtpd_check.c uses it for unknown recipients).
 	{ReasonUserUnknown, phrases(`recipient address rejected`, `address rejected`)},
@@ -292,13 +314,47 @@ var families = []family{
 		`connection dropped`, `conversation with`, `host unreachable`, `network error`, `loop detected`,
 		`temporary dns`)},
 	{ReasonSystemError, phrases(
-		`system error`, `internal error`, `server error`, `local error`, `configuration error`, `temporary failure`,
-		`temporarily unavailable`, `service not available`, `try again later`, `resources`, `transaction failed`,
+		`system error`, `internal error`, `server error`, `local error`, `configuration error`,
+		`temporarily unavailable`, `service not available`, `resources`, `transaction failed`,
 		`out of memory`, `unexpected`, `error in processing`)},
+	// A reply that says only that delivery failed for now ("Temporary
+	// failure", "please try again later") or that the message is held
+	// names no cause: Sisimai's onhold, a reason it cannot decide for
+	// want of detail. (A reply with no wording at all is undefined.)
+	{ReasonOnHold, phrases(`temporary failure`, `try again later`)},
 	{ReasonSyntaxError, phrases(
 		`syntax error`, `command unrecognized`, `unrecognized command`, `command not recognized`,
 		`bad sequence of commands`, `line too long`, `invalid command`)},
 }
+
+// reasonAccessDenied marks the bare "access denied" family, whose reason
+// depends on whom it refuses (accessDenied); it is never a result.
+const reasonAccessDenied = "access denied"
+
+// accessDenied settles a bare "Access denied". Refusing the envelope sender
+// (answered to MAIL FROM) it is Sisimai's rejected; otherwise, with an
+// X.7.x status (RFC 3463 §3.8, security or policy status) in the DSN or in
+// the reply, it is securityerror, which Sisimai defines as the reason of
+// an X.7.x status that says nothing more specific; without one, the
+// receiver refuses this sender: rejected.
+func accessDenied(r *Result, text, hay string) string {
+	if stageOf(r, text) == "MAIL" {
+		return ReasonRejected
+	}
+	if strings.HasPrefix(detail(r.EnhancedCode), "7.") || reX7.MatchString(hay) {
+		return ReasonSecurityError
+	}
+	return ReasonRejected
+}
+
+// reX7 is an X.7.x enhanced status code in a reply.
+var reX7 = lazyRegexp(`\b[45]\.7\.\d{1,3}\b`)
+
+// reRelayWrapper is a relay's report that quotes the receiver's reply
+// after its own classification ("5.1.0 - Unknown address error
+// 550-'5.7.1 <a@example.org>... Access denied'"): the relay's category is
+// its guess, the quoted reply is the receiver's own word.
+var reRelayWrapper = lazyRegexp(`^[245]\.\d{1,3}\.\d{1,3} - [^']{1,80}? ([245]\d\d[- ]'.*)$`)
 
 // statusReason reads RFC 3463 enhanced status codes (subject and detail)
 // when the text says nothing more specific.
@@ -339,6 +395,9 @@ func classify(r *Result, text string) string {
 		}
 	}
 	hay := strings.ToLower(r.Reply)
+	if m := reRelayWrapper.FindStringSubmatch(hay); m != nil {
+		hay = m[1]
+	}
 	if hay == "" {
 		hay = strings.ToLower(unfold(text))
 		if len(hay) > maxScan {
@@ -370,25 +429,37 @@ func classify(r *Result, text string) string {
 		return ReasonContentError
 	}
 	for _, f := range families {
-		if f.reason == ReasonExpired && r.ReplyCode >= 500 {
+		if f.reason == ReasonExpired && r.ReplyCode >= 500 && !strings.HasPrefix(detail(r.EnhancedCode), "4.") {
 			// A receiver's permanent refusal is not an expiry, even when
 			// the sender's text beside it speaks of its queue (qmail-send
-			// adds "this message has been in the queue too long").
+			// adds "this message has been in the queue too long"); unless
+			// its status is a network or routing one (RFC 3463 X.4.x,
+			// where X.4.7 is "delivery time expired"): Exchange Online's
+			// "550 5.4.316 Message expired" is its own queue giving up.
 			continue
 		}
 		if anyMatch(f.phrases, hay) {
 			reason := f.reason
-			if reason == ReasonUserUnknown {
+			switch reason {
+			case ReasonUserUnknown:
 				reason = mailboxReason(r, text)
+			case reasonAccessDenied:
+				reason = accessDenied(r, text, hay)
+			case ReasonPolicyViolation:
+				reason = policyReason(r, text, hay)
 			}
 			return byStage(r, text, reason)
 		}
 	}
-	if reason, ok := statusReason[detail(r.EnhancedCode)]; ok {
-		return byStage(r, text, reason)
-	}
+	// A permanent refusal of the greeting or of HELO that no wording
+	// explains refuses the client (its address or name) before any status
+	// code is considered: the status of such a DSN is the sending MTA's
+	// own summary (Sendmail's "5.5.0 Service unavailable").
 	if st := stageOf(r, text); r.Permanent && (st == "CONNECT" || st == "HELO") {
 		return ReasonBlocked
+	}
+	if reason, ok := statusReason[detail(r.EnhancedCode)]; ok {
+		return byStage(r, text, reason)
 	}
 	switch r.ReplyCode {
 	case 421, 450, 451, 452:
@@ -401,6 +472,18 @@ func classify(r *Result, text string) string {
 		return ReasonRejected
 	}
 	return ReasonUndefined
+}
+
+// policyReason settles "policy" wording. Sisimai's policyviolation is a
+// refusal of the message itself (its header, its format, its From:); at
+// RCPT TO the receiver has seen no message yet, so a policy refusal there
+// with an X.7.x status is the status's own reason, securityerror (Sisimai:
+// the reason of an X.7.x status with nothing more specific).
+func policyReason(r *Result, text, hay string) string {
+	if stageOf(r, text) == "RCPT" && (strings.HasPrefix(detail(r.EnhancedCode), "7.") || reX7.MatchString(hay)) {
+		return ReasonSecurityError
+	}
+	return ReasonPolicyViolation
 }
 
 // detail returns "7.25" for "5.7.25".
@@ -463,7 +546,12 @@ var reStage = lazyRegexp(`(?i)(?:\bin reply to|\bafter)\s+(rcpt to|mail from|end
 	// name was rejected" (HELO), "... but sender was rejected" (MAIL),
 	// "HOST does not like recipient" (RCPT), "HOST failed on DATA
 	// command", "HOST failed after I sent the message" (DATA).
-	`\bbut (greeting failed|my name was rejected|sender was rejected)|\b(does not like recipient|failed on data command|failed after i sent the message)`)
+	`\bbut (greeting failed|my name was rejected|sender was rejected)|\b(does not like recipient|failed on data command|failed after i sent the message)|` +
+	// DragonFly's dma (net.c): "HOST [ADDR] did not like our RCPT TO:".
+	`\bdid not like our (rcpt to|mail from|data)\b|` +
+	// A report that names the command on the line after a "SMTP command"
+	// heading ("-------SMTP command" / "DATA").
+	`smtp command\s*\n\s*(rcpt to|mail from|data|helo|ehlo)\b`)
 
 // qmailStage names the command of qmail-remote's wording.
 var qmailStage = map[string]string{
@@ -484,7 +572,7 @@ func stageOf(r *Result, text string) string {
 			text = text[:maxScan]
 		}
 		if m := reStage.FindStringSubmatch(text); m != nil {
-			st = m[1] + m[2] + m[3] + qmailStage[strings.ToLower(m[4]+m[5])]
+			st = m[1] + m[2] + m[3] + qmailStage[strings.ToLower(m[4]+m[5])] + m[6] + m[7]
 		}
 	}
 	st = strings.ToUpper(st)

@@ -265,3 +265,132 @@ func TestTheSmtpdTranscriptFailureIsTheFirstRefusingReply(t *testing.T) {
 		t.Errorf("code %d stage %q reason %q, want 451 DATA %q", r.ReplyCode, r.Stage, r.Reason, ReasonSystemError)
 	}
 }
+
+// Sisimai defines securityerror as the reason of an X.7.x status that says
+// nothing more specific, and rejected as a refusal of the envelope sender:
+// a bare "Access denied" is read by whom it refuses and by its status.
+func TestABareAccessDeniedIsReadByItsCommandAndStatus(t *testing.T) {
+	for _, tc := range []struct{ name, text, reason string }{
+		{"X.7.1 at MAIL FROM", "<grace@example.com>: host mx.example.com[192.0.2.80] said: 550 5.7.1 Access denied (in reply to MAIL FROM command)", ReasonRejected},
+		{"qmail: sender refused with X.7.1", "<grace@example.net>:\nConnected to 192.0.2.81 but sender was rejected.\nRemote host said: 550 5.7.1 <judy@example.org>... Access denied", ReasonRejected},
+		{"X.7.1 with no command", "The error that the other server returned was: 550 550 5.7.1 <grace@example.com>... Access denied (state 13).", ReasonSecurityError},
+		{"X.7.1 at RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 5.7.1 Access denied"), ReasonSecurityError},
+		{"no status at RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 Access denied"), ReasonRejected},
+		{"at the greeting", eximAfter("initial connection", "550 5.7.1 Access denied"), ReasonBlocked},
+	} {
+		if r := Parse(tc.text); r.Reason != tc.reason {
+			t.Errorf("%s: reason %q (stage %q), want %q", tc.name, r.Reason, r.Stage, tc.reason)
+		}
+	}
+}
+
+// A relay that reports "STATUS - its own category" before the receiver's
+// quoted reply is read by the receiver's words, not by its category.
+func TestARelaysCategoryGivesWayToTheQuotedReply(t *testing.T) {
+	for _, tc := range []struct{ reply, reason string }{
+		{"5.1.0 - Unknown address error 550-'5.7.1 <bounce-1@relay.example.net>... Access denied' (delivery attempts: 0)", ReasonSecurityError},
+		{"5.1.0 - Unknown address error 550-'5.2.2 <grace@example.com>... Mailbox Full' (delivery attempts: 0)", ReasonMailboxFull},
+		{"5.3.0 - Other mail system problem 550-'Unknown user grace@example.com' (delivery attempts: 0)", ReasonUserUnknown},
+	} {
+		r := Result{Reply: tc.reply, ReplyCode: 550, EnhancedCode: "5.0.0", Permanent: true}
+		if got := classify(&r, tc.reply); got != tc.reason {
+			t.Errorf("%q: reason %q, want %q", tc.reply, got, tc.reason)
+		}
+	}
+}
+
+// Sisimai's policyviolation is a refusal of the message (its header, its
+// format); at RCPT TO the receiver has no message yet, so a policy
+// refusal there with an X.7.x status is securityerror. After DATA it
+// stays policyviolation.
+func TestAPolicyRefusalOfARecipientIsASecurityError(t *testing.T) {
+	dma := "mx.example.com [192.0.2.82] did not like our RCPT TO:\n" +
+		"550 5.7.0 <grace@example.com>: Recipient address rejected: Policy violation\n"
+	for _, tc := range []struct{ name, text, reason string }{
+		{"dma, RCPT TO", dma, ReasonSecurityError},
+		{"Exim, RCPT TO", eximAfter("RCPT TO:<grace@example.com>", "550 5.7.0 Policy violation"), ReasonSecurityError},
+		{"Postfix, end of DATA", "<grace@example.com>: host mx.example.com[192.0.2.83] said: 550 5.7.0 Local Policy Violation (in reply to end of DATA command)", ReasonPolicyViolation},
+		{"RCPT TO without a status", eximAfter("RCPT TO:<grace@example.com>", "550 Policy violation"), ReasonPolicyViolation},
+	} {
+		if r := Parse(tc.text); r.Reason != tc.reason {
+			t.Errorf("%s: reason %q (stage %q), want %q", tc.name, r.Reason, r.Stage, tc.reason)
+		}
+	}
+}
+
+// sendmailTranscript is a Sendmail failure notice with the given session
+// transcript lines.
+func sendmailTranscript(lines ...string) string {
+	return "   ----- The following addresses had permanent fatal errors -----\n<grace@example.com>\n\n" +
+		"   ----- Transcript of session follows -----\n" + strings.Join(lines, "\n") + "\n"
+}
+
+// Sendmail's transcript tells the command a reply answered in two more
+// ways: a reply read before any command is the greeting, and Sendmail's
+// own "<addr>... User unknown" line after a reply shown under ">>> DATA"
+// (a pipelined group) says the reply refused that recipient's RCPT.
+func TestSendmailTranscriptsTellTheGreetingAndPipelinedRecipients(t *testing.T) {
+	for _, tc := range []struct {
+		name, text, stage, reason string
+	}{
+		{"refused greeting", sendmailTranscript(
+			"... while talking to mx.example.com.:",
+			"<<< 554 IP=192.0.2.84 - A problem occurred. (BL)",
+			"554 5.0.0 Service unavailable"), "initial connection", ReasonBlocked},
+		{"pipelined RCPT refusal", sendmailTranscript(
+			"... while talking to mx.example.com.:",
+			">>> DATA",
+			"<<< 550 5.5.0 Invalid recipient",
+			"550 5.1.1 <grace@example.com>... User unknown",
+			"<<< 554 5.5.1 Error: no valid recipients"), "RCPT", ReasonUserUnknown},
+		{"refusal after DATA", sendmailTranscript(
+			"... while talking to mx.example.com.:",
+			">>> DATA",
+			"<<< 550 Unknown user grace@example.com",
+			"554 5.0.0 Service unavailable"), "DATA", ReasonFiltered},
+	} {
+		r := Parse(tc.text)
+		if r.Stage != tc.stage || r.Reason != tc.reason {
+			t.Errorf("%s: stage %q reason %q, want %q %q", tc.name, r.Stage, r.Reason, tc.stage, tc.reason)
+		}
+	}
+}
+
+// More wording read by meaning: the cause a reply names comes before the
+// queue or delay wording around it, and a reply that names no cause is
+// onhold.
+func TestCausesAheadOfQueueWordingAndRepliesWithoutACause(t *testing.T) {
+	for _, tc := range []struct{ name, text, reason string }{
+		{"Exchange's X.4.x expiry", "Remote Server returned '550 5.4.316 Message expired, connection refused(Socket error code 10061)'", ReasonExpired},
+		{"a receiver's 5.7.1 beside queue wording", "<grace@example.net>:\n192.0.2.85 does not like recipient.\nRemote host said: 553 sorry, no mailbox here by that name. (#5.1.1)\nI'm not going to try again; this message has been in the queue too long.", ReasonUserUnknown},
+		{"delay notice", "The following recipients have not yet received your message:\ngrace@example.com\nThe server will continue trying for up to 21 hours.", ReasonExpired},
+		{"Sendmail's EX_OSERR", "<grace@example.com>... Operating system error\nWarning: message still undelivered after 4 hours", ReasonMailerError},
+		{"LDAP failure before qmail-send's queue note", "<grace@example.net>:\nUnable to contact LDAP server. (#4.4.3)I'm not going to try again; this\nmessage has been in the queue too long.", ReasonSystemError},
+		{"duplicate DKIM-Signature", "<grace@example.com>: host mx.example.com[192.0.2.86] said: 554 Transaction failed: Duplicate header 'DKIM-Signature'. (in reply to end of DATA command)", ReasonNotCompliantRFC},
+		{"bare temporary failure", eximAfter("RCPT TO:<grace@example.com>", "450 4.0.0 Temporary failure"), ReasonOnHold},
+		{"try again later", eximAfter("end of data", "450 4.3.0 This message could not be delivered due to a recipient error. Please try again later."), ReasonOnHold},
+		{"held", eximAfter("RCPT TO:<grace@example.com>", "550 5.0.0 <grace@example.com>: Recipient address rejected: On hold"), ReasonOnHold},
+		{"m-FILTER's SMTP command heading", "-------server message\n550 unknown user <grace@example.com>\n\n-------SMTP command\nDATA\n", ReasonFiltered},
+		{"Gmail's Send mail as", "You're sending this from a different address or alias using the 'Send mail as' feature. The settings for your 'Send mail as' account are misconfigured or out of date.\nLearn more here: https://support.google.com/mail/?p=CustomFromDenied", ReasonRejected},
+		{"Domino in Japanese", "because:\n  ユーザー Grace (grace@example.co.jp) は Domino ディレクトリには見つかりません。", ReasonUserUnknown},
+	} {
+		if r := Parse(tc.text); r.Reason != tc.reason {
+			t.Errorf("%s: reason %q (stage %q, reply %q), want %q", tc.name, r.Reason, r.Stage, r.Reply, tc.reason)
+		}
+	}
+}
+
+// fml quotes the returned message, indented, after "Original mail as
+// follows:"; its trace fields (Postfix's "No client certificate
+// requested") are the sender's, not a reason.
+func TestFmlsQuotedOriginalIsNotTheReason(t *testing.T) {
+	msg := "From: list-admin@example.org\nSubject: Loop Alert: Duplicated Message-ID (list ML)\n\n" +
+		"Duplicated Message-ID in <list@example.org>.\n\n\nOriginal mail as follows:\n\n" +
+		"   Received: from mx.example.net (mx.example.net [192.0.2.87])\n" +
+		"   \t(using TLSv1.2 with cipher ECDHE-RSA-AES256-SHA384 (256/256 bits))\n" +
+		"   \t(No client certificate requested)\n" +
+		"   \tby mx.example.org (Postfix) with ESMTPS id 1234\n   Subject: Lunch\n\n   Hello\n"
+	if rc := ParseMessage(msg).Recipients[0]; rc.Reason == ReasonSecurityError {
+		t.Errorf("reason %q from the quoted original's trace fields", rc.Reason)
+	}
+}

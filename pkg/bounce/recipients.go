@@ -251,6 +251,7 @@ var originalMarkers = []string{
 	"below is a copy of the original message",
 	"original message headers",
 	"------- returned message",
+	"original mail as follows", // fml, the mailing list manager
 }
 
 // humanPart cuts the quoted original off a bounce's text.
@@ -409,7 +410,7 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 		// program (a Unix mailer such as procmail or a pipe), not from an
 		// SMTP peer; what failed is that program.
 		switch r.Reason {
-		case ReasonSystemError, ReasonUndefined, ReasonExpired:
+		case ReasonSystemError, ReasonUndefined, ReasonExpired, ReasonOnHold:
 			r.Reason = ReasonMailerError
 		}
 	}
@@ -472,37 +473,68 @@ func finalReason(r Result) string {
 // answer them in order: the commands are queued and each final reply line
 // takes the oldest. A 503 "bad sequence" reply is the consequence of an
 // earlier failure, not the failure.
+//
+// Sendmail's transcript shows two more things. A reply read right after
+// "... while talking to HOST.:", before any command was sent, is the
+// greeting (RFC 5321 §3.1). And Sendmail shows only the last command of a
+// pipelined group (">>> DATA"), so a refusal of a recipient's RCPT appears
+// after it; Sendmail then writes its own line for that recipient
+// ("550 5.1.1 <addr>... User unknown", usersmtp.c), which tells that the
+// reply answered the recipient, not the DATA command.
 func transcriptCommand(ctx string) string {
 	if !strings.Contains(ctx, "<<< ") {
 		return ""
 	}
 	var queue []string
-	failed := ""
+	failed, prev := "", ""
+	pending := false // the failing reply was the last line read
 	for _, line := range strings.Split(ctx, "\n") {
 		t := strings.TrimSpace(line)
+		if t == "" {
+			continue
+		}
+		if pending && failed != "" && !strings.HasPrefix(t, "<<< ") && reSendmailRcptLine.MatchString(t) {
+			failed = "RCPT"
+		}
+		pending = false
 		switch {
+		case strings.HasPrefix(t, "... while talking to"):
+			queue = queue[:0]
 		case strings.HasPrefix(t, ">>> "):
 			if len(queue) < 16 {
 				queue = append(queue, strings.TrimSpace(t[4:]))
 			}
 		case strings.HasPrefix(t, "<<< "):
+			greeting := strings.HasPrefix(prev, "... while talking to")
 			t = strings.TrimSpace(t[4:])
 			if len(t) > 3 && t[3] == '-' {
-				continue // not the last line of the reply
+				break // not the last line of the reply
 			}
 			cmd := ""
 			if len(queue) > 0 {
 				cmd, queue = queue[0], queue[1:]
+			} else if greeting {
+				cmd = "initial connection"
 			}
 			if (t[0] == '4' || t[0] == '5') && !strings.HasPrefix(t, "503") && failed == "" {
-				failed = cmd
+				failed, pending = cmd, true
 			}
 		}
+		if !strings.HasPrefix(t, "<<< ") || !strings.HasPrefix(prev, "... while talking to") {
+			prev = t
+		}
+	}
+	if failed == "initial connection" {
+		return failed
 	}
 	verb, _, _ := strings.Cut(failed, " ")
 	verb, _, _ = strings.Cut(verb, ":")
 	return strings.ToUpper(verb)
 }
+
+// reSendmailRcptLine is Sendmail's own line for a refused recipient:
+// "550 5.1.1 <user@example.org>... User unknown".
+var reSendmailRcptLine = lazyRegexp(`^[45]\d\d [245]\.\d{1,3}\.\d{1,3} <[^<>\s]+@[^<>\s]+>\.\.\. `)
 
 // bodyReply finds the receiver's reply in the recipient's part of the
 // text: Postfix's "host X[addr] said:", Exim's "host X [addr]: 550 ...",

@@ -10,7 +10,10 @@
 // scores the reasons: a message counts as agreeing when its first
 // recipient's reason is one of the labelled reasons of that file.
 //
-//	go run ./scripts/explaincorpus [-labels FILE] [-v] DIR
+// With -disagree it lists the messages whose reason differs from the
+// labels, grouped by (labelled, got), core categories first.
+//
+//	go run ./scripts/explaincorpus [-labels FILE] [-v] [-disagree] DIR
 package main
 
 import (
@@ -31,6 +34,7 @@ import (
 func main() {
 	labelsPath := flag.String("labels", "", "file of expected reasons (NAME<TAB>STATUS,CODE,REASON)")
 	verbose := flag.Bool("v", false, "print one line per message")
+	disagree := flag.Bool("disagree", false, "with -labels, list the messages whose reason differs, grouped by (labelled, got)")
 	repeat := flag.Int("repeat", 3, "parse each message this many times and keep the least time")
 	core := flag.String("core", "requireptr,blocked,badreputation,authfailure,policyviolation,rejected,spamdetected,securityerror",
 		"comma-separated reasons counted as the core categories")
@@ -54,6 +58,7 @@ func main() {
 	coreSet := strings.Split(*core, ",")
 
 	var times []time.Duration
+	var differ []string // "core<TAB>want<TAB>got<TAB>name<TAB>status<TAB>reply"
 	byReason := map[string]int{}
 	var n, recognised, bad, labelled, agree, coreN, coreAgree int
 	for _, e := range entries {
@@ -113,6 +118,12 @@ func main() {
 				verdict = "ok"
 			} else {
 				verdict = "want " + strings.Join(want, "|")
+				group := "other"
+				if isCore {
+					group = "core"
+				}
+				differ = append(differ, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%.100s", group, strings.Join(want, "|"), first.Reason,
+					e.Name(), first.EnhancedCode, first.Reply))
 			}
 		}
 		if *verbose {
@@ -140,6 +151,14 @@ func main() {
 	var rs []kv
 	for k, v := range byReason {
 		rs = append(rs, kv{k, v})
+	}
+	if *disagree {
+		// "core" sorts before "other": the core categories first.
+		slices.Sort(differ)
+		fmt.Println("differing reasons (group, labelled, got, message, status, reply):")
+		for _, d := range differ {
+			fmt.Println("  " + d)
+		}
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i].v > rs[j].v || rs[i].v == rs[j].v && rs[i].k < rs[j].k })
 	fmt.Println("reasons (first recipient):")
