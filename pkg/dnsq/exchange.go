@@ -156,43 +156,52 @@ func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
 	if _, err := conn.Write(wire); err != nil {
 		return nil, err
 	}
-	bp := udpBufs.Get().(*[]byte)
-	defer udpBufs.Put(bp)
-	buf := *bp
 	for {
-		n, err := conn.Read(buf)
+		bp, n, err := readDatagram(conn)
 		if err != nil {
 			return nil, err
 		}
-		if n < 12 || binary.BigEndian.Uint16(buf) != id {
-			continue
+		r, ours, err := answerIn((*bp)[:n], id, q)
+		udpBufs.Put(bp)
+		if ours {
+			return r, err
 		}
-		b := buf[:n]
-		if n > maxUDPAnswer {
-			if !rawMatches(b, q) {
-				continue
-			}
-			return nil, &AnswerError{Reason: fmt.Sprintf("answer longer than %d bytes without TC", maxUDPAnswer), truncated: true}
-		}
-		r := new(dns.Msg)
-		if err := r.Unpack(b); err != nil {
-			if b[2]&flagTC != 0 && rawMatches(b, q) {
-				// RFC 1035 §4.1.1, RFC 2181 §9: a truncated answer may
-				// end anywhere, even inside a record.
-				return nil, &AnswerError{Reason: "truncated answer that does not parse", truncated: true}
-			}
-			return nil, &AnswerError{Reason: "malformed answer: " + err.Error(), Err: err}
-		}
-		if !matches(r, q) {
-			continue
-		}
-		if !r.Truncated && short(r, b) {
-			// Cut at a record boundary without TC, by the server or on
-			// the way: what is left parses, but it is not the answer.
-			return nil, &AnswerError{Reason: "answer shorter than its header says", truncated: true}
-		}
-		return r, nil
 	}
+}
+
+// answerIn reads the datagram b as the answer to the query id for q.
+// ours is false for a datagram that is not that answer (another ID or
+// question: a late answer to an earlier attempt, or a spoofing attempt,
+// RFC 5452 §4), which the caller skips. b is not kept: its buffer goes
+// back to the pool.
+func answerIn(b []byte, id uint16, q dns.Question) (r *dns.Msg, ours bool, err error) {
+	if len(b) < 12 || binary.BigEndian.Uint16(b) != id {
+		return nil, false, nil
+	}
+	if len(b) > maxUDPAnswer {
+		if !rawMatches(b, q) {
+			return nil, false, nil
+		}
+		return nil, true, &AnswerError{Reason: fmt.Sprintf("answer longer than %d bytes without TC", maxUDPAnswer), truncated: true}
+	}
+	r = new(dns.Msg)
+	if err := r.Unpack(b); err != nil {
+		if b[2]&flagTC != 0 && rawMatches(b, q) {
+			// RFC 1035 §4.1.1, RFC 2181 §9: a truncated answer may
+			// end anywhere, even inside a record.
+			return nil, true, &AnswerError{Reason: "truncated answer that does not parse", truncated: true}
+		}
+		return nil, true, &AnswerError{Reason: "malformed answer: " + err.Error(), Err: err}
+	}
+	if !matches(r, q) {
+		return nil, false, nil
+	}
+	if !r.Truncated && short(r, b) {
+		// Cut at a record boundary without TC, by the server or on
+		// the way: what is left parses, but it is not the answer.
+		return nil, true, &AnswerError{Reason: "answer shorter than its header says", truncated: true}
+	}
+	return r, true, nil
 }
 
 // short reports whether the NOERROR or NXDOMAIN answer r, unpacked from b,
@@ -365,4 +374,16 @@ func isTimeout(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// readDatagramBlocking is readDatagram through conn.Read: the buffer is
+// held while it waits.
+func readDatagramBlocking(conn net.Conn) (bp *[]byte, n int, err error) {
+	bp = udpBufs.Get().(*[]byte)
+	n, err = conn.Read(*bp)
+	if err != nil {
+		udpBufs.Put(bp)
+		return nil, 0, err
+	}
+	return bp, n, nil
 }
