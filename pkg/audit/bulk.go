@@ -80,6 +80,13 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	// short list under a large --concurrency starts one per domain.
 	jobs := make(chan bulkJob)
 	results := make(chan bulkResult, min(concurrency, 64))
+	// A domain holds a place in the window from the moment it is handed
+	// to a worker until its document is emitted. In input order a slow
+	// domain holds back every document finished after it; the window
+	// bounds them (at most concurrency finished documents wait behind it,
+	// and then the workers wait too) instead of letting the whole list's
+	// documents pile up in memory behind one domain that takes --timeout.
+	window := make(chan struct{}, 2*concurrency)
 	var (
 		readErr  error
 		jobCount int
@@ -117,6 +124,11 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 				go worker()
 			}
 			select {
+			case window <- struct{}{}:
+			case <-work.Done():
+				return false
+			}
+			select {
 			case jobs <- j:
 				jobCount++
 				return true
@@ -129,7 +141,10 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 		close(results)
 	}()
 
-	err = emitInOrder(results, in.InOrder, emit)
+	err = emitInOrder(results, in.InOrder, func(d *document.Check) error {
+		<-window
+		return emit(d)
+	})
 	if err != nil {
 		stopWork()
 	}
