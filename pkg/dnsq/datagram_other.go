@@ -4,9 +4,9 @@ package dnsq
 
 import "net"
 
-// readDatagram reads the next datagram from conn into a buffer of udpBufs,
-// which the caller puts back. Here the buffer is held for the whole wait;
-// the unix version takes it only once the datagram is there.
-func readDatagram(conn net.Conn) (bp *[]byte, n int, err error) {
+// readDatagram returns the next datagram from conn, in a slice of its own
+// size (at most udpBufSize). Here the udpBufs buffer is held for the
+// whole wait; the unix version takes it only once the datagram is there.
+func readDatagram(conn net.Conn) ([]byte, error) {
 	return readDatagramBlocking(conn)
 }

@@ -9,14 +9,16 @@ import (
 	"syscall"
 )
 
-// readDatagram reads the next datagram from conn into a buffer of udpBufs,
-// which the caller puts back. The buffer is taken only once the datagram
-// is there: a lookup waiting for its answer holds a socket but no buffer,
-// so that a thousand domains in flight in bulk mode do not hold a thousand
-// buffers of udpBufSize for as long as their resolver takes to answer.
-// The wait is the runtime's poller (conn's deadline and a SetDeadline from
-// watch end it as they end a Read).
-func readDatagram(conn net.Conn) (bp *[]byte, n int, err error) {
+// readDatagram returns the next datagram from conn, in a slice of its own
+// size (at most udpBufSize: a longer one is cut there). The udpBufs
+// buffer it is read into is taken only once the datagram is there and
+// given back at once: a lookup waiting for its answer holds a socket but
+// no buffer, and one whose answer is being parsed holds only the answer,
+// so that the thousand lookups in flight of a bulk run do not each hold
+// udpBufSize bytes while their resolver answers or while they wait for a
+// CPU. The wait is the runtime's poller (conn's deadline and a
+// SetDeadline from watch end it as they end a Read).
+func readDatagram(conn net.Conn) ([]byte, error) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return readDatagramBlocking(conn)
@@ -25,9 +27,14 @@ func readDatagram(conn net.Conn) (bp *[]byte, n int, err error) {
 	if err != nil {
 		return readDatagramBlocking(conn)
 	}
-	var rerr error
+	var (
+		b    []byte
+		rerr error
+	)
 	err = rc.Read(func(fd uintptr) bool {
-		bp = udpBufs.Get().(*[]byte)
+		bp := udpBufs.Get().(*[]byte)
+		defer udpBufs.Put(bp)
+		var n int
 		for {
 			n, rerr = syscall.Read(int(fd), *bp)
 			if !errors.Is(rerr, syscall.EINTR) {
@@ -35,10 +42,10 @@ func readDatagram(conn net.Conn) (bp *[]byte, n int, err error) {
 			}
 		}
 		if errors.Is(rerr, syscall.EAGAIN) {
-			// Nothing yet: give the buffer back and wait.
-			udpBufs.Put(bp)
-			bp = nil
-			return false
+			return false // nothing yet: wait
+		}
+		if rerr == nil {
+			b = append([]byte(nil), (*bp)[:n]...)
 		}
 		return true
 	})
@@ -48,10 +55,7 @@ func readDatagram(conn net.Conn) (bp *[]byte, n int, err error) {
 		err = &net.OpError{Op: "read", Net: conn.LocalAddr().Network(), Source: conn.LocalAddr(), Addr: conn.RemoteAddr(), Err: os.NewSyscallError("read", rerr)}
 	}
 	if err != nil {
-		if bp != nil {
-			udpBufs.Put(bp)
-		}
-		return nil, 0, err
+		return nil, err
 	}
-	return bp, n, nil
+	return b, nil
 }

@@ -157,12 +157,11 @@ func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
 		return nil, err
 	}
 	for {
-		bp, n, err := readDatagram(conn)
+		b, err := readDatagram(conn)
 		if err != nil {
 			return nil, err
 		}
-		r, ours, err := answerIn((*bp)[:n], id, q)
-		udpBufs.Put(bp)
+		r, ours, err := answerIn(b, id, q)
 		if ours {
 			return r, err
 		}
@@ -172,8 +171,7 @@ func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
 // answerIn reads the datagram b as the answer to the query id for q.
 // ours is false for a datagram that is not that answer (another ID or
 // question: a late answer to an earlier attempt, or a spoofing attempt,
-// RFC 5452 §4), which the caller skips. b is not kept: its buffer goes
-// back to the pool.
+// RFC 5452 §4), which the caller skips.
 func answerIn(b []byte, id uint16, q dns.Question) (r *dns.Msg, ours bool, err error) {
 	if len(b) < 12 || binary.BigEndian.Uint16(b) != id {
 		return nil, false, nil
@@ -378,12 +376,12 @@ func isTimeout(err error) bool {
 
 // readDatagramBlocking is readDatagram through conn.Read: the buffer is
 // held while it waits.
-func readDatagramBlocking(conn net.Conn) (bp *[]byte, n int, err error) {
-	bp = udpBufs.Get().(*[]byte)
-	n, err = conn.Read(*bp)
+func readDatagramBlocking(conn net.Conn) ([]byte, error) {
+	bp := udpBufs.Get().(*[]byte)
+	defer udpBufs.Put(bp)
+	n, err := conn.Read(*bp)
 	if err != nil {
-		udpBufs.Put(bp)
-		return nil, 0, err
+		return nil, err
 	}
-	return bp, n, nil
+	return append([]byte(nil), (*bp)[:n]...), nil
 }
