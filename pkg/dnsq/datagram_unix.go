@@ -59,3 +59,6 @@ func readDatagram(conn net.Conn) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Pooled sockets wait through the poller too.
+var _ syscall.Conn = (*pooledConn)(nil)

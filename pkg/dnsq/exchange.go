@@ -253,6 +253,16 @@ type pooledConn struct {
 	uses int
 }
 
+// SyscallConn exposes the socket, so that readDatagram waits for a pooled
+// socket's answer as it does for a fresh one's.
+func (pc *pooledConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := pc.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
+}
+
 const (
 	maxIdlePerServer = 64
 	maxUses          = 64
