@@ -4,9 +4,14 @@ package dnsq
 
 import "net"
 
-// readDatagram returns the next datagram from conn, in a slice of its own
-// size (at most udpBufSize). Here the udpBufs buffer is held for the
-// whole wait; the unix version takes it only once the datagram is there.
-func readDatagram(conn net.Conn) ([]byte, error) {
-	return readDatagramBlocking(conn)
+// datagramReader is the unix poller-based reader's stand-in: here the
+// udpBufs buffer is held for the whole wait.
+type datagramReader struct{}
+
+func (d *datagramReader) init(net.Conn) {}
+
+// readDatagram returns the socket's next datagram, in a slice of its own
+// size (at most udpBufSize).
+func (pc *pooledConn) readDatagram() ([]byte, error) {
+	return readDatagramBlocking(pc.Conn)
 }

@@ -9,56 +9,68 @@ import (
 	"syscall"
 )
 
-// readDatagram returns the next datagram from conn, in a slice of its own
-// size (at most udpBufSize: a longer one is cut there). The udpBufs
-// buffer it is read into is taken only once the datagram is there and
-// given back at once: a lookup waiting for its answer holds a socket but
-// no buffer, and one whose answer is being parsed holds only the answer,
-// so that the thousand lookups in flight of a bulk run do not each hold
-// udpBufSize bytes while their resolver answers or while they wait for a
-// CPU. The wait is the runtime's poller (conn's deadline and a
-// SetDeadline from watch end it as they end a Read).
-func readDatagram(conn net.Conn) ([]byte, error) {
+// datagramReader reads a UDP socket's datagrams through the runtime's
+// poller: a lookup waiting for its answer holds a socket but no read
+// buffer. The udpBufs buffer is taken only once a datagram is there and
+// given back at once, the datagram copied out at its own size, so that the
+// thousand lookups in flight of a bulk run do not each hold udpBufSize
+// bytes while their resolver answers, nor while they parse or wait for a
+// CPU. The socket's deadline (and a SetDeadline from watch) ends the wait
+// as it ends a Read.
+type datagramReader struct {
+	raw  syscall.RawConn       // nil: read through Conn.Read
+	read func(fd uintptr) bool // readFD, bound once per socket
+	got  []byte
+	err  error
+}
+
+func (d *datagramReader) init(conn net.Conn) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
-		return readDatagramBlocking(conn)
+		return
 	}
-	rc, err := sc.SyscallConn()
+	raw, err := sc.SyscallConn()
 	if err != nil {
-		return readDatagramBlocking(conn)
+		return
 	}
-	var (
-		b    []byte
-		rerr error
-	)
-	err = rc.Read(func(fd uintptr) bool {
-		bp := udpBufs.Get().(*[]byte)
-		defer udpBufs.Put(bp)
-		var n int
-		for {
-			n, rerr = syscall.Read(int(fd), *bp)
-			if !errors.Is(rerr, syscall.EINTR) {
-				break
-			}
-		}
-		if errors.Is(rerr, syscall.EAGAIN) {
-			return false // nothing yet: wait
-		}
-		if rerr == nil {
-			b = append([]byte(nil), (*bp)[:n]...)
-		}
-		return true
-	})
-	if err == nil && rerr != nil {
-		// As conn.Read words it: ECONNREFUSED after an ICMP port
-		// unreachable stays visible to errors.Is.
-		err = &net.OpError{Op: "read", Net: conn.LocalAddr().Network(), Source: conn.LocalAddr(), Addr: conn.RemoteAddr(), Err: os.NewSyscallError("read", rerr)}
+	d.raw, d.read = raw, d.readFD
+}
+
+// readFD is the poller's callback: false asks it to wait for the socket
+// to become readable and call again.
+func (d *datagramReader) readFD(fd uintptr) bool {
+	bp := udpBufs.Get().(*[]byte)
+	defer udpBufs.Put(bp)
+	n, err := syscall.Read(int(fd), *bp)
+	for errors.Is(err, syscall.EINTR) {
+		n, err = syscall.Read(int(fd), *bp)
 	}
-	if err != nil {
+	if errors.Is(err, syscall.EAGAIN) {
+		return false
+	}
+	d.got, d.err = nil, err
+	if err == nil {
+		d.got = append([]byte(nil), (*bp)[:n]...)
+	}
+	return true
+}
+
+// readDatagram returns the socket's next datagram, in a slice of its own
+// size (at most udpBufSize: the kernel cuts a longer one there).
+func (pc *pooledConn) readDatagram() ([]byte, error) {
+	d := &pc.rd
+	if d.raw == nil {
+		return readDatagramBlocking(pc.Conn)
+	}
+	if err := d.raw.Read(d.read); err != nil {
 		return nil, err
+	}
+	b, err := d.got, d.err
+	d.got, d.err = nil, nil
+	if err != nil {
+		// As Conn.Read words it: ECONNREFUSED after an ICMP port
+		// unreachable stays visible to errors.Is.
+		return nil, &net.OpError{Op: "read", Net: pc.LocalAddr().Network(), Source: pc.LocalAddr(), Addr: pc.RemoteAddr(), Err: os.NewSyscallError("read", err)}
 	}
 	return b, nil
 }
-
-// Pooled sockets wait through the poller too.
-var _ syscall.Conn = (*pooledConn)(nil)

@@ -30,7 +30,7 @@ func udpPair(t *testing.T) (client net.Conn, peer *net.UDPConn) {
 func TestReadDatagramReturnsEachDatagramWholeAndCutsAnOversizedOneAfterUDPBufSize(t *testing.T) {
 	client, peer := udpPair(t)
 	// A pooled socket goes through the same path as a fresh one.
-	conn := &pooledConn{Conn: client}
+	conn := newPooledConn(client)
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	small := bytes.Repeat([]byte{1}, 300)
 	big := bytes.Repeat([]byte{2}, udpBufSize+500)
@@ -38,7 +38,7 @@ func TestReadDatagramReturnsEachDatagramWholeAndCutsAnOversizedOneAfterUDPBufSiz
 		if _, err := peer.WriteTo(want, client.LocalAddr()); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readDatagram(conn)
+		got, err := conn.readDatagram()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,10 +56,10 @@ func TestReadDatagramReturnsEachDatagramWholeAndCutsAnOversizedOneAfterUDPBufSiz
 
 func TestReadDatagramEndsAtTheDeadlineWithATimeoutAndReportsARefusal(t *testing.T) {
 	client, peer := udpPair(t)
-	conn := &pooledConn{Conn: client}
+	conn := newPooledConn(client)
 	_ = conn.SetDeadline(time.Now().Add(50 * time.Millisecond))
 	start := time.Now()
-	if _, err := readDatagram(conn); !isTimeout(err) {
+	if _, err := conn.readDatagram(); !isTimeout(err) {
 		t.Errorf("err %v, want a timeout", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -73,7 +73,7 @@ func TestReadDatagramEndsAtTheDeadlineWithATimeoutAndReportsARefusal(t *testing.
 	if _, err := conn.Write([]byte("query")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readDatagram(conn); !errors.Is(err, syscall.ECONNREFUSED) && !isTimeout(err) {
+	if _, err := conn.readDatagram(); !errors.Is(err, syscall.ECONNREFUSED) && !isTimeout(err) {
 		t.Errorf("err %v, want connection refused (or a timeout)", err)
 	}
 }

@@ -107,10 +107,11 @@ func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []
 	}
 	conn := pool.get()
 	if conn == nil {
-		var err error
-		if conn, err = c.dial(ctx, network, server, deadline); err != nil {
+		raw, err := c.dial(ctx, network, server, deadline)
+		if err != nil {
 			return nil, time.Since(start), err
 		}
+		conn = newPooledConn(raw)
 	}
 	_ = conn.SetDeadline(deadline)
 	stop := watch(ctx, conn)
@@ -151,13 +152,13 @@ func watch(ctx context.Context, conn net.Conn) (stop func() bool) {
 // An answer that was cut, by our buffer or by a server that set TC and
 // stopped mid-record, comes back as an *AnswerError with truncated set:
 // RFC 2181 §9 says to ignore a truncated answer and ask over TCP.
-func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
+func exchangeUDP(conn *pooledConn, wire []byte, q dns.Question) (*dns.Msg, error) {
 	id := binary.BigEndian.Uint16(wire)
 	if _, err := conn.Write(wire); err != nil {
 		return nil, err
 	}
 	for {
-		b, err := readDatagram(conn)
+		b, err := conn.readDatagram()
 		if err != nil {
 			return nil, err
 		}
@@ -251,16 +252,13 @@ type udpPool struct {
 type pooledConn struct {
 	net.Conn
 	uses int
+	rd   datagramReader
 }
 
-// SyscallConn exposes the socket, so that readDatagram waits for a pooled
-// socket's answer as it does for a fresh one's.
-func (pc *pooledConn) SyscallConn() (syscall.RawConn, error) {
-	sc, ok := pc.Conn.(syscall.Conn)
-	if !ok {
-		return nil, errors.ErrUnsupported
-	}
-	return sc.SyscallConn()
+func newPooledConn(conn net.Conn) *pooledConn {
+	pc := &pooledConn{Conn: conn}
+	pc.rd.init(conn)
+	return pc
 }
 
 const (
@@ -268,7 +266,7 @@ const (
 	maxUses          = 64
 )
 
-func (p *udpPool) get() net.Conn {
+func (p *udpPool) get() *pooledConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.idle) == 0 {
@@ -279,11 +277,7 @@ func (p *udpPool) get() net.Conn {
 	return pc
 }
 
-func (p *udpPool) put(conn net.Conn) {
-	pc, ok := conn.(*pooledConn)
-	if !ok {
-		pc = &pooledConn{Conn: conn}
-	}
+func (p *udpPool) put(pc *pooledConn) {
 	pc.uses++
 	p.mu.Lock()
 	if pc.uses >= maxUses || len(p.idle) >= maxIdlePerServer {
@@ -384,8 +378,8 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// readDatagramBlocking is readDatagram through conn.Read: the buffer is
-// held while it waits.
+// readDatagramBlocking is readDatagram through conn.Read: the udpBufs
+// buffer is held while it waits.
 func readDatagramBlocking(conn net.Conn) ([]byte, error) {
 	bp := udpBufs.Get().(*[]byte)
 	defer udpBufs.Put(bp)
