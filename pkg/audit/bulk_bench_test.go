@@ -35,12 +35,14 @@ func inFlightZone(n int) string {
 // BenchmarkCheckManyInFlight measures what one domain in flight costs:
 // `check --dns-only` over 4 x concurrency domains against an in-process
 // server that holds every answer for 20 ms, so that the pool stays full
-// and each worker waits, as it does behind a real resolver. Reported:
-// the peak of the Go heap and goroutine stacks in use during the run,
+// and each worker waits, as it does behind a real resolver. Reported: the
+// peaks of the Go heap and of the goroutine stacks in use during the run,
 // above what was in use before it (the server's zone lives in this
-// process too), divided by the concurrency: B/in-flight-domain. The
-// whole process's peak RSS (what scripts/bench/b-bulk-dns.sh reports) is
-// that times the concurrency plus about 10 MB of runtime and binary.
+// process too), divided by the concurrency. The heap figure includes the
+// garbage not yet collected, as a process's resident size does
+// (docs/performance.md, "Memory per domain in flight"). On a loaded
+// machine the server answers late and some lookups time out: every domain
+// must have its document, and at least half of them their MX answer.
 func BenchmarkCheckManyInFlight(b *testing.B) {
 	for _, conc := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
