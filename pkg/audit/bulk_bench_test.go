@@ -72,7 +72,7 @@ func BenchmarkCheckManyInFlight(b *testing.B) {
 				err = c.CheckMany(context.Background(), Bulk{List: strings.NewReader(list.String()), Concurrency: conc},
 					CheckRequest{DNSOnly: true}, func(d *document.Check) error {
 						count.Add(1)
-						if d.Result.MXStatus == "ok" && len(d.Result.MX) == 1 {
+						if d.MXStatus == "ok" && len(d.MX) == 1 {
 							ok.Add(1)
 						}
 						return nil
