@@ -41,8 +41,9 @@ type Bulk struct {
 	Args        []string
 	List        io.Reader // nil: arguments only
 	Concurrency int       // at most this many domains at once (1 to MaxConcurrency)
-	// InOrder emits documents in input order; otherwise in completion
-	// order, so that memory stays flat however long the list (jsonl).
+	// InOrder emits documents in input order, holding back at most
+	// Concurrency finished documents behind a slow domain (then the
+	// workers wait for it); otherwise in completion order (jsonl).
 	InOrder bool
 	// Shard keeps this process's share of the input (--shard I/N); the
 	// zero Shard keeps everything.
