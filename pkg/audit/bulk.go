@@ -41,9 +41,9 @@ type Bulk struct {
 	Args        []string
 	List        io.Reader // nil: arguments only
 	Concurrency int       // at most this many domains at once (1 to MaxConcurrency)
-	// InOrder emits documents in input order, holding back at most
-	// Concurrency finished documents behind a slow domain (then the
-	// workers wait for it); otherwise in completion order (jsonl).
+	// InOrder emits documents in input order, holding back fewer than
+	// twice Concurrency finished documents behind a slow domain (then
+	// the workers wait for it); otherwise in completion order (jsonl).
 	InOrder bool
 	// Shard keeps this process's share of the input (--shard I/N); the
 	// zero Shard keeps everything.
@@ -84,9 +84,9 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	// A domain holds a place in the window from the moment it is handed
 	// to a worker until its document is emitted. In input order a slow
 	// domain holds back every document finished after it; the window
-	// bounds them (at most concurrency finished documents wait behind it,
-	// and then the workers wait too) instead of letting the whole list's
-	// documents pile up in memory behind one domain that takes --timeout.
+	// bounds them (fewer than 2 x concurrency wait behind it, and then the
+	// workers wait too) instead of letting the whole list's documents
+	// pile up in memory behind one domain that takes --timeout.
 	window := make(chan struct{}, 2*concurrency)
 	var (
 		readErr  error
