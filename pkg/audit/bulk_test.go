@@ -196,7 +196,7 @@ func (r *heldMX) LookupMX(ctx context.Context, name string) dnsq.MXResult {
 	return r.Mock.LookupMX(ctx, name)
 }
 
-func TestCheckManyInInputOrderHoldsBackAtMostConcurrencyDocumentsBehindASlowDomain(t *testing.T) {
+func TestCheckManyInInputOrderHoldsBackFewerThanTwiceConcurrencyDocumentsBehindASlowDomain(t *testing.T) {
 	m, names := bulkDomains(40)
 	r := &heldMX{Mock: m, release: make(chan struct{})}
 	const concurrency = 2
