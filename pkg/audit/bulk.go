@@ -41,8 +41,9 @@ type Bulk struct {
 	Args        []string
 	List        io.Reader // nil: arguments only
 	Concurrency int       // at most this many domains at once (1 to MaxConcurrency)
-	// InOrder emits documents in input order; otherwise in completion
-	// order, so that memory stays flat however long the list (jsonl).
+	// InOrder emits documents in input order, holding back fewer than
+	// twice Concurrency finished documents behind a slow domain (then
+	// the workers wait for it); otherwise in completion order (jsonl).
 	InOrder bool
 	// Shard keeps this process's share of the input (--shard I/N); the
 	// zero Shard keeps everything.
@@ -80,6 +81,13 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	// short list under a large --concurrency starts one per domain.
 	jobs := make(chan bulkJob)
 	results := make(chan bulkResult, min(concurrency, 64))
+	// A domain holds a place in the window from the moment it is handed
+	// to a worker until its document is emitted. In input order a slow
+	// domain holds back every document finished after it; the window
+	// bounds them (fewer than 2 x concurrency wait behind it, and then the
+	// workers wait too) instead of letting the whole list's documents
+	// pile up in memory behind one domain that takes --timeout.
+	window := make(chan struct{}, 2*concurrency)
 	var (
 		readErr  error
 		jobCount int
@@ -117,6 +125,11 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 				go worker()
 			}
 			select {
+			case window <- struct{}{}:
+			case <-work.Done():
+				return false
+			}
+			select {
 			case jobs <- j:
 				jobCount++
 				return true
@@ -129,7 +142,10 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 		close(results)
 	}()
 
-	err = emitInOrder(results, in.InOrder, emit)
+	err = emitInOrder(results, in.InOrder, func(d *document.Check) error {
+		<-window
+		return emit(d)
+	})
 	if err != nil {
 		stopWork()
 	}

@@ -177,6 +177,57 @@ func TestCheckManyEmitsInInputOrderEachDomainOnceAndBadLinesInPlace(t *testing.T
 	}
 }
 
+// heldMX is a resolver whose MX lookup of d0.example waits for release:
+// the slow domain at the head of an input-order run.
+type heldMX struct {
+	*dnsq.Mock
+	release chan struct{}
+	mxCalls atomic.Int32
+}
+
+func (r *heldMX) LookupMX(ctx context.Context, name string) dnsq.MXResult {
+	r.mxCalls.Add(1)
+	if name == "d0.example." {
+		select {
+		case <-r.release:
+		case <-ctx.Done():
+		}
+	}
+	return r.Mock.LookupMX(ctx, name)
+}
+
+func TestCheckManyInInputOrderHoldsBackFewerThanTwiceConcurrencyDocumentsBehindASlowDomain(t *testing.T) {
+	m, names := bulkDomains(40)
+	r := &heldMX{Mock: m, release: make(chan struct{})}
+	const concurrency = 2
+	var got []string
+	done := make(chan error)
+	go func() {
+		done <- bulkChecker(r).CheckMany(context.Background(), Bulk{Args: names, Concurrency: concurrency, InOrder: true}, dnsOnly,
+			func(d *document.Check) error {
+				got = append(got, d.Domain)
+				return nil
+			})
+	}()
+	// The window is d0 plus the domains checked while it waits: with
+	// nothing bounding it, all 40 would be checked and held.
+	const window = 2 * concurrency
+	for end := time.Now().Add(5 * time.Second); r.mxCalls.Load() < window && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := r.mxCalls.Load(); n != window {
+		t.Errorf("%d domains started while the first waited, want %d", n, window)
+	}
+	close(r.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, names) {
+		t.Errorf("emitted %v, want every domain in input order", got)
+	}
+}
+
 func TestCheckManyStopsCheckingWhenTheWriterFails(t *testing.T) {
 	m, names := bulkDomains(100)
 	r := &slowMX{Mock: m, delay: func(string) time.Duration { return time.Millisecond }}

@@ -107,10 +107,11 @@ func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []
 	}
 	conn := pool.get()
 	if conn == nil {
-		var err error
-		if conn, err = c.dial(ctx, network, server, deadline); err != nil {
+		raw, err := c.dial(ctx, network, server, deadline)
+		if err != nil {
 			return nil, time.Since(start), err
 		}
+		conn = newPooledConn(raw)
 	}
 	_ = conn.SetDeadline(deadline)
 	stop := watch(ctx, conn)
@@ -151,48 +152,55 @@ func watch(ctx context.Context, conn net.Conn) (stop func() bool) {
 // An answer that was cut, by our buffer or by a server that set TC and
 // stopped mid-record, comes back as an *AnswerError with truncated set:
 // RFC 2181 §9 says to ignore a truncated answer and ask over TCP.
-func exchangeUDP(conn net.Conn, wire []byte, q dns.Question) (*dns.Msg, error) {
+func exchangeUDP(conn *pooledConn, wire []byte, q dns.Question) (*dns.Msg, error) {
 	id := binary.BigEndian.Uint16(wire)
 	if _, err := conn.Write(wire); err != nil {
 		return nil, err
 	}
-	bp := udpBufs.Get().(*[]byte)
-	defer udpBufs.Put(bp)
-	buf := *bp
 	for {
-		n, err := conn.Read(buf)
+		b, err := conn.readDatagram()
 		if err != nil {
 			return nil, err
 		}
-		if n < 12 || binary.BigEndian.Uint16(buf) != id {
-			continue
+		r, ours, err := answerIn(b, id, q)
+		if ours {
+			return r, err
 		}
-		b := buf[:n]
-		if n > maxUDPAnswer {
-			if !rawMatches(b, q) {
-				continue
-			}
-			return nil, &AnswerError{Reason: fmt.Sprintf("answer longer than %d bytes without TC", maxUDPAnswer), truncated: true}
-		}
-		r := new(dns.Msg)
-		if err := r.Unpack(b); err != nil {
-			if b[2]&flagTC != 0 && rawMatches(b, q) {
-				// RFC 1035 §4.1.1, RFC 2181 §9: a truncated answer may
-				// end anywhere, even inside a record.
-				return nil, &AnswerError{Reason: "truncated answer that does not parse", truncated: true}
-			}
-			return nil, &AnswerError{Reason: "malformed answer: " + err.Error(), Err: err}
-		}
-		if !matches(r, q) {
-			continue
-		}
-		if !r.Truncated && short(r, b) {
-			// Cut at a record boundary without TC, by the server or on
-			// the way: what is left parses, but it is not the answer.
-			return nil, &AnswerError{Reason: "answer shorter than its header says", truncated: true}
-		}
-		return r, nil
 	}
+}
+
+// answerIn reads the datagram b as the answer to the query id for q.
+// ours is false for a datagram that is not that answer (another ID or
+// question: a late answer to an earlier attempt, or a spoofing attempt,
+// RFC 5452 §4), which the caller skips.
+func answerIn(b []byte, id uint16, q dns.Question) (r *dns.Msg, ours bool, err error) {
+	if len(b) < 12 || binary.BigEndian.Uint16(b) != id {
+		return nil, false, nil
+	}
+	if len(b) > maxUDPAnswer {
+		if !rawMatches(b, q) {
+			return nil, false, nil
+		}
+		return nil, true, &AnswerError{Reason: fmt.Sprintf("answer longer than %d bytes without TC", maxUDPAnswer), truncated: true}
+	}
+	r = new(dns.Msg)
+	if err := r.Unpack(b); err != nil {
+		if b[2]&flagTC != 0 && rawMatches(b, q) {
+			// RFC 1035 §4.1.1, RFC 2181 §9: a truncated answer may
+			// end anywhere, even inside a record.
+			return nil, true, &AnswerError{Reason: "truncated answer that does not parse", truncated: true}
+		}
+		return nil, true, &AnswerError{Reason: "malformed answer: " + err.Error(), Err: err}
+	}
+	if !matches(r, q) {
+		return nil, false, nil
+	}
+	if !r.Truncated && short(r, b) {
+		// Cut at a record boundary without TC, by the server or on
+		// the way: what is left parses, but it is not the answer.
+		return nil, true, &AnswerError{Reason: "answer shorter than its header says", truncated: true}
+	}
+	return r, true, nil
 }
 
 // short reports whether the NOERROR or NXDOMAIN answer r, unpacked from b,
@@ -244,6 +252,13 @@ type udpPool struct {
 type pooledConn struct {
 	net.Conn
 	uses int
+	rd   datagramReader
+}
+
+func newPooledConn(conn net.Conn) *pooledConn {
+	pc := &pooledConn{Conn: conn}
+	pc.rd.init(conn)
+	return pc
 }
 
 const (
@@ -251,7 +266,7 @@ const (
 	maxUses          = 64
 )
 
-func (p *udpPool) get() net.Conn {
+func (p *udpPool) get() *pooledConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.idle) == 0 {
@@ -262,11 +277,7 @@ func (p *udpPool) get() net.Conn {
 	return pc
 }
 
-func (p *udpPool) put(conn net.Conn) {
-	pc, ok := conn.(*pooledConn)
-	if !ok {
-		pc = &pooledConn{Conn: conn}
-	}
+func (p *udpPool) put(pc *pooledConn) {
 	pc.uses++
 	p.mu.Lock()
 	if pc.uses >= maxUses || len(p.idle) >= maxIdlePerServer {
@@ -365,4 +376,16 @@ func isTimeout(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// readDatagramBlocking is readDatagram through conn.Read: the udpBufs
+// buffer is held while it waits.
+func readDatagramBlocking(conn net.Conn) ([]byte, error) {
+	bp := udpBufs.Get().(*[]byte)
+	defer udpBufs.Put(bp)
+	n, err := conn.Read(*bp)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), (*bp)[:n]...), nil
 }
