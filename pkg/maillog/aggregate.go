@@ -206,6 +206,13 @@ func (a *Aggregator) Add(e Event) {
 		a.count(d, h)
 		a.follow(d, h)
 	}
+	if e.MTA == "exim" && e.Outcome == Deferred && !e.RelayIP.IsValid() && len(held) > 0 {
+		// When no host could be reached, Exim's deferral names none
+		// ("== RCPT R=dnslookup T=remote_smtp defer (111): Connection
+		// refused") and repeats the last host's failure, which its
+		// per-host line has already counted.
+		return
+	}
 	a.count(d, e)
 	a.follow(d, e)
 }

@@ -285,3 +285,23 @@ func TestEximPerHostLinesCountWithEitherMessageIDFormat(t *testing.T) {
 		}
 	}
 }
+
+// When every host refuses the connection, Exim logs each host's failure on
+// its own line and then a deferral that names no host ("== RCPT
+// R=dnslookup T=remote_smtp defer (111): Connection refused"): the
+// attempts are the per-host lines, and the deferral is not one more.
+func TestAnEximDeferralNamingNoHostIsNotAnotherAttempt(t *testing.T) {
+	s := readLogs(t, Options{}, `2026-12-06 20:39:25 1xaJ17-0004ps-2g H=mx.example.org [2001:db8:6::25] Connection refused
+2026-12-06 20:39:25 1xaJ17-0004ps-2g H=mx.example.org [198.51.100.80] Connection refused
+2026-12-06 20:39:25 1xaJ17-0004ps-2g == x@example.org R=dnslookup T=remote_smtp defer (111): Connection refused
+`)
+	d := destination(s, "example.org")
+	for _, name := range []string{"ipv4", "ipv6"} {
+		if f := family(d, name); f.Attempts != 1 || f.Deferred != 1 {
+			t.Errorf("%s: %d attempts, %d deferred; want 1 and 1", name, f.Attempts, f.Deferred)
+		}
+	}
+	if f := family(d, "unknown"); f.Attempts != 0 {
+		t.Errorf("%d attempts of unknown family, want none: the deferral repeats the last host's failure", f.Attempts)
+	}
+}
