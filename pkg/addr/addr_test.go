@@ -69,3 +69,18 @@ func TestReverseUnderBuildsBlocklistQueries(t *testing.T) {
 		t.Errorf("IPv6 query = %q, want %q (RFC 5782 §2.4 example)", got, want)
 	}
 }
+
+func TestParseReverseNameIsReverseNameBackwards(t *testing.T) {
+	for _, s := range []string{"192.0.2.1", "0.0.0.0", "2001:db8::1", "::ffff:192.0.2.1", "fe80::abcd:1"} {
+		ip := netip.MustParseAddr(s)
+		if got, ok := ParseReverseName(ReverseName(ip)); !ok || got != ip {
+			t.Errorf("ParseReverseName(ReverseName(%s)) = %v, %v", s, got, ok)
+		}
+	}
+	for _, n := range []string{"1.2.0.192.in-addr.arpa", "7.0/25.2.0.192.in-addr.arpa.", "01.2.0.192.in-addr.arpa.",
+		"2.0.192.in-addr.arpa.", "1.ip6.arpa.", "x.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."} {
+		if ip, ok := ParseReverseName(n); ok {
+			t.Errorf("ParseReverseName(%q) = %v, want no address", n, ip)
+		}
+	}
+}

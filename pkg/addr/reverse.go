@@ -2,6 +2,7 @@ package addr
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -54,4 +55,37 @@ func ReverseUnder(ip netip.Addr, zone string) string {
 	}
 	b.WriteString(zone)
 	return b.String()
+}
+
+// ParseReverseName is ReverseName backwards: the address whose reverse
+// name is name (fully qualified, lower case), four decimal labels under
+// in-addr.arpa. or 32 nibbles under ip6.arpa. Anything else (an RFC 2317
+// classless name, a partial name, leading zeros) names no address.
+func ParseReverseName(name string) (netip.Addr, bool) {
+	var ip netip.Addr
+	switch {
+	case strings.HasSuffix(name, "."+ReverseZone4):
+		l := strings.Split(strings.TrimSuffix(name, "."+ReverseZone4), ".")
+		if len(l) != 4 {
+			return ip, false
+		}
+		slices.Reverse(l)
+		ip, _ = netip.ParseAddr(strings.Join(l, "."))
+	case strings.HasSuffix(name, "."+ReverseZone6):
+		l := strings.Split(strings.TrimSuffix(name, "."+ReverseZone6), ".")
+		if len(l) != 32 {
+			return ip, false
+		}
+		slices.Reverse(l)
+		var b strings.Builder
+		for i, n := range l {
+			if i > 0 && i%4 == 0 {
+				b.WriteByte(':')
+			}
+			b.WriteString(n)
+		}
+		ip, _ = netip.ParseAddr(b.String())
+	}
+	// The round trip rejects what ParseAddr reads leniently (leading zeros).
+	return ip, ip.IsValid() && ReverseName(ip) == name
 }

@@ -147,7 +147,7 @@ func (c *Checker) gaiConfFindings(in mta.Input, env *mta.NativeEnv, paths []send
 	subject := fmt.Sprintf("%s:%d", conf.Path, lines[0].Line)
 	winner, loser := addr.Label(withFile.Family), addr.Label(builtin.Family)
 	msg := fmt.Sprintf("%s (%s) makes getaddrinfo put %s first for %s, whose exchanges glibc's built-in table reaches over %s first: "+
-		"Postfix with smtp_host_lookup = native, Sendmail and every libc client connect over %s first (%s).",
+		"Postfix with smtp_host_lookup = native and every other getaddrinfo client connect over %s first (%s).",
 		conf.Path, strings.Join(quoted, ", "), winner, domain, loser, winner, withFile.Reason)
 	fix := fmt.Sprintf("If %s should come first, delete or comment out %s of %s (`%s`); each program reads the file when it starts, "+
 		"so `postfix reload` afterwards (new smtp processes then read it). If %s first is intended, nothing to change.",

@@ -79,3 +79,22 @@ func TestLookupPathsReportAULASourceAndNotAMissingRouteTwice(t *testing.T) {
 		t.Errorf("findings %v, want none: the audit said MC623 already", fs)
 	}
 }
+
+// Sendmail resolves each exchange with gethostbyname2, not getaddrinfo
+// (pkg/mta's model and the lab agree: gai.conf plays no part), so MC625
+// never names it among the programs a gai.conf line turns around.
+func TestMC625NamesOnlyTheProgramsThatReadGAIConf(t *testing.T) {
+	routes := fixedRoutes{v4: netip.MustParseAddr("198.51.100.10"), v6: netip.MustParseAddr("2001:db8:ff::10")}
+	c := &Checker{IPv4: true, IPv6: true, SenderRoutes: routes}
+	conf := mta.ParseGAIConf("/etc/gai.conf", []byte("precedence ::ffff:0:0/96 100\n"))
+	_, fs := pathsOf(t, c, &NativeRequest{Conf: conf})
+	entry, ok := report.Lookup(report.CodeGAIConfReorders)
+	if len(fs) != 1 || !ok {
+		t.Fatalf("findings %v, catalogue entry %v: want MC625", fs, ok)
+	}
+	for what, text := range map[string]string{"message": fs[0].Message, "fix": fs[0].Fix, "catalogue": entry.Explain + " " + entry.Fix} {
+		if strings.Contains(text, "Sendmail") {
+			t.Errorf("the %s names Sendmail among gai.conf's readers: %s", what, text)
+		}
+	}
+}

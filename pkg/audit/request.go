@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mailcheck/mailcheck/pkg/mta"
+	"github.com/mailcheck/mailcheck/pkg/sanitize"
 )
 
 // The request constructors: they turn the plain values a command was
@@ -126,15 +127,23 @@ func readGAIInputs(open Opener, gaiConf string, sourceAddrs []string) (req *Nati
 		req.ConfMissing = name
 		return req, warnings, nil
 	}
+	// The file's name and its lines are quoted in warnings, reasons,
+	// findings (MC625) and JSON: cleaned once here, since pkg/mta imports
+	// nothing of ours. A line keeps what follows its second value, which
+	// glibc ignores, so any bytes may be there.
+	shown := sanitize.Text(name)
 	if len(data) > mta.MaxGAIConfSize {
-		warnings = append(warnings, fmt.Sprintf("%s is longer than %d bytes; only the first %d were read", name, mta.MaxGAIConfSize, mta.MaxGAIConfSize))
+		warnings = append(warnings, fmt.Sprintf("%s is longer than %d bytes; only the first %d were read", shown, mta.MaxGAIConfSize, mta.MaxGAIConfSize))
 	}
-	req.Conf = mta.ParseGAIConf(name, data)
+	req.Conf = mta.ParseGAIConf(shown, data)
+	for i := range req.Conf.Lines {
+		req.Conf.Lines[i].Text = sanitize.Text(req.Conf.Lines[i].Text)
+	}
 	for _, w := range req.Conf.Warnings {
 		warnings = append(warnings, fmt.Sprint(w))
 	}
 	if n := req.Conf.MoreWarnings; n > 0 {
-		warnings = append(warnings, fmt.Sprintf("%s: %d more warnings", name, n))
+		warnings = append(warnings, fmt.Sprintf("%s: %d more warnings", shown, n))
 	}
 	if c := req.Conf.Crash; c != nil {
 		warnings = append(warnings, fmt.Sprintf("real glibc crashes reading %s (line %d); the simulation reads the rest of the file", c.Path, c.Line))

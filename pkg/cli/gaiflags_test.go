@@ -42,13 +42,10 @@ func gaiFiles(files map[string]string) func(string) (io.ReadCloser, error) {
 	}
 }
 
-// runSimulateOnHost runs simulate against the worked-example zone on a
-// host with the given routes, addresses and files.
-func runSimulateOnHost(t *testing.T, routes hostRoutes, addrs []string, files map[string]string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	s := startSimulateZone(t)
-	var out, errOut bytes.Buffer
-	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+// hostFactory is a Factory on a host with the given routes, interface
+// addresses (IP/PREFIXLEN) and files, writing to out and errOut.
+func hostFactory(routes hostRoutes, addrs []string, files map[string]string, out, errOut *bytes.Buffer) *Factory {
+	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut})
 	f.Now = time.Now
 	f.Open = gaiFiles(files)
 	f.SenderRoutes = routes
@@ -59,6 +56,16 @@ func runSimulateOnHost(t *testing.T, routes hostRoutes, addrs []string, files ma
 		}
 		return as, nil
 	}
+	return f
+}
+
+// runSimulateOnHost runs simulate against the worked-example zone on a
+// host with the given routes, addresses and files.
+func runSimulateOnHost(t *testing.T, routes hostRoutes, addrs []string, files map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	s := startSimulateZone(t)
+	var out, errOut bytes.Buffer
+	f := hostFactory(routes, addrs, files, &out, &errOut)
 	code = RunWith(context.Background(), f, append([]string{"simulate", "-o", "json", "--resolver", s.Addr4()}, args...))
 	return out.String(), errOut.String(), code
 }

@@ -7,10 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/internal/dnstest"
-	"github.com/mailcheck/mailcheck/pkg/mta"
 )
 
 // pathsZone: dual.example's one exchange has an IPv4 and an IPv6
@@ -63,17 +61,7 @@ func runOnHost(t *testing.T, routes hostRoutes, addrs []string, files map[string
 	t.Helper()
 	s := dnstest.New(t, pathsZone)
 	var out, errOut bytes.Buffer
-	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	f.Now = time.Now
-	f.Open = gaiFiles(files)
-	f.SenderRoutes = routes
-	f.HostAddrs = func() ([]mta.GAIHostAddr, error) {
-		var as []mta.GAIHostAddr
-		for _, a := range addrs {
-			as = append(as, mta.GAIHostAddr{Prefix: netip.MustParsePrefix(a), IfIndex: 2})
-		}
-		return as, nil
-	}
+	f := hostFactory(routes, addrs, files, &out, &errOut)
 	code := RunWith(context.Background(), f, append(args, "--resolver", s.Addr4()))
 	var d pathsDoc
 	if strings.Contains(strings.Join(args, " "), "json") {

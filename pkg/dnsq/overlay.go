@@ -173,7 +173,7 @@ func (o *Overlay) liveLookup(ctx context.Context, name string, qtype uint16) (Re
 		r := o.live.LookupTXT(ctx, name)
 		return r.Result, &step{strs: r.TXT}
 	case dns.TypePTR:
-		if ip, ok := reverseAddr(name); ok {
+		if ip, ok := addr.ParseReverseName(name); ok {
 			r := o.live.LookupPTR(ctx, ip)
 			return r.Result, &step{strs: r.Names}
 		}
@@ -183,38 +183,6 @@ func (o *Overlay) liveLookup(ctx context.Context, name string, qtype uint16) (Re
 	}
 	return Result{Name: name, Status: StatusError,
 		Err: fmt.Errorf("cannot ask live DNS for %s %s through this resolver", typeString(qtype), name)}, &step{}
-}
-
-// reverseAddr returns the address whose reverse name is name (absolute,
-// lower-case): four decimal labels under in-addr.arpa, or 32 nibbles under
-// ip6.arpa.
-func reverseAddr(name string) (netip.Addr, bool) {
-	var ip netip.Addr
-	switch {
-	case strings.HasSuffix(name, "."+addr.ReverseZone4):
-		l := strings.Split(strings.TrimSuffix(name, "."+addr.ReverseZone4), ".")
-		if len(l) != 4 {
-			return ip, false
-		}
-		slices.Reverse(l)
-		ip, _ = netip.ParseAddr(strings.Join(l, "."))
-	case strings.HasSuffix(name, "."+addr.ReverseZone6):
-		l := strings.Split(strings.TrimSuffix(name, "."+addr.ReverseZone6), ".")
-		if len(l) != 32 {
-			return ip, false
-		}
-		slices.Reverse(l)
-		var b strings.Builder
-		for i, n := range l {
-			if i > 0 && i%4 == 0 {
-				b.WriteByte(':')
-			}
-			b.WriteString(n)
-		}
-		ip, _ = netip.ParseAddr(b.String())
-	}
-	// The round trip rejects what ParseAddr reads leniently (leading zeros).
-	return ip, ip.IsValid() && addr.ReverseName(ip) == name
 }
 
 // holds returns the most specific zone that answers for name itself, or

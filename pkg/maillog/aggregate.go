@@ -118,11 +118,23 @@ var markers = [][]byte{
 }
 
 // eximHostMarker starts Exim's per-host lines, right after the message id
-// ("1xaJ17-0004pa-0h H=host [ip]: ..."), whose last part is two characters
-// after a '-': an arrival line's " H=" follows the sender's address. Only
-// lines that start with Exim's time stamp ("2026-11-29 10:12:01") are
-// searched for it.
+// ("1xaJ17-0004pa-0h H=host [ip]: ..."); an arrival line's " H=" follows
+// the sender's address. Only lines that start with Exim's time stamp
+// ("2026-11-29 10:12:01") are searched for it.
 var eximHostMarker = []byte(" H=")
+
+// eximID reports whether id has the shape of an Exim message id: 16
+// characters, 6-6-2, up to Exim 4.96, and 23, 6-11-4, from 4.97 on
+// (ChangeLog JH/29: "The new ID is 23 characters rather than 16").
+func eximID(id []byte) bool {
+	switch len(id) {
+	case 16:
+		return id[6] == '-' && id[13] == '-'
+	case 23:
+		return id[6] == '-' && id[18] == '-'
+	}
+	return false
+}
 
 func interesting(line []byte) bool {
 	for _, m := range markers {
@@ -134,7 +146,10 @@ func interesting(line []byte) bool {
 		return false
 	}
 	i := bytes.Index(line, eximHostMarker)
-	return i >= 3 && line[i-3] == '-'
+	if i < 0 {
+		return false
+	}
+	return eximID(line[bytes.LastIndexByte(line[:i], ' ')+1 : i])
 }
 
 // Line reads one log line.
@@ -190,6 +205,13 @@ func (a *Aggregator) Add(e Event) {
 		}
 		a.count(d, h)
 		a.follow(d, h)
+	}
+	if e.MTA == "exim" && e.Outcome == Deferred && !e.RelayIP.IsValid() && len(held) > 0 {
+		// When no host could be reached, Exim's deferral names none
+		// ("== RCPT R=dnslookup T=remote_smtp defer (111): Connection
+		// refused") and repeats the last host's failure, which its
+		// per-host line has already counted.
+		return
 	}
 	a.count(d, e)
 	a.follow(d, e)

@@ -25,7 +25,9 @@
 //  4. Per-address lines name no recipient: they are held per process
 //     (an smtp(8) process handles one delivery at a time) or per Exim
 //     message id, and counted for the recipient the same process or
-//     message logs next.
+//     message logs next. Exim repeats the last host's failure in its
+//     delivery line: one attempt, whether that line names the host or,
+//     when no host could be reached, none.
 //  5. Queue ids are followed while a recipient waits for a final outcome,
 //     so that a delivery after a deferral, and one over the other family
 //     (Postfix's fallback from IPv6 to IPv4), are counted.

@@ -268,3 +268,40 @@ func TestAnEximMultiLineReplyIsReadWithoutItsContinuationCodes(t *testing.T) {
 		t.Errorf("reply %q reason %q rule %q", r.Reply, r.Reason, r.Rule)
 	}
 }
+
+// Exim 4.97 lengthened its message ids from 16 characters (6-6-2) to 23
+// (6-11-4); a per-host line names the host right after either form.
+func TestEximPerHostLinesCountWithEitherMessageIDFormat(t *testing.T) {
+	for _, id := range []string{"1xaJ17-0004ps-2g", "1rPEsZ-00000000BqF-1Ge5"} {
+		s := readLogs(t, Options{}, `2026-12-06 20:39:25 `+id+` H=mx.example.org [2001:db8:6::25]: SMTP error from remote mail server after initial connection: 421 4.3.2 Service not available
+2026-12-06 20:39:25 `+id+` => x@example.org R=dnslookup T=remote_smtp H=mx.example.org [198.51.100.80] C="250 2.0.0 Ok: queued as 9B"
+`)
+		d := destination(s, "example.org")
+		if f := family(d, "ipv6"); f.Deferred != 1 {
+			t.Errorf("%s: IPv6 deferred %d, want the per-host line's 1", id, f.Deferred)
+		}
+		if f := family(d, "ipv4"); f.Delivered != 1 {
+			t.Errorf("%s: IPv4 delivered %d, want 1", id, f.Delivered)
+		}
+	}
+}
+
+// When every host refuses the connection, Exim logs each host's failure on
+// its own line and then a deferral that names no host ("== RCPT
+// R=dnslookup T=remote_smtp defer (111): Connection refused"): the
+// attempts are the per-host lines, and the deferral is not one more.
+func TestAnEximDeferralNamingNoHostIsNotAnotherAttempt(t *testing.T) {
+	s := readLogs(t, Options{}, `2026-12-06 20:39:25 1xaJ17-0004ps-2g H=mx.example.org [2001:db8:6::25] Connection refused
+2026-12-06 20:39:25 1xaJ17-0004ps-2g H=mx.example.org [198.51.100.80] Connection refused
+2026-12-06 20:39:25 1xaJ17-0004ps-2g == x@example.org R=dnslookup T=remote_smtp defer (111): Connection refused
+`)
+	d := destination(s, "example.org")
+	for _, name := range []string{"ipv4", "ipv6"} {
+		if f := family(d, name); f.Attempts != 1 || f.Deferred != 1 {
+			t.Errorf("%s: %d attempts, %d deferred; want 1 and 1", name, f.Attempts, f.Deferred)
+		}
+	}
+	if f := family(d, "unknown"); f.Attempts != 0 {
+		t.Errorf("%d attempts of unknown family, want none: the deferral repeats the last host's failure", f.Attempts)
+	}
+}

@@ -169,7 +169,7 @@ func overlayAsker(args []string) (func(question) answer, error) {
 			r := o.LookupTXT(ctx, q.name)
 			res, rrs = r.Result, r.TXT
 		case "PTR":
-			ip, ok := reverseAddr(q.name)
+			ip, ok := addr.ParseReverseName(q.name)
 			if !ok {
 				return answer{status: "error", rrs: []string{"not a reverse name"}}
 			}
@@ -189,34 +189,6 @@ func overlayAsker(args []string) (func(question) answer, error) {
 		}
 		return answer{status: string(res.Status), cnames: res.CNAMEs, rrs: rrs}
 	}, nil
-}
-
-// reverseAddr turns a reverse name back into its address (the Overlay's
-// PTR lookup takes an address).
-func reverseAddr(name string) (netip.Addr, bool) {
-	n := strings.TrimSuffix(name, ".")
-	var ip netip.Addr
-	switch {
-	case strings.HasSuffix(n, ".in-addr.arpa"):
-		l := strings.Split(strings.TrimSuffix(n, ".in-addr.arpa"), ".")
-		slices.Reverse(l)
-		ip, _ = netip.ParseAddr(strings.Join(l, "."))
-	case strings.HasSuffix(n, ".ip6.arpa"):
-		l := strings.Split(strings.TrimSuffix(n, ".ip6.arpa"), ".")
-		if len(l) != 32 {
-			return ip, false
-		}
-		slices.Reverse(l)
-		var b strings.Builder
-		for i, x := range l {
-			if i > 0 && i%4 == 0 {
-				b.WriteByte(':')
-			}
-			b.WriteString(x)
-		}
-		ip, _ = netip.ParseAddr(b.String())
-	}
-	return ip, ip.IsValid() && addr.ReverseName(ip) == name
 }
 
 // kdigAsker asks the server with kdig, non-recursively.
