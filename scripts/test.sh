@@ -23,6 +23,10 @@ if [ "$(id -u)" = 0 ] && [ "${MAILCHECK_SKIP_LAB:-0}" != 1 ] && [ -x scripts/lab
 	stage "lab: installing packages, in the background"
 	scripts/lab/install.sh >/tmp/mailcheck-lab-install.log 2>&1 &
 	install_pid=$!
+	# A stage that fails ends the script; the installation is let finish
+	# (an apt or dpkg run cut short leaves the package database locked or
+	# half-configured), and the script then exits with the stage's status.
+	trap 'wait "$install_pid" 2>/dev/null || true' EXIT
 fi
 
 stage "go $(go version | cut -d' ' -f3): downloading modules"

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +35,18 @@ func invalid(format string, args ...any) error {
 
 // Opener opens a file named by a flag or an argument.
 type Opener func(name string) (io.ReadCloser, error)
+
+// CheckGlobal checks the flags every command shares: -4 with -6, and
+// --timeout, which must leave a domain some time.
+func CheckGlobal(only4, only6 bool, timeout time.Duration) error {
+	if only4 && only6 {
+		return invalid("-4 and -6 exclude each other")
+	}
+	if timeout <= 0 {
+		return invalid("--timeout must be positive, got %s", timeout)
+	}
+	return nil
+}
 
 // ReadMainCF reads --main-cf, the one place it is read: mta.ParseMainCF
 // reads at most its size limit and says so beyond it, so that a wrong path

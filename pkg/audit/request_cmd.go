@@ -92,6 +92,8 @@ func (in SimulateInput) Request(open Opener) (req SimulateRequest, warnings []st
 // CheckInput is `mailcheck check` as typed, past its domains and its
 // finding flags.
 type CheckInput struct {
+	Domains         []string // the arguments
+	File            string   // -f: a list, '-' for stdin
 	Concurrency     int
 	ConcurrencySet  bool
 	DNSOnly         bool
@@ -130,6 +132,14 @@ type CheckPlan struct {
 // Plan checks the input and builds the request (files read through
 // open); every problem is refused before any network traffic.
 func (in CheckInput) Plan(open Opener) (p CheckPlan, err error) {
+	if len(in.Domains) == 0 && in.File == "" {
+		return p, invalid("check needs a DOMAIN or -f FILE (see 'mailcheck check --help')")
+	}
+	for _, d := range in.Domains {
+		if _, _, err := ParseDomain(d); err != nil {
+			return p, invalid("%v", err)
+		}
+	}
 	if in.Shard != "" {
 		if p.Shard, err = target.ParseShard(in.Shard); err != nil {
 			return p, invalid("--shard: %v", err)

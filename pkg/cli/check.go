@@ -17,8 +17,6 @@ type checkOptions struct {
 	f   *Factory
 	ctx context.Context
 
-	Domains []string
-	File    string
 	// The flags the Checker's request is made of (Plan); the SMTP flags
 	// are the shared group, registered on audit.CheckInput.SMTP.
 	audit.CheckInput
@@ -57,8 +55,7 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 	fl.StringVar(&o.Baseline, "baseline", "", "a previous check -o json or -o jsonl report: its findings (same domain, code and subject) are known and do not count toward the exit code")
 	fl.StringVar(&o.Shard, "shard", "", "check only share I of N of the input (I/N, I from 0: $JOB_COMPLETION_INDEX/N), split by a stable hash of each domain")
 	fl.BoolVar(&o.Sender, "sender", false, "also audit this host as a sender to each domain (MC6xx): source addresses, PTR, FCrDNS, HELO, SPF and DMARC, and which family its first connection uses")
-	fl.StringVar(&o.GAIConf, "gai-conf", "", "read getaddrinfo's policy from this gai.conf instead of "+audit.SystemGAIConf+" (smtp_host_lookup = native, --sender); judges the host it describes (MC625, MC626)")
-	fl.StringArrayVar(&o.SourceAddr, "source-addr", nil, "describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable); judges that host's first family toward each domain (MC625, MC626)")
+	registerGAI(fl, &o.GAIConf, &o.SourceAddr, "smtp_host_lookup = native, --sender; judges the host it describes: MC625, MC626")
 	return withZones(f, cmd)
 }
 
@@ -66,14 +63,6 @@ func newCmdCheck(f *Factory, runF func(*checkOptions) error) *cobra.Command {
 // (audit.CheckInput); every problem is a usage error (exit 2) before any
 // network traffic.
 func (o *checkOptions) validate() error {
-	if len(o.Domains) == 0 && o.File == "" {
-		return usageErr("check needs a DOMAIN or -f FILE (see 'mailcheck check --help')")
-	}
-	for _, d := range o.Domains {
-		if _, _, err := audit.ParseDomain(d); err != nil {
-			return usageErr("%v", err)
-		}
-	}
 	if err := o.parse(); err != nil {
 		return err
 	}

@@ -59,6 +59,14 @@ func (s *smtpFlags) register(fl *pflag.FlagSet, noStartTLSNote string) {
 	fl.StringVar(&s.Source6, "source6", "", "source IPv6 address to connect from")
 }
 
+// registerGAI adds --gai-conf and --source-addr, which describe the host
+// whose getaddrinfo order is modelled (by default this one: its addresses,
+// routes and /etc/gai.conf); use says what they serve in the command.
+func registerGAI(fl *pflag.FlagSet, conf *string, addrs *[]string, use string) {
+	fl.StringVar(conf, "gai-conf", "", "read getaddrinfo's policy from this gai.conf instead of "+audit.SystemGAIConf+" ("+use+")")
+	fl.StringArrayVar(addrs, "source-addr", nil, "describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable; default: this host's addresses and routes) ("+use+")")
+}
+
 // checkFormat validates -o against what a command supports.
 func checkFormat(g *GlobalOptions, allowed ...string) error {
 	for _, a := range allowed {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcheck/mailcheck/pkg/audit"
 	"github.com/mailcheck/mailcheck/pkg/exitcode"
 	"github.com/mailcheck/mailcheck/pkg/render"
 )
@@ -90,11 +91,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if g.Only4 && g.Only6 {
-				return usageErr("-4 and -6 exclude each other")
-			}
-			if g.Timeout <= 0 {
-				return usageErr("--timeout must be positive, got %s", g.Timeout)
+			if err := audit.CheckGlobal(g.Only4, g.Only6, g.Timeout); err != nil {
+				return commandErr(err)
 			}
 			return nil
 		},

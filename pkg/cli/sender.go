@@ -37,8 +37,7 @@ func newCmdSender(f *Factory, runF func(*senderOptions) error) *cobra.Command {
 	fl.StringVar(&o.MainCF, "main-cf", "", "read smtp_bind_address(6), smtp_helo_name, myhostname, inet_protocols from this Postfix main.cf")
 	fl.BoolVar(&o.DNSBL, "dnsbl", false, "also query DNS blocklists (asks third parties about the addresses)")
 	fl.StringArrayVar(&o.DNSBLZones, "dnsbl-zone", nil, "blocklist zone for --dnsbl (repeatable; default zen.spamhaus.org)")
-	fl.StringVar(&o.GAIConf, "gai-conf", "", "with --domain: read getaddrinfo's policy from this gai.conf instead of "+audit.SystemGAIConf)
-	fl.StringArrayVar(&o.SourceAddr, "source-addr", nil, "with --domain: describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable; default: this host's addresses and routes)")
+	registerGAI(fl, &o.GAIConf, &o.SourceAddr, "with --domain: the lookup paths")
 	o.register(fl, ", e.g. --ignore MC607")
 	return withZones(f, cmd)
 }

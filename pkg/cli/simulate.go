@@ -60,8 +60,7 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 		fl.Lookup(name).Usage = "with --probe: " + fl.Lookup(name).Usage
 	}
 	fl.StringArrayVar(&opts.LocalAddress, "local-address", nil, "an address of the sending host, for MX loop detection (repeatable)")
-	fl.StringVar(&opts.GAIConf, "gai-conf", "", "read getaddrinfo's policy from this gai.conf instead of "+audit.SystemGAIConf+" (--mta getaddrinfo, smtp_host_lookup = native)")
-	fl.StringArrayVar(&opts.SourceAddr, "source-addr", nil, "describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable; default: this host's addresses and routes)")
+	registerGAI(fl, &opts.GAIConf, &opts.SourceAddr, "--mta getaddrinfo, smtp_host_lookup = native")
 	return withZones(f, cmd)
 }
 

@@ -73,11 +73,22 @@ func For(doc document.Judged, failOn report.Severity) int {
 // Worse combines exit codes over a bulk run: bad input, then findings,
 // then undetermined, then OK.
 func Worse(a, b int) int {
-	rank := map[int]int{Usage: 3, Findings: 2, Undetermined: 1}
-	if rank[b] > rank[a] {
+	if rank(b) > rank(a) {
 		return b
 	}
 	return a
+}
+
+func rank(code int) int {
+	switch code {
+	case Usage:
+		return 3
+	case Findings:
+		return 2
+	case Undetermined:
+		return 1
+	}
+	return 0
 }
 
 // ForWriteError maps a failed write on stdout to the exit code and the
