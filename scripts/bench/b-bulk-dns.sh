@@ -8,9 +8,9 @@
 #   BENCH_CONCURRENCY=N         passed as --concurrency (default: the tool's)
 #   ZDNS_BIN=/path/to/zdns      also run zdns (v2) MXLOOKUP | PTR on the same
 #                               input and print the ratios (docs/performance.md)
-#   ZDNS_THREADS=N              zdns --threads (default 100, zdns's own: here
-#                               1000 was no faster and lost 1-3% of domains
-#                               to timeouts under load)
+#   ZDNS_THREADS=N              zdns --threads (default: BENCH_CONCURRENCY
+#                               when that is set, so that both have as many
+#                               lookups in flight; else 100, zdns's own)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 lab_init
@@ -90,7 +90,7 @@ for n in "${sizes[@]}"; do
 		# less. Both ask knot in the lab, like mailcheck, from the client
 		# namespace; their output is counted so that a zdns that fails or
 		# cannot reach the server yields an error, never a ratio.
-		zdns=("$ZDNS_BIN" --name-servers 198.51.100.53 --threads "${ZDNS_THREADS:-100}" --quiet)
+		zdns=("$ZDNS_BIN" --name-servers 198.51.100.53 --threads "${ZDNS_THREADS:-${BENCH_CONCURRENCY:-100}}" --quiet)
 		q0=$(bench_knot_queries)
 		t0=$EPOCHREALTIME
 		set +e
@@ -163,6 +163,8 @@ for n in "${sizes[@]}"; do
 			bench_figure "$tag.$n.zdns_${st#*:}_cpu_s" "$(bench_cpu "$LAB_DIR/${st%%:*}-$n.txt")"
 		done
 		bench_figure "$tag.$n.zdns_ptr_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/zptime-$n.txt")"
+		zrss=$(printf '%s\n' "$(bench_rss_mb "$LAB_DIR/ztime-$n.txt")" "$(bench_rss_mb "$LAB_DIR/zptime-$n.txt")" | sort -g | tail -1)
+		bench_figure "$tag.$n.ratio_peak_rss_mailcheck_to_zdns_largest (target <= 0.6 at 1,000 in flight)" "$(bench_div "$(bench_rss_mb "$LAB_DIR/out-$n.time")" "$zrss" 2)"
 		bench_figure "$tag.$n.ratio_mailcheck_to_zdns_mxlookup_ptr (mailcheck also does FCrDNS; target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
 		bench_figure "$tag.$n.ratio_mailcheck_full_to_zdns_mxlookup (mailcheck does PTR + FCrDNS too; target for MX+A+AAAA alone >= 1)" "$(bench_div "$zmx" "$wall" 2)"
 		if [ -n "$nrwall" ]; then
