@@ -93,9 +93,11 @@ if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
 	t3=$EPOCHREALTIME
 	[ "$zrc" = 0 ] || { tail -c 3000 "$LAB_DIR/zgrab.log" >&2; lab_die "zgrab2 smtp exited $zrc"; }
 	glines=$(wc -l <"$LAB_DIR/zgrab.json")
-	# TLS done: older zgrab2 builds say so in a flag, 1.0 logs the
-	# handshake (zcrypto's log, whose server Finished ends it).
-	gok=$(jq -r 'select(.data.smtp.status == "success" and (.data.smtp.result.tls | (.handshake_completed_successfully == true) or (.handshake_log.server_finished != null))) | .ip' "$LAB_DIR/zgrab.json" | wc -l)
+	# TLS done: older zgrab2 builds say so in a flag; 1.0 logs the
+	# server's hello, and its QUIT travels inside the session, so a reply to
+	# it after STARTTLS means the handshake finished.
+	gok=$(jq -r 'select(.data.smtp.status == "success" and (.data.smtp.result | (.tls.handshake_completed_successfully == true) or
+		(.starttls != null and .tls.handshake_log.server_hello != null and (.quit // "" | startswith("221"))))) | .ip' "$LAB_DIR/zgrab.json" | wc -l)
 	gstat=$(jq -r '.data.smtp.status // "none"' "$LAB_DIR/zgrab.json" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')
 	bench_figure "bulk_e2e.$n.zgrab2_probes" "$glines for $naddr addresses (status: $gstat; TLS done: $gok)"
 	[ "$glines" = "$naddr" ] && [ "$((gok * 100))" -ge "$((naddr * 99))" ] ||
