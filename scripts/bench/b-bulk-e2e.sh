@@ -10,6 +10,10 @@
 #   then `zgrab2 smtp --send-quit` over every address it returned, and print
 #   the ratio (target: mailcheck >= 1.5 x the composition's domains/s).
 #   ZGRAB2_SENDERS=N: zgrab2 --senders (default 1000, its own).
+#   BENCH_PIN=1 (default with 2 or more CPUs; common.sh): knot and Postfix
+#   (its master and every smtpd child) on CPU 0, the clients on CPU 1, so
+#   that the client's own cost decides the race. Client CPU per domain (user
+#   + system of the client processes, GNU time) is printed beside the rates.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 lab_init
@@ -29,10 +33,12 @@ LAB_NOWAIT=1 lab_postfix_smtpd "$LAB_S" mx mx.bulk.example 25 -- \
 	'smtpd_peername_lookup = no'
 lab_wait_tcp "$LAB_S" 203.0.113.7 25 15
 lab_wait_tcp "$LAB_S" 2001:db8:b::1:2 25 15
+bench_pin_server "$LAB_S"
+bench_figure "bulk_e2e.$n.pinned" "$([ "$BENCH_PIN" = 1 ] && echo "servers on CPU 0, clients on CPU 1" || echo no)"
 conc=()
 [ -n "${BENCH_CONCURRENCY:-}" ] && conc=(--concurrency "$BENCH_CONCURRENCY")
 
-lab_run "$LAB_C" "$LAB_DIR/out.jsonl" /usr/bin/time -v -o "$LAB_DIR/time.txt" \
+lab_run "$LAB_C" "$LAB_DIR/out.jsonl" "${BENCH_CLIENT[@]}" /usr/bin/time -v -o "$LAB_DIR/time.txt" \
 	"$MAILCHECK_BIN" check -o jsonl -f "$LAB_DIR/bulk/domains.txt" --resolver 198.51.100.53 \
 	--timeout 60s --connect-timeout 5s "${conc[@]}"
 # 3 (some domain could not be determined) is a result to report, not an error.
@@ -51,6 +57,7 @@ bench_figure "bulk_e2e.$n.wall_s" "$wall"
 bench_figure "bulk_e2e.$n.domains_per_s" "$(bench_div "$n" "$wall" 0)"
 bench_figure "bulk_e2e.$n.peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/time.txt")"
 bench_figure "bulk_e2e.$n.cpu_s" "$(bench_cpu "$LAB_DIR/time.txt")"
+bench_figure "bulk_e2e.$n.cpu_ms_per_domain" "$(bench_div "$(bench_cpu "$LAB_DIR/time.txt")" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
 [ "$probes_all" -ge "$((2 * n))" ] || lab_die "expected at least $((2 * n)) probes, got $probes_all"
 
 if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
@@ -62,7 +69,7 @@ if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
 	# stage's output is counted, so a failing tool is an error, not a ratio.
 	t0=$EPOCHREALTIME
 	set +e
-	lab_exec "$LAB_C" /usr/bin/time -v -o "$LAB_DIR/ztime.txt" "$ZDNS_BIN" --name-servers 198.51.100.53 --threads "${ZDNS_THREADS:-100}" --quiet \
+	lab_exec "$LAB_C" "${BENCH_CLIENT[@]}" /usr/bin/time -v -o "$LAB_DIR/ztime.txt" "$ZDNS_BIN" --name-servers 198.51.100.53 --threads "${ZDNS_THREADS:-100}" --quiet \
 		mxlookup --ipv4-lookup --ipv6-lookup <"$LAB_DIR/bulk/domains.txt" >"$LAB_DIR/zmx.json" 2>"$LAB_DIR/zmx.err"
 	zrc=$?
 	set -e
@@ -79,14 +86,18 @@ if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
 	: >"$LAB_DIR/zgrab.blocklist"
 	t2=$EPOCHREALTIME
 	set +e
-	lab_exec "$LAB_C" /usr/bin/time -v -o "$LAB_DIR/zgtime.txt" "$ZGRAB2_BIN" smtp --send-quit --senders "${ZGRAB2_SENDERS:-1000}" \
+	lab_exec "$LAB_C" "${BENCH_CLIENT[@]}" /usr/bin/time -v -o "$LAB_DIR/zgtime.txt" "$ZGRAB2_BIN" smtp --send-quit --senders "${ZGRAB2_SENDERS:-1000}" \
 		-b "$LAB_DIR/zgrab.blocklist" --connect-timeout 5s -f "$LAB_DIR/zaddrs.txt" -o "$LAB_DIR/zgrab.json" -m "$LAB_DIR/zgrab.meta" -l "$LAB_DIR/zgrab.log" 2>"$LAB_DIR/zgrab.err"
 	zrc=$?
 	set -e
 	t3=$EPOCHREALTIME
 	[ "$zrc" = 0 ] || { tail -c 3000 "$LAB_DIR/zgrab.log" >&2; lab_die "zgrab2 smtp exited $zrc"; }
 	glines=$(wc -l <"$LAB_DIR/zgrab.json")
-	gok=$(jq -r 'select(.data.smtp.status == "success" and (.data.smtp.result.tls.handshake_completed_successfully == true)) | .ip' "$LAB_DIR/zgrab.json" | wc -l)
+	# TLS done: older zgrab2 builds say so in a flag; 1.0 logs the
+	# server's hello, and its QUIT travels inside the session, so a reply to
+	# it after STARTTLS means the handshake finished.
+	gok=$(jq -r 'select(.data.smtp.status == "success" and (.data.smtp.result | (.tls.handshake_completed_successfully == true) or
+		(.starttls != null and .tls.handshake_log.server_hello != null and (.quit // "" | startswith("221"))))) | .ip' "$LAB_DIR/zgrab.json" | wc -l)
 	gstat=$(jq -r '.data.smtp.status // "none"' "$LAB_DIR/zgrab.json" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')
 	bench_figure "bulk_e2e.$n.zgrab2_probes" "$glines for $naddr addresses (status: $gstat; TLS done: $gok)"
 	[ "$glines" = "$naddr" ] && [ "$((gok * 100))" -ge "$((naddr * 99))" ] ||
@@ -101,6 +112,9 @@ if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
 		bench_figure "bulk_e2e.$n.${st#*:}_cpu_s" "$(bench_cpu "$LAB_DIR/${st%%:*}.txt")"
 	done
 	bench_figure "bulk_e2e.$n.zgrab2_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/zgtime.txt")"
+	zcpu=$(awk -v a="$(bench_cpu "$LAB_DIR/ztime.txt")" -v b="$(bench_cpu "$LAB_DIR/zgtime.txt")" 'BEGIN{print a + b}')
+	bench_figure "bulk_e2e.$n.zdns_zgrab2_cpu_ms_per_domain" "$(bench_div "$zcpu" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
 	bench_figure "bulk_e2e.$n.ratio_mailcheck_to_zdns_zgrab2 (target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
+	bench_figure "bulk_e2e.$n.ratio_cpu_per_domain_mailcheck_to_zdns_zgrab2 (target <= 0.67)" "$(bench_div "$(bench_cpu "$LAB_DIR/time.txt")" "$zcpu" 2)"
 fi
 exit 0

@@ -50,3 +50,26 @@ bench_knot_queries() {
 	{ knotc -s "$LAB_DIR/knot/knot.sock" stats mod-stats.request-protocol 2>/dev/null || true; } |
 		awk -F'= ' '{s += $2} END {print s + 0}'
 }
+
+# Pinning (BENCH_PIN=1, the default with 2 or more CPUs and taskset
+# installed; BENCH_PIN=0 turns it off): the server side on CPU 0, the
+# clients on CPU 1, so that in a race between clients each one's own cost
+# decides, not its share of cores with the servers it talks to.
+# BENCH_CLIENT is the prefix of a client command (empty when not pinning);
+# bench_pin_server NS pins every process of namespace NS, all threads, after
+# the servers have started (processes they fork later, such as Postfix's
+# smtpd children, inherit it from their parent).
+if [ -z "${BENCH_PIN:-}" ]; then
+	BENCH_PIN=0
+	[ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && BENCH_PIN=1
+fi
+BENCH_CLIENT=()
+[ "$BENCH_PIN" = 1 ] && BENCH_CLIENT=(taskset -c 1)
+bench_pin_server() {
+	[ "$BENCH_PIN" = 1 ] || return 0
+	local pid n=0
+	for pid in $(ip netns pids "$1"); do
+		taskset -a -p -c 0 "$pid" >/dev/null && n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || lab_die "bench_pin_server: no process in namespace $1"
+}
