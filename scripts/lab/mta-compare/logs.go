@@ -147,6 +147,25 @@ var (
 // line, in order. Sendmail logs attempts to syslog only at LogLevel 14
 // and above, and the lab has no syslog; the debug output needs neither.
 func parseSendmailLog(r io.Reader) ([]delivery, error) {
+	return parseFramedLog(r, "sendmail log", smConnect)
+}
+
+// osConnect is OpenSMTPD's line before each connect (mta_session.c
+// mta_connect: "ID mta connecting address=SCHEME://ADDR:PORT host=NAME",
+// an IPv6 ADDR in brackets), logged at info level, so smtpd -d prints it.
+var osConnect = regexp.MustCompile(` mta connecting address=[a-z+]+://\[?([0-9A-Fa-f:.]+?)\]?:\d+ host=`)
+
+// parseOpenSMTPDLog reads the output of one foreground smtpd per message,
+// framed like Sendmail's runs: the connect lines of the one delivery
+// attempt between "== delivery DOMAIN" and "== end STATUS".
+func parseOpenSMTPDLog(r io.Reader) ([]delivery, error) {
+	return parseFramedLog(r, "opensmtpd log", osConnect)
+}
+
+// parseFramedLog reads one delivery per "== delivery DOMAIN" ... "== end
+// STATUS" frame; connect, matched inside a frame, gives each attempted
+// address in its first group.
+func parseFramedLog(r io.Reader, what string, connect *regexp.Regexp) ([]delivery, error) {
 	var out []delivery
 	var cur *delivery
 	sc := bufio.NewScanner(r)
@@ -156,29 +175,29 @@ func parseSendmailLog(r io.Reader) ([]delivery, error) {
 		switch {
 		case smStart.MatchString(line):
 			if cur != nil {
-				return nil, fmt.Errorf("sendmail log: delivery to %s has no end line", cur.Domain)
+				return nil, fmt.Errorf("%s: delivery to %s has no end line", what, cur.Domain)
 			}
 			cur = &delivery{Domain: strings.ToLower(smStart.FindStringSubmatch(line)[1])}
 		case smEnd.MatchString(line):
 			if cur == nil {
-				return nil, fmt.Errorf("sendmail log: %q outside a delivery", line)
+				return nil, fmt.Errorf("%s: %q outside a delivery", what, line)
 			}
 			cur.Status = smEnd.FindStringSubmatch(line)[1]
 			out = append(out, *cur)
 			cur = nil
-		case cur != nil && smConnect.MatchString(line):
-			ip, err := canonIP(smConnect.FindStringSubmatch(line)[1])
+		case cur != nil && connect.MatchString(line):
+			ip, err := canonIP(connect.FindStringSubmatch(line)[1])
 			if err != nil {
-				return nil, fmt.Errorf("sendmail log: %w in %q", err, line)
+				return nil, fmt.Errorf("%s: %w in %q", what, err, line)
 			}
 			cur.Order = append(cur.Order, ip)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("sendmail log: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if cur != nil {
-		return nil, fmt.Errorf("sendmail log: delivery to %s has no end line", cur.Domain)
+		return nil, fmt.Errorf("%s: delivery to %s has no end line", what, cur.Domain)
 	}
 	return out, nil
 }

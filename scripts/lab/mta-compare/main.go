@@ -5,6 +5,7 @@
 //	mta-compare postfix-log MAILLOG   > deliveries.tsv
 //	mta-compare exim-log MAINLOG      > deliveries.tsv
 //	mta-compare sendmail-log OUTPUT   > deliveries.tsv
+//	mta-compare opensmtpd-log OUTPUT  > deliveries.tsv
 //	mta-compare check -cell NAME -mta postfix -domain D -model sim.json \
 //	                  -deliveries deliveries.tsv [-want N] [-alpha 1e-4] [-trials 20000]
 //
@@ -41,10 +42,10 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 {
-		return 2, errors.New("usage: mta-compare postfix-log|exim-log|sendmail-log FILE | check [flags] | header")
+		return 2, errors.New("usage: mta-compare postfix-log|exim-log|sendmail-log|opensmtpd-log FILE | check [flags] | header")
 	}
 	switch args[0] {
-	case "postfix-log", "exim-log", "sendmail-log":
+	case "postfix-log", "exim-log", "sendmail-log", "opensmtpd-log":
 		if len(args) != 2 {
 			return 2, fmt.Errorf("%s takes one log file", args[0])
 		}
@@ -55,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 		defer f.Close()
 		parse := map[string]func(io.Reader) ([]delivery, error){
 			"postfix-log": parsePostfixLog, "exim-log": parseEximLog, "sendmail-log": parseSendmailLog,
+			"opensmtpd-log": parseOpenSMTPDLog,
 		}[args[0]]
 		ds, err := parse(f)
 		if err != nil {
