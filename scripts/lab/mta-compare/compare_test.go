@@ -397,3 +397,35 @@ func TestOpenSMTPDLogOrderIsTheConnectingLinesOfEachRun(t *testing.T) {
 		t.Error("an end line outside a run was accepted")
 	}
 }
+
+// On a loaded machine (OpenSMTPD 6.8.0p2 in the lab): the session for
+// 2001:db8:c0:2::1 was created first but logged its connect after the one
+// started 2 s later; and a walk slower than a route's 15 s penalty starts
+// over, which is not part of the first walk.
+const opensmtpdSlowLog = `== delivery keep.lab.example
+c26ff69a25517e46 mta connecting address=smtp://203.0.113.21:25 host=203.0.113.21
+c26ff699c7ea3853 mta connecting address=smtp://[2001:db8:c0:2::1]:25 host=2001:db8:c0:2::1
+c26ff69b1349b861 mta connecting address=smtp://[2001:db8:c0:2::2]:25 host=2001:db8:c0:2::2
+c26ff69cd6f94a3d mta connecting address=smtp://203.0.113.22:25 host=203.0.113.22
+c26ff69d20093628 mta connecting address=smtp://203.0.113.23:25 host=203.0.113.23
+c26ff69e20093628 mta connecting address=smtp://[2001:db8:c0:2::1]:25 host=2001:db8:c0:2::1
+== end deferred
+== delivery keep.lab.example
+ffffffff25517e46 mta connecting address=smtp://203.0.113.21:25 host=203.0.113.21
+00000000c7ea3853 mta connecting address=smtp://[2001:db8:c0:2::1]:25 host=2001:db8:c0:2::1
+== end deferred
+`
+
+func TestOpenSMTPDLogOrdersAttemptsBySessionCreation(t *testing.T) {
+	got, err := parseOpenSMTPDLog(strings.NewReader(opensmtpdSlowLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []delivery{
+		{Domain: "keep.lab.example", Status: "deferred", Order: []string{"2001:db8:c0:2::1", "203.0.113.21", "2001:db8:c0:2::2", "203.0.113.22", "203.0.113.23"}},
+		{Domain: "keep.lab.example", Status: "deferred", Order: []string{"203.0.113.21", "2001:db8:c0:2::1"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
