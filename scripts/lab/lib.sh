@@ -7,7 +7,7 @@
 #     veth pairs created from inside them, holding documentation addresses
 #     only (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32),
 #     IPv6 DAD, router advertisements and autoconf off, no default route;
-#   - a private root of Debian's Postfix, Exim and Sendmail
+#   - a private root of Debian's Postfix, Exim, Sendmail and OpenSMTPD
 #     (scripts/lab/install.sh extracts their .debs with dpkg-deb -x, so the
 #     MTAs never conflict and no system MTA is installed or started);
 #   - a private Postfix smtpd instance and a knot authoritative DNS server;
