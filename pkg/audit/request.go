@@ -106,7 +106,7 @@ const SystemGAIConf = "/etc/gai.conf"
 func NewNativeRequest(open Opener, cfg mta.Config, gaiConf string, sourceAddrs []string) (req *NativeRequest, warnings []string, err error) {
 	if !mta.UsesNative(cfg) {
 		if gaiConf != "" || len(sourceAddrs) > 0 {
-			return nil, nil, invalid("--gai-conf and --source-addr describe getaddrinfo's inputs: they need --mta getaddrinfo, --mta go or --set smtp_host_lookup=native")
+			return nil, nil, invalid("--gai-conf and --source-addr describe getaddrinfo's inputs: they need --mta getaddrinfo, --mta go, --mta opensmtpd (its AI_ADDRCONFIG) or --set smtp_host_lookup=native")
 		}
 		return nil, nil, nil
 	}

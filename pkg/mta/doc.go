@@ -24,7 +24,9 @@
 // permutations (see groups.go). Sendmail's uniform host order has closed
 // forms too (others.go); Exim's random keys are enumerated exactly (enum.go)
 // when the cases are few and estimated from seeded draws otherwise;
-// OpenSMTPD does not randomise.
+// OpenSMTPD does not randomise, but takes equal-preference hosts in the
+// order their lookups complete, which the model counts as uniform with
+// Sendmail's closed forms.
 //
 // Where a client takes its addresses from getaddrinfo (Postfix with
 // smtp_host_lookup = native, and the address-only clients `getaddrinfo`

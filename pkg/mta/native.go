@@ -217,6 +217,19 @@ func (m modelRun) nativeEnv() *NativeEnv {
 	return &NativeEnv{SourcesFrom: "none given"}
 }
 
+// nativeHostAddrs is the host's own addresses (NativeEnv.Host), nil when
+// no NativeEnv was given.
+func (m modelRun) nativeHostAddrs() []netip.Addr {
+	if m.native == nil {
+		return nil
+	}
+	out := make([]netip.Addr, 0, len(m.native.Host.Addrs))
+	for _, a := range m.native.Host.Addrs {
+		out = append(out, a.Prefix.Addr())
+	}
+	return out
+}
+
 // addressClientPlan is the plan of `--mta getaddrinfo` and `--mta go`: the
 // exchanges in preference order, each exchange's addresses in the
 // resolver's order. A generic getaddrinfo client has no rule for equal
@@ -426,8 +439,9 @@ func familyClause(pref string) string {
 }
 
 // UsesNative reports whether the model cfg selects reads the host's
-// getaddrinfo inputs (cfg.Native): the address-only clients, and Postfix
-// with "native" in smtp_host_lookup. A configuration error is reported as
+// getaddrinfo inputs (cfg.Native): the address-only clients, OpenSMTPD
+// (libasr's AI_ADDRCONFIG reads the host's addresses), and Postfix with
+// "native" in smtp_host_lookup. A configuration error is reported as
 // false; Simulate reports it.
 func UsesNative(cfg Config) bool {
 	name, ver, err := ParseMTA(cfg.MTA + ":" + cfg.Version)
@@ -438,7 +452,7 @@ func UsesNative(cfg Config) bool {
 		return false
 	}
 	switch name {
-	case Getaddrinfo, Go:
+	case Getaddrinfo, Go, OpenSMTPD:
 		return true
 	case Postfix:
 		s, err := resolveSettings(name, ver, cfg)

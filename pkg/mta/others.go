@@ -12,31 +12,67 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/addr"
 )
 
-// opensmtpdModel is OpenSMTPD's mta (research §3): no randomisation;
-// exchanges by preference, within a preference in lookup-completion order
-// (modelled as answer order), each host's addresses in libasr's family order.
+// opensmtpdModel is OpenSMTPD's mta (research §3): no randomisation in
+// the code, exchanges by preference, each host's addresses in libasr's
+// family order, in answer order within a family.
+//
+// Within a preference the hosts are not in answer order, as research §3
+// assumed, but in the order their lookups complete: dns.c starts one
+// getaddrinfo_async per MX record at once, and mta.c (IMSG_MTA_DNS_HOST)
+// inserts each result after every entry of equal or better preference,
+// so a host whose lookup finished first goes first. The lab (mta-t-native,
+// OpenSMTPD 6.8.0p2 from Debian against a DNS server on the next hop)
+// finds both orders of two equal-preference hosts (answer order 8 to 11
+// times in 12) and up to five of the six of three (mx1, mx3, mx2 most
+// often), message after message. How often each comes up depends on the DNS server
+// and the event loop, not on OpenSMTPD, so the model lists every order of
+// such hosts as equally likely, one block of addresses per host, as
+// Sendmail's are (sendmailPlan); the lab checks which orders occur.
+//
+// getaddrinfo_async is called with AI_ADDRCONFIG, which libasr implements
+// itself (getaddrinfo_async.c addrconfig_setup): a family is asked for only
+// when some interface has an address of it other than 127.0.0.1, ::1 or
+// an IPv6 link-local one. Routes and gai.conf play no part. The host's
+// addresses come from local (NativeEnv.Host); with none known, both
+// families are asked for.
 type opensmtpdModel struct {
-	s Settings
+	s     Settings
+	local []netip.Addr
 }
 
-func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes []string) {
+func (om *opensmtpdModel) plan(in Input) sendmailPlan {
+	var pl sendmailPlan
 	switch {
 	case in.ImplicitMX && in.MXStatus == LookupNXDomain:
-		return nil, Decision{Action: ActionBounce, Reason: "Domain does not exist"}, nil
+		pl.decision = Decision{Action: ActionBounce, Reason: "Domain does not exist"}
+		return pl
 	case in.NullMX && (len(in.MX) == 0 || in.OtherMXUnknown):
-		return nil, Decision{Action: ActionBounce, Reason: "Domain does not accept mail"}, nil
+		pl.decision = Decision{Action: ActionBounce, Reason: "Domain does not accept mail"}
+		return pl
 	case in.NullMX:
-		notes = append(notes, "OpenSMTPD ignores the null MX record because other MX records exist (dns.c)")
+		pl.notes = append(pl.notes, "OpenSMTPD ignores the null MX record because other MX records exist (dns.c)")
 	case in.ImplicitMX, in.MXStatus == LookupOK:
 	case in.MXStatus == LookupRefused:
 		// research §3.1: libasr maps REFUSED to NO_RECOVERY -> DNS_EINVAL -> PERMFAIL.
-		return nil, Decision{Action: ActionBounce, Reason: "Invalid domain name"}, nil
+		pl.decision = Decision{Action: ActionBounce, Reason: "Invalid domain name"}
+		return pl
 	case in.MXStatus.Temporary():
-		return nil, Decision{Action: ActionDefer, Reason: "Temporary failure in MX lookup"}, nil
+		pl.decision = Decision{Action: ActionDefer, Reason: "Temporary failure in MX lookup"}
+		return pl
 	default:
-		return nil, Decision{Action: ActionUndecided, Reason: fmt.Sprintf("MX lookup status %q", in.MXStatus)}, nil
+		pl.decision = Decision{Action: ActionUndecided, Reason: fmt.Sprintf("MX lookup status %q", in.MXStatus)}
+		return pl
 	}
 	fams := strings.Fields(om.s.str("family"))
+	if len(om.local) > 0 {
+		fams = slices.DeleteFunc(fams, func(f string) bool {
+			if addrconfigHas(om.local, f == "inet6") {
+				return false
+			}
+			pl.notes = append(pl.notes, fmt.Sprintf("no %s address on this host but loopback (or IPv6 link-local): OpenSMTPD's AI_ADDRCONFIG asks for no %s records", familyWord(f), map[string]string{"inet4": "A", "inet6": "AAAA"}[f]))
+			return true
+		})
+	}
 	mx := slices.Clone(in.MX)
 	slices.SortStableFunc(mx, func(a, b Exchange) int { return int(a.Preference) - int(b.Preference) })
 	seen := map[netip.Addr]bool{}
@@ -44,27 +80,65 @@ func (om *opensmtpdModel) plan(in Input) (cands []Candidate, dec Decision, notes
 		if strings.EqualFold(x.Host, "localhost") {
 			continue // research §3.1: an MX to localhost is ignored like a null MX
 		}
+		var idx []int
 		for _, f := range fams {
 			addrs := x.A
 			if f == "inet6" {
 				addrs = x.AAAA
 			}
 			for _, a := range addrs {
-				// research §0.1: duplicates share one route object.
+				// research §0.1: duplicates share one route object
+				// (kept at the first host in answer order).
 				if seen[a] {
 					continue
 				}
 				seen[a] = true
-				cands = append(cands, Candidate{Index: len(cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
+				idx = append(idx, len(pl.cands))
+				pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
 			}
 		}
+		if len(idx) == 0 {
+			continue
+		}
+		h := len(pl.hosts)
+		pl.hosts = append(pl.hosts, idx)
+		if h > 0 && pl.cands[pl.hosts[h-1][0]].Preference == x.Preference {
+			pl.groups[len(pl.groups)-1] = append(pl.groups[len(pl.groups)-1], h)
+		} else {
+			pl.groups = append(pl.groups, []int{h})
+		}
 	}
-	if len(cands) == 0 {
+	if len(pl.cands) == 0 {
 		// research §3.2: no address for any MX -> TEMPFAIL.
-		return nil, Decision{Action: ActionDefer, Reason: "No MX found for domain"}, notes
+		pl.decision = Decision{Action: ActionDefer, Reason: "No MX found for domain"}
+		return pl
 	}
-	notes = append(notes, "OpenSMTPD does not randomise: equal-preference exchanges are used in the order their lookups finish, modelled here as answer order")
-	return cands, Decision{Action: ActionAttempt}, notes
+	pl.notes = append(pl.notes, "OpenSMTPD uses equal-preference exchanges in the order their address lookups complete (mta.c), which varies from delivery to delivery and favours answer order with a fast DNS server: every such order is possible, and the model counts each as equally likely; each host's addresses stay together")
+	pl.decision = Decision{Action: ActionAttempt}
+	return pl
+}
+
+// addrconfigHas reports whether libasr's AI_ADDRCONFIG finds an address of
+// the family among the host's: IPv4 other than 127.0.0.1 (only that one
+// address is skipped), IPv6 other than ::1 and link-local.
+func addrconfigHas(local []netip.Addr, v6 bool) bool {
+	for _, a := range local {
+		a = a.Unmap()
+		switch {
+		case a.Is4() && !v6 && a != netip.AddrFrom4([4]byte{127, 0, 0, 1}):
+			return true
+		case a.Is6() && v6 && a != netip.IPv6Loopback() && !a.IsLinkLocalUnicast():
+			return true
+		}
+	}
+	return false
+}
+
+func familyWord(f string) string {
+	if f == "inet6" {
+		return "IPv6"
+	}
+	return "IPv4"
 }
 
 // sendmailModel is Sendmail 8.18's getmxrr()/makeconnection() (research §4).

@@ -146,16 +146,18 @@ func mustSettings(t *testing.T, mta string, cfg Config) Settings {
 	return s
 }
 
-// research §3 worked example.
+// research §3 worked example: each host's addresses in libasr's family
+// order; the two equal-preference hosts in either order (the order their
+// lookups complete, which the lab finds varying).
 func TestOpenSMTPDOrdersFamiliesByRelease(t *testing.T) {
 	tests := []struct {
 		version, want, v6 string
 	}{
-		{"7.8.0p1", "b1>a1>b2>a2>a3:1", "1"},
-		{"7.5.0p0", "b1>a1>b2>a2>a3:1", "1"},
-		{"7.4.0p1", "a1>b1>a2>b2>a3:1", "0"},
-		{"openbsd", "a1>b1>a2>b2>a3:1", "0"},
-		{"6.8.0p2", "b1>a1>b2>a2>a3:1", "1"},
+		{"7.8.0p1", "b1>a1>b2>a2>a3:1/2 b2>a2>b1>a1>a3:1/2", "1"},
+		{"7.5.0p0", "b1>a1>b2>a2>a3:1/2 b2>a2>b1>a1>a3:1/2", "1"},
+		{"7.4.0p1", "a1>b1>a2>b2>a3:1/2 a2>b2>a1>b1>a3:1/2", "0"},
+		{"openbsd", "a1>b1>a2>b2>a3:1/2 a2>b2>a1>b1>a3:1/2", "0"},
+		{"6.8.0p2", "b1>a1>b2>a2>a3:1/2 b2>a2>b1>a1>a3:1/2", "1"},
 	}
 	for _, tt := range tests {
 		d := simulate(t, example(), Config{MTA: OpenSMTPD, Version: tt.version}, Options{})
@@ -168,6 +170,58 @@ func TestOpenSMTPDOrdersFamiliesByRelease(t *testing.T) {
 	}
 	if d := simulate(t, domain(host(10, "mx1", "")), Config{MTA: OpenSMTPD}, Options{}); d.Decision.Action != ActionDefer {
 		t.Errorf("no address: %+v, want tempfail", d.Decision)
+	}
+}
+
+// mta.c inserts each host's addresses when its lookup completes, after
+// every entry of equal or better preference: with three equal-preference
+// hosts all six orders of the hosts are possible, each host's addresses
+// stay together, and the backup comes last.
+func TestOpenSMTPDTakesEqualPreferenceHostsInLookupCompletionOrder(t *testing.T) {
+	in := domain(host(10, "mx1.example.test", "a1 b1"), host(10, "mx2.example.test", "a2"), host(10, "mx3.example.test", "b3"), host(20, "mx4.example.test", "a3"))
+	d := simulate(t, in, Config{MTA: OpenSMTPD, Version: "6.8.0p2"}, Options{})
+	want := "b1>a1>a2>b3>a3:1/6 b1>a1>b3>a2>a3:1/6 a2>b1>a1>b3>a3:1/6 a2>b3>b1>a1>a3:1/6 b3>b1>a1>a2>a3:1/6 b3>a2>b1>a1>a3:1/6"
+	if got := orderings(d); got != want {
+		t.Errorf("orderings = %s\nwant        %s", got, want)
+	}
+	if d.PFirstIPv6Exact != "2/3" {
+		t.Errorf("P(first IPv6) = %s, want 2/3 (mx1 or mx3 first)", d.PFirstIPv6Exact)
+	}
+}
+
+// getaddrinfo_async.c addrconfig_setup: AI_ADDRCONFIG counts no loopback
+// and no IPv6 link-local address, so a host whose only IPv6 addresses are
+// those asks for A records only; a global IPv6 address (even a ULA) brings
+// the AAAA records back. Routes play no part.
+func TestOpenSMTPDAsksForNoAAAAWithoutAnIPv6AddressBeyondLinkLocal(t *testing.T) {
+	hostWith := func(addrs ...string) *NativeEnv {
+		env := &NativeEnv{}
+		for _, a := range addrs {
+			env.Host.Addrs = append(env.Host.Addrs, GAIHostAddr{Prefix: netip.MustParsePrefix(a), IfIndex: 2})
+		}
+		return env
+	}
+	in := domain(host(10, "mx1.example.test", "a1 b1"), host(20, "mx3.example.test", "a3"))
+	tests := []struct {
+		name string
+		env  *NativeEnv
+		want string
+	}{
+		{"link-local and loopback IPv6 only", hostWith("127.0.0.1/8", "::1/128", "192.0.2.1/24", "fe80::1/64"), "a1>a3:1"},
+		{"a ULA", hostWith("127.0.0.1/8", "192.0.2.1/24", "fd00::1/64"), "b1>a1>a3:1"},
+		{"IPv6 only", hostWith("127.0.0.1/8", "::1/128", "2001:db8::1/64"), "b1:1"},
+		{"another IPv4 loopback address counts", hostWith("127.0.0.2/8", "2001:db8::1/64"), "b1>a1>a3:1"},
+		{"host unknown", nil, "b1>a1>a3:1"},
+	}
+	for _, tt := range tests {
+		d := simulate(t, in, Config{MTA: OpenSMTPD, Version: "6.8.0p2", Native: tt.env}, Options{})
+		if got := orderings(d); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	d := simulate(t, domain(host(10, "mx1.example.test", "b1")), Config{MTA: OpenSMTPD, Native: hostWith("192.0.2.1/24", "fe80::1/64")}, Options{})
+	if d.Decision.Action != ActionDefer {
+		t.Errorf("an IPv6-only MX on a host without IPv6: %+v, want OpenSMTPD's tempfail", d.Decision)
 	}
 }
 

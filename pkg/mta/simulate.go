@@ -402,24 +402,27 @@ func (m modelRun) prepare(in Input, maxOrderings int, replayOnly bool) prepared 
 			return replayDist(pl.cands, pl.sampleAny, o, p.rules, pl.weighted, m.stop)
 		}
 	case OpenSMTPD:
-		om := &opensmtpdModel{s: m.s}
-		var dec Decision
-		cands, dec, p.notes = om.plan(in)
-		p.decision = dec
+		om := &opensmtpdModel{s: m.s, local: m.nativeHostAddrs()}
+		pl := om.plan(in)
+		pl.stop = m.stop
+		cands = pl.cands
+		p.decision, p.notes = pl.decision, pl.notes
 		// research §3.4: after conndelay_relay a second connection starts,
 		// so a hanging address delays delivery by that much, not by the
 		// full connect timeout.
 		ct := min(m.s.dur("connect_timeout"), m.s.dur("conndelay_relay"))
 		p.rules = rules{name: OpenSMTPD, connectTime: ct}
-		p.listCap = listCap(maxOrderings, len(cands))
-		p.dist = deterministic(cands, p.listCap)
-		order := make([]int, len(cands))
-		for i := range order {
-			order[i] = i
+		p.listCap = listCap(maxOrderings, len(pl.cands))
+		if !replayOnly {
+			p.dist = pl.distribution(p.listCap)
 		}
-		p.sample = func(*rand.Rand) []int { return order }
+		p.sample = pl.sample
 		p.replay = func(o map[netip.Addr]Outcome) Replay {
-			return replayOrderings(cands, []weighted{{order: order, p: big.NewRat(1, 1)}}, o, p.rules, true, m.stop)
+			rep, err := pl.replay(o, p.rules)
+			if errors.Is(err, errTooLarge) {
+				return replaySampled(pl.cands, func(r *rand.Rand, _ func(int) bool) []int { return pl.sample(r) }, o, p.rules, m.stop)
+			}
+			return rep
 		}
 	case Sendmail:
 		sm := &sendmailModel{s: m.s, local: m.local}

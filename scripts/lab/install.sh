@@ -11,8 +11,9 @@
 # builds Sendmail's configuration from sendmail-cf's macros). None of them is
 # a mail server; package scripts are kept from starting services.
 # Private root ($MAILCHECK_LAB_ROOT, default /var/lib/mailcheck-lab/root):
-# Debian's Postfix, Exim and Sendmail .debs (sendmail-bin, sendmail-cf and
-# its libwrap0) extracted with dpkg-deb -x. The MTA packages all provide
+# Debian's Postfix, Exim, Sendmail and OpenSMTPD .debs (sendmail-bin,
+# sendmail-cf and its libwrap0; opensmtpd and its libevent-2.1-7)
+# extracted with dpkg-deb -x. The MTA packages all provide
 # mail-transport-agent and would remove each other if installed, and an
 # installed MTA would start a system daemon; extracted, they are only files.
 set -euo pipefail
@@ -120,7 +121,8 @@ fi
 lab_private_env
 bad=0
 for bin in "$LAB_ROOT/usr/lib/postfix/sbin/master" "$LAB_ROOT/usr/lib/postfix/sbin/smtpd" \
-	"$LAB_ROOT/usr/lib/postfix/sbin/smtp" "$LAB_ROOT/usr/sbin/exim4" "$LAB_ROOT/usr/libexec/sendmail/sendmail"; do
+	"$LAB_ROOT/usr/lib/postfix/sbin/smtp" "$LAB_ROOT/usr/sbin/exim4" "$LAB_ROOT/usr/libexec/sendmail/sendmail" \
+	"$LAB_ROOT/usr/sbin/smtpd"; do
 	[ -e "$bin" ] || continue
 	if ldd "$bin" | grep -q 'not found'; then
 		echo "install.sh: $bin lacks libraries:" >&2

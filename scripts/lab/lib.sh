@@ -7,7 +7,7 @@
 #     veth pairs created from inside them, holding documentation addresses
 #     only (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32),
 #     IPv6 DAD, router advertisements and autoconf off, no default route;
-#   - a private root of Debian's Postfix, Exim and Sendmail
+#   - a private root of Debian's Postfix, Exim, Sendmail and OpenSMTPD
 #     (scripts/lab/install.sh extracts their .debs with dpkg-deb -x, so the
 #     MTAs never conflict and no system MTA is installed or started);
 #   - a private Postfix smtpd instance and a knot authoritative DNS server;
@@ -25,7 +25,7 @@ LAB_REPO=$(cd "$LAB_HERE/../.." && pwd)
 # Where install.sh extracts the private MTA root.
 LAB_ROOT=${MAILCHECK_LAB_ROOT:-/var/lib/mailcheck-lab/root}
 # Debian packages extracted into the private root (not installed system-wide).
-LAB_PRIVATE_DEBS=${LAB_PRIVATE_DEBS:-"postfix exim4-daemon-light exim4-base exim4-config libidn12 sendmail-bin sendmail-cf libwrap0"}
+LAB_PRIVATE_DEBS=${LAB_PRIVATE_DEBS:-"postfix exim4-daemon-light exim4-base exim4-config libidn12 sendmail-bin sendmail-cf libwrap0 opensmtpd libevent-2.1-7"}
 # Debian packages installed system-wide: none of them is a mail server.
 LAB_SYSTEM_DEBS=${LAB_SYSTEM_DEBS:-"iproute2 knot knot-dnsutils jq openssl time procps gcc libc6-dev nginx unbound m4"}
 # Installed system-wide when the archive has them; a test that needs one
@@ -39,6 +39,8 @@ LAB_SKIP=77
 LAB_POSTFIX_UID=64925
 LAB_POSTDROP_GID=64926
 LAB_EXIM_UID=64927
+LAB_OPENSMTPD_UID=64928
+LAB_OPENSMTPQ_UID=64929
 
 lab_log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S.%3N)" "$*" >&2; }
 lab_die() { lab_log "FAIL: $*"; exit 1; }
@@ -210,7 +212,7 @@ lab_wait_tcp() {
 
 # lab_etc NS [RESOLVER_IP]: per-namespace /etc overrides that `ip netns exec`
 # bind-mounts over /etc: resolv.conf pointing at the lab's DNS server, and a
-# passwd/group with the accounts Postfix and Exim need.
+# passwd/group with the accounts Postfix, Exim and OpenSMTPD need.
 lab_etc() {
 	local ns=$1 resolver=${2:-}
 	local d="/etc/netns/$ns"
@@ -220,15 +222,19 @@ lab_etc() {
 		printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$resolver" >"$d/resolv.conf"
 	fi
 	{
-		grep -v -E '^(postfix|Debian-exim):' /etc/passwd
+		grep -v -E '^(postfix|Debian-exim|opensmtpd|opensmtpq):' /etc/passwd
 		echo "postfix:x:$LAB_POSTFIX_UID:$LAB_POSTFIX_UID::/nonexistent:/usr/sbin/nologin"
 		echo "Debian-exim:x:$LAB_EXIM_UID:$LAB_EXIM_UID::/nonexistent:/usr/sbin/nologin"
+		echo "opensmtpd:x:$LAB_OPENSMTPD_UID:$LAB_OPENSMTPD_UID::/var/lib/opensmtpd/empty:/usr/sbin/nologin"
+		echo "opensmtpq:x:$LAB_OPENSMTPQ_UID:$LAB_OPENSMTPQ_UID::/var/lib/opensmtpd/empty:/usr/sbin/nologin"
 	} >"$d/passwd"
 	{
-		grep -v -E '^(postfix|postdrop|Debian-exim):' /etc/group
+		grep -v -E '^(postfix|postdrop|Debian-exim|opensmtpd|opensmtpq):' /etc/group
 		echo "postfix:x:$LAB_POSTFIX_UID:"
 		echo "postdrop:x:$LAB_POSTDROP_GID:"
 		echo "Debian-exim:x:$LAB_EXIM_UID:"
+		echo "opensmtpd:x:$LAB_OPENSMTPD_UID:"
+		echo "opensmtpq:x:$LAB_OPENSMTPQ_UID:"
 	} >"$d/group"
 }
 

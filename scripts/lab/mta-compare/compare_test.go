@@ -240,6 +240,29 @@ func TestCompareCatchesASkewedDistributionThatKeepsTheSupport(t *testing.T) {
 	}
 }
 
+func TestSupportOnlyIgnoresASkewButNotAnImpossibleOrdering(t *testing.T) {
+	// Two equally likely host orders; the MTA takes the first 19 times in
+	// 20 (lookup completion order favouring answer order).
+	a := "2001:db8:c0:2::1,203.0.113.21,2001:db8:c0:2::2,203.0.113.22"
+	b := "2001:db8:c0:2::2,203.0.113.22,2001:db8:c0:2::1,203.0.113.21"
+	m := modelOf(map[string]float64{a: 0.5, b: 0.5})
+	r := compare("pair", "OpenSMTPD", m, deliveries("d", "deferred", map[string]int{a: 38, b: 2}), 1e-4, 2000, rand.New(rand.NewPCG(5, 5)))
+	if r.Pass() {
+		t.Fatalf("a 38:2 split of a fair coin passed the statistics: %v", r.Failures)
+	}
+	r.supportOnly()
+	if !r.Pass() || len(r.Statistical) == 0 || !strings.HasPrefix(markdownRow(r), "| OpenSMTPD | pair | 40 |") ||
+		!strings.Contains(markdownRow(r), "pass (possible orderings only: ") {
+		t.Errorf("support only: failures %v, row %s", r.Failures, markdownRow(r))
+	}
+	mixed := "2001:db8:c0:2::1,2001:db8:c0:2::2,203.0.113.21,203.0.113.22"
+	r = compare("pair", "OpenSMTPD", m, deliveries("d", "deferred", map[string]int{a: 20, mixed: 1}), 1e-4, 2000, rand.New(rand.NewPCG(5, 5)))
+	r.supportOnly()
+	if r.Pass() {
+		t.Error("support only passed an ordering that splits a host's addresses")
+	}
+}
+
 func TestReplayedRandomSequencesAreLeftOut(t *testing.T) {
 	// 24 equally likely orderings: c = 1/24, so 5 identical deliveries in a
 	// row happen by chance with probability 1/24^5 ≈ 1.3e-7.
@@ -341,5 +364,68 @@ func TestSendmailLogOrderIsTheMakeconnectionLinesOfEachRun(t *testing.T) {
 	}
 	if _, err := parseSendmailLog(strings.NewReader("== delivery a.test\nmakeconnection (a. [192.0.2.1].25 (2))\n")); err == nil {
 		t.Error("a run without its end line was accepted")
+	}
+}
+
+// Output of two foreground smtpd runs (OpenSMTPD 6.8.0p2) as the lab frames
+// them: only the "mta connecting" lines are attempts.
+const opensmtpdLog = `== delivery keep.lab.example
+ed385942d9077095 smtp envelope evpid=0efbe4ea1a2bffc8 from=<> to=<u@keep.lab.example>
+ed38594613198d2f mta connecting address=smtp://[2001:db8:c0:2::2]:25 host=2001:db8:c0:2::2
+ed38594613198d2f mta error reason=IO Error: Connection refused
+smtp-out: Disabling route [] <-> [2001:db8:c0:2::2] (2001:db8:c0:2::2) for 15s
+ed38594731787605 mta connecting address=smtp://203.0.113.22:25 host=203.0.113.22
+ed38594a3fee1c7d mta connecting address=smtp+tls://203.0.113.23:25 host=mx3.pair.lab.example
+== end deferred
+== delivery six.lab.example
+== end none
+`
+
+func TestOpenSMTPDLogOrderIsTheConnectingLinesOfEachRun(t *testing.T) {
+	got, err := parseOpenSMTPDLog(strings.NewReader(opensmtpdLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []delivery{
+		{Domain: "keep.lab.example", Status: "deferred", Order: []string{"2001:db8:c0:2::2", "203.0.113.22", "203.0.113.23"}},
+		{Domain: "six.lab.example", Status: "none"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if _, err := parseOpenSMTPDLog(strings.NewReader("== end deferred\n")); err == nil {
+		t.Error("an end line outside a run was accepted")
+	}
+}
+
+// On a loaded machine (OpenSMTPD 6.8.0p2 in the lab): the session for
+// 2001:db8:c0:2::1 was created first but logged its connect after the one
+// started 2 s later; and a walk slower than a route's 15 s penalty starts
+// over, which is not part of the first walk.
+const opensmtpdSlowLog = `== delivery keep.lab.example
+c26ff69a25517e46 mta connecting address=smtp://203.0.113.21:25 host=203.0.113.21
+c26ff699c7ea3853 mta connecting address=smtp://[2001:db8:c0:2::1]:25 host=2001:db8:c0:2::1
+c26ff69b1349b861 mta connecting address=smtp://[2001:db8:c0:2::2]:25 host=2001:db8:c0:2::2
+c26ff69cd6f94a3d mta connecting address=smtp://203.0.113.22:25 host=203.0.113.22
+c26ff69d20093628 mta connecting address=smtp://203.0.113.23:25 host=203.0.113.23
+c26ff69e20093628 mta connecting address=smtp://[2001:db8:c0:2::1]:25 host=2001:db8:c0:2::1
+== end deferred
+== delivery keep.lab.example
+ffffffff25517e46 mta connecting address=smtp://203.0.113.21:25 host=203.0.113.21
+00000000c7ea3853 mta connecting address=smtp://[2001:db8:c0:2::1]:25 host=2001:db8:c0:2::1
+== end deferred
+`
+
+func TestOpenSMTPDLogOrdersAttemptsBySessionCreation(t *testing.T) {
+	got, err := parseOpenSMTPDLog(strings.NewReader(opensmtpdSlowLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []delivery{
+		{Domain: "keep.lab.example", Status: "deferred", Order: []string{"2001:db8:c0:2::1", "203.0.113.21", "2001:db8:c0:2::2", "203.0.113.22", "203.0.113.23"}},
+		{Domain: "keep.lab.example", Status: "deferred", Order: []string{"203.0.113.21", "2001:db8:c0:2::1"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
@@ -147,8 +149,62 @@ var (
 // line, in order. Sendmail logs attempts to syslog only at LogLevel 14
 // and above, and the lab has no syslog; the debug output needs neither.
 func parseSendmailLog(r io.Reader) ([]delivery, error) {
+	return parseFramedLog(r, "sendmail log", func(line string) (string, uint32, bool) {
+		m := smConnect.FindStringSubmatch(line)
+		if m == nil {
+			return "", 0, false
+		}
+		return m[1], 0, true
+	})
+}
+
+// osConnect is OpenSMTPD's line before each connect (mta_session.c
+// mta_connect: "ID mta connecting address=SCHEME://ADDR:PORT host=NAME",
+// an IPv6 ADDR in brackets), logged at info level, so smtpd -d prints it.
+var osConnect = regexp.MustCompile(`^([0-9a-f]{8})[0-9a-f]{8} mta connecting address=[a-z+]+://\[?([0-9A-Fa-f:.]+?)\]?:\d+ host=`)
+
+// parseOpenSMTPDLog reads the output of one foreground smtpd per message,
+// framed like Sendmail's runs, and returns the addresses in the order the
+// mta chose them, which is not always the order of the connect lines: a
+// session is created when mta_find_route picks its route, and logs its
+// connect only after a PTR lookup of the address, so on a loaded machine
+// a session started 2 s later (conn-delay-relay, while the first is still
+// waiting) can log first. The session ID's upper 32 bits count up per
+// process (util.c generate_uid), so they give the creation order. The
+// walk ends at the first address tried again: a route is disabled for
+// 15 s after a failure, and a walk slower than that starts over.
+func parseOpenSMTPDLog(r io.Reader) ([]delivery, error) {
+	ds, err := parseFramedLog(r, "opensmtpd log", func(line string) (string, uint32, bool) {
+		m := osConnect.FindStringSubmatch(line)
+		if m == nil {
+			return "", 0, false
+		}
+		var seq uint32
+		if _, err := fmt.Sscanf(m[1], "%x", &seq); err != nil {
+			return "", 0, false
+		}
+		return m[2], seq, true
+	})
+	for i, d := range ds {
+		for j, ip := range d.Order {
+			if slices.Contains(d.Order[:j], ip) {
+				ds[i].Order = d.Order[:j]
+				break
+			}
+		}
+	}
+	return ds, err
+}
+
+// parseFramedLog reads one delivery per "== delivery DOMAIN" ... "== end
+// STATUS" frame. connect recognises an attempt's line and returns its
+// address and its place in the attempt order: a counter that may wrap,
+// compared as a difference from the frame's first (0 everywhere: line
+// order).
+func parseFramedLog(r io.Reader, what string, connect func(string) (string, uint32, bool)) ([]delivery, error) {
 	var out []delivery
 	var cur *delivery
+	var seqs []uint32
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), maxLogLine)
 	for sc.Scan() {
@@ -156,29 +212,49 @@ func parseSendmailLog(r io.Reader) ([]delivery, error) {
 		switch {
 		case smStart.MatchString(line):
 			if cur != nil {
-				return nil, fmt.Errorf("sendmail log: delivery to %s has no end line", cur.Domain)
+				return nil, fmt.Errorf("%s: delivery to %s has no end line", what, cur.Domain)
 			}
 			cur = &delivery{Domain: strings.ToLower(smStart.FindStringSubmatch(line)[1])}
+			seqs = seqs[:0]
 		case smEnd.MatchString(line):
 			if cur == nil {
-				return nil, fmt.Errorf("sendmail log: %q outside a delivery", line)
+				return nil, fmt.Errorf("%s: %q outside a delivery", what, line)
 			}
 			cur.Status = smEnd.FindStringSubmatch(line)[1]
+			idx := make([]int, len(cur.Order))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortStableFunc(idx, func(a, b int) int {
+				return cmp.Compare(int32(seqs[a]-seqs[0]), int32(seqs[b]-seqs[0]))
+			})
+			order := make([]string, len(idx))
+			for i, j := range idx {
+				order[i] = cur.Order[j]
+			}
+			if len(order) > 0 {
+				cur.Order = order
+			}
 			out = append(out, *cur)
 			cur = nil
-		case cur != nil && smConnect.MatchString(line):
-			ip, err := canonIP(smConnect.FindStringSubmatch(line)[1])
+		case cur != nil:
+			raw, seq, ok := connect(line)
+			if !ok {
+				continue
+			}
+			ip, err := canonIP(raw)
 			if err != nil {
-				return nil, fmt.Errorf("sendmail log: %w in %q", err, line)
+				return nil, fmt.Errorf("%s: %w in %q", what, err, line)
 			}
 			cur.Order = append(cur.Order, ip)
+			seqs = append(seqs, seq)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("sendmail log: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if cur != nil {
-		return nil, fmt.Errorf("sendmail log: delivery to %s has no end line", cur.Domain)
+		return nil, fmt.Errorf("%s: delivery to %s has no end line", what, cur.Domain)
 	}
 	return out, nil
 }

@@ -271,6 +271,10 @@ func dropReplays(obs []delivery, od dist) (kept []delivery, dropped, streams int
 type cellResult struct {
 	Cell, MTA string
 	N         int
+	// Statistical holds the failures of the tests of the model's
+	// probabilities (first family, TVDs), also listed in Failures;
+	// supportOnly moves them out of Failures.
+	Statistical []string
 	// Deliveries (and processes) left out because they replayed another
 	// process's random sequence (dropReplays).
 	Replayed, ReplayedStreams int
@@ -300,6 +304,19 @@ type cellResult struct {
 }
 
 func (r *cellResult) Pass() bool { return len(r.Failures) == 0 }
+
+// statFail records a failed test of the model's probabilities.
+func (r *cellResult) statFail(msg string) {
+	r.Failures = append(r.Failures, msg)
+	r.Statistical = append(r.Statistical, msg)
+}
+
+// supportOnly keeps only the structural failures: for an MTA whose order
+// among some addresses depends on timing outside it, the model fixes
+// which orderings are possible but not how often each comes up.
+func (r *cellResult) supportOnly() {
+	r.Failures = slices.DeleteFunc(r.Failures, func(f string) bool { return slices.Contains(r.Statistical, f) })
+}
 
 // compare checks observed deliveries against the model. alpha is the
 // per-test false-alarm rate; trials the Monte Carlo draws for the TVD
@@ -380,7 +397,7 @@ func compare(cell, mta string, m *model, obs []delivery, alpha float64, trials i
 		r.FirstV6Model = pv6 / mass
 		r.FirstV6P, r.FirstV6Lo, r.FirstV6Hi = binomTest(attempted, r.FirstV6, r.FirstV6Model, alpha)
 		if r.FirstV6P < alpha {
-			r.Failures = append(r.Failures, fmt.Sprintf("first attempt IPv6 in %d of %d, model %.4f: outside the accepted %d..%d (exact binomial p=%.2g < %g)",
+			r.statFail(fmt.Sprintf("first attempt IPv6 in %d of %d, model %.4f: outside the accepted %d..%d (exact binomial p=%.2g < %g)",
 				r.FirstV6, attempted, r.FirstV6Model, r.FirstV6Lo, r.FirstV6Hi, r.FirstV6P, alpha))
 		}
 	}
@@ -390,13 +407,13 @@ func compare(cell, mta string, m *model, obs []delivery, alpha float64, trials i
 	r.TVDOrder = tvd(ed, od)
 	r.TVDOrderNoise, r.TVDOrderLimit = tvdNoise(od, r.N, trials, alpha, rng)
 	if r.TVDOrder > r.TVDOrderLimit+1e-12 {
-		r.Failures = append(r.Failures, fmt.Sprintf("orderings: TVD %.3f > tolerance %.3f (noise %.3f)", r.TVDOrder, r.TVDOrderLimit, r.TVDOrderNoise))
+		r.statFail(fmt.Sprintf("orderings: TVD %.3f > tolerance %.3f (noise %.3f)", r.TVDOrder, r.TVDOrderLimit, r.TVDOrderNoise))
 	}
 	pd := od.mapKeys(patternOfKey)
 	r.TVDPattern = tvd(ed.mapKeys(patternOfKey), pd)
 	r.TVDPatternNoise, r.TVDPatternLimit = tvdNoise(pd, r.N, trials, alpha, rng)
 	if r.TVDPattern > r.TVDPatternLimit+1e-12 {
-		r.Failures = append(r.Failures, fmt.Sprintf("family patterns: TVD %.3f > tolerance %.3f (noise %.3f)", r.TVDPattern, r.TVDPatternLimit, r.TVDPatternNoise))
+		r.statFail(fmt.Sprintf("family patterns: TVD %.3f > tolerance %.3f (noise %.3f)", r.TVDPattern, r.TVDPatternLimit, r.TVDPatternNoise))
 	}
 	// Which address comes first: few categories, so the most sensitive test
 	// of the shuffle itself (a biased shuffle keeps the support and, with
@@ -405,7 +422,7 @@ func compare(cell, mta string, m *model, obs []delivery, alpha float64, trials i
 	r.TVDFirst = tvd(ed.mapKeys(firstOfKey), fd)
 	r.TVDFirstNoise, r.TVDFirstLimit = tvdNoise(fd, r.N, trials, alpha, rng)
 	if r.TVDFirst > r.TVDFirstLimit+1e-12 {
-		r.Failures = append(r.Failures, fmt.Sprintf("first address: TVD %.3f > tolerance %.3f (noise %.3f)", r.TVDFirst, r.TVDFirstLimit, r.TVDFirstNoise))
+		r.statFail(fmt.Sprintf("first address: TVD %.3f > tolerance %.3f (noise %.3f)", r.TVDFirst, r.TVDFirstLimit, r.TVDFirstNoise))
 	}
 	return r
 }
@@ -433,6 +450,9 @@ func markdownRow(r *cellResult) string {
 		n += fmt.Sprintf(" (+%d replayed by %d process(es), left out)", r.Replayed, r.ReplayedStreams)
 	}
 	verdict := "pass"
+	if r.Pass() && len(r.Statistical) > 0 {
+		verdict = "pass (possible orderings only: " + strings.Join(r.Statistical, "; ") + ")"
+	}
 	if !r.Pass() {
 		verdict = "**FAIL**: " + strings.Join(r.Failures, "; ")
 	}
