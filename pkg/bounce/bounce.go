@@ -357,7 +357,9 @@ func chatFailure(text string) (reply, command string) {
 			}
 		}
 	}
-	return "", ""
+	// A multi-line refusal cut off before its last line (a truncated
+	// transcript) is still the refusal.
+	return strings.Join(lines, " "), last
 }
 
 // Exim's bounce text names the receiving host on its own line, "host

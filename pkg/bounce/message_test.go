@@ -1,6 +1,7 @@
 package bounce
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -427,5 +428,17 @@ func TestEximHostAddrIsTheNamedHostsAddressOnly(t *testing.T) {
 		if got := eximHostAddr(text, host).String(); got != want {
 			t.Errorf("%q: %s, want %s", host, got, want)
 		}
+	}
+}
+
+// A bounce for many recipients names one host per recipient: the one
+// asked for is found wherever it stands in the scanned text.
+func TestEximHostAddrFindsTheHostOfALaterRecipient(t *testing.T) {
+	var b strings.Builder
+	for i := 1; i <= 8; i++ {
+		fmt.Fprintf(&b, "  u%d@example.com\n    host mx%d.example.com [192.0.2.%d]\n", i, i, 50+i)
+	}
+	if got := eximHostAddr(b.String(), "mx7.example.com").String(); got != "192.0.2.57" {
+		t.Errorf("mx7: %s, want 192.0.2.57", got)
 	}
 }

@@ -394,3 +394,15 @@ func TestFmlsQuotedOriginalIsNotTheReason(t *testing.T) {
 		t.Errorf("reason %q from the quoted original's trace fields", rc.Reason)
 	}
 }
+
+// A transcript cut off in the middle of a multi-line refusal still has the
+// refusal: the lines read so far are the reply.
+func TestATruncatedMultiLineRefusalInTheTranscriptIsStillTheFailure(t *testing.T) {
+	text := "Transcript of session follows.\n\n" +
+		" Out: 220 mx.example.org ESMTP\n In:  RCPT TO:<grace@example.org>\n" +
+		" Out: 550-5.7.1 The sending address has no PTR record.\n Out: 550-5.7.1 Publish one for it"
+	reply, command := chatFailure(text)
+	if !strings.HasPrefix(reply, "550-5.7.1 The sending address") || !strings.Contains(reply, "Publish one") || command != "RCPT" {
+		t.Errorf("reply %q after %q, want both 550 lines after RCPT", reply, command)
+	}
+}

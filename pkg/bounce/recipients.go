@@ -435,7 +435,9 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 // eximHostAddr is the address of Exim's "host NAME [ADDR]" line for host
 // in text (any host when host is empty); invalid when there is none.
 func eximHostAddr(text, host string) netip.Addr {
-	for _, m := range reEximHost.FindAllStringSubmatch(text[:min(len(text), maxScan)], 4) {
+	// Every "host" line of the scanned part: a bounce for several
+	// recipients names one host per recipient, the wanted one anywhere.
+	for _, m := range reEximHost.FindAllStringSubmatch(text[:min(len(text), maxScan)], -1) {
 		if host == "" || strings.EqualFold(m[1], host) {
 			a, _ := addr.ParseLiteral(m[2])
 			return a

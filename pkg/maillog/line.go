@@ -386,6 +386,10 @@ func parseExim(rest string) (Event, bool) {
 // does\n550-5.7.1 not meet ..."; Exim's string_printing), so that the
 // reply reads as the receiver sent it and its continuation codes can be
 // taken off.
+//
+// string_printing escapes non-printing bytes only, never a backslash, so a
+// reply's own backslash before an n reads the same as a line break; a
+// line break is what replies carry, so `\n` is read as one.
 func eximUnescape(reply string) string { return strings.ReplaceAll(reply, `\n`, "\n") }
 
 // eximHost reads "host [ip]:port" or "[ip]" (no name) after Exim's "H=".
