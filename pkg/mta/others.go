@@ -438,14 +438,6 @@ func (pl *sendmailPlan) sample(rng *rand.Rand) []int {
 	return pl.assemble(ho)
 }
 
-func deterministic(cands []Candidate, maxOrderings int) Distribution {
-	order := make([]int, len(cands))
-	for i := range order {
-		order[i] = i
-	}
-	return summarize(cands, []weighted{{order: order, p: big.NewRat(1, 1)}}, maxOrderings)
-}
-
 // replay walks Sendmail's connection loop exactly, host by host: within a
 // preference group the next host is any remaining one with equal
 // probability, and hosts whose addresses give the same steps (up to the
