@@ -98,6 +98,19 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 		tlsr = startTLS(ctx, st.TLS, domain, o.NoStartTLS)
 	}
 	res := st.Discover(ctx, domain, ready)
+	return judge(ctx, res, ready, &wg, probes, tlsr, o, st, now, start)
+}
+
+// judge is Run's second half: it probes what the discoverer did not
+// announce, waits for the probes and turns what Run gathered into the
+// domain's document. It is kept out of Run's frame on purpose: Run's frame
+// is on the stack of every domain in flight for as long as its lookups
+// wait, and what the judging needs (facts, policy, the simulation's
+// results) made that frame twice as big (docs/performance.md, "Memory per
+// domain in flight").
+//
+//go:noinline
+func judge(ctx context.Context, res discover.Result, ready func(string, []netip.Addr), wg *sync.WaitGroup, probes map[netip.Addr]smtpprobe.Result, tlsr *tlsRun, o Options, st Stages, now func() time.Time, start time.Time) *document.Check {
 	if tlsr != nil {
 		tlsr.exchanges(ctx, res)
 	}
@@ -111,7 +124,6 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 		ready(x.Host, ips)
 	}
 	wg.Wait()
-
 	rep := &document.Check{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
 	rep.Probes = orderProbes(res, probes)
 	var tlsFacts *TLSFacts
