@@ -65,14 +65,24 @@ func (f *flights[T]) do(key string, ask func() T) T {
 	return c.val
 }
 
-// acquire takes a slot or reports the context's end as a timeout result.
-func (o *onceResolver) acquire(ctx context.Context, name string) (dnsq.Result, bool) {
+// acquire takes a slot, or reports false when the context ends first.
+func (o *onceResolver) acquire(ctx context.Context) bool {
 	select {
 	case o.sem <- struct{}{}:
-		return dnsq.Result{}, true
+		return true
 	case <-ctx.Done():
-		return dnsq.Result{Name: name, Status: dnsq.StatusTimeout, Err: ctx.Err()}, false
+		return false
 	}
+}
+
+// ended is the result of a lookup that never got a slot: the context's end,
+// reported as a timeout. It is built outside the lookups' frames, which are
+// on the stack of every lookup for as long as it waits (docs/performance.md,
+// "Memory per domain in flight").
+//
+//go:noinline
+func ended(ctx context.Context, name string) dnsq.Result {
+	return dnsq.Result{Name: name, Status: dnsq.StatusTimeout, Err: ctx.Err()}
 }
 
 func (o *onceResolver) release() { <-o.sem }
@@ -80,37 +90,45 @@ func (o *onceResolver) release() { <-o.sem }
 func (o *onceResolver) LookupMX(ctx context.Context, name string) dnsq.MXResult {
 	name = dnsq.Fqdn(name)
 	return o.mx.do(name, func() dnsq.MXResult {
-		if res, ok := o.acquire(ctx, name); !ok {
-			return dnsq.MXResult{Result: res}
+		if !o.acquire(ctx) {
+			return dnsq.MXResult{Result: ended(ctx, name)}
 		}
 		defer o.release()
 		return o.r.LookupMX(ctx, name)
 	})
 }
 
-func (o *onceResolver) lookupAddr(ctx context.Context, f *flights[dnsq.AddrResult], name string, ask func(context.Context, string) dnsq.AddrResult) dnsq.AddrResult {
+// lookupAddr asks for name's A records, or with v6 its AAAA records.
+func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool) dnsq.AddrResult {
 	name = dnsq.Fqdn(name)
+	f := &o.a
+	if v6 {
+		f = &o.aaaa
+	}
 	return f.do(name, func() dnsq.AddrResult {
-		if res, ok := o.acquire(ctx, name); !ok {
-			return dnsq.AddrResult{Result: res}
+		if !o.acquire(ctx) {
+			return dnsq.AddrResult{Result: ended(ctx, name)}
 		}
 		defer o.release()
-		return ask(ctx, name)
+		if v6 {
+			return o.r.LookupAAAA(ctx, name)
+		}
+		return o.r.LookupA(ctx, name)
 	})
 }
 
 func (o *onceResolver) LookupA(ctx context.Context, name string) dnsq.AddrResult {
-	return o.lookupAddr(ctx, &o.a, name, o.r.LookupA)
+	return o.lookupAddr(ctx, name, false)
 }
 
 func (o *onceResolver) LookupAAAA(ctx context.Context, name string) dnsq.AddrResult {
-	return o.lookupAddr(ctx, &o.aaaa, name, o.r.LookupAAAA)
+	return o.lookupAddr(ctx, name, true)
 }
 
 func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) dnsq.NameResult {
 	return o.ptr.do(ip.String(), func() dnsq.NameResult {
-		if res, ok := o.acquire(ctx, addr.ReverseName(ip)); !ok {
-			return dnsq.NameResult{Result: res}
+		if !o.acquire(ctx) {
+			return dnsq.NameResult{Result: ended(ctx, addr.ReverseName(ip))}
 		}
 		defer o.release()
 		return o.r.LookupPTR(ctx, ip)
@@ -120,8 +138,8 @@ func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) dnsq.NameRe
 func (o *onceResolver) LookupTXT(ctx context.Context, name string) dnsq.TXTResult {
 	name = dnsq.Fqdn(name)
 	return o.txt.do(name, func() dnsq.TXTResult {
-		if res, ok := o.acquire(ctx, name); !ok {
-			return dnsq.TXTResult{Result: res}
+		if !o.acquire(ctx) {
+			return dnsq.TXTResult{Result: ended(ctx, name)}
 		}
 		defer o.release()
 		return o.r.LookupTXT(ctx, name)

@@ -268,6 +268,16 @@ func (c *Client) lookup(ctx context.Context, name string, qtype uint16) (Result,
 		res.CNAMEs = slices.Clone(res.CNAMEs) // the cached step is shared
 		return res, st
 	}
+	return c.follow(ctx, name, qtype, st)
+}
+
+// follow follows the CNAME chain that st, the first step of name's lookup,
+// starts. It is kept out of lookup's frame, which is on the stack of every
+// lookup for as long as it waits (docs/performance.md, "Memory per domain
+// in flight"): most names are no alias.
+//
+//go:noinline
+func (c *Client) follow(ctx context.Context, name string, qtype uint16, st *step) (Result, *step) {
 	chain := slices.Clone(st.res.CNAMEs)
 	auth := st.res.Authentic
 	for st.next != "" {
@@ -561,15 +571,12 @@ func extendedError(r *dns.Msg) *ExtendedError {
 func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	st := &step{res: Result{Name: name}}
 	q := dns.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET}
-	m := &dns.Msg{Question: []dns.Question{q}}
-	m.RecursionDesired = true
-	m.AuthenticatedData = true // RFC 6840 §5.7: ask for the AD bit
 	// The query is packed into a pooled buffer (one exchange at a time uses
 	// it, and none after resolve returns): bulk mode asks thousands of
 	// questions a second.
 	bp := queryBufs.Get().(*[]byte)
 	defer queryBufs.Put(bp)
-	plain, err := m.PackBuffer(*bp)
+	plain, err := packQuery(q, *bp)
 	if err != nil {
 		st.res.Status, st.res.Err = StatusError, fmt.Errorf("cannot ask about %q: %w", name, err)
 		return st
@@ -637,6 +644,19 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 			break
 		}
 	}
+	c.noAnswer(ctx, st, failures, sawServFail, sawRefused, sawTimeout)
+	return st
+}
+
+// noAnswer sets st's status and error when no server answered the
+// question: SERVFAIL or REFUSED if a server said so, a timeout if one timed
+// out or the deadline passed, an error otherwise. It is resolve's ending,
+// kept out of resolve's frame, which is on the stack of every lookup for as
+// long as it waits for its answer (docs/performance.md, "Memory per domain
+// in flight").
+//
+//go:noinline
+func (c *Client) noAnswer(ctx context.Context, st *step, failures []ServerError, sawServFail, sawRefused, sawTimeout bool) {
 	switch {
 	case sawServFail:
 		st.res.Status = StatusServFail
@@ -652,14 +672,25 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	if len(failures) == 0 {
 		// No exchange was made: the caller's context had already ended.
 		st.res.Err = fmt.Errorf("no query sent: %w", ctx.Err())
-		return st
+		return
 	}
 	nae := &NoAnswerError{Failures: failures}
 	if c.defaulted {
 		nae.Hint = "no nameserver in resolv.conf; the default is the local host. Use --resolver to name one"
 	}
 	st.res.Err = nae
-	return st
+}
+
+// packQuery packs a recursive query for q, asking for the AD bit (RFC 6840
+// §5.7), into buf. The message is built in packQuery's frame, not in
+// resolve's, which waits for the answer.
+//
+//go:noinline
+func packQuery(q dns.Question, buf []byte) ([]byte, error) {
+	m := &dns.Msg{Question: []dns.Question{q}}
+	m.RecursionDesired = true
+	m.AuthenticatedData = true
+	return m.PackBuffer(buf)
 }
 
 // queryBufs hold packed queries: a header, one question (a name is at most
