@@ -171,7 +171,7 @@ func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
 	default:
 		close(done)
 	}
-	rep := Run(ctx, domain, p.run, p.stages)
+	rep := run(ctx, domain, &p.run, &p.stages)
 	<-done
 	p.finish(rep, srep, hostFindings, zones, start)
 	return rep

@@ -55,6 +55,14 @@ type Options struct {
 // is reported as partial (MC903). Run never fails: a failed lookup or probe
 // is a result.
 func Run(ctx context.Context, domain string, o Options, st Stages) *document.Check {
+	return run(ctx, domain, &o, &st)
+}
+
+// run is Run with its options and stages by pointer: arguments passed by
+// value take room in the caller's frame, which, like run's own, stays on
+// the stack of every domain in flight while its lookups wait
+// (docs/performance.md, "Memory per domain in flight").
+func run(ctx context.Context, domain string, o *Options, st *Stages) *document.Check {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -71,7 +79,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 			return
 		}
 		for _, ip := range ips {
-			if !probeable(ip, o) {
+			if !probeable(ip, *o) {
 				continue
 			}
 			mu.Lock()
@@ -98,19 +106,20 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 		tlsr = startTLS(ctx, st.TLS, domain, o.NoStartTLS)
 	}
 	res := st.Discover(ctx, domain, ready)
-	return judge(ctx, res, ready, &wg, probes, tlsr, o, st, now, start)
+	return judge(ctx, &res, ready, &wg, probes, tlsr, o, st, now, start)
 }
 
-// judge is Run's second half: it probes what the discoverer did not
-// announce, waits for the probes and turns what Run gathered into the
-// domain's document. It is kept out of Run's frame on purpose: Run's frame
+// judge is run's second half: it probes what the discoverer did not
+// announce, waits for the probes and turns what run gathered into the
+// domain's document. It is kept out of run's frame on purpose: run's frame
 // is on the stack of every domain in flight for as long as its lookups
 // wait, and what the judging needs (facts, policy, the simulation's
 // results) made that frame twice as big (docs/performance.md, "Memory per
 // domain in flight").
 //
 //go:noinline
-func judge(ctx context.Context, res discover.Result, ready func(string, []netip.Addr), wg *sync.WaitGroup, probes map[netip.Addr]smtpprobe.Result, tlsr *tlsRun, o Options, st Stages, now func() time.Time, start time.Time) *document.Check {
+func judge(ctx context.Context, resp *discover.Result, ready func(string, []netip.Addr), wg *sync.WaitGroup, probes map[netip.Addr]smtpprobe.Result, tlsr *tlsRun, op *Options, sp *Stages, now func() time.Time, start time.Time) *document.Check {
+	res, o, st := *resp, *op, *sp
 	if tlsr != nil {
 		tlsr.exchanges(ctx, res)
 	}
