@@ -162,14 +162,6 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 
 	// A and AAAA concurrently; as soon as a family's answer is in, Found
 	// hears of its addresses and their reverse DNS starts.
-	type family struct {
-		status    dnsq.Status
-		err       string
-		authentic bool // the AD bit
-		cname     []string
-		addrs     []Address
-		rdns      sync.WaitGroup
-	}
 	ex.InvalidName = !iprev.ValidHostname(name)
 	var v4, v6 family
 	var lookups sync.WaitGroup
@@ -179,21 +171,12 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 			f.status = dnsq.StatusSkipped
 			return
 		}
-		ar := lookup(ctx, dnsq.Fqdn(name))
-		f.status, f.cname, f.authentic = ar.Status, ar.CNAMEs, ar.Authentic
-		if ar.Status.Temporary() {
-			f.err = errText(ar.Result)
-		}
-		if opts.Found != nil && len(ar.Addrs) > 0 {
-			opts.Found(ex.Host, ar.Addrs)
-		}
-		f.addrs = make([]Address, len(ar.Addrs))
-		for i, ip := range ar.Addrs {
-			setBare(&f.addrs[i], ip)
+		f.ask(ctx, lookup, name, ex.Host, opts.Found)
+		for i := range f.addrs {
 			switch {
 			case !opts.RDNS:
 				skipReverse(&f.addrs[i])
-			case i == len(ar.Addrs)-1:
+			case i == len(f.addrs)-1:
 				// The last address on this goroutine: nothing else is
 				// left for it to do.
 				reverse(ctx, r, &f.addrs[i])
@@ -224,6 +207,39 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 	// Postfix appends all A records, then all AAAA records, each in answer
 	// order (research §1.3 item 3); the MTA models start from that order.
 	ex.Addresses = append(append(ex.Addresses, v4.addrs...), v6.addrs...)
+}
+
+// family is one address family's lookup of an exchange: its answer and,
+// as they complete, the reverse DNS of its addresses.
+type family struct {
+	status    dnsq.Status
+	err       string
+	authentic bool // the AD bit
+	cname     []string
+	addrs     []Address
+	rdns      sync.WaitGroup
+}
+
+// ask looks the exchange's name up in this family, records the answer and
+// its addresses (their reverse DNS not yet known) and tells found of them.
+// The answer is held in ask's frame, not in the caller's, which stays on
+// the stack while the addresses' reverse lookups wait (docs/performance.md,
+// "Memory per domain in flight").
+//
+//go:noinline
+func (f *family) ask(ctx context.Context, lookup func(context.Context, string) dnsq.AddrResult, name, host string, found func(string, []netip.Addr)) {
+	ar := lookup(ctx, dnsq.Fqdn(name))
+	f.status, f.cname, f.authentic = ar.Status, ar.CNAMEs, ar.Authentic
+	if ar.Status.Temporary() {
+		f.err = errText(ar.Result)
+	}
+	if found != nil && len(ar.Addrs) > 0 {
+		found(host, ar.Addrs)
+	}
+	f.addrs = make([]Address, len(ar.Addrs))
+	for i, ip := range ar.Addrs {
+		setBare(&f.addrs[i], ip)
+	}
 }
 
 // literalHost fills ex, an exchange whose name is the IP literal lit. RFC
