@@ -192,20 +192,26 @@ func (c *Client) Stats() Stats {
 
 // LookupMX asks for the MX records of name, in answer order.
 func (c *Client) LookupMX(ctx context.Context, name string) MXResult {
-	res, st := c.lookup(ctx, name, dns.TypeMX)
-	return MXResult{Result: res, MX: slices.Clone(st.mx)}
+	var out MXResult
+	st := c.lookupInto(ctx, name, dns.TypeMX, &out.Result)
+	out.MX = slices.Clone(st.mx)
+	return out
 }
 
 // LookupA asks for the IPv4 addresses of name, in answer order.
 func (c *Client) LookupA(ctx context.Context, name string) AddrResult {
-	res, st := c.lookup(ctx, name, dns.TypeA)
-	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
+	var out AddrResult
+	st := c.lookupInto(ctx, name, dns.TypeA, &out.Result)
+	out.Addrs = slices.Clone(st.addrs)
+	return out
 }
 
 // LookupAAAA asks for the IPv6 addresses of name, in answer order.
 func (c *Client) LookupAAAA(ctx context.Context, name string) AddrResult {
-	res, st := c.lookup(ctx, name, dns.TypeAAAA)
-	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
+	var out AddrResult
+	st := c.lookupInto(ctx, name, dns.TypeAAAA, &out.Result)
+	out.Addrs = slices.Clone(st.addrs)
+	return out
 }
 
 // LookupPTR asks for the names of ip (in-addr.arpa or ip6.arpa).
@@ -213,27 +219,35 @@ func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 	if !ip.IsValid() {
 		return NameResult{Result: Result{Status: StatusError, Err: errors.New("reverse lookup of an invalid IP address")}}
 	}
-	res, st := c.lookup(ctx, addr.ReverseName(ip), dns.TypePTR)
-	return NameResult{Result: res, Names: slices.Clone(st.strs)}
+	var out NameResult
+	st := c.lookupInto(ctx, addr.ReverseName(ip), dns.TypePTR, &out.Result)
+	out.Names = slices.Clone(st.strs)
+	return out
 }
 
 // LookupTXT asks for the TXT records of name, each record's strings
 // concatenated.
 func (c *Client) LookupTXT(ctx context.Context, name string) TXTResult {
-	res, st := c.lookup(ctx, name, dns.TypeTXT)
-	return TXTResult{Result: res, TXT: slices.Clone(st.strs)}
+	var out TXTResult
+	st := c.lookupInto(ctx, name, dns.TypeTXT, &out.Result)
+	out.TXT = slices.Clone(st.strs)
+	return out
 }
 
 // LookupTLSA asks for the TLSA records of name (RFC 6698), in answer order.
 func (c *Client) LookupTLSA(ctx context.Context, name string) TLSAResult {
-	res, st := c.lookup(ctx, name, dns.TypeTLSA)
-	return TLSAResult{Result: res, TLSA: slices.Clone(st.tlsa)}
+	var out TLSAResult
+	st := c.lookupInto(ctx, name, dns.TypeTLSA, &out.Result)
+	out.TLSA = slices.Clone(st.tlsa)
+	return out
 }
 
 // LookupNS asks for the NS records of name.
 func (c *Client) LookupNS(ctx context.Context, name string) NameResult {
-	res, st := c.lookup(ctx, name, dns.TypeNS)
-	return NameResult{Result: res, Names: slices.Clone(st.strs)}
+	var out NameResult
+	st := c.lookupInto(ctx, name, dns.TypeNS, &out.Result)
+	out.Names = slices.Clone(st.strs)
+	return out
 }
 
 // step is the outcome of one question to the servers: what one answer
@@ -253,22 +267,36 @@ type step struct {
 // lookup resolves (name, qtype), chasing CNAMEs across answers when an
 // answer stops at an alias (RFC 1034 §5.3.3), with a loop and length limit.
 func (c *Client) lookup(ctx context.Context, name string, qtype uint16) (Result, *step) {
+	var res Result
+	st := c.lookupInto(ctx, name, qtype, &res)
+	return res, st
+}
+
+// lookupInto is lookup writing its result to res rather than returning it:
+// a Result returned by value takes room in the frames of the lookup and of
+// its caller, which stay on the stack while the answer is awaited
+// (docs/performance.md, "Memory per domain in flight"). The Lookup methods
+// use it.
+func (c *Client) lookupInto(ctx context.Context, name string, qtype uint16, res *Result) *step {
 	name = Fqdn(name)
 	for i := 0; i < len(name); i++ {
 		if name[i] >= 0x80 {
 			// DNS names on the wire are A-labels (RFC 5890 §2.3.2.1); a
 			// U-label here is a caller's bug that would ask for raw UTF-8.
-			return Result{Name: name, Status: StatusError,
-				Err: fmt.Errorf("%q is not in A-label (ASCII) form; convert it with IDNA first", name)}, &step{}
+			*res = Result{Name: name, Status: StatusError,
+				Err: fmt.Errorf("%q is not in A-label (ASCII) form; convert it with IDNA first", name)}
+			return &step{}
 		}
 	}
 	st := c.cachedStep(ctx, name, qtype)
 	if st.next == "" {
-		res := st.res
+		*res = st.res
 		res.CNAMEs = slices.Clone(res.CNAMEs) // the cached step is shared
-		return res, st
+		return st
 	}
-	return c.follow(ctx, name, qtype, st)
+	r, st := c.follow(ctx, name, qtype, st)
+	*res = r
+	return st
 }
 
 // follow follows the CNAME chain that st, the first step of name's lookup,
