@@ -118,10 +118,9 @@ func run(ctx context.Context, domain string, o *Options, st *Stages) *document.C
 // domain in flight").
 //
 //go:noinline
-func judge(ctx context.Context, resp *discover.Result, ready func(string, []netip.Addr), wg *sync.WaitGroup, probes map[netip.Addr]smtpprobe.Result, tlsr *tlsRun, op *Options, sp *Stages, now func() time.Time, start time.Time) *document.Check {
-	res, o, st := *resp, *op, *sp
+func judge(ctx context.Context, res *discover.Result, ready func(string, []netip.Addr), wg *sync.WaitGroup, probes map[netip.Addr]smtpprobe.Result, tlsr *tlsRun, o *Options, st *Stages, now func() time.Time, start time.Time) *document.Check {
 	if tlsr != nil {
-		tlsr.exchanges(ctx, res)
+		tlsr.exchanges(ctx, *res)
 	}
 	// Exchanges the discoverer did not announce (it may not call ready at
 	// all) are probed now.
@@ -133,11 +132,11 @@ func judge(ctx context.Context, resp *discover.Result, ready func(string, []neti
 		ready(x.Host, ips)
 	}
 	wg.Wait()
-	rep := &document.Check{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
-	rep.Probes = orderProbes(res, probes)
+	rep := &document.Check{SchemaVersion: report.SchemaVersion, Result: *res, Probed: st.Probe != nil}
+	rep.Probes = orderProbes(*res, probes)
 	var tlsFacts *TLSFacts
 	if tlsr != nil {
-		tlsFacts = tlsr.finish(res, rep.Probes, now())
+		tlsFacts = tlsr.finish(*res, rep.Probes, now())
 		rep.DANE = &document.DANE{Validation: tlsFacts.Validation, TLSA: tlsFacts.TLSA}
 		rep.MTASTS, rep.TLSRPT = tlsFacts.MTASTS, tlsFacts.TLSRPT
 	}
@@ -150,14 +149,14 @@ func judge(ctx context.Context, resp *discover.Result, ready func(string, []neti
 	self := smtpprobe.CheckSelf(rep.Probes)
 	noRoute, blocked := self.NoRoute, self.Port25Blocked
 	facts := Facts{
-		Discovery: res, WantIPv4: o.WantIPv4, WantIPv6: o.WantIPv6,
+		Discovery: *res, WantIPv4: o.WantIPv4, WantIPv6: o.WantIPv6,
 		Probed: st.Probe != nil, Probes: rep.Probes,
 		NoRoute: noRoute, Port25Blocked: blocked, StartTLSAttempted: !o.NoStartTLS,
 		DeadlineHit: deadline, DNSOnly: st.Probe == nil, NoRDNS: o.NoRDNS,
 		TLS: tlsFacts,
 	}
 	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
-		rep.Simulation, facts.Sim = st.Simulate(ctx, res, rep.Probes)
+		rep.Simulation, facts.Sim = st.Simulate(ctx, *res, rep.Probes)
 		if rep.Simulation != nil && facts.Sim != nil {
 			rep.Delivery = deliveryOf(rep.Simulation, facts.Sim)
 		}
@@ -170,7 +169,7 @@ func judge(ctx context.Context, resp *discover.Result, ready func(string, []neti
 	if pol.Now.IsZero() {
 		pol.Now = now()
 	}
-	v := Evaluate(facts, pol)
+	v := evaluate(&facts, &pol, (*evaluator).run) // Evaluate, without copying facts and policy
 	rep.Findings, rep.Undetermined, rep.Reason = v.Findings, v.Undetermined, v.Reason
 	if rep.Findings == nil {
 		rep.Findings = []report.Finding{}
