@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
@@ -170,8 +171,21 @@ func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
 	default:
 		close(done)
 	}
-	rep := Run(ctx, domain, p.run, p.stages)
+	rep := run(ctx, domain, &p.run, &p.stages)
 	<-done
+	p.finish(rep, srep, hostFindings, zones, start)
+	return rep
+}
+
+// finish adds to rep what ran beside Run (the sender audit, the host's
+// lookup paths) and the zone overlay's notes, then drops the ignored
+// findings and marks the baseline's. It is check's second half, kept out
+// of check's frame, which is on the stack of every domain in flight for as
+// long as its lookups wait (docs/performance.md, "Memory per domain in
+// flight").
+//
+//go:noinline
+func (p *checkPlan) finish(rep *document.Check, srep *sender.Report, hostFindings []report.Finding, zones *zoneNotes, start time.Time) {
 	if srep != nil {
 		hostFindings = srep.Findings
 		rep.Sender = srep
@@ -183,5 +197,4 @@ func (p *checkPlan) check(ctx context.Context, domain string) *document.Check {
 	}
 	rep.Findings = report.Without(zones.findings(rep.Findings), p.ignore)
 	p.markBaseline(rep)
-	return rep
 }

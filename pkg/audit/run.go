@@ -55,6 +55,14 @@ type Options struct {
 // is reported as partial (MC903). Run never fails: a failed lookup or probe
 // is a result.
 func Run(ctx context.Context, domain string, o Options, st Stages) *document.Check {
+	return run(ctx, domain, &o, &st)
+}
+
+// run is Run with its options and stages by pointer: arguments passed by
+// value take room in the caller's frame, which, like run's own, stays on
+// the stack of every domain in flight while its lookups wait
+// (docs/performance.md, "Memory per domain in flight").
+func run(ctx context.Context, domain string, o *Options, st *Stages) *document.Check {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -71,7 +79,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 			return
 		}
 		for _, ip := range ips {
-			if !probeable(ip, o) {
+			if !probeable(ip, *o) {
 				continue
 			}
 			mu.Lock()
@@ -98,8 +106,21 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 		tlsr = startTLS(ctx, st.TLS, domain, o.NoStartTLS)
 	}
 	res := st.Discover(ctx, domain, ready)
+	return judge(ctx, &res, ready, &wg, probes, tlsr, o, st, now, start)
+}
+
+// judge is run's second half: it probes what the discoverer did not
+// announce, waits for the probes and turns what run gathered into the
+// domain's document. It is kept out of run's frame on purpose: run's frame
+// is on the stack of every domain in flight for as long as its lookups
+// wait, and what the judging needs (facts, policy, the simulation's
+// results) made that frame twice as big (docs/performance.md, "Memory per
+// domain in flight").
+//
+//go:noinline
+func judge(ctx context.Context, res *discover.Result, ready func(string, []netip.Addr), wg *sync.WaitGroup, probes map[netip.Addr]smtpprobe.Result, tlsr *tlsRun, o *Options, st *Stages, now func() time.Time, start time.Time) *document.Check {
 	if tlsr != nil {
-		tlsr.exchanges(ctx, res)
+		tlsr.exchanges(ctx, *res)
 	}
 	// Exchanges the discoverer did not announce (it may not call ready at
 	// all) are probed now.
@@ -111,12 +132,11 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 		ready(x.Host, ips)
 	}
 	wg.Wait()
-
-	rep := &document.Check{SchemaVersion: report.SchemaVersion, Result: res, Probed: st.Probe != nil}
-	rep.Probes = orderProbes(res, probes)
+	rep := &document.Check{SchemaVersion: report.SchemaVersion, Result: *res, Probed: st.Probe != nil}
+	rep.Probes = orderProbes(*res, probes)
 	var tlsFacts *TLSFacts
 	if tlsr != nil {
-		tlsFacts = tlsr.finish(res, rep.Probes, now())
+		tlsFacts = tlsr.finish(*res, rep.Probes, now())
 		rep.DANE = &document.DANE{Validation: tlsFacts.Validation, TLSA: tlsFacts.TLSA}
 		rep.MTASTS, rep.TLSRPT = tlsFacts.MTASTS, tlsFacts.TLSRPT
 	}
@@ -129,14 +149,14 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 	self := smtpprobe.CheckSelf(rep.Probes)
 	noRoute, blocked := self.NoRoute, self.Port25Blocked
 	facts := Facts{
-		Discovery: res, WantIPv4: o.WantIPv4, WantIPv6: o.WantIPv6,
+		Discovery: *res, WantIPv4: o.WantIPv4, WantIPv6: o.WantIPv6,
 		Probed: st.Probe != nil, Probes: rep.Probes,
 		NoRoute: noRoute, Port25Blocked: blocked, StartTLSAttempted: !o.NoStartTLS,
 		DeadlineHit: deadline, DNSOnly: st.Probe == nil, NoRDNS: o.NoRDNS,
 		TLS: tlsFacts,
 	}
 	if st.Simulate != nil && len(res.MX) > 0 && !res.NullMX {
-		rep.Simulation, facts.Sim = st.Simulate(ctx, res, rep.Probes)
+		rep.Simulation, facts.Sim = st.Simulate(ctx, *res, rep.Probes)
 		if rep.Simulation != nil && facts.Sim != nil {
 			rep.Delivery = deliveryOf(rep.Simulation, facts.Sim)
 		}
@@ -149,7 +169,7 @@ func Run(ctx context.Context, domain string, o Options, st Stages) *document.Che
 	if pol.Now.IsZero() {
 		pol.Now = now()
 	}
-	v := Evaluate(facts, pol)
+	v := evaluate(&facts, &pol, (*evaluator).run) // Evaluate, without copying facts and policy
 	rep.Findings, rep.Undetermined, rep.Reason = v.Findings, v.Undetermined, v.Reason
 	if rep.Findings == nil {
 		rep.Findings = []report.Finding{}

@@ -71,6 +71,45 @@ func Run(ctx context.Context, r dnsq.Resolver, domain string, opts Options) Resu
 	lr := newOnceResolver(r, cmp.Or(opts.Concurrency, defaultConcurrency))
 	res := Result{Domain: dnsq.Bare(fq), MX: []Exchange{}}
 
+	targets := mxTargets(ctx, lr, fq, &res)
+	res.MX = make([]Exchange, len(targets))
+	discoverTarget := func(i int) {
+		t := targets[i]
+		ex := &res.MX[i]
+		host(ctx, lr, t.Host, t.Preference, opts, ex)
+		if res.ImplicitMX {
+			// The domain itself being an alias is allowed (RFC 5321
+			// §5.1); its chain is in MXCNAME. Only a published MX
+			// target that is an alias is flagged (RFC 2181 §10.3).
+			ex.CNAME = nil
+		}
+	}
+	// Every target but the last on its own goroutine, the last on this
+	// one: the same concurrency, one goroutine fewer per domain (most
+	// domains have one MX).
+	var wg sync.WaitGroup
+	for i := range len(targets) - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			discoverTarget(i)
+		}()
+	}
+	if len(targets) > 0 {
+		discoverTarget(len(targets) - 1)
+	}
+	wg.Wait()
+	return res
+}
+
+// mxTargets asks for fq's MX records, records the answer in res and
+// returns the exchanges to look up, by preference (step 1 above). It is a
+// function of its own so that the MX answer and its sorting are held in
+// its frame, not in Run's, which stays on the stack while every exchange's
+// lookups wait (docs/performance.md, "Memory per domain in flight").
+//
+//go:noinline
+func mxTargets(ctx context.Context, lr *onceResolver, fq string, res *Result) []dnsq.MX {
 	mx := lr.LookupMX(ctx, fq)
 	res.MXStatus = mx.Status
 	res.MXServer = mx.Server
@@ -97,34 +136,7 @@ func Run(ctx context.Context, r dnsq.Resolver, domain string, opts Options) Resu
 	}
 	slices.SortStableFunc(targets, func(a, b dnsq.MX) int { return cmp.Compare(a.Preference, b.Preference) })
 
-	res.MX = make([]Exchange, len(targets))
-	discoverTarget := func(i int) {
-		t := targets[i]
-		ex := host(ctx, lr, t.Host, t.Preference, opts)
-		if res.ImplicitMX {
-			// The domain itself being an alias is allowed (RFC 5321
-			// §5.1); its chain is in MXCNAME. Only a published MX
-			// target that is an alias is flagged (RFC 2181 §10.3).
-			ex.CNAME = nil
-		}
-		res.MX[i] = ex
-	}
-	// Every target but the last on its own goroutine, the last on this
-	// one: the same concurrency, one goroutine fewer per domain (most
-	// domains have one MX).
-	var wg sync.WaitGroup
-	for i := range len(targets) - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			discoverTarget(i)
-		}()
-	}
-	if len(targets) > 0 {
-		discoverTarget(len(targets) - 1)
-	}
-	wg.Wait()
-	return res
+	return targets
 }
 
 // Host discovers one exchange by name: its A and AAAA records (the wanted
@@ -133,36 +145,23 @@ func Run(ctx context.Context, r dnsq.Resolver, domain string, opts Options) Resu
 // IP address (or a bracketed one) is taken as an IP literal.
 func Host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts Options) Exchange {
 	lr := newOnceResolver(r, cmp.Or(opts.Concurrency, defaultConcurrency))
-	return host(ctx, lr, name, pref, opts)
+	var ex Exchange
+	host(ctx, lr, name, pref, opts, &ex)
+	return ex
 }
 
-func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts Options) Exchange {
-	ex := Exchange{Preference: pref, Host: dnsq.Bare(dnsq.Fqdn(name)), Addresses: []Address{}}
+// host discovers one exchange into ex. It fills ex in place rather than
+// returning it: an Exchange returned by value takes room in the frames of
+// every caller up the stack, which stay there while the lookups wait.
+func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts Options, ex *Exchange) {
+	*ex = Exchange{Preference: pref, Host: dnsq.Bare(dnsq.Fqdn(name)), Addresses: []Address{}}
 	if lit, err := addr.ParseLiteral(name); err == nil {
-		// RFC 5321 §5.1: an MX target "MUST contain a domain name". We
-		// do not look the literal up as a name; it is used as is, as
-		// Postfix does when its family is enabled (research §1.3).
-		ex.IPLiteral = true
-		ex.AStatus, ex.AAAAStatus = dnsq.StatusSkipped, dnsq.StatusSkipped
-		if (lit.Is4() && opts.IPv4) || (lit.Is6() && opts.IPv6) {
-			if opts.Found != nil {
-				opts.Found(ex.Host, []netip.Addr{lit})
-			}
-			ex.Addresses = append(ex.Addresses, address(ctx, r, lit, opts))
-		}
-		return ex
+		literalHost(ctx, r, lit, opts, ex)
+		return
 	}
 
 	// A and AAAA concurrently; as soon as a family's answer is in, Found
 	// hears of its addresses and their reverse DNS starts.
-	type family struct {
-		status    dnsq.Status
-		err       string
-		authentic bool // the AD bit
-		cname     []string
-		addrs     []Address
-		rdns      sync.WaitGroup
-	}
 	ex.InvalidName = !iprev.ValidHostname(name)
 	var v4, v6 family
 	var lookups sync.WaitGroup
@@ -172,21 +171,12 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 			f.status = dnsq.StatusSkipped
 			return
 		}
-		ar := lookup(ctx, dnsq.Fqdn(name))
-		f.status, f.cname, f.authentic = ar.Status, ar.CNAMEs, ar.Authentic
-		if ar.Status.Temporary() {
-			f.err = errText(ar.Result)
-		}
-		if opts.Found != nil && len(ar.Addrs) > 0 {
-			opts.Found(ex.Host, ar.Addrs)
-		}
-		f.addrs = make([]Address, len(ar.Addrs))
-		for i, ip := range ar.Addrs {
-			f.addrs[i] = bareAddress(ip)
+		f.ask(ctx, lookup, name, ex.Host, opts.Found)
+		for i := range f.addrs {
 			switch {
 			case !opts.RDNS:
 				skipReverse(&f.addrs[i])
-			case i == len(ar.Addrs)-1:
+			case i == len(f.addrs)-1:
 				// The last address on this goroutine: nothing else is
 				// left for it to do.
 				reverse(ctx, r, &f.addrs[i])
@@ -217,7 +207,57 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 	// Postfix appends all A records, then all AAAA records, each in answer
 	// order (research §1.3 item 3); the MTA models start from that order.
 	ex.Addresses = append(append(ex.Addresses, v4.addrs...), v6.addrs...)
-	return ex
+}
+
+// family is one address family's lookup of an exchange: its answer and,
+// as they complete, the reverse DNS of its addresses.
+type family struct {
+	status    dnsq.Status
+	err       string
+	authentic bool // the AD bit
+	cname     []string
+	addrs     []Address
+	rdns      sync.WaitGroup
+}
+
+// ask looks the exchange's name up in this family, records the answer and
+// its addresses (their reverse DNS not yet known) and tells found of them.
+// The answer is held in ask's frame, not in the caller's, which stays on
+// the stack while the addresses' reverse lookups wait (docs/performance.md,
+// "Memory per domain in flight").
+//
+//go:noinline
+func (f *family) ask(ctx context.Context, lookup func(context.Context, string) dnsq.AddrResult, name, host string, found func(string, []netip.Addr)) {
+	ar := lookup(ctx, dnsq.Fqdn(name))
+	f.status, f.cname, f.authentic = ar.Status, ar.CNAMEs, ar.Authentic
+	if ar.Status.Temporary() {
+		f.err = errText(ar.Result)
+	}
+	if found != nil && len(ar.Addrs) > 0 {
+		found(host, ar.Addrs)
+	}
+	f.addrs = make([]Address, len(ar.Addrs))
+	for i, ip := range ar.Addrs {
+		setBare(&f.addrs[i], ip)
+	}
+}
+
+// literalHost fills ex, an exchange whose name is the IP literal lit. RFC
+// 5321 §5.1: an MX target "MUST contain a domain name". We do not look the
+// literal up as a name; it is used as is, as Postfix does when its family
+// is enabled (research §1.3). It is kept out of host's frame, which is on
+// the stack while the lookups of every other exchange wait.
+//
+//go:noinline
+func literalHost(ctx context.Context, r dnsq.Resolver, lit netip.Addr, opts Options, ex *Exchange) {
+	ex.IPLiteral = true
+	ex.AStatus, ex.AAAAStatus = dnsq.StatusSkipped, dnsq.StatusSkipped
+	if (lit.Is4() && opts.IPv4) || (lit.Is6() && opts.IPv6) {
+		if opts.Found != nil {
+			opts.Found(ex.Host, []netip.Addr{lit})
+		}
+		ex.Addresses = append(ex.Addresses, address(ctx, r, lit, opts))
+	}
 }
 
 // address is one address with its class and, with RDNS, its reverse DNS.
@@ -233,7 +273,16 @@ func address(ctx context.Context, r dnsq.Resolver, ip netip.Addr, opts Options) 
 
 // bareAddress is ip with its family and class, before reverse DNS.
 func bareAddress(ip netip.Addr) Address {
-	return Address{IP: ip, Family: addr.Family(ip), Class: Classify(ip), PTR: []string{}}
+	var a Address
+	setBare(&a, ip)
+	return a
+}
+
+// setBare sets a to ip with its family and class, before reverse DNS, in
+// place: the lookups fill their addresses where they lie rather than
+// through a copy held in their frames while they wait.
+func setBare(a *Address, ip netip.Addr) {
+	a.IP, a.Family, a.Class, a.PTR = ip, addr.Family(ip), Classify(ip), []string{}
 }
 
 func skipReverse(a *Address) {

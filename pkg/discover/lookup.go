@@ -46,86 +46,133 @@ type flight[T any] struct {
 	val  T
 }
 
-// do returns the answer for key, running ask once for all callers.
-func (f *flights[T]) do(key string, ask func() T) T {
+// join returns the flight for key and whether the caller leads it: the
+// leader asks, sets val and calls land; the others wait for done. The
+// lookups below ask in their own frames rather than through a closure
+// handed to a generic helper: each frame between a goroutine and its
+// socket read stays on its stack while the answer is awaited
+// (docs/performance.md, "Memory per domain in flight").
+func (f *flights[T]) join(key string) (*flight[T], bool) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.calls == nil {
 		f.calls = map[string]*flight[T]{}
 	}
 	if c, ok := f.calls[key]; ok {
-		f.mu.Unlock()
-		<-c.done
-		return c.val
+		return c, false
 	}
 	c := &flight[T]{done: make(chan struct{})}
 	f.calls[key] = c
-	f.mu.Unlock()
-	c.val = ask()
-	close(c.done)
-	return c.val
+	return c, true
 }
 
-// acquire takes a slot or reports the context's end as a timeout result.
-func (o *onceResolver) acquire(ctx context.Context, name string) (dnsq.Result, bool) {
+// land tells the flight's waiters that val is set.
+func (c *flight[T]) land() { close(c.done) }
+
+// acquire takes a slot, or reports false when the context ends first.
+func (o *onceResolver) acquire(ctx context.Context) bool {
 	select {
 	case o.sem <- struct{}{}:
-		return dnsq.Result{}, true
+		return true
 	case <-ctx.Done():
-		return dnsq.Result{Name: name, Status: dnsq.StatusTimeout, Err: ctx.Err()}, false
+		return false
 	}
+}
+
+// ended is the result of a lookup that never got a slot: the context's end,
+// reported as a timeout. It is built outside the lookups' frames, which are
+// on the stack of every lookup for as long as it waits (docs/performance.md,
+// "Memory per domain in flight").
+//
+//go:noinline
+func ended(ctx context.Context, name string) dnsq.Result {
+	return dnsq.Result{Name: name, Status: dnsq.StatusTimeout, Err: ctx.Err()}
 }
 
 func (o *onceResolver) release() { <-o.sem }
 
 func (o *onceResolver) LookupMX(ctx context.Context, name string) dnsq.MXResult {
 	name = dnsq.Fqdn(name)
-	return o.mx.do(name, func() dnsq.MXResult {
-		if res, ok := o.acquire(ctx, name); !ok {
-			return dnsq.MXResult{Result: res}
-		}
-		defer o.release()
-		return o.r.LookupMX(ctx, name)
-	})
+	c, leader := o.mx.join(name)
+	if !leader {
+		<-c.done
+		return c.val
+	}
+	if o.acquire(ctx) {
+		c.val = o.r.LookupMX(ctx, name)
+		o.release()
+	} else {
+		c.val = dnsq.MXResult{Result: ended(ctx, name)}
+	}
+	c.land()
+	return c.val
 }
 
-func (o *onceResolver) lookupAddr(ctx context.Context, f *flights[dnsq.AddrResult], name string, ask func(context.Context, string) dnsq.AddrResult) dnsq.AddrResult {
+// lookupAddr asks for name's A records, or with v6 its AAAA records.
+func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool) dnsq.AddrResult {
 	name = dnsq.Fqdn(name)
-	return f.do(name, func() dnsq.AddrResult {
-		if res, ok := o.acquire(ctx, name); !ok {
-			return dnsq.AddrResult{Result: res}
-		}
-		defer o.release()
-		return ask(ctx, name)
-	})
+	f := &o.a
+	if v6 {
+		f = &o.aaaa
+	}
+	c, leader := f.join(name)
+	if !leader {
+		<-c.done
+		return c.val
+	}
+	switch {
+	case !o.acquire(ctx):
+		c.val = dnsq.AddrResult{Result: ended(ctx, name)}
+	case v6:
+		c.val = o.r.LookupAAAA(ctx, name)
+		o.release()
+	default:
+		c.val = o.r.LookupA(ctx, name)
+		o.release()
+	}
+	c.land()
+	return c.val
 }
 
 func (o *onceResolver) LookupA(ctx context.Context, name string) dnsq.AddrResult {
-	return o.lookupAddr(ctx, &o.a, name, o.r.LookupA)
+	return o.lookupAddr(ctx, name, false)
 }
 
 func (o *onceResolver) LookupAAAA(ctx context.Context, name string) dnsq.AddrResult {
-	return o.lookupAddr(ctx, &o.aaaa, name, o.r.LookupAAAA)
+	return o.lookupAddr(ctx, name, true)
 }
 
 func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) dnsq.NameResult {
-	return o.ptr.do(ip.String(), func() dnsq.NameResult {
-		if res, ok := o.acquire(ctx, addr.ReverseName(ip)); !ok {
-			return dnsq.NameResult{Result: res}
-		}
-		defer o.release()
-		return o.r.LookupPTR(ctx, ip)
-	})
+	c, leader := o.ptr.join(ip.String())
+	if !leader {
+		<-c.done
+		return c.val
+	}
+	if o.acquire(ctx) {
+		c.val = o.r.LookupPTR(ctx, ip)
+		o.release()
+	} else {
+		c.val = dnsq.NameResult{Result: ended(ctx, addr.ReverseName(ip))}
+	}
+	c.land()
+	return c.val
 }
 
 func (o *onceResolver) LookupTXT(ctx context.Context, name string) dnsq.TXTResult {
 	name = dnsq.Fqdn(name)
-	return o.txt.do(name, func() dnsq.TXTResult {
-		if res, ok := o.acquire(ctx, name); !ok {
-			return dnsq.TXTResult{Result: res}
-		}
-		defer o.release()
-		return o.r.LookupTXT(ctx, name)
-	})
+	c, leader := o.txt.join(name)
+	if !leader {
+		<-c.done
+		return c.val
+	}
+	if o.acquire(ctx) {
+		c.val = o.r.LookupTXT(ctx, name)
+		o.release()
+	} else {
+		c.val = dnsq.TXTResult{Result: ended(ctx, name)}
+	}
+	c.land()
+	return c.val
 }
 
 var _ dnsq.Resolver = (*onceResolver)(nil)

@@ -192,20 +192,26 @@ func (c *Client) Stats() Stats {
 
 // LookupMX asks for the MX records of name, in answer order.
 func (c *Client) LookupMX(ctx context.Context, name string) MXResult {
-	res, st := c.lookup(ctx, name, dns.TypeMX)
-	return MXResult{Result: res, MX: slices.Clone(st.mx)}
+	var out MXResult
+	st := c.lookupInto(ctx, name, dns.TypeMX, &out.Result)
+	out.MX = slices.Clone(st.mx)
+	return out
 }
 
 // LookupA asks for the IPv4 addresses of name, in answer order.
 func (c *Client) LookupA(ctx context.Context, name string) AddrResult {
-	res, st := c.lookup(ctx, name, dns.TypeA)
-	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
+	var out AddrResult
+	st := c.lookupInto(ctx, name, dns.TypeA, &out.Result)
+	out.Addrs = slices.Clone(st.addrs)
+	return out
 }
 
 // LookupAAAA asks for the IPv6 addresses of name, in answer order.
 func (c *Client) LookupAAAA(ctx context.Context, name string) AddrResult {
-	res, st := c.lookup(ctx, name, dns.TypeAAAA)
-	return AddrResult{Result: res, Addrs: slices.Clone(st.addrs)}
+	var out AddrResult
+	st := c.lookupInto(ctx, name, dns.TypeAAAA, &out.Result)
+	out.Addrs = slices.Clone(st.addrs)
+	return out
 }
 
 // LookupPTR asks for the names of ip (in-addr.arpa or ip6.arpa).
@@ -213,27 +219,35 @@ func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 	if !ip.IsValid() {
 		return NameResult{Result: Result{Status: StatusError, Err: errors.New("reverse lookup of an invalid IP address")}}
 	}
-	res, st := c.lookup(ctx, addr.ReverseName(ip), dns.TypePTR)
-	return NameResult{Result: res, Names: slices.Clone(st.strs)}
+	var out NameResult
+	st := c.lookupInto(ctx, addr.ReverseName(ip), dns.TypePTR, &out.Result)
+	out.Names = slices.Clone(st.strs)
+	return out
 }
 
 // LookupTXT asks for the TXT records of name, each record's strings
 // concatenated.
 func (c *Client) LookupTXT(ctx context.Context, name string) TXTResult {
-	res, st := c.lookup(ctx, name, dns.TypeTXT)
-	return TXTResult{Result: res, TXT: slices.Clone(st.strs)}
+	var out TXTResult
+	st := c.lookupInto(ctx, name, dns.TypeTXT, &out.Result)
+	out.TXT = slices.Clone(st.strs)
+	return out
 }
 
 // LookupTLSA asks for the TLSA records of name (RFC 6698), in answer order.
 func (c *Client) LookupTLSA(ctx context.Context, name string) TLSAResult {
-	res, st := c.lookup(ctx, name, dns.TypeTLSA)
-	return TLSAResult{Result: res, TLSA: slices.Clone(st.tlsa)}
+	var out TLSAResult
+	st := c.lookupInto(ctx, name, dns.TypeTLSA, &out.Result)
+	out.TLSA = slices.Clone(st.tlsa)
+	return out
 }
 
 // LookupNS asks for the NS records of name.
 func (c *Client) LookupNS(ctx context.Context, name string) NameResult {
-	res, st := c.lookup(ctx, name, dns.TypeNS)
-	return NameResult{Result: res, Names: slices.Clone(st.strs)}
+	var out NameResult
+	st := c.lookupInto(ctx, name, dns.TypeNS, &out.Result)
+	out.Names = slices.Clone(st.strs)
+	return out
 }
 
 // step is the outcome of one question to the servers: what one answer
@@ -253,21 +267,45 @@ type step struct {
 // lookup resolves (name, qtype), chasing CNAMEs across answers when an
 // answer stops at an alias (RFC 1034 §5.3.3), with a loop and length limit.
 func (c *Client) lookup(ctx context.Context, name string, qtype uint16) (Result, *step) {
+	var res Result
+	st := c.lookupInto(ctx, name, qtype, &res)
+	return res, st
+}
+
+// lookupInto is lookup writing its result to res rather than returning it:
+// a Result returned by value takes room in the frames of the lookup and of
+// its caller, which stay on the stack while the answer is awaited
+// (docs/performance.md, "Memory per domain in flight"). The Lookup methods
+// use it.
+func (c *Client) lookupInto(ctx context.Context, name string, qtype uint16, res *Result) *step {
 	name = Fqdn(name)
 	for i := 0; i < len(name); i++ {
 		if name[i] >= 0x80 {
 			// DNS names on the wire are A-labels (RFC 5890 §2.3.2.1); a
 			// U-label here is a caller's bug that would ask for raw UTF-8.
-			return Result{Name: name, Status: StatusError,
-				Err: fmt.Errorf("%q is not in A-label (ASCII) form; convert it with IDNA first", name)}, &step{}
+			*res = Result{Name: name, Status: StatusError,
+				Err: fmt.Errorf("%q is not in A-label (ASCII) form; convert it with IDNA first", name)}
+			return &step{}
 		}
 	}
 	st := c.cachedStep(ctx, name, qtype)
 	if st.next == "" {
-		res := st.res
+		*res = st.res
 		res.CNAMEs = slices.Clone(res.CNAMEs) // the cached step is shared
-		return res, st
+		return st
 	}
+	r, st := c.follow(ctx, name, qtype, st)
+	*res = r
+	return st
+}
+
+// follow follows the CNAME chain that st, the first step of name's lookup,
+// starts. It is kept out of lookup's frame, which is on the stack of every
+// lookup for as long as it waits (docs/performance.md, "Memory per domain
+// in flight"): most names are no alias.
+//
+//go:noinline
+func (c *Client) follow(ctx context.Context, name string, qtype uint16, st *step) (Result, *step) {
 	chain := slices.Clone(st.res.CNAMEs)
 	auth := st.res.Authentic
 	for st.next != "" {
@@ -561,15 +599,12 @@ func extendedError(r *dns.Msg) *ExtendedError {
 func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	st := &step{res: Result{Name: name}}
 	q := dns.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET}
-	m := &dns.Msg{Question: []dns.Question{q}}
-	m.RecursionDesired = true
-	m.AuthenticatedData = true // RFC 6840 §5.7: ask for the AD bit
 	// The query is packed into a pooled buffer (one exchange at a time uses
 	// it, and none after resolve returns): bulk mode asks thousands of
 	// questions a second.
 	bp := queryBufs.Get().(*[]byte)
 	defer queryBufs.Put(bp)
-	plain, err := m.PackBuffer(*bp)
+	plain, err := packQuery(q, *bp)
 	if err != nil {
 		st.res.Status, st.res.Err = StatusError, fmt.Errorf("cannot ask about %q: %w", name, err)
 		return st
@@ -637,6 +672,19 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 			break
 		}
 	}
+	c.noAnswer(ctx, st, failures, sawServFail, sawRefused, sawTimeout)
+	return st
+}
+
+// noAnswer sets st's status and error when no server answered the
+// question: SERVFAIL or REFUSED if a server said so, a timeout if one timed
+// out or the deadline passed, an error otherwise. It is resolve's ending,
+// kept out of resolve's frame, which is on the stack of every lookup for as
+// long as it waits for its answer (docs/performance.md, "Memory per domain
+// in flight").
+//
+//go:noinline
+func (c *Client) noAnswer(ctx context.Context, st *step, failures []ServerError, sawServFail, sawRefused, sawTimeout bool) {
 	switch {
 	case sawServFail:
 		st.res.Status = StatusServFail
@@ -652,14 +700,25 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	if len(failures) == 0 {
 		// No exchange was made: the caller's context had already ended.
 		st.res.Err = fmt.Errorf("no query sent: %w", ctx.Err())
-		return st
+		return
 	}
 	nae := &NoAnswerError{Failures: failures}
 	if c.defaulted {
 		nae.Hint = "no nameserver in resolv.conf; the default is the local host. Use --resolver to name one"
 	}
 	st.res.Err = nae
-	return st
+}
+
+// packQuery packs a recursive query for q, asking for the AD bit (RFC 6840
+// §5.7), into buf. The message is built in packQuery's frame, not in
+// resolve's, which waits for the answer.
+//
+//go:noinline
+func packQuery(q dns.Question, buf []byte) ([]byte, error) {
+	m := &dns.Msg{Question: []dns.Question{q}}
+	m.RecursionDesired = true
+	m.AuthenticatedData = true
+	return m.PackBuffer(buf)
 }
 
 // queryBufs hold packed queries: a header, one question (a name is at most
