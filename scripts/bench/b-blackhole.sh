@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark 2 (issue 7): blackholed addresses. blackhole.lab.example has three
+# Benchmark 2 (docs/performance.md): blackholed addresses. blackhole.lab.example has three
 # IPv6 addresses whose SYNs vanish and two live IPv4 ones; the whole run must
 # cost about one connect timeout (target: total <= connect timeout + 10%).
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark 3 (issue 7): bulk DNS. `mailcheck check --dns-only -o jsonl -f FILE`
+# Benchmark 3 (docs/performance.md): bulk DNS. `mailcheck check --dns-only -o jsonl -f FILE`
 # over generated domains (scripts/bench/gen-bulk.sh: MX, A, AAAA, PTR and
 # forward confirmation each) against knot in the lab. Prints domains/s,
 # queries/domain (knot's own counters) and peak RSS (GNU time -v).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark 4 (issue 7): bulk end to end, DNS and an SMTP probe of every
+# Benchmark 4 (docs/performance.md): bulk end to end, DNS and an SMTP probe of every
 # address: `mailcheck check -o jsonl -f FILE` over N generated domains
 # (gen-bulk.sh) in the lab. The server namespace treats all of 203.0.113.0/24
 # and 2001:db8:b::/48 as local (AnyIP routes), and one real Postfix smtpd

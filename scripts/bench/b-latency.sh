@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark 1 (issue 7): one domain under latency. dual.lab.example has two
+# Benchmark 1 (docs/performance.md): one domain under latency. dual.lab.example has two
 # exchanges with A and AAAA each, served by knot and real Postfix behind the
 # delay wire (round trip 50 ms to DNS and SMTP alike). The critical path is
 # the slowest address's chain, in round trips:

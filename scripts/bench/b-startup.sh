@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark 5 (issue 7): start-up, `mailcheck version` wall time over N runs
+# Benchmark 5 (docs/performance.md): start-up, `mailcheck version` wall time over N runs
 # (median, min, max), measured from bash with $EPOCHREALTIME around each run.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
