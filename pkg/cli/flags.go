@@ -97,9 +97,7 @@ func write[D any](f *Factory, doc D, text func(io.Writer, *render.Styles, D) err
 // the command checks it itself), prepare (arguments and flags into the
 // options), then runF, which tests give to see the options, or else run.
 func command[O any](f *Factory, c *cobra.Command, formats []string, o *O, prepare func(*cobra.Command, []string) error, runF, run func(*O) error) *cobra.Command {
-	if c.Long == "" {
-		c.Long, c.Example = help(c.Name())
-	}
+	c.Long, c.Example = help(c.Name())
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(formats) > 0 {
 			if err := checkFormat(f.Global, formats...); err != nil {
