@@ -10,7 +10,9 @@
 # QUIT is sent but its reply not awaited (like Postfix's client). Reverse
 # DNS (PTR, then forward confirmation: 2 RTT after the address) runs beside
 # the probes and is shorter. Reported: median wall time of the whole
-# process over R runs, and wall / critical path (target <= 1.2).
+# process over R runs, and wall / critical path (target <= 1.1), timed inside the client namespace
+# around the mailcheck process alone (its fork and exec included, not `ip
+# netns exec`); the time seen from outside is reported beside it.
 # LAB_WIRE_TRACE=1 LAB_KEEP=1 keeps a per-packet trace (delaywire.log).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -34,9 +36,9 @@ lab_exec "$LAB_C" timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.10/25'
 wire_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", (b - a) * 1000}')
 bench_figure "latency.wire_connect_ms (bash connect incl. process start; expect >= $rtt_ms)" "$wire_ms"
 
-walls=()
+walls=() outside=()
 for i in $(seq 1 "$runs"); do
-	lab_run "$LAB_C" "$LAB_DIR/run$i.json" "$MAILCHECK_BIN" "$cmd" dual.lab.example --resolver 198.51.100.53 \
+	bench_run_in "$LAB_C" "$LAB_DIR/run$i.json" "$MAILCHECK_BIN" "$cmd" dual.lab.example --resolver 198.51.100.53 \
 		--timeout 30s -o json
 	case "$LAB_RC" in 0 | 1) ;; *)
 		lab_show "$LAB_DIR/run$i.json" "$LAB_DIR/run$i.json.err"
@@ -46,13 +48,14 @@ for i in $(seq 1 "$runs"); do
 	n=$(jq '[.. | objects | select(has("banner_code") and has("status")) | select(.status == "ok")] | length' "$LAB_DIR/run$i.json")
 	[ "$n" = 4 ] || { lab_show "$LAB_DIR/run$i.json"; lab_die "expected 4 ok probes, got $n"; }
 	walls+=("$LAB_ELAPSED")
+	outside+=("$LAB_ELAPSED_OUTSIDE")
 done
 wall=$(bench_median "${walls[@]}")
 # Process start-up on this machine at this moment, to tell it apart from
 # waiting on the network.
 starts=()
 for i in $(seq 1 "$runs"); do
-	lab_run "$LAB_C" "$LAB_DIR/version.out" "$MAILCHECK_BIN" version
+	bench_run_in "$LAB_C" "$LAB_DIR/version.out" "$MAILCHECK_BIN" version
 	starts+=("$LAB_ELAPSED")
 done
 start=$(bench_median "${starts[@]}")
@@ -60,7 +63,8 @@ critical=$(awk -v r="$rtt_ms" 'BEGIN{printf "%.4f", 9 * r / 1000}')
 bench_figure "latency.command" "mailcheck $cmd (2 MX x A+AAAA, RTT ${rtt_ms} ms)"
 bench_figure "latency.wall_s (median of $runs: ${walls[*]})" "$wall"
 bench_figure "latency.critical_path_s (9 RTT)" "$critical"
-bench_figure "latency.ratio (target <= 1.2)" "$(bench_div "$wall" "$critical" 2)"
+bench_figure "latency.ratio (target <= 1.1)" "$(bench_div "$wall" "$critical" 2)"
+bench_figure "latency.wall_outside_s (median of $runs, timed around ip netns exec: ${outside[*]})" "$(bench_median "${outside[@]}")"
 bench_figure "latency.version_start_s (median of $runs)" "$start"
 bench_figure "latency.ratio_without_process_start" "$(bench_div "$(awk -v w="$wall" -v s="$start" 'BEGIN{print w - s}')" "$critical" 2)"
 # Where the time went, from the slowest probe's own timings.

@@ -44,6 +44,26 @@ bench_rss_mb() {
 	bench_div "$(bench_time_v "$1" 'Maximum resident set size (kbytes)')" 1024 1
 }
 
+# bench_run_in NS OUT CMD...: like lab_run (output in OUT and OUT.err, exit
+# code in LAB_RC), but timed by a shell inside namespace NS around CMD alone:
+# LAB_ELAPSED is then the command's own wall time (its fork and exec
+# included), without the time `ip netns exec` spends entering the namespace
+# and remounting /sys. LAB_ELAPSED_OUTSIDE keeps the time
+# seen from outside, as lab_run measures it.
+bench_run_in() {
+	local ns=$1 out=$2 t0 t1 t0in t1in times
+	shift 2
+	t0=$(date +%s.%N)
+	set +e
+	times=$(OUT=$out ip netns exec "$ns" bash -c 's=$EPOCHREALTIME; "$@" >"$OUT" 2>"$OUT.err"; rc=$?; echo "$rc $s $EPOCHREALTIME"' \
+		bench "$@")
+	set -e
+	t1=$(date +%s.%N)
+	read -r LAB_RC t0in t1in <<<"$times"
+	LAB_ELAPSED=$(awk -v a="$t0in" -v b="$t1in" 'BEGIN{printf "%.3f", b-a}')
+	LAB_ELAPSED_OUTSIDE=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
+}
+
 # bench_knot_queries: total queries knot has answered so far (mod-stats).
 bench_knot_queries() {
 	# knotc fails while a counter has never been incremented: that is zero.
