@@ -87,13 +87,18 @@ type Client struct {
 	traceMu sync.Mutex
 	trace   io.Writer
 
-	queries, retries, tcpFallbacks, cacheHits, coalesced, timeouts atomic.Int64
+	// retransmit is when a UDP query still unanswered is first sent
+	// again within its exchange (exchangeUDP).
+	retransmit time.Duration
+
+	queries, retries, retransmits, tcpFallbacks, cacheHits, coalesced, timeouts atomic.Int64
 }
 
 // Stats counts what a Client did, for benchmarks and bulk reports.
 type Stats struct {
 	Queries      int64 // exchanges sent, UDP and TCP
 	Retries      int64 // exchanges beyond the first for one question (TCP fallbacks excluded)
+	Retransmits  int64 // UDP queries sent again within their exchange, unanswered after 2-3s, 4-6s...
 	TCPFallbacks int64 // UDP answers with TC=1, or cut short, repeated over TCP
 	Timeouts     int64 // exchanges that got no answer in time
 	CacheHits    int64 // lookups answered from the cache, coalesced ones included
@@ -104,6 +109,10 @@ type Stats struct {
 const (
 	defaultTimeout  = 2 * time.Second
 	defaultAttempts = 2
+	// retransmitAfter is when a UDP query still unanswered is sent again
+	// within its exchange: the lower end of the 2 to 5 seconds RFC 1035
+	// §4.2.1 gives as the shortest retransmission interval.
+	retransmitAfter = 2 * time.Second
 	// maxCNAMEs bounds the alias chain: RFC 1034 §5.3.3 asks resolvers to
 	// bound CNAME chasing; 8 is what BIND and Unbound use for the number of
 	// restarts, far above any legitimate chain.
@@ -114,11 +123,12 @@ const (
 // determined (an unreadable resolv.conf) or a configured server is invalid.
 func New(cfg Config) (*Client, error) {
 	c := &Client{
-		servers:  cfg.Servers,
-		timeout:  cfg.Timeout,
-		attempts: cfg.Attempts,
-		trace:    cfg.Trace,
-		dnssecOK: cfg.DNSSECOK,
+		servers:    cfg.Servers,
+		timeout:    cfg.Timeout,
+		attempts:   cfg.Attempts,
+		trace:      cfg.Trace,
+		dnssecOK:   cfg.DNSSECOK,
+		retransmit: retransmitAfter,
 	}
 	if len(c.servers) == 0 {
 		path := cfg.ResolvConf
@@ -179,6 +189,7 @@ func (c *Client) Stats() Stats {
 	s := Stats{
 		Queries:      c.queries.Load(),
 		Retries:      c.retries.Load(),
+		Retransmits:  c.retransmits.Load(),
 		TCPFallbacks: c.tcpFallbacks.Load(),
 		Timeouts:     c.timeouts.Load(),
 		CacheHits:    c.cacheHits.Load(),

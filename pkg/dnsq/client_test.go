@@ -1079,3 +1079,121 @@ func TestADeadResolverUsesLessThanHalfOfTheDeadline(t *testing.T) {
 		t.Errorf("a dead resolver took %v of a %v deadline, want about 950ms: more than the 50ms floor twice, less than half", elapsed, deadline)
 	}
 }
+
+// lossyServer answers on 127.0.0.1 only from the given datagram on (1 is
+// the first), as a server whose receive queue dropped the ones before, and
+// records every datagram it got.
+func lossyServer(t *testing.T, answerFrom int) (addr string, got func() [][]byte) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	var mu sync.Mutex
+	var seen [][]byte
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			seen = append(seen, append([]byte(nil), buf[:n]...))
+			count := len(seen)
+			mu.Unlock()
+			if count < answerFrom {
+				continue
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			r := new(dns.Msg)
+			r.SetReply(q)
+			rr, _ := dns.NewRR(q.Question[0].Name + " 300 IN A 192.0.2.7")
+			r.Answer = append(r.Answer, rr)
+			b, _ := r.Pack()
+			_, _ = pc.WriteTo(b, from)
+		}
+	}()
+	return pc.LocalAddr().String(), func() [][]byte {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+func TestALostQueryIsSentAgainWithinItsExchangeWithBackOff(t *testing.T) {
+	addr, got := lossyServer(t, 3)
+	c, err := New(Config{Servers: []string{addr}, Timeout: 5 * time.Second, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.retransmit = 40 * time.Millisecond
+	start := time.Now()
+	res := c.LookupA(context.Background(), "lost.example.")
+	took := time.Since(start)
+	if res.Status != StatusOK || len(res.Addrs) != 1 {
+		t.Fatalf("status %s, addrs %v (err %v), want the answer to the third send", res.Status, res.Addrs, res.Err)
+	}
+	sent := got()
+	if len(sent) != 3 {
+		t.Fatalf("the server got %d datagrams, want 3 (the query and two repeats)", len(sent))
+	}
+	for i, b := range sent[1:] {
+		if !bytes.Equal(b, sent[0]) {
+			t.Errorf("repeat %d differs from the first send: a repeat is the same query, same ID", i+1)
+		}
+	}
+	// Sent again after 40-60ms, then after 80-120ms more: the back-off
+	// doubles, each wait stretched by up to half.
+	if took < 120*time.Millisecond || took > 4*time.Second {
+		t.Errorf("answered after %v, want 120 to 180ms (40-60ms + 80-120ms of waiting)", took)
+	}
+	if st := c.Stats(); st.Retransmits != 2 || st.Queries != 1 || st.Retries != 0 || st.Timeouts != 0 {
+		t.Errorf("stats %+v, want 2 retransmits within 1 exchange, no retry, no timeout", st)
+	}
+}
+
+func TestNoRepeatOnceTheExchangeDeadlineIsNearerThanTheNextRepeat(t *testing.T) {
+	addr, got := lossyServer(t, 1000)
+	c, err := New(Config{Servers: []string{addr}, Timeout: 300 * time.Millisecond, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.retransmit = 100 * time.Millisecond
+	res := c.LookupA(context.Background(), "lost.example.")
+	if res.Status != StatusTimeout {
+		t.Fatalf("status %s, want timeout", res.Status)
+	}
+	// At 100-150ms, then 200-300ms later (past 300ms: the deadline) no more.
+	if n := len(got()); n != 2 {
+		t.Errorf("the server got %d datagrams within a 300ms exchange, want 2 (the query, one repeat at 100ms)", n)
+	}
+	if st := c.Stats(); st.Retransmits != 1 || st.Timeouts != 1 {
+		t.Errorf("stats %+v, want 1 retransmit and the exchange timed out", st)
+	}
+}
+
+func TestNoRepeatAfterTheCallerGaveUp(t *testing.T) {
+	addr, got := lossyServer(t, 1000)
+	c, err := New(Config{Servers: []string{addr}, Timeout: 5 * time.Second, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.retransmit = 150 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(60*time.Millisecond, cancel)
+	start := time.Now()
+	res := c.LookupA(ctx, "lost.example.")
+	if res.Err == nil || time.Since(start) > time.Second {
+		t.Fatalf("status %s after %v, want an error soon after the cancel at 60ms", res.Status, time.Since(start))
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(got()); n != 1 {
+		t.Errorf("the server got %d datagrams, want 1: nothing is sent after the caller gave up", n)
+	}
+}

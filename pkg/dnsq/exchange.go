@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"syscall"
@@ -115,8 +116,9 @@ func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []
 	}
 	_ = conn.SetDeadline(deadline)
 	stop := watch(ctx, conn)
-	r, err := exchangeUDP(conn, wire, q)
+	r, resent, err := exchangeUDP(ctx, conn, wire, q, deadline, c.retransmit)
 	stopped := stop()
+	c.retransmits.Add(int64(resent))
 	if err != nil || !stopped {
 		// A socket that timed out may still receive the late answer;
 		// one interrupted by the caller has a deadline in the past.
@@ -148,25 +150,67 @@ func watch(ctx context.Context, conn net.Conn) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
 }
 
-// exchangeUDP writes one query and reads until the answer to it arrives.
+// exchangeUDP writes one query and reads until the answer to it arrives
+// or deadline passes. A query unanswered after every (if not 0) is sent
+// again, the same bytes on the same socket, each time about twice as long
+// after the last: a datagram lost on the way (a server's full receive
+// queue drops it without a word) then costs a few seconds, not the whole
+// exchange, which may be up to 10 seconds. RFC 1035 §4.2.1 wants the
+// retransmission interval at least 2 to 5 seconds and RFC 1536 §1 an
+// exponential back-off; since the ID and question are those of the first
+// send, an answer to either is the answer. Each wait is stretched by a
+// random part of up to half of it, so that the queries a full queue
+// dropped together (a bulk run's first burst) do not come back together
+// and fill it again. resent counts the repeats.
 // An answer that was cut, by our buffer or by a server that set TC and
 // stopped mid-record, comes back as an *AnswerError with truncated set:
 // RFC 2181 §9 says to ignore a truncated answer and ask over TCP.
-func exchangeUDP(conn *pooledConn, wire []byte, q dns.Question) (*dns.Msg, error) {
+func exchangeUDP(ctx context.Context, conn *pooledConn, wire []byte, q dns.Question, deadline time.Time, every time.Duration) (r *dns.Msg, resent int, err error) {
 	id := binary.BigEndian.Uint16(wire)
 	if _, err := conn.Write(wire); err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	next := deadline
+	if every > 0 {
+		next = time.Now().Add(jitter(every))
 	}
 	for {
+		if next.Before(deadline) {
+			_ = conn.SetReadDeadline(next)
+			if ctx.Err() != nil {
+				// watch may have set its deadline in the past
+				// before this one replaced it.
+				_ = conn.SetReadDeadline(longAgo)
+			}
+		}
 		b, err := conn.readDatagram()
 		if err != nil {
-			return nil, err
+			if !next.Before(deadline) || !isTimeout(err) || ctx.Err() != nil {
+				return nil, resent, err
+			}
+			if _, err := conn.Write(wire); err != nil {
+				return nil, resent, err
+			}
+			resent++
+			every *= 2
+			if next = time.Now().Add(jitter(every)); !next.Before(deadline) {
+				_ = conn.SetReadDeadline(deadline)
+				if ctx.Err() != nil {
+					_ = conn.SetReadDeadline(longAgo)
+				}
+			}
+			continue
 		}
 		r, ours, err := answerIn(b, id, q)
 		if ours {
-			return r, err
+			return r, resent, err
 		}
 	}
+}
+
+// jitter is d stretched by a random part of up to half of it.
+func jitter(d time.Duration) time.Duration {
+	return d + rand.N(d/2+1)
 }
 
 // answerIn reads the datagram b as the answer to the query id for q.
