@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/textproto"
+	"slices"
 	"strings"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
@@ -106,6 +107,7 @@ func ParseMessage(text string) Report {
 
 	human := humanPart(body)
 	blocks := recipientBlocks(human)
+	sessions := sendmailRecipients(human)
 	switch {
 	case len(groups) > 0:
 		shared := human
@@ -123,7 +125,25 @@ func ParseMessage(text string) Report {
 				// have the same text read again for every one of them.
 				shared = ""
 			}
-			rep.Recipients = append(rep.Recipients, fromDSN(g, blocks, shared))
+			rep.Recipients = append(rep.Recipients, fromDSN(g, blocks, sessions, shared))
+		}
+	case len(sessions) > 0 && len(groups) == 0:
+		// A Sendmail transcript (old Sendmail's only record): each
+		// recipient with its own session's reply (transcript.go); a
+		// recipient listed before the transcript without a line in it
+		// is read from its own block.
+		for _, s := range sessions {
+			rep.Recipients = append(rep.Recipients, fromSession(s))
+		}
+		for _, b := range blocks {
+			if len(rep.Recipients) >= maxRecipients {
+				break
+			}
+			if !slices.ContainsFunc(sessions, func(s sessionRecipient) bool { return s.addr == b.addr }) {
+				rc := fromText(b.text)
+				rc.Recipient = b.addr
+				rep.Recipients = append(rep.Recipients, rc)
+			}
 		}
 	case len(blocks) > 0:
 		for i, b := range blocks {
@@ -148,6 +168,16 @@ func ParseMessage(text string) Report {
 			// A forwarded Postfix log line names the recipient itself.
 			if mt := reLogTo.FindStringSubmatch(human[:min(len(human), maxScan)]); mt != nil {
 				rc.Recipient = sanitize.Text(strings.ToLower(mt[1]))
+			}
+		}
+		if rc.Recipient == "" {
+			// A plain-text notice that names no recipient (Sendmail's
+			// "Deferred" line names the host only) still quotes the
+			// returned message: its To is the recipient.
+			if h := quotedOriginal(body, human); h != nil {
+				if a, err := mailAddress(h.Get("To")); err == nil {
+					rc.Recipient = sanitize.Text(strings.ToLower(a))
+				}
 			}
 		}
 		rep.Recipients = append(rep.Recipients, rc)
@@ -275,6 +305,24 @@ func humanPart(body string) string {
 	return body[:cut]
 }
 
+// quotedOriginal reads the header of the returned message that a
+// plain-text bounce quotes after its text (human is that text, as
+// humanPart cut it from body): the lines after the marker line, or from
+// the first Received field on. Nil when nothing is quoted.
+func quotedOriginal(body, human string) textproto.MIMEHeader {
+	rest := body[len(human):]
+	if !strings.HasPrefix(strings.ToLower(strings.TrimLeft(rest, "\n")), "received:") {
+		// Skip the marker line ("----- Unsent message follows -----").
+		_, rest, _ = strings.Cut(rest, "\n")
+	}
+	rest = strings.TrimLeft(rest, "\n")
+	rest, _, _ = strings.Cut(rest[:min(len(rest), maxShared)], "\n\n")
+	if g := fieldGroups(rest); len(g) > 0 {
+		return g[0]
+	}
+	return nil
+}
+
 type block struct {
 	addr string
 	text string
@@ -323,8 +371,9 @@ func isHeaderLine(line string) bool {
 // Diagnostic-Code holds the receiver's reply, but Sendmail keeps only its
 // first line and others shorten it: a longer reply with the same code in
 // the recipient's part of the text (a Postfix "host X said:" paragraph, a
-// "<<< 550-..." transcript) is preferred.
-func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
+// "<<< 550-..." transcript) is preferred; in a Sendmail transcript, the
+// reply of the recipient's own session (transcript.go).
+func fromDSN(g textproto.MIMEHeader, blocks []block, sessions []sessionRecipient, human string) Recipient {
 	rc := Recipient{
 		Recipient:   strings.ToLower(strings.Trim(typedValue(firstOf(g, "Final-Recipient", "Original-Recipient")), "<> ")),
 		Action:      strings.ToLower(strings.TrimSpace(g.Get("Action"))),
@@ -334,6 +383,14 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 	for _, b := range blocks {
 		if b.addr == rc.Recipient {
 			ctx = b.text
+			break
+		}
+	}
+	var session *sessionRecipient
+	for i := range sessions {
+		if sessions[i].addr == rc.Recipient && sessions[i].reply != "" {
+			session = &sessions[i]
+			ctx = session.reply + "\n" + session.own
 			break
 		}
 	}
@@ -360,11 +417,19 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 			}
 		}
 		host, ip := r.ReceivingHost, r.ReceivingIP
-		if alt := bodyReply(&r, ctx); len(alt) > len(reply) && sameCode(alt, reply) {
+		alt := ""
+		if session != nil {
+			alt = sanitize.MultiLine(session.reply)
+		} else {
+			alt = bodyReply(&r, ctx)
+		}
+		if len(alt) > len(reply) && sameCode(alt, reply) {
 			reply = alt
 		} else {
 			r.ReceivingHost, r.ReceivingIP = host, ip
 		}
+	} else if session != nil {
+		reply = sanitize.MultiLine(session.reply)
 	} else {
 		line, reply = locateReply(&r, ctx)
 		if reply == "" && diag != "" {
@@ -389,6 +454,9 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 		text = sanitize.MultiLine(diag) + "\n\n" + ctx
 	}
 	finish(&r, line, reply, text)
+	if r.Stage == "" && session != nil {
+		r.Stage = sanitize.Text(commandVerb(session.command))
+	}
 	if r.Stage == "" {
 		r.Stage = sanitize.Text(transcriptCommand(ctx))
 	}
