@@ -319,6 +319,9 @@ func locateReply(r *Result, text string) (line, reply string) {
 		r.Stage = cmd
 		return "", reply
 	}
+	if reply := zohoReply(text); reply != "" {
+		return "", reply
+	}
 	for _, para := range paras {
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
 			eximContext(r, text)
@@ -360,6 +363,30 @@ func chatFailure(text string) (reply, command string) {
 	// A multi-line refusal cut off before its last line (a truncated
 	// transcript) is still the refusal.
 	return strings.Join(lines, " "), last
+}
+
+// Zoho Mail's failure notice writes the reply code and the rest of the
+// reply as two ERROR_CODE fields after the recipient ("a@b Invalid
+// Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <a@b>... User Unknown"), its
+// warning as "[Status: Error, Address: <a@b>, ResponseCode 421, , Host not
+// reachable.]": neither puts the code where a reply starts.
+var (
+	reZohoErrorCode    = lazyRegexp(`ERROR_CODE :([2-5]\d\d), ERROR_CODE :[ ]?([^\n]*)`)
+	reZohoResponseCode = lazyRegexp(`ResponseCode ([2-5]\d\d), ([245]\.\d{1,3}\.\d{1,3})?,? ?([^\]\n]*)`)
+)
+
+// zohoReply rebuilds the reply of Zoho Mail's notice ("550 5.1.1 <a@b>...
+// User Unknown", "421 Host not reachable."); empty for other text.
+func zohoReply(text string) string {
+	m := reZohoErrorCode.FindStringSubmatch(text)
+	if m == nil {
+		m = reZohoResponseCode.FindStringSubmatch(text)
+		if m == nil {
+			return ""
+		}
+		m = []string{m[0], m[1], strings.TrimSpace(m[2] + " " + strings.TrimLeft(m[3], ", "))}
+	}
+	return strings.TrimSpace(m[1] + " " + strings.TrimLeft(m[2], ", "))
 }
 
 // Exim's bounce text names the receiving host on its own line, "host

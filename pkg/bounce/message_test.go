@@ -442,3 +442,46 @@ func TestEximHostAddrFindsTheHostOfALaterRecipient(t *testing.T) {
 		t.Errorf("mx7: %s, want 192.0.2.57", got)
 	}
 }
+
+// zohoNotice is Zoho Mail's failure notice: the reply code and the rest of
+// the reply in two ERROR_CODE fields after each recipient,
+// quoted-printable with a soft line break inside the status code.
+func zohoNotice(lines ...string) string {
+	return "From: Mail Delivery System <mailer-daemon@mail.example.com>\nSubject: Undelivered Mail Returned to Sender\n" +
+		"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"z1\"\n\n--z1\n" +
+		"Content-Type: text/plain; charset=\"UTF-8\"\nContent-Transfer-Encoding: quoted-printable\n\n" +
+		"This message was created automatically by mail delivery software.\nA message that you sent could not be delivered to one or more of its recip=\nients. This is a permanent error.=20\n\n" +
+		strings.Join(lines, "\n") + "\n\n\nReceived:from mail.example.com by mx.example.com\nFrom:heidi@example.com\nTo:<grace@example.org>\nSubject:hello\n--z1--\n"
+}
+
+func TestParseMessageReadsZohosErrorCodeFields(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		lines     []string
+		recipient string
+		code      int
+		status    string
+		reply     string
+		reason    string
+	}{
+		{"a refused mailbox, the status split by a soft line break", []string{
+			"grace@example.org Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.=",
+			"1 <grace@example.org>... User Unknown"},
+			"grace@example.org", 550, "5.1.1", "<grace@example.org>... User Unknown", ReasonUserUnknown},
+		{"a host never reached, in a failure notice", []string{
+			"ivan@example.net Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable."},
+			"ivan@example.net", 421, "", "Host not reachable.", ReasonExpired},
+		{"the warning's status line", []string{
+			"----- The following addresses had fatal errors -----",
+			"[Status: Error, Address: <ivan@example.net>, ResponseCode 421, , Host not reachable.]"},
+			"ivan@example.net", 421, "", "Host not reachable.", ReasonExpired},
+	} {
+		rep := ParseMessage(zohoNotice(tc.lines...))
+		rc := rep.Recipients[0]
+		if len(rep.Recipients) != 1 || rc.Recipient != tc.recipient || rc.ReplyCode != tc.code || rc.EnhancedCode != tc.status ||
+			rc.Reply != tc.reply || rc.Reason != tc.reason {
+			t.Errorf("%s: %d recipients, first %q %d %q %q %q,\n want %q %d %q %q %q", tc.name, len(rep.Recipients),
+				rc.Recipient, rc.ReplyCode, rc.EnhancedCode, rc.Reply, rc.Reason, tc.recipient, tc.code, tc.status, tc.reply, tc.reason)
+		}
+	}
+}

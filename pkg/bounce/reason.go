@@ -311,7 +311,8 @@ var families = []family{
 		`connection refused`, `connection timed out`, `timed out`, `network is unreachable`, `no route to host`,
 		`lost connection`, `connection reset`, `connection closed`, `mail loop`, `routing loop`, `too many hops`,
 		`hop count`, `loops back to myself`, `dns lookup`, `name server`, `could not connect`, `unable to connect`,
-		`connection dropped`, `conversation with`, `host unreachable`, `network error`, `loop detected`,
+		`connection dropped`, `conversation with`, `host unreachable`, `host (?:is )?(?:not reachable|unreachable)`,
+		`network error`, `loop detected`,
 		`temporary dns`)},
 	{ReasonSystemError, phrases(
 		`system error`, `internal error`, `server error`, `local error`, `configuration error`,

@@ -406,3 +406,20 @@ func TestATruncatedMultiLineRefusalInTheTranscriptIsStillTheFailure(t *testing.T
 		t.Errorf("reply %q after %q, want both 550 lines after RCPT", reply, command)
 	}
 }
+
+// A temporary failure that ended a failure notice is an expiry when the
+// host could not be reached at all (Sisimai's expired: "delivery time has
+// expired due to a connection failure"); a DNS failure or a connection
+// lost mid-session stays a network error.
+func TestAnUnreachableHostInAFailureNoticeIsAnExpiry(t *testing.T) {
+	for _, tc := range []struct{ name, text, reason string }{
+		{"not reachable", "<grace@example.com>:\n421 Host not reachable.", ReasonExpired},
+		{"timed out", "<grace@example.com>:\n421 4.4.1 Connection timed out", ReasonExpired},
+		{"DNS failure", "<grace@example.com>:\n451 4.4.3 DNS Error: lookup failure for example.com", ReasonNetworkError},
+		{"lost connection", "<grace@example.com>:\n421 4.4.2 lost connection with mx.example.com[192.0.2.88] while performing the HELO handshake", ReasonNetworkError},
+	} {
+		if rc := ParseMessage(tc.text).Recipients[0]; rc.Reason != tc.reason {
+			t.Errorf("%s: reason %q (reply %q), want %q", tc.name, rc.Reason, rc.Reply, tc.reason)
+		}
+	}
+}

@@ -334,6 +334,10 @@ type block struct {
 // address first on its line, alone or followed by the reason.
 var reRecipientLine = lazyRegexp(`^\s{0,8}<?([A-Za-z0-9._%+=/'&!#$*?^{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?(?:\.\.\.|:|\s|$)`)
 
+// reZohoStatusLine is the line Zoho Mail's warning writes for a
+// recipient: "[Status: Error, Address: <a@b>, ResponseCode 421, , ...]".
+var reZohoStatusLine = lazyRegexp(`^\[Status: [A-Za-z]+, Address: <([^<>\s@]+@[A-Za-z0-9.-]+)>,`)
+
 // recipientBlocks splits text into one block per recipient named at the
 // start of a line; a recipient named twice keeps its first block with the
 // second appended.
@@ -342,7 +346,14 @@ func recipientBlocks(text string) []block {
 	idx := map[string]int{}
 	cur := -1
 	for _, line := range strings.Split(text, "\n") {
-		if m := reRecipientLine.FindStringSubmatch(line); m != nil && !isHeaderLine(line) {
+		m := reRecipientLine.FindStringSubmatch(line)
+		if m != nil && isHeaderLine(line) {
+			m = nil
+		}
+		if m == nil {
+			m = reZohoStatusLine.FindStringSubmatch(line)
+		}
+		if m != nil {
 			a := strings.ToLower(m[1])
 			i, ok := idx[a]
 			if !ok {
@@ -528,14 +539,20 @@ func finalReason(r Result) string {
 	temporary := r.ReplyCode >= 400 && r.ReplyCode < 500 || r.ReplyCode == 0 && strings.HasPrefix(r.EnhancedCode, "4.")
 	switch {
 	case !temporary:
-	case r.Reason == ReasonUndefined,
-		r.Reason == ReasonNetworkError && strings.Contains(strings.ToLower(r.Reply), "timed out"):
-		// Nothing more specific than "it kept failing": the queue
-		// lifetime ran out.
+	case r.Reason == ReasonUndefined, r.Reason == ReasonNetworkError && reNotReached.MatchString(r.Reply):
+		// Nothing more specific than "it kept failing", or a host that
+		// could not be reached until the queue lifetime ran out
+		// (Sisimai's expired: "delivery time has expired due to a
+		// connection failure"). A DNS failure or a connection lost
+		// mid-session stays a network error.
 		return ReasonExpired
 	}
 	return r.Reason
 }
+
+// reNotReached is a reply that says the receiving host could not be
+// reached at all.
+var reNotReached = lazyRegexp(`(?i)timed out|not reachable|unreachable`)
 
 // transcriptCommand returns the client command ("DATA", "RCPT") that the
 // failing server reply of a transcript answered. With pipelining (RFC 2920)
