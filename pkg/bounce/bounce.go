@@ -322,6 +322,11 @@ func locateReply(r *Result, text string) (line, reply string) {
 	if reply := zohoReply(text); reply != "" {
 		return "", reply
 	}
+	if m := reGMXReply.FindStringSubmatch(text); m != nil {
+		r.ReceivingHost = strings.ToLower(m[2])
+		r.Stage = strings.ToUpper(m[1])
+		return "", m[3]
+	}
 	for _, para := range paras {
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
 			eximContext(r, text)
@@ -374,6 +379,11 @@ var (
 	reZohoErrorCode    = lazyRegexp(`ERROR_CODE :([2-5]\d\d), ERROR_CODE :[ ]?([^\n]*)`)
 	reZohoResponseCode = lazyRegexp(`ResponseCode ([2-5]\d\d), ([245]\.\d{1,3}\.\d{1,3})?,? ?([^\]\n]*)`)
 )
+
+// GMX writes Exim's wording with the host on a line of its own and the
+// reply often without its code: "SMTP error from remote server after RCPT
+// command:\nhost: mx.example.org\n5.2.2 <a@b>... Mailbox Full".
+var reGMXReply = lazyRegexp(`(?i)SMTP error from remote server after ([A-Z]+) command:\s*\nhost: ([A-Za-z0-9._-]+)\n((?:[2-5]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3} )[^\n]*)`)
 
 // zohoReply rebuilds the reply of Zoho Mail's notice ("550 5.1.1 <a@b>...
 // User Unknown", "421 Host not reachable."); empty for other text.
@@ -504,7 +514,14 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 	reply = strings.TrimSpace(reply)
 	loc := reReply.FindStringSubmatchIndex(reply)
 	if loc == nil || loc[0] > 0 && strings.TrimSpace(reply[:loc[2]]) != "" {
-		// No leading code: free text (a connect error, a DSN without codes).
+		// No leading code: free text (a connect error, a DSN without
+		// codes), or a reply that kept only its enhanced status code
+		// ("5.2.2 <a@b>... Mailbox Full", as GMX quotes it). A status
+		// followed by " - " is a relay's own category before the
+		// reply it quotes (reRelayWrapper), and stays in the text.
+		if m := reLeadingStatus.FindStringSubmatch(reply); m != nil && !strings.HasPrefix(reply[len(m[0]):], "- ") {
+			return 0, m[1], clip(unfold(reply[len(m[0]):]))
+		}
 		return 0, "", clip(reply)
 	}
 	code, _ = strconv.Atoi(reply[loc[2]:loc[3]])
@@ -527,6 +544,10 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 	}
 	return code, enhanced, clip(unfold(body))
 }
+
+// reLeadingStatus is an enhanced status code (RFC 3463) that starts a
+// reply in place of the reply code.
+var reLeadingStatus = lazyRegexp(`^([245]\.\d{1,3}\.\d{1,3}) +`)
 
 func clip(s string) string {
 	if len(s) <= maxReply {

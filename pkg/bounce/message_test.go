@@ -485,3 +485,63 @@ func TestParseMessageReadsZohosErrorCodeFields(t *testing.T) {
 		}
 	}
 }
+
+// GMX names each recipient in quotes and writes Exim's wording with the
+// host on its own line and the reply without its code.
+const gmxNotice = `From: "Mail Delivery System" <mailer-daemon@gmx.example.net>
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of
+its recipients. This is a permanent error. The following address
+failed:
+
+"grace@example.org":
+SMTP error from remote server after RCPT command:
+host: mx.example.org
+5.1.1 <grace@example.org>... User Unknown
+"ivan@example.org":
+SMTP error from remote server after RCPT command:
+host: mx.example.org
+5.2.2 <ivan@example.org>... Mailbox Full
+
+--- The header of the original message is following. ---
+
+From: heidi@example.com
+To: grace@example.org, ivan@example.org
+Subject: hello
+`
+
+func TestParseMessageReadsGMXsQuotedRecipientsAndCodelessReplies(t *testing.T) {
+	rep := ParseMessage(gmxNotice)
+	if len(rep.Recipients) != 2 {
+		t.Fatalf("%d recipients, want 2: %+v", len(rep.Recipients), rep.Recipients)
+	}
+	for i, w := range []struct{ addr, status, reason, reply string }{
+		{"grace@example.org", "5.1.1", ReasonUserUnknown, "<grace@example.org>... User Unknown"},
+		{"ivan@example.org", "5.2.2", ReasonMailboxFull, "<ivan@example.org>... Mailbox Full"},
+	} {
+		rc := rep.Recipients[i]
+		if rc.Recipient != w.addr || rc.EnhancedCode != w.status || rc.Reason != w.reason || rc.Reply != w.reply ||
+			rc.Stage != "RCPT" || rc.ReceivingHost != "mx.example.org" || !rc.Permanent || rc.Action != "failed" {
+			t.Errorf("recipient %d: %q %q %q %q stage %q host %q permanent %v action %q, want %q %q %q %q after RCPT at mx.example.org",
+				i, rc.Recipient, rc.EnhancedCode, rc.Reason, rc.Reply, rc.Stage, rc.ReceivingHost, rc.Permanent, rc.Action,
+				w.addr, w.status, w.reason, w.reply)
+		}
+	}
+}
+
+func TestAReplyThatKeptOnlyItsStatusCodeGivesTheStatus(t *testing.T) {
+	for _, tc := range []struct{ reply, status, text string }{
+		{"5.2.2 <grace@example.org>... Mailbox Full", "5.2.2", "<grace@example.org>... Mailbox Full"},
+		// A relay's category before the reply it quotes is not the
+		// reply's status.
+		{"5.1.0 - Unknown address error 550-'5.7.1 Access denied'", "", "5.1.0 - Unknown address error 550-'5.7.1 Access denied'"},
+		{"550 5.1.1 User unknown", "5.1.1", "User unknown"},
+	} {
+		if _, status, text := normaliseReply(tc.reply); status != tc.status || text != tc.text {
+			t.Errorf("%q: status %q text %q, want %q %q", tc.reply, status, text, tc.status, tc.text)
+		}
+	}
+}

@@ -330,9 +330,10 @@ type block struct {
 
 // reRecipientLine is a line that names a recipient the way Postfix
 // ("<a@b>: host ... said: ..."), qmail ("<a@b>:"), Exim ("  a@b"),
-// Sendmail ("<a@b>... User unknown", "<a@b>") and most others do: the
-// address first on its line, alone or followed by the reason.
-var reRecipientLine = lazyRegexp(`^\s{0,8}<?([A-Za-z0-9._%+=/'&!#$*?^{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?(?:\.\.\.|:|\s|$)`)
+// Sendmail ("<a@b>... User unknown", "<a@b>"), GMX ("\"a@b\":") and most
+// others do: the address first on its line, alone or followed by the
+// reason.
+var reRecipientLine = lazyRegexp(`^\s{0,8}[<"]?([A-Za-z0-9._%+=/'&!#$*?^{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})[>"]?(?:\.\.\.|:|\s|$)`)
 
 // reZohoStatusLine is the line Zoho Mail's warning writes for a
 // recipient: "[Status: Error, Address: <a@b>, ResponseCode 421, , ...]".
