@@ -166,8 +166,8 @@ func TestTheSubjectNamesTheReasonWhenTheBodyDoesNot(t *testing.T) {
 	}
 }
 
-// Messages that are not bounces say so: an abuse report (RFC 5965) and an
-// automatic reply (RFC 3834). Bounces carry Auto-Submitted too, and stay
+// Messages that are not bounces say so: an abuse report (RFC 5965, or
+// Amazon SES's complaint notification) and an automatic reply (RFC 3834). Bounces carry Auto-Submitted too, and stay
 // bounces.
 func TestAbuseReportsAndAutomaticRepliesAreNotReadAsBounces(t *testing.T) {
 	arf := "From: abuse@example.net\nSubject: Abuse report\n" +
@@ -182,8 +182,14 @@ func TestAbuseReportsAndAutomaticRepliesAreNotReadAsBounces(t *testing.T) {
 	postfix := "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\nAuto-Submitted: auto-replied\n" +
 		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\n\n" +
 		"--P\nContent-Type: text/plain\n\n--- Delivery report unavailable ---\n\n--P--\n"
+	ses := "From: SES Notifications <no-reply@sns.example.com>\nSubject: AWS Notification Message\n\n" +
+		`{"notificationType":"Complaint","complaint":{"complainedRecipients":[{"emailAddress":"grace@example.com"}],` +
+		`"complaintFeedbackType":"abuse"},"mail":{"source":"heidi@example.org","destination":["grace@example.com"]}}` + "\n"
+	sesBounce := strings.Replace(ses, `"Complaint"`, `"Bounce"`, 1)
 	for _, tc := range []struct{ name, msg, reason string }{
 		{"ARF report", arf, ReasonFeedback},
+		{"Amazon SES complaint notification", ses, ReasonFeedback},
+		{"Amazon SES bounce notification", sesBounce, ReasonUndefined},
 		{"RFC 3834 auto-reply", away, ReasonVacation},
 		{"Outlook's automatic reply", outlook, ReasonVacation},
 		{"Exim bounce with Auto-Submitted", exim, ReasonMailboxFull},

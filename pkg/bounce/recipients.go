@@ -182,7 +182,7 @@ func ParseMessage(text string) Report {
 		}
 		rep.Recipients = append(rep.Recipients, rc)
 	}
-	if notBounce := notABounce(m, len(groups) > 0); notBounce != "" {
+	if notBounce := notABounce(m, len(groups) > 0, human); notBounce != "" {
 		for i := range rep.Recipients {
 			// An abuse report is never a bounce, whatever its quoted
 			// text says; an automatic reply is read so only where
@@ -224,16 +224,22 @@ var notBounceExplanation = map[string]string{
 // RFC 3834 field: Outlook's "Automatic reply:", and the common others.
 var autoReplySubjects = []string{"automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "autoresponse"}
 
+// reSESComplaint is the JSON of Amazon SES's complaint notification (SES
+// developer guide, "Contents of notifications": notificationType Bounce,
+// Complaint or Delivery).
+var reSESComplaint = lazyRegexp(`"notificationType"\s*:\s*"Complaint"`)
+
 // notABounce says what a message without a delivery report is when it is
-// not a bounce at all: an abuse report (RFC 5965) or an automatic reply
-// (RFC 3834 §5: Auto-Submitted: auto-replied). Bounces themselves carry
-// Auto-Submitted too (Postfix sets it), so a message with DSN fields is
-// never read as an automatic reply.
-func notABounce(m *message, hasDSN bool) string {
+// not a bounce at all: an abuse report (RFC 5965, or Amazon SES's
+// notification of a complaint, its JSON "notificationType":"Complaint")
+// or an automatic reply (RFC 3834 §5: Auto-Submitted: auto-replied).
+// Bounces themselves carry Auto-Submitted too (Postfix sets it), so a
+// message with DSN fields is never read as an automatic reply.
+func notABounce(m *message, hasDSN bool, human string) string {
 	if hasDSN || m.report || m.header == nil {
 		return ""
 	}
-	if m.feedback {
+	if m.feedback || reSESComplaint.MatchString(human[:min(len(human), maxScan)]) {
 		return ReasonFeedback
 	}
 	auto := strings.ToLower(strings.TrimSpace(m.header.Get("Auto-Submitted")))
