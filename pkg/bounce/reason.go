@@ -159,7 +159,7 @@ var families = []family{
 		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`, `will continue trying`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
-		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `mail.local`, `exited with status`)},
+		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `exited with status`)},
 	{ReasonHasMoved, phrases(`user has moved`, `mailbox has moved`, `has moved to`, `address has changed`)},
 	// The client itself is an open relay (a receiver refusing it), not a
 	// relay request refused.

@@ -406,9 +406,9 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, sessions []sessionRecipient
 	}
 	var session *sessionRecipient
 	for i := range sessions {
-		if sessions[i].addr == rc.Recipient && sessions[i].reply != "" {
+		if sessions[i].addr == rc.Recipient && (sessions[i].reply != "" || sessions[i].output != "") {
 			session = &sessions[i]
-			ctx = session.reply + "\n" + session.own
+			ctx = session.diagnostic() + "\n" + session.own
 			break
 		}
 	}
@@ -437,7 +437,7 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, sessions []sessionRecipient
 		host, ip := r.ReceivingHost, r.ReceivingIP
 		alt := ""
 		if session != nil {
-			alt = sanitize.MultiLine(session.reply)
+			alt = sanitize.MultiLine(session.diagnostic())
 		} else {
 			alt = bodyReply(&r, ctx)
 		}
@@ -447,7 +447,7 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, sessions []sessionRecipient
 			r.ReceivingHost, r.ReceivingIP = host, ip
 		}
 	} else if session != nil {
-		reply = sanitize.MultiLine(session.reply)
+		reply = sanitize.MultiLine(session.diagnostic())
 	} else {
 		line, reply = locateReply(&r, ctx)
 		if reply == "" && diag != "" {

@@ -36,6 +36,11 @@ type sessionRecipient struct {
 	command string // the client command the reply answered ("RCPT", "MAIL", "DATA", "initial connection")
 	reply   string // the server's reply, lines joined, or empty when no session reply concerns it
 	own     string // Sendmail's own line for the recipient ("550 <addr>... User unknown")
+	// output is what a local mailer wrote before the recipient's line,
+	// outside any session ("mail.local: unknown user: grace"): the
+	// mailer's words, of which Sendmail's line ("Service unavailable",
+	// its text for the mailer's exit status, sysexits.h) is the summary.
+	output string
 }
 
 // sessionReply is a failing reply read in a session.
@@ -74,11 +79,17 @@ func sendmailRecipients(text string) []sessionRecipient {
 	seen := map[string]bool{}
 	host, command := "", ""
 	var replies []sessionReply
-	var lines []string // the lines of a multi-line reply read so far
-	justReplied := -1  // index in replies of a reply that was the last line read
+	var lines []string  // the lines of a multi-line reply read so far
+	var output []string // a local mailer's lines outside any session
+	justReplied := -1   // index in replies of a reply that was the last line read
+	inTranscript := false
 	for _, line := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(line)
 		if t == "" {
+			continue
+		}
+		if !inTranscript && strings.Contains(strings.ToLower(t), "transcript of session follows") {
+			inTranscript = true
 			continue
 		}
 		previous := justReplied
@@ -87,7 +98,7 @@ func sendmailRecipients(text string) []sessionRecipient {
 		case strings.HasPrefix(strings.ToLower(t), "while talking to ") || strings.HasPrefix(strings.ToLower(t), "... while talking to "):
 			_, h, _ := strings.Cut(strings.ToLower(t), "talking to ")
 			host = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(h), ":"), ".")
-			command, replies, lines = "", nil, nil
+			command, replies, lines, output = "", nil, nil, nil
 		case strings.HasPrefix(t, ">>> "):
 			command = strings.TrimSpace(t[4:])
 		case strings.HasPrefix(t, "<<< "):
@@ -124,19 +135,32 @@ func sendmailRecipients(text string) []sessionRecipient {
 				if host != "" {
 					rc.host = host
 					rc.reply, rc.command = claimReply(replies, a, previous)
+				} else {
+					rc.output = strings.Join(output, " ")
 				}
+				output = nil
 				out = append(out, rc)
-			} else if m := reSendmailOwnHost.FindStringSubmatch(t); m != nil && host != "" && !sameHost(m[1], host) {
-				// A line about another host: the session is over.
-				host, command, replies = "", "", nil
+			} else if m := reSendmailOwnHost.FindStringSubmatch(t); m != nil {
+				if host != "" && !sameHost(m[1], host) {
+					// A line about another host: the session is over.
+					host, command, replies = "", "", nil
+				}
+				output = nil
+			} else if inTranscript && host == "" && len(output) < maxOutputLines {
+				output = append(output, t)
 			}
 		}
 	}
 	return out
 }
 
-// maxReplyLines bounds the lines of one multi-line reply.
-const maxReplyLines = 32
+// maxReplyLines bounds the lines of one multi-line reply, and
+// maxOutputLines the lines of a local mailer's output kept for a
+// recipient.
+const (
+	maxReplyLines  = 32
+	maxOutputLines = 8
+)
 
 // claimReply picks the reply of a session that decided recipient a (see
 // sendmailRecipients); previous is the index of the reply read right
@@ -225,14 +249,25 @@ func ownReply(own string) string {
 	return reply + " " + text
 }
 
+// diagnostic is what says why the recipient failed: its session's reply,
+// else a local mailer's words under the code of Sendmail's line, else
+// Sendmail's line itself.
+func (s sessionRecipient) diagnostic() string {
+	switch {
+	case s.reply != "":
+		return s.reply
+	case s.output != "":
+		return s.own[:3] + " " + s.output
+	}
+	return ownReply(s.own)
+}
+
 // fromSession reads one recipient of a Sendmail transcript: the reply of
 // its session when there is one (with the command it answered and the
-// session's host), else Sendmail's own words about it.
+// session's host), else the words of a local mailer or Sendmail's own
+// about it.
 func fromSession(s sessionRecipient) Recipient {
-	reply := s.reply
-	if reply == "" {
-		reply = ownReply(s.own)
-	}
+	reply := s.diagnostic()
 	ctx := sanitize.MultiLine(reply + "\n" + s.own)
 	var r Result
 	if isHostName(s.host) {

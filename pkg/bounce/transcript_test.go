@@ -202,3 +202,33 @@ Diagnostic-Code: SMTP; 554 5.7.1 Rejected: 192.0.2.10 listed at bl.example.org
 		}
 	}
 }
+
+// A local mailer's words in the transcript ("mail.local: unknown user")
+// say why; Sendmail's line after them is its text for the mailer's exit
+// status (sysexits.h: "Service unavailable", "Insufficient permission").
+func TestALocalMailersWordsAreTheRecipientsDiagnostic(t *testing.T) {
+	for _, tc := range []struct {
+		name, output, own, reason string
+	}{
+		{"mail.local", "mail.local: unknown user: grace", "554 <grace@example.com>... Service unavailable", ReasonUserUnknown},
+		{"maildrop", "maildrop: maildir over quota.", "550 5.0.0 <grace@example.com>... Insufficient permission", ReasonMailboxFull},
+	} {
+		rep := ParseMessage(sendmailNotice(tc.output, tc.own))
+		rc := rep.Recipients[0]
+		if len(rep.Recipients) != 1 || rc.Recipient != "grace@example.com" || rc.Reason != tc.reason || rc.Reply != tc.output {
+			t.Errorf("%s: %d recipients, first %q %q reply %q, want grace@example.com %q %q",
+				tc.name, len(rep.Recipients), rc.Recipient, rc.Reason, rc.Reply, tc.reason, tc.output)
+		}
+	}
+	// The same in a delivery report whose recipient has no
+	// Diagnostic-Code, only the status Sendmail made of the exit code.
+	report := "From: MAILER-DAEMON@relay.example.org\nSubject: Returned mail: see transcript for details\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\n\n--R\n\n" +
+		"   ----- The following addresses had permanent fatal errors -----\n<grace@example.com>\n\n" +
+		"   ----- Transcript of session follows -----\nmail.local: unknown user: grace\n554 <grace@example.com>... Service unavailable\n\n" +
+		"--R\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.org\n\n" +
+		"Final-Recipient: RFC822; grace@example.com\nAction: failed\nStatus: 5.5.0\n\n--R--\n"
+	if rc := ParseMessage(report).Recipients[0]; rc.Reason != ReasonUserUnknown || rc.EnhancedCode != "5.5.0" {
+		t.Errorf("report: reason %q status %q (reply %q), want userunknown 5.5.0", rc.Reason, rc.EnhancedCode, rc.Reply)
+	}
+}
