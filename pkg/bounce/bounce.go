@@ -274,6 +274,13 @@ func finish(r *Result, line, reply, text string) {
 // holds many); a DSN or a mail client's bounce is looked at paragraph by
 // paragraph, unfolded, because generators wrap long replies.
 func locateReply(r *Result, text string) (line, reply string) {
+	return locateReplyIn(r, text, true)
+}
+
+// locateReplyIn is locateReply; with anywhere false it looks only where an
+// MTA's wording or a field marks a reply as one, not at the first reply
+// code of any paragraph.
+func locateReplyIn(r *Result, text string, anywhere bool) (line, reply string) {
 	lines := strings.Split(text, "\n")
 	if len(lines) > maxLines {
 		lines = lines[:maxLines]
@@ -328,6 +335,9 @@ func locateReply(r *Result, text string) (line, reply string) {
 		return "", m[3]
 	}
 	for _, para := range paras {
+		if !anywhere {
+			break
+		}
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
 			eximContext(r, text)
 			return "", para[loc[2]:]

@@ -545,3 +545,65 @@ func TestAReplyThatKeptOnlyItsStatusCodeGivesTheStatus(t *testing.T) {
 		}
 	}
 }
+
+// A report whose delivery-status fields sit in the text (no
+// message/delivery-status part) lists several recipients: each takes its
+// own Diagnostic-Code, never another recipient's reply with the same code,
+// and a recipient without one is read from its status comment.
+func TestEachRecipientOfAReportKeepsItsOwnDiagnostic(t *testing.T) {
+	msg := `From: postmaster@relay.example.org
+Subject: Delivery Status Notification
+
+   ----- The following addresses had delivery problems -----
+<grace@example.com> (unrecoverable error)
+<ivan@example.net> (unrecoverable error)
+
+Reporting-MTA: dns; relay.example.org
+
+Final-Recipient: rfc822;grace@example.com
+Action: failed
+Status: 5.0.0 (permanent failure)
+Diagnostic-Code: smtp;  550 'grace@example.com' is not a
+ registered gateway user
+Remote-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822;judy@example.org
+Action: delayed
+Status: 4.0.0 (example.org: host name lookup failure)
+
+Final-Recipient: rfc822;ivan@example.net
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: smtp; 550 user unknown
+Remote-MTA: dns; mx.example.net
+`
+	rep := ParseMessage(msg)
+	if len(rep.Recipients) != 3 {
+		t.Fatalf("%d recipients, want 3", len(rep.Recipients))
+	}
+	for i, w := range []struct{ addr, reason, reply string }{
+		{"grace@example.com", ReasonRejected, "'grace@example.com' is not a registered gateway user"},
+		{"judy@example.org", ReasonNetworkError, ""},
+		{"ivan@example.net", ReasonUserUnknown, "user unknown"},
+	} {
+		rc := rep.Recipients[i]
+		if rc.Recipient != w.addr || rc.Reason != w.reason || rc.Reply != w.reply {
+			t.Errorf("recipient %d: %q %q reply %q, want %q %q %q", i, rc.Recipient, rc.Reason, rc.Reply, w.addr, w.reason, w.reply)
+		}
+	}
+}
+
+func TestADiagnosticIsExtendedOnlyByTheWholeOfItsOwnReply(t *testing.T) {
+	for _, tc := range []struct {
+		long, short string
+		want        bool
+	}{
+		{"550-5.7.1 Our system has detected that this message does 550-5.7.1 not meet the guidelines", "550-5.7.1 Our system has detected that this message does", true},
+		{"550 5.1.1 <grace@example.com>... User unknown", "550 5.1.1 <ivan@example.com>... User unknown", false},
+		{"451 4.3.0 Try again", "550 5.3.0 Try", false},
+	} {
+		if got := extends(tc.long, tc.short); got != tc.want {
+			t.Errorf("extends(%q, %q) = %v, want %v", tc.long, tc.short, got, tc.want)
+		}
+	}
+}

@@ -91,11 +91,13 @@ func ParseMessage(text string) Report {
 		}
 		groups = append(groups, g)
 	}
+	fieldsInText := false
 	if len(groups) == 0 {
 		// Some generators write the DSN fields into the text part.
 		for _, g := range fieldGroups(body) {
 			if g.Get("Final-Recipient") != "" || g.Get("Original-Recipient") != "" {
 				groups = append(groups, g)
+				fieldsInText = true
 			} else if g.Get("Reporting-Mta") != "" && perMsg == nil {
 				perMsg = g
 			}
@@ -106,6 +108,12 @@ func ParseMessage(text string) Report {
 	}
 
 	human := humanPart(body)
+	if fieldsInText {
+		// The fields are each recipient's own: read as text, one
+		// recipient's Diagnostic-Code would be taken for the words
+		// about another.
+		human = beforeFields(human)
+	}
 	blocks := recipientBlocks(human)
 	sessions := sendmailRecipients(human)
 	switch {
@@ -311,6 +319,18 @@ func humanPart(body string) string {
 	return body[:cut]
 }
 
+// reFieldGroupStart is the first line of an RFC 3464 field group
+// (§2.2, §2.3): the per-message fields, then one group per recipient.
+var reFieldGroupStart = lazyRegexp(`(?im)^(?:reporting-mta|original-recipient|final-recipient):`)
+
+// beforeFields cuts text at its first RFC 3464 field group.
+func beforeFields(text string) string {
+	if loc := reFieldGroupStart.FindStringIndex(text); loc != nil {
+		return text[:loc[0]]
+	}
+	return text
+}
+
 // quotedOriginal reads the header of the returned message that a
 // plain-text bounce quotes after its text (human is that text, as
 // humanPart cut it from body): the lines after the marker line, or from
@@ -414,8 +434,14 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, sessions []sessionRecipient
 	}
 	diagType, diag := typedPair(g.Get("Diagnostic-Code"))
 	status := strings.TrimSpace(g.Get("Status"))
+	statusComment := ""
 	if i := strings.IndexAny(status, " \t("); i > 0 {
-		status = status[:i]
+		status, statusComment = status[:i], strings.TrimSpace(status[i:])
+		if strings.HasPrefix(statusComment, "(") && strings.HasSuffix(statusComment, ")") {
+			statusComment = strings.TrimSpace(statusComment[1 : len(statusComment)-1])
+		} else {
+			statusComment = ""
+		}
 	}
 	mta := typedValue(firstOf(g, "Remote-Mta", "X-Postfix-Remote-Mta"))
 
@@ -441,7 +467,7 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, sessions []sessionRecipient
 		} else {
 			alt = bodyReply(&r, ctx)
 		}
-		if len(alt) > len(reply) && sameCode(alt, reply) {
+		if len(alt) > len(reply) && extends(alt, reply) {
 			reply = alt
 		} else {
 			r.ReceivingHost, r.ReceivingIP = host, ip
@@ -468,8 +494,14 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, sessions []sessionRecipient
 		r.ReceivingIP = eximHostAddr(ctx, r.ReceivingHost)
 	}
 	text := ctx
-	if diag != "" {
+	switch {
+	case diag != "":
 		text = sanitize.MultiLine(diag) + "\n\n" + ctx
+	case statusComment != "":
+		// RFC 3464 §2.3.4 allows a comment after the status code
+		// ("4.0.0 (example.net: host name lookup failure)"): without a
+		// diagnostic, it is a word about why, read with the text.
+		text = sanitize.Text(statusComment) + "\n\n" + ctx
 	}
 	finish(&r, line, reply, text)
 	if r.Stage == "" && session != nil {
@@ -638,7 +670,7 @@ func bodyReply(r *Result, ctx string) string {
 		return t
 	}
 	var tmp Result
-	if _, rep := locateReply(&tmp, ctx); rep != "" {
+	if _, rep := locateReplyIn(&tmp, ctx, false); rep != "" {
 		r.ReceivingHost, r.ReceivingIP = tmp.ReceivingHost, tmp.ReceivingIP
 		return rep
 	}
@@ -684,9 +716,15 @@ func transcriptReply(ctx string) string {
 	return strings.Join(last, " ")
 }
 
-func sameCode(a, b string) bool {
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	return len(a) >= 3 && len(b) >= 3 && a[:3] == b[:3]
+// extends says whether reply long is the whole of reply short, which a
+// DSN's Diagnostic-Code shortened (Sendmail keeps the first line of a
+// multi-line reply): the same code, and short's words at the start of
+// long's. A reply that merely has the same code may be another
+// recipient's.
+func extends(long, short string) bool {
+	lc, _, lt := normaliseReply(long)
+	sc, _, st := normaliseReply(short)
+	return lc != 0 && lc == sc && strings.HasPrefix(strings.ToLower(lt), strings.ToLower(strings.TrimSuffix(st, "…")))
 }
 
 func firstOf(h textproto.MIMEHeader, keys ...string) string {
