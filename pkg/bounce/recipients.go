@@ -137,20 +137,28 @@ func ParseMessage(text string) Report {
 		}
 	case len(sessions) > 0 && len(groups) == 0:
 		// A Sendmail transcript (old Sendmail's only record): each
-		// recipient with its own session's reply (transcript.go); a
-		// recipient listed before the transcript without a line in it
-		// is read from its own block.
-		for _, s := range sessions {
-			rep.Recipients = append(rep.Recipients, fromSession(s))
-		}
+		// recipient with its own session's reply (transcript.go), in the
+		// order of the list before the transcript where there is one; a
+		// listed recipient without a line in the transcript is read from
+		// its own block.
 		for _, b := range blocks {
 			if len(rep.Recipients) >= maxRecipients {
 				break
 			}
-			if !slices.ContainsFunc(sessions, func(s sessionRecipient) bool { return s.addr == b.addr }) {
-				rc := fromText(b.text)
-				rc.Recipient = b.addr
-				rep.Recipients = append(rep.Recipients, rc)
+			if i := slices.IndexFunc(sessions, func(s sessionRecipient) bool { return s.addr == b.addr }); i >= 0 {
+				rep.Recipients = append(rep.Recipients, fromSession(sessions[i]))
+				continue
+			}
+			rc := fromText(b.text)
+			rc.Recipient = b.addr
+			rep.Recipients = append(rep.Recipients, rc)
+		}
+		for _, s := range sessions {
+			if len(rep.Recipients) >= maxRecipients {
+				break
+			}
+			if !slices.ContainsFunc(blocks, func(b block) bool { return b.addr == s.addr }) {
+				rep.Recipients = append(rep.Recipients, fromSession(s))
 			}
 		}
 	case len(blocks) > 0:

@@ -8,16 +8,17 @@ import (
 
 // A Sendmail failure notice carries the transcript of its sessions with the
 // receiving hosts ("----- Transcript of session follows -----"). Sendmail
-// writes it as things happen (usersmtp.c reply(), err.c fmtmsg()):
+// writes it as things happen (usersmtp.c reply(), err.c fmtmsg()): when a
+// reply fails (4xx, 5xx), the host once per connection ("... while talking
+// to HOST.:" in Sendmail 8), the last command sent unless already shown,
+// and the reply; then its own lines about the recipients and hosts the
+// reply decided:
 //
-//	While talking to mx.example.org:              one line per connection, before
-//	                                              its first failing reply
-//	                                              ("... while talking to HOST.:" in
-//	                                              Sendmail 8)
-//	>>> RCPT To:<grace@example.org>               the last command sent, once
-//	<<< 550 No such user here.                    a failing reply (4xx, 5xx)
-//	550 <grace@example.org>... User unknown       Sendmail's own line for a recipient
-//	421 example.net (smtp)... Deferred: ...       Sendmail's own line for a host
+//	While talking to mx.example.org:
+//	>>> RCPT To:<grace@example.org>
+//	<<< 550 No such user here.
+//	550 <grace@example.org>... User unknown    (a recipient)
+//	421 example.net (smtp)... Deferred: ...    (a host and its mailer)
 //
 // Sendmail's own lines name what they are about before "... " (fmtmsg's
 // "TO... " prefix: a recipient in angle brackets, or a host and its

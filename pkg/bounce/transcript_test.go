@@ -232,3 +232,28 @@ func TestALocalMailersWordsAreTheRecipientsDiagnostic(t *testing.T) {
 		t.Errorf("report: reason %q status %q (reply %q), want userunknown 5.5.0", rc.Reason, rc.EnhancedCode, rc.Reply)
 	}
 }
+
+// A notice without a report that lists its recipients before the
+// transcript keeps the list's order; a listed recipient that has no line in
+// the transcript is read from its own part of the list.
+func TestASendmailNoticesRecipientListKeepsItsOrder(t *testing.T) {
+	msg := "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>\nSubject: Returned mail: see transcript for details\n\n" +
+		"   ----- The following addresses had permanent fatal errors -----\n" +
+		"<judy@example.org>\n    (reason: 552 5.2.2 Mailbox full)\n" +
+		"<grace@example.com>\n    (reason: 550 5.1.1 User unknown)\n\n" +
+		"   ----- Transcript of session follows -----\n" +
+		"... while talking to mx.example.com.:\n>>> RCPT To:<grace@example.com>\n<<< 550 5.1.1 No such user here\n" +
+		"550 5.1.1 <grace@example.com>... User unknown\n"
+	rep := ParseMessage(msg)
+	if len(rep.Recipients) != 2 {
+		t.Fatalf("%d recipients, want 2: %+v", len(rep.Recipients), rep.Recipients)
+	}
+	j, g := rep.Recipients[0], rep.Recipients[1]
+	if j.Recipient != "judy@example.org" || j.Reason != ReasonMailboxFull {
+		t.Errorf("first: %q %q, want judy@example.org mailboxfull", j.Recipient, j.Reason)
+	}
+	if g.Recipient != "grace@example.com" || g.Reason != ReasonUserUnknown || g.Stage != "RCPT" || g.ReceivingHost != "mx.example.com" {
+		t.Errorf("second: %q %q stage %q host %q, want grace@example.com userunknown after RCPT at mx.example.com",
+			g.Recipient, g.Reason, g.Stage, g.ReceivingHost)
+	}
+}
