@@ -463,25 +463,27 @@ func TestParseMessageReadsZohosErrorCodeFields(t *testing.T) {
 		status    string
 		reply     string
 		reason    string
+		action    string
 	}{
 		{"a refused mailbox, the status split by a soft line break", []string{
 			"grace@example.org Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.=",
 			"1 <grace@example.org>... User Unknown"},
-			"grace@example.org", 550, "5.1.1", "<grace@example.org>... User Unknown", ReasonUserUnknown},
+			"grace@example.org", 550, "5.1.1", "<grace@example.org>... User Unknown", ReasonUserUnknown, "failed"},
 		{"a host never reached, in a failure notice", []string{
 			"ivan@example.net Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable."},
-			"ivan@example.net", 421, "", "Host not reachable.", ReasonExpired},
+			"ivan@example.net", 421, "", "Host not reachable.", ReasonExpired, "failed"},
 		{"the warning's status line", []string{
 			"----- The following addresses had fatal errors -----",
-			"[Status: Error, Address: <ivan@example.net>, ResponseCode 421, , Host not reachable.]"},
-			"ivan@example.net", 421, "", "Host not reachable.", ReasonExpired},
+			"[Status: Error, Address: <ivan@example.net>, ResponseCode 421, , Host not reachable.]",
+			"", "Message will be retried for 4 more day(s)"},
+			"ivan@example.net", 421, "", "Host not reachable.", ReasonExpired, "delayed"},
 	} {
 		rep := ParseMessage(zohoNotice(tc.lines...))
 		rc := rep.Recipients[0]
 		if len(rep.Recipients) != 1 || rc.Recipient != tc.recipient || rc.ReplyCode != tc.code || rc.EnhancedCode != tc.status ||
-			rc.Reply != tc.reply || rc.Reason != tc.reason {
-			t.Errorf("%s: %d recipients, first %q %d %q %q %q,\n want %q %d %q %q %q", tc.name, len(rep.Recipients),
-				rc.Recipient, rc.ReplyCode, rc.EnhancedCode, rc.Reply, rc.Reason, tc.recipient, tc.code, tc.status, tc.reply, tc.reason)
+			rc.Reply != tc.reply || rc.Reason != tc.reason || rc.Action != tc.action {
+			t.Errorf("%s: %d recipients, first %q %d %q %q %q %q,\n want %q %d %q %q %q %q", tc.name, len(rep.Recipients),
+				rc.Recipient, rc.ReplyCode, rc.EnhancedCode, rc.Reply, rc.Reason, rc.Action, tc.recipient, tc.code, tc.status, tc.reply, tc.reason, tc.action)
 		}
 	}
 }

@@ -574,10 +574,25 @@ func eximHostAddr(text, host string) netip.Addr {
 
 // fromText reads the part of a plain-text bounce about one recipient.
 func fromText(text string) Recipient {
-	r := parseText(text)
-	r.Reason = finalReason(r)
-	return Recipient{Action: actionOf(r), Result: r}
+	return finalRecipient(parseText(text), text)
 }
+
+// finalRecipient is the recipient of a plain-text notice (text) whose
+// reply r is: its reason is finalReason's, and a temporary reply that
+// ended a failure notice means the sending server gave up (failed); a
+// notice that says it will go on trying is a delay notice (delayed).
+func finalRecipient(r Result, text string) Recipient {
+	reason := finalReason(r)
+	action := actionOf(r)
+	if reason != r.Reason && reason == ReasonExpired && !reStillTrying.MatchString(text[:min(len(text), maxScan)]) {
+		action = "failed"
+	}
+	r.Reason = reason
+	return Recipient{Action: action, Result: r}
+}
+
+// reStillTrying is a delay notice's word that delivery goes on.
+var reStillTrying = lazyRegexp(`(?i)will be retried|will continue trying|delivery attempts will continue|warning message only|will keep trying|still trying`)
 
 // finalReason is the reason of a recipient in a failure notice: a
 // temporary error there means the sending server stopped retrying, and

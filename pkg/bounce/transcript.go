@@ -281,6 +281,7 @@ func fromSession(s sessionRecipient) Recipient {
 	r.Reason = classify(&r, ctx)
 	// As for every plain-text notice (fromText): a temporary reply that
 	// ended a failure notice is an expiry.
-	r.Reason = finalReason(r)
-	return Recipient{Recipient: sanitize.Text(s.addr), Action: actionOf(r), Result: r}
+	rc := finalRecipient(r, ctx)
+	rc.Recipient = sanitize.Text(s.addr)
+	return rc
 }

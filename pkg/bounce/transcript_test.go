@@ -136,8 +136,10 @@ func TestASendmailNoticeThatNamesOnlyAHostTakesTheRecipientFromTheReturnedMessag
 	rep := ParseMessage(sendmailNotice(
 		"421 example.com (smtp)... Deferred: Connection timed out during user open with example.com"))
 	rc := rep.Recipients[0]
-	if len(rep.Recipients) != 1 || rc.Recipient != "grace@example.com" || rc.Reason != ReasonExpired || rc.ReplyCode != 421 {
-		t.Errorf("%d recipients, first %q %q %d, want grace@example.com expired 421", len(rep.Recipients), rc.Recipient, rc.Reason, rc.ReplyCode)
+	// The notice returned the message: Sendmail gave up (failed), its
+	// last attempt temporary.
+	if len(rep.Recipients) != 1 || rc.Recipient != "grace@example.com" || rc.Reason != ReasonExpired || rc.ReplyCode != 421 || rc.Action != "failed" {
+		t.Errorf("%d recipients, first %q %q %d %q, want grace@example.com expired 421 failed", len(rep.Recipients), rc.Recipient, rc.Reason, rc.ReplyCode, rc.Action)
 	}
 }
 
