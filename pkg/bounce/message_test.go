@@ -609,3 +609,18 @@ func TestADiagnosticIsExtendedOnlyByTheWholeOfItsOwnReply(t *testing.T) {
 		}
 	}
 }
+
+// A notice that names its recipient only in its text ("There was an error
+// delivering your mail to <a@b>.", dma's dsn.c) has that recipient, not
+// the sender's address nor a Message-ID.
+func TestARecipientNamedOnlyInTheTextIsFound(t *testing.T) {
+	msg := "From: MAILER-DAEMON <>\nTo: heidi@example.org\nSubject: Mail delivery failed\n\n" +
+		"This is the DragonFly Mail Agent at mail.example.org.\n" +
+		"> Message-Id: <e071e@mail.example.org>\n> From: <heidi@example.org>\n" +
+		"There was an error delivering your mail to <grace@example.com>.\n" +
+		"mx.example.com [192.0.2.25] did not like our RCPT TO:\n" +
+		"550 5.1.1 <grace@example.com>: Recipient address rejected: User unknown\n"
+	if rc := ParseMessage(msg).Recipients[0]; rc.Recipient != "grace@example.com" || rc.Reason != ReasonUserUnknown {
+		t.Errorf("recipient %q reason %q, want grace@example.com userunknown", rc.Recipient, rc.Reason)
+	}
+}

@@ -196,6 +196,9 @@ func ParseMessage(text string) Report {
 				}
 			}
 		}
+		if rc.Recipient == "" {
+			rc.Recipient = sanitize.Text(textRecipient(human, m))
+		}
 		rep.Recipients = append(rep.Recipients, rc)
 	}
 	if notBounce := notABounce(m, len(groups) > 0, human); notBounce != "" {
@@ -337,6 +340,45 @@ func beforeFields(text string) string {
 		return text[:loc[0]]
 	}
 	return text
+}
+
+// reBracketed is an address in angle brackets, as bounces name recipients
+// ("delivering your mail to <a@b>.", "<a@b>... User unknown").
+var reBracketed = lazyRegexp(`<([^<>\s@":]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>`)
+
+// reAddressHeader is a header line that names the sender, the bounce's
+// own recipient or a message, not the failed recipient.
+var reAddressHeader = lazyRegexp(`(?i)^(?:resent-)?(?:to|from|cc|bcc|reply-to|return-path|sender|errors-to|message-id|in-reply-to|references|content-id):`)
+
+// textRecipient is the last resort for a bounce that names its recipient
+// nowhere else: the first address in angle brackets in its text (quoting
+// "> " removed), outside the header lines that name the sender or the
+// bounce's own recipient, and other than theirs (the bounce's To, the
+// returned message's From), or "".
+func textRecipient(human string, m *message) string {
+	not := map[string]bool{}
+	if m.header != nil {
+		if a, err := mailAddress(m.header.Get("To")); err == nil {
+			not[strings.ToLower(a)] = true
+		}
+	}
+	if m.original != nil {
+		if a, err := mailAddress(m.original.Get("From")); err == nil {
+			not[strings.ToLower(a)] = true
+		}
+	}
+	for _, line := range strings.Split(human[:min(len(human), maxScan)], "\n") {
+		line = strings.TrimLeft(line, "> \t")
+		if reAddressHeader.MatchString(line) {
+			continue
+		}
+		for _, mt := range reBracketed.FindAllStringSubmatch(line, -1) {
+			if a := strings.ToLower(mt[1]); !not[a] {
+				return a
+			}
+		}
+	}
+	return ""
 }
 
 // quotedOriginal reads the header of the returned message that a
