@@ -1,6 +1,7 @@
 package bounce
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -622,5 +623,42 @@ func TestARecipientNamedOnlyInTheTextIsFound(t *testing.T) {
 		"550 5.1.1 <grace@example.com>: Recipient address rejected: User unknown\n"
 	if rc := ParseMessage(msg).Recipients[0]; rc.Recipient != "grace@example.com" || rc.Reason != ReasonUserUnknown {
 		t.Errorf("recipient %q reason %q, want grace@example.com userunknown", rc.Recipient, rc.Reason)
+	}
+}
+
+// sesMessage is a mail carrying an Amazon SES notification (JSON).
+func sesMessage(json string) string {
+	return "From: SES Notifications <no-reply@sns.example.com>\nSubject: AWS Notification Message\n\n" + json +
+		"\n--\nIf you wish to stop receiving notifications from this topic, please click the link below.\n"
+}
+
+func TestParseMessageReadsAmazonSESNotifications(t *testing.T) {
+	bounce := `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[` +
+		`{"emailAddress":"grace@example.com","action":"failed","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"},` +
+		`{"emailAddress":"ivan@example.net","action":"failed","status":"5.2.2","diagnosticCode":"smtp; 552 5.2.2 Mailbox full"}],` +
+		`"remoteMtaIp":"192.0.2.89","reportingMTA":"dsn; a1.smtp-out.example.com"},"mail":{"source":"heidi@example.org"}}`
+	// Sendmail breaks a long line into "!", a line end and a space.
+	broken := bounce[:120] + "!\n " + bounce[120:]
+	// Amazon SNS wraps the notification as a string.
+	quoted, _ := json.Marshal(bounce)
+	sns := `{"Type" : "Notification", "MessageId" : "1", "Message" : ` + string(quoted) + `}`
+	for name, msg := range map[string]string{"plain": bounce, "broken by Sendmail": broken, "wrapped by SNS": sns} {
+		rep := ParseMessage(sesMessage(msg))
+		if len(rep.Recipients) != 2 {
+			t.Errorf("%s: %d recipients, want 2", name, len(rep.Recipients))
+			continue
+		}
+		g, i := rep.Recipients[0], rep.Recipients[1]
+		if g.Recipient != "grace@example.com" || g.Reason != ReasonUserUnknown || g.ReplyCode != 550 || g.Reply != "user unknown" ||
+			g.Action != "failed" || g.ReceivingIP.String() != "192.0.2.89" {
+			t.Errorf("%s: first %q %q %d %q %q %v", name, g.Recipient, g.Reason, g.ReplyCode, g.Reply, g.Action, g.ReceivingIP)
+		}
+		if i.Recipient != "ivan@example.net" || i.Reason != ReasonMailboxFull || i.EnhancedCode != "5.2.2" {
+			t.Errorf("%s: second %q %q %q", name, i.Recipient, i.Reason, i.EnhancedCode)
+		}
+	}
+	delivery := `{"notificationType":"Delivery","delivery":{"recipients":["grace@example.com"],"smtpResponse":"250 2.6.0 Message received"}}`
+	if rc := ParseMessage(sesMessage(delivery)).Recipients[0]; rc.Recipient != "grace@example.com" || rc.Reason != ReasonDelivered || rc.Action != "delivered" {
+		t.Errorf("delivery: %q %q %q", rc.Recipient, rc.Reason, rc.Action)
 	}
 }

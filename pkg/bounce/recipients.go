@@ -103,11 +103,24 @@ func ParseMessage(text string) Report {
 			}
 		}
 	}
+	ses := false
+	if len(groups) == 0 {
+		// Amazon SES's JSON notification (ses.go).
+		var complaint bool
+		if groups, complaint = sesGroups(body); len(groups) > 0 {
+			m.feedback = m.feedback || complaint
+			ses = true
+		}
+	}
 	if perMsg != nil {
 		rep.ReportingMTA = sanitize.Text(typedValue(perMsg.Get("Reporting-Mta")))
 	}
 
 	human := humanPart(body)
+	if ses {
+		// The notification's JSON is no one's words.
+		human = ""
+	}
 	if fieldsInText {
 		// The fields are each recipient's own: read as text, one
 		// recipient's Diagnostic-Code would be taken for the words
@@ -201,7 +214,7 @@ func ParseMessage(text string) Report {
 		}
 		rep.Recipients = append(rep.Recipients, rc)
 	}
-	if notBounce := notABounce(m, len(groups) > 0, human); notBounce != "" {
+	if notBounce := notABounce(m, len(groups) > 0); notBounce != "" {
 		for i := range rep.Recipients {
 			// An abuse report is never a bounce, whatever its quoted
 			// text says; an automatic reply is read so only where
@@ -243,23 +256,18 @@ var notBounceExplanation = map[string]string{
 // RFC 3834 field: Outlook's "Automatic reply:", and the common others.
 var autoReplySubjects = []string{"automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "autoresponse"}
 
-// reSESComplaint is the JSON of Amazon SES's complaint notification (SES
-// developer guide, "Contents of notifications": notificationType Bounce,
-// Complaint or Delivery).
-var reSESComplaint = lazyRegexp(`"notificationType"\s*:\s*"Complaint"`)
-
 // notABounce says what a message without a delivery report is when it is
 // not a bounce at all: an abuse report (RFC 5965, or Amazon SES's
 // notification of a complaint, its JSON "notificationType":"Complaint")
 // or an automatic reply (RFC 3834 §5: Auto-Submitted: auto-replied).
 // Bounces themselves carry Auto-Submitted too (Postfix sets it), so a
 // message with DSN fields is never read as an automatic reply.
-func notABounce(m *message, hasDSN bool, human string) string {
+func notABounce(m *message, hasDSN bool) string {
+	if m.feedback {
+		return ReasonFeedback
+	}
 	if hasDSN || m.report || m.header == nil {
 		return ""
-	}
-	if m.feedback || reSESComplaint.MatchString(human[:min(len(human), maxScan)]) {
-		return ReasonFeedback
 	}
 	auto := strings.ToLower(strings.TrimSpace(m.header.Get("Auto-Submitted")))
 	subject := strings.ToLower(strings.TrimSpace(decodeHeader(m.header.Get("Subject"))))
