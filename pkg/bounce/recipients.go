@@ -148,7 +148,7 @@ func ParseMessage(text string) Report {
 			}
 			rep.Recipients = append(rep.Recipients, fromDSN(g, blocks, sessions, shared))
 		}
-	case len(sessions) > 0 && len(groups) == 0:
+	case len(sessions) > 0:
 		// A Sendmail transcript (old Sendmail's only record): each
 		// recipient with its own session's reply (transcript.go), in the
 		// order of the list before the transcript where there is one; a
@@ -256,12 +256,12 @@ var notBounceExplanation = map[string]string{
 // RFC 3834 field: Outlook's "Automatic reply:", and the common others.
 var autoReplySubjects = []string{"automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "autoresponse"}
 
-// notABounce says what a message without a delivery report is when it is
-// not a bounce at all: an abuse report (RFC 5965, or Amazon SES's
-// notification of a complaint, its JSON "notificationType":"Complaint")
-// or an automatic reply (RFC 3834 §5: Auto-Submitted: auto-replied).
-// Bounces themselves carry Auto-Submitted too (Postfix sets it), so a
-// message with DSN fields is never read as an automatic reply.
+// notABounce says what a message is when it is not a bounce at all: an
+// abuse report (RFC 5965, or Amazon SES's complaint notification, ses.go),
+// whatever fields it has, or, without a delivery report, an automatic
+// reply (RFC 3834 §5: Auto-Submitted: auto-replied). Bounces themselves
+// carry Auto-Submitted too (Postfix sets it), so a message with DSN fields
+// is never read as an automatic reply.
 func notABounce(m *message, hasDSN bool) string {
 	if m.feedback {
 		return ReasonFeedback
