@@ -334,10 +334,10 @@ func locateReplyIn(r *Result, text string, anywhere bool) (line, reply string) {
 		r.Stage = strings.ToUpper(m[1])
 		return "", m[3]
 	}
+	if !anywhere {
+		return "", ""
+	}
 	for _, para := range paras {
-		if !anywhere {
-			break
-		}
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
 			eximContext(r, text)
 			return "", para[loc[2]:]
@@ -398,15 +398,13 @@ var reGMXReply = lazyRegexp(`(?i)SMTP error from remote server after ([A-Z]+) co
 // zohoReply rebuilds the reply of Zoho Mail's notice ("550 5.1.1 <a@b>...
 // User Unknown", "421 Host not reachable."); empty for other text.
 func zohoReply(text string) string {
-	m := reZohoErrorCode.FindStringSubmatch(text)
-	if m == nil {
-		m = reZohoResponseCode.FindStringSubmatch(text)
-		if m == nil {
-			return ""
-		}
-		m = []string{m[0], m[1], strings.TrimSpace(m[2] + " " + strings.TrimLeft(m[3], ", "))}
+	if m := reZohoErrorCode.FindStringSubmatch(text); m != nil {
+		return unfold(m[1] + " " + strings.TrimLeft(m[2], ", "))
 	}
-	return strings.TrimSpace(m[1] + " " + strings.TrimLeft(m[2], ", "))
+	if m := reZohoResponseCode.FindStringSubmatch(text); m != nil {
+		return unfold(m[1] + " " + m[2] + " " + strings.TrimLeft(m[3], ", "))
+	}
+	return ""
 }
 
 // Exim's bounce text names the receiving host on its own line, "host
