@@ -340,7 +340,9 @@ func locateReplyIn(r *Result, text string, anywhere bool) (line, reply string) {
 	for _, para := range paras {
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
 			eximContext(r, text)
-			return "", para[loc[2]:]
+			// A reply quoted in parentheses ends before their close:
+			// Sendmail's "(reason: 550 5.2.2 Mailbox full)".
+			return "", trimLogParen(para[loc[2]:])
 		}
 	}
 	return "", ""
@@ -457,7 +459,8 @@ func eximLogBreaks(text string) string {
 const maxLines = 20000
 
 // trimLogParen drops the ")" that closes Postfix's "status=bounced (...)"
-// when the reply itself does not open it.
+// (or another parenthesis quoting a reply) when the reply itself does not
+// open it.
 func trimLogParen(s string) string {
 	s = strings.TrimSpace(s)
 	if strings.HasSuffix(s, ")") && strings.Count(s, ")") > strings.Count(s, "(") {

@@ -251,8 +251,10 @@ func TestASendmailNoticesRecipientListKeepsItsOrder(t *testing.T) {
 		t.Fatalf("%d recipients, want 2: %+v", len(rep.Recipients), rep.Recipients)
 	}
 	j, g := rep.Recipients[0], rep.Recipients[1]
-	if j.Recipient != "judy@example.org" || j.Reason != ReasonMailboxFull {
-		t.Errorf("first: %q %q, want judy@example.org mailboxfull", j.Recipient, j.Reason)
+	// The reply quoted in "(reason: ...)" ends before the parenthesis
+	// closes.
+	if j.Recipient != "judy@example.org" || j.Reason != ReasonMailboxFull || j.Reply != "Mailbox full" {
+		t.Errorf("first: %q %q reply %q, want judy@example.org mailboxfull \"Mailbox full\"", j.Recipient, j.Reason, j.Reply)
 	}
 	if g.Recipient != "grace@example.com" || g.Reason != ReasonUserUnknown || g.Stage != "RCPT" || g.ReceivingHost != "mx.example.com" {
 		t.Errorf("second: %q %q stage %q host %q, want grace@example.com userunknown after RCPT at mx.example.com",
