@@ -551,7 +551,12 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 	}
 	body = " " + unfold(body) + " "
 	for _, p := range prefixes {
-		body = strings.ReplaceAll(body, " "+p+" ", " ")
+		// Until none is left: an empty continuation line leaves two
+		// prefixes in a row ("550-5.7.26 550-5.7.26 Authentication"),
+		// which share the space between them.
+		for strings.Contains(body, " "+p+" ") {
+			body = strings.ReplaceAll(body, " "+p+" ", " ")
+		}
 	}
 	return code, enhanced, clip(unfold(body))
 }

@@ -361,3 +361,10 @@ func TestParseBoundsItsInputAndItsReply(t *testing.T) {
 		t.Errorf("reply is %d bytes, want at most %d", len(r.Reply), maxReply)
 	}
 }
+
+func TestParseRemovesTheCodesOfEmptyContinuationLines(t *testing.T) {
+	r := Parse("550-5.7.26 This mail has been blocked. 550-5.7.26 550-5.7.26 Authentication results: 550-5.7.26 550-5.7.26 550 5.7.26 More")
+	if r.Reply != "This mail has been blocked. Authentication results: More" {
+		t.Errorf("reply %q", r.Reply)
+	}
+}
