@@ -545,7 +545,7 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 	}
 	// Remove the later lines' prefixes, with or without the enhanced code.
 	c := reply[loc[2]:loc[3]]
-	prefixes := []string{c + "-", c + " "}
+	prefixes := []string{c + "-", c}
 	if enhanced != "" {
 		prefixes = []string{c + "-" + enhanced, c + " " + enhanced, c + "-"}
 	}
@@ -558,7 +558,17 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 			body = strings.ReplaceAll(body, " "+p+" ", " ")
 		}
 	}
-	return code, enhanced, clip(unfold(body))
+	// A continuation line without a space after its code ("550-Reason:").
+	body = strings.ReplaceAll(body, " "+c+"-", " ")
+	body = unfold(body)
+	if enhanced == "" {
+		// The code written twice before the status ("554 554 5.7.0
+		// Header error", as Gmail quotes another server's reply).
+		if m := reLeadingStatus.FindStringSubmatch(body); m != nil && !strings.HasPrefix(body[len(m[0]):], "- ") {
+			enhanced, body = m[1], body[len(m[0]):]
+		}
+	}
+	return code, enhanced, clip(body)
 }
 
 // reLeadingStatus is an enhanced status code (RFC 3463) that starts a
