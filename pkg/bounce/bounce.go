@@ -274,6 +274,13 @@ func finish(r *Result, line, reply, text string) {
 // holds many); a DSN or a mail client's bounce is looked at paragraph by
 // paragraph, unfolded, because generators wrap long replies.
 func locateReply(r *Result, text string) (line, reply string) {
+	return locateReplyIn(r, text, true)
+}
+
+// locateReplyIn is locateReply; with anywhere false it looks only where an
+// MTA's wording or a field marks a reply as one, not at the first reply
+// code of any paragraph.
+func locateReplyIn(r *Result, text string, anywhere bool) (line, reply string) {
 	lines := strings.Split(text, "\n")
 	if len(lines) > maxLines {
 		lines = lines[:maxLines]
@@ -319,10 +326,23 @@ func locateReply(r *Result, text string) (line, reply string) {
 		r.Stage = cmd
 		return "", reply
 	}
+	if reply := zohoReply(text); reply != "" {
+		return "", reply
+	}
+	if m := reGMXReply.FindStringSubmatch(text); m != nil {
+		r.ReceivingHost = strings.ToLower(m[2])
+		r.Stage = strings.ToUpper(m[1])
+		return "", m[3]
+	}
+	if !anywhere {
+		return "", ""
+	}
 	for _, para := range paras {
 		if loc := reReply.FindStringSubmatchIndex(para); loc != nil {
 			eximContext(r, text)
-			return "", para[loc[2]:]
+			// A reply quoted in parentheses ends before their close:
+			// Sendmail's "(reason: 550 5.2.2 Mailbox full)".
+			return "", trimLogParen(para[loc[2]:])
 		}
 	}
 	return "", ""
@@ -360,6 +380,33 @@ func chatFailure(text string) (reply, command string) {
 	// A multi-line refusal cut off before its last line (a truncated
 	// transcript) is still the refusal.
 	return strings.Join(lines, " "), last
+}
+
+// Zoho Mail's failure notice writes the reply code and the rest of the
+// reply as two ERROR_CODE fields after the recipient ("a@b Invalid
+// Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <a@b>... User Unknown"), its
+// warning as "[Status: Error, Address: <a@b>, ResponseCode 421, , Host not
+// reachable.]": neither puts the code where a reply starts.
+var (
+	reZohoErrorCode    = lazyRegexp(`ERROR_CODE :([2-5]\d\d), ERROR_CODE :[ ]?([^\n]*)`)
+	reZohoResponseCode = lazyRegexp(`ResponseCode ([2-5]\d\d), ([245]\.\d{1,3}\.\d{1,3})?,? ?([^\]\n]*)`)
+)
+
+// GMX writes Exim's wording with the host on a line of its own and the
+// reply often without its code: "SMTP error from remote server after RCPT
+// command:\nhost: mx.example.org\n5.2.2 <a@b>... Mailbox Full".
+var reGMXReply = lazyRegexp(`(?i)SMTP error from remote server after ([A-Z]+) command:\s*\nhost: ([A-Za-z0-9._-]+)\n((?:[2-5]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3} )[^\n]*)`)
+
+// zohoReply rebuilds the reply of Zoho Mail's notice ("550 5.1.1 <a@b>...
+// User Unknown", "421 Host not reachable."); empty for other text.
+func zohoReply(text string) string {
+	if m := reZohoErrorCode.FindStringSubmatch(text); m != nil {
+		return unfold(m[1] + " " + strings.TrimLeft(m[2], ", "))
+	}
+	if m := reZohoResponseCode.FindStringSubmatch(text); m != nil {
+		return unfold(m[1] + " " + m[2] + " " + strings.TrimLeft(m[3], ", "))
+	}
+	return ""
 }
 
 // Exim's bounce text names the receiving host on its own line, "host
@@ -412,7 +459,8 @@ func eximLogBreaks(text string) string {
 const maxLines = 20000
 
 // trimLogParen drops the ")" that closes Postfix's "status=bounced (...)"
-// when the reply itself does not open it.
+// (or another parenthesis quoting a reply) when the reply itself does not
+// open it.
 func trimLogParen(s string) string {
 	s = strings.TrimSpace(s)
 	if strings.HasSuffix(s, ")") && strings.Count(s, ")") > strings.Count(s, "(") {
@@ -477,7 +525,14 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 	reply = strings.TrimSpace(reply)
 	loc := reReply.FindStringSubmatchIndex(reply)
 	if loc == nil || loc[0] > 0 && strings.TrimSpace(reply[:loc[2]]) != "" {
-		// No leading code: free text (a connect error, a DSN without codes).
+		// No leading code: free text (a connect error, a DSN without
+		// codes), or a reply that kept only its enhanced status code
+		// ("5.2.2 <a@b>... Mailbox Full", as GMX quotes it). A status
+		// followed by " - " is a relay's own category before the
+		// reply it quotes (reRelayWrapper), and stays in the text.
+		if m := reLeadingStatus.FindStringSubmatch(reply); m != nil && !strings.HasPrefix(reply[len(m[0]):], "- ") {
+			return 0, m[1], clip(unfold(reply[len(m[0]):]))
+		}
 		return 0, "", clip(reply)
 	}
 	code, _ = strconv.Atoi(reply[loc[2]:loc[3]])
@@ -490,16 +545,35 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 	}
 	// Remove the later lines' prefixes, with or without the enhanced code.
 	c := reply[loc[2]:loc[3]]
-	prefixes := []string{c + "-", c + " "}
+	prefixes := []string{c + "-", c}
 	if enhanced != "" {
 		prefixes = []string{c + "-" + enhanced, c + " " + enhanced, c + "-"}
 	}
 	body = " " + unfold(body) + " "
 	for _, p := range prefixes {
-		body = strings.ReplaceAll(body, " "+p+" ", " ")
+		// Until none is left: an empty continuation line leaves two
+		// prefixes in a row ("550-5.7.26 550-5.7.26 Authentication"),
+		// which share the space between them.
+		for strings.Contains(body, " "+p+" ") {
+			body = strings.ReplaceAll(body, " "+p+" ", " ")
+		}
 	}
-	return code, enhanced, clip(unfold(body))
+	// A continuation line without a space after its code ("550-Reason:").
+	body = strings.ReplaceAll(body, " "+c+"-", " ")
+	body = unfold(body)
+	if enhanced == "" {
+		// The code written twice before the status ("554 554 5.7.0
+		// Header error", as Gmail quotes another server's reply).
+		if m := reLeadingStatus.FindStringSubmatch(body); m != nil && !strings.HasPrefix(body[len(m[0]):], "- ") {
+			enhanced, body = m[1], body[len(m[0]):]
+		}
+	}
+	return code, enhanced, clip(body)
 }
+
+// reLeadingStatus is an enhanced status code (RFC 3463) that starts a
+// reply in place of the reply code.
+var reLeadingStatus = lazyRegexp(`^([245]\.\d{1,3}\.\d{1,3}) +`)
 
 func clip(s string) string {
 	if len(s) <= maxReply {

@@ -361,3 +361,25 @@ func TestParseBoundsItsInputAndItsReply(t *testing.T) {
 		t.Errorf("reply is %d bytes, want at most %d", len(r.Reply), maxReply)
 	}
 }
+
+func TestParseRemovesTheCodesOfEmptyContinuationLines(t *testing.T) {
+	r := Parse("550-5.7.26 This mail has been blocked. 550-5.7.26 550-5.7.26 Authentication results: 550-5.7.26 550-5.7.26 550 5.7.26 More")
+	if r.Reply != "This mail has been blocked. Authentication results: More" {
+		t.Errorf("reply %q", r.Reply)
+	}
+}
+
+func TestParseRemovesContinuationCodesWithoutAnEnhancedCode(t *testing.T) {
+	r := Parse("554-mx.example.com Service not available 554-No SMTP service 554-Bad DNS PTR resource record. 554 See the postmaster page")
+	if r.Reply != "mx.example.com Service not available No SMTP service Bad DNS PTR resource record. See the postmaster page" {
+		t.Errorf("reply %q", r.Reply)
+	}
+}
+
+func TestParseReadsTheStatusAfterACodeWrittenTwice(t *testing.T) {
+	// Gmail quotes another server's reply as "554 554 5.7.0 ...".
+	r := Parse("The error that the other server returned was: 554 554 5.7.0 Header error (state 18).")
+	if r.ReplyCode != 554 || r.EnhancedCode != "5.7.0" || r.Reply != "Header error (state 18)." {
+		t.Errorf("code %d status %q reply %q", r.ReplyCode, r.EnhancedCode, r.Reply)
+	}
+}

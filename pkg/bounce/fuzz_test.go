@@ -47,9 +47,10 @@ func FuzzParse(f *testing.F) {
 
 // FuzzParseMessage holds ParseMessage to the same promises on whole
 // messages, for every recipient: at least one result, bounded, clean text,
-// a reason always named. Seeds: the test messages of message_test.go.
+// a reason always named. Seeds: the test messages of message_test.go and
+// transcript_test.go.
 func FuzzParseMessage(f *testing.F) {
-	for _, m := range []string{postfixReport, sendmailTruncated, qmailBounce, eximBounce, office365Bounce} {
+	for _, m := range []string{postfixReport, sendmailTruncated, qmailBounce, eximBounce, office365Bounce, oldSendmailNotice} {
 		f.Add(m)
 	}
 	f.Fuzz(func(t *testing.T, text string) {

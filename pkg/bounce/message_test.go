@@ -1,6 +1,7 @@
 package bounce
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -440,5 +441,224 @@ func TestEximHostAddrFindsTheHostOfALaterRecipient(t *testing.T) {
 	}
 	if got := eximHostAddr(b.String(), "mx7.example.com").String(); got != "192.0.2.57" {
 		t.Errorf("mx7: %s, want 192.0.2.57", got)
+	}
+}
+
+// zohoNotice is Zoho Mail's failure notice: the reply code and the rest of
+// the reply in two ERROR_CODE fields after each recipient,
+// quoted-printable with a soft line break inside the status code.
+func zohoNotice(lines ...string) string {
+	return "From: Mail Delivery System <mailer-daemon@mail.example.com>\nSubject: Undelivered Mail Returned to Sender\n" +
+		"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"z1\"\n\n--z1\n" +
+		"Content-Type: text/plain; charset=\"UTF-8\"\nContent-Transfer-Encoding: quoted-printable\n\n" +
+		"This message was created automatically by mail delivery software.\nA message that you sent could not be delivered to one or more of its recip=\nients. This is a permanent error.=20\n\n" +
+		strings.Join(lines, "\n") + "\n\n\nReceived:from mail.example.com by mx.example.com\nFrom:heidi@example.com\nTo:<grace@example.org>\nSubject:hello\n--z1--\n"
+}
+
+func TestParseMessageReadsZohosErrorCodeFields(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		lines     []string
+		recipient string
+		code      int
+		status    string
+		reply     string
+		reason    string
+		action    string
+	}{
+		{"a refused mailbox, the status split by a soft line break", []string{
+			"grace@example.org Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.=",
+			"1 <grace@example.org>... User Unknown"},
+			"grace@example.org", 550, "5.1.1", "<grace@example.org>... User Unknown", ReasonUserUnknown, "failed"},
+		{"a host never reached, in a failure notice", []string{
+			"ivan@example.net Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable."},
+			"ivan@example.net", 421, "", "Host not reachable.", ReasonExpired, "failed"},
+		{"the warning's status line", []string{
+			"----- The following addresses had fatal errors -----",
+			"[Status: Error, Address: <ivan@example.net>, ResponseCode 421, , Host not reachable.]",
+			"", "Message will be retried for 4 more day(s)"},
+			"ivan@example.net", 421, "", "Host not reachable.", ReasonExpired, "delayed"},
+	} {
+		rep := ParseMessage(zohoNotice(tc.lines...))
+		rc := rep.Recipients[0]
+		if len(rep.Recipients) != 1 || rc.Recipient != tc.recipient || rc.ReplyCode != tc.code || rc.EnhancedCode != tc.status ||
+			rc.Reply != tc.reply || rc.Reason != tc.reason || rc.Action != tc.action {
+			t.Errorf("%s: %d recipients, first %q %d %q %q %q %q,\n want %q %d %q %q %q %q", tc.name, len(rep.Recipients),
+				rc.Recipient, rc.ReplyCode, rc.EnhancedCode, rc.Reply, rc.Reason, rc.Action, tc.recipient, tc.code, tc.status, tc.reply, tc.reason, tc.action)
+		}
+	}
+}
+
+// GMX names each recipient in quotes and writes Exim's wording with the
+// host on its own line and the reply without its code.
+const gmxNotice = `From: "Mail Delivery System" <mailer-daemon@gmx.example.net>
+Subject: Mail delivery failed: returning message to sender
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of
+its recipients. This is a permanent error. The following address
+failed:
+
+"grace@example.org":
+SMTP error from remote server after RCPT command:
+host: mx.example.org
+5.1.1 <grace@example.org>... User Unknown
+"ivan@example.org":
+SMTP error from remote server after RCPT command:
+host: mx.example.org
+5.2.2 <ivan@example.org>... Mailbox Full
+
+--- The header of the original message is following. ---
+
+From: heidi@example.com
+To: grace@example.org, ivan@example.org
+Subject: hello
+`
+
+func TestParseMessageReadsGMXsQuotedRecipientsAndCodelessReplies(t *testing.T) {
+	rep := ParseMessage(gmxNotice)
+	if len(rep.Recipients) != 2 {
+		t.Fatalf("%d recipients, want 2: %+v", len(rep.Recipients), rep.Recipients)
+	}
+	for i, w := range []struct{ addr, status, reason, reply string }{
+		{"grace@example.org", "5.1.1", ReasonUserUnknown, "<grace@example.org>... User Unknown"},
+		{"ivan@example.org", "5.2.2", ReasonMailboxFull, "<ivan@example.org>... Mailbox Full"},
+	} {
+		rc := rep.Recipients[i]
+		if rc.Recipient != w.addr || rc.EnhancedCode != w.status || rc.Reason != w.reason || rc.Reply != w.reply ||
+			rc.Stage != "RCPT" || rc.ReceivingHost != "mx.example.org" || !rc.Permanent || rc.Action != "failed" {
+			t.Errorf("recipient %d: %q %q %q %q stage %q host %q permanent %v action %q, want %q %q %q %q after RCPT at mx.example.org",
+				i, rc.Recipient, rc.EnhancedCode, rc.Reason, rc.Reply, rc.Stage, rc.ReceivingHost, rc.Permanent, rc.Action,
+				w.addr, w.status, w.reason, w.reply)
+		}
+	}
+}
+
+func TestAReplyThatKeptOnlyItsStatusCodeGivesTheStatus(t *testing.T) {
+	for _, tc := range []struct{ reply, status, text string }{
+		{"5.2.2 <grace@example.org>... Mailbox Full", "5.2.2", "<grace@example.org>... Mailbox Full"},
+		// A relay's category before the reply it quotes is not the
+		// reply's status.
+		{"5.1.0 - Unknown address error 550-'5.7.1 Access denied'", "", "5.1.0 - Unknown address error 550-'5.7.1 Access denied'"},
+		{"550 5.1.1 User unknown", "5.1.1", "User unknown"},
+	} {
+		if _, status, text := normaliseReply(tc.reply); status != tc.status || text != tc.text {
+			t.Errorf("%q: status %q text %q, want %q %q", tc.reply, status, text, tc.status, tc.text)
+		}
+	}
+}
+
+// A report whose delivery-status fields sit in the text (no
+// message/delivery-status part) lists several recipients: each takes its
+// own Diagnostic-Code, never another recipient's reply with the same code,
+// and a recipient without one is read from its status comment.
+func TestEachRecipientOfAReportKeepsItsOwnDiagnostic(t *testing.T) {
+	msg := `From: postmaster@relay.example.org
+Subject: Delivery Status Notification
+
+   ----- The following addresses had delivery problems -----
+<grace@example.com> (unrecoverable error)
+<ivan@example.net> (unrecoverable error)
+
+Reporting-MTA: dns; relay.example.org
+
+Final-Recipient: rfc822;grace@example.com
+Action: failed
+Status: 5.0.0 (permanent failure)
+Diagnostic-Code: smtp;  550 'grace@example.com' is not a
+ registered gateway user
+Remote-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822;judy@example.org
+Action: delayed
+Status: 4.0.0 (example.org: host name lookup failure)
+
+Final-Recipient: rfc822;ivan@example.net
+Action: failed
+Status: 5.0.0
+Diagnostic-Code: smtp; 550 user unknown
+Remote-MTA: dns; mx.example.net
+`
+	rep := ParseMessage(msg)
+	if len(rep.Recipients) != 3 {
+		t.Fatalf("%d recipients, want 3", len(rep.Recipients))
+	}
+	for i, w := range []struct{ addr, reason, reply string }{
+		{"grace@example.com", ReasonRejected, "'grace@example.com' is not a registered gateway user"},
+		{"judy@example.org", ReasonNetworkError, ""},
+		{"ivan@example.net", ReasonUserUnknown, "user unknown"},
+	} {
+		rc := rep.Recipients[i]
+		if rc.Recipient != w.addr || rc.Reason != w.reason || rc.Reply != w.reply {
+			t.Errorf("recipient %d: %q %q reply %q, want %q %q %q", i, rc.Recipient, rc.Reason, rc.Reply, w.addr, w.reason, w.reply)
+		}
+	}
+}
+
+func TestADiagnosticIsExtendedOnlyByTheWholeOfItsOwnReply(t *testing.T) {
+	for _, tc := range []struct {
+		long, short string
+		want        bool
+	}{
+		{"550-5.7.1 Our system has detected that this message does 550-5.7.1 not meet the guidelines", "550-5.7.1 Our system has detected that this message does", true},
+		{"550 5.1.1 <grace@example.com>... User unknown", "550 5.1.1 <ivan@example.com>... User unknown", false},
+		{"451 4.3.0 Try again", "550 5.3.0 Try", false},
+	} {
+		if got := extends(tc.long, tc.short); got != tc.want {
+			t.Errorf("extends(%q, %q) = %v, want %v", tc.long, tc.short, got, tc.want)
+		}
+	}
+}
+
+// A notice that names its recipient only in its text ("There was an error
+// delivering your mail to <a@b>.", dma's dsn.c) has that recipient, not
+// the sender's address nor a Message-ID.
+func TestARecipientNamedOnlyInTheTextIsFound(t *testing.T) {
+	msg := "From: MAILER-DAEMON <>\nTo: heidi@example.org\nSubject: Mail delivery failed\n\n" +
+		"This is the DragonFly Mail Agent at mail.example.org.\n" +
+		"> Message-Id: <e071e@mail.example.org>\n> From: <heidi@example.org>\n" +
+		"There was an error delivering your mail to <grace@example.com>.\n" +
+		"mx.example.com [192.0.2.25] did not like our RCPT TO:\n" +
+		"550 5.1.1 <grace@example.com>: Recipient address rejected: User unknown\n"
+	if rc := ParseMessage(msg).Recipients[0]; rc.Recipient != "grace@example.com" || rc.Reason != ReasonUserUnknown {
+		t.Errorf("recipient %q reason %q, want grace@example.com userunknown", rc.Recipient, rc.Reason)
+	}
+}
+
+// sesMessage is a mail carrying an Amazon SES notification (JSON).
+func sesMessage(json string) string {
+	return "From: SES Notifications <no-reply@sns.example.com>\nSubject: AWS Notification Message\n\n" + json +
+		"\n--\nIf you wish to stop receiving notifications from this topic, please click the link below.\n"
+}
+
+func TestParseMessageReadsAmazonSESNotifications(t *testing.T) {
+	bounce := `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[` +
+		`{"emailAddress":"grace@example.com","action":"failed","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"},` +
+		`{"emailAddress":"ivan@example.net","action":"failed","status":"5.2.2","diagnosticCode":"smtp; 552 5.2.2 Mailbox full"}],` +
+		`"remoteMtaIp":"192.0.2.89","reportingMTA":"dsn; a1.smtp-out.example.com"},"mail":{"source":"heidi@example.org"}}`
+	// Sendmail breaks a long line into "!", a line end and a space.
+	broken := bounce[:120] + "!\n " + bounce[120:]
+	// Amazon SNS wraps the notification as a string.
+	quoted, _ := json.Marshal(bounce)
+	sns := `{"Type" : "Notification", "MessageId" : "1", "Message" : ` + string(quoted) + `}`
+	for name, msg := range map[string]string{"plain": bounce, "broken by Sendmail": broken, "wrapped by SNS": sns} {
+		rep := ParseMessage(sesMessage(msg))
+		if len(rep.Recipients) != 2 {
+			t.Errorf("%s: %d recipients, want 2", name, len(rep.Recipients))
+			continue
+		}
+		g, i := rep.Recipients[0], rep.Recipients[1]
+		if g.Recipient != "grace@example.com" || g.Reason != ReasonUserUnknown || g.ReplyCode != 550 || g.Reply != "user unknown" ||
+			g.Action != "failed" || g.ReceivingIP.String() != "192.0.2.89" {
+			t.Errorf("%s: first %q %q %d %q %q %v", name, g.Recipient, g.Reason, g.ReplyCode, g.Reply, g.Action, g.ReceivingIP)
+		}
+		if i.Recipient != "ivan@example.net" || i.Reason != ReasonMailboxFull || i.EnhancedCode != "5.2.2" {
+			t.Errorf("%s: second %q %q %q", name, i.Recipient, i.Reason, i.EnhancedCode)
+		}
+	}
+	delivery := `{"notificationType":"Delivery","delivery":{"recipients":["grace@example.com"],"smtpResponse":"250 2.6.0 Message received"}}`
+	if rc := ParseMessage(sesMessage(delivery)).Recipients[0]; rc.Recipient != "grace@example.com" || rc.Reason != ReasonDelivered || rc.Action != "delivered" {
+		t.Errorf("delivery: %q %q %q", rc.Recipient, rc.Reason, rc.Action)
 	}
 }

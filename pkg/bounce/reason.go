@@ -159,7 +159,7 @@ var families = []family{
 		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`, `will continue trying`)},
 	{ReasonMailerError, phrases(
 		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
-		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `mail.local`, `exited with status`)},
+		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `exited with status`)},
 	{ReasonHasMoved, phrases(`user has moved`, `mailbox has moved`, `has moved to`, `address has changed`)},
 	// The client itself is an open relay (a receiver refusing it), not a
 	// relay request refused.
@@ -311,7 +311,8 @@ var families = []family{
 		`connection refused`, `connection timed out`, `timed out`, `network is unreachable`, `no route to host`,
 		`lost connection`, `connection reset`, `connection closed`, `mail loop`, `routing loop`, `too many hops`,
 		`hop count`, `loops back to myself`, `dns lookup`, `name server`, `could not connect`, `unable to connect`,
-		`connection dropped`, `conversation with`, `host unreachable`, `network error`, `loop detected`,
+		`connection dropped`, `conversation with`, `host unreachable`, `host (?:is )?(?:not reachable|unreachable)`,
+		`network error`, `loop detected`,
 		`temporary dns`)},
 	{ReasonSystemError, phrases(
 		`system error`, `internal error`, `server error`, `local error`, `configuration error`,

@@ -166,8 +166,8 @@ func TestTheSubjectNamesTheReasonWhenTheBodyDoesNot(t *testing.T) {
 	}
 }
 
-// Messages that are not bounces say so: an abuse report (RFC 5965) and an
-// automatic reply (RFC 3834). Bounces carry Auto-Submitted too, and stay
+// Messages that are not bounces say so: an abuse report (RFC 5965, or
+// Amazon SES's complaint notification) and an automatic reply (RFC 3834). Bounces carry Auto-Submitted too, and stay
 // bounces.
 func TestAbuseReportsAndAutomaticRepliesAreNotReadAsBounces(t *testing.T) {
 	arf := "From: abuse@example.net\nSubject: Abuse report\n" +
@@ -182,8 +182,12 @@ func TestAbuseReportsAndAutomaticRepliesAreNotReadAsBounces(t *testing.T) {
 	postfix := "From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\nAuto-Submitted: auto-replied\n" +
 		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\n\n" +
 		"--P\nContent-Type: text/plain\n\n--- Delivery report unavailable ---\n\n--P--\n"
+	ses := "From: SES Notifications <no-reply@sns.example.com>\nSubject: AWS Notification Message\n\n" +
+		`{"notificationType":"Complaint","complaint":{"complainedRecipients":[{"emailAddress":"grace@example.com"}],` +
+		`"complaintFeedbackType":"abuse"},"mail":{"source":"heidi@example.org","destination":["grace@example.com"]}}` + "\n"
 	for _, tc := range []struct{ name, msg, reason string }{
 		{"ARF report", arf, ReasonFeedback},
+		{"Amazon SES complaint notification", ses, ReasonFeedback},
 		{"RFC 3834 auto-reply", away, ReasonVacation},
 		{"Outlook's automatic reply", outlook, ReasonVacation},
 		{"Exim bounce with Auto-Submitted", exim, ReasonMailboxFull},
@@ -404,5 +408,22 @@ func TestATruncatedMultiLineRefusalInTheTranscriptIsStillTheFailure(t *testing.T
 	reply, command := chatFailure(text)
 	if !strings.HasPrefix(reply, "550-5.7.1 The sending address") || !strings.Contains(reply, "Publish one") || command != "RCPT" {
 		t.Errorf("reply %q after %q, want both 550 lines after RCPT", reply, command)
+	}
+}
+
+// A temporary failure that ended a failure notice is an expiry when the
+// host could not be reached at all (Sisimai's expired: "delivery time has
+// expired due to a connection failure"); a DNS failure or a connection
+// lost mid-session stays a network error.
+func TestAnUnreachableHostInAFailureNoticeIsAnExpiry(t *testing.T) {
+	for _, tc := range []struct{ name, text, reason string }{
+		{"not reachable", "<grace@example.com>:\n421 Host not reachable.", ReasonExpired},
+		{"timed out", "<grace@example.com>:\n421 4.4.1 Connection timed out", ReasonExpired},
+		{"DNS failure", "<grace@example.com>:\n451 4.4.3 DNS Error: lookup failure for example.com", ReasonNetworkError},
+		{"lost connection", "<grace@example.com>:\n421 4.4.2 lost connection with mx.example.com[192.0.2.88] while performing the HELO handshake", ReasonNetworkError},
+	} {
+		if rc := ParseMessage(tc.text).Recipients[0]; rc.Reason != tc.reason {
+			t.Errorf("%s: reason %q (reply %q), want %q", tc.name, rc.Reason, rc.Reply, tc.reason)
+		}
 	}
 }

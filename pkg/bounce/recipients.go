@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/textproto"
+	"slices"
 	"strings"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
@@ -90,14 +91,25 @@ func ParseMessage(text string) Report {
 		}
 		groups = append(groups, g)
 	}
+	fieldsInText := false
 	if len(groups) == 0 {
 		// Some generators write the DSN fields into the text part.
 		for _, g := range fieldGroups(body) {
 			if g.Get("Final-Recipient") != "" || g.Get("Original-Recipient") != "" {
 				groups = append(groups, g)
+				fieldsInText = true
 			} else if g.Get("Reporting-Mta") != "" && perMsg == nil {
 				perMsg = g
 			}
+		}
+	}
+	ses := false
+	if len(groups) == 0 {
+		// Amazon SES's JSON notification (ses.go).
+		var complaint bool
+		if groups, complaint = sesGroups(body); len(groups) > 0 {
+			m.feedback = m.feedback || complaint
+			ses = true
 		}
 	}
 	if perMsg != nil {
@@ -105,7 +117,18 @@ func ParseMessage(text string) Report {
 	}
 
 	human := humanPart(body)
+	if ses {
+		// The notification's JSON is no one's words.
+		human = ""
+	}
+	if fieldsInText {
+		// The fields are each recipient's own: read as text, one
+		// recipient's Diagnostic-Code would be taken for the words
+		// about another.
+		human = beforeFields(human)
+	}
 	blocks := recipientBlocks(human)
+	sessions := sendmailRecipients(human)
 	switch {
 	case len(groups) > 0:
 		shared := human
@@ -123,7 +146,33 @@ func ParseMessage(text string) Report {
 				// have the same text read again for every one of them.
 				shared = ""
 			}
-			rep.Recipients = append(rep.Recipients, fromDSN(g, blocks, shared))
+			rep.Recipients = append(rep.Recipients, fromDSN(g, blocks, sessions, shared))
+		}
+	case len(sessions) > 0:
+		// A Sendmail transcript (old Sendmail's only record): each
+		// recipient with its own session's reply (transcript.go), in the
+		// order of the list before the transcript where there is one; a
+		// listed recipient without a line in the transcript is read from
+		// its own block.
+		for _, b := range blocks {
+			if len(rep.Recipients) >= maxRecipients {
+				break
+			}
+			if i := slices.IndexFunc(sessions, func(s sessionRecipient) bool { return s.addr == b.addr }); i >= 0 {
+				rep.Recipients = append(rep.Recipients, fromSession(sessions[i]))
+				continue
+			}
+			rc := fromText(b.text)
+			rc.Recipient = b.addr
+			rep.Recipients = append(rep.Recipients, rc)
+		}
+		for _, s := range sessions {
+			if len(rep.Recipients) >= maxRecipients {
+				break
+			}
+			if !slices.ContainsFunc(blocks, func(b block) bool { return b.addr == s.addr }) {
+				rep.Recipients = append(rep.Recipients, fromSession(s))
+			}
 		}
 	case len(blocks) > 0:
 		for i, b := range blocks {
@@ -149,6 +198,19 @@ func ParseMessage(text string) Report {
 			if mt := reLogTo.FindStringSubmatch(human[:min(len(human), maxScan)]); mt != nil {
 				rc.Recipient = sanitize.Text(strings.ToLower(mt[1]))
 			}
+		}
+		if rc.Recipient == "" {
+			// A plain-text notice that names no recipient (Sendmail's
+			// "Deferred" line names the host only) still quotes the
+			// returned message: its To is the recipient.
+			if h := quotedOriginal(body, human); h != nil {
+				if a, err := mailAddress(h.Get("To")); err == nil {
+					rc.Recipient = sanitize.Text(strings.ToLower(a))
+				}
+			}
+		}
+		if rc.Recipient == "" {
+			rc.Recipient = sanitize.Text(textRecipient(human, m))
 		}
 		rep.Recipients = append(rep.Recipients, rc)
 	}
@@ -194,17 +256,18 @@ var notBounceExplanation = map[string]string{
 // RFC 3834 field: Outlook's "Automatic reply:", and the common others.
 var autoReplySubjects = []string{"automatic reply:", "auto reply:", "autoreply:", "auto-reply:", "out of office", "autoresponse"}
 
-// notABounce says what a message without a delivery report is when it is
-// not a bounce at all: an abuse report (RFC 5965) or an automatic reply
-// (RFC 3834 §5: Auto-Submitted: auto-replied). Bounces themselves carry
-// Auto-Submitted too (Postfix sets it), so a message with DSN fields is
-// never read as an automatic reply.
+// notABounce says what a message is when it is not a bounce at all: an
+// abuse report (RFC 5965, or Amazon SES's complaint notification, ses.go),
+// whatever fields it has, or, without a delivery report, an automatic
+// reply (RFC 3834 §5: Auto-Submitted: auto-replied). Bounces themselves
+// carry Auto-Submitted too (Postfix sets it), so a message with DSN fields
+// is never read as an automatic reply.
 func notABounce(m *message, hasDSN bool) string {
-	if hasDSN || m.report || m.header == nil {
-		return ""
-	}
 	if m.feedback {
 		return ReasonFeedback
+	}
+	if hasDSN || m.report || m.header == nil {
+		return ""
 	}
 	auto := strings.ToLower(strings.TrimSpace(m.header.Get("Auto-Submitted")))
 	subject := strings.ToLower(strings.TrimSpace(decodeHeader(m.header.Get("Subject"))))
@@ -275,6 +338,75 @@ func humanPart(body string) string {
 	return body[:cut]
 }
 
+// reFieldGroupStart is the first line of an RFC 3464 field group
+// (§2.2, §2.3): the per-message fields, then one group per recipient.
+var reFieldGroupStart = lazyRegexp(`(?im)^(?:reporting-mta|original-recipient|final-recipient):`)
+
+// beforeFields cuts text at its first RFC 3464 field group.
+func beforeFields(text string) string {
+	if loc := reFieldGroupStart.FindStringIndex(text); loc != nil {
+		return text[:loc[0]]
+	}
+	return text
+}
+
+// reBracketed is an address in angle brackets, as bounces name recipients
+// ("delivering your mail to <a@b>.", "<a@b>... User unknown").
+var reBracketed = lazyRegexp(`<([^<>\s@":]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>`)
+
+// reAddressHeader is a header line that names the sender, the bounce's
+// own recipient or a message, not the failed recipient.
+var reAddressHeader = lazyRegexp(`(?i)^(?:resent-)?(?:to|from|cc|bcc|reply-to|return-path|sender|errors-to|message-id|in-reply-to|references|content-id):`)
+
+// textRecipient is the last resort for a bounce that names its recipient
+// nowhere else: the first address in angle brackets in its text (quoting
+// "> " removed), outside the header lines that name the sender or the
+// bounce's own recipient, and other than theirs (the bounce's To, the
+// returned message's From), or "".
+func textRecipient(human string, m *message) string {
+	not := map[string]bool{}
+	if m.header != nil {
+		if a, err := mailAddress(m.header.Get("To")); err == nil {
+			not[strings.ToLower(a)] = true
+		}
+	}
+	if m.original != nil {
+		if a, err := mailAddress(m.original.Get("From")); err == nil {
+			not[strings.ToLower(a)] = true
+		}
+	}
+	for _, line := range strings.Split(human[:min(len(human), maxScan)], "\n") {
+		line = strings.TrimLeft(line, "> \t")
+		if reAddressHeader.MatchString(line) {
+			continue
+		}
+		for _, mt := range reBracketed.FindAllStringSubmatch(line, -1) {
+			if a := strings.ToLower(mt[1]); !not[a] {
+				return a
+			}
+		}
+	}
+	return ""
+}
+
+// quotedOriginal reads the header of the returned message that a
+// plain-text bounce quotes after its text (human is that text, as
+// humanPart cut it from body): the lines after the marker line, or from
+// the first Received field on. Nil when nothing is quoted.
+func quotedOriginal(body, human string) textproto.MIMEHeader {
+	rest := body[len(human):]
+	if !strings.HasPrefix(strings.ToLower(strings.TrimLeft(rest, "\n")), "received:") {
+		// Skip the marker line ("----- Unsent message follows -----").
+		_, rest, _ = strings.Cut(rest, "\n")
+	}
+	rest = strings.TrimLeft(rest, "\n")
+	rest, _, _ = strings.Cut(rest[:min(len(rest), maxShared)], "\n\n")
+	if g := fieldGroups(rest); len(g) > 0 {
+		return g[0]
+	}
+	return nil
+}
+
 type block struct {
 	addr string
 	text string
@@ -282,9 +414,14 @@ type block struct {
 
 // reRecipientLine is a line that names a recipient the way Postfix
 // ("<a@b>: host ... said: ..."), qmail ("<a@b>:"), Exim ("  a@b"),
-// Sendmail ("<a@b>... User unknown", "<a@b>") and most others do: the
-// address first on its line, alone or followed by the reason.
-var reRecipientLine = lazyRegexp(`^\s{0,8}<?([A-Za-z0-9._%+=/'&!#$*?^{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?(?:\.\.\.|:|\s|$)`)
+// Sendmail ("<a@b>... User unknown", "<a@b>"), GMX ("\"a@b\":") and most
+// others do: the address first on its line, alone or followed by the
+// reason.
+var reRecipientLine = lazyRegexp(`^\s{0,8}[<"]?([A-Za-z0-9._%+=/'&!#$*?^{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})[>"]?(?:\.\.\.|:|\s|$)`)
+
+// reZohoStatusLine is the line Zoho Mail's warning writes for a
+// recipient: "[Status: Error, Address: <a@b>, ResponseCode 421, , ...]".
+var reZohoStatusLine = lazyRegexp(`^\[Status: [A-Za-z]+, Address: <([^<>\s@]+@[A-Za-z0-9.-]+)>,`)
 
 // recipientBlocks splits text into one block per recipient named at the
 // start of a line; a recipient named twice keeps its first block with the
@@ -294,7 +431,14 @@ func recipientBlocks(text string) []block {
 	idx := map[string]int{}
 	cur := -1
 	for _, line := range strings.Split(text, "\n") {
-		if m := reRecipientLine.FindStringSubmatch(line); m != nil && !isHeaderLine(line) {
+		m := reRecipientLine.FindStringSubmatch(line)
+		if m != nil && isHeaderLine(line) {
+			m = nil
+		}
+		if m == nil {
+			m = reZohoStatusLine.FindStringSubmatch(line)
+		}
+		if m != nil {
 			a := strings.ToLower(m[1])
 			i, ok := idx[a]
 			if !ok {
@@ -323,8 +467,9 @@ func isHeaderLine(line string) bool {
 // Diagnostic-Code holds the receiver's reply, but Sendmail keeps only its
 // first line and others shorten it: a longer reply with the same code in
 // the recipient's part of the text (a Postfix "host X said:" paragraph, a
-// "<<< 550-..." transcript) is preferred.
-func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
+// "<<< 550-..." transcript) is preferred; in a Sendmail transcript, the
+// reply of the recipient's own session (transcript.go).
+func fromDSN(g textproto.MIMEHeader, blocks []block, sessions []sessionRecipient, human string) Recipient {
 	rc := Recipient{
 		Recipient:   strings.ToLower(strings.Trim(typedValue(firstOf(g, "Final-Recipient", "Original-Recipient")), "<> ")),
 		Action:      strings.ToLower(strings.TrimSpace(g.Get("Action"))),
@@ -337,10 +482,24 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 			break
 		}
 	}
+	var session *sessionRecipient
+	for i := range sessions {
+		if sessions[i].addr == rc.Recipient && (sessions[i].reply != "" || sessions[i].output != "") {
+			session = &sessions[i]
+			ctx = session.diagnostic() + "\n" + session.own
+			break
+		}
+	}
 	diagType, diag := typedPair(g.Get("Diagnostic-Code"))
 	status := strings.TrimSpace(g.Get("Status"))
+	statusComment := ""
 	if i := strings.IndexAny(status, " \t("); i > 0 {
-		status = status[:i]
+		status, statusComment = status[:i], strings.TrimSpace(status[i:])
+		if strings.HasPrefix(statusComment, "(") && strings.HasSuffix(statusComment, ")") {
+			statusComment = strings.TrimSpace(statusComment[1 : len(statusComment)-1])
+		} else {
+			statusComment = ""
+		}
 	}
 	mta := typedValue(firstOf(g, "Remote-Mta", "X-Postfix-Remote-Mta"))
 
@@ -360,11 +519,19 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 			}
 		}
 		host, ip := r.ReceivingHost, r.ReceivingIP
-		if alt := bodyReply(&r, ctx); len(alt) > len(reply) && sameCode(alt, reply) {
+		alt := ""
+		if session != nil {
+			alt = sanitize.MultiLine(session.diagnostic())
+		} else {
+			alt = bodyReply(&r, ctx)
+		}
+		if len(alt) > len(reply) && extends(alt, reply) {
 			reply = alt
 		} else {
 			r.ReceivingHost, r.ReceivingIP = host, ip
 		}
+	} else if session != nil {
+		reply = sanitize.MultiLine(session.diagnostic())
 	} else {
 		line, reply = locateReply(&r, ctx)
 		if reply == "" && diag != "" {
@@ -385,10 +552,19 @@ func fromDSN(g textproto.MIMEHeader, blocks []block, human string) Recipient {
 		r.ReceivingIP = eximHostAddr(ctx, r.ReceivingHost)
 	}
 	text := ctx
-	if diag != "" {
+	switch {
+	case diag != "":
 		text = sanitize.MultiLine(diag) + "\n\n" + ctx
+	case statusComment != "":
+		// RFC 3464 §2.3.4 allows a comment after the status code
+		// ("4.0.0 (example.net: host name lookup failure)"): without a
+		// diagnostic, it is a word about why, read with the text.
+		text = sanitize.Text(statusComment) + "\n\n" + ctx
 	}
 	finish(&r, line, reply, text)
+	if r.Stage == "" && session != nil {
+		r.Stage = sanitize.Text(commandVerb(session.command))
+	}
 	if r.Stage == "" {
 		r.Stage = sanitize.Text(transcriptCommand(ctx))
 	}
@@ -448,10 +624,25 @@ func eximHostAddr(text, host string) netip.Addr {
 
 // fromText reads the part of a plain-text bounce about one recipient.
 func fromText(text string) Recipient {
-	r := parseText(text)
-	r.Reason = finalReason(r)
-	return Recipient{Action: actionOf(r), Result: r}
+	return finalRecipient(parseText(text), text)
 }
+
+// finalRecipient is the recipient of a plain-text notice (text) whose
+// reply r is: its reason is finalReason's, and a temporary reply that
+// ended a failure notice means the sending server gave up (failed); a
+// notice that says it will go on trying is a delay notice (delayed).
+func finalRecipient(r Result, text string) Recipient {
+	reason := finalReason(r)
+	action := actionOf(r)
+	if reason != r.Reason && reason == ReasonExpired && !reStillTrying.MatchString(text[:min(len(text), maxScan)]) {
+		action = "failed"
+	}
+	r.Reason = reason
+	return Recipient{Action: action, Result: r}
+}
+
+// reStillTrying is a delay notice's word that delivery goes on.
+var reStillTrying = lazyRegexp(`(?i)will be retried|will continue trying|delivery attempts will continue|warning message only|will keep trying|still trying`)
 
 // finalReason is the reason of a recipient in a failure notice: a
 // temporary error there means the sending server stopped retrying, and
@@ -460,14 +651,20 @@ func finalReason(r Result) string {
 	temporary := r.ReplyCode >= 400 && r.ReplyCode < 500 || r.ReplyCode == 0 && strings.HasPrefix(r.EnhancedCode, "4.")
 	switch {
 	case !temporary:
-	case r.Reason == ReasonUndefined,
-		r.Reason == ReasonNetworkError && strings.Contains(strings.ToLower(r.Reply), "timed out"):
-		// Nothing more specific than "it kept failing": the queue
-		// lifetime ran out.
+	case r.Reason == ReasonUndefined, r.Reason == ReasonNetworkError && reNotReached.MatchString(r.Reply):
+		// Nothing more specific than "it kept failing", or a host that
+		// could not be reached until the queue lifetime ran out
+		// (Sisimai's expired: "delivery time has expired due to a
+		// connection failure"). A DNS failure or a connection lost
+		// mid-session stays a network error.
 		return ReasonExpired
 	}
 	return r.Reason
 }
+
+// reNotReached is a reply that says the receiving host could not be
+// reached at all.
+var reNotReached = lazyRegexp(`(?i)timed out|not reachable|unreachable`)
 
 // transcriptCommand returns the client command ("DATA", "RCPT") that the
 // failing server reply of a transcript answered. With pipelining (RFC 2920)
@@ -546,7 +743,7 @@ func bodyReply(r *Result, ctx string) string {
 		return t
 	}
 	var tmp Result
-	if _, rep := locateReply(&tmp, ctx); rep != "" {
+	if _, rep := locateReplyIn(&tmp, ctx, false); rep != "" {
 		r.ReceivingHost, r.ReceivingIP = tmp.ReceivingHost, tmp.ReceivingIP
 		return rep
 	}
@@ -592,9 +789,15 @@ func transcriptReply(ctx string) string {
 	return strings.Join(last, " ")
 }
 
-func sameCode(a, b string) bool {
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	return len(a) >= 3 && len(b) >= 3 && a[:3] == b[:3]
+// extends says whether reply long is the whole of reply short, which a
+// DSN's Diagnostic-Code shortened (Sendmail keeps the first line of a
+// multi-line reply): the same code, and short's words at the start of
+// long's. A reply that merely has the same code may be another
+// recipient's.
+func extends(long, short string) bool {
+	lc, _, lt := normaliseReply(long)
+	sc, _, st := normaliseReply(short)
+	return lc != 0 && lc == sc && strings.HasPrefix(strings.ToLower(lt), strings.ToLower(strings.TrimSuffix(st, "…")))
 }
 
 func firstOf(h textproto.MIMEHeader, keys ...string) string {

@@ -8,7 +8,9 @@
 // With -labels FILE (lines "NAME<TAB>STATUS,REPLYCODE,REASON", one per
 // recipient, as other bounce parsers' regression tables list them) it also
 // scores the reasons: a message counts as agreeing when its first
-// recipient's reason is one of the labelled reasons of that file.
+// recipient's reason is one of the labelled reasons of that file. Recipient
+// by recipient, it compares the reasons in order in the messages that have
+// as many recipients as labels.
 //
 // With -disagree it lists the messages whose reason differs from the
 // labels, grouped by (labelled, got), core categories first.
@@ -61,6 +63,9 @@ func main() {
 	var differ []string // "core<TAB>want<TAB>got<TAB>name<TAB>status<TAB>reply"
 	byReason := map[string]int{}
 	var n, recognised, bad, labelled, agree, coreN, coreAgree int
+	// Recipient by recipient, in messages with as many recipients as
+	// labels (the labels list them in the message's order).
+	var rcptN, rcptAgree, rcptMessages int
 	for _, e := range entries {
 		if e.IsDir() {
 			continue
@@ -101,6 +106,15 @@ func main() {
 		byReason[first.Reason]++
 		want, ok := labels[e.Name()]
 		verdict := ""
+		if ok && len(want) == len(rep.Recipients) {
+			rcptMessages++
+			for i, rc := range rep.Recipients {
+				rcptN++
+				if rc.Reason == want[i] {
+					rcptAgree++
+				}
+			}
+		}
 		if ok {
 			labelled++
 			isCore := false
@@ -141,6 +155,8 @@ func main() {
 	if labelled > 0 {
 		fmt.Printf("reason agrees with labels: %d of %d (%.1f%%); core categories %d of %d (%.1f%%)\n",
 			agree, labelled, pct(agree, labelled), coreAgree, coreN, pct(coreAgree, coreN))
+		fmt.Printf("recipient by recipient: %d of %d (%.1f%%) in the %d messages with as many recipients as labels\n",
+			rcptAgree, rcptN, pct(rcptAgree, rcptN), rcptMessages)
 	}
 	fmt.Printf("unclean output fields: %d\n", bad)
 	fmt.Printf("time per message (least of %d runs): median %v, p90 %v, max %v\n", max(1, *repeat), times[len(times)/2], times[len(times)*9/10], times[len(times)-1])
