@@ -344,21 +344,21 @@ func (c *Client) cachedStep(ctx context.Context, name string, qtype uint16) *ste
 	}
 	k := cacheKey{name, qtype}
 	for {
-		e, leader := c.cache.acquire(k)
+		e, val, wait, leader := c.cache.acquire(k)
+		if val != nil {
+			c.cacheHits.Add(1)
+			return val
+		}
 		if !leader {
+			c.coalesced.Add(1)
 			select {
-			case <-e.done:
-			default:
-				c.coalesced.Add(1)
-				select {
-				case <-e.done:
-				case <-ctx.Done():
-					return ctxStep(ctx, name)
-				}
+			case <-wait:
+			case <-ctx.Done():
+				return ctxStep(ctx, name)
 			}
-			if e.val != nil {
+			if val := e.answer(); val != nil {
 				c.cacheHits.Add(1)
-				return e.val
+				return val
 			}
 			continue // the leader gave up; ask again, perhaps as leader
 		}
