@@ -163,7 +163,10 @@ func Host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 // returning it: an Exchange returned by value takes room in the frames of
 // every caller up the stack, which stay there while the lookups wait.
 func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts Options, ex *Exchange) {
-	*ex = Exchange{Preference: pref, Host: dnsq.Bare(dnsq.Fqdn(name)), Addresses: []Address{}}
+	// Field by field: a composite literal would be built in host's frame
+	// first.
+	*ex = Exchange{}
+	ex.Preference, ex.Host, ex.Addresses = pref, dnsq.Bare(dnsq.Fqdn(name)), []Address{}
 	if lit, err := addr.ParseLiteral(name); err == nil {
 		literalHost(ctx, r, lit, opts, ex)
 		return

@@ -42,22 +42,16 @@ var udpBufs = sync.Pool{New: func() any { b := make([]byte, udpBufSize); return 
 // the caller's context ends.
 var longAgo = time.Unix(1, 0)
 
-// exchange sends the packed query wire (its ID already set) to server over
-// network ("udp" or "tcp") and returns the answer. The deadline bounds the
-// whole exchange; ctx cancellation interrupts it too. UDP answers with
-// another ID or question are ignored (late answers to an earlier attempt,
-// or spoofing attempts, RFC 5452 §4) and reading goes on until the deadline.
-func (c *Client) exchange(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
-	r, rtt, err := c.exchange1(ctx, network, srv, wire, q, deadline)
-	switch {
-	case err == nil:
-	case errors.Is(ctx.Err(), context.Canceled):
+// exchangeErr words the error of a failed exchange (exchange1's): the
+// caller's interruption as such, anything else as an *exchangeError.
+//
+//go:noinline
+func exchangeErr(ctx context.Context, network string, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		// The read was interrupted by the caller, not by the server.
-		err = ctx.Err()
-	default:
-		err = &exchangeError{network: network, err: err}
+		return ctx.Err()
 	}
-	return r, rtt, err
+	return &exchangeError{network: network, err: err}
 }
 
 // exchangeError words a failed exchange for people: "connection refused
@@ -85,6 +79,14 @@ func (e *exchangeError) Error() string {
 
 func (e *exchangeError) Unwrap() error { return e.err }
 
+// exchange1 sends the packed query wire (its ID already set) to server
+// srv over network ("udp" or "tcp") and returns the answer. The deadline
+// bounds the whole exchange; ctx cancellation interrupts it too. UDP
+// answers with another ID or question are ignored (late answers to an
+// earlier attempt, or spoofing attempts, RFC 5452 §4) and reading goes on
+// until the deadline. Its caller words the error with exchangeErr, rather
+// than through a wrapper whose frame would be on the stack of every
+// lookup in flight.
 func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
 	if network == "tcp" {

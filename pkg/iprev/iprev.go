@@ -80,6 +80,14 @@ func CheckInto(ctx context.Context, r dnsq.Resolver, ip netip.Addr, res *Result)
 //go:noinline
 func names(ctx context.Context, r dnsq.Resolver, ip netip.Addr, res *Result) []string {
 	ptr := r.LookupPTR(ctx, ip)
+	return validNames(ip, &ptr, res)
+}
+
+// validNames is names's second half, out of the frame that waits for the
+// PTR answer.
+//
+//go:noinline
+func validNames(ip netip.Addr, ptr *dnsq.NameResult, res *Result) []string {
 	res.PTRStatus, res.PTR = ptr.Status, ptr.Names
 	switch {
 	case ptr.Status == dnsq.StatusNXDomain || ptr.Status == dnsq.StatusNoData:
