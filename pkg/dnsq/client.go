@@ -816,7 +816,7 @@ func (c *Client) backoff(ctx context.Context, round int) bool {
 func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, left int) (*dns.Msg, time.Duration, error) {
 	srv := c.servers[i]
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
-	r, rtt, err := c.exchange1(ctx, "udp", i, wire, q, c.deadline(ctx, left))
+	r, rtt, err := c.exchange(ctx, "udp", i, wire, q, c.deadline(ctx, left))
 	if err != nil {
 		err = exchangeErr(ctx, "udp", err)
 	}
@@ -830,7 +830,7 @@ func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, le
 	}
 	c.tcpFallbacks.Add(1)
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
-	r, rtt, err = c.exchange1(ctx, "tcp", i, wire, q, c.deadline(ctx, 1))
+	r, rtt, err = c.exchange(ctx, "tcp", i, wire, q, c.deadline(ctx, 1))
 	if err != nil {
 		err = exchangeErr(ctx, "tcp", err)
 	}

@@ -42,7 +42,7 @@ var udpBufs = sync.Pool{New: func() any { b := make([]byte, udpBufSize); return 
 // the caller's context ends.
 var longAgo = time.Unix(1, 0)
 
-// exchangeErr words the error of a failed exchange (exchange1's): the
+// exchangeErr words the error of a failed exchange: the
 // caller's interruption as such, anything else as an *exchangeError.
 //
 //go:noinline
@@ -79,7 +79,7 @@ func (e *exchangeError) Error() string {
 
 func (e *exchangeError) Unwrap() error { return e.err }
 
-// exchange1 sends the packed query wire (its ID already set) to server
+// exchange sends the packed query wire (its ID already set) to server
 // srv over network ("udp" or "tcp") and returns the answer. The deadline
 // bounds the whole exchange; ctx cancellation interrupts it too. UDP
 // answers with another ID or question are ignored (late answers to an
@@ -87,7 +87,7 @@ func (e *exchangeError) Unwrap() error { return e.err }
 // until the deadline. Its caller words the error with exchangeErr, rather
 // than through a wrapper whose frame would be on the stack of every
 // lookup in flight.
-func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
+func (c *Client) exchange(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
 	if network == "tcp" {
 		r, err := c.exchangeOverTCP(ctx, srv, wire, q, deadline)
@@ -116,8 +116,8 @@ func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []
 	return r, time.Since(start), err
 }
 
-// exchangeOverTCP is exchange1 over a TCP connection of its own. It is kept
-// out of exchange1's frame, which is on the stack of every UDP lookup for
+// exchangeOverTCP is exchange over a TCP connection of its own. It is kept
+// out of exchange's frame, which is on the stack of every UDP lookup for
 // as long as it waits (docs/performance.md, "Memory per domain in
 // flight"); TCP is the rare fallback.
 //
