@@ -14,9 +14,11 @@ func main() {
 	os.Exit(run())
 }
 
-// run is main with a profiling hook for docs/performance.md:
-// MAILCHECK_CPUPROFILE=FILE writes a CPU profile of the whole run (read it
-// with `go tool pprof`).
+// run is main with profiling hooks for docs/performance.md:
+// MAILCHECK_CPUPROFILE=FILE writes a CPU profile of the whole run, and
+// MAILCHECK_MEMPROFILE=FILE a heap profile at its end (what was allocated
+// over the run, and what was still live at the last collection); read
+// either with `go tool pprof`.
 func run() int {
 	if path := os.Getenv("MAILCHECK_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
@@ -30,6 +32,22 @@ func run() int {
 			return cli.ExitUsage
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if path := os.Getenv("MAILCHECK_MEMPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mailcheck: MAILCHECK_MEMPROFILE:", err)
+			return cli.ExitUsage
+		}
+		defer f.Close()
+		// Written after the command, before the process exits; not
+		// collected first, so that inuse_* is the live set of the last
+		// cycle of the run rather than of an emptied heap.
+		defer func() {
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				fmt.Fprintln(os.Stderr, "mailcheck: MAILCHECK_MEMPROFILE:", err)
+			}
+		}()
 	}
 	return cli.Main()
 }

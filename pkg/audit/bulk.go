@@ -79,7 +79,7 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	// No slot per possible worker: the results buffer is small whatever
 	// --concurrency says, and workers start only as jobs arrive, so a
 	// short list under a large --concurrency starts one per domain.
-	jobs := make(chan bulkJob)
+	jobs := make(chan *bulkJob) // by pointer: a job received by value sits in the worker's frame twice
 	results := make(chan bulkResult, min(concurrency, 64))
 	// A domain holds a place in the window from the moment it is handed
 	// to a worker until its document is emitted. In input order a slow
@@ -96,22 +96,9 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	worker := func() {
 		defer workers.Done()
 		for j := range jobs {
-			var rep *document.Check
-			if j.err != nil {
-				rep = &document.Check{SchemaVersion: report.SchemaVersion, Input: j.input, Error: j.err.Error(),
-					Result: discover.Result{MX: []discover.Exchange{}}, Findings: []report.Finding{}}
-			} else {
-				rep = p.check(work, j.domain)
-				if work.Err() != nil {
-					// Interrupted mid-domain: incomplete, so never emitted.
-					continue
-				}
-				if j.input != j.domain {
-					rep.Input = j.input
-				}
-				if j.unicode != j.domain {
-					rep.DomainUnicode = j.unicode
-				}
+			rep := p.job(work, j)
+			if rep == nil {
+				continue // interrupted mid-domain: incomplete, so never emitted
 			}
 			results <- bulkResult{idx: j.idx, rep: rep}
 		}
@@ -130,7 +117,7 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 				return false
 			}
 			select {
-			case jobs <- j:
+			case jobs <- &j:
 				jobCount++
 				return true
 			case <-work.Done():
@@ -162,6 +149,32 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 		return ErrNoDomains
 	}
 	return nil
+}
+
+// job checks the domain of j, or reports the line that is not one. It is
+// nil when work ended before the domain's document was complete. The
+// document is built here, in a frame of its own, rather than in the
+// worker's, which is at the top of the stack of every domain in flight
+// while its lookups wait (docs/performance.md, "Memory per domain in
+// flight").
+//
+//go:noinline
+func (p *checkPlan) job(work context.Context, j *bulkJob) *document.Check {
+	if j.err != nil {
+		return &document.Check{SchemaVersion: report.SchemaVersion, Input: j.input, Error: j.err.Error(),
+			Result: discover.Result{MX: []discover.Exchange{}}, Findings: []report.Finding{}}
+	}
+	rep := p.check(work, j.domain)
+	if work.Err() != nil {
+		return nil
+	}
+	if j.input != j.domain {
+		rep.Input = j.input
+	}
+	if j.unicode != j.domain {
+		rep.DomainUnicode = j.unicode
+	}
+	return rep
 }
 
 // bulkJob is one domain to check; idx is its position in the input.

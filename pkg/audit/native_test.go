@@ -93,7 +93,8 @@ func TestCheckAndSimulateGiveTheNativeModelTheSameHostInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := p.stages.Discover(ctx, "example.test", nil)
+	var d discover.Result
+	p.stages.Discover(ctx, "example.test", nil, &d)
 	doc, _ := p.stages.Simulate(ctx, d, nil)
 	if doc == nil || doc.Getaddrinfo == nil || sim.Getaddrinfo == nil {
 		t.Fatalf("check's getaddrinfo %v, simulate's %v: want both", doc, sim.Getaddrinfo)

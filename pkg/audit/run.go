@@ -20,12 +20,16 @@ import (
 // orchestration (concurrency, deadline, partial results) is tested with
 // fakes and the CLI wires the real packages (discover, smtpprobe, mta).
 type Stages struct {
-	// Discover resolves the domain (MX, A/AAAA, PTR, FCrDNS). It calls
-	// ready, if it can, as soon as an exchange's addresses are known
+	// Discover resolves the domain (MX, A/AAAA, PTR, FCrDNS) into res. It
+	// calls ready, if it can, as soon as an exchange's addresses are known
 	// (discover.Options.Found), so that probes start without waiting for
 	// the rest of DNS (reverse lookups especially); ready may be called
-	// concurrently. It must return what it has when ctx ends.
-	Discover func(ctx context.Context, domain string, ready func(host string, ips []netip.Addr)) discover.Result
+	// concurrently. It must return with what it has when ctx ends. The
+	// result is written through a pointer rather than returned: a
+	// discover.Result returned by value would take room in two more frames
+	// on the stack of every domain in flight (docs/performance.md, "Memory
+	// per domain in flight").
+	Discover func(ctx context.Context, domain string, ready func(host string, ips []netip.Addr), res *discover.Result)
 	// Probe runs one SMTP probe of ip (an address of host). Nil means
 	// --dns-only.
 	Probe func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result
@@ -105,8 +109,9 @@ func run(ctx context.Context, domain string, o *Options, st *Stages) *document.C
 	if st.TLS != nil && st.Probe != nil {
 		tlsr = startTLS(ctx, st.TLS, domain, o.NoStartTLS)
 	}
-	res := st.Discover(ctx, domain, ready)
-	return judge(ctx, &res, ready, &wg, probes, tlsr, o, st, now, start)
+	res := new(discover.Result)
+	st.Discover(ctx, domain, ready, res)
+	return judge(ctx, res, ready, &wg, probes, tlsr, o, st, now, start)
 }
 
 // judge is run's second half: it probes what the discoverer did not

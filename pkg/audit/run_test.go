@@ -18,7 +18,7 @@ func fakeStages(f Facts, probeStarted chan netip.Addr) Stages {
 		byIP[r.IP] = r
 	}
 	return Stages{
-		Discover: func(ctx context.Context, domain string, ready func(string, []netip.Addr)) discover.Result {
+		Discover: func(ctx context.Context, domain string, ready func(string, []netip.Addr), res *discover.Result) {
 			for _, x := range f.Discovery.MX {
 				var ips []netip.Addr
 				for _, a := range x.Addresses {
@@ -33,7 +33,7 @@ func fakeStages(f Facts, probeStarted chan netip.Addr) Stages {
 				case <-ctx.Done():
 				}
 			}
-			return f.Discovery
+			*res = f.Discovery
 		},
 		Probe: func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result {
 			if probeStarted != nil {

@@ -33,7 +33,7 @@ func hugeDiscovery(n int) discover.Result {
 func TestRunReportsASimulationTheDeadlineStoppedAsPartial(t *testing.T) {
 	d := hugeDiscovery(200)
 	st := Stages{
-		Discover: func(context.Context, string, func(string, []netip.Addr)) discover.Result { return d },
+		Discover: func(_ context.Context, _ string, _ func(string, []netip.Addr), res *discover.Result) { *res = d },
 		Simulate: func(ctx context.Context, d discover.Result, p []smtpprobe.Result) (*mta.Document, *SimFacts) {
 			return Simulate(ctx, d, p, mta.Config{MTA: mta.Exim}, CheckMaxOrderings)
 		},

@@ -39,10 +39,10 @@ const CheckMaxOrderings = 24
 // NewStages wires discover, smtpprobe and mta into Stages.
 func NewStages(rl Real) Stages {
 	st := Stages{
-		Discover: func(ctx context.Context, domain string, ready func(string, []netip.Addr)) discover.Result {
+		Discover: func(ctx context.Context, domain string, ready func(string, []netip.Addr), res *discover.Result) {
 			opts := rl.Discover
 			opts.Found = ready
-			return discover.Run(ctx, rl.Resolver, domain, opts)
+			discover.RunInto(ctx, rl.Resolver, domain, opts, res)
 		},
 	}
 	if rl.Prober != nil {

@@ -67,11 +67,21 @@ const defaultConcurrency = 16
 // No question is asked twice within a Run, and at most
 // Options.Concurrency lookups are in flight.
 func Run(ctx context.Context, r dnsq.Resolver, domain string, opts Options) Result {
+	var res Result
+	RunInto(ctx, r, domain, opts, &res)
+	return res
+}
+
+// RunInto is Run writing its result to res: a Result returned by value
+// takes room in the frames of its callers, which in bulk mode stay on the
+// stack of every domain in flight while its lookups wait
+// (docs/performance.md, "Memory per domain in flight").
+func RunInto(ctx context.Context, r dnsq.Resolver, domain string, opts Options, res *Result) {
 	fq := dnsq.Fqdn(domain)
 	lr := newOnceResolver(r, cmp.Or(opts.Concurrency, defaultConcurrency))
-	res := Result{Domain: dnsq.Bare(fq), MX: []Exchange{}}
+	*res = Result{Domain: dnsq.Bare(fq), MX: []Exchange{}}
 
-	targets := mxTargets(ctx, lr, fq, &res)
+	targets := mxTargets(ctx, lr, fq, res)
 	res.MX = make([]Exchange, len(targets))
 	discoverTarget := func(i int) {
 		t := targets[i]
@@ -99,7 +109,6 @@ func Run(ctx context.Context, r dnsq.Resolver, domain string, opts Options) Resu
 		discoverTarget(len(targets) - 1)
 	}
 	wg.Wait()
-	return res
 }
 
 // mxTargets asks for fq's MX records, records the answer in res and
@@ -154,7 +163,10 @@ func Host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 // returning it: an Exchange returned by value takes room in the frames of
 // every caller up the stack, which stay there while the lookups wait.
 func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts Options, ex *Exchange) {
-	*ex = Exchange{Preference: pref, Host: dnsq.Bare(dnsq.Fqdn(name)), Addresses: []Address{}}
+	// Field by field: a composite literal would be built in host's frame
+	// first.
+	*ex = Exchange{}
+	ex.Preference, ex.Host, ex.Addresses = pref, dnsq.Bare(dnsq.Fqdn(name)), []Address{}
 	if lit, err := addr.ParseLiteral(name); err == nil {
 		literalHost(ctx, r, lit, opts, ex)
 		return
@@ -165,13 +177,13 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 	ex.InvalidName = !iprev.ValidHostname(name)
 	var v4, v6 family
 	var lookups sync.WaitGroup
-	lookupFamily := func(f *family, want bool, lookup func(context.Context, string) dnsq.AddrResult) {
+	lookupFamily := func(f *family, want, v6 bool) {
 		defer lookups.Done()
 		if !want {
 			f.status = dnsq.StatusSkipped
 			return
 		}
-		f.ask(ctx, lookup, name, ex.Host, opts.Found)
+		f.ask(ctx, r, v6, name, ex.Host, opts.Found)
 		for i := range f.addrs {
 			switch {
 			case !opts.RDNS:
@@ -191,8 +203,8 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 	}
 	// A on its own goroutine, AAAA on this one.
 	lookups.Add(2)
-	go lookupFamily(&v4, opts.IPv4, r.LookupA)
-	lookupFamily(&v6, opts.IPv6, r.LookupAAAA)
+	go lookupFamily(&v4, opts.IPv4, false)
+	lookupFamily(&v6, opts.IPv6, true)
 	lookups.Wait()
 
 	ex.AStatus, ex.AError, ex.AAuthentic = v4.status, v4.err, v4.authentic
@@ -220,15 +232,22 @@ type family struct {
 	rdns      sync.WaitGroup
 }
 
-// ask looks the exchange's name up in this family, records the answer and
-// its addresses (their reverse DNS not yet known) and tells found of them.
-// The answer is held in ask's frame, not in the caller's, which stays on
-// the stack while the addresses' reverse lookups wait (docs/performance.md,
-// "Memory per domain in flight").
+// ask looks the exchange's name up in this family (AAAA with v6, else A),
+// records the answer and its addresses (their reverse DNS not yet known)
+// and tells found of them. The answer is held in ask's frame, not in the
+// caller's, which stays on the stack while the addresses' reverse lookups
+// wait; and the resolver is called here rather than through a method
+// value, whose wrapper would be one more frame holding the answer while
+// it is awaited (docs/performance.md, "Memory per domain in flight").
 //
 //go:noinline
-func (f *family) ask(ctx context.Context, lookup func(context.Context, string) dnsq.AddrResult, name, host string, found func(string, []netip.Addr)) {
-	ar := lookup(ctx, dnsq.Fqdn(name))
+func (f *family) ask(ctx context.Context, r dnsq.Resolver, v6 bool, name, host string, found func(string, []netip.Addr)) {
+	var ar dnsq.AddrResult
+	if v6 {
+		ar = r.LookupAAAA(ctx, dnsq.Fqdn(name))
+	} else {
+		ar = r.LookupA(ctx, dnsq.Fqdn(name))
+	}
 	f.status, f.cname, f.authentic = ar.Status, ar.CNAMEs, ar.Authentic
 	if ar.Status.Temporary() {
 		f.err = errText(ar.Result)
@@ -292,7 +311,8 @@ func skipReverse(a *Address) {
 
 // reverse fills a's PTR names and forward confirmation (iprev.Check).
 func reverse(ctx context.Context, r dnsq.Resolver, a *Address) {
-	ir := iprev.Check(ctx, r, a.IP)
+	var ir iprev.Result
+	iprev.CheckInto(ctx, r, a.IP, &ir)
 	a.PTRStatus = ir.PTRStatus
 	a.FCrDNS = ir.Status
 	if len(ir.PTR) > 0 {

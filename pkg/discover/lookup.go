@@ -89,9 +89,21 @@ func ended(ctx context.Context, name string) dnsq.Result {
 	return dnsq.Result{Name: name, Status: dnsq.StatusTimeout, Err: ctx.Err()}
 }
 
+// endedInto is ended written to res, for a lookup whose frame would
+// otherwise hold the result while another branch of it waits.
+//
+//go:noinline
+func endedInto(ctx context.Context, name string, res *dnsq.Result) {
+	*res = ended(ctx, name)
+}
+
 func (o *onceResolver) release() { <-o.sem }
 
-func (o *onceResolver) LookupMX(ctx context.Context, name string) dnsq.MXResult {
+// The lookups return their results through named results: a result
+// copied into a local first takes as much room again in the frame, which
+// is on the stack while the answer is awaited.
+
+func (o *onceResolver) LookupMX(ctx context.Context, name string) (out dnsq.MXResult) {
 	name = dnsq.Fqdn(name)
 	c, leader := o.mx.join(name)
 	if !leader {
@@ -102,14 +114,15 @@ func (o *onceResolver) LookupMX(ctx context.Context, name string) dnsq.MXResult 
 		c.val = o.r.LookupMX(ctx, name)
 		o.release()
 	} else {
-		c.val = dnsq.MXResult{Result: ended(ctx, name)}
+		endedInto(ctx, name, &c.val.Result)
 	}
 	c.land()
 	return c.val
 }
 
-// lookupAddr asks for name's A records, or with v6 its AAAA records.
-func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool) dnsq.AddrResult {
+// lookupAddr asks for name's A records, or with v6 its AAAA records, and
+// writes the answer to out.
+func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool, out *dnsq.AddrResult) {
 	name = dnsq.Fqdn(name)
 	f := &o.a
 	if v6 {
@@ -118,11 +131,12 @@ func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool) dns
 	c, leader := f.join(name)
 	if !leader {
 		<-c.done
-		return c.val
+		*out = c.val
+		return
 	}
 	switch {
 	case !o.acquire(ctx):
-		c.val = dnsq.AddrResult{Result: ended(ctx, name)}
+		endedInto(ctx, name, &c.val.Result)
 	case v6:
 		c.val = o.r.LookupAAAA(ctx, name)
 		o.release()
@@ -131,18 +145,20 @@ func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool) dns
 		o.release()
 	}
 	c.land()
-	return c.val
+	*out = c.val
 }
 
-func (o *onceResolver) LookupA(ctx context.Context, name string) dnsq.AddrResult {
-	return o.lookupAddr(ctx, name, false)
+func (o *onceResolver) LookupA(ctx context.Context, name string) (out dnsq.AddrResult) {
+	o.lookupAddr(ctx, name, false, &out)
+	return out
 }
 
-func (o *onceResolver) LookupAAAA(ctx context.Context, name string) dnsq.AddrResult {
-	return o.lookupAddr(ctx, name, true)
+func (o *onceResolver) LookupAAAA(ctx context.Context, name string) (out dnsq.AddrResult) {
+	o.lookupAddr(ctx, name, true, &out)
+	return out
 }
 
-func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) dnsq.NameResult {
+func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) (out dnsq.NameResult) {
 	c, leader := o.ptr.join(ip.String())
 	if !leader {
 		<-c.done
@@ -152,7 +168,7 @@ func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) dnsq.NameRe
 		c.val = o.r.LookupPTR(ctx, ip)
 		o.release()
 	} else {
-		c.val = dnsq.NameResult{Result: ended(ctx, addr.ReverseName(ip))}
+		endedInto(ctx, addr.ReverseName(ip), &c.val.Result)
 	}
 	c.land()
 	return c.val
@@ -169,7 +185,7 @@ func (o *onceResolver) LookupTXT(ctx context.Context, name string) dnsq.TXTResul
 		c.val = o.r.LookupTXT(ctx, name)
 		o.release()
 	} else {
-		c.val = dnsq.TXTResult{Result: ended(ctx, name)}
+		endedInto(ctx, name, &c.val.Result)
 	}
 	c.land()
 	return c.val

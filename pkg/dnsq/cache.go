@@ -1,13 +1,21 @@
 package dnsq
 
-import "sync"
+import (
+	"hash/maphash"
+	"sync"
+)
 
 // DefaultCacheSize is the number of (name, type) answers a Client keeps.
-// An entry with a one-address answer costs about 480 bytes (measured with
-// runtime.MemStats), so the default bounds the cache near 8 MB, which keeps
-// a bulk run over 100k domains flat in memory while holding far more than
-// the few dozen names one domain's check asks about.
+// An entry with a one-address answer costs about 400 bytes, so the default
+// bounds the cache near 6 MB. Only answers asked for more than once can
+// fill it (see cache): a bulk run over 100k domains whose names are
+// mostly their own keeps about an eighth of it, while one domain's check,
+// a few dozen names, is held whole.
 const DefaultCacheSize = 16384
+
+// freshShare is the part of the cache (1/freshShare) that holds answers
+// asked for once only.
+const freshShare = 8
 
 // cacheKey identifies one question.
 type cacheKey struct {
@@ -15,82 +23,232 @@ type cacheKey struct {
 	qtype uint16
 }
 
-// cacheEntry is an answer, or an answer being fetched: done is closed once
-// val is set (or the fetch was abandoned and val stays nil).
+// cacheEntry is an answer, or an answer being fetched. Its fields are
+// guarded by the cache's lock. done is made by the first caller that has
+// to wait for the answer, and closed once val is set (or the fetch was
+// abandoned and val stays nil): most questions of a bulk run are asked by
+// one caller only, and a channel costs 96 bytes and an allocation.
 type cacheEntry struct {
-	done chan struct{}
-	val  *step
+	done    chan struct{}
+	val     *step
+	settled bool // val is final, or the entry was abandoned
 }
 
 // cache is the per-run answer cache with request coalescing: the first
 // caller for a question becomes its leader and asks the network; callers
 // that arrive meanwhile wait for the leader's answer instead of asking
-// again. It is bounded with two generations: new entries go into cur; when
-// cur is full, it becomes old and the previous old generation is dropped.
-// A hit in old moves the entry back into cur. This keeps at most 2*half
-// entries, evicts what has not been used for a generation (an approximation
-// of LRU with no per-entry list), and costs one map operation per access.
+// again.
+//
+// It is bounded in two segments, in the manner of a segmented LRU: an
+// answer enters fresh, and moves to reused when it is asked for again
+// (a coalesced caller counts). In a bulk run most names are asked about
+// once (each domain's MX, its exchanges' addresses, their PTRs) and a few
+// again and again (the exchanges, addresses and PTR names that many
+// domains share, big providers'); within one domain, discovery asks each
+// question once (pkg/discover's per-run memo). So fresh is small, an
+// eighth of the size, and reused, the rest, keeps what was shared. An
+// answer shared by domains further apart than fresh holds is caught the
+// second time: the questions fresh evicted are remembered (a 64-bit hash
+// each, in seen), and an answer to one of them goes straight to reused.
+// Each segment has two generations: new entries go into cur; when cur is
+// full, it becomes old and the previous old generation is dropped, and a
+// hit in old moves the entry back into cur. This evicts what has not been
+// used for a generation (an approximation of LRU with no per-entry list)
+// and costs a few map operations per access. An evicted answer is asked
+// again: the bound changes what is asked, never what is answered.
 type cache struct {
-	mu   sync.Mutex
-	half int
-	cur  map[cacheKey]*cacheEntry
-	old  map[cacheKey]*cacheEntry
+	mu     sync.Mutex
+	fresh  generations
+	reused generations
+	seen   evicted
 }
 
 func newCache(size int) *cache {
-	half := max(size/2, 1)
-	return &cache{half: half, cur: make(map[cacheKey]*cacheEntry)}
+	fresh := max(size/freshShare, 1)
+	c := &cache{fresh: newGenerations(fresh, true), reused: newGenerations(max(size-fresh, 1), false)}
+	c.seen = evicted{seed: maphash.MakeSeed(), half: c.reused.half}
+	c.fresh.dropped = c.seen.add
+	return c
 }
 
-// acquire returns the entry for k. leader is true when the caller created it
-// and must call complete or abandon.
-func (c *cache) acquire(k cacheKey) (e *cacheEntry, leader bool) {
+// acquire returns the entry for k, and what its caller does with it: val
+// is the answer when there is one; otherwise wait is the channel to wait
+// on for the leader's answer, or leader is true when the caller created
+// the entry and must call complete or abandon.
+func (c *cache) acquire(k cacheKey) (e *cacheEntry, val *step, wait <-chan struct{}, leader bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e = c.cur[k]; e != nil {
-		return e, false
+	e = c.reused.get(k)
+	if e == nil {
+		if e = c.fresh.take(k); e != nil {
+			c.reused.put(k, e) // asked again: keep it longer
+		}
 	}
-	if e = c.old[k]; e != nil {
-		delete(c.old, k)
-		c.insert(k, e)
-		return e, false
+	if e == nil {
+		e = &cacheEntry{}
+		if c.seen.take(k) {
+			c.reused.put(k, e) // asked before, evicted from fresh since
+		} else {
+			c.fresh.put(k, e)
+		}
+		return e, nil, nil, true
 	}
-	e = &cacheEntry{done: make(chan struct{})}
-	c.insert(k, e)
-	return e, true
+	if e.settled {
+		return e, e.val, nil, false
+	}
+	if e.done == nil {
+		e.done = make(chan struct{})
+	}
+	return e, nil, e.done, false
 }
 
-func (c *cache) insert(k cacheKey, e *cacheEntry) {
-	if len(c.cur) >= c.half {
-		c.old = c.cur
-		c.cur = make(map[cacheKey]*cacheEntry, c.half)
-	}
-	c.cur[k] = e
-}
+// answer is e's answer once the wait channel acquire returned is closed
+// (nil if the leader gave up). No lock: val is written before the channel
+// is closed, and a receive that sees the close happens after it.
+func (e *cacheEntry) answer() *step { return e.val }
 
 // complete publishes the leader's answer to waiters and later callers.
 func (c *cache) complete(e *cacheEntry, v *step) {
-	e.val = v
-	close(e.done)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.val, e.settled = v, true
+	if e.done != nil {
+		close(e.done)
+	}
 }
 
 // abandon removes an entry whose answer must not be kept (the leader's own
 // context ended) and wakes its waiters, who then ask again themselves.
 func (c *cache) abandon(k cacheKey, e *cacheEntry) {
 	c.mu.Lock()
-	if c.cur[k] == e {
-		delete(c.cur, k)
+	defer c.mu.Unlock()
+	c.fresh.remove(k, e)
+	c.reused.remove(k, e)
+	e.settled = true
+	if e.done != nil {
+		close(e.done)
 	}
-	if c.old[k] == e {
-		delete(c.old, k)
-	}
-	c.mu.Unlock()
-	close(e.done)
 }
 
 // len returns the number of entries held.
 func (c *cache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.cur) + len(c.old)
+	return c.fresh.len() + c.reused.len()
+}
+
+// generations is one bounded segment of the cache: at most 2*half
+// entries, in two generations.
+type generations struct {
+	half     int
+	hint     int // the size a new generation's map starts with
+	cur, old map[cacheKey]*cacheEntry
+	// dropped, if set, is told about each generation dropped.
+	dropped func(map[cacheKey]*cacheEntry)
+}
+
+// newGenerations holds at most size entries (at least 2). A segment that
+// fills (fresh, in bulk) has its generations' maps made at their full
+// size, so that they do not grow step by step; the reused segment of a
+// bulk run may never hold more than a few hundred entries.
+func newGenerations(size int, full bool) generations {
+	g := generations{half: max(size/2, 1)}
+	if full {
+		g.hint = g.half
+	}
+	g.cur = make(map[cacheKey]*cacheEntry, g.hint)
+	return g
+}
+
+// get returns k's entry, moving it into the current generation.
+func (g *generations) get(k cacheKey) *cacheEntry {
+	if e := g.cur[k]; e != nil {
+		return e
+	}
+	e := g.old[k]
+	if e != nil {
+		delete(g.old, k)
+		g.put(k, e)
+	}
+	return e
+}
+
+// take removes k's entry and returns it.
+func (g *generations) take(k cacheKey) *cacheEntry {
+	if e := g.cur[k]; e != nil {
+		delete(g.cur, k)
+		return e
+	}
+	e := g.old[k]
+	if e != nil {
+		delete(g.old, k)
+	}
+	return e
+}
+
+// put adds an entry, dropping the old generation when the current one is
+// full.
+func (g *generations) put(k cacheKey, e *cacheEntry) {
+	if len(g.cur) >= g.half {
+		if g.dropped != nil && g.old != nil {
+			g.dropped(g.old)
+		}
+		g.old = g.cur
+		g.cur = make(map[cacheKey]*cacheEntry, g.hint)
+	}
+	g.cur[k] = e
+}
+
+// remove removes k if it is entry e.
+func (g *generations) remove(k cacheKey, e *cacheEntry) {
+	if g.cur[k] == e {
+		delete(g.cur, k)
+	}
+	if g.old[k] == e {
+		delete(g.old, k)
+	}
+}
+
+func (g *generations) len() int { return len(g.cur) + len(g.old) }
+
+// evicted remembers the questions whose answers fresh dropped, as 64-bit
+// hashes (about 20 bytes each instead of an answer's 400), in two
+// generations of at most half each. A false match (two questions with one
+// hash) only files an answer under reused.
+type evicted struct {
+	seed     maphash.Seed
+	half     int
+	cur, old map[uint64]struct{}
+}
+
+func (v *evicted) hash(k cacheKey) uint64 { return maphash.Comparable(v.seed, k) }
+
+// add remembers the questions of a dropped generation.
+func (v *evicted) add(gen map[cacheKey]*cacheEntry) {
+	for k := range gen {
+		if len(v.cur) >= v.half {
+			v.old, v.cur = v.cur, nil
+		}
+		if v.cur == nil {
+			v.cur = make(map[uint64]struct{}, min(v.half, len(gen)))
+		}
+		v.cur[v.hash(k)] = struct{}{}
+	}
+}
+
+// take reports whether k was evicted, and forgets it.
+func (v *evicted) take(k cacheKey) bool {
+	if v.cur == nil {
+		return false // nothing was evicted yet: no hash to compute
+	}
+	h := v.hash(k)
+	if _, ok := v.cur[h]; ok {
+		delete(v.cur, h)
+		return true
+	}
+	if _, ok := v.old[h]; ok {
+		delete(v.old, h)
+		return true
+	}
+	return false
 }

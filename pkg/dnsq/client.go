@@ -202,35 +202,32 @@ func (c *Client) Stats() Stats {
 }
 
 // LookupMX asks for the MX records of name, in answer order.
-func (c *Client) LookupMX(ctx context.Context, name string) MXResult {
-	var out MXResult
+func (c *Client) LookupMX(ctx context.Context, name string) (out MXResult) {
 	st := c.lookupInto(ctx, name, dns.TypeMX, &out.Result)
 	out.MX = slices.Clone(st.mx)
 	return out
 }
 
 // LookupA asks for the IPv4 addresses of name, in answer order.
-func (c *Client) LookupA(ctx context.Context, name string) AddrResult {
-	var out AddrResult
+func (c *Client) LookupA(ctx context.Context, name string) (out AddrResult) {
 	st := c.lookupInto(ctx, name, dns.TypeA, &out.Result)
 	out.Addrs = slices.Clone(st.addrs)
 	return out
 }
 
 // LookupAAAA asks for the IPv6 addresses of name, in answer order.
-func (c *Client) LookupAAAA(ctx context.Context, name string) AddrResult {
-	var out AddrResult
+func (c *Client) LookupAAAA(ctx context.Context, name string) (out AddrResult) {
 	st := c.lookupInto(ctx, name, dns.TypeAAAA, &out.Result)
 	out.Addrs = slices.Clone(st.addrs)
 	return out
 }
 
 // LookupPTR asks for the names of ip (in-addr.arpa or ip6.arpa).
-func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
+func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) (out NameResult) {
 	if !ip.IsValid() {
-		return NameResult{Result: Result{Status: StatusError, Err: errors.New("reverse lookup of an invalid IP address")}}
+		out.Status, out.Err = StatusError, errors.New("reverse lookup of an invalid IP address")
+		return out
 	}
-	var out NameResult
 	st := c.lookupInto(ctx, addr.ReverseName(ip), dns.TypePTR, &out.Result)
 	out.Names = slices.Clone(st.strs)
 	return out
@@ -238,24 +235,21 @@ func (c *Client) LookupPTR(ctx context.Context, ip netip.Addr) NameResult {
 
 // LookupTXT asks for the TXT records of name, each record's strings
 // concatenated.
-func (c *Client) LookupTXT(ctx context.Context, name string) TXTResult {
-	var out TXTResult
+func (c *Client) LookupTXT(ctx context.Context, name string) (out TXTResult) {
 	st := c.lookupInto(ctx, name, dns.TypeTXT, &out.Result)
 	out.TXT = slices.Clone(st.strs)
 	return out
 }
 
 // LookupTLSA asks for the TLSA records of name (RFC 6698), in answer order.
-func (c *Client) LookupTLSA(ctx context.Context, name string) TLSAResult {
-	var out TLSAResult
+func (c *Client) LookupTLSA(ctx context.Context, name string) (out TLSAResult) {
 	st := c.lookupInto(ctx, name, dns.TypeTLSA, &out.Result)
 	out.TLSA = slices.Clone(st.tlsa)
 	return out
 }
 
 // LookupNS asks for the NS records of name.
-func (c *Client) LookupNS(ctx context.Context, name string) NameResult {
-	var out NameResult
+func (c *Client) LookupNS(ctx context.Context, name string) (out NameResult) {
 	st := c.lookupInto(ctx, name, dns.TypeNS, &out.Result)
 	out.Names = slices.Clone(st.strs)
 	return out
@@ -292,11 +286,7 @@ func (c *Client) lookupInto(ctx context.Context, name string, qtype uint16, res 
 	name = Fqdn(name)
 	for i := 0; i < len(name); i++ {
 		if name[i] >= 0x80 {
-			// DNS names on the wire are A-labels (RFC 5890 §2.3.2.1); a
-			// U-label here is a caller's bug that would ask for raw UTF-8.
-			*res = Result{Name: name, Status: StatusError,
-				Err: fmt.Errorf("%q is not in A-label (ASCII) form; convert it with IDNA first", name)}
-			return &step{}
+			return notALabel(name, res)
 		}
 	}
 	st := c.cachedStep(ctx, name, qtype)
@@ -305,45 +295,63 @@ func (c *Client) lookupInto(ctx context.Context, name string, qtype uint16, res 
 		res.CNAMEs = slices.Clone(res.CNAMEs) // the cached step is shared
 		return st
 	}
-	r, st := c.follow(ctx, name, qtype, st)
-	*res = r
-	return st
+	return c.follow(ctx, name, qtype, st, res)
+}
+
+// notALabel is the result of a lookup of a name that is not in A-label
+// form. DNS names on the wire are A-labels (RFC 5890 §2.3.2.1); a U-label
+// here is a caller's bug that would ask for raw UTF-8. Like follow, it is
+// kept out of lookupInto's frame.
+//
+//go:noinline
+func notALabel(name string, res *Result) *step {
+	*res = Result{Name: name, Status: StatusError,
+		Err: fmt.Errorf("%q is not in A-label (ASCII) form; convert it with IDNA first", name)}
+	return &step{}
 }
 
 // follow follows the CNAME chain that st, the first step of name's lookup,
-// starts. It is kept out of lookup's frame, which is on the stack of every
-// lookup for as long as it waits (docs/performance.md, "Memory per domain
-// in flight"): most names are no alias.
+// starts, and writes the lookup's result to res. It is kept out of
+// lookupInto's frame, which is on the stack of every lookup for as long as
+// it waits (docs/performance.md, "Memory per domain in flight"): most
+// names are no alias.
 //
 //go:noinline
-func (c *Client) follow(ctx context.Context, name string, qtype uint16, st *step) (Result, *step) {
+func (c *Client) follow(ctx context.Context, name string, qtype uint16, st *step, res *Result) *step {
 	chain := slices.Clone(st.res.CNAMEs)
 	auth := st.res.Authentic
 	for st.next != "" {
 		if len(chain) >= maxCNAMEs {
-			return chainError(name, chain, fmt.Errorf("CNAME chain longer than %d: %s -> %s", maxCNAMEs, name, strings.Join(chain, " -> ")))
+			return chainErrorInto(name, chain, fmt.Errorf("CNAME chain longer than %d: %s -> %s", maxCNAMEs, name, strings.Join(chain, " -> ")), res)
 		}
 		st = c.cachedStep(ctx, st.next, qtype)
 		for _, cn := range st.res.CNAMEs {
 			loop := cn == name || slices.Contains(chain, cn)
 			chain = append(chain, cn)
 			if loop {
-				return chainError(name, chain, fmt.Errorf("CNAME loop: %s -> %s", name, strings.Join(chain, " -> ")))
+				return chainErrorInto(name, chain, fmt.Errorf("CNAME loop: %s -> %s", name, strings.Join(chain, " -> ")), res)
 			}
 		}
 		auth = auth && st.res.Authentic
 	}
-	res := st.res
-	res.Name, res.CNAMEs, res.Authentic = name, chain, auth
 	if len(chain) > maxCNAMEs {
-		return chainError(name, chain, fmt.Errorf("CNAME chain longer than %d: %s -> %s", maxCNAMEs, name, strings.Join(chain, " -> ")))
+		return chainErrorInto(name, chain, fmt.Errorf("CNAME chain longer than %d: %s -> %s", maxCNAMEs, name, strings.Join(chain, " -> ")), res)
 	}
-	return res, st
+	*res = st.res
+	res.Name, res.CNAMEs, res.Authentic = name, chain, auth
+	return st
 }
 
 // chainError is the result of a CNAME chain that loops or is too long.
 func chainError(name string, chain []string, err error) (Result, *step) {
 	return Result{Name: name, Status: StatusError, CNAMEs: chain, Err: err}, &step{}
+}
+
+// chainErrorInto is chainError written to res.
+func chainErrorInto(name string, chain []string, err error, res *Result) *step {
+	r, st := chainError(name, chain, err)
+	*res = r
+	return st
 }
 
 // cachedStep answers one question from the cache, coalescing with an
@@ -355,21 +363,21 @@ func (c *Client) cachedStep(ctx context.Context, name string, qtype uint16) *ste
 	}
 	k := cacheKey{name, qtype}
 	for {
-		e, leader := c.cache.acquire(k)
+		e, val, wait, leader := c.cache.acquire(k)
+		if val != nil {
+			c.cacheHits.Add(1)
+			return val
+		}
 		if !leader {
+			c.coalesced.Add(1)
 			select {
-			case <-e.done:
-			default:
-				c.coalesced.Add(1)
-				select {
-				case <-e.done:
-				case <-ctx.Done():
-					return ctxStep(ctx, name)
-				}
+			case <-wait:
+			case <-ctx.Done():
+				return ctxStep(ctx, name)
 			}
-			if e.val != nil {
+			if val := e.answer(); val != nil {
 				c.cacheHits.Add(1)
-				return e.val
+				return val
 			}
 			continue // the leader gave up; ask again, perhaps as leader
 		}
@@ -610,21 +618,14 @@ func extendedError(r *dns.Msg) *ExtendedError {
 func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 	st := &step{res: Result{Name: name}}
 	q := dns.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET}
-	// The query is packed into a pooled buffer (one exchange at a time uses
-	// it, and none after resolve returns): bulk mode asks thousands of
-	// questions a second.
-	bp := queryBufs.Get().(*[]byte)
-	defer queryBufs.Put(bp)
-	plain, err := packQuery(q, *bp)
+	plain, wire, err := packQuery(q, c.dnssecOK)
 	if err != nil {
-		st.res.Status, st.res.Err = StatusError, fmt.Errorf("cannot ask about %q: %w", name, err)
+		cannotAsk(st, err)
 		return st
 	}
-	wire := appendEDNS(plain, c.dnssecOK)
 
-	var failures []ServerError
+	var t failures
 	done := make([]bool, len(c.servers)) // server gave a definite failure
-	var sawServFail, sawRefused, sawTimeout bool
 	sent := 0
 	for round := 0; round < c.attempts; round++ {
 		if round > 0 {
@@ -656,35 +657,73 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 				r, rtt, err = c.ask(ctx, i, q, plain, left)
 			}
 			if err != nil {
-				if isTimeout(err) {
-					sawTimeout = true
-				}
-				failures = append(failures, ServerError{srv, err})
+				t.exchange(srv, err)
 				continue
 			}
-			switch r.Rcode {
-			case dns.RcodeSuccess, dns.RcodeNameError:
+			if r.Rcode == dns.RcodeSuccess || r.Rcode == dns.RcodeNameError {
 				if err := contradiction(r, q); err != nil {
-					failures = append(failures, ServerError{srv, err})
+					t.add(srv, err)
 					continue
 				}
 				c.classify(st, r, srv, rtt, qtype)
 				return st
-			case dns.RcodeServerFailure:
-				sawServFail = true
-			case dns.RcodeRefused:
-				sawRefused = true
 			}
 			done[i] = true
-			failures = append(failures, ServerError{srv, &RcodeError{Rcode: rcodeString(r.Rcode), Extended: extendedError(r)}})
+			t.rcode(srv, r)
 			st.res.Server, st.res.RTT = srv, rtt
 		}
 		if !slices.Contains(done, false) {
 			break
 		}
 	}
-	c.noAnswer(ctx, st, failures, sawServFail, sawRefused, sawTimeout)
+	c.noAnswer(ctx, st, &t)
 	return st
+}
+
+// cannotAsk sets st to the failure to pack a query. Like the failures'
+// methods, it is kept out of resolve's frame, which is on the stack of
+// every lookup for as long as it waits.
+//
+//go:noinline
+func cannotAsk(st *step, err error) {
+	st.res.Status, st.res.Err = StatusError, fmt.Errorf("cannot ask about %q: %w", st.res.Name, err)
+}
+
+// failures are the servers' failures to answer one question.
+type failures struct {
+	list                                []ServerError
+	sawServFail, sawRefused, sawTimeout bool
+}
+
+// add records a failure of srv.
+//
+//go:noinline
+func (t *failures) add(srv string, err error) {
+	t.list = append(t.list, ServerError{srv, err})
+}
+
+// exchange records an exchange with srv that failed (a timeout, a network
+// error, an answer that could not be used).
+//
+//go:noinline
+func (t *failures) exchange(srv string, err error) {
+	if isTimeout(err) {
+		t.sawTimeout = true
+	}
+	t.add(srv, err)
+}
+
+// rcode records an answer of srv whose rcode ends the question for it.
+//
+//go:noinline
+func (t *failures) rcode(srv string, r *dns.Msg) {
+	switch r.Rcode {
+	case dns.RcodeServerFailure:
+		t.sawServFail = true
+	case dns.RcodeRefused:
+		t.sawRefused = true
+	}
+	t.add(srv, &RcodeError{Rcode: rcodeString(r.Rcode), Extended: extendedError(r)})
 }
 
 // noAnswer sets st's status and error when no server answered the
@@ -695,25 +734,25 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 // in flight").
 //
 //go:noinline
-func (c *Client) noAnswer(ctx context.Context, st *step, failures []ServerError, sawServFail, sawRefused, sawTimeout bool) {
+func (c *Client) noAnswer(ctx context.Context, st *step, t *failures) {
 	switch {
-	case sawServFail:
+	case t.sawServFail:
 		st.res.Status = StatusServFail
-	case sawRefused:
+	case t.sawRefused:
 		st.res.Status = StatusRefused
 	case ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
 		st.res.Status = StatusError
-	case sawTimeout || ctx.Err() != nil:
+	case t.sawTimeout || ctx.Err() != nil:
 		st.res.Status = StatusTimeout
 	default:
 		st.res.Status = StatusError
 	}
-	if len(failures) == 0 {
+	if len(t.list) == 0 {
 		// No exchange was made: the caller's context had already ended.
 		st.res.Err = fmt.Errorf("no query sent: %w", ctx.Err())
 		return
 	}
-	nae := &NoAnswerError{Failures: failures}
+	nae := &NoAnswerError{Failures: t.list}
 	if c.defaulted {
 		nae.Hint = "no nameserver in resolv.conf; the default is the local host. Use --resolver to name one"
 	}
@@ -721,20 +760,32 @@ func (c *Client) noAnswer(ctx context.Context, st *step, failures []ServerError,
 }
 
 // packQuery packs a recursive query for q, asking for the AD bit (RFC 6840
-// §5.7), into buf. The message is built in packQuery's frame, not in
-// resolve's, which waits for the answer.
+// §5.7): plain without EDNS0 and wire with it (appendEDNS), each with a
+// header of its own, both in one allocation of their size. They are held
+// for as long as the question waits for its answer: a pooled 512-byte
+// buffer per question cost about half a megabyte per 1,000 questions in
+// flight. The message is built in packQuery's frame, not in resolve's,
+// which waits for the answer.
 //
 //go:noinline
-func packQuery(q dns.Question, buf []byte) ([]byte, error) {
+func packQuery(q dns.Question, do bool) (plain, wire []byte, err error) {
 	m := &dns.Msg{Question: []dns.Question{q}}
 	m.RecursionDesired = true
 	m.AuthenticatedData = true
-	return m.PackBuffer(buf)
+	// A header (12 bytes), the name (at most its presentation length plus
+	// the root label's byte), type and class (4), and the byte more that
+	// PackBuffer wants before it uses a buffer.
+	n := 12 + len(q.Name) + 1 + 4 + 1
+	buf := make([]byte, 2*n+ednsOptLen)
+	if plain, err = m.PackBuffer(buf[:n:n]); err != nil {
+		return nil, nil, err
+	}
+	wire = appendEDNS(append(buf[n:n], plain...), do)
+	return plain[:len(plain):len(plain)], wire, nil
 }
 
-// queryBufs hold packed queries: a header, one question (a name is at most
-// 255 octets, RFC 1035 §2.3.4) and the OPT record fit in 512 bytes.
-var queryBufs = sync.Pool{New: func() any { b := make([]byte, 512); return &b }}
+// ednsOptLen is the length of the OPT record appendEDNS appends.
+const ednsOptLen = 11
 
 // appendEDNS appends an OPT record to the packed query msg (RFC 6891
 // §6.1.2): root owner, type 41, class = our UDP payload size, TTL 0
@@ -777,6 +828,9 @@ func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, le
 	srv := c.servers[i]
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
 	r, rtt, err := c.exchange(ctx, "udp", i, wire, q, c.deadline(ctx, left))
+	if err != nil {
+		err = exchangeErr(ctx, "udp", err)
+	}
 	c.queries.Add(1)
 	c.traceLine(q, srv, "udp", rtt, r, err)
 	if err == nil && !r.Truncated || err != nil && !truncation(err) {
@@ -788,6 +842,9 @@ func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, le
 	c.tcpFallbacks.Add(1)
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
 	r, rtt, err = c.exchange(ctx, "tcp", i, wire, q, c.deadline(ctx, 1))
+	if err != nil {
+		err = exchangeErr(ctx, "tcp", err)
+	}
 	c.queries.Add(1)
 	c.traceLine(q, srv, "tcp", rtt, r, err)
 	if err != nil && isTimeout(err) {

@@ -498,6 +498,38 @@ func TestCacheStaysWithinItsBound(t *testing.T) {
 	}
 }
 
+func TestCacheKeepsSharedAnswersThroughAStreamOfNamesAskedOnce(t *testing.T) {
+	var z strings.Builder
+	z.WriteString("shared.test. A 192.0.2.2\n")
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&z, "h%d.test. A 192.0.2.1\n", i)
+	}
+	s := dnstest.New(t, z.String())
+	c, err := New(Config{Servers: []string{s.Addr4()}, CacheSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// A bulk run: one name many domains share, among names asked once.
+	for i := 0; i < 500; i++ {
+		if i%50 == 0 { // further apart than the names asked once the cache holds
+			c.LookupA(ctx, "shared.test.")
+		}
+		if r := c.LookupA(ctx, fmt.Sprintf("h%d.test.", i)); r.Status != StatusOK {
+			t.Fatal(r.Status, r.Err)
+		}
+	}
+	// Asked again 50 names later, after fresh evicted it: asked a second
+	// time, and kept from then on.
+	if q := s.Queries("shared.test.", "A"); q != 2 {
+		t.Errorf("the shared name was asked %d times, want twice", q)
+	}
+	// Names asked once take at most an eighth of the bound.
+	if n := c.Stats().CacheEntries; n > 100/8+1 {
+		t.Errorf("the cache holds %d entries after 500 names asked once and one shared, want at most %d", n, 100/8+1)
+	}
+}
+
 func TestCacheCanBeDisabled(t *testing.T) {
 	s := dnstest.New(t, zone)
 	c, err := New(Config{Servers: []string{s.Addr4()}, CacheSize: -1})

@@ -43,22 +43,16 @@ var udpBufs = sync.Pool{New: func() any { b := make([]byte, udpBufSize); return 
 // the caller's context ends.
 var longAgo = time.Unix(1, 0)
 
-// exchange sends the packed query wire (its ID already set) to server over
-// network ("udp" or "tcp") and returns the answer. The deadline bounds the
-// whole exchange; ctx cancellation interrupts it too. UDP answers with
-// another ID or question are ignored (late answers to an earlier attempt,
-// or spoofing attempts, RFC 5452 §4) and reading goes on until the deadline.
-func (c *Client) exchange(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
-	r, rtt, err := c.exchange1(ctx, network, srv, wire, q, deadline)
-	switch {
-	case err == nil:
-	case errors.Is(ctx.Err(), context.Canceled):
+// exchangeErr words the error of a failed exchange: the
+// caller's interruption as such, anything else as an *exchangeError.
+//
+//go:noinline
+func exchangeErr(ctx context.Context, network string, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		// The read was interrupted by the caller, not by the server.
-		err = ctx.Err()
-	default:
-		err = &exchangeError{network: network, err: err}
+		return ctx.Err()
 	}
-	return r, rtt, err
+	return &exchangeError{network: network, err: err}
 }
 
 // exchangeError words a failed exchange for people: "connection refused
@@ -86,29 +80,24 @@ func (e *exchangeError) Error() string {
 
 func (e *exchangeError) Unwrap() error { return e.err }
 
-func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
+// exchange sends the packed query wire (its ID already set) to server
+// srv over network ("udp" or "tcp") and returns the answer. The deadline
+// bounds the whole exchange; ctx cancellation interrupts it too. UDP
+// answers with another ID or question are ignored (late answers to an
+// earlier attempt, or spoofing attempts, RFC 5452 §4) and reading goes on
+// until the deadline. Its caller words the error with exchangeErr, rather
+// than through a wrapper whose frame would be on the stack of every
+// lookup in flight.
+func (c *Client) exchange(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
 	start := time.Now()
-	server, pool := c.servers[srv], &c.udp[srv]
 	if network == "tcp" {
-		conn, err := c.dial(ctx, network, server, deadline)
-		if err != nil {
-			return nil, time.Since(start), err
-		}
-		defer conn.Close()
-		defer watch(ctx, conn)()
-		r, err := exchangeTCP(conn, wire, binary.BigEndian.Uint16(wire))
-		if err == nil && !matches(r, q) {
-			// RFC 7766 §7: over TCP the answer must match the query's ID
-			// and question. Unlike a stray UDP datagram, it cannot be a
-			// late answer to an earlier query: this connection carried
-			// only this one.
-			err = &AnswerError{Reason: "answer for another question"}
-		}
+		r, err := c.exchangeOverTCP(ctx, srv, wire, q, deadline)
 		return r, time.Since(start), err
 	}
+	pool := &c.udp[srv]
 	conn := pool.get()
 	if conn == nil {
-		raw, err := c.dial(ctx, network, server, deadline)
+		raw, err := c.dial(ctx, network, c.servers[srv], deadline)
 		if err != nil {
 			return nil, time.Since(start), err
 		}
@@ -129,8 +118,55 @@ func (c *Client) exchange1(ctx context.Context, network string, srv int, wire []
 	return r, time.Since(start), err
 }
 
-// dial connects to server, bounded by deadline and ctx.
+// exchangeOverTCP is exchange over a TCP connection of its own. It is kept
+// out of exchange's frame, which is on the stack of every UDP lookup for
+// as long as it waits (docs/performance.md, "Memory per domain in
+// flight"); TCP is the rare fallback.
+//
+//go:noinline
+func (c *Client) exchangeOverTCP(ctx context.Context, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, error) {
+	conn, err := c.dial(ctx, "tcp", c.servers[srv], deadline)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	defer watch(ctx, conn)()
+	r, err := exchangeTCP(conn, wire, binary.BigEndian.Uint16(wire))
+	if err == nil && !matches(r, q) {
+		// RFC 7766 §7: over TCP the answer must match the query's ID
+		// and question. Unlike a stray UDP datagram, it cannot be a
+		// late answer to an earlier query: this connection carried
+		// only this one.
+		err = &AnswerError{Reason: "answer for another question"}
+	}
+	return r, err
+}
+
+// dial connects to server, bounded by deadline and ctx, on a goroutine of
+// its own. The standard library's dial path is about 2.5 KB of frames;
+// on top of a lookup's own (about 5 KB from a bulk worker's top to here)
+// it would pass the 8 KB of a goroutine's stack, and the runtime would
+// double the stack to 16 KB and keep it that way for as long as the
+// worker lives: for every worker of a bulk run, since each dials a socket
+// whenever the pool has none idle (docs/performance.md, "Memory per domain
+// in flight"). A socket is dialed once for up to maxUses queries, so the
+// goroutine costs little.
 func (c *Client) dial(ctx context.Context, network, server string, deadline time.Time) (net.Conn, error) {
+	type dialed struct {
+		conn net.Conn
+		err  error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		conn, err := c.dialHere(ctx, network, server, deadline)
+		done <- dialed{conn, err}
+	}()
+	d := <-done
+	return d.conn, d.err
+}
+
+// dialHere is dial on the calling goroutine.
+func (c *Client) dialHere(ctx context.Context, network, server string, deadline time.Time) (net.Conn, error) {
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	conn, err := c.dialer.DialContext(dctx, network, server)

@@ -53,22 +53,55 @@ type Result struct {
 //     the PTR you publish" are different fixes.
 //
 // Forward lookups run concurrently; the resolver bounds concurrency.
+//
+// Check's steps run in frames of their own (names, confirm, forward), each
+// holding one answer: a frame is on the stack for as long as a lookup below
+// it waits, for every address of every domain in bulk mode
+// (docs/performance.md, "Memory per domain in flight").
 func Check(ctx context.Context, r dnsq.Resolver, ip netip.Addr) Result {
+	var res Result
+	CheckInto(ctx, r, ip, &res)
+	return res
+}
+
+// CheckInto is Check writing its result to res, for callers whose frame
+// would otherwise hold a copy of it while the lookups wait.
+func CheckInto(ctx context.Context, r dnsq.Resolver, ip netip.Addr, res *Result) {
+	*res = Result{}
+	if valid := names(ctx, r, ip, res); len(valid) > 0 {
+		confirm(ctx, r, ip, valid, res)
+	}
+}
+
+// names looks up ip's PTR names into res and returns the valid ones to
+// forward-confirm (at most MaxNames). When there are none, res holds the
+// verdict.
+//
+//go:noinline
+func names(ctx context.Context, r dnsq.Resolver, ip netip.Addr, res *Result) []string {
 	ptr := r.LookupPTR(ctx, ip)
-	res := Result{PTRStatus: ptr.Status, PTR: ptr.Names}
+	return validNames(ip, &ptr, res)
+}
+
+// validNames is names's second half, out of the frame that waits for the
+// PTR answer.
+//
+//go:noinline
+func validNames(ip netip.Addr, ptr *dnsq.NameResult, res *Result) []string {
+	res.PTRStatus, res.PTR = ptr.Status, ptr.Names
 	switch {
 	case ptr.Status == dnsq.StatusNXDomain || ptr.Status == dnsq.StatusNoData:
 		res.Status = StatusNone
-		return res
+		return nil
 	case ptr.Status != dnsq.StatusOK:
 		res.Status = StatusTempError
-		res.Err = lookupErr("PTR", ptr.Name, ptr.Result)
-		return res
+		res.Err = lookupErr("PTR", ptr.Name, &ptr.Result)
+		return nil
 	case len(ptr.Names) == 0:
 		// NOERROR with an answer section but no PTR after the alias chain:
 		// nothing to evaluate, the same as NODATA.
 		res.Status = StatusNone
-		return res
+		return nil
 	}
 
 	names := ptr.Names
@@ -87,50 +120,45 @@ func Check(ctx context.Context, r dnsq.Resolver, ip netip.Addr) Result {
 	if len(valid) == 0 {
 		res.Status = StatusPermError
 		res.Err = fmt.Errorf("PTR %s: no valid host name among %q", ip, res.Malformed)
-		return res
 	}
+	return valid
+}
 
-	type outcome struct {
-		match bool
-		st    dnsq.Status
-		err   error
-	}
-	forward := func(name string) outcome {
-		var fwd dnsq.AddrResult
-		if addr.Family(ip) == addr.IPv4 {
-			fwd = r.LookupA(ctx, name)
-		} else {
-			fwd = r.LookupAAAA(ctx, name)
-		}
-		o := outcome{st: fwd.Status}
-		for _, a := range fwd.Addrs {
-			if a == ip {
-				o.match = true
-			}
-		}
-		if fwd.Status.Temporary() {
-			o.err = lookupErr(forwardType(ip), name, fwd.Result)
-		}
-		return o
-	}
-	var outs []outcome
+// outcome is one PTR name's forward confirmation.
+type outcome struct {
+	match bool
+	st    dnsq.Status
+	err   error
+}
+
+// confirm forward-confirms the valid PTR names of ip and sets res's
+// verdict.
+//
+//go:noinline
+func confirm(ctx context.Context, r dnsq.Resolver, ip netip.Addr, valid []string, res *Result) {
 	if len(valid) == 1 {
 		// The usual case: one name, asked here rather than on a goroutine
 		// (this runs for every address of every domain in bulk mode).
-		outs = []outcome{forward(valid[0])}
-	} else {
-		outs = make([]outcome, len(valid))
-		var wg sync.WaitGroup
-		for i, name := range valid {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				outs[i] = forward(name)
-			}()
-		}
-		wg.Wait()
+		var o outcome
+		forward(ctx, r, ip, valid[0], &o)
+		tally(valid, []outcome{o}, res)
+		return
 	}
+	outs := make([]outcome, len(valid))
+	var wg sync.WaitGroup
+	for i, name := range valid {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			forward(ctx, r, ip, name, &outs[i])
+		}()
+	}
+	wg.Wait()
+	tally(valid, outs, res)
+}
 
+// tally sets res's verdict from the outcomes of the valid names.
+func tally(valid []string, outs []outcome, res *Result) {
 	var tempErr error
 	for i, o := range outs {
 		if o.match {
@@ -149,7 +177,28 @@ func Check(ctx context.Context, r dnsq.Resolver, ip netip.Addr) Result {
 	default:
 		res.Status = StatusFail
 	}
-	return res
+}
+
+// forward asks for name's addresses in ip's family and writes to o whether
+// they hold ip.
+//
+//go:noinline
+func forward(ctx context.Context, r dnsq.Resolver, ip netip.Addr, name string, o *outcome) {
+	var fwd dnsq.AddrResult
+	if addr.Family(ip) == addr.IPv4 {
+		fwd = r.LookupA(ctx, name)
+	} else {
+		fwd = r.LookupAAAA(ctx, name)
+	}
+	o.st = fwd.Status
+	for _, a := range fwd.Addrs {
+		if a == ip {
+			o.match = true
+		}
+	}
+	if fwd.Status.Temporary() {
+		o.err = lookupErr(forwardType(ip), name, &fwd.Result)
+	}
 }
 
 // forwardType is the record type of ip's family (addr.Family: an
@@ -161,7 +210,7 @@ func forwardType(ip netip.Addr) string {
 	return "AAAA"
 }
 
-func lookupErr(typ, name string, r dnsq.Result) error {
+func lookupErr(typ, name string, r *dnsq.Result) error {
 	if r.Err != nil {
 		return fmt.Errorf("%s %s: %s: %w", typ, dnsq.Bare(name), r.Status, r.Err)
 	}
