@@ -474,13 +474,31 @@ var allCipherSuites = sync.OnceValue(func() []uint16 {
 	return ids
 })
 
+// cipherNames names every suite crypto/tls implements, built once:
+// tls.CipherSuiteName builds both suite lists anew on every call.
+var cipherNames = sync.OnceValue(func() map[uint16]string {
+	names := map[uint16]string{}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		names[c.ID] = c.Name
+	}
+	return names
+})
+
+// cipherName is tls.CipherSuiteName.
+func cipherName(id uint16) string {
+	if n, ok := cipherNames()[id]; ok {
+		return n
+	}
+	return tls.CipherSuiteName(id)
+}
+
 // tlsInfo records the session and verifies the chain with x509 for host,
 // the MX name. For an IP-literal target there is no name to check, so only
 // the chain is verified (mail server certificates do not carry IP SANs).
 func tlsInfo(st tls.ConnectionState, host string, roots *x509.CertPool, now time.Time) *TLSInfo {
 	info := &TLSInfo{
 		Version:   strings.ReplaceAll(tls.VersionName(st.Version), " ", ""),
-		Cipher:    tls.CipherSuiteName(st.CipherSuite),
+		Cipher:    cipherName(st.CipherSuite),
 		CertNames: []string{},
 	}
 	if len(st.PeerCertificates) == 0 {
