@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
@@ -45,16 +46,33 @@ func TestSimulationWithoutOutcomesReportsOnlyTheFamilyShare(t *testing.T) {
 	}
 }
 
-// BenchmarkCheckMarshalJSON is one check document with its simulation, as
-// `check -o jsonl` writes it per domain.
+// BenchmarkCheckMarshalJSON is one check document with its simulation.
 func BenchmarkCheckMarshalJSON(b *testing.B) {
-	f := healthy()
-	doc, _ := Simulate(context.Background(), f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
-	rep := document.Check{SchemaVersion: 1, Result: f.Discovery, Probed: true, Probes: f.Probes, Simulation: doc}
+	rep := benchCheck()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := rep.MarshalJSON(); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCheckAppendJSON is the same document as `check -o jsonl` writes
+// it per domain: into one reused line buffer.
+func BenchmarkCheckAppendJSON(b *testing.B) {
+	rep := benchCheck()
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := rep.AppendJSON(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchCheck() document.Check {
+	f := healthy()
+	doc, _ := Simulate(context.Background(), f.Discovery, f.Probes, mta.Config{}, CheckMaxOrderings)
+	return document.Check{SchemaVersion: 1, Result: f.Discovery, Probed: true, Probes: f.Probes, Simulation: doc}
 }

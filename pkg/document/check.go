@@ -106,21 +106,48 @@ type checkFields Check
 // fields, then the simulate document's own fields (schema_version and
 // domain, which both carry, appear once, from the check).
 func (r Check) MarshalJSON() ([]byte, error) {
-	base, err := marshalNoEscape(checkFields(r))
-	if err != nil || r.Simulation == nil {
-		return base, err
+	var buf bytes.Buffer
+	if err := r.AppendJSON(&buf); err != nil {
+		return nil, err
 	}
-	sim, err := marshalNoEscape(simBody{Document: r.Simulation})
-	if err != nil {
-		return nil, fmt.Errorf("simulation: %w", err)
+	return buf.Bytes(), nil
+}
+
+// AppendJSON appends what MarshalJSON returns to buf, with no copy of its
+// own: `check -o jsonl` encodes every domain into one reused line buffer.
+// On an error buf is as it was.
+func (r *Check) AppendJSON(buf *bytes.Buffer) error {
+	start := buf.Len()
+	enc := json.NewEncoder(buf)
+	// No HTML escaping: fixes hold `<placeholders>` that must read as
+	// written in every consumer.
+	enc.SetEscapeHTML(false)
+	// By value, as MarshalJSON's receiver: the same fields are
+	// addressable, so the same marshalers run.
+	if err := enc.Encode(checkFields(*r)); err != nil {
+		buf.Truncate(start)
+		return err
 	}
+	buf.Truncate(buf.Len() - 1) // the Encoder's newline
+	if r.Simulation == nil {
+		return nil
+	}
+	mark := buf.Len()
+	if err := enc.Encode(simBody{Document: r.Simulation}); err != nil {
+		buf.Truncate(start)
+		return fmt.Errorf("simulation: %w", err)
+	}
+	b := buf.Bytes()
+	sim := b[mark : len(b)-1]
 	if len(sim) <= 2 {
-		return base, nil
+		buf.Truncate(mark)
+		return nil
 	}
-	out := make([]byte, 0, len(base)+len(sim))
-	out = append(out, base[:len(base)-1]...)
-	out = append(out, ',')
-	return append(out, sim[1:]...), nil
+	// "{...check}" + "{...simulation}" -> "{...check,...simulation}".
+	b[mark-1] = ','
+	n := copy(b[mark:], sim[1:])
+	buf.Truncate(mark + n)
+	return nil
 }
 
 // Counts returns how many findings there are of each severity.
@@ -136,18 +163,6 @@ func (r *Check) Counts() (fail, warn, info int) {
 		}
 	}
 	return
-}
-
-// marshalNoEscape is json.Marshal without HTML escaping: fixes hold
-// `<placeholders>` that must read as written in every consumer.
-func marshalNoEscape(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // Outcome: a line that was not a domain is bad input; otherwise the

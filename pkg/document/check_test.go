@@ -3,6 +3,7 @@ package document
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/mailcheck/mailcheck/pkg/discover"
 	"github.com/mailcheck/mailcheck/pkg/dnsq"
 	"github.com/mailcheck/mailcheck/pkg/mta"
+	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 	"github.com/mailcheck/mailcheck/pkg/tlspolicy"
 )
@@ -118,6 +120,84 @@ func TestCheckJSONWithoutSimulationIsTheCheckFieldsAlone(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("got %s\nwant %s", got, want)
+	}
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping.
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// spliced is the check document's JSON built the plain way: the check
+// fields and the simulation encoded apart, the second object's members
+// appended to the first's.
+func spliced(t *testing.T, r Check) []byte {
+	t.Helper()
+	base, err := marshalNoEscape(checkFields(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Simulation == nil {
+		return base
+	}
+	sim, err := marshalNoEscape(simBody{Document: r.Simulation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sim) <= 2 {
+		return base
+	}
+	return append(append(base[:len(base)-1:len(base)-1], ','), sim[1:]...)
+}
+
+// AppendJSON writes into the caller's buffer exactly the bytes of the
+// plain splice, after what the buffer already holds, for a document with
+// probes, findings with HTML-looking text, and a simulation.
+func TestCheckAppendJSONWritesThePlainSpliceAfterTheBuffersContent(t *testing.T) {
+	d := dualStack()
+	rep := Check{SchemaVersion: 1, Result: d, Probed: true, Simulation: simulated(t, d),
+		Probes: []smtpprobe.Result{{Host: "mx.example.org", IP: netip.MustParseAddr("192.0.2.10"), Family: "ipv4", Port: 25,
+			Status: smtpprobe.StatusOK, BannerCode: 220, Banner: "mx <ESMTP> & \"ready\"", Extensions: []string{"STARTTLS", "SIZE 1000"},
+			ExtensionsTLS: []string{}, EarlyTalk: []string{}}},
+		Findings: []report.Finding{{Code: "MC308", Severity: report.SeverityWarn, Subject: "192.0.2.10",
+			Message: "certificate for <mx.example.org> & more", Fix: "Replace `<host>. IN A <address>`."}}}
+	for _, r := range []Check{rep, {SchemaVersion: 1, Result: d, Probes: []smtpprobe.Result{}}} {
+		want := spliced(t, r)
+		buf := bytes.NewBufferString("before\n")
+		if err := r.AppendJSON(buf); err != nil {
+			t.Fatal(err)
+		}
+		if got := buf.String(); got != "before\n"+string(want) {
+			t.Errorf("got  %s\nwant before\n%s", got, want)
+		}
+		m, err := r.MarshalJSON()
+		if err != nil || !bytes.Equal(m, want) {
+			t.Errorf("MarshalJSON: %v\n%s\nwant %s", err, m, want)
+		}
+	}
+	if !bytes.Contains(spliced(t, rep), []byte("<mx.example.org> & more")) {
+		t.Error("the plain splice escapes HTML: the comparison proves nothing about escaping")
+	}
+}
+
+// A document that cannot be encoded (a NaN probability) is an error and
+// leaves the buffer as it was.
+func TestCheckAppendJSONLeavesTheBufferAloneOnAnError(t *testing.T) {
+	d := dualStack()
+	sim := simulated(t, d)
+	sim.PFirstIPv6 = math.NaN()
+	buf := bytes.NewBufferString("before\n")
+	if err := (&Check{SchemaVersion: 1, Result: d, Simulation: sim}).AppendJSON(buf); err == nil {
+		t.Fatal("no error for a NaN")
+	}
+	if buf.String() != "before\n" {
+		t.Errorf("buffer after the error: %q", buf.String())
 	}
 }
 

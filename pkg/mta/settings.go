@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -370,7 +371,72 @@ func (s Settings) Names() []string {
 
 // resolveSettings merges defaults, main.cf and --set, expands $name
 // references and validates every value. Errors name the source.
+//
+// The answer is remembered (settingsMemo): callers only read it, and must
+// copy it before handing it out (Simulate's document owns its copy).
 func resolveSettings(mta, ver string, cfg Config) (Settings, error) {
+	key := settingsKey(mta, ver, cfg)
+	settingsMemo.Lock()
+	s, ok := settingsMemo.m[key]
+	settingsMemo.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := mergeSettings(mta, ver, cfg)
+	if err != nil {
+		return nil, err
+	}
+	settingsMemo.Lock()
+	if len(settingsMemo.m) >= settingsMemoMax {
+		clear(settingsMemo.m)
+	}
+	settingsMemo.m[key] = s
+	settingsMemo.Unlock()
+	return s, nil
+}
+
+// settingsMemo holds resolveSettings' answers by settingsKey. check
+// simulates the same MTA with the same settings for every domain of a
+// bulk run, and once more per replay suggestion (suggest): merging,
+// expanding and validating them again each time cost more CPU and
+// allocation than the rest of a small domain's simulation. The answer is
+// a pure function of the key, which spells out every input, so the model
+// stays a pure function of its arguments. At most settingsMemoMax entries:
+// all are forgotten when it is full (a run uses a handful).
+var settingsMemo = struct {
+	sync.Mutex
+	m map[string]Settings
+}{m: map[string]Settings{}}
+
+const settingsMemoMax = 256
+
+// settingsKey spells out every input of mergeSettings, each string length-
+// prefixed so that no two different inputs share a key.
+func settingsKey(mta, ver string, cfg Config) string {
+	var b strings.Builder
+	str := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	list := func(as []Assignment) {
+		b.WriteString(strconv.Itoa(len(as)))
+		b.WriteByte('[')
+		for _, a := range as {
+			str(a.Name)
+			str(a.Value)
+			str(a.Source)
+		}
+	}
+	str(mta)
+	str(ver)
+	list(cfg.MainCF)
+	list(cfg.Set)
+	return b.String()
+}
+
+// mergeSettings is resolveSettings without the memo.
+func mergeSettings(mta, ver string, cfg Config) (Settings, error) {
 	v, _ := parseVersion(ver)
 	if mta == OpenSMTPD && strings.HasPrefix(ver, "openbsd") {
 		v = version{raw: ver, patch: -1}

@@ -3,6 +3,7 @@ package mta
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"math/rand/v2"
 	"net/netip"
@@ -510,9 +511,10 @@ func (m modelRun) simulate(in Input, opt Options) Document {
 	// no mail.
 	nullMXBounce := in.NullMX && p.decision.Action == ActionBounce
 	doc := Document{
-		SchemaVersion:  SchemaVersion,
-		Domain:         in.Domain,
-		MTA:            MTAInfo{Name: m.name, Version: m.ver, Settings: m.s},
+		SchemaVersion: SchemaVersion,
+		Domain:        in.Domain,
+		// A copy: m.s is resolveSettings' shared answer, the document the caller's.
+		MTA:            MTAInfo{Name: m.name, Version: m.ver, Settings: maps.Clone(m.s)},
 		AcceptsMail:    !nullMXBounce,
 		Decision:       p.decision,
 		AddressLimit:   p.limit,

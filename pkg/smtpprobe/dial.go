@@ -45,6 +45,20 @@ type UDPRouteChecker struct{}
 
 // CheckRoute implements RouteChecker.
 func (UDPRouteChecker) CheckRoute(ctx context.Context, src, dst netip.Addr) (netip.Addr, error) {
+	if ctx.Err() == nil {
+		if local, err, ok := routeSource(src, dst); ok {
+			if err != nil {
+				return netip.Addr{}, err
+			}
+			return local, checkSource(local, dst)
+		}
+	}
+	return dialRoute(ctx, src, dst)
+}
+
+// dialRoute is CheckRoute through net.Dialer: the portable way, and the
+// reference routeSource answers exactly like.
+func dialRoute(ctx context.Context, src, dst netip.Addr) (netip.Addr, error) {
 	network := "udp4"
 	if !dst.Is4() {
 		network = "udp6"

@@ -79,7 +79,7 @@ func (s *session) earlyTalk() *Error {
 
 // peerWaiting reports whether bytes from the peer are waiting to be read.
 func (s *session) peerWaiting() bool {
-	if waiting, ok := pending(s.conn); ok {
+	if waiting, ok := pending(s.raw); ok {
 		return waiting
 	}
 	if s.conn.SetReadDeadline(time.Now().Add(earlyPeekWait)) != nil {
@@ -93,7 +93,9 @@ func (s *session) peerWaiting() bool {
 
 // early records one line sent out of turn.
 func (s *session) early(line string) {
-	s.logf("=== out of turn (not a reply to a command): skipped")
+	if s.tracing() {
+		s.logf("=== out of turn (not a reply to a command): skipped")
+	}
 	if len(s.res.EarlyTalk) < MaxEarlyTalk {
 		s.res.EarlyTalk = append(s.res.EarlyTalk, sanitize.Text(line))
 	}
@@ -121,7 +123,7 @@ func (s *session) readHello() (Reply, error) {
 	if err := s.conn.SetReadDeadline(s.deadline(start)); err != nil {
 		return Reply{}, fmt.Errorf("setting the read deadline: %w", err)
 	}
-	quickAck(s.tcp)
+	s.quickAck()
 	notSMTP := s.garbled
 	var last2xx *Reply // the last 2xx reply skipped, and where its lines start in EarlyTalk
 	kept := 0

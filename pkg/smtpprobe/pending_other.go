@@ -2,7 +2,7 @@
 
 package smtpprobe
 
-import "net"
+import "syscall"
 
 // pending cannot ask the socket here; the caller waits briefly instead.
-func pending(net.Conn) (waiting, ok bool) { return false, false }
+func pending(syscall.RawConn) (waiting, ok bool) { return false, false }

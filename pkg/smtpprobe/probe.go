@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mailcheck/mailcheck/pkg/addr"
@@ -119,11 +120,16 @@ func (p *Prober) ProbeAll(ctx context.Context, targets []Target, limit int) []Re
 
 // session is one probe in progress.
 type session struct {
-	p      *Prober
-	ctx    context.Context
-	res    *Result
-	conn   net.Conn
-	tcp    net.Conn // the connection as dialled, under any TLS layer
+	p    *Prober
+	ctx  context.Context
+	res  *Result
+	conn net.Conn
+	// raw is the dialled socket under any TLS layer, for the socket
+	// options and peeks no net.Conn method offers; nil without one
+	// (net.Pipe in tests).
+	raw syscall.RawConn
+	// sent is set once a command went out (quickAck).
+	sent   bool
 	cnt    *counter
 	rr     *replyReader
 	prefix string
@@ -215,11 +221,16 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	})
 	defer stop()
 
-	s := &session{p: p, ctx: ctx, res: &res, conn: conn, tcp: conn,
+	s := &session{p: p, ctx: ctx, res: &res, conn: conn,
 		prefix: netip.AddrPortFrom(ip, uint16(o.Port)).String()}
+	if sc, ok := conn.(syscall.Conn); ok {
+		s.raw, _ = sc.SyscallConn()
+	}
 	s.cnt = &counter{r: conn, max: o.Limits.MaxBytes, now: o.Now}
-	s.rr = newReplyReader(s.cnt, o.Limits, s.logRecv)
-	s.logf("=== connected to %s (%s) from %s", s.prefix, res.Host, conn.LocalAddr())
+	s.rr = newReplyReader(s.cnt, o.Limits, s.onLine())
+	if s.tracing() {
+		s.logf("=== connected to %s (%s) from %s", s.prefix, res.Host, conn.LocalAddr())
+	}
 
 	if e := s.run(); e != nil {
 		res.Err = e
@@ -436,17 +447,23 @@ func (s *session) startTLS() *Error {
 	s.conn = tc
 	s.inTLS = true
 	s.cnt.r = tc
-	// A new reader: nothing buffered before the handshake may survive.
-	s.rr = newReplyReader(s.cnt, o.Limits, s.logRecv)
+	// Nothing buffered before the handshake may survive (checked empty
+	// above; Reset drops it all the same), and the buffer is reused.
+	s.rr.reset(s.cnt)
 	st := tc.ConnectionState()
 	res.TLS = tlsInfo(st, res.Host, o.RootCAs, o.Now())
 	res.Chain = st.PeerCertificates[:min(len(st.PeerCertificates), tlspolicy.MaxChain)]
-	s.logf("=== TLS %s %s, certificate for %s, verified %v", res.TLS.Version, res.TLS.Cipher,
-		strings.Join(res.TLS.CertNames, ", "), res.TLS.Verified)
+	if s.tracing() {
+		s.logf("=== TLS %s %s, certificate for %s, verified %v", res.TLS.Version, res.TLS.Cipher,
+			strings.Join(res.TLS.CertNames, ", "), res.TLS.Verified)
+	}
 	return nil
 }
 
-func allCipherSuites() []uint16 {
+// allCipherSuites lists every suite crypto/tls implements, secure and
+// insecure; built once, every handshake offers the same list (crypto/tls
+// only reads Config.CipherSuites).
+var allCipherSuites = sync.OnceValue(func() []uint16 {
 	var ids []uint16
 	for _, c := range tls.CipherSuites() {
 		ids = append(ids, c.ID)
@@ -455,6 +472,24 @@ func allCipherSuites() []uint16 {
 		ids = append(ids, c.ID)
 	}
 	return ids
+})
+
+// cipherNames names every suite crypto/tls implements, built once:
+// tls.CipherSuiteName builds both suite lists anew on every call.
+var cipherNames = sync.OnceValue(func() map[uint16]string {
+	names := map[uint16]string{}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		names[c.ID] = c.Name
+	}
+	return names
+})
+
+// cipherName is tls.CipherSuiteName.
+func cipherName(id uint16) string {
+	if n, ok := cipherNames()[id]; ok {
+		return n
+	}
+	return tls.CipherSuiteName(id)
 }
 
 // tlsInfo records the session and verifies the chain with x509 for host,
@@ -463,7 +498,7 @@ func allCipherSuites() []uint16 {
 func tlsInfo(st tls.ConnectionState, host string, roots *x509.CertPool, now time.Time) *TLSInfo {
 	info := &TLSInfo{
 		Version:   strings.ReplaceAll(tls.VersionName(st.Version), " ", ""),
-		Cipher:    tls.CipherSuiteName(st.CipherSuite),
+		Cipher:    cipherName(st.CipherSuite),
 		CertNames: []string{},
 	}
 	if len(st.PeerCertificates) == 0 {
@@ -522,6 +557,7 @@ func (s *session) send(line string) error {
 		return fmt.Errorf("setting the write deadline: %w", err)
 	}
 	s.logSend(line)
+	s.sent = true
 	_, err := io.WriteString(s.conn, line+"\r\n")
 	return waitError(s.ctx, err, start, "command", s.p.opts.CommandTimeout, "room to send the command")
 }
@@ -534,7 +570,7 @@ func (s *session) readReply() (Reply, error) {
 	if err := s.conn.SetReadDeadline(s.deadline(start)); err != nil {
 		return Reply{}, fmt.Errorf("setting the read deadline: %w", err)
 	}
-	quickAck(s.tcp)
+	s.quickAck()
 	rep, err := s.rr.read()
 	return rep, s.waitErr(err, start)
 }
@@ -578,7 +614,35 @@ func (s *session) replyError(phase string, rep Reply, err error) *Error {
 	return e
 }
 
+// quickAck sets TCP_QUICKACK before a reply is read, once we have sent a
+// command. Setting it only takes the socket out of Linux's "pingpong"
+// (interactive) mode and sends an ACK that is already due (tcp.c,
+// __tcp_sock_set_quickack); the kernel enters that mode when we send data
+// soon after receiving some (tcp_output.c, tcp_event_data_sent). Before
+// our first command it is off and no ACK waits, so the call would change
+// nothing: the greeting is read without it, one system call less.
+func (s *session) quickAck() {
+	if s.sent && s.raw != nil {
+		quickAck(s.raw)
+	}
+}
+
+// tracing reports whether a transcript is written: callers skip building
+// the lines of one that is not.
+func (s *session) tracing() bool { return s.p.opts.Transcript != nil }
+
+// onLine is the reply reader's hook for the transcript, nil without one.
+func (s *session) onLine() func(string) {
+	if !s.tracing() {
+		return nil
+	}
+	return s.logRecv
+}
+
 func (s *session) logSend(line string) {
+	if !s.tracing() {
+		return
+	}
 	arrow := ">"
 	if s.inTLS {
 		arrow = "~>"

@@ -3,6 +3,7 @@ package smtpprobe
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
@@ -612,5 +613,19 @@ func TestProbeNeverSendsAHELONameThatWouldInjectACommand(t *testing.T) {
 	assertNoMailCommands(t, srv)
 	if got := srv.Commands(); got[0] != "EHLO [127.0.0.1]" {
 		t.Errorf("commands %q", got)
+	}
+}
+
+// cipherName names every suite as crypto/tls does, the ones it knows and
+// the ones it does not.
+func TestCipherNameIsCryptoTLSsName(t *testing.T) {
+	ids := []uint16{0, 0x0a0a, 0xffff}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids {
+		if got, want := cipherName(id), tls.CipherSuiteName(id); got != want {
+			t.Errorf("%#04x: %q, want %q", id, got, want)
+		}
 	}
 }

@@ -1,13 +1,11 @@
 package smtpprobe
 
-import (
-	"net"
-	"syscall"
-)
+import "syscall"
 
 // quickAck asks Linux to acknowledge the next segments at once instead of
 // delaying the ACK (TCP_QUICKACK, tcp(7)). The kernel leaves quick-ACK mode
-// again on its own, so it is set before each reply is read.
+// again on its own, so it is set before each reply to a command is read
+// (session.quickAck).
 //
 // Why it matters: after a TLS 1.3 handshake a server such as Postfix
 // (OpenSSL) sends its session tickets, then its reply to our EHLO. With
@@ -16,15 +14,7 @@ import (
 // on our side holds that up by 40 ms or more: measured in the latency lab
 // (RTT 50 ms), the EHLO after STARTTLS took 2.9 round trips instead of 2.
 // An immediate ACK changes nothing a server sees except its timing.
-func quickAck(c net.Conn) {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return
-	}
+func quickAck(raw syscall.RawConn) {
 	// Best effort: a failure leaves the kernel's usual ACK timing.
 	_ = raw.Control(func(fd uintptr) {
 		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 1)

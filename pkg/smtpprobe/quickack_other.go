@@ -2,8 +2,8 @@
 
 package smtpprobe
 
-import "net"
+import "syscall"
 
 // quickAck is Linux-only (TCP_QUICKACK); elsewhere ACK timing is the
 // kernel's.
-func quickAck(net.Conn) {}
+func quickAck(syscall.RawConn) {}

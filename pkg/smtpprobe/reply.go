@@ -99,6 +99,13 @@ func newReplyReader(r io.Reader, l Limits, onLine func(string)) *replyReader {
 	return &replyReader{br: bufio.NewReaderSize(r, l.MaxLineLen), limits: l, onLine: onLine}
 }
 
+// reset reads from r from now on, with nothing buffered and the same
+// buffer.
+func (rr *replyReader) reset(r io.Reader) {
+	rr.br.Reset(r)
+	rr.last = ""
+}
+
 // read reads one complete reply. The caller sets the deadline for the whole
 // reply on the connection beforehand.
 func (rr *replyReader) read() (Reply, error) {
