@@ -545,9 +545,15 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 	}
 	// Remove the later lines' prefixes, with or without the enhanced code.
 	c := reply[loc[2]:loc[3]]
-	prefixes := []string{c + "-", c}
-	if enhanced != "" {
+	var prefixes []string
+	switch {
+	case enhanced != "":
 		prefixes = []string{c + "-" + enhanced, c + " " + enhanced, c + "-"}
+	case reply[loc[3]] == '-' || strings.Contains(body, " "+c+"-"):
+		// Without an enhanced code a bare code is also a number the
+		// text may hold ("retry in 450 seconds"): it is taken for a
+		// prefix only in a reply of several lines.
+		prefixes = []string{c + "-", c}
 	}
 	body = " " + unfold(body) + " "
 	for _, p := range prefixes {
@@ -558,17 +564,39 @@ func normaliseReply(reply string) (code int, enhanced, text string) {
 			body = strings.ReplaceAll(body, " "+p+" ", " ")
 		}
 	}
-	// A continuation line without a space after its code ("550-Reason:").
-	body = strings.ReplaceAll(body, " "+c+"-", " ")
-	body = unfold(body)
+	body = unfold(dropGluedPrefixes(body, c))
 	if enhanced == "" {
 		// The code written twice before the status ("554 554 5.7.0
 		// Header error", as Gmail quotes another server's reply).
-		if m := reLeadingStatus.FindStringSubmatch(body); m != nil && !strings.HasPrefix(body[len(m[0]):], "- ") {
-			enhanced, body = m[1], body[len(m[0]):]
+		rest := strings.TrimPrefix(body, c+" ")
+		if m := reLeadingStatus.FindStringSubmatch(rest); m != nil && !strings.HasPrefix(rest[len(m[0]):], "- ") {
+			enhanced, body = m[1], rest[len(m[0]):]
 		}
 	}
 	return code, enhanced, clip(body)
+}
+
+// dropGluedPrefixes removes the prefixes of continuation lines written
+// without a space after the code ("550-Reason:"), but not the code as the
+// start of a range in the text ("retry in 450-600 seconds").
+func dropGluedPrefixes(body, c string) string {
+	p := " " + c + "-"
+	var b strings.Builder
+	for {
+		i := strings.Index(body, p)
+		if i < 0 {
+			break
+		}
+		j := i + len(p)
+		if j < len(body) && body[j] >= '0' && body[j] <= '9' {
+			b.WriteString(body[:j])
+		} else {
+			b.WriteString(body[:i+1])
+		}
+		body = body[j:]
+	}
+	b.WriteString(body)
+	return b.String()
 }
 
 // reLeadingStatus is an enhanced status code (RFC 3463) that starts a

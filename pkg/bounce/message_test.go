@@ -662,3 +662,56 @@ func TestParseMessageReadsAmazonSESNotifications(t *testing.T) {
 		t.Errorf("delivery: %q %q %q", rc.Recipient, rc.Reason, rc.Action)
 	}
 }
+
+func TestNumbersInAReplyStayWhereTheyAreNotContinuationPrefixes(t *testing.T) {
+	for _, tc := range []struct{ reply, text string }{
+		{"450 Greylisted, please retry in 450 seconds", "Greylisted, please retry in 450 seconds"},
+		{"552 Message size exceeds 552 limit", "Message size exceeds 552 limit"},
+		{"450 Greylisted, retry in 450-600 seconds", "Greylisted, retry in 450-600 seconds"},
+		// The prefixes of a reply of several lines go, glued or not.
+		{"550-Reason: blocked 550-Contact postmaster 550 Bye", "Reason: blocked Contact postmaster Bye"},
+		{"550-5.7.26 Unauthenticated 550-5.7.26 550 5.7.26 mail", "Unauthenticated mail"},
+	} {
+		if _, _, text := normaliseReply(tc.reply); text != tc.text {
+			t.Errorf("%q: text %q, want %q", tc.reply, text, tc.text)
+		}
+	}
+}
+
+// Delay notices say that delivery goes on once, in their introduction or
+// around a transcript, not in the recipient's own lines: their
+// recipients are delayed, not failed.
+func TestADelayNoticeSaysSoOnceAndItsRecipientsAreDelayed(t *testing.T) {
+	postfix := "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n" +
+		"Subject: Delayed Mail (still being retried)\r\nTo: alice@example.com\r\n\r\n" +
+		"This is the mail system at host mail.example.com.\r\n\r\n" +
+		"####################################################################\r\n" +
+		"# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n" +
+		"####################################################################\r\n\r\n" +
+		"Your message could not be delivered for more than 4 hour(s).\r\n" +
+		"It will be retried until it is 5 day(s) old.\r\n\r\n" +
+		"<bob@example.org>: connect to mx.example.org[192.0.2.25]:25: 421 4.4.1\r\n" +
+		"    Connection timed out\r\n"
+	sendmail := "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.example.com>\n" +
+		"Subject: Warning: could not send message for past 4 hours\nTo: alice@example.com\n\n" +
+		"    **********************************************\n" +
+		"    **      THIS IS A WARNING MESSAGE ONLY      **\n" +
+		"    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **\n" +
+		"    **********************************************\n\n" +
+		"The original message was received at Mon, 7 Dec 2026 01:00:00 GMT\n\n" +
+		"   ----- Transcript of session follows -----\n" +
+		"While talking to mx.example.org.:\n>>> RCPT To:<bob@example.org>\n" +
+		"<<< 451 4.4.1 Temporary failure, host unreachable\n" +
+		"<bob@example.org>... Deferred: 451 4.4.1 Temporary failure, host unreachable\n" +
+		"Warning: message still undelivered after 4 hours\n" +
+		"Will keep trying until message is 5 days old\n"
+	for name, msg := range map[string]string{"postfix": postfix, "sendmail": sendmail} {
+		rep := ParseMessage(msg)
+		if len(rep.Recipients) != 1 {
+			t.Fatalf("%s: %d recipients, want 1: %+v", name, len(rep.Recipients), rep.Recipients)
+		}
+		if rc := rep.Recipients[0]; rc.Recipient != "bob@example.org" || rc.Action != "delayed" {
+			t.Errorf("%s: %q action %q, want bob@example.org delayed", name, rc.Recipient, rc.Action)
+		}
+	}
+}

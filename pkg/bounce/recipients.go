@@ -117,6 +117,11 @@ func ParseMessage(text string) Report {
 	}
 
 	human := humanPart(body)
+	// Whether the notice says delivery goes on (a delay notice): said once
+	// for the whole notice, in its introduction or around a transcript
+	// ("It will be retried until it is 5 days old", "THIS IS A WARNING
+	// MESSAGE ONLY"), or in its subject, never in a recipient's own lines.
+	trying := reStillTrying.MatchString(human[:min(len(human), maxScan)]) || reDelaySubject.MatchString(rep.Subject)
 	if ses {
 		// The notification's JSON is no one's words.
 		human = ""
@@ -159,10 +164,10 @@ func ParseMessage(text string) Report {
 				break
 			}
 			if i := slices.IndexFunc(sessions, func(s sessionRecipient) bool { return s.addr == b.addr }); i >= 0 {
-				rep.Recipients = append(rep.Recipients, fromSession(sessions[i]))
+				rep.Recipients = append(rep.Recipients, fromSession(sessions[i], trying))
 				continue
 			}
-			rc := fromText(b.text)
+			rc := fromText(b.text, trying)
 			rc.Recipient = b.addr
 			rep.Recipients = append(rep.Recipients, rc)
 		}
@@ -171,7 +176,7 @@ func ParseMessage(text string) Report {
 				break
 			}
 			if !slices.ContainsFunc(blocks, func(b block) bool { return b.addr == s.addr }) {
-				rep.Recipients = append(rep.Recipients, fromSession(s))
+				rep.Recipients = append(rep.Recipients, fromSession(s, trying))
 			}
 		}
 	case len(blocks) > 0:
@@ -179,11 +184,11 @@ func ParseMessage(text string) Report {
 			if len(rep.Recipients) >= maxRecipients {
 				break
 			}
-			rc := fromText(b.text)
+			rc := fromText(b.text, trying)
 			if rc.Reason == ReasonUndefined && rc.ReplyCode == 0 && i < maxSharedReaders {
 				// The reason stands before the address ("The account is
 				// disabled.\n<a@b>"): read the whole text.
-				if whole := fromText(human[:min(len(human), maxShared)]); whole.Reason != ReasonUndefined {
+				if whole := fromText(human[:min(len(human), maxShared)], trying); whole.Reason != ReasonUndefined {
 					rc = whole
 				}
 			}
@@ -191,7 +196,7 @@ func ParseMessage(text string) Report {
 			rep.Recipients = append(rep.Recipients, rc)
 		}
 	default:
-		rc := fromText(human)
+		rc := fromText(human, trying)
 		rc.Recipient = fallbackRecipient(m)
 		if rc.Recipient == "" {
 			// A forwarded Postfix log line names the recipient itself.
@@ -622,19 +627,20 @@ func eximHostAddr(text, host string) netip.Addr {
 	return netip.Addr{}
 }
 
-// fromText reads the part of a plain-text bounce about one recipient.
-func fromText(text string) Recipient {
-	return finalRecipient(parseText(text), text)
+// fromText reads the part of a plain-text bounce about one recipient;
+// trying says the notice is a delay notice (finalRecipient).
+func fromText(text string, trying bool) Recipient {
+	return finalRecipient(parseText(text), trying)
 }
 
-// finalRecipient is the recipient of a plain-text notice (text) whose
-// reply r is: its reason is finalReason's, and a temporary reply that
-// ended a failure notice means the sending server gave up (failed); a
-// notice that says it will go on trying is a delay notice (delayed).
-func finalRecipient(r Result, text string) Recipient {
+// finalRecipient is the recipient of a plain-text notice whose reply r
+// is: its reason is finalReason's, and a temporary reply that ended a
+// failure notice means the sending server gave up (failed); in a notice
+// that says it will go on trying (trying: a delay notice) it is delayed.
+func finalRecipient(r Result, trying bool) Recipient {
 	reason := finalReason(r)
 	action := actionOf(r)
-	if reason != r.Reason && reason == ReasonExpired && !reStillTrying.MatchString(text[:min(len(text), maxScan)]) {
+	if reason != r.Reason && reason == ReasonExpired && !trying {
 		action = "failed"
 	}
 	r.Reason = reason
@@ -642,7 +648,12 @@ func finalRecipient(r Result, text string) Recipient {
 }
 
 // reStillTrying is a delay notice's word that delivery goes on.
-var reStillTrying = lazyRegexp(`(?i)will be retried|will continue trying|delivery attempts will continue|warning message only|will keep trying|still trying`)
+var reStillTrying = lazyRegexp(`(?i)will be retried|will continue trying|delivery attempts will continue|warning message only|warning only|will keep trying|still trying`)
+
+// reDelaySubject is the subject of a delay notice: Sendmail's "Warning:
+// could not send message for past 4 hours", Postfix's "Delayed Mail
+// (still being retried)", Exchange's and Gmail's "(Delay)".
+var reDelaySubject = lazyRegexp(`(?i)^warning: could not send|delayed mail|\(delay\)|delivery delayed`)
 
 // finalReason is the reason of a recipient in a failure notice: a
 // temporary error there means the sending server stopped retrying, and

@@ -266,8 +266,8 @@ func (s sessionRecipient) diagnostic() string {
 // fromSession reads one recipient of a Sendmail transcript: the reply of
 // its session when there is one (with the command it answered and the
 // session's host), else the words of a local mailer or Sendmail's own
-// about it.
-func fromSession(s sessionRecipient) Recipient {
+// about it. trying says the notice is a delay notice (finalRecipient).
+func fromSession(s sessionRecipient, trying bool) Recipient {
 	reply := s.diagnostic()
 	ctx := sanitize.MultiLine(reply + "\n" + s.own)
 	var r Result
@@ -281,7 +281,7 @@ func fromSession(s sessionRecipient) Recipient {
 	r.Reason = classify(&r, ctx)
 	// As for every plain-text notice (fromText): a temporary reply that
 	// ended a failure notice is an expiry.
-	rc := finalRecipient(r, ctx)
+	rc := finalRecipient(r, trying)
 	rc.Recipient = sanitize.Text(s.addr)
 	return rc
 }
