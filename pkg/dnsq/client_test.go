@@ -1157,13 +1157,21 @@ func lossyServer(t *testing.T, answerFrom int) (addr string, got func() [][]byte
 	}
 }
 
-func TestALostQueryIsSentAgainWithinItsExchangeWithBackOff(t *testing.T) {
-	addr, got := lossyServer(t, 3)
-	c, err := New(Config{Servers: []string{addr}, Timeout: 5 * time.Second, Attempts: 1})
+// lossyClient is a client of one lossyServer, with one attempt per
+// question and a first repeat after retransmit.
+func lossyClient(t *testing.T, answerFrom int, timeout, retransmit time.Duration) (c *Client, got func() [][]byte) {
+	t.Helper()
+	addr, got := lossyServer(t, answerFrom)
+	c, err := New(Config{Servers: []string{addr}, Timeout: timeout, Attempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.retransmit = 40 * time.Millisecond
+	c.retransmit = retransmit
+	return c, got
+}
+
+func TestALostQueryIsSentAgainWithinItsExchangeWithBackOff(t *testing.T) {
+	c, got := lossyClient(t, 3, 5 * time.Second, 40 * time.Millisecond)
 	start := time.Now()
 	res := c.LookupA(context.Background(), "lost.example.")
 	took := time.Since(start)
@@ -1190,12 +1198,7 @@ func TestALostQueryIsSentAgainWithinItsExchangeWithBackOff(t *testing.T) {
 }
 
 func TestNoRepeatOnceTheExchangeDeadlineIsNearerThanTheNextRepeat(t *testing.T) {
-	addr, got := lossyServer(t, 1000)
-	c, err := New(Config{Servers: []string{addr}, Timeout: 300 * time.Millisecond, Attempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.retransmit = 100 * time.Millisecond
+	c, got := lossyClient(t, 1000, 300 * time.Millisecond, 100 * time.Millisecond)
 	res := c.LookupA(context.Background(), "lost.example.")
 	if res.Status != StatusTimeout {
 		t.Fatalf("status %s, want timeout", res.Status)
@@ -1210,12 +1213,7 @@ func TestNoRepeatOnceTheExchangeDeadlineIsNearerThanTheNextRepeat(t *testing.T) 
 }
 
 func TestNoRepeatAfterTheCallerGaveUp(t *testing.T) {
-	addr, got := lossyServer(t, 1000)
-	c, err := New(Config{Servers: []string{addr}, Timeout: 5 * time.Second, Attempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.retransmit = 150 * time.Millisecond
+	c, got := lossyClient(t, 1000, 5 * time.Second, 150 * time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	time.AfterFunc(60*time.Millisecond, cancel)
