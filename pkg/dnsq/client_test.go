@@ -1171,7 +1171,7 @@ func lossyClient(t *testing.T, answerFrom int, timeout, retransmit time.Duration
 }
 
 func TestALostQueryIsSentAgainWithinItsExchangeWithBackOff(t *testing.T) {
-	c, got := lossyClient(t, 3, 5 * time.Second, 40 * time.Millisecond)
+	c, got := lossyClient(t, 3, 5*time.Second, 40*time.Millisecond)
 	start := time.Now()
 	res := c.LookupA(context.Background(), "lost.example.")
 	took := time.Since(start)
@@ -1198,7 +1198,7 @@ func TestALostQueryIsSentAgainWithinItsExchangeWithBackOff(t *testing.T) {
 }
 
 func TestNoRepeatOnceTheExchangeDeadlineIsNearerThanTheNextRepeat(t *testing.T) {
-	c, got := lossyClient(t, 1000, 300 * time.Millisecond, 100 * time.Millisecond)
+	c, got := lossyClient(t, 1000, 300*time.Millisecond, 100*time.Millisecond)
 	res := c.LookupA(context.Background(), "lost.example.")
 	if res.Status != StatusTimeout {
 		t.Fatalf("status %s, want timeout", res.Status)
@@ -1213,7 +1213,7 @@ func TestNoRepeatOnceTheExchangeDeadlineIsNearerThanTheNextRepeat(t *testing.T) 
 }
 
 func TestNoRepeatAfterTheCallerGaveUp(t *testing.T) {
-	c, got := lossyClient(t, 1000, 5 * time.Second, 150 * time.Millisecond)
+	c, got := lossyClient(t, 1000, 5*time.Second, 150*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	time.AfterFunc(60*time.Millisecond, cancel)
