@@ -37,7 +37,8 @@ func routeSource(src, dst netip.Addr) (local netip.Addr, err error, ok bool) {
 	if e != nil {
 		return netip.Addr{}, opErr("socket", e), true
 	}
-	defer syscall.Close(fd)
+	// Nothing was sent on the socket: its close has nothing to report.
+	defer func() { _ = syscall.Close(fd) }()
 	if family == syscall.AF_INET {
 		// As net.Dialer does for every datagram socket: without it the
 		// kernel refuses to connect to a broadcast address (EACCES).
