@@ -93,19 +93,11 @@ func (om *opensmtpdModel) plan(in Input) sendmailPlan {
 					continue
 				}
 				seen[a] = true
-				idx = append(idx, len(pl.cands))
-				pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
+				idx = append(idx, pl.addCandidate(a, x))
 			}
 		}
-		if len(idx) == 0 {
-			continue
-		}
-		h := len(pl.hosts)
-		pl.hosts = append(pl.hosts, idx)
-		if h > 0 && pl.cands[pl.hosts[h-1][0]].Preference == x.Preference {
-			pl.groups[len(pl.groups)-1] = append(pl.groups[len(pl.groups)-1], h)
-		} else {
-			pl.groups = append(pl.groups, []int{h})
+		if len(idx) > 0 {
+			pl.addHost(idx, x.Preference)
 		}
 	}
 	if len(pl.cands) == 0 {
@@ -231,16 +223,9 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 		}
 		var idx []int
 		for _, a := range addrs {
-			idx = append(idx, len(pl.cands))
-			pl.cands = append(pl.cands, Candidate{Index: len(pl.cands), IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
+			idx = append(idx, pl.addCandidate(a, x))
 		}
-		h := len(pl.hosts)
-		pl.hosts = append(pl.hosts, idx)
-		if h > 0 && pl.cands[pl.hosts[h-1][0]].Preference == x.Preference {
-			pl.groups[len(pl.groups)-1] = append(pl.groups[len(pl.groups)-1], h)
-		} else {
-			pl.groups = append(pl.groups, []int{h})
-		}
+		pl.addHost(idx, x.Preference)
 	}
 	if len(pl.cands) == 0 {
 		if soft {
@@ -253,6 +238,26 @@ func (sm *sendmailModel) plan(in Input) sendmailPlan {
 	pl.notes = append(pl.notes, "Sendmail puts equal-preference hosts in a uniformly random order per delivery process (deliver.c parse_hostsignature: random() keys), except that a host it holds a cached connection to goes first; each host's addresses are tried IPv6 then IPv4 in answer order (gethostbyname2, not getaddrinfo, so gai.conf plays no part)")
 	pl.decision = Decision{Action: ActionAttempt}
 	return pl
+}
+
+// addCandidate adds address a of exchange x and returns its index.
+func (pl *sendmailPlan) addCandidate(a netip.Addr, x Exchange) int {
+	i := len(pl.cands)
+	pl.cands = append(pl.cands, Candidate{Index: i, IP: a, Family: addr.Family(a), Host: x.Host, Preference: x.Preference})
+	return i
+}
+
+// addHost adds a host whose candidates are idx (in the MX set's preference
+// order): in the last preference group when it shares that group's
+// preference, else in a group of its own.
+func (pl *sendmailPlan) addHost(idx []int, pref uint16) {
+	h := len(pl.hosts)
+	pl.hosts = append(pl.hosts, idx)
+	if h > 0 && pl.cands[pl.hosts[h-1][0]].Preference == pref {
+		pl.groups[len(pl.groups)-1] = append(pl.groups[len(pl.groups)-1], h)
+	} else {
+		pl.groups = append(pl.groups, []int{h})
+	}
 }
 
 func (pl *sendmailPlan) assemble(hostOrder [][]int) []int {
