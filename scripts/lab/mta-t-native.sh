@@ -211,6 +211,20 @@ done
 pf_secs=$(($(date +%s) - t0))
 [ "$pf" = 0 ] || echo "FIGURE: Postfix 3.7.11 native: $((sent * ${#HOSTS[@]})) deliveries ($sent in each of ${#HOSTS[@]} hosts, ${#CELLS[@]} cells) in ${pf_secs}s"
 
+# collect_outputs PREFIX KIND NAME: for each host, the outputs of its
+# PREFIX-KEY-* delivery jobs joined, read by `mta-compare KIND-log` into
+# KIND-KEY.tsv and summarised as NAME's.
+collect_outputs() {
+	local prefix=$1 kind=$2 name=$3 h key
+	for h in "${HOSTS[@]}"; do
+		IFS='|' read -r key _ <<<"$h"
+		cat "$LAB_DIR/$prefix-$key"-*.out >"$LAB_DIR/$prefix-$key.out"
+		"$LAB_DIR/mta-compare" "$kind-log" "$LAB_DIR/$prefix-$key.out" >"$LAB_DIR/$kind-$key.tsv" ||
+			lab_die "reading $name's output in $key"
+		mta_summary "$LAB_DIR/$kind-$key.tsv" "$name in $key"
+	done
+}
+
 # Sendmail: gethostbyname2() per family, never getaddrinfo() (conf.c
 # sm_gethostbyname on glibc), so gai.conf and the routes do not reorder its
 # addresses; the same hosts show that. One configuration (and queue) per
@@ -238,13 +252,7 @@ if [ -z "$sm_skip" ]; then
 		done
 	done
 	wait "${jobs_pids[@]}" || true
-	for h in "${HOSTS[@]}"; do
-		IFS='|' read -r key _ <<<"$h"
-		cat "$LAB_DIR/sm-$key"-*.out >"$LAB_DIR/sm-$key.out"
-		"$LAB_DIR/mta-compare" sendmail-log "$LAB_DIR/sm-$key.out" >"$LAB_DIR/sendmail-$key.tsv" ||
-			lab_die "reading Sendmail's output in $key"
-		mta_summary "$LAB_DIR/sendmail-$key.tsv" "Sendmail 8.17.1.9 in $key"
-	done
+	collect_outputs sm sendmail "Sendmail 8.17.1.9"
 	echo "FIGURE: Sendmail 8.17.1.9: $((SM_N * ${#SM_CELLS[@]} * ${#HOSTS[@]})) deliveries ($SM_N in each of ${#SM_CELLS[@]} cells on ${#HOSTS[@]} hosts) in $(($(date +%s) - t0))s"
 else
 	lab_log "SKIP Sendmail cells: $sm_skip"
@@ -285,13 +293,7 @@ if [ -z "$os_skip" ]; then
 		done
 	done
 	wait "${jobs_pids[@]}" || true
-	for h in "${HOSTS[@]}"; do
-		IFS='|' read -r key _ <<<"$h"
-		cat "$LAB_DIR/os-$key"-*.out >"$LAB_DIR/os-$key.out"
-		"$LAB_DIR/mta-compare" opensmtpd-log "$LAB_DIR/os-$key.out" >"$LAB_DIR/opensmtpd-$key.tsv" ||
-			lab_die "reading OpenSMTPD's output in $key"
-		mta_summary "$LAB_DIR/opensmtpd-$key.tsv" "OpenSMTPD 6.8.0p2 in $key"
-	done
+	collect_outputs os opensmtpd "OpenSMTPD 6.8.0p2"
 	os_sent=0
 	for row in "${OS_CELLS[@]}"; do os_sent=$((os_sent + ${row##*|})); done
 	echo "FIGURE: OpenSMTPD 6.8.0p2: $((os_sent * ${#HOSTS[@]})) deliveries ($os_sent on each of ${#HOSTS[@]} hosts, ${#OS_CELLS[@]} cells, one smtpd each, $OS_WORKERS at a time per cell) in $(($(date +%s) - t0))s"
