@@ -166,6 +166,19 @@ check_dsns() {
 	done
 }
 
+# wait_dsns DIR FROM: prints how many deliveries the receivers rejected
+# since line FROM of the events log, after waiting (up to 20 s) until DIR
+# holds as many bounce messages.
+wait_dsns() {
+	local n i
+	n=$(tail -n +"$2" "$EVENTS" | grep -c ' outcome=bounced' || true)
+	for i in $(seq 1 100); do
+		[ "$(find "$1" -type f | wc -l)" -ge "$n" ] && break
+		sleep 0.2
+	done
+	echo "$n"
+}
+
 # ---------------------------------------------------------------------------
 # Postfix: one private instance. Its sender domain goes to a pipe that
 # writes each message (the DSNs) into a file of its own.
@@ -189,11 +202,7 @@ mta_postfix_wait "${#rcpts[@]}" 60 || {
 	lab_show "$MTA_PF_LOG"
 	lab_die "Postfix did not finish its deliveries"
 }
-pf_bounced=$(tail -n +"$pf_from" "$EVENTS" | grep -c ' outcome=bounced' || true)
-for i in $(seq 1 100); do
-	[ "$(find "$DSN_PF" -type f | wc -l)" -ge "$pf_bounced" ] && break
-	sleep 0.2
-done
+pf_bounced=$(wait_dsns "$DSN_PF" "$pf_from")
 lab_log "Postfix: ${#rcpts[@]} messages, $pf_bounced rejected, in $(($(date +%s) - t0))s"
 ex_from=$(($(wc -l <"$EVENTS") + 1))
 check_logs postfix "$MTA_PF_LOG" "$pf_from"
@@ -216,12 +225,8 @@ for row in "${DESTS[@]}"; do
 		done' logs-exim "$LAB_DIR/exim4" "$conf" "$LAB_DIR/exim/spool" "$EXIM_N" "$label.lab.example" "$SENDER" \
 		2>>"$LAB_DIR/exim.err"
 done
-ex_bounced=$(tail -n +"$ex_from" "$EVENTS" | grep -c ' outcome=bounced' || true)
 # Exim delivers its bounces in processes of their own.
-for i in $(seq 1 100); do
-	[ "$(find "$DSN_EX" -type f | wc -l)" -ge "$ex_bounced" ] && break
-	sleep 0.2
-done
+ex_bounced=$(wait_dsns "$DSN_EX" "$ex_from")
 lab_log "Exim: $((EXIM_N * ${#DESTS[@]})) messages, $ex_bounced rejected, in $(($(date +%s) - t0))s"
 check_logs exim "$LAB_DIR/exim/log/mainlog" "$ex_from"
 check_dsns exim "$DSN_EX" "$ex_from"
