@@ -212,12 +212,7 @@ func exchangeUDP(ctx context.Context, conn *pooledConn, wire []byte, q dns.Quest
 	}
 	for {
 		if next.Before(deadline) {
-			_ = conn.SetReadDeadline(next)
-			if ctx.Err() != nil {
-				// watch may have set its deadline in the past
-				// before this one replaced it.
-				_ = conn.SetReadDeadline(longAgo)
-			}
+			readUntil(ctx, conn, next)
 		}
 		b, err := conn.readDatagram()
 		if err != nil {
@@ -230,10 +225,7 @@ func exchangeUDP(ctx context.Context, conn *pooledConn, wire []byte, q dns.Quest
 			resent++
 			every *= 2
 			if next = time.Now().Add(jitter(every)); !next.Before(deadline) {
-				_ = conn.SetReadDeadline(deadline)
-				if ctx.Err() != nil {
-					_ = conn.SetReadDeadline(longAgo)
-				}
+				readUntil(ctx, conn, deadline)
 			}
 			continue
 		}
@@ -241,6 +233,16 @@ func exchangeUDP(ctx context.Context, conn *pooledConn, wire []byte, q dns.Quest
 		if ours {
 			return r, resent, err
 		}
+	}
+}
+
+// readUntil sets conn's read deadline to t, or in the past when ctx has
+// ended: watch may have set its deadline in the past before this one
+// replaced it.
+func readUntil(ctx context.Context, conn *pooledConn, t time.Time) {
+	_ = conn.SetReadDeadline(t)
+	if ctx.Err() != nil {
+		_ = conn.SetReadDeadline(longAgo)
 	}
 }
 
