@@ -48,6 +48,13 @@ type Bulk struct {
 	// Shard keeps this process's share of the input (--shard I/N); the
 	// zero Shard keeps everything.
 	Shard target.Shard
+	// Idle (nil: none) is called from the emitting goroutine whenever
+	// every document that could be emitted has been and the next one is
+	// not ready yet: a writer that buffers its output flushes there, so
+	// that while documents come faster than one at a time they are
+	// written in batches, and none waits in a buffer while the run waits
+	// for the next domain. An error stops the run as emit's does.
+	Idle func() error
 }
 
 // InputError is a domain list that could not be read to its end; what
@@ -132,7 +139,7 @@ func (c *Checker) CheckMany(ctx context.Context, in Bulk, req CheckRequest, emit
 	err = emitInOrder(results, in.InOrder, func(d *document.Check) error {
 		<-window
 		return emit(d)
-	})
+	}, in.Idle)
 	if err != nil {
 		stopWork()
 	}
@@ -194,8 +201,9 @@ type bulkResult struct {
 // emitInOrder hands each document to emit: in completion order, or in
 // input order (holding back those that finished early). An interrupted
 // run leaves gaps: what completed is emitted, in order. It stops at the
-// first emit error.
-func emitInOrder(results <-chan bulkResult, inOrder bool, emit func(*document.Check) error) error {
+// first emit error. idle (if not nil) is called each time nothing more
+// can be emitted until another result arrives (see Bulk.Idle).
+func emitInOrder(results <-chan bulkResult, inOrder bool, emit func(*document.Check) error, idle func() error) error {
 	pending := map[int]*document.Check{}
 	next := 0
 	for r := range results {
@@ -203,13 +211,18 @@ func emitInOrder(results <-chan bulkResult, inOrder bool, emit func(*document.Ch
 			if err := emit(r.rep); err != nil {
 				return err
 			}
-			continue
+		} else {
+			pending[r.idx] = r.rep
+			for rep, ok := pending[next]; ok; rep, ok = pending[next] {
+				delete(pending, next)
+				next++
+				if err := emit(rep); err != nil {
+					return err
+				}
+			}
 		}
-		pending[r.idx] = r.rep
-		for rep, ok := pending[next]; ok; rep, ok = pending[next] {
-			delete(pending, next)
-			next++
-			if err := emit(rep); err != nil {
+		if idle != nil && len(results) == 0 {
+			if err := idle(); err != nil {
 				return err
 			}
 		}

@@ -289,3 +289,87 @@ func TestCheckManyWithoutASingleDomainReturnsErrNoDomains(t *testing.T) {
 		}
 	}
 }
+
+// afterFlush holds the MX lookup of domain dI until I documents have been
+// flushed: a run that left a finished document in its writer's buffer while
+// it waited for the next domain would never finish.
+type afterFlush struct {
+	*dnsq.Mock
+	flushed chan int // the number flushed so far, after each Idle
+	seen    int
+}
+
+func (r *afterFlush) LookupMX(ctx context.Context, name string) dnsq.MXResult {
+	var i int
+	if _, err := fmt.Sscanf(name, "d%d.example.", &i); err != nil {
+		panic(name)
+	}
+	for r.seen < i {
+		select {
+		case r.seen = <-r.flushed:
+		case <-ctx.Done():
+			return r.Mock.LookupMX(ctx, name)
+		}
+	}
+	return r.Mock.LookupMX(ctx, name)
+}
+
+func TestCheckManyFlushesWhenTheNextDocumentIsNotReady(t *testing.T) {
+	m, names := bulkDomains(5)
+	r := &afterFlush{Mock: m, flushed: make(chan int, len(names))}
+	var emitted, flushed []string
+	idle := func() error {
+		flushed = append(flushed, emitted[len(flushed):]...)
+		r.flushed <- len(flushed)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := bulkChecker(r).CheckMany(ctx, Bulk{Args: names, Concurrency: 1, Idle: idle}, dnsOnly,
+		func(d *document.Check) error {
+			emitted = append(emitted, d.Domain)
+			return nil
+		})
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("err %v, ctx %v: the run waited for a domain with a document unflushed", err, ctx.Err())
+	}
+	if !slices.Equal(flushed, names) {
+		t.Errorf("flushed %v, want %v", flushed, names)
+	}
+}
+
+// Documents ready together are emitted together: Idle comes once there is
+// nothing more to emit, not after each one, and its error ends the run.
+func TestEmitInOrderCallsIdleOnlyWhenNothingIsReady(t *testing.T) {
+	for _, inOrder := range []bool{false, true} {
+		results := make(chan bulkResult, 3)
+		for _, i := range []int{1, 0, 2} {
+			results <- bulkResult{idx: i, rep: &document.Check{Input: fmt.Sprint(i)}}
+		}
+		close(results)
+		var log []string
+		err := emitInOrder(results, inOrder, func(d *document.Check) error {
+			log = append(log, d.Input)
+			return nil
+		}, func() error {
+			log = append(log, "idle")
+			return nil
+		})
+		want := []string{"1", "0", "2", "idle"}
+		if inOrder {
+			want = []string{"0", "1", "2", "idle"}
+		}
+		if err != nil || !slices.Equal(log, want) {
+			t.Errorf("inOrder %v: %v, %v; want %v", inOrder, log, err, want)
+		}
+	}
+	broken := errors.New("broken pipe")
+	results := make(chan bulkResult, 2)
+	results <- bulkResult{idx: 0, rep: &document.Check{}}
+	results <- bulkResult{idx: 1, rep: &document.Check{}}
+	close(results)
+	err := emitInOrder(results, false, func(*document.Check) error { return nil }, func() error { return broken })
+	if !errors.Is(err, broken) {
+		t.Errorf("err %v, want Idle's", err)
+	}
+}

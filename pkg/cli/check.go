@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -98,7 +99,11 @@ func checkRun(o *checkOptions) error {
 	if c == nil {
 		c = o.f.Checker()
 	}
-	w, err := render.NewCheckWriter(g.Format, o.f.IO.Out, render.CheckOptions{Styles: o.f.styles(), FailOn: o.failOn, Ignored: o.ignored})
+	// Buffered: a bulk run writes its documents in batches while they
+	// come faster than one at a time (out.Idle flushes whenever the run
+	// waits for the next), not with a system call each.
+	buf := bufio.NewWriterSize(o.f.IO.Out, 64<<10)
+	w, err := render.NewCheckWriter(g.Format, buf, render.CheckOptions{Styles: o.f.styles(), FailOn: o.failOn, Ignored: o.ignored})
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -107,12 +112,12 @@ func checkRun(o *checkOptions) error {
 		return commandErr(err)
 	}
 	defer closeList()
-	out := &render.CheckStream{W: w, FailOn: o.failOn}
+	out := &render.CheckStream{W: w, FailOn: o.failOn, Flush: buf.Flush}
 	if o.f.IO.ErrTTY && !g.Verbose && (len(o.Domains) > 1 || o.File != "") {
 		// A progress bar on a terminal's stderr, for several domains, not under -v.
 		out.Progress = render.NewProgress(o.f.IO.ErrOut)
 	}
-	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl", Shard: o.shard}
+	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl", Shard: o.shard, Idle: out.Idle}
 	err = c.CheckMany(o.ctx, bulk, o.req, out.Write)
 	var inputErr *audit.InputError
 	switch {

@@ -48,6 +48,9 @@ type CheckStream struct {
 	W        CheckWriter
 	Progress *Progress
 	FailOn   report.Severity
+	// Flush (nil: none) writes out what W's writer buffers; Idle and End
+	// call it.
+	Flush func() error
 	// Err is the first failed write: the run stops there, and the error
 	// the run then returns is this one.
 	Err   error
@@ -66,6 +69,9 @@ func (s *CheckStream) Begin() error {
 
 // Write writes one report, beginning the output first if need be.
 func (s *CheckStream) Write(r *document.Check) error {
+	if s.Err != nil {
+		return s.Err
+	}
 	code := exitcode.For(r, s.FailOn)
 	s.sum.Domains++
 	switch code {
@@ -80,6 +86,15 @@ func (s *CheckStream) Write(r *document.Check) error {
 	s.Progress.Add()
 	if s.Err = s.Begin(); s.Err == nil {
 		s.Err = s.W.Write(r)
+	}
+	return s.Err
+}
+
+// Idle writes out what is buffered, when the run has nothing more to
+// write for now (audit.Bulk.Idle).
+func (s *CheckStream) Idle() error {
+	if s.Err == nil && s.Flush != nil {
+		s.Err = s.Flush()
 	}
 	return s.Err
 }
@@ -103,5 +118,6 @@ func (s *CheckStream) End(interrupted, badInput bool) (int, error) {
 	if err := s.W.End(s.sum); s.Err == nil {
 		s.Err = err
 	}
+	_ = s.Idle() // sets s.Err
 	return s.sum.ExitCode, s.Err
 }

@@ -1,7 +1,10 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/mailcheck/mailcheck/pkg/document"
@@ -47,5 +50,38 @@ func TestCheckStreamCountsReportsAndEndsWithTheRunsCode(t *testing.T) {
 		if s.sum.Domains != 3 || s.sum.Failed != 1 || s.sum.Undetermined != 1 {
 			t.Errorf("%s: summary %+v, want 3 domains, 1 failed, 1 undetermined", tt.name, s.sum)
 		}
+	}
+}
+
+// A buffered writer is flushed at the end of the run, and a failed flush
+// is the run's write error: the next report is not written.
+func TestCheckStreamFlushesAtTheEndAndStopsAtAFailedFlush(t *testing.T) {
+	var out bytes.Buffer
+	buf := bufio.NewWriter(&out)
+	w, err := NewCheckWriter("jsonl", buf, CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &CheckStream{W: w, Flush: buf.Flush}
+	if err := s.Write(&document.Check{Input: "a.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 0 {
+		t.Fatalf("written before the end: %q", out.String())
+	}
+	if _, err := s.End(false, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"a.example"`) {
+		t.Errorf("after End: %q, want the report", out.String())
+	}
+
+	broken := errors.New("broken pipe")
+	s = &CheckStream{W: w, Flush: func() error { return broken }}
+	if err := s.Idle(); !errors.Is(err, broken) {
+		t.Errorf("Idle: %v, want the flush's error", err)
+	}
+	if err := s.Write(&document.Check{Input: "b.example"}); !errors.Is(err, broken) {
+		t.Errorf("Write after a failed flush: %v, want the flush's error", err)
 	}
 }
