@@ -35,19 +35,25 @@ func newOnceResolver(r dnsq.Resolver, limit int) *onceResolver {
 	return &onceResolver{r: r, sem: make(chan struct{}, limit)}
 }
 
-// flights memoises one lookup type by key.
+// flights memoises one lookup type by key. A run asks a handful of
+// questions of each type (one MX, an A and AAAA per exchange, a PTR per
+// address), so they are kept in a slice searched in order rather than a
+// map: in a bulk run every domain in flight has its own, and a map and a
+// channel per question cost about a kilobyte a domain.
 type flights[T any] struct {
 	mu    sync.Mutex
-	calls map[string]*flight[T]
+	calls []*flight[T]
 }
 
 type flight[T any] struct {
-	done chan struct{}
-	val  T
+	key    string
+	done   chan struct{} // made by the first caller that has to wait
+	landed bool          // val is set
+	val    T
 }
 
 // join returns the flight for key and whether the caller leads it: the
-// leader asks, sets val and calls land; the others wait for done. The
+// leader asks, sets val and calls land; the others call wait. The
 // lookups below ask in their own frames rather than through a closure
 // handed to a generic helper: each frame between a goroutine and its
 // socket read stays on its stack while the answer is awaited
@@ -55,19 +61,40 @@ type flight[T any] struct {
 func (f *flights[T]) join(key string) (*flight[T], bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.calls == nil {
-		f.calls = map[string]*flight[T]{}
+	for _, c := range f.calls {
+		if c.key == key {
+			return c, false
+		}
 	}
-	if c, ok := f.calls[key]; ok {
-		return c, false
-	}
-	c := &flight[T]{done: make(chan struct{})}
-	f.calls[key] = c
+	c := &flight[T]{key: key}
+	f.calls = append(f.calls, c)
 	return c, true
 }
 
-// land tells the flight's waiters that val is set.
-func (c *flight[T]) land() { close(c.done) }
+// wait returns once c's leader has landed it.
+func (f *flights[T]) wait(c *flight[T]) {
+	f.mu.Lock()
+	if c.landed {
+		f.mu.Unlock()
+		return
+	}
+	if c.done == nil {
+		c.done = make(chan struct{})
+	}
+	done := c.done
+	f.mu.Unlock()
+	<-done
+}
+
+// land tells c's waiters that val is set.
+func (f *flights[T]) land(c *flight[T]) {
+	f.mu.Lock()
+	c.landed = true
+	if c.done != nil {
+		close(c.done)
+	}
+	f.mu.Unlock()
+}
 
 // acquire takes a slot, or reports false when the context ends first.
 func (o *onceResolver) acquire(ctx context.Context) bool {
@@ -107,7 +134,7 @@ func (o *onceResolver) LookupMX(ctx context.Context, name string) (out dnsq.MXRe
 	name = dnsq.Fqdn(name)
 	c, leader := o.mx.join(name)
 	if !leader {
-		<-c.done
+		o.mx.wait(c)
 		return c.val
 	}
 	if o.acquire(ctx) {
@@ -116,7 +143,7 @@ func (o *onceResolver) LookupMX(ctx context.Context, name string) (out dnsq.MXRe
 	} else {
 		endedInto(ctx, name, &c.val.Result)
 	}
-	c.land()
+	o.mx.land(c)
 	return c.val
 }
 
@@ -130,7 +157,7 @@ func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool, out
 	}
 	c, leader := f.join(name)
 	if !leader {
-		<-c.done
+		f.wait(c)
 		*out = c.val
 		return
 	}
@@ -144,7 +171,7 @@ func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool, out
 		c.val = o.r.LookupA(ctx, name)
 		o.release()
 	}
-	c.land()
+	f.land(c)
 	*out = c.val
 }
 
@@ -161,7 +188,7 @@ func (o *onceResolver) LookupAAAA(ctx context.Context, name string) (out dnsq.Ad
 func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) (out dnsq.NameResult) {
 	c, leader := o.ptr.join(ip.String())
 	if !leader {
-		<-c.done
+		o.ptr.wait(c)
 		return c.val
 	}
 	if o.acquire(ctx) {
@@ -170,7 +197,7 @@ func (o *onceResolver) LookupPTR(ctx context.Context, ip netip.Addr) (out dnsq.N
 	} else {
 		endedInto(ctx, addr.ReverseName(ip), &c.val.Result)
 	}
-	c.land()
+	o.ptr.land(c)
 	return c.val
 }
 
@@ -178,7 +205,7 @@ func (o *onceResolver) LookupTXT(ctx context.Context, name string) dnsq.TXTResul
 	name = dnsq.Fqdn(name)
 	c, leader := o.txt.join(name)
 	if !leader {
-		<-c.done
+		o.txt.wait(c)
 		return c.val
 	}
 	if o.acquire(ctx) {
@@ -187,7 +214,7 @@ func (o *onceResolver) LookupTXT(ctx context.Context, name string) dnsq.TXTResul
 	} else {
 		endedInto(ctx, name, &c.val.Result)
 	}
-	c.land()
+	o.txt.land(c)
 	return c.val
 }
 
