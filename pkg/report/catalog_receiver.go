@@ -292,7 +292,7 @@ func init() {
 
 		// ---- MC9xx Tool self-check ----
 		Entry{CodeNoIPv6Route, SeverityWarn, "This machine has no IPv6 route: IPv6 could not be tested",
-			"mailcheck checks its own route to each destination whose connection failed (a connection that is up had one); without one, IPv6 probes are inconclusive, not failures.",
+			"mailcheck checks its own route to each destination before probing; without one, IPv6 probes are inconclusive, not failures.",
 			"Run the check from a host with IPv6 connectivity (or trust only the IPv4 results)."},
 		Entry{CodePort25Blocked, SeverityWarn, "Outbound port 25 seems blocked here: SMTP results are inconclusive",
 			"Every connection to port 25 timed out although this machine has a route. That is what a provider's port-25 block looks like (common on residential and cloud networks); it is also what a domain whose every server is down looks like, and from here the two cannot be told apart.",

@@ -194,7 +194,13 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 		return fail(StatusInconclusive, &Error{Phase: PhaseConnect, Err: fmt.Errorf("%w: it passed before the probe started (%w)", ErrDeadline, err)})
 	}
 
-	// Connect over the address's own family.
+	// 1. Self-check: can this host reach that family at all?
+	if _, err := o.Routes.CheckRoute(ctx, src, ip); err != nil && ctx.Err() == nil {
+		return fail(StatusInconclusive, &Error{Phase: PhaseConnect,
+			Err: fmt.Errorf("this host has no %s route or source address toward %s: %w", addr.Label(addr.Family(ip)), ip, err)})
+	}
+
+	// 2. Connect over the address's own family.
 	waitStart := time.Now() // deadlines are wall-clock, whatever o.Now says
 	dctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
 	start := o.Now()
@@ -202,15 +208,6 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	cancel()
 	res.Timings.Connect = ms(o.Now().Sub(start))
 	if err != nil {
-		// Self-check: could this host reach that family at all? Asked
-		// only once a connect failed (a connection that is up had a
-		// route), so that a failure this host causes is not blamed on the
-		// server. Without a route the kernel refuses the connect before
-		// anything is sent, as it refuses the check.
-		if _, rerr := o.Routes.CheckRoute(ctx, src, ip); rerr != nil && ctx.Err() == nil {
-			return fail(StatusInconclusive, &Error{Phase: PhaseConnect,
-				Err: fmt.Errorf("this host has no %s route or source address toward %s: %w", addr.Label(addr.Family(ip)), ip, rerr)})
-		}
 		err = waitError(ctx, err, waitStart, "connect", o.ConnectTimeout, "answer")
 		return fail(dialStatus(err), &Error{Phase: PhaseConnect, Err: err})
 	}

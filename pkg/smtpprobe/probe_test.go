@@ -332,35 +332,9 @@ func TestProbeReportsIPv6InconclusiveWhenThisHostHasNoIPv6Route(t *testing.T) {
 	if !strings.Contains(res.Error, "no IPv6 route") || !errors.Is(res.Err, syscall.ENETUNREACH) {
 		t.Errorf("error %q does not explain the missing route", res.Error)
 	}
-	if d.calls.Load() != 1 {
-		t.Errorf("%d connects, want the one that failed before the self-check", d.calls.Load())
+	if d.calls.Load() != 0 {
+		t.Error("dialed although the self-check found no route")
 	}
-}
-
-// The self-check runs only for a connect that failed: a connection that
-// is up had a route.
-func TestProbeChecksTheRouteOnlyWhenTheConnectFails(t *testing.T) {
-	srv := start(t, smtptest.Script{BannerName: "mx.example.test", EHLOName: "mx.example.test"})
-	routes := &countingRoutes{}
-	res := probeServer(t, srv, "mx.example.test", Options{Routes: routes})
-	if res.Status != StatusOK || routes.n.Load() != 0 {
-		t.Errorf("status %s after %d route checks, want ok after none", res.Status, routes.n.Load())
-	}
-	p := New(Options{Dialer: &fakeDialer{err: syscall.ECONNREFUSED}, Routes: routes, HELO: "c.test"})
-	res = p.Probe(context.Background(), Target{Host: "mx.example.test", IP: netip.MustParseAddr("192.0.2.25")})
-	if res.Status != StatusRefused || routes.n.Load() != 1 {
-		t.Errorf("status %s after %d route checks, want refused after one", res.Status, routes.n.Load())
-	}
-}
-
-type countingRoutes struct {
-	fakeRoutes
-	n atomic.Int32
-}
-
-func (c *countingRoutes) CheckRoute(ctx context.Context, src, dst netip.Addr) (netip.Addr, error) {
-	c.n.Add(1)
-	return c.fakeRoutes.CheckRoute(ctx, src, dst)
 }
 
 func TestProbeReportsUnreachableWhenRouteExistsButConnectFails(t *testing.T) {
