@@ -691,10 +691,8 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) 
 	// use the name MC106 suggests for it.
 	name := e.nameOf(x)
 	of := " (" + x.Host + ")"
-	keep := fmt.Sprintf("keep `%s. IN %s %s`", x.Host, rrOf(a), ip)
 	if x.IPLiteral {
 		of = ""
-		keep = fmt.Sprintf("publish `%s. IN %s %s`, see MC106", name, rrOf(a), ip)
 	}
 	if cc, ok := classCodes[a.Class]; ok && !e.p.Sandbox {
 		if x.IPLiteral {
@@ -709,10 +707,14 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) 
 		return
 	}
 	rev := addr.ReverseName(a.IP)
-	ptrFix := fmt.Sprintf("Have the owner of the address block publish `%s IN PTR %s.` (and %s).", rev, name, keep)
 	switch a.FCrDNS {
 	case iprev.StatusNone:
-		e.add(report.CodePTRMissing, ip, ptrFix, "%s%s has no PTR record.", ip, of)
+		keep := fmt.Sprintf("keep `%s. IN %s %s`", x.Host, rrOf(a), ip)
+		if x.IPLiteral {
+			keep = fmt.Sprintf("publish `%s. IN %s %s`, see MC106", name, rrOf(a), ip)
+		}
+		e.add(report.CodePTRMissing, ip, fmt.Sprintf("Have the owner of the address block publish `%s IN PTR %s.` (and %s).", rev, name, keep),
+			"%s%s has no PTR record.", ip, of)
 	case iprev.StatusFail:
 		ptrName := "its PTR name"
 		if len(a.PTR) > 0 {
