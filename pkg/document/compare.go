@@ -42,9 +42,19 @@ func (c *Changes) Empty() bool {
 }
 
 // Counted returns the findings that count toward the exit code: all but
-// those a baseline already had (Delta "known").
+// those a baseline already had (Delta "known"). Without a known one, that
+// is fs itself, not a copy: the result is for reading only.
 func Counted(fs []report.Finding) []report.Finding {
-	out := fs[:0:0]
+	known := 0
+	for i := range fs {
+		if fs[i].Delta == DeltaKnown {
+			known++
+		}
+	}
+	if known == 0 {
+		return fs
+	}
+	out := make([]report.Finding, 0, len(fs)-known)
 	for _, f := range fs {
 		if f.Delta != DeltaKnown {
 			out = append(out, f)
