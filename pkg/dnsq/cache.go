@@ -29,6 +29,7 @@ type cacheKey struct {
 // abandoned and val stays nil): most questions of a bulk run are asked by
 // one caller only, and a channel costs 96 bytes and an allocation.
 type cacheEntry struct {
+	key     cacheKey
 	done    chan struct{}
 	val     *step
 	settled bool // val is final, or the entry was abandoned
@@ -56,8 +57,14 @@ type cacheEntry struct {
 // used for a generation (an approximation of LRU with no per-entry list)
 // and costs a few map operations per access. An evicted answer is asked
 // again: the bound changes what is asked, never what is answered.
+//
+// Its maps are keyed by a 64-bit hash of the question, computed once per
+// access (the segments and the evicted set are up to five lookups); an
+// entry holds its question, and one whose question differs (a collision)
+// counts as absent.
 type cache struct {
 	mu     sync.Mutex
+	seed   maphash.Seed
 	fresh  generations
 	reused generations
 	seen   evicted
@@ -65,31 +72,34 @@ type cache struct {
 
 func newCache(size int) *cache {
 	fresh := max(size/freshShare, 1)
-	c := &cache{fresh: newGenerations(fresh, true), reused: newGenerations(max(size-fresh, 1), false)}
-	c.seen = evicted{seed: maphash.MakeSeed(), half: c.reused.half}
+	c := &cache{seed: maphash.MakeSeed(), fresh: newGenerations(fresh, true), reused: newGenerations(max(size-fresh, 1), false)}
+	c.seen = evicted{half: c.reused.half}
 	c.fresh.dropped = c.seen.add
 	return c
 }
+
+func (c *cache) hash(k cacheKey) uint64 { return maphash.Comparable(c.seed, k) }
 
 // acquire returns the entry for k, and what its caller does with it: val
 // is the answer when there is one; otherwise wait is the channel to wait
 // on for the leader's answer, or leader is true when the caller created
 // the entry and must call complete or abandon.
 func (c *cache) acquire(k cacheKey) (e *cacheEntry, val *step, wait <-chan struct{}, leader bool) {
+	h := c.hash(k)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e = c.reused.get(k)
+	e = c.reused.get(h, k)
 	if e == nil {
-		if e = c.fresh.take(k); e != nil {
-			c.reused.put(k, e) // asked again: keep it longer
+		if e = c.fresh.take(h, k); e != nil {
+			c.reused.put(h, e) // asked again: keep it longer
 		}
 	}
 	if e == nil {
-		e = &cacheEntry{}
-		if c.seen.take(k) {
-			c.reused.put(k, e) // asked before, evicted from fresh since
+		e = &cacheEntry{key: k}
+		if c.seen.take(h) {
+			c.reused.put(h, e) // asked before, evicted from fresh since
 		} else {
-			c.fresh.put(k, e)
+			c.fresh.put(h, e)
 		}
 		return e, nil, nil, true
 	}
@@ -120,10 +130,11 @@ func (c *cache) complete(e *cacheEntry, v *step) {
 // abandon removes an entry whose answer must not be kept (the leader's own
 // context ended) and wakes its waiters, who then ask again themselves.
 func (c *cache) abandon(k cacheKey, e *cacheEntry) {
+	h := c.hash(k)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.fresh.remove(k, e)
-	c.reused.remove(k, e)
+	c.fresh.remove(h, e)
+	c.reused.remove(h, e)
 	e.settled = true
 	if e.done != nil {
 		close(e.done)
@@ -141,10 +152,10 @@ func (c *cache) len() int {
 // entries, in two generations.
 type generations struct {
 	half     int
-	hint     int // the size a new generation's map starts with
-	cur, old map[cacheKey]*cacheEntry
+	hint     int                    // the size a new generation's map starts with
+	cur, old map[uint64]*cacheEntry // by the question's hash
 	// dropped, if set, is told about each generation dropped.
-	dropped func(map[cacheKey]*cacheEntry)
+	dropped func(map[uint64]*cacheEntry)
 }
 
 // newGenerations holds at most size entries (at least 2). A segment that
@@ -156,92 +167,98 @@ func newGenerations(size int, full bool) generations {
 	if full {
 		g.hint = g.half
 	}
-	g.cur = make(map[cacheKey]*cacheEntry, g.hint)
+	g.cur = make(map[uint64]*cacheEntry, g.hint)
 	return g
 }
 
-// get returns k's entry, moving it into the current generation.
-func (g *generations) get(k cacheKey) *cacheEntry {
-	if e := g.cur[k]; e != nil {
+// get returns the entry of k (hash h), moving it into the current
+// generation.
+func (g *generations) get(h uint64, k cacheKey) *cacheEntry {
+	if e := g.cur[h]; e != nil {
+		if e.key != k {
+			return nil
+		}
 		return e
 	}
-	e := g.old[k]
-	if e != nil {
-		delete(g.old, k)
-		g.put(k, e)
+	e := g.old[h]
+	if e == nil || e.key != k {
+		return nil
 	}
+	delete(g.old, h)
+	g.put(h, e)
 	return e
 }
 
-// take removes k's entry and returns it.
-func (g *generations) take(k cacheKey) *cacheEntry {
-	if e := g.cur[k]; e != nil {
-		delete(g.cur, k)
+// take removes the entry of k (hash h) and returns it.
+func (g *generations) take(h uint64, k cacheKey) *cacheEntry {
+	if e := g.cur[h]; e != nil {
+		if e.key != k {
+			return nil
+		}
+		delete(g.cur, h)
 		return e
 	}
-	e := g.old[k]
-	if e != nil {
-		delete(g.old, k)
+	e := g.old[h]
+	if e == nil || e.key != k {
+		return nil
 	}
+	delete(g.old, h)
 	return e
 }
 
-// put adds an entry, dropping the old generation when the current one is
-// full.
-func (g *generations) put(k cacheKey, e *cacheEntry) {
+// put adds an entry under its question's hash h (replacing one whose
+// question has the same hash), dropping the old generation when the
+// current one is full.
+func (g *generations) put(h uint64, e *cacheEntry) {
 	if len(g.cur) >= g.half {
 		if g.dropped != nil && g.old != nil {
 			g.dropped(g.old)
 		}
 		g.old = g.cur
-		g.cur = make(map[cacheKey]*cacheEntry, g.hint)
+		g.cur = make(map[uint64]*cacheEntry, g.hint)
 	}
-	g.cur[k] = e
+	g.cur[h] = e
 }
 
-// remove removes k if it is entry e.
-func (g *generations) remove(k cacheKey, e *cacheEntry) {
-	if g.cur[k] == e {
-		delete(g.cur, k)
+// remove removes e, the entry under hash h.
+func (g *generations) remove(h uint64, e *cacheEntry) {
+	if g.cur[h] == e {
+		delete(g.cur, h)
 	}
-	if g.old[k] == e {
-		delete(g.old, k)
+	if g.old[h] == e {
+		delete(g.old, h)
 	}
 }
 
 func (g *generations) len() int { return len(g.cur) + len(g.old) }
 
-// evicted remembers the questions whose answers fresh dropped, as 64-bit
-// hashes (about 20 bytes each instead of an answer's 400), in two
+// evicted remembers the questions whose answers fresh dropped, by their
+// 64-bit hashes (about 20 bytes each instead of an answer's 400), in two
 // generations of at most half each. A false match (two questions with one
 // hash) only files an answer under reused.
 type evicted struct {
-	seed     maphash.Seed
 	half     int
 	cur, old map[uint64]struct{}
 }
 
-func (v *evicted) hash(k cacheKey) uint64 { return maphash.Comparable(v.seed, k) }
-
 // add remembers the questions of a dropped generation.
-func (v *evicted) add(gen map[cacheKey]*cacheEntry) {
-	for k := range gen {
+func (v *evicted) add(gen map[uint64]*cacheEntry) {
+	for h := range gen {
 		if len(v.cur) >= v.half {
 			v.old, v.cur = v.cur, nil
 		}
 		if v.cur == nil {
 			v.cur = make(map[uint64]struct{}, min(v.half, len(gen)))
 		}
-		v.cur[v.hash(k)] = struct{}{}
+		v.cur[h] = struct{}{}
 	}
 }
 
-// take reports whether k was evicted, and forgets it.
-func (v *evicted) take(k cacheKey) bool {
+// take reports whether the question of hash h was evicted, and forgets it.
+func (v *evicted) take(h uint64) bool {
 	if v.cur == nil {
-		return false // nothing was evicted yet: no hash to compute
+		return false // nothing was evicted yet
 	}
-	h := v.hash(k)
 	if _, ok := v.cur[h]; ok {
 		delete(v.cur, h)
 		return true
