@@ -3,7 +3,6 @@ package dnsq
 import (
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -523,30 +522,30 @@ func truncation(err error) bool {
 //   - records of the asked type under NXDOMAIN, which says the name does
 //     not exist (RFC 1035 §4.1.1; RFC 6604 §3: the rcode is about the last
 //     name of the chain).
-func contradiction(r *dns.Msg, q dns.Question) error {
+func contradiction(r *reply, q dns.Question) error {
 	cur := q.Name
 	for hop := 0; hop <= maxCNAMEs; hop++ {
 		next := ""
 		var other uint16
-		for _, rr := range r.Answer {
-			h := rr.Header()
-			if h.Class != dns.ClassINET || !equalFold(h.Name, cur) {
+		for i := range r.Answer {
+			rr := &r.Answer[i]
+			if rr.class != dns.ClassINET || !equalFold(rr.name, cur) {
 				continue
 			}
-			switch h.Rrtype {
+			switch rr.rtype {
 			case q.Qtype:
 				if r.Rcode == dns.RcodeNameError {
 					return &AnswerError{Reason: "NXDOMAIN with " + typeString(q.Qtype) + " records for the name"}
 				}
 				return nil
 			case dns.TypeCNAME:
-				if cn, ok := rr.(*dns.CNAME); ok && next == "" {
-					next = cn.Target
+				if next == "" {
+					next = rr.target
 				}
 			case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
 			default:
 				if other == 0 {
-					other = h.Rrtype
+					other = rr.rtype
 				}
 			}
 		}
@@ -651,7 +650,7 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 				}
 			}
 			r, rtt, err := c.ask(ctx, i, q, wire, left)
-			if err == nil && r.Rcode == dns.RcodeFormatError && r.IsEdns0() == nil {
+			if err == nil && r.Rcode == dns.RcodeFormatError && !r.edns {
 				// RFC 6891 §7: a server that does not know EDNS0 answers
 				// FORMERR without an OPT; ask it again without one.
 				r, rtt, err = c.ask(ctx, i, q, plain, left)
@@ -716,14 +715,14 @@ func (t *failures) exchange(srv string, err error) {
 // rcode records an answer of srv whose rcode ends the question for it.
 //
 //go:noinline
-func (t *failures) rcode(srv string, r *dns.Msg) {
+func (t *failures) rcode(srv string, r *reply) {
 	switch r.Rcode {
 	case dns.RcodeServerFailure:
 		t.sawServFail = true
 	case dns.RcodeRefused:
 		t.sawRefused = true
 	}
-	t.add(srv, &RcodeError{Rcode: rcodeString(r.Rcode), Extended: extendedError(r)})
+	t.add(srv, &RcodeError{Rcode: rcodeString(r.Rcode), Extended: r.ede})
 }
 
 // noAnswer sets st's status and error when no server answered the
@@ -824,7 +823,7 @@ func (c *Client) backoff(ctx context.Context, round int) bool {
 // truncated (RFC 1035 §4.2.1, RFC 7766 §5) or was cut by our buffer. Each
 // transport gets its own per-exchange timeout, cut short by the caller's
 // deadline.
-func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, left int) (*dns.Msg, time.Duration, error) {
+func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, left int) (*reply, time.Duration, error) {
 	srv := c.servers[i]
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
 	r, rtt, err := c.exchange(ctx, "udp", i, wire, q, c.deadline(ctx, left))
@@ -913,23 +912,23 @@ func rcodeString(rc int) string {
 // chain inside the answer from the question name, keeps the records of the
 // asked type owned by the last name (RFC 1034 §3.6.2, §4.3.2), and decides
 // between ok, nodata, nxdomain and "chase the alias target".
-func (c *Client) classify(st *step, r *dns.Msg, srv string, rtt time.Duration, qtype uint16) {
+func (c *Client) classify(st *step, r *reply, srv string, rtt time.Duration, qtype uint16) {
 	res := &st.res
 	res.Server, res.RTT, res.Authentic = srv, rtt, r.AuthenticatedData
 	cur := res.Name
 	found := false
 	for hop := 0; ; hop++ {
 		var alias string
-		for _, rr := range r.Answer {
-			h := rr.Header()
-			if h.Class != dns.ClassINET || !equalFold(h.Name, cur) {
+		for i := range r.Answer {
+			rr := &r.Answer[i]
+			if rr.class != dns.ClassINET || !equalFold(rr.name, cur) {
 				continue
 			}
-			if h.Rrtype == qtype {
+			if rr.rtype == qtype {
 				found = true
 				st.add(rr)
-			} else if cn, ok := rr.(*dns.CNAME); ok && alias == "" {
-				alias = lowerName(cn.Target)
+			} else if rr.rtype == dns.TypeCNAME && alias == "" {
+				alias = lowerName(rr.target)
 			}
 		}
 		if found || alias == "" {
@@ -954,11 +953,11 @@ func (c *Client) classify(st *step, r *dns.Msg, srv string, rtt time.Duration, q
 		st.clear()
 	case found:
 		res.Status = StatusOK
-	case len(res.CNAMEs) > 0 && !hasSOA(r):
+	case len(res.CNAMEs) > 0 && !r.nsSOA:
 		// The answer stops at an alias whose target this server did not
 		// resolve (an authoritative server for another zone): ask for it.
 		st.next = cur
-	case !r.Authoritative && !r.RecursionAvailable && hasNS(r):
+	case !r.Authoritative && !r.RecursionAvailable && r.nsNS:
 		res.Status = StatusError
 		res.Err = fmt.Errorf("%s answered with a referral: it is not a recursive resolver", srv)
 	default:
@@ -966,49 +965,23 @@ func (c *Client) classify(st *step, r *dns.Msg, srv string, rtt time.Duration, q
 	}
 }
 
-func hasSOA(r *dns.Msg) bool {
-	for _, rr := range r.Ns {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			return true
-		}
-	}
-	return false
-}
-
-func hasNS(r *dns.Msg) bool {
-	for _, rr := range r.Ns {
-		if rr.Header().Rrtype == dns.TypeNS {
-			return true
-		}
-	}
-	return false
-}
-
 // add appends the data of one record of the asked type.
-func (st *step) add(rr dns.RR) {
-	switch v := rr.(type) {
-	case *dns.MX:
-		st.mx = append(st.mx, MX{Preference: v.Preference, Host: lowerName(v.Mx)})
-	case *dns.A:
-		if a, ok := netip.AddrFromSlice(v.A.To4()); ok {
-			st.addrs = append(st.addrs, a)
+func (st *step) add(rr *record) {
+	switch rr.rtype {
+	case dns.TypeMX:
+		st.mx = append(st.mx, MX{Preference: rr.pref, Host: lowerName(rr.target)})
+	case dns.TypeA, dns.TypeAAAA:
+		if rr.addr.IsValid() {
+			st.addrs = append(st.addrs, rr.addr)
 		}
-	case *dns.AAAA:
-		if a, ok := netip.AddrFromSlice(v.AAAA.To16()); ok && len(v.AAAA) == net.IPv6len {
-			st.addrs = append(st.addrs, a)
+	case dns.TypePTR, dns.TypeNS:
+		st.strs = append(st.strs, lowerName(rr.target))
+	case dns.TypeTXT:
+		st.strs = append(st.strs, rr.txt)
+	case dns.TypeTLSA:
+		if rr.tlsa != nil {
+			st.tlsa = append(st.tlsa, *rr.tlsa)
 		}
-	case *dns.PTR:
-		st.strs = append(st.strs, lowerName(v.Ptr))
-	case *dns.TXT:
-		st.strs = append(st.strs, unescapeTXT(v.Txt))
-	case *dns.NS:
-		st.strs = append(st.strs, lowerName(v.Ns))
-	case *dns.TLSA:
-		// miekg/dns keeps the association data as hex; a record whose hex
-		// does not decode (it cannot, from the wire) is kept with no data
-		// so that the caller still sees it and calls it malformed.
-		data, _ := hex.DecodeString(v.Certificate)
-		st.tlsa = append(st.tlsa, TLSA{Usage: v.Usage, Selector: v.Selector, MatchingType: v.MatchingType, Data: data})
 	}
 }
 
@@ -1063,7 +1036,7 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // traceLine writes one line per exchange to the trace, in dig's comment
 // style: ";; MX example.com. @127.0.0.1:5353 udp 1.2ms NOERROR answers=2".
-func (c *Client) traceLine(q dns.Question, srv, network string, rtt time.Duration, r *dns.Msg, err error) {
+func (c *Client) traceLine(q dns.Question, srv, network string, rtt time.Duration, r *reply, err error) {
 	if c.trace == nil {
 		return
 	}
@@ -1093,8 +1066,8 @@ func (c *Client) traceLine(q dns.Question, srv, network string, rtt time.Duratio
 		if r.AuthenticatedData {
 			b.WriteString(" ad")
 		}
-		if ede := extendedError(r); ede != nil {
-			fmt.Fprintf(&b, " ede=%d", ede.Code)
+		if r.ede != nil {
+			fmt.Fprintf(&b, " ede=%d", r.ede.Code)
 		}
 		fmt.Fprintf(&b, " answers=%d", len(r.Answer))
 	}

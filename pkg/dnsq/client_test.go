@@ -752,13 +752,13 @@ func TestAReferralSaysTheServerIsNotARecursiveResolver(t *testing.T) {
 	r.Response = true
 	r.Ns = []dns.RR{mustRR(t, "child.example. NS ns.child.example.")}
 	st := &step{res: Result{Name: "host.child.example."}}
-	(&Client{}).classify(st, r, "192.0.2.53:53", time.Millisecond, dns.TypeA)
+	(&Client{}).classify(st, replyOf(r), "192.0.2.53:53", time.Millisecond, dns.TypeA)
 	if st.res.Status != StatusError || !strings.Contains(fmt.Sprint(st.res.Err), "not a recursive resolver") {
 		t.Errorf("status %s err %v, want an error naming the referral", st.res.Status, st.res.Err)
 	}
 	r.RecursionAvailable = true // a resolver that found nothing: NODATA
 	st = &step{res: Result{Name: "host.child.example."}}
-	(&Client{}).classify(st, r, "192.0.2.53:53", time.Millisecond, dns.TypeA)
+	(&Client{}).classify(st, replyOf(r), "192.0.2.53:53", time.Millisecond, dns.TypeA)
 	if st.res.Status != StatusNoData {
 		t.Errorf("status %s, want nodata", st.res.Status)
 	}
@@ -980,24 +980,24 @@ func TestNXDomainWithTheRecordsAskedForIsAServerError(t *testing.T) {
 	r := new(dns.Msg)
 	r.Rcode = dns.RcodeNameError
 	r.Answer = []dns.RR{mustRR(t, "MX1.example. A 192.0.2.1")}
-	if err := contradiction(r, q); err == nil || err.Error() != "NXDOMAIN with A records for the name" {
+	if err := contradiction(replyOf(r), q); err == nil || err.Error() != "NXDOMAIN with A records for the name" {
 		t.Errorf("contradiction = %v, want NXDOMAIN with A records", err)
 	}
 	// RFC 6604 §3: NXDOMAIN at the end of a CNAME chain is a fact, and
 	// RRSIGs or unrelated records beside nothing of the asked type are
 	// still NODATA.
 	r.Answer = []dns.RR{mustRR(t, "mx1.example. CNAME gone.example.")}
-	if err := contradiction(r, q); err != nil {
+	if err := contradiction(replyOf(r), q); err != nil {
 		t.Errorf("NXDOMAIN after a CNAME: %v", err)
 	}
 	r.Rcode = dns.RcodeSuccess
 	r.Answer = []dns.RR{mustRR(t, "other.example. TXT x"),
 		mustRR(t, "mx1.example. RRSIG A 8 2 300 20300101000000 20200101000000 1 example. AAAA")}
-	if err := contradiction(r, q); err != nil {
+	if err := contradiction(replyOf(r), q); err != nil {
 		t.Errorf("unrelated TXT and an RRSIG: %v, want NODATA to stand", err)
 	}
 	r.Answer = []dns.RR{mustRR(t, "mx1.example. CNAME a.example."), mustRR(t, "a.example. MX 10 b.example.")}
-	if err := contradiction(r, q); err == nil {
+	if err := contradiction(replyOf(r), q); err == nil {
 		t.Error("an MX record at the end of the CNAME chain of an A question passed")
 	}
 }

@@ -88,7 +88,7 @@ func (e *exchangeError) Unwrap() error { return e.err }
 // until the deadline. Its caller words the error with exchangeErr, rather
 // than through a wrapper whose frame would be on the stack of every
 // lookup in flight.
-func (c *Client) exchange(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, time.Duration, error) {
+func (c *Client) exchange(ctx context.Context, network string, srv int, wire []byte, q dns.Question, deadline time.Time) (*reply, time.Duration, error) {
 	start := time.Now()
 	if network == "tcp" {
 		r, err := c.exchangeOverTCP(ctx, srv, wire, q, deadline)
@@ -124,7 +124,7 @@ func (c *Client) exchange(ctx context.Context, network string, srv int, wire []b
 // flight"); TCP is the rare fallback.
 //
 //go:noinline
-func (c *Client) exchangeOverTCP(ctx context.Context, srv int, wire []byte, q dns.Question, deadline time.Time) (*dns.Msg, error) {
+func (c *Client) exchangeOverTCP(ctx context.Context, srv int, wire []byte, q dns.Question, deadline time.Time) (*reply, error) {
 	conn, err := c.dial(ctx, "tcp", c.servers[srv], deadline)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,10 @@ func (c *Client) exchangeOverTCP(ctx context.Context, srv int, wire []byte, q dn
 		// only this one.
 		err = &AnswerError{Reason: "answer for another question"}
 	}
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	return replyOf(r), nil
 }
 
 // dial connects to server, bounded by deadline and ctx, on a goroutine of
@@ -201,7 +204,7 @@ func watch(ctx context.Context, conn net.Conn) (stop func() bool) {
 // An answer that was cut, by our buffer or by a server that set TC and
 // stopped mid-record, comes back as an *AnswerError with truncated set:
 // RFC 2181 §9 says to ignore a truncated answer and ask over TCP.
-func exchangeUDP(ctx context.Context, conn *pooledConn, wire []byte, q dns.Question, deadline time.Time, every time.Duration) (r *dns.Msg, resent int, err error) {
+func exchangeUDP(ctx context.Context, conn *pooledConn, wire []byte, q dns.Question, deadline time.Time, every time.Duration) (r *reply, resent int, err error) {
 	id := binary.BigEndian.Uint16(wire)
 	if _, err := conn.Write(wire); err != nil {
 		return nil, 0, err
@@ -255,9 +258,14 @@ func jitter(d time.Duration) time.Duration {
 // ours is false for a datagram that is not that answer (another ID or
 // question: a late answer to an earlier attempt, or a spoofing attempt,
 // RFC 5452 §4), which the caller skips.
-func answerIn(b []byte, id uint16, q dns.Question) (r *dns.Msg, ours bool, err error) {
+func answerIn(b []byte, id uint16, q dns.Question) (r *reply, ours bool, err error) {
 	if len(b) < 12 || binary.BigEndian.Uint16(b) != id {
 		return nil, false, nil
+	}
+	if len(b) <= maxUDPAnswer {
+		if r, ok := readReply(b, q); ok {
+			return r, true, nil
+		}
 	}
 	if len(b) > maxUDPAnswer {
 		if !rawMatches(b, q) {
@@ -265,8 +273,8 @@ func answerIn(b []byte, id uint16, q dns.Question) (r *dns.Msg, ours bool, err e
 		}
 		return nil, true, &AnswerError{Reason: fmt.Sprintf("answer longer than %d bytes without TC", maxUDPAnswer), truncated: true}
 	}
-	r = new(dns.Msg)
-	if err := r.Unpack(b); err != nil {
+	m := new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
 		if b[2]&flagTC != 0 && rawMatches(b, q) {
 			// RFC 1035 §4.1.1, RFC 2181 §9: a truncated answer may
 			// end anywhere, even inside a record.
@@ -274,15 +282,15 @@ func answerIn(b []byte, id uint16, q dns.Question) (r *dns.Msg, ours bool, err e
 		}
 		return nil, true, &AnswerError{Reason: "malformed answer: " + err.Error(), Err: err}
 	}
-	if !matches(r, q) {
+	if !matches(m, q) {
 		return nil, false, nil
 	}
-	if !r.Truncated && short(r, b) {
+	if !m.Truncated && short(m, b) {
 		// Cut at a record boundary without TC, by the server or on
 		// the way: what is left parses, but it is not the answer.
 		return nil, true, &AnswerError{Reason: "answer shorter than its header says", truncated: true}
 	}
-	return r, true, nil
+	return replyOf(m), true, nil
 }
 
 // short reports whether the NOERROR or NXDOMAIN answer r, unpacked from b,

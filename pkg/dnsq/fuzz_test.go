@@ -99,7 +99,7 @@ func FuzzClassify(f *testing.F) {
 		}
 		for _, qt := range []uint16{dns.TypeMX, dns.TypeA, dns.TypeAAAA, dns.TypePTR, dns.TypeTXT} {
 			st := &step{res: Result{Name: "example."}}
-			(&Client{}).classify(st, r, "192.0.2.53:53", time.Millisecond, qt)
+			(&Client{}).classify(st, replyOf(r), "192.0.2.53:53", time.Millisecond, qt)
 			switch st.res.Status {
 			case StatusOK, StatusNoData, StatusNXDomain, StatusError:
 			case "":

@@ -269,7 +269,8 @@ func (o *Overlay) lookup(ctx context.Context, name string, qtype uint16) (Result
 		case answerRecords:
 			st.res.Status = StatusOK
 			for _, rr := range ans.rrs {
-				st.add(rr)
+				rec := recordOf(rr)
+				st.add(&rec)
 			}
 		case answerNoData:
 			st.res.Status = StatusNoData

@@ -272,7 +272,8 @@ func TestZoneTakes64KiBTXTLines(t *testing.T) {
 		t.Fatalf("big TXT: %v", ans.kind)
 	}
 	st := &step{}
-	st.add(ans.rrs[0])
+	rec := recordOf(ans.rrs[0])
+	st.add(&rec)
 	if len(st.strs) != 1 || len(st.strs[0]) != 254*255 {
 		t.Errorf("TXT of %d bytes, want %d", len(st.strs[0]), 254*255)
 	}
