@@ -317,15 +317,24 @@ const (
 // rawMatches is matches for a message that cannot be unpacked: it reads
 // only the header and the question, which come first and are short.
 func rawMatches(b []byte, q dns.Question) bool {
+	_, ok := afterQuestion(b, q)
+	return ok
+}
+
+// afterQuestion reads the header and the question of b: ok is true when b
+// is a response whose one question is q, and end is then where the
+// answer section starts.
+func afterQuestion(b []byte, q dns.Question) (end int, ok bool) {
 	if len(b) < 12 || b[2]&flagQR == 0 || binary.BigEndian.Uint16(b[4:]) != 1 {
-		return false
+		return 0, false
 	}
 	name, off, err := dns.UnpackDomainName(b, 12)
 	if err != nil || off+4 > len(b) {
-		return false
+		return 0, false
 	}
-	return binary.BigEndian.Uint16(b[off:]) == q.Qtype && binary.BigEndian.Uint16(b[off+2:]) == q.Qclass &&
+	ok = binary.BigEndian.Uint16(b[off:]) == q.Qtype && binary.BigEndian.Uint16(b[off+2:]) == q.Qclass &&
 		equalFold(name, q.Name)
+	return off + 4, ok
 }
 
 // udpPool keeps connected UDP sockets for reuse: creating, connecting and

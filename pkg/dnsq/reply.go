@@ -106,12 +106,13 @@ func recordOf(rr dns.RR) record {
 // of Unpack's message (a fuzz test holds that). ok is false for anything
 // else, which is then unpacked by miekg/dns and judged as before.
 func readReply(b []byte, q dns.Question) (r *reply, ok bool) {
-	if len(b) < 12 {
+	off, ok := afterQuestion(b, q)
+	if !ok {
 		return nil, false
 	}
 	f1, f2 := b[2], b[3]
 	const opcode, aa, ra, ad = 0x78, 0x04, 0x80, 0x20
-	if f1&flagQR == 0 || f1&opcode != 0 || f1&flagTC != 0 {
+	if f1&opcode != 0 || f1&flagTC != 0 {
 		return nil, false
 	}
 	rcode := int(f2 & 0x0f)
@@ -119,15 +120,10 @@ func readReply(b []byte, q dns.Question) (r *reply, ok bool) {
 		return nil, false
 	}
 	be := binary.BigEndian
-	qd, an, ns, ar := be.Uint16(b[4:]), int(be.Uint16(b[6:])), be.Uint16(b[8:]), int(be.Uint16(b[10:]))
-	if qd != 1 || ns != 0 || an > maxReadRecords || ar > maxReadRecords {
+	an, ns, ar := int(be.Uint16(b[6:])), be.Uint16(b[8:]), int(be.Uint16(b[10:]))
+	if ns != 0 || an > maxReadRecords || ar > maxReadRecords {
 		return nil, false
 	}
-	qname, off, err := dns.UnpackDomainName(b, 12)
-	if err != nil || off+4 > len(b) || be.Uint16(b[off:]) != q.Qtype || be.Uint16(b[off+2:]) != q.Qclass || !equalFold(qname, q.Name) {
-		return nil, false
-	}
-	off += 4
 	r = &reply{Rcode: rcode, Authoritative: f1&aa != 0, RecursionAvailable: f2&ra != 0, AuthenticatedData: f2&ad != 0}
 	if an > 0 {
 		r.Answer = make([]record, 0, an)
