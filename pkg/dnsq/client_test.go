@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1225,5 +1226,67 @@ func TestNoRepeatAfterTheCallerGaveUp(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := len(got()); n != 1 {
 		t.Errorf("the server got %d datagrams, want 1: nothing is sent after the caller gave up", n)
+	}
+}
+
+// TestABurstOfLookupsKeepsItsSocketsForTheNext: the UDP pool keeps as
+// many idle sockets as were busy at once, so a second burst of as many
+// lookups dials none (with a fixed cap of 64 it dialed all but 64 again),
+// and a socket still serves at most maxUses queries.
+func TestABurstOfLookupsKeepsItsSocketsForTheNext(t *testing.T) {
+	s, err := dnstest.Start(zone, dnstest.WithoutQueryLog(), dnstest.WithDelay(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := New(Config{Servers: []string{s.Addr4()}, Timeout: 5 * time.Second, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var mu sync.Mutex
+	dialed := 0
+	c.dialer.Control = func(string, string, syscall.RawConn) error {
+		mu.Lock()
+		dialed++
+		mu.Unlock()
+		return nil
+	}
+	const burst = 150
+	next := 0
+	lookups := func() int {
+		var wg sync.WaitGroup
+		for range burst {
+			name := fmt.Sprintf("n%d.example.", next)
+			next++
+			wg.Go(func() {
+				if r := c.LookupA(context.Background(), name); r.Status != StatusNXDomain {
+					t.Errorf("%s: %v %v", name, r.Status, r.Err)
+				}
+			})
+		}
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return dialed
+	}
+	first := lookups()
+	if first < minIdle+1 || first > burst {
+		t.Fatalf("the first burst of %d lookups dialed %d sockets; the test needs more than %d in flight at once", burst, first, minIdle)
+	}
+	if again := lookups() - first; again != 0 {
+		t.Errorf("a second burst of %d lookups dialed %d sockets, want 0 (the first burst's %d were kept)", burst, again, first)
+	}
+	pool := &c.udp[0]
+	pool.mu.Lock()
+	idle, busy := len(pool.idle), pool.busy
+	for _, pc := range pool.idle {
+		if pc.uses > maxUses {
+			t.Errorf("a socket served %d queries, more than %d", pc.uses, maxUses)
+		}
+	}
+	pool.mu.Unlock()
+	if idle > first || busy != 0 {
+		t.Errorf("after the bursts: %d idle sockets (at most %d were busy at once), %d still counted busy", idle, first, busy)
 	}
 }

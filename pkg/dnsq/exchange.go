@@ -99,6 +99,7 @@ func (c *Client) exchange(ctx context.Context, network string, srv int, wire []b
 	if conn == nil {
 		raw, err := c.dial(ctx, network, c.servers[srv], deadline)
 		if err != nil {
+			pool.put(nil, false)
 			return nil, time.Since(start), err
 		}
 		conn = newPooledConn(raw)
@@ -108,13 +109,10 @@ func (c *Client) exchange(ctx context.Context, network string, srv int, wire []b
 	r, resent, err := exchangeUDP(ctx, conn, wire, q, deadline, c.retransmit)
 	stopped := stop()
 	c.retransmits.Add(int64(resent))
-	if err != nil || !stopped {
-		// A socket that timed out may still receive the late answer;
-		// one interrupted by the caller has a deadline in the past.
-		conn.Close()
-	} else {
-		pool.put(conn)
-	}
+	// A socket that timed out may still receive the late answer; one
+	// interrupted by the caller has a deadline in the past: neither is
+	// used again.
+	pool.put(conn, err == nil && stopped)
 	return r, time.Since(start), err
 }
 
@@ -342,10 +340,18 @@ func afterQuestion(b []byte, q dns.Question) (end int, ok bool) {
 // mode sends thousands of queries a second. Each socket serves at most
 // maxUses queries, so the source port keeps changing (RFC 5452 §9.2 wants
 // unpredictable ports as well as IDs), and only sockets whose last
-// exchange ended cleanly come back.
+// exchange ended cleanly come back. The pool keeps as many idle sockets as
+// were ever busy at once (at least minIdle): a bulk run with hundreds of
+// lookups in flight would otherwise close most sockets after one query
+// when its lookups end together and dial them again when the next ones
+// start, about twice the dials of a socket per maxUses queries (measured:
+// 916 dials for 31,000 queries at 256 domains in flight with a fixed cap
+// of 64). The sockets kept are those that were open at that peak anyway.
 type udpPool struct {
 	mu   sync.Mutex
 	idle []*pooledConn
+	busy int // sockets handed out by get (or to be dialed) and not yet put back
+	peak int // the most busy at once so far
 }
 
 type pooledConn struct {
@@ -361,13 +367,17 @@ func newPooledConn(conn net.Conn) *pooledConn {
 }
 
 const (
-	maxIdlePerServer = 64
-	maxUses          = 64
+	minIdle = 64
+	maxUses = 64
 )
 
+// get returns an idle socket, or nil when the caller is to dial one; either
+// way the caller gives it back through put.
 func (p *udpPool) get() *pooledConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.busy++
+	p.peak = max(p.peak, p.busy)
 	if len(p.idle) == 0 {
 		return nil
 	}
@@ -376,10 +386,17 @@ func (p *udpPool) get() *pooledConn {
 	return pc
 }
 
-func (p *udpPool) put(pc *pooledConn) {
-	pc.uses++
+// put ends the use of what get returned: pc (nil if the dial failed) is
+// kept for another query if reusable and not worn out, closed otherwise.
+func (p *udpPool) put(pc *pooledConn, reusable bool) {
 	p.mu.Lock()
-	if pc.uses >= maxUses || len(p.idle) >= maxIdlePerServer {
+	p.busy--
+	if pc == nil {
+		p.mu.Unlock()
+		return
+	}
+	pc.uses++
+	if !reusable || pc.uses >= maxUses || len(p.idle) >= max(minIdle, p.peak) {
 		p.mu.Unlock()
 		pc.Close()
 		return

@@ -34,17 +34,9 @@ if [ ${#sizes[@]} = 0 ]; then
 fi
 max=0
 for n in "${sizes[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
-"$BENCH_HERE/gen-bulk.sh" "$max" "$LAB_DIR/bulk"
 tag=bulk_dns
-if [ -n "${BENCH_DELAY:-}" ]; then
-	lab_topology -d "$BENCH_DELAY"
-	tag="bulk_dns_delay_${BENCH_DELAY}"
-else
-	lab_topology
-fi
-lab_server_addr 198.51.100.53 2001:db8:53::53
-LAB_KNOT_STATS=1 lab_knot "$LAB_S" knot 198.51.100.53 -- "$LAB_DIR"/bulk/zones/*.zone
-bench_pin_server "$LAB_S"
+[ -n "${BENCH_DELAY:-}" ] && tag="bulk_dns_delay_${BENCH_DELAY}"
+bench_bulk_lab "$max"
 bench_figure "$tag.pinned" "$BENCH_PIN (1: knot on CPU 0, every client on CPU 1)"
 conc=()
 [ -n "${BENCH_CONCURRENCY:-}" ] && conc=(--concurrency "$BENCH_CONCURRENCY")

@@ -93,3 +93,19 @@ bench_pin_server() {
 	done
 	[ "$n" -gt 0 ] || lab_die "bench_pin_server: no process in namespace $1"
 }
+
+# bench_bulk_lab N: the bulk benchmarks' DNS lab: N generated domains
+# (gen-bulk.sh, list in $LAB_DIR/bulk/domains.txt) served by knot at
+# 198.51.100.53 in the server namespace, with knot's query counters on,
+# BENCH_DELAY one way when set, knot pinned (bench_pin_server).
+bench_bulk_lab() {
+	"$BENCH_HERE/gen-bulk.sh" "$1" "$LAB_DIR/bulk"
+	if [ -n "${BENCH_DELAY:-}" ]; then
+		lab_topology -d "$BENCH_DELAY"
+	else
+		lab_topology
+	fi
+	lab_server_addr 198.51.100.53 2001:db8:53::53
+	LAB_KNOT_STATS=1 lab_knot "$LAB_S" knot 198.51.100.53 -- "$LAB_DIR"/bulk/zones/*.zone
+	bench_pin_server "$LAB_S"
+}
