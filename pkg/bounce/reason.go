@@ -2,6 +2,7 @@ package bounce
 
 import (
 	"strings"
+	"sync"
 )
 
 // Reasons: the kind of failure, named as the bounce-parsing field names it
@@ -99,234 +100,238 @@ type family struct {
 // is about the address (not spam content), a sender refused "because its
 // domain has no PTR" is about the PTR. The phrases are the recurring
 // wording of MTAs and large receivers (Postfix smtpd_check.c, Sendmail,
-// Exim, qmail, Exchange, Gmail, Yahoo and others), by meaning.
-var families = []family{
-	// Codes that receivers document on their postmaster pages say more
-	// than the wording beside them: Orange's OFR_506 is a message refused
-	// as spam; Cox's AUP#CXBL, AUP#IPBL and AUP#CDRBL an address on a
-	// block list (cox.com, "Email error codes").
-	{ReasonSpamDetected, phrases(`\bofr_506\b`)},
-	{ReasonBlocked, phrases(`aup#(?:cx|ip|cdr)bl\b`)},
-	// Wording that names its category outright, before the address
-	// block wording that would otherwise claim "blocked" or "denied".
-	{ReasonSecurityError, phrases(
-		`unauthenticated senders`, `smtp authentication`, `authentication required`, `must authenticate`,
-		`must issue a starttls`, `encryption required`, `tls required`, `delivery not authorized`)},
-	{ReasonContentError, phrases(`media error`)},
-	// An address that cannot be parsed (RFC 3463 X.1.3, X.1.7), and
-	// replies that say the command itself was not understood (RFC 5321
-	// §4.2.4: 502, 504).
-	{ReasonSyntaxError, phrases(`malformed address`, `command parameter not implemented`, `command not implemented`)},
-	// The recipient's own choice refuses the sender, whatever status code
-	// comes with it (Facebook's RCP-P2 "refused due to recipient
-	// preferences").
-	{ReasonFiltered, phrases(`due to recipient preferences`, `refuses to receive`, `refuse to receive`)},
-	// Exchange Online's directory-based edge blocking: the recipient is not
-	// in the tenant's directory.
-	{ReasonUserUnknown, phrases(`recipient address rejected: access denied`)},
-	// A receiver's own directory failure (Sisimai's systemerror names
-	// "LDAP connection failure"), before the queue wording that qmail-send
-	// adds after it.
-	{ReasonSystemError, phrases(`internal system error`, `service currently unavailable`, `contact ldap server`, `ldap server (?:is )?(?:down|unavailable|not available)`)},
-	{ReasonNotAccept, phrases(`system not accepting network messages`)},
-	{ReasonPolicyViolation, phrases(
-		`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
-	{ReasonSpamDetected, phrases(
-		`message content rejected`, `spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
-		`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`, `blacklisted url`,
-		`blacklisted link`, `uribl`)},
-	{ReasonMailboxFull, phrases(
-		`mailbox full`, `mailbox is full`, `mailbox is over quota`, `over quota`, `overquota`, `quota exceeded`,
-		`exceeded storage`, `exceeded (?:its|the|their) (?:storage|quota)`, `exceeds quota`, `disk quota`,
-		`mailfolder is full`, `mail box full`, `mailbox size limit`, `user is over`, `quota full`,
-		`not enough storage`, `is out of storage`, `maildir over quota`,
-		`has exceeded the maximum`, `would exceed quota`, `mailbox exceeded`, `account is full`,
-		`storage limit`, `user's mailbox is full`, `mailbox exceeds`)},
-	// Sendmail's text of EX_OSERR (sysexits.h: "cannot fork", "cannot
-	// create pipe"), a delivery program's failure, comes before the
-	// delay wording that a warning adds after it.
-	{ReasonMailerError, phrases(`operating system error`)},
-	{ReasonExpired, phrases(
-		`retry timeout exceeded`, `retry time not reached for any host after a long failure period`,
-		`message expired`, `delivery time expired`, `delivery expired`, `message timed out`,
-		`was not delivered within`, `could not be delivered within`, `too long in the queue`, `queue too long`,
-		`has been delayed for more than`, `cannot deliver for more than`, `time limit exceeded`,
-		`message has been in the queue too long`, `maximum retries exceeded`, `delivery attempts will continue`,
-		`undeliverable for \d+ days`, `unable to deliver for \d+ days`, `has been delayed`, `will be retried`,
-		`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
-		`did not accept our requests to connect`, `could not deliver for the last`, `envelope expired`,
-		`delivery period expired`, `expired after`, `still undelivered after`,
-		`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`, `will continue trying`)},
-	{ReasonMailerError, phrases(
-		`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
-		`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `exited with status`)},
-	{ReasonHasMoved, phrases(`user has moved`, `mailbox has moved`, `has moved to`, `address has changed`)},
-	// The client itself is an open relay (a receiver refusing it), not a
-	// relay request refused.
-	{ReasonBlocked, phrases(`(?:is|as) an open relay`)},
-	{ReasonNoRelaying, phrases(
-		`relay access denied`, `relaying denied`, `relay denied`, `relay not permitted`, `relaying not permitted`,
-		`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
-		`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`,
-		`not configured to relay`, `insecure mail relay`,
-		// A relay (Amazon SES) that sends only for senders it has verified.
-		`identities failed the check`)},
-	{ReasonSystemFull, phrases(`insufficient disk space`, `insufficient system storage`, `system full`, `out of disk`)},
-	{ReasonExceedLimit, phrases(
-		`exceeds administrative limit`, `message length exceeds`, `exceeds fixed maximum message size`)},
-	{ReasonMesgTooBig, phrases(
-		`message too large`, `message is too large`, `message too big`, `message is too big`, `size exceeds`,
-		`exceeds size limit`, `exceeds the maximum size`, `message length exceeds`,
-		`exceeds maximum message size`, `mail size limit`, `message size limit`, `too large for`,
-		`message too large for this recipient`,
-		`larger than the maximum`, `email is too large`, `message exceeds`, `size limit`, `line limit exceeded`)},
-	{ReasonSuspend, phrases(
-		`account disabled`, `account has been disabled`, `account is disabled`, `mailbox disabled`,
-		`mailbox is disabled`, `is disabled`, `account suspended`, `has been suspended`, `is suspended`,
-		`account is inactive`, `mailbox is inactive`, `account inactive`, `inactive user`, `account expired`,
-		`has been deactivated`, `mailbox unavailable for this recipient`, `not an active`, `is not active`,
-		`temporarily disabled`, `account has been locked`, `account is locked`, `mailbox is frozen`, `temporary locked`,
-		`temporarily locked`, `disabled recipient`, `is inactive`,
-		`account is blocked`)},
-	{ReasonRejected, phrases(
-		`sender address rejected`, `domain of sender address`, `sender rejected`, `sender verify failed`,
-		`sender domain`, `sender denied`, `envelope sender`, `sender is not allowed`, `sender address is not`,
-		`sender not allowed`, `sender unknown`, `unverifiable sender`, `invalid sender`, `sender blocked`,
-		`rejected by sender`, `sender verification`, `purported responsible address`,
-		// Google Groups refuses posts to a group that does not exist or
-		// from senders who may not post to it.
-		`groups.google.com/support`, `permission to post`,
-		// A mailing list manager refusing a post from a non-member.
-		`not a member of this (?:mailing )?list`, `you are not a member`,
-		// The sender's own address, not its IP address, is listed.
-		`(?:to|from) an address that has been (?:black|block)listed`,
-		`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`,
-		// Gmail refusing to send from another address of the user's
-		// ("Send mail as") whose settings no longer work: the sender's
-		// address is refused (support.google.com/mail/?p=CustomFromDenied).
-		`using the 'send mail as' feature`, `customfromdenied`)},
-	// A domain, or a host name (two dots or more, no "@": a local part
-	// such as john.smith has dots too), that "does not exist" is the
-	// destination, not a mailbox.
-	{ReasonHostUnknown, phrases(`domain does not exist`, `(?:^|[\s<:])[a-z0-9-]+(?:\.[a-z0-9-]+){2,}\.?>?:? does not exist`)},
-	{ReasonUserUnknown, phrases(
-		`user unknown`, `unknown user`, `no such user`, `unknown recipient`, `recipient unknown`,
-		`recipient not found`, `user not found`, `mailbox not found`, `no such mailbox`, `no mailbox here`,
-		`invalid recipient`, `invalid mailbox`, `not a valid mailbox`, `mailbox unavailable`, `mailbox does not exist`,
-		`account does not exist`, `address does not exist`, `user does not exist`, `recipient does not exist`,
-		`does not exist`, `addressee unknown`, `is not a known user`, `unknown local part`, `unknown address`,
-		`bad destination mailbox`, `no such recipient`, `unknown or illegal alias`,
-		`not listed in`, `user doesn't have`, `user not exist`, `address couldn't be found`, `address not found`,
-		`invalid final delivery userid`, `doesn't have a .* account`, `no account by that name`,
-		`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
-		`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
-		`user invalid`, `invalid user`, `mailbox name not allowed`,
-		`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`,
-		// Lotus Notes / Domino in Japanese: "not found in the Domino
-		// directory", "not in the directory's list" (its English
-		// "not listed in Domino Directory").
-		`ディレクトリには見つかりません`, `ディレクトリのリストにありません`)},
-	{ReasonNotAccept, phrases(
-		`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
-		`no smtp service here`, `an mx or srv record indicated no smtp service`, `no mx record`, `no mx found`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
-	// A DNS failure reported as such is the resolver's, not proof that
-	// the domain does not exist; "host not found, try again" is the
-	// resolver's TRY_AGAIN (a temporary failure, RFC 2308 §7), while
-	// "host NAME not found" is the answer itself.
-	{ReasonNetworkError, phrases(`host not found, try again`)},
-	{ReasonHostUnknown, phrases(`\bhost \S+ not found`)},
-	{ReasonNetworkError, phrases(`dns error:`, `dns query failed`, `lookup failure`)},
-	{ReasonHostUnknown, phrases(
-		`host unknown`, `host not found`, `bad destination system address`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
-		`name or service not known`, `couldn't find any host named`,
-		`host or domain name not found`, `not a valid domain`, `no mail host`, `nxdomain`,
-		`unrouteable mail domain`, `unrouteable address`, `unroutable address`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
-		`domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
-	{ReasonRequirePTR, phrases(
-		`reverse dns`, `ptr record`, `dns ptr`, `reverse lookup`, `reverse hostname`, `no ptr`,
-		`cannot find your hostname`, `ip name lookup failed`, `reverse-dns`, `rdns`, `reverse dns failed`,
-		`fix reverse dns`, `pointer \(ptr\)`, `cannot resolve your address`, `hostname lookup failed`,
-		`not resolve your hostname`, `unresolvable address`, `client host rejected: cannot find`,
-		`does not resolve to your ip`, `unverif(?:i|y)able sending ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
-	// A duplicated header breaks RFC 5322 §3.6 whatever header it is: a
-	// duplicate DKIM-Signature is not an authentication failure.
-	{ReasonNotCompliantRFC, phrases(`duplicate header`)},
-	{ReasonAuthFailure, phrases(
-		`dmarc`, `\bspf\b`, `sender policy framework`, `dkim`, `required authentication level`,
-		`authentication requirements`, `unauthenticated email`, `is unauthenticated`, `not authorized to send`,
-		`not permitted to send on behalf`, `is not allowed to send mail for`, `not designated as a permitted sender`)},
-	{ReasonTooManyConn, phrases(
-		`connection rate limit`, `too many connections`, `too many concurrent`, `too many sessions`,
-		`connection limit`, `too many simultaneous`, `max connections`, `frequency limited`)},
-	{ReasonSpeeding, phrases(
-		`sent to too many recipients`, `too many recipients this`, `receiving mail at a rate`,
-		`rate limit`, `rate-limit`, `ratelimit`, `too many messages`, `sending rate`, `sending too fast`,
-		`temporarily deferred due to unexpected volume`, `throttl`, `exceeded the rate`, `too many emails`,
-		`unusual rate`, `received too many`, `messages per`)},
-	{ReasonTooManyConn, phrases(`too many recipients`)},
-	{ReasonNotCompliantRFC, phrases(
-		`multiple addresses in from`, `rfc 5322`, `multiple subject`, `rfc5322`, `rfc 2822`, `rfc2822`, `rfc 822`, `not rfc`, `multiple from`, `duplicate header`,
-		`bare linefeed`, `bare lf`, `does not comply with`, `not compliant`, `non-compliant`,
-		`malformed header`, `invalid header`, `missing header`, `header line too long`)},
-	{ReasonVirusDetected, phrases(`virus`, `malware`, `infected`, `trojan`)},
-	{ReasonBadReputation, phrases(
-		`low reputation`, `poor reputation`, `bad reputation`, `reputation of`, `ip reputation`, `sender reputation`,
-		`reputation is`, `sender score`, `\[tss09\]`)},
-	{ReasonBlocked, phrases(
-		`blocked using`, `blacklisted`, `black listed`, `blacklist`, `blocklist`, `block list`, `blocklisted`,
-		`listed at`, `listed in`, `listed on`, `spamhaus`, `spamcop`, `sorbs`, `barracuda`, `dnsbl`, `\brbl\b`,
-		`\bbl\.`, `cbl\.abuseat`, `ip address blacklisted`, `client host rejected`,
-		`your ip`, `ip address .* (?:blocked|rejected|refused)`, `banned`, `connection refused by`,
-		`not allowed to connect`, `has been blocked`, `sending ip`, `dynamic ip`, `dial-?up`,
-		`residential`, `client host`, `connection rejected`, `service unavailable; client`, `\[rbl`,
-		`host rejected`, `blocked by`, `refused to talk to me`, `helo command rejected`, `invalid helo`,
-		`bad helo`, `mail server \[[0-9a-f:.]+\] is`, `part of their network`, `\[bl2`, `\bblocked\b`,
-		`server of your isp`, `contact your internet service provider`, `invalid ip for sending`,
-		`not accepting connections`, `service refused`)},
-	{ReasonSpamDetected, phrases(
-		`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
-		`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `\bube\b`,
-		`content filter`, `classified as spam`, `spam score`, `high spam`, `uce`)},
-	// "Access denied" alone, after every more specific wording: see
-	// accessDenied.
-	{reasonAccessDenied, phrases(`access denied`)},
-	// A receiver that holds the message ("Recipient address rejected: On
-	// hold") says no more why: onhold (see below).
-	{ReasonOnHold, phrases(`\bon hold\b`)},
-	// Postfix's "Recipient address rejected: ..." with nothing more
-	// specific after it (smtpd_check.c uses it for unknown recipients).
-	{ReasonUserUnknown, phrases(`recipient address rejected`, `address rejected`)},
-	{ReasonPolicyViolation, phrases(
-		`policy`, `prohibited`, `not allowed`, `violat`, `not permitted`, `denied`, `restricted`)},
-	{ReasonSecurityError, phrases(
-		`starttls`, `\btls\b`, `encryption required`, `authentication required`, `must authenticate`,
-		`authentication failed`, `auth`, `certificate`, `ssl`, `secure connection`)},
-	{ReasonContentError, phrases(
-		`content`, `mime`, `attachment`, `encoding`, `8bit`, `header`, `body`)},
-	{ReasonFiltered, phrases(
-		`filtered`, `filter`, `refused by recipient`, `not accepting messages`, `does not accept`,
-		`recipient refuses`, `user refuses`, `not authorized to receive`, `recipient not authorized`,
-		`message rejected`, `rejected by recipient`, `blocked by recipient`)},
-	{ReasonNetworkError, phrases(
-		`connection refused`, `connection timed out`, `timed out`, `network is unreachable`, `no route to host`,
-		`lost connection`, `connection reset`, `connection closed`, `mail loop`, `routing loop`, `too many hops`,
-		`hop count`, `loops back to myself`, `dns lookup`, `name server`, `could not connect`, `unable to connect`,
-		`connection dropped`, `conversation with`, `host unreachable`, `host (?:is )?(?:not reachable|unreachable)`,
-		`network error`, `loop detected`,
-		`temporary dns`)},
-	{ReasonSystemError, phrases(
-		`system error`, `internal error`, `server error`, `local error`, `configuration error`,
-		`temporarily unavailable`, `service not available`, `resources`, `transaction failed`,
-		`out of memory`, `unexpected`, `error in processing`)},
-	// A reply that says only that delivery failed for now ("Temporary
-	// failure", "please try again later") or that the message is held
-	// names no cause: Sisimai's onhold, a reason it cannot decide for
-	// want of detail. (A reply with no wording at all is undefined.)
-	{ReasonOnHold, phrases(`temporary failure`, `try again later`)},
-	{ReasonSyntaxError, phrases(
-		`syntax error`, `command unrecognized`, `unrecognized command`, `command not recognized`,
-		`bad sequence of commands`, `line too long`, `invalid command`)},
-}
+// Exim, qmail, Exchange, Gmail, Yahoo and others), by meaning. The table
+// is built on first use, not at start-up: most commands never read a
+// bounce (docs/performance.md, "Start-up").
+var families = sync.OnceValue(func() []family {
+	return []family{
+		// Codes that receivers document on their postmaster pages say more
+		// than the wording beside them: Orange's OFR_506 is a message refused
+		// as spam; Cox's AUP#CXBL, AUP#IPBL and AUP#CDRBL an address on a
+		// block list (cox.com, "Email error codes").
+		{ReasonSpamDetected, phrases(`\bofr_506\b`)},
+		{ReasonBlocked, phrases(`aup#(?:cx|ip|cdr)bl\b`)},
+		// Wording that names its category outright, before the address
+		// block wording that would otherwise claim "blocked" or "denied".
+		{ReasonSecurityError, phrases(
+			`unauthenticated senders`, `smtp authentication`, `authentication required`, `must authenticate`,
+			`must issue a starttls`, `encryption required`, `tls required`, `delivery not authorized`)},
+		{ReasonContentError, phrases(`media error`)},
+		// An address that cannot be parsed (RFC 3463 X.1.3, X.1.7), and
+		// replies that say the command itself was not understood (RFC 5321
+		// §4.2.4: 502, 504).
+		{ReasonSyntaxError, phrases(`malformed address`, `command parameter not implemented`, `command not implemented`)},
+		// The recipient's own choice refuses the sender, whatever status code
+		// comes with it (Facebook's RCP-P2 "refused due to recipient
+		// preferences").
+		{ReasonFiltered, phrases(`due to recipient preferences`, `refuses to receive`, `refuse to receive`)},
+		// Exchange Online's directory-based edge blocking: the recipient is not
+		// in the tenant's directory.
+		{ReasonUserUnknown, phrases(`recipient address rejected: access denied`)},
+		// A receiver's own directory failure (Sisimai's systemerror names
+		// "LDAP connection failure"), before the queue wording that qmail-send
+		// adds after it.
+		{ReasonSystemError, phrases(`internal system error`, `service currently unavailable`, `contact ldap server`, `ldap server (?:is )?(?:down|unavailable|not available)`)},
+		{ReasonNotAccept, phrases(`system not accepting network messages`)},
+		{ReasonPolicyViolation, phrases(
+			`policy violation`, `content presents a potential`, `header error`, `violates our`, `against our policy`)},
+		{ReasonSpamDetected, phrases(
+			`message content rejected`, `spam detected`, `detected as spam`, `classified as spam`, `spam classification`, `rejected due to spam`,
+			`rejected as spam`, `identified as spam`, `message is spam`, `looks like spam`, `blacklisted url`,
+			`blacklisted link`, `uribl`)},
+		{ReasonMailboxFull, phrases(
+			`mailbox full`, `mailbox is full`, `mailbox is over quota`, `over quota`, `overquota`, `quota exceeded`,
+			`exceeded storage`, `exceeded (?:its|the|their) (?:storage|quota)`, `exceeds quota`, `disk quota`,
+			`mailfolder is full`, `mail box full`, `mailbox size limit`, `user is over`, `quota full`,
+			`not enough storage`, `is out of storage`, `maildir over quota`,
+			`has exceeded the maximum`, `would exceed quota`, `mailbox exceeded`, `account is full`,
+			`storage limit`, `user's mailbox is full`, `mailbox exceeds`)},
+		// Sendmail's text of EX_OSERR (sysexits.h: "cannot fork", "cannot
+		// create pipe"), a delivery program's failure, comes before the
+		// delay wording that a warning adds after it.
+		{ReasonMailerError, phrases(`operating system error`)},
+		{ReasonExpired, phrases(
+			`retry timeout exceeded`, `retry time not reached for any host after a long failure period`,
+			`message expired`, `delivery time expired`, `delivery expired`, `message timed out`,
+			`was not delivered within`, `could not be delivered within`, `too long in the queue`, `queue too long`,
+			`has been delayed for more than`, `cannot deliver for more than`, `time limit exceeded`,
+			`message has been in the queue too long`, `maximum retries exceeded`, `delivery attempts will continue`,
+			`undeliverable for \d+ days`, `unable to deliver for \d+ days`, `has been delayed`, `will be retried`,
+			`failing for a long time`, `after multiple retries`, `retries, giving up`, `could not be delivered for`,
+			`did not accept our requests to connect`, `could not deliver for the last`, `envelope expired`,
+			`delivery period expired`, `expired after`, `still undelivered after`,
+			`delivery failed \d+ attempts`, `aborted after [\d.]+ hour`, `will continue trying`)},
+		{ReasonMailerError, phrases(
+			`mailer error`, `command died with status`, `command output:`, `procmail:`, `unknown mailer error`,
+			`delivery to a program failed`, `x-unix;`, `^"\|`, `pipe to \|`, `exited with status`)},
+		{ReasonHasMoved, phrases(`user has moved`, `mailbox has moved`, `has moved to`, `address has changed`)},
+		// The client itself is an open relay (a receiver refusing it), not a
+		// relay request refused.
+		{ReasonBlocked, phrases(`(?:is|as) an open relay`)},
+		{ReasonNoRelaying, phrases(
+			`relay access denied`, `relaying denied`, `relay denied`, `relay not permitted`, `relaying not permitted`,
+			`not permitted to relay`, `unable to relay`, `relaying not allowed`, `we do not relay`, `not allowed to relay`,
+			`relaying mail to .* is not allowed`, `no relaying`, `relay prohibited`, `relay rejected`, `open relay`,
+			`not configured to relay`, `insecure mail relay`,
+			// A relay (Amazon SES) that sends only for senders it has verified.
+			`identities failed the check`)},
+		{ReasonSystemFull, phrases(`insufficient disk space`, `insufficient system storage`, `system full`, `out of disk`)},
+		{ReasonExceedLimit, phrases(
+			`exceeds administrative limit`, `message length exceeds`, `exceeds fixed maximum message size`)},
+		{ReasonMesgTooBig, phrases(
+			`message too large`, `message is too large`, `message too big`, `message is too big`, `size exceeds`,
+			`exceeds size limit`, `exceeds the maximum size`, `message length exceeds`,
+			`exceeds maximum message size`, `mail size limit`, `message size limit`, `too large for`,
+			`message too large for this recipient`,
+			`larger than the maximum`, `email is too large`, `message exceeds`, `size limit`, `line limit exceeded`)},
+		{ReasonSuspend, phrases(
+			`account disabled`, `account has been disabled`, `account is disabled`, `mailbox disabled`,
+			`mailbox is disabled`, `is disabled`, `account suspended`, `has been suspended`, `is suspended`,
+			`account is inactive`, `mailbox is inactive`, `account inactive`, `inactive user`, `account expired`,
+			`has been deactivated`, `mailbox unavailable for this recipient`, `not an active`, `is not active`,
+			`temporarily disabled`, `account has been locked`, `account is locked`, `mailbox is frozen`, `temporary locked`,
+			`temporarily locked`, `disabled recipient`, `is inactive`,
+			`account is blocked`)},
+		{ReasonRejected, phrases(
+			`sender address rejected`, `domain of sender address`, `sender rejected`, `sender verify failed`,
+			`sender domain`, `sender denied`, `envelope sender`, `sender is not allowed`, `sender address is not`,
+			`sender not allowed`, `sender unknown`, `unverifiable sender`, `invalid sender`, `sender blocked`,
+			`rejected by sender`, `sender verification`, `purported responsible address`,
+			// Google Groups refuses posts to a group that does not exist or
+			// from senders who may not post to it.
+			`groups.google.com/support`, `permission to post`,
+			// A mailing list manager refusing a post from a non-member.
+			`not a member of this (?:mailing )?list`, `you are not a member`,
+			// The sender's own address, not its IP address, is listed.
+			`(?:to|from) an address that has been (?:black|block)listed`,
+			`(?:from|sender):? domain is invalid`, `invalid (?:from|sender) domain`,
+			// Gmail refusing to send from another address of the user's
+			// ("Send mail as") whose settings no longer work: the sender's
+			// address is refused (support.google.com/mail/?p=CustomFromDenied).
+			`using the 'send mail as' feature`, `customfromdenied`)},
+		// A domain, or a host name (two dots or more, no "@": a local part
+		// such as john.smith has dots too), that "does not exist" is the
+		// destination, not a mailbox.
+		{ReasonHostUnknown, phrases(`domain does not exist`, `(?:^|[\s<:])[a-z0-9-]+(?:\.[a-z0-9-]+){2,}\.?>?:? does not exist`)},
+		{ReasonUserUnknown, phrases(
+			`user unknown`, `unknown user`, `no such user`, `unknown recipient`, `recipient unknown`,
+			`recipient not found`, `user not found`, `mailbox not found`, `no such mailbox`, `no mailbox here`,
+			`invalid recipient`, `invalid mailbox`, `not a valid mailbox`, `mailbox unavailable`, `mailbox does not exist`,
+			`account does not exist`, `address does not exist`, `user does not exist`, `recipient does not exist`,
+			`does not exist`, `addressee unknown`, `is not a known user`, `unknown local part`, `unknown address`,
+			`bad destination mailbox`, `no such recipient`, `unknown or illegal alias`,
+			`not listed in`, `user doesn't have`, `user not exist`, `address couldn't be found`, `address not found`,
+			`invalid final delivery userid`, `doesn't have a .* account`, `no account by that name`,
+			`unknown mailbox`, `undeliverable address`, `invalid address`, `not our customer`, `address unknown`,
+			`email account that you tried to reach does not exist`, `no valid recipients`, `recipient rejected`,
+			`user invalid`, `invalid user`, `mailbox name not allowed`,
+			`no mail-box`, `not a valid user`, `delivery failed for`, `does not have an account`,
+			// Lotus Notes / Domino in Japanese: "not found in the Domino
+			// directory", "not in the directory's list" (its English
+			// "not listed in Domino Directory").
+			`ディレクトリには見つかりません`, `ディレクトリのリストにありません`)},
+		{ReasonNotAccept, phrases(
+			`does not accept mail`, `does not accept email`, `not accepting mail`, `null mx`, `accepts no mail`,
+			`no smtp service here`, `an mx or srv record indicated no smtp service`, `no mx record`, `no mx found`, `does not receive mail`, `couldn't find a mail exchanger`, `doesn't receive email`, `doesn't receive mail`)},
+		// A DNS failure reported as such is the resolver's, not proof that
+		// the domain does not exist; "host not found, try again" is the
+		// resolver's TRY_AGAIN (a temporary failure, RFC 2308 §7), while
+		// "host NAME not found" is the answer itself.
+		{ReasonNetworkError, phrases(`host not found, try again`)},
+		{ReasonHostUnknown, phrases(`\bhost \S+ not found`)},
+		{ReasonNetworkError, phrases(`dns error:`, `dns query failed`, `lookup failure`)},
+		{ReasonHostUnknown, phrases(
+			`host unknown`, `host not found`, `bad destination system address`, `unknown host`, `domain not found`, `no such domain`, `unknown domain`,
+			`name or service not known`, `couldn't find any host named`,
+			`host or domain name not found`, `not a valid domain`, `no mail host`, `nxdomain`,
+			`unrouteable mail domain`, `unrouteable address`, `unroutable address`, `domain name not found`, `all relevant mx records point to non-existent hosts`,
+			`domain is not reachable`, `illegal host/domain name found`, `no route to domain`)},
+		{ReasonRequirePTR, phrases(
+			`reverse dns`, `ptr record`, `dns ptr`, `reverse lookup`, `reverse hostname`, `no ptr`,
+			`cannot find your hostname`, `ip name lookup failed`, `reverse-dns`, `rdns`, `reverse dns failed`,
+			`fix reverse dns`, `pointer \(ptr\)`, `cannot resolve your address`, `hostname lookup failed`,
+			`not resolve your hostname`, `unresolvable address`, `client host rejected: cannot find`,
+			`does not resolve to your ip`, `unverif(?:i|y)able sending ip`, `requires rdns`, `mismatches client ip`, `reverse mapping`, `ip address has no name`)},
+		// A duplicated header breaks RFC 5322 §3.6 whatever header it is: a
+		// duplicate DKIM-Signature is not an authentication failure.
+		{ReasonNotCompliantRFC, phrases(`duplicate header`)},
+		{ReasonAuthFailure, phrases(
+			`dmarc`, `\bspf\b`, `sender policy framework`, `dkim`, `required authentication level`,
+			`authentication requirements`, `unauthenticated email`, `is unauthenticated`, `not authorized to send`,
+			`not permitted to send on behalf`, `is not allowed to send mail for`, `not designated as a permitted sender`)},
+		{ReasonTooManyConn, phrases(
+			`connection rate limit`, `too many connections`, `too many concurrent`, `too many sessions`,
+			`connection limit`, `too many simultaneous`, `max connections`, `frequency limited`)},
+		{ReasonSpeeding, phrases(
+			`sent to too many recipients`, `too many recipients this`, `receiving mail at a rate`,
+			`rate limit`, `rate-limit`, `ratelimit`, `too many messages`, `sending rate`, `sending too fast`,
+			`temporarily deferred due to unexpected volume`, `throttl`, `exceeded the rate`, `too many emails`,
+			`unusual rate`, `received too many`, `messages per`)},
+		{ReasonTooManyConn, phrases(`too many recipients`)},
+		{ReasonNotCompliantRFC, phrases(
+			`multiple addresses in from`, `rfc 5322`, `multiple subject`, `rfc5322`, `rfc 2822`, `rfc2822`, `rfc 822`, `not rfc`, `multiple from`, `duplicate header`,
+			`bare linefeed`, `bare lf`, `does not comply with`, `not compliant`, `non-compliant`,
+			`malformed header`, `invalid header`, `missing header`, `header line too long`)},
+		{ReasonVirusDetected, phrases(`virus`, `malware`, `infected`, `trojan`)},
+		{ReasonBadReputation, phrases(
+			`low reputation`, `poor reputation`, `bad reputation`, `reputation of`, `ip reputation`, `sender reputation`,
+			`reputation is`, `sender score`, `\[tss09\]`)},
+		{ReasonBlocked, phrases(
+			`blocked using`, `blacklisted`, `black listed`, `blacklist`, `blocklist`, `block list`, `blocklisted`,
+			`listed at`, `listed in`, `listed on`, `spamhaus`, `spamcop`, `sorbs`, `barracuda`, `dnsbl`, `\brbl\b`,
+			`\bbl\.`, `cbl\.abuseat`, `ip address blacklisted`, `client host rejected`,
+			`your ip`, `ip address .* (?:blocked|rejected|refused)`, `banned`, `connection refused by`,
+			`not allowed to connect`, `has been blocked`, `sending ip`, `dynamic ip`, `dial-?up`,
+			`residential`, `client host`, `connection rejected`, `service unavailable; client`, `\[rbl`,
+			`host rejected`, `blocked by`, `refused to talk to me`, `helo command rejected`, `invalid helo`,
+			`bad helo`, `mail server \[[0-9a-f:.]+\] is`, `part of their network`, `\[bl2`, `\bblocked\b`,
+			`server of your isp`, `contact your internet service provider`, `invalid ip for sending`,
+			`not accepting connections`, `service refused`)},
+		{ReasonSpamDetected, phrases(
+			`\bspam\b`, `spam content`, `junk mail`, `looks like spam`, `considered spam`, `as spam`, `spam detected`,
+			`spammy`, `unsolicited`, `bulk mail`, `suspicious content`, `\bube\b`,
+			`content filter`, `classified as spam`, `spam score`, `high spam`, `uce`)},
+		// "Access denied" alone, after every more specific wording: see
+		// accessDenied.
+		{reasonAccessDenied, phrases(`access denied`)},
+		// A receiver that holds the message ("Recipient address rejected: On
+		// hold") says no more why: onhold (see below).
+		{ReasonOnHold, phrases(`\bon hold\b`)},
+		// Postfix's "Recipient address rejected: ..." with nothing more
+		// specific after it (smtpd_check.c uses it for unknown recipients).
+		{ReasonUserUnknown, phrases(`recipient address rejected`, `address rejected`)},
+		{ReasonPolicyViolation, phrases(
+			`policy`, `prohibited`, `not allowed`, `violat`, `not permitted`, `denied`, `restricted`)},
+		{ReasonSecurityError, phrases(
+			`starttls`, `\btls\b`, `encryption required`, `authentication required`, `must authenticate`,
+			`authentication failed`, `auth`, `certificate`, `ssl`, `secure connection`)},
+		{ReasonContentError, phrases(
+			`content`, `mime`, `attachment`, `encoding`, `8bit`, `header`, `body`)},
+		{ReasonFiltered, phrases(
+			`filtered`, `filter`, `refused by recipient`, `not accepting messages`, `does not accept`,
+			`recipient refuses`, `user refuses`, `not authorized to receive`, `recipient not authorized`,
+			`message rejected`, `rejected by recipient`, `blocked by recipient`)},
+		{ReasonNetworkError, phrases(
+			`connection refused`, `connection timed out`, `timed out`, `network is unreachable`, `no route to host`,
+			`lost connection`, `connection reset`, `connection closed`, `mail loop`, `routing loop`, `too many hops`,
+			`hop count`, `loops back to myself`, `dns lookup`, `name server`, `could not connect`, `unable to connect`,
+			`connection dropped`, `conversation with`, `host unreachable`, `host (?:is )?(?:not reachable|unreachable)`,
+			`network error`, `loop detected`,
+			`temporary dns`)},
+		{ReasonSystemError, phrases(
+			`system error`, `internal error`, `server error`, `local error`, `configuration error`,
+			`temporarily unavailable`, `service not available`, `resources`, `transaction failed`,
+			`out of memory`, `unexpected`, `error in processing`)},
+		// A reply that says only that delivery failed for now ("Temporary
+		// failure", "please try again later") or that the message is held
+		// names no cause: Sisimai's onhold, a reason it cannot decide for
+		// want of detail. (A reply with no wording at all is undefined.)
+		{ReasonOnHold, phrases(`temporary failure`, `try again later`)},
+		{ReasonSyntaxError, phrases(
+			`syntax error`, `command unrecognized`, `unrecognized command`, `command not recognized`,
+			`bad sequence of commands`, `line too long`, `invalid command`)},
+	}
+})
 
 // reasonAccessDenied marks the bare "access denied" family, whose reason
 // depends on whom it refuses (accessDenied); it is never a result.
@@ -429,7 +434,7 @@ func classify(r *Result, text string) string {
 	if strings.HasPrefix(detail(r.EnhancedCode), "6.") && strings.Contains(hay, "content rejected") {
 		return ReasonContentError
 	}
-	for _, f := range families {
+	for _, f := range families() {
 		if f.reason == ReasonExpired && r.ReplyCode >= 500 && !strings.HasPrefix(detail(r.EnhancedCode), "4.") {
 			// A receiver's permanent refusal is not an expiry, even when
 			// the sender's text beside it speaks of its queue (qmail-send

@@ -38,29 +38,52 @@ var Areas = map[byte]string{
 }
 
 var (
-	catalogMu sync.RWMutex
-	catalog   = map[string]Entry{}
+	catalogMu   sync.RWMutex
+	catalogOnce sync.Once
+	catalogMap  map[string]Entry
 )
 
-// Register adds entries to the catalogue. Each area file calls it from
-// init(); see catalog_*.go. It panics on a malformed or duplicate code or
-// an entry without title, explanation or fix, so a bad catalogue fails every
-// test in the tree at once instead of shipping.
+// catalog returns the catalogue, built from the area files' entries
+// (catalog_*.go) on first use rather than at start-up, where most
+// commands never need it before their first finding (docs/performance.md,
+// "Start-up"). The caller holds catalogMu. Building it panics on a
+// malformed or duplicate code or an incomplete entry, so a bad catalogue
+// fails every test that makes a finding instead of shipping.
+func catalog() map[string]Entry {
+	catalogOnce.Do(func() {
+		m := map[string]Entry{}
+		for _, set := range [][]Entry{receiverEntries, senderEntries, tlsEntries} {
+			for _, e := range set {
+				register(m, e)
+			}
+		}
+		catalogMap = m
+	})
+	return catalogMap
+}
+
+// Register adds entries to the catalogue. It panics on a malformed or
+// duplicate code or an entry without title, explanation or fix.
 func Register(entries ...Entry) {
+	m := catalog()
 	catalogMu.Lock()
 	defer catalogMu.Unlock()
 	for _, e := range entries {
-		if err := validCode(e.Code); err != nil {
-			panic("report.Register: " + err.Error())
-		}
-		if _, dup := catalog[e.Code]; dup {
-			panic("report.Register: duplicate code " + e.Code)
-		}
-		if e.Severity.Rank() < 0 || e.Title == "" || e.Explain == "" || e.Fix == "" {
-			panic("report.Register: incomplete entry " + e.Code)
-		}
-		catalog[e.Code] = e
+		register(m, e)
 	}
+}
+
+func register(m map[string]Entry, e Entry) {
+	if err := validCode(e.Code); err != nil {
+		panic("report.Register: " + err.Error())
+	}
+	if _, dup := m[e.Code]; dup {
+		panic("report.Register: duplicate code " + e.Code)
+	}
+	if e.Severity.Rank() < 0 || e.Title == "" || e.Explain == "" || e.Fix == "" {
+		panic("report.Register: incomplete entry " + e.Code)
+	}
+	m[e.Code] = e
 }
 
 func validCode(code string) error {
@@ -80,9 +103,10 @@ func validCode(code string) error {
 
 // Lookup returns the catalogue entry for code.
 func Lookup(code string) (Entry, bool) {
+	m := catalog()
 	catalogMu.RLock()
 	defer catalogMu.RUnlock()
-	e, ok := catalog[code]
+	e, ok := m[code]
 	return e, ok
 }
 
@@ -98,9 +122,10 @@ func CheckCode(code string) (string, error) {
 
 // Entries returns the whole catalogue sorted by code.
 func Entries() []Entry {
+	m := catalog()
 	catalogMu.RLock()
-	out := make([]Entry, 0, len(catalog))
-	for _, e := range catalog {
+	out := make([]Entry, 0, len(m))
+	for _, e := range m {
 		out = append(out, e)
 	}
 	catalogMu.RUnlock()
