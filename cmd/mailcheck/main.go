@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/mailcheck/mailcheck/pkg/cli"
@@ -33,7 +34,14 @@ func run() int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if path := os.Getenv("MAILCHECK_MEMPROFILE"); path != "" {
+	path := os.Getenv("MAILCHECK_MEMPROFILE")
+	if path == "" {
+		// Nobody will read the runtime's allocation samples: taking
+		// them costs a stack walk per 512 KB allocated and a
+		// bucket per allocating stack (1.5 MB at 1,000 domains in
+		// flight), from start-up on.
+		runtime.MemProfileRate = 0
+	} else {
 		f, err := os.Create(path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mailcheck: MAILCHECK_MEMPROFILE:", err)
