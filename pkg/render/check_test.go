@@ -137,3 +137,32 @@ func TestCheckMarkdownEscapesCellBreakersAndMarkup(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckJSONIndentIsTheEncodersIndentation: the document indented from
+// AppendJSON's output is, byte for byte, what an Encoder with SetIndent
+// and no HTML escaping writes for it, with and without a line prefix.
+func TestCheckJSONIndentIsTheEncodersIndentation(t *testing.T) {
+	r := hostileReport()
+	r.Findings = append(r.Findings, report.New(report.CodeNoSTARTTLS, "mx.example.org",
+		"a fix with <placeholders> & \u2028 line separators, \"quotes\" and \\ and ünïcode", ""))
+	for _, prefix := range []string{"", "  "} {
+		got, err := checkJSONIndent(r, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		want := append([]byte(prefix), bytes.TrimRight(buf.Bytes(), "\n")...)
+		if !bytes.Equal(got, want) {
+			t.Errorf("prefix %q: indented document differs from the Encoder's:\n%s\nwant:\n%s", prefix, got, want)
+		}
+		if !bytes.Contains(got, []byte("<placeholders> &")) || bytes.Count(got, []byte("\n")) < 20 {
+			t.Errorf("prefix %q: not the indented, unescaped document:\n%s", prefix, got)
+		}
+	}
+}
