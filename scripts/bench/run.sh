@@ -5,9 +5,9 @@
 #   scripts/bench/run.sh --smoke    tiny sizes, one run each: checks the
 #                                   machinery; fails on errors, never on timings
 #   scripts/bench/run.sh NAME...    only these (startup latency blackhole
-#                                   bulk-dns bulk-dns-delay bulk-e2e; and
-#                                   logs-1g, not in the full set: it writes
-#                                   a 1 GB log to /tmp)
+#                                   bulk-dns bulk-dns-delay bulk-e2e
+#                                   rdns-cost; and logs-1g, not in the full
+#                                   set: it writes a 1 GB log to /tmp)
 # Environment: MAILCHECK_BIN (binary to measure; default: built from this
 # tree), ZDNS_BIN (a zdns binary for the comparison), BENCH_CONCURRENCY.
 set -uo pipefail
@@ -28,7 +28,7 @@ fi
 # Built as the release is (.goreleaser.yaml): static, no cgo.
 CGO_ENABLED=0 runner_setup bench "$repo" -trimpath
 
-all=(startup latency blackhole bulk-dns bulk-dns-delay bulk-e2e)
+all=(startup latency blackhole bulk-dns bulk-dns-delay bulk-e2e rdns-cost)
 names=("$@")
 [ ${#names[@]} = 0 ] && names=("${all[@]}")
 
@@ -46,11 +46,22 @@ for name in "${names[@]}"; do
 		env=(BENCH_DELAY=10ms)
 		;;
 	bulk-e2e) script=b-bulk-e2e.sh ;;
+	rdns-cost)
+		# What reverse DNS (PTR and forward confirmation) adds to a bulk
+		# run: the binary against itself with and without --no-rdns,
+		# alternating in one lab (ab-bulk-dns.sh).
+		script=ab-bulk-dns.sh
+		;;
 	logs-1g) script=logs-1g.sh ;;
 	*) echo "bench: unknown benchmark $name (one of: ${all[*]})"; exit 2 ;;
 	esac
 	args=()
 	[ "$name" = bulk-dns-delay ] && [ -z "${BENCH_SMOKE:-}" ] && args=(10000)
+	if [ "$name" = rdns-cost ]; then
+		args=(10000 5)
+		[ -n "${BENCH_SMOKE:-}" ] && args=(300 1)
+		args+=("no_rdns=nordns:$MAILCHECK_BIN" "full=full:$MAILCHECK_BIN")
+	fi
 	log="$work/$name.log"
 	t0=$EPOCHREALTIME
 	env "${env[@]}" timeout -k 15 600 bash "$here/$script" "${args[@]}" >"$log" 2>&1 &
