@@ -23,7 +23,12 @@ type NetDialer struct{}
 
 // DialContext implements Dialer.
 func (NetDialer) DialContext(ctx context.Context, network string, laddr netip.Addr, raddr netip.AddrPort) (net.Conn, error) {
-	d := net.Dialer{}
+	// No TCP keep-alive: a probe lasts seconds and every read has a
+	// deadline of its own, while enabling it costs each connection four
+	// setsockopt calls (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL and
+	// TCP_KEEPCNT: 16,000 of a bulk run's 213,000 system calls for 2,000
+	// domains, strace -c).
+	d := net.Dialer{KeepAlive: -1}
 	if laddr.IsValid() {
 		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(laddr, 0))
 	}
