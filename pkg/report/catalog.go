@@ -2,9 +2,11 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Entry is one code of the findings catalogue. The catalogue is the single
@@ -38,18 +40,23 @@ var Areas = map[byte]string{
 }
 
 var (
-	catalogMu   sync.RWMutex
+	catalogMu   sync.Mutex // serialises Register
 	catalogOnce sync.Once
-	catalogMap  map[string]Entry
+	catalogMap  atomic.Pointer[map[string]Entry]
 )
 
 // catalog returns the catalogue, built from the area files' entries
 // (catalog_*.go) on first use rather than at start-up, where most
 // commands never need it before their first finding (docs/performance.md,
-// "Start-up"). The caller holds catalogMu. Building it panics on a
-// malformed or duplicate code or an incomplete entry, so a bad catalogue
-// fails every test that makes a finding instead of shipping.
+// "Start-up"). A map once stored is never changed (Register stores a new
+// one), so readers take no lock: every finding of a bulk run looks its
+// code up. Building it panics on a malformed or duplicate code or an
+// incomplete entry, so a bad catalogue fails every test that makes a
+// finding instead of shipping.
 func catalog() map[string]Entry {
+	if m := catalogMap.Load(); m != nil {
+		return *m
+	}
 	catalogOnce.Do(func() {
 		m := map[string]Entry{}
 		for _, set := range [][]Entry{receiverEntries, senderEntries, tlsEntries} {
@@ -57,20 +64,25 @@ func catalog() map[string]Entry {
 				register(m, e)
 			}
 		}
-		catalogMap = m
+		catalogMap.Store(&m)
 	})
-	return catalogMap
+	if m := catalogMap.Load(); m != nil {
+		return *m
+	}
+	return nil // the build panicked
 }
 
 // Register adds entries to the catalogue. It panics on a malformed or
-// duplicate code or an entry without title, explanation or fix.
+// duplicate code or an entry without title, explanation or fix, and the
+// catalogue is then as it was.
 func Register(entries ...Entry) {
-	m := catalog()
 	catalogMu.Lock()
 	defer catalogMu.Unlock()
+	m := maps.Clone(catalog())
 	for _, e := range entries {
 		register(m, e)
 	}
+	catalogMap.Store(&m)
 }
 
 func register(m map[string]Entry, e Entry) {
@@ -103,10 +115,7 @@ func validCode(code string) error {
 
 // Lookup returns the catalogue entry for code.
 func Lookup(code string) (Entry, bool) {
-	m := catalog()
-	catalogMu.RLock()
-	defer catalogMu.RUnlock()
-	e, ok := m[code]
+	e, ok := catalog()[code]
 	return e, ok
 }
 
@@ -123,12 +132,10 @@ func CheckCode(code string) (string, error) {
 // Entries returns the whole catalogue sorted by code.
 func Entries() []Entry {
 	m := catalog()
-	catalogMu.RLock()
 	out := make([]Entry, 0, len(m))
 	for _, e := range m {
 		out = append(out, e)
 	}
-	catalogMu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
 }

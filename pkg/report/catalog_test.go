@@ -112,3 +112,20 @@ func TestSortFindingsPutsMostSevereFirstThenCode(t *testing.T) {
 		t.Errorf("Without left %d", n)
 	}
 }
+
+// TestARefusedRegisterLeavesTheCatalogueAsItWas: entries registered in
+// the call that panics are not half added.
+func TestARefusedRegisterLeavesTheCatalogueAsItWas(t *testing.T) {
+	before := len(Entries())
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Register accepted a duplicate")
+			}
+		}()
+		Register(Entry{"MC197", SeverityInfo, "t", "x", "f"}, Entry{CodeNullMX, SeverityInfo, "t", "x", "f"})
+	}()
+	if _, ok := Lookup("MC197"); ok || len(Entries()) != before {
+		t.Errorf("after a refused Register: MC197 known %v, %d entries (were %d)", ok, len(Entries()), before)
+	}
+}
