@@ -89,7 +89,8 @@ const (
 	CodeZoneOverlay     = "MC908"
 )
 
-// receiverEntries are the receiving side's findings (MC1xx to MC5xx) and the tool's own (MC9xx); catalog() registers them on first use.
+// receiverEntries are the receiving side's findings (MC1xx to MC5xx) and
+// the tool's own (MC9xx); catalog() registers them on first use.
 var receiverEntries = []Entry{
 	// ---- MC1xx DNS and MX ----
 	Entry{CodeMXLookupFailed, SeverityFail, "The MX lookup failed temporarily",

@@ -32,7 +32,8 @@ const (
 	CodeIPv6SourceNotGlobal   = "MC626"
 )
 
-// senderEntries are the sending side's findings (MC6xx); catalog() registers them on first use.
+// senderEntries are the sending side's findings (MC6xx); catalog()
+// registers them on first use.
 var senderEntries = []Entry{
 	Entry{CodeSenderNoPTR, SeverityFail, "The sending address has no PTR record",
 		"Gmail refuses mail from addresses without reverse DNS (550 5.7.25; over IPv6 550 5.7.1 \"does not meet IPv6 sending guidelines regarding PTR records and authentication\"), Microsoft 365 refuses IPv6 senders without it (550 5.7.25), and Postfix servers with reject_unknown_reverse_client_hostname answer 450 4.7.1.",

@@ -26,7 +26,8 @@ const (
 	CodeTLSPolicyDelays      = "MC722"
 )
 
-// tlsEntries are the TLS policy findings (MC7xx); catalog() registers them on first use.
+// tlsEntries are the TLS policy findings (MC7xx); catalog() registers
+// them on first use.
 var tlsEntries = []Entry{
 	Entry{CodeDANEFamilyFails, SeverityFail, "DANE passes over one family and fails over the other",
 		"The exchange's TLSA records match the certificate one family's address presents but not the other's (RFC 7672 §3). A DANE sender (Postfix `smtp_tls_security_level = dane`) defers at the failing address and tries the next, so some messages are delayed or deferred depending on which address it tries first; typically the IPv6 listener presents another certificate or key.",
