@@ -32,7 +32,7 @@ type findingFlags struct {
 // register adds the flags; example ends the --ignore help (", e.g. ...").
 func (o *findingFlags) register(fl *pflag.FlagSet, example string) {
 	fl.StringVar(&o.FailOn, "fail-on", "fail", "lowest severity that makes the exit code 1: warn or fail")
-	stringArrayVar(fl, &o.Ignore, "ignore", "drop findings with this code (repeatable)"+example)
+	fl.StringArrayVar(&o.Ignore, "ignore", nil, "drop findings with this code (repeatable)"+example)
 }
 
 func (o *findingFlags) parse() error {
@@ -64,7 +64,7 @@ func (s *smtpFlags) register(fl *pflag.FlagSet, noStartTLSNote string) {
 // routes and /etc/gai.conf); use says what they serve in the command.
 func registerGAI(fl *pflag.FlagSet, conf *string, addrs *[]string, use string) {
 	fl.StringVar(conf, "gai-conf", "", "read getaddrinfo's policy from this gai.conf instead of "+audit.SystemGAIConf+" ("+use+")")
-	stringArrayVar(fl, addrs, "source-addr", "describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable; default: this host's addresses and routes) ("+use+")")
+	fl.StringArrayVar(addrs, "source-addr", nil, "describe another host by its addresses, IP or IP/PREFIXLEN (repeatable; a family with none is unroutable; default: this host's addresses and routes) ("+use+")")
 }
 
 // checkFormat validates -o against what a command supports.
@@ -155,38 +155,4 @@ func help(name string) (long, example string) {
 	}
 	long, example, _ = strings.Cut(strings.TrimSuffix(string(b), "\n"), "\n\nExamples:\n")
 	return long, example
-}
-
-// stringArrayVar defines a repeatable flag like pflag's StringArrayVar
-// with no default: each use adds its value as given, commas and all.
-// pflag's own formats the default through encoding/csv when the flag is
-// defined, for every such flag of every command at each start (3% of
-// `mailcheck version`, docs/performance.md "Start-up").
-func stringArrayVar(fl *pflag.FlagSet, p *[]string, name, usage string) {
-	fl.Var(&stringArray{p: p}, name, usage)
-}
-
-type stringArray struct {
-	p   *[]string
-	set bool
-}
-
-func (s *stringArray) Set(v string) error {
-	if !s.set {
-		*s.p, s.set = nil, true
-	}
-	*s.p = append(*s.p, v)
-	return nil
-}
-
-// Type is pflag's name for the kind, shown in help ("--zone stringArray").
-func (s *stringArray) Type() string { return "stringArray" }
-
-// String is empty without values, so that help shows no default, as for
-// pflag's own.
-func (s *stringArray) String() string {
-	if len(*s.p) == 0 {
-		return ""
-	}
-	return "[" + strings.Join(*s.p, ",") + "]"
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/mailcheck/mailcheck/pkg/report"
 	"github.com/mailcheck/mailcheck/pkg/sandbox"
@@ -165,34 +164,5 @@ func TestVersionTakesNoArguments(t *testing.T) {
 	}
 	if o, err := parse(t, newCmdVersion, "extra"); err == nil || o != nil {
 		t.Errorf("an argument was accepted: %v", err)
-	}
-}
-
-// TestRepeatableFlagsKeepEachValueAsGiven: stringArrayVar behaves as
-// pflag's StringArrayVar did (each use one value, commas and empty values
-// kept, in order; no default shown in help) and names the same type.
-func TestRepeatableFlagsKeepEachValueAsGiven(t *testing.T) {
-	fl := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	var got []string
-	stringArrayVar(fl, &got, "set", "a setting (repeatable)")
-	if err := fl.Parse([]string{"--set", "a=1,2", "--set=b", "--set", ""}); err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"a=1,2", "b", ""}; !slices.Equal(got, want) {
-		t.Errorf("values %q, want %q", got, want)
-	}
-	f := fl.Lookup("set")
-	if f.DefValue != "" || f.Value.Type() != "stringArray" || f.Value.String() != "[a=1,2,b,]" {
-		t.Errorf("default %q, type %q, value %q", f.DefValue, f.Value.Type(), f.Value.String())
-	}
-	if u := fl.FlagUsages(); !strings.Contains(u, "--set stringArray   a setting (repeatable)\n") {
-		t.Errorf("usage line changed:\n%s", u)
-	}
-	// Given values replace a preset slice rather than add to it.
-	preset := []string{"x"}
-	fl = pflag.NewFlagSet("t", pflag.ContinueOnError)
-	stringArrayVar(fl, &preset, "set", "")
-	if err := fl.Parse([]string{"--set", "y"}); err != nil || !slices.Equal(preset, []string{"y"}) {
-		t.Errorf("preset [x], --set y: %q, %v", preset, err)
 	}
 }

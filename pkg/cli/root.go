@@ -99,7 +99,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	}
 	root.Long, _ = help("mailcheck")
 	pf := root.PersistentFlags()
-	stringArrayVar(pf, &g.Resolvers, "resolver", "DNS server to ask, repeatable: 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53 (default: /etc/resolv.conf)")
+	pf.StringArrayVar(&g.Resolvers, "resolver", nil, "DNS server to ask, repeatable: 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53 (default: /etc/resolv.conf)")
 	pf.DurationVar(&g.Timeout, "timeout", 60*time.Second, "deadline for one domain")
 	pf.BoolVarP(&g.Only4, "ipv4", "4", false, "IPv4 only")
 	pf.BoolVarP(&g.Only6, "ipv6", "6", false, "IPv6 only")

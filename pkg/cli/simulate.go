@@ -46,11 +46,11 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 	}, runF, simulateRun)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.MTA, "mta", "postfix", "MTA model: postfix, exim, opensmtpd, sendmail, getaddrinfo (any glibc client) or go (a Go client), optionally :VERSION (default versions: Debian 12's)")
-	stringArrayVar(fl, &opts.Set, "set", "MTA setting name=value, postconf syntax (repeatable)")
+	fl.StringArrayVar(&opts.Set, "set", nil, "MTA setting name=value, postconf syntax (repeatable)")
 	fl.StringVar(&opts.MainCF, "main-cf", "", "read Postfix settings from this main.cf")
 	fl.Uint64Var(&opts.seed, "seed", 0, "also draw one concrete attempt order from this seed (same seed, same order)")
 	fl.IntVar(&opts.MaxOrderings, "max-orderings", mta.DefaultMaxOrderings, "list at most this many orderings (the most likely) in JSON")
-	stringArrayVar(fl, &opts.Assume, "assume", "replay a delivery assuming ADDR=refused|timeout|unreachable|greeting_4xx|greeting_5xx|rcpt_5xx|ok (repeatable; others ok)")
+	fl.StringArrayVar(&opts.Assume, "assume", nil, "replay a delivery assuming ADDR=refused|timeout|unreachable|greeting_4xx|greeting_5xx|rcpt_5xx|ok (repeatable; others ok)")
 	fl.BoolVar(&opts.Probe, "probe", false, "probe every address over SMTP (connect, greeting, EHLO, STARTTLS) and replay a delivery with what was measured")
 	(*smtpFlags)(&opts.SMTP).register(fl, "")
 	// Only --port matters without --probe (Postfix's loop detection).
@@ -59,7 +59,7 @@ func newCmdSimulate(f *Factory, runF func(*simulateOptions) error) *cobra.Comman
 	for _, name := range audit.SimulateProbeOnlyFlags {
 		fl.Lookup(name).Usage = "with --probe: " + fl.Lookup(name).Usage
 	}
-	stringArrayVar(fl, &opts.LocalAddress, "local-address", "an address of the sending host, for MX loop detection (repeatable)")
+	fl.StringArrayVar(&opts.LocalAddress, "local-address", nil, "an address of the sending host, for MX loop detection (repeatable)")
 	registerGAI(fl, &opts.GAIConf, &opts.SourceAddr, "--mta getaddrinfo, smtp_host_lookup = native")
 	return withZones(f, cmd)
 }

@@ -15,7 +15,7 @@ import (
 // then the overlay (Factory.Resolver).
 func withZones(f *Factory, cmd *cobra.Command) *cobra.Command {
 	var values []string
-	stringArrayVar(cmd.Flags(), &values, "zone", "answer the names of this zone from FILE as its server would once FILE is live: FILE (apex from its SOA) or ORIGIN=FILE (repeatable; reverse zones too)")
+	cmd.Flags().StringArrayVar(&values, "zone", nil, "answer the names of this zone from FILE as its server would once FILE is live: FILE (apex from its SOA) or ORIGIN=FILE (repeatable; reverse zones too)")
 	cmd.PreRunE = func(*cobra.Command, []string) error { return f.loadZones(values) }
 	return cmd
 }
