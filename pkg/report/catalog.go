@@ -40,9 +40,8 @@ var Areas = map[byte]string{
 }
 
 var (
-	catalogMu   sync.Mutex // serialises Register
-	catalogOnce sync.Once
-	catalogMap  atomic.Pointer[map[string]Entry]
+	catalogMu  sync.Mutex // serialises building the catalogue and Register
+	catalogMap atomic.Pointer[map[string]Entry]
 )
 
 // catalog returns the catalogue, built from the area files' entries
@@ -51,25 +50,30 @@ var (
 // "Start-up"). A map once stored is never changed (Register stores a new
 // one), so readers take no lock: every finding of a bulk run looks its
 // code up. Building it panics on a malformed or duplicate code or an
-// incomplete entry, so a bad catalogue fails every test that makes a
-// finding instead of shipping.
+// incomplete entry, and again at every later use, so a bad catalogue
+// fails every test that makes a finding instead of shipping.
 func catalog() map[string]Entry {
 	if m := catalogMap.Load(); m != nil {
 		return *m
 	}
-	catalogOnce.Do(func() {
-		m := map[string]Entry{}
-		for _, set := range [][]Entry{receiverEntries, senderEntries, tlsEntries} {
-			for _, e := range set {
-				register(m, e)
-			}
-		}
-		catalogMap.Store(&m)
-	})
+	catalogMu.Lock()
+	defer catalogMu.Unlock()
+	return catalogLocked()
+}
+
+// catalogLocked is catalog for a caller that holds catalogMu.
+func catalogLocked() map[string]Entry {
 	if m := catalogMap.Load(); m != nil {
 		return *m
 	}
-	return nil // the build panicked
+	m := map[string]Entry{}
+	for _, set := range [][]Entry{receiverEntries, senderEntries, tlsEntries} {
+		for _, e := range set {
+			register(m, e)
+		}
+	}
+	catalogMap.Store(&m)
+	return m
 }
 
 // Register adds entries to the catalogue. It panics on a malformed or
@@ -78,7 +82,7 @@ func catalog() map[string]Entry {
 func Register(entries ...Entry) {
 	catalogMu.Lock()
 	defer catalogMu.Unlock()
-	m := maps.Clone(catalog())
+	m := maps.Clone(catalogLocked())
 	for _, e := range entries {
 		register(m, e)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -127,5 +128,28 @@ func TestARefusedRegisterLeavesTheCatalogueAsItWas(t *testing.T) {
 	}()
 	if _, ok := Lookup("MC197"); ok || len(Entries()) != before {
 		t.Errorf("after a refused Register: MC197 known %v, %d entries (were %d)", ok, len(Entries()), before)
+	}
+}
+
+// TestABadCatalogueFailsEveryUse: an entry the catalogue refuses makes
+// its first use panic, and every later one too, rather than leaving an
+// empty catalogue behind for the tests that run after.
+func TestABadCatalogueFailsEveryUse(t *testing.T) {
+	saved, savedMap := tlsEntries, catalogMap.Load()
+	defer func() {
+		tlsEntries = saved
+		catalogMap.Store(savedMap)
+	}()
+	tlsEntries = append(slices.Clone(saved), Entry{CodeNullMX, SeverityInfo, "t", "x", "f"}) // a duplicate
+	catalogMap.Store(nil)
+	for i := range 2 {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("use %d of a catalogue with a duplicate code did not panic", i+1)
+				}
+			}()
+			Lookup(CodeNullMX)
+		}()
 	}
 }
