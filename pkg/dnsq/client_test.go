@@ -1278,15 +1278,66 @@ func TestABurstOfLookupsKeepsItsSocketsForTheNext(t *testing.T) {
 		t.Errorf("a second burst of %d lookups dialed %d sockets, want 0 (the first burst's %d were kept)", burst, again, first)
 	}
 	pool := &c.udp[0]
+	state := func() (idle, busy, topUses int) {
+		pool.mu.Lock()
+		defer pool.mu.Unlock()
+		if len(pool.idle) > 0 {
+			topUses = pool.idle[len(pool.idle)-1].uses
+		}
+		return len(pool.idle), pool.busy, topUses
+	}
+	idle, busy, top := state()
+	if idle != first || busy != 0 || top < 2 {
+		t.Errorf("after the bursts: %d idle sockets, want the %d that were busy at once; %d still counted busy; the top one served %d queries",
+			idle, first, busy, top)
+	}
+	// The socket on top of the pool, one query short of maxUses, serves
+	// the next lookup and is then closed, not kept.
 	pool.mu.Lock()
-	idle, busy := len(pool.idle), pool.busy
-	for _, pc := range pool.idle {
-		if pc.uses > maxUses {
-			t.Errorf("a socket served %d queries, more than %d", pc.uses, maxUses)
+	pool.idle[len(pool.idle)-1].uses = maxUses - 1
+	pool.mu.Unlock()
+	if r := c.LookupA(context.Background(), fmt.Sprintf("n%d.example.", next)); r.Status != StatusNXDomain {
+		t.Fatalf("%v %v", r.Status, r.Err)
+	}
+	if idle2, busy2, _ := state(); idle2 != idle-1 || busy2 != 0 {
+		t.Errorf("after a worn-out socket's last query: %d idle, want %d; %d busy", idle2, idle-1, busy2)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if again := dialed - first; again != 0 {
+		t.Errorf("one lookup with %d sockets idle dialed %d", idle, again)
+	}
+}
+
+// TestAFailedDialIsNotCountedBusy: a lookup whose socket could not be
+// dialed gives its place back in the pool's count, so the count (and the
+// number of idle sockets kept) follows the sockets really in use.
+func TestAFailedDialIsNotCountedBusy(t *testing.T) {
+	s, err := dnstest.Start(zone, dnstest.WithoutQueryLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := New(Config{Servers: []string{s.Addr4()}, Timeout: time.Second, Attempts: 1, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.dialer.Control = func(string, string, syscall.RawConn) error { return errors.New("no sockets today") }
+	for range 3 {
+		if r := c.LookupA(context.Background(), "mx1.example."); r.Status == StatusOK {
+			t.Fatal("a lookup succeeded with every dial failing")
 		}
 	}
+	pool := &c.udp[0]
+	pool.mu.Lock()
+	busy, idle := pool.busy, len(pool.idle)
 	pool.mu.Unlock()
-	if idle > first || busy != 0 {
-		t.Errorf("after the bursts: %d idle sockets (at most %d were busy at once), %d still counted busy", idle, first, busy)
+	if busy != 0 || idle != 0 {
+		t.Errorf("after 3 failed dials: %d counted busy, %d idle; want 0 and 0", busy, idle)
+	}
+	c.dialer.Control = nil
+	if r := c.LookupA(context.Background(), "mx1.example."); r.Status != StatusOK {
+		t.Errorf("once dials work again: %v %v", r.Status, r.Err)
 	}
 }

@@ -345,7 +345,7 @@ func afterQuestion(b []byte, q dns.Question) (end int, ok bool) {
 // lookups in flight would otherwise close most sockets after one query
 // when its lookups end together and dial them again when the next ones
 // start, about twice the dials of a socket per maxUses queries (measured:
-// 916 dials for 31,000 queries at 256 domains in flight with a fixed cap
+// 916 dials for 30,000 queries at 256 domains in flight with a fixed cap
 // of 64). The sockets kept are those that were open at that peak anyway.
 type udpPool struct {
 	mu   sync.Mutex
