@@ -59,13 +59,15 @@ run() {
 		[ "$LAB_RC" = 0 ] || { tail -c 3000 "$out.err" >&2; lab_die "${labels[$i]}: zdns exited $LAB_RC"; }
 		ok=$(jq -r 'select(.results.MXLOOKUP.status == "NOERROR" and
 			([.results.MXLOOKUP.data.exchanges[]?.ipv4_addresses[]?] | length) > 0 and
-			([.results.MXLOOKUP.data.exchanges[]?.ipv6_addresses[]?] | length) > 0) | .name' "$out" | sort -u | wc -l)
+			([.results.MXLOOKUP.data.exchanges[]?.ipv6_addresses[]?] | length) > 0) | .name' "$out" | sort -u | wc -l) ||
+			lab_die "${labels[$i]}: zdns's output is not JSON lines ($out)"
 		[ "$lines" = "$n" ] && [ "$((ok * 100))" -ge "$((n * ${ZDNS_MIN_PCT:-99}))" ] ||
 			lab_die "${labels[$i]}: $n domains in, $lines lines out, $ok answered with IPv4 and IPv6 addresses"
 	else
 		# 3 (some domain could not be determined) is a result, not an error.
 		case "$LAB_RC" in 0 | 1 | 3) ;; *) tail -c 3000 "$out.err" >&2; lab_die "${labels[$i]}: mailcheck exited $LAB_RC" ;; esac
-		ok=$(jq -r '.domain // [.. | objects | select(has("mx_status"))][0].domain' "$out" | sort -u | wc -l)
+		ok=$(jq -r '.domain // [.. | objects | select(has("mx_status"))][0].domain' "$out" | sort -u | wc -l) ||
+			lab_die "${labels[$i]}: mailcheck's output is not JSON lines ($out)"
 		[ "$lines" = "$n" ] && [ "$ok" = "$n" ] || lab_die "${labels[$i]}: $n domains in, $lines lines and $ok distinct domains out"
 	fi
 	echo "RUN: round $r ${labels[$i]} wall $(bench_wall "$time") s, cpu $(bench_cpu "$time") s (user $(bench_time_v "$time" 'User time (seconds)'), system $(bench_time_v "$time" 'System time (seconds)')), peak rss $(bench_rss_mb "$time") MB"
@@ -89,6 +91,7 @@ median_of() { # median_of I FIELD: over the rounds, FIELD one of wall cpu rss
 	bench_median "${v[@]}"
 }
 tag="ab_bulk_dns.$n"
+[ -n "${BENCH_DELAY:-}" ] && tag="ab_bulk_dns_delay_${BENCH_DELAY}.$n"
 bench_figure "$tag.pinned" "$BENCH_PIN (1: knot on CPU 0, every client on CPU 1)"
 for i in "${!labels[@]}"; do
 	bench_figure "$tag.${labels[$i]} (${kinds[$i]}, median of $rounds)" "wall $(median_of "$i" wall) s, cpu $(median_of "$i" cpu) s, peak rss $(median_of "$i" rss) MB"
