@@ -1,6 +1,10 @@
 package document
 
-import "github.com/mailcheck/mailcheck/pkg/report"
+import (
+	"slices"
+
+	"github.com/mailcheck/mailcheck/pkg/report"
+)
 
 // Deltas of a finding against a baseline (report.Finding.Delta).
 const (
@@ -45,20 +49,10 @@ func (c *Changes) Empty() bool {
 // those a baseline already had (Delta "known"). Without a known one, that
 // is fs itself, not a copy: the result is for reading only.
 func Counted(fs []report.Finding) []report.Finding {
-	known := 0
-	for i := range fs {
-		if fs[i].Delta == DeltaKnown {
-			known++
-		}
-	}
-	if known == 0 {
+	if !slices.ContainsFunc(fs, known) {
 		return fs
 	}
-	out := make([]report.Finding, 0, len(fs)-known)
-	for _, f := range fs {
-		if f.Delta != DeltaKnown {
-			out = append(out, f)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(fs), known)
 }
+
+func known(f report.Finding) bool { return f.Delta == DeltaKnown }
