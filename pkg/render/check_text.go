@@ -20,8 +20,9 @@ import (
 // line prefixed. It indents what AppendJSON wrote, as an Encoder with
 // SetIndent would, without the Encoder's own pass that checks and
 // compacts a MarshalJSON's output first: for `check -o json` of one domain
-// that pass is the last thing between the probes and the exit (about a
-// millisecond for an 18 KB document here).
+// this is the last thing between the probes and the exit, and it takes
+// half the time the Encoder's way does (BenchmarkCheckJSONIndent and
+// BenchmarkCheckJSONIndentByEncoder).
 func checkJSONIndent(r *document.Check, prefix string) ([]byte, error) {
 	var compact bytes.Buffer
 	if err := r.AppendJSON(&compact); err != nil {
