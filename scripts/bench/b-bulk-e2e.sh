@@ -13,7 +13,9 @@
 #   BENCH_PIN=1 (default with 2 or more CPUs; common.sh): knot and Postfix
 #   (its master and every smtpd child) on CPU 0, the clients on CPU 1, so
 #   that the client's own cost decides the race. Client CPU per domain (user
-#   + system of the client processes, GNU time) is printed beside the rates.
+#   + system of the client processes, GNU time) is printed beside the rates,
+#   and how busy the servers' core was during each client's run: near 100%
+#   says that the server, not the client, set that run's rate.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 lab_init
@@ -38,9 +40,11 @@ bench_figure "bulk_e2e.$n.pinned" "$([ "$BENCH_PIN" = 1 ] && echo "servers on CP
 conc=()
 [ -n "${BENCH_CONCURRENCY:-}" ] && conc=(--concurrency "$BENCH_CONCURRENCY")
 
+s0=$(bench_cpu_ticks 0)
 lab_run "$LAB_C" "$LAB_DIR/out.jsonl" "${BENCH_CLIENT[@]}" /usr/bin/time -v -o "$LAB_DIR/time.txt" \
 	"$MAILCHECK_BIN" check -o jsonl -f "$LAB_DIR/bulk/domains.txt" --resolver 198.51.100.53 \
 	--timeout 60s --connect-timeout 5s "${conc[@]}"
+s1=$(bench_cpu_ticks 0)
 # 3 (some domain could not be determined) is a result to report, not an error.
 case "$LAB_RC" in 0 | 1 | 3) ;; *)
 	tail -c 3000 "$LAB_DIR/out.jsonl.err" >&2
@@ -58,6 +62,7 @@ bench_figure "bulk_e2e.$n.domains_per_s" "$(bench_div "$n" "$wall" 0)"
 bench_figure "bulk_e2e.$n.peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/time.txt")"
 bench_figure "bulk_e2e.$n.cpu_s" "$(bench_cpu "$LAB_DIR/time.txt")"
 bench_figure "bulk_e2e.$n.cpu_ms_per_domain" "$(bench_div "$(bench_cpu "$LAB_DIR/time.txt")" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
+[ "$BENCH_PIN" = 1 ] && bench_figure "bulk_e2e.$n.server_core_busy_pct" "$(bench_cpu_busy_pct "$s0" "$s1")"
 [ "$probes_all" -ge "$((2 * n))" ] || lab_die "expected at least $((2 * n)) probes, got $probes_all"
 
 if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
@@ -85,12 +90,14 @@ if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
 	# documentation prefixes the lab uses.
 	: >"$LAB_DIR/zgrab.blocklist"
 	t2=$EPOCHREALTIME
+	z0=$(bench_cpu_ticks 0)
 	set +e
 	lab_exec "$LAB_C" "${BENCH_CLIENT[@]}" /usr/bin/time -v -o "$LAB_DIR/zgtime.txt" "$ZGRAB2_BIN" smtp --send-quit --senders "${ZGRAB2_SENDERS:-1000}" \
 		-b "$LAB_DIR/zgrab.blocklist" --connect-timeout 5s -f "$LAB_DIR/zaddrs.txt" -o "$LAB_DIR/zgrab.json" -m "$LAB_DIR/zgrab.meta" -l "$LAB_DIR/zgrab.log" 2>"$LAB_DIR/zgrab.err"
 	zrc=$?
 	set -e
 	t3=$EPOCHREALTIME
+	z1=$(bench_cpu_ticks 0)
 	[ "$zrc" = 0 ] || { tail -c 3000 "$LAB_DIR/zgrab.log" >&2; lab_die "zgrab2 smtp exited $zrc"; }
 	glines=$(wc -l <"$LAB_DIR/zgrab.json")
 	# TLS done: older zgrab2 builds say so in a flag; 1.0 logs the
@@ -111,6 +118,7 @@ if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
 	for st in ztime:zdns zgtime:zgrab2; do
 		bench_figure "bulk_e2e.$n.${st#*:}_cpu_s" "$(bench_cpu "$LAB_DIR/${st%%:*}.txt")"
 	done
+	[ "$BENCH_PIN" = 1 ] && bench_figure "bulk_e2e.$n.zgrab2_server_core_busy_pct" "$(bench_cpu_busy_pct "$z0" "$z1")"
 	bench_figure "bulk_e2e.$n.zgrab2_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/zgtime.txt")"
 	zcpu=$(awk -v a="$(bench_cpu "$LAB_DIR/ztime.txt")" -v b="$(bench_cpu "$LAB_DIR/zgtime.txt")" 'BEGIN{print a + b}')
 	bench_figure "bulk_e2e.$n.zdns_zgrab2_cpu_ms_per_domain" "$(bench_div "$zcpu" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"

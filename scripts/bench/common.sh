@@ -94,6 +94,19 @@ bench_pin_server() {
 	[ "$n" -gt 0 ] || lab_die "bench_pin_server: no process in namespace $1"
 }
 
+# bench_cpu_ticks CPU: the busy and the total clock ticks CPU has counted
+# since boot (/proc/stat: user, nice, system, irq, softirq, steal; total
+# adds idle and iowait), as "BUSY TOTAL". bench_cpu_busy_pct BEFORE AFTER:
+# the busy percentage between two such readings. Beside a pinned race they
+# say whether the server's core was the limit (busy near 100%) rather
+# than the client.
+bench_cpu_ticks() {
+	awk -v c="cpu$1" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat
+}
+bench_cpu_busy_pct() {
+	awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0)}'
+}
+
 # bench_bulk_lab N: the bulk benchmarks' DNS lab: N generated domains
 # (gen-bulk.sh, list in $LAB_DIR/bulk/domains.txt) served by knot at
 # 198.51.100.53 in the server namespace, with knot's query counters on,
