@@ -10,6 +10,8 @@
 #   then `zgrab2 smtp --send-quit` over every address it returned, and print
 #   the ratio (target: mailcheck >= 1.5 x the composition's domains/s).
 #   ZGRAB2_SENDERS=N: zgrab2 --senders (default 1000, its own).
+#   BENCH_ROUNDS=R: R rounds, mailcheck and the composition in turn, each
+#   round's figures, and the ratios of the medians (default 1).
 #   BENCH_PIN=1 (default with 2 or more CPUs; common.sh): knot and Postfix
 #   (its master and every smtpd child) on CPU 0, the clients on CPU 1, so
 #   that the client's own cost decides the race. Client CPU per domain (user
@@ -39,33 +41,47 @@ bench_pin_server "$LAB_S"
 bench_figure "bulk_e2e.$n.pinned" "$([ "$BENCH_PIN" = 1 ] && echo "servers on CPU 0, clients on CPU 1" || echo no)"
 conc=()
 [ -n "${BENCH_CONCURRENCY:-}" ] && conc=(--concurrency "$BENCH_CONCURRENCY")
+ref=0
+[ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ] && ref=1
 
-s0=$(bench_cpu_ticks 0)
-lab_run "$LAB_C" "$LAB_DIR/out.jsonl" "${BENCH_CLIENT[@]}" /usr/bin/time -v -o "$LAB_DIR/time.txt" \
-	"$MAILCHECK_BIN" check -o jsonl -f "$LAB_DIR/bulk/domains.txt" --resolver 198.51.100.53 \
-	--timeout 60s --connect-timeout 5s "${conc[@]}"
-s1=$(bench_cpu_ticks 0)
-# 3 (some domain could not be determined) is a result to report, not an error.
-case "$LAB_RC" in 0 | 1 | 3) ;; *)
-	tail -c 3000 "$LAB_DIR/out.jsonl.err" >&2
-	lab_die "mailcheck check exited $LAB_RC"
-	;;
-esac
-lines=$(wc -l <"$LAB_DIR/out.jsonl")
-[ "$lines" = "$n" ] || lab_die "$n domains in, $lines lines out"
-probes_ok=$(jq '[.. | objects | select(has("banner_code") and has("status")) | select(.status == "ok")] | length' "$LAB_DIR/out.jsonl" | awk '{s += $1} END {print s + 0}')
-probes_all=$(jq '[.. | objects | select(has("banner_code") and has("status"))] | length' "$LAB_DIR/out.jsonl" | awk '{s += $1} END {print s + 0}')
-wall=$(bench_wall "$LAB_DIR/time.txt")
-bench_figure "bulk_e2e.$n.probes" "$probes_all (ok: $probes_ok)"
-bench_figure "bulk_e2e.$n.wall_s" "$wall"
-bench_figure "bulk_e2e.$n.domains_per_s" "$(bench_div "$n" "$wall" 0)"
-bench_figure "bulk_e2e.$n.peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/time.txt")"
-bench_figure "bulk_e2e.$n.cpu_s" "$(bench_cpu "$LAB_DIR/time.txt")"
-bench_figure "bulk_e2e.$n.cpu_ms_per_domain" "$(bench_div "$(bench_cpu "$LAB_DIR/time.txt")" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
-[ "$BENCH_PIN" = 1 ] && bench_figure "bulk_e2e.$n.server_core_busy_pct" "$(bench_cpu_busy_pct "$s0" "$s1")"
-[ "$probes_all" -ge "$((2 * n))" ] || lab_die "expected at least $((2 * n)) probes, got $probes_all"
+# run_mailcheck TAG: one mailcheck run over the domains; sets mc_wall and
+# mc_cpu (seconds).
+run_mailcheck() {
+	local tag=$1 s0 s1
+	s0=$(bench_cpu_ticks 0)
+	lab_run "$LAB_C" "$LAB_DIR/out.jsonl" "${BENCH_CLIENT[@]}" /usr/bin/time -v -o "$LAB_DIR/time.txt" \
+		"$MAILCHECK_BIN" check -o jsonl -f "$LAB_DIR/bulk/domains.txt" --resolver 198.51.100.53 \
+		--timeout 60s --connect-timeout 5s "${conc[@]}"
+	s1=$(bench_cpu_ticks 0)
+	# 3 (some domain could not be determined) is a result to report, not an error.
+	case "$LAB_RC" in 0 | 1 | 3) ;; *)
+		tail -c 3000 "$LAB_DIR/out.jsonl.err" >&2
+		lab_die "mailcheck check exited $LAB_RC"
+		;;
+	esac
+	local lines probes_ok probes_all
+	lines=$(wc -l <"$LAB_DIR/out.jsonl")
+	[ "$lines" = "$n" ] || lab_die "$n domains in, $lines lines out"
+	probes_ok=$(jq '[.. | objects | select(has("banner_code") and has("status")) | select(.status == "ok")] | length' "$LAB_DIR/out.jsonl" | awk '{s += $1} END {print s + 0}')
+	probes_all=$(jq '[.. | objects | select(has("banner_code") and has("status"))] | length' "$LAB_DIR/out.jsonl" | awk '{s += $1} END {print s + 0}')
+	mc_wall=$(bench_wall "$LAB_DIR/time.txt")
+	mc_cpu=$(bench_cpu "$LAB_DIR/time.txt")
+	bench_figure "$tag.probes" "$probes_all (ok: $probes_ok)"
+	bench_figure "$tag.wall_s" "$mc_wall"
+	bench_figure "$tag.domains_per_s" "$(bench_div "$n" "$mc_wall" 0)"
+	bench_figure "$tag.peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/time.txt")"
+	bench_figure "$tag.cpu_s" "$mc_cpu"
+	bench_figure "$tag.cpu_ms_per_domain" "$(bench_div "$mc_cpu" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
+	if [ "$BENCH_PIN" = 1 ]; then
+		bench_figure "$tag.server_core_busy_pct" "$(bench_cpu_busy_pct "$s0" "$s1")"
+	fi
+	[ "$probes_all" -ge "$((2 * n))" ] || lab_die "expected at least $((2 * n)) probes, got $probes_all"
+}
 
-if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
+# run_reference TAG: the reference composition over the same domains;
+# sets ref_wall and ref_cpu (seconds, both stages).
+run_reference() {
+	local tag=$1 t0 t1 t2 t3 z0 z1 zrc naddr glines gok gstat zdns_s zgrab_s
 	# Stage 1: zdns MXLOOKUP with both families. Stage 2: zgrab2's SMTP
 	# module over the addresses (banner, EHLO, STARTTLS and the TLS
 	# handshake when offered, QUIT); the address extraction (jq) between
@@ -106,23 +122,59 @@ if [ -n "${ZDNS_BIN:-}" ] && [ -n "${ZGRAB2_BIN:-}" ]; then
 	gok=$(jq -r 'select(.data.smtp.status == "success" and (.data.smtp.result | (.tls.handshake_completed_successfully == true) or
 		(.starttls != null and .tls.handshake_log.server_hello != null and (.quit // "" | startswith("221"))))) | .ip' "$LAB_DIR/zgrab.json" | wc -l)
 	gstat=$(jq -r '.data.smtp.status // "none"' "$LAB_DIR/zgrab.json" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')
-	bench_figure "bulk_e2e.$n.zgrab2_probes" "$glines for $naddr addresses (status: $gstat; TLS done: $gok)"
+	bench_figure "$tag.zgrab2_probes" "$glines for $naddr addresses (status: $gstat; TLS done: $gok)"
 	[ "$glines" = "$naddr" ] && [ "$((gok * 100))" -ge "$((naddr * 99))" ] ||
 		lab_die "zgrab2 smtp: $naddr addresses in, $glines lines out, $gok with STARTTLS done"
 	zdns_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')
 	zgrab_s=$(awk -v a="$t2" -v b="$t3" 'BEGIN{print b - a}')
-	zall=$(awk -v a="$zdns_s" -v b="$zgrab_s" 'BEGIN{print a + b}')
-	bench_figure "bulk_e2e.$n.zdns_mxlookup_s" "$zdns_s"
-	bench_figure "bulk_e2e.$n.zgrab2_smtp_s" "$zgrab_s"
-	bench_figure "bulk_e2e.$n.zdns_zgrab2_domains_per_s" "$(bench_div "$n" "$zall" 0)"
+	ref_wall=$(awk -v a="$zdns_s" -v b="$zgrab_s" 'BEGIN{print a + b}')
+	bench_figure "$tag.zdns_mxlookup_s" "$zdns_s"
+	bench_figure "$tag.zgrab2_smtp_s" "$zgrab_s"
+	bench_figure "$tag.zdns_zgrab2_domains_per_s" "$(bench_div "$n" "$ref_wall" 0)"
 	for st in ztime:zdns zgtime:zgrab2; do
-		bench_figure "bulk_e2e.$n.${st#*:}_cpu_s" "$(bench_cpu "$LAB_DIR/${st%%:*}.txt")"
+		bench_figure "$tag.${st#*:}_cpu_s" "$(bench_cpu "$LAB_DIR/${st%%:*}.txt")"
 	done
-	[ "$BENCH_PIN" = 1 ] && bench_figure "bulk_e2e.$n.zgrab2_server_core_busy_pct" "$(bench_cpu_busy_pct "$z0" "$z1")"
-	bench_figure "bulk_e2e.$n.zgrab2_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/zgtime.txt")"
-	zcpu=$(awk -v a="$(bench_cpu "$LAB_DIR/ztime.txt")" -v b="$(bench_cpu "$LAB_DIR/zgtime.txt")" 'BEGIN{print a + b}')
-	bench_figure "bulk_e2e.$n.zdns_zgrab2_cpu_ms_per_domain" "$(bench_div "$zcpu" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
+	if [ "$BENCH_PIN" = 1 ]; then
+		bench_figure "$tag.zgrab2_server_core_busy_pct" "$(bench_cpu_busy_pct "$z0" "$z1")"
+	fi
+	bench_figure "$tag.zgrab2_peak_rss_mb" "$(bench_rss_mb "$LAB_DIR/zgtime.txt")"
+	ref_cpu=$(awk -v a="$(bench_cpu "$LAB_DIR/ztime.txt")" -v b="$(bench_cpu "$LAB_DIR/zgtime.txt")" 'BEGIN{print a + b}')
+	bench_figure "$tag.zdns_zgrab2_cpu_ms_per_domain" "$(bench_div "$ref_cpu" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
+}
+
+# BENCH_ROUNDS=R: R rounds, each client in turn, and the ratios of their
+# medians (the machine's speed moves between runs a minute apart: one run
+# of each says little about a ratio of CPU seconds).
+rounds=${BENCH_ROUNDS:-1}
+mc_walls=() mc_cpus=() ref_walls=() ref_cpus=()
+for r in $(seq 1 "$rounds"); do
+	tag="bulk_e2e.$n"
+	[ "$rounds" -gt 1 ] && tag="bulk_e2e.$n.round$r"
+	run_mailcheck "$tag"
+	mc_walls+=("$mc_wall") mc_cpus+=("$mc_cpu")
+	if [ "$ref" = 1 ]; then
+		run_reference "$tag"
+		ref_walls+=("$ref_wall") ref_cpus+=("$ref_cpu")
+		if [ "$rounds" -gt 1 ]; then
+			bench_figure "$tag.ratio_mailcheck_to_zdns_zgrab2" "$(bench_div "$ref_wall" "$mc_wall" 2)"
+			bench_figure "$tag.ratio_cpu_per_domain_mailcheck_to_zdns_zgrab2" "$(bench_div "$mc_cpu" "$ref_cpu" 2)"
+		fi
+	fi
+done
+wall=$(bench_median "${mc_walls[@]}")
+cpu=$(bench_median "${mc_cpus[@]}")
+if [ "$rounds" -gt 1 ]; then
+	bench_figure "bulk_e2e.$n.median_of_$rounds.wall_s" "$wall"
+	bench_figure "bulk_e2e.$n.median_of_$rounds.cpu_ms_per_domain" "$(bench_div "$cpu" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
+fi
+if [ "$ref" = 1 ]; then
+	zall=$(bench_median "${ref_walls[@]}")
+	zcpu=$(bench_median "${ref_cpus[@]}")
+	if [ "$rounds" -gt 1 ]; then
+		bench_figure "bulk_e2e.$n.median_of_$rounds.zdns_zgrab2_wall_s" "$zall"
+		bench_figure "bulk_e2e.$n.median_of_$rounds.zdns_zgrab2_cpu_ms_per_domain" "$(bench_div "$zcpu" "$n" 6 | awk '{printf "%.3f", $1 * 1000}')"
+	fi
 	bench_figure "bulk_e2e.$n.ratio_mailcheck_to_zdns_zgrab2 (target >= 1.5)" "$(bench_div "$zall" "$wall" 2)"
-	bench_figure "bulk_e2e.$n.ratio_cpu_per_domain_mailcheck_to_zdns_zgrab2 (target <= 0.67)" "$(bench_div "$(bench_cpu "$LAB_DIR/time.txt")" "$zcpu" 2)"
+	bench_figure "bulk_e2e.$n.ratio_cpu_per_domain_mailcheck_to_zdns_zgrab2 (target <= 0.67)" "$(bench_div "$cpu" "$zcpu" 2)"
 fi
 exit 0
