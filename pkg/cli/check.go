@@ -118,6 +118,9 @@ func checkRun(o *checkOptions) error {
 		out.Progress = render.NewProgress(o.f.IO.ErrOut)
 	}
 	bulk := audit.Bulk{Args: o.Domains, List: list, Concurrency: o.Concurrency, InOrder: g.Format != "jsonl", Shard: o.shard, Idle: out.Idle}
+	// While the first lookups wait on the network, not after the last
+	// probe of a one-domain check.
+	go render.WarmCheck(g.Format)
 	err = c.CheckMany(o.ctx, bulk, o.req, out.Write)
 	var inputErr *audit.InputError
 	switch {

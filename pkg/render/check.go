@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/mailcheck/mailcheck/pkg/document"
+	"github.com/mailcheck/mailcheck/pkg/mta"
 	"github.com/mailcheck/mailcheck/pkg/report"
 )
 
@@ -67,6 +68,30 @@ func NewCheckWriter(format string, w io.Writer, o CheckOptions) (CheckWriter, er
 		return &markdownCheck{w: w, o: o}, nil
 	}
 	return nil, fmt.Errorf("unknown check format %q", format)
+}
+
+// WarmCheck does ahead of time what writing the first document in format
+// does the first time, and writes nothing: it builds the findings
+// catalogue and, for json and jsonl, encoding/json's encoders for the
+// document's types, which the first document otherwise pays for after
+// the last probe (1.2 to 1.9 ms for one domain's `check -o json` in the
+// latency lab, against 0.08 ms warm: docs/performance.md, "Round six").
+// checkRun calls it on a goroutine of its own while the first lookups wait
+// on the network.
+func WarmCheck(format string) {
+	report.Warm()
+	switch format {
+	case "json", "jsonl":
+		_, _ = warmJSON()
+	}
+}
+
+// warmJSON encodes an empty document with a simulation, which builds the
+// encoders of every type the document declares.
+func warmJSON() ([]byte, error) {
+	var b bytes.Buffer
+	err := (&document.Check{Simulation: &mta.Document{}}).AppendJSON(&b)
+	return b.Bytes(), err
 }
 
 // jsonlCheck writes one compact JSON document per line.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -164,5 +165,28 @@ func TestCheckJSONIndentIsTheEncodersIndentation(t *testing.T) {
 		if !bytes.Contains(got, []byte("<placeholders> &")) || bytes.Count(got, []byte("\n")) < 20 {
 			t.Errorf("prefix %q: not the indented, unescaped document:\n%s", prefix, got)
 		}
+	}
+}
+
+// WarmCheck runs on a goroutine of its own beside a check, where a panic
+// would end the process: it must take every format, and its JSON
+// warm-up must really encode (an error would leave the encoders cold
+// without anyone noticing), into a document that says nothing.
+func TestWarmCheckTakesEveryFormatAndItsJSONEncodes(t *testing.T) {
+	for _, f := range append(slices.Clone(CheckFormats), "no such format") {
+		WarmCheck(f)
+	}
+	b, err := warmJSON()
+	if err != nil {
+		t.Fatalf("the JSON warm-up does not encode: %v", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("the JSON warm-up wrote %q: %v", b, err)
+	}
+	// The check's fields and the simulation's, merged: both halves of
+	// AppendJSON ran.
+	if _, ok := doc["mta"]; doc["domain"] != "" || doc["findings"] != nil || !ok {
+		t.Errorf("the warm-up document is not an empty check with a simulation: %s", b)
 	}
 }

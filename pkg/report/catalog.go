@@ -117,6 +117,11 @@ func validCode(code string) error {
 	return nil
 }
 
+// Warm builds the catalogue now, if it is not built yet: for a caller
+// that has time to spare before its first finding (a check waiting on the
+// network), so that the finding does not wait for it.
+func Warm() { catalog() }
+
 // Lookup returns the catalogue entry for code.
 func Lookup(code string) (Entry, bool) {
 	e, ok := catalog()[code]

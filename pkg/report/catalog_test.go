@@ -153,3 +153,22 @@ func TestABadCatalogueFailsEveryUse(t *testing.T) {
 		}()
 	}
 }
+
+// Warm builds the catalogue that would otherwise be built at the first
+// finding, and is the same catalogue.
+func TestWarmBuildsTheCatalogueAheadOfTheFirstFinding(t *testing.T) {
+	saved := catalogMap.Load()
+	defer catalogMap.Store(saved)
+	catalogMap.Store(nil)
+	Warm()
+	m := catalogMap.Load()
+	if m == nil {
+		t.Fatal("the catalogue is not built after Warm")
+	}
+	if want := len(receiverEntries) + len(senderEntries) + len(tlsEntries); len(*m) != want {
+		t.Errorf("Warm built %d entries, the area files have %d", len(*m), want)
+	}
+	if e, ok := Lookup(CodeNullMX); !ok || e.Code != CodeNullMX {
+		t.Errorf("Lookup(%s) after Warm = %+v, %v", CodeNullMX, e, ok)
+	}
+}
