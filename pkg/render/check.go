@@ -79,12 +79,22 @@ func NewCheckWriter(format string, w io.Writer, o CheckOptions) (CheckWriter, er
 // checkRun calls it on a goroutine of its own while the first lookups wait
 // on the network.
 func WarmCheck(format string) {
-	report.Warm()
+	// Preparing is best effort: a panic here, on a goroutine beside the
+	// check, would end the process; the check itself would meet it again
+	// where it is reported.
+	defer func() { _ = recover() }()
+	warmCatalogue()
 	switch format {
 	case "json", "jsonl":
-		_, _ = warmJSON()
+		_, _ = warmEncoders()
 	}
 }
+
+// What WarmCheck calls, replaceable by the tests.
+var (
+	warmCatalogue = report.Warm
+	warmEncoders  = warmJSON
+)
 
 // warmJSON encodes an empty document with a simulation, which builds the
 // encoders of every type the document declares.

@@ -168,14 +168,33 @@ func TestCheckJSONIndentIsTheEncodersIndentation(t *testing.T) {
 	}
 }
 
-// WarmCheck runs on a goroutine of its own beside a check, where a panic
-// would end the process: it must take every format, and its JSON
-// warm-up must really encode (an error would leave the encoders cold
-// without anyone noticing), into a document that says nothing.
-func TestWarmCheckTakesEveryFormatAndItsJSONEncodes(t *testing.T) {
+// WarmCheck prepares the catalogue for every format and the encoders
+// for the JSON ones, and takes any format: it runs on a goroutine of its
+// own beside a check, where a panic would end the process.
+func TestWarmCheckPreparesWhatItsFormatNeeds(t *testing.T) {
+	savedC, savedE := warmCatalogue, warmEncoders
+	defer func() { warmCatalogue, warmEncoders = savedC, savedE }()
+	var catalogues, encoders int
+	warmCatalogue = func() { catalogues++ }
+	warmEncoders = func() ([]byte, error) { encoders++; return nil, nil }
 	for _, f := range append(slices.Clone(CheckFormats), "no such format") {
+		catalogues, encoders = 0, 0
 		WarmCheck(f)
+		want := 0
+		if f == "json" || f == "jsonl" {
+			want = 1
+		}
+		if catalogues != 1 || encoders != want {
+			t.Errorf("WarmCheck(%q): catalogue prepared %d times, encoders %d times; want 1 and %d", f, catalogues, encoders, want)
+		}
 	}
+	warmEncoders = func() ([]byte, error) { panic("a marshaler that fails on a zero value") }
+	WarmCheck("json") // recovered, or the test binary dies here
+}
+
+// The JSON warm-up really encodes (an error would leave the encoders cold
+// without anyone noticing), into a document that says nothing.
+func TestWarmJSONEncodesAnEmptyCheckWithASimulation(t *testing.T) {
 	b, err := warmJSON()
 	if err != nil {
 		t.Fatalf("the JSON warm-up does not encode: %v", err)

@@ -20,6 +20,7 @@
 #   says that the server, not the client, set that run's rate.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+[[ ${BENCH_ROUNDS:-1} =~ ^[1-9][0-9]*$ ]] || lab_die "BENCH_ROUNDS=$BENCH_ROUNDS: a number of rounds, 1 or more"
 lab_init
 lab_mailcheck
 lab_need_cmd check --resolver -f

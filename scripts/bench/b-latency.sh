@@ -35,12 +35,6 @@ t0=$EPOCHREALTIME
 lab_exec "$LAB_C" timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.10/25'
 wire_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", (b - a) * 1000}')
 bench_figure "latency.wire_connect_ms (bash connect incl. process start; expect >= $rtt_ms)" "$wire_ms"
-# The wire's own round trip as the probes meet it: five TCP connects in
-# one process, each timed alone (the delay wire forwards in user space and
-# adds a little to every crossing).
-conns=$(lab_exec "$LAB_C" timeout 10 bash -c 'for i in 1 2 3 4 5; do t=$EPOCHREALTIME; exec 3<>/dev/tcp/203.0.113.10/25; e=$EPOCHREALTIME; exec 3<&-; echo "$t $e"; done' |
-	awk '{printf "%s%.1f", (NR > 1 ? " " : ""), ($2 - $1) * 1000}')
-wire_rtt_ms=$(bench_median $conns)
 
 walls=() outside=()
 for i in $(seq 1 "$runs"); do
@@ -65,6 +59,16 @@ for i in $(seq 1 "$runs"); do
 	starts+=("$LAB_ELAPSED")
 done
 start=$(bench_median "${starts[@]}")
+# The wire's own round trip as the probes meet it: five TCP connects in
+# one process, each timed alone (the delay wire forwards in user space and
+# adds a little to every crossing). After the runs: the smtpd processes
+# these connections leave behind must not serve the runs above.
+conns=$(lab_exec "$LAB_C" timeout 10 bash -c 'for i in 1 2 3 4 5; do t=$EPOCHREALTIME; exec 3<>/dev/tcp/203.0.113.10/25 || exit 1; e=$EPOCHREALTIME; exec 3<&-; echo "$t $e"; done' |
+	awk '{printf "%s%.1f", (NR > 1 ? " " : ""), ($2 - $1) * 1000}') || lab_die "the wire's connects failed"
+# shellcheck disable=SC2086 # one word per connect
+set -- $conns
+[ $# = 5 ] || lab_die "the wire's connects: $# of 5 timed ($conns)"
+wire_rtt_ms=$(bench_median "$@")
 critical=$(awk -v r="$rtt_ms" 'BEGIN{printf "%.4f", 9 * r / 1000}')
 bench_figure "latency.command" "mailcheck $cmd (2 MX x A+AAAA, RTT ${rtt_ms} ms)"
 bench_figure "latency.wall_s (median of $runs: ${walls[*]})" "$wall"

@@ -13,6 +13,7 @@ bench_figure() {
 
 # bench_median NUMBER...: the median (the mean of the middle two for an even count).
 bench_median() {
+	[ $# -gt 0 ] || return 1
 	printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
 		if (NR == 0) exit 1
 		if (NR % 2) printf "%.4f\n", a[(NR + 1) / 2]
