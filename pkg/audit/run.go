@@ -24,7 +24,9 @@ type Stages struct {
 	// calls ready, if it can, as soon as an exchange's addresses are known
 	// (discover.Options.Found), so that probes start without waiting for
 	// the rest of DNS (reverse lookups especially); ready may be called
-	// concurrently. It must return with what it has when ctx ends. The
+	// concurrently; it is nil when the run probes nothing (Probe is nil),
+	// and discovery then need not hand out one family's addresses before
+	// the other's. It must return with what it has when ctx ends. The
 	// result is written through a pointer rather than returned: a
 	// discover.Result returned by value would take room in two more frames
 	// on the stack of every domain in flight (docs/performance.md, "Memory
@@ -110,7 +112,13 @@ func run(ctx context.Context, domain string, o *Options, st *Stages) *document.C
 		tlsr = startTLS(ctx, st.TLS, domain, o.NoStartTLS)
 	}
 	res := new(discover.Result)
-	st.Discover(ctx, domain, ready, res)
+	if st.Probe != nil {
+		st.Discover(ctx, domain, ready, res)
+	} else {
+		// Nothing to start as addresses come in: discovery may then ask a
+		// name's A and AAAA together (discover.Options.Found).
+		st.Discover(ctx, domain, nil, res)
+	}
 	return judge(ctx, res, ready, &wg, probes, tlsr, o, st, now, start)
 }
 

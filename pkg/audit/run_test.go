@@ -24,7 +24,9 @@ func fakeStages(f Facts, probeStarted chan netip.Addr) Stages {
 				for _, a := range x.Addresses {
 					ips = append(ips, a.IP)
 				}
-				ready(x.Host, ips)
+				if ready != nil {
+					ready(x.Host, ips)
+				}
 			}
 			// Reverse DNS is slow: the probes must not wait for it.
 			if probeStarted != nil {

@@ -26,6 +26,9 @@ type Options struct {
 	// exchange is in, before its reverse DNS, so that a caller can start
 	// SMTP probes without waiting for PTR lookups (check does). It is
 	// called concurrently, once per family answer that holds addresses.
+	// Without it, and with both families, an exchange's A and AAAA
+	// questions are asked together when the resolver is a
+	// dnsq.AddrPairer, and awaited by one goroutine instead of two.
 	Found func(host string, ips []netip.Addr)
 }
 
@@ -177,34 +180,36 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 	ex.InvalidName = !iprev.ValidHostname(name)
 	var v4, v6 family
 	var lookups sync.WaitGroup
-	lookupFamily := func(f *family, want, v6 bool) {
-		defer lookups.Done()
-		if !want {
-			f.status = dnsq.StatusSkipped
-			return
+	if p, ok := r.(dnsq.AddrPairer); ok && opts.Found == nil && opts.IPv4 && opts.IPv6 {
+		// Nobody waits for one family's addresses before the other's
+		// (no probes): both questions asked together and awaited here,
+		// one goroutine per exchange where two would wait
+		// (docs/performance.md, "Round six"); then each family's
+		// reverse DNS, side by side.
+		askPair(ctx, p, name, ex.Host, &v4, &v6)
+		if len(v4.addrs) > 0 {
+			lookups.Add(1)
+			go func() {
+				defer lookups.Done()
+				v4.reverseAll(ctx, r, opts.RDNS)
+			}()
 		}
-		f.ask(ctx, r, v6, name, ex.Host, opts.Found)
-		for i := range f.addrs {
-			switch {
-			case !opts.RDNS:
-				skipReverse(&f.addrs[i])
-			case i == len(f.addrs)-1:
-				// The last address on this goroutine: nothing else is
-				// left for it to do.
-				reverse(ctx, r, &f.addrs[i])
-			default:
-				f.rdns.Add(1)
-				go func() {
-					defer f.rdns.Done()
-					reverse(ctx, r, &f.addrs[i])
-				}()
+		v6.reverseAll(ctx, r, opts.RDNS)
+	} else {
+		lookupFamily := func(f *family, want, v6 bool) {
+			defer lookups.Done()
+			if !want {
+				f.status = dnsq.StatusSkipped
+				return
 			}
+			f.ask(ctx, r, v6, name, ex.Host, opts.Found)
+			f.reverseAll(ctx, r, opts.RDNS)
 		}
+		// A on its own goroutine, AAAA on this one.
+		lookups.Add(2)
+		go lookupFamily(&v4, opts.IPv4, false)
+		lookupFamily(&v6, opts.IPv6, true)
 	}
-	// A on its own goroutine, AAAA on this one.
-	lookups.Add(2)
-	go lookupFamily(&v4, opts.IPv4, false)
-	lookupFamily(&v6, opts.IPv6, true)
 	lookups.Wait()
 
 	ex.AStatus, ex.AError, ex.AAuthentic = v4.status, v4.err, v4.authentic
@@ -248,6 +253,22 @@ func (f *family) ask(ctx context.Context, r dnsq.Resolver, v6 bool, name, host s
 	} else {
 		ar = r.LookupA(ctx, dnsq.Fqdn(name))
 	}
+	f.take(&ar, host, found)
+}
+
+// askPair is family.ask for both families at once, through p.
+//
+//go:noinline
+func askPair(ctx context.Context, p dnsq.AddrPairer, name, host string, v4, v6 *family) {
+	a, aaaa := new(dnsq.AddrResult), new(dnsq.AddrResult)
+	p.LookupAddrPair(ctx, dnsq.Fqdn(name), a, aaaa)
+	v4.take(a, host, nil)
+	v6.take(aaaa, host, nil)
+}
+
+// take records ar, the family's answer, and its addresses (their reverse
+// DNS not yet known), and tells found of them.
+func (f *family) take(ar *dnsq.AddrResult, host string, found func(string, []netip.Addr)) {
 	f.status, f.cname, f.authentic = ar.Status, ar.CNAMEs, ar.Authentic
 	if ar.Status.Temporary() {
 		f.err = errText(ar.Result)
@@ -258,6 +279,27 @@ func (f *family) ask(ctx context.Context, r dnsq.Resolver, v6 bool, name, host s
 	f.addrs = make([]Address, len(ar.Addrs))
 	for i, ip := range ar.Addrs {
 		setBare(&f.addrs[i], ip)
+	}
+}
+
+// reverseAll looks up the reverse DNS of the family's addresses (rdns),
+// or marks it skipped: the last address on this goroutine, nothing else
+// being left for it to do, every other on its own (host waits for them
+// on f.rdns).
+func (f *family) reverseAll(ctx context.Context, r dnsq.Resolver, rdns bool) {
+	for i := range f.addrs {
+		switch {
+		case !rdns:
+			skipReverse(&f.addrs[i])
+		case i == len(f.addrs)-1:
+			reverse(ctx, r, &f.addrs[i])
+		default:
+			f.rdns.Add(1)
+			go func() {
+				defer f.rdns.Done()
+				reverse(ctx, r, &f.addrs[i])
+			}()
+		}
 	}
 }
 

@@ -2,7 +2,10 @@ package discover
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,4 +152,54 @@ func TestRunReportsAnUnansweredMXQueryAsTimeoutWithinTheDeadline(t *testing.T) {
 	if res.MXStatus != dnsq.StatusTimeout || res.MXError == "" {
 		t.Errorf("status %s error %q, want timeout with an explanation", res.MXStatus, res.MXError)
 	}
+}
+
+// pairCounter is the real client with its pairs counted.
+type pairCounter struct {
+	*dnsq.Client
+	pairs atomic.Int32
+}
+
+func (p *pairCounter) LookupAddrPair(ctx context.Context, name string, a, aaaa *dnsq.AddrResult) {
+	p.pairs.Add(1)
+	p.Client.LookupAddrPair(ctx, name, a, aaaa)
+}
+
+// Without a Found callback (nothing to probe) an exchange's A and AAAA are
+// asked as a pair, and discovery finds exactly what it finds with one:
+// for every domain of the zone, with faults on either family.
+func TestDiscoveryWithoutFoundPairsTheAddressQuestionsAndFindsTheSame(t *testing.T) {
+	s := dnstest.New(t, clientZone)
+	s.MustInject(t, "mx2.example.", "AAAA", dnstest.FaultServFail)
+	s.MustInject(t, "alias.example.", "A", dnstest.FaultTruncate)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, domain := range []string{"example", "null.example", "mixed.example", "implicit.example", "literal.example", "nxdomain.example"} {
+		paired := &pairCounter{Client: clientFor(t, s).(*dnsq.Client)}
+		got := Run(ctx, paired, domain, DefaultOptions())
+		opts := DefaultOptions()
+		opts.Found = func(string, []netip.Addr) {}
+		want := Run(ctx, clientFor(t, s), domain, opts)
+		if g, w := resultText(got), resultText(want); g != w {
+			t.Errorf("%s:\n paired %s\n apart  %s", domain, g, w)
+		}
+		exchanges := 0
+		for _, x := range got.MX {
+			if !x.IPLiteral {
+				exchanges++
+			}
+		}
+		if int(paired.pairs.Load()) != exchanges {
+			t.Errorf("%s: %d pairs asked for %d named exchanges", domain, paired.pairs.Load(), exchanges)
+		}
+	}
+}
+
+// resultText is a discovery's result without its round-trip times.
+func resultText(r Result) string {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }

@@ -161,6 +161,17 @@ func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool, out
 		*out = c.val
 		return
 	}
+	o.leadAddr(ctx, name, v6, c)
+	*out = c.val
+}
+
+// leadAddr asks the question of c, a flight its caller leads, and lands
+// it.
+func (o *onceResolver) leadAddr(ctx context.Context, name string, v6 bool, c *flight[dnsq.AddrResult]) {
+	f := &o.a
+	if v6 {
+		f = &o.aaaa
+	}
 	switch {
 	case !o.acquire(ctx):
 		endedInto(ctx, name, &c.val.Result)
@@ -172,7 +183,54 @@ func (o *onceResolver) lookupAddr(ctx context.Context, name string, v6 bool, out
 		o.release()
 	}
 	f.land(c)
-	*out = c.val
+}
+
+// LookupAddrPair implements dnsq.AddrPairer. When this run asks both
+// questions first and its resolver pairs them, the pair takes one slot
+// (it is one exchange); when it asks both first otherwise, they are
+// asked side by side as two lookups; when another branch of the run is
+// asking one of them, this caller asks what it leads first and then
+// awaits the other (it never waits while it leads, so two pairs cannot
+// wait on each other).
+func (o *onceResolver) LookupAddrPair(ctx context.Context, name string, a, aaaa *dnsq.AddrResult) {
+	name = dnsq.Fqdn(name)
+	ca, la := o.a.join(name)
+	cb, lb := o.aaaa.join(name)
+	p, pairs := o.r.(dnsq.AddrPairer)
+	switch {
+	case la && lb && pairs:
+		if o.acquire(ctx) {
+			p.LookupAddrPair(ctx, name, &ca.val, &cb.val)
+			o.release()
+		} else {
+			endedInto(ctx, name, &ca.val.Result)
+			endedInto(ctx, name, &cb.val.Result)
+		}
+		o.a.land(ca)
+		o.aaaa.land(cb)
+	case la && lb:
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			o.leadAddr(ctx, name, false, ca)
+		}()
+		o.leadAddr(ctx, name, true, cb)
+		<-done
+	default:
+		if la {
+			o.leadAddr(ctx, name, false, ca)
+		}
+		if lb {
+			o.leadAddr(ctx, name, true, cb)
+		}
+		if !la {
+			o.a.wait(ca)
+		}
+		if !lb {
+			o.aaaa.wait(cb)
+		}
+	}
+	*a, *aaaa = ca.val, cb.val
 }
 
 func (o *onceResolver) LookupA(ctx context.Context, name string) (out dnsq.AddrResult) {

@@ -363,33 +363,48 @@ func (c *Client) cachedStep(ctx context.Context, name string, qtype uint16) *ste
 	k := cacheKey{name, qtype}
 	for {
 		e, val, wait, leader := c.cache.acquire(k)
-		if val != nil {
-			c.cacheHits.Add(1)
-			return val
+		if leader {
+			st := c.resolve(ctx, name, qtype)
+			c.settle(ctx, k, e, st)
+			return st
 		}
-		if !leader {
-			c.coalesced.Add(1)
-			select {
-			case <-wait:
-			case <-ctx.Done():
-				return ctxStep(ctx, name)
-			}
-			if val := e.answer(); val != nil {
-				c.cacheHits.Add(1)
-				return val
-			}
-			continue // the leader gave up; ask again, perhaps as leader
+		if st, ok := c.await(ctx, name, e, val, wait); ok {
+			return st
 		}
-		st := c.resolve(ctx, name, qtype)
-		if ended(ctx) && st.res.Status.Temporary() {
-			// The failure is the caller's deadline, not the DNS's: do
-			// not let it answer other callers.
-			c.cache.abandon(k, e)
-		} else {
-			c.cache.complete(e, st)
-		}
-		return st
+		// The leader gave up; ask again, perhaps as leader.
 	}
+}
+
+// settle publishes st, the answer its caller led, to the cache.
+func (c *Client) settle(ctx context.Context, k cacheKey, e *cacheEntry, st *step) {
+	if ended(ctx) && st.res.Status.Temporary() {
+		// The failure is the caller's deadline, not the DNS's: do not
+		// let it answer other callers.
+		c.cache.abandon(k, e)
+		return
+	}
+	c.cache.complete(e, st)
+}
+
+// await is the answer of an entry its caller does not lead: val when the
+// cache had it, else the leader's once it is in. ok is false when the
+// leader gave up, and the question is to be asked again.
+func (c *Client) await(ctx context.Context, name string, e *cacheEntry, val *step, wait <-chan struct{}) (*step, bool) {
+	if val != nil {
+		c.cacheHits.Add(1)
+		return val, true
+	}
+	c.coalesced.Add(1)
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		return ctxStep(ctx, name), true
+	}
+	if val := e.answer(); val != nil {
+		c.cacheHits.Add(1)
+		return val, true
+	}
+	return nil, false
 }
 
 // ended reports whether ctx is done or past its deadline. The socket
@@ -615,6 +630,26 @@ func extendedError(r *dns.Msg) *ExtendedError {
 // resolve asks the servers one question, with retries, and classifies the
 // answer. name is absolute and lower-case.
 func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
+	return c.resolveFrom(ctx, name, qtype, nil)
+}
+
+// asked is the outcome of one ask.
+type asked struct {
+	r   *reply
+	rtt time.Duration
+	err error
+}
+
+// plain reports whether a is a NOERROR or NXDOMAIN answer that ends its
+// question's resolve at once, as resolveFrom judges it.
+func (a *asked) plain(q dns.Question) bool {
+	return a.err == nil && (a.r.Rcode == dns.RcodeSuccess || a.r.Rcode == dns.RcodeNameError) && contradiction(a.r, q) == nil
+}
+
+// resolveFrom is resolve whose first ask, of the first server, was made
+// already when first is not nil (askPair): its outcome is taken as that
+// ask's, and the servers and rounds go on from there.
+func (c *Client) resolveFrom(ctx context.Context, name string, qtype uint16, first *asked) *step {
 	st := &step{res: Result{Name: name}}
 	q := dns.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET}
 	plain, wire, err := packQuery(q, c.dnssecOK)
@@ -636,7 +671,7 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 			if done[i] {
 				continue
 			}
-			if ctx.Err() != nil {
+			if first == nil && ctx.Err() != nil {
 				break
 			}
 			if sent > 0 {
@@ -649,7 +684,14 @@ func (c *Client) resolve(ctx context.Context, name string, qtype uint16) *step {
 					left++
 				}
 			}
-			r, rtt, err := c.ask(ctx, i, q, wire, left)
+			var r *reply
+			var rtt time.Duration
+			var err error
+			if first != nil {
+				r, rtt, err, first = first.r, first.rtt, first.err, nil
+			} else {
+				r, rtt, err = c.ask(ctx, i, q, wire, left)
+			}
 			if err == nil && r.Rcode == dns.RcodeFormatError && !r.edns {
 				// RFC 6891 §7: a server that does not know EDNS0 answers
 				// FORMERR without an OPT; ask it again without one.
@@ -824,9 +866,15 @@ func (c *Client) backoff(ctx context.Context, round int) bool {
 // transport gets its own per-exchange timeout, cut short by the caller's
 // deadline.
 func (c *Client) ask(ctx context.Context, i int, q dns.Question, wire []byte, left int) (*reply, time.Duration, error) {
-	srv := c.servers[i]
 	binary.BigEndian.PutUint16(wire, uint16(rand.Uint32()))
 	r, rtt, err := c.exchange(ctx, "udp", i, wire, q, c.deadline(ctx, left))
+	return c.afterUDP(ctx, i, q, wire, r, rtt, err)
+}
+
+// afterUDP is ask after its UDP exchange: the wording of the error, the
+// counters and the trace, and TCP when the answer was truncated.
+func (c *Client) afterUDP(ctx context.Context, i int, q dns.Question, wire []byte, r *reply, rtt time.Duration, err error) (*reply, time.Duration, error) {
+	srv := c.servers[i]
 	if err != nil {
 		err = exchangeErr(ctx, "udp", err)
 	}
