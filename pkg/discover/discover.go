@@ -186,14 +186,7 @@ func host(ctx context.Context, r dnsq.Resolver, name string, pref uint16, opts O
 		// one goroutine per exchange where two would wait
 		// (docs/performance.md, "Round six"); then each family's
 		// reverse DNS, side by side.
-		askPair(ctx, p, name, ex.Host, &v4, &v6)
-		if len(v4.addrs) > 0 {
-			lookups.Add(1)
-			go func() {
-				defer lookups.Done()
-				v4.reverseAll(ctx, r, opts.RDNS)
-			}()
-		}
+		askPair(ctx, p, r, name, ex.Host, opts.RDNS, &v4, &v6, &lookups)
 		v6.reverseAll(ctx, r, opts.RDNS)
 	} else {
 		lookupFamily := func(f *family, want, v6 bool) {
@@ -256,14 +249,28 @@ func (f *family) ask(ctx context.Context, r dnsq.Resolver, v6 bool, name, host s
 	f.take(&ar, host, found)
 }
 
-// askPair is family.ask for both families at once, through p.
+// askPair is family.ask for both families at once, through p; the IPv4
+// family's reverse DNS starts on a goroutine of its own (counted in
+// lookups) as soon as its answer is in, as it would beside a lookup of
+// its own.
 //
 //go:noinline
-func askPair(ctx context.Context, p dnsq.AddrPairer, name, host string, v4, v6 *family) {
+func askPair(ctx context.Context, p dnsq.AddrPairer, r dnsq.Resolver, name, host string, rdns bool, v4, v6 *family, lookups *sync.WaitGroup) {
 	a, aaaa := new(dnsq.AddrResult), new(dnsq.AddrResult)
-	p.LookupAddrPair(ctx, dnsq.Fqdn(name), a, aaaa)
-	v4.take(a, host, nil)
-	v6.take(aaaa, host, nil)
+	p.LookupAddrPair(ctx, dnsq.Fqdn(name), a, aaaa, func(isV6 bool) {
+		if isV6 {
+			v6.take(aaaa, host, nil)
+			return
+		}
+		v4.take(a, host, nil)
+		if len(v4.addrs) > 0 {
+			lookups.Add(1)
+			go func() {
+				defer lookups.Done()
+				v4.reverseAll(ctx, r, rdns)
+			}()
+		}
+	})
 }
 
 // take records ar, the family's answer, and its addresses (their reverse

@@ -160,9 +160,9 @@ type pairCounter struct {
 	pairs atomic.Int32
 }
 
-func (p *pairCounter) LookupAddrPair(ctx context.Context, name string, a, aaaa *dnsq.AddrResult) {
+func (p *pairCounter) LookupAddrPair(ctx context.Context, name string, a, aaaa *dnsq.AddrResult, ready func(bool)) {
 	p.pairs.Add(1)
-	p.Client.LookupAddrPair(ctx, name, a, aaaa)
+	p.Client.LookupAddrPair(ctx, name, a, aaaa, ready)
 }
 
 // Without a Found callback (nothing to probe) an exchange's A and AAAA are

@@ -17,7 +17,7 @@ import (
 // keeps that from reaching the network even when the Resolver has no cache
 // of its own, and bounds the fan-out without bounding the goroutines that
 // wait (a goroutine holds a slot only while its own query runs, so nested
-// lookups cannot deadlock).
+// lookups cannot deadlock; a pair of questions asked together holds one).
 type onceResolver struct {
 	r    dnsq.Resolver
 	sem  chan struct{}
@@ -186,51 +186,76 @@ func (o *onceResolver) leadAddr(ctx context.Context, name string, v6 bool, c *fl
 }
 
 // LookupAddrPair implements dnsq.AddrPairer. When this run asks both
-// questions first and its resolver pairs them, the pair takes one slot
-// (it is one exchange); when it asks both first otherwise, they are
-// asked side by side as two lookups; when another branch of the run is
-// asking one of them, this caller asks what it leads first and then
-// awaits the other (it never waits while it leads, so two pairs cannot
-// wait on each other).
-func (o *onceResolver) LookupAddrPair(ctx context.Context, name string, a, aaaa *dnsq.AddrResult) {
+// questions first and its resolver pairs them, the pair takes one slot of
+// the run's limit (one exchange for two questions, more only when one
+// fails); when it asks both first otherwise, they are asked side by side
+// as two lookups; when another branch of the run is asking one of them,
+// this caller asks what it leads first and then awaits the other (it
+// never waits while it leads, so two pairs cannot wait on each other).
+// Each flight lands, and ready hears of it, as soon as its answer is in.
+func (o *onceResolver) LookupAddrPair(ctx context.Context, name string, a, aaaa *dnsq.AddrResult, ready func(v6 bool)) {
 	name = dnsq.Fqdn(name)
-	ca, la := o.a.join(name)
-	cb, lb := o.aaaa.join(name)
+	if ready == nil {
+		ready = func(bool) {}
+	}
+	fl := [2]*flights[dnsq.AddrResult]{&o.a, &o.aaaa}
+	out := [2]*dnsq.AddrResult{a, aaaa}
+	var c [2]*flight[dnsq.AddrResult]
+	var lead [2]bool
+	for i := range fl {
+		c[i], lead[i] = fl[i].join(name)
+	}
+	landed := func(i int) {
+		fl[i].land(c[i])
+		*out[i] = c[i].val
+		ready(i == 1)
+	}
 	p, pairs := o.r.(dnsq.AddrPairer)
 	switch {
-	case la && lb && pairs:
-		if o.acquire(ctx) {
-			p.LookupAddrPair(ctx, name, &ca.val, &cb.val)
-			o.release()
-		} else {
-			endedInto(ctx, name, &ca.val.Result)
-			endedInto(ctx, name, &cb.val.Result)
+	case lead[0] && lead[1] && pairs:
+		if !o.acquire(ctx) {
+			for i := range c {
+				endedInto(ctx, name, &c[i].val.Result)
+				landed(i)
+			}
+			return
 		}
-		o.a.land(ca)
-		o.aaaa.land(cb)
-	case la && lb:
+		p.LookupAddrPair(ctx, name, &c[0].val, &c[1].val, func(v6 bool) {
+			if v6 {
+				landed(1)
+			} else {
+				landed(0)
+			}
+		})
+		o.release()
+	case lead[0] && lead[1]:
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			o.leadAddr(ctx, name, false, ca)
+			o.leadAddr(ctx, name, false, c[0])
+			*out[0] = c[0].val
+			ready(false)
 		}()
-		o.leadAddr(ctx, name, true, cb)
+		o.leadAddr(ctx, name, true, c[1])
+		*out[1] = c[1].val
+		ready(true)
 		<-done
 	default:
-		if la {
-			o.leadAddr(ctx, name, false, ca)
+		for i := range c {
+			if lead[i] {
+				o.leadAddr(ctx, name, i == 1, c[i])
+				*out[i] = c[i].val
+				ready(i == 1)
+			}
 		}
-		if lb {
-			o.leadAddr(ctx, name, true, cb)
-		}
-		if !la {
-			o.a.wait(ca)
-		}
-		if !lb {
-			o.aaaa.wait(cb)
+		for i := range c {
+			if !lead[i] {
+				fl[i].wait(c[i])
+				*out[i] = c[i].val
+				ready(i == 1)
+			}
 		}
 	}
-	*a, *aaaa = ca.val, cb.val
 }
 
 func (o *onceResolver) LookupA(ctx context.Context, name string) (out dnsq.AddrResult) {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -17,52 +18,64 @@ import (
 // (docs/performance.md, "Round six").
 type AddrPairer interface {
 	// LookupAddrPair is LookupA into a and LookupAAAA into aaaa, with the
-	// same results, both questions in flight at once.
-	LookupAddrPair(ctx context.Context, name string, a, aaaa *AddrResult)
+	// same results, both questions in flight at once. ready, when not
+	// nil, is called for each as soon as its result is written (with
+	// false for a, true for aaaa), perhaps on another goroutine, so that
+	// the caller can go on with one family while the other is awaited;
+	// LookupAddrPair returns after both calls.
+	LookupAddrPair(ctx context.Context, name string, a, aaaa *AddrResult, ready func(v6 bool))
 }
 
 // LookupAddrPair implements AddrPairer. When this caller is the first to
 // ask both questions (the cache has neither, and nobody is asking either),
 // both queries go to the first server on one socket and are awaited
-// together (askPair); each answer then goes through resolve as if its own
-// first exchange had brought it, so a failure, a truncated answer or an
-// alias is handled exactly as a lookup of its own would handle it. When
-// both need more than that first exchange, they go on side by side.
-// Otherwise (a cached answer, a question already being asked, no cache)
-// each question is asked as LookupA and LookupAAAA ask it.
-func (c *Client) LookupAddrPair(ctx context.Context, name string, a, aaaa *AddrResult) {
+// together (exchangePair). Each answer goes on as soon as it is in, as if
+// a lookup of its own had made that first exchange (resolveFrom): a
+// plain answer is taken at once, a failure, a truncated answer or one to
+// doubt goes on to TCP or the next server on a goroutine of its own while
+// the other query is still awaited, and each question's cache entry is
+// settled when its own answer is final. Otherwise (a cached answer, a
+// question already being asked, no cache) each question is asked as
+// LookupA and LookupAAAA ask it.
+func (c *Client) LookupAddrPair(ctx context.Context, name string, a, aaaa *AddrResult, ready func(v6 bool)) {
 	name = Fqdn(name)
+	out := [2]*AddrResult{a, aaaa}
+	if ready == nil {
+		ready = func(bool) {}
+	}
 	if c.cache == nil || !ascii(name) || len(c.servers) == 0 {
-		c.lookupAddrsApart(ctx, name, a, aaaa)
+		c.lookupAddrsApart(ctx, name, out, ready)
 		return
 	}
-	ka, kb := cacheKey{name, dns.TypeA}, cacheKey{name, dns.TypeAAAA}
-	ea, va, wa, la := c.cache.acquire(ka)
-	eb, vb, wb, lb := c.cache.acquire(kb)
-	var sa, sb *step
-	if la && lb {
-		sa, sb = c.resolvePair(ctx, name)
-		c.settle(ctx, ka, ea, sa)
-		c.settle(ctx, kb, eb, sb)
-	} else {
-		// What this caller leads first, then what it awaits: it never
-		// waits while it leads a question (see cachedStep).
-		if la {
-			sa = c.resolve(ctx, name, dns.TypeA)
-			c.settle(ctx, ka, ea, sa)
-		}
-		if lb {
-			sb = c.resolve(ctx, name, dns.TypeAAAA)
-			c.settle(ctx, kb, eb, sb)
-		}
-		if !la {
-			sa = c.awaitOrAsk(ctx, name, dns.TypeA, ea, va, wa)
-		}
-		if !lb {
-			sb = c.awaitOrAsk(ctx, name, dns.TypeAAAA, eb, vb, wb)
+	k := [2]cacheKey{{name, dns.TypeA}, {name, dns.TypeAAAA}}
+	var e [2]*cacheEntry
+	var val [2]*step
+	var wait [2]<-chan struct{}
+	var lead [2]bool
+	for i := range k {
+		e[i], val[i], wait[i], lead[i] = c.cache.acquire(k[i])
+	}
+	if lead[0] && lead[1] {
+		c.resolvePair(ctx, name, k, e, out, ready)
+		return
+	}
+	// What this caller leads first, then what it awaits: it never waits
+	// while it leads a question (see cachedStep).
+	for i := range k {
+		if lead[i] {
+			st := c.resolve(ctx, name, k[i].qtype)
+			c.settle(ctx, k[i], e[i], st)
+			c.finishAddr(ctx, name, k[i].qtype, st, out[i])
+			ready(i == 1)
 		}
 	}
-	c.finishPair(ctx, name, sa, sb, a, aaaa)
+	for i := range k {
+		if !lead[i] {
+			st := c.awaitOrAsk(ctx, name, k[i].qtype, e[i], val[i], wait[i])
+			c.finishAddr(ctx, name, k[i].qtype, st, out[i])
+			ready(i == 1)
+		}
+	}
 }
 
 // ascii reports whether name is all ASCII (lookupInto refuses the rest).
@@ -76,13 +89,15 @@ func ascii(name string) bool {
 }
 
 // lookupAddrsApart is LookupAddrPair as two lookups, side by side.
-func (c *Client) lookupAddrsApart(ctx context.Context, name string, a, aaaa *AddrResult) {
+func (c *Client) lookupAddrsApart(ctx context.Context, name string, out [2]*AddrResult, ready func(v6 bool)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		*a = c.LookupA(ctx, name)
+		*out[0] = c.LookupA(ctx, name)
+		ready(false)
 	}()
-	*aaaa = c.LookupAAAA(ctx, name)
+	*out[1] = c.LookupAAAA(ctx, name)
+	ready(true)
 	<-done
 }
 
@@ -95,146 +110,159 @@ func (c *Client) awaitOrAsk(ctx context.Context, name string, qtype uint16, e *c
 	return c.cachedStep(ctx, name, qtype)
 }
 
-// finishPair turns the first steps of the two lookups into their results,
-// as lookupInto and LookupAddrInto do; CNAME chains are followed side by
-// side when both answers are aliases.
-func (c *Client) finishPair(ctx context.Context, name string, sa, sb *step, a, aaaa *AddrResult) {
-	finish := func(st *step, qtype uint16, out *AddrResult) {
-		if st.next == "" {
-			out.Result = st.res
-			out.CNAMEs = slices.Clone(out.CNAMEs) // the cached step is shared
-		} else {
-			st = c.follow(ctx, name, qtype, st, &out.Result)
-		}
-		out.Addrs = slices.Clone(st.addrs)
+// finishAddr turns st, the first step of name's lookup, into its result
+// out, as lookupInto and LookupA do, following a CNAME chain.
+func (c *Client) finishAddr(ctx context.Context, name string, qtype uint16, st *step, out *AddrResult) {
+	if st.next == "" {
+		out.Result = st.res
+		out.CNAMEs = slices.Clone(out.CNAMEs) // the cached step is shared
+	} else {
+		st = c.follow(ctx, name, qtype, st, &out.Result)
 	}
-	if sa.next != "" && sb.next != "" {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			finish(sa, dns.TypeA, a)
-		}()
-		finish(sb, dns.TypeAAAA, aaaa)
-		<-done
+	out.Addrs = slices.Clone(st.addrs)
+}
+
+// resolvePair is resolve for name's A and AAAA questions, whose cache
+// entries k and e its caller leads, their first exchange made together
+// (exchangePair); it settles each entry as its answer is final, and
+// writes each result and calls ready as LookupAddrPair says.
+func (c *Client) resolvePair(ctx context.Context, name string, k [2]cacheKey, e [2]*cacheEntry, out [2]*AddrResult, ready func(v6 bool)) {
+	q := [2]dns.Question{{Name: name, Qtype: dns.TypeA, Qclass: dns.ClassINET}, {Name: name, Qtype: dns.TypeAAAA, Qclass: dns.ClassINET}}
+	var wire [2][]byte
+	var errs [2]error
+	_, wire[0], errs[0] = packQuery(q[0], c.dnssecOK)
+	_, wire[1], errs[1] = packQuery(q[1], c.dnssecOK)
+	if errs[0] != nil || errs[1] != nil || ctx.Err() != nil {
+		// resolve says why, or that the caller gave up.
+		for i := range q {
+			st := c.resolve(ctx, name, q[i].Qtype)
+			c.settle(ctx, k[i], e[i], st)
+			c.finishAddr(ctx, name, q[i].Qtype, st, out[i])
+			ready(i == 1)
+		}
 		return
 	}
-	finish(sa, dns.TypeA, a)
-	finish(sb, dns.TypeAAAA, aaaa)
-}
-
-// resolvePair is resolve for name's A and AAAA questions, their first
-// exchange made together (askPair).
-func (c *Client) resolvePair(ctx context.Context, name string) (sa, sb *step) {
-	qa := dns.Question{Name: name, Qtype: dns.TypeA, Qclass: dns.ClassINET}
-	qb := dns.Question{Name: name, Qtype: dns.TypeAAAA, Qclass: dns.ClassINET}
-	_, wa, errA := packQuery(qa, c.dnssecOK)
-	_, wb, errB := packQuery(qb, c.dnssecOK)
-	if errA != nil || errB != nil || ctx.Err() != nil {
-		// resolve says why, or that the caller gave up.
-		return c.resolve(ctx, name, dns.TypeA), c.resolve(ctx, name, dns.TypeAAAA)
-	}
-	fa, fb := c.askPair(ctx, [2]dns.Question{qa, qb}, [2][]byte{wa, wb})
-	if fa.plain(qa) || fb.plain(qb) {
-		// At most one needs more than its first exchange.
-		return c.resolveFrom(ctx, name, dns.TypeA, &fa), c.resolveFrom(ctx, name, dns.TypeAAAA, &fb)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sa = c.resolveFrom(ctx, name, dns.TypeA, &fa)
-	}()
-	sb = c.resolveFrom(ctx, name, dns.TypeAAAA, &fb)
-	<-done
-	return sa, sb
-}
-
-// askPair is ask for two questions to the first server: both queries on
-// one UDP socket, each answer matched to its query by ID and question,
-// each retransmitted until answered (exchangePair); then each answer goes
-// through the rest of ask on its own (afterUDP: counters, trace, TCP after
-// truncation), the first's TCP exchange before the second's.
-func (c *Client) askPair(ctx context.Context, q [2]dns.Question, wire [2][]byte) (fa, fb asked) {
-	for k := range wire {
-		binary.BigEndian.PutUint16(wire[k], uint16(rand.Uint32()))
+	for i := range wire {
+		binary.BigEndian.PutUint16(wire[i], uint16(rand.Uint32()))
 	}
 	if binary.BigEndian.Uint16(wire[0]) == binary.BigEndian.Uint16(wire[1]) {
 		// Two queries with one ID could not be told apart by it.
 		binary.BigEndian.PutUint16(wire[1], binary.BigEndian.Uint16(wire[0])+1)
 	}
-	r, rtt, err := c.exchangePair(ctx, 0, wire, q, c.deadline(ctx, len(c.servers)))
-	fa.r, fa.rtt, fa.err = c.afterUDP(ctx, 0, q[0], wire[0], r[0], rtt[0], err[0])
-	fb.r, fb.rtt, fb.err = c.afterUDP(ctx, 0, q[1], wire[1], r[1], rtt[1], err[1])
-	return fa, fb
+	var wg sync.WaitGroup
+	later := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	// goOn takes question i's first exchange as resolve would have,
+	// settles its entry and writes its result: here when the answer ends
+	// the question, on a goroutine when more exchanges are to come (the
+	// next server, TCP, an alias to chase), so that neither question
+	// waits for the other.
+	goOn := func(i int, r *reply, rtt time.Duration, err error) {
+		rest := func(st *step) {
+			c.finishAddr(ctx, name, q[i].Qtype, st, out[i])
+			ready(i == 1)
+		}
+		first := func() *step {
+			var f asked
+			f.r, f.rtt, f.err = c.afterUDP(ctx, 0, q[i], wire[i], r, rtt, err)
+			st := c.resolveFrom(ctx, name, q[i].Qtype, &f)
+			c.settle(ctx, k[i], e[i], st)
+			return st
+		}
+		if err != nil || r.Truncated || !(&asked{r: r}).plain(q[i]) {
+			later(func() { rest(first()) })
+			return
+		}
+		if st := first(); st.next == "" {
+			rest(st)
+		} else {
+			later(func() { rest(st) })
+		}
+	}
+	c.exchangePair(ctx, 0, wire, q, c.deadline(ctx, len(c.servers)), goOn)
+	wg.Wait()
 }
 
 // exchangePair is exchange over UDP for two queries at once, on one
-// pooled socket.
-func (c *Client) exchangePair(ctx context.Context, srv int, wire [2][]byte, q [2]dns.Question, deadline time.Time) (r [2]*reply, rtt [2]time.Duration, err [2]error) {
+// pooled socket, calling done for each query as soon as its answer is in
+// or its exchange has failed.
+func (c *Client) exchangePair(ctx context.Context, srv int, wire [2][]byte, q [2]dns.Question, deadline time.Time, done func(i int, r *reply, rtt time.Duration, err error)) {
 	start := time.Now()
 	pool := &c.udp[srv]
 	conn := pool.get()
 	if conn == nil {
-		raw, e := c.dial(ctx, "udp", c.servers[srv], deadline)
-		if e != nil {
+		raw, err := c.dial(ctx, "udp", c.servers[srv], deadline)
+		if err != nil {
 			pool.put(nil, false)
 			d := time.Since(start)
-			return r, [2]time.Duration{d, d}, [2]error{e, e}
+			done(0, nil, d, err)
+			done(1, nil, d, err)
+			return
 		}
 		conn = newPooledConn(raw)
 	}
 	_ = conn.SetDeadline(deadline)
 	stop := watch(ctx, conn)
-	resent := exchangeUDPPair(ctx, conn, wire, q, deadline, c.retransmit, start, &r, &rtt, &err)
+	resent, ok := exchangeUDPPair(ctx, conn, wire, q, deadline, c.retransmit, start, done)
 	stopped := stop()
 	c.retransmits.Add(int64(resent))
-	pool.put(conn, err[0] == nil && err[1] == nil && stopped)
-	return r, rtt, err
+	// Two queries: two of the socket's uses (maxUses).
+	conn.uses++
+	pool.put(conn, ok && stopped)
 }
 
 // exchangeUDPPair is exchangeUDP for two queries on one socket: each
 // datagram is matched to the query whose ID and question it answers
-// (answerIn), the others skipped; an unanswered query is sent again every
-// retransmission interval, the interval doubling each time, until the
-// deadline. An answer's rtt is from start to its arrival; a query left
-// unanswered gets the read's error.
-func exchangeUDPPair(ctx context.Context, conn *pooledConn, wire [2][]byte, q [2]dns.Question, deadline time.Time, every time.Duration, start time.Time, r *[2]*reply, rtt *[2]time.Duration, errs *[2]error) (resent int) {
+// (answerIn), the others skipped; a query still unanswered is sent again
+// every retransmission interval, the interval doubling each time, until
+// the deadline. done is called once for each query, as its answer comes
+// in (rtt from start) or its exchange fails; ok is false when a query
+// failed, as exchangeUDP's error keeps a socket from being reused.
+func exchangeUDPPair(ctx context.Context, conn *pooledConn, wire [2][]byte, q [2]dns.Question, deadline time.Time, every time.Duration, start time.Time, done func(i int, r *reply, rtt time.Duration, err error)) (resent int, ok bool) {
 	var id [2]uint16
-	var answered [2]bool
-	fail := func(err error) {
-		for k := range answered {
-			if !answered[k] {
-				errs[k], rtt[k] = err, time.Since(start)
-			}
-		}
+	var over [2]bool
+	ok = true
+	end := func(i int, r *reply, err error) {
+		over[i] = true
+		ok = ok && err == nil
+		done(i, r, time.Since(start), err)
 	}
-	for k := range wire {
-		id[k] = binary.BigEndian.Uint16(wire[k])
-		if _, err := conn.Write(wire[k]); err != nil {
-			fail(err)
-			return 0
+	for i := range wire {
+		id[i] = binary.BigEndian.Uint16(wire[i])
+		if _, err := conn.Write(wire[i]); err != nil {
+			end(i, nil, err)
 		}
 	}
 	next := deadline
 	if every > 0 {
 		next = time.Now().Add(jitter(every))
 	}
-	for !answered[0] || !answered[1] {
+	for !over[0] || !over[1] {
 		if next.Before(deadline) {
 			readUntil(ctx, conn, next)
 		}
 		b, err := conn.readDatagram()
 		if err != nil {
 			if !next.Before(deadline) || !isTimeout(err) || ctx.Err() != nil {
-				fail(err)
-				return resent
+				for i := range over {
+					if !over[i] {
+						end(i, nil, err)
+					}
+				}
+				return resent, ok
 			}
-			for k := range wire {
-				if answered[k] {
+			for i := range wire {
+				if over[i] {
 					continue
 				}
-				if _, err := conn.Write(wire[k]); err != nil {
-					fail(err)
-					return resent
+				if _, err := conn.Write(wire[i]); err != nil {
+					end(i, nil, err)
+					continue
 				}
 				resent++
 			}
@@ -244,15 +272,15 @@ func exchangeUDPPair(ctx context.Context, conn *pooledConn, wire [2][]byte, q [2
 			}
 			continue
 		}
-		for k := range wire {
-			if answered[k] {
+		for i := range wire {
+			if over[i] {
 				continue
 			}
-			if reply, ours, err := answerIn(b, id[k], q[k]); ours {
-				r[k], errs[k], rtt[k], answered[k] = reply, err, time.Since(start), true
+			if r, ours, err := answerIn(b, id[i], q[i]); ours {
+				end(i, r, err)
 				break
 			}
 		}
 	}
-	return resent
+	return resent, ok
 }
