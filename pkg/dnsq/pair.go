@@ -149,49 +149,108 @@ func (c *Client) resolvePair(ctx context.Context, name string, k [2]cacheKey, e 
 		// Two queries with one ID could not be told apart by it.
 		binary.BigEndian.PutUint16(wire[1], binary.BigEndian.Uint16(wire[0])+1)
 	}
-	var wg sync.WaitGroup
-	later := func(f func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f()
-		}()
-	}
-	// goOn takes question i's first exchange as resolve would have,
-	// settles its entry and writes its result: here when the answer ends
-	// the question, on a goroutine when more exchanges are to come (the
-	// next server, TCP, an alias to chase), so that neither question
-	// waits for the other.
-	goOn := func(i int, r *reply, rtt time.Duration, err error) {
-		rest := func(st *step) {
-			c.finishAddr(ctx, name, q[i].Qtype, st, out[i])
-			ready(i == 1)
-		}
-		first := func() *step {
-			var f asked
-			f.r, f.rtt, f.err = c.afterUDP(ctx, 0, q[i], wire[i], r, rtt, err)
-			st := c.resolveFrom(ctx, name, q[i].Qtype, &f)
-			c.settle(ctx, k[i], e[i], st)
-			return st
-		}
-		if err != nil || r.Truncated || !(&asked{r: r}).plain(q[i]) {
-			later(func() { rest(first()) })
-			return
-		}
-		if st := first(); st.next == "" {
-			rest(st)
-		} else {
-			later(func() { rest(st) })
-		}
-	}
-	c.exchangePair(ctx, 0, wire, q, c.deadline(ctx, len(c.servers)), goOn)
-	wg.Wait()
+	pr := &pairRun{c: c, ctx: ctx, name: name, q: q, wire: wire, k: k, e: e, out: out, ready: ready}
+	c.exchangePair(ctx, 0, pr, c.deadline(ctx, len(c.servers)))
+	pr.wg.Wait()
 }
 
-// exchangePair is exchange over UDP for two queries at once, on one
-// pooled socket, calling done for each query as soon as its answer is in
-// or its exchange has failed.
-func (c *Client) exchangePair(ctx context.Context, srv int, wire [2][]byte, q [2]dns.Question, deadline time.Time, done func(i int, r *reply, rtt time.Duration, err error)) {
+// pairRun is one resolvePair: what its questions' continuations need, in
+// one allocation.
+type pairRun struct {
+	c     *Client
+	ctx   context.Context
+	name  string
+	q     [2]dns.Question
+	wire  [2][]byte
+	k     [2]cacheKey
+	e     [2]*cacheEntry
+	out   [2]*AddrResult
+	ready func(v6 bool)
+	wg    sync.WaitGroup
+	// exchanged: the query's first exchange has ended; held: its result
+	// is written but not yet handed over (goOn).
+	exchanged, held [2]bool
+	// last is the outcome of the query that ended the exchange, handed to
+	// goOn once the socket is back in the pool (exchangePair).
+	last struct {
+		i   int
+		r   *reply
+		rtt time.Duration
+		err error
+	}
+}
+
+// goOn takes question i's first exchange as resolve would have, settles
+// its entry and writes its result: here when the answer ends the
+// question, on a goroutine when more exchanges are to come (the next
+// server, TCP, an alias to chase), so that neither question waits for the
+// other. A result ready here is handed over once the other query's first
+// exchange has ended too: both answers usually come in together, and
+// whatever the caller starts with the first (discovery: its reverse DNS,
+// on a goroutine) need not overlap the wait for the second; when the
+// second is not coming (a timeout), the first is handed over then, its
+// reverse DNS starting while the second goes on to the next server.
+func (pr *pairRun) goOn(i int, r *reply, rtt time.Duration, err error) {
+	pr.exchanged[i] = true
+	if j := 1 - i; pr.held[j] {
+		pr.held[j] = false
+		pr.ready(j == 1)
+	}
+	if err != nil || r.Truncated || !(&asked{r: r}).plain(pr.q[i]) {
+		pr.wg.Add(1)
+		go func() {
+			defer pr.wg.Done()
+			pr.rest(i, pr.first(i, r, rtt, err))
+		}()
+		return
+	}
+	switch st := pr.first(i, r, rtt, err); {
+	case st.next != "":
+		pr.wg.Add(1)
+		go func() {
+			defer pr.wg.Done()
+			pr.rest(i, st)
+		}()
+	case pr.exchanged[1-i]:
+		pr.rest(i, st)
+	default:
+		pr.c.finishAddr(pr.ctx, pr.name, pr.q[i].Qtype, st, pr.out[i])
+		pr.held[i] = true
+	}
+}
+
+// first is question i's resolve from its first exchange on, its cache
+// entry settled.
+func (pr *pairRun) first(i int, r *reply, rtt time.Duration, err error) *step {
+	var f asked
+	f.r, f.rtt, f.err = pr.c.afterUDP(pr.ctx, 0, pr.q[i], pr.wire[i], r, rtt, err)
+	st := pr.c.resolveFrom(pr.ctx, pr.name, pr.q[i].Qtype, &f)
+	pr.c.settle(pr.ctx, pr.k[i], pr.e[i], st)
+	return st
+}
+
+// rest writes question i's result and hands it over.
+func (pr *pairRun) rest(i int, st *step) {
+	pr.c.finishAddr(pr.ctx, pr.name, pr.q[i].Qtype, st, pr.out[i])
+	pr.ready(i == 1)
+}
+
+// answered is exchangeUDPPair's report of query i: the query that ends
+// the exchange (final) waits in last for the socket to be back in the
+// pool, so that what goOn starts (the other family's reverse DNS) can
+// have it.
+func (pr *pairRun) answered(i int, r *reply, rtt time.Duration, err error, final bool) {
+	if final {
+		pr.last.i, pr.last.r, pr.last.rtt, pr.last.err = i, r, rtt, err
+		return
+	}
+	pr.goOn(i, r, rtt, err)
+}
+
+// exchangePair is exchange over UDP for pr's two queries at once, on one
+// pooled socket, reporting each to pr as soon as its answer is in or its
+// exchange has failed.
+func (c *Client) exchangePair(ctx context.Context, srv int, pr *pairRun, deadline time.Time) {
 	start := time.Now()
 	pool := &c.udp[srv]
 	conn := pool.get()
@@ -200,37 +259,40 @@ func (c *Client) exchangePair(ctx context.Context, srv int, wire [2][]byte, q [2
 		if err != nil {
 			pool.put(nil, false)
 			d := time.Since(start)
-			done(0, nil, d, err)
-			done(1, nil, d, err)
+			pr.goOn(0, nil, d, err)
+			pr.goOn(1, nil, d, err)
 			return
 		}
 		conn = newPooledConn(raw)
 	}
 	_ = conn.SetDeadline(deadline)
 	stop := watch(ctx, conn)
-	resent, ok := exchangeUDPPair(ctx, conn, wire, q, deadline, c.retransmit, start, done)
+	resent, ok := exchangeUDPPair(ctx, conn, pr, deadline, c.retransmit, start)
 	stopped := stop()
 	c.retransmits.Add(int64(resent))
 	// Two queries: two of the socket's uses (maxUses).
 	conn.uses++
 	pool.put(conn, ok && stopped)
+	pr.goOn(pr.last.i, pr.last.r, pr.last.rtt, pr.last.err)
 }
 
 // exchangeUDPPair is exchangeUDP for two queries on one socket: each
 // datagram is matched to the query whose ID and question it answers
 // (answerIn), the others skipped; a query still unanswered is sent again
 // every retransmission interval, the interval doubling each time, until
-// the deadline. done is called once for each query, as its answer comes
-// in (rtt from start) or its exchange fails; ok is false when a query
-// failed, as exchangeUDP's error keeps a socket from being reused.
-func exchangeUDPPair(ctx context.Context, conn *pooledConn, wire [2][]byte, q [2]dns.Question, deadline time.Time, every time.Duration, start time.Time, done func(i int, r *reply, rtt time.Duration, err error)) (resent int, ok bool) {
+// the deadline. pr hears of each query once (answered), as its answer
+// comes in (rtt from start) or its exchange fails, with final set for the
+// query that ends the exchange; ok is false when a query failed, as
+// exchangeUDP's error keeps a socket from being reused.
+func exchangeUDPPair(ctx context.Context, conn *pooledConn, pr *pairRun, deadline time.Time, every time.Duration, start time.Time) (resent int, ok bool) {
+	wire, q := &pr.wire, &pr.q
 	var id [2]uint16
 	var over [2]bool
 	ok = true
 	end := func(i int, r *reply, err error) {
 		over[i] = true
 		ok = ok && err == nil
-		done(i, r, time.Since(start), err)
+		pr.answered(i, r, time.Since(start), err, over[0] && over[1])
 	}
 	for i := range wire {
 		id[i] = binary.BigEndian.Uint16(wire[i])

@@ -315,8 +315,9 @@ func TestLookupAddrPairsAndLookupsCrossingAllEnd(t *testing.T) {
 	}
 }
 
-// Each result is handed over as soon as it is in: A's while the AAAA
-// query is still unanswered, so that the caller can go on with IPv4.
+// Each result is handed over before the other is final: A's, at the
+// latest, once the AAAA query's first exchange has ended (here: timed
+// out) and before AAAA goes on, so that the caller can go on with IPv4.
 func TestLookupAddrPairHandsEachResultOverWhenItIsIn(t *testing.T) {
 	srv := dnstest.New(t, pairZone)
 	srv.MustInject(t, "both.example.", "AAAA", dnstest.FaultDrop)
