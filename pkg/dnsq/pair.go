@@ -185,17 +185,14 @@ type pairRun struct {
 // question, on a goroutine when more exchanges are to come (the next
 // server, TCP, an alias to chase), so that neither question waits for the
 // other. A result ready here is handed over once the other query's first
-// exchange has ended too: both answers usually come in together, and
+// exchange has ended too, or a retransmission interval has passed without
+// its answer (release): both answers usually come in together, and
 // whatever the caller starts with the first (discovery: its reverse DNS,
 // on a goroutine) need not overlap the wait for the second; when the
-// second is not coming (a timeout), the first is handed over then, its
-// reverse DNS starting while the second goes on to the next server.
+// second is slow, the first is handed over while it is still awaited.
 func (pr *pairRun) goOn(i int, r *reply, rtt time.Duration, err error) {
 	pr.exchanged[i] = true
-	if j := 1 - i; pr.held[j] {
-		pr.held[j] = false
-		pr.ready(j == 1)
-	}
+	pr.release()
 	if err != nil || r.Truncated || !(&asked{r: r}).plain(pr.q[i]) {
 		pr.wg.Add(1)
 		go func() {
@@ -216,6 +213,16 @@ func (pr *pairRun) goOn(i int, r *reply, rtt time.Duration, err error) {
 	default:
 		pr.c.finishAddr(pr.ctx, pr.name, pr.q[i].Qtype, st, pr.out[i])
 		pr.held[i] = true
+	}
+}
+
+// release hands over a result goOn holds.
+func (pr *pairRun) release() {
+	for i := range pr.held {
+		if pr.held[i] {
+			pr.held[i] = false
+			pr.ready(i == 1)
+		}
 	}
 }
 
@@ -318,6 +325,10 @@ func exchangeUDPPair(ctx context.Context, conn *pooledConn, pr *pairRun, deadlin
 				}
 				return resent, ok
 			}
+			// One query is still unanswered a retransmission interval
+			// on: hand over a result held for it (goOn) rather than
+			// wait for its exchange to end.
+			pr.release()
 			for i := range wire {
 				if over[i] {
 					continue

@@ -336,3 +336,32 @@ func TestLookupAddrPairHandsEachResultOverWhenItIsIn(t *testing.T) {
 		t.Errorf("ready calls %q, want %q", order, want)
 	}
 }
+
+// A plain answer held for the other query is handed over when a
+// retransmission interval passes without that query's answer, not only
+// when its exchange ends: here A's result before AAAA is sent again.
+func TestLookupAddrPairHandsAHeldResultOverAtTheFirstRetransmission(t *testing.T) {
+	srv := dnstest.New(t, pairZone)
+	srv.MustInject(t, "both.example.", "AAAA", dnstest.FaultDrop)
+	c, err := New(Config{Servers: []string{srv.Addr4()}, Timeout: time.Second, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.retransmit = 50 * time.Millisecond
+	var a, aaaa AddrResult
+	sentAtA := -1
+	c.LookupAddrPair(context.Background(), "both.example.", &a, &aaaa, func(v6 bool) {
+		if !v6 {
+			sentAtA = srv.Queries("both.example.", "AAAA")
+		}
+	})
+	if a.Status != StatusOK || aaaa.Status != StatusTimeout {
+		t.Fatalf("A %s, AAAA %s: want ok and timeout", a.Status, aaaa.Status)
+	}
+	if sentAtA != 1 {
+		t.Errorf("A was handed over after %d AAAA queries, want 1 (at the first retransmission, before the second)", sentAtA)
+	}
+	if n := srv.Queries("both.example.", "AAAA"); n < 3 {
+		t.Errorf("%d AAAA queries in all: the retransmissions went on after A was handed over", n)
+	}
+}
