@@ -205,10 +205,13 @@ func (o *onceResolver) LookupAddrPair(ctx context.Context, name string, a, aaaa 
 	for i := range fl {
 		c[i], lead[i] = fl[i].join(name)
 	}
-	landed := func(i int) {
-		fl[i].land(c[i])
+	give := func(i int) {
 		*out[i] = c[i].val
 		ready(i == 1)
+	}
+	landed := func(i int) {
+		fl[i].land(c[i])
+		give(i)
 	}
 	p, pairs := o.r.(dnsq.AddrPairer)
 	switch {
@@ -233,26 +236,22 @@ func (o *onceResolver) LookupAddrPair(ctx context.Context, name string, a, aaaa 
 		go func() {
 			defer close(done)
 			o.leadAddr(ctx, name, false, c[0])
-			*out[0] = c[0].val
-			ready(false)
+			give(0)
 		}()
 		o.leadAddr(ctx, name, true, c[1])
-		*out[1] = c[1].val
-		ready(true)
+		give(1)
 		<-done
 	default:
 		for i := range c {
 			if lead[i] {
 				o.leadAddr(ctx, name, i == 1, c[i])
-				*out[i] = c[i].val
-				ready(i == 1)
+				give(i)
 			}
 		}
 		for i := range c {
 			if !lead[i] {
 				fl[i].wait(c[i])
-				*out[i] = c[i].val
-				ready(i == 1)
+				give(i)
 			}
 		}
 	}

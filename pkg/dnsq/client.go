@@ -283,10 +283,8 @@ func (c *Client) lookup(ctx context.Context, name string, qtype uint16) (Result,
 // use it.
 func (c *Client) lookupInto(ctx context.Context, name string, qtype uint16, res *Result) *step {
 	name = Fqdn(name)
-	for i := 0; i < len(name); i++ {
-		if name[i] >= 0x80 {
-			return notALabel(name, res)
-		}
+	if !ascii(name) {
+		return notALabel(name, res)
 	}
 	st := c.cachedStep(ctx, name, qtype)
 	if st.next == "" {
@@ -640,10 +638,10 @@ type asked struct {
 	err error
 }
 
-// plain reports whether a is a NOERROR or NXDOMAIN answer that ends its
-// question's resolve at once, as resolveFrom judges it.
+// plain reports whether a is a whole NOERROR or NXDOMAIN answer that ends
+// its question's resolve at once, as resolveFrom judges it.
 func (a *asked) plain(q dns.Question) bool {
-	return a.err == nil && (a.r.Rcode == dns.RcodeSuccess || a.r.Rcode == dns.RcodeNameError) && contradiction(a.r, q) == nil
+	return a.err == nil && !a.r.Truncated && (a.r.Rcode == dns.RcodeSuccess || a.r.Rcode == dns.RcodeNameError) && contradiction(a.r, q) == nil
 }
 
 // resolveFrom is resolve whose first ask, of the first server, was made

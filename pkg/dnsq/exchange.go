@@ -94,26 +94,41 @@ func (c *Client) exchange(ctx context.Context, network string, srv int, wire []b
 		r, err := c.exchangeOverTCP(ctx, srv, wire, q, deadline)
 		return r, time.Since(start), err
 	}
+	conn, stop, err := c.takeUDP(ctx, srv, deadline)
+	if err != nil {
+		return nil, time.Since(start), err
+	}
+	r, resent, err := exchangeUDP(ctx, conn, wire, q, deadline, c.retransmit)
+	c.giveUDP(srv, conn, stop, resent, 1, err == nil)
+	return r, time.Since(start), err
+}
+
+// takeUDP is a socket to server srv from its pool, dialed when the pool
+// has none idle, with deadline set and ctx watched (stop ends the watch).
+func (c *Client) takeUDP(ctx context.Context, srv int, deadline time.Time) (conn *pooledConn, stop func() bool, err error) {
 	pool := &c.udp[srv]
-	conn := pool.get()
-	if conn == nil {
-		raw, err := c.dial(ctx, network, c.servers[srv], deadline)
+	if conn = pool.get(); conn == nil {
+		raw, err := c.dial(ctx, "udp", c.servers[srv], deadline)
 		if err != nil {
 			pool.put(nil, false)
-			return nil, time.Since(start), err
+			return nil, nil, err
 		}
 		conn = newPooledConn(raw)
 	}
 	_ = conn.SetDeadline(deadline)
-	stop := watch(ctx, conn)
-	r, resent, err := exchangeUDP(ctx, conn, wire, q, deadline, c.retransmit)
+	return conn, watch(ctx, conn), nil
+}
+
+// giveUDP ends takeUDP's watch and gives conn back to its pool after
+// queries exchanges on it (each a use, maxUses), resent of them sent
+// again. A socket that timed out may still receive the late answer; one
+// interrupted by the caller has a deadline in the past: neither is used
+// again (ok false, or stop reporting the interruption).
+func (c *Client) giveUDP(srv int, conn *pooledConn, stop func() bool, resent, queries int, ok bool) {
 	stopped := stop()
 	c.retransmits.Add(int64(resent))
-	// A socket that timed out may still receive the late answer; one
-	// interrupted by the caller has a deadline in the past: neither is
-	// used again.
-	pool.put(conn, err == nil && stopped)
-	return r, time.Since(start), err
+	conn.uses += queries - 1 // put counts one
+	c.udp[srv].put(conn, ok && stopped)
 }
 
 // exchangeOverTCP is exchange over a TCP connection of its own. It is kept

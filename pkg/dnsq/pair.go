@@ -56,17 +56,14 @@ func (c *Client) LookupAddrPair(ctx context.Context, name string, a, aaaa *AddrR
 		e[i], val[i], wait[i], lead[i] = c.cache.acquire(k[i])
 	}
 	if lead[0] && lead[1] {
-		c.resolvePair(ctx, name, k, e, out, ready)
+		c.resolvePair(ctx, name, e, out, ready)
 		return
 	}
 	// What this caller leads first, then what it awaits: it never waits
 	// while it leads a question (see cachedStep).
 	for i := range k {
 		if lead[i] {
-			st := c.resolve(ctx, name, k[i].qtype)
-			c.settle(ctx, k[i], e[i], st)
-			c.finishAddr(ctx, name, k[i].qtype, st, out[i])
-			ready(i == 1)
+			c.resolveLed(ctx, k[i], e[i], out[i], ready, i == 1)
 		}
 	}
 	for i := range k {
@@ -122,11 +119,20 @@ func (c *Client) finishAddr(ctx context.Context, name string, qtype uint16, st *
 	out.Addrs = slices.Clone(st.addrs)
 }
 
+// resolveLed resolves the question k whose cache entry e its caller
+// leads, settles e, writes the result to out and hands it over.
+func (c *Client) resolveLed(ctx context.Context, k cacheKey, e *cacheEntry, out *AddrResult, ready func(v6 bool), v6 bool) {
+	st := c.resolve(ctx, k.name, k.qtype)
+	c.settle(ctx, k, e, st)
+	c.finishAddr(ctx, k.name, k.qtype, st, out)
+	ready(v6)
+}
+
 // resolvePair is resolve for name's A and AAAA questions, whose cache
-// entries k and e its caller leads, their first exchange made together
+// entries e its caller leads, their first exchange made together
 // (exchangePair); it settles each entry as its answer is final, and
 // writes each result and calls ready as LookupAddrPair says.
-func (c *Client) resolvePair(ctx context.Context, name string, k [2]cacheKey, e [2]*cacheEntry, out [2]*AddrResult, ready func(v6 bool)) {
+func (c *Client) resolvePair(ctx context.Context, name string, e [2]*cacheEntry, out [2]*AddrResult, ready func(v6 bool)) {
 	q := [2]dns.Question{{Name: name, Qtype: dns.TypeA, Qclass: dns.ClassINET}, {Name: name, Qtype: dns.TypeAAAA, Qclass: dns.ClassINET}}
 	var wire [2][]byte
 	var errs [2]error
@@ -135,10 +141,7 @@ func (c *Client) resolvePair(ctx context.Context, name string, k [2]cacheKey, e 
 	if errs[0] != nil || errs[1] != nil || ctx.Err() != nil {
 		// resolve says why, or that the caller gave up.
 		for i := range q {
-			st := c.resolve(ctx, name, q[i].Qtype)
-			c.settle(ctx, k[i], e[i], st)
-			c.finishAddr(ctx, name, q[i].Qtype, st, out[i])
-			ready(i == 1)
+			c.resolveLed(ctx, cacheKey{name, q[i].Qtype}, e[i], out[i], ready, i == 1)
 		}
 		return
 	}
@@ -149,7 +152,7 @@ func (c *Client) resolvePair(ctx context.Context, name string, k [2]cacheKey, e 
 		// Two queries with one ID could not be told apart by it.
 		binary.BigEndian.PutUint16(wire[1], binary.BigEndian.Uint16(wire[0])+1)
 	}
-	pr := &pairRun{c: c, ctx: ctx, name: name, q: q, wire: wire, k: k, e: e, out: out, ready: ready}
+	pr := &pairRun{c: c, ctx: ctx, q: q, wire: wire, e: e, out: out, ready: ready}
 	c.exchangePair(ctx, 0, pr, c.deadline(ctx, len(c.servers)))
 	pr.wg.Wait()
 }
@@ -159,10 +162,8 @@ func (c *Client) resolvePair(ctx context.Context, name string, k [2]cacheKey, e 
 type pairRun struct {
 	c     *Client
 	ctx   context.Context
-	name  string
-	q     [2]dns.Question
+	q     [2]dns.Question // the name's A and AAAA questions
 	wire  [2][]byte
-	k     [2]cacheKey
 	e     [2]*cacheEntry
 	out   [2]*AddrResult
 	ready func(v6 bool)
@@ -193,7 +194,7 @@ type pairRun struct {
 func (pr *pairRun) goOn(i int, r *reply, rtt time.Duration, err error) {
 	pr.exchanged[i] = true
 	pr.release()
-	if err != nil || r.Truncated || !(&asked{r: r}).plain(pr.q[i]) {
+	if !(&asked{r: r, err: err}).plain(pr.q[i]) {
 		pr.wg.Add(1)
 		go func() {
 			defer pr.wg.Done()
@@ -211,7 +212,7 @@ func (pr *pairRun) goOn(i int, r *reply, rtt time.Duration, err error) {
 	case pr.exchanged[1-i]:
 		pr.rest(i, st)
 	default:
-		pr.c.finishAddr(pr.ctx, pr.name, pr.q[i].Qtype, st, pr.out[i])
+		pr.c.finishAddr(pr.ctx, pr.q[i].Name, pr.q[i].Qtype, st, pr.out[i])
 		pr.held[i] = true
 	}
 }
@@ -231,14 +232,15 @@ func (pr *pairRun) release() {
 func (pr *pairRun) first(i int, r *reply, rtt time.Duration, err error) *step {
 	var f asked
 	f.r, f.rtt, f.err = pr.c.afterUDP(pr.ctx, 0, pr.q[i], pr.wire[i], r, rtt, err)
-	st := pr.c.resolveFrom(pr.ctx, pr.name, pr.q[i].Qtype, &f)
-	pr.c.settle(pr.ctx, pr.k[i], pr.e[i], st)
+	q := pr.q[i]
+	st := pr.c.resolveFrom(pr.ctx, q.Name, q.Qtype, &f)
+	pr.c.settle(pr.ctx, cacheKey{q.Name, q.Qtype}, pr.e[i], st)
 	return st
 }
 
 // rest writes question i's result and hands it over.
 func (pr *pairRun) rest(i int, st *step) {
-	pr.c.finishAddr(pr.ctx, pr.name, pr.q[i].Qtype, st, pr.out[i])
+	pr.c.finishAddr(pr.ctx, pr.q[i].Name, pr.q[i].Qtype, st, pr.out[i])
 	pr.ready(i == 1)
 }
 
@@ -259,27 +261,15 @@ func (pr *pairRun) answered(i int, r *reply, rtt time.Duration, err error, final
 // exchange has failed.
 func (c *Client) exchangePair(ctx context.Context, srv int, pr *pairRun, deadline time.Time) {
 	start := time.Now()
-	pool := &c.udp[srv]
-	conn := pool.get()
-	if conn == nil {
-		raw, err := c.dial(ctx, "udp", c.servers[srv], deadline)
-		if err != nil {
-			pool.put(nil, false)
-			d := time.Since(start)
-			pr.goOn(0, nil, d, err)
-			pr.goOn(1, nil, d, err)
-			return
-		}
-		conn = newPooledConn(raw)
+	conn, stop, err := c.takeUDP(ctx, srv, deadline)
+	if err != nil {
+		d := time.Since(start)
+		pr.goOn(0, nil, d, err)
+		pr.goOn(1, nil, d, err)
+		return
 	}
-	_ = conn.SetDeadline(deadline)
-	stop := watch(ctx, conn)
 	resent, ok := exchangeUDPPair(ctx, conn, pr, deadline, c.retransmit, start)
-	stopped := stop()
-	c.retransmits.Add(int64(resent))
-	// Two queries: two of the socket's uses (maxUses).
-	conn.uses++
-	pool.put(conn, ok && stopped)
+	c.giveUDP(srv, conn, stop, resent, 2, ok)
 	pr.goOn(pr.last.i, pr.last.r, pr.last.rtt, pr.last.err)
 }
 
