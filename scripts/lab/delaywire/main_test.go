@@ -95,3 +95,47 @@ func TestOpenTunRejectsBadNames(t *testing.T) {
 		}
 	}
 }
+
+func TestHoldNeverReturnsEarly(t *testing.T) {
+	var h holder
+	for _, wait := range []time.Duration{-time.Millisecond, 0, 100 * time.Microsecond, 2 * time.Millisecond, 20 * time.Millisecond} {
+		due := time.Now().Add(wait)
+		h.hold(due)
+		if now := time.Now(); now.Before(due) {
+			t.Errorf("hold(now + %v) returned %v early", wait, due.Sub(now))
+		}
+	}
+	// Past the window's budget it sleeps instead: still never early, and
+	// it spins no more.
+	h.window, h.spent = time.Now(), spinBudget
+	due := time.Now().Add(2 * time.Millisecond)
+	h.hold(due)
+	if now := time.Now(); now.Before(due) {
+		t.Errorf("hold past its budget returned %v early", due.Sub(now))
+	}
+	if h.spent != spinBudget {
+		t.Errorf("hold spun past its budget: %v spent of %v", h.spent, spinBudget)
+	}
+}
+
+func TestHoldSpinsWithinABudgetPerWindow(t *testing.T) {
+	now := time.Now()
+	h := holder{window: now.Add(-spinWindow / 2), spent: spinBudget - time.Microsecond}
+	if !h.maySpin(now) {
+		t.Error("no spin allowed with budget left")
+	}
+	h.spent = spinBudget
+	if h.maySpin(now) {
+		t.Error("spin allowed past the budget")
+	}
+	if h.maySpin(now.Add(spinWindow/2 - time.Microsecond)) {
+		t.Error("spin allowed past the budget before the window ended")
+	}
+	later := now.Add(spinWindow / 2)
+	if !h.maySpin(later) {
+		t.Error("no spin allowed in a new window")
+	}
+	if h.window != later || h.spent != 0 {
+		t.Errorf("new window %v spent %v, want %v and 0", h.window, h.spent, later)
+	}
+}
