@@ -47,9 +47,11 @@ func NewStages(rl Real) Stages {
 	}
 	if rl.Prober != nil {
 		p := rl.Prober
-		st.Probe = func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result {
+		// Every domain of the run asks through one memo: each exchange
+		// name and address is probed once (probeMemo).
+		st.Probe = newProbeMemo(func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result {
 			return p.Probe(ctx, smtpprobe.Target{Host: host, IP: ip})
-		}
+		}, maxSharedProbes).Probe
 	}
 	if rl.Prober != nil {
 		st.TLS = rl.TLS
