@@ -13,22 +13,26 @@
 # PTR: the forward AAAA is the one already asked, the IPv4 PTRs are shared).
 # Writes DIR/domains.txt and DIR/zones/{bulk.example,113.0.203.in-addr.arpa,
 # b.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa}.zone.
+# BULK_EXCHANGES=K: the domains share K exchanges instead, as a mail
+# provider's customers do: dI's MX is mx.d(I mod K) (the zones are the same).
 set -euo pipefail
 n=${1:?usage: gen-bulk.sh N DIR}
 dir=${2:?usage: gen-bulk.sh N DIR}
+k=${BULK_EXCHANGES:-$n}
+[[ $k =~ ^[1-9][0-9]*$ ]] || { echo "gen-bulk.sh: BULK_EXCHANGES=$k: a number, 1 or more" >&2; exit 2; }
 mkdir -p "$dir/zones"
 soa='@ 300 IN SOA ns.bulk.example. hostmaster.bulk.example. 1 3600 600 86400 300'
 
 awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) printf "d%d.bulk.example\n", i }' >"$dir/domains.txt"
 
-awk -v n="$n" -v soa="$soa" 'BEGIN {
+awk -v n="$n" -v k="$k" -v soa="$soa" 'BEGIN {
 	print "$ORIGIN bulk.example."
 	print "$TTL 300"
 	print soa
 	print "@ NS ns"
 	print "ns A 198.51.100.53"
 	for (i = 0; i < n; i++) {
-		printf "d%d MX 10 mx.d%d\n", i, i
+		printf "d%d MX 10 mx.d%d\n", i, i % k
 		printf "mx.d%d A 203.0.113.%d\n", i, i % 254 + 1
 		printf "mx.d%d AAAA 2001:db8:b::%x:%x\n", i, int(i / 65536), i % 65536
 	}
