@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -128,5 +130,57 @@ func sharedRun(t *testing.T, dns *dnstest.Server, s4, s6 *smtptest.Server, concu
 	}
 	if hosts["d.test"] != "mx.other.test" {
 		t.Errorf("d.test's probe of 127.0.0.1 is of %q, want its own exchange mx.other.test", hosts["d.test"])
+	}
+}
+
+// --compare-live checks each domain over the zone change and over live DNS
+// at once; where both sides name the same exchange addresses, each is
+// probed once for both, so that the comparison never blames the change for
+// two probes that disagreed.
+func TestCompareLiveProbesEachAddressOnceForBothSides(t *testing.T) {
+	s4, err := smtptest.Start(smtptest.Script{BannerName: "mx.ok.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s4.Close() })
+	live := dnstest.New(t, `ok.test. MX 10 mx.ok.test.
+mx.ok.test. A 127.0.0.1
+1.0.0.127.in-addr.arpa. PTR mx.ok.test.
+`)
+	// The change adds a record that has nothing to do with the exchange.
+	zone := filepath.Join(t.TempDir(), "ok.test.zone")
+	if err := os.WriteFile(zone, []byte(`$ORIGIN ok.test.
+$TTL 300
+@   SOA ns1 hostmaster 2 3600 600 86400 300
+@   NS  ns1
+@   MX  10 mx
+@   TXT "v=spf1 -all"
+mx  A   127.0.0.1
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runInProcess(t, context.Background(), "", "check", "--resolver", live.Addr4(), "-4",
+		"--port", fmt.Sprint(s4.Addr().Port()), "--no-starttls", "--ignore", "MC201", "--timeout", "20s",
+		"--compare-live", "--zone", zone, "-o", "json", "ok.test")
+	if code == ExitUsage || code == ExitInterrupted {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if got := s4.Accepted(); got != 1 {
+		t.Errorf("the server took %d connections for the two sides, want 1", got)
+	}
+	var doc struct {
+		Probes []struct {
+			Status string `json:"status"`
+		} `json:"probes"`
+		Changes map[string]any `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(doc.Probes) != 1 || doc.Probes[0].Status != "ok" {
+		t.Errorf("probes %+v, want one, ok", doc.Probes)
+	}
+	if lost := doc.Changes["families_lost"]; lost == nil || len(lost.([]any)) != 0 {
+		t.Errorf("families_lost %v, want none", lost)
 	}
 }
