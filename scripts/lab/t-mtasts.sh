@@ -179,6 +179,12 @@ lab_expect "check: exit 1 (the cases have fail findings), never 2 or 3 (got $LAB
 for c in "${cases[@]}"; do
 	jq -c "select(.domain == \"sts-$c.lab.example\")" "$LAB_DIR/check.jsonl" >"$LAB_DIR/$c.json"
 done
+# All but one share mx.sts: one probe of each of its two addresses for the
+# run, in every such domain's document, marked reused but for the first.
+shared=$((${#cases[@]} - 1))
+sharedq="[.[].probes[] | select(.host == \"mx.sts.lab.example\")] | length == 2 * $shared and ([.[] | select(.reused != true)] | length == 2)"
+lab_expect "check probed the shared exchange once per address for its $shared domains" \
+	bash -c 'jq -es "$1" "$2" >/dev/null' _ "$sharedq" "$LAB_DIR/check.jsonl"
 
 sts() { # sts CASE FILTER: FILTER on the case's mta_sts object is true
 	lab_jq "$LAB_DIR/$1.json" ".mta_sts | $2"
