@@ -27,10 +27,18 @@ const maxSharedProbes = 256
 // provider's connection-rate limits (421 replies) as if the servers were
 // failing. Each exchange name and address is probed once per run (the
 // name is part of the key: it is the SNI and the name the certificate is
-// checked against); a domain that finds the probe under way waits for it,
-// within its own deadline, and one that comes later gets the result,
-// marked Reused. A probe cut short by its own domain's deadline is not
-// shared: the next domain probes again.
+// checked against), and every domain that asks for it gets that probe,
+// marked Reused but for the domain that started it.
+//
+// The probe is no one domain's: it runs on a goroutine of its own until it
+// ends on its own terms (the prober's connect and command timeouts) or no
+// domain waits for it any more, and each domain waits for it within its
+// own deadline. So a domain near its deadline that happens to start a
+// provider's probe cuts it short for nobody else. A probe cancelled
+// because nobody waited, or interrupted, is not shared: the next domain
+// probes again. Whatever else it found (a refused connection, a 421, a
+// server that timed out) is the server's answer at that moment and is
+// shared like a success.
 type probeMemo struct {
 	probe func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result
 	max   int
@@ -48,9 +56,13 @@ type probeKey struct {
 // probeCall is one probe, under way until done is closed.
 type probeCall struct {
 	done chan struct{}
-	r    smtpprobe.Result // the shared copy (shareable), read after done
+	r    smtpprobe.Result // read after done
 	ok   bool             // the probe ended on its own: shared
 	elem *list.Element    // in probeMemo.done once finished and kept
+	// waiting counts the domains waiting for done; stop ends the probe
+	// when the last of them leaves before it (both under probeMemo.mu).
+	waiting int
+	stop    context.CancelFunc
 }
 
 func newProbeMemo(probe func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result, max int) *probeMemo {
@@ -59,47 +71,56 @@ func newProbeMemo(probe func(ctx context.Context, host string, ip netip.Addr) sm
 
 // Probe is Stages.Probe through the memo.
 func (m *probeMemo) Probe(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result {
+	if ctx.Err() != nil {
+		return m.probe(ctx, host, ip) // cut at once, in the prober's words
+	}
 	k := probeKey{strings.ToLower(strings.TrimSuffix(host, ".")), ip}
 	for {
 		m.mu.Lock()
 		c, found := m.calls[k]
 		if !found {
-			c = &probeCall{done: make(chan struct{})}
+			// Nothing of ctx but its values: the probe's end is its own
+			// or the last waiting domain's.
+			pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+			c = &probeCall{done: make(chan struct{}), stop: stop}
 			m.calls[k] = c
-			m.mu.Unlock()
-			return m.lead(ctx, k, c, host, ip)
-		}
-		if c.elem != nil {
+			go m.run(pctx, k, c, host, ip)
+		} else if c.elem != nil {
 			m.done.MoveToFront(c.elem)
 		}
+		c.waiting++
 		m.mu.Unlock()
 		select {
 		case <-c.done:
+			m.leave(c)
 		case <-ctx.Done():
+			m.leave(c)
 			// This domain's deadline came first: its own probe ends at
 			// once and says so as a probe cut short does.
 			return m.probe(ctx, host, ip)
 		}
 		if c.ok {
 			r := shareable(c.r)
-			r.Reused = true
-			if host != "" {
-				r.Host = host // as this domain's exchange spells it
+			if found {
+				r.Reused = true
+				if host != "" {
+					r.Host = host // as this domain's exchange spells it
+				}
 			}
 			return r
 		}
-		// Cut short by the other domain's deadline and forgotten: ask again.
+		// Cancelled (every domain waiting for it had left) or interrupted:
+		// ask again, as this domain's deadline allows.
 	}
 }
 
-// lead probes k for the domains waiting on c and keeps the result when it
-// may be shared.
-func (m *probeMemo) lead(ctx context.Context, k probeKey, c *probeCall, host string, ip netip.Addr) smtpprobe.Result {
+// run makes c's probe of k and keeps the result when it may be shared.
+func (m *probeMemo) run(ctx context.Context, k probeKey, c *probeCall, host string, ip netip.Addr) {
 	r := m.probe(ctx, host, ip)
 	ok := ctx.Err() == nil && !r.DeadlineReached()
 	m.mu.Lock()
+	c.r, c.ok = r, ok
 	if ok {
-		c.r, c.ok = shareable(r), true
 		c.elem = m.done.PushFront(k)
 		for m.done.Len() > m.max {
 			old := m.done.Back()
@@ -110,8 +131,19 @@ func (m *probeMemo) lead(ctx context.Context, k probeKey, c *probeCall, host str
 		delete(m.calls, k)
 	}
 	m.mu.Unlock()
+	c.stop()
 	close(c.done)
-	return r
+}
+
+// leave ends one domain's wait for c, and c's probe when nobody else is
+// waiting for it.
+func (m *probeMemo) leave(c *probeCall) {
+	m.mu.Lock()
+	c.waiting--
+	if c.waiting == 0 {
+		c.stop()
+	}
+	m.mu.Unlock()
 }
 
 // shareable is a copy of r that shares nothing a domain's judging may

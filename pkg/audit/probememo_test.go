@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -42,10 +43,39 @@ func (f *fakeProbes) probe(ctx context.Context, host string, ip netip.Addr) smtp
 	r := smtpprobe.Result{Host: host, IP: ip, Status: smtpprobe.StatusOK, Banner: fmt.Sprintf("probe %d", n),
 		Extensions: []string{"PIPELINING"}, ExtensionsTLS: []string{}, EarlyTalk: []string{},
 		TLS: &smtpprobe.TLSInfo{Version: "TLS1.3", CertNames: []string{host}}}
-	if ctx.Err() != nil || f.cut != nil && f.cut(host, n) {
+	// As the prober says it: a deadline cuts a probe short (inconclusive),
+	// a cancellation interrupts it.
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		r.Status, r.Err = smtpprobe.StatusTimeout, smtpprobe.ErrInterrupted
+	case ctx.Err() != nil || f.cut != nil && f.cut(host, n):
 		r.Status, r.Err = smtpprobe.StatusInconclusive, smtpprobe.ErrDeadline
 	}
 	return r
+}
+
+// waitProbes waits until the fake has started n probes.
+func (f *fakeProbes) waitProbes(n int32) {
+	for f.total.Load() < n {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// kept is how many calls the memo holds, under way or finished.
+func (m *probeMemo) kept() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.calls)
+}
+
+// waitingFor is how many domains wait for the probe of host and ip.
+func (m *probeMemo) waitingFor(host string, ip netip.Addr) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c := m.calls[probeKey{host, ip}]; c != nil {
+		return c.waiting
+	}
+	return 0
 }
 
 var (
@@ -112,47 +142,83 @@ func TestProbeMemoWaitersShareTheProbeUnderWay(t *testing.T) {
 	}
 }
 
-func TestProbeMemoDoesNotShareAProbeCutByItsDeadline(t *testing.T) {
-	f := fakeProbes{cut: func(_ string, n int) bool { return n == 1 }}
+func TestProbeMemoDoesNotShareACutProbe(t *testing.T) {
+	// The fake's first probe ends cut short, while a second domain waits.
+	f := fakeProbes{gate: make(chan struct{}), cut: func(_ string, n int) bool { return n == 1 }}
 	m := newProbeMemo(f.probe, 16)
-	if r := m.Probe(context.Background(), "mx.provider.test", ipA); !r.DeadlineReached() {
-		t.Fatal("the fake's first probe was not cut")
+	first := make(chan smtpprobe.Result)
+	go func() { first <- m.Probe(context.Background(), "mx.provider.test", ipA) }()
+	f.waitProbes(1)
+	second := make(chan smtpprobe.Result)
+	go func() { second <- m.Probe(context.Background(), "mx.provider.test", ipA) }()
+	for m.waitingFor("mx.provider.test", ipA) < 2 {
+		time.Sleep(time.Millisecond)
 	}
-	r := m.Probe(context.Background(), "mx.provider.test", ipA)
-	if r.Reused || r.DeadlineReached() || r.Banner != "probe 2" {
-		t.Errorf("after a cut probe: reused %v, cut %v, banner %q; want a probe of its own", r.Reused, r.DeadlineReached(), r.Banner)
+	close(f.gate)
+	if r := <-first; r.DeadlineReached() || r.Banner != "probe 2" {
+		// Both waited for the cut probe; each asks again, one probe for both.
+		t.Errorf("first: cut %v, banner %q; want the second probe", r.DeadlineReached(), r.Banner)
 	}
-	// Nor one whose domain's context ended under it.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if r := m.Probe(ctx, "mx.late.test", ipA); r.Reused || !r.DeadlineReached() {
-		t.Fatalf("ended context: reused %v, cut %v", r.Reused, r.DeadlineReached())
+	if r := <-second; r.DeadlineReached() || r.Banner != "probe 2" {
+		t.Errorf("second: cut %v, banner %q; want the second probe", r.DeadlineReached(), r.Banner)
 	}
-	if r := m.Probe(context.Background(), "mx.late.test", ipA); r.Reused || r.DeadlineReached() {
-		t.Errorf("after an ended context: reused %v, cut %v; want a probe of its own", r.Reused, r.DeadlineReached())
+	if got := f.total.Load(); got != 2 {
+		t.Errorf("%d probes made, want 2", got)
+	}
+	// A domain whose deadline has passed gets its own cut probe at once.
+	ctx, cancel := context.WithTimeout(context.Background(), -time.Second)
+	defer cancel()
+	if r := m.Probe(ctx, "mx.provider.test", ipA); r.Reused || !r.DeadlineReached() {
+		t.Errorf("ended context: reused %v, cut %v; want its own cut probe", r.Reused, r.DeadlineReached())
 	}
 }
 
-func TestProbeMemoWaiterLeavesAtItsOwnDeadline(t *testing.T) {
+// The domain that starts a probe near its deadline leaves at its
+// deadline; the probe goes on for the others, who get it whole.
+func TestProbeMemoProbeOutlivesTheDeadlineOfTheDomainThatStartedIt(t *testing.T) {
 	f := fakeProbes{gate: make(chan struct{})}
 	m := newProbeMemo(f.probe, 16)
-	lead := make(chan smtpprobe.Result)
-	go func() { lead <- m.Probe(context.Background(), "mx.slow.test", ipA) }()
-	for f.total.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	r := m.Probe(ctx, "mx.slow.test", ipA)
-	if r.Reused || !r.DeadlineReached() {
-		t.Errorf("waiter past its deadline: reused %v, cut %v; want its own probe, cut", r.Reused, r.DeadlineReached())
+	started := make(chan smtpprobe.Result)
+	go func() { started <- m.Probe(ctx, "mx.slow.test", ipA) }()
+	f.waitProbes(1)
+	other := make(chan smtpprobe.Result)
+	go func() { other <- m.Probe(context.Background(), "mx.slow.test", ipA) }()
+	if r := <-started; !r.DeadlineReached() {
+		t.Errorf("the starting domain past its deadline: cut %v, want cut", r.DeadlineReached())
+	}
+	for m.waitingFor("mx.slow.test", ipA) < 1 {
+		time.Sleep(time.Millisecond)
 	}
 	close(f.gate)
-	if r := <-lead; r.DeadlineReached() {
-		t.Error("the leading probe was cut by the waiter's deadline")
+	if r := <-other; r.DeadlineReached() || !r.Reused || r.Banner != "probe 1" {
+		t.Errorf("the other domain: cut %v reused %v banner %q; want the whole probe, reused", r.DeadlineReached(), r.Reused, r.Banner)
 	}
 	if r := m.Probe(context.Background(), "mx.slow.test", ipA); !r.Reused || r.Banner != "probe 1" {
-		t.Errorf("after the lead: reused %v banner %q; want the lead's probe", r.Reused, r.Banner)
+		t.Errorf("later: reused %v banner %q; want the probe kept", r.Reused, r.Banner)
+	}
+}
+
+// When every domain waiting for a probe has left, the probe is cancelled
+// and not kept: the next domain probes again.
+func TestProbeMemoCancelsAProbeNobodyWaitsFor(t *testing.T) {
+	f := fakeProbes{gate: make(chan struct{})}
+	m := newProbeMemo(f.probe, 16)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if r := m.Probe(ctx, "mx.slow.test", ipA); !r.DeadlineReached() {
+		t.Fatalf("cut %v, want cut", r.DeadlineReached())
+	}
+	// The fake returns once its context ends: the probe was cancelled.
+	for start := time.Now(); m.kept() != 0; time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the probe nobody waits for was not cancelled")
+		}
+	}
+	close(f.gate)
+	if r := m.Probe(context.Background(), "mx.slow.test", ipA); r.Reused || r.Banner == "probe 1" || r.Status != smtpprobe.StatusOK {
+		t.Errorf("after the cancelled probe: reused %v banner %q status %s; want a probe of its own", r.Reused, r.Banner, r.Status)
 	}
 }
 
@@ -170,8 +236,8 @@ func TestProbeMemoKeepsTheMostRecentlyUsed(t *testing.T) {
 	if r := m.Probe(ctx, "b.test", ipA); r.Reused {
 		t.Error("the least recently used probe was kept past the limit")
 	}
-	if len(m.calls) > 2 || m.done.Len() > 2 {
-		t.Errorf("%d calls, %d finished kept; want at most 2", len(m.calls), m.done.Len())
+	if n := m.kept(); n > 2 {
+		t.Errorf("%d calls kept; want at most 2", n)
 	}
 }
 

@@ -108,9 +108,10 @@ type Result struct {
 	DANE    *tlspolicy.DANE `json:"dane,omitempty"`
 	Timings Timings         `json:"timings_ms"`
 	Error   string          `json:"error,omitempty"`
-	// Reused says the probe was made earlier in the run for another
-	// domain whose exchange has this name and address, and is reported
-	// again here (set by the orchestrator, which probes each once).
+	// Reused says the probe was started for another domain of the run
+	// (or the other side of --compare-live) whose exchange has this name
+	// and address, and is reported again here (set by the orchestrator,
+	// which probes each once a run).
 	Reused bool `json:"reused,omitempty"`
 	// Err is the typed error behind Status (an *Error for protocol and
 	// network failures); nil when Status is ok and nothing went wrong.

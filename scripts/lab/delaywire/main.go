@@ -165,7 +165,7 @@ func pump(src, dst *os.File, delay time.Duration, errc chan<- error) {
 const (
 	wakeAhead  = 500 * time.Microsecond
 	spinWindow = 50 * time.Millisecond
-	spinBudget = 5 * time.Millisecond // per window: a tenth of a core at most
+	spinBudget = 5 * time.Millisecond // per window (a spin may end past it): about a tenth of a core
 )
 
 // holder is one direction's waiting: how much it spun in the current window.
