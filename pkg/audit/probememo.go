@@ -35,8 +35,8 @@ const maxSharedProbes = 256
 // domain waits for it any more, and each domain waits for it within its
 // own deadline. So a domain near its deadline that happens to start a
 // provider's probe cuts it short for nobody else. A probe cancelled
-// because nobody waited, or interrupted, is not shared: the next domain
-// probes again. Whatever else it found (a refused connection, a 421, a
+// because nobody waited, or interrupted, is not shared: the domains still
+// waiting, and the next ones, probe again. Whatever else it found (a refused connection, a 421, a
 // server that timed out) is the server's answer at that moment and is
 // shared like a success.
 type probeMemo struct {
@@ -56,11 +56,17 @@ type probeKey struct {
 // probeCall is one probe, under way until done is closed.
 type probeCall struct {
 	done chan struct{}
-	r    smtpprobe.Result // read after done
-	ok   bool             // the probe ended on its own: shared
-	elem *list.Element    // in probeMemo.done once finished and kept
+	// Read after done: the result, whether it was cancelled (nobody
+	// waited, or an interrupt: the waiters ask again) and whether it is
+	// kept for the domains to come.
+	r         smtpprobe.Result
+	cancelled bool
+	kept      bool
+	elem      *list.Element // in probeMemo.done once finished and kept
 	// waiting counts the domains waiting for done; stop ends the probe
-	// when the last of them leaves before it (both under probeMemo.mu).
+	// when the last of them leaves before it, and is dropped once the
+	// probe is over, with the context of the domain that started it
+	// (both under probeMemo.mu).
 	waiting int
 	stop    context.CancelFunc
 }
@@ -99,7 +105,7 @@ func (m *probeMemo) Probe(ctx context.Context, host string, ip netip.Addr) smtpp
 			// once and says so as a probe cut short does.
 			return m.probe(ctx, host, ip)
 		}
-		if c.ok {
+		if !c.cancelled {
 			r := shareable(c.r)
 			if found {
 				r.Reused = true
@@ -110,17 +116,20 @@ func (m *probeMemo) Probe(ctx context.Context, host string, ip netip.Addr) smtpp
 			return r
 		}
 		// Cancelled (every domain waiting for it had left) or interrupted:
-		// ask again, as this domain's deadline allows.
+		// ask again, as this domain's deadline allows (another domain's
+		// leaving must end the next probe before this loop turns again).
 	}
 }
 
 // run makes c's probe of k and keeps the result when it may be shared.
 func (m *probeMemo) run(ctx context.Context, k probeKey, c *probeCall, host string, ip netip.Addr) {
 	r := m.probe(ctx, host, ip)
-	ok := ctx.Err() == nil && !r.DeadlineReached()
 	m.mu.Lock()
-	c.r, c.ok = r, ok
-	if ok {
+	c.r, c.cancelled = r, ctx.Err() != nil
+	// A probe cut by a deadline is given to those waiting but not kept
+	// (the probe's context has none, so the prober does not cut it).
+	c.kept = !c.cancelled && !r.DeadlineReached()
+	if c.kept {
 		c.elem = m.done.PushFront(k)
 		for m.done.Len() > m.max {
 			old := m.done.Back()
@@ -130,8 +139,10 @@ func (m *probeMemo) run(ctx context.Context, k probeKey, c *probeCall, host stri
 	} else {
 		delete(m.calls, k)
 	}
+	stop := c.stop
+	c.stop = nil
 	m.mu.Unlock()
-	c.stop()
+	stop()
 	close(c.done)
 }
 
@@ -140,7 +151,7 @@ func (m *probeMemo) run(ctx context.Context, k probeKey, c *probeCall, host stri
 func (m *probeMemo) leave(c *probeCall) {
 	m.mu.Lock()
 	c.waiting--
-	if c.waiting == 0 {
+	if c.waiting == 0 && c.stop != nil {
 		c.stop()
 	}
 	m.mu.Unlock()

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/mailcheck/mailcheck/pkg/smtpprobe"
 )
@@ -142,8 +144,9 @@ func TestProbeMemoWaitersShareTheProbeUnderWay(t *testing.T) {
 	}
 }
 
-func TestProbeMemoDoesNotShareACutProbe(t *testing.T) {
-	// The fake's first probe ends cut short, while a second domain waits.
+func TestProbeMemoDoesNotKeepACutProbe(t *testing.T) {
+	// The fake's first probe ends cut short, while a second domain waits:
+	// both get it, as it happened; it is not kept for the next domain.
 	f := fakeProbes{gate: make(chan struct{}), cut: func(_ string, n int) bool { return n == 1 }}
 	m := newProbeMemo(f.probe, 16)
 	first := make(chan smtpprobe.Result)
@@ -155,12 +158,13 @@ func TestProbeMemoDoesNotShareACutProbe(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	close(f.gate)
-	if r := <-first; r.DeadlineReached() || r.Banner != "probe 2" {
-		// Both waited for the cut probe; each asks again, one probe for both.
-		t.Errorf("first: cut %v, banner %q; want the second probe", r.DeadlineReached(), r.Banner)
+	for _, r := range []smtpprobe.Result{<-first, <-second} {
+		if !r.DeadlineReached() || r.Banner != "probe 1" {
+			t.Errorf("waiting: cut %v, banner %q; want the cut probe", r.DeadlineReached(), r.Banner)
+		}
 	}
-	if r := <-second; r.DeadlineReached() || r.Banner != "probe 2" {
-		t.Errorf("second: cut %v, banner %q; want the second probe", r.DeadlineReached(), r.Banner)
+	if r := m.Probe(context.Background(), "mx.provider.test", ipA); r.Reused || r.DeadlineReached() || r.Banner != "probe 2" {
+		t.Errorf("next: reused %v cut %v banner %q; want a probe of its own", r.Reused, r.DeadlineReached(), r.Banner)
 	}
 	if got := f.total.Load(); got != 2 {
 		t.Errorf("%d probes made, want 2", got)
@@ -170,6 +174,26 @@ func TestProbeMemoDoesNotShareACutProbe(t *testing.T) {
 	defer cancel()
 	if r := m.Probe(ctx, "mx.provider.test", ipA); r.Reused || !r.DeadlineReached() {
 		t.Errorf("ended context: reused %v, cut %v; want its own cut probe", r.Reused, r.DeadlineReached())
+	}
+}
+
+// A kept probe does not keep the context (and its values) of the domain
+// that started it.
+func TestProbeMemoKeepsNoDomainsContext(t *testing.T) {
+	var f fakeProbes
+	m := newProbeMemo(f.probe, 16)
+	type key struct{}
+	v := new([1 << 16]byte)
+	w := weak.Make(v)
+	m.Probe(context.WithValue(context.Background(), key{}, v), "mx.test", ipA)
+	v = nil
+	runtime.GC()
+	runtime.GC()
+	if w.Value() != nil {
+		t.Error("the memo keeps the context of the domain that started a probe")
+	}
+	if m.kept() != 1 {
+		t.Errorf("%d probes kept, want 1", m.kept())
 	}
 }
 
