@@ -183,10 +183,11 @@ func TestProbeMemoKeepsNoDomainsContext(t *testing.T) {
 	var f fakeProbes
 	m := newProbeMemo(f.probe, 16)
 	type key struct{}
-	v := new([1 << 16]byte)
-	w := weak.Make(v)
-	m.Probe(context.WithValue(context.Background(), key{}, v), "mx.test", ipA)
-	v = nil
+	w := func() weak.Pointer[[1 << 16]byte] {
+		v := new([1 << 16]byte)
+		m.Probe(context.WithValue(context.Background(), key{}, v), "mx.test", ipA)
+		return weak.Make(v)
+	}()
 	runtime.GC()
 	runtime.GC()
 	if w.Value() != nil {
