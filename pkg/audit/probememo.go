@@ -36,9 +36,9 @@ const maxSharedProbes = 256
 // own deadline. So a domain near its deadline that happens to start a
 // provider's probe cuts it short for nobody else. A probe cancelled
 // because nobody waited, or interrupted, is not shared: the domains still
-// waiting, and the next ones, probe again. Whatever else it found (a refused connection, a 421, a
-// server that timed out) is the server's answer at that moment and is
-// shared like a success.
+// waiting, and the next ones, probe again. Whatever else it found (a
+// refused connection, a 421, a server that timed out) is the server's
+// answer at that moment and is shared like a success.
 type probeMemo struct {
 	probe func(ctx context.Context, host string, ip netip.Addr) smtpprobe.Result
 	max   int
@@ -56,12 +56,10 @@ type probeKey struct {
 // probeCall is one probe, under way until done is closed.
 type probeCall struct {
 	done chan struct{}
-	// Read after done: the result, whether it was cancelled (nobody
-	// waited, or an interrupt: the waiters ask again) and whether it is
-	// kept for the domains to come.
+	// Read after done: the result, and whether it was cancelled (nobody
+	// waited, or an interrupt: the waiters ask again).
 	r         smtpprobe.Result
 	cancelled bool
-	kept      bool
 	elem      *list.Element // in probeMemo.done once finished and kept
 	// waiting counts the domains waiting for done; stop ends the probe
 	// when the last of them leaves before it, and is dropped once the
@@ -128,8 +126,7 @@ func (m *probeMemo) run(ctx context.Context, k probeKey, c *probeCall, host stri
 	c.r, c.cancelled = r, ctx.Err() != nil
 	// A probe cut by a deadline is given to those waiting but not kept
 	// (the probe's context has none, so the prober does not cut it).
-	c.kept = !c.cancelled && !r.DeadlineReached()
-	if c.kept {
+	if !c.cancelled && !r.DeadlineReached() {
 		c.elem = m.done.PushFront(k)
 		for m.done.Len() > m.max {
 			old := m.done.Back()

@@ -121,9 +121,7 @@ func TestProbeMemoWaitersShareTheProbeUnderWay(t *testing.T) {
 		wg.Go(func() { results[i] = m.Probe(context.Background(), "mx.provider.test", ipA) })
 	}
 	// Let every domain reach the memo before the probe ends.
-	for f.total.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	f.waitProbes(1)
 	time.Sleep(20 * time.Millisecond)
 	close(f.gate)
 	wg.Wait()
