@@ -153,8 +153,8 @@ func pump(src, dst *os.File, delay time.Duration, errc chan<- error) {
 	}
 }
 
-// Waking from a sleep takes 0.15 to 0.4 ms on the lab's virtual machines
-// (time.Sleep and nanosleep(2) alike, measured), so a wire that slept until
+// Waking from a sleep takes 0.18 to 0.39 ms on the lab's virtual machines
+// (medians, time.Sleep and nanosleep(2) alike, measured), so a wire that slept until
 // each packet was due added that much to every crossing: 51.4 ms for a 50
 // ms round trip. hold sleeps until wakeAhead before the packet is due and
 // spins the rest (about 0.25 ms a packet; at most 2.4 ms in a window of
