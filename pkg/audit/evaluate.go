@@ -397,7 +397,7 @@ func (e *evaluator) mx() bool {
 				which = fmt.Sprintf("The one MX host of %s, %s, has", dom, d.MX[0].Host)
 			}
 			e.add(report.CodeNoMXAddress, dom,
-				fmt.Sprintf("Give at least one MX host a valid host name and a public address: `%s. IN A <its IPv4 address>` (and AAAA for IPv6); see the findings for each host.", e.nameOf(d.MX[0])),
+				fmt.Sprintf("Give at least one MX host a valid host name and a public address: `%s. IN A <its IPv4 address>` (and AAAA for IPv6); see the findings for each host.", e.nameOf(&d.MX[0])),
 				"%s no address a sender can use: no mail to %s can be delivered.", which, dom)
 		}
 	}
@@ -491,7 +491,7 @@ func (e *evaluator) ipLiteral(x discover.Exchange, allLiteral bool) {
 	if allLiteral {
 		exim = "bounces the mail (\"all relevant MX records point to non-existent hosts or (invalidly) to IP addresses\")"
 	}
-	name := e.nameOf(x)
+	name := e.nameOf(&x)
 	fix := fmt.Sprintf("Name the address and point the MX at the name: publish `%s. IN %s %s` and replace %s with `%s. IN MX %d %s.`",
 		name, rrType(x.Host), x.Host, mxRR, dom, x.Preference, name)
 	noMail, postfix := "", "connects to "+x.Host+" anyway"
@@ -513,7 +513,7 @@ func (e *evaluator) ipLiteral(x discover.Exchange, allLiteral bool) {
 // nameOf is the host name fixes use for an exchange: its own, or for an
 // IP-literal MX target the name the MC106 fix tells the admin to give it
 // (the first mxN.DOMAIN not already an MX host).
-func (e *evaluator) nameOf(x discover.Exchange) string {
+func (e *evaluator) nameOf(x *discover.Exchange) string {
 	if !x.IPLiteral {
 		return x.Host
 	}
@@ -609,12 +609,14 @@ func (e *evaluator) addresses() {
 	// Reverse DNS belongs to the address, not to the MX name: an address
 	// shared by several MX hosts is judged once.
 	var judged []netip.Addr
-	for _, x := range d.MX {
+	for i := range d.MX {
+		x := &d.MX[i]
 		has6 := false
 		if len(x.Addresses) > 0 {
 			hostsWithAddr++
 		}
-		for _, a := range x.Addresses {
+		for j := range x.Addresses {
+			a := &x.Addresses[j]
 			if a.Family == addr.IPv6 {
 				has6, any6 = true, true
 			} else {
@@ -624,7 +626,7 @@ func (e *evaluator) addresses() {
 			judged = append(judged, a.IP)
 		}
 		if len(x.Addresses) > 0 && !has6 {
-			without6 = append(without6, x)
+			without6 = append(without6, *x)
 		}
 	}
 	dom := d.Domain
@@ -642,7 +644,7 @@ func (e *evaluator) addresses() {
 			"None of the MX hosts of %s has an AAAA record: IPv6-only senders cannot deliver, dual-stack senders always use IPv4.", dom)
 	case !any4 && e.f.WantIPv4 && !temp4:
 		e.add(report.CodeNoA, dom,
-			fmt.Sprintf("Publish A records for the MX hosts, e.g. `%s. IN A <its IPv4 address>`, and make the MTA listen on IPv4 (Postfix `inet_protocols = all`).", e.nameOf(d.MX[0])),
+			fmt.Sprintf("Publish A records for the MX hosts, e.g. `%s. IN A <its IPv4 address>`, and make the MTA listen on IPv4 (Postfix `inet_protocols = all`).", e.nameOf(&d.MX[0])),
 			"None of the MX hosts of %s has an A record: senders that only have IPv4 (most of them) cannot deliver.", dom)
 	}
 	// --expect-ipv6 without any AAAA fails whether or not SMTP was
@@ -659,7 +661,7 @@ func (e *evaluator) addresses() {
 				missing = append(missing, x.Host)
 			}
 		}
-		fixFor := e.nameOf(without6[0])
+		fixFor := e.nameOf(&without6[0])
 		e.add(report.CodeSomeMXWithoutIPv6, dom,
 			fmt.Sprintf("Publish e.g. `%s. IN AAAA <its IPv6 address>` once its MTA listens on IPv6.", fixFor),
 			"%d of %d MX hosts %s no IPv6 address (%s): over IPv6 the domain has less redundancy.", len(missing), hostsWithAddr, hasHave(len(missing)), strings.Join(missing, "; "))
@@ -672,7 +674,7 @@ func (e *evaluator) aaaaFix() string {
 	if len(d.MX) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Make the MTA listen on IPv6 (Postfix `inet_protocols = all`), then publish `%s. IN AAAA <its IPv6 address>` for each MX host.", e.nameOf(d.MX[0]))
+	return fmt.Sprintf("Make the MTA listen on IPv6 (Postfix `inet_protocols = all`), then publish `%s. IN AAAA <its IPv6 address>` for each MX host.", e.nameOf(&d.MX[0]))
 }
 
 func hasHave(n int) string {
@@ -684,7 +686,10 @@ func hasHave(n int) string {
 
 // address judges one address of one MX host; rdns false skips the reverse
 // DNS findings (already given for the same address under another host).
-func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) {
+// Both by pointer: a bulk run's worker judges on the stack its lookups
+// waited on, and copies of the two made this frame and its caller's
+// cross the 8 KB a worker starts with (TestBulkDNSNeverNeedsMoreThanAGoroutinesFirst8KB).
+func (e *evaluator) address(x *discover.Exchange, a *discover.Address, rdns bool) {
 	ip := a.IP.String()
 	// For a named host the address comes from `host. IN A ip`; for an
 	// IP-literal MX target from the MX record itself, and the PTR fixes
@@ -760,7 +765,7 @@ func (e *evaluator) address(x discover.Exchange, a discover.Address, rdns bool) 
 	}
 }
 
-func rrOf(a discover.Address) string {
+func rrOf(a *discover.Address) string {
 	if a.Family == addr.IPv6 {
 		return "AAAA"
 	}

@@ -288,7 +288,7 @@ func (e *evaluator) tls(r smtpprobe.Result, where string, named bool) {
 			} else {
 				name := "the host name senders use for this address"
 				if x := e.exchange(r.Host); x != nil {
-					name = e.nameOf(*x) + ", the name MC106 suggests for this MX"
+					name = e.nameOf(x) + ", the name MC106 suggests for this MX"
 				}
 				e.add(report.CodeCertNotVerified, ip, fmt.Sprintf("Install a certificate from a public CA (e.g. via ACME), with its chain, for %s.", name),
 					"The certificate of %s does not verify%s; names: %s.", where, why, orNone(t.CertNames))
